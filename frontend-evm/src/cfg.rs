@@ -1,0 +1,678 @@
+//! Basic blocks and the control-flow graph, with jump targets resolved by
+//! abstract interpretation of the stack.
+//!
+//! Each stack slot holds a small set of constants or "unknown". Blocks are
+//! analysed per *context*: the return addresses (JUMPDEST-valued constants)
+//! on the stack when the block is entered, so an internal function called from
+//! several places returns to each caller separately instead of to all of them.
+//! A block gets at most [`CfgOptions::max_contexts`] contexts; further ones are
+//! merged into one catch-all context, which keeps recursion finite. States are
+//! joined per context and propagated with a worklist to a fixpoint, bounded by
+//! [`CfgOptions::budget`] interpreted instructions: when the budget runs out the
+//! result is partial and says so.
+
+use crate::disasm::Instruction;
+use crate::eval;
+use crate::opcode::{self, Flow};
+use alloy_primitives::U256;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet, VecDeque};
+
+/// Limits of the analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CfgOptions {
+    /// Instructions the abstract interpreter may execute in total.
+    pub budget: u64,
+    /// Contexts per block before further ones are merged.
+    pub max_contexts: usize,
+    /// Constants a stack slot may hold before it becomes unknown.
+    pub max_set: usize,
+}
+
+impl Default for CfgOptions {
+    fn default() -> Self {
+        CfgOptions {
+            budget: 3_000_000,
+            max_contexts: 24,
+            max_set: 16,
+        }
+    }
+}
+
+/// How a basic block ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Terminator {
+    /// JUMP.
+    Jump,
+    /// JUMPI.
+    Branch,
+    /// STOP, RETURN, REVERT, INVALID, SELFDESTRUCT or an undefined opcode.
+    Halt,
+    /// The next instruction is a JUMPDEST (or the code ends: an implicit STOP).
+    FallThrough,
+}
+
+/// The kind of a control-flow edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EdgeKind {
+    /// Straight-line flow into a JUMPDEST.
+    FallThrough,
+    /// An unconditional JUMP.
+    Jump,
+    /// A JUMPI whose condition held.
+    BranchTaken,
+    /// A JUMPI whose condition did not hold.
+    BranchNotTaken,
+}
+
+/// A maximal straight-line run of instructions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Block {
+    /// Index in [`Cfg::blocks`].
+    pub id: usize,
+    /// pc of the first instruction.
+    pub start: u32,
+    /// pc of the last instruction.
+    pub end: u32,
+    /// Range of indices into the instruction list.
+    #[serde(skip)]
+    pub instructions: std::ops::Range<usize>,
+    /// How the block ends.
+    pub terminator: Terminator,
+    /// Whether the analysis reached the block from pc 0.
+    pub reachable: bool,
+}
+
+/// A control-flow edge between two blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Edge {
+    /// Source block id.
+    pub from: usize,
+    /// Destination block id.
+    pub to: usize,
+    /// What kind of transfer it is.
+    pub kind: EdgeKind,
+}
+
+/// A jump whose target the analysis could not narrow to constants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct UnresolvedJump {
+    /// pc of the JUMP or JUMPI.
+    pub pc: u32,
+    /// Block that ends with it.
+    pub block: usize,
+}
+
+/// A jump to a constant that is not a JUMPDEST (an exceptional halt if taken).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct InvalidJump {
+    /// pc of the JUMP or JUMPI.
+    pub pc: u32,
+    /// The target, truncated to 64 bits for display.
+    pub target: u64,
+}
+
+/// The control-flow graph of a code section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cfg {
+    /// Blocks in pc order.
+    pub blocks: Vec<Block>,
+    /// Edges, sorted and without duplicates.
+    pub edges: Vec<Edge>,
+    /// Reachable jumps with an unknown target, by pc.
+    pub unresolved: Vec<UnresolvedJump>,
+    /// Reachable jumps to a constant that is not a valid JUMPDEST.
+    pub invalid_jumps: Vec<InvalidJump>,
+    /// Whether the budget ran out (the result is then partial).
+    pub budget_exhausted: bool,
+    /// Instructions interpreted.
+    pub steps: u64,
+}
+
+impl Cfg {
+    /// Number of blocks reached from pc 0.
+    pub fn reached(&self) -> usize {
+        self.blocks.iter().filter(|b| b.reachable).count()
+    }
+
+    /// The block starting at `pc`, if any.
+    pub fn block_at(&self, pc: u32) -> Option<&Block> {
+        self.blocks
+            .binary_search_by_key(&pc, |b| b.start)
+            .ok()
+            .map(|i| &self.blocks[i])
+    }
+}
+
+/// An abstract stack value: a small set of constants, or unknown.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Val {
+    Top,
+    Set(Vec<U256>),
+}
+
+impl Val {
+    fn one(v: U256) -> Val {
+        Val::Set(vec![v])
+    }
+
+    fn join(&self, other: &Val, max: usize) -> Val {
+        match (self, other) {
+            (Val::Set(a), Val::Set(b)) => {
+                let mut out = a.clone();
+                for v in b {
+                    if !out.contains(v) {
+                        out.push(v.clone());
+                    }
+                }
+                if out.len() > max {
+                    Val::Top
+                } else {
+                    out.sort();
+                    Val::Set(out)
+                }
+            }
+            _ => Val::Top,
+        }
+    }
+}
+
+/// An abstract stack: known slots (bottom first) above an unknown number of
+/// unknown slots when `open`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stack {
+    vals: Vec<Val>,
+    open: bool,
+}
+
+/// Stack overflow or underflow: the path halts exceptionally.
+struct Halted;
+
+impl Stack {
+    fn pop(&mut self) -> Result<Val, Halted> {
+        match self.vals.pop() {
+            Some(v) => Ok(v),
+            None if self.open => Ok(Val::Top),
+            None => Err(Halted),
+        }
+    }
+
+    fn push(&mut self, v: Val) -> Result<(), Halted> {
+        if self.vals.len() >= 1024 {
+            return Err(Halted);
+        }
+        self.vals.push(v);
+        Ok(())
+    }
+
+    /// Makes sure at least `n` slots are materialised (padding an open stack
+    /// with unknowns), or fails on a closed stack that is too short.
+    fn ensure(&mut self, n: usize) -> Result<(), Halted> {
+        if self.vals.len() >= n {
+            return Ok(());
+        }
+        if !self.open || n > 1024 {
+            return Err(Halted);
+        }
+        let pad = n - self.vals.len();
+        self.vals.splice(0..0, std::iter::repeat_n(Val::Top, pad));
+        Ok(())
+    }
+
+    fn dup(&mut self, n: usize) -> Result<(), Halted> {
+        self.ensure(n)?;
+        let v = self.vals[self.vals.len() - n].clone();
+        self.push(v)
+    }
+
+    fn swap(&mut self, a: usize, b: usize) -> Result<(), Halted> {
+        self.ensure(a.max(b) + 1)?;
+        let len = self.vals.len();
+        self.vals.swap(len - 1 - a, len - 1 - b);
+        Ok(())
+    }
+
+    fn join(&self, other: &Stack, max: usize) -> Stack {
+        let n = self.vals.len().min(other.vals.len());
+        let a = &self.vals[self.vals.len() - n..];
+        let b = &other.vals[other.vals.len() - n..];
+        Stack {
+            vals: a.iter().zip(b).map(|(x, y)| x.join(y, max)).collect(),
+            open: self.open || other.open || self.vals.len() != other.vals.len(),
+        }
+    }
+}
+
+/// Inputs shared by the whole analysis.
+struct Code<'a> {
+    bytes: &'a [u8],
+    instructions: &'a [Instruction],
+    /// Valid JUMPDEST offsets (over the whole bytecode).
+    jumpdests: &'a [bool],
+    /// End of the analysed code section.
+    code_end: usize,
+    /// Block index by pc, for pcs that start a block.
+    block_of: HashMap<u32, usize>,
+    /// Targets known from elsewhere for jumps constant propagation cannot
+    /// resolve (table-driven dispatch seen by the dispatch executor).
+    hints: &'a HashMap<u32, Vec<u32>>,
+}
+
+impl Code<'_> {
+    fn target(&self, t: &U256) -> Option<usize> {
+        let t = usize::try_from(*t).ok()?;
+        if t < self.code_end && self.jumpdests.get(t) == Some(&true) {
+            self.block_of.get(&(t as u32)).copied()
+        } else {
+            None
+        }
+    }
+
+    fn is_jumpdest_value(&self, v: &U256) -> bool {
+        usize::try_from(*v).is_ok_and(|t| t < self.code_end && self.jumpdests.get(t) == Some(&true))
+    }
+}
+
+/// Splits the instructions of the code section into basic blocks.
+pub fn basic_blocks(instructions: &[Instruction]) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut start = 0usize;
+    for (i, ins) in instructions.iter().enumerate() {
+        let flow = ins.flow();
+        let next_is_dest = instructions
+            .get(i + 1)
+            .is_some_and(|n| n.flow() == Flow::JumpDest);
+        let terminator = match flow {
+            Flow::Jump => Some(Terminator::Jump),
+            Flow::JumpI => Some(Terminator::Branch),
+            Flow::Halt => Some(Terminator::Halt),
+            _ if next_is_dest || i + 1 == instructions.len() => Some(Terminator::FallThrough),
+            _ => None,
+        };
+        if let Some(terminator) = terminator {
+            blocks.push(Block {
+                id: blocks.len(),
+                start: instructions[start].pc,
+                end: ins.pc,
+                instructions: start..i + 1,
+                terminator,
+                reachable: false,
+            });
+            start = i + 1;
+        }
+    }
+    blocks
+}
+
+fn eval_set(opcode: u8, args: &[Val], max: usize) -> Val {
+    let mut sets: Vec<&Vec<U256>> = Vec::with_capacity(args.len());
+    for a in args {
+        match a {
+            Val::Set(s) => sets.push(s),
+            Val::Top => return Val::Top,
+        }
+    }
+    let combos: usize = sets.iter().map(|s| s.len()).product();
+    if combos > max * 4 {
+        return Val::Top;
+    }
+    let mut out: Vec<U256> = Vec::new();
+    let mut idx = vec![0usize; sets.len()];
+    let mut buf = vec![U256::ZERO; sets.len()];
+    for _ in 0..combos {
+        for (k, s) in sets.iter().enumerate() {
+            buf[k] = s[idx[k]];
+        }
+        match eval::pure(opcode, &buf) {
+            Some(v) if !out.contains(&v) => out.push(v),
+            Some(_) => {}
+            None => return Val::Top,
+        }
+        if out.len() > max {
+            return Val::Top;
+        }
+        for k in 0..idx.len() {
+            idx[k] += 1;
+            if idx[k] < sets[k].len() {
+                break;
+            }
+            idx[k] = 0;
+        }
+    }
+    out.sort();
+    Val::Set(out)
+}
+
+/// What running a block's body produced: the exit stack and the jump operands.
+enum Exit {
+    /// The path halted (explicitly or by stack error).
+    Halt,
+    /// Continues to the next block.
+    Fall(Stack),
+    /// JUMP with this target.
+    Jump(Stack, Val),
+    /// JUMPI with this target and condition.
+    Branch(Stack, Val, Val),
+}
+
+fn run_block(code: &Code, block: &Block, mut st: Stack, max: usize, steps: &mut u64) -> Exit {
+    for ins in &code.instructions[block.instructions.clone()] {
+        *steps += 1;
+        match step(code, ins, &mut st, max) {
+            Ok(None) => {}
+            Ok(Some(exit)) => return exit,
+            Err(Halted) => return Exit::Halt,
+        }
+    }
+    Exit::Fall(st)
+}
+
+fn step(
+    code: &Code,
+    ins: &Instruction,
+    st: &mut Stack,
+    max: usize,
+) -> Result<Option<Exit>, Halted> {
+    let Some(info) = ins.info else {
+        return Ok(Some(Exit::Halt));
+    };
+    let op = ins.opcode;
+    match op {
+        0x56 => {
+            let t = st.pop()?;
+            return Ok(Some(Exit::Jump(
+                std::mem::replace(
+                    st,
+                    Stack {
+                        vals: vec![],
+                        open: false,
+                    },
+                ),
+                t,
+            )));
+        }
+        0x57 => {
+            let t = st.pop()?;
+            let c = st.pop()?;
+            return Ok(Some(Exit::Branch(
+                std::mem::replace(
+                    st,
+                    Stack {
+                        vals: vec![],
+                        open: false,
+                    },
+                ),
+                t,
+                c,
+            )));
+        }
+        _ if info.flow == Flow::Halt => {
+            for _ in 0..info.inputs {
+                st.pop()?;
+            }
+            return Ok(Some(Exit::Halt));
+        }
+        0x5f..=0x7f => st.push(Val::one(ins.push_value(code.bytes)))?,
+        0x80..=0x8f => st.dup((op - 0x7f) as usize)?,
+        0x90..=0x9f => st.swap(0, (op - 0x8f) as usize)?,
+        0xe6..=0xe8 => {
+            let imm = *ins.immediate(code.bytes).first().ok_or(Halted)?;
+            match op {
+                0xe6 => st.dup(opcode::decode_single(imm).ok_or(Halted)?)?,
+                0xe7 => st.swap(0, opcode::decode_single(imm).ok_or(Halted)?)?,
+                _ => {
+                    let (n, m) = opcode::decode_pair(imm).ok_or(Halted)?;
+                    st.swap(n, m)?
+                }
+            }
+        }
+        0x58 => st.push(Val::one(U256::from(ins.pc)))?,
+        0x38 => st.push(Val::one(U256::from(code.bytes.len())))?,
+        _ if eval::is_pure(op) => {
+            let mut args = Vec::with_capacity(info.inputs as usize);
+            for _ in 0..info.inputs {
+                args.push(st.pop()?);
+            }
+            st.push(eval_set(op, &args, max))?;
+        }
+        _ => {
+            for _ in 0..info.inputs {
+                st.pop()?;
+            }
+            for _ in 0..info.outputs {
+                st.push(Val::Top)?;
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The context of a state: the return addresses it carries.
+fn context_key(code: &Code, st: &Stack) -> Vec<u32> {
+    st.vals
+        .iter()
+        .filter_map(|v| match v {
+            Val::Set(s) if s.len() == 1 && code.is_jumpdest_value(&s[0]) => Some(s[0].to::<u32>()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The catch-all context of a block once it has too many.
+const MERGED: &[u32] = &[u32::MAX];
+
+/// Builds the CFG of the code section `bytes[..code_end]`.
+///
+/// `instructions` must be the disassembly of the code section and `jumpdests`
+/// the JUMPDEST analysis of the whole `bytes`. `hints` gives targets observed
+/// elsewhere for jumps whose target stays unknown here; a hinted jump is still
+/// listed as unresolved if a hint misses a target.
+pub fn build(
+    bytes: &[u8],
+    instructions: &[Instruction],
+    jumpdests: &[bool],
+    code_end: usize,
+    hints: &HashMap<u32, Vec<u32>>,
+    options: CfgOptions,
+) -> Cfg {
+    let mut blocks = basic_blocks(instructions);
+    let block_of = blocks.iter().map(|b| (b.start, b.id)).collect();
+    let code = Code {
+        bytes,
+        instructions,
+        jumpdests,
+        code_end,
+        block_of,
+        hints,
+    };
+    let max = options.max_set.max(1);
+
+    let mut states: HashMap<(usize, Vec<u32>), Stack> = HashMap::new();
+    let mut contexts: Vec<usize> = vec![0; blocks.len()];
+    let mut queue: VecDeque<(usize, Vec<u32>)> = VecDeque::new();
+    let mut edges: HashSet<Edge> = HashSet::new();
+    let mut unresolved: HashSet<UnresolvedJump> = HashSet::new();
+    let mut invalid: HashSet<InvalidJump> = HashSet::new();
+    let mut steps = 0u64;
+    let mut exhausted = false;
+
+    let mut propagate = |to: usize,
+                         st: Stack,
+                         states: &mut HashMap<(usize, Vec<u32>), Stack>,
+                         queue: &mut VecDeque<(usize, Vec<u32>)>| {
+        let mut key = context_key(&code, &st);
+        if !states.contains_key(&(to, key.clone())) {
+            if contexts[to] >= options.max_contexts {
+                key = MERGED.to_vec();
+            } else {
+                contexts[to] += 1;
+            }
+        }
+        match states.get_mut(&(to, key.clone())) {
+            Some(old) => {
+                let joined = old.join(&st, max);
+                if joined != *old {
+                    *old = joined;
+                    queue.push_back((to, key));
+                }
+            }
+            None => {
+                states.insert((to, key.clone()), st);
+                queue.push_back((to, key));
+            }
+        }
+    };
+
+    if !blocks.is_empty() {
+        propagate(
+            0,
+            Stack {
+                vals: vec![],
+                open: false,
+            },
+            &mut states,
+            &mut queue,
+        );
+    }
+    while let Some((id, key)) = queue.pop_front() {
+        if steps >= options.budget {
+            exhausted = true;
+            break;
+        }
+        let Some(st) = states.get(&(id, key)).cloned() else {
+            continue;
+        };
+        let block = &blocks[id];
+        let last_pc = block.end;
+        match run_block(&code, block, st, max, &mut steps) {
+            Exit::Halt => {}
+            Exit::Fall(st) => {
+                if id + 1 < blocks.len()
+                    && blocks[id + 1].start == block.end + instruction_len(&code, block)
+                {
+                    edges.insert(Edge {
+                        from: id,
+                        to: id + 1,
+                        kind: EdgeKind::FallThrough,
+                    });
+                    propagate(id + 1, st, &mut states, &mut queue);
+                }
+            }
+            Exit::Jump(st, target) => {
+                jump_edges(
+                    &code,
+                    id,
+                    last_pc,
+                    &target,
+                    EdgeKind::Jump,
+                    &mut edges,
+                    &mut unresolved,
+                    &mut invalid,
+                )
+                .into_iter()
+                .for_each(|to| propagate(to, st.clone(), &mut states, &mut queue));
+            }
+            Exit::Branch(st, target, cond) => {
+                let (may_take, may_skip) = match &cond {
+                    Val::Set(s) => (
+                        s.iter().any(|v| !v.is_zero()),
+                        s.iter().any(|v| v.is_zero()),
+                    ),
+                    Val::Top => (true, true),
+                };
+                if may_take {
+                    jump_edges(
+                        &code,
+                        id,
+                        last_pc,
+                        &target,
+                        EdgeKind::BranchTaken,
+                        &mut edges,
+                        &mut unresolved,
+                        &mut invalid,
+                    )
+                    .into_iter()
+                    .for_each(|to| propagate(to, st.clone(), &mut states, &mut queue));
+                }
+                if may_skip && id + 1 < blocks.len() {
+                    edges.insert(Edge {
+                        from: id,
+                        to: id + 1,
+                        kind: EdgeKind::BranchNotTaken,
+                    });
+                    propagate(id + 1, st, &mut states, &mut queue);
+                }
+            }
+        }
+    }
+
+    for (id, _) in states.keys() {
+        blocks[*id].reachable = true;
+    }
+    let mut edges: Vec<Edge> = edges.into_iter().collect();
+    edges.sort();
+    let mut unresolved: Vec<UnresolvedJump> = unresolved.into_iter().collect();
+    unresolved.sort();
+    let mut invalid_jumps: Vec<InvalidJump> = invalid.into_iter().collect();
+    invalid_jumps.sort();
+    Cfg {
+        blocks,
+        edges,
+        unresolved,
+        invalid_jumps,
+        budget_exhausted: exhausted,
+        steps,
+    }
+}
+
+fn instruction_len(code: &Code, block: &Block) -> u32 {
+    code.instructions
+        .get(block.instructions.end.saturating_sub(1))
+        .map_or(1, |i| i.next_pc() - i.pc)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn jump_edges(
+    code: &Code,
+    from: usize,
+    pc: u32,
+    target: &Val,
+    kind: EdgeKind,
+    edges: &mut HashSet<Edge>,
+    unresolved: &mut HashSet<UnresolvedJump>,
+    invalid: &mut HashSet<InvalidJump>,
+) -> Vec<usize> {
+    let mut out = Vec::new();
+    let hinted;
+    let target = match (target, code.hints.get(&pc)) {
+        (Val::Top, Some(h)) => {
+            hinted = Val::Set(h.iter().map(|t| U256::from(*t)).collect());
+            &hinted
+        }
+        _ => target,
+    };
+    match target {
+        Val::Top => {
+            unresolved.insert(UnresolvedJump { pc, block: from });
+        }
+        Val::Set(targets) => {
+            for t in targets {
+                match code.target(t) {
+                    Some(to) => {
+                        edges.insert(Edge { from, to, kind });
+                        out.push(to);
+                    }
+                    None => {
+                        invalid.insert(InvalidJump {
+                            pc,
+                            target: t.saturating_to::<u64>(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
