@@ -33,7 +33,7 @@ impl Default for CfgOptions {
     fn default() -> Self {
         CfgOptions {
             budget: 3_000_000,
-            max_contexts: 24,
+            max_contexts: 512,
             max_set: 16,
         }
     }
@@ -146,10 +146,14 @@ impl Cfg {
     }
 }
 
-/// An abstract stack value: a small set of constants, or unknown.
+/// An abstract stack value: a small set of constants, or unknown. A constant
+/// that came straight from a PUSH (possibly moved by DUP/SWAP) is kept apart:
+/// only such constants count as return addresses in a context, so loop
+/// counters that happen to equal a JUMPDEST offset do not unroll loops.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Val {
     Top,
+    Pushed(U256),
     Set(Vec<U256>),
 }
 
@@ -158,11 +162,24 @@ impl Val {
         Val::Set(vec![v])
     }
 
+    fn set(&self) -> Option<std::borrow::Cow<'_, [U256]>> {
+        match self {
+            Val::Top => None,
+            Val::Pushed(v) => Some(std::borrow::Cow::Owned(vec![*v])),
+            Val::Set(s) => Some(std::borrow::Cow::Borrowed(s)),
+        }
+    }
+
     fn join(&self, other: &Val, max: usize) -> Val {
-        match (self, other) {
-            (Val::Set(a), Val::Set(b)) => {
-                let mut out = a.clone();
-                for v in b {
+        if let (Val::Pushed(a), Val::Pushed(b)) = (self, other) {
+            if a == b {
+                return self.clone();
+            }
+        }
+        match (self.set(), other.set()) {
+            (Some(a), Some(b)) => {
+                let mut out = a.into_owned();
+                for v in b.iter() {
                     if !out.contains(v) {
                         out.push(v.clone());
                     }
@@ -307,11 +324,11 @@ pub fn basic_blocks(instructions: &[Instruction]) -> Vec<Block> {
 }
 
 fn eval_set(opcode: u8, args: &[Val], max: usize) -> Val {
-    let mut sets: Vec<&Vec<U256>> = Vec::with_capacity(args.len());
+    let mut sets = Vec::with_capacity(args.len());
     for a in args {
-        match a {
-            Val::Set(s) => sets.push(s),
-            Val::Top => return Val::Top,
+        match a.set() {
+            Some(s) => sets.push(s),
+            None => return Val::Top,
         }
     }
     let combos: usize = sets.iter().map(|s| s.len()).product();
@@ -414,7 +431,7 @@ fn step(
             }
             return Ok(Some(Exit::Halt));
         }
-        0x5f..=0x7f => st.push(Val::one(ins.push_value(code.bytes)))?,
+        0x5f..=0x7f => st.push(Val::Pushed(ins.push_value(code.bytes)))?,
         0x80..=0x8f => st.dup((op - 0x7f) as usize)?,
         0x90..=0x9f => st.swap(0, (op - 0x8f) as usize)?,
         0xe6..=0xe8 => {
@@ -449,14 +466,21 @@ fn step(
     Ok(None)
 }
 
-/// The context of a state: the return addresses it carries.
+/// How many of the nearest return addresses make up a context.
+const CONTEXT_DEPTH: usize = 8;
+
+/// The context of a state: the nearest return addresses (JUMPDEST-valued
+/// constants, from the top of the stack) it carries, a call string of length
+/// [`CONTEXT_DEPTH`].
 fn context_key(code: &Code, st: &Stack) -> Vec<u32> {
     st.vals
         .iter()
+        .rev()
         .filter_map(|v| match v {
-            Val::Set(s) if s.len() == 1 && code.is_jumpdest_value(&s[0]) => Some(s[0].to::<u32>()),
+            Val::Pushed(p) if code.is_jumpdest_value(p) => Some(p.to::<u32>()),
             _ => None,
         })
+        .take(CONTEXT_DEPTH)
         .collect()
 }
 
@@ -541,9 +565,32 @@ pub fn build(
             exhausted = true;
             break;
         }
-        let Some(st) = states.get(&(id, key)).cloned() else {
+        let Some(st) = states.get(&(id, key.clone())).cloned() else {
             continue;
         };
+        if std::env::var_os("CFG_DEBUG").is_some() {
+            let show: Vec<String> = st
+                .vals
+                .iter()
+                .map(|v| match v {
+                    Val::Top => "T".into(),
+                    Val::Pushed(p) => format!("p{:x}", p.saturating_to::<u64>()),
+                    Val::Set(s) => format!(
+                        "{:x?}",
+                        s.iter()
+                            .map(|x| x.saturating_to::<u64>())
+                            .collect::<Vec<_>>()
+                    ),
+                })
+                .collect();
+            eprintln!(
+                "block {:#x} ctx {:x?} open={} {}",
+                blocks[id].start,
+                key,
+                st.open,
+                show.join(" ")
+            );
+        }
         let block = &blocks[id];
         let last_pc = block.end;
         match run_block(&code, block, st, max, &mut steps) {
@@ -575,12 +622,12 @@ pub fn build(
                 .for_each(|to| propagate(to, st.clone(), &mut states, &mut queue));
             }
             Exit::Branch(st, target, cond) => {
-                let (may_take, may_skip) = match &cond {
-                    Val::Set(s) => (
+                let (may_take, may_skip) = match cond.set() {
+                    Some(s) => (
                         s.iter().any(|v| !v.is_zero()),
                         s.iter().any(|v| v.is_zero()),
                     ),
-                    Val::Top => (true, true),
+                    None => (true, true),
                 };
                 if may_take {
                     jump_edges(
@@ -653,12 +700,15 @@ fn jump_edges(
         }
         _ => target,
     };
-    match target {
-        Val::Top => {
+    match target.set() {
+        None => {
+            if std::env::var_os("CFG_DEBUG").is_some() {
+                eprintln!("unresolved {pc:#x}");
+            }
             unresolved.insert(UnresolvedJump { pc, block: from });
         }
-        Val::Set(targets) => {
-            for t in targets {
+        Some(targets) => {
+            for t in targets.iter() {
                 match code.target(t) {
                     Some(to) => {
                         edges.insert(Edge { from, to, kind });
