@@ -86,7 +86,7 @@ pub fn read(
     contract: Option<&str>,
 ) -> Result<Input, InputError> {
     if let Some(code) = code {
-        return Ok(plain(parse_hex(code, "--code")?, "--code")?);
+        return plain(parse_hex(code, "--code")?, "--code");
     }
     let file = file.ok_or(InputError::Missing)?;
     let (bytes, what) = if file == "-" {
@@ -157,7 +157,7 @@ fn looks_like_hex(text: &str) -> bool {
         .unwrap_or(t);
     !t.is_empty()
         && t.chars()
-            .all(|c| c.is_ascii_hexdigit() || c.is_ascii_whitespace())
+            .all(|c| c.is_ascii_hexdigit() || c.is_ascii_whitespace() || c == '_' || c == '$')
 }
 
 /// Parses hex text: optional `0x`, whitespace anywhere.

@@ -1,140 +1,16 @@
-//! `chainlift`: inspect, lift, translate and compare smart contracts.
-//!
-//! The binary is the only place in the workspace that prints or exits.
-//! Exit codes: 0 success, 2 bad input or usage (one-line reason on stderr),
-//! 3 an internal error (a bug: please report it).
+//! The `chainlift` binary: see the library crate for the commands.
 
-mod input;
-mod report;
-
-use chainlift_frontend_evm::{self as evm, Fork};
-use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::process::ExitCode;
 
-#[derive(Parser)]
-#[command(
-    name = "chainlift",
-    version,
-    about = "Move smart contracts between virtual machines and check they behave the same"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Disassemble EVM bytecode: one `pc opcode immediate` line per instruction.
-    Disasm(Common),
-    /// Print the control-flow graph (Graphviz DOT, or JSON with --json).
-    Cfg(CfgArgs),
-    /// Summarise bytecode: size, metadata, compiler, fork features, selectors, blocks reached.
-    Inspect(Common),
-}
-
-/// Input and output options every command shares.
-#[derive(Args)]
-struct Common {
-    /// Bytecode file: hex text (with or without 0x), raw binary, a JSON artefact
-    /// (Foundry, Hardhat, solc --combined-json or standard-JSON output), or `-` for stdin.
-    file: Option<String>,
-    /// Inline bytecode instead of a file.
-    #[arg(long, value_name = "0xHEX", conflicts_with = "file")]
-    code: Option<String>,
-    /// The contract to take from an artefact that holds several.
-    #[arg(long, value_name = "NAME")]
-    contract: Option<String>,
-    /// The fork whose rules the bytecode is read under.
-    #[arg(long, default_value = "osaka", value_parser = parse_fork)]
-    fork: Fork,
-    /// Print JSON (the fields are documented in docs/json.md).
-    #[arg(long)]
-    json: bool,
-}
-
-#[derive(Args)]
-struct CfgArgs {
-    #[command(flatten)]
-    common: Common,
-    /// Leave unreachable blocks out of the DOT graph.
-    #[arg(long)]
-    reachable_only: bool,
-}
-
-fn parse_fork(s: &str) -> Result<Fork, String> {
-    s.parse()
-        .map_err(|e: evm::opcode::UnknownFork| e.to_string())
-}
-
-fn analyze(common: &Common) -> anyhow::Result<(input::Input, evm::Analysis)> {
-    let input = input::read(
-        common.file.as_deref(),
-        common.code.as_deref(),
-        common.contract.as_deref(),
-    )?;
-    let options = evm::Options {
-        fork: common.fork,
-        ..Default::default()
-    };
-    let analysis = evm::analyze(&input.code, &options)?;
-    Ok((input, analysis))
-}
-
-fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
-    match cli.command {
-        Command::Disasm(common) => {
-            let (_, a) = analyze(&common)?;
-            if common.json {
-                report::write_json(out, &report::disasm_json(&a))?;
-            } else {
-                report::disasm_text(out, &a)?;
-            }
-        }
-        Command::Cfg(args) => {
-            let (_, a) = analyze(&args.common)?;
-            if args.common.json {
-                report::write_json(out, &report::cfg_json(&a))?;
-            } else {
-                report::cfg_dot(out, &a, args.reachable_only)?;
-            }
-        }
-        Command::Inspect(common) => {
-            let (input, a) = analyze(&common)?;
-            if common.json {
-                report::write_json(out, &report::inspect_json(&a, &input))?;
-            } else {
-                report::inspect_text(out, &a, &input)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| {
-        e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
-}
-
 fn main() -> ExitCode {
-    let cli = Cli::parse();
     std::panic::set_hook(Box::new(|info| {
         eprintln!("chainlift: internal error (a bug, please report it): {info}");
     }));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let stdout = std::io::stdout();
-        let mut out = std::io::BufWriter::new(stdout.lock());
-        run(cli, &mut out).and_then(|()| out.flush().map_err(Into::into))
-    }));
-    match result {
-        Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(err)) if is_broken_pipe(&err) => ExitCode::SUCCESS,
-        Ok(Err(err)) => {
-            eprintln!("chainlift: {err}");
-            ExitCode::from(2)
-        }
-        Err(_) => ExitCode::from(3),
-    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut err = std::io::stderr();
+    let code = chainlift_cli::run(std::env::args(), &mut out, &mut err);
+    let _ = out.flush();
+    ExitCode::from(code)
 }

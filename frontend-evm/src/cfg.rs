@@ -171,17 +171,17 @@ impl Val {
     }
 
     fn join(&self, other: &Val, max: usize) -> Val {
-        if let (Val::Pushed(a), Val::Pushed(b)) = (self, other) {
-            if a == b {
-                return self.clone();
-            }
+        if let (Val::Pushed(a), Val::Pushed(b)) = (self, other)
+            && a == b
+        {
+            return self.clone();
         }
         match (self.set(), other.set()) {
             (Some(a), Some(b)) => {
                 let mut out = a.into_owned();
                 for v in b.iter() {
                     if !out.contains(v) {
-                        out.push(v.clone());
+                        out.push(*v);
                     }
                 }
                 if out.len() > max {

@@ -75,9 +75,17 @@ impl Instruction {
 
 /// Decodes every instruction of `code` under `fork`'s rules, from offset 0.
 pub fn disassemble(code: &[u8], fork: Fork) -> Vec<Instruction> {
-    let mut out = Vec::with_capacity(code.len() / 2 + 1);
+    disassemble_until(code, code.len(), fork)
+}
+
+/// Decodes the instructions of `code` that start before `end`. The last one
+/// may read its immediate past `end`, as the EVM does when a PUSH runs into a
+/// metadata trailer; it is truncated only by the end of `code`.
+pub fn disassemble_until(code: &[u8], end: usize, fork: Fork) -> Vec<Instruction> {
+    let end = end.min(code.len());
+    let mut out = Vec::with_capacity(end / 2 + 1);
     let mut pc = 0usize;
-    while pc < code.len() {
+    while pc < end {
         let byte = code[pc];
         let info = opcode::lookup(byte, fork);
         let want = info.map_or(0, |i| i.immediate as usize);

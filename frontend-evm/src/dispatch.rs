@@ -430,10 +430,10 @@ impl Explorer<'_> {
         if let Some(m) = path.matched {
             return self.matched_end(m, m.at);
         }
-        if let End::Reject = end {
-            if !path.effects {
-                return;
-            }
+        if let End::Reject = end
+            && !path.effects
+        {
+            return;
         }
         let entry = path.tail_entry.unwrap_or(path.tail_start) as u32;
         if path.calldata_empty == Some(true) {

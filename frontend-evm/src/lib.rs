@@ -99,12 +99,12 @@ impl Analysis {
     pub fn fork_features(&self) -> BTreeMap<Fork, Vec<&'static str>> {
         let mut out: BTreeMap<Fork, Vec<&'static str>> = BTreeMap::new();
         for ins in &self.instructions {
-            if let Some(info) = ins.info {
-                if info.since > Fork::Frontier {
-                    let names = out.entry(info.since).or_default();
-                    if !names.contains(&info.name) {
-                        names.push(info.name);
-                    }
+            if let Some(info) = ins.info
+                && info.since > Fork::Frontier
+            {
+                let names = out.entry(info.since).or_default();
+                if !names.contains(&info.name) {
+                    names.push(info.name);
                 }
             }
         }
@@ -136,7 +136,11 @@ pub fn analyze(bytes: &[u8], options: &Options) -> Result<Analysis, Error> {
     let code_end = metadata.as_ref().map_or(bytes.len(), |m| {
         m.data_offset.unwrap_or(m.offset).min(m.offset)
     });
-    let instructions = disasm::disassemble(&bytes[..code_end], options.fork);
+    let instructions = disasm::disassemble_until(bytes, code_end, options.fork);
+    // The code section ends at an instruction boundary.
+    let code_end = instructions
+        .last()
+        .map_or(0, |i| (i.next_pc() as usize).max(code_end));
     let jumpdests = disasm::jumpdests(bytes);
     let dispatch = dispatch::recover(bytes, &instructions, &jumpdests, options.dispatch);
     let hints = dispatch.observed_jumps.iter().cloned().collect();

@@ -264,6 +264,7 @@ pub fn detect(code: &[u8]) -> Option<Metadata> {
             for (k, v) in &entries {
                 let shown = match (*k, v) {
                     ("ipfs", Cbor::Bytes(b)) => base58(b),
+                    ("solc", v) => version_of(v).unwrap_or_else(|| render(v)),
                     _ => render(v),
                 };
                 meta.entries.push((k.to_string(), shown));

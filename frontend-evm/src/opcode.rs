@@ -402,7 +402,7 @@ mod tests {
                 assert_eq!(by_name(info.name).map(|i| i.byte), Some(info.byte));
             }
         }
-        assert_eq!(OPCODES.iter().flatten().count(), 152);
+        assert_eq!(OPCODES.iter().flatten().count(), 153);
     }
 
     #[test]
@@ -422,10 +422,11 @@ mod tests {
 
     #[test]
     fn eip8024_decoding() {
-        assert_eq!(decode_single(0), Some(17));
-        assert_eq!(decode_single(90), Some(107));
-        assert_eq!(decode_single(128), Some(108));
-        assert_eq!(decode_single(255), Some(235));
+        // The branchless encoding: 128..=255 map to 17..=144, 0..=90 to 145..=235.
+        assert_eq!(decode_single(128), Some(17));
+        assert_eq!(decode_single(255), Some(144));
+        assert_eq!(decode_single(0), Some(145));
+        assert_eq!(decode_single(90), Some(235));
         assert_eq!(decode_single(0x5b), None);
         assert_eq!(decode_pair(0x5b), None);
         for imm in (0..=81u8).chain(128..=255) {

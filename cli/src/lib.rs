@@ -1,0 +1,163 @@
+//! `chainlift`: inspect, lift, translate and compare smart contracts.
+//!
+//! This crate is the only place in the workspace that prints or exits; the
+//! binary is a thin wrapper around [`run`], which tests call in-process.
+//! Exit codes: 0 success, 2 bad input or usage (one-line reason on stderr),
+//! 3 an internal error (a bug: please report it).
+
+pub mod input;
+pub mod report;
+
+use chainlift_frontend_evm::{self as evm, Fork};
+use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+
+#[derive(Parser)]
+#[command(
+    name = "chainlift",
+    version,
+    about = "Move smart contracts between virtual machines and check they behave the same"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Disassemble EVM bytecode: one `pc opcode immediate` line per instruction.
+    Disasm(Common),
+    /// Print the control-flow graph (Graphviz DOT, or JSON with --json).
+    Cfg(CfgArgs),
+    /// Summarise bytecode: size, metadata, compiler, fork features, selectors, blocks reached.
+    Inspect(Common),
+}
+
+/// Input and output options every command shares.
+#[derive(Args)]
+struct Common {
+    /// Bytecode file: hex text (with or without 0x), raw binary, a JSON artefact
+    /// (Foundry, Hardhat, solc --combined-json or standard-JSON output), or `-` for stdin.
+    file: Option<String>,
+    /// Inline bytecode instead of a file.
+    #[arg(long, value_name = "0xHEX", conflicts_with = "file")]
+    code: Option<String>,
+    /// The contract to take from an artefact that holds several.
+    #[arg(long, value_name = "NAME")]
+    contract: Option<String>,
+    /// The fork whose rules the bytecode is read under.
+    #[arg(long, default_value = "osaka", value_parser = parse_fork)]
+    fork: Fork,
+    /// Print JSON (the fields are documented in docs/json.md).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct CfgArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Leave unreachable blocks out of the DOT graph.
+    #[arg(long)]
+    reachable_only: bool,
+}
+
+fn parse_fork(s: &str) -> Result<Fork, String> {
+    s.parse()
+        .map_err(|e: evm::opcode::UnknownFork| e.to_string())
+}
+
+fn analyze(common: &Common) -> anyhow::Result<(input::Input, evm::Analysis)> {
+    let input = input::read(
+        common.file.as_deref(),
+        common.code.as_deref(),
+        common.contract.as_deref(),
+    )?;
+    let options = evm::Options {
+        fork: common.fork,
+        ..Default::default()
+    };
+    let analysis = evm::analyze(&input.code, &options)?;
+    Ok((input, analysis))
+}
+
+fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Disasm(common) => {
+            let (_, a) = analyze(&common)?;
+            if common.json {
+                report::write_json(out, &report::disasm_json(&a))?;
+            } else {
+                report::disasm_text(out, &a)?;
+            }
+        }
+        Command::Cfg(args) => {
+            let (_, a) = analyze(&args.common)?;
+            if args.common.json {
+                report::write_json(out, &report::cfg_json(&a))?;
+            } else {
+                report::cfg_dot(out, &a, args.reachable_only)?;
+            }
+        }
+        Command::Inspect(common) => {
+            let (input, a) = analyze(&common)?;
+            if common.json {
+                report::write_json(out, &report::inspect_json(&a, &input))?;
+            } else {
+                report::inspect_text(out, &a, &input)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Runs the command line `args` (program name first), writing results to
+/// `out` and diagnostics to `err`, and returns the process exit code.
+pub fn run(args: impl IntoIterator<Item = String>, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
+            let _ = write!(out, "{}", e.render());
+            return 0;
+        }
+        Err(e) => {
+            // One line: the reason, without clap's usage block.
+            let text = e.render().to_string();
+            let reason = match e.kind() {
+                clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    "a command is required (disasm, cfg, inspect)".to_string()
+                }
+                _ => text
+                    .lines()
+                    .next()
+                    .unwrap_or("bad usage")
+                    .trim_start_matches("error: ")
+                    .to_string(),
+            };
+            let _ = writeln!(err, "chainlift: {reason} (see --help)");
+            return 2;
+        }
+    };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| execute(cli, out)));
+    match result {
+        Ok(Ok(())) => 0,
+        Ok(Err(e)) if is_broken_pipe(&e) => 0,
+        Ok(Err(e)) => {
+            let _ = writeln!(err, "chainlift: {e}");
+            2
+        }
+        Err(_) => {
+            let _ = writeln!(err, "chainlift: internal error (a bug, please report it)");
+            3
+        }
+    }
+}
