@@ -16,7 +16,35 @@ use crate::eval;
 use crate::opcode::{self, Flow};
 use alloy_primitives::U256;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// A fast non-cryptographic hasher for the analysis' own keys (block ids,
+/// context ids, short call strings): the inputs are not attacker-chosen keys
+/// in a long-lived table, and SipHash dominated the profile.
+#[derive(Default, Clone, Copy)]
+struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(*b as u64);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(n as u64);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FastHasher>>;
 
 /// Limits of the analysis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,20 +181,47 @@ impl Cfg {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Val {
     Top,
+    /// A constant straight from a PUSH.
     Pushed(U256),
+    /// A computed constant.
+    Const(U256),
+    /// Two or more constants, sorted.
     Set(Vec<U256>),
 }
 
 impl Val {
     fn one(v: U256) -> Val {
-        Val::Set(vec![v])
+        Val::Const(v)
     }
 
-    fn set(&self) -> Option<std::borrow::Cow<'_, [U256]>> {
+    fn from_vec(mut v: Vec<U256>) -> Val {
+        if v.len() == 1 {
+            Val::Const(v[0])
+        } else {
+            v.sort();
+            Val::Set(v)
+        }
+    }
+
+    fn set(&self) -> Option<&[U256]> {
         match self {
             Val::Top => None,
-            Val::Pushed(v) => Some(std::borrow::Cow::Owned(vec![*v])),
-            Val::Set(s) => Some(std::borrow::Cow::Borrowed(s)),
+            Val::Pushed(v) | Val::Const(v) => Some(std::slice::from_ref(v)),
+            Val::Set(s) => Some(s),
+        }
+    }
+
+    /// Whether every constant `other` may be is one `self` may be.
+    fn covers(&self, other: &Val) -> bool {
+        match (self, other) {
+            (Val::Top, _) => true,
+            (_, Val::Top) => false,
+            (Val::Pushed(a), Val::Pushed(b)) => a == b,
+            (Val::Pushed(_), _) => false,
+            (a, b) => {
+                let (a, b) = (a.set().unwrap_or_default(), b.set().unwrap_or_default());
+                b.iter().all(|v| a.contains(v))
+            }
         }
     }
 
@@ -178,7 +233,10 @@ impl Val {
         }
         match (self.set(), other.set()) {
             (Some(a), Some(b)) => {
-                let mut out = a.into_owned();
+                if a == b {
+                    return Val::from_vec(a.to_vec());
+                }
+                let mut out = a.to_vec();
                 for v in b.iter() {
                     if !out.contains(v) {
                         out.push(*v);
@@ -187,8 +245,7 @@ impl Val {
                 if out.len() > max {
                     Val::Top
                 } else {
-                    out.sort();
-                    Val::Set(out)
+                    Val::from_vec(out)
                 }
             }
             _ => Val::Top,
@@ -249,6 +306,30 @@ impl Stack {
         let len = self.vals.len();
         self.vals.swap(len - 1 - a, len - 1 - b);
         Ok(())
+    }
+
+    /// Whether `self` already covers `other` (joining would change nothing).
+    fn absorbs(&self, other: &Stack) -> bool {
+        if self.vals.len() > other.vals.len() || (other.open && !self.open) {
+            return false;
+        }
+        if self.vals.len() < other.vals.len() && !self.open {
+            return false;
+        }
+        let tail = &other.vals[other.vals.len() - self.vals.len()..];
+        self.vals.iter().zip(tail).all(|(a, b)| a.covers(b))
+    }
+
+    /// `joined` (the join of `self` and a new state) with every slot that
+    /// differs from `self` made unknown.
+    fn widen(&self, mut joined: Stack) -> Stack {
+        let offset = self.vals.len() - joined.vals.len();
+        for (i, v) in joined.vals.iter_mut().enumerate() {
+            if *v != self.vals[offset + i] {
+                *v = Val::Top;
+            }
+        }
+        joined
     }
 
     fn join(&self, other: &Stack, max: usize) -> Stack {
@@ -324,6 +405,19 @@ pub fn basic_blocks(instructions: &[Instruction]) -> Vec<Block> {
 }
 
 fn eval_set(opcode: u8, args: &[Val], max: usize) -> Val {
+    // Fast path: every argument is one constant.
+    let mut single = [U256::ZERO; 3];
+    let mut all_single = args.len() <= 3;
+    for (k, a) in args.iter().enumerate() {
+        match a {
+            Val::Pushed(v) | Val::Const(v) if k < 3 => single[k] = *v,
+            Val::Top => return Val::Top,
+            _ => all_single = false,
+        }
+    }
+    if all_single {
+        return eval::pure(opcode, &single[..args.len()]).map_or(Val::Top, Val::Const);
+    }
     let mut sets = Vec::with_capacity(args.len());
     for a in args {
         match a.set() {
@@ -358,8 +452,7 @@ fn eval_set(opcode: u8, args: &[Val], max: usize) -> Val {
             idx[k] = 0;
         }
     }
-    out.sort();
-    Val::Set(out)
+    Val::from_vec(out)
 }
 
 /// What running a block's body produced: the exit stack and the jump operands.
@@ -448,11 +541,12 @@ fn step(
         0x58 => st.push(Val::one(U256::from(ins.pc)))?,
         0x38 => st.push(Val::one(U256::from(code.bytes.len())))?,
         _ if eval::is_pure(op) => {
-            let mut args = Vec::with_capacity(info.inputs as usize);
-            for _ in 0..info.inputs {
-                args.push(st.pop()?);
+            let n = info.inputs as usize;
+            let mut args: [Val; 3] = [Val::Top, Val::Top, Val::Top];
+            for slot in args.iter_mut().take(n) {
+                *slot = st.pop()?;
             }
-            st.push(eval_set(op, &args, max))?;
+            st.push(eval_set(op, &args[..n], max))?;
         }
         _ => {
             for _ in 0..info.inputs {
@@ -465,6 +559,9 @@ fn step(
     }
     Ok(None)
 }
+
+/// Changes a state may go through before its changing slots are widened.
+const WIDEN_AFTER: u8 = 3;
 
 /// How many of the nearest return addresses make up a context.
 const CONTEXT_DEPTH: usize = 8;
@@ -513,9 +610,14 @@ pub fn build(
     };
     let max = options.max_set.max(1);
 
-    let mut states: HashMap<(usize, Vec<u32>), Stack> = HashMap::new();
+    // Contexts are interned: id 0 is the catch-all context.
+    let mut context_ids: FastMap<Vec<u32>, u32> = FastMap::default();
+    context_ids.insert(MERGED.to_vec(), 0);
+    let mut states: FastMap<(usize, u32), (Stack, u8)> = FastMap::default();
     let mut contexts: Vec<usize> = vec![0; blocks.len()];
-    let mut queue: VecDeque<(usize, Vec<u32>)> = VecDeque::new();
+    // The worklist is ordered by block, so straight-line code converges in
+    // one sweep, and holds each (block, context) once.
+    let mut queue: BTreeSet<(usize, u32)> = BTreeSet::new();
     let mut edges: HashSet<Edge> = HashSet::new();
     let mut unresolved: HashSet<UnresolvedJump> = HashSet::new();
     let mut invalid: HashSet<InvalidJump> = HashSet::new();
@@ -524,27 +626,36 @@ pub fn build(
 
     let mut propagate = |to: usize,
                          st: Stack,
-                         states: &mut HashMap<(usize, Vec<u32>), Stack>,
-                         queue: &mut VecDeque<(usize, Vec<u32>)>| {
-        let mut key = context_key(&code, &st);
-        if !states.contains_key(&(to, key.clone())) {
+                         states: &mut FastMap<(usize, u32), (Stack, u8)>,
+                         queue: &mut BTreeSet<(usize, u32)>| {
+        let key = context_key(&code, &st);
+        let next_id = context_ids.len() as u32;
+        let mut ctx = *context_ids.entry(key).or_insert(next_id);
+        if !states.contains_key(&(to, ctx)) {
             if contexts[to] >= options.max_contexts {
-                key = MERGED.to_vec();
+                ctx = 0;
             } else {
                 contexts[to] += 1;
             }
         }
-        match states.get_mut(&(to, key.clone())) {
-            Some(old) => {
-                let joined = old.join(&st, max);
-                if joined != *old {
-                    *old = joined;
-                    queue.push_back((to, key));
+        match states.get_mut(&(to, ctx)) {
+            Some((old, changes)) => {
+                if !old.absorbs(&st) {
+                    let joined = old.join(&st, max);
+                    // Widening: a state that keeps changing (a loop counter
+                    // growing a set) gives up on the slots that change.
+                    *changes = changes.saturating_add(1);
+                    *old = if *changes > WIDEN_AFTER {
+                        old.widen(joined)
+                    } else {
+                        joined
+                    };
+                    queue.insert((to, ctx));
                 }
             }
             None => {
-                states.insert((to, key.clone()), st);
-                queue.push_back((to, key));
+                states.insert((to, ctx), (st, 0));
+                queue.insert((to, ctx));
             }
         }
     };
@@ -560,37 +671,14 @@ pub fn build(
             &mut queue,
         );
     }
-    while let Some((id, key)) = queue.pop_front() {
+    while let Some((id, key)) = queue.pop_first() {
         if steps >= options.budget {
             exhausted = true;
             break;
         }
-        let Some(st) = states.get(&(id, key.clone())).cloned() else {
+        let Some(st) = states.get(&(id, key)).map(|(st, _)| st.clone()) else {
             continue;
         };
-        if std::env::var_os("CFG_DEBUG").is_some() {
-            let show: Vec<String> = st
-                .vals
-                .iter()
-                .map(|v| match v {
-                    Val::Top => "T".into(),
-                    Val::Pushed(p) => format!("p{:x}", p.saturating_to::<u64>()),
-                    Val::Set(s) => format!(
-                        "{:x?}",
-                        s.iter()
-                            .map(|x| x.saturating_to::<u64>())
-                            .collect::<Vec<_>>()
-                    ),
-                })
-                .collect();
-            eprintln!(
-                "block {:#x} ctx {:x?} open={} {}",
-                blocks[id].start,
-                key,
-                st.open,
-                show.join(" ")
-            );
-        }
         let block = &blocks[id];
         let last_pc = block.end;
         match run_block(&code, block, st, max, &mut steps) {
@@ -702,9 +790,6 @@ fn jump_edges(
     };
     match target.set() {
         None => {
-            if std::env::var_os("CFG_DEBUG").is_some() {
-                eprintln!("unresolved {pc:#x}");
-            }
             unresolved.insert(UnresolvedJump { pc, block: from });
         }
         Some(targets) => {
