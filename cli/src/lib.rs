@@ -6,6 +6,7 @@
 //! 3 an internal error (a bug: please report it).
 
 pub mod input;
+mod ir_cmd;
 pub mod report;
 
 use chainlift_frontend_evm::{self as evm, Fork};
@@ -31,6 +32,54 @@ enum Command {
     Cfg(CfgArgs),
     /// Summarise bytecode: size, metadata, compiler, fork features, selectors, blocks reached.
     Inspect(Common),
+    /// Lift EVM bytecode to the IR and print it (optimized unless --no-opt).
+    Lift(LiftArgs),
+    /// Work on IR text files: verify, optimize, run.
+    #[command(subcommand)]
+    Ir(IrCommand),
+}
+
+#[derive(Args)]
+struct LiftArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Print the raw lift, before the optimization passes.
+    #[arg(long)]
+    no_opt: bool,
+    /// Print instruction counts before and after optimization instead of the IR.
+    #[arg(long)]
+    stats: bool,
+}
+
+#[derive(Subcommand)]
+enum IrCommand {
+    /// Parse and verify an IR file.
+    Verify {
+        /// The IR text file (`-` for stdin).
+        file: String,
+    },
+    /// Optimize an IR file and print the result.
+    Opt {
+        /// The IR text file (`-` for stdin).
+        file: String,
+    },
+    /// Run the first function of an IR file in the reference interpreter.
+    Run {
+        /// The IR text file (`-` for stdin).
+        file: String,
+        /// Calldata as hex.
+        #[arg(long, default_value = "0x")]
+        calldata: String,
+        /// Storage slots before the run, `SLOT=VALUE` (repeatable).
+        #[arg(long = "storage", value_name = "SLOT=VALUE")]
+        storage: Vec<String>,
+        /// Instruction budget.
+        #[arg(long, default_value_t = 10_000_000)]
+        budget: u64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Input and output options every command shares.
@@ -99,6 +148,18 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
                 report::cfg_dot(out, &a, args.reachable_only)?;
             }
         }
+        Command::Lift(args) => ir_cmd::lift(&args.common, args.no_opt, args.stats, out)?,
+        Command::Ir(cmd) => match cmd {
+            IrCommand::Verify { file } => ir_cmd::verify(&file, out)?,
+            IrCommand::Opt { file } => ir_cmd::opt(&file, out)?,
+            IrCommand::Run {
+                file,
+                calldata,
+                storage,
+                budget,
+                json,
+            } => ir_cmd::run(&file, &calldata, &storage, budget, json, out)?,
+        },
         Command::Inspect(common) => {
             let (input, a) = analyze(&common)?;
             if common.json {

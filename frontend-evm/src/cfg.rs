@@ -153,6 +153,10 @@ pub struct Cfg {
     pub unresolved: Vec<UnresolvedJump>,
     /// Reachable jumps to a constant that is not a valid JUMPDEST.
     pub invalid_jumps: Vec<InvalidJump>,
+    /// Jumps (by pc) whose targets constant propagation left unknown and that
+    /// took the targets dispatch recovery saw instead; they may have others.
+    #[serde(skip)]
+    pub hinted: Vec<u32>,
     /// Whether the budget ran out (the result is then partial).
     pub budget_exhausted: bool,
     /// Instructions interpreted.
@@ -621,6 +625,7 @@ pub fn build(
     let mut edges: HashSet<Edge> = HashSet::new();
     let mut unresolved: HashSet<UnresolvedJump> = HashSet::new();
     let mut invalid: HashSet<InvalidJump> = HashSet::new();
+    let mut hinted: HashSet<u32> = HashSet::new();
     let mut steps = 0u64;
     let mut exhausted = false;
 
@@ -705,6 +710,7 @@ pub fn build(
                     &mut edges,
                     &mut unresolved,
                     &mut invalid,
+                    &mut hinted,
                 )
                 .into_iter()
                 .for_each(|to| propagate(to, st.clone(), &mut states, &mut queue));
@@ -727,6 +733,7 @@ pub fn build(
                         &mut edges,
                         &mut unresolved,
                         &mut invalid,
+                        &mut hinted,
                     )
                     .into_iter()
                     .for_each(|to| propagate(to, st.clone(), &mut states, &mut queue));
@@ -752,11 +759,14 @@ pub fn build(
     unresolved.sort();
     let mut invalid_jumps: Vec<InvalidJump> = invalid.into_iter().collect();
     invalid_jumps.sort();
+    let mut hinted: Vec<u32> = hinted.into_iter().collect();
+    hinted.sort();
     Cfg {
         blocks,
         edges,
         unresolved,
         invalid_jumps,
+        hinted,
         budget_exhausted: exhausted,
         steps,
     }
@@ -778,13 +788,15 @@ fn jump_edges(
     edges: &mut HashSet<Edge>,
     unresolved: &mut HashSet<UnresolvedJump>,
     invalid: &mut HashSet<InvalidJump>,
+    hinted: &mut HashSet<u32>,
 ) -> Vec<usize> {
     let mut out = Vec::new();
-    let hinted;
+    let from_hint;
     let target = match (target, code.hints.get(&pc)) {
         (Val::Top, Some(h)) => {
-            hinted = Val::Set(h.iter().map(|t| U256::from(*t)).collect());
-            &hinted
+            hinted.insert(pc);
+            from_hint = Val::Set(h.iter().map(|t| U256::from(*t)).collect());
+            &from_hint
         }
         _ => target,
     };

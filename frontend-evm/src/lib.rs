@@ -18,6 +18,7 @@ pub mod cfg;
 pub mod disasm;
 pub mod dispatch;
 pub mod eval;
+pub mod lift;
 pub mod metadata;
 pub mod opcode;
 

@@ -1,0 +1,185 @@
+//! `chainlift lift` and `chainlift ir verify|opt|run`.
+
+use crate::Common;
+use alloy_primitives::U256;
+use anyhow::{Context, anyhow, bail};
+use chainlift_frontend_evm as evm;
+use chainlift_ir::interp::{Interpreter, Limits, Outcome, SimpleHost};
+use chainlift_ir::{entities::FuncId, function::Module, parse, passes, print, verify};
+use std::io::{Read, Write};
+
+fn read_text(file: &str) -> anyhow::Result<String> {
+    if file == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        return Ok(s);
+    }
+    std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))
+}
+
+fn parse_file(file: &str) -> anyhow::Result<Module> {
+    let text = read_text(file)?;
+    parse::parse_module(&text).map_err(|e| anyhow!("{file}: {e}"))
+}
+
+fn verified(m: &Module, what: &str) -> anyhow::Result<()> {
+    verify::verify(m).map_err(|errors| {
+        let first = &errors[0];
+        anyhow!("{what}: {} verifier error(s); first: {first}", errors.len())
+    })
+}
+
+pub fn lift(common: &Common, no_opt: bool, stats: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+    let input = crate::input::read(
+        common.file.as_deref(),
+        common.code.as_deref(),
+        common.contract.as_deref(),
+    )?;
+    let options = evm::Options {
+        fork: common.fork,
+        ..Default::default()
+    };
+    let analysis = evm::analyze(&input.code, &options)?;
+    let mut module = evm::lift::lift(&analysis, Default::default())?;
+    verified(&module, "lifted IR (a bug in the EVM frontend)")?;
+    let before = module.inst_count();
+    if !no_opt {
+        passes::optimize(&mut module);
+        verified(&module, "optimized IR (a bug in a pass)")?;
+    }
+    if stats {
+        writeln!(
+            out,
+            "instructions: {before} lifted, {} optimized",
+            module.inst_count()
+        )?;
+    } else {
+        write!(out, "{}", print::print_module(&module))?;
+    }
+    Ok(())
+}
+
+pub fn verify(file: &str, out: &mut dyn Write) -> anyhow::Result<()> {
+    let m = parse_file(file)?;
+    verified(&m, file)?;
+    writeln!(
+        out,
+        "{file}: ok ({} functions, {} instructions)",
+        m.functions.len(),
+        m.inst_count()
+    )?;
+    Ok(())
+}
+
+pub fn opt(file: &str, out: &mut dyn Write) -> anyhow::Result<()> {
+    let mut m = parse_file(file)?;
+    verified(&m, file)?;
+    passes::optimize(&mut m);
+    verified(&m, "optimized IR (a bug in a pass)")?;
+    write!(out, "{}", print::print_module(&m))?;
+    Ok(())
+}
+
+fn parse_word(s: &str) -> anyhow::Result<U256> {
+    let s = s.trim();
+    let v = match s.strip_prefix("0x") {
+        Some(h) => U256::from_str_radix(h, 16),
+        None => U256::from_str_radix(s, 10),
+    };
+    v.map_err(|_| anyhow!("bad number `{s}`"))
+}
+
+pub fn run(
+    file: &str,
+    calldata: &str,
+    storage: &[String],
+    budget: u64,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let m = parse_file(file)?;
+    verified(&m, file)?;
+    let Some(f) = m.functions.first() else {
+        bail!("{file} has no function")
+    };
+    if !f.params.is_empty() {
+        bail!(
+            "%{} takes parameters; `ir run` runs a contract entry point with none",
+            f.name
+        );
+    }
+    let mut host = SimpleHost {
+        calldata: crate::input::parse_hex(calldata, "--calldata")?,
+        ..Default::default()
+    };
+    for s in storage {
+        let (k, v) = s
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--storage takes SLOT=VALUE, got `{s}`"))?;
+        host.storage.insert(parse_word(k)?, parse_word(v)?);
+    }
+    let mut interp = Interpreter::new(
+        &m,
+        Limits {
+            budget,
+            ..Limits::default()
+        },
+    );
+    let outcome = interp.run(&mut host, FuncId::new(0), &[]);
+    let hex = |d: &[u8]| {
+        format!(
+            "0x{}",
+            d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        )
+    };
+    let (status, data) = match &outcome {
+        Outcome::Stop => ("success".to_string(), vec![]),
+        Outcome::Return(d) => ("success".to_string(), d.clone()),
+        Outcome::Revert(d) => ("revert".to_string(), d.clone()),
+        Outcome::SelfDestruct(a) => (format!("selfdestruct {a:#x}"), vec![]),
+        Outcome::Values(vs) => (format!("returned {vs:?}"), vec![]),
+        Outcome::Trap { code, pos } => (format!("trap {code} {pos}").trim().to_string(), vec![]),
+        Outcome::OutOfBudget { pos } => (format!("out of budget {pos}").trim().to_string(), vec![]),
+    };
+    let mut slots: Vec<_> = host.storage.iter().filter(|(_, v)| !v.is_zero()).collect();
+    slots.sort();
+    if json {
+        let storage: serde_json::Map<String, serde_json::Value> = slots
+            .iter()
+            .map(|(k, v)| {
+                (
+                    format!("{k:#x}"),
+                    serde_json::Value::String(format!("{v:#x}")),
+                )
+            })
+            .collect();
+        let logs: Vec<serde_json::Value> = host
+            .logs
+            .iter()
+            .map(|(t, d)| serde_json::json!({"topics": t.iter().map(|x| format!("{x:#x}")).collect::<Vec<_>>(), "data": hex(d)}))
+            .collect();
+        crate::report::write_json(
+            out,
+            &serde_json::json!({
+                "schema_version": crate::report::SCHEMA_VERSION,
+                "status": status,
+                "return_data": hex(&data),
+                "storage": storage,
+                "logs": logs,
+                "instructions": interp.steps,
+            }),
+        )?;
+    } else {
+        writeln!(out, "status:       {status}")?;
+        writeln!(out, "return data:  {}", hex(&data))?;
+        for (k, v) in slots {
+            writeln!(out, "storage:      {k:#x} = {v:#x}")?;
+        }
+        for (t, d) in &host.logs {
+            let topics: Vec<String> = t.iter().map(|x| format!("{x:#x}")).collect();
+            writeln!(out, "log:          [{}] {}", topics.join(", "), hex(d))?;
+        }
+        writeln!(out, "instructions: {}", interp.steps)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,707 @@
+//! EVM → IR.
+//!
+//! The EVM stack becomes SSA values. Each basic block is lifted once per
+//! stack height it can be entered with (an *instance*); the instance takes
+//! every stack slot as a block parameter (`i256`, bottom first), and the
+//! parameter-pruning pass then removes the ones that are only passed through,
+//! which gives the same SSA as variable-based construction (one variable per
+//! stack slot). Because heights are known per instance, stack underflow and
+//! overflow are decided at lift time and become `trap` terminators.
+//!
+//! Jumps: a target that is a constant in the same instance becomes a direct
+//! `jump` (or `trap invalid_jump` when it is not a JUMPDEST). Otherwise the
+//! jump becomes a `switch` over the targets the CFG analysis resolved; when
+//! the analysis could not resolve the jump (or only saw targets by running
+//! the dispatcher), the `switch` falls back to a dispatch block over every
+//! JUMPDEST at that height, so any target still works.
+//!
+//! Memory: each memory access is preceded by `mem.expand offset, len`,
+//! which grows memory exactly as the EVM does (32-byte words, nothing for a
+//! zero length), so `mem.size` is MSIZE. Growth past the interpreter's limit
+//! traps `out_of_memory`, where the EVM would run out of gas.
+//!
+//! Gas: EVM gas is not metered. `GAS` becomes `host.gas`, which returns what
+//! the host reports; running out of gas is not reproduced (except by the
+//! memory limit), so behaviour that depends on exact gas amounts may differ
+//! from the EVM. Every other exceptional halt (invalid or undefined opcode,
+//! invalid jump, stack underflow or overflow, a state change in a static
+//! context, RETURNDATACOPY out of bounds) is an explicit trap or a trapping
+//! host operation with the EVM's observable outcome.
+
+use crate::Analysis;
+use crate::cfg::EdgeKind;
+use crate::opcode;
+use alloy_primitives::U256;
+use chainlift_ir::entities::{Block, Value};
+use chainlift_ir::function::{BlockCall, Function, Inst, Module, Terminator};
+use chainlift_ir::inst::{
+    BinOp, CallKind, Cond, Endian, ExitKind, HostOp, Op, SourcePos, TrapCode,
+};
+use chainlift_ir::types::Type;
+use std::collections::{HashMap, HashSet, VecDeque};
+
+/// Lifting limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiftOptions {
+    /// Block instances (block × entry height × context) that may be created.
+    pub max_instances: usize,
+    /// Contexts per block before further entries share one generic instance
+    /// per height.
+    pub max_contexts: usize,
+}
+
+impl Default for LiftOptions {
+    fn default() -> Self {
+        LiftOptions {
+            max_instances: 40_000,
+            max_contexts: 100_000,
+        }
+    }
+}
+
+/// The return addresses an instance is specialised for: stack slots (from
+/// the bottom) known to hold a JUMPDEST offset pushed by a caller.
+type Context = Vec<(u16, u32)>;
+
+/// Why lifting failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LiftError {
+    /// The code needs more block instances than allowed (many unresolved
+    /// jumps at many stack heights).
+    #[error(
+        "lifting needs more than {limit} block instances (last at pc {pc:#x}); too many unresolved jumps"
+    )]
+    TooManyInstances {
+        /// The limit.
+        limit: usize,
+        /// pc of the block being instantiated.
+        pc: u32,
+    },
+}
+
+struct Lifter<'a> {
+    a: &'a Analysis,
+    f: Function,
+    /// (EVM block id, entry height, context) -> IR block.
+    instances: HashMap<(usize, usize, Context), Block>,
+    /// Contexts made per EVM block.
+    contexts: HashMap<usize, usize>,
+    /// Dispatch blocks by height.
+    dispatchers: HashMap<usize, Block>,
+    queue: VecDeque<(usize, usize, Context, Block)>,
+    /// Constants of values made by `iconst`.
+    consts: HashMap<Value, U256>,
+    /// Jump targets per EVM block (from the CFG).
+    targets: HashMap<usize, Vec<usize>>,
+    /// pcs of jumps that need the dynamic fallback.
+    dynamic: HashSet<u32>,
+    /// EVM block id by start pc.
+    block_at: HashMap<u32, usize>,
+    invalid_jump: Option<Block>,
+    options: LiftOptions,
+}
+
+/// Lifts analysed EVM code to an IR module with one function, `%main`,
+/// which takes no parameters and ends in `exit` or `trap`.
+pub fn lift(a: &Analysis, options: LiftOptions) -> Result<Module, LiftError> {
+    let mut targets: HashMap<usize, Vec<usize>> = HashMap::new();
+    for e in &a.cfg.edges {
+        if matches!(e.kind, EdgeKind::Jump | EdgeKind::BranchTaken) {
+            targets.entry(e.from).or_default().push(e.to);
+        }
+    }
+    let mut dynamic: HashSet<u32> = a.cfg.unresolved.iter().map(|u| u.pc).collect();
+    dynamic.extend(a.cfg.hinted.iter().copied());
+    let block_at = a.cfg.blocks.iter().map(|b| (b.start, b.id)).collect();
+    let mut l = Lifter {
+        a,
+        f: Function::new("main", vec![], vec![]),
+        instances: HashMap::new(),
+        contexts: HashMap::new(),
+        dispatchers: HashMap::new(),
+        queue: VecDeque::new(),
+        consts: HashMap::new(),
+        targets,
+        dynamic,
+        block_at,
+        invalid_jump: None,
+        options,
+    };
+    let entry = l.f.new_block();
+    if a.cfg.blocks.is_empty() {
+        l.f.block_mut(entry).term = Terminator::Exit(ExitKind::Stop, vec![]);
+    } else {
+        let first = l.instance(0, &[])?;
+        l.f.block_mut(entry).term = Terminator::Jump(BlockCall::new(first));
+    }
+    while let Some((id, h, ctx, block)) = l.queue.pop_front() {
+        l.lift_block(id, h, &ctx, block)?;
+    }
+    let mut module = Module::with_function(l.f);
+    module.compact();
+    Ok(module)
+}
+
+impl Lifter<'_> {
+    /// The context of a stack: slots holding constants that are JUMPDESTs.
+    fn context_of(&self, stack: &[Value]) -> Context {
+        stack
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| {
+                let c = self.consts.get(v)?;
+                let t = usize::try_from(*c).ok()?;
+                (t < self.a.code_end && self.a.jumpdests.get(t) == Some(&true))
+                    .then_some((i as u16, t as u32))
+            })
+            .collect()
+    }
+
+    /// The instance of EVM block `id` entered with `stack`.
+    fn instance(&mut self, id: usize, stack: &[Value]) -> Result<Block, LiftError> {
+        let ctx = self.context_of(stack);
+        self.instance_in(id, stack.len(), ctx)
+    }
+
+    fn instance_in(&mut self, id: usize, h: usize, mut ctx: Context) -> Result<Block, LiftError> {
+        if let Some(b) = self.instances.get(&(id, h, ctx.clone())) {
+            return Ok(*b);
+        }
+        let count = self.contexts.entry(id).or_insert(0);
+        if !ctx.is_empty() && *count >= self.options.max_contexts {
+            ctx.clear();
+            if let Some(b) = self.instances.get(&(id, h, ctx.clone())) {
+                return Ok(*b);
+            }
+        }
+        *count += 1;
+        if self.instances.len() >= self.options.max_instances {
+            if std::env::var_os("LIFT_DEBUG").is_some() {
+                let mut per: HashMap<u32, (usize, std::collections::BTreeSet<usize>, usize)> =
+                    HashMap::new();
+                for (id, hh, cx) in self.instances.keys() {
+                    let e = per.entry(self.a.cfg.blocks[*id].start).or_default();
+                    e.0 += 1;
+                    e.1.insert(*hh);
+                    if cx.is_empty() {
+                        e.2 += 1;
+                    }
+                }
+                let mut v: Vec<_> = per.into_iter().collect();
+                v.sort_by_key(|x| std::cmp::Reverse(x.1.0));
+                for (pc, (n, hs, generic)) in v.iter().take(15) {
+                    eprintln!("{pc:#x}: {n} instances, heights {hs:?}, generic {generic}");
+                }
+            }
+            return Err(LiftError::TooManyInstances {
+                limit: self.options.max_instances,
+                pc: self.a.cfg.blocks[id].start,
+            });
+        }
+        let b = self.f.new_block();
+        for _ in 0..h {
+            let p = self.f.new_value(Type::I256);
+            self.f.block_mut(b).params.push(p);
+        }
+        self.instances.insert((id, h, ctx.clone()), b);
+        self.queue.push_back((id, h, ctx, b));
+        Ok(b)
+    }
+
+    fn invalid_jump_block(&mut self) -> Block {
+        if let Some(b) = self.invalid_jump {
+            return b;
+        }
+        let b = self.f.new_block();
+        self.f.block_mut(b).term = Terminator::Trap(TrapCode::InvalidJump);
+        self.invalid_jump = Some(b);
+        b
+    }
+
+    /// The block that jumps to any JUMPDEST at height `h`: params are the `h`
+    /// slots and the target.
+    fn dispatcher(&mut self, h: usize) -> Result<Block, LiftError> {
+        if let Some(b) = self.dispatchers.get(&h) {
+            return Ok(*b);
+        }
+        let b = self.f.new_block();
+        self.dispatchers.insert(h, b);
+        let slots: Vec<Value> = (0..h).map(|_| self.f.new_value(Type::I256)).collect();
+        let target = self.f.new_value(Type::I256);
+        let mut params = slots.clone();
+        params.push(target);
+        self.f.block_mut(b).params = params;
+        let mut cases = Vec::new();
+        let dests: Vec<(u32, usize)> = self
+            .a
+            .cfg
+            .blocks
+            .iter()
+            .filter(|blk| self.a.jumpdests.get(blk.start as usize) == Some(&true))
+            .map(|blk| (blk.start, blk.id))
+            .collect();
+        for (pc, id) in dests {
+            let inst = self.instance_in(id, h, vec![])?;
+            cases.push((
+                U256::from(pc),
+                BlockCall {
+                    block: inst,
+                    args: slots.clone(),
+                },
+            ));
+        }
+        let invalid = self.invalid_jump_block();
+        self.f.block_mut(b).term = Terminator::Switch {
+            value: target,
+            cases,
+            default: BlockCall::new(invalid),
+        };
+        Ok(b)
+    }
+
+    /// The block call that continues at EVM target `target` with `slots`.
+    fn jump_to(
+        &mut self,
+        from: usize,
+        pc: u32,
+        target: Value,
+        slots: &[Value],
+    ) -> Result<JumpPlan, LiftError> {
+        if let Some(c) = self.consts.get(&target).copied() {
+            let dest = usize::try_from(c)
+                .ok()
+                .filter(|t| *t < self.a.code_end && self.a.jumpdests.get(*t) == Some(&true))
+                .and_then(|t| self.block_at.get(&(t as u32)).copied());
+            return Ok(match dest {
+                Some(id) => JumpPlan::Direct(BlockCall {
+                    block: self.instance(id, slots)?,
+                    args: slots.to_vec(),
+                }),
+                None => JumpPlan::Direct(BlockCall::new(self.invalid_jump_block())),
+            });
+        }
+        let known = self.targets.get(&from).cloned().unwrap_or_default();
+        let mut cases = Vec::new();
+        for id in known {
+            let block = self.instance(id, slots)?;
+            cases.push((
+                U256::from(self.a.cfg.blocks[id].start),
+                BlockCall {
+                    block,
+                    args: slots.to_vec(),
+                },
+            ));
+        }
+        let default = if self.dynamic.contains(&pc) || cases.is_empty() {
+            let d = self.dispatcher(slots.len())?;
+            let mut args = slots.to_vec();
+            args.push(target);
+            BlockCall { block: d, args }
+        } else {
+            BlockCall::new(self.invalid_jump_block())
+        };
+        Ok(JumpPlan::Switch(Terminator::Switch {
+            value: target,
+            cases,
+            default,
+        }))
+    }
+
+    fn emit(
+        &mut self,
+        block: Block,
+        op: Op,
+        args: Vec<Value>,
+        result: Option<Type>,
+        pc: u32,
+    ) -> Option<Value> {
+        let results: Vec<Value> = result.into_iter().map(|t| self.f.new_value(t)).collect();
+        let r = results.first().copied();
+        if let (Op::Iconst(c), Some(v)) = (&op, r) {
+            self.consts.insert(v, *c);
+        }
+        self.f.block_mut(block).insts.push(Inst {
+            op,
+            args,
+            results,
+            pos: SourcePos::Evm(pc),
+        });
+        r
+    }
+
+    fn konst(&mut self, block: Block, c: U256, pc: u32) -> Value {
+        self.emit(block, Op::Iconst(c), vec![], Some(Type::I256), pc)
+            .expect("result")
+    }
+
+    fn finish(&mut self, block: Block, term: Terminator, pc: u32) {
+        let data = self.f.block_mut(block);
+        data.term = term;
+        data.term_pos = SourcePos::Evm(pc);
+    }
+
+    fn lift_block(
+        &mut self,
+        id: usize,
+        h: usize,
+        ctx: &Context,
+        block: Block,
+    ) -> Result<(), LiftError> {
+        let a = self.a;
+        let evm_block = a.cfg.blocks[id].clone();
+        let mut stack: Vec<Value> = self.f.block(block).params.clone();
+        debug_assert_eq!(stack.len(), h);
+        // The instance is specialised for these return addresses: they are
+        // constants here, so returns resolve to direct jumps.
+        for (slot, c) in ctx {
+            let v = self.konst(block, U256::from(*c), evm_block.start);
+            stack[*slot as usize] = v;
+        }
+        for ins in &a.instructions[evm_block.instructions.clone()] {
+            let pc = ins.pc;
+            let Some(info) = ins.info else {
+                self.finish(block, Terminator::Trap(TrapCode::InvalidOpcode), pc);
+                return Ok(());
+            };
+            let op = ins.opcode;
+            // Stack effect, with DUPN/SWAPN/EXCHANGE decoded.
+            let (needed, pushes) = match op {
+                0xe6..=0xe8 => {
+                    let imm = ins.immediate(&a.bytes).first().copied();
+                    let depth = match op {
+                        0xe6 => imm.and_then(opcode::decode_single).map(|n| (n, n + 1)),
+                        0xe7 => imm.and_then(opcode::decode_single).map(|n| (n + 1, n + 1)),
+                        _ => imm
+                            .and_then(opcode::decode_pair)
+                            .map(|(_, m)| (m + 1, m + 1)),
+                    };
+                    match depth {
+                        Some(d) => d,
+                        None => {
+                            self.finish(block, Terminator::Trap(TrapCode::InvalidOpcode), pc);
+                            return Ok(());
+                        }
+                    }
+                }
+                _ => (info.inputs as usize, info.outputs as usize),
+            };
+            if stack.len() < needed {
+                self.finish(block, Terminator::Trap(TrapCode::StackUnderflow), pc);
+                return Ok(());
+            }
+            if stack.len() - needed + pushes > 1024 {
+                self.finish(block, Terminator::Trap(TrapCode::StackOverflow), pc);
+                return Ok(());
+            }
+            let mut pop = |n: usize| -> Vec<Value> {
+                (0..n)
+                    .map(|_| stack.pop().expect("checked depth"))
+                    .collect()
+            };
+            match op {
+                0x00 => {
+                    self.finish(block, Terminator::Exit(ExitKind::Stop, vec![]), pc);
+                    return Ok(());
+                }
+                0xf3 | 0xfd => {
+                    let args = pop(2);
+                    self.emit(block, Op::MemExpand, args.clone(), None, pc);
+                    let kind = if op == 0xf3 {
+                        ExitKind::Return
+                    } else {
+                        ExitKind::Revert
+                    };
+                    self.finish(block, Terminator::Exit(kind, args), pc);
+                    return Ok(());
+                }
+                0xfe => {
+                    self.finish(block, Terminator::Trap(TrapCode::InvalidOpcode), pc);
+                    return Ok(());
+                }
+                0xff => {
+                    let args = pop(1);
+                    self.finish(block, Terminator::Exit(ExitKind::SelfDestruct, args), pc);
+                    return Ok(());
+                }
+                0x56 => {
+                    let t = pop(1)[0];
+                    let plan = self.jump_to(id, pc, t, &stack)?;
+                    let term = match plan {
+                        JumpPlan::Direct(c) => Terminator::Jump(c),
+                        JumpPlan::Switch(s) => s,
+                    };
+                    self.finish(block, term, pc);
+                    return Ok(());
+                }
+                0x57 => {
+                    let args = pop(2);
+                    let (t, c) = (args[0], args[1]);
+                    let zero = self.konst(block, U256::ZERO, pc);
+                    let cond = self
+                        .emit(block, Op::Icmp(Cond::Ne), vec![c, zero], Some(Type::I1), pc)
+                        .expect("result");
+                    let taken = match self.jump_to(id, pc, t, &stack)? {
+                        JumpPlan::Direct(c) => c,
+                        JumpPlan::Switch(s) => {
+                            let j = self.f.new_block();
+                            self.finish(j, s, pc);
+                            BlockCall::new(j)
+                        }
+                    };
+                    let not_taken = match a.cfg.blocks.get(id + 1) {
+                        Some(next) if next.start == ins.next_pc() => BlockCall {
+                            block: self.instance(id + 1, &stack)?,
+                            args: stack.clone(),
+                        },
+                        _ => {
+                            let end = self.f.new_block();
+                            self.finish(end, Terminator::Exit(ExitKind::Stop, vec![]), pc);
+                            BlockCall::new(end)
+                        }
+                    };
+                    self.finish(
+                        block,
+                        Terminator::Branch {
+                            cond,
+                            then_to: taken,
+                            else_to: not_taken,
+                        },
+                        pc,
+                    );
+                    return Ok(());
+                }
+                0x5b => {}
+                0x50 => {
+                    pop(1);
+                }
+                0x5f..=0x7f => {
+                    let v = self.konst(block, ins.push_value(&a.bytes), pc);
+                    stack.push(v);
+                }
+                0x80..=0x8f => {
+                    let n = (op - 0x7f) as usize;
+                    stack.push(stack[stack.len() - n]);
+                }
+                0x90..=0x9f => {
+                    let n = (op - 0x8f) as usize;
+                    let len = stack.len();
+                    stack.swap(len - 1, len - 1 - n);
+                }
+                0xe6 => {
+                    let n = needed;
+                    stack.push(stack[stack.len() - n]);
+                }
+                0xe7 => {
+                    let len = stack.len();
+                    stack.swap(len - 1, len - needed);
+                }
+                0xe8 => {
+                    let imm = ins.immediate(&a.bytes).first().copied().unwrap_or(0);
+                    let (n, m) = opcode::decode_pair(imm).unwrap_or((1, 2));
+                    let len = stack.len();
+                    stack.swap(len - 1 - n, len - 1 - m);
+                }
+                _ => {
+                    let args = pop(needed);
+                    let results = self.lift_op(block, op, args, pc);
+                    stack.extend(results);
+                }
+            }
+        }
+        // Fell off the block: into the next JUMPDEST, or off the end of the code.
+        let last_pc = evm_block.end;
+        let next_pc = a.instructions[evm_block.instructions.end - 1].next_pc();
+        match a.cfg.blocks.get(id + 1) {
+            Some(next) if next.start == next_pc => {
+                let target = self.instance(id + 1, &stack)?;
+                self.finish(
+                    block,
+                    Terminator::Jump(BlockCall {
+                        block: target,
+                        args: stack,
+                    }),
+                    last_pc,
+                );
+            }
+            _ => self.finish(block, Terminator::Exit(ExitKind::Stop, vec![]), last_pc),
+        }
+        Ok(())
+    }
+
+    /// Emits the IR of a non-control opcode; returns the values it pushes.
+    fn lift_op(&mut self, b: Block, op: u8, args: Vec<Value>, pc: u32) -> Vec<Value> {
+        let i256 = Some(Type::I256);
+        let bin = |l: &mut Self, o: BinOp, x: Value, y: Value| {
+            l.emit(b, Op::Binary(o), vec![x, y], i256, pc)
+        };
+        let cmp = |l: &mut Self, c: Cond, x: Value, y: Value| {
+            let bit = l
+                .emit(b, Op::Icmp(c), vec![x, y], Some(Type::I1), pc)
+                .expect("result");
+            l.emit(b, Op::Uext, vec![bit], i256, pc)
+        };
+        let host = |l: &mut Self, h: HostOp, args: Vec<Value>| {
+            let result = (h.arity().1 == 1).then_some(Type::I256);
+            l.emit(b, Op::Host(h), args, result, pc)
+        };
+        let expand = |l: &mut Self, off: Value, len: Value| {
+            l.emit(b, Op::MemExpand, vec![off, len], None, pc);
+        };
+        let a = &args;
+        let out = match op {
+            0x01 => bin(self, BinOp::Add, a[0], a[1]),
+            0x02 => bin(self, BinOp::Mul, a[0], a[1]),
+            0x03 => bin(self, BinOp::Sub, a[0], a[1]),
+            0x04 => bin(self, BinOp::UDiv, a[0], a[1]),
+            0x05 => bin(self, BinOp::SDiv, a[0], a[1]),
+            0x06 => bin(self, BinOp::URem, a[0], a[1]),
+            0x07 => bin(self, BinOp::SRem, a[0], a[1]),
+            0x08 => self.emit(b, Op::AddMod, args.clone(), i256, pc),
+            0x09 => self.emit(b, Op::MulMod, args.clone(), i256, pc),
+            0x0a => self.emit(b, Op::Exp, args.clone(), i256, pc),
+            0x0b => self.emit(b, Op::SignExtend, args.clone(), i256, pc),
+            0x10 => cmp(self, Cond::Ult, a[0], a[1]),
+            0x11 => cmp(self, Cond::Ugt, a[0], a[1]),
+            0x12 => cmp(self, Cond::Slt, a[0], a[1]),
+            0x13 => cmp(self, Cond::Sgt, a[0], a[1]),
+            0x14 => cmp(self, Cond::Eq, a[0], a[1]),
+            0x15 => {
+                let zero = self.konst(b, U256::ZERO, pc);
+                cmp(self, Cond::Eq, a[0], zero)
+            }
+            0x16 => bin(self, BinOp::And, a[0], a[1]),
+            0x17 => bin(self, BinOp::Or, a[0], a[1]),
+            0x18 => bin(self, BinOp::Xor, a[0], a[1]),
+            0x19 => self.emit(b, Op::Not, vec![a[0]], i256, pc),
+            0x1a => self.emit(b, Op::Byte, args.clone(), i256, pc),
+            0x1b => bin(self, BinOp::Shl, a[1], a[0]),
+            0x1c => bin(self, BinOp::LShr, a[1], a[0]),
+            0x1d => bin(self, BinOp::AShr, a[1], a[0]),
+            0x1e => self.emit(b, Op::Clz, vec![a[0]], i256, pc),
+            0x20 => {
+                expand(self, a[0], a[1]);
+                host(self, HostOp::Keccak256, args.clone())
+            }
+            0x30 => host(self, HostOp::Address, vec![]),
+            0x31 => host(self, HostOp::Balance, args.clone()),
+            0x32 => host(self, HostOp::Origin, vec![]),
+            0x33 => host(self, HostOp::Caller, vec![]),
+            0x34 => host(self, HostOp::CallValue, vec![]),
+            0x35 => host(self, HostOp::CallDataLoad, args.clone()),
+            0x36 => host(self, HostOp::CallDataSize, vec![]),
+            0x37 => {
+                expand(self, a[0], a[2]);
+                host(self, HostOp::CallDataCopy, args.clone())
+            }
+            0x38 => host(self, HostOp::CodeSize, vec![]),
+            0x39 => {
+                expand(self, a[0], a[2]);
+                host(self, HostOp::CodeCopy, args.clone())
+            }
+            0x3a => host(self, HostOp::GasPrice, vec![]),
+            0x3b => host(self, HostOp::ExtCodeSize, args.clone()),
+            0x3c => {
+                expand(self, a[1], a[3]);
+                host(self, HostOp::ExtCodeCopy, args.clone())
+            }
+            0x3d => host(self, HostOp::ReturnDataSize, vec![]),
+            0x3e => {
+                expand(self, a[0], a[2]);
+                host(self, HostOp::ReturnDataCopy, args.clone())
+            }
+            0x3f => host(self, HostOp::ExtCodeHash, args.clone()),
+            0x40 => host(self, HostOp::BlockHash, args.clone()),
+            0x41 => host(self, HostOp::Coinbase, vec![]),
+            0x42 => host(self, HostOp::Timestamp, vec![]),
+            0x43 => host(self, HostOp::Number, vec![]),
+            0x44 => host(self, HostOp::PrevRandao, vec![]),
+            0x45 => host(self, HostOp::GasLimit, vec![]),
+            0x46 => host(self, HostOp::ChainId, vec![]),
+            0x47 => host(self, HostOp::SelfBalance, vec![]),
+            0x48 => host(self, HostOp::BaseFee, vec![]),
+            0x49 => host(self, HostOp::BlobHash, args.clone()),
+            0x4a => host(self, HostOp::BlobBaseFee, vec![]),
+            0x51 => {
+                let len = self.konst(b, U256::from(32), pc);
+                expand(self, a[0], len);
+                self.emit(b, Op::Load(Type::I256, Endian::Big), vec![a[0]], i256, pc)
+            }
+            0x52 => {
+                let len = self.konst(b, U256::from(32), pc);
+                expand(self, a[0], len);
+                self.emit(
+                    b,
+                    Op::Store(Type::I256, Endian::Big),
+                    vec![a[0], a[1]],
+                    None,
+                    pc,
+                )
+            }
+            0x53 => {
+                let len = self.konst(b, U256::from(1), pc);
+                expand(self, a[0], len);
+                let byte = self
+                    .emit(b, Op::Trunc, vec![a[1]], Some(Type::I8), pc)
+                    .expect("result");
+                self.emit(
+                    b,
+                    Op::Store(Type::I8, Endian::Big),
+                    vec![a[0], byte],
+                    None,
+                    pc,
+                )
+            }
+            0x54 => host(self, HostOp::SLoad, args.clone()),
+            0x55 => host(self, HostOp::SStore, args.clone()),
+            0x58 => Some(self.konst(b, U256::from(pc), pc)),
+            0x59 => self.emit(b, Op::MemSize, vec![], i256, pc),
+            0x5a => host(self, HostOp::Gas, vec![]),
+            0x5c => host(self, HostOp::TLoad, args.clone()),
+            0x5d => host(self, HostOp::TStore, args.clone()),
+            0x5e => {
+                expand(self, a[0], a[2]);
+                expand(self, a[1], a[2]);
+                self.emit(b, Op::MemCopy, args.clone(), None, pc)
+            }
+            0xa0..=0xa4 => {
+                expand(self, a[0], a[1]);
+                host(self, HostOp::Log(op - 0xa0), args.clone())
+            }
+            0xf0 => {
+                expand(self, a[1], a[2]);
+                host(self, HostOp::Create, args.clone())
+            }
+            0xf5 => {
+                expand(self, a[1], a[2]);
+                host(self, HostOp::Create2, args.clone())
+            }
+            0xf1 | 0xf2 => {
+                expand(self, a[3], a[4]);
+                expand(self, a[5], a[6]);
+                let kind = if op == 0xf1 {
+                    CallKind::Call
+                } else {
+                    CallKind::CallCode
+                };
+                host(self, HostOp::Call(kind), args.clone())
+            }
+            0xf4 | 0xfa => {
+                expand(self, a[2], a[3]);
+                expand(self, a[4], a[5]);
+                let kind = if op == 0xf4 {
+                    CallKind::DelegateCall
+                } else {
+                    CallKind::StaticCall
+                };
+                host(self, HostOp::Call(kind), args.clone())
+            }
+            _ => None,
+        };
+        out.into_iter().collect()
+    }
+}
+
+enum JumpPlan {
+    Direct(BlockCall),
+    Switch(Terminator),
+}

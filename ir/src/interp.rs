@@ -1,0 +1,805 @@
+//! The reference interpreter: exact semantics of every operation, on a
+//! narrow [`Host`], bounded by an instruction budget, a memory limit and a
+//! call depth. It defines what "equivalent" means for translated code.
+
+use crate::entities::{FuncId, Value};
+use crate::function::{BlockCall, Function, Module, Terminator};
+use crate::inst::{BinOp, CallKind, Cond, Endian, ExitKind, HostOp, Op, SourcePos, TrapCode};
+use crate::types::Type;
+use alloy_primitives::{U256, keccak256};
+use std::collections::HashMap;
+
+/// The environment a contract runs in. Only the storage, calldata, code,
+/// environment and log methods must be written; the rest default to an empty
+/// world (no other accounts, calls fail).
+pub trait Host {
+    /// Persistent storage read.
+    fn sload(&mut self, key: U256) -> U256;
+    /// Persistent storage write.
+    fn sstore(&mut self, key: U256, value: U256);
+    /// Transient storage read.
+    fn tload(&mut self, key: U256) -> U256;
+    /// Transient storage write.
+    fn tstore(&mut self, key: U256, value: U256);
+    /// The call's input.
+    fn calldata(&self) -> &[u8];
+    /// The running contract's code.
+    fn code(&self) -> &[u8];
+    /// A zero-operand environment value: caller, origin, address, callvalue,
+    /// selfbalance, number, timestamp, chainid, basefee, blobbasefee,
+    /// coinbase, prevrandao, gaslimit, gasprice, gas.
+    fn env(&mut self, op: HostOp) -> U256;
+    /// An event.
+    fn log(&mut self, topics: &[U256], data: &[u8]);
+    /// Whether state changes are forbidden (inside STATICCALL).
+    fn is_static(&self) -> bool {
+        false
+    }
+    /// Balance of an account.
+    fn balance(&mut self, _address: U256) -> U256 {
+        U256::ZERO
+    }
+    /// Code of an account.
+    fn ext_code(&mut self, _address: U256) -> Vec<u8> {
+        vec![]
+    }
+    /// Code hash of an account (0 for a non-existent account).
+    fn ext_code_hash(&mut self, _address: U256) -> U256 {
+        U256::ZERO
+    }
+    /// Hash of a recent block.
+    fn block_hash(&mut self, _number: U256) -> U256 {
+        U256::ZERO
+    }
+    /// A blob versioned hash of the transaction.
+    fn blob_hash(&mut self, _index: U256) -> U256 {
+        U256::ZERO
+    }
+    /// A message call to another account: (success, return data).
+    fn call(
+        &mut self,
+        _kind: CallKind,
+        _gas: U256,
+        _address: U256,
+        _value: U256,
+        _input: &[u8],
+    ) -> (bool, Vec<u8>) {
+        (false, vec![])
+    }
+    /// Contract creation: (new address or 0, return data).
+    fn create(&mut self, _value: U256, _init_code: &[u8], _salt: Option<U256>) -> (U256, Vec<u8>) {
+        (U256::ZERO, vec![])
+    }
+}
+
+/// A self-contained host for tests and `chainlift ir run`: maps for storage,
+/// fixed environment values, recorded logs, no other accounts.
+#[derive(Debug, Clone, Default)]
+pub struct SimpleHost {
+    /// Persistent storage.
+    pub storage: HashMap<U256, U256>,
+    /// Transient storage.
+    pub transient: HashMap<U256, U256>,
+    /// The call's input.
+    pub calldata: Vec<u8>,
+    /// The running contract's code.
+    pub code: Vec<u8>,
+    /// Environment values; missing ones read as 0.
+    pub env: HashMap<&'static str, U256>,
+    /// Logs emitted: topics and data.
+    pub logs: Vec<(Vec<U256>, Vec<u8>)>,
+    /// Whether the context is static.
+    pub is_static: bool,
+}
+
+impl Host for SimpleHost {
+    fn sload(&mut self, key: U256) -> U256 {
+        self.storage.get(&key).copied().unwrap_or_default()
+    }
+    fn sstore(&mut self, key: U256, value: U256) {
+        self.storage.insert(key, value);
+    }
+    fn tload(&mut self, key: U256) -> U256 {
+        self.transient.get(&key).copied().unwrap_or_default()
+    }
+    fn tstore(&mut self, key: U256, value: U256) {
+        self.transient.insert(key, value);
+    }
+    fn calldata(&self) -> &[u8] {
+        &self.calldata
+    }
+    fn code(&self) -> &[u8] {
+        &self.code
+    }
+    fn env(&mut self, op: HostOp) -> U256 {
+        self.env.get(op.name()).copied().unwrap_or_default()
+    }
+    fn log(&mut self, topics: &[U256], data: &[u8]) {
+        self.logs.push((topics.to_vec(), data.to_vec()));
+    }
+    fn is_static(&self) -> bool {
+        self.is_static
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// `exit.stop`.
+    Stop,
+    /// `exit.return` with its data.
+    Return(Vec<u8>),
+    /// `exit.revert` with its data.
+    Revert(Vec<u8>),
+    /// `exit.selfdestruct` with the beneficiary.
+    SelfDestruct(U256),
+    /// The entry function returned values (`return`).
+    Values(Vec<U256>),
+    /// A trap, with where it happened.
+    Trap {
+        /// Why.
+        code: TrapCode,
+        /// Where.
+        pos: SourcePos,
+    },
+    /// The instruction budget ran out.
+    OutOfBudget {
+        /// Where.
+        pos: SourcePos,
+    },
+}
+
+/// Bounds of one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Instructions that may execute (copies count one per 32 bytes more).
+    pub budget: u64,
+    /// Largest memory size in bytes.
+    pub memory: usize,
+    /// Deepest nesting of IR function calls.
+    pub call_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            budget: 50_000_000,
+            memory: 64 << 20,
+            call_depth: 512,
+        }
+    }
+}
+
+/// The state of a run: linear memory, the last call's return data and the
+/// instructions executed.
+pub struct Interpreter<'m> {
+    module: &'m Module,
+    limits: Limits,
+    /// Linear memory.
+    pub memory: Vec<u8>,
+    /// Return data of the last external call.
+    pub return_data: Vec<u8>,
+    /// Instructions executed so far.
+    pub steps: u64,
+}
+
+/// A non-local end of execution.
+enum Stop {
+    Exit(Outcome),
+}
+
+type Flow<T> = Result<T, Stop>;
+
+fn trap<T>(code: TrapCode, pos: SourcePos) -> Flow<T> {
+    Err(Stop::Exit(Outcome::Trap { code, pos }))
+}
+
+/// `2**bits - 1`.
+fn mask(t: Type) -> U256 {
+    if t.bits() >= 256 {
+        U256::MAX
+    } else {
+        (U256::from(1) << t.bits()) - U256::from(1)
+    }
+}
+
+/// Sign-extends a `t`-wide bit pattern to 256 bits.
+fn sext256(v: U256, t: Type) -> U256 {
+    let bits = t.bits();
+    if bits >= 256 {
+        return v;
+    }
+    if v.bit(bits - 1) {
+        v | !mask(t)
+    } else {
+        v & mask(t)
+    }
+}
+
+fn is_neg(v: U256) -> bool {
+    v.bit(255)
+}
+
+fn neg(v: U256) -> U256 {
+    (!v).wrapping_add(U256::from(1))
+}
+
+fn abs(v: U256) -> U256 {
+    if is_neg(v) { neg(v) } else { v }
+}
+
+fn to_usize(v: U256) -> Option<usize> {
+    usize::try_from(v).ok()
+}
+
+/// Evaluates a binary operation at type `t` (operands already masked).
+pub fn binary(op: BinOp, t: Type, a: U256, b: U256) -> U256 {
+    let bits = t.bits();
+    let r = match op {
+        BinOp::Add => a.wrapping_add(b),
+        BinOp::Sub => a.wrapping_sub(b),
+        BinOp::Mul => a.wrapping_mul(b),
+        BinOp::UDiv => a.checked_div(b).unwrap_or_default(),
+        BinOp::URem => a.checked_rem(b).unwrap_or_default(),
+        BinOp::SDiv => {
+            let (x, y) = (sext256(a, t), sext256(b, t));
+            if y.is_zero() {
+                U256::ZERO
+            } else {
+                let q = abs(x) / abs(y);
+                if is_neg(x) != is_neg(y) { neg(q) } else { q }
+            }
+        }
+        BinOp::SRem => {
+            let (x, y) = (sext256(a, t), sext256(b, t));
+            if y.is_zero() {
+                U256::ZERO
+            } else {
+                let r = abs(x) % abs(y);
+                if is_neg(x) { neg(r) } else { r }
+            }
+        }
+        BinOp::And => a & b,
+        BinOp::Or => a | b,
+        BinOp::Xor => a ^ b,
+        BinOp::Shl => to_usize(b)
+            .filter(|s| *s < bits)
+            .map_or(U256::ZERO, |s| a << s),
+        BinOp::LShr => to_usize(b)
+            .filter(|s| *s < bits)
+            .map_or(U256::ZERO, |s| a >> s),
+        BinOp::AShr => {
+            let x = sext256(a, t);
+            match to_usize(b).filter(|s| *s < bits) {
+                Some(s) => x.arithmetic_shr(s),
+                None if is_neg(x) => U256::MAX,
+                None => U256::ZERO,
+            }
+        }
+        BinOp::Rotl | BinOp::Rotr => {
+            let s = (b % U256::from(bits)).to::<usize>();
+            let s = if op == BinOp::Rotr {
+                (bits - s) % bits
+            } else {
+                s
+            };
+            if s == 0 {
+                a
+            } else {
+                (a << s) | (a >> (bits - s))
+            }
+        }
+    };
+    r & mask(t)
+}
+
+/// Evaluates a comparison at type `t`.
+pub fn compare(c: Cond, t: Type, a: U256, b: U256) -> bool {
+    let signed = |a: U256, b: U256| -> std::cmp::Ordering {
+        let (x, y) = (sext256(a, t), sext256(b, t));
+        match (is_neg(x), is_neg(y)) {
+            (true, false) => std::cmp::Ordering::Less,
+            (false, true) => std::cmp::Ordering::Greater,
+            _ => x.cmp(&y),
+        }
+    };
+    match c {
+        Cond::Eq => a == b,
+        Cond::Ne => a != b,
+        Cond::Ult => a < b,
+        Cond::Ule => a <= b,
+        Cond::Ugt => a > b,
+        Cond::Uge => a >= b,
+        Cond::Slt => signed(a, b).is_lt(),
+        Cond::Sle => signed(a, b).is_le(),
+        Cond::Sgt => signed(a, b).is_gt(),
+        Cond::Sge => signed(a, b).is_ge(),
+    }
+}
+
+/// Evaluates a pure operation whose operands are known. `arg_ty` is the type
+/// of the first operand, `ty` the result type. `None` for impure operations.
+pub fn eval_pure(op: &Op, ty: Type, arg_ty: Type, args: &[U256]) -> Option<U256> {
+    let a = args.first().copied().unwrap_or_default();
+    let b = args.get(1).copied().unwrap_or_default();
+    let c = args.get(2).copied().unwrap_or_default();
+    Some(match op {
+        Op::Iconst(k) => *k & mask(ty),
+        Op::Binary(bin) => binary(*bin, ty, a, b),
+        Op::Not => !a & mask(ty),
+        Op::Icmp(cond) => U256::from(compare(*cond, arg_ty, a, b) as u8),
+        Op::Select => {
+            if a.is_zero() {
+                c
+            } else {
+                b
+            }
+        }
+        Op::Uext => a & mask(arg_ty),
+        Op::Sext => sext256(a, arg_ty) & mask(ty),
+        Op::Trunc => a & mask(ty),
+        Op::AddMod => {
+            if c.is_zero() {
+                U256::ZERO
+            } else {
+                a.add_mod(b, c)
+            }
+        }
+        Op::MulMod => {
+            if c.is_zero() {
+                U256::ZERO
+            } else {
+                a.mul_mod(b, c)
+            }
+        }
+        Op::Exp => a.wrapping_pow(b),
+        Op::SignExtend => {
+            if a >= U256::from(31) {
+                b
+            } else {
+                let bit = a.to::<usize>() * 8 + 7;
+                let m = (U256::from(1) << bit) - U256::from(1);
+                if b.bit(bit) { b | !m } else { b & m }
+            }
+        }
+        Op::Byte => {
+            if a >= U256::from(32) {
+                U256::ZERO
+            } else {
+                U256::from(b.byte(31 - a.to::<usize>()))
+            }
+        }
+        Op::Clz => U256::from(a.leading_zeros() - (256 - ty.bits())),
+        _ => return None,
+    })
+}
+
+impl<'m> Interpreter<'m> {
+    /// A fresh run over `module` with empty memory.
+    pub fn new(module: &'m Module, limits: Limits) -> Self {
+        Interpreter {
+            module,
+            limits,
+            memory: vec![],
+            return_data: vec![],
+            steps: 0,
+        }
+    }
+
+    /// Runs function `func` with `args` to its end.
+    pub fn run(&mut self, host: &mut dyn Host, func: FuncId, args: &[U256]) -> Outcome {
+        match self.call(host, func, args, 0) {
+            Ok(values) => Outcome::Values(values),
+            Err(Stop::Exit(outcome)) => outcome,
+        }
+    }
+
+    fn tick(&mut self, n: u64, pos: SourcePos) -> Flow<()> {
+        self.steps = self.steps.saturating_add(n);
+        if self.steps > self.limits.budget {
+            return Err(Stop::Exit(Outcome::OutOfBudget { pos }));
+        }
+        Ok(())
+    }
+
+    /// The memory range `[offset, offset + len)`, checked against the size.
+    fn range(&self, offset: U256, len: U256, pos: SourcePos) -> Flow<std::ops::Range<usize>> {
+        let (Some(o), Some(l)) = (to_usize(offset), to_usize(len)) else {
+            return trap(TrapCode::OutOfBounds, pos);
+        };
+        if l == 0 {
+            return Ok(0..0);
+        }
+        match o.checked_add(l) {
+            Some(end) if end <= self.memory.len() => Ok(o..end),
+            _ => trap(TrapCode::OutOfBounds, pos),
+        }
+    }
+
+    fn expand(&mut self, offset: U256, len: U256, pos: SourcePos) -> Flow<()> {
+        if len.is_zero() {
+            return Ok(());
+        }
+        let end = offset.checked_add(len).and_then(to_usize);
+        let Some(end) = end.filter(|e| *e <= self.limits.memory) else {
+            return trap(TrapCode::OutOfMemory, pos);
+        };
+        let size = end.div_ceil(32) * 32;
+        if size > self.limits.memory {
+            return trap(TrapCode::OutOfMemory, pos);
+        }
+        if size > self.memory.len() {
+            self.tick(((size - self.memory.len()) / 32) as u64, pos)?;
+            self.memory.resize(size, 0);
+        }
+        Ok(())
+    }
+
+    /// Copies `src[offset..offset+len]` (zero past its end) into memory at `dst`.
+    fn write_padded(
+        &mut self,
+        dst: U256,
+        src: &[u8],
+        offset: U256,
+        len: U256,
+        pos: SourcePos,
+    ) -> Flow<()> {
+        let r = self.range(dst, len, pos)?;
+        let n = r.len();
+        self.tick(n as u64 / 32, pos)?;
+        let start = to_usize(offset).unwrap_or(usize::MAX);
+        for (i, b) in self.memory[r].iter_mut().enumerate() {
+            *b = start
+                .checked_add(i)
+                .and_then(|p| src.get(p))
+                .copied()
+                .unwrap_or(0);
+        }
+        let _ = n;
+        Ok(())
+    }
+
+    fn call(
+        &mut self,
+        host: &mut dyn Host,
+        func: FuncId,
+        args: &[U256],
+        depth: usize,
+    ) -> Flow<Vec<U256>> {
+        if depth >= self.limits.call_depth {
+            return trap(TrapCode::CallStackExhausted, SourcePos::None);
+        }
+        let module = self.module;
+        let Some(f) = module.functions.get(func.index()) else {
+            return trap(TrapCode::BadIndirectCall, SourcePos::None);
+        };
+        let Some(entry) = f.entry() else {
+            return trap(TrapCode::Unreachable, SourcePos::None);
+        };
+        let mut vals = vec![U256::ZERO; f.values.len()];
+        let entry_data = f.block(entry);
+        if entry_data.params.len() != args.len() {
+            return trap(TrapCode::BadIndirectCall, SourcePos::None);
+        }
+        for (p, a) in entry_data.params.iter().zip(args) {
+            vals[p.index()] = *a & mask(f.ty(*p));
+        }
+        let mut block = entry;
+        loop {
+            let data = f.block(block);
+            for inst in &data.insts {
+                self.tick(1, inst.pos)?;
+                self.exec(host, f, &mut vals, inst, depth)?;
+            }
+            self.tick(1, data.term_pos)?;
+            let pos = data.term_pos;
+            let next = match &data.term {
+                Terminator::Jump(c) => c,
+                Terminator::Branch {
+                    cond,
+                    then_to,
+                    else_to,
+                } => {
+                    if vals[cond.index()].is_zero() {
+                        else_to
+                    } else {
+                        then_to
+                    }
+                }
+                Terminator::Switch {
+                    value,
+                    cases,
+                    default,
+                } => {
+                    let v = vals[value.index()];
+                    cases
+                        .iter()
+                        .find(|(k, _)| *k == v)
+                        .map_or(default, |(_, c)| c)
+                }
+                Terminator::Return(vs) => return Ok(vs.iter().map(|v| vals[v.index()]).collect()),
+                Terminator::Exit(kind, vs) => {
+                    let arg = |i: usize| vs.get(i).map_or(U256::ZERO, |v| vals[v.index()]);
+                    let outcome = match kind {
+                        ExitKind::Stop => Outcome::Stop,
+                        ExitKind::Return | ExitKind::Revert => {
+                            let r = self.range(arg(0), arg(1), pos)?;
+                            let data = self.memory[r].to_vec();
+                            if *kind == ExitKind::Return {
+                                Outcome::Return(data)
+                            } else {
+                                Outcome::Revert(data)
+                            }
+                        }
+                        ExitKind::SelfDestruct => {
+                            if host.is_static() {
+                                return trap(TrapCode::StaticViolation, pos);
+                            }
+                            Outcome::SelfDestruct(arg(0))
+                        }
+                    };
+                    return Err(Stop::Exit(outcome));
+                }
+                Terminator::Trap(code) => return trap(*code, pos),
+            };
+            block = self.enter(f, &mut vals, next);
+        }
+    }
+
+    fn enter(&self, f: &Function, vals: &mut [U256], call: &BlockCall) -> crate::entities::Block {
+        let incoming: Vec<U256> = call.args.iter().map(|a| vals[a.index()]).collect();
+        for (p, v) in f.block(call.block).params.iter().zip(incoming) {
+            vals[p.index()] = v;
+        }
+        call.block
+    }
+
+    fn exec(
+        &mut self,
+        host: &mut dyn Host,
+        f: &Function,
+        vals: &mut [U256],
+        inst: &crate::function::Inst,
+        depth: usize,
+    ) -> Flow<()> {
+        let pos = inst.pos;
+        let arg = |i: usize| {
+            inst.args
+                .get(i)
+                .map_or(U256::ZERO, |v: &Value| vals[v.index()])
+        };
+        let result_ty = inst.results.first().map_or(Type::I256, |r| f.ty(*r));
+        let arg_ty = inst.args.first().map_or(Type::I256, |a| f.ty(*a));
+        if inst.op.is_pure() {
+            let args: Vec<U256> = (0..inst.args.len()).map(arg).collect();
+            let v = eval_pure(&inst.op, result_ty, arg_ty, &args).unwrap_or_default();
+            if let Some(r) = inst.results.first() {
+                vals[r.index()] = v;
+            }
+            return Ok(());
+        }
+        let set = |vals: &mut [U256], v: U256| {
+            if let Some(r) = inst.results.first() {
+                vals[r.index()] = v & mask(f.ty(*r));
+            }
+        };
+        match &inst.op {
+            Op::Load(t, e) => {
+                let n = t.bytes().unwrap_or(1);
+                let r = self.range(arg(0), U256::from(n), pos)?;
+                let mut word = [0u8; 32];
+                let bytes = &self.memory[r];
+                match e {
+                    Endian::Big => word[32 - n..].copy_from_slice(bytes),
+                    Endian::Little => bytes
+                        .iter()
+                        .rev()
+                        .enumerate()
+                        .for_each(|(i, b)| word[32 - n + i] = *b),
+                }
+                set(vals, U256::from_be_bytes(word));
+            }
+            Op::Store(t, e) => {
+                let n = t.bytes().unwrap_or(1);
+                let r = self.range(arg(0), U256::from(n), pos)?;
+                let word = arg(1).to_be_bytes::<32>();
+                let src = &word[32 - n..];
+                match e {
+                    Endian::Big => self.memory[r].copy_from_slice(src),
+                    Endian::Little => self.memory[r]
+                        .iter_mut()
+                        .zip(src.iter().rev())
+                        .for_each(|(d, s)| *d = *s),
+                }
+            }
+            Op::MemCopy => {
+                let dst = self.range(arg(0), arg(2), pos)?;
+                let src = self.range(arg(1), arg(2), pos)?;
+                self.tick(src.len() as u64 / 32, pos)?;
+                self.memory.copy_within(src, dst.start);
+            }
+            Op::MemFill => {
+                let dst = self.range(arg(0), arg(2), pos)?;
+                self.tick(dst.len() as u64 / 32, pos)?;
+                let byte = arg(1).byte(0);
+                self.memory[dst].fill(byte);
+            }
+            Op::MemSize => set(vals, U256::from(self.memory.len())),
+            Op::MemGrow => {
+                let old = self.memory.len();
+                match to_usize(arg(0))
+                    .and_then(|d| old.checked_add(d))
+                    .filter(|n| *n <= self.limits.memory)
+                {
+                    Some(new) => {
+                        self.memory.resize(new, 0);
+                        set(vals, U256::from(old));
+                    }
+                    None => set(vals, U256::MAX),
+                }
+            }
+            Op::MemExpand => self.expand(arg(0), arg(1), pos)?,
+            Op::Host(h) => {
+                let v = self.host(
+                    host,
+                    *h,
+                    &inst
+                        .args
+                        .iter()
+                        .map(|v| vals[v.index()])
+                        .collect::<Vec<_>>(),
+                    pos,
+                )?;
+                if let Some(v) = v {
+                    set(vals, v);
+                }
+            }
+            Op::Call(callee) => {
+                let args: Vec<U256> = inst.args.iter().map(|v| vals[v.index()]).collect();
+                let results = self.call(host, *callee, &args, depth + 1)?;
+                for (r, v) in inst.results.iter().zip(results) {
+                    vals[r.index()] = v;
+                }
+            }
+            Op::CallIndirect(table) => {
+                let index = arg(0);
+                let target = self
+                    .module
+                    .tables
+                    .get(*table as usize)
+                    .and_then(|t| to_usize(index).and_then(|i| t.entries.get(i)))
+                    .copied()
+                    .flatten();
+                let Some(callee) = target else {
+                    return trap(TrapCode::BadIndirectCall, pos);
+                };
+                let callee_fn = &self.module.functions[callee.index()];
+                let arg_types: Vec<Type> = inst.args[1..].iter().map(|a| f.ty(*a)).collect();
+                let res_types: Vec<Type> = inst.results.iter().map(|r| f.ty(*r)).collect();
+                if callee_fn.params != arg_types || callee_fn.returns != res_types {
+                    return trap(TrapCode::BadIndirectCall, pos);
+                }
+                let args: Vec<U256> = inst.args[1..].iter().map(|v| vals[v.index()]).collect();
+                let results = self.call(host, callee, &args, depth + 1)?;
+                for (r, v) in inst.results.iter().zip(results) {
+                    vals[r.index()] = v;
+                }
+            }
+            _ => return trap(TrapCode::Unsupported, pos),
+        }
+        Ok(())
+    }
+
+    fn read(&self, offset: U256, len: U256, pos: SourcePos) -> Flow<Vec<u8>> {
+        let r = self.range(offset, len, pos)?;
+        Ok(self.memory[r].to_vec())
+    }
+
+    fn host(
+        &mut self,
+        host: &mut dyn Host,
+        op: HostOp,
+        a: &[U256],
+        pos: SourcePos,
+    ) -> Flow<Option<U256>> {
+        let arg = |i: usize| a.get(i).copied().unwrap_or_default();
+        if op.writes_state() && host.is_static() {
+            return trap(TrapCode::StaticViolation, pos);
+        }
+        let word = |bytes: &[u8], offset: U256| -> U256 {
+            let mut w = [0u8; 32];
+            if let Some(start) = to_usize(offset) {
+                for (i, b) in w.iter_mut().enumerate() {
+                    *b = start
+                        .checked_add(i)
+                        .and_then(|p| bytes.get(p))
+                        .copied()
+                        .unwrap_or(0);
+                }
+            }
+            U256::from_be_bytes(w)
+        };
+        Ok(Some(match op {
+            HostOp::SLoad => host.sload(arg(0)),
+            HostOp::SStore => {
+                host.sstore(arg(0), arg(1));
+                return Ok(None);
+            }
+            HostOp::TLoad => host.tload(arg(0)),
+            HostOp::TStore => {
+                host.tstore(arg(0), arg(1));
+                return Ok(None);
+            }
+            HostOp::CallDataLoad => word(host.calldata(), arg(0)),
+            HostOp::CallDataSize => U256::from(host.calldata().len()),
+            HostOp::CallDataCopy => {
+                let data = host.calldata().to_vec();
+                self.write_padded(arg(0), &data, arg(1), arg(2), pos)?;
+                return Ok(None);
+            }
+            HostOp::ReturnDataSize => U256::from(self.return_data.len()),
+            HostOp::ReturnDataCopy => {
+                let end = arg(1).checked_add(arg(2));
+                if end.is_none_or(|e| e > U256::from(self.return_data.len())) {
+                    return trap(TrapCode::ReturnDataOutOfBounds, pos);
+                }
+                let data = std::mem::take(&mut self.return_data);
+                let r = self.write_padded(arg(0), &data, arg(1), arg(2), pos);
+                self.return_data = data;
+                r?;
+                return Ok(None);
+            }
+            HostOp::CodeSize => U256::from(host.code().len()),
+            HostOp::CodeCopy => {
+                let code = host.code().to_vec();
+                self.write_padded(arg(0), &code, arg(1), arg(2), pos)?;
+                return Ok(None);
+            }
+            HostOp::ExtCodeSize => U256::from(host.ext_code(arg(0)).len()),
+            HostOp::ExtCodeCopy => {
+                let code = host.ext_code(arg(0));
+                self.write_padded(arg(1), &code, arg(2), arg(3), pos)?;
+                return Ok(None);
+            }
+            HostOp::ExtCodeHash => host.ext_code_hash(arg(0)),
+            HostOp::Balance => host.balance(arg(0)),
+            HostOp::BlobHash => host.blob_hash(arg(0)),
+            HostOp::BlockHash => host.block_hash(arg(0)),
+            HostOp::Log(n) => {
+                let data = self.read(arg(0), arg(1), pos)?;
+                let topics: Vec<U256> = (0..n as usize).map(|i| arg(2 + i)).collect();
+                host.log(&topics, &data);
+                return Ok(None);
+            }
+            HostOp::Keccak256 => {
+                let data = self.read(arg(0), arg(1), pos)?;
+                self.tick(data.len() as u64 / 32, pos)?;
+                U256::from_be_bytes(keccak256(&data).0)
+            }
+            HostOp::Call(kind) => {
+                let (value, rest) = match kind {
+                    CallKind::Call | CallKind::CallCode => (arg(2), 3),
+                    _ => (U256::ZERO, 2),
+                };
+                if kind == CallKind::Call && !value.is_zero() && host.is_static() {
+                    return trap(TrapCode::StaticViolation, pos);
+                }
+                let input = self.read(arg(rest), arg(rest + 1), pos)?;
+                let out = self.range(arg(rest + 2), arg(rest + 3), pos)?;
+                let (ok, output) = host.call(kind, arg(0), arg(1), value, &input);
+                let n = out.len().min(output.len());
+                self.memory[out.start..out.start + n].copy_from_slice(&output[..n]);
+                self.return_data = output;
+                U256::from(ok as u8)
+            }
+            HostOp::Create | HostOp::Create2 => {
+                let code = self.read(arg(1), arg(2), pos)?;
+                let salt = (op == HostOp::Create2).then(|| arg(3));
+                let (address, output) = host.create(arg(0), &code, salt);
+                self.return_data = output;
+                address
+            }
+            env => host.env(env),
+        }))
+    }
+}

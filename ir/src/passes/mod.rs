@@ -1,0 +1,67 @@
+//! Optimization passes. Each is a free function `passes::name::run(&mut
+//! Function) -> bool` (whether it changed anything) that keeps the function
+//! valid and keeps every surviving instruction's source position.
+
+pub mod const_fold;
+pub mod copy_prop;
+pub mod cse;
+pub mod dce;
+pub mod prune_params;
+pub mod simplify_cfg;
+
+use crate::entities::Value;
+use crate::function::{Function, Module};
+
+/// Runs every pass to a fixpoint (at most 16 rounds), then compacts.
+pub fn optimize(m: &mut Module) {
+    for f in &mut m.functions {
+        optimize_function(f);
+    }
+    m.compact();
+}
+
+/// Runs every pass on one function to a fixpoint (at most 16 rounds).
+pub fn optimize_function(f: &mut Function) {
+    for _ in 0..16 {
+        let mut changed = false;
+        changed |= simplify_cfg::run(f);
+        changed |= prune_params::run(f);
+        changed |= copy_prop::run(f);
+        changed |= const_fold::run(f);
+        changed |= cse::run(f);
+        changed |= dce::run(f);
+        if !changed {
+            break;
+        }
+    }
+}
+
+/// Replaces every use of a value by `subst[value]` (following chains).
+pub(crate) fn substitute(
+    f: &mut Function,
+    subst: &std::collections::HashMap<Value, Value>,
+) -> bool {
+    if subst.is_empty() {
+        return false;
+    }
+    let resolve = |mut v: Value| {
+        let mut n = 0;
+        while let Some(next) = subst.get(&v) {
+            if *next == v || n > 64 {
+                break;
+            }
+            v = *next;
+            n += 1;
+        }
+        v
+    };
+    let layout = f.layout.clone();
+    for b in layout {
+        let data = f.block_mut(b);
+        for inst in &mut data.insts {
+            inst.args.iter_mut().for_each(|a| *a = resolve(*a));
+        }
+        data.term.map_uses(resolve);
+    }
+    true
+}

@@ -1,0 +1,180 @@
+//! CFG simplification: unreachable blocks are dropped, branches whose
+//! targets agree become jumps, jumps through empty blocks are threaded, and
+//! a block is merged into its only predecessor when that predecessor jumps
+//! to it unconditionally.
+
+use super::substitute;
+use crate::entities::Block;
+use crate::function::{BlockCall, Function, Terminator};
+use std::collections::{HashMap, HashSet};
+
+/// Runs the pass; returns whether anything changed.
+pub fn run(f: &mut Function) -> bool {
+    let mut changed = false;
+    changed |= fold_branches(f);
+    changed |= thread_jumps(f);
+    changed |= merge_blocks(f);
+    changed |= remove_unreachable(f);
+    changed
+}
+
+fn fold_branches(f: &mut Function) -> bool {
+    let mut changed = false;
+    for b in f.layout.clone() {
+        let term = f.block(b).term.clone();
+        let new = match &term {
+            Terminator::Branch {
+                then_to, else_to, ..
+            } if then_to == else_to => Some(Terminator::Jump(then_to.clone())),
+            Terminator::Switch { cases, default, .. }
+                if cases.iter().all(|(_, c)| c == default) =>
+            {
+                Some(Terminator::Jump(default.clone()))
+            }
+            Terminator::Switch {
+                value,
+                cases,
+                default,
+            } => {
+                let kept: Vec<_> = cases
+                    .iter()
+                    .filter(|(_, c)| c != default)
+                    .cloned()
+                    .collect();
+                (kept.len() != cases.len()).then(|| Terminator::Switch {
+                    value: *value,
+                    cases: kept,
+                    default: default.clone(),
+                })
+            }
+            _ => None,
+        };
+        if let Some(t) = new {
+            f.block_mut(b).term = t;
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// A block with no instructions that only jumps on: callers can go straight
+/// to its target, with its parameters replaced by their arguments.
+fn thread_jumps(f: &mut Function) -> bool {
+    let entry = f.entry();
+    // Values read outside the block that defines them as parameters: such a
+    // block's parameters are live beyond its terminator and it cannot go.
+    let mut used_elsewhere = std::collections::HashSet::new();
+    for b in &f.layout {
+        let data = f.block(*b);
+        let own: HashSet<_> = data.params.iter().copied().collect();
+        for v in data
+            .insts
+            .iter()
+            .flat_map(|i| i.args.iter().copied())
+            .chain(data.term.uses())
+        {
+            if !own.contains(&v) {
+                used_elsewhere.insert(v);
+            }
+        }
+    }
+    let mut forward: HashMap<Block, BlockCall> = HashMap::new();
+    for b in &f.layout {
+        let data = f.block(*b);
+        if Some(*b) == entry
+            || !data.insts.is_empty()
+            || data.params.iter().any(|p| used_elsewhere.contains(p))
+        {
+            continue;
+        }
+        if let Terminator::Jump(c) = &data.term
+            && c.block != *b
+        {
+            forward.insert(*b, c.clone());
+        }
+    }
+    if forward.is_empty() {
+        return false;
+    }
+    let mut changed = false;
+    for b in f.layout.clone() {
+        let mut term = f.block(b).term.clone();
+        let mut local = false;
+        for c in term.targets_mut() {
+            let mut hops = 0;
+            while let Some(next) = forward.get(&c.block) {
+                if hops > 8 || next.block == c.block {
+                    break;
+                }
+                let params = f.block(c.block).params.clone();
+                let map: HashMap<_, _> =
+                    params.iter().copied().zip(c.args.iter().copied()).collect();
+                // Arguments of the forwarded call must be the forwarder's
+                // parameters or values that dominate (defined outside it).
+                let args = next.args.iter().map(|a| *map.get(a).unwrap_or(a)).collect();
+                *c = BlockCall {
+                    block: next.block,
+                    args,
+                };
+                hops += 1;
+                local = true;
+            }
+        }
+        if local {
+            f.block_mut(b).term = term;
+            changed = true;
+        }
+    }
+    changed
+}
+
+fn merge_blocks(f: &mut Function) -> bool {
+    let mut changed = false;
+    loop {
+        let preds = f.pred_counts();
+        let entry = f.entry();
+        let mut merged = false;
+        for b in f.layout.clone() {
+            let Terminator::Jump(c) = f.block(b).term.clone() else {
+                continue;
+            };
+            let s = c.block;
+            if s == b || Some(s) == entry || preds[s.index()] != 1 {
+                continue;
+            }
+            let succ = f.block(s).clone();
+            let subst: HashMap<_, _> = succ
+                .params
+                .iter()
+                .copied()
+                .zip(c.args.iter().copied())
+                .collect();
+            let data = f.block_mut(b);
+            data.insts.extend(succ.insts);
+            data.term = succ.term;
+            data.term_pos = succ.term_pos;
+            f.layout.retain(|x| *x != s);
+            substitute(f, &subst);
+            merged = true;
+            changed = true;
+            break;
+        }
+        if !merged {
+            return changed;
+        }
+    }
+}
+
+fn remove_unreachable(f: &mut Function) -> bool {
+    let Some(entry) = f.entry() else { return false };
+    let mut seen = HashSet::new();
+    let mut work = vec![entry];
+    while let Some(b) = work.pop() {
+        if seen.insert(b) {
+            work.extend(f.block(b).term.targets().iter().map(|c| c.block));
+        }
+    }
+    let before = f.layout.len();
+    f.layout.retain(|b| seen.contains(b));
+    f.layout.len() != before
+}

@@ -1,0 +1,456 @@
+//! The verifier. A module that passes it is well formed, and backends and the
+//! interpreter may rely on every check below. A verifier failure on the
+//! output of a frontend or a pass is a bug in that frontend or pass.
+//!
+//! Checks, per function:
+//! 1. The layout is not empty, lists each block once, and every branch
+//!    target is in the layout. The entry block is not a branch target.
+//! 2. The entry block's parameter types are the function's parameter types.
+//! 3. Every value is defined once (as a block parameter or an instruction
+//!    result) and every use is dominated by its definition.
+//! 4. Every block call passes one argument per parameter, of the same type.
+//! 5. Operands and results have the count and types the operation documents
+//!    (see [`crate::inst::Op`]); `brif` takes an `i1`; `switch` cases are
+//!    distinct and fit the scrutinee's type; `exit` operands are `i256` in the
+//!    documented number; `return` values match the function's result types.
+//! 6. Called functions and tables exist and signatures match.
+
+use crate::entities::{Block, Value};
+use crate::function::{BlockCall, Function, Module, Terminator};
+use crate::inst::{Op, SourcePos};
+use crate::types::Type;
+use std::collections::HashMap;
+
+/// A verifier failure: which function and entity, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "%{function}: {location}: {message} (IR verifier; after a frontend or pass this is a bug in it)"
+)]
+pub struct VerifyError {
+    /// The function's name.
+    pub function: String,
+    /// The entity: `block3`, `v7`, `block3 terminator`.
+    pub location: String,
+    /// What is wrong.
+    pub message: String,
+    /// Source position of the offending instruction, when it has one.
+    pub pos: SourcePos,
+}
+
+struct Checker<'a> {
+    m: &'a Module,
+    f: &'a Function,
+    errors: Vec<VerifyError>,
+}
+
+impl Checker<'_> {
+    fn fail(&mut self, location: impl Into<String>, message: impl Into<String>, pos: SourcePos) {
+        self.errors.push(VerifyError {
+            function: self.f.name.clone(),
+            location: location.into(),
+            message: message.into(),
+            pos,
+        });
+    }
+
+    fn ty(&self, v: Value) -> Option<Type> {
+        self.f.values.get(v.index()).copied()
+    }
+}
+
+/// Immediate dominators by the iterative algorithm of Cooper, Harvey and
+/// Kennedy, over blocks reachable from the entry; `None` for unreachable ones.
+pub fn dominators(f: &Function) -> HashMap<Block, Block> {
+    let Some(entry) = f.entry() else {
+        return HashMap::new();
+    };
+    // Reverse postorder.
+    let mut order = vec![];
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![(entry, 0usize)];
+    seen.insert(entry);
+    while let Some((b, i)) = stack.pop() {
+        let succs: Vec<Block> = f.block(b).term.targets().iter().map(|c| c.block).collect();
+        if i < succs.len() {
+            stack.push((b, i + 1));
+            let s = succs[i];
+            if s.index() < f.blocks.len() && seen.insert(s) {
+                stack.push((s, 0));
+            }
+        } else {
+            order.push(b);
+        }
+    }
+    order.reverse();
+    let rpo: HashMap<Block, usize> = order.iter().enumerate().map(|(i, b)| (*b, i)).collect();
+    let mut preds: HashMap<Block, Vec<Block>> = HashMap::new();
+    for b in &order {
+        for c in f.block(*b).term.targets() {
+            preds.entry(c.block).or_default().push(*b);
+        }
+    }
+    let mut idom: HashMap<Block, Block> = HashMap::new();
+    idom.insert(entry, entry);
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for b in order.iter().skip(1) {
+            let mut new: Option<Block> = None;
+            for p in preds.get(b).into_iter().flatten() {
+                if !idom.contains_key(p) {
+                    continue;
+                }
+                new = Some(match new {
+                    None => *p,
+                    Some(mut x) => {
+                        let mut y = *p;
+                        while x != y {
+                            while rpo[&x] > rpo[&y] {
+                                x = idom[&x];
+                            }
+                            while rpo[&y] > rpo[&x] {
+                                y = idom[&y];
+                            }
+                        }
+                        x
+                    }
+                });
+            }
+            if let Some(n) = new
+                && idom.get(b) != Some(&n)
+            {
+                idom.insert(*b, n);
+                changed = true;
+            }
+        }
+    }
+    idom
+}
+
+fn dominates(idom: &HashMap<Block, Block>, a: Block, mut b: Block) -> bool {
+    loop {
+        if a == b {
+            return true;
+        }
+        match idom.get(&b) {
+            Some(p) if *p != b => b = *p,
+            _ => return false,
+        }
+    }
+}
+
+/// Verifies every function of `m`; returns every failure found.
+pub fn verify(m: &Module) -> Result<(), Vec<VerifyError>> {
+    let mut errors = vec![];
+    for f in &m.functions {
+        let mut c = Checker {
+            m,
+            f,
+            errors: vec![],
+        };
+        check_function(&mut c);
+        errors.extend(c.errors);
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+fn check_function(c: &mut Checker) {
+    let f = c.f;
+    let Some(entry) = f.entry() else {
+        c.fail("function", "has no blocks", SourcePos::None);
+        return;
+    };
+    // 1. Layout.
+    let mut in_layout = vec![false; f.blocks.len()];
+    for b in &f.layout {
+        if b.index() >= f.blocks.len() {
+            c.fail(
+                b.to_string(),
+                "is in the layout but not in the block arena",
+                SourcePos::None,
+            );
+            return;
+        }
+        if in_layout[b.index()] {
+            c.fail(
+                b.to_string(),
+                "appears twice in the layout",
+                SourcePos::None,
+            );
+        }
+        in_layout[b.index()] = true;
+    }
+    // 2. Entry parameters.
+    let entry_types: Vec<Option<Type>> = f.block(entry).params.iter().map(|p| c.ty(*p)).collect();
+    if entry_types != f.params.iter().map(|t| Some(*t)).collect::<Vec<_>>() {
+        c.fail(
+            entry.to_string(),
+            "entry block parameters differ from the function's parameters",
+            SourcePos::None,
+        );
+    }
+    // 3. Definitions.
+    let mut def_block: Vec<Option<(Block, usize)>> = vec![None; f.values.len()];
+    for b in &f.layout {
+        let data = f.block(*b);
+        let defs = data.params.iter().map(|p| (*p, 0usize)).chain(
+            data.insts
+                .iter()
+                .enumerate()
+                .flat_map(|(i, inst)| inst.results.iter().map(move |r| (*r, i + 1))),
+        );
+        for (v, at) in defs.collect::<Vec<_>>() {
+            match def_block.get_mut(v.index()) {
+                None => c.fail(v.to_string(), "is not in the value table", SourcePos::None),
+                Some(Some(_)) => {
+                    c.fail(v.to_string(), "is defined more than once", SourcePos::None)
+                }
+                Some(slot) => *slot = Some((*b, at)),
+            }
+        }
+    }
+    let idom = dominators(f);
+    let check_use =
+        |c: &mut Checker, v: Value, b: Block, at: usize, loc: &str, pos: SourcePos| match def_block
+            .get(v.index())
+            .copied()
+            .flatten()
+        {
+            None => c.fail(
+                loc.to_string(),
+                format!("uses {v}, which is never defined"),
+                pos,
+            ),
+            Some((db, dat)) => {
+                let ok = if db == b {
+                    dat <= at
+                } else {
+                    !idom.contains_key(&b) || dominates(&idom, db, b)
+                };
+                if !ok {
+                    c.fail(
+                        loc.to_string(),
+                        format!("uses {v}, whose definition in {db} does not dominate the use"),
+                        pos,
+                    );
+                }
+            }
+        };
+    for b in &f.layout {
+        let data = f.block(*b);
+        for (i, inst) in data.insts.iter().enumerate() {
+            let loc = format!("{b} instruction {i}");
+            for a in &inst.args {
+                check_use(c, *a, *b, i, &loc, inst.pos);
+            }
+            check_inst(c, inst, &loc);
+        }
+        let loc = format!("{b} terminator");
+        for v in data.term.uses() {
+            check_use(c, v, *b, data.insts.len() + 1, &loc, data.term_pos);
+        }
+        check_terminator(c, *b, &data.term, &in_layout, entry, data.term_pos);
+    }
+}
+
+fn check_call(
+    c: &mut Checker,
+    call: &BlockCall,
+    in_layout: &[bool],
+    entry: Block,
+    loc: &str,
+    pos: SourcePos,
+) {
+    let f = c.f;
+    if in_layout.get(call.block.index()) != Some(&true) {
+        c.fail(
+            loc.to_string(),
+            format!("branches to {}, which is not in the layout", call.block),
+            pos,
+        );
+        return;
+    }
+    if call.block == entry {
+        c.fail(loc.to_string(), "branches to the entry block", pos);
+    }
+    let params = &f.block(call.block).params;
+    if params.len() != call.args.len() {
+        c.fail(
+            loc.to_string(),
+            format!(
+                "passes {} arguments to {}, which has {} parameters",
+                call.args.len(),
+                call.block,
+                params.len()
+            ),
+            pos,
+        );
+        return;
+    }
+    for (a, p) in call.args.iter().zip(params) {
+        if c.ty(*a) != c.ty(*p) {
+            c.fail(
+                loc.to_string(),
+                format!("passes {a} ({:?}) for {p} ({:?})", c.ty(*a), c.ty(*p)),
+                pos,
+            );
+        }
+    }
+}
+
+fn check_terminator(
+    c: &mut Checker,
+    b: Block,
+    term: &Terminator,
+    in_layout: &[bool],
+    entry: Block,
+    pos: SourcePos,
+) {
+    let loc = format!("{b} terminator");
+    for call in term.targets() {
+        check_call(c, call, in_layout, entry, &loc, pos);
+    }
+    match term {
+        Terminator::Branch { cond, .. } => {
+            if c.ty(*cond) != Some(Type::I1) {
+                c.fail(&loc, format!("brif condition {cond} is not i1"), pos);
+            }
+        }
+        Terminator::Switch { value, cases, .. } => {
+            let ty = c.ty(*value).unwrap_or(Type::I256);
+            let mut seen = std::collections::HashSet::new();
+            for (k, _) in cases {
+                if !seen.insert(*k) {
+                    c.fail(&loc, format!("switch case {k:#x} appears twice"), pos);
+                }
+                if ty.bits() < 256 && k.bit_len() > ty.bits() {
+                    c.fail(&loc, format!("switch case {k:#x} does not fit {ty}"), pos);
+                }
+            }
+        }
+        Terminator::Return(vs) => {
+            let types: Vec<Option<Type>> = vs.iter().map(|v| c.ty(*v)).collect();
+            if types != c.f.returns.iter().map(|t| Some(*t)).collect::<Vec<_>>() {
+                c.fail(
+                    &loc,
+                    "returns values that differ from the function's result types",
+                    pos,
+                );
+            }
+        }
+        Terminator::Exit(kind, vs) => {
+            if vs.len() != kind.arity() {
+                c.fail(
+                    &loc,
+                    format!("exit.{} takes {} operands", kind.name(), kind.arity()),
+                    pos,
+                );
+            }
+            if vs.iter().any(|v| c.ty(*v) != Some(Type::I256)) {
+                c.fail(&loc, "exit operands must be i256", pos);
+            }
+        }
+        Terminator::Jump(_) | Terminator::Trap(_) => {}
+    }
+}
+
+fn check_inst(c: &mut Checker, inst: &crate::function::Inst, loc: &str) {
+    let arg_tys: Vec<Type> = inst
+        .args
+        .iter()
+        .map(|a| c.ty(*a).unwrap_or(Type::I256))
+        .collect();
+    let res_tys: Vec<Type> = inst
+        .results
+        .iter()
+        .map(|r| c.ty(*r).unwrap_or(Type::I256))
+        .collect();
+    let pos = inst.pos;
+    let i256 = Type::I256;
+    let expect = |c: &mut Checker, args: &[Type], results: &[Type]| {
+        if arg_tys != args {
+            c.fail(
+                loc,
+                format!("operands are {arg_tys:?}, expected {args:?}"),
+                pos,
+            );
+        }
+        if res_tys != results {
+            c.fail(
+                loc,
+                format!("results are {res_tys:?}, expected {results:?}"),
+                pos,
+            );
+        }
+    };
+    let t = res_tys.first().copied().unwrap_or(i256);
+    let a0 = arg_tys.first().copied().unwrap_or(i256);
+    match &inst.op {
+        Op::Iconst(_) => expect(c, &[], &[t]),
+        Op::Binary(_) => expect(c, &[t, t], &[t]),
+        Op::Not | Op::Clz => expect(c, &[t], &[t]),
+        Op::Icmp(_) => expect(c, &[a0, a0], &[Type::I1]),
+        Op::Select => expect(c, &[Type::I1, t, t], &[t]),
+        Op::Uext | Op::Sext => {
+            expect(c, &[a0], &[t]);
+            if a0.bits() > t.bits() {
+                c.fail(loc, format!("extends {a0} to the narrower {t}"), pos);
+            }
+        }
+        Op::Trunc => {
+            expect(c, &[a0], &[t]);
+            if a0.bits() < t.bits() {
+                c.fail(loc, format!("truncates {a0} to the wider {t}"), pos);
+            }
+        }
+        Op::AddMod | Op::MulMod => expect(c, &[i256, i256, i256], &[i256]),
+        Op::Exp | Op::SignExtend | Op::Byte => expect(c, &[i256, i256], &[i256]),
+        Op::Load(ty, _) => {
+            if *ty == Type::I1 {
+                c.fail(loc, "i1 cannot be loaded", pos);
+            }
+            expect(c, &[a0], &[*ty]);
+        }
+        Op::Store(ty, _) => {
+            if *ty == Type::I1 {
+                c.fail(loc, "i1 cannot be stored", pos);
+            }
+            expect(c, &[a0, *ty], &[]);
+        }
+        Op::MemCopy | Op::MemFill => {
+            if arg_tys.len() != 3 || !res_tys.is_empty() {
+                c.fail(loc, "takes 3 operands and has no result", pos);
+            }
+        }
+        Op::MemExpand => {
+            if arg_tys.len() != 2 || !res_tys.is_empty() {
+                c.fail(loc, "takes 2 operands and has no result", pos);
+            }
+        }
+        Op::MemSize => expect(c, &[], &[t]),
+        Op::MemGrow => expect(c, &[t], &[t]),
+        Op::Host(h) => {
+            let (n, r) = h.arity();
+            expect(c, &vec![i256; n], &vec![i256; r]);
+        }
+        Op::Call(callee) => match c.m.functions.get(callee.index()) {
+            None => c.fail(loc, format!("calls {callee}, which does not exist"), pos),
+            Some(g) => {
+                let (p, r) = (g.params.clone(), g.returns.clone());
+                expect(c, &p, &r);
+            }
+        },
+        Op::CallIndirect(t) => {
+            if c.m.tables.get(*t as usize).is_none() {
+                c.fail(loc, format!("uses table{t}, which does not exist"), pos);
+            }
+            if arg_tys.is_empty() {
+                c.fail(loc, "needs an index operand", pos);
+            }
+        }
+    }
+}
