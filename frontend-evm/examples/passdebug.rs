@@ -10,7 +10,19 @@ fn main() {
         .step_by(2)
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
         .collect();
-    let a = analyze(&code, &Options::default()).unwrap();
+    let fork = if std::env::args().nth(2).as_deref() == Some("constantinople") {
+        Fork::Constantinople
+    } else {
+        Fork::Osaka
+    };
+    let a = analyze(
+        &code,
+        &Options {
+            fork,
+            ..Options::default()
+        },
+    )
+    .unwrap();
     let mut m = lift::lift(&a, Default::default()).unwrap();
     verify::verify(&m).unwrap();
     let f = &mut m.functions[0];
@@ -26,7 +38,9 @@ fn main() {
     for round in 0..16 {
         for (name, p) in list {
             let before = f.clone();
+            let t = std::time::Instant::now();
             p(f);
+            eprintln!("round {round} {name}: {:?}", t.elapsed());
             let m2 = chainlift_ir::function::Module::with_function(f.clone());
             if let Err(e) = verify::verify(&m2) {
                 println!("round {round} pass {name} broke: {}", e[0]);

@@ -48,6 +48,9 @@ pub struct LiftOptions {
     /// Contexts per block before further entries share one generic instance
     /// per height.
     pub max_contexts: usize,
+    /// Block-call arguments that may be emitted in total (deep stacks at many
+    /// computed jumps make them grow as blocks × height).
+    pub max_arguments: usize,
 }
 
 impl Default for LiftOptions {
@@ -55,6 +58,7 @@ impl Default for LiftOptions {
         LiftOptions {
             max_instances: 40_000,
             max_contexts: 100_000,
+            max_arguments: 4_000_000,
         }
     }
 }
@@ -66,10 +70,10 @@ type Context = Vec<(u16, u32)>;
 /// Why lifting failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LiftError {
-    /// The code needs more block instances than allowed (many unresolved
-    /// jumps at many stack heights).
+    /// The code needs more block instances, or block arguments, than allowed
+    /// (many unresolved jumps at many stack heights).
     #[error(
-        "lifting needs more than {limit} block instances (last at pc {pc:#x}); too many unresolved jumps"
+        "lifting would exceed its limits ({limit} block instances, or their arguments) at pc {pc:#x}: too many unresolved jumps at too many stack heights"
     )]
     TooManyInstances {
         /// The limit.
@@ -99,6 +103,8 @@ struct Lifter<'a> {
     block_at: HashMap<u32, usize>,
     invalid_jump: Option<Block>,
     options: LiftOptions,
+    /// Block-call arguments emitted so far.
+    arguments: usize,
 }
 
 /// Lifts analysed EVM code to an IR module with one function, `%main`,
@@ -126,6 +132,7 @@ pub fn lift(a: &Analysis, options: LiftOptions) -> Result<Module, LiftError> {
         block_at,
         invalid_jump: None,
         options,
+        arguments: 0,
     };
     let entry = l.f.new_block();
     if a.cfg.blocks.is_empty() {
@@ -136,6 +143,12 @@ pub fn lift(a: &Analysis, options: LiftOptions) -> Result<Module, LiftError> {
     }
     while let Some((id, h, ctx, block)) = l.queue.pop_front() {
         l.lift_block(id, h, &ctx, block)?;
+        if l.arguments > l.options.max_arguments {
+            return Err(LiftError::TooManyInstances {
+                limit: l.options.max_instances,
+                pc: a.cfg.blocks[id].start,
+            });
+        }
     }
     let mut module = Module::with_function(l.f);
     module.compact();
@@ -335,6 +348,7 @@ impl Lifter<'_> {
     }
 
     fn finish(&mut self, block: Block, term: Terminator, pc: u32) {
+        self.arguments += term.targets().iter().map(|c| c.args.len()).sum::<usize>();
         let data = self.f.block_mut(block);
         data.term = term;
         data.term_pos = SourcePos::Evm(pc);

@@ -195,7 +195,7 @@ fn trap<T>(code: TrapCode, pos: SourcePos) -> Flow<T> {
 }
 
 /// `2**bits - 1`.
-fn mask(t: Type) -> U256 {
+pub fn mask(t: Type) -> U256 {
     if t.bits() >= 256 {
         U256::MAX
     } else {
@@ -369,7 +369,11 @@ pub fn eval_pure(op: &Op, ty: Type, arg_ty: Type, args: &[U256]) -> Option<U256>
                 U256::from(b.byte(31 - a.to::<usize>()))
             }
         }
-        Op::Clz => U256::from(a.leading_zeros() - (256 - ty.bits())),
+        Op::Clz => U256::from(
+            (a & mask(ty))
+                .leading_zeros()
+                .saturating_sub(256 - ty.bits()),
+        ),
         _ => return None,
     })
 }
@@ -404,12 +408,13 @@ impl<'m> Interpreter<'m> {
 
     /// The memory range `[offset, offset + len)`, checked against the size.
     fn range(&self, offset: U256, len: U256, pos: SourcePos) -> Flow<std::ops::Range<usize>> {
+        // A zero-length range touches nothing, wherever it points.
+        if len.is_zero() {
+            return Ok(0..0);
+        }
         let (Some(o), Some(l)) = (to_usize(offset), to_usize(len)) else {
             return trap(TrapCode::OutOfBounds, pos);
         };
-        if l == 0 {
-            return Ok(0..0);
-        }
         match o.checked_add(l) {
             Some(end) if end <= self.memory.len() => Ok(o..end),
             _ => trap(TrapCode::OutOfBounds, pos),

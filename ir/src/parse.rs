@@ -456,10 +456,14 @@ fn instruction(
     };
     // (operation, result types or None for annotated results)
     let (op, result_types): (Op, Option<Vec<Type>>) = match parts[0] {
-        "iconst" => (
-            Op::Iconst(parse_const(rest, line)?),
-            Some(vec![suffix_type(1)?]),
-        ),
+        "iconst" => {
+            // Constants are canonical: truncated to their type.
+            let t = suffix_type(1)?;
+            (
+                Op::Iconst(parse_const(rest, line)? & crate::interp::mask(t)),
+                Some(vec![t]),
+            )
+        }
         "not" => (Op::Not, Some(vec![suffix_type(1)?])),
         "select" => (Op::Select, Some(vec![suffix_type(1)?])),
         "uext" => (Op::Uext, Some(vec![suffix_type(1)?])),

@@ -12,7 +12,8 @@
 //! 5. Operands and results have the count and types the operation documents
 //!    (see [`crate::inst::Op`]); `brif` takes an `i1`; `switch` cases are
 //!    distinct and fit the scrutinee's type; `exit` operands are `i256` in the
-//!    documented number; `return` values match the function's result types.
+//!    documented number; `return` values match the function's result types;
+//!    `iconst` constants fit their type (constants are kept truncated).
 //! 6. Called functions and tables exist and signatures match.
 
 use crate::entities::{Block, Value};
@@ -127,14 +128,50 @@ pub fn dominators(f: &Function) -> HashMap<Block, Block> {
     idom
 }
 
-fn dominates(idom: &HashMap<Block, Block>, a: Block, mut b: Block) -> bool {
-    loop {
-        if a == b {
-            return true;
+/// Pre- and post-order numbers of the dominator tree, so that "a dominates
+/// b" is an O(1) interval test.
+struct DomTree {
+    interval: HashMap<Block, (usize, usize)>,
+}
+
+impl DomTree {
+    fn new(idom: &HashMap<Block, Block>) -> DomTree {
+        let mut children: HashMap<Block, Vec<Block>> = HashMap::new();
+        let mut root = None;
+        for (b, p) in idom {
+            if b == p {
+                root = Some(*b);
+            } else {
+                children.entry(*p).or_default().push(*b);
+            }
         }
-        match idom.get(&b) {
-            Some(p) if *p != b => b = *p,
-            _ => return false,
+        let mut interval = HashMap::new();
+        let mut clock = 0;
+        if let Some(r) = root {
+            let mut stack = vec![(r, false)];
+            while let Some((b, done)) = stack.pop() {
+                if done {
+                    interval
+                        .entry(b)
+                        .and_modify(|e: &mut (usize, usize)| e.1 = clock);
+                    clock += 1;
+                    continue;
+                }
+                interval.insert(b, (clock, usize::MAX));
+                clock += 1;
+                stack.push((b, true));
+                for c in children.get(&b).into_iter().flatten() {
+                    stack.push((*c, false));
+                }
+            }
+        }
+        DomTree { interval }
+    }
+
+    fn dominates(&self, a: Block, b: Block) -> bool {
+        match (self.interval.get(&a), self.interval.get(&b)) {
+            (Some(x), Some(y)) => x.0 <= y.0 && y.1 <= x.1,
+            _ => false,
         }
     }
 }
@@ -214,6 +251,7 @@ fn check_function(c: &mut Checker) {
         }
     }
     let idom = dominators(f);
+    let tree = DomTree::new(&idom);
     let check_use =
         |c: &mut Checker, v: Value, b: Block, at: usize, loc: &str, pos: SourcePos| match def_block
             .get(v.index())
@@ -229,7 +267,7 @@ fn check_function(c: &mut Checker) {
                 let ok = if db == b {
                     dat <= at
                 } else {
-                    !idom.contains_key(&b) || dominates(&idom, db, b)
+                    !idom.contains_key(&b) || tree.dominates(db, b)
                 };
                 if !ok {
                     c.fail(
@@ -390,7 +428,12 @@ fn check_inst(c: &mut Checker, inst: &crate::function::Inst, loc: &str) {
     let t = res_tys.first().copied().unwrap_or(i256);
     let a0 = arg_tys.first().copied().unwrap_or(i256);
     match &inst.op {
-        Op::Iconst(_) => expect(c, &[], &[t]),
+        Op::Iconst(k) => {
+            expect(c, &[], &[t]);
+            if t.bits() < 256 && k.bit_len() > t.bits() {
+                c.fail(loc, format!("constant {k:#x} does not fit {t}"), pos);
+            }
+        }
         Op::Binary(_) => expect(c, &[t, t], &[t]),
         Op::Not | Op::Clz => expect(c, &[t], &[t]),
         Op::Icmp(_) => expect(c, &[a0, a0], &[Type::I1]),

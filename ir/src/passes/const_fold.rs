@@ -69,6 +69,24 @@ pub fn run(f: &mut Function) -> bool {
                 changed = true;
                 continue;
             }
+            // icmp.{eq,ne} (xor a, b), 0 and (sub a, b), 0  ->  icmp.{eq,ne} a, b.
+            if let Op::Icmp(cond @ (Cond::Eq | Cond::Ne)) = inst.op
+                && consts.get(&inst.args[1]) == Some(&U256::ZERO)
+                && let Some(def) = defs.get(&inst.args[0])
+                && matches!(
+                    def.op,
+                    Op::Binary(crate::inst::BinOp::Xor | crate::inst::BinOp::Sub)
+                )
+            {
+                f.block_mut(*b).insts[i] = Inst {
+                    op: Op::Icmp(cond),
+                    args: def.args.clone(),
+                    results: vec![r],
+                    pos: inst.pos,
+                };
+                changed = true;
+                continue;
+            }
             // icmp.{eq,ne} (uext c), 0  ->  c or its inverse.
             if let Op::Icmp(cond @ (Cond::Eq | Cond::Ne)) = inst.op {
                 let (x, k) = (inst.args[0], inst.args[1]);

@@ -36,7 +36,8 @@ pub fn optimize_function(f: &mut Function) {
     }
 }
 
-/// Replaces every use of a value by `subst[value]` (following chains).
+/// Replaces every use of a value by `subst[value]` (following chains to
+/// their end; a cycle keeps its first value).
 pub(crate) fn substitute(
     f: &mut Function,
     subst: &std::collections::HashMap<Value, Value>,
@@ -44,17 +45,32 @@ pub(crate) fn substitute(
     if subst.is_empty() {
         return false;
     }
-    let resolve = |mut v: Value| {
-        let mut n = 0;
-        while let Some(next) = subst.get(&v) {
-            if *next == v || n > 64 {
+    // Resolve every chain once, with path compression.
+    let mut resolved: std::collections::HashMap<Value, Value> =
+        std::collections::HashMap::with_capacity(subst.len());
+    for start in subst.keys() {
+        if resolved.contains_key(start) {
+            continue;
+        }
+        let mut path = vec![*start];
+        let mut seen = std::collections::HashSet::from([*start]);
+        let mut end = *start;
+        while let Some(next) = subst.get(&end) {
+            if let Some(r) = resolved.get(next) {
+                end = *r;
                 break;
             }
-            v = *next;
-            n += 1;
+            if !seen.insert(*next) {
+                break;
+            }
+            end = *next;
+            path.push(end);
         }
-        v
-    };
+        for v in path {
+            resolved.insert(v, end);
+        }
+    }
+    let resolve = |v: Value| resolved.get(&v).copied().unwrap_or(v);
     let layout = f.layout.clone();
     for b in layout {
         let data = f.block_mut(b);

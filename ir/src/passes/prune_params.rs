@@ -55,30 +55,43 @@ pub fn run(f: &mut Function) -> bool {
 
 /// Removes parameters `remove[block]` (indices) and the matching arguments.
 pub(crate) fn drop_params(f: &mut Function, remove: &HashMap<usize, Vec<usize>>) {
+    // Index masks, so removal is linear in the number of arguments.
+    let masks: HashMap<usize, Vec<bool>> = remove
+        .iter()
+        .map(|(b, idx)| {
+            let n = f.blocks[*b].params.len();
+            let mut mask = vec![false; n];
+            for i in idx {
+                if *i < n {
+                    mask[*i] = true;
+                }
+            }
+            (*b, mask)
+        })
+        .collect();
+    let keep = |mask: &[bool], i: usize| !mask.get(i).copied().unwrap_or(false);
     let layout = f.layout.clone();
     for b in &layout {
-        let mut term = f.block(*b).term.clone();
-        for c in term.targets_mut() {
-            if let Some(idx) = remove.get(&c.block.index()) {
-                c.args = c
-                    .args
-                    .iter()
+        let data = f.block_mut(*b);
+        for c in data.term.targets_mut() {
+            if let Some(mask) = masks.get(&c.block.index()) {
+                let args = std::mem::take(&mut c.args);
+                c.args = args
+                    .into_iter()
                     .enumerate()
-                    .filter(|(i, _)| !idx.contains(i))
-                    .map(|(_, a)| *a)
+                    .filter(|(i, _)| keep(mask, *i))
+                    .map(|(_, a)| a)
                     .collect();
             }
         }
-        f.block_mut(*b).term = term;
     }
-    for (b, idx) in remove {
-        let data = &mut f.blocks[*b];
-        data.params = data
-            .params
-            .iter()
+    for (b, mask) in &masks {
+        let params = std::mem::take(&mut f.blocks[*b].params);
+        f.blocks[*b].params = params
+            .into_iter()
             .enumerate()
-            .filter(|(i, _)| !idx.contains(i))
-            .map(|(_, p)| *p)
+            .filter(|(i, _)| keep(mask, *i))
+            .map(|(_, p)| p)
             .collect();
     }
 }

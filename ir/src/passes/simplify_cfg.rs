@@ -129,40 +129,47 @@ fn thread_jumps(f: &mut Function) -> bool {
 }
 
 fn merge_blocks(f: &mut Function) -> bool {
-    let mut changed = false;
-    loop {
-        let preds = f.pred_counts();
-        let entry = f.entry();
-        let mut merged = false;
-        for b in f.layout.clone() {
-            let Terminator::Jump(c) = f.block(b).term.clone() else {
-                continue;
-            };
+    let mut preds = f.pred_counts();
+    let Some(entry) = f.entry() else { return false };
+    let mut subst = HashMap::new();
+    let mut gone: HashSet<Block> = HashSet::new();
+    for b in f.layout.clone() {
+        if gone.contains(&b) {
+            continue;
+        }
+        // Keep absorbing successors while `b` ends in a jump to a block only it reaches.
+                while let Terminator::Jump(c) = &f.block(b).term {
             let s = c.block;
-            if s == b || Some(s) == entry || preds[s.index()] != 1 {
-                continue;
+            if s == b || s == entry || preds[s.index()] != 1 || gone.contains(&s) {
+                break;
             }
-            let succ = f.block(s).clone();
-            let subst: HashMap<_, _> = succ
-                .params
-                .iter()
-                .copied()
-                .zip(c.args.iter().copied())
-                .collect();
+            let args = c.args.clone();
+            let succ = std::mem::replace(
+                f.block_mut(s),
+                crate::function::BlockData {
+                    params: vec![],
+                    insts: vec![],
+                    term: Terminator::Trap(crate::inst::TrapCode::Unreachable),
+                    term_pos: crate::inst::SourcePos::None,
+                },
+            );
+            for (p, a) in succ.params.iter().zip(args) {
+                subst.insert(*p, a);
+            }
+            preds[s.index()] = 0;
             let data = f.block_mut(b);
             data.insts.extend(succ.insts);
             data.term = succ.term;
             data.term_pos = succ.term_pos;
-            f.layout.retain(|x| *x != s);
-            substitute(f, &subst);
-            merged = true;
-            changed = true;
-            break;
-        }
-        if !merged {
-            return changed;
+            gone.insert(s);
         }
     }
+    if gone.is_empty() {
+        return false;
+    }
+    f.layout.retain(|x| !gone.contains(x));
+    substitute(f, &subst);
+    true
 }
 
 fn remove_unreachable(f: &mut Function) -> bool {

@@ -1,0 +1,146 @@
+//! EVM → IR on every fixture: lifts, verifies, round-trips through the text
+//! format before and after optimization; snapshots of the optimized IR;
+//! random bytes lift without panicking (invalid code becomes traps).
+
+use chainlift_frontend_evm::{Fork, Options, analyze, lift};
+use chainlift_ir::function::Module;
+use chainlift_ir::{parse, passes, print, verify};
+use chainlift_tests::{chainlift, fixture_artifacts, root};
+use proptest::prelude::*;
+use serde_json::Value;
+use std::fmt::Write;
+
+fn runtime(path: &std::path::Path) -> Vec<u8> {
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let hex = v["deployedBytecode"]["object"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("0x")
+        .to_string();
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Lifts, verifies and round-trips; returns (raw, optimized) modules, or
+/// `None` when the code exceeds the lifter's limits (a clear error, which
+/// only pathological code reaches).
+fn try_lift_checked(code: &[u8], fork: Fork, what: &str) -> Option<(Module, Module)> {
+    let a = analyze(
+        code,
+        &Options {
+            fork,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let raw = match lift::lift(&a, Default::default()) {
+        Ok(m) => m,
+        Err(lift::LiftError::TooManyInstances { .. }) => return None,
+    };
+    if let Err(e) = verify::verify(&raw) {
+        panic!("{what}: lifted IR does not verify: {}", e[0]);
+    }
+    assert!(
+        parse::parse_module(&print::print_module(&raw)).unwrap() == raw,
+        "{what}: raw IR does not round-trip"
+    );
+    let mut opt = raw.clone();
+    passes::optimize(&mut opt);
+    if let Err(e) = verify::verify(&opt) {
+        panic!("{what}: optimized IR does not verify: {}", e[0]);
+    }
+    assert!(
+        parse::parse_module(&print::print_module(&opt)).unwrap() == opt,
+        "{what}: optimized IR does not round-trip"
+    );
+    Some((raw, opt))
+}
+
+fn lift_checked(code: &[u8], fork: Fork, what: &str) -> (Module, Module) {
+    try_lift_checked(code, fork, what)
+        .unwrap_or_else(|| panic!("{what}: exceeds the lifter's limits"))
+}
+
+#[test]
+fn every_fixture_lifts_verifies_and_round_trips() {
+    let mut table = String::from("fixture                         bytes   lifted  optimized\n");
+    for path in fixture_artifacts() {
+        let code = runtime(&path);
+        let name = path
+            .strip_prefix(root().join("examples"))
+            .unwrap()
+            .to_string_lossy()
+            .replace("/out/", "/");
+        let (raw, opt) = lift_checked(&code, Fork::Osaka, &name);
+        writeln!(
+            table,
+            "{name:31} {:5}  {:7}  {:9}",
+            code.len(),
+            raw.inst_count(),
+            opt.inst_count()
+        )
+        .unwrap();
+    }
+    eprintln!("{table}");
+    insta::assert_snapshot!("lift_instruction_counts", table);
+}
+
+#[test]
+fn lifted_ir_snapshots() {
+    for rel in ["vyper/out/Counter.json", "token/out/Token.json"] {
+        let run = chainlift(&["lift", &root().join("examples").join(rel).to_string_lossy()]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        insta::assert_snapshot!(format!("lift__{}", rel.replace('/', "_")), run.stdout);
+    }
+}
+
+#[test]
+fn small_programs_lift_as_expected() {
+    // PUSH1 4 JUMP INVALID JUMPDEST PUSH1 1 PUSH1 0 SSTORE STOP
+    let run = chainlift(&["lift", "--code", "0x600456fe5b600160005500"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!("lift__direct_jump", run.stdout);
+    // A computed jump: the target comes from calldata, so it goes through the
+    // dispatch over every JUMPDEST.
+    let run = chainlift(&["lift", "--code", "0x60003556005b600160005500"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!("lift__computed_jump", run.stdout);
+    // Stack underflow is a trap at the pc that underflows.
+    let run = chainlift(&["lift", "--code", "0x600101"]);
+    assert!(
+        run.stdout.contains("trap stack_underflow @0x2"),
+        "{}",
+        run.stdout
+    );
+    // Undefined opcodes and INVALID trap.
+    let run = chainlift(&["lift", "--fork", "constantinople", "--code", "0x5f"]);
+    assert!(
+        run.stdout.contains("trap invalid_opcode @0x0"),
+        "{}",
+        run.stdout
+    );
+}
+
+proptest! {
+    #[test]
+    fn random_bytes_lift_without_panicking(code in prop::collection::vec(any::<u8>(), 0..1024)) {
+                try_lift_checked(&code, Fork::Osaka, "random bytes");
+    }
+
+    #[test]
+    fn evm_shaped_bytes_lift_without_panicking(
+        pieces in prop::collection::vec(prop_oneof![
+            any::<u8>().prop_map(|b| vec![b]),
+            (0u8..64).prop_map(|t| vec![0x60, t, 0x56]),
+            (0u8..64).prop_map(|t| vec![0x60, t, 0x57]),
+            Just(vec![0x5b]),
+            (1u8..=16).prop_map(|n| vec![0x7f + n]),
+            (1u8..=16).prop_map(|n| vec![0x8f + n]),
+            Just(vec![0x60, 0x00, 0x35, 0x56]),
+                ], 0..120)
+    ) {
+        try_lift_checked(&pieces.concat(), Fork::Osaka, "evm-shaped bytes");
+    }
+}
