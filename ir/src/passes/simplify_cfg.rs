@@ -138,7 +138,7 @@ fn merge_blocks(f: &mut Function) -> bool {
             continue;
         }
         // Keep absorbing successors while `b` ends in a jump to a block only it reaches.
-                while let Terminator::Jump(c) = &f.block(b).term {
+        while let Terminator::Jump(c) = &f.block(b).term {
             let s = c.block;
             if s == b || s == entry || preds[s.index()] != 1 || gone.contains(&s) {
                 break;
