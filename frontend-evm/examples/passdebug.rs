@@ -35,6 +35,26 @@ fn main() {
         ("cse", passes::cse::run),
         ("dce", passes::dce::run),
     ];
+    if std::env::var_os("ROUNDS").is_some() {
+        let mut f2 = f.clone();
+        for round in 0..16 {
+            let mut changed = false;
+            for (name, p) in list {
+                let t = std::time::Instant::now();
+                let c = p(&mut f2);
+                changed |= c;
+                eprintln!(
+                    "round {round} {name}: {:?} changed={c} insts={}",
+                    t.elapsed(),
+                    f2.inst_count()
+                );
+            }
+            if !changed {
+                break;
+            }
+        }
+        return;
+    }
     for round in 0..16 {
         for (name, p) in list {
             let before = f.clone();

@@ -88,6 +88,7 @@
 
 pub mod entities;
 pub mod function;
+pub mod fxhash;
 pub mod inst;
 pub mod interp;
 pub mod parse;

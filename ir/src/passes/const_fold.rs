@@ -5,10 +5,10 @@
 use super::substitute;
 use crate::entities::Value;
 use crate::function::{Function, Inst, Terminator};
+use crate::fxhash::FxHashMap as HashMap;
 use crate::inst::{Cond, Op};
 use crate::interp::eval_pure;
 use alloy_primitives::U256;
-use std::collections::HashMap;
 
 fn inverse(c: Cond) -> Cond {
     match c {
@@ -28,88 +28,93 @@ fn inverse(c: Cond) -> Cond {
 /// Runs the pass; returns whether anything changed.
 pub fn run(f: &mut Function) -> bool {
     let mut changed = false;
-    let mut consts: HashMap<Value, U256> = HashMap::new();
-    let mut defs: HashMap<Value, Inst> = HashMap::new();
+    let mut consts: HashMap<Value, U256> = HashMap::default();
+    // Where each value is defined: (block, instruction index).
+    let mut defs: HashMap<Value, (crate::entities::Block, usize)> = HashMap::default();
     for b in &f.layout {
-        for inst in &f.block(*b).insts {
+        for (i, inst) in f.block(*b).insts.iter().enumerate() {
             for r in &inst.results {
-                defs.insert(*r, inst.clone());
+                defs.insert(*r, (*b, i));
             }
             if let (Op::Iconst(c), Some(r)) = (&inst.op, inst.results.first()) {
                 consts.insert(*r, *c);
             }
         }
     }
-    let mut subst = HashMap::new();
+    let mut subst = HashMap::default();
     let layout = f.layout.clone();
     for b in &layout {
         let n = f.block(*b).insts.len();
         for i in 0..n {
-            let inst = f.block(*b).insts[i].clone();
-            if !inst.op.is_pure() || matches!(inst.op, Op::Iconst(_)) || inst.results.len() != 1 {
-                continue;
+            // Decide with shared borrows, then apply.
+            enum Change {
+                Replace(Inst),
+                Subst(Value, Value),
             }
-            let r = inst.results[0];
-            let ty = f.ty(r);
-            let arg_ty = inst.args.first().map_or(ty, |a| f.ty(*a));
-            if let Some(args) = inst
-                .args
-                .iter()
-                .map(|a| consts.get(a).copied())
-                .collect::<Option<Vec<_>>>()
-                && let Some(v) = eval_pure(&inst.op, ty, arg_ty, &args)
-            {
-                f.block_mut(*b).insts[i] = Inst {
-                    op: Op::Iconst(v),
-                    args: vec![],
-                    results: vec![r],
-                    pos: inst.pos,
-                };
-                consts.insert(r, v);
-                changed = true;
-                continue;
-            }
-            // icmp.{eq,ne} (xor a, b), 0 and (sub a, b), 0  ->  icmp.{eq,ne} a, b.
-            if let Op::Icmp(cond @ (Cond::Eq | Cond::Ne)) = inst.op
-                && consts.get(&inst.args[1]) == Some(&U256::ZERO)
-                && let Some(def) = defs.get(&inst.args[0])
-                && matches!(
-                    def.op,
-                    Op::Binary(crate::inst::BinOp::Xor | crate::inst::BinOp::Sub)
-                )
-            {
-                f.block_mut(*b).insts[i] = Inst {
-                    op: Op::Icmp(cond),
-                    args: def.args.clone(),
-                    results: vec![r],
-                    pos: inst.pos,
-                };
-                changed = true;
-                continue;
-            }
-            // icmp.{eq,ne} (uext c), 0  ->  c or its inverse.
-            if let Op::Icmp(cond @ (Cond::Eq | Cond::Ne)) = inst.op {
-                let (x, k) = (inst.args[0], inst.args[1]);
-                if consts.get(&k) == Some(&U256::ZERO)
-                    && let Some(def) = defs.get(&x)
-                    && def.op == Op::Uext
-                    && f.ty(def.args[0]) == crate::types::Type::I1
+            let change = {
+                let inst = &f.block(*b).insts[i];
+                if !inst.op.is_pure() || matches!(inst.op, Op::Iconst(_)) || inst.results.len() != 1
                 {
-                    let bit = def.args[0];
-                    if cond == Cond::Ne {
-                        subst.insert(r, bit);
-                        changed = true;
-                    } else if let Some(inner) = defs.get(&bit)
-                        && let Op::Icmp(c2) = inner.op
-                    {
-                        f.block_mut(*b).insts[i] = Inst {
-                            op: Op::Icmp(inverse(c2)),
-                            args: inner.args.clone(),
-                            results: vec![r],
-                            pos: inst.pos,
-                        };
-                        changed = true;
+                    continue;
+                }
+                let def_of = |v: &Value| defs.get(v).map(|(db, di)| &f.block(*db).insts[*di]);
+                let r = inst.results[0];
+                let ty = f.ty(r);
+                let arg_ty = inst.args.first().map_or(ty, |a| f.ty(*a));
+                let new = |op: Op, args: Vec<Value>| Inst {
+                    op,
+                    args,
+                    results: vec![r],
+                    pos: inst.pos,
+                };
+                if let Some(args) = inst
+                    .args
+                    .iter()
+                    .map(|a| consts.get(a).copied())
+                    .collect::<Option<Vec<_>>>()
+                    && let Some(v) = eval_pure(&inst.op, ty, arg_ty, &args)
+                {
+                    consts.insert(r, v);
+                    Change::Replace(new(Op::Iconst(v), vec![]))
+                } else if let Op::Icmp(cond @ (Cond::Eq | Cond::Ne)) = inst.op
+                    && consts.get(&inst.args[1]) == Some(&U256::ZERO)
+                {
+                    // icmp.{eq,ne} (xor|sub a, b), 0  ->  icmp.{eq,ne} a, b;
+                    // icmp.{eq,ne} (uext c), 0  ->  c or its inverse comparison.
+                    match def_of(&inst.args[0]) {
+                        Some(d)
+                            if matches!(
+                                d.op,
+                                Op::Binary(crate::inst::BinOp::Xor | crate::inst::BinOp::Sub)
+                            ) =>
+                        {
+                            Change::Replace(new(Op::Icmp(cond), d.args.clone()))
+                        }
+                        Some(d)
+                            if d.op == Op::Uext && f.ty(d.args[0]) == crate::types::Type::I1 =>
+                        {
+                            let bit = d.args[0];
+                            if cond == Cond::Ne {
+                                Change::Subst(r, bit)
+                            } else if let Some(inner) = def_of(&bit)
+                                && let Op::Icmp(c2) = inner.op
+                            {
+                                Change::Replace(new(Op::Icmp(inverse(c2)), inner.args.clone()))
+                            } else {
+                                continue;
+                            }
+                        }
+                        _ => continue,
                     }
+                } else {
+                    continue;
+                }
+            };
+            changed = true;
+            match change {
+                Change::Replace(inst) => f.block_mut(*b).insts[i] = inst,
+                Change::Subst(from, to) => {
+                    subst.insert(from, to);
                 }
             }
         }

@@ -5,13 +5,13 @@
 use super::substitute;
 use crate::entities::Value;
 use crate::function::Function;
+use crate::fxhash::FxHashMap as HashMap;
 use crate::inst::{BinOp, Op};
 use alloy_primitives::U256;
-use std::collections::HashMap;
 
 /// Runs the pass; returns whether anything changed.
 pub fn run(f: &mut Function) -> bool {
-    let mut consts: HashMap<Value, U256> = HashMap::new();
+    let mut consts: HashMap<Value, U256> = HashMap::default();
     for b in &f.layout {
         for inst in &f.block(*b).insts {
             if let (Op::Iconst(c), Some(r)) = (&inst.op, inst.results.first()) {
@@ -20,7 +20,7 @@ pub fn run(f: &mut Function) -> bool {
         }
     }
     let is = |v: &Value, k: u64| consts.get(v) == Some(&U256::from(k));
-    let mut subst = HashMap::new();
+    let mut subst = HashMap::default();
     for b in &f.layout {
         for inst in &f.block(*b).insts {
             let Some(r) = inst.results.first().copied() else {

@@ -4,18 +4,18 @@
 
 use super::substitute;
 use crate::function::Function;
+use crate::fxhash::FxHashMap as HashMap;
 use crate::inst::Op;
 use crate::types::Type;
-use std::collections::HashMap;
 
 /// Runs the pass; returns whether anything changed.
 pub fn run(f: &mut Function) -> bool {
-    let mut subst = HashMap::new();
+    let mut subst = HashMap::default();
     for b in &f.layout {
         let mut seen: HashMap<
             (Op, Vec<crate::entities::Value>, Vec<Type>),
             crate::entities::Value,
-        > = HashMap::new();
+        > = HashMap::default();
         for inst in &f.block(*b).insts {
             if !inst.op.is_pure() || inst.results.len() != 1 {
                 continue;

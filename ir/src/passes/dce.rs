@@ -5,7 +5,7 @@
 use super::prune_params::drop_params;
 use crate::entities::Value;
 use crate::function::Function;
-use std::collections::{HashMap, HashSet};
+use crate::fxhash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// Runs the pass; returns whether anything changed.
 pub fn run(f: &mut Function) -> bool {
@@ -13,13 +13,13 @@ pub fn run(f: &mut Function) -> bool {
     // Live values: used by an impure instruction, a terminator operand, or a
     // live value's definition; parameters are live when read by something
     // live or passed to a live parameter.
-    let mut param_of: HashMap<Value, (usize, usize)> = HashMap::new();
+    let mut param_of: HashMap<Value, (usize, usize)> = HashMap::default();
     for b in &f.layout {
         for (i, p) in f.block(*b).params.iter().enumerate() {
             param_of.insert(*p, (b.index(), i));
         }
     }
-    let mut def: HashMap<Value, (usize, usize)> = HashMap::new();
+    let mut def: HashMap<Value, (usize, usize)> = HashMap::default();
     for b in &f.layout {
         for (i, inst) in f.block(*b).insts.iter().enumerate() {
             for r in &inst.results {
@@ -27,7 +27,7 @@ pub fn run(f: &mut Function) -> bool {
             }
         }
     }
-    let mut live: HashSet<Value> = HashSet::new();
+    let mut live: HashSet<Value> = HashSet::default();
     let mut work: Vec<Value> = vec![];
     for b in &f.layout {
         let data = f.block(*b);
@@ -39,7 +39,7 @@ pub fn run(f: &mut Function) -> bool {
         work.extend(data.term.operands());
     }
     // Block-call edges: (param) <- (arg)
-    let mut feeds: HashMap<Value, Vec<Value>> = HashMap::new();
+    let mut feeds: HashMap<Value, Vec<Value>> = HashMap::default();
     for b in &f.layout {
         for c in f.block(*b).term.targets() {
             let params = &f.block(c.block).params;
@@ -70,7 +70,7 @@ pub fn run(f: &mut Function) -> bool {
     }
     // Remove dead parameters (never of the entry block).
     let entry = f.entry();
-    let mut remove: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut remove: HashMap<usize, Vec<usize>> = HashMap::default();
     for b in &layout {
         if Some(*b) == entry {
             continue;

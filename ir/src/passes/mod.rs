@@ -37,42 +37,43 @@ pub fn optimize_function(f: &mut Function) {
 }
 
 /// Replaces every use of a value by `subst[value]` (following chains to
-/// their end; a cycle keeps its first value).
-pub(crate) fn substitute(
-    f: &mut Function,
-    subst: &std::collections::HashMap<Value, Value>,
-) -> bool {
+/// their end; a cycle keeps the value where it closes).
+pub(crate) fn substitute(f: &mut Function, subst: &crate::fxhash::FxHashMap<Value, Value>) -> bool {
     if subst.is_empty() {
         return false;
     }
-    // Resolve every chain once, with path compression.
-    let mut resolved: std::collections::HashMap<Value, Value> =
-        std::collections::HashMap::with_capacity(subst.len());
+    // A dense table, resolved once per chain (path compression).
+    let n = f.values.len();
+    let mut table: Vec<Option<Value>> = vec![None; n];
+    for (from, to) in subst {
+        if from.index() < n {
+            table[from.index()] = Some(*to);
+        }
+    }
+    let mut resolved: Vec<Option<Value>> = vec![None; n];
     for start in subst.keys() {
-        if resolved.contains_key(start) {
+        if start.index() >= n || resolved[start.index()].is_some() {
             continue;
         }
         let mut path = vec![*start];
-        let mut seen = std::collections::HashSet::from([*start]);
         let mut end = *start;
-        while let Some(next) = subst.get(&end) {
-            if let Some(r) = resolved.get(next) {
-                end = *r;
+        while let Some(next) = table.get(end.index()).copied().flatten() {
+            if let Some(r) = resolved.get(next.index()).copied().flatten() {
+                end = r;
                 break;
             }
-            if !seen.insert(*next) {
+            if path.contains(&next) || path.len() > n {
                 break;
             }
-            end = *next;
+            end = next;
             path.push(end);
         }
         for v in path {
-            resolved.insert(v, end);
+            resolved[v.index()] = Some(end);
         }
     }
-    let resolve = |v: Value| resolved.get(&v).copied().unwrap_or(v);
-    let layout = f.layout.clone();
-    for b in layout {
+    let resolve = |v: Value| resolved.get(v.index()).copied().flatten().unwrap_or(v);
+    for b in f.layout.clone() {
         let data = f.block_mut(b);
         for inst in &mut data.insts {
             inst.args.iter_mut().for_each(|a| *a = resolve(*a));

@@ -6,7 +6,7 @@
 use super::substitute;
 use crate::entities::Value;
 use crate::function::Function;
-use std::collections::HashMap;
+use crate::fxhash::FxHashMap as HashMap;
 
 /// Runs the pass; returns whether anything changed.
 pub fn run(f: &mut Function) -> bool {
@@ -14,7 +14,7 @@ pub fn run(f: &mut Function) -> bool {
     let mut changed_any = false;
     loop {
         // incoming[block][param index] = distinct values passed (excluding the param itself).
-        let mut incoming: HashMap<usize, Vec<Vec<Value>>> = HashMap::new();
+        let mut incoming: HashMap<usize, Vec<Vec<Value>>> = HashMap::default();
         for b in &f.layout {
             for c in f.block(*b).term.targets() {
                 let params = &f.block(c.block).params;
@@ -28,8 +28,8 @@ pub fn run(f: &mut Function) -> bool {
                 }
             }
         }
-        let mut subst = HashMap::new();
-        let mut remove: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut subst = HashMap::default();
+        let mut remove: HashMap<usize, Vec<usize>> = HashMap::default();
         for b in &f.layout {
             if Some(*b) == entry {
                 continue;

@@ -6,7 +6,7 @@
 use super::substitute;
 use crate::entities::Block;
 use crate::function::{BlockCall, Function, Terminator};
-use std::collections::{HashMap, HashSet};
+use crate::fxhash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// Runs the pass; returns whether anything changed.
 pub fn run(f: &mut Function) -> bool {
@@ -63,7 +63,7 @@ fn thread_jumps(f: &mut Function) -> bool {
     let entry = f.entry();
     // Values read outside the block that defines them as parameters: such a
     // block's parameters are live beyond its terminator and it cannot go.
-    let mut used_elsewhere = std::collections::HashSet::new();
+    let mut used_elsewhere = HashSet::default();
     for b in &f.layout {
         let data = f.block(*b);
         let own: HashSet<_> = data.params.iter().copied().collect();
@@ -78,7 +78,7 @@ fn thread_jumps(f: &mut Function) -> bool {
             }
         }
     }
-    let mut forward: HashMap<Block, BlockCall> = HashMap::new();
+    let mut forward: HashMap<Block, BlockCall> = HashMap::default();
     for b in &f.layout {
         let data = f.block(*b);
         if Some(*b) == entry
@@ -131,8 +131,8 @@ fn thread_jumps(f: &mut Function) -> bool {
 fn merge_blocks(f: &mut Function) -> bool {
     let mut preds = f.pred_counts();
     let Some(entry) = f.entry() else { return false };
-    let mut subst = HashMap::new();
-    let mut gone: HashSet<Block> = HashSet::new();
+    let mut subst = HashMap::default();
+    let mut gone: HashSet<Block> = HashSet::default();
     for b in f.layout.clone() {
         if gone.contains(&b) {
             continue;
@@ -174,7 +174,7 @@ fn merge_blocks(f: &mut Function) -> bool {
 
 fn remove_unreachable(f: &mut Function) -> bool {
     let Some(entry) = f.entry() else { return false };
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     let mut work = vec![entry];
     while let Some(b) = work.pop() {
         if seen.insert(b) {

@@ -1,0 +1,95 @@
+//! Times EVM → IR lifting plus the optimization passes over every fixture in
+//! `examples/`, next to the analysis it starts from (measured in the same
+//! run), in µs per contract and per KB.
+//!
+//! Run: `cargo bench -p chainlift-frontend-evm --bench lift`.
+
+use chainlift_frontend_evm::{Options, analyze, lift};
+use chainlift_ir::passes;
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn fixtures() -> Vec<(String, Vec<u8>)> {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut out = Vec::new();
+    for dir in std::fs::read_dir(&examples).expect("examples/").flatten() {
+        let Ok(entries) = std::fs::read_dir(dir.path().join("out")) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if let Some(stem) = name.strip_suffix(".runtime.hex") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                let hex = text.trim().trim_start_matches("0x");
+                let code = (0..hex.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+                    .collect();
+                out.push((stem.to_string(), code));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn time(mut f: impl FnMut()) -> Duration {
+    f();
+    let start = Instant::now();
+    let mut runs = 0u32;
+    while start.elapsed() < Duration::from_millis(300) || runs < 3 {
+        f();
+        runs += 1;
+    }
+    start.elapsed() / runs
+}
+
+fn main() {
+    let options = Options::default();
+    println!(
+        "{:24} {:>6} {:>10} {:>10} {:>10} {:>8} {:>8} {:>9}",
+        "fixture", "bytes", "analyze", "lift", "optimize", "ir in", "ir out", "total/KB"
+    );
+    let (mut total, mut bytes) = (Duration::ZERO, 0usize);
+    let mut worst_per_kb = 0f64;
+    for (name, code) in fixtures() {
+        let a = analyze(&code, &options).unwrap();
+        let raw = lift::lift(&a, Default::default()).unwrap();
+        let mut opt = raw.clone();
+        passes::optimize(&mut opt);
+        let t_analyze = time(|| {
+            black_box(analyze(black_box(&code), &options).unwrap());
+        });
+        let t_lift = time(|| {
+            black_box(lift::lift(black_box(&a), Default::default()).unwrap());
+        });
+        let t_opt = time(|| {
+            let mut m = raw.clone();
+            passes::optimize(&mut m);
+            black_box(m);
+        });
+        let all = t_analyze + t_lift + t_opt;
+        let per_kb = all.as_secs_f64() * 1e6 / (code.len() as f64 / 1024.0);
+        worst_per_kb = worst_per_kb.max(per_kb);
+        total += all;
+        bytes += code.len();
+        println!(
+            "{:24} {:>6} {:>8.0}us {:>8.0}us {:>8.0}us {:>8} {:>8} {:>7.0}us",
+            name,
+            code.len(),
+            t_analyze.as_secs_f64() * 1e6,
+            t_lift.as_secs_f64() * 1e6,
+            t_opt.as_secs_f64() * 1e6,
+            raw.inst_count(),
+            opt.inst_count(),
+            per_kb
+        );
+    }
+    let per_kb = total.as_secs_f64() * 1e6 / (bytes as f64 / 1024.0);
+    println!(
+        "analyze + lift + optimize: {per_kb:.0} us per KB on average, {worst_per_kb:.0} us per KB at worst; a 24 KB contract at the worst rate: {:.1} ms (goal: 20 ms)",
+        worst_per_kb * 24.0 / 1000.0
+    );
+}
