@@ -34,11 +34,12 @@ use crate::opcode;
 use alloy_primitives::U256;
 use chainlift_ir::entities::{Block, Value};
 use chainlift_ir::function::{BlockCall, Function, Inst, Module, Terminator};
+use chainlift_ir::fxhash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use chainlift_ir::inst::{
     BinOp, CallKind, Cond, Endian, ExitKind, HostOp, Op, SourcePos, TrapCode,
 };
 use chainlift_ir::types::Type;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 
 /// Lifting limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,12 +106,16 @@ struct Lifter<'a> {
     options: LiftOptions,
     /// Block-call arguments emitted so far.
     arguments: usize,
+    /// Entry-slot placeholders and fixed parameters of each block.
+    slots: HashMap<Block, (Vec<Value>, Vec<Value>)>,
+    /// The block and slot index of each placeholder.
+    placeholder: HashMap<Value, (Block, usize)>,
 }
 
 /// Lifts analysed EVM code to an IR module with one function, `%main`,
 /// which takes no parameters and ends in `exit` or `trap`.
 pub fn lift(a: &Analysis, options: LiftOptions) -> Result<Module, LiftError> {
-    let mut targets: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut targets: HashMap<usize, Vec<usize>> = HashMap::default();
     for e in &a.cfg.edges {
         if matches!(e.kind, EdgeKind::Jump | EdgeKind::BranchTaken) {
             targets.entry(e.from).or_default().push(e.to);
@@ -122,17 +127,19 @@ pub fn lift(a: &Analysis, options: LiftOptions) -> Result<Module, LiftError> {
     let mut l = Lifter {
         a,
         f: Function::new("main", vec![], vec![]),
-        instances: HashMap::new(),
-        contexts: HashMap::new(),
-        dispatchers: HashMap::new(),
+        instances: HashMap::default(),
+        contexts: HashMap::default(),
+        dispatchers: HashMap::default(),
         queue: VecDeque::new(),
-        consts: HashMap::new(),
+        consts: HashMap::default(),
         targets,
         dynamic,
         block_at,
         invalid_jump: None,
         options,
         arguments: 0,
+        slots: HashMap::default(),
+        placeholder: HashMap::default(),
     };
     let entry = l.f.new_block();
     if a.cfg.blocks.is_empty() {
@@ -150,6 +157,7 @@ pub fn lift(a: &Analysis, options: LiftOptions) -> Result<Module, LiftError> {
             });
         }
     }
+    l.materialize_slots();
     let mut module = Module::with_function(l.f);
     module.compact();
     Ok(module)
@@ -191,7 +199,7 @@ impl Lifter<'_> {
         if self.instances.len() >= self.options.max_instances {
             if std::env::var_os("LIFT_DEBUG").is_some() {
                 let mut per: HashMap<u32, (usize, std::collections::BTreeSet<usize>, usize)> =
-                    HashMap::new();
+                    HashMap::default();
                 for (id, hh, cx) in self.instances.keys() {
                     let e = per.entry(self.a.cfg.blocks[*id].start).or_default();
                     e.0 += 1;
@@ -212,13 +220,22 @@ impl Lifter<'_> {
             });
         }
         let b = self.f.new_block();
-        for _ in 0..h {
-            let p = self.f.new_value(Type::I256);
-            self.f.block_mut(b).params.push(p);
-        }
+        self.new_slots(b, h, vec![]);
         self.instances.insert((id, h, ctx.clone()), b);
         self.queue.push_back((id, h, ctx, b));
         Ok(b)
+    }
+
+    /// Gives block `b` one placeholder per entry stack slot, plus `fixed`
+    /// trailing parameters. Placeholders become parameters at the end only
+    /// where the block (or a block it passes them to) reads them.
+    fn new_slots(&mut self, b: Block, h: usize, fixed: Vec<Value>) -> Vec<Value> {
+        let slots: Vec<Value> = (0..h).map(|_| self.f.new_value(Type::I256)).collect();
+        for (i, v) in slots.iter().enumerate() {
+            self.placeholder.insert(*v, (b, i));
+        }
+        self.slots.insert(b, (slots.clone(), fixed));
+        slots
     }
 
     fn invalid_jump_block(&mut self) -> Block {
@@ -239,11 +256,8 @@ impl Lifter<'_> {
         }
         let b = self.f.new_block();
         self.dispatchers.insert(h, b);
-        let slots: Vec<Value> = (0..h).map(|_| self.f.new_value(Type::I256)).collect();
         let target = self.f.new_value(Type::I256);
-        let mut params = slots.clone();
-        params.push(target);
-        self.f.block_mut(b).params = params;
+        let slots = self.new_slots(b, h, vec![target]);
         let mut cases = Vec::new();
         let dests: Vec<(u32, usize)> = self
             .a
@@ -363,7 +377,11 @@ impl Lifter<'_> {
     ) -> Result<(), LiftError> {
         let a = self.a;
         let evm_block = a.cfg.blocks[id].clone();
-        let mut stack: Vec<Value> = self.f.block(block).params.clone();
+        let mut stack: Vec<Value> = self
+            .slots
+            .get(&block)
+            .map(|(s, _)| s.clone())
+            .unwrap_or_default();
         debug_assert_eq!(stack.len(), h);
         // The instance is specialised for these return addresses: they are
         // constants here, so returns resolve to direct jumps.
@@ -712,6 +730,92 @@ impl Lifter<'_> {
             _ => None,
         };
         out.into_iter().collect()
+    }
+}
+
+impl Lifter<'_> {
+    /// Turns the entry-slot placeholders that are read into block
+    /// parameters, and trims every block call to the parameters kept: a slot
+    /// is kept where the block reads it, or passes it to a block that keeps
+    /// it (a fixpoint over the edges). This is on-demand SSA construction for
+    /// stack slots; slots only passed through never become parameters.
+    fn materialize_slots(&mut self) {
+        let f = &self.f;
+        let mut needed: HashMap<Block, Vec<bool>> = self
+            .slots
+            .iter()
+            .map(|(b, (s, _))| (*b, vec![false; s.len()]))
+            .collect();
+        let mut work: Vec<Block> = vec![];
+        let mark = |v: Value, needed: &mut HashMap<Block, Vec<bool>>, work: &mut Vec<Block>| {
+            if let Some((b, i)) = self.placeholder.get(&v)
+                && let Some(n) = needed.get_mut(b)
+                && !n[*i]
+            {
+                n[*i] = true;
+                work.push(*b);
+            }
+        };
+        // Calls into each block: (calling block, index among its targets).
+        let mut calls_into: HashMap<Block, Vec<(Block, usize)>> = HashMap::default();
+        for b in &f.layout {
+            let data = f.block(*b);
+            for inst in &data.insts {
+                for a in &inst.args {
+                    mark(*a, &mut needed, &mut work);
+                }
+            }
+            for v in data.term.operands() {
+                mark(v, &mut needed, &mut work);
+            }
+            for (k, c) in data.term.targets().iter().enumerate() {
+                calls_into.entry(c.block).or_default().push((*b, k));
+                // Fixed trailing arguments are always passed.
+                let h = self.slots.get(&c.block).map_or(0, |(s, _)| s.len());
+                for a in c.args.iter().skip(h) {
+                    mark(*a, &mut needed, &mut work);
+                }
+            }
+        }
+        while let Some(t) = work.pop() {
+            let keep = needed[&t].clone();
+            for (caller, k) in calls_into.get(&t).cloned().unwrap_or_default() {
+                let args = f.block(caller).term.targets()[k].args.clone();
+                for (j, kept) in keep.iter().enumerate() {
+                    if *kept && let Some(a) = args.get(j) {
+                        mark(*a, &mut needed, &mut work);
+                    }
+                }
+            }
+        }
+        // Rebuild parameters and arguments.
+        for (b, (slots, fixed)) in &self.slots {
+            let keep = &needed[b];
+            let mut params: Vec<Value> = slots
+                .iter()
+                .zip(keep)
+                .filter(|(_, k)| **k)
+                .map(|(v, _)| *v)
+                .collect();
+            params.extend(fixed);
+            self.f.block_mut(*b).params = params;
+        }
+        for b in self.f.layout.clone() {
+            let mut term = self.f.block(b).term.clone();
+            for c in term.targets_mut() {
+                if let Some(keep) = needed.get(&c.block) {
+                    let h = keep.len();
+                    let args = std::mem::take(&mut c.args);
+                    c.args = args
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, _)| *j >= h || keep[*j])
+                        .map(|(_, a)| *a)
+                        .collect();
+                }
+            }
+            self.f.block_mut(b).term = term;
+        }
     }
 }
 

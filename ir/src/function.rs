@@ -271,8 +271,14 @@ impl Function {
         }
         let mv = |v: Value| value_map.get(v.index()).copied().flatten().unwrap_or(v);
         let mut blocks = Vec::with_capacity(self.layout.len());
+        let empty = || BlockData {
+            params: vec![],
+            insts: vec![],
+            term: Terminator::Trap(TrapCode::Unreachable),
+            term_pos: SourcePos::None,
+        };
         for b in &self.layout {
-            let mut data = self.blocks[b.index()].clone();
+            let mut data = std::mem::replace(&mut self.blocks[b.index()], empty());
             data.params.iter_mut().for_each(|p| *p = mv(*p));
             for inst in &mut data.insts {
                 inst.args.iter_mut().for_each(|v| *v = mv(*v));

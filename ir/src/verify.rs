@@ -18,9 +18,9 @@
 
 use crate::entities::{Block, Value};
 use crate::function::{BlockCall, Function, Module, Terminator};
+use crate::fxhash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use crate::inst::{Op, SourcePos};
 use crate::types::Type;
-use std::collections::HashMap;
 
 /// A verifier failure: which function and entity, and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,11 +63,11 @@ impl Checker<'_> {
 /// Kennedy, over blocks reachable from the entry; `None` for unreachable ones.
 pub fn dominators(f: &Function) -> HashMap<Block, Block> {
     let Some(entry) = f.entry() else {
-        return HashMap::new();
+        return HashMap::default();
     };
     // Reverse postorder.
     let mut order = vec![];
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::default();
     let mut stack = vec![(entry, 0usize)];
     seen.insert(entry);
     while let Some((b, i)) = stack.pop() {
@@ -84,13 +84,13 @@ pub fn dominators(f: &Function) -> HashMap<Block, Block> {
     }
     order.reverse();
     let rpo: HashMap<Block, usize> = order.iter().enumerate().map(|(i, b)| (*b, i)).collect();
-    let mut preds: HashMap<Block, Vec<Block>> = HashMap::new();
+    let mut preds: HashMap<Block, Vec<Block>> = HashMap::default();
     for b in &order {
         for c in f.block(*b).term.targets() {
             preds.entry(c.block).or_default().push(*b);
         }
     }
-    let mut idom: HashMap<Block, Block> = HashMap::new();
+    let mut idom: HashMap<Block, Block> = HashMap::default();
     idom.insert(entry, entry);
     let mut changed = true;
     while changed {
@@ -136,7 +136,7 @@ struct DomTree {
 
 impl DomTree {
     fn new(idom: &HashMap<Block, Block>) -> DomTree {
-        let mut children: HashMap<Block, Vec<Block>> = HashMap::new();
+        let mut children: HashMap<Block, Vec<Block>> = HashMap::default();
         let mut root = None;
         for (b, p) in idom {
             if b == p {
@@ -145,7 +145,7 @@ impl DomTree {
                 children.entry(*p).or_default().push(*b);
             }
         }
-        let mut interval = HashMap::new();
+        let mut interval = HashMap::default();
         let mut clock = 0;
         if let Some(r) = root {
             let mut stack = vec![(r, false)];
@@ -360,7 +360,7 @@ fn check_terminator(
         }
         Terminator::Switch { value, cases, .. } => {
             let ty = c.ty(*value).unwrap_or(Type::I256);
-            let mut seen = std::collections::HashSet::new();
+            let mut seen = HashSet::default();
             for (k, _) in cases {
                 if !seen.insert(*k) {
                     c.fail(&loc, format!("switch case {k:#x} appears twice"), pos);
