@@ -326,12 +326,10 @@ impl Stack {
 
     /// `joined` (the join of `self` and a new state) with every slot that
     /// differs from `self` made unknown.
-    /// Sets of code addresses are kept: there are finitely many, and losing
-    /// a return address would leave its jump unresolved.
-    fn widen(&self, mut joined: Stack, is_code: impl Fn(&Val) -> bool) -> Stack {
+    fn widen(&self, mut joined: Stack) -> Stack {
         let offset = self.vals.len() - joined.vals.len();
         for (i, v) in joined.vals.iter_mut().enumerate() {
-            if *v != self.vals[offset + i] && !is_code(v) {
+            if *v != self.vals[offset + i] {
                 *v = Val::Top;
             }
         }
@@ -653,10 +651,7 @@ pub fn build(
                     // growing a set) gives up on the slots that change.
                     *changes = changes.saturating_add(1);
                     *old = if *changes > WIDEN_AFTER {
-                        old.widen(joined, |v| {
-                            v.set()
-                                .is_some_and(|s| s.iter().all(|t| code.is_jumpdest_value(t)))
-                        })
+                        old.widen(joined)
                     } else {
                         joined
                     };
