@@ -574,14 +574,24 @@ const CONTEXT_DEPTH: usize = 8;
 /// constants, from the top of the stack) it carries, a call string of length
 /// [`CONTEXT_DEPTH`].
 fn context_key(code: &Code, st: &Stack) -> Vec<u32> {
-    st.vals
-        .iter()
-        .rev()
-        .filter_map(|v| match v {
-            Val::Pushed(p) if code.is_jumpdest_value(p) => Some(p.to::<u32>()),
-            _ => None,
-        })
-        .take(CONTEXT_DEPTH)
+    // The exact height comes first: states of different heights never join,
+    // since joining them would misalign every slot below the top.
+    let height = if st.open {
+        u32::MAX - 1
+    } else {
+        st.vals.len() as u32
+    };
+    std::iter::once(height)
+        .chain(
+            st.vals
+                .iter()
+                .rev()
+                .filter_map(|v| match v {
+                    Val::Pushed(p) if code.is_jumpdest_value(p) => Some(p.to::<u32>()),
+                    _ => None,
+                })
+                .take(CONTEXT_DEPTH),
+        )
         .collect()
 }
 
