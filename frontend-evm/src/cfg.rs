@@ -157,6 +157,12 @@ pub struct Cfg {
     /// took the targets dispatch recovery saw instead; they may have others.
     #[serde(skip)]
     pub hinted: Vec<u32>,
+    /// Stack heights each block was reached with (sorted), by block id.
+    #[serde(skip)]
+    pub heights: Vec<Vec<u32>>,
+    /// Blocks also reached with a stack of unknown height.
+    #[serde(skip)]
+    pub open_heights: Vec<bool>,
     /// Whether the budget ran out (the result is then partial).
     pub budget_exhausted: bool,
     /// Instructions interpreted.
@@ -167,6 +173,17 @@ impl Cfg {
     /// Number of blocks reached from pc 0.
     pub fn reached(&self) -> usize {
         self.blocks.iter().filter(|b| b.reachable).count()
+    }
+
+    /// Whether the analysis saw block `id` entered with `height` stack items
+    /// (or with an unknown height, or ran out of budget, so it cannot say no).
+    pub fn reached_at(&self, id: usize, height: usize) -> bool {
+        self.budget_exhausted
+            || self.open_heights.get(id).copied().unwrap_or(true)
+            || self
+                .heights
+                .get(id)
+                .is_some_and(|h| h.binary_search(&(height as u32)).is_ok())
     }
 
     /// The block starting at `pc`, if any.
@@ -760,9 +777,17 @@ pub fn build(
         }
     }
 
-    for (id, _) in states.keys() {
+    let mut heights: Vec<Vec<u32>> = vec![vec![]; blocks.len()];
+    let mut open_heights = vec![false; blocks.len()];
+    for ((id, _), (st, _)) in &states {
         blocks[*id].reachable = true;
+        if st.open {
+            open_heights[*id] = true;
+        } else if !heights[*id].contains(&(st.vals.len() as u32)) {
+            heights[*id].push(st.vals.len() as u32);
+        }
     }
+    heights.iter_mut().for_each(|h| h.sort_unstable());
     let mut edges: Vec<Edge> = edges.into_iter().collect();
     edges.sort();
     let mut unresolved: Vec<UnresolvedJump> = unresolved.into_iter().collect();
@@ -777,6 +802,8 @@ pub fn build(
         unresolved,
         invalid_jumps,
         hinted,
+        heights,
+        open_heights,
         budget_exhausted: exhausted,
         steps,
     }

@@ -307,9 +307,17 @@ impl Lifter<'_> {
                 None => JumpPlan::Direct(BlockCall::new(self.invalid_jump_block())),
             });
         }
+        // The analysis' targets. When the analysis is complete (it resolved
+        // every jump), it over-approximates every run, so a target it never
+        // saw reached at this height is not a successor here, only an
+        // artefact of merging contexts, and is left out.
+        let complete = self.dynamic.is_empty() && !self.a.cfg.budget_exhausted;
         let known = self.targets.get(&from).cloned().unwrap_or_default();
         let mut cases = Vec::new();
-        for id in known {
+        for id in known
+            .into_iter()
+            .filter(|id| !complete || self.a.cfg.reached_at(*id, slots.len()))
+        {
             let block = self.instance(id, slots)?;
             cases.push((
                 U256::from(self.a.cfg.blocks[id].start),
@@ -468,6 +476,27 @@ impl Lifter<'_> {
                 0x57 => {
                     let args = pop(2);
                     let (t, c) = (args[0], args[1]);
+                    if let Some(k) = self.consts.get(&c).copied() {
+                        // A constant condition: only one side exists.
+                        let term = if k.is_zero() {
+                            match a.cfg.blocks.get(id + 1) {
+                                Some(next) if next.start == ins.next_pc() => {
+                                    Terminator::Jump(BlockCall {
+                                        block: self.instance(id + 1, &stack)?,
+                                        args: stack.clone(),
+                                    })
+                                }
+                                _ => Terminator::Exit(ExitKind::Stop, vec![]),
+                            }
+                        } else {
+                            match self.jump_to(id, pc, t, &stack)? {
+                                JumpPlan::Direct(c) => Terminator::Jump(c),
+                                JumpPlan::Switch(s) => s,
+                            }
+                        };
+                        self.finish(block, term, pc);
+                        return Ok(());
+                    }
                     let zero = self.konst(block, U256::ZERO, pc);
                     let cond = self
                         .emit(block, Op::Icmp(Cond::Ne), vec![c, zero], Some(Type::I1), pc)
@@ -561,7 +590,19 @@ impl Lifter<'_> {
     }
 
     /// Emits the IR of a non-control opcode; returns the values it pushes.
+    /// Pure operations on constants are folded here, as the CFG analysis
+    /// folded them, so that branches it found constant lift to plain jumps
+    /// and the lifter never wanders into paths the analysis ruled out.
     fn lift_op(&mut self, b: Block, op: u8, args: Vec<Value>, pc: u32) -> Vec<Value> {
+        if crate::eval::is_pure(op)
+            && let Some(consts) = args
+                .iter()
+                .map(|a| self.consts.get(a).copied())
+                .collect::<Option<Vec<_>>>()
+            && let Some(v) = crate::eval::pure(op, &consts)
+        {
+            return vec![self.konst(b, v, pc)];
+        }
         let i256 = Some(Type::I256);
         let bin = |l: &mut Self, o: BinOp, x: Value, y: Value| {
             l.emit(b, Op::Binary(o), vec![x, y], i256, pc)
