@@ -30,16 +30,7 @@ fn verified(m: &Module, what: &str) -> anyhow::Result<()> {
 }
 
 pub fn lift(common: &Common, no_opt: bool, stats: bool, out: &mut dyn Write) -> anyhow::Result<()> {
-    let input = crate::input::read(
-        common.file.as_deref(),
-        common.code.as_deref(),
-        common.contract.as_deref(),
-    )?;
-    let options = evm::Options {
-        fork: common.fork,
-        ..Default::default()
-    };
-    let analysis = evm::analyze(&input.code, &options)?;
+    let (_, analysis) = crate::analyze(common)?;
     let mut module = evm::lift::lift(&analysis, Default::default())?;
     verified(&module, "lifted IR (a bug in the EVM frontend)")?;
     let before = module.inst_count();

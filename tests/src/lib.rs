@@ -56,3 +56,17 @@ pub fn chainlift(args: &[&str]) -> Run {
 pub fn path(rel: &str) -> String {
     root().join(rel).to_string_lossy().into_owned()
 }
+
+/// The runtime bytecode of a Foundry-style artefact (`deployedBytecode.object`).
+pub fn artifact_runtime(path: &Path) -> Vec<u8> {
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("artefact")).expect("JSON");
+    let hex = v["deployedBytecode"]["object"]
+        .as_str()
+        .expect("deployedBytecode.object")
+        .trim_start_matches("0x");
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+        .collect()
+}

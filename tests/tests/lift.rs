@@ -7,21 +7,7 @@ use chainlift_ir::function::Module;
 use chainlift_ir::{parse, passes, print, verify};
 use chainlift_tests::{chainlift, fixture_artifacts, root};
 use proptest::prelude::*;
-use serde_json::Value;
 use std::fmt::Write;
-
-fn runtime(path: &std::path::Path) -> Vec<u8> {
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let hex = v["deployedBytecode"]["object"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("0x")
-        .to_string();
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-        .collect()
-}
 
 /// Lifts, verifies and round-trips; returns (raw, optimized) modules, or
 /// `None` when the code exceeds the lifter's limits (a clear error, which
@@ -67,7 +53,7 @@ fn lift_checked(code: &[u8], fork: Fork, what: &str) -> (Module, Module) {
 fn every_fixture_lifts_verifies_and_round_trips() {
     let mut table = String::from("fixture                         bytes   lifted  optimized\n");
     for path in fixture_artifacts() {
-        let code = runtime(&path);
+        let code = chainlift_tests::artifact_runtime(&path);
         let name = path
             .strip_prefix(root().join("examples"))
             .unwrap()

@@ -14,18 +14,7 @@ fn fixtures() -> &'static Vec<Vec<u8>> {
     CODES.get_or_init(|| {
         fixture_artifacts()
             .iter()
-            .map(|p| {
-                let v: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
-                let hex = v["deployedBytecode"]["object"]
-                    .as_str()
-                    .unwrap()
-                    .trim_start_matches("0x")
-                    .to_string();
-                (0..hex.len())
-                    .step_by(2)
-                    .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-                    .collect()
-            })
+            .map(|p| chainlift_tests::artifact_runtime(p))
             .collect()
     })
 }

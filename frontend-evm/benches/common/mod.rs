@@ -1,0 +1,42 @@
+//! Shared by the benches: the fixtures and a timer.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Every `examples/*/out/*.runtime.hex`, as (name, bytes), sorted.
+pub fn fixtures() -> Vec<(String, Vec<u8>)> {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut out = Vec::new();
+    for dir in std::fs::read_dir(&examples).expect("examples/").flatten() {
+        let Ok(entries) = std::fs::read_dir(dir.path().join("out")) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if let Some(stem) = name.strip_suffix(".runtime.hex") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                let hex = text.trim().trim_start_matches("0x");
+                let code = (0..hex.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+                    .collect();
+                out.push((stem.to_string(), code));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Mean time of `f` over enough runs to fill ~200 ms.
+pub fn time(mut f: impl FnMut()) -> Duration {
+    f();
+    let start = Instant::now();
+    let mut runs = 0u32;
+    while start.elapsed() < Duration::from_millis(200) || runs < 5 {
+        f();
+        runs += 1;
+    }
+    start.elapsed() / runs
+}
