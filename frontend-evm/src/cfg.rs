@@ -246,7 +246,7 @@ impl Val {
         }
     }
 
-    fn join(&self, other: &Val, max: usize) -> Val {
+    fn join(&self, other: &Val, max: usize, is_code: &dyn Fn(&U256) -> bool) -> Val {
         if let (Val::Pushed(a), Val::Pushed(b)) = (self, other)
             && a == b
         {
@@ -263,7 +263,15 @@ impl Val {
                         out.push(*v);
                     }
                 }
-                if out.len() > max {
+                // Code addresses (return addresses) are finitely many and
+                // losing one leaves a jump unresolved: their sets may grow
+                // larger than other sets.
+                let limit = if out.iter().all(is_code) {
+                    max * MAX_CODE_SET_FACTOR
+                } else {
+                    max
+                };
+                if out.len() > limit {
                     Val::Top
                 } else {
                     Val::from_vec(out)
@@ -343,22 +351,27 @@ impl Stack {
 
     /// `joined` (the join of `self` and a new state) with every slot that
     /// differs from `self` made unknown.
-    fn widen(&self, mut joined: Stack) -> Stack {
+    /// Sets of code addresses are not widened: there are finitely many.
+    fn widen(&self, mut joined: Stack, is_code: &dyn Fn(&U256) -> bool) -> Stack {
         let offset = self.vals.len() - joined.vals.len();
         for (i, v) in joined.vals.iter_mut().enumerate() {
-            if *v != self.vals[offset + i] {
+            if *v != self.vals[offset + i] && !v.set().is_some_and(|s| s.iter().all(is_code)) {
                 *v = Val::Top;
             }
         }
         joined
     }
 
-    fn join(&self, other: &Stack, max: usize) -> Stack {
+    fn join(&self, other: &Stack, max: usize, is_code: &dyn Fn(&U256) -> bool) -> Stack {
         let n = self.vals.len().min(other.vals.len());
         let a = &self.vals[self.vals.len() - n..];
         let b = &other.vals[other.vals.len() - n..];
         Stack {
-            vals: a.iter().zip(b).map(|(x, y)| x.join(y, max)).collect(),
+            vals: a
+                .iter()
+                .zip(b)
+                .map(|(x, y)| x.join(y, max, is_code))
+                .collect(),
             open: self.open || other.open || self.vals.len() != other.vals.len(),
         }
     }
@@ -581,6 +594,9 @@ fn step(
     Ok(None)
 }
 
+/// How much larger than other sets a set of code addresses may grow.
+const MAX_CODE_SET_FACTOR: usize = 4;
+
 /// Changes a state may go through before its changing slots are widened.
 const WIDEN_AFTER: u8 = 3;
 
@@ -673,12 +689,13 @@ pub fn build(
         match states.get_mut(&(to, ctx)) {
             Some((old, changes)) => {
                 if !old.absorbs(&st) {
-                    let joined = old.join(&st, max);
+                    let is_code = |v: &U256| code.is_jumpdest_value(v);
+                    let joined = old.join(&st, max, &is_code);
                     // Widening: a state that keeps changing (a loop counter
                     // growing a set) gives up on the slots that change.
                     *changes = changes.saturating_add(1);
                     *old = if *changes > WIDEN_AFTER {
-                        old.widen(joined)
+                        old.widen(joined, &is_code)
                     } else {
                         joined
                     };
