@@ -820,8 +820,9 @@ impl Lifter<'_> {
         }
         while let Some(t) = work.pop() {
             let keep = needed[&t].clone();
-            for (caller, k) in calls_into.get(&t).cloned().unwrap_or_default() {
-                let args = f.block(caller).term.targets()[k].args.clone();
+            for (caller, k) in calls_into.get(&t).map(Vec::as_slice).unwrap_or_default() {
+                let targets = f.block(*caller).term.targets();
+                let args = &targets[*k].args;
                 for (j, kept) in keep.iter().enumerate() {
                     if *kept && let Some(a) = args.get(j) {
                         mark(*a, &mut needed, &mut work);
