@@ -1,0 +1,175 @@
+//! The `evm` engine: revm, the oracle. The world is loaded into an in-memory
+//! database, the call is sent as a transaction without committing, and the
+//! result and state changes are normalized. Transaction checks that are not
+//! what the emulator compares (nonce, balance for fees, base fee, block gas
+//! limit) are switched off, so any call can be replayed from any state.
+
+use crate::{BlockEnv, Call, Cost, Engine, EngineError, Log, Outcome, Status, World};
+use alloy_primitives::U256;
+use chainlift_frontend_evm::Fork;
+use revm::bytecode::Bytecode;
+use revm::context::{BlockEnv as RevmBlock, CfgEnv, Context, TxEnv};
+use revm::context_interface::result::{EVMError, ExecutionResult, Output};
+use revm::database::{CacheDB, EmptyDB};
+use revm::primitives::hardfork::SpecId;
+use revm::primitives::{B256, Bytes, TxKind};
+use revm::state::AccountInfo;
+use revm::{ExecuteEvm, MainBuilder, MainContext};
+use std::collections::BTreeMap;
+
+/// The revm engine.
+#[derive(Debug, Clone, Default)]
+pub struct EvmEngine;
+
+/// The revm rules for a fork (revm has no separate Constantinople: it is
+/// Petersburg without EIP-1283, what mainnet ran).
+pub fn spec(fork: Fork) -> SpecId {
+    match fork {
+        Fork::Frontier => SpecId::FRONTIER,
+        Fork::Homestead => SpecId::HOMESTEAD,
+        Fork::Tangerine => SpecId::TANGERINE,
+        Fork::Spurious => SpecId::SPURIOUS_DRAGON,
+        Fork::Byzantium => SpecId::BYZANTIUM,
+        Fork::Constantinople | Fork::Petersburg => SpecId::PETERSBURG,
+        Fork::Istanbul => SpecId::ISTANBUL,
+        Fork::Berlin => SpecId::BERLIN,
+        Fork::London => SpecId::LONDON,
+        Fork::Paris => SpecId::MERGE,
+        Fork::Shanghai => SpecId::SHANGHAI,
+        Fork::Cancun => SpecId::CANCUN,
+        Fork::Prague => SpecId::PRAGUE,
+        Fork::Osaka => SpecId::OSAKA,
+        Fork::Amsterdam => SpecId::AMSTERDAM,
+    }
+}
+
+/// Osaka caps a transaction's gas (EIP-7825).
+const TX_GAS_CAP: u64 = 1 << 24;
+
+impl Engine for EvmEngine {
+    fn name(&self) -> &'static str {
+        "evm"
+    }
+
+    fn run(
+        &self,
+        world: &World,
+        block: &BlockEnv,
+        call: &Call,
+        fork: Fork,
+    ) -> Result<Outcome, EngineError> {
+        let spec = spec(fork);
+        let mut db = CacheDB::new(EmptyDB::default());
+        for (address, account) in &world.accounts {
+            let info = AccountInfo::default()
+                .with_balance(account.balance)
+                .with_nonce(account.nonce)
+                .with_code(Bytecode::new_raw(Bytes::copy_from_slice(&account.code)));
+            db.insert_account_info(*address, info);
+            for (k, v) in &account.storage {
+                let _ = db.insert_account_storage(*address, *k, *v);
+            }
+        }
+        let nonce = world.accounts.get(&call.caller).map_or(0, |a| a.nonce);
+        let mut cfg = CfgEnv::new_with_spec(spec);
+        cfg.chain_id = block.chain_id;
+        cfg.disable_nonce_check = true;
+        cfg.disable_balance_check = true;
+        cfg.disable_base_fee = true;
+        cfg.disable_block_gas_limit = true;
+        cfg.disable_eip3607 = true;
+        let revm_block = RevmBlock {
+            number: block.number,
+            timestamp: block.timestamp,
+            beneficiary: block.coinbase,
+            gas_limit: block.gas_limit,
+            basefee: block.basefee.saturating_to::<u64>(),
+            difficulty: block.prevrandao,
+            prevrandao: Some(B256::from(block.prevrandao.to_be_bytes::<32>())),
+            ..Default::default()
+        };
+        let mut evm = Context::mainnet()
+            .with_db(db)
+            .with_cfg(cfg)
+            .with_block(revm_block)
+            .build_mainnet();
+        let gas_limit = if spec.is_enabled_in(SpecId::OSAKA) {
+            call.gas_limit.min(TX_GAS_CAP)
+        } else {
+            call.gas_limit
+        };
+        let tx = TxEnv::builder()
+            .caller(call.caller)
+            .kind(TxKind::Call(call.to))
+            .data(Bytes::copy_from_slice(&call.data))
+            .value(call.value)
+            .gas_limit(gas_limit)
+            .gas_price(call.gas_price.saturating_to::<u128>())
+            .nonce(nonce)
+            .chain_id(Some(block.chain_id))
+            .build()
+            .map_err(|e| EngineError::Translate {
+                address: call.to,
+                reason: format!("{e:?}"),
+            })?;
+        let out = match evm.transact(tx) {
+            Ok(out) => out,
+            Err(EVMError::Transaction(e)) => {
+                return Err(EngineError::Translate {
+                    address: call.to,
+                    reason: format!("revm rejected the transaction: {e:?}"),
+                });
+            }
+            Err(e) => {
+                return Err(EngineError::Translate {
+                    address: call.to,
+                    reason: format!("revm: {e:?}"),
+                });
+            }
+        };
+        let result = &out.result;
+        let (status, return_data) = match result {
+            ExecutionResult::Success { output, .. } => {
+                let data = match output {
+                    Output::Call(b) => b.to_vec(),
+                    Output::Create(b, _) => b.to_vec(),
+                };
+                (Status::Success, data)
+            }
+            ExecutionResult::Revert { output, .. } => (Status::Revert, output.to_vec()),
+            ExecutionResult::Halt { reason, .. } => (Status::Halt(format!("{reason:?}")), vec![]),
+        };
+        let mut storage = BTreeMap::new();
+        let mut logs = vec![];
+        if status == Status::Success {
+            if let Some(account) = out.state.get(&call.to) {
+                for (slot, v) in account.changed_storage_slots() {
+                    if v.original_value() != v.present_value() {
+                        storage.insert(*slot, (v.original_value(), v.present_value()));
+                    }
+                }
+            }
+            for log in result.logs() {
+                logs.push(Log {
+                    address: log.address,
+                    topics: log
+                        .topics()
+                        .iter()
+                        .map(|t| U256::from_be_bytes(t.0))
+                        .collect(),
+                    data: log.data.data.to_vec(),
+                });
+            }
+        }
+        Ok(Outcome {
+            status,
+            return_data,
+            storage,
+            logs,
+            cost: Cost {
+                unit: "gas",
+                amount: result.tx_gas_used(),
+            },
+        })
+    }
+}

@@ -1,0 +1,218 @@
+//! The emulator: one world state and one call, run in several engines, with
+//! every outcome normalized to what users can observe (status, return data,
+//! storage changes, logs) and each engine's own cost reported but not
+//! compared.
+//!
+//! Engines: [`evm::EvmEngine`] (revm, the oracle) and [`ir::IrEngine`] (lift,
+//! optimize, reference interpreter), behind one [`Engine`] trait.
+
+#![deny(missing_docs)]
+
+pub mod evm;
+pub mod ir;
+
+use alloy_primitives::{Address, U256};
+use chainlift_frontend_evm::Fork;
+use std::collections::BTreeMap;
+
+/// An account of the world state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Account {
+    /// Balance in wei.
+    pub balance: U256,
+    /// Nonce.
+    pub nonce: u64,
+    /// Runtime code.
+    pub code: Vec<u8>,
+    /// Storage.
+    pub storage: BTreeMap<U256, U256>,
+}
+
+/// The world state a call starts from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct World {
+    /// Accounts by address.
+    pub accounts: BTreeMap<Address, Account>,
+}
+
+/// Block and chain fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockEnv {
+    /// Block number.
+    pub number: U256,
+    /// Timestamp in seconds.
+    pub timestamp: U256,
+    /// Coinbase (beneficiary).
+    pub coinbase: Address,
+    /// Block gas limit.
+    pub gas_limit: u64,
+    /// Base fee per gas.
+    pub basefee: U256,
+    /// PREVRANDAO (DIFFICULTY before the Merge).
+    pub prevrandao: U256,
+    /// Chain id.
+    pub chain_id: u64,
+}
+
+impl Default for BlockEnv {
+    fn default() -> Self {
+        BlockEnv {
+            number: U256::from(1),
+            timestamp: U256::from(1_700_000_000u64),
+            coinbase: Address::ZERO,
+            gas_limit: 30_000_000,
+            basefee: U256::ZERO,
+            prevrandao: U256::ZERO,
+            chain_id: 1,
+        }
+    }
+}
+
+/// A message call into the world.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// The sender (CALLER).
+    pub caller: Address,
+    /// The transaction origin (ORIGIN).
+    pub origin: Address,
+    /// The called contract.
+    pub to: Address,
+    /// Wei sent.
+    pub value: U256,
+    /// Calldata.
+    pub data: Vec<u8>,
+    /// Gas limit.
+    pub gas_limit: u64,
+    /// Gas price.
+    pub gas_price: U256,
+}
+
+/// How a call ended, as users see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// Success (STOP, RETURN, SELFDESTRUCT).
+    Success,
+    /// REVERT: state undone, return data kept.
+    Revert,
+    /// An exceptional halt, with the engine's own reason. Halts of
+    /// different reasons compare equal: users see the same failure.
+    Halt(String),
+}
+
+impl Status {
+    /// `success`, `revert` or `halt`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Status::Success => "success",
+            Status::Revert => "revert",
+            Status::Halt(_) => "halt",
+        }
+    }
+}
+
+/// An event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Log {
+    /// Emitting address.
+    pub address: Address,
+    /// Topics.
+    pub topics: Vec<U256>,
+    /// Data.
+    pub data: Vec<u8>,
+}
+
+/// What an engine spent, in its own unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cost {
+    /// `gas`, `instructions`, `cu`.
+    pub unit: &'static str,
+    /// Amount.
+    pub amount: u64,
+}
+
+/// The normalized outcome of one call in one engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// How it ended.
+    pub status: Status,
+    /// Return (or revert) data.
+    pub return_data: Vec<u8>,
+    /// Storage of the called contract that changed: slot → (before, after).
+    /// Empty unless the call succeeded.
+    pub storage: BTreeMap<U256, (U256, U256)>,
+    /// Logs, in order. Empty unless the call succeeded.
+    pub logs: Vec<Log>,
+    /// The engine's cost (reported, never compared).
+    pub cost: Cost,
+}
+
+impl Outcome {
+    /// The first observable difference from `other`, or `None` if users
+    /// could not tell them apart.
+    pub fn difference(&self, other: &Outcome) -> Option<String> {
+        if self.status.kind() != other.status.kind() {
+            return Some(format!("status {:?} vs {:?}", self.status, other.status));
+        }
+        if self.status != Status::Revert && matches!(self.status, Status::Halt(_)) {
+            return None;
+        }
+        if self.return_data != other.return_data {
+            return Some(format!(
+                "return data 0x{} vs 0x{}",
+                hex(&self.return_data),
+                hex(&other.return_data)
+            ));
+        }
+        if self.storage != other.storage {
+            let keys: std::collections::BTreeSet<_> =
+                self.storage.keys().chain(other.storage.keys()).collect();
+            for k in keys {
+                let (a, b) = (
+                    self.storage.get(k).map(|v| v.1),
+                    other.storage.get(k).map(|v| v.1),
+                );
+                if a != b {
+                    return Some(format!("storage slot {k:#x}: {a:x?} vs {b:x?}"));
+                }
+            }
+        }
+        if self.logs != other.logs {
+            return Some(format!("logs {:?} vs {:?}", self.logs, other.logs));
+        }
+        None
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Why an engine could not run a call at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// The called address has no account.
+    #[error("no account at {0}")]
+    NoAccount(Address),
+    /// The code could not be translated for this engine.
+    #[error("cannot translate the code at {address}: {reason}")]
+    Translate {
+        /// The contract.
+        address: Address,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// An engine runs one call against a world.
+pub trait Engine {
+    /// Its name (`evm`, `ir`, ...).
+    fn name(&self) -> &'static str;
+    /// Runs `call` from `world` under `fork`'s rules, without changing `world`.
+    fn run(
+        &self,
+        world: &World,
+        block: &BlockEnv,
+        call: &Call,
+        fork: Fork,
+    ) -> Result<Outcome, EngineError>;
+}
