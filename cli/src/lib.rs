@@ -8,6 +8,7 @@
 pub mod input;
 mod ir_cmd;
 pub mod report;
+mod run_cmd;
 
 use chainlift_frontend_evm::{self as evm, Fork};
 use clap::{Args, Parser, Subcommand};
@@ -34,6 +35,10 @@ enum Command {
     Inspect(Common),
     /// Lift EVM bytecode to the IR and print it (optimized unless --no-opt).
     Lift(LiftArgs),
+    /// Run one call in one engine (evm = revm, ir = the lifted IR) and print the outcome.
+    Run(RunArgs),
+    /// Run one call in several engines; exit 0 when all agree, 1 when any differs.
+    Diff(DiffArgs),
     /// Work on IR text files: verify, optimize, run.
     #[command(subcommand)]
     Ir(IrCommand),
@@ -49,6 +54,46 @@ struct LiftArgs {
     /// Print instruction counts before and after optimization instead of the IR.
     #[arg(long)]
     stats: bool,
+}
+
+/// The call every engine runs.
+#[derive(Args)]
+pub(crate) struct CallArgs {
+    #[command(flatten)]
+    pub(crate) common: Common,
+    /// Calldata as hex.
+    #[arg(long, default_value = "0x")]
+    pub(crate) calldata: String,
+    /// The caller (and origin).
+    #[arg(long, default_value = "0x00000000000000000000000000000000ca11e400")]
+    pub(crate) caller: String,
+    /// Wei sent with the call.
+    #[arg(long, default_value = "0")]
+    pub(crate) value: String,
+    /// Storage of the contract before the call, `SLOT=VALUE` (repeatable).
+    #[arg(long = "storage", value_name = "SLOT=VALUE")]
+    pub(crate) storage: Vec<String>,
+    /// Gas limit of the call.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub(crate) gas: u64,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    call: CallArgs,
+    /// The engine: `evm` (revm) or `ir`.
+    #[arg(long, default_value = "evm")]
+    engine: String,
+}
+
+#[derive(Args)]
+struct DiffArgs {
+    #[command(flatten)]
+    call: CallArgs,
+    /// Engines to compare, comma-separated.
+    #[arg(long, default_value = "evm,ir", value_delimiter = ',')]
+    engines: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -84,7 +129,7 @@ enum IrCommand {
 
 /// Input and output options every command shares.
 #[derive(Args)]
-struct Common {
+pub(crate) struct Common {
     /// Bytecode file: hex text (with or without 0x), raw binary, a JSON artefact
     /// (Foundry, Hardhat, solc --combined-json or standard-JSON output), or `-` for stdin.
     file: Option<String>,
@@ -130,7 +175,8 @@ fn analyze(common: &Common) -> anyhow::Result<(input::Input, evm::Analysis)> {
     Ok((input, analysis))
 }
 
-fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
+fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
+    let mut code = 0;
     match cli.command {
         Command::Disasm(common) => {
             let (_, a) = analyze(&common)?;
@@ -149,6 +195,8 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             }
         }
         Command::Lift(args) => ir_cmd::lift(&args.common, args.no_opt, args.stats, out)?,
+        Command::Run(args) => run_cmd::run(&args.call, &args.engine, out)?,
+        Command::Diff(args) => code = run_cmd::diff(&args.call, &args.engines, out)?,
         Command::Ir(cmd) => match cmd {
             IrCommand::Verify { file } => ir_cmd::verify(&file, out)?,
             IrCommand::Opt { file } => ir_cmd::opt(&file, out)?,
@@ -170,7 +218,7 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         }
     }
     out.flush()?;
-    Ok(())
+    Ok(code)
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -210,7 +258,7 @@ pub fn run(args: impl IntoIterator<Item = String>, out: &mut dyn Write, err: &mu
     };
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| execute(cli, out)));
     match result {
-        Ok(Ok(())) => 0,
+        Ok(Ok(code)) => code,
         Ok(Err(e)) if is_broken_pipe(&e) => 0,
         Ok(Err(e)) => {
             let _ = writeln!(err, "chainlift: {e}");
