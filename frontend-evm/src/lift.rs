@@ -64,6 +64,9 @@ impl Default for LiftOptions {
     }
 }
 
+/// Instances of one EVM block (heights × contexts) before lifting gives up.
+const MAX_INSTANCES_PER_BLOCK: usize = 1024;
+
 /// The return addresses an instance is specialised for: stack slots (from
 /// the bottom) known to hold a JUMPDEST offset pushed by a caller.
 type Context = Vec<(u16, u32)>;
@@ -189,6 +192,14 @@ impl Lifter<'_> {
             return Ok(*b);
         }
         let count = self.contexts.entry(id).or_insert(0);
+        // One block needing this many instances is the cascade of a
+        // dispatch at heights the code never runs at: stop early.
+        if *count >= MAX_INSTANCES_PER_BLOCK {
+            return Err(LiftError::TooManyInstances {
+                limit: self.options.max_instances,
+                pc: self.a.cfg.blocks[id].start,
+            });
+        }
         if !ctx.is_empty() && *count >= self.options.max_contexts {
             ctx.clear();
             if let Some(b) = self.instances.get(&(id, h, ctx.clone())) {

@@ -125,7 +125,7 @@ proptest! {
             (1u8..=16).prop_map(|n| vec![0x7f + n]),
             (1u8..=16).prop_map(|n| vec![0x8f + n]),
             Just(vec![0x60, 0x00, 0x35, 0x56]),
-                ], 0..120)
+                        ], 0..60)
     ) {
         try_lift_checked(&pieces.concat(), Fork::Osaka, "evm-shaped bytes");
     }
