@@ -153,7 +153,7 @@ impl Outcome {
         if self.status.kind() != other.status.kind() {
             return Some(format!("status {:?} vs {:?}", self.status, other.status));
         }
-        if self.status != Status::Revert && matches!(self.status, Status::Halt(_)) {
+        if matches!(self.status, Status::Halt(_)) {
             return None;
         }
         if self.return_data != other.return_data {

@@ -70,3 +70,70 @@ pub fn artifact_runtime(path: &Path) -> Vec<u8> {
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
         .collect()
 }
+
+/// Every test file of the legacytests VM corpus in `../shared/corpus`, sorted.
+pub fn legacy_corpus() -> Vec<PathBuf> {
+    let mut out = vec![];
+    let mut stack = vec![root().join("../shared/corpus/legacytests-vm")];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display()));
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "json") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A JSON hex string (`"0x1f"`, `"0x"`) as a word; missing or empty is 0.
+pub fn json_word(v: &serde_json::Value) -> alloy_primitives::U256 {
+    let h = v.as_str().unwrap_or("0x0").trim_start_matches("0x");
+    if h.is_empty() {
+        alloy_primitives::U256::ZERO
+    } else {
+        alloy_primitives::U256::from_str_radix(h, 16).expect("hex word")
+    }
+}
+
+/// A JSON hex string as bytes; missing is empty.
+pub fn json_bytes(v: &serde_json::Value) -> Vec<u8> {
+    let h = v.as_str().unwrap_or("0x").trim_start_matches("0x");
+    (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+/// Why a legacytests VM test cannot be checked without gas accounting or
+/// call execution, given its analysed code.
+pub fn legacy_skip_reason(
+    a: &chainlift_frontend_evm::Analysis,
+    test: &serde_json::Value,
+) -> Option<&'static str> {
+    let uses = |op: u8| {
+        a.instructions
+            .iter()
+            .any(|i| i.opcode == op && i.info.is_some())
+    };
+    if uses(0x5a) {
+        return Some("reads GAS, which depends on gas accounting");
+    }
+    if [0xf0, 0xf1, 0xf2, 0xf4, 0xf5, 0xfa]
+        .iter()
+        .any(|op| uses(*op))
+        || test["callcreates"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty())
+    {
+        return Some("makes calls or creates, which VM tests do not execute");
+    }
+    if uses(0x40) {
+        return Some("reads BLOCKHASH, which VM tests define by their own rule");
+    }
+    None
+}

@@ -8,47 +8,12 @@ use chainlift_emulator::evm::EvmEngine;
 use chainlift_emulator::ir::IrEngine;
 use chainlift_emulator::{Account, BlockEnv, Call, Engine, Status, World};
 use chainlift_frontend_evm::{Fork, Options, analyze};
-use chainlift_tests::root;
+use chainlift_tests::{json_bytes, json_word};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-
-fn corpus() -> Vec<PathBuf> {
-    let mut out = vec![];
-    let mut stack = vec![root().join("../shared/corpus/legacytests-vm")];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "json") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn word(v: &Value) -> U256 {
-    let h = v.as_str().unwrap_or("0x0").trim_start_matches("0x");
-    if h.is_empty() {
-        U256::ZERO
-    } else {
-        U256::from_str_radix(h, 16).unwrap()
-    }
-}
 
 fn addr(v: &str) -> Address {
     v.parse().unwrap()
-}
-
-fn bytes(v: &Value) -> Vec<u8> {
-    let h = v.as_str().unwrap_or("0x").trim_start_matches("0x");
-    (0..h.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
-        .collect()
 }
 
 /// Intrinsic gas of a Constantinople transaction with this calldata.
@@ -60,45 +25,24 @@ fn intrinsic(data: &[u8]) -> u64 {
             .sum::<u64>()
 }
 
-fn gas_reason(code: &[u8]) -> Option<&'static str> {
-    let a = analyze(
-        code,
-        &Options {
-            fork: Fork::Constantinople,
-            ..Options::default()
-        },
-    )
-    .unwrap();
-    let uses = |op: u8| {
-        a.instructions
-            .iter()
-            .any(|i| i.opcode == op && i.info.is_some())
-    };
-    if uses(0x5a) {
-        return Some("reads GAS, which depends on gas accounting");
-    }
-    if [0xf0, 0xf1, 0xf2, 0xf4, 0xf5, 0xfa]
-        .iter()
-        .any(|op| uses(*op))
-    {
-        return Some("makes calls or creates, which the IR engine does not execute yet");
-    }
-    if uses(0x40) {
-        return Some("reads BLOCKHASH, which VM tests define by their own rule");
-    }
-    None
-}
-
 #[test]
 fn legacytests_agree_across_evm_and_ir() {
     let (evm, ir) = (EvmEngine, IrEngine::default());
     let (mut passed, mut failed, mut skipped) = (0usize, vec![], BTreeMap::<String, usize>::new());
-    for path in corpus() {
+    for path in chainlift_tests::legacy_corpus() {
         let json: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         for (name, test) in json.as_object().unwrap() {
             let exec = &test["exec"];
-            let code = bytes(&exec["code"]);
-            if let Some(reason) = gas_reason(&code) {
+            let code = json_bytes(&exec["code"]);
+            let a = analyze(
+                &code,
+                &Options {
+                    fork: Fork::Constantinople,
+                    ..Options::default()
+                },
+            )
+            .unwrap();
+            if let Some(reason) = chainlift_tests::legacy_skip_reason(&a, test) {
                 *skipped.entry(reason.to_string()).or_default() += 1;
                 continue;
             }
@@ -108,36 +52,36 @@ fn legacytests_agree_across_evm_and_ir() {
                     .as_object()
                     .unwrap()
                     .iter()
-                    .map(|(k, v)| (word(&Value::String(k.clone())), word(v)))
+                    .map(|(k, v)| (json_word(&Value::String(k.clone())), json_word(v)))
                     .collect();
                 world.accounts.insert(
                     addr(a),
                     Account {
-                        balance: word(&acct["balance"]),
-                        nonce: word(&acct["nonce"]).to(),
-                        code: bytes(&acct["code"]),
+                        balance: json_word(&acct["balance"]),
+                        nonce: json_word(&acct["nonce"]).to(),
+                        code: json_bytes(&acct["code"]),
                         storage,
                     },
                 );
             }
             let env = &test["env"];
             let block = BlockEnv {
-                number: word(&env["currentNumber"]),
-                timestamp: word(&env["currentTimestamp"]),
+                number: json_word(&env["currentNumber"]),
+                timestamp: json_word(&env["currentTimestamp"]),
                 coinbase: addr(env["currentCoinbase"].as_str().unwrap()),
-                gas_limit: word(&env["currentGasLimit"]).saturating_to(),
+                gas_limit: json_word(&env["currentGasLimit"]).saturating_to(),
                 basefee: U256::ZERO,
-                prevrandao: word(&env["currentDifficulty"]),
+                prevrandao: json_word(&env["currentDifficulty"]),
                 chain_id: 1,
             };
-            let data = bytes(&exec["data"]);
+            let data = json_bytes(&exec["data"]);
             let call = Call {
                 caller: addr(exec["caller"].as_str().unwrap()),
                 origin: addr(exec["origin"].as_str().unwrap()),
                 to: addr(exec["address"].as_str().unwrap()),
-                value: word(&exec["value"]),
-                gas_limit: word(&exec["gas"]).saturating_to::<u64>() + intrinsic(&data),
-                gas_price: word(&exec["gasPrice"]),
+                value: json_word(&exec["value"]),
+                gas_limit: json_word(&exec["gas"]).saturating_to::<u64>() + intrinsic(&data),
+                gas_price: json_word(&exec["gasPrice"]),
                 data,
             };
             if call.origin != call.caller {
@@ -159,7 +103,7 @@ fn legacytests_agree_across_evm_and_ir() {
                     .as_object()
                     .map(|o| {
                         o.iter()
-                            .map(|(k, v)| (word(&Value::String(k.clone())), word(v)))
+                            .map(|(k, v)| (json_word(&Value::String(k.clone())), json_word(v)))
                             .collect()
                     })
                     .unwrap_or_default();
@@ -173,7 +117,7 @@ fn legacytests_agree_across_evm_and_ir() {
                     expected.into_iter().filter(|(_, v)| !v.is_zero()).collect();
                 e.status == Status::Success
                     && after == expected
-                    && e.return_data == bytes(&test["out"])
+                    && e.return_data == json_bytes(&test["out"])
             };
             if !oracle_ok {
                 failed.push(format!(

@@ -6,53 +6,14 @@
 //! expectation depends on what the IR does not model are skipped, by reason.
 
 use alloy_primitives::{U256, keccak256};
+use chainlift_emulator::ir::memory_for_gas;
 use chainlift_frontend_evm::{Fork, Options, analyze, lift};
 use chainlift_ir::inst::HostOp;
 use chainlift_ir::interp::{Host, Interpreter, Limits, Outcome};
 use chainlift_ir::{entities::FuncId, parse, passes, print, verify};
-use chainlift_tests::root;
+use chainlift_tests::{json_bytes, json_word};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
-
-fn corpus() -> Vec<PathBuf> {
-    let dir = root().join("../shared/corpus/legacytests-vm");
-    let mut out = vec![];
-    let mut stack = vec![dir];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d)
-            .unwrap_or_else(|e| panic!("{}: {e}", d.display()))
-            .flatten()
-        {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "json") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn word(v: &Value) -> U256 {
-    let s = v.as_str().unwrap_or("0x0");
-    let h = s.trim_start_matches("0x");
-    if h.is_empty() {
-        U256::ZERO
-    } else {
-        U256::from_str_radix(h, 16).unwrap()
-    }
-}
-
-fn bytes(v: &Value) -> Vec<u8> {
-    let h = v.as_str().unwrap_or("0x").trim_start_matches("0x");
-    (0..h.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
-        .collect()
-}
 
 /// The VM-test world: the pre-state accounts and the fixed environment.
 struct VmHost {
@@ -111,55 +72,6 @@ impl Host for VmHost {
     }
 }
 
-/// Why a test's expectation cannot be checked without EVM gas or calls.
-fn skip_reason(code: &[u8], test: &Value) -> Option<&'static str> {
-    let a = analyze(
-        code,
-        &Options {
-            fork: Fork::Constantinople,
-            ..Options::default()
-        },
-    )
-    .unwrap();
-    let uses = |op: u8| {
-        a.instructions
-            .iter()
-            .any(|i| i.opcode == op && i.info.is_some())
-    };
-    if uses(0x5a) {
-        return Some("reads GAS, which depends on gas accounting");
-    }
-    if [0xf0, 0xf1, 0xf2, 0xf4, 0xf5, 0xfa]
-        .iter()
-        .any(|op| uses(*op))
-        || test["callcreates"]
-            .as_array()
-            .is_some_and(|c| !c.is_empty())
-    {
-        return Some("makes calls or creates, which VM tests do not execute");
-    }
-    if uses(0x40) {
-        return Some("reads BLOCKHASH, which VM tests define by their own rule");
-    }
-    None
-}
-
-/// The largest memory (bytes) whose expansion cost, 3·w + w²/512 gas for w
-/// words, fits in `gas`, capped at 64 MiB.
-fn memory_for_gas(gas: U256) -> usize {
-    let gas = gas.saturating_to::<u64>() as f64;
-    // w²/512 + 3w - gas = 0
-    let w = (-3.0 + (9.0 + 4.0 * gas / 512.0).sqrt()) * 256.0;
-    let mut w = w.max(0.0) as u64;
-    while 3 * (w + 1) + (w + 1) * (w + 1) / 512 <= gas as u64 {
-        w += 1;
-    }
-    while w > 0 && 3 * w + w * w / 512 > gas as u64 {
-        w -= 1;
-    }
-    ((w * 32) as usize).min(64 << 20)
-}
-
 #[derive(Default)]
 struct Tally {
     lifted: usize,
@@ -172,7 +84,7 @@ struct Tally {
 
 #[test]
 fn legacytests_lift_verify_roundtrip_and_run() {
-    let files = corpus();
+    let files = chainlift_tests::legacy_corpus();
     assert!(files.len() > 500, "corpus missing: {} files", files.len());
     let mut t = Tally::default();
     for path in &files {
@@ -180,7 +92,7 @@ fn legacytests_lift_verify_roundtrip_and_run() {
         let json: Value = serde_json::from_str(&text).unwrap();
         for (name, test) in json.as_object().unwrap() {
             let exec = &test["exec"];
-            let code = bytes(&exec["code"]);
+            let code = json_bytes(&exec["code"]);
             let a = analyze(
                 &code,
                 &Options {
@@ -208,15 +120,15 @@ fn legacytests_lift_verify_roundtrip_and_run() {
             t.instructions_after += m.inst_count();
             t.lifted += 1;
 
-            if let Some(reason) = skip_reason(&code, test) {
+            if let Some(reason) = chainlift_tests::legacy_skip_reason(&a, test) {
                 *t.skipped.entry(reason).or_default() += 1;
                 continue;
             }
-            let address = word(&exec["address"]);
+            let address = json_word(&exec["address"]);
             let mut host = VmHost {
                 address,
                 storage: HashMap::new(),
-                calldata: bytes(&exec["data"]),
+                calldata: json_bytes(&exec["data"]),
                 code: code.clone(),
                 env: HashMap::new(),
                 balances: HashMap::new(),
@@ -224,13 +136,13 @@ fn legacytests_lift_verify_roundtrip_and_run() {
                 logs: 0,
             };
             for (addr, acct) in test["pre"].as_object().unwrap() {
-                let a = word(&Value::String(addr.clone()));
-                host.balances.insert(a, word(&acct["balance"]));
-                host.codes.insert(a, bytes(&acct["code"]));
+                let a = json_word(&Value::String(addr.clone()));
+                host.balances.insert(a, json_word(&acct["balance"]));
+                host.codes.insert(a, json_bytes(&acct["code"]));
                 if a == address {
                     for (k, v) in acct["storage"].as_object().unwrap() {
                         host.storage
-                            .insert(word(&Value::String(k.clone())), word(v));
+                            .insert(json_word(&Value::String(k.clone())), json_word(v));
                     }
                 }
             }
@@ -247,12 +159,12 @@ fn legacytests_lift_verify_roundtrip_and_run() {
                 ("prevrandao", &env["currentDifficulty"]),
                 ("gaslimit", &env["currentGasLimit"]),
             ] {
-                host.env.insert(k, word(v));
+                host.env.insert(k, json_word(v));
             }
             // Memory costs gas on the EVM: the largest memory the test's gas
             // pays for is the interpreter's memory limit, so expansion past it
             // ends as the EVM's out-of-gas does.
-            let memory = memory_for_gas(word(&exec["gas"]));
+            let memory = memory_for_gas(json_word(&exec["gas"]).saturating_to()).min(64 << 20);
             let mut interp = Interpreter::new(
                 &m,
                 Limits {
@@ -279,13 +191,13 @@ fn legacytests_lift_verify_roundtrip_and_run() {
                         Outcome::Return(d) | Outcome::Revert(d) => d.clone(),
                         _ => vec![],
                     };
-                    let expected_out = bytes(&test["out"]);
+                    let expected_out = json_bytes(&test["out"]);
                     let post = &test["post"][exec["address"].as_str().unwrap()]["storage"];
                     let expected: BTreeMap<U256, U256> = post
                         .as_object()
                         .map(|o| {
                             o.iter()
-                                .map(|(k, v)| (word(&Value::String(k.clone())), word(v)))
+                                .map(|(k, v)| (json_word(&Value::String(k.clone())), json_word(v)))
                                 .filter(|(_, v)| !v.is_zero())
                                 .collect()
                         })
