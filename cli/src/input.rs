@@ -77,6 +77,10 @@ pub struct Input {
     pub name: Option<String>,
     /// Function signatures by selector, when an artefact carried an ABI.
     pub functions: BTreeMap<u32, String>,
+    /// The artefact's ABI, when it carried one that parses.
+    pub abi: Option<alloy_json_abi::JsonAbi>,
+    /// Creation (init) code, when the artefact carried it.
+    pub creation: Option<Vec<u8>>,
 }
 
 /// Reads the input named by the command line.
@@ -86,6 +90,11 @@ pub fn read(
     contract: Option<&str>,
 ) -> Result<Input, InputError> {
     if let Some(code) = code {
+        if file.is_some() {
+            return Err(InputError::Artifact(
+                "give a FILE or --code, not both".into(),
+            ));
+        }
         return plain(parse_hex(code, "--code")?, "--code");
     }
     let file = file.ok_or(InputError::Missing)?;
@@ -130,6 +139,8 @@ fn plain(code: Vec<u8>, what: &str) -> Result<Input, InputError> {
         code,
         name: None,
         functions: BTreeMap::new(),
+        abi: None,
+        creation: None,
     })
 }
 
@@ -207,6 +218,7 @@ pub fn parse_hex(text: &str, what: &str) -> Result<Vec<u8>, InputError> {
 struct Candidate<'a> {
     name: String,
     runtime: Option<&'a str>,
+    creation: Option<&'a str>,
     abi: Option<&'a Value>,
 }
 
@@ -222,11 +234,13 @@ fn artifact(json: &Value, what: &str, contract: Option<&str>) -> Result<Input, I
         Some(Value::Object(o)) => candidates.push(Candidate {
             name: top_name.clone(),
             runtime: o.get("object").and_then(Value::as_str),
+            creation: creation_of(json.get("bytecode")),
             abi: json.get("abi"),
         }),
         Some(Value::String(s)) => candidates.push(Candidate {
             name: top_name.clone(),
             runtime: Some(s),
+            creation: creation_of(json.get("bytecode")),
             abi: json.get("abi"),
         }),
         _ => {}
@@ -239,6 +253,7 @@ fn artifact(json: &Value, what: &str, contract: Option<&str>) -> Result<Input, I
                 candidates.push(Candidate {
                     name,
                     runtime: Some(bin),
+                    creation: value.get("bin").and_then(Value::as_str),
                     abi: value.get("abi"),
                 });
             } else if let Value::Object(per_file) = value {
@@ -251,6 +266,7 @@ fn artifact(json: &Value, what: &str, contract: Option<&str>) -> Result<Input, I
                         candidates.push(Candidate {
                             name: name.clone(),
                             runtime,
+                            creation: c.pointer("/evm/bytecode/object").and_then(Value::as_str),
                             abi: c.get("abi"),
                         });
                     }
@@ -302,11 +318,36 @@ fn artifact(json: &Value, what: &str, contract: Option<&str>) -> Result<Input, I
             "{label}: runtime bytecode (abstract contract or interface?)"
         )));
     }
+    let creation = match chosen.creation.map(str::trim) {
+        Some(c) if !c.trim_start_matches("0x").is_empty() => {
+            Some(parse_hex(c, &format!("{label}: creation code"))?)
+        }
+        _ => None,
+    };
     Ok(Input {
         code,
         name: Some(chosen.name),
         functions: chosen.abi.map(abi_functions).unwrap_or_default(),
+        abi: chosen.abi.and_then(parse_abi),
+        creation,
     })
+}
+
+/// Foundry `bytecode.object` or Hardhat `bytecode` (a string).
+fn creation_of(v: Option<&Value>) -> Option<&str> {
+    match v? {
+        Value::Object(o) => o.get("object").and_then(Value::as_str),
+        Value::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// An ABI (array, or a JSON string of one); `None` when it does not parse.
+pub fn parse_abi(abi: &Value) -> Option<alloy_json_abi::JsonAbi> {
+    match abi {
+        Value::String(s) => alloy_json_abi::JsonAbi::from_json_str(s).ok(),
+        other => serde_json::from_value(other.clone()).ok(),
+    }
 }
 
 fn file_stem(what: &str) -> String {

@@ -5,10 +5,12 @@
 //! Exit codes: 0 success, 2 bad input or usage (one-line reason on stderr),
 //! 3 an internal error (a bug: please report it).
 
+mod abi;
 pub mod input;
 mod ir_cmd;
 pub mod report;
 mod run_cmd;
+mod scenario;
 
 use chainlift_frontend_evm::{self as evm, Fork};
 use clap::{Args, Parser, Subcommand};
@@ -35,9 +37,9 @@ enum Command {
     Inspect(Common),
     /// Lift EVM bytecode to the IR and print it (optimized unless --no-opt).
     Lift(LiftArgs),
-    /// Run one call in one engine (evm = revm, ir = the lifted IR) and print the outcome.
+    /// Run a call (or a scenario file) in one engine (evm = revm, ir = the lifted IR) and print the outcome.
     Run(RunArgs),
-    /// Run one call in several engines; exit 0 when all agree, 1 when any differs.
+    /// Run a call (or a scenario file) in several engines; exit 0 when all agree, 1 when any differs.
     Diff(DiffArgs),
     /// Work on IR text files: verify, optimize, run.
     #[command(subcommand)]
@@ -56,14 +58,25 @@ struct LiftArgs {
     stats: bool,
 }
 
-/// The call every engine runs.
+/// The call every engine runs. FILE may also be a scenario (`.toml`, see
+/// docs/scenarios.md): a deployment and a sequence of calls.
 #[derive(Args)]
 pub(crate) struct CallArgs {
     #[command(flatten)]
     pub(crate) common: Common,
+    /// Arguments for --sig, written as `cast` takes them (`250`, `0x…`, `[1,2,3]`).
+    #[arg(value_name = "ARGS", allow_negative_numbers = true)]
+    pub(crate) args: Vec<String>,
     /// Calldata as hex.
-    #[arg(long, default_value = "0x")]
-    pub(crate) calldata: String,
+    #[arg(long, conflicts_with = "sig")]
+    pub(crate) calldata: Option<String>,
+    /// The function to call, e.g. `transfer(address,uint256)` (ABI-encoded
+    /// with ARGS); outputs as `balanceOf(address)(uint256)` decode the result.
+    #[arg(long)]
+    pub(crate) sig: Option<String>,
+    /// An ABI file (JSON array or artefact) for decoding, when FILE has none.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) abi: Option<String>,
     /// The caller (and origin).
     #[arg(long, default_value = "0x00000000000000000000000000000000ca11e400")]
     pub(crate) caller: String,
@@ -76,6 +89,24 @@ pub(crate) struct CallArgs {
     /// Gas limit of the call.
     #[arg(long, default_value_t = 10_000_000)]
     pub(crate) gas: u64,
+    /// Block number.
+    #[arg(long)]
+    pub(crate) number: Option<String>,
+    /// Block timestamp.
+    #[arg(long)]
+    pub(crate) timestamp: Option<String>,
+    /// Chain id.
+    #[arg(long)]
+    pub(crate) chain_id: Option<u64>,
+    /// Block coinbase.
+    #[arg(long)]
+    pub(crate) coinbase: Option<String>,
+    /// Base fee.
+    #[arg(long)]
+    pub(crate) basefee: Option<String>,
+    /// PREVRANDAO (DIFFICULTY before the Merge).
+    #[arg(long)]
+    pub(crate) prevrandao: Option<String>,
 }
 
 #[derive(Args)]
@@ -91,9 +122,13 @@ struct RunArgs {
 struct DiffArgs {
     #[command(flatten)]
     call: CallArgs,
-    /// Engines to compare, comma-separated.
-    #[arg(long, default_value = "evm,ir", value_delimiter = ',')]
+    /// Engines to compare, comma-separated (default: every engine).
+    #[arg(long, value_delimiter = ',')]
     engines: Vec<String>,
+    /// On a difference, rerun the first differing call in revm and the IR in
+    /// lockstep and report the first pc where their effects or memory part.
+    #[arg(long)]
+    trace: bool,
 }
 
 #[derive(Subcommand)]
@@ -132,9 +167,10 @@ enum IrCommand {
 pub(crate) struct Common {
     /// Bytecode file: hex text (with or without 0x), raw binary, a JSON artefact
     /// (Foundry, Hardhat, solc --combined-json or standard-JSON output), or `-` for stdin.
+    #[arg(allow_negative_numbers = true)]
     file: Option<String>,
     /// Inline bytecode instead of a file.
-    #[arg(long, value_name = "0xHEX", conflicts_with = "file")]
+    #[arg(long, value_name = "0xHEX")]
     code: Option<String>,
     /// The contract to take from an artefact that holds several.
     #[arg(long, value_name = "NAME")]
@@ -195,8 +231,8 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
             }
         }
         Command::Lift(args) => ir_cmd::lift(&args.common, args.no_opt, args.stats, out)?,
-        Command::Run(args) => run_cmd::run(&args.call, &args.engine, out)?,
-        Command::Diff(args) => code = run_cmd::diff(&args.call, &args.engines, out)?,
+        Command::Run(args) => code = run_cmd::run(&args.call, &args.engine, out)?,
+        Command::Diff(args) => code = run_cmd::diff(&args.call, &args.engines, args.trace, out)?,
         Command::Ir(cmd) => match cmd {
             IrCommand::Verify { file } => ir_cmd::verify(&file, out)?,
             IrCommand::Opt { file } => ir_cmd::opt(&file, out)?,
@@ -261,7 +297,7 @@ pub fn run(args: impl IntoIterator<Item = String>, out: &mut dyn Write, err: &mu
         Ok(Ok(code)) => code,
         Ok(Err(e)) if is_broken_pipe(&e) => 0,
         Ok(Err(e)) => {
-            let _ = writeln!(err, "chainlift: {e}");
+            let _ = writeln!(err, "chainlift: {e:#}");
             2
         }
         Err(_) => {

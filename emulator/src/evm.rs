@@ -5,7 +5,7 @@
 //! limit) are switched off, so any call can be replayed from any state.
 
 use crate::{BlockEnv, Call, Cost, Engine, EngineError, Log, Outcome, Status, World};
-use alloy_primitives::U256;
+use alloy_primitives::{Address, U256};
 use chainlift_frontend_evm::Fork;
 use revm::bytecode::Bytecode;
 use revm::context::{BlockEnv as RevmBlock, CfgEnv, Context, TxEnv};
@@ -46,6 +46,198 @@ pub fn spec(fork: Fork) -> SpecId {
 /// Osaka caps a transaction's gas (EIP-7825).
 const TX_GAS_CAP: u64 = 1 << 24;
 
+type Ctx = revm::handler::MainnetContext<CacheDB<EmptyDB>>;
+type Evm = revm::MainnetEvm<Ctx>;
+
+/// A revm context holding `world`, with the transaction checks that the
+/// emulator does not compare switched off.
+pub(crate) fn context(world: &World, block: &BlockEnv, spec: SpecId) -> Ctx {
+    let mut db = CacheDB::new(EmptyDB::default());
+    for (address, account) in &world.accounts {
+        let info = AccountInfo::default()
+            .with_balance(account.balance)
+            .with_nonce(account.nonce)
+            .with_code(Bytecode::new_raw(Bytes::copy_from_slice(&account.code)));
+        db.insert_account_info(*address, info);
+        for (k, v) in &account.storage {
+            let _ = db.insert_account_storage(*address, *k, *v);
+        }
+    }
+    let mut cfg = CfgEnv::new_with_spec(spec);
+    cfg.chain_id = block.chain_id;
+    cfg.disable_nonce_check = true;
+    cfg.disable_balance_check = true;
+    cfg.disable_base_fee = true;
+    cfg.disable_block_gas_limit = true;
+    cfg.disable_eip3607 = true;
+    let revm_block = RevmBlock {
+        number: block.number,
+        timestamp: block.timestamp,
+        beneficiary: block.coinbase,
+        gas_limit: block.gas_limit,
+        basefee: block.basefee.saturating_to::<u64>(),
+        difficulty: block.prevrandao,
+        prevrandao: Some(B256::from(block.prevrandao.to_be_bytes::<32>())),
+        ..Default::default()
+    };
+    Context::mainnet()
+        .with_db(db)
+        .with_cfg(cfg)
+        .with_block(revm_block)
+}
+
+fn build(world: &World, block: &BlockEnv, spec: SpecId) -> Evm {
+    context(world, block, spec).build_mainnet()
+}
+
+/// A transaction from `caller` (`kind` is a call or a creation).
+pub(crate) fn transaction(
+    world: &World,
+    block: &BlockEnv,
+    spec: SpecId,
+    call: &Call,
+    kind: TxKind,
+) -> Result<TxEnv, EngineError> {
+    let nonce = world.accounts.get(&call.caller).map_or(0, |a| a.nonce);
+    let gas_limit = if spec.is_enabled_in(SpecId::OSAKA) {
+        call.gas_limit.min(TX_GAS_CAP)
+    } else {
+        call.gas_limit
+    };
+    TxEnv::builder()
+        .caller(call.caller)
+        .kind(kind)
+        .data(Bytes::copy_from_slice(&call.data))
+        .value(call.value)
+        .gas_limit(gas_limit)
+        .gas_price(call.gas_price.saturating_to::<u128>())
+        .nonce(nonce)
+        .chain_id(Some(block.chain_id))
+        .build()
+        .map_err(|e| EngineError::Translate {
+            address: call.to,
+            reason: format!("{e:?}"),
+        })
+}
+
+fn transact(
+    evm: &mut Evm,
+    tx: TxEnv,
+    address: Address,
+) -> Result<revm::context_interface::result::ResultAndState, EngineError> {
+    match evm.transact(tx) {
+        Ok(out) => Ok(out),
+        Err(EVMError::Transaction(e)) => Err(EngineError::Translate {
+            address,
+            reason: format!("revm rejected the transaction: {e:?}"),
+        }),
+        Err(e) => Err(EngineError::Translate {
+            address,
+            reason: format!("revm: {e:?}"),
+        }),
+    }
+}
+
+fn status(result: &ExecutionResult) -> (Status, Vec<u8>) {
+    match result {
+        ExecutionResult::Success { output, .. } => {
+            let data = match output {
+                Output::Call(b) => b.to_vec(),
+                Output::Create(b, _) => b.to_vec(),
+            };
+            (Status::Success, data)
+        }
+        ExecutionResult::Revert { output, .. } => (Status::Revert, output.to_vec()),
+        ExecutionResult::Halt { reason, .. } => (Status::Halt(format!("{reason:?}")), vec![]),
+    }
+}
+
+/// A contract deployed by [`deploy`].
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    /// Its address (`None` when the creation failed).
+    pub address: Option<Address>,
+    /// The creation's outcome (return data is the runtime code).
+    pub outcome: Outcome,
+}
+
+/// Runs creation code (`call.data`, constructor arguments appended) from
+/// `call.caller` on revm and commits every account it changed into `world`:
+/// the new contract's runtime code (immutables filled in), storage, balance
+/// and nonce, and the deployer's nonce. `call.to` is ignored.
+pub fn deploy(
+    world: &mut World,
+    block: &BlockEnv,
+    call: &Call,
+    fork: Fork,
+) -> Result<Deployment, EngineError> {
+    let spec = spec(fork);
+    let mut evm = build(world, block, spec);
+    let tx = transaction(world, block, spec, call, TxKind::Create)?;
+    let out = transact(&mut evm, tx, call.to)?;
+    let (status, return_data) = status(&out.result);
+    let address = match &out.result {
+        ExecutionResult::Success {
+            output: Output::Create(_, a),
+            ..
+        } => *a,
+        _ => None,
+    };
+    for (a, account) in &out.state {
+        if !account.is_touched() {
+            continue;
+        }
+        let entry = world.accounts.entry(*a).or_default();
+        entry.balance = account.info.balance;
+        entry.nonce = account.info.nonce;
+        if let Some(code) = &account.info.code {
+            entry.code = code.original_bytes().to_vec();
+        }
+        for (slot, v) in &account.storage {
+            if v.present_value().is_zero() {
+                entry.storage.remove(slot);
+            } else {
+                entry.storage.insert(*slot, v.present_value());
+            }
+        }
+    }
+    let logs = if status == Status::Success {
+        logs(&out.result)
+    } else {
+        vec![]
+    };
+    Ok(Deployment {
+        address,
+        outcome: Outcome {
+            status,
+            return_data,
+            storage: BTreeMap::new(),
+            logs,
+            balances: BTreeMap::new(),
+            cost: Cost {
+                unit: "gas",
+                amount: out.result.tx_gas_used(),
+            },
+        },
+    })
+}
+
+fn logs(result: &ExecutionResult) -> Vec<Log> {
+    result
+        .logs()
+        .iter()
+        .map(|log| Log {
+            address: log.address,
+            topics: log
+                .topics()
+                .iter()
+                .map(|t| U256::from_be_bytes(t.0))
+                .collect(),
+            data: log.data.data.to_vec(),
+        })
+        .collect()
+}
+
 impl Engine for EvmEngine {
     fn name(&self) -> &'static str {
         "evm"
@@ -59,88 +251,13 @@ impl Engine for EvmEngine {
         fork: Fork,
     ) -> Result<Outcome, EngineError> {
         let spec = spec(fork);
-        let mut db = CacheDB::new(EmptyDB::default());
-        for (address, account) in &world.accounts {
-            let info = AccountInfo::default()
-                .with_balance(account.balance)
-                .with_nonce(account.nonce)
-                .with_code(Bytecode::new_raw(Bytes::copy_from_slice(&account.code)));
-            db.insert_account_info(*address, info);
-            for (k, v) in &account.storage {
-                let _ = db.insert_account_storage(*address, *k, *v);
-            }
-        }
-        let nonce = world.accounts.get(&call.caller).map_or(0, |a| a.nonce);
-        let mut cfg = CfgEnv::new_with_spec(spec);
-        cfg.chain_id = block.chain_id;
-        cfg.disable_nonce_check = true;
-        cfg.disable_balance_check = true;
-        cfg.disable_base_fee = true;
-        cfg.disable_block_gas_limit = true;
-        cfg.disable_eip3607 = true;
-        let revm_block = RevmBlock {
-            number: block.number,
-            timestamp: block.timestamp,
-            beneficiary: block.coinbase,
-            gas_limit: block.gas_limit,
-            basefee: block.basefee.saturating_to::<u64>(),
-            difficulty: block.prevrandao,
-            prevrandao: Some(B256::from(block.prevrandao.to_be_bytes::<32>())),
-            ..Default::default()
-        };
-        let mut evm = Context::mainnet()
-            .with_db(db)
-            .with_cfg(cfg)
-            .with_block(revm_block)
-            .build_mainnet();
-        let gas_limit = if spec.is_enabled_in(SpecId::OSAKA) {
-            call.gas_limit.min(TX_GAS_CAP)
-        } else {
-            call.gas_limit
-        };
-        let tx = TxEnv::builder()
-            .caller(call.caller)
-            .kind(TxKind::Call(call.to))
-            .data(Bytes::copy_from_slice(&call.data))
-            .value(call.value)
-            .gas_limit(gas_limit)
-            .gas_price(call.gas_price.saturating_to::<u128>())
-            .nonce(nonce)
-            .chain_id(Some(block.chain_id))
-            .build()
-            .map_err(|e| EngineError::Translate {
-                address: call.to,
-                reason: format!("{e:?}"),
-            })?;
-        let out = match evm.transact(tx) {
-            Ok(out) => out,
-            Err(EVMError::Transaction(e)) => {
-                return Err(EngineError::Translate {
-                    address: call.to,
-                    reason: format!("revm rejected the transaction: {e:?}"),
-                });
-            }
-            Err(e) => {
-                return Err(EngineError::Translate {
-                    address: call.to,
-                    reason: format!("revm: {e:?}"),
-                });
-            }
-        };
-        let result = &out.result;
-        let (status, return_data) = match result {
-            ExecutionResult::Success { output, .. } => {
-                let data = match output {
-                    Output::Call(b) => b.to_vec(),
-                    Output::Create(b, _) => b.to_vec(),
-                };
-                (Status::Success, data)
-            }
-            ExecutionResult::Revert { output, .. } => (Status::Revert, output.to_vec()),
-            ExecutionResult::Halt { reason, .. } => (Status::Halt(format!("{reason:?}")), vec![]),
-        };
+        let mut evm = build(world, block, spec);
+        let tx = transaction(world, block, spec, call, TxKind::Call(call.to))?;
+        let out = transact(&mut evm, tx, call.to)?;
+        let (status, return_data) = status(&out.result);
         let mut storage = BTreeMap::new();
-        let mut logs = vec![];
+        let mut logs_out = vec![];
+        let mut balances = BTreeMap::new();
         if status == Status::Success {
             if let Some(account) = out.state.get(&call.to) {
                 for (slot, v) in account.changed_storage_slots() {
@@ -149,26 +266,26 @@ impl Engine for EvmEngine {
                     }
                 }
             }
-            for log in result.logs() {
-                logs.push(Log {
-                    address: log.address,
-                    topics: log
-                        .topics()
-                        .iter()
-                        .map(|t| U256::from_be_bytes(t.0))
-                        .collect(),
-                    data: log.data.data.to_vec(),
-                });
+            logs_out = logs(&out.result);
+            for (a, account) in &out.state {
+                if *a == call.caller || *a == block.coinbase || !account.is_touched() {
+                    continue;
+                }
+                let before = world.accounts.get(a).map_or(U256::ZERO, |x| x.balance);
+                if account.info.balance != before {
+                    balances.insert(*a, (before, account.info.balance));
+                }
             }
         }
         Ok(Outcome {
             status,
             return_data,
             storage,
-            logs,
+            logs: logs_out,
+            balances,
             cost: Cost {
                 unit: "gas",
-                amount: result.tx_gas_used(),
+                amount: out.result.tx_gas_used(),
             },
         })
     }

@@ -10,6 +10,7 @@
 
 pub mod evm;
 pub mod ir;
+pub mod trace;
 
 use alloy_primitives::{Address, U256};
 use chainlift_frontend_evm::Fork;
@@ -33,6 +34,39 @@ pub struct Account {
 pub struct World {
     /// Accounts by address.
     pub accounts: BTreeMap<Address, Account>,
+}
+
+impl World {
+    /// Carries one call's effects into the world, as every engine reports
+    /// them: the caller's nonce goes up; on success the value moves from
+    /// the caller to the called contract and the contract's storage takes
+    /// the outcome's changes, and accounts take the outcome's balances.
+    /// This is how scenarios keep state between
+    /// calls in every engine alike. Effects an outcome does not report
+    /// (other contracts' storage, gas fees) are not carried.
+    pub fn commit(&mut self, call: &Call, outcome: &Outcome) {
+        let caller = self.accounts.entry(call.caller).or_default();
+        caller.nonce = caller.nonce.saturating_add(1);
+        if outcome.status != Status::Success {
+            return;
+        }
+        caller.balance = caller.balance.saturating_sub(call.value);
+        if !outcome.balances.contains_key(&call.to) {
+            let to = self.accounts.entry(call.to).or_default();
+            to.balance = to.balance.saturating_add(call.value);
+        }
+        for (a, (_, after)) in &outcome.balances {
+            self.accounts.entry(*a).or_default().balance = *after;
+        }
+        let to = self.accounts.entry(call.to).or_default();
+        for (slot, (_, after)) in &outcome.storage {
+            if after.is_zero() {
+                to.storage.remove(slot);
+            } else {
+                to.storage.insert(*slot, *after);
+            }
+        }
+    }
 }
 
 /// Block and chain fields.
@@ -142,6 +176,10 @@ pub struct Outcome {
     pub storage: BTreeMap<U256, (U256, U256)>,
     /// Logs, in order. Empty unless the call succeeded.
     pub logs: Vec<Log>,
+    /// Balances that changed: address → (before, after). The origin and
+    /// the coinbase are left out, since gas fees move their balances in
+    /// engines that charge gas. Empty unless the call succeeded.
+    pub balances: BTreeMap<Address, (U256, U256)>,
     /// The engine's cost (reported, never compared).
     pub cost: Cost,
 }
@@ -167,12 +205,27 @@ impl Outcome {
             let keys: std::collections::BTreeSet<_> =
                 self.storage.keys().chain(other.storage.keys()).collect();
             for k in keys {
-                let (a, b) = (
-                    self.storage.get(k).map(|v| v.1),
-                    other.storage.get(k).map(|v| v.1),
-                );
+                let show = |o: &Outcome| match o.storage.get(k) {
+                    Some((_, after)) => format!("{after:#x}"),
+                    None => "unchanged".to_string(),
+                };
+                let (a, b) = (show(self), show(other));
                 if a != b {
-                    return Some(format!("storage slot {k:#x}: {a:x?} vs {b:x?}"));
+                    return Some(format!("storage slot {k:#x}: {a} vs {b}"));
+                }
+            }
+        }
+        if self.balances != other.balances {
+            let keys: std::collections::BTreeSet<_> =
+                self.balances.keys().chain(other.balances.keys()).collect();
+            for k in keys {
+                let show = |o: &Outcome| match o.balances.get(k) {
+                    Some((_, after)) => after.to_string(),
+                    None => "unchanged".to_string(),
+                };
+                let (a, b) = (show(self), show(other));
+                if a != b {
+                    return Some(format!("balance of {k}: {a} vs {b}"));
                 }
             }
         }

@@ -31,6 +31,10 @@ pub trait Host {
     fn env(&mut self, op: HostOp) -> U256;
     /// An event.
     fn log(&mut self, topics: &[U256], data: &[u8]);
+    /// Called before every host operation and every exit with its source
+    /// position and the memory at that point; tracers record here. Does
+    /// nothing by default.
+    fn at(&mut self, _pos: SourcePos, _memory: &[u8]) {}
     /// Whether state changes are forbidden (inside STATICCALL).
     fn is_static(&self) -> bool {
         false
@@ -524,6 +528,7 @@ impl<'m> Interpreter<'m> {
                 }
                 Terminator::Return(vs) => return Ok(vs.iter().map(|v| vals[v.index()]).collect()),
                 Terminator::Exit(kind, vs) => {
+                    host.at(pos, &self.memory);
                     let arg = |i: usize| vs.get(i).map_or(U256::ZERO, |v| vals[v.index()]);
                     let outcome = match kind {
                         ExitKind::Stop => Outcome::Stop,
@@ -707,6 +712,7 @@ impl<'m> Interpreter<'m> {
         a: &[U256],
         pos: SourcePos,
     ) -> Flow<Option<U256>> {
+        host.at(pos, &self.memory);
         let arg = |i: usize| a.get(i).copied().unwrap_or_default();
         if op.writes_state() && host.is_static() {
             return trap(TrapCode::StaticViolation, pos);

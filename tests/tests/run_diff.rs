@@ -33,7 +33,7 @@ fn diff_names_the_first_difference_and_exits_1() {
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout
-            .contains("DIFFERENT: evm vs ir: storage slot 0x0"),
+            .contains("DIFFERENT: call 1 ((empty calldata)): evm vs ir: storage slot 0x0"),
         "{}",
         run.stdout
     );
@@ -58,4 +58,132 @@ fn run_reports_reverts_and_halts() {
     let bad = chainlift(&["run", "--engine", "wasm", "--code", "0x00"]);
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("unknown engine"), "{}", bad.stderr);
+}
+
+#[test]
+fn sig_encodes_arguments_and_decodes_the_result() {
+    let run = chainlift(&[
+        "run",
+        &path("examples/token/out/Token.json"),
+        "--sig",
+        "balanceOf(address)",
+        "0x0000000000000000000000000000000000000b0b",
+        "--storage",
+        // _balances[0xb0b] (OpenZeppelin ERC20 slot 0)
+        "0x3df664546288c9c5a7b1d0ce1ee5ae748f9a5691336ac256941d65602eb592aa=77",
+        "--engine",
+        "ir",
+        "--json",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["decoded"], "77");
+    // cast-style outputs and negative numbers, without an ABI.
+    let run = chainlift(&[
+        "run",
+        "--code",
+        "0x60043560005260206000f3",
+        "--sig",
+        "f(int256)(int256)",
+        "-5",
+    ]);
+    assert!(
+        run.stdout.contains("success (-5)"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    let bad = chainlift(&["run", "--code", "0x00", "--sig", "f(uint8)", "300"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("argument 0 `300`"), "{}", bad.stderr);
+}
+
+#[test]
+fn scenarios_agree_across_engines() {
+    for s in ["token", "registry", "vault"] {
+        let run = chainlift(&[
+            "diff",
+            &path(&format!("examples/scenarios/{s}.toml")),
+            "--json",
+        ]);
+        assert_eq!(run.code, 0, "{s}: {}{}", run.stdout, run.stderr);
+        let v: Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(v["equal"], true, "{s}");
+        assert_eq!(v["expectations"], serde_json::json!([]), "{s}");
+        for call in v["calls"].as_array().unwrap() {
+            assert_eq!(call["equal"], true, "{s}: {call}");
+        }
+    }
+}
+
+#[test]
+fn the_token_scenario_checks_reverts_and_state() {
+    let run = chainlift(&["diff", &path("examples/scenarios/token.toml")]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    for want in [
+        "revert ERC20InsufficientBalance(",
+        "revert OwnableUnauthorizedAccount(0x00000000000000000000",
+        "success (999910000000000000000000)",
+        "equal: every engine agrees on 17 call(s)",
+    ] {
+        assert!(run.stdout.contains(want), "{want}\n{}", run.stdout);
+    }
+}
+
+#[test]
+fn a_failed_expectation_exits_1() {
+    let dir = std::env::temp_dir().join(format!("chainlift-scn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("wrong.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[contract]\nartifact = \"{}\"\nconstructor = {{ args = [\"0x0000000000000000000000000000000000000001\", \"5\"] }}\n[[call]]\nsig = \"totalSupply()\"\nexpect = {{ returns = [\"6\"] }}\n",
+            path("examples/token/out/Token.json")
+        ),
+    )
+    .unwrap();
+    let run = chainlift(&["diff", file.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(
+            "EXPECTATION FAILED: call 1 (totalSupply()): evm: expected returns (6), got (5)"
+        ),
+        "{}",
+        run.stdout
+    );
+    let run = chainlift(&["run", file.to_str().unwrap(), "--engine", "ir"]);
+    assert_eq!(run.code, 1);
+    std::fs::write(
+        &file,
+        "[contract]\nruntime = \"0x00\"\n[[call]]\nbogus = 1\n",
+    )
+    .unwrap();
+    let run = chainlift(&["diff", file.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("unknown field `bogus`"),
+        "{}",
+        run.stderr
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn trace_finds_the_first_diverging_pc() {
+    // SSTORE(0, 1); SSTORE(1, CALL(identity precompile)): the IR does not
+    // execute precompiles yet, so the second store differs, at pc 0x15.
+    let run = chainlift(&[
+        "diff",
+        "--code",
+        "0x60016000556000600060006000600060045af1600155",
+        "--trace",
+        "--json",
+    ]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    let d = &v["trace"]["divergence"];
+    assert_eq!(d["effect"], 2, "{v}");
+    assert_eq!(d["evm_pc"], 0x15);
+    assert_eq!(d["ir_pc"], 0x15);
 }
