@@ -11,6 +11,7 @@ mod ir_cmd;
 pub mod report;
 mod run_cmd;
 mod scenario;
+mod test_cmd;
 
 use chainlift_frontend_evm::{self as evm, Fork};
 use clap::{Args, Parser, Subcommand};
@@ -41,6 +42,9 @@ enum Command {
     Run(RunArgs),
     /// Run a call (or a scenario file) in several engines; exit 0 when all agree, 1 when any differs.
     Diff(DiffArgs),
+    /// Run external EVM test suites (legacytests VM tests, ethereum/tests state
+    /// tests) through every engine; exit 1 on any failure.
+    Test(TestArgs),
     /// Work on IR text files: verify, optimize, run.
     #[command(subcommand)]
     Ir(IrCommand),
@@ -129,6 +133,22 @@ struct DiffArgs {
     /// lockstep and report the first pc where their effects or memory part.
     #[arg(long)]
     trace: bool,
+}
+
+#[derive(Args)]
+struct TestArgs {
+    /// Test files or folders (searched for .json files).
+    #[arg(required = true)]
+    paths: Vec<String>,
+    /// Engines, comma-separated (default: every engine); revm always runs as the oracle.
+    #[arg(long, value_delimiter = ',')]
+    engines: Vec<String>,
+    /// Write JUnit XML here.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<String>,
+    /// List every skipped case with its reason.
+    #[arg(long, short)]
+    verbose: bool,
 }
 
 #[derive(Subcommand)]
@@ -233,6 +253,15 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         Command::Lift(args) => ir_cmd::lift(&args.common, args.no_opt, args.stats, out)?,
         Command::Run(args) => code = run_cmd::run(&args.call, &args.engine, out)?,
         Command::Diff(args) => code = run_cmd::diff(&args.call, &args.engines, args.trace, out)?,
+        Command::Test(args) => {
+            code = test_cmd::test(
+                &args.paths,
+                &args.engines,
+                args.junit.as_deref(),
+                args.verbose,
+                out,
+            )?
+        }
         Command::Ir(cmd) => match cmd {
             IrCommand::Verify { file } => ir_cmd::verify(&file, out)?,
             IrCommand::Opt { file } => ir_cmd::opt(&file, out)?,

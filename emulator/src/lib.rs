@@ -10,6 +10,7 @@
 
 pub mod evm;
 pub mod ir;
+pub mod suite;
 pub mod trace;
 
 use alloy_primitives::{Address, U256};

@@ -227,3 +227,30 @@ fn bad_input_exits_2_with_one_line() {
         run.stderr
     );
 }
+
+#[test]
+fn test_command_runs_suites_and_writes_junit() {
+    let junit = std::env::temp_dir().join(format!("chainlift-junit-{}.xml", std::process::id()));
+    let run = chainlift_tests::chainlift(&[
+        "test",
+        &chainlift_tests::path("../shared/corpus/legacytests-vm/vmArithmeticTest"),
+        &chainlift_tests::path("../shared/corpus/state-tests/stShift"),
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let last = run.stdout.lines().last().unwrap();
+    let n: Vec<usize> = last
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert!(last.ends_with("skipped"), "{last}");
+    assert_eq!(n[1], 0, "{last}");
+    assert!(n[0] > 100, "{last}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.starts_with("<?xml"));
+    assert_eq!(xml.matches("<testcase ").count(), n[0] + n[1] + n[2]);
+    let _ = std::fs::remove_file(&junit);
+    let bad = chainlift_tests::chainlift(&["test", "/nonexistent/suite"]);
+    assert_eq!(bad.code, 2);
+}

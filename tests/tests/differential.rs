@@ -1,162 +1,101 @@
-//! The legacytests VM suite through both engines: revm (the oracle, itself
-//! checked against each file's own expected storage, output and halts) and
-//! the IR engine, which must agree with revm on everything users observe.
-//! Tests whose outcome depends on gas accounting are skipped, by reason.
+//! The external EVM suites through every engine, as `chainlift test` runs
+//! them: legacytests VM tests (revm checked against each file's own
+//! storage, output and halts) and the pure ethereum/tests state-test
+//! folders (revm checked against each file's state root and logs hash),
+//! with the IR engine required to agree with revm on every case it can
+//! reproduce. Skips are counted by reason, never as passes.
 
-use alloy_primitives::{Address, U256};
+use chainlift_emulator::Engine;
 use chainlift_emulator::evm::EvmEngine;
 use chainlift_emulator::ir::IrEngine;
-use chainlift_emulator::{Account, BlockEnv, Call, Engine, Status, World};
-use chainlift_frontend_evm::{Fork, Options, analyze};
-use chainlift_tests::{json_bytes, json_word};
-use serde_json::Value;
+use chainlift_emulator::suite::{self, CaseResult, Verdict};
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
-fn addr(v: &str) -> Address {
-    v.parse().unwrap()
+/// The state-test folders whose transactions run code that never calls or
+/// creates (../shared/corpus/SOURCES.md).
+const PURE_STATE_FOLDERS: &[&str] = &[
+    "stShift",
+    "stMemoryTest",
+    "stExample",
+    "stRandom",
+    "stSLoadTest",
+    "stChainId",
+    "stCodeCopyTest",
+];
+
+fn json_files(dir: PathBuf) -> Vec<PathBuf> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "json") {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
 }
 
-/// Intrinsic gas of a Constantinople transaction with this calldata.
-fn intrinsic(data: &[u8]) -> u64 {
-    21_000
-        + data
-            .iter()
-            .map(|b| if *b == 0 { 4 } else { 68 })
-            .sum::<u64>()
+fn report(what: &str, results: &[CaseResult]) -> (usize, usize) {
+    let (mut passed, mut failed) = (0, vec![]);
+    let mut skipped = BTreeMap::<&str, usize>::new();
+    for r in results {
+        match &r.verdict {
+            Verdict::Pass => passed += 1,
+            Verdict::Fail(why) => failed.push(format!("{}: {why}", r.name)),
+            Verdict::Skip(why) => *skipped.entry(why).or_default() += 1,
+        }
+    }
+    for (why, n) in &skipped {
+        eprintln!("  {what}: skipped {n}: {why}");
+    }
+    for f in &failed {
+        eprintln!("  {what}: FAILED {f}");
+    }
+    let total: usize = skipped.values().sum();
+    eprintln!(
+        "{what}: {passed} passed, {} failed, {total} skipped",
+        failed.len()
+    );
+    assert!(failed.is_empty(), "{what}: {} cases failed", failed.len());
+    (passed, total)
 }
 
 #[test]
-fn legacytests_agree_across_evm_and_ir() {
+fn legacytests_vm_agree_across_evm_and_ir() {
     let (evm, ir) = (EvmEngine, IrEngine::default());
-    let (mut passed, mut failed, mut skipped) = (0usize, vec![], BTreeMap::<String, usize>::new());
-    for path in chainlift_tests::legacy_corpus() {
-        let json: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        for (name, test) in json.as_object().unwrap() {
-            let exec = &test["exec"];
-            let code = json_bytes(&exec["code"]);
-            let a = analyze(
-                &code,
-                &Options {
-                    fork: Fork::Constantinople,
-                    ..Options::default()
-                },
-            )
-            .unwrap();
-            if let Some(reason) = chainlift_tests::legacy_skip_reason(&a, test) {
-                *skipped.entry(reason.to_string()).or_default() += 1;
-                continue;
-            }
-            let mut world = World::default();
-            for (a, acct) in test["pre"].as_object().unwrap() {
-                let storage = acct["storage"]
-                    .as_object()
-                    .unwrap()
-                    .iter()
-                    .map(|(k, v)| (json_word(&Value::String(k.clone())), json_word(v)))
-                    .collect();
-                world.accounts.insert(
-                    addr(a),
-                    Account {
-                        balance: json_word(&acct["balance"]),
-                        nonce: json_word(&acct["nonce"]).to(),
-                        code: json_bytes(&acct["code"]),
-                        storage,
-                    },
-                );
-            }
-            let env = &test["env"];
-            let block = BlockEnv {
-                number: json_word(&env["currentNumber"]),
-                timestamp: json_word(&env["currentTimestamp"]),
-                coinbase: addr(env["currentCoinbase"].as_str().unwrap()),
-                gas_limit: json_word(&env["currentGasLimit"]).saturating_to(),
-                basefee: U256::ZERO,
-                prevrandao: json_word(&env["currentDifficulty"]),
-                chain_id: 1,
-            };
-            let data = json_bytes(&exec["data"]);
-            let call = Call {
-                caller: addr(exec["caller"].as_str().unwrap()),
-                origin: addr(exec["origin"].as_str().unwrap()),
-                to: addr(exec["address"].as_str().unwrap()),
-                value: json_word(&exec["value"]),
-                gas_limit: json_word(&exec["gas"]).saturating_to::<u64>() + intrinsic(&data),
-                gas_price: json_word(&exec["gasPrice"]),
-                data,
-            };
-            if call.origin != call.caller {
-                *skipped
-                    .entry("ORIGIN differs from CALLER, which a transaction cannot express".into())
-                    .or_default() += 1;
-                continue;
-            }
-            let e = evm
-                .run(&world, &block, &call, Fork::Constantinople)
-                .unwrap_or_else(|e| panic!("{name}: evm: {e}"));
-            // The oracle against the file's own expectations.
-            let expect_halt = test.get("post").is_none();
-            let oracle_ok = if expect_halt {
-                matches!(e.status, Status::Halt(_))
-            } else {
-                let post = &test["post"][exec["address"].as_str().unwrap()]["storage"];
-                let expected: BTreeMap<U256, U256> = post
-                    .as_object()
-                    .map(|o| {
-                        o.iter()
-                            .map(|(k, v)| (json_word(&Value::String(k.clone())), json_word(v)))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let pre = &world.accounts[&call.to].storage;
-                let mut after = pre.clone();
-                for (k, (_, new)) in &e.storage {
-                    after.insert(*k, *new);
-                }
-                after.retain(|_, v| !v.is_zero());
-                let expected: BTreeMap<U256, U256> =
-                    expected.into_iter().filter(|(_, v)| !v.is_zero()).collect();
-                e.status == Status::Success
-                    && after == expected
-                    && e.return_data == json_bytes(&test["out"])
-            };
-            if !oracle_ok {
-                failed.push(format!(
-                    "{name}: revm disagrees with the test file ({:?})",
-                    e.status
-                ));
-                continue;
-            }
-            // A test that expects out-of-gas cannot be reproduced without gas.
-            let i = ir
-                .run(&world, &block, &call, Fork::Constantinople)
-                .unwrap_or_else(|err| panic!("{name}: ir: {err}"));
-            if expect_halt && matches!(&i.status, Status::Halt(r) if r.starts_with("out of budget"))
-            {
-                *skipped
-                    .entry("ends out of gas: needs gas accounting".into())
-                    .or_default() += 1;
-                continue;
-            }
-            match e.difference(&i) {
-                None => passed += 1,
-                Some(d) => failed.push(format!("{name}: evm vs ir: {d}")),
-            }
-        }
-    }
-    let total_skipped: usize = skipped.values().sum();
-    for (reason, n) in &skipped {
-        eprintln!("  skipped {n}: {reason}");
-    }
-    for f in &failed {
-        eprintln!("  FAILED {f}");
-    }
-    eprintln!(
-        "{passed} passed, {} failed, {total_skipped} skipped",
-        failed.len()
+    let engines: [&dyn Engine; 2] = [&evm, &ir];
+    let results: Vec<CaseResult> = chainlift_tests::legacy_corpus()
+        .iter()
+        .flat_map(|p| suite::run_vm_file(p, &engines))
+        .collect();
+    let (passed, _) = report("legacytests VM", &results);
+    // A floor, so that a change which quietly skips everything fails.
+    assert!(passed >= 550, "only {passed} passed");
+}
+
+#[test]
+fn pure_state_tests_agree_across_evm_and_ir() {
+    let (evm, ir) = (EvmEngine, IrEngine::default());
+    let engines: [&dyn Engine; 2] = [&evm, &ir];
+    let root = chainlift_tests::root().join("../shared/corpus/state-tests");
+    let results: Vec<CaseResult> = PURE_STATE_FOLDERS
+        .iter()
+        .flat_map(|f| json_files(root.join(f)))
+        .flat_map(|p| suite::run_state_file(&p, &engines))
+        .collect();
+    let (passed, _) = report("state tests", &results);
+    assert!(passed >= 390, "only {passed} passed");
+}
+
+#[test]
+fn the_state_root_of_an_empty_world_is_the_empty_trie() {
+    assert_eq!(
+        suite::state_root(&Default::default()).to_string(),
+        "0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421"
     );
-    assert!(
-        failed.is_empty(),
-        "{} legacytests failed across engines",
-        failed.len()
+    assert_eq!(
+        suite::logs_hash(&[]).to_string(),
+        "0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347"
     );
 }
