@@ -9,8 +9,8 @@ mod abi;
 pub mod input;
 mod ir_cmd;
 pub mod report;
-mod run_cmd;
-mod scenario;
+pub mod run_cmd;
+pub mod scenario;
 mod test_cmd;
 
 use chainlift_frontend_evm::{self as evm, Fork};

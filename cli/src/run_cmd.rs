@@ -291,7 +291,7 @@ fn deployment_text(out: &mut dyn Write, plan: &Plan) -> std::io::Result<()> {
 
 /// `chainlift run`: the plan in one engine. Returns 1 when a scenario's
 /// expectation fails.
-pub fn run(args: &CallArgs, engine_name: &str, out: &mut dyn Write) -> anyhow::Result<u8> {
+pub(crate) fn run(args: &CallArgs, engine_name: &str, out: &mut dyn Write) -> anyhow::Result<u8> {
     let plan = plan(args)?;
     let e = engine(engine_name)?;
     let results = execute(&plan, std::slice::from_ref(&e))?;
@@ -362,7 +362,7 @@ fn engines(names: &[String]) -> anyhow::Result<Vec<Box<dyn Engine>>> {
 
 /// `chainlift diff`. Returns the exit code: 0 when every engine agrees
 /// (and every expectation holds), 1 otherwise.
-pub fn diff(
+pub(crate) fn diff(
     args: &CallArgs,
     names: &[String],
     trace: bool,
