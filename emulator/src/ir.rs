@@ -1,7 +1,11 @@
 //! The `ir` engine: lift the called code under the fork's rules, optimize,
-//! and run the reference interpreter against the world. Other accounts are
-//! visible (balances, code); external calls and creation are not executed
-//! yet (they fail, as calls to a missing account would).
+//! and run the reference interpreter against the world. Message calls
+//! (CALL, CALLCODE, DELEGATECALL, STATICCALL) run as nested frames on the
+//! callee's lifted code, with storage, transient storage, balances and logs
+//! journalled so a failing frame is undone; precompiles run revm's own
+//! implementations. Gas is not metered, so a nested frame never runs out of
+//! gas (the suites skip cases where revm's does). CREATE and CREATE2 are
+//! not executed yet: they push 0, as a failed creation does.
 
 use crate::trace;
 use crate::{Account, BlockEnv, Call, Cost, Engine, EngineError, Log, Outcome, Status, World};
@@ -93,17 +97,47 @@ fn address(w: U256) -> Address {
     Address::from_slice(&w.to_be_bytes::<32>()[12..])
 }
 
+/// One message-call frame.
+struct Frame {
+    /// Whose storage and balance the code acts on (ADDRESS).
+    address: Address,
+    caller: Address,
+    value: U256,
+    data: Vec<u8>,
+    code: Vec<u8>,
+    is_static: bool,
+}
+
+/// The state a nested frame may undo.
+#[derive(Clone)]
+struct Journal {
+    storage: BTreeMap<Address, BTreeMap<U256, U256>>,
+    transient: BTreeMap<(Address, U256), U256>,
+    balances: BTreeMap<Address, U256>,
+    logs: usize,
+}
+
+/// EVM call depth limit.
+const MAX_DEPTH: usize = 1024;
+
 struct WorldHost<'a> {
+    engine: &'a IrEngine,
+    fork: Fork,
     world: &'a World,
     block: &'a BlockEnv,
     call: &'a Call,
-    code: Vec<u8>,
-    storage: BTreeMap<U256, U256>,
-    transient: BTreeMap<U256, U256>,
+    frames: Vec<Frame>,
+    /// Storage written during the call, by account.
+    storage: BTreeMap<Address, BTreeMap<U256, U256>>,
+    transient: BTreeMap<(Address, U256), U256>,
     logs: Vec<Log>,
     gas: U256,
     /// Balances changed during the call (the call's value, value sent on).
     balances: BTreeMap<Address, U256>,
+    /// Instructions run by nested frames (they share one budget).
+    nested_steps: u64,
+    /// A nested frame's code that could not be lifted.
+    error: Option<EngineError>,
     /// Effects recorded for a lockstep trace, when tracing.
     trace: Option<Vec<trace::Step>>,
     /// The pc and memory at the last host operation (tracing only).
@@ -112,6 +146,10 @@ struct WorldHost<'a> {
 }
 
 impl WorldHost<'_> {
+    fn frame(&self) -> &Frame {
+        self.frames.last().expect("a frame is always running")
+    }
+
     fn balance_of(&self, a: Address) -> U256 {
         self.balances.get(&a).copied().unwrap_or_else(|| {
             self.world
@@ -121,19 +159,66 @@ impl WorldHost<'_> {
         })
     }
 
-    fn transfer(&mut self, from: Address, to: Address, value: U256) -> (bool, Vec<u8>) {
+    fn transfer(&mut self, from: Address, to: Address, value: U256) -> bool {
         let have = self.balance_of(from);
         if have < value {
-            return (false, vec![]);
+            return false;
         }
-        self.balances.insert(from, have - value);
-        let theirs = self.balance_of(to);
-        self.balances.insert(to, theirs.saturating_add(value));
-        (true, vec![])
+        if from != to {
+            self.balances.insert(from, have - value);
+            let theirs = self.balance_of(to);
+            self.balances.insert(to, theirs.saturating_add(value));
+        }
+        true
+    }
+
+    /// The beneficiary of SELFDESTRUCT takes the frame's balance. Before
+    /// Cancun the account is destroyed, so a balance it sends to itself is
+    /// burnt; since EIP-6780 a contract not created in this transaction
+    /// keeps it.
+    fn self_destruct(&mut self, me: Address, beneficiary: Address) {
+        let all = self.balance_of(me);
+        if me != beneficiary {
+            self.transfer(me, beneficiary, all);
+        }
+        if self.fork < Fork::Cancun {
+            self.balances.insert(me, U256::ZERO);
+        }
+    }
+
+    fn storage_of(&self, a: Address, key: U256) -> U256 {
+        match self.storage.get(&a).and_then(|s| s.get(&key)) {
+            Some(v) => *v,
+            None => self
+                .world
+                .accounts
+                .get(&a)
+                .and_then(|x| x.storage.get(&key))
+                .copied()
+                .unwrap_or_default(),
+        }
+    }
+
+    fn journal(&self) -> Journal {
+        Journal {
+            storage: self.storage.clone(),
+            transient: self.transient.clone(),
+            balances: self.balances.clone(),
+            logs: self.logs.len(),
+        }
+    }
+
+    fn undo(&mut self, j: Journal) {
+        self.storage = j.storage;
+        self.transient = j.transient;
+        self.balances = j.balances;
+        self.logs.truncate(j.logs);
     }
 
     fn record(&mut self, effect: trace::Effect) {
-        if let Some(t) = &mut self.trace
+        // Only the outermost frame's effects are traced (as revm's are).
+        if self.frames.len() == 1
+            && let Some(t) = &mut self.trace
             && t.len() < trace::MAX_EFFECTS
         {
             t.push(trace::Step {
@@ -147,37 +232,59 @@ impl WorldHost<'_> {
     fn account(&self, a: U256) -> Option<&Account> {
         self.world.accounts.get(&address(a))
     }
+
+    /// A precompile at `to` under this fork, run by revm's implementation.
+    fn precompile(&self, to: Address, gas: U256, input: &[u8]) -> Option<(bool, Vec<u8>)> {
+        let spec = crate::evm::spec(self.fork);
+        let p = revm::precompile::Precompiles::new(spec.into()).get(&to)?;
+        let gas = gas.saturating_to::<u64>().min(self.call.gas_limit);
+        Some(match p.execute(input, gas, 0) {
+            Ok(out) if out.status == revm::precompile::PrecompileStatus::Success => {
+                (true, out.bytes.to_vec())
+            }
+            Ok(out) if out.status == revm::precompile::PrecompileStatus::Revert => {
+                (false, out.bytes.to_vec())
+            }
+            _ => (false, vec![]),
+        })
+    }
 }
 
 impl Host for WorldHost<'_> {
     fn sload(&mut self, key: U256) -> U256 {
-        self.storage.get(&key).copied().unwrap_or_default()
+        self.storage_of(self.frame().address, key)
     }
     fn sstore(&mut self, key: U256, value: U256) {
         self.record(trace::Effect::Store { key, value });
-        self.storage.insert(key, value);
+        let a = self.frame().address;
+        self.storage.entry(a).or_default().insert(key, value);
     }
     fn tload(&mut self, key: U256) -> U256 {
-        self.transient.get(&key).copied().unwrap_or_default()
+        let a = self.frame().address;
+        self.transient.get(&(a, key)).copied().unwrap_or_default()
     }
     fn tstore(&mut self, key: U256, value: U256) {
         self.record(trace::Effect::TransientStore { key, value });
-        self.transient.insert(key, value);
+        let a = self.frame().address;
+        self.transient.insert((a, key), value);
     }
     fn calldata(&self) -> &[u8] {
-        &self.call.data
+        &self.frame().data
     }
     fn code(&self) -> &[u8] {
-        &self.code
+        &self.frame().code
+    }
+    fn is_static(&self) -> bool {
+        self.frame().is_static
     }
     fn env(&mut self, op: HostOp) -> U256 {
-        let (b, c) = (self.block, self.call);
+        let (b, c, f) = (self.block, self.call, self.frame());
         match op {
-            HostOp::Caller => word(c.caller),
+            HostOp::Caller => word(f.caller),
             HostOp::Origin => word(c.origin),
-            HostOp::Address => word(c.to),
-            HostOp::CallValue => c.value,
-            HostOp::SelfBalance => self.balance_of(c.to),
+            HostOp::Address => word(f.address),
+            HostOp::CallValue => f.value,
+            HostOp::SelfBalance => self.balance_of(f.address),
             HostOp::Number => b.number,
             HostOp::Timestamp => b.timestamp,
             HostOp::ChainId => U256::from(b.chain_id),
@@ -191,7 +298,7 @@ impl Host for WorldHost<'_> {
         }
     }
     fn at(&mut self, pos: SourcePos, memory: &[u8]) {
-        if self.trace.is_some() {
+        if self.trace.is_some() && self.frames.len() == 1 {
             self.pos = match pos {
                 SourcePos::Evm(pc) => Some(pc as usize),
                 _ => None,
@@ -204,8 +311,9 @@ impl Host for WorldHost<'_> {
             topics: topics.to_vec(),
             data: data.to_vec(),
         });
+        let address = self.frame().address;
         self.logs.push(Log {
-            address: self.call.to,
+            address,
             topics: topics.to_vec(),
             data: data.to_vec(),
         });
@@ -216,27 +324,97 @@ impl Host for WorldHost<'_> {
     fn call(
         &mut self,
         kind: CallKind,
-        _gas: U256,
+        gas: U256,
         to: U256,
         value: U256,
-        _input: &[u8],
+        input: &[u8],
     ) -> (bool, Vec<u8>) {
-        // Only plain value transfers to accounts without code (and not
-        // precompiles) are executed; other calls fail, and the engines'
-        // outcomes then differ, which `diff` names.
+        // Nested frames run in this interpreter on the target's lifted code,
+        // with the state journalled so a failing frame is undone. Gas is not
+        // metered: a frame fails only by reverting, trapping or running out
+        // of the shared instruction budget, never by running out of gas.
+        if self.frames.len() > MAX_DEPTH || self.error.is_some() {
+            return (false, vec![]);
+        }
         let to = address(to);
-        let has_code = self
+        let me = self.frame().address;
+        let (address, caller, frame_value) = match kind {
+            CallKind::Call | CallKind::StaticCall => (to, me, value),
+            CallKind::CallCode => (me, me, value),
+            CallKind::DelegateCall => (me, self.frame().caller, self.frame().value),
+        };
+        let is_static = self.frame().is_static || kind == CallKind::StaticCall;
+        if kind == CallKind::Call && is_static && !value.is_zero() {
+            return (false, vec![]);
+        }
+        let moves_value = matches!(kind, CallKind::Call | CallKind::CallCode);
+        if moves_value && self.balance_of(me) < value {
+            return (false, vec![]);
+        }
+        let journal = self.journal();
+        if moves_value {
+            self.transfer(me, address, value);
+        }
+        if let Some(r) = self.precompile(to, gas, input) {
+            if !r.0 {
+                self.undo(journal);
+            }
+            return r;
+        }
+        let code = self
             .world
             .accounts
             .get(&to)
-            .is_some_and(|a| !a.code.is_empty());
-        let precompile = word(to) <= U256::from(0x11) && !to.is_zero();
-        if has_code || precompile {
-            return (false, vec![]);
+            .map(|a| a.code.clone())
+            .unwrap_or_default();
+        if code.is_empty() {
+            return (true, vec![]);
         }
-        match kind {
-            CallKind::Call => self.transfer(self.call.to, to, value),
-            CallKind::CallCode | CallKind::DelegateCall | CallKind::StaticCall => (true, vec![]),
+        let module = match self.engine.module(&code, self.fork) {
+            Ok(m) => m,
+            Err(reason) => {
+                self.error = Some(EngineError::Translate {
+                    address: to,
+                    reason,
+                });
+                self.undo(journal);
+                return (false, vec![]);
+            }
+        };
+        self.frames.push(Frame {
+            address,
+            caller,
+            value: frame_value,
+            data: input.to_vec(),
+            code,
+            is_static,
+        });
+        let limits = Limits {
+            budget: self.engine.limits.budget.saturating_sub(self.nested_steps),
+            memory: self.engine.limits.memory.min(memory_for_gas(
+                gas.saturating_to::<u64>().min(self.call.gas_limit),
+            )),
+            ..self.engine.limits
+        };
+        let mut interp = Interpreter::new(&module, limits);
+        let result = interp.run(self, FuncId::new(0), &[]);
+        self.nested_steps = self.nested_steps.saturating_add(interp.steps);
+        self.frames.pop();
+        match result {
+            IrOutcome::Stop | IrOutcome::Values(_) => (true, vec![]),
+            IrOutcome::Return(d) => (true, d),
+            IrOutcome::SelfDestruct(b) => {
+                self.self_destruct(address, self::address(b));
+                (true, vec![])
+            }
+            IrOutcome::Revert(d) => {
+                self.undo(journal);
+                (false, d)
+            }
+            IrOutcome::Trap { .. } | IrOutcome::OutOfBudget { .. } => {
+                self.undo(journal);
+                (false, vec![])
+            }
         }
     }
     fn ext_code(&mut self, a: U256) -> Vec<u8> {
@@ -289,11 +467,22 @@ impl IrEngine {
                 reason,
             })?;
         let mut host = WorldHost {
+            engine: self,
+            fork,
             world,
             block,
             call,
-            code: account.code.clone(),
-            storage: account.storage.clone(),
+            frames: vec![Frame {
+                address: call.to,
+                caller: call.caller,
+                value: call.value,
+                data: call.data.clone(),
+                code: account.code.clone(),
+                is_static: false,
+            }],
+            storage: BTreeMap::new(),
+            nested_steps: 0,
+            error: None,
             transient: BTreeMap::new(),
             logs: vec![],
             gas: U256::from(call.gas_limit),
@@ -318,6 +507,9 @@ impl IrEngine {
         }
         let mut interp = Interpreter::new(&module, limits);
         let result = interp.run(&mut host, FuncId::new(0), &[]);
+        if let Some(e) = host.error.take() {
+            return Err(e);
+        }
         if let Some(kind) = match &result {
             IrOutcome::Stop => Some("stop"),
             IrOutcome::Return(_) => Some("return"),
@@ -346,20 +538,7 @@ impl IrEngine {
             ),
         };
         if let IrOutcome::SelfDestruct(beneficiary) = &result {
-            // The contract's balance goes to the beneficiary. Before Cancun
-            // the account is destroyed, so a balance it sends to itself is
-            // burnt; since EIP-6780 a contract not created in this
-            // transaction keeps it.
-            let (me, to) = (call.to, address(*beneficiary));
-            let all = host.balance_of(me);
-            if me != to {
-                host.transfer(me, to, all);
-            } else if fork < Fork::Cancun {
-                host.balances.insert(me, U256::ZERO);
-            }
-            if fork < Fork::Cancun {
-                host.balances.insert(me, U256::ZERO);
-            }
+            host.self_destruct(call.to, address(*beneficiary));
         }
         let mut balances = BTreeMap::new();
         if status == Status::Success {
@@ -372,15 +551,9 @@ impl IrEngine {
         }
         let (storage, logs) = if status == Status::Success {
             let mut changes = BTreeMap::new();
-            let keys: std::collections::BTreeSet<U256> = account
-                .storage
-                .keys()
-                .chain(host.storage.keys())
-                .copied()
-                .collect();
-            for k in keys {
+            let written = host.storage.get(&call.to).cloned().unwrap_or_default();
+            for (k, after) in written {
                 let before = account.storage.get(&k).copied().unwrap_or_default();
-                let after = host.storage.get(&k).copied().unwrap_or_default();
                 if before != after {
                     changes.insert(k, (before, after));
                 }
@@ -397,7 +570,7 @@ impl IrEngine {
             balances,
             cost: Cost {
                 unit: "instructions",
-                amount: interp.steps,
+                amount: interp.steps.saturating_add(host.nested_steps),
             },
         };
         Ok((outcome, host.trace))

@@ -231,7 +231,33 @@ impl Outcome {
             }
         }
         if self.logs != other.logs {
-            return Some(format!("logs {:?} vs {:?}", self.logs, other.logs));
+            if self.logs.len() != other.logs.len() {
+                return Some(format!("{} logs vs {}", self.logs.len(), other.logs.len()));
+            }
+            for (i, (a, b)) in self.logs.iter().zip(&other.logs).enumerate() {
+                if a.address != b.address {
+                    return Some(format!("log {i}: address {} vs {}", a.address, b.address));
+                }
+                if a.topics != b.topics {
+                    return Some(format!(
+                        "log {i}: topics {:x?} vs {:x?}",
+                        a.topics, b.topics
+                    ));
+                }
+                if a.data != b.data {
+                    let at = a
+                        .data
+                        .iter()
+                        .zip(&b.data)
+                        .position(|(x, y)| x != y)
+                        .unwrap_or(a.data.len().min(b.data.len()));
+                    return Some(format!(
+                        "log {i}: data ({} and {} bytes) differs at byte {at}",
+                        a.data.len(),
+                        b.data.len()
+                    ));
+                }
+            }
         }
         None
     }

@@ -245,3 +245,50 @@ fn first_divergence(a: &[Step], b: &[Step]) -> Option<Divergence> {
     }
     None
 }
+
+/// Notes whether any frame ran out of gas.
+#[derive(Default)]
+struct OutOfGasProbe {
+    seen: bool,
+}
+
+impl<CTX: ContextTr> Inspector<CTX, EthInterpreter> for OutOfGasProbe {
+    fn call_end(
+        &mut self,
+        _context: &mut CTX,
+        _inputs: &revm::interpreter::CallInputs,
+        outcome: &mut revm::interpreter::CallOutcome,
+    ) {
+        use revm::interpreter::InstructionResult as R;
+        if matches!(
+            outcome.result.result,
+            R::OutOfGas
+                | R::MemoryOOG
+                | R::MemoryLimitOOG
+                | R::PrecompileOOG
+                | R::InvalidOperandOOG
+        ) {
+            self.seen = true;
+        }
+    }
+}
+
+/// Whether any frame of `call` (the outermost or a nested one) runs out of
+/// gas on revm: then what users see depends on gas accounting.
+pub fn runs_out_of_gas(
+    world: &World,
+    block: &BlockEnv,
+    call: &Call,
+    fork: Fork,
+) -> Result<bool, EngineError> {
+    let spec = spec(fork);
+    let mut evm =
+        context(world, block, spec).build_mainnet_with_inspector(OutOfGasProbe::default());
+    let tx = transaction(world, block, spec, call, TxKind::Call(call.to))?;
+    let out = evm.inspect_tx(tx).map_err(|e| EngineError::Translate {
+        address: call.to,
+        reason: format!("revm: {e:?}"),
+    })?;
+    let top = matches!(&out.result, revm::context_interface::result::ExecutionResult::Halt { reason, .. } if format!("{reason:?}").contains("OutOfGas"));
+    Ok(evm.inspector.seen || top)
+}

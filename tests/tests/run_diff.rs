@@ -171,12 +171,12 @@ fn a_failed_expectation_exits_1() {
 
 #[test]
 fn trace_finds_the_first_diverging_pc() {
-    // SSTORE(0, 1); SSTORE(1, CALL(identity precompile)): the IR does not
-    // execute precompiles yet, so the second store differs, at pc 0x15.
+    // SSTORE(0, 1); SSTORE(1, CREATE(0, 0, 0)): the IR engine does not
+    // create contracts yet, so the second store differs, at pc 0xe.
     let run = chainlift(&[
         "diff",
         "--code",
-        "0x60016000556000600060006000600060045af1600155",
+        "0x6001600055600060006000f0600155",
         "--trace",
         "--json",
     ]);
@@ -184,6 +184,25 @@ fn trace_finds_the_first_diverging_pc() {
     let v: Value = serde_json::from_str(&run.stdout).unwrap();
     let d = &v["trace"]["divergence"];
     assert_eq!(d["effect"], 2, "{v}");
-    assert_eq!(d["evm_pc"], 0x15);
-    assert_eq!(d["ir_pc"], 0x15);
+    assert_eq!(d["evm_pc"], 0xe);
+    assert_eq!(d["ir_pc"], 0xe);
+}
+
+#[test]
+fn nested_calls_and_precompiles_run_in_the_ir_engine() {
+    // SSTORE(0, CALL(gas, identity, 0, 0, 0, 0, 0)) and then
+    // SSTORE(1, STATICCALL to 0xc0c0…c0 itself with empty calldata): the
+    // identity precompile succeeds; the static self-call reaches SSTORE and
+    // fails. Both engines must agree.
+    let run = chainlift(&[
+        "diff",
+        "--code",
+        "0x6000600060006000600060045af1600055600060006000600030620f4240fa600155",
+        "--json",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    let storage = &v["calls"][0]["engines"]["ir"]["storage"];
+    assert_eq!(storage["0x0"], "0x1", "{v}");
+    assert!(storage.get("0x1").is_none(), "{v}");
 }
