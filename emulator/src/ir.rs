@@ -76,9 +76,12 @@ impl IrEngine {
 pub fn memory_for_gas(gas: u64) -> usize {
     let g = gas as f64;
     let mut w = ((-3.0 + (9.0 + 4.0 * g / 512.0).sqrt()) * 256.0).max(0.0) as u64;
+    // In u128, so that the estimate's correction never saturates (which
+    // would turn the loops below into billions of steps for huge gas).
+    let gas = u128::from(gas);
     let cost = |w: u64| {
-        3u64.saturating_mul(w)
-            .saturating_add(w.saturating_mul(w) / 512)
+        let w = u128::from(w);
+        3 * w + w * w / 512
     };
     while cost(w + 1) <= gas {
         w += 1;
@@ -87,6 +90,13 @@ pub fn memory_for_gas(gas: u64) -> usize {
         w -= 1;
     }
     usize::try_from(w.saturating_mul(32)).unwrap_or(usize::MAX)
+}
+
+/// Gas of `len` bytes of memory: 3·w + w²/512 for w words.
+fn memory_cost(len: usize) -> u64 {
+    let w = (len as u64).div_ceil(32);
+    w.saturating_mul(3)
+        .saturating_add(w.saturating_mul(w) / 512)
 }
 
 fn word(a: Address) -> U256 {
@@ -106,6 +116,13 @@ struct Frame {
     data: Vec<u8>,
     code: Vec<u8>,
     is_static: bool,
+    /// The gas this frame was given: its memory may grow only as far as
+    /// that pays for, and it hands 63/64 of what is left to a callee, so
+    /// memory over the whole call stack stays bounded as on the EVM.
+    gas: u64,
+    /// Memory size and instructions run at its last host operation.
+    memory_len: usize,
+    seen_steps: u64,
 }
 
 /// The state a nested frame may undo.
@@ -134,8 +151,10 @@ struct WorldHost<'a> {
     gas: U256,
     /// Balances changed during the call (the call's value, value sent on).
     balances: BTreeMap<Address, U256>,
-    /// Instructions run by nested frames (they share one budget).
+    /// Instructions run by nested frames (reported in the cost).
     nested_steps: u64,
+    /// Instructions run by every frame so far (they share one budget).
+    spent: u64,
     /// A nested frame's code that could not be lifted.
     error: Option<EngineError>,
     /// Effects recorded for a lockstep trace, when tracing.
@@ -297,7 +316,14 @@ impl Host for WorldHost<'_> {
             _ => U256::ZERO,
         }
     }
-    fn at(&mut self, pos: SourcePos, memory: &[u8]) {
+    fn at(&mut self, pos: SourcePos, memory: &[u8], steps: u64) {
+        if let Some(f) = self.frames.last_mut() {
+            self.spent = self
+                .spent
+                .saturating_add(steps.saturating_sub(f.seen_steps));
+            f.seen_steps = steps;
+            f.memory_len = memory.len();
+        }
         if self.trace.is_some() && self.frames.len() == 1 {
             self.pos = match pos {
                 SourcePos::Evm(pc) => Some(pc as usize),
@@ -344,6 +370,17 @@ impl Host for WorldHost<'_> {
             CallKind::DelegateCall => (me, self.frame().caller, self.frame().value),
         };
         let is_static = self.frame().is_static || kind == CallKind::StaticCall;
+        let budget = self.engine.limits.budget.saturating_sub(self.spent);
+        if budget == 0 {
+            return (false, vec![]);
+        }
+        // What the caller has left after paying for its memory; the callee
+        // gets at most 63/64 of it (EIP-150).
+        let left = self
+            .frame()
+            .gas
+            .saturating_sub(memory_cost(self.frame().memory_len));
+        let child_gas = gas.saturating_to::<u64>().min(left - left / 64);
         if kind == CallKind::Call && is_static && !value.is_zero() {
             return (false, vec![]);
         }
@@ -388,18 +425,23 @@ impl Host for WorldHost<'_> {
             data: input.to_vec(),
             code,
             is_static,
+            gas: child_gas,
+            memory_len: 0,
+            seen_steps: 0,
         });
         let limits = Limits {
-            budget: self.engine.limits.budget.saturating_sub(self.nested_steps),
-            memory: self.engine.limits.memory.min(memory_for_gas(
-                gas.saturating_to::<u64>().min(self.call.gas_limit),
-            )),
+            budget,
+            memory: self.engine.limits.memory.min(memory_for_gas(child_gas)),
             ..self.engine.limits
         };
         let mut interp = Interpreter::new(&module, limits);
         let result = interp.run(self, FuncId::new(0), &[]);
         self.nested_steps = self.nested_steps.saturating_add(interp.steps);
-        self.frames.pop();
+        if let Some(f) = self.frames.pop() {
+            self.spent = self
+                .spent
+                .saturating_add(interp.steps.saturating_sub(f.seen_steps));
+        }
         match result {
             IrOutcome::Stop | IrOutcome::Values(_) => (true, vec![]),
             IrOutcome::Return(d) => (true, d),
@@ -456,10 +498,9 @@ impl IrEngine {
         fork: Fork,
         trace: bool,
     ) -> Result<(Outcome, Option<Vec<trace::Step>>), EngineError> {
-        let account = world
-            .accounts
-            .get(&call.to)
-            .ok_or(EngineError::NoAccount(call.to))?;
+        // A call to an address without an account runs no code.
+        let empty = Account::default();
+        let account = world.accounts.get(&call.to).unwrap_or(&empty);
         let module = self
             .module(&account.code, fork)
             .map_err(|reason| EngineError::Translate {
@@ -479,7 +520,11 @@ impl IrEngine {
                 data: call.data.clone(),
                 code: account.code.clone(),
                 is_static: false,
+                gas: call.gas_limit,
+                memory_len: 0,
+                seen_steps: 0,
             }],
+            spent: 0,
             storage: BTreeMap::new(),
             nested_steps: 0,
             error: None,
@@ -497,7 +542,14 @@ impl IrEngine {
             memory: self.limits.memory.min(memory_for_gas(call.gas_limit)),
             ..self.limits
         };
-        // The call's value moves before the code runs.
+        // The gas is bought up front, as on the EVM (the caller's balance is
+        // observable through BALANCE), and the call's value moves before
+        // the code runs.
+        let fee = U256::from(call.gas_limit).saturating_mul(call.gas_price);
+        if !fee.is_zero() {
+            let have = host.balance_of(call.caller);
+            host.balances.insert(call.caller, have.saturating_sub(fee));
+        }
         if !call.value.is_zero() && call.caller != call.to {
             let from = host.balance_of(call.caller);
             let to = host.balance_of(call.to);

@@ -259,15 +259,10 @@ impl<CTX: ContextTr> Inspector<CTX, EthInterpreter> for OutOfGasProbe {
         _inputs: &revm::interpreter::CallInputs,
         outcome: &mut revm::interpreter::CallOutcome,
     ) {
-        use revm::interpreter::InstructionResult as R;
-        if matches!(
-            outcome.result.result,
-            R::OutOfGas
-                | R::MemoryOOG
-                | R::MemoryLimitOOG
-                | R::PrecompileOOG
-                | R::InvalidOperandOOG
-        ) {
+        // OutOfGas and every `…OOG` kind (memory, precompile, operand,
+        // the SSTORE reentrancy sentry).
+        let r = format!("{:?}", outcome.result.result);
+        if r.contains("OutOfGas") || r.ends_with("OOG") {
             self.seen = true;
         }
     }

@@ -32,9 +32,10 @@ pub trait Host {
     /// An event.
     fn log(&mut self, topics: &[U256], data: &[u8]);
     /// Called before every host operation and every exit with its source
-    /// position and the memory at that point; tracers record here. Does
-    /// nothing by default.
-    fn at(&mut self, _pos: SourcePos, _memory: &[u8]) {}
+    /// position, the memory at that point and the instructions run so far;
+    /// tracers record here, and hosts that run nested frames share one
+    /// budget through it. Does nothing by default.
+    fn at(&mut self, _pos: SourcePos, _memory: &[u8], _steps: u64) {}
     /// Whether state changes are forbidden (inside STATICCALL).
     fn is_static(&self) -> bool {
         false
@@ -528,7 +529,7 @@ impl<'m> Interpreter<'m> {
                 }
                 Terminator::Return(vs) => return Ok(vs.iter().map(|v| vals[v.index()]).collect()),
                 Terminator::Exit(kind, vs) => {
-                    host.at(pos, &self.memory);
+                    host.at(pos, &self.memory, self.steps);
                     let arg = |i: usize| vs.get(i).map_or(U256::ZERO, |v| vals[v.index()]);
                     let outcome = match kind {
                         ExitKind::Stop => Outcome::Stop,
@@ -712,7 +713,7 @@ impl<'m> Interpreter<'m> {
         a: &[U256],
         pos: SourcePos,
     ) -> Flow<Option<U256>> {
-        host.at(pos, &self.memory);
+        host.at(pos, &self.memory, self.steps);
         let arg = |i: usize| a.get(i).copied().unwrap_or_default();
         if op.writes_state() && host.is_static() {
             return trap(TrapCode::StaticViolation, pos);

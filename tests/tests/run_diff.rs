@@ -206,3 +206,23 @@ fn nested_calls_and_precompiles_run_in_the_ir_engine() {
     assert_eq!(storage["0x0"], "0x1", "{v}");
     assert!(storage.get("0x1").is_none(), "{v}");
 }
+
+#[test]
+fn huge_gas_limits_do_not_hang_the_ir_engine() {
+    // memory_for_gas once corrected its estimate one word at a time with
+    // saturating arithmetic: about 6·10^10 steps for this gas.
+    let run = chainlift(&[
+        "run",
+        "--engine",
+        "ir",
+        "--code",
+        "0x00",
+        "--gas",
+        "18446744073709551615",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        chainlift_emulator::ir::memory_for_gas(u64::MAX),
+        chainlift_emulator::ir::memory_for_gas(u64::MAX - 1)
+    );
+}
