@@ -6,6 +6,7 @@
 //! (`balanceOf(address)(uint256)`) or as Solidity
 //! (`function f(uint) returns (bool)`), or a bare name found in the ABI.
 
+use crate::report::hex;
 use alloy_dyn_abi::{DynSolType, DynSolValue, ErrorExt, FunctionExt, JsonAbiExt, Specifier};
 use alloy_json_abi::{Constructor, Function, JsonAbi, Param};
 use anyhow::{Context, anyhow, bail};
@@ -191,13 +192,6 @@ pub fn format_values(values: &[DynSolValue]) -> String {
         .map(format_value)
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn hex(b: &[u8]) -> String {
-    format!(
-        "0x{}",
-        b.iter().map(|x| format!("{x:02x}")).collect::<String>()
-    )
 }
 
 #[cfg(test)]

@@ -1,7 +1,6 @@
 //! `chainlift lift` and `chainlift ir verify|opt|run`.
 
 use crate::Common;
-use alloy_primitives::U256;
 use anyhow::{Context, anyhow, bail};
 use chainlift_frontend_evm as evm;
 use chainlift_ir::interp::{Interpreter, Limits, Outcome, SimpleHost};
@@ -71,15 +70,6 @@ pub fn opt(file: &str, out: &mut dyn Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn parse_word(s: &str) -> anyhow::Result<U256> {
-    let s = s.trim();
-    let v = match s.strip_prefix("0x") {
-        Some(h) => U256::from_str_radix(h, 16),
-        None => U256::from_str_radix(s, 10),
-    };
-    v.map_err(|_| anyhow!("bad number `{s}`"))
-}
-
 pub fn run(
     file: &str,
     calldata: &str,
@@ -107,7 +97,8 @@ pub fn run(
         let (k, v) = s
             .split_once('=')
             .ok_or_else(|| anyhow!("--storage takes SLOT=VALUE, got `{s}`"))?;
-        host.storage.insert(parse_word(k)?, parse_word(v)?);
+        host.storage
+            .insert(crate::scenario::number(k)?, crate::scenario::number(v)?);
     }
     let mut interp = Interpreter::new(
         &m,

@@ -93,24 +93,8 @@ pub(crate) struct CallArgs {
     /// Gas limit of the call.
     #[arg(long, default_value_t = 10_000_000)]
     pub(crate) gas: u64,
-    /// Block number.
-    #[arg(long)]
-    pub(crate) number: Option<String>,
-    /// Block timestamp.
-    #[arg(long)]
-    pub(crate) timestamp: Option<String>,
-    /// Chain id.
-    #[arg(long)]
-    pub(crate) chain_id: Option<u64>,
-    /// Block coinbase.
-    #[arg(long)]
-    pub(crate) coinbase: Option<String>,
-    /// Base fee.
-    #[arg(long)]
-    pub(crate) basefee: Option<String>,
-    /// PREVRANDAO (DIFFICULTY before the Merge).
-    #[arg(long)]
-    pub(crate) prevrandao: Option<String>,
+    #[command(flatten)]
+    pub(crate) block: scenario::BlockFields,
 }
 
 #[derive(Args)]

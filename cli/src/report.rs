@@ -11,7 +11,8 @@ use std::io::{self, Write};
 /// Version of every JSON document the CLI prints.
 pub const SCHEMA_VERSION: u32 = 1;
 
-fn hex(bytes: &[u8]) -> String {
+/// Bytes as `0x…` hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(2 + 2 * bytes.len());
     s.push_str("0x");
     for b in bytes {

@@ -4,6 +4,7 @@
 
 use crate::CallArgs;
 use crate::abi;
+use crate::report::hex;
 use crate::scenario::{self, Expect, Plan, Step};
 use alloy_json_abi::JsonAbi;
 use anyhow::{anyhow, bail};
@@ -30,29 +31,6 @@ pub fn engine(name: &str) -> anyhow::Result<Box<dyn Engine>> {
     }
 }
 
-fn block(args: &CallArgs) -> anyhow::Result<BlockEnv> {
-    let mut b = BlockEnv::default();
-    if let Some(v) = &args.number {
-        b.number = scenario::number(v)?;
-    }
-    if let Some(v) = &args.timestamp {
-        b.timestamp = scenario::number(v)?;
-    }
-    if let Some(v) = args.chain_id {
-        b.chain_id = v;
-    }
-    if let Some(v) = &args.coinbase {
-        b.coinbase = scenario::address(v, "--coinbase")?;
-    }
-    if let Some(v) = &args.basefee {
-        b.basefee = scenario::number(v)?;
-    }
-    if let Some(v) = &args.prevrandao {
-        b.prevrandao = scenario::number(v)?;
-    }
-    Ok(b)
-}
-
 /// The plan the command line describes: a scenario file, or one call.
 fn plan(args: &CallArgs) -> anyhow::Result<Plan> {
     let c = &args.common;
@@ -64,7 +42,8 @@ fn plan(args: &CallArgs) -> anyhow::Result<Plan> {
     {
         call_args.insert(0, f);
     }
-    let block = block(args)?;
+    let mut block = BlockEnv::default();
+    args.block.apply(&mut block)?;
     if let Some(f) = file.as_deref().filter(|f| f.ends_with(".toml")) {
         if args.sig.is_some() || args.calldata.is_some() || !call_args.is_empty() {
             bail!("a scenario file lists its own calls: drop --sig, --calldata and arguments");
@@ -137,13 +116,13 @@ fn check(expect: &Expect, step: &Step, abi: Option<&JsonAbi>, o: &Outcome) -> Op
             describe_status(o, step, abi)
         ));
     }
-    if let Some(hex) = &expect.return_data {
-        match crate::input::parse_hex(hex, "expect.return_data") {
-            Ok(want) if want == o.return_data => {}
+    if let Some(want) = &expect.return_data {
+        match crate::input::parse_hex(want, "expect.return_data") {
+            Ok(bytes) if bytes == o.return_data => {}
             Ok(_) => {
                 return Some(format!(
-                    "expected return data {hex}, got {}",
-                    hex_of(&o.return_data)
+                    "expected return data {want}, got {}",
+                    hex(&o.return_data)
                 ));
             }
             Err(e) => return Some(e.to_string()),
@@ -174,7 +153,7 @@ fn check(expect: &Expect, step: &Step, abi: Option<&JsonAbi>, o: &Outcome) -> Op
             None => {
                 return Some(format!(
                     "expected error {name}, got {}",
-                    hex_of(&o.return_data)
+                    hex(&o.return_data)
                 ));
             }
         }
@@ -193,7 +172,7 @@ fn describe_status(o: &Outcome, step: &Step, abi: Option<&JsonAbi>) -> String {
         Status::Revert => match abi::decode_revert(abi, &o.return_data) {
             Some(r) => format!("revert {r}"),
             None if o.return_data.is_empty() => "revert".into(),
-            None => format!("revert {}", hex_of(&o.return_data)),
+            None => format!("revert {}", hex(&o.return_data)),
         },
         Status::Success => match decoded(step, &o.return_data) {
             Some(v) => format!("success ({v})"),
@@ -212,13 +191,6 @@ fn decoded(step: &Step, data: &[u8]) -> Option<String> {
         .map(|v| abi::format_values(&v))
 }
 
-fn hex_of(b: &[u8]) -> String {
-    format!(
-        "0x{}",
-        b.iter().map(|x| format!("{x:02x}")).collect::<String>()
-    )
-}
-
 fn outcome_json(o: &Outcome, step: &Step, abi: Option<&JsonAbi>) -> Value {
     let decoded = match o.status {
         Status::Success => decoded(step, &o.return_data).map(Value::String),
@@ -230,13 +202,13 @@ fn outcome_json(o: &Outcome, step: &Step, abi: Option<&JsonAbi>) -> Value {
     json!({
         "status": o.status.kind(),
         "reason": match &o.status { Status::Halt(r) => Value::String(r.clone()), _ => Value::Null },
-        "return_data": hex_of(&o.return_data),
+        "return_data": hex(&o.return_data),
         "decoded": decoded,
         "storage": o.storage.iter().map(|(k, (_, v))| (format!("{k:#x}"), Value::String(format!("{v:#x}")))).collect::<serde_json::Map<_, _>>(),
         "logs": o.logs.iter().map(|l| json!({
             "address": l.address.to_string(),
             "topics": l.topics.iter().map(|t| format!("{t:#x}")).collect::<Vec<_>>(),
-            "data": hex_of(&l.data),
+            "data": hex(&l.data),
         })).collect::<Vec<_>>(),
         "balances": o.balances.iter().map(|(a, (_, v))| (a.to_string(), Value::String(v.to_string()))).collect::<serde_json::Map<_, _>>(),
         "cost": {"unit": o.cost.unit, "amount": o.cost.amount},
@@ -252,7 +224,7 @@ fn outcome_text(
 ) -> std::io::Result<()> {
     writeln!(out, "{name}:")?;
     writeln!(out, "  status:      {}", describe_status(o, step, abi))?;
-    writeln!(out, "  return data: {}", hex_of(&o.return_data))?;
+    writeln!(out, "  return data: {}", hex(&o.return_data))?;
     for (k, (before, after)) in &o.storage {
         writeln!(out, "  storage:     {k:#x}: {before:#x} -> {after:#x}")?;
     }
@@ -266,7 +238,7 @@ fn outcome_text(
             "  log:         {} [{}] {}",
             l.address,
             topics.join(", "),
-            hex_of(&l.data)
+            hex(&l.data)
         )?;
     }
     writeln!(out, "  cost:        {} {}", o.cost.amount, o.cost.unit)
@@ -483,7 +455,7 @@ impl Table {
             self.rows.push(r);
         };
         field("status", &|o| clip(&describe_status(o, step, abi)));
-        field("return data", &|o| short(&hex_of(&o.return_data)));
+        field("return data", &|o| short(&hex(&o.return_data)));
         field("storage", &|o| {
             clip(
                 &o.storage

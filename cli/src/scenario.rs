@@ -128,7 +128,7 @@ pub fn calldata(
 }
 
 fn short_hex(b: &[u8]) -> String {
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let h = alloy_primitives::hex::encode(b);
     if h.len() > 24 {
         format!("{}…", &h[..24])
     } else {
@@ -189,16 +189,30 @@ struct ConstructorSpec {
     args: Vec<String>,
 }
 
-/// Block fields a scenario may set.
-#[derive(Debug, Default, Deserialize)]
+/// Block fields: a scenario's `[block]` table, or `run`/`diff` options.
+#[derive(Debug, Default, Deserialize, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct BlockFields {
+    /// Block number.
+    #[arg(long)]
     number: Option<String>,
+    /// Block timestamp.
+    #[arg(long)]
     timestamp: Option<String>,
+    /// Chain id.
+    #[arg(long)]
     chain_id: Option<u64>,
+    /// Block coinbase.
+    #[arg(long)]
     coinbase: Option<String>,
+    /// Base fee.
+    #[arg(long)]
     basefee: Option<String>,
+    /// PREVRANDAO (DIFFICULTY before the Merge).
+    #[arg(long)]
     prevrandao: Option<String>,
+    /// Block gas limit.
+    #[arg(long = "block-gas-limit")]
     gas_limit: Option<u64>,
 }
 
@@ -220,7 +234,8 @@ struct CallSpec {
 pub const DEFAULT_CALLER: &str = "0x00000000000000000000000000000000ca11e400";
 
 impl BlockFields {
-    fn apply(&self, b: &mut BlockEnv) -> anyhow::Result<()> {
+    /// Sets the fields given on `b`.
+    pub fn apply(&self, b: &mut BlockEnv) -> anyhow::Result<()> {
         if let Some(v) = &self.number {
             b.number = number(v)?;
         }

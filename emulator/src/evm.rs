@@ -49,9 +49,8 @@ const TX_GAS_CAP: u64 = 1 << 24;
 type Ctx = revm::handler::MainnetContext<CacheDB<EmptyDB>>;
 type Evm = revm::MainnetEvm<Ctx>;
 
-/// A revm context holding `world`, with the transaction checks that the
-/// emulator does not compare switched off.
-pub(crate) fn context(world: &World, block: &BlockEnv, spec: SpecId) -> Ctx {
+/// An in-memory revm database holding `world`.
+pub(crate) fn database(world: &World) -> CacheDB<EmptyDB> {
     let mut db = CacheDB::new(EmptyDB::default());
     for (address, account) in &world.accounts {
         let info = AccountInfo::default()
@@ -63,6 +62,13 @@ pub(crate) fn context(world: &World, block: &BlockEnv, spec: SpecId) -> Ctx {
             let _ = db.insert_account_storage(*address, *k, *v);
         }
     }
+    db
+}
+
+/// A revm context holding `world`, with the transaction checks that the
+/// emulator does not compare switched off.
+pub(crate) fn context(world: &World, block: &BlockEnv, spec: SpecId) -> Ctx {
+    let db = database(world);
     let mut cfg = CfgEnv::new_with_spec(spec);
     cfg.chain_id = block.chain_id;
     cfg.disable_nonce_check = true;
@@ -152,6 +158,36 @@ fn status(result: &ExecutionResult) -> (Status, Vec<u8>) {
     }
 }
 
+/// Writes every account revm touched into `world`: balance, nonce, code and
+/// storage; self-destructed accounts, and (from Spurious Dragon, EIP-161)
+/// touched empty ones, are removed.
+pub(crate) fn commit(world: &mut World, state: &revm::state::EvmState, spec: SpecId) {
+    for (a, account) in state {
+        if !account.is_touched() {
+            continue;
+        }
+        if account.is_selfdestructed()
+            || (account.is_empty() && spec.is_enabled_in(SpecId::SPURIOUS_DRAGON))
+        {
+            world.accounts.remove(a);
+            continue;
+        }
+        let entry = world.accounts.entry(*a).or_default();
+        entry.balance = account.info.balance;
+        entry.nonce = account.info.nonce;
+        if let Some(code) = &account.info.code {
+            entry.code = code.original_bytes().to_vec();
+        }
+        for (slot, v) in &account.storage {
+            if v.present_value().is_zero() {
+                entry.storage.remove(slot);
+            } else {
+                entry.storage.insert(*slot, v.present_value());
+            }
+        }
+    }
+}
+
 /// A contract deployed by [`deploy`].
 #[derive(Debug, Clone)]
 pub struct Deployment {
@@ -183,24 +219,7 @@ pub fn deploy(
         } => *a,
         _ => None,
     };
-    for (a, account) in &out.state {
-        if !account.is_touched() {
-            continue;
-        }
-        let entry = world.accounts.entry(*a).or_default();
-        entry.balance = account.info.balance;
-        entry.nonce = account.info.nonce;
-        if let Some(code) = &account.info.code {
-            entry.code = code.original_bytes().to_vec();
-        }
-        for (slot, v) in &account.storage {
-            if v.present_value().is_zero() {
-                entry.storage.remove(slot);
-            } else {
-                entry.storage.insert(*slot, v.present_value());
-            }
-        }
-    }
+    commit(world, &out.state, spec);
     let logs = if status == Status::Success {
         logs(&out.result)
     } else {

@@ -108,13 +108,13 @@ fn address(w: U256) -> Address {
 }
 
 /// One message-call frame.
-struct Frame {
+struct Frame<'a> {
     /// Whose storage and balance the code acts on (ADDRESS).
     address: Address,
     caller: Address,
     value: U256,
     data: Vec<u8>,
-    code: Vec<u8>,
+    code: &'a [u8],
     is_static: bool,
     /// The gas this frame was given: its memory may grow only as far as
     /// that pays for, and it hands 63/64 of what is left to a callee, so
@@ -143,7 +143,7 @@ struct WorldHost<'a> {
     world: &'a World,
     block: &'a BlockEnv,
     call: &'a Call,
-    frames: Vec<Frame>,
+    frames: Vec<Frame<'a>>,
     /// Storage written during the call, by account.
     storage: BTreeMap<Address, BTreeMap<U256, U256>>,
     transient: BTreeMap<(Address, U256), U256>,
@@ -165,7 +165,7 @@ struct WorldHost<'a> {
 }
 
 impl WorldHost<'_> {
-    fn frame(&self) -> &Frame {
+    fn frame(&self) -> &Frame<'_> {
         self.frames.last().expect("a frame is always running")
     }
 
@@ -291,7 +291,7 @@ impl Host for WorldHost<'_> {
         &self.frame().data
     }
     fn code(&self) -> &[u8] {
-        &self.frame().code
+        self.frame().code
     }
     fn is_static(&self) -> bool {
         self.frame().is_static
@@ -398,16 +398,12 @@ impl Host for WorldHost<'_> {
             }
             return r;
         }
-        let code = self
-            .world
-            .accounts
-            .get(&to)
-            .map(|a| a.code.clone())
-            .unwrap_or_default();
+        let world = self.world;
+        let code = world.accounts.get(&to).map_or(&[][..], |a| &a.code[..]);
         if code.is_empty() {
             return (true, vec![]);
         }
-        let module = match self.engine.module(&code, self.fork) {
+        let module = match self.engine.module(code, self.fork) {
             Ok(m) => m,
             Err(reason) => {
                 self.error = Some(EngineError::Translate {
@@ -518,7 +514,7 @@ impl IrEngine {
                 caller: call.caller,
                 value: call.value,
                 data: call.data.clone(),
-                code: account.code.clone(),
+                code: &account.code,
                 is_static: false,
                 gas: call.gas_limit,
                 memory_len: 0,

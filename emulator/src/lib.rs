@@ -198,37 +198,17 @@ impl Outcome {
         if self.return_data != other.return_data {
             return Some(format!(
                 "return data 0x{} vs 0x{}",
-                hex(&self.return_data),
-                hex(&other.return_data)
+                alloy_primitives::hex::encode(&self.return_data),
+                alloy_primitives::hex::encode(&other.return_data)
             ));
         }
-        if self.storage != other.storage {
-            let keys: std::collections::BTreeSet<_> =
-                self.storage.keys().chain(other.storage.keys()).collect();
-            for k in keys {
-                let show = |o: &Outcome| match o.storage.get(k) {
-                    Some((_, after)) => format!("{after:#x}"),
-                    None => "unchanged".to_string(),
-                };
-                let (a, b) = (show(self), show(other));
-                if a != b {
-                    return Some(format!("storage slot {k:#x}: {a} vs {b}"));
-                }
-            }
+        if let Some((k, a, b)) = first_change(&self.storage, &other.storage) {
+            let show = |v: Option<U256>| v.map_or("unchanged".into(), |v| format!("{v:#x}"));
+            return Some(format!("storage slot {k:#x}: {} vs {}", show(a), show(b)));
         }
-        if self.balances != other.balances {
-            let keys: std::collections::BTreeSet<_> =
-                self.balances.keys().chain(other.balances.keys()).collect();
-            for k in keys {
-                let show = |o: &Outcome| match o.balances.get(k) {
-                    Some((_, after)) => after.to_string(),
-                    None => "unchanged".to_string(),
-                };
-                let (a, b) = (show(self), show(other));
-                if a != b {
-                    return Some(format!("balance of {k}: {a} vs {b}"));
-                }
-            }
+        if let Some((k, a, b)) = first_change(&self.balances, &other.balances) {
+            let show = |v: Option<U256>| v.map_or("unchanged".into(), |v| v.to_string());
+            return Some(format!("balance of {k}: {} vs {}", show(a), show(b)));
         }
         if self.logs != other.logs {
             if self.logs.len() != other.logs.len() {
@@ -263,16 +243,22 @@ impl Outcome {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// The first key whose new value differs between two change sets
+/// (`None`: unchanged there).
+fn first_change<K: Ord + Copy>(
+    a: &BTreeMap<K, (U256, U256)>,
+    b: &BTreeMap<K, (U256, U256)>,
+) -> Option<(K, Option<U256>, Option<U256>)> {
+    let keys: std::collections::BTreeSet<&K> = a.keys().chain(b.keys()).collect();
+    keys.into_iter().find_map(|k| {
+        let (x, y) = (a.get(k).map(|v| v.1), b.get(k).map(|v| v.1));
+        (x != y).then_some((*k, x, y))
+    })
 }
 
 /// Why an engine could not run a call at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {
-    /// The called address has no account.
-    #[error("no account at {0}")]
-    NoAccount(Address),
     /// The code could not be translated for this engine.
     #[error("cannot translate the code at {address}: {reason}")]
     Translate {

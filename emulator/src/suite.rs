@@ -25,9 +25,7 @@ use revm::context::{BlockEnv as RevmBlock, CfgEnv, Context, TxEnv};
 use revm::context_interface::block::BlobExcessGasAndPrice;
 use revm::context_interface::result::ExecutionResult;
 use revm::context_interface::transaction::{AccessList, AccessListItem};
-use revm::database::{CacheDB, EmptyDB};
 use revm::primitives::TxKind;
-use revm::state::AccountInfo;
 use revm::{ExecuteEvm, MainBuilder, MainContext};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -160,24 +158,31 @@ fn out_of_gas(o: &Outcome) -> bool {
     matches!(&o.status, Status::Halt(r) if r.contains("OutOfGas"))
 }
 
-/// Runs every case of a legacytests VM-test file. `engines[0]` must be the
-/// revm engine.
-pub fn run_vm_file(path: &Path, engines: &[&dyn Engine]) -> Vec<CaseResult> {
+/// A test file's name and JSON, or the one failed case that says why it
+/// cannot be read.
+fn read(path: &Path, format: &'static str) -> Result<(String, Value), Vec<CaseResult>> {
     let file = path
         .file_name()
         .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
-    let json: Value = match std::fs::read_to_string(path)
+    std::fs::read_to_string(path)
         .map_err(|e| e.to_string())
         .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
-    {
-        Ok(v) => v,
-        Err(e) => {
-            return vec![CaseResult {
+        .map(|json| (file.clone(), json))
+        .map_err(|e| {
+            vec![CaseResult {
                 name: file,
-                format: "vm",
+                format,
                 verdict: Verdict::Fail(format!("cannot read: {e}")),
-            }];
-        }
+            }]
+        })
+}
+
+/// Runs every case of a legacytests VM-test file. `engines[0]` must be the
+/// revm engine.
+pub fn run_vm_file(path: &Path, engines: &[&dyn Engine]) -> Vec<CaseResult> {
+    let (file, json) = match read(path, "vm") {
+        Ok(x) => x,
+        Err(failed) => return failed,
     };
     let mut out = vec![];
     for (name, test) in json.as_object().into_iter().flatten() {
@@ -294,21 +299,9 @@ fn vm_case(test: &Value, engines: &[&dyn Engine]) -> Result<Verdict, String> {
 /// Runs every case of an ethereum/tests state-test file. `engines[0]` must
 /// be the revm engine.
 pub fn run_state_file(path: &Path, engines: &[&dyn Engine]) -> Vec<CaseResult> {
-    let file = path
-        .file_name()
-        .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
-    let json: Value = match std::fs::read_to_string(path)
-        .map_err(|e| e.to_string())
-        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
-    {
-        Ok(v) => v,
-        Err(e) => {
-            return vec![CaseResult {
-                name: file,
-                format: "state",
-                verdict: Verdict::Fail(format!("cannot read: {e}")),
-            }];
-        }
+    let (file, json) = match read(path, "state") {
+        Ok(x) => x,
+        Err(failed) => return failed,
     };
     let mut out = vec![];
     for (name, test) in json.as_object().into_iter().flatten() {
@@ -369,19 +362,7 @@ fn state_case(
     let spec = evm::spec(fork);
 
     // The oracle: the whole transaction on revm, every check on.
-    let mut db = CacheDB::new(EmptyDB::default());
-    for (a, acct) in &pre.accounts {
-        let info = AccountInfo::default()
-            .with_balance(acct.balance)
-            .with_nonce(acct.nonce)
-            .with_code(revm::bytecode::Bytecode::new_raw(Bytes::copy_from_slice(
-                &acct.code,
-            )));
-        db.insert_account_info(*a, info);
-        for (k, v) in &acct.storage {
-            let _ = db.insert_account_storage(*a, *k, *v);
-        }
-    }
+    let db = evm::database(&pre);
     let basefee: u64 = word(&env["currentBaseFee"])?.saturating_to();
     let excess_blob_gas: u64 = word(&env["currentExcessBlobGas"])?.saturating_to();
     let prevrandao = env.get("currentRandom").map(word).transpose()?;
@@ -475,31 +456,7 @@ fn state_case(
         }
         Ok(out) => {
             let mut w = pre.clone();
-            for (a, acct) in &out.state {
-                if !acct.is_touched() {
-                    continue;
-                }
-                if acct.is_selfdestructed()
-                    || (acct.is_empty()
-                        && spec.is_enabled_in(revm::primitives::hardfork::SpecId::SPURIOUS_DRAGON))
-                {
-                    w.accounts.remove(a);
-                    continue;
-                }
-                let e = w.accounts.entry(*a).or_default();
-                e.balance = acct.info.balance;
-                e.nonce = acct.info.nonce;
-                if let Some(code) = &acct.info.code {
-                    e.code = code.original_bytes().to_vec();
-                }
-                for (k, v) in &acct.storage {
-                    if v.present_value().is_zero() {
-                        e.storage.remove(k);
-                    } else {
-                        e.storage.insert(*k, v.present_value());
-                    }
-                }
-            }
+            evm::commit(&mut w, &out.state, spec);
             let logs: Vec<PrimLog> = out.result.logs().to_vec();
             if let ExecutionResult::Halt { reason, .. } = &out.result
                 && format!("{reason:?}").contains("OutOfGas")

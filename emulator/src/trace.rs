@@ -123,6 +123,9 @@ impl<CTX: ContextTr> Inspector<CTX, EthInterpreter> for Recorder {
             return;
         }
         let op = interp.bytecode.opcode();
+        if !matches!(op, 0x00 | 0x55 | 0x5d | 0xa0..=0xa4 | 0xf3 | 0xfd) {
+            return;
+        }
         let stack = interp.stack.data();
         let peek = |i: usize| {
             stack

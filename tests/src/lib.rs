@@ -73,8 +73,13 @@ pub fn artifact_runtime(path: &Path) -> Vec<u8> {
 
 /// Every test file of the legacytests VM corpus in `../shared/corpus`, sorted.
 pub fn legacy_corpus() -> Vec<PathBuf> {
+    json_files(&root().join("../shared/corpus/legacytests-vm"))
+}
+
+/// Every `.json` file under `dir`, at any depth, sorted.
+pub fn json_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = vec![];
-    let mut stack = vec![root().join("../shared/corpus/legacytests-vm")];
+    let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let entries = std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display()));
         for e in entries.flatten() {

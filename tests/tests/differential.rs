@@ -10,7 +10,6 @@ use chainlift_emulator::evm::EvmEngine;
 use chainlift_emulator::ir::IrEngine;
 use chainlift_emulator::suite::{self, CaseResult, Verdict};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 /// The state-test folders whose transactions run code that never calls or
 /// creates (../shared/corpus/SOURCES.md).
@@ -23,18 +22,6 @@ const PURE_STATE_FOLDERS: &[&str] = &[
     "stChainId",
     "stCodeCopyTest",
 ];
-
-fn json_files(dir: PathBuf) -> Vec<PathBuf> {
-    let mut out = vec![];
-    for e in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let p = e.unwrap().path();
-        if p.extension().is_some_and(|x| x == "json") {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
-}
 
 fn report(what: &str, results: &[CaseResult]) -> (usize, usize) {
     let (mut passed, mut failed) = (0, vec![]);
@@ -81,7 +68,7 @@ fn pure_state_tests_agree_across_evm_and_ir() {
     let root = chainlift_tests::root().join("../shared/corpus/state-tests");
     let results: Vec<CaseResult> = PURE_STATE_FOLDERS
         .iter()
-        .flat_map(|f| json_files(root.join(f)))
+        .flat_map(|f| chainlift_tests::json_files(&root.join(f)))
         .flat_map(|p| suite::run_state_file(&p, &engines))
         .collect();
     let (passed, _) = report("state tests", &results);
