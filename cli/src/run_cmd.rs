@@ -10,6 +10,7 @@ use alloy_json_abi::JsonAbi;
 use anyhow::{anyhow, bail};
 use chainlift_emulator::evm::EvmEngine;
 use chainlift_emulator::ir::IrEngine;
+use chainlift_emulator::sbf::SbfEngine;
 use chainlift_emulator::trace::Lockstep;
 use chainlift_emulator::{BlockEnv, Call, Engine, Outcome, Status};
 use serde_json::{Value, json};
@@ -18,12 +19,18 @@ use std::io::Write;
 use std::path::Path;
 
 /// The engines `run`, `diff` and `test` know.
-pub const ENGINES: &[&str] = &["evm", "ir"];
+pub const ENGINES: &[&str] = &["evm", "ir", "sbf", "sbf-jit"];
+
+/// The engines `diff` and `test` compare when none are named: the JIT
+/// runs the same program as `sbf`, so it is asked for by name.
+pub const DEFAULT_ENGINES: &[&str] = &["evm", "ir", "sbf"];
 
 pub fn engine(name: &str) -> anyhow::Result<Box<dyn Engine>> {
     match name.trim() {
         "evm" => Ok(Box::new(EvmEngine)),
         "ir" => Ok(Box::new(IrEngine::default())),
+        "sbf" => Ok(Box::new(SbfEngine::new(false))),
+        "sbf-jit" => Ok(Box::new(SbfEngine::new(true))),
         other => bail!(
             "unknown engine `{other}` (available: {})",
             ENGINES.join(", ")
@@ -169,6 +176,7 @@ fn check(expect: &Expect, step: &Step, abi: Option<&JsonAbi>, o: &Outcome) -> Op
 fn describe_status(o: &Outcome, step: &Step, abi: Option<&JsonAbi>) -> String {
     match &o.status {
         Status::Halt(r) => format!("halt ({r})"),
+        Status::TargetLimit(r) => format!("target limit ({r})"),
         Status::Revert => match abi::decode_revert(abi, &o.return_data) {
             Some(r) => format!("revert {r}"),
             None if o.return_data.is_empty() => "revert".into(),
@@ -197,11 +205,11 @@ fn outcome_json(o: &Outcome, step: &Step, abi: Option<&JsonAbi>) -> Value {
         Status::Revert => {
             abi::decode_revert(abi, &o.return_data).map(|r| Value::String(r.to_string()))
         }
-        Status::Halt(_) => None,
+        Status::Halt(_) | Status::TargetLimit(_) => None,
     };
     json!({
         "status": o.status.kind(),
-        "reason": match &o.status { Status::Halt(r) => Value::String(r.clone()), _ => Value::Null },
+        "reason": match &o.status { Status::Halt(r) | Status::TargetLimit(r) => Value::String(r.clone()), _ => Value::Null },
         "return_data": hex(&o.return_data),
         "decoded": decoded,
         "storage": o.storage.iter().map(|(k, (_, v))| (format!("{k:#x}"), Value::String(format!("{v:#x}")))).collect::<serde_json::Map<_, _>>(),
@@ -322,7 +330,7 @@ pub(crate) fn run(args: &CallArgs, engine_name: &str, out: &mut dyn Write) -> an
 /// The engines `diff` compares: the ones named, or every engine.
 fn engines(names: &[String]) -> anyhow::Result<Vec<Box<dyn Engine>>> {
     let names: Vec<&str> = if names.is_empty() {
-        ENGINES.to_vec()
+        DEFAULT_ENGINES.to_vec()
     } else {
         names.iter().map(String::as_str).collect()
     };

@@ -1,6 +1,6 @@
 //! `chainlift test PATH…`: external EVM test suites through every engine.
 
-use crate::run_cmd::{ENGINES, engine};
+use crate::run_cmd::{DEFAULT_ENGINES, engine};
 use anyhow::{Context, bail};
 use chainlift_emulator::Engine;
 use chainlift_emulator::suite::{self, CaseResult, Verdict};
@@ -58,7 +58,7 @@ pub fn test(
     // revm is the oracle: it always runs, first.
     let mut chosen: Vec<&str> = vec!["evm"];
     let wanted: Vec<&str> = if names.is_empty() {
-        ENGINES.to_vec()
+        DEFAULT_ENGINES.to_vec()
     } else {
         names.iter().map(String::as_str).collect()
     };

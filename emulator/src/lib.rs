@@ -10,6 +10,7 @@
 
 pub mod evm;
 pub mod ir;
+pub mod sbf;
 pub mod suite;
 pub mod trace;
 
@@ -132,6 +133,10 @@ pub enum Status {
     /// An exceptional halt, with the engine's own reason. Halts of
     /// different reasons compare equal: users see the same failure.
     Halt(String),
+    /// The translated program hit a limit of its target VM (memory, storage
+    /// table, compute budget) that the EVM does not have; the reason says
+    /// which. Not EVM behaviour, so suites count it as a skip.
+    TargetLimit(String),
 }
 
 impl Status {
@@ -141,6 +146,7 @@ impl Status {
             Status::Success => "success",
             Status::Revert => "revert",
             Status::Halt(_) => "halt",
+            Status::TargetLimit(_) => "target-limit",
         }
     }
 }
@@ -265,6 +271,15 @@ pub enum EngineError {
         /// The contract.
         address: Address,
         /// Why.
+        reason: String,
+    },
+    /// The engine cannot run this code or call at all (an operation or a
+    /// feature with no mapping on its target); suites skip such cases.
+    #[error("{engine} cannot run this: {reason}")]
+    Unsupported {
+        /// The engine's name.
+        engine: &'static str,
+        /// What is not supported.
         reason: String,
     },
 }

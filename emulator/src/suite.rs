@@ -18,7 +18,7 @@
 //! engine executes creation yet), or when the format says so (creation
 //! transactions, blob transactions). Skips are counted apart from passes.
 
-use crate::{Account, BlockEnv, Call, Engine, Outcome, Status, World, evm};
+use crate::{Account, BlockEnv, Call, Engine, EngineError, Outcome, Status, World, evm};
 use alloy_primitives::{Address, B256, Bytes, Log as PrimLog, LogData, U256, keccak256};
 use chainlift_frontend_evm::{Fork, Options, analyze};
 use revm::context::{BlockEnv as RevmBlock, CfgEnv, Context, TxEnv};
@@ -145,8 +145,12 @@ fn compare(
     for e in engines.iter().skip(1) {
         let o = match e.run(world, block, call, fork) {
             Ok(o) => o,
+            Err(err @ EngineError::Unsupported { .. }) => return Verdict::Skip(err.to_string()),
             Err(err) => return Verdict::Fail(format!("{}: {err}", e.name())),
         };
+        if let Status::TargetLimit(why) = &o.status {
+            return Verdict::Skip(format!("{} reached a target limit: {why}", e.name()));
+        }
         if let Some(d) = reference.difference(&o) {
             return Verdict::Fail(format!("evm vs {}: {d}", e.name()));
         }

@@ -1,0 +1,287 @@
+//! IR → Solana SBF: an SBPF v3 ELF program that runs an EVM contract.
+//!
+//! [`translate`] takes a verified IR module lifted from EVM bytecode (one
+//! function, ending in `exit`) and the contract's EVM code, and returns a
+//! deployable ELF plus a readable listing. The program is self-contained:
+//! 256-bit arithmetic is lowered to four 64-bit limbs, with the long
+//! operations (multiplication, division, `addmod`/`mulmod` with 512-bit
+//! intermediates, `exp`, shifts, `clz`) emitted once as internal functions.
+//!
+//! # The Solana mapping
+//!
+//! One Solana instruction is one EVM message call. The table gives, for
+//! each host operation of the IR, what the program does on Solana.
+//!
+//! | EVM / IR | On Solana |
+//! |---|---|
+//! | calldata (`calldataload`, `calldatasize`, `calldatacopy`) | the instruction data |
+//! | accounts | `[0]` the **state account**: writable, owned by the program, holding the storage table; `[1]` the **caller**: must sign. Further accounts are ignored. A missing, duplicated, read-only or foreign-owned state account or an unsigned caller ends with error [`exit::BAD_ACCOUNTS`]; a state account whose data is not a storage table ends with [`exit::BAD_STATE`] |
+//! | `sload` / `sstore` | the state account's data: a 32-byte header (magic [`storage::MAGIC`], capacity, used entries, hash shift) and an open-addressing table of 72-byte entries (`u64` used flag, 32-byte key, 32-byte value, both little-endian 256-bit integers), linear probing from a multiplicative hash of the key ([`storage::index`]). Writing zero keeps the entry (with value zero), so probing chains never break. A store that would fill the last free entry ends with the target limit [`exit::STORAGE_FULL`]; the account is created with room to spare ([`storage::encode`]) |
+//! | `tload` / `tstore` | the same table layout in the heap, fresh for each instruction (a transaction of one call), 32 entries; full ends with [`exit::TRANSIENT_FULL`] |
+//! | memory | the heap after the program's own data, bounds-checked; growth past the heap ([`Target::heap_size`]) ends with the target limit [`exit::MEMORY_LIMIT`], never an access outside it |
+//! | `return` | `sol_set_return_data` with the bytes (none when empty), exit 0; more than 1,024 bytes ends with [`exit::RETURN_TOO_LARGE`] |
+//! | `revert` | `sol_set_return_data` with the revert data, then the custom program error [`exit::REVERT`]; the runtime discards every account change |
+//! | exceptional halt (invalid opcode, bad jump, stack errors, out-of-bounds) | the custom program error [`exit::HALT`], no return data |
+//! | `log0`..`log4` | one `sol_log_data` call whose slices are the topics (32 bytes each, big-endian) followed by the data: a log with n topics has n + 1 slices |
+//! | `keccak256` | `sol_keccak256` over the memory range |
+//! | `caller` | the last 20 bytes of the caller account's public key |
+//! | `origin` | the same as `caller` (the program is called from a transaction, not through CPI) |
+//! | `address` | the last 20 bytes of the state account's public key |
+//! | `callvalue` | always 0: lamports do not travel with an instruction |
+//! | `number`, `timestamp` | the Clock sysvar's `slot` and `unix_timestamp` (`sol_get_clock_sysvar`) |
+//! | `chainid` | a constant chosen at translation ([`Target::chain_id`]) |
+//! | `codesize`, `codecopy` | the EVM code, embedded in the read-only data |
+//! | `returndatasize`, `returndatacopy` | always empty: the program makes no calls |
+//!
+//! Everything else has no sound mapping yet and is a translation error that
+//! names the operation and its pc ([`Error::Unsupported`]): `balance`,
+//! `selfbalance`, `extcode*`, `coinbase`, `basefee`, `blobbasefee`,
+//! `blobhash`, `prevrandao`, `gaslimit`, `gasprice`, `blockhash`, `gas`,
+//! every kind of call, `create`, `create2` and `selfdestruct`.
+//!
+//! # Memory of the running program
+//!
+//! `r9` holds the heap's start for the whole run. The heap holds, in order,
+//! the globals ([`layout`]), the transient-storage table, a buffer for block
+//! arguments, the slots of IR values (32 bytes each, reused when their live
+//! ranges do not meet), and then EVM memory up to the end of the heap.
+
+#![deny(missing_docs)]
+
+pub mod asm;
+pub mod elf;
+mod lower;
+mod runtime;
+
+use chainlift_ir::function::Module;
+use chainlift_ir::inst::SourcePos;
+
+/// What the program is built for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Target {
+    /// Heap bytes the program may use: 32 KiB is what Solana gives without a
+    /// `RequestHeapFrame` instruction; up to 256 KiB with one.
+    pub heap_size: u32,
+    /// What `chainid` returns.
+    pub chain_id: u64,
+}
+
+impl Default for Target {
+    fn default() -> Self {
+        Target {
+            heap_size: 32 * 1024,
+            chain_id: 1,
+        }
+    }
+}
+
+/// A translated program.
+#[derive(Debug, Clone)]
+pub struct Program {
+    /// The SBPF v3 ELF.
+    pub elf: Vec<u8>,
+    /// The listing: every instruction, with the IR instruction and EVM pc
+    /// it came from as comments.
+    pub listing: String,
+    /// Number of SBF instructions (an `lddw` counts as two).
+    pub instructions: usize,
+    /// Bytes of EVM memory the program can grow to.
+    pub memory_limit: u32,
+}
+
+/// Why a module cannot be translated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// An operation with no mapping to Solana (yet).
+    #[error("unsupported {what} at {pos} for target sbf: {why}")]
+    Unsupported {
+        /// The operation.
+        what: String,
+        /// Where it came from.
+        pos: SourcePos,
+        /// Why there is no mapping.
+        why: &'static str,
+    },
+    /// The program would not fit what Solana allows.
+    #[error("target limit: {what}")]
+    TargetLimit {
+        /// What does not fit.
+        what: String,
+    },
+    /// The module is not what the backend expects (a bug before it).
+    #[error("backend-sbf internal error: {0}")]
+    Internal(String),
+}
+
+/// Exit codes: `r0` at the end of the program. Non-zero codes are Solana
+/// custom program errors, and make the runtime discard account changes.
+pub mod exit {
+    /// STOP or RETURN.
+    pub const SUCCESS: u64 = 0;
+    /// REVERT; the revert data is the return data.
+    pub const REVERT: u64 = 1;
+    /// An exceptional halt of the EVM (invalid opcode, bad jump, ...).
+    pub const HALT: u64 = 2;
+    /// Target limit: EVM memory would grow past the heap.
+    pub const MEMORY_LIMIT: u64 = 0x101;
+    /// Target limit: the storage table has no free entry left.
+    pub const STORAGE_FULL: u64 = 0x102;
+    /// Target limit: the transient-storage table is full.
+    pub const TRANSIENT_FULL: u64 = 0x103;
+    /// Target limit: return or revert data longer than 1,024 bytes.
+    pub const RETURN_TOO_LARGE: u64 = 0x104;
+    /// The accounts are not `[state (writable, owned), caller (signer)]`.
+    pub const BAD_ACCOUNTS: u64 = 0x201;
+    /// The state account's data is not a storage table.
+    pub const BAD_STATE: u64 = 0x202;
+
+    /// What a non-zero code means, for reports.
+    pub fn describe(code: u64) -> String {
+        match code {
+            SUCCESS => "success".into(),
+            REVERT => "revert".into(),
+            HALT => "exceptional halt".into(),
+            MEMORY_LIMIT => "target limit: EVM memory past the heap".into(),
+            STORAGE_FULL => "target limit: storage table full".into(),
+            TRANSIENT_FULL => "target limit: transient storage table full".into(),
+            RETURN_TOO_LARGE => "target limit: return data over 1,024 bytes".into(),
+            BAD_ACCOUNTS => "bad accounts".into(),
+            BAD_STATE => "state account is not a storage table".into(),
+            other => format!("error code {other:#x}"),
+        }
+    }
+
+    /// Whether the code is a target limit rather than EVM behaviour.
+    pub fn is_target_limit(code: u64) -> bool {
+        (0x101..=0x1ff).contains(&code)
+    }
+}
+
+/// Fixed heap offsets (from the heap's start, kept in `r9`).
+pub mod layout {
+    /// Start of the heap in the VM's address space.
+    pub const HEAP_START: u64 = 0x3_0000_0000;
+    /// Current EVM memory size in bytes (`u64`).
+    pub const MEM_SIZE: i16 = 0;
+    /// Pointer to the instruction data.
+    pub const CALLDATA_PTR: i16 = 8;
+    /// Length of the instruction data.
+    pub const CALLDATA_LEN: i16 = 16;
+    /// Pointer to the storage table (the state account's data).
+    pub const STORAGE: i16 = 24;
+    /// Pointer to the caller's public key.
+    pub const CALLER_KEY: i16 = 32;
+    /// Pointer to the state account's public key.
+    pub const SELF_KEY: i16 = 40;
+    /// Scratch space for syscall arguments (448 bytes).
+    pub const SCRATCH: i16 = 64;
+    /// The transient-storage table (header and entries).
+    pub const TRANSIENT: i16 = 512;
+    /// Entries of the transient-storage table.
+    pub const TRANSIENT_CAPACITY: u64 = 32;
+    /// End of the fixed part.
+    pub const FIXED_END: i16 = TRANSIENT + 32 + 72 * TRANSIENT_CAPACITY as i16;
+}
+
+/// The storage table kept in the state account's data.
+pub mod storage {
+    use alloy_primitives::U256;
+    use std::collections::BTreeMap;
+
+    /// The header's first eight bytes, `CLSTOR01` little-endian.
+    pub const MAGIC: u64 = u64::from_le_bytes(*b"CLSTOR01");
+    /// Header bytes: magic, capacity, used entries, hash shift (`u64` each).
+    pub const HEADER: usize = 32;
+    /// Entry bytes: used flag (`u64`), key and value (32 bytes each).
+    pub const ENTRY: usize = 72;
+    /// The multiplier of the key hash.
+    pub const HASH_MUL: u64 = 0x9e37_79b9_7f4a_7c15;
+
+    /// The first entry probed for `key` in a table whose hash shift is
+    /// `shift` (64 - log2 of the capacity).
+    pub fn index(key: &U256, shift: u64) -> usize {
+        let l = key.as_limbs();
+        ((l[0] ^ l[1] ^ l[2] ^ l[3]).wrapping_mul(HASH_MUL) >> shift) as usize
+    }
+
+    /// The capacity used for `entries` initial entries: a power of two at
+    /// least four times as many plus 64, at least 256.
+    pub fn capacity_for(entries: usize) -> usize {
+        (entries.saturating_mul(4) + 64)
+            .next_power_of_two()
+            .max(256)
+    }
+
+    /// Account data holding `slots` (zero values left out) in a table of
+    /// `capacity` entries (a power of two, at least 2, more than the
+    /// number of slots).
+    pub fn encode(slots: &BTreeMap<U256, U256>, capacity: usize) -> Vec<u8> {
+        let capacity = capacity.next_power_of_two().max(2);
+        let shift = 64 - capacity.trailing_zeros() as u64;
+        let mut data = vec![0u8; HEADER + ENTRY * capacity];
+        let mut used = 0u64;
+        for (k, v) in slots.iter().filter(|(_, v)| !v.is_zero()) {
+            let mut i = index(k, shift);
+            loop {
+                let e = HEADER + ENTRY * i;
+                if data[e] == 0 {
+                    data[e] = 1;
+                    data[e + 8..e + 40].copy_from_slice(&k.to_le_bytes::<32>());
+                    data[e + 40..e + 72].copy_from_slice(&v.to_le_bytes::<32>());
+                    used += 1;
+                    break;
+                }
+                i = (i + 1) & (capacity - 1);
+            }
+        }
+        data[0..8].copy_from_slice(&MAGIC.to_le_bytes());
+        data[8..16].copy_from_slice(&(capacity as u64).to_le_bytes());
+        data[16..24].copy_from_slice(&used.to_le_bytes());
+        data[24..32].copy_from_slice(&shift.to_le_bytes());
+        data
+    }
+
+    /// The non-zero slots of account data made by [`encode`] and the
+    /// program, or why it is not a table.
+    pub fn decode(data: &[u8]) -> Result<BTreeMap<U256, U256>, String> {
+        let word = |at: usize| -> u64 {
+            data.get(at..at + 8)
+                .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
+        };
+        if data.len() < HEADER || word(0) != MAGIC {
+            return Err("no storage table header".into());
+        }
+        let capacity = word(8) as usize;
+        if data.len() < HEADER + ENTRY.saturating_mul(capacity) {
+            return Err("storage table shorter than its capacity".into());
+        }
+        let mut out = BTreeMap::new();
+        for i in 0..capacity {
+            let e = HEADER + ENTRY * i;
+            if data[e] != 0 {
+                let k = U256::from_le_slice(&data[e + 8..e + 40]);
+                let v = U256::from_le_slice(&data[e + 40..e + 72]);
+                if !v.is_zero() {
+                    out.insert(k, v);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Syscalls the programs call, by name.
+pub const SYSCALLS: [&str; 7] = [
+    "sol_set_return_data",
+    "sol_log_data",
+    "sol_keccak256",
+    "sol_memcpy_",
+    "sol_memset_",
+    "sol_get_clock_sysvar",
+    "sol_memmove_",
+];
+
+/// Translates `module` (lifted from `code`) into an SBPF v3 program.
+pub fn translate(module: &Module, code: &[u8], target: &Target) -> Result<Program, Error> {
+    lower::lower(module, code, target)
+}

@@ -1,0 +1,1464 @@
+//! IR → SBF instructions: value slots, then one pass over the blocks.
+//!
+//! Every IR value lives in a 32-byte heap slot (`[r9 + offset]`); a 256-bit
+//! value is four little-endian 64-bit limbs, a narrower one a zero-extended
+//! `u64`. Slots are assigned by a linear scan over live ranges, so values
+//! whose ranges do not meet share a slot; a result never shares with its
+//! own operands. Instructions load limbs into registers, compute and store
+//! back. Block arguments are parallel copies into the target's parameter
+//! slots (through a buffer when a destination is also a source).
+
+use crate::asm::{Alu, Asm, Cond as J, Label, R0, R1, R2, R3, R4, R5, R6, R9, Size};
+use crate::runtime::{Helper, Runtime};
+use crate::{Error, Program, Target, elf, exit, layout};
+use alloy_primitives::U256;
+use chainlift_ir::entities::{Block, Value};
+use chainlift_ir::function::{BlockCall, Function, Inst, Module, Terminator};
+use chainlift_ir::inst::{BinOp, Cond, Endian, ExitKind, HostOp, Op, SourcePos, TrapCode};
+use chainlift_ir::print::op_name;
+use chainlift_ir::types::Type;
+use std::collections::HashMap;
+
+/// Bytes of one value slot.
+const SLOT: usize = 32;
+
+pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Program, Error> {
+    let [f] = module.functions.as_slice() else {
+        return Err(Error::Unsupported {
+            what: format!("a module of {} functions", module.functions.len()),
+            pos: SourcePos::None,
+            why: "backend-sbf translates single-function modules (EVM contracts)",
+        });
+    };
+    if !f.params.is_empty() || f.entry().is_none() {
+        return Err(Error::Internal(
+            "the entry function must take no parameters and have a block".into(),
+        ));
+    }
+    let (slot_of, slots) = allocate(f);
+    let max_params = f
+        .layout
+        .iter()
+        .map(|b| f.block(*b).params.len())
+        .max()
+        .unwrap_or(0);
+    let copy_buf = align32(layout::FIXED_END as usize);
+    let slot_base = copy_buf + SLOT * max_params;
+    let mem_base = align32(slot_base + SLOT * slots);
+    let heap = target.heap_size as usize;
+    if mem_base >= i16::MAX as usize - 64 || mem_base + 32 > heap {
+        return Err(Error::TargetLimit {
+            what: format!(
+                "{slots} live value slots and {max_params} block parameters need {mem_base} heap bytes before EVM memory (heap {heap}, offsets up to 32 KiB)"
+            ),
+        });
+    }
+    let mem_limit = ((heap - mem_base) & !31) as u32;
+    let mut uses = vec![0u32; f.values.len()];
+    let mut consts = HashMap::new();
+    for b in &f.layout {
+        let data = f.block(*b);
+        for i in &data.insts {
+            for a in &i.args {
+                uses[a.index()] += 1;
+            }
+            if let (Op::Iconst(c), [r]) = (&i.op, i.results.as_slice()) {
+                consts.insert(*r, *c);
+            }
+        }
+        for v in data.term.uses() {
+            uses[v.index()] += 1;
+        }
+    }
+    let mut asm = Asm::default();
+    let halt = asm.named("halt");
+    let fail = asm.named("fail_with_r0");
+    let memory_limit = asm.named("memory_limit");
+    let mut cx = Cx {
+        asm,
+        f,
+        slot_of,
+        slot_base,
+        copy_buf,
+        mem_base: mem_base as i16,
+        mem_limit,
+        uses,
+        consts,
+        blocks: HashMap::new(),
+        rt: Runtime::default(),
+        code_len: code.len() as u64,
+        target: target.clone(),
+        halt,
+        fail,
+        memory_limit,
+    };
+    for b in &f.layout {
+        let l = cx.asm.named(&format!("block{}", b.index()));
+        cx.blocks.insert(*b, l);
+    }
+    cx.entry();
+    for (i, b) in f.layout.iter().enumerate() {
+        let next = f.layout.get(i + 1).copied();
+        cx.block(*b, next)?;
+    }
+    cx.stubs();
+    cx.rt.emit_all(&mut cx.asm, mem_base as i16, mem_limit);
+    let (text, listing) = cx.asm.finish()?;
+    let instructions = text.len() / 8;
+    Ok(Program {
+        elf: elf::write(code, &text, 0),
+        listing,
+        instructions,
+        memory_limit: mem_limit,
+    })
+}
+
+fn align32(n: usize) -> usize {
+    (n + 31) & !31
+}
+
+/// Live ranges over a linear numbering of the layout, then a linear scan.
+/// Returns each value's slot index and the number of slots.
+fn allocate(f: &Function) -> (Vec<u32>, usize) {
+    let nv = f.values.len();
+    let words = nv.div_ceil(64);
+    let nb = f.blocks.len();
+    let mut defs = vec![vec![0u64; words]; nb];
+    let mut used = vec![vec![0u64; words]; nb];
+    let set = |s: &mut Vec<u64>, v: Value| s[v.index() / 64] |= 1 << (v.index() % 64);
+    let has = |s: &[u64], v: usize| s[v / 64] >> (v % 64) & 1 == 1;
+    for b in &f.layout {
+        let data = f.block(*b);
+        let bi = b.index();
+        for p in &data.params {
+            set(&mut defs[bi], *p);
+        }
+        for i in &data.insts {
+            for r in &i.results {
+                set(&mut defs[bi], *r);
+            }
+        }
+        for i in &data.insts {
+            for a in &i.args {
+                if !has(&defs[bi], a.index()) {
+                    set(&mut used[bi], *a);
+                }
+            }
+        }
+        for a in data.term.uses() {
+            if !has(&defs[bi], a.index()) {
+                set(&mut used[bi], a);
+            }
+        }
+    }
+    let succs: Vec<Vec<Block>> = (0..nb)
+        .map(|b| f.blocks[b].term.targets().iter().map(|c| c.block).collect())
+        .collect();
+    let mut live_in = used.clone();
+    let mut live_out = vec![vec![0u64; words]; nb];
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for b in f.layout.iter().rev() {
+            let bi = b.index();
+            let mut out = vec![0u64; words];
+            for s in &succs[bi] {
+                for (o, i) in out.iter_mut().zip(&live_in[s.index()]) {
+                    *o |= i;
+                }
+            }
+            let inn: Vec<u64> = (0..words)
+                .map(|w| used[bi][w] | (out[w] & !defs[bi][w]))
+                .collect();
+            if inn != live_in[bi] || out != live_out[bi] {
+                live_in[bi] = inn;
+                live_out[bi] = out;
+                changed = true;
+            }
+        }
+    }
+    let mut range: Vec<Option<(u32, u32)>> = vec![None; nv];
+    let mut touch = |v: usize, p: u32| {
+        let r = range[v].get_or_insert((p, p));
+        r.0 = r.0.min(p);
+        r.1 = r.1.max(p);
+    };
+    let mut pos = 0u32;
+    for b in &f.layout {
+        let data = f.block(*b);
+        let bi = b.index();
+        let start = pos;
+        pos += 1;
+        for p in &data.params {
+            touch(p.index(), start);
+        }
+        for i in &data.insts {
+            for v in i.args.iter().chain(&i.results) {
+                touch(v.index(), pos);
+            }
+            pos += 1;
+        }
+        let end = pos;
+        pos += 1;
+        for v in data.term.uses() {
+            touch(v.index(), end);
+        }
+        for v in 0..nv {
+            if has(&live_in[bi], v) {
+                touch(v, start);
+            }
+            if has(&live_out[bi], v) {
+                touch(v, end);
+            }
+        }
+    }
+    let mut order: Vec<(u32, u32, usize)> = range
+        .iter()
+        .enumerate()
+        .filter_map(|(v, r)| r.map(|(s, e)| (s, e, v)))
+        .collect();
+    order.sort();
+    let mut slot_of = vec![u32::MAX; nv];
+    let mut active: Vec<(u32, u32)> = vec![]; // (end, slot)
+    let mut free: Vec<u32> = vec![];
+    let mut slots = 0u32;
+    for (s, e, v) in order {
+        active.retain(|&(end, slot)| {
+            if end < s {
+                free.push(slot);
+                false
+            } else {
+                true
+            }
+        });
+        let slot = free.pop().unwrap_or_else(|| {
+            slots += 1;
+            slots - 1
+        });
+        slot_of[v] = slot;
+        active.push((e, slot));
+    }
+    (slot_of, slots as usize)
+}
+
+struct Cx<'a> {
+    asm: Asm,
+    f: &'a Function,
+    slot_of: Vec<u32>,
+    slot_base: usize,
+    copy_buf: usize,
+    mem_base: i16,
+    mem_limit: u32,
+    uses: Vec<u32>,
+    consts: HashMap<Value, U256>,
+    blocks: HashMap<Block, Label>,
+    rt: Runtime,
+    code_len: u64,
+    target: Target,
+    halt: Label,
+    fail: Label,
+    memory_limit: Label,
+}
+
+fn unsupported(what: String, pos: SourcePos, why: &'static str) -> Error {
+    Error::Unsupported { what, pos, why }
+}
+
+impl Cx<'_> {
+    /// The heap offset of `v`'s slot.
+    fn off(&self, v: Value) -> i16 {
+        (self.slot_base + SLOT * self.slot_of[v.index()] as usize) as i16
+    }
+
+    fn ty(&self, v: Value) -> Type {
+        self.f.ty(v)
+    }
+
+    /// `reg = &slot(v)`.
+    fn ptr(&mut self, reg: u8, v: Value) {
+        let o = self.off(v);
+        self.addr(reg, o);
+    }
+
+    /// `reg = r9 + offset`.
+    fn addr(&mut self, reg: u8, offset: i16) {
+        self.asm.mov(reg, R9);
+        self.asm.alu_imm(Alu::Add, reg, offset as i32);
+    }
+
+    fn limb(&mut self, reg: u8, v: Value, i: i16) {
+        let o = self.off(v);
+        self.asm.ldx(Size::Dw, reg, R9, o + 8 * i);
+    }
+
+    fn set_limb(&mut self, v: Value, i: i16, reg: u8) {
+        let o = self.off(v);
+        self.asm.stx(Size::Dw, R9, o + 8 * i, reg);
+    }
+
+    /// Stores a constant into `v`'s slot (as many limbs as its type has).
+    fn store_const(&mut self, v: Value, c: U256) {
+        let o = self.off(v);
+        let limbs = if self.ty(v) == Type::I256 { 4 } else { 1 };
+        for (i, l) in c.as_limbs().iter().take(limbs).enumerate() {
+            let at = o + 8 * i as i16;
+            if let Ok(imm) = i32::try_from(*l as i64) {
+                self.asm.st(Size::Dw, R9, at, imm);
+            } else {
+                self.asm.mov64(R0, *l);
+                self.asm.stx(Size::Dw, R9, at, R0);
+            }
+        }
+    }
+
+    /// `r0 = 1` if any of limbs 1..3 of `v` is non-zero (else 0), using r1.
+    fn upper_or(&mut self, reg: u8, v: Value) {
+        self.limb(reg, v, 1);
+        self.limb(R5, v, 2);
+        self.asm.alu(Alu::Or, reg, R5);
+        self.limb(R5, v, 3);
+        self.asm.alu(Alu::Or, reg, R5);
+    }
+
+    /// Masks `reg` to the width of `ty` (no-op for 64 bits and up).
+    fn mask(&mut self, reg: u8, ty: Type) {
+        match ty.bits() {
+            1 => self.asm.alu_imm(Alu::And, reg, 1),
+            8 => self.asm.alu_imm(Alu::And, reg, 0xff),
+            32 => {
+                self.asm.alu_imm(Alu::Lsh, reg, 32);
+                self.asm.alu_imm(Alu::Rsh, reg, 32);
+            }
+            _ => {}
+        }
+    }
+
+    /// Sign-extends `reg` from the width of `ty` to 64 bits.
+    fn sext(&mut self, reg: u8, ty: Type) {
+        let bits = ty.bits();
+        if bits < 64 {
+            self.asm.alu_imm(Alu::Lsh, reg, 64 - bits as i32);
+            self.asm.alu_imm(Alu::Arsh, reg, 64 - bits as i32);
+        }
+    }
+
+    fn copy(&mut self, dst: i16, src: i16, ty: Type) {
+        let limbs = if ty == Type::I256 { 4 } else { 1 };
+        for i in 0..limbs {
+            self.asm.ldx(Size::Dw, R0, R9, src + 8 * i);
+            self.asm.stx(Size::Dw, R9, dst + 8 * i, R0);
+        }
+    }
+
+    fn call(&mut self, h: Helper) {
+        let l = self.rt.label(&mut self.asm, h);
+        self.asm.call(l);
+    }
+
+    /// Calls a helper that returns a status in r0 (0 to go on).
+    fn call_checked(&mut self, h: Helper) {
+        self.call(h);
+        let fail = self.fail;
+        self.asm.jmp_imm(J::Ne, R0, 0, fail);
+    }
+
+    /// Reads the instruction input (see the crate doc), then enters block 0.
+    fn entry(&mut self) {
+        use crate::storage::MAGIC;
+        let a = &mut self.asm;
+        a.comment("entry: parse the accounts and instruction data at r1");
+        a.mov64(R9, layout::HEAP_START);
+        let bad_accounts = a.named("bad_accounts");
+        let bad_state = a.named("bad_state");
+        a.ldx(Size::Dw, R2, R1, 0);
+        a.jmp_imm(J::Lt, R2, 2, bad_accounts);
+        // Account 0: the state account, not a duplicate, writable.
+        a.ldx(Size::B, R3, R1, 8);
+        a.jmp_imm(J::Ne, R3, 0xff, bad_accounts);
+        a.ldx(Size::B, R3, R1, 10);
+        a.jmp_imm(J::Eq, R3, 0, bad_accounts);
+        a.mov(R3, R1);
+        a.alu_imm(Alu::Add, R3, 16);
+        a.stx(Size::Dw, R9, layout::SELF_KEY, R3);
+        a.mov(R6, R1);
+        a.alu_imm(Alu::Add, R6, 48); // owner
+        a.ldx(Size::Dw, R4, R1, 88); // data length
+        a.mov(7, R1);
+        a.alu_imm(Alu::Add, 7, 96); // data
+        a.jmp_imm(J::Lt, R4, crate::storage::HEADER as i32, bad_state);
+        a.ldx(Size::Dw, R3, 7, 0);
+        a.mov64(R5, MAGIC);
+        a.jmp(J::Ne, R3, R5, bad_state);
+        a.ldx(Size::Dw, R3, 7, 8); // capacity
+        a.jmp_imm(J::Gt, R3, 1 << 24, bad_state);
+        a.jmp_imm(J::Lt, R3, 2, bad_state);
+        a.ldx(Size::Dw, R5, 7, 24); // shift
+        a.jmp_imm(J::Gt, R5, 63, bad_state);
+        a.mov64(R0, 64);
+        a.alu(Alu::Sub, R0, R5);
+        a.mov64(R5, 1);
+        a.alu(Alu::Lsh, R5, R0);
+        a.jmp(J::Ne, R5, R3, bad_state); // capacity == 1 << (64 - shift)
+        a.alu_imm(Alu::Mul, R3, crate::storage::ENTRY as i32);
+        a.alu_imm(Alu::Add, R3, crate::storage::HEADER as i32);
+        a.jmp(J::Gt, R3, R4, bad_state);
+        a.stx(Size::Dw, R9, layout::STORAGE, 7);
+        // Next account: data, 10 KiB of growth room, aligned to 8, rent epoch.
+        let next = |a: &mut Asm, base: u8, len: u8| {
+            a.alu(Alu::Add, base, len);
+            a.alu_imm(Alu::Add, base, 10240 + 7);
+            a.alu_imm(Alu::And, base, -8);
+            a.alu_imm(Alu::Add, base, 8);
+        };
+        a.mov(R3, 7);
+        next(a, R3, R4);
+        // Account 1: the caller, not a duplicate, a signer.
+        a.ldx(Size::B, R5, R3, 0);
+        a.jmp_imm(J::Ne, R5, 0xff, bad_accounts);
+        a.ldx(Size::B, R5, R3, 1);
+        a.jmp_imm(J::Eq, R5, 0, bad_accounts);
+        a.mov(R5, R3);
+        a.alu_imm(Alu::Add, R5, 8);
+        a.stx(Size::Dw, R9, layout::CALLER_KEY, R5);
+        a.ldx(Size::Dw, R4, R3, 80);
+        a.alu_imm(Alu::Add, R3, 88);
+        next(a, R3, R4);
+        // Skip the other accounts.
+        a.alu_imm(Alu::Sub, R2, 2);
+        let skip = a.label();
+        let done = a.label();
+        let dup = a.label();
+        a.bind(skip);
+        a.jmp_imm(J::Eq, R2, 0, done);
+        a.alu_imm(Alu::Sub, R2, 1);
+        a.ldx(Size::B, R5, R3, 0);
+        a.jmp_imm(J::Ne, R5, 0xff, dup);
+        a.ldx(Size::Dw, R4, R3, 80);
+        a.alu_imm(Alu::Add, R3, 88);
+        next(a, R3, R4);
+        a.ja(skip);
+        a.bind(dup);
+        a.alu_imm(Alu::Add, R3, 8);
+        a.ja(skip);
+        a.bind(done);
+        // Instruction data, then the program id.
+        a.ldx(Size::Dw, R4, R3, 0);
+        a.alu_imm(Alu::Add, R3, 8);
+        a.stx(Size::Dw, R9, layout::CALLDATA_PTR, R3);
+        a.stx(Size::Dw, R9, layout::CALLDATA_LEN, R4);
+        a.alu(Alu::Add, R3, R4);
+        for i in 0..4 {
+            a.ldx(Size::Dw, R0, R3, 8 * i);
+            a.ldx(Size::Dw, R5, R6, 8 * i);
+            a.jmp(J::Ne, R0, R5, bad_accounts);
+        }
+        // The transient table's header.
+        let cap = layout::TRANSIENT_CAPACITY;
+        a.st(Size::Dw, R9, layout::TRANSIENT + 8, cap as i32);
+        a.st(
+            Size::Dw,
+            R9,
+            layout::TRANSIENT + 24,
+            64 - cap.trailing_zeros() as i32,
+        );
+        let first = self.blocks[&self.f.layout[0]];
+        a.ja(first);
+        a.bind(bad_accounts);
+        a.mov64(R0, exit::BAD_ACCOUNTS);
+        a.exit();
+        a.bind(bad_state);
+        a.mov64(R0, exit::BAD_STATE);
+        a.exit();
+    }
+
+    /// The shared exits that instructions jump to.
+    fn stubs(&mut self) {
+        let a = &mut self.asm;
+        a.bind(self.halt);
+        a.mov64(R0, exit::HALT);
+        a.exit();
+        a.bind(self.memory_limit);
+        a.mov64(R0, exit::MEMORY_LIMIT);
+        a.bind(self.fail);
+        a.exit();
+    }
+
+    fn block(&mut self, b: Block, next: Option<Block>) -> Result<(), Error> {
+        let l = self.blocks[&b];
+        self.asm.bind(l);
+        let data = self.f.block(b);
+        let n = data.insts.len();
+        // An icmp whose only use is the branch right after it compares and
+        // branches in one go.
+        let fused = matches!((&data.term, data.insts.last()),
+            (Terminator::Branch { cond, .. }, Some(last))
+                if matches!(last.op, Op::Icmp(_))
+                    && last.results == [*cond]
+                    && self.uses[cond.index()] == 1);
+        for (k, inst) in data.insts.iter().enumerate() {
+            if fused && k + 1 == n {
+                break;
+            }
+            self.asm.comment(format!(
+                "{} {}{} {}",
+                inst.pos,
+                inst.results
+                    .iter()
+                    .map(|r| format!("v{} = ", r.index()))
+                    .collect::<String>(),
+                op_name(&inst.op),
+                inst.args
+                    .iter()
+                    .map(|a| format!("v{}", a.index()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            self.inst(inst)?;
+        }
+        self.asm.comment(format!("{} terminator", data.term_pos));
+        match &data.term {
+            Terminator::Jump(c) => self.edge(c, next),
+            Terminator::Branch {
+                cond,
+                then_to,
+                else_to,
+            } => {
+                let t = self.edge_label(then_to);
+                let e = self.edge_label(else_to);
+                if fused {
+                    let last = &data.insts[n - 1];
+                    let Op::Icmp(c) = last.op else { unreachable!() };
+                    self.compare(c, last.args[0], last.args[1], t.0, e.0);
+                } else {
+                    let o = self.off(*cond);
+                    self.asm.ldx(Size::Dw, R0, R9, o);
+                    self.asm.jmp_imm(J::Ne, R0, 0, t.0);
+                    self.asm.ja(e.0);
+                }
+                self.edge_stub(t, then_to);
+                self.edge_stub(e, else_to);
+            }
+            Terminator::Switch {
+                value,
+                cases,
+                default,
+            } => self.switch(*value, cases, default),
+            Terminator::Return(_) => {
+                return Err(Error::Internal(
+                    "`return` in the entry function of an EVM module".into(),
+                ));
+            }
+            Terminator::Exit(kind, args) => self.exit(*kind, args, data.term_pos)?,
+            Terminator::Trap(code) => {
+                let to = if *code == TrapCode::OutOfMemory {
+                    self.memory_limit
+                } else {
+                    self.halt
+                };
+                self.asm.ja(to);
+            }
+        }
+        Ok(())
+    }
+
+    /// The label to branch to for `c`: the block itself when there is
+    /// nothing to copy, else a fresh stub (bound by [`Self::edge_stub`]).
+    fn edge_label(&mut self, c: &BlockCall) -> (Label, bool) {
+        if c.args.is_empty() {
+            (self.blocks[&c.block], false)
+        } else {
+            (self.asm.label(), true)
+        }
+    }
+
+    fn edge_stub(&mut self, (l, stub): (Label, bool), c: &BlockCall) {
+        if stub {
+            self.asm.bind(l);
+            self.edge(c, None);
+        }
+    }
+
+    /// Copies the arguments into the parameters and jumps (unless the
+    /// target comes next).
+    fn edge(&mut self, c: &BlockCall, next: Option<Block>) {
+        let params = self.f.block(c.block).params.clone();
+        let moves: Vec<(i16, i16, Type)> = c
+            .args
+            .iter()
+            .zip(&params)
+            .map(|(a, p)| (self.off(*a), self.off(*p), self.ty(*p)))
+            .filter(|(s, d, _)| s != d)
+            .collect();
+        let conflict = moves
+            .iter()
+            .any(|(_, d, _)| moves.iter().any(|(s, _, _)| s == d));
+        if conflict {
+            for (i, (s, _, t)) in moves.iter().enumerate() {
+                self.copy((self.copy_buf + SLOT * i) as i16, *s, *t);
+            }
+            for (i, (_, d, t)) in moves.iter().enumerate() {
+                self.copy(*d, (self.copy_buf + SLOT * i) as i16, *t);
+            }
+        } else {
+            for (s, d, t) in moves {
+                self.copy(d, s, t);
+            }
+        }
+        if next != Some(c.block) {
+            let l = self.blocks[&c.block];
+            self.asm.ja(l);
+        }
+    }
+
+    fn switch(&mut self, v: Value, cases: &[(U256, BlockCall)], default: &BlockCall) {
+        let d = self.edge_label(default);
+        let edges: Vec<(U256, (Label, bool))> = cases
+            .iter()
+            .map(|(c, b)| (*c, self.edge_label(b)))
+            .collect();
+        let wide = self.ty(v) == Type::I256;
+        let big = self.asm.label();
+        if wide {
+            self.upper_or(R1, v);
+            self.asm.jmp_imm(J::Ne, R1, 0, big);
+        }
+        self.limb(R1, v, 0);
+        for (c, (l, _)) in &edges {
+            let limbs = c.as_limbs();
+            if limbs[1..].iter().any(|x| *x != 0) {
+                continue;
+            }
+            if let Ok(imm) = i32::try_from(limbs[0] as i64) {
+                self.asm.jmp_imm(J::Eq, R1, imm, *l);
+            } else {
+                self.asm.mov64(R2, limbs[0]);
+                self.asm.jmp(J::Eq, R1, R2, *l);
+            }
+        }
+        self.asm.ja(d.0);
+        self.asm.bind(big);
+        for (c, (l, _)) in &edges {
+            let limbs = *c.as_limbs();
+            if limbs[1..].iter().all(|x| *x == 0) {
+                continue;
+            }
+            let miss = self.asm.label();
+            for (i, x) in limbs.iter().enumerate() {
+                self.limb(R1, v, i as i16);
+                self.asm.mov64(R2, *x);
+                self.asm.jmp(J::Ne, R1, R2, miss);
+            }
+            self.asm.ja(*l);
+            self.asm.bind(miss);
+        }
+        self.asm.ja(d.0);
+        for ((_, l), (_, b)) in edges.iter().zip(cases) {
+            self.edge_stub(*l, b);
+        }
+        self.edge_stub(d, default);
+    }
+
+    /// Jumps to `t` when `a cond b`, else to `f`.
+    fn compare(&mut self, cond: Cond, a: Value, b: Value, t: Label, f: Label) {
+        let ty = self.ty(a);
+        let (a, b, cond) = match cond {
+            Cond::Ugt => (b, a, Cond::Ult),
+            Cond::Uge => (b, a, Cond::Ule),
+            Cond::Sgt => (b, a, Cond::Slt),
+            Cond::Sge => (b, a, Cond::Sle),
+            c => (a, b, c),
+        };
+        if ty != Type::I256 {
+            self.limb(R1, a, 0);
+            self.limb(R2, b, 0);
+            if matches!(cond, Cond::Slt | Cond::Sle) {
+                self.sext(R1, ty);
+                self.sext(R2, ty);
+            }
+            let j = match cond {
+                Cond::Eq => J::Eq,
+                Cond::Ne => J::Ne,
+                Cond::Ult => J::Lt,
+                Cond::Ule => J::Le,
+                Cond::Slt => J::Slt,
+                _ => J::Sle,
+            };
+            self.asm.jmp(j, R1, R2, t);
+            self.asm.ja(f);
+            return;
+        }
+        match cond {
+            Cond::Eq | Cond::Ne => {
+                let (differ, same) = if cond == Cond::Eq { (f, t) } else { (t, f) };
+                for i in 0..4 {
+                    self.limb(R1, a, i);
+                    self.limb(R2, b, i);
+                    self.asm.jmp(J::Ne, R1, R2, differ);
+                }
+                self.asm.ja(same);
+            }
+            _ => {
+                let signed = matches!(cond, Cond::Slt | Cond::Sle);
+                for i in (1..4).rev() {
+                    self.limb(R1, a, i);
+                    self.limb(R2, b, i);
+                    let (lt, gt) = if signed && i == 3 {
+                        (J::Slt, J::Sgt)
+                    } else {
+                        (J::Lt, J::Gt)
+                    };
+                    self.asm.jmp(lt, R1, R2, t);
+                    self.asm.jmp(gt, R1, R2, f);
+                }
+                self.limb(R1, a, 0);
+                self.limb(R2, b, 0);
+                let last = if matches!(cond, Cond::Ult | Cond::Slt) {
+                    J::Lt
+                } else {
+                    J::Le
+                };
+                self.asm.jmp(last, R1, R2, t);
+                self.asm.ja(f);
+            }
+        }
+    }
+
+    /// Checks `[offset, offset + len)` against EVM memory's size; leaves
+    /// `r1 = the address of offset` and `r2 = len` (jumps to halt when out
+    /// of bounds; a zero length is always in bounds).
+    fn mem_range(&mut self, offset: Value, len: Value) {
+        let halt = self.halt;
+        let ok = self.asm.label();
+        let empty = self.asm.label();
+        self.upper_or(R1, len);
+        self.asm.jmp_imm(J::Ne, R1, 0, halt);
+        self.limb(R2, len, 0);
+        self.asm.jmp_imm(J::Eq, R2, 0, empty);
+        self.upper_or(R1, offset);
+        self.asm.jmp_imm(J::Ne, R1, 0, halt);
+        self.limb(R1, offset, 0);
+        self.check_range(R1, R2);
+        self.asm.ja(ok);
+        self.asm.bind(empty);
+        self.asm.mov64(R1, 0);
+        self.asm.bind(ok);
+        self.asm.alu(Alu::Add, R1, R9);
+        self.asm.alu_imm(Alu::Add, R1, self.mem_base as i32);
+    }
+
+    /// Jumps to halt unless `[r_off, r_off + r_len)` lies inside memory
+    /// (both registers at most the limit). Uses r0 and r5.
+    fn check_range(&mut self, off: u8, len: u8) {
+        let halt = self.halt;
+        let limit = self.mem_limit as i32;
+        self.asm.jmp_imm(J::Gt, off, limit, halt);
+        self.asm.jmp_imm(J::Gt, len, limit, halt);
+        self.asm.mov(R0, off);
+        self.asm.alu(Alu::Add, R0, len);
+        self.asm.ldx(Size::Dw, R5, R9, layout::MEM_SIZE);
+        self.asm.jmp(J::Gt, R0, R5, halt);
+    }
+
+    /// `r1 = the address of addr`, after checking `width` bytes from it.
+    fn mem_addr(&mut self, addr: Value, width: usize) {
+        let halt = self.halt;
+        match self.consts.get(&addr) {
+            Some(c) if *c < U256::from(self.mem_limit) => self.asm.mov64(R1, c.to::<u64>()),
+            _ => {
+                if self.ty(addr) == Type::I256 {
+                    self.upper_or(R1, addr);
+                    self.asm.jmp_imm(J::Ne, R1, 0, halt);
+                }
+                self.limb(R1, addr, 0);
+            }
+        }
+        self.asm.mov64(R2, width as u64);
+        self.check_range(R1, R2);
+        self.asm.alu(Alu::Add, R1, R9);
+        self.asm.alu_imm(Alu::Add, R1, self.mem_base as i32);
+    }
+
+    /// Converts a big-endian 32-byte word at `[src + off]` into the limbs
+    /// of `v`.
+    fn word_from_be(&mut self, v: Value, src: u8, off: i16) {
+        for i in 0..4 {
+            self.asm.ldx(Size::Dw, R0, src, off + 8 * (3 - i));
+            self.asm.be64(R0);
+            self.set_limb(v, i, R0);
+        }
+    }
+
+    /// Writes the limbs of `v` as a big-endian word at `[dst + off]`.
+    fn word_to_be(&mut self, v: Value, dst: u8, off: i16) {
+        for i in 0..4 {
+            self.limb(R0, v, i);
+            self.asm.be64(R0);
+            self.asm.stx(Size::Dw, dst, off + 8 * (3 - i), R0);
+        }
+    }
+
+    /// An address from the last 20 bytes of the public key at `[r9 + key]`.
+    fn address_of(&mut self, d: Value, key: i16) {
+        self.asm.ldx(Size::Dw, R1, R9, key);
+        self.asm.ldx(Size::Dw, R0, R1, 24);
+        self.asm.be64(R0);
+        self.set_limb(d, 0, R0);
+        self.asm.ldx(Size::Dw, R0, R1, 16);
+        self.asm.be64(R0);
+        self.set_limb(d, 1, R0);
+        self.asm.ldx(Size::W, R0, R1, 12);
+        self.asm.be(R0, 32);
+        self.set_limb(d, 2, R0);
+        self.asm.st(Size::Dw, R9, self.off(d) + 24, 0);
+    }
+
+    /// Stores a u64 in `r0` as the value `d` (upper limbs zero).
+    fn set_word(&mut self, d: Value) {
+        self.set_limb(d, 0, R0);
+        if self.ty(d) == Type::I256 {
+            let o = self.off(d);
+            for i in 1..4 {
+                self.asm.st(Size::Dw, R9, o + 8 * i, 0);
+            }
+        }
+    }
+
+    fn inst(&mut self, inst: &Inst) -> Result<(), Error> {
+        let args = &inst.args;
+        let res = inst.results.first().copied();
+        let pos = inst.pos;
+        let ty = res.map(|r| self.ty(r));
+        match &inst.op {
+            Op::Iconst(c) => {
+                if let Some(r) = res {
+                    self.store_const(r, *c);
+                }
+            }
+            Op::Binary(op) => self.binary(*op, args[0], args[1], res.unwrap_or(args[0]), pos)?,
+            Op::Not => {
+                let (d, a) = (res.unwrap_or(args[0]), args[0]);
+                let t = self.ty(d);
+                let limbs = if t == Type::I256 { 4 } else { 1 };
+                for i in 0..limbs {
+                    self.limb(R1, a, i);
+                    self.asm.alu_imm(Alu::Xor, R1, -1);
+                    self.mask(R1, t);
+                    self.set_limb(d, i, R1);
+                }
+            }
+            Op::Icmp(c) => {
+                let d = res.unwrap_or(args[0]);
+                let (t, f, end) = (self.asm.label(), self.asm.label(), self.asm.label());
+                self.compare(*c, args[0], args[1], t, f);
+                self.asm.bind(t);
+                self.asm.mov64(R0, 1);
+                self.asm.ja(end);
+                self.asm.bind(f);
+                self.asm.mov64(R0, 0);
+                self.asm.bind(end);
+                self.set_limb(d, 0, R0);
+            }
+            Op::Select => {
+                let d = res.unwrap_or(args[1]);
+                let t = self.ty(d);
+                let (other, end) = (self.asm.label(), self.asm.label());
+                self.limb(R0, args[0], 0);
+                self.asm.jmp_imm(J::Eq, R0, 0, other);
+                let (dd, a, b) = (self.off(d), self.off(args[1]), self.off(args[2]));
+                self.copy(dd, a, t);
+                self.asm.ja(end);
+                self.asm.bind(other);
+                self.copy(dd, b, t);
+                self.asm.bind(end);
+            }
+            Op::Uext | Op::Sext | Op::Trunc => {
+                let (d, a) = (res.unwrap_or(args[0]), args[0]);
+                let (from, to) = (self.ty(a), self.ty(d));
+                self.limb(R0, a, 0);
+                if inst.op == Op::Sext {
+                    self.sext(R0, from);
+                }
+                if inst.op == Op::Trunc || to != Type::I256 {
+                    self.mask(R0, to);
+                }
+                self.set_limb(d, 0, R0);
+                if to == Type::I256 {
+                    if from == Type::I256 {
+                        let (dd, aa) = (self.off(d), self.off(a));
+                        self.copy(dd, aa, to);
+                    } else if inst.op == Op::Sext {
+                        self.asm.alu_imm(Alu::Arsh, R0, 63);
+                        for i in 1..4 {
+                            self.set_limb(d, i, R0);
+                        }
+                    } else {
+                        let o = self.off(d);
+                        for i in 1..4 {
+                            self.asm.st(Size::Dw, R9, o + 8 * i, 0);
+                        }
+                    }
+                }
+            }
+            Op::AddMod | Op::MulMod => {
+                self.ptr(R1, res.unwrap_or(args[0]));
+                self.ptr(R2, args[0]);
+                self.ptr(R3, args[1]);
+                self.ptr(R4, args[2]);
+                self.call(if inst.op == Op::AddMod {
+                    Helper::AddMod
+                } else {
+                    Helper::MulMod
+                });
+            }
+            Op::Exp => {
+                self.ptr(R1, res.unwrap_or(args[0]));
+                self.ptr(R2, args[0]);
+                self.ptr(R3, args[1]);
+                self.call(Helper::Exp);
+            }
+            Op::SignExtend => self.signextend(args[0], args[1], res.unwrap_or(args[0])),
+            Op::Byte => self.byte(args[0], args[1], res.unwrap_or(args[0])),
+            Op::Clz => {
+                let d = res.unwrap_or(args[0]);
+                if self.ty(d) != Type::I256 {
+                    return Err(self.narrow(inst));
+                }
+                self.ptr(R1, d);
+                self.ptr(R2, args[0]);
+                self.call(Helper::Clz);
+            }
+            Op::Load(t, e) => {
+                let d = res.unwrap_or(args[0]);
+                let width = t.bytes().unwrap_or(1);
+                self.mem_addr(args[0], width);
+                if *t == Type::I256 {
+                    if *e == Endian::Big {
+                        self.word_from_be(d, R1, 0);
+                    } else {
+                        for i in 0..4 {
+                            self.asm.ldx(Size::Dw, R0, R1, 8 * i);
+                            self.set_limb(d, i, R0);
+                        }
+                    }
+                } else {
+                    self.asm.ldx(Size::of(width), R0, R1, 0);
+                    if *e == Endian::Big && width > 1 {
+                        self.asm.be(R0, 8 * width as i32);
+                    }
+                    self.set_word(d);
+                }
+            }
+            Op::Store(t, e) => {
+                let width = t.bytes().unwrap_or(1);
+                self.mem_addr(args[0], width);
+                let v = args[1];
+                if *t == Type::I256 {
+                    if *e == Endian::Big {
+                        self.word_to_be(v, R1, 0);
+                    } else {
+                        for i in 0..4 {
+                            self.limb(R0, v, i);
+                            self.asm.stx(Size::Dw, R1, 8 * i, R0);
+                        }
+                    }
+                } else {
+                    self.limb(R0, v, 0);
+                    if *e == Endian::Big && width > 1 {
+                        self.asm.be(R0, 8 * width as i32);
+                    }
+                    self.asm.stx(Size::of(width), R1, 0, R0);
+                }
+            }
+            Op::MemCopy | Op::MemFill => {
+                // Both ranges checked, then a syscall.
+                let (dst, src_or_byte, len) = (args[0], args[1], args[2]);
+                self.mem_range(dst, len);
+                self.asm.mov(R4, R1);
+                if inst.op == Op::MemCopy {
+                    self.mem_range(src_or_byte, len);
+                    self.asm.mov(R3, R2);
+                    self.asm.mov(R2, R1);
+                    self.asm.mov(R1, R4);
+                    self.asm.syscall("sol_memmove_");
+                } else {
+                    self.asm.mov(R3, R2);
+                    self.limb(R2, src_or_byte, 0);
+                    self.asm.alu_imm(Alu::And, R2, 0xff);
+                    self.asm.mov(R1, R4);
+                    self.asm.syscall("sol_memset_");
+                }
+            }
+            Op::MemSize => {
+                let d = res.unwrap_or(args[0]);
+                self.asm.ldx(Size::Dw, R0, R9, layout::MEM_SIZE);
+                self.set_word(d);
+            }
+            Op::MemExpand => {
+                self.ptr(R1, args[0]);
+                self.ptr(R2, args[1]);
+                self.call_checked(Helper::MemExpand);
+            }
+            Op::MemGrow => {
+                return Err(unsupported(
+                    "mem.grow".into(),
+                    pos,
+                    "WASM memories are not translated to sbf yet",
+                ));
+            }
+            Op::Host(h) => self.host(*h, args, res, pos)?,
+            Op::Call(_) | Op::CallIndirect(_) => {
+                return Err(unsupported(
+                    op_name(&inst.op),
+                    pos,
+                    "function calls are not translated to sbf yet",
+                ));
+            }
+        }
+        let _ = ty;
+        Ok(())
+    }
+
+    fn narrow(&self, inst: &Inst) -> Error {
+        let t = inst
+            .results
+            .first()
+            .or(inst.args.first())
+            .map_or("?", |v| self.ty(*v).name());
+        unsupported(
+            format!("{}.{t}", op_name(&inst.op)),
+            inst.pos,
+            "this operation is lowered for i256 only",
+        )
+    }
+
+    fn binary(
+        &mut self,
+        op: BinOp,
+        a: Value,
+        b: Value,
+        d: Value,
+        pos: SourcePos,
+    ) -> Result<(), Error> {
+        let ty = self.ty(d);
+        if ty != Type::I256 {
+            return self.binary_narrow(op, a, b, d, pos);
+        }
+        match op {
+            BinOp::Add | BinOp::Sub => {
+                // Limb by limb with carry (borrow) in r3.
+                for i in 0..4 {
+                    self.limb(R1, a, i);
+                    self.limb(R2, b, i);
+                    let (l1, l2) = (self.asm.label(), self.asm.label());
+                    let carry = if i == 0 { R3 } else { R4 };
+                    self.asm.mov64(carry, 0);
+                    if op == BinOp::Add {
+                        self.asm.alu(Alu::Add, R1, R2);
+                        self.asm.jmp(J::Ge, R1, R2, l1);
+                        self.asm.mov64(carry, 1);
+                        self.asm.bind(l1);
+                        if i > 0 {
+                            self.asm.alu(Alu::Add, R1, R3);
+                            self.asm.jmp(J::Ge, R1, R3, l2);
+                            self.asm.mov64(carry, 1);
+                            self.asm.bind(l2);
+                        }
+                    } else {
+                        self.asm.jmp(J::Ge, R1, R2, l1);
+                        self.asm.mov64(carry, 1);
+                        self.asm.bind(l1);
+                        self.asm.alu(Alu::Sub, R1, R2);
+                        if i > 0 {
+                            self.asm.jmp(J::Ge, R1, R3, l2);
+                            self.asm.mov64(carry, 1);
+                            self.asm.bind(l2);
+                            self.asm.alu(Alu::Sub, R1, R3);
+                        }
+                    }
+                    if i > 0 && i < 3 {
+                        self.asm.mov(R3, R4);
+                    }
+                    self.set_limb(d, i, R1);
+                }
+            }
+            BinOp::And | BinOp::Or | BinOp::Xor => {
+                let alu = match op {
+                    BinOp::And => Alu::And,
+                    BinOp::Or => Alu::Or,
+                    _ => Alu::Xor,
+                };
+                for i in 0..4 {
+                    self.limb(R1, a, i);
+                    self.limb(R2, b, i);
+                    self.asm.alu(alu, R1, R2);
+                    self.set_limb(d, i, R1);
+                }
+            }
+            BinOp::Mul => {
+                self.ptr(R1, d);
+                self.ptr(R2, a);
+                self.ptr(R3, b);
+                self.call(Helper::Mul);
+            }
+            BinOp::UDiv | BinOp::URem | BinOp::SDiv | BinOp::SRem => {
+                let (q, r) = if matches!(op, BinOp::UDiv | BinOp::SDiv) {
+                    (true, false)
+                } else {
+                    (false, true)
+                };
+                if q {
+                    self.ptr(R1, d);
+                } else {
+                    self.asm.mov64(R1, 0);
+                }
+                if r {
+                    self.ptr(R2, d);
+                } else {
+                    self.asm.mov64(R2, 0);
+                }
+                self.ptr(R3, a);
+                self.ptr(R4, b);
+                self.call(if matches!(op, BinOp::UDiv | BinOp::URem) {
+                    Helper::DivMod
+                } else {
+                    Helper::SDivMod
+                });
+            }
+            BinOp::Shl | BinOp::LShr | BinOp::AShr => {
+                self.ptr(R1, d);
+                self.ptr(R2, a);
+                self.ptr(R3, b);
+                self.call(match op {
+                    BinOp::Shl => Helper::Shl,
+                    BinOp::LShr => Helper::LShr,
+                    _ => Helper::AShr,
+                });
+            }
+            BinOp::Rotl | BinOp::Rotr => {
+                return Err(unsupported(
+                    format!("{}.i256", op.name()),
+                    pos,
+                    "256-bit rotations do not occur in EVM code",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn binary_narrow(
+        &mut self,
+        op: BinOp,
+        a: Value,
+        b: Value,
+        d: Value,
+        pos: SourcePos,
+    ) -> Result<(), Error> {
+        let ty = self.ty(d);
+        let bits = ty.bits() as i32;
+        self.limb(R1, a, 0);
+        self.limb(R2, b, 0);
+        let zero = self.asm.label();
+        let done = self.asm.label();
+        match op {
+            BinOp::Add => self.asm.alu(Alu::Add, R1, R2),
+            BinOp::Sub => self.asm.alu(Alu::Sub, R1, R2),
+            BinOp::Mul => self.asm.alu(Alu::Mul, R1, R2),
+            BinOp::And => self.asm.alu(Alu::And, R1, R2),
+            BinOp::Or => self.asm.alu(Alu::Or, R1, R2),
+            BinOp::Xor => self.asm.alu(Alu::Xor, R1, R2),
+            BinOp::UDiv | BinOp::URem => {
+                self.asm.jmp_imm(J::Eq, R2, 0, zero);
+                self.asm.alu(
+                    if op == BinOp::UDiv {
+                        Alu::Div
+                    } else {
+                        Alu::Mod
+                    },
+                    R1,
+                    R2,
+                );
+            }
+            BinOp::Shl | BinOp::LShr => {
+                self.asm.jmp_imm(J::Ge, R2, bits, zero);
+                self.asm
+                    .alu(if op == BinOp::Shl { Alu::Lsh } else { Alu::Rsh }, R1, R2);
+            }
+            BinOp::AShr => {
+                self.sext(R1, ty);
+                let ok = self.asm.label();
+                self.asm.jmp_imm(J::Lt, R2, bits, ok);
+                self.asm.mov64(R2, bits as u64 - 1);
+                self.asm.bind(ok);
+                self.asm.alu(Alu::Arsh, R1, R2);
+            }
+            _ => {
+                return Err(unsupported(
+                    format!("{}.{}", op.name(), ty.name()),
+                    pos,
+                    "this narrow operation is not lowered yet",
+                ));
+            }
+        }
+        self.asm.ja(done);
+        self.asm.bind(zero);
+        self.asm.mov64(R1, 0);
+        self.asm.bind(done);
+        self.mask(R1, ty);
+        self.set_limb(d, 0, R1);
+        Ok(())
+    }
+
+    /// SIGNEXTEND: copy x, then fill the bytes above byte b with its sign.
+    fn signextend(&mut self, b: Value, x: Value, d: Value) {
+        let (dd, xx) = (self.off(d), self.off(x));
+        self.copy(dd, xx, Type::I256);
+        let done = self.asm.label();
+        self.upper_or(R1, b);
+        self.asm.jmp_imm(J::Ne, R1, 0, done);
+        self.limb(R1, b, 0);
+        self.asm.jmp_imm(J::Gt, R1, 30, done);
+        // r2 = &d + b: the sign byte; fill d[b+1..32] with 0 or 0xff.
+        self.asm.mov(R2, R9);
+        self.asm.alu_imm(Alu::Add, R2, dd as i32);
+        self.asm.alu(Alu::Add, R2, R1);
+        self.asm.ldx(Size::B, R3, R2, 0);
+        self.asm.alu_imm(Alu::Lsh, R3, 56);
+        self.asm.alu_imm(Alu::Arsh, R3, 63); // all ones or zero
+        self.asm.mov(R4, R9);
+        self.asm.alu_imm(Alu::Add, R4, dd as i32 + 31);
+        let fill = self.asm.label();
+        self.asm.bind(fill);
+        self.asm.alu_imm(Alu::Add, R2, 1);
+        self.asm.stx(Size::B, R2, 0, R3);
+        self.asm.jmp(J::Lt, R2, R4, fill);
+        self.asm.bind(done);
+    }
+
+    /// BYTE: byte i counted from the most significant, 0 past 31.
+    fn byte(&mut self, i: Value, x: Value, d: Value) {
+        let (zero, done) = (self.asm.label(), self.asm.label());
+        self.upper_or(R1, i);
+        self.asm.jmp_imm(J::Ne, R1, 0, zero);
+        self.limb(R1, i, 0);
+        self.asm.jmp_imm(J::Gt, R1, 31, zero);
+        self.asm.mov(R2, R9);
+        self.asm.alu_imm(Alu::Add, R2, self.off(x) as i32 + 31);
+        self.asm.alu(Alu::Sub, R2, R1);
+        self.asm.ldx(Size::B, R0, R2, 0);
+        self.asm.ja(done);
+        self.asm.bind(zero);
+        self.asm.mov64(R0, 0);
+        self.asm.bind(done);
+        self.set_word(d);
+    }
+
+    fn host(
+        &mut self,
+        h: HostOp,
+        args: &[Value],
+        res: Option<Value>,
+        pos: SourcePos,
+    ) -> Result<(), Error> {
+        let d =
+            || res.ok_or_else(|| Error::Internal(format!("host.{} without a result", h.name())));
+        match h {
+            HostOp::SLoad | HostOp::TLoad => {
+                let d = d()?;
+                self.ptr(R1, d);
+                self.ptr(R2, args[0]);
+                self.table(R3, h == HostOp::TLoad);
+                self.call(Helper::TableLoad);
+            }
+            HostOp::SStore | HostOp::TStore => {
+                self.ptr(R1, args[0]);
+                self.ptr(R2, args[1]);
+                self.table(R3, h == HostOp::TStore);
+                self.asm.mov64(
+                    R4,
+                    if h == HostOp::TStore {
+                        exit::TRANSIENT_FULL
+                    } else {
+                        exit::STORAGE_FULL
+                    },
+                );
+                self.call_checked(Helper::TableStore);
+            }
+            HostOp::CallDataLoad => {
+                let d = d()?;
+                self.ptr(R1, d);
+                self.ptr(R2, args[0]);
+                self.call(Helper::CallDataLoad);
+            }
+            HostOp::CallDataSize => {
+                self.asm.ldx(Size::Dw, R0, R9, layout::CALLDATA_LEN);
+                self.set_word(d()?);
+            }
+            HostOp::CallDataCopy | HostOp::CodeCopy => {
+                self.ptr(R1, args[0]);
+                self.ptr(R2, args[1]);
+                self.ptr(R3, args[2]);
+                if h == HostOp::CallDataCopy {
+                    self.asm.ldx(Size::Dw, R4, R9, layout::CALLDATA_PTR);
+                    self.asm.ldx(Size::Dw, R5, R9, layout::CALLDATA_LEN);
+                } else {
+                    self.asm.mov64(R4, crate::elf::RODATA_VADDR);
+                    self.asm.mov64(R5, self.code_len);
+                }
+                self.call_checked(Helper::CopyIn);
+            }
+            HostOp::CodeSize => {
+                self.asm.mov64(R0, self.code_len);
+                self.set_word(d()?);
+            }
+            HostOp::ReturnDataSize => {
+                self.asm.mov64(R0, 0);
+                self.set_word(d()?);
+            }
+            HostOp::ReturnDataCopy => {
+                // Nothing was returned to this program: any byte is past the end.
+                let halt = self.halt;
+                for v in [args[1], args[2]] {
+                    for i in 0..4 {
+                        self.limb(R1, v, i);
+                        self.asm.jmp_imm(J::Ne, R1, 0, halt);
+                    }
+                }
+            }
+            HostOp::Caller | HostOp::Origin => self.address_of(d()?, layout::CALLER_KEY),
+            HostOp::Address => self.address_of(d()?, layout::SELF_KEY),
+            HostOp::CallValue => {
+                self.asm.mov64(R0, 0);
+                self.set_word(d()?);
+            }
+            HostOp::Number | HostOp::Timestamp => {
+                self.addr(R1, layout::SCRATCH);
+                self.asm.syscall("sol_get_clock_sysvar");
+                let at = if h == HostOp::Number { 0 } else { 32 };
+                self.asm.ldx(Size::Dw, R0, R9, layout::SCRATCH + at);
+                self.set_word(d()?);
+            }
+            HostOp::ChainId => {
+                self.asm.mov64(R0, self.target.chain_id);
+                self.set_word(d()?);
+            }
+            HostOp::Log(n) => {
+                // Slices: topics (big-endian copies in scratch), then data.
+                let n = n as i16;
+                let slices = layout::SCRATCH;
+                let topics = layout::SCRATCH + 96;
+                for t in 0..n {
+                    let v = args[2 + t as usize];
+                    self.word_to_be(v, R9, topics + 32 * t);
+                    self.addr(R0, topics + 32 * t);
+                    self.asm.stx(Size::Dw, R9, slices + 16 * t, R0);
+                    self.asm.st(Size::Dw, R9, slices + 16 * t + 8, 32);
+                }
+                self.mem_range(args[0], args[1]);
+                self.asm.stx(Size::Dw, R9, slices + 16 * n, R1);
+                self.asm.stx(Size::Dw, R9, slices + 16 * n + 8, R2);
+                self.addr(R1, slices);
+                self.asm.mov64(R2, n as u64 + 1);
+                self.asm.syscall("sol_log_data");
+            }
+            HostOp::Keccak256 => {
+                let d = d()?;
+                let slices = layout::SCRATCH;
+                self.mem_range(args[0], args[1]);
+                self.asm.stx(Size::Dw, R9, slices, R1);
+                self.asm.stx(Size::Dw, R9, slices + 8, R2);
+                self.addr(R1, slices);
+                self.asm.mov64(R2, 1);
+                self.addr(R3, slices + 16);
+                self.asm.syscall("sol_keccak256");
+                self.word_from_be(d, R9, slices + 16);
+            }
+            HostOp::Balance | HostOp::SelfBalance => {
+                return Err(unsupported(
+                    format!("host.{}", h.name()),
+                    pos,
+                    "ether balances have no Solana equivalent (lamports are not wei)",
+                ));
+            }
+            HostOp::ExtCodeSize | HostOp::ExtCodeCopy | HostOp::ExtCodeHash => {
+                return Err(unsupported(
+                    format!("host.{}", h.name()),
+                    pos,
+                    "other contracts' code is not visible to a Solana program",
+                ));
+            }
+            HostOp::Coinbase
+            | HostOp::BaseFee
+            | HostOp::BlobBaseFee
+            | HostOp::BlobHash
+            | HostOp::PrevRandao
+            | HostOp::GasLimit
+            | HostOp::GasPrice
+            | HostOp::BlockHash => {
+                return Err(unsupported(
+                    format!("host.{}", h.name()),
+                    pos,
+                    "this block or transaction field has no Solana equivalent",
+                ));
+            }
+            HostOp::Gas => {
+                return Err(unsupported(
+                    "host.gas".into(),
+                    pos,
+                    "Solana meters compute units, not EVM gas",
+                ));
+            }
+            HostOp::Call(_) | HostOp::Create | HostOp::Create2 => {
+                return Err(unsupported(
+                    format!("host.{}", h.name()),
+                    pos,
+                    "calls and contract creation are not mapped to cross-program invocation yet",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `reg = the storage table` (persistent or transient).
+    fn table(&mut self, reg: u8, transient: bool) {
+        if transient {
+            self.addr(reg, layout::TRANSIENT);
+        } else {
+            self.asm.ldx(Size::Dw, reg, R9, layout::STORAGE);
+        }
+    }
+
+    fn exit(&mut self, kind: ExitKind, args: &[Value], pos: SourcePos) -> Result<(), Error> {
+        match kind {
+            ExitKind::Stop => {
+                self.asm.mov64(R0, exit::SUCCESS);
+                self.asm.exit();
+            }
+            ExitKind::Return | ExitKind::Revert => {
+                let code = if kind == ExitKind::Return {
+                    exit::SUCCESS
+                } else {
+                    exit::REVERT
+                };
+                let (skip, too_large) = (self.asm.label(), self.asm.label());
+                self.mem_range(args[0], args[1]);
+                self.asm.jmp_imm(J::Eq, R2, 0, skip);
+                self.asm.jmp_imm(J::Gt, R2, 1024, too_large);
+                self.asm.syscall("sol_set_return_data");
+                self.asm.bind(skip);
+                self.asm.mov64(R0, code);
+                self.asm.exit();
+                self.asm.bind(too_large);
+                self.asm.mov64(R0, exit::RETURN_TOO_LARGE);
+                self.asm.exit();
+            }
+            ExitKind::SelfDestruct => {
+                return Err(unsupported(
+                    "exit.selfdestruct".into(),
+                    pos,
+                    "a Solana program cannot destroy itself or move ether",
+                ));
+            }
+        }
+        Ok(())
+    }
+}

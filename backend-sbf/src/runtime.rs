@@ -1,0 +1,859 @@
+//! Helpers emitted once per program, as internal functions.
+//!
+//! Arguments are pointers to 256-bit values (four little-endian limbs) in
+//! `r1`..`r5`; helpers that can fail return a status in `r0` (0 to go on,
+//! else an [`crate::exit`] code the caller exits with). A helper's scratch
+//! lives in its own 4 KiB stack frame below `r10`; `r6`..`r9` are restored
+//! by the VM when it returns, so `r9` (the heap) is still valid on entry.
+//! Results are written after the operands are read, so a result may alias
+//! an operand.
+
+use crate::asm::{Alu, Asm, Cond as J, Label, R0, R1, R2, R3, R4, R5, R6, R9, R10, Reg, Size};
+use crate::{exit, layout, storage};
+use std::collections::HashMap;
+
+const R7: Reg = 7;
+const R8: Reg = 8;
+
+/// The helpers, each emitted at most once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Helper {
+    /// `(d, a, b)`: d = a * b mod 2^256.
+    Mul,
+    /// `(d, a, b)`: the 512-bit product into 64 bytes at d.
+    Mul512,
+    /// `(p)`: p = -p.
+    Neg,
+    /// `(num, limbs, den, quot, rem)`: bitwise long division of a `limbs`
+    /// limb number by a 256-bit one; `quot` must be zeroed.
+    LongDiv,
+    /// `(q or 0, r or 0, a, b)`: unsigned quotient and remainder.
+    DivMod,
+    /// `(q or 0, r or 0, a, b)`: signed (rounding to zero).
+    SDivMod,
+    /// `(d, a, b, n)`.
+    AddMod,
+    /// `(d, a, b, n)`.
+    MulMod,
+    /// `(d, a, b)`: a ** b.
+    Exp,
+    /// `(d, a)`: leading zero bits.
+    Clz,
+    /// `(d, a, s)`.
+    Shl,
+    /// `(d, a, s)`.
+    LShr,
+    /// `(d, a, s)`.
+    AShr,
+    /// `(offset, len) -> status`: EVM memory expansion.
+    MemExpand,
+    /// `(d, key, table)`.
+    TableLoad,
+    /// `(key, value, table, full code) -> status`.
+    TableStore,
+    /// `(d, offset)`.
+    CallDataLoad,
+    /// `(mem offset, source offset, len, source, source len) -> status`:
+    /// copy with zeros past the source's end.
+    CopyIn,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Runtime {
+    labels: HashMap<Helper, Label>,
+    order: Vec<Helper>,
+}
+
+/// `reg = r10 + off` (a stack address).
+fn frame(a: &mut Asm, reg: Reg, off: i32) {
+    a.mov(reg, R10);
+    a.alu_imm(Alu::Add, reg, off);
+}
+
+/// Copies four limbs.
+fn copy4(a: &mut Asm, dst: Reg, doff: i16, src: Reg, soff: i16) {
+    for k in 0..4 {
+        a.ldx(Size::Dw, R0, src, soff + 8 * k);
+        a.stx(Size::Dw, dst, doff + 8 * k, R0);
+    }
+}
+
+/// Zeroes `limbs` limbs.
+fn zero(a: &mut Asm, dst: Reg, off: i16, limbs: i16) {
+    for k in 0..limbs {
+        a.st(Size::Dw, dst, off + 8 * k, 0);
+    }
+}
+
+/// `reg = limb1 | limb2 | limb3` of the value at `[src + off]`, via r0.
+fn upper(a: &mut Asm, reg: Reg, src: Reg, off: i16) {
+    a.ldx(Size::Dw, reg, src, off + 8);
+    a.ldx(Size::Dw, R0, src, off + 16);
+    a.alu(Alu::Or, reg, R0);
+    a.ldx(Size::Dw, R0, src, off + 24);
+    a.alu(Alu::Or, reg, R0);
+}
+
+/// Subtracts the value at `[r10 + den]` from r6..r9 (limbs 0..3), using
+/// r0, r4 and r5.
+fn sub_regs(a: &mut Asm, den: i16) {
+    let regs = [R6, R7, R8, R9];
+    for (k, r) in regs.iter().enumerate() {
+        let k = k as i16;
+        a.ldx(Size::Dw, R0, R10, den + 8 * k);
+        if k == 0 {
+            let l = a.label();
+            a.mov64(R4, 0);
+            a.jmp(J::Ge, *r, R0, l);
+            a.mov64(R4, 1);
+            a.bind(l);
+            a.alu(Alu::Sub, *r, R0);
+        } else if k < 3 {
+            let (l1, l2) = (a.label(), a.label());
+            a.mov64(R5, 0);
+            a.jmp(J::Ge, *r, R0, l1);
+            a.mov64(R5, 1);
+            a.bind(l1);
+            a.alu(Alu::Sub, *r, R0);
+            a.jmp(J::Ge, *r, R4, l2);
+            a.mov64(R5, 1);
+            a.bind(l2);
+            a.alu(Alu::Sub, *r, R4);
+            a.mov(R4, R5);
+        } else {
+            a.alu(Alu::Sub, *r, R0);
+            a.alu(Alu::Sub, *r, R4);
+        }
+    }
+}
+
+/// Jumps to `ge` when r6..r9 >= the value at `[r10 + den]`, else to `lt`.
+fn cmp_regs(a: &mut Asm, den: i16, ge: Label, lt: Label) {
+    for (k, r) in [(3, R9), (2, R8), (1, R7)] {
+        a.ldx(Size::Dw, R0, R10, den + 8 * k);
+        a.jmp(J::Gt, r, R0, ge);
+        a.jmp(J::Lt, r, R0, lt);
+    }
+    a.ldx(Size::Dw, R0, R10, den);
+    a.jmp(J::Ge, R6, R0, ge);
+    a.ja(lt);
+}
+
+impl Runtime {
+    /// The label of `h`, which will be emitted.
+    pub(crate) fn label(&mut self, a: &mut Asm, h: Helper) -> Label {
+        if let Some(l) = self.labels.get(&h) {
+            return *l;
+        }
+        let l = a.named(&format!("helper_{h:?}").to_lowercase());
+        self.labels.insert(h, l);
+        self.order.push(h);
+        l
+    }
+
+    fn call(&mut self, a: &mut Asm, h: Helper) {
+        let l = self.label(a, h);
+        a.call(l);
+    }
+
+    /// Emits every helper used so far (and those they use).
+    pub(crate) fn emit_all(&mut self, a: &mut Asm, mem_base: i16, mem_limit: u32) {
+        let mut i = 0;
+        while i < self.order.len() {
+            let h = self.order[i];
+            a.bind(self.labels[&h]);
+            self.emit(a, h, mem_base, mem_limit as i32);
+            i += 1;
+        }
+    }
+
+    fn emit(&mut self, a: &mut Asm, h: Helper, mem_base: i16, limit: i32) {
+        match h {
+            Helper::Mul => self.mul(a, false),
+            Helper::Mul512 => self.mul(a, true),
+            Helper::Neg => {
+                a.mov64(R2, 1);
+                for k in 0..4 {
+                    let keep = a.label();
+                    a.ldx(Size::Dw, R0, R1, 8 * k);
+                    a.alu_imm(Alu::Xor, R0, -1);
+                    a.alu(Alu::Add, R0, R2);
+                    a.stx(Size::Dw, R1, 8 * k, R0);
+                    a.jmp_imm(J::Eq, R0, 0, keep);
+                    a.mov64(R2, 0);
+                    a.bind(keep);
+                }
+                a.exit();
+            }
+            Helper::LongDiv => self.long_div(a),
+            Helper::DivMod => self.divmod(a),
+            Helper::SDivMod => self.sdivmod(a),
+            Helper::AddMod => self.addmod(a),
+            Helper::MulMod => self.mulmod(a),
+            Helper::Exp => self.exp(a),
+            Helper::Clz => {
+                let (found, store) = (a.label(), a.label());
+                a.mov64(R3, 0);
+                for k in (0..4).rev() {
+                    a.ldx(Size::Dw, R0, R2, 8 * k);
+                    a.jmp_imm(J::Ne, R0, 0, found);
+                    a.alu_imm(Alu::Add, R3, 64);
+                }
+                a.ja(store);
+                a.bind(found);
+                for bits in [32, 16, 8, 4, 2, 1] {
+                    let skip = a.label();
+                    a.mov(R4, R0);
+                    a.alu_imm(Alu::Rsh, R4, 64 - bits);
+                    a.jmp_imm(J::Ne, R4, 0, skip);
+                    a.alu_imm(Alu::Add, R3, bits);
+                    a.alu_imm(Alu::Lsh, R0, bits);
+                    a.bind(skip);
+                }
+                a.bind(store);
+                a.stx(Size::Dw, R1, 0, R3);
+                zero(a, R1, 8, 3);
+                a.exit();
+            }
+            Helper::Shl | Helper::LShr | Helper::AShr => self.shift(a, h),
+            Helper::MemExpand => {
+                let (limit_l, ok) = (a.label(), a.label());
+                upper(a, R3, R2, 0);
+                a.jmp_imm(J::Ne, R3, 0, limit_l);
+                a.ldx(Size::Dw, R5, R2, 0);
+                a.jmp_imm(J::Eq, R5, 0, ok);
+                upper(a, R3, R1, 0);
+                a.jmp_imm(J::Ne, R3, 0, limit_l);
+                a.ldx(Size::Dw, R4, R1, 0);
+                a.jmp_imm(J::Gt, R4, limit, limit_l);
+                a.jmp_imm(J::Gt, R5, limit, limit_l);
+                a.alu(Alu::Add, R4, R5);
+                a.alu_imm(Alu::Add, R4, 31);
+                a.alu_imm(Alu::And, R4, -32);
+                a.jmp_imm(J::Gt, R4, limit, limit_l);
+                a.ldx(Size::Dw, R3, R9, layout::MEM_SIZE);
+                a.jmp(J::Le, R4, R3, ok);
+                a.stx(Size::Dw, R9, layout::MEM_SIZE, R4);
+                a.bind(ok);
+                a.mov64(R0, 0);
+                a.exit();
+                a.bind(limit_l);
+                a.mov64(R0, exit::MEMORY_LIMIT);
+                a.exit();
+            }
+            Helper::TableLoad | Helper::TableStore => self.table(a, h == Helper::TableStore),
+            Helper::CallDataLoad => {
+                let (zero_l, partial) = (a.label(), a.label());
+                a.ldx(Size::Dw, R3, R9, layout::CALLDATA_LEN);
+                a.ldx(Size::Dw, R4, R9, layout::CALLDATA_PTR);
+                upper(a, R5, R2, 0);
+                a.jmp_imm(J::Ne, R5, 0, zero_l);
+                a.ldx(Size::Dw, R5, R2, 0);
+                a.jmp(J::Ge, R5, R3, zero_l);
+                a.mov(R0, R5);
+                a.alu_imm(Alu::Add, R0, 32);
+                a.jmp(J::Gt, R0, R3, partial);
+                a.alu(Alu::Add, R4, R5);
+                for i in 0..4 {
+                    a.ldx(Size::Dw, R0, R4, 8 * (3 - i));
+                    a.be64(R0);
+                    a.stx(Size::Dw, R1, 8 * i, R0);
+                }
+                a.exit();
+                a.bind(partial);
+                zero(a, R10, -32, 4);
+                frame(a, R6, -32);
+                a.alu(Alu::Add, R4, R5);
+                a.alu(Alu::Sub, R3, R5);
+                let l = a.label();
+                a.bind(l);
+                a.ldx(Size::B, R0, R4, 0);
+                a.stx(Size::B, R6, 0, R0);
+                a.alu_imm(Alu::Add, R4, 1);
+                a.alu_imm(Alu::Add, R6, 1);
+                a.alu_imm(Alu::Sub, R3, 1);
+                a.jmp_imm(J::Ne, R3, 0, l);
+                for i in 0..4 {
+                    a.ldx(Size::Dw, R0, R10, -32 + 8 * (3 - i));
+                    a.be64(R0);
+                    a.stx(Size::Dw, R1, 8 * i, R0);
+                }
+                a.exit();
+                a.bind(zero_l);
+                zero(a, R1, 0, 4);
+                a.exit();
+            }
+            Helper::CopyIn => {
+                let (halt, ok, fill, have) = (a.label(), a.label(), a.label(), a.label());
+                upper(a, R6, R3, 0);
+                a.jmp_imm(J::Ne, R6, 0, halt);
+                a.ldx(Size::Dw, R6, R3, 0);
+                a.jmp_imm(J::Eq, R6, 0, ok);
+                upper(a, R7, R1, 0);
+                a.jmp_imm(J::Ne, R7, 0, halt);
+                a.ldx(Size::Dw, R7, R1, 0);
+                a.jmp_imm(J::Gt, R7, limit, halt);
+                a.jmp_imm(J::Gt, R6, limit, halt);
+                a.mov(R0, R7);
+                a.alu(Alu::Add, R0, R6);
+                a.ldx(Size::Dw, R8, R9, layout::MEM_SIZE);
+                a.jmp(J::Gt, R0, R8, halt);
+                a.alu(Alu::Add, R7, R9);
+                a.alu_imm(Alu::Add, R7, mem_base as i32);
+                a.mov64(R8, 0);
+                upper(a, R3, R2, 0);
+                a.jmp_imm(J::Ne, R3, 0, fill);
+                a.ldx(Size::Dw, R0, R2, 0);
+                a.jmp(J::Ge, R0, R5, fill);
+                a.mov(R8, R5);
+                a.alu(Alu::Sub, R8, R0);
+                a.jmp(J::Le, R8, R6, have);
+                a.mov(R8, R6);
+                a.bind(have);
+                a.mov(R1, R7);
+                a.mov(R2, R4);
+                a.alu(Alu::Add, R2, R0);
+                a.mov(R3, R8);
+                a.syscall("sol_memcpy_");
+                a.bind(fill);
+                a.mov(R1, R7);
+                a.alu(Alu::Add, R1, R8);
+                a.mov64(R2, 0);
+                a.mov(R3, R6);
+                a.alu(Alu::Sub, R3, R8);
+                a.jmp_imm(J::Eq, R3, 0, ok);
+                a.syscall("sol_memset_");
+                a.bind(ok);
+                a.mov64(R0, 0);
+                a.exit();
+                a.bind(halt);
+                a.mov64(R0, exit::HALT);
+                a.exit();
+            }
+        }
+    }
+
+    /// Schoolbook multiplication on 32-bit digits, accumulated in the frame
+    /// at `[r10 - 64, r10)`; the 256-bit form keeps only the low half.
+    fn mul(&mut self, a: &mut Asm, wide: bool) {
+        a.stx(Size::Dw, R10, -72, R1);
+        zero(a, R10, -64, 8);
+        let (outer, inner, next) = (a.label(), a.label(), a.label());
+        a.mov64(R4, 0);
+        a.bind(outer);
+        a.mov(R5, R2);
+        a.alu(Alu::Add, R5, R4);
+        a.ldx(Size::W, R6, R5, 0);
+        a.jmp_imm(J::Eq, R6, 0, next);
+        a.mov64(R7, 0);
+        a.mov64(R8, 0);
+        a.bind(inner);
+        a.mov(R5, R3);
+        a.alu(Alu::Add, R5, R8);
+        a.ldx(Size::W, R0, R5, 0);
+        a.alu(Alu::Mul, R0, R6);
+        frame(a, R5, -64);
+        a.alu(Alu::Add, R5, R4);
+        a.alu(Alu::Add, R5, R8);
+        a.ldx(Size::W, R1, R5, 0);
+        a.alu(Alu::Add, R0, R1);
+        a.alu(Alu::Add, R0, R7);
+        a.stx(Size::W, R5, 0, R0);
+        a.alu_imm(Alu::Rsh, R0, 32);
+        a.mov(R7, R0);
+        a.alu_imm(Alu::Add, R8, 4);
+        if wide {
+            a.jmp_imm(J::Lt, R8, 32, inner);
+            frame(a, R5, -64 + 32);
+            a.alu(Alu::Add, R5, R4);
+            a.stx(Size::W, R5, 0, R7);
+        } else {
+            a.mov(R0, R4);
+            a.alu(Alu::Add, R0, R8);
+            a.jmp_imm(J::Lt, R0, 32, inner);
+        }
+        a.bind(next);
+        a.alu_imm(Alu::Add, R4, 4);
+        a.jmp_imm(J::Lt, R4, 32, outer);
+        a.ldx(Size::Dw, R1, R10, -72);
+        let limbs = if wide { 8 } else { 4 };
+        for k in 0..limbs {
+            a.ldx(Size::Dw, R0, R10, -64 + 8 * k);
+            a.stx(Size::Dw, R1, 8 * k, R0);
+        }
+        a.exit();
+    }
+
+    /// Restoring long division, one bit at a time, remainder in r6..r9.
+    fn long_div(&mut self, a: &mut Asm) {
+        const DEN: i16 = -56;
+        a.stx(Size::Dw, R10, -8, R4);
+        a.stx(Size::Dw, R10, -16, R5);
+        a.stx(Size::Dw, R10, -24, R1);
+        copy4(a, R10, DEN, R3, 0);
+        for r in [R6, R7, R8, R9] {
+            a.mov64(r, 0);
+        }
+        let (find, limbs, bits, ge, lt, finish) = (
+            a.label(),
+            a.label(),
+            a.label(),
+            a.label(),
+            a.label(),
+            a.label(),
+        );
+        a.mov(R1, R2);
+        a.alu_imm(Alu::Lsh, R1, 3);
+        a.alu_imm(Alu::Sub, R1, 8);
+        a.bind(find);
+        a.jmp_imm(J::Eq, R1, 0, limbs);
+        a.ldx(Size::Dw, R5, R10, -24);
+        a.alu(Alu::Add, R5, R1);
+        a.ldx(Size::Dw, R0, R5, 0);
+        a.jmp_imm(J::Ne, R0, 0, limbs);
+        a.alu_imm(Alu::Sub, R1, 8);
+        a.ja(find);
+        a.bind(limbs);
+        a.ldx(Size::Dw, R5, R10, -24);
+        a.alu(Alu::Add, R5, R1);
+        a.ldx(Size::Dw, R3, R5, 0);
+        a.mov64(R2, 64);
+        a.bind(bits);
+        a.mov(R4, R9);
+        a.alu_imm(Alu::Rsh, R4, 63);
+        for (hi, lo) in [(R9, R8), (R8, R7), (R7, R6), (R6, R3)] {
+            a.mov(R0, lo);
+            a.alu_imm(Alu::Rsh, R0, 63);
+            a.alu_imm(Alu::Lsh, hi, 1);
+            a.alu(Alu::Or, hi, R0);
+        }
+        a.alu_imm(Alu::Lsh, R3, 1);
+        a.jmp_imm(J::Ne, R4, 0, ge);
+        cmp_regs(a, DEN, ge, lt);
+        a.bind(ge);
+        sub_regs(a, DEN);
+        a.mov(R4, R2);
+        a.alu_imm(Alu::Sub, R4, 1);
+        a.mov64(R0, 1);
+        a.alu(Alu::Lsh, R0, R4);
+        a.ldx(Size::Dw, R5, R10, -8);
+        a.alu(Alu::Add, R5, R1);
+        a.ldx(Size::Dw, R4, R5, 0);
+        a.alu(Alu::Or, R4, R0);
+        a.stx(Size::Dw, R5, 0, R4);
+        a.bind(lt);
+        a.alu_imm(Alu::Sub, R2, 1);
+        a.jmp_imm(J::Ne, R2, 0, bits);
+        a.jmp_imm(J::Eq, R1, 0, finish);
+        a.alu_imm(Alu::Sub, R1, 8);
+        a.ja(limbs);
+        a.bind(finish);
+        a.ldx(Size::Dw, R5, R10, -16);
+        for (k, r) in [R6, R7, R8, R9].iter().enumerate() {
+            a.stx(Size::Dw, R5, 8 * k as i16, *r);
+        }
+        a.exit();
+    }
+
+    /// Unsigned division: fast paths for 64-bit operands and 32-bit
+    /// divisors, then long division.
+    fn divmod(&mut self, a: &mut Asm) {
+        const A: i16 = -48;
+        const B: i16 = -80;
+        const Q: i16 = -112;
+        const R: i16 = -144;
+        a.stx(Size::Dw, R10, -8, R1);
+        a.stx(Size::Dw, R10, -16, R2);
+        copy4(a, R10, A, R3, 0);
+        copy4(a, R10, B, R4, 0);
+        zero(a, R10, Q, 4);
+        zero(a, R10, R, 4);
+        let (out, not_small, general, dl, dl_done, lt) = (
+            a.label(),
+            a.label(),
+            a.label(),
+            a.label(),
+            a.label(),
+            a.label(),
+        );
+        upper(a, R5, R10, B);
+        a.ldx(Size::Dw, R0, R10, B);
+        a.alu(Alu::Or, R0, R5);
+        a.jmp_imm(J::Eq, R0, 0, out);
+        upper(a, R3, R10, A);
+        a.alu(Alu::Or, R3, R5);
+        a.jmp_imm(J::Ne, R3, 0, not_small);
+        a.ldx(Size::Dw, R1, R10, A);
+        a.ldx(Size::Dw, R2, R10, B);
+        a.mov(R3, R1);
+        a.alu(Alu::Div, R3, R2);
+        a.alu(Alu::Mod, R1, R2);
+        a.stx(Size::Dw, R10, Q, R3);
+        a.stx(Size::Dw, R10, R, R1);
+        a.ja(out);
+        a.bind(not_small);
+        a.jmp_imm(J::Ne, R5, 0, general);
+        a.ldx(Size::Dw, R2, R10, B);
+        a.mov(R0, R2);
+        a.alu_imm(Alu::Rsh, R0, 32);
+        a.jmp_imm(J::Ne, R0, 0, general);
+        // One 32-bit digit at a time, from the top.
+        a.mov64(R3, 0);
+        a.mov64(R1, 28);
+        a.bind(dl);
+        frame(a, R5, A as i32);
+        a.alu(Alu::Add, R5, R1);
+        a.ldx(Size::W, R0, R5, 0);
+        a.alu_imm(Alu::Lsh, R3, 32);
+        a.alu(Alu::Or, R3, R0);
+        a.mov(R0, R3);
+        a.alu(Alu::Div, R0, R2);
+        a.alu(Alu::Mod, R3, R2);
+        frame(a, R5, Q as i32);
+        a.alu(Alu::Add, R5, R1);
+        a.stx(Size::W, R5, 0, R0);
+        a.jmp_imm(J::Eq, R1, 0, dl_done);
+        a.alu_imm(Alu::Sub, R1, 4);
+        a.ja(dl);
+        a.bind(dl_done);
+        a.stx(Size::Dw, R10, R, R3);
+        a.ja(out);
+        a.bind(general);
+        // a < b: quotient 0, remainder a.
+        let ge = a.label();
+        for k in (1..4).rev() {
+            a.ldx(Size::Dw, R1, R10, A + 8 * k);
+            a.ldx(Size::Dw, R2, R10, B + 8 * k);
+            a.jmp(J::Lt, R1, R2, lt);
+            a.jmp(J::Gt, R1, R2, ge);
+        }
+        a.ldx(Size::Dw, R1, R10, A);
+        a.ldx(Size::Dw, R2, R10, B);
+        a.jmp(J::Lt, R1, R2, lt);
+        a.bind(ge);
+        frame(a, R1, A as i32);
+        a.mov64(R2, 4);
+        frame(a, R3, B as i32);
+        frame(a, R4, Q as i32);
+        frame(a, R5, R as i32);
+        self.call(a, Helper::LongDiv);
+        a.ja(out);
+        a.bind(lt);
+        copy4(a, R10, R, R10, A);
+        a.bind(out);
+        Self::store_qr(a, Q, R);
+    }
+
+    /// Writes the quotient and remainder at `[r10 + q]` and `[r10 + r]`
+    /// through the pointers saved at `[r10 - 8]` and `[r10 - 16]` (when
+    /// not null), and returns.
+    fn store_qr(a: &mut Asm, q: i16, r: i16) {
+        for (ptr, src) in [(-8, q), (-16, r)] {
+            let skip = a.label();
+            a.ldx(Size::Dw, R1, R10, ptr);
+            a.jmp_imm(J::Eq, R1, 0, skip);
+            copy4(a, R1, 0, R10, src);
+            a.bind(skip);
+        }
+        a.exit();
+    }
+
+    fn sdivmod(&mut self, a: &mut Asm) {
+        const A: i16 = -48;
+        const B: i16 = -80;
+        const Q: i16 = -112;
+        const R: i16 = -144;
+        a.stx(Size::Dw, R10, -8, R1);
+        a.stx(Size::Dw, R10, -16, R2);
+        copy4(a, R10, A, R3, 0);
+        copy4(a, R10, B, R4, 0);
+        for (v, sign) in [(A, -152), (B, -160)] {
+            let pos = a.label();
+            a.ldx(Size::Dw, R0, R10, v + 24);
+            a.alu_imm(Alu::Rsh, R0, 63);
+            a.stx(Size::Dw, R10, sign, R0);
+            a.jmp_imm(J::Eq, R0, 0, pos);
+            frame(a, R1, v as i32);
+            self.call(a, Helper::Neg);
+            a.bind(pos);
+        }
+        frame(a, R1, Q as i32);
+        frame(a, R2, R as i32);
+        frame(a, R3, A as i32);
+        frame(a, R4, B as i32);
+        self.call(a, Helper::DivMod);
+        let (qpos, rpos) = (a.label(), a.label());
+        a.ldx(Size::Dw, R0, R10, -152);
+        a.ldx(Size::Dw, R5, R10, -160);
+        a.alu(Alu::Xor, R0, R5);
+        a.jmp_imm(J::Eq, R0, 0, qpos);
+        frame(a, R1, Q as i32);
+        self.call(a, Helper::Neg);
+        a.bind(qpos);
+        a.ldx(Size::Dw, R0, R10, -152);
+        a.jmp_imm(J::Eq, R0, 0, rpos);
+        frame(a, R1, R as i32);
+        self.call(a, Helper::Neg);
+        a.bind(rpos);
+        Self::store_qr(a, Q, R);
+    }
+
+    /// Saves d, copies n, and returns early with d = 0 when n = 0. Leaves
+    /// a and b's pointers at `[r10 - 112]` and `[r10 - 120]`.
+    fn mod_prologue(a: &mut Asm, n: i16) {
+        a.stx(Size::Dw, R10, -8, R1);
+        a.stx(Size::Dw, R10, -112, R2);
+        a.stx(Size::Dw, R10, -120, R3);
+        copy4(a, R10, n, R4, 0);
+        let nonzero = a.label();
+        a.ldx(Size::Dw, R5, R10, n);
+        upper(a, R3, R10, n);
+        a.alu(Alu::Or, R3, R5);
+        a.jmp_imm(J::Ne, R3, 0, nonzero);
+        zero(a, R1, 0, 4);
+        a.exit();
+        a.bind(nonzero);
+    }
+
+    /// `[r10 + dst] = [ptr at r10 + src] mod [r10 + n]`.
+    fn reduce(&mut self, a: &mut Asm, dst: i16, src_ptr: i16, n: i16) {
+        a.mov64(R1, 0);
+        frame(a, R2, dst as i32);
+        a.ldx(Size::Dw, R3, R10, src_ptr);
+        frame(a, R4, n as i32);
+        self.call(a, Helper::DivMod);
+    }
+
+    fn addmod(&mut self, a: &mut Asm) {
+        const N: i16 = -40;
+        const A: i16 = -72;
+        const B: i16 = -104;
+        Self::mod_prologue(a, N);
+        self.reduce(a, A, -112, N);
+        self.reduce(a, B, -120, N);
+        // r6..r9 = A + B, carry out in r4.
+        let regs = [R6, R7, R8, R9];
+        a.mov64(R4, 0);
+        for (k, r) in regs.iter().enumerate() {
+            let k = k as i16;
+            let (l1, l2) = (a.label(), a.label());
+            a.ldx(Size::Dw, *r, R10, A + 8 * k);
+            a.ldx(Size::Dw, R0, R10, B + 8 * k);
+            a.alu(Alu::Add, *r, R0);
+            a.mov64(R5, 0);
+            a.jmp(J::Ge, *r, R0, l1);
+            a.mov64(R5, 1);
+            a.bind(l1);
+            a.alu(Alu::Add, *r, R4);
+            a.jmp(J::Ge, *r, R4, l2);
+            a.mov64(R5, 1);
+            a.bind(l2);
+            a.mov(R4, R5);
+        }
+        let (sub, store) = (a.label(), a.label());
+        a.jmp_imm(J::Ne, R4, 0, sub);
+        cmp_regs(a, N, sub, store);
+        a.bind(sub);
+        sub_regs(a, N);
+        a.bind(store);
+        a.ldx(Size::Dw, R1, R10, -8);
+        for (k, r) in regs.iter().enumerate() {
+            a.stx(Size::Dw, R1, 8 * k as i16, *r);
+        }
+        a.exit();
+    }
+
+    fn mulmod(&mut self, a: &mut Asm) {
+        const N: i16 = -40;
+        const A: i16 = -72;
+        const B: i16 = -104;
+        const P: i16 = -192; // 64 bytes
+        const Q: i16 = -256; // 64 bytes
+        const R: i16 = -288;
+        Self::mod_prologue(a, N);
+        self.reduce(a, A, -112, N);
+        self.reduce(a, B, -120, N);
+        frame(a, R1, P as i32);
+        frame(a, R2, A as i32);
+        frame(a, R3, B as i32);
+        self.call(a, Helper::Mul512);
+        zero(a, R10, Q, 8);
+        frame(a, R1, P as i32);
+        a.mov64(R2, 8);
+        frame(a, R3, N as i32);
+        frame(a, R4, Q as i32);
+        frame(a, R5, R as i32);
+        self.call(a, Helper::LongDiv);
+        a.ldx(Size::Dw, R1, R10, -8);
+        copy4(a, R1, 0, R10, R);
+        a.exit();
+    }
+
+    fn exp(&mut self, a: &mut Asm) {
+        const BASE: i16 = -40;
+        const E: i16 = -72;
+        const RES: i16 = -104;
+        a.stx(Size::Dw, R10, -8, R1);
+        copy4(a, R10, BASE, R2, 0);
+        copy4(a, R10, E, R3, 0);
+        zero(a, R10, RES, 4);
+        a.st(Size::Dw, R10, RES, 1);
+        let (top, square, done) = (a.label(), a.label(), a.label());
+        let e_zero = |a: &mut Asm| {
+            a.ldx(Size::Dw, R1, R10, E);
+            upper(a, R2, R10, E);
+            a.alu(Alu::Or, R1, R2);
+            a.jmp_imm(J::Eq, R1, 0, done);
+        };
+        a.bind(top);
+        e_zero(a);
+        a.ldx(Size::Dw, R0, R10, E);
+        a.alu_imm(Alu::And, R0, 1);
+        a.jmp_imm(J::Eq, R0, 0, square);
+        frame(a, R1, RES as i32);
+        frame(a, R2, RES as i32);
+        frame(a, R3, BASE as i32);
+        self.call(a, Helper::Mul);
+        a.bind(square);
+        for k in 0..4 {
+            a.ldx(Size::Dw, R0, R10, E + 8 * k);
+            a.alu_imm(Alu::Rsh, R0, 1);
+            if k < 3 {
+                a.ldx(Size::Dw, R1, R10, E + 8 * (k + 1));
+                a.alu_imm(Alu::Lsh, R1, 63);
+                a.alu(Alu::Or, R0, R1);
+            }
+            a.stx(Size::Dw, R10, E + 8 * k, R0);
+        }
+        e_zero(a);
+        frame(a, R1, BASE as i32);
+        frame(a, R2, BASE as i32);
+        frame(a, R3, BASE as i32);
+        self.call(a, Helper::Mul);
+        a.ja(top);
+        a.bind(done);
+        a.ldx(Size::Dw, R1, R10, -8);
+        copy4(a, R1, 0, R10, RES);
+        a.exit();
+    }
+
+    /// Shifts through a 12-limb window: fill, a, fill.
+    fn shift(&mut self, a: &mut Asm, h: Helper) {
+        const W: i16 = -96;
+        a.mov64(R4, 0);
+        if h == Helper::AShr {
+            a.ldx(Size::Dw, R4, R2, 24);
+            a.alu_imm(Alu::Arsh, R4, 63);
+        }
+        zero(a, R10, W, 4);
+        copy4(a, R10, W + 32, R2, 0);
+        for k in 0..4 {
+            a.stx(Size::Dw, R10, W + 64 + 8 * k, R4);
+        }
+        let (big, whole) = (a.label(), a.label());
+        upper(a, R5, R3, 0);
+        a.jmp_imm(J::Ne, R5, 0, big);
+        a.ldx(Size::Dw, R5, R3, 0);
+        a.jmp_imm(J::Gt, R5, 255, big);
+        a.mov(R6, R5);
+        a.alu_imm(Alu::Rsh, R6, 6);
+        a.alu_imm(Alu::Lsh, R6, 3);
+        a.alu_imm(Alu::And, R5, 63);
+        frame(a, R7, (W + 32) as i32);
+        let left = h == Helper::Shl;
+        a.alu(if left { Alu::Sub } else { Alu::Add }, R7, R6);
+        a.jmp_imm(J::Eq, R5, 0, whole);
+        a.mov64(R8, 64);
+        a.alu(Alu::Sub, R8, R5);
+        for i in 0..4 {
+            a.ldx(Size::Dw, R0, R7, 8 * i);
+            a.alu(if left { Alu::Lsh } else { Alu::Rsh }, R0, R5);
+            a.ldx(Size::Dw, R2, R7, 8 * i + if left { -8 } else { 8 });
+            a.alu(if left { Alu::Rsh } else { Alu::Lsh }, R2, R8);
+            a.alu(Alu::Or, R0, R2);
+            a.stx(Size::Dw, R1, 8 * i, R0);
+        }
+        a.exit();
+        a.bind(whole);
+        copy4(a, R1, 0, R7, 0);
+        a.exit();
+        a.bind(big);
+        for k in 0..4 {
+            a.stx(Size::Dw, R1, 8 * k, R4);
+        }
+        a.exit();
+    }
+
+    /// Open-addressing lookup; the store variant inserts or updates.
+    fn table(&mut self, a: &mut Asm, store: bool) {
+        let (key, table) = if store { (R1, R3) } else { (R2, R3) };
+        if store {
+            a.stx(Size::Dw, R10, -8, R4);
+        }
+        a.ldx(Size::Dw, R4, key, 0);
+        for k in 1..4 {
+            a.ldx(Size::Dw, R5, key, 8 * k);
+            a.alu(Alu::Xor, R4, R5);
+        }
+        a.mov64(R5, storage::HASH_MUL);
+        a.alu(Alu::Mul, R4, R5);
+        a.ldx(Size::Dw, R5, table, 24);
+        a.alu(Alu::Rsh, R4, R5);
+        a.ldx(Size::Dw, R6, table, 8);
+        a.alu_imm(Alu::Sub, R6, 1);
+        a.ldx(Size::Dw, R7, key, 0);
+        let (probe, next, absent) = (a.label(), a.label(), a.label());
+        a.bind(probe);
+        a.mov(R8, R4);
+        a.alu_imm(Alu::Mul, R8, storage::ENTRY as i32);
+        a.alu(Alu::Add, R8, table);
+        a.alu_imm(Alu::Add, R8, storage::HEADER as i32);
+        a.ldx(Size::Dw, R0, R8, 0);
+        a.jmp_imm(J::Eq, R0, 0, absent);
+        a.ldx(Size::Dw, R0, R8, 8);
+        a.jmp(J::Ne, R0, R7, next);
+        for k in 1..4 {
+            a.ldx(Size::Dw, R0, R8, 8 + 8 * k);
+            a.ldx(Size::Dw, R5, key, 8 * k);
+            a.jmp(J::Ne, R0, R5, next);
+        }
+        if store {
+            copy4(a, R8, 40, R2, 0);
+            a.mov64(R0, 0);
+        } else {
+            copy4(a, R1, 0, R8, 40);
+        }
+        a.exit();
+        a.bind(next);
+        a.alu_imm(Alu::Add, R4, 1);
+        a.alu(Alu::And, R4, R6);
+        a.ja(probe);
+        a.bind(absent);
+        if !store {
+            zero(a, R1, 0, 4);
+            a.exit();
+            return;
+        }
+        let (done, full) = (a.label(), a.label());
+        a.ldx(Size::Dw, R0, R2, 0);
+        upper(a, R5, R2, 0);
+        // upper() clobbers r0: reload limb 0 after it.
+        a.ldx(Size::Dw, R0, R2, 0);
+        a.alu(Alu::Or, R5, R0);
+        a.jmp_imm(J::Eq, R5, 0, done);
+        a.ldx(Size::Dw, R0, table, 16);
+        a.alu_imm(Alu::Add, R0, 1);
+        a.ldx(Size::Dw, R5, table, 8);
+        a.jmp(J::Ge, R0, R5, full);
+        a.stx(Size::Dw, table, 16, R0);
+        a.st(Size::Dw, R8, 0, 1);
+        copy4(a, R8, 8, R1, 0);
+        copy4(a, R8, 40, R2, 0);
+        a.bind(done);
+        a.mov64(R0, 0);
+        a.exit();
+        a.bind(full);
+        a.ldx(Size::Dw, R0, R10, -8);
+        a.exit();
+    }
+}

@@ -1,0 +1,587 @@
+//! The SBF engine: the contract translated by `backend-sbf`, run in
+//! solana-sbpf (interpreter or JIT) as Solana would run it.
+//!
+//! Each call builds the program's input the way Solana's loader serializes
+//! it (ABI v1): the state account (key = 12 zero bytes and the contract's
+//! address, owned by the program, its data the storage table made from the
+//! world's storage) and the caller (key = 12 zero bytes and the caller's
+//! address, a signer), then the calldata as instruction data and the
+//! program id. Syscalls charge Agave's compute-unit costs, and the CU spent
+//! is the outcome's cost. Every ELF is verified (the loader's verifier and
+//! the check that each syscall exists) before it runs.
+
+use crate::ir::IrEngine;
+use crate::{BlockEnv, Call, Cost, Engine, EngineError, Log, Outcome, Status, World};
+use alloy_primitives::{Address, U256, keccak256};
+use chainlift_backend_sbf::{Target, exit, storage, translate};
+use chainlift_frontend_evm::Fork;
+use solana_sbpf::declare_builtin_function;
+use solana_sbpf::ebpf::{MM_HEAP_START, MM_INPUT_START, MM_STACK_START};
+use solana_sbpf::elf::Executable;
+use solana_sbpf::error::{EbpfError, ProgramResult, StableResult};
+use solana_sbpf::memory_region::{AccessType, HostBuffer, MemoryMapping, MemoryRegion};
+use solana_sbpf::program::{BuiltinProgram, SBPFVersion};
+use solana_sbpf::verifier::{LocalVerifier, RequisiteVerifier};
+use solana_sbpf::vm::{CallFrame, Config, ContextObject, EbpfVm, ExecutionMode};
+use std::collections::{BTreeMap, HashMap};
+use std::ptr::NonNull;
+use std::sync::{Arc, Mutex};
+
+/// The program id every translated contract runs under in the emulator.
+pub const PROGRAM_ID: [u8; 32] = [0x11; 32];
+
+/// Compute units one instruction may use: the most a transaction can ask.
+pub const COMPUTE_BUDGET: u64 = 1_400_000;
+
+/// The Solana public key that stands for an EVM address: 12 zero bytes,
+/// then the address.
+pub fn key_of(a: Address) -> [u8; 32] {
+    let mut k = [0u8; 32];
+    k[12..].copy_from_slice(a.as_slice());
+    k
+}
+
+/// A translated contract, ready to run.
+pub struct Compiled {
+    /// The loaded, verified executable.
+    pub executable: Executable<Context>,
+    /// The translation (ELF bytes and listing).
+    pub program: chainlift_backend_sbf::Program,
+}
+
+type Cache = HashMap<([u8; 32], Fork, u64), Arc<Result<Compiled, EngineError>>>;
+
+/// The `sbf` and `sbf-jit` engines.
+pub struct SbfEngine {
+    /// Run the JIT-compiled program instead of the interpreter.
+    pub jit: bool,
+    /// What programs are built for.
+    pub target: Target,
+    lifter: IrEngine,
+    programs: Mutex<Cache>,
+}
+
+impl SbfEngine {
+    /// The interpreter (`jit = false`) or JIT engine.
+    pub fn new(jit: bool) -> Self {
+        SbfEngine {
+            jit,
+            target: Target::default(),
+            lifter: IrEngine::default(),
+            programs: Mutex::default(),
+        }
+    }
+
+    /// The translated, loaded and verified program of `code`.
+    pub fn compile(
+        &self,
+        code: &[u8],
+        fork: Fork,
+        address: Address,
+        chain_id: u64,
+    ) -> Arc<Result<Compiled, EngineError>> {
+        let key = (keccak256(code).0, fork, chain_id);
+        if let Ok(cache) = self.programs.lock()
+            && let Some(c) = cache.get(&key)
+        {
+            return c.clone();
+        }
+        let target = Target {
+            chain_id,
+            ..self.target.clone()
+        };
+        let result = self
+            .build(code, fork, &target)
+            .map_err(|reason| EngineError::Translate { address, reason });
+        let result = match result {
+            Err(EngineError::Translate { address, reason })
+                if reason.starts_with("unsupported") || reason.starts_with("target limit") =>
+            {
+                Err(EngineError::Unsupported {
+                    engine: self.name(),
+                    reason: format!("{reason} (code at {address})"),
+                })
+            }
+            other => other,
+        };
+        let result = Arc::new(result);
+        if let Ok(mut cache) = self.programs.lock() {
+            cache.insert(key, result.clone());
+        }
+        result
+    }
+
+    fn build(&self, code: &[u8], fork: Fork, target: &Target) -> Result<Compiled, String> {
+        let module = self.lifter.module(code, fork)?;
+        let program = translate(&module, code, target).map_err(|e| e.to_string())?;
+        let executable = load(&program.elf).map_err(|e| format!("sbf loader: {e}"))?;
+        if self.jit {
+            executable
+                .jit_compile()
+                .map_err(|e| format!("sbf jit: {e}"))?;
+        }
+        Ok(Compiled {
+            executable,
+            program,
+        })
+    }
+}
+
+/// Loads and verifies an ELF as Solana's loader would.
+pub fn load(elf: &[u8]) -> Result<Executable<Context>, EbpfError> {
+    let config = Config {
+        enabled_sbpf_versions: SBPFVersion::V3..=SBPFVersion::V3,
+        enable_instruction_meter: true,
+        ..Config::default()
+    };
+    let mut loader = BuiltinProgram::new_loader(config);
+    loader
+        .register_definition::<SetReturnData>("sol_set_return_data")
+        .and_then(|_| loader.register_definition::<LogData>("sol_log_data"))
+        .and_then(|_| loader.register_definition::<Keccak256>("sol_keccak256"))
+        .and_then(|_| loader.register_definition::<MemCopy>("sol_memcpy_"))
+        .and_then(|_| loader.register_definition::<MemCopy>("sol_memmove_"))
+        .and_then(|_| loader.register_definition::<MemSet>("sol_memset_"))
+        .and_then(|_| loader.register_definition::<Clock>("sol_get_clock_sysvar"))
+        .map_err(EbpfError::ElfError)?;
+    let executable = Executable::from_elf(elf, Arc::new(loader))?;
+    executable.verify::<RequisiteVerifier>()?;
+    executable.verify::<LocalVerifier>()?;
+    Ok(executable)
+}
+
+/// What a program run leaves behind.
+pub struct Context {
+    remaining: u64,
+    mapping: MemoryMapping,
+    /// Bytes given to `sol_set_return_data`.
+    pub return_data: Vec<u8>,
+    /// Each `sol_log_data` call's slices.
+    pub logs: Vec<Vec<Vec<u8>>>,
+    /// The Clock sysvar: slot and unix timestamp.
+    pub clock: (u64, i64),
+}
+
+impl ContextObject for Context {
+    fn consume(&mut self, amount: u64) {
+        self.remaining = self.remaining.saturating_sub(amount);
+    }
+
+    fn get_remaining(&self) -> u64 {
+        self.remaining
+    }
+
+    fn active_mapping_ptr(&mut self) -> NonNull<MemoryMapping> {
+        NonNull::from(&mut self.mapping)
+    }
+}
+
+type SyscallError = Box<dyn std::error::Error>;
+
+impl Context {
+    /// Charges `cost` CU, failing when the budget runs out.
+    fn charge(&mut self, cost: u64) -> Result<(), Box<dyn std::error::Error>> {
+        if cost > self.remaining {
+            self.remaining = 0;
+            return Err("compute budget exceeded".into());
+        }
+        self.remaining -= cost;
+        Ok(())
+    }
+
+    fn read(&self, addr: u64, len: u64) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+        if len == 0 {
+            return Ok(vec![]);
+        }
+        match self.mapping.map(AccessType::Load, addr, len) {
+            StableResult::Ok(HostBuffer::Immutable(p)) => Ok(unsafe { (*p).to_vec() }),
+            StableResult::Ok(HostBuffer::Mutable(p)) => Ok(unsafe { (*p).to_vec() }),
+            StableResult::Err(e) => Err(Box::new(e)),
+        }
+    }
+
+    fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        match self
+            .mapping
+            .map(AccessType::Store, addr, bytes.len() as u64)
+        {
+            StableResult::Ok(HostBuffer::Mutable(p)) => {
+                unsafe { (*p).copy_from_slice(bytes) };
+                Ok(())
+            }
+            StableResult::Ok(HostBuffer::Immutable(_)) => Err("write to read-only memory".into()),
+            StableResult::Err(e) => Err(Box::new(e)),
+        }
+    }
+
+    /// The `{ptr, len}` slices at `addr`.
+    fn slices(&self, addr: u64, n: u64) -> Result<Vec<Vec<u8>>, Box<dyn std::error::Error>> {
+        if n > 64 {
+            return Err("too many slices".into());
+        }
+        let raw = self.read(addr, 16 * n)?;
+        raw.chunks(16)
+            .map(|c| {
+                let ptr = u64::from_le_bytes(c[0..8].try_into().unwrap_or_default());
+                let len = u64::from_le_bytes(c[8..16].try_into().unwrap_or_default());
+                self.read(ptr, len)
+            })
+            .collect()
+    }
+}
+
+declare_builtin_function!(
+    /// `sol_set_return_data(ptr, len)`: 100 + len/250 CU, at most 1,024 bytes.
+    SetReturnData,
+    fn rust(ctx: &mut Context, ptr: u64, len: u64, _c: u64, _d: u64, _e: u64,) -> Result<u64, SyscallError> {
+        ctx.charge(100 + len / 250)?;
+        if len > 1024 {
+            return Err("return data too large".into());
+        }
+        ctx.return_data = ctx.read(ptr, len)?;
+        Ok(0)
+    }
+);
+
+declare_builtin_function!(
+    /// `sol_log_data(slices, n)`: 100 + 100 per slice + bytes CU.
+    LogData,
+    fn rust(ctx: &mut Context, addr: u64, n: u64, _c: u64, _d: u64, _e: u64,) -> Result<u64, SyscallError> {
+        ctx.charge(100 + 100 * n.min(64))?;
+        let slices = ctx.slices(addr, n)?;
+        ctx.charge(slices.iter().map(|s| s.len() as u64).sum())?;
+        ctx.logs.push(slices);
+        Ok(0)
+    }
+);
+
+declare_builtin_function!(
+    /// `sol_keccak256(slices, n, out)`: 85 + max(10, len/2) per slice CU.
+    Keccak256,
+    fn rust(ctx: &mut Context, addr: u64, n: u64, out: u64, _d: u64, _e: u64,) -> Result<u64, SyscallError> {
+        ctx.charge(85)?;
+        let slices = ctx.slices(addr, n)?;
+        let mut all = vec![];
+        for s in &slices {
+            ctx.charge((s.len() as u64 / 2).max(10))?;
+            all.extend_from_slice(s);
+        }
+        ctx.write(out, keccak256(&all).as_slice())?;
+        Ok(0)
+    }
+);
+
+declare_builtin_function!(
+    /// `sol_memcpy_` / `sol_memmove_(dst, src, n)`: max(10, n/250) CU.
+    MemCopy,
+    fn rust(ctx: &mut Context, dst: u64, src: u64, n: u64, _d: u64, _e: u64,) -> Result<u64, SyscallError> {
+        ctx.charge((n / 250).max(10))?;
+        let bytes = ctx.read(src, n)?;
+        ctx.write(dst, &bytes)?;
+        Ok(0)
+    }
+);
+
+declare_builtin_function!(
+    /// `sol_memset_(dst, byte, n)`: max(10, n/250) CU.
+    MemSet,
+    fn rust(ctx: &mut Context, dst: u64, byte: u64, n: u64, _d: u64, _e: u64,) -> Result<u64, SyscallError> {
+        ctx.charge((n / 250).max(10))?;
+        if n > 1 << 20 {
+            return Err("memset too large".into());
+        }
+        ctx.write(dst, &vec![byte as u8; n as usize])?;
+        Ok(0)
+    }
+);
+
+declare_builtin_function!(
+    /// `sol_get_clock_sysvar(out)`: 100 + 40 CU; the 40-byte Clock.
+    Clock,
+    fn rust(ctx: &mut Context, out: u64, _b: u64, _c: u64, _d: u64, _e: u64,) -> Result<u64, SyscallError> {
+        ctx.charge(100 + 40)?;
+        let mut clock = [0u8; 40];
+        clock[0..8].copy_from_slice(&ctx.clock.0.to_le_bytes());
+        clock[32..40].copy_from_slice(&ctx.clock.1.to_le_bytes());
+        ctx.write(out, &clock)?;
+        Ok(0)
+    }
+);
+
+/// One account of the serialized input.
+struct AccountIn<'a> {
+    key: [u8; 32],
+    owner: [u8; 32],
+    signer: bool,
+    writable: bool,
+    data: &'a [u8],
+}
+
+/// Solana's ABI v1 input: accounts, instruction data, program id. Returns
+/// the bytes and the offset of each account's data.
+fn serialize(accounts: &[AccountIn], data: &[u8], program_id: &[u8; 32]) -> (Vec<u8>, Vec<usize>) {
+    let mut out = Vec::new();
+    let mut offsets = vec![];
+    out.extend_from_slice(&(accounts.len() as u64).to_le_bytes());
+    for a in accounts {
+        out.extend_from_slice(&[0xff, a.signer as u8, a.writable as u8, 0, 0, 0, 0, 0]);
+        out.extend_from_slice(&a.key);
+        out.extend_from_slice(&a.owner);
+        out.extend_from_slice(&1_000_000_000u64.to_le_bytes());
+        out.extend_from_slice(&(a.data.len() as u64).to_le_bytes());
+        offsets.push(out.len());
+        out.extend_from_slice(a.data);
+        out.resize(out.len() + 10240, 0);
+        out.resize(out.len().next_multiple_of(8), 0);
+        out.extend_from_slice(&u64::MAX.to_le_bytes());
+    }
+    out.extend_from_slice(&(data.len() as u64).to_le_bytes());
+    out.extend_from_slice(data);
+    out.extend_from_slice(program_id);
+    (out, offsets)
+}
+
+/// What one run of a program gave.
+pub struct Run {
+    /// `r0` at exit, or the VM's error.
+    pub result: Result<u64, String>,
+    /// Compute units spent.
+    pub compute_units: u64,
+    /// The state account's data afterwards.
+    pub state: Vec<u8>,
+    /// Return data.
+    pub return_data: Vec<u8>,
+    /// Each `sol_log_data` call's slices.
+    pub logs: Vec<Vec<Vec<u8>>>,
+}
+
+/// One instruction to run: the accounts' contents and the call.
+pub struct Invocation<'a> {
+    /// The state account's public key.
+    pub state_key: [u8; 32],
+    /// The state account's data (a storage table).
+    pub state: &'a [u8],
+    /// The caller's public key (a signer).
+    pub caller: [u8; 32],
+    /// The instruction data (calldata).
+    pub data: &'a [u8],
+    /// The Clock sysvar's slot and unix timestamp.
+    pub clock: (u64, i64),
+    /// Heap bytes.
+    pub heap_size: usize,
+}
+
+/// Runs `compiled` (interpreted, or JIT-compiled when `jit`).
+pub fn execute(compiled: &Compiled, jit: bool, call: &Invocation) -> Run {
+    let Invocation {
+        state_key,
+        state,
+        caller,
+        data,
+        clock,
+        heap_size,
+    } = *call;
+    let (mut input, offsets) = serialize(
+        &[
+            AccountIn {
+                key: state_key,
+                owner: PROGRAM_ID,
+                signer: false,
+                writable: true,
+                data: state,
+            },
+            AccountIn {
+                key: caller,
+                owner: [0; 32],
+                signer: true,
+                writable: true,
+                data: &[],
+            },
+        ],
+        data,
+        &PROGRAM_ID,
+    );
+    let exe = &compiled.executable;
+    let config = exe.get_config().clone();
+    let mut stack = vec![0u8; config.stack_size()];
+    let mut heap = vec![0u8; heap_size];
+    let regions = vec![
+        exe.get_ro_region(),
+        MemoryRegion::new(stack.as_mut_slice() as *mut [u8], MM_STACK_START),
+        MemoryRegion::new(heap.as_mut_slice() as *mut [u8], MM_HEAP_START),
+        MemoryRegion::new(input.as_mut_slice() as *mut [u8], MM_INPUT_START),
+    ];
+    let version = exe.get_sbpf_version();
+    // SAFETY: the stack, heap and input vectors outlive the mapping (they
+    // are dropped at the end of this function, after the VM), and plain
+    // bytes have no invariants the program could break.
+    let mapping = match unsafe { MemoryMapping::new(regions, &config, version) } {
+        Ok(m) => m,
+        Err(e) => {
+            return Run {
+                result: Err(e.to_string()),
+                compute_units: 0,
+                state: state.to_vec(),
+                return_data: vec![],
+                logs: vec![],
+            };
+        }
+    };
+    let mut ctx = Context {
+        remaining: COMPUTE_BUDGET,
+        mapping,
+        return_data: vec![],
+        logs: vec![],
+        clock,
+    };
+    let (count, result) = {
+        let mut vm = EbpfVm::new(
+            exe.get_loader().clone(),
+            version,
+            &mut ctx,
+            config.stack_size(),
+        );
+        vm.registers[1] = MM_INPUT_START;
+        let mut frames = vec![CallFrame::default(); config.max_call_depth];
+        let mut mode = if jit {
+            ExecutionMode::Jit
+        } else {
+            ExecutionMode::Interpreted
+        };
+        vm.execute_program(exe, &mut mode, &mut frames)
+    };
+    let result = match result {
+        ProgramResult::Ok(code) => Ok(code),
+        ProgramResult::Err(e) => Err(e.to_string()),
+    };
+    let start = offsets[0];
+    let state = input[start..start + state.len()].to_vec();
+    drop(ctx.mapping);
+    drop((stack, heap));
+    Run {
+        result,
+        compute_units: count,
+        state,
+        return_data: ctx.return_data,
+        logs: ctx.logs,
+    }
+}
+
+impl Engine for SbfEngine {
+    fn name(&self) -> &'static str {
+        if self.jit { "sbf-jit" } else { "sbf" }
+    }
+
+    fn run(
+        &self,
+        world: &World,
+        block: &BlockEnv,
+        call: &Call,
+        fork: Fork,
+    ) -> Result<Outcome, EngineError> {
+        if !call.value.is_zero() {
+            return Err(EngineError::Unsupported {
+                engine: self.name(),
+                reason: "the call sends ether; Solana instructions carry no value".into(),
+            });
+        }
+        let account = world.accounts.get(&call.to).cloned().unwrap_or_default();
+        let compiled = self.compile(&account.code, fork, call.to, block.chain_id);
+        let compiled = match compiled.as_ref() {
+            Ok(c) => c,
+            Err(e) => return Err(e.clone()),
+        };
+        let before = &account.storage;
+        let state = storage::encode(before, storage::capacity_for(before.len()));
+        let clock = (
+            block.number.saturating_to::<u64>(),
+            block.timestamp.saturating_to::<i64>(),
+        );
+        let run = execute(
+            compiled,
+            self.jit,
+            &Invocation {
+                state_key: key_of(call.to),
+                state: &state,
+                caller: key_of(call.caller),
+                data: &call.data,
+                clock,
+                heap_size: self.target.heap_size as usize,
+            },
+        );
+        let code = match &run.result {
+            Ok(c) => *c,
+            Err(e) if e.contains("xceeded") || e.contains("compute budget") => {
+                return Ok(outcome(
+                    Status::TargetLimit(format!("compute budget of {COMPUTE_BUDGET} CU")),
+                    vec![],
+                    &run,
+                ));
+            }
+            Err(e) => {
+                return Ok(outcome(Status::Halt(format!("sbf: {e}")), vec![], &run));
+            }
+        };
+        let status = match code {
+            exit::SUCCESS => Status::Success,
+            exit::REVERT => Status::Revert,
+            c if exit::is_target_limit(c) => Status::TargetLimit(exit::describe(c)),
+            c => Status::Halt(exit::describe(c)),
+        };
+        let return_data = if matches!(status, Status::Success | Status::Revert) {
+            run.return_data.clone()
+        } else {
+            vec![]
+        };
+        let mut o = outcome(status, return_data, &run);
+        if o.status == Status::Success {
+            let after = storage::decode(&run.state).map_err(|reason| EngineError::Translate {
+                address: call.to,
+                reason: format!("state account after the call: {reason}"),
+            })?;
+            let keys: std::collections::BTreeSet<&U256> =
+                before.keys().chain(after.keys()).collect();
+            for k in keys {
+                let (b, a) = (
+                    before.get(k).copied().unwrap_or_default(),
+                    after.get(k).copied().unwrap_or_default(),
+                );
+                if a != b {
+                    o.storage.insert(*k, (b, a));
+                }
+            }
+            o.logs = run
+                .logs
+                .iter()
+                .map(|slices| {
+                    let (data, topics) = slices
+                        .split_last()
+                        .map_or((vec![], &[][..]), |(d, t)| (d.clone(), t));
+                    Log {
+                        address: call.to,
+                        topics: topics.iter().map(|t| U256::from_be_slice(t)).collect(),
+                        data,
+                    }
+                })
+                .collect();
+        }
+        Ok(o)
+    }
+}
+
+fn outcome(status: Status, return_data: Vec<u8>, run: &Run) -> Outcome {
+    Outcome {
+        status,
+        return_data,
+        storage: BTreeMap::new(),
+        logs: vec![],
+        balances: BTreeMap::new(),
+        cost: Cost {
+            unit: "CU",
+            amount: run.compute_units,
+        },
+    }
+}
