@@ -827,16 +827,30 @@ impl Cx<'_> {
         let args = &inst.args;
         let res = inst.results.first().copied();
         let pos = inst.pos;
-        let ty = res.map(|r| self.ty(r));
+        let need = |r: Option<Value>| {
+            r.ok_or_else(|| {
+                Error::Internal(format!("{} at {pos} has no result", op_name(&inst.op)))
+            })
+        };
+        let pure = !matches!(
+            inst.op,
+            Op::Store(..) | Op::MemCopy | Op::MemFill | Op::MemExpand | Op::Host(_)
+        );
+        if pure && res.is_none() {
+            // Nothing observes it (loads still check their bounds).
+            if !matches!(inst.op, Op::Load(..)) {
+                return Ok(());
+            }
+        }
         match &inst.op {
             Op::Iconst(c) => {
                 if let Some(r) = res {
                     self.store_const(r, *c);
                 }
             }
-            Op::Binary(op) => self.binary(*op, args[0], args[1], res.unwrap_or(args[0]), pos)?,
+            Op::Binary(op) => self.binary(*op, args[0], args[1], need(res)?, pos)?,
             Op::Not => {
-                let (d, a) = (res.unwrap_or(args[0]), args[0]);
+                let (d, a) = (need(res)?, args[0]);
                 let t = self.ty(d);
                 let limbs = if t == Type::I256 { 4 } else { 1 };
                 for i in 0..limbs {
@@ -847,7 +861,7 @@ impl Cx<'_> {
                 }
             }
             Op::Icmp(c) => {
-                let d = res.unwrap_or(args[0]);
+                let d = need(res)?;
                 let (t, f, end) = (self.asm.label(), self.asm.label(), self.asm.label());
                 self.compare(*c, args[0], args[1], t, f);
                 self.asm.bind(t);
@@ -859,7 +873,7 @@ impl Cx<'_> {
                 self.set_limb(d, 0, R0);
             }
             Op::Select => {
-                let d = res.unwrap_or(args[1]);
+                let d = need(res)?;
                 let t = self.ty(d);
                 let (other, end) = (self.asm.label(), self.asm.label());
                 self.limb(R0, args[0], 0);
@@ -872,7 +886,7 @@ impl Cx<'_> {
                 self.asm.bind(end);
             }
             Op::Uext | Op::Sext | Op::Trunc => {
-                let (d, a) = (res.unwrap_or(args[0]), args[0]);
+                let (d, a) = (need(res)?, args[0]);
                 let (from, to) = (self.ty(a), self.ty(d));
                 self.limb(R0, a, 0);
                 if inst.op == Op::Sext {
@@ -900,7 +914,7 @@ impl Cx<'_> {
                 }
             }
             Op::AddMod | Op::MulMod => {
-                self.ptr(R1, res.unwrap_or(args[0]));
+                self.ptr(R1, need(res)?);
                 self.ptr(R2, args[0]);
                 self.ptr(R3, args[1]);
                 self.ptr(R4, args[2]);
@@ -911,15 +925,15 @@ impl Cx<'_> {
                 });
             }
             Op::Exp => {
-                self.ptr(R1, res.unwrap_or(args[0]));
+                self.ptr(R1, need(res)?);
                 self.ptr(R2, args[0]);
                 self.ptr(R3, args[1]);
                 self.call(Helper::Exp);
             }
-            Op::SignExtend => self.signextend(args[0], args[1], res.unwrap_or(args[0])),
-            Op::Byte => self.byte(args[0], args[1], res.unwrap_or(args[0])),
+            Op::SignExtend => self.signextend(args[0], args[1], need(res)?),
+            Op::Byte => self.byte(args[0], args[1], need(res)?),
             Op::Clz => {
-                let d = res.unwrap_or(args[0]);
+                let d = need(res)?;
                 if self.ty(d) != Type::I256 {
                     return Err(self.narrow(inst));
                 }
@@ -928,9 +942,9 @@ impl Cx<'_> {
                 self.call(Helper::Clz);
             }
             Op::Load(t, e) => {
-                let d = res.unwrap_or(args[0]);
                 let width = t.bytes().unwrap_or(1);
                 self.mem_addr(args[0], width);
+                let Some(d) = res else { return Ok(()) };
                 if *t == Type::I256 {
                     if *e == Endian::Big {
                         self.word_from_be(d, R1, 0);
@@ -989,7 +1003,7 @@ impl Cx<'_> {
                 }
             }
             Op::MemSize => {
-                let d = res.unwrap_or(args[0]);
+                let d = need(res)?;
                 self.asm.ldx(Size::Dw, R0, R9, layout::MEM_SIZE);
                 self.set_word(d);
             }
@@ -1014,7 +1028,6 @@ impl Cx<'_> {
                 ));
             }
         }
-        let _ = ty;
         Ok(())
     }
 

@@ -49,6 +49,58 @@ pub fn lift(common: &Common, no_opt: bool, stats: bool, out: &mut dyn Write) -> 
     Ok(())
 }
 
+/// `chainlift translate`: lift, optimize, verify, then translate.
+pub(crate) fn translate(args: &crate::TranslateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    use chainlift_backend_sbf::{Target, translate};
+    let (input, analysis) = crate::analyze(&args.common)?;
+    if args.heap_size < 4096 || args.heap_size > 256 * 1024 || args.heap_size % 1024 != 0 {
+        bail!("--heap-size must be a multiple of 1024 between 4096 and 262144");
+    }
+    let mut module = evm::lift::lift(&analysis, Default::default())?;
+    passes::optimize(&mut module);
+    verified(&module, "optimized IR (a bug in the frontend or a pass)")?;
+    let target = Target {
+        heap_size: args.heap_size,
+        chain_id: args.chain_id,
+    };
+    let program = translate(&module, &input.code, &target)?;
+    let bytes = if args.emit == "asm" {
+        program.listing.clone().into_bytes()
+    } else {
+        program.elf.clone()
+    };
+    match args.output.as_deref() {
+        None | Some("-") if args.emit == "asm" => out.write_all(&bytes)?,
+        None | Some("-") => bail!("--emit elf writes a binary: name a file with -o program.so"),
+        Some(path) => {
+            std::fs::write(path, &bytes).with_context(|| format!("cannot write {path}"))?;
+            if args.common.json {
+                crate::report::write_json(
+                    out,
+                    &serde_json::json!({
+                        "schema_version": crate::report::SCHEMA_VERSION,
+                        "target": args.target,
+                        "output": path,
+                        "emit": args.emit,
+                        "elf_bytes": program.elf.len(),
+                        "instructions": program.instructions,
+                        "memory_limit": program.memory_limit,
+                    }),
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "wrote {path}: SBPF v3, {} bytes, {} instructions, EVM memory up to {} bytes",
+                    program.elf.len(),
+                    program.instructions,
+                    program.memory_limit
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn verify(file: &str, out: &mut dyn Write) -> anyhow::Result<()> {
     let m = parse_file(file)?;
     verified(&m, file)?;

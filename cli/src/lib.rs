@@ -38,6 +38,9 @@ enum Command {
     Inspect(Common),
     /// Lift EVM bytecode to the IR and print it (optimized unless --no-opt).
     Lift(LiftArgs),
+    /// Translate EVM bytecode to another VM: `--target sbf -o program.so`
+    /// writes a Solana SBPF v3 program; `--emit asm` prints its listing.
+    Translate(TranslateArgs),
     /// Run a call (or a scenario file) in one engine (evm = revm, ir = the lifted IR) and print the outcome.
     Run(RunArgs),
     /// Run a call (or a scenario file) in several engines; exit 0 when all agree, 1 when any differs.
@@ -60,6 +63,29 @@ struct LiftArgs {
     /// Print instruction counts before and after optimization instead of the IR.
     #[arg(long)]
     stats: bool,
+}
+
+#[derive(Args)]
+struct TranslateArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The VM to translate to.
+    #[arg(long, default_value = "sbf", value_parser = ["sbf"])]
+    target: String,
+    /// Where to write the program (`-` for stdout); required for `--emit elf`.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<String>,
+    /// What to write: the deployable ELF, or a readable listing with the
+    /// source pcs as comments.
+    #[arg(long, default_value = "elf", value_parser = ["elf", "asm"])]
+    emit: String,
+    /// Heap bytes the program may use (32 KiB without a RequestHeapFrame
+    /// instruction, up to 256 KiB with one).
+    #[arg(long, default_value_t = 32 * 1024)]
+    heap_size: u32,
+    /// What CHAINID returns.
+    #[arg(long, default_value_t = 1)]
+    chain_id: u64,
 }
 
 /// The call every engine runs. FILE may also be a scenario (`.toml`, see
@@ -235,6 +261,7 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
             }
         }
         Command::Lift(args) => ir_cmd::lift(&args.common, args.no_opt, args.stats, out)?,
+        Command::Translate(args) => ir_cmd::translate(&args, out)?,
         Command::Run(args) => code = run_cmd::run(&args.call, &args.engine, out)?,
         Command::Diff(args) => code = run_cmd::diff(&args.call, &args.engines, args.trace, out)?,
         Command::Test(args) => {

@@ -296,4 +296,11 @@ pub trait Engine {
         call: &Call,
         fork: Fork,
     ) -> Result<Outcome, EngineError>;
+
+    /// Whether a call may send ether. Engines whose target has no such
+    /// thing (Solana instructions carry no value) say no; suites then
+    /// compare them with revm on the same call with value 0.
+    fn carries_value(&self) -> bool {
+        true
+    }
 }

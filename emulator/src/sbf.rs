@@ -475,6 +475,10 @@ impl Engine for SbfEngine {
         if self.jit { "sbf-jit" } else { "sbf" }
     }
 
+    fn carries_value(&self) -> bool {
+        false
+    }
+
     fn run(
         &self,
         world: &World,

@@ -142,7 +142,27 @@ fn compare(
     fork: Fork,
     reference: &Outcome,
 ) -> Verdict {
+    let mut valueless: Option<(Call, Outcome)> = None;
     for e in engines.iter().skip(1) {
+        let (call, reference) = if e.carries_value() || call.value.is_zero() {
+            (call, reference)
+        } else {
+            if valueless.is_none() {
+                let c = Call {
+                    value: U256::ZERO,
+                    ..call.clone()
+                };
+                match engines[0].run(world, block, &c, fork) {
+                    Ok(o) => valueless = Some((c, o)),
+                    Err(err) => return Verdict::Fail(format!("evm without value: {err}")),
+                }
+            }
+            let (c, o) = valueless.as_ref().expect("set above");
+            if matches!(&o.status, Status::Halt(r) if r.contains("OutOfGas")) {
+                return Verdict::Skip("runs out of gas when sent without value".into());
+            }
+            (c, o)
+        };
         let o = match e.run(world, block, call, fork) {
             Ok(o) => o,
             Err(err @ EngineError::Unsupported { .. }) => return Verdict::Skip(err.to_string()),
