@@ -22,6 +22,10 @@ use std::collections::HashMap;
 /// Bytes of one value slot.
 const SLOT: usize = 32;
 
+/// Scratch slots where constant operands are written when an operation
+/// needs them in memory (helpers take pointers); constants have no slot.
+const CONST_SLOTS: usize = 4;
+
 pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Program, Error> {
     let [f] = module.functions.as_slice() else {
         return Err(Error::Unsupported {
@@ -35,14 +39,23 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
             "the entry function must take no parameters and have a block".into(),
         ));
     }
-    let (slot_of, slots) = allocate(f);
+    let mut consts = HashMap::new();
+    for b in &f.layout {
+        for i in &f.block(*b).insts {
+            if let (Op::Iconst(c), [r]) = (&i.op, i.results.as_slice()) {
+                consts.insert(*r, *c);
+            }
+        }
+    }
+    let (slot_of, slots) = allocate(f, &consts);
     let max_params = f
         .layout
         .iter()
         .map(|b| f.block(*b).params.len())
         .max()
         .unwrap_or(0);
-    let copy_buf = align32(layout::FIXED_END as usize);
+    let const_buf = align32(layout::FIXED_END as usize);
+    let copy_buf = const_buf + SLOT * CONST_SLOTS;
     let slot_base = copy_buf + SLOT * max_params;
     let mem_base = align32(slot_base + SLOT * slots);
     let heap = target.heap_size as usize;
@@ -55,15 +68,11 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
     }
     let mem_limit = ((heap - mem_base) & !31) as u32;
     let mut uses = vec![0u32; f.values.len()];
-    let mut consts = HashMap::new();
     for b in &f.layout {
         let data = f.block(*b);
         for i in &data.insts {
             for a in &i.args {
                 uses[a.index()] += 1;
-            }
-            if let (Op::Iconst(c), [r]) = (&i.op, i.results.as_slice()) {
-                consts.insert(*r, *c);
             }
         }
         for v in data.term.uses() {
@@ -80,6 +89,8 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
         slot_of,
         slot_base,
         copy_buf,
+        const_buf,
+        const_next: 0,
         mem_base: mem_base as i16,
         mem_limit,
         uses,
@@ -119,7 +130,7 @@ fn align32(n: usize) -> usize {
 
 /// Live ranges over a linear numbering of the layout, then a linear scan.
 /// Returns each value's slot index and the number of slots.
-fn allocate(f: &Function) -> (Vec<u32>, usize) {
+fn allocate(f: &Function, consts: &HashMap<Value, U256>) -> (Vec<u32>, usize) {
     let nv = f.values.len();
     let words = nv.div_ceil(64);
     let nb = f.blocks.len();
@@ -215,6 +226,7 @@ fn allocate(f: &Function) -> (Vec<u32>, usize) {
     let mut order: Vec<(u32, u32, usize)> = range
         .iter()
         .enumerate()
+        .filter(|(v, _)| !consts.contains_key(&Value::new(*v)))
         .filter_map(|(v, r)| r.map(|(s, e)| (s, e, v)))
         .collect();
     order.sort();
@@ -247,6 +259,8 @@ struct Cx<'a> {
     slot_of: Vec<u32>,
     slot_base: usize,
     copy_buf: usize,
+    const_buf: usize,
+    const_next: usize,
     mem_base: i16,
     mem_limit: u32,
     uses: Vec<u32>,
@@ -274,9 +288,23 @@ impl Cx<'_> {
         self.f.ty(v)
     }
 
-    /// `reg = &slot(v)`.
+    /// The heap offset where `v` can be read: its slot, or for a constant
+    /// a scratch slot it is written to now.
+    fn src(&mut self, v: Value) -> i16 {
+        match self.consts.get(&v).copied() {
+            Some(c) => {
+                let o = (self.const_buf + SLOT * (self.const_next % CONST_SLOTS)) as i16;
+                self.const_next += 1;
+                self.store_const_at(o, self.ty(v), c);
+                o
+            }
+            None => self.off(v),
+        }
+    }
+
+    /// `reg = &slot(v)` (constants written to a scratch slot first).
     fn ptr(&mut self, reg: u8, v: Value) {
-        let o = self.off(v);
+        let o = self.src(v);
         self.addr(reg, o);
     }
 
@@ -287,8 +315,30 @@ impl Cx<'_> {
     }
 
     fn limb(&mut self, reg: u8, v: Value, i: i16) {
+        if let Some(c) = self.consts.get(&v) {
+            let l = c.as_limbs()[i as usize];
+            self.asm.mov64(reg, l);
+            return;
+        }
         let o = self.off(v);
         self.asm.ldx(Size::Dw, reg, R9, o + 8 * i);
+    }
+
+    /// `if limb i of a (in reg) cond limb i of b goto l`, with the limb of a
+    /// constant b as an immediate when it fits.
+    fn jmp_limb(&mut self, cond: J, reg: u8, b: Value, i: i16, l: Label) {
+        if let Some(imm) = self.imm_limb(b, i) {
+            self.asm.jmp_imm(cond, reg, imm, l);
+        } else {
+            self.limb(R2, b, i);
+            self.asm.jmp(cond, reg, R2, l);
+        }
+    }
+
+    /// Limb i of a constant, when it fits a sign-extended immediate.
+    fn imm_limb(&self, v: Value, i: i16) -> Option<i32> {
+        let limb = self.consts.get(&v)?.as_limbs()[i as usize];
+        i32::try_from(limb as i64).ok()
     }
 
     fn set_limb(&mut self, v: Value, i: i16, reg: u8) {
@@ -296,10 +346,9 @@ impl Cx<'_> {
         self.asm.stx(Size::Dw, R9, o + 8 * i, reg);
     }
 
-    /// Stores a constant into `v`'s slot (as many limbs as its type has).
-    fn store_const(&mut self, v: Value, c: U256) {
-        let o = self.off(v);
-        let limbs = if self.ty(v) == Type::I256 { 4 } else { 1 };
+    /// Writes a constant of type `ty` at heap offset `o`.
+    fn store_const_at(&mut self, o: i16, ty: Type, c: U256) {
+        let limbs = if ty == Type::I256 { 4 } else { 1 };
         for (i, l) in c.as_limbs().iter().take(limbs).enumerate() {
             let at = o + 8 * i as i16;
             if let Ok(imm) = i32::try_from(*l as i64) {
@@ -530,8 +579,7 @@ impl Cx<'_> {
                     let Op::Icmp(c) = last.op else { unreachable!() };
                     self.compare(c, last.args[0], last.args[1], t.0, e.0);
                 } else {
-                    let o = self.off(*cond);
-                    self.asm.ldx(Size::Dw, R0, R9, o);
+                    self.limb(R0, *cond, 0);
                     self.asm.jmp_imm(J::Ne, R0, 0, t.0);
                     self.asm.ja(e.0);
                 }
@@ -586,8 +634,19 @@ impl Cx<'_> {
             .args
             .iter()
             .zip(&params)
+            .filter(|(a, _)| !self.consts.contains_key(a))
             .map(|(a, p)| (self.off(*a), self.off(*p), self.ty(*p)))
             .filter(|(s, d, _)| s != d)
+            .collect();
+        let const_moves: Vec<(i16, Type, U256)> = c
+            .args
+            .iter()
+            .zip(&params)
+            .filter_map(|(a, p)| {
+                self.consts
+                    .get(a)
+                    .map(|k| (self.off(*p), self.ty(*p), *k))
+            })
             .collect();
         let conflict = moves
             .iter()
@@ -603,6 +662,10 @@ impl Cx<'_> {
             for (s, d, t) in moves {
                 self.copy(d, s, t);
             }
+        }
+        // Constants last: they read no slot that a copy could overwrite.
+        for (d, t, k) in const_moves {
+            self.store_const_at(d, t, k);
         }
         if next != Some(c.block) {
             let l = self.blocks[&c.block];
@@ -689,11 +752,15 @@ impl Cx<'_> {
         }
         match cond {
             Cond::Eq | Cond::Ne => {
+                let (a, b) = if self.consts.contains_key(&a) {
+                    (b, a)
+                } else {
+                    (a, b)
+                };
                 let (differ, same) = if cond == Cond::Eq { (f, t) } else { (t, f) };
                 for i in 0..4 {
                     self.limb(R1, a, i);
-                    self.limb(R2, b, i);
-                    self.asm.jmp(J::Ne, R1, R2, differ);
+                    self.jmp_limb(J::Ne, R1, b, i, differ);
                 }
                 self.asm.ja(same);
             }
@@ -701,23 +768,27 @@ impl Cx<'_> {
                 let signed = matches!(cond, Cond::Slt | Cond::Sle);
                 for i in (1..4).rev() {
                     self.limb(R1, a, i);
-                    self.limb(R2, b, i);
                     let (lt, gt) = if signed && i == 3 {
                         (J::Slt, J::Sgt)
                     } else {
                         (J::Lt, J::Gt)
                     };
-                    self.asm.jmp(lt, R1, R2, t);
-                    self.asm.jmp(gt, R1, R2, f);
+                    if self.imm_limb(b, i).is_none() {
+                        self.limb(R2, b, i);
+                        self.asm.jmp(lt, R1, R2, t);
+                        self.asm.jmp(gt, R1, R2, f);
+                    } else {
+                        self.jmp_limb(lt, R1, b, i, t);
+                        self.jmp_limb(gt, R1, b, i, f);
+                    }
                 }
                 self.limb(R1, a, 0);
-                self.limb(R2, b, 0);
                 let last = if matches!(cond, Cond::Ult | Cond::Slt) {
                     J::Lt
                 } else {
                     J::Le
                 };
-                self.asm.jmp(last, R1, R2, t);
+                self.jmp_limb(last, R1, b, 0, t);
                 self.asm.ja(f);
             }
         }
@@ -842,12 +913,10 @@ impl Cx<'_> {
                 return Ok(());
             }
         }
+        self.const_next = 0;
         match &inst.op {
-            Op::Iconst(c) => {
-                if let Some(r) = res {
-                    self.store_const(r, *c);
-                }
-            }
+            // Constants are immediates where they are used.
+            Op::Iconst(_) => {}
             Op::Binary(op) => self.binary(*op, args[0], args[1], need(res)?, pos)?,
             Op::Not => {
                 let (d, a) = (need(res)?, args[0]);
@@ -878,7 +947,9 @@ impl Cx<'_> {
                 let (other, end) = (self.asm.label(), self.asm.label());
                 self.limb(R0, args[0], 0);
                 self.asm.jmp_imm(J::Eq, R0, 0, other);
-                let (dd, a, b) = (self.off(d), self.off(args[1]), self.off(args[2]));
+                let dd = self.off(d);
+                let a = self.src(args[1]);
+                let b = self.src(args[2]);
                 self.copy(dd, a, t);
                 self.asm.ja(end);
                 self.asm.bind(other);
@@ -898,7 +969,8 @@ impl Cx<'_> {
                 self.set_limb(d, 0, R0);
                 if to == Type::I256 {
                     if from == Type::I256 {
-                        let (dd, aa) = (self.off(d), self.off(a));
+                        let dd = self.off(d);
+                        let aa = self.src(a);
                         self.copy(dd, aa, to);
                     } else if inst.op == Op::Sext {
                         self.asm.alu_imm(Alu::Arsh, R0, 63);
@@ -1008,9 +1080,44 @@ impl Cx<'_> {
                 self.set_word(d);
             }
             Op::MemExpand => {
-                self.ptr(R1, args[0]);
-                self.ptr(R2, args[1]);
-                self.call_checked(Helper::MemExpand);
+                let limit = self.mem_limit as u64;
+                match self.consts.get(&args[1]).copied() {
+                    Some(len) if len.is_zero() => {}
+                    Some(len) if len < U256::from(limit) => {
+                        // A constant length (MSTORE, MLOAD, ...): inline.
+                        let len = len.to::<u64>();
+                        let grown = self.asm.label();
+                        match self.consts.get(&args[0]).copied() {
+                            Some(off) if off <= U256::from(limit - len) => {
+                                let end = (off.to::<u64>() + len + 31) & !31;
+                                self.asm.mov64(R1, end);
+                            }
+                            Some(_) => {
+                                let l = self.memory_limit;
+                                self.asm.ja(l);
+                                return Ok(());
+                            }
+                            None => {
+                                let l = self.memory_limit;
+                                self.upper_or(R1, args[0]);
+                                self.asm.jmp_imm(J::Ne, R1, 0, l);
+                                self.limb(R1, args[0], 0);
+                                self.asm.jmp_imm(J::Gt, R1, (limit - len) as i32, l);
+                                self.asm.alu_imm(Alu::Add, R1, len as i32 + 31);
+                                self.asm.alu_imm(Alu::And, R1, -32);
+                            }
+                        }
+                        self.asm.ldx(Size::Dw, R0, R9, layout::MEM_SIZE);
+                        self.asm.jmp(J::Ge, R0, R1, grown);
+                        self.asm.stx(Size::Dw, R9, layout::MEM_SIZE, R1);
+                        self.asm.bind(grown);
+                    }
+                    _ => {
+                        self.ptr(R1, args[0]);
+                        self.ptr(R2, args[1]);
+                        self.call_checked(Helper::MemExpand);
+                    }
+                }
             }
             Op::MemGrow => {
                 return Err(unsupported(
@@ -1137,6 +1244,39 @@ impl Cx<'_> {
                     Helper::SDivMod
                 });
             }
+            BinOp::Shl | BinOp::LShr
+                if self.consts.get(&b).is_some_and(|s| *s < U256::from(256)) =>
+            {
+                // A constant shift: move limbs, no helper.
+                let s = self.consts[&b].to::<u64>() as i16;
+                let (k, bits) = (s / 64, (s % 64) as i32);
+                for i in 0..4i16 {
+                    let (main, spill) = if op == BinOp::Shl {
+                        (i - k, i - k - 1)
+                    } else {
+                        (i + k, i + k + 1)
+                    };
+                    let (fwd, back) = if op == BinOp::Shl {
+                        (Alu::Lsh, Alu::Rsh)
+                    } else {
+                        (Alu::Rsh, Alu::Lsh)
+                    };
+                    if !(0..4).contains(&main) {
+                        self.asm.mov64(R1, 0);
+                    } else {
+                        self.limb(R1, a, main);
+                        if bits != 0 {
+                            self.asm.alu_imm(fwd, R1, bits);
+                            if (0..4).contains(&spill) {
+                                self.limb(R2, a, spill);
+                                self.asm.alu_imm(back, R2, 64 - bits);
+                                self.asm.alu(Alu::Or, R1, R2);
+                            }
+                        }
+                    }
+                    self.set_limb(d, i, R1);
+                }
+            }
             BinOp::Shl | BinOp::LShr | BinOp::AShr => {
                 self.ptr(R1, d);
                 self.ptr(R2, a);
@@ -1223,7 +1363,8 @@ impl Cx<'_> {
 
     /// SIGNEXTEND: copy x, then fill the bytes above byte b with its sign.
     fn signextend(&mut self, b: Value, x: Value, d: Value) {
-        let (dd, xx) = (self.off(d), self.off(x));
+        let dd = self.off(d);
+        let xx = self.src(x);
         self.copy(dd, xx, Type::I256);
         let done = self.asm.label();
         self.upper_or(R1, b);
@@ -1255,7 +1396,8 @@ impl Cx<'_> {
         self.limb(R1, i, 0);
         self.asm.jmp_imm(J::Gt, R1, 31, zero);
         self.asm.mov(R2, R9);
-        self.asm.alu_imm(Alu::Add, R2, self.off(x) as i32 + 31);
+        let xx = self.src(x);
+        self.asm.alu_imm(Alu::Add, R2, xx as i32 + 31);
         self.asm.alu(Alu::Sub, R2, R1);
         self.asm.ldx(Size::B, R0, R2, 0);
         self.asm.ja(done);
