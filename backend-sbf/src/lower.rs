@@ -230,6 +230,16 @@ fn allocate(f: &Function, consts: &HashMap<Value, U256>) -> (Vec<u32>, usize) {
         .filter_map(|(v, r)| r.map(|(s, e)| (s, e, v)))
         .collect();
     order.sort();
+    // A block parameter prefers the slot of an argument passed to it, so
+    // that the copy on the edge disappears.
+    let mut hints: Vec<Vec<Value>> = vec![vec![]; nv];
+    for b in &f.layout {
+        for c in f.block(*b).term.targets() {
+            for (a, p) in c.args.iter().zip(&f.block(c.block).params) {
+                hints[p.index()].push(*a);
+            }
+        }
+    }
     let mut slot_of = vec![u32::MAX; nv];
     let mut active: Vec<(u32, u32)> = vec![]; // (end, slot)
     let mut free: Vec<u32> = vec![];
@@ -243,7 +253,12 @@ fn allocate(f: &Function, consts: &HashMap<Value, U256>) -> (Vec<u32>, usize) {
                 true
             }
         });
-        let slot = free.pop().unwrap_or_else(|| {
+        let hinted = hints[v].iter().find_map(|a| {
+            let want = slot_of[a.index()];
+            free.iter().position(|s| *s == want)
+        });
+        let slot = hinted.map(|i| free.swap_remove(i)).or_else(|| free.pop());
+        let slot = slot.unwrap_or_else(|| {
             slots += 1;
             slots - 1
         });
