@@ -303,8 +303,110 @@ impl Asm {
         self.insn(0x95, 0, 0, 0, 0);
     }
 
+    /// Instruction positions of the items and of the labels.
+    fn layout(&self) -> (Vec<i64>, Vec<Option<i64>>) {
+        let mut at = vec![None; self.labels as usize];
+        let mut pos = Vec::with_capacity(self.items.len());
+        let mut pc = 0i64;
+        for item in &self.items {
+            pos.push(pc);
+            match item {
+                Item::Insn { .. } => pc += 1,
+                Item::Lddw(..) => pc += 2,
+                Item::Bind(l) => at[l.0 as usize] = Some(pc),
+                Item::Comment(_) => {}
+            }
+        }
+        (pos, at)
+    }
+
+    /// Gives every jump whose target is out of the 16-bit range a nearer
+    /// island: `island: ja target`, placed after an instruction that does
+    /// not fall through, as far towards the target as the range allows.
+    /// Repeats until every jump fits (an island's own jump may need
+    /// another hop).
+    fn relax(&mut self) -> Result<(), Error> {
+        const REACH: i64 = 30_000;
+        for _round in 0..64 {
+            let (pos, at) = self.layout();
+            let barrier = |item: &Item| {
+                matches!(
+                    item,
+                    Item::Insn {
+                        opc: 0x05 | 0x95,
+                        ..
+                    }
+                )
+            };
+            let barriers: Vec<usize> = (0..self.items.len())
+                .filter(|i| barrier(&self.items[*i]))
+                .collect();
+            let mut islands: Vec<(usize, Label, Label)> = vec![]; // (insert after, island, target)
+            let mut changed = false;
+            for i in 0..self.items.len() {
+                let Item::Insn {
+                    target: Some(Target::Jump(l)),
+                    ..
+                } = self.items[i]
+                else {
+                    continue;
+                };
+                let Some(t) = at[l.0 as usize] else { continue };
+                let from = pos[i] + 1;
+                if (t - from).abs() <= i16::MAX as i64 {
+                    continue;
+                }
+                // The barrier closest to REACH away, towards the target.
+                let forward = t > from;
+                let best = barriers
+                    .iter()
+                    .filter(|b| {
+                        let p = pos[**b] + 1;
+                        if forward {
+                            p > from && p - from <= REACH && p < t
+                        } else {
+                            p <= from && from - p <= REACH && p > t
+                        }
+                    })
+                    .max_by_key(|b| (pos[**b] - from).abs());
+                let Some(b) = best else {
+                    return Err(Error::TargetLimit {
+                        what:
+                            "a jump spans more than 32,767 instructions with no place for an island"
+                                .into(),
+                    });
+                };
+                let island = self.label();
+                islands.push((*b, island, l));
+                if let Item::Insn { target, .. } = &mut self.items[i] {
+                    *target = Some(Target::Jump(island));
+                }
+                changed = true;
+            }
+            if !changed {
+                return Ok(());
+            }
+            islands.sort_by_key(|(b, _, _)| std::cmp::Reverse(*b));
+            for (b, island, target) in islands {
+                let ja = Item::Insn {
+                    opc: 0x05,
+                    dst: 0,
+                    src: 0,
+                    off: 0,
+                    imm: 0,
+                    target: Some(Target::Jump(target)),
+                };
+                self.items.splice(b + 1..b + 1, [Item::Bind(island), ja]);
+            }
+        }
+        Err(Error::TargetLimit {
+            what: "jumps too far apart to reach through islands".into(),
+        })
+    }
+
     /// Resolves labels: the text bytes and the listing.
-    pub fn finish(&self) -> Result<(Vec<u8>, String), Error> {
+    pub fn finish(&mut self) -> Result<(Vec<u8>, String), Error> {
+        self.relax()?;
         let mut at = vec![None; self.labels as usize];
         let mut pc = 0i64;
         for item in &self.items {

@@ -657,11 +657,7 @@ impl Cx<'_> {
             .args
             .iter()
             .zip(&params)
-            .filter_map(|(a, p)| {
-                self.consts
-                    .get(a)
-                    .map(|k| (self.off(*p), self.ty(*p), *k))
-            })
+            .filter_map(|(a, p)| self.consts.get(a).map(|k| (self.off(*p), self.ty(*p), *k)))
             .collect();
         let conflict = moves
             .iter()

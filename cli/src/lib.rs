@@ -127,7 +127,9 @@ pub(crate) struct CallArgs {
 struct RunArgs {
     #[command(flatten)]
     call: CallArgs,
-    /// The engine: `evm` (revm) or `ir`.
+    /// The engine: `evm` (revm), `ir` (the IR interpreter), `sbf` (the
+    /// contract translated to a Solana program, in solana-sbpf's
+    /// interpreter) or `sbf-jit` (the same, JIT-compiled).
     #[arg(long, default_value = "evm")]
     engine: String,
 }
@@ -136,7 +138,8 @@ struct RunArgs {
 struct DiffArgs {
     #[command(flatten)]
     call: CallArgs,
-    /// Engines to compare, comma-separated (default: every engine).
+    /// Engines to compare, comma-separated: evm, ir, sbf, sbf-jit
+    /// (default: evm,ir).
     #[arg(long, value_delimiter = ',')]
     engines: Vec<String>,
     /// On a difference, rerun the first differing call in revm and the IR in
@@ -150,7 +153,7 @@ struct TestArgs {
     /// Test files or folders (searched for .json files).
     #[arg(required = true)]
     paths: Vec<String>,
-    /// Engines, comma-separated (default: every engine); revm always runs as the oracle.
+    /// Engines, comma-separated: evm, ir, sbf, sbf-jit (default: evm,ir); revm always runs as the oracle.
     #[arg(long, value_delimiter = ',')]
     engines: Vec<String>,
     /// Write JUnit XML here.

@@ -3,11 +3,14 @@
 //! storage, output and halts) and the pure ethereum/tests state-test
 //! folders (revm checked against each file's state root and logs hash),
 //! with the IR engine required to agree with revm on every case it can
-//! reproduce. Skips are counted by reason, never as passes.
+//! reproduce, and the SBF engines (the contract translated to a Solana
+//! program, interpreted and JIT-compiled) required to agree as well.
+//! Skips are counted by reason, never as passes.
 
 use chainlift_emulator::Engine;
 use chainlift_emulator::evm::EvmEngine;
 use chainlift_emulator::ir::IrEngine;
+use chainlift_emulator::sbf::SbfEngine;
 use chainlift_emulator::suite::{self, CaseResult, Verdict};
 use std::collections::BTreeMap;
 
@@ -73,6 +76,32 @@ fn pure_state_tests_agree_across_evm_and_ir() {
         .collect();
     let (passed, _) = report("state tests", &results);
     assert!(passed >= 500, "only {passed} passed");
+}
+
+#[test]
+fn legacytests_vm_agree_on_sbf_interpreted_and_jit() {
+    let (evm, sbf, jit) = (EvmEngine, SbfEngine::new(false), SbfEngine::new(true));
+    let engines: [&dyn Engine; 3] = [&evm, &sbf, &jit];
+    let results: Vec<CaseResult> = chainlift_tests::legacy_corpus()
+        .iter()
+        .flat_map(|p| suite::run_vm_file(p, &engines))
+        .collect();
+    let (passed, _) = report("legacytests VM on sbf", &results);
+    assert!(passed >= 540, "only {passed} passed");
+}
+
+#[test]
+fn pure_state_tests_agree_on_sbf() {
+    let (evm, sbf) = (EvmEngine, SbfEngine::new(false));
+    let engines: [&dyn Engine; 2] = [&evm, &sbf];
+    let root = chainlift_tests::root().join("../shared/corpus/state-tests");
+    let results: Vec<CaseResult> = PURE_STATE_FOLDERS
+        .iter()
+        .flat_map(|f| chainlift_tests::json_files(&root.join(f)))
+        .flat_map(|p| suite::run_state_file(&p, &engines))
+        .collect();
+    let (passed, _) = report("state tests on sbf", &results);
+    assert!(passed >= 215, "only {passed} passed");
 }
 
 #[test]

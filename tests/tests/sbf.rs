@@ -1,0 +1,172 @@
+//! The Solana SBF backend end to end: every 256-bit operation against revm
+//! on random operands, the ERC20 scenario across evm, ir, sbf and sbf-jit,
+//! `chainlift translate`, and clear errors for what has no mapping.
+
+use alloy_primitives::{Address, U256};
+use chainlift_emulator::evm::EvmEngine;
+use chainlift_emulator::sbf::SbfEngine;
+use chainlift_emulator::{Account, BlockEnv, Call, Engine, World};
+use chainlift_frontend_evm::Fork;
+use chainlift_tests::{chainlift, path};
+use proptest::prelude::*;
+
+/// `c b a OP` with a, b, c read from calldata (so the lifter cannot fold
+/// them), then `PUSH0 MSTORE PUSH1 32 PUSH0 RETURN`.
+fn program(op: u8) -> Vec<u8> {
+    let mut code = vec![0x60, 0x40, 0x35, 0x60, 0x20, 0x35, 0x5f, 0x35];
+    code.extend_from_slice(&[op, 0x5f, 0x52, 0x60, 0x20, 0x5f, 0xf3]);
+    code
+}
+
+fn run(engine: &dyn Engine, code: Vec<u8>, data: Vec<u8>) -> Vec<u8> {
+    let to = Address::repeat_byte(0xc0);
+    let mut world = World::default();
+    world.accounts.insert(
+        to,
+        Account {
+            code,
+            ..Account::default()
+        },
+    );
+    let call = Call {
+        caller: Address::repeat_byte(0xca),
+        origin: Address::repeat_byte(0xca),
+        to,
+        value: U256::ZERO,
+        data,
+        gas_limit: 10_000_000,
+        gas_price: U256::ZERO,
+    };
+    let o = engine
+        .run(&world, &BlockEnv::default(), &call, Fork::Osaka)
+        .unwrap();
+    assert_eq!(o.status.kind(), "success", "{:?}", o.status);
+    o.return_data
+}
+
+/// Operands that reach the helpers' edge cases: small, one-limb, signed
+/// extremes, and anything.
+fn word() -> impl Strategy<Value = U256> {
+    prop_oneof![
+        (0u64..300).prop_map(U256::from),
+        any::<u64>().prop_map(U256::from),
+        any::<u32>().prop_map(|x| U256::MAX - U256::from(x)),
+        any::<[u64; 4]>().prop_map(U256::from_limbs),
+        any::<([u64; 4], u8)>().prop_map(|(l, s)| U256::from_limbs(l) >> (s as usize)),
+        Just(U256::ONE << 255),
+    ]
+}
+
+/// ADD MUL SUB DIV SDIV MOD SMOD ADDMOD MULMOD EXP SIGNEXTEND LT GT SLT SGT
+/// EQ AND OR XOR BYTE SHL SHR SAR CLZ NOT ISZERO.
+const OPS: [u8; 26] = [
+    0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x10, 0x11, 0x12, 0x13, 0x14,
+    0x16, 0x17, 0x18, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x19, 0x15,
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    #[test]
+    fn every_256_bit_operation_matches_revm(a in word(), b in word(), c in word()) {
+        let (evm, sbf) = (EvmEngine, SbfEngine::new(false));
+        for op in OPS {
+            // Shift and BYTE amounts past the width matter less than in range.
+            let a = if matches!(op, 0x1a..=0x1d | 0x0b) { a % U256::from(300) } else { a };
+            let data = [a, b, c].iter().flat_map(|v| v.to_be_bytes::<32>()).collect::<Vec<u8>>();
+            let code = program(op);
+            prop_assert_eq!(
+                run(&sbf, code.clone(), data.clone()),
+                run(&evm, code, data),
+                "opcode {:#04x} on {:#x}, {:#x}, {:#x}", op, a, b, c
+            );
+        }
+    }
+}
+
+#[test]
+fn the_erc20_scenario_agrees_across_evm_ir_sbf_and_the_jit() {
+    let run = chainlift(&[
+        "diff",
+        &path("examples/scenarios/token.toml"),
+        "--engines",
+        "evm,ir,sbf,sbf-jit",
+        "--json",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["equal"], true);
+    let calls = v["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 17);
+    for c in calls {
+        let sbf = &c["engines"]["sbf"];
+        assert_eq!(sbf["cost"]["unit"], "CU");
+        assert_eq!(
+            sbf["cost"], c["engines"]["sbf-jit"]["cost"],
+            "JIT and interpreter meter alike"
+        );
+    }
+}
+
+#[test]
+fn translate_writes_an_elf_and_a_listing_with_source_pcs() {
+    let dir = std::env::temp_dir().join(format!("chainlift-sbf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let so = dir.join("token.so");
+    let run = chainlift(&[
+        "translate",
+        &path("examples/token/out/Token.json"),
+        "--target",
+        "sbf",
+        "-o",
+        so.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("SBPF v3"), "{}", run.stdout);
+    let elf = std::fs::read(&so).unwrap();
+    assert_eq!(&elf[..4], b"\x7fELF");
+    assert_eq!(
+        u32::from_le_bytes(elf[48..52].try_into().unwrap()),
+        3,
+        "e_flags"
+    );
+    chainlift_emulator::sbf::load(&elf).expect("the loader and both verifiers accept it");
+    let asm = chainlift(&[
+        "translate",
+        &path("examples/token/out/Token.json"),
+        "--emit",
+        "asm",
+    ]);
+    assert_eq!(asm.code, 0, "{}", asm.stderr);
+    assert!(asm.stdout.contains("; @0x0 "), "pcs as comments");
+    assert!(asm.stdout.contains("syscall sol_keccak256"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn operations_without_a_mapping_are_errors_naming_op_and_pc() {
+    // PUSH0 PUSH0 PUSH0 PUSH0 PUSH0 GAS DELEGATECALL STOP
+    let run = chainlift(&["translate", "--code", "0x5f5f5f5f5f5af400", "--emit", "asm"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("unsupported host.gas at @0x5"),
+        "{}",
+        run.stderr
+    );
+    // PUSH0 PUSH0 PUSH0 PUSH0 PUSH0 PUSH0 DELEGATECALL STOP
+    let run = chainlift(&["translate", "--code", "0x5f5f5f5f5f5ff400", "--emit", "asm"]);
+    assert!(
+        run.stderr.contains("unsupported host.delegatecall at @0x6"),
+        "{}",
+        run.stderr
+    );
+    let run = chainlift(&["translate", "--code", "0x00", "-o", "-"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("-o program.so"), "{}", run.stderr);
+}
+
+#[test]
+fn value_transfers_are_refused_by_the_sbf_engine() {
+    let run = chainlift(&["run", "--code", "0x00", "--engine", "sbf", "--value", "1"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("carry no value"), "{}", run.stderr);
+}
