@@ -53,7 +53,8 @@ pub fn lift(common: &Common, no_opt: bool, stats: bool, out: &mut dyn Write) -> 
 pub(crate) fn translate(args: &crate::TranslateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     use chainlift_backend_sbf::{Target, translate};
     let (input, analysis) = crate::analyze(&args.common)?;
-    if args.heap_size < 4096 || args.heap_size > 256 * 1024 || !args.heap_size.is_multiple_of(1024) {
+    if args.heap_size < 4096 || args.heap_size > 256 * 1024 || !args.heap_size.is_multiple_of(1024)
+    {
         bail!("--heap-size must be a multiple of 1024 between 4096 and 262144");
     }
     let mut module = evm::lift::lift(&analysis, Default::default())?;
