@@ -407,19 +407,11 @@ impl Asm {
     /// Resolves labels: the text bytes and the listing.
     pub fn finish(&mut self) -> Result<(Vec<u8>, String), Error> {
         self.relax()?;
-        let mut at = vec![None; self.labels as usize];
-        let mut pc = 0i64;
-        for item in &self.items {
-            match item {
-                Item::Insn { .. } => pc += 1,
-                Item::Lddw(..) => pc += 2,
-                Item::Bind(l) => at[l.0 as usize] = Some(pc),
-                Item::Comment(_) => {}
-            }
-        }
+        let (pos, at) = self.layout();
+        let end = pos.last().copied().unwrap_or(0) + 2;
         let names: std::collections::HashMap<Label, &str> =
             self.names.iter().map(|(l, n)| (*l, n.as_str())).collect();
-        let mut text = Vec::with_capacity(pc as usize * 8);
+        let mut text = Vec::with_capacity(end as usize * 8);
         let mut listing = String::new();
         let mut pc = 0i64;
         for item in &self.items {

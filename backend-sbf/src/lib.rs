@@ -270,17 +270,6 @@ pub mod storage {
     }
 }
 
-/// Syscalls the programs call, by name.
-pub const SYSCALLS: [&str; 7] = [
-    "sol_set_return_data",
-    "sol_log_data",
-    "sol_keccak256",
-    "sol_memcpy_",
-    "sol_memset_",
-    "sol_get_clock_sysvar",
-    "sol_memmove_",
-];
-
 /// Translates `module` (lifted from `code`) into an SBPF v3 program.
 pub fn translate(module: &Module, code: &[u8], target: &Target) -> Result<Program, Error> {
     lower::lower(module, code, target)

@@ -9,7 +9,7 @@
 //! slots (through a buffer when a destination is also a source).
 
 use crate::asm::{Alu, Asm, Cond as J, Label, R0, R1, R2, R3, R4, R5, R6, R9, Size};
-use crate::runtime::{Helper, Runtime};
+use crate::runtime::{Helper, Runtime, copy_limbs, zero};
 use crate::{Error, Program, Target, elf, exit, layout};
 use alloy_primitives::U256;
 use chainlift_ir::entities::{Block, Value};
@@ -39,21 +39,27 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
             "the entry function must take no parameters and have a block".into(),
         ));
     }
+    // One pass for what the lowering needs to know about the function:
+    // constants, use counts and the widest block.
     let mut consts = HashMap::new();
+    let mut uses = vec![0u32; f.values.len()];
+    let mut max_params = 0;
     for b in &f.layout {
-        for i in &f.block(*b).insts {
+        let data = f.block(*b);
+        max_params = max_params.max(data.params.len());
+        for i in &data.insts {
             if let (Op::Iconst(c), [r]) = (&i.op, i.results.as_slice()) {
                 consts.insert(*r, *c);
             }
+            for a in &i.args {
+                uses[a.index()] += 1;
+            }
+        }
+        for v in data.term.uses() {
+            uses[v.index()] += 1;
         }
     }
     let (slot_of, slots) = allocate(f, &consts);
-    let max_params = f
-        .layout
-        .iter()
-        .map(|b| f.block(*b).params.len())
-        .max()
-        .unwrap_or(0);
     let const_buf = align32(layout::FIXED_END as usize);
     let copy_buf = const_buf + SLOT * CONST_SLOTS;
     let slot_base = copy_buf + SLOT * max_params;
@@ -67,18 +73,6 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
         });
     }
     let mem_limit = ((heap - mem_base) & !31) as u32;
-    let mut uses = vec![0u32; f.values.len()];
-    for b in &f.layout {
-        let data = f.block(*b);
-        for i in &data.insts {
-            for a in &i.args {
-                uses[a.index()] += 1;
-            }
-        }
-        for v in data.term.uses() {
-            uses[v.index()] += 1;
-        }
-    }
     let mut asm = Asm::default();
     let halt = asm.named("halt");
     let fail = asm.named("fail_with_r0");
@@ -408,10 +402,7 @@ impl Cx<'_> {
 
     fn copy(&mut self, dst: i16, src: i16, ty: Type) {
         let limbs = if ty == Type::I256 { 4 } else { 1 };
-        for i in 0..limbs {
-            self.asm.ldx(Size::Dw, R0, R9, src + 8 * i);
-            self.asm.stx(Size::Dw, R9, dst + 8 * i, R0);
-        }
+        copy_limbs(&mut self.asm, limbs, R9, dst, R9, src);
     }
 
     fn call(&mut self, h: Helper) {
@@ -899,9 +890,7 @@ impl Cx<'_> {
         self.set_limb(d, 0, R0);
         if self.ty(d) == Type::I256 {
             let o = self.off(d);
-            for i in 1..4 {
-                self.asm.st(Size::Dw, R9, o + 8 * i, 0);
-            }
+            zero(&mut self.asm, R9, o + 8, 3);
         }
     }
 
@@ -990,9 +979,7 @@ impl Cx<'_> {
                         }
                     } else {
                         let o = self.off(d);
-                        for i in 1..4 {
-                            self.asm.st(Size::Dw, R9, o + 8 * i, 0);
-                        }
+                        zero(&mut self.asm, R9, o + 8, 3);
                     }
                 }
             }

@@ -58,6 +58,13 @@ pub(crate) enum Helper {
     CopyIn,
 }
 
+/// Where the division helpers keep a, b, the quotient and the remainder in
+/// their frames.
+const DIV_A: i16 = -48;
+const DIV_B: i16 = -80;
+const DIV_Q: i16 = -112;
+const DIV_R: i16 = -144;
+
 #[derive(Debug, Default)]
 pub(crate) struct Runtime {
     labels: HashMap<Helper, Label>,
@@ -70,16 +77,16 @@ fn frame(a: &mut Asm, reg: Reg, off: i32) {
     a.alu_imm(Alu::Add, reg, off);
 }
 
-/// Copies four limbs.
-fn copy4(a: &mut Asm, dst: Reg, doff: i16, src: Reg, soff: i16) {
-    for k in 0..4 {
+/// Copies `limbs` limbs from `[src + soff]` to `[dst + doff]`, via r0.
+pub(crate) fn copy_limbs(a: &mut Asm, limbs: i16, dst: Reg, doff: i16, src: Reg, soff: i16) {
+    for k in 0..limbs {
         a.ldx(Size::Dw, R0, src, soff + 8 * k);
         a.stx(Size::Dw, dst, doff + 8 * k, R0);
     }
 }
 
 /// Zeroes `limbs` limbs.
-fn zero(a: &mut Asm, dst: Reg, off: i16, limbs: i16) {
+pub(crate) fn zero(a: &mut Asm, dst: Reg, off: i16, limbs: i16) {
     for k in 0..limbs {
         a.st(Size::Dw, dst, off + 8 * k, 0);
     }
@@ -390,7 +397,7 @@ impl Runtime {
         a.stx(Size::Dw, R10, -8, R4);
         a.stx(Size::Dw, R10, -16, R5);
         a.stx(Size::Dw, R10, -24, R1);
-        copy4(a, R10, DEN, R3, 0);
+        copy_limbs(a, 4, R10, DEN, R3, 0);
         for r in [R6, R7, R8, R9] {
             a.mov64(r, 0);
         }
@@ -455,17 +462,23 @@ impl Runtime {
         a.exit();
     }
 
+    /// The frame both divisions start with: the result pointers `(q, r)`
+    /// at `[r10 - 8]` and `[r10 - 16]`, copies of a and b at `A` and `B`.
+    fn division_frame(a: &mut Asm) {
+        a.stx(Size::Dw, R10, -8, R1);
+        a.stx(Size::Dw, R10, -16, R2);
+        copy_limbs(a, 4, R10, DIV_A, R3, 0);
+        copy_limbs(a, 4, R10, DIV_B, R4, 0);
+    }
+
     /// Unsigned division: fast paths for 64-bit operands and 32-bit
     /// divisors, then long division.
     fn divmod(&mut self, a: &mut Asm) {
-        const A: i16 = -48;
-        const B: i16 = -80;
-        const Q: i16 = -112;
-        const R: i16 = -144;
-        a.stx(Size::Dw, R10, -8, R1);
-        a.stx(Size::Dw, R10, -16, R2);
-        copy4(a, R10, A, R3, 0);
-        copy4(a, R10, B, R4, 0);
+        const A: i16 = DIV_A;
+        const B: i16 = DIV_B;
+        const Q: i16 = DIV_Q;
+        const R: i16 = DIV_R;
+        Self::division_frame(a);
         zero(a, R10, Q, 4);
         zero(a, R10, R, 4);
         let (out, not_small, general, dl, dl_done, lt) = (
@@ -539,7 +552,7 @@ impl Runtime {
         self.call(a, Helper::LongDiv);
         a.ja(out);
         a.bind(lt);
-        copy4(a, R10, R, R10, A);
+        copy_limbs(a, 4, R10, R, R10, A);
         a.bind(out);
         Self::store_qr(a, Q, R);
     }
@@ -552,21 +565,18 @@ impl Runtime {
             let skip = a.label();
             a.ldx(Size::Dw, R1, R10, ptr);
             a.jmp_imm(J::Eq, R1, 0, skip);
-            copy4(a, R1, 0, R10, src);
+            copy_limbs(a, 4, R1, 0, R10, src);
             a.bind(skip);
         }
         a.exit();
     }
 
     fn sdivmod(&mut self, a: &mut Asm) {
-        const A: i16 = -48;
-        const B: i16 = -80;
-        const Q: i16 = -112;
-        const R: i16 = -144;
-        a.stx(Size::Dw, R10, -8, R1);
-        a.stx(Size::Dw, R10, -16, R2);
-        copy4(a, R10, A, R3, 0);
-        copy4(a, R10, B, R4, 0);
+        const A: i16 = DIV_A;
+        const B: i16 = DIV_B;
+        const Q: i16 = DIV_Q;
+        const R: i16 = DIV_R;
+        Self::division_frame(a);
         for (v, sign) in [(A, -152), (B, -160)] {
             let pos = a.label();
             a.ldx(Size::Dw, R0, R10, v + 24);
@@ -604,7 +614,7 @@ impl Runtime {
         a.stx(Size::Dw, R10, -8, R1);
         a.stx(Size::Dw, R10, -112, R2);
         a.stx(Size::Dw, R10, -120, R3);
-        copy4(a, R10, n, R4, 0);
+        copy_limbs(a, 4, R10, n, R4, 0);
         let nonzero = a.label();
         a.ldx(Size::Dw, R5, R10, n);
         upper(a, R3, R10, n);
@@ -685,7 +695,7 @@ impl Runtime {
         frame(a, R5, R as i32);
         self.call(a, Helper::LongDiv);
         a.ldx(Size::Dw, R1, R10, -8);
-        copy4(a, R1, 0, R10, R);
+        copy_limbs(a, 4, R1, 0, R10, R);
         a.exit();
     }
 
@@ -694,8 +704,8 @@ impl Runtime {
         const E: i16 = -72;
         const RES: i16 = -104;
         a.stx(Size::Dw, R10, -8, R1);
-        copy4(a, R10, BASE, R2, 0);
-        copy4(a, R10, E, R3, 0);
+        copy_limbs(a, 4, R10, BASE, R2, 0);
+        copy_limbs(a, 4, R10, E, R3, 0);
         zero(a, R10, RES, 4);
         a.st(Size::Dw, R10, RES, 1);
         let (top, square, done) = (a.label(), a.label(), a.label());
@@ -733,7 +743,7 @@ impl Runtime {
         a.ja(top);
         a.bind(done);
         a.ldx(Size::Dw, R1, R10, -8);
-        copy4(a, R1, 0, R10, RES);
+        copy_limbs(a, 4, R1, 0, R10, RES);
         a.exit();
     }
 
@@ -746,7 +756,7 @@ impl Runtime {
             a.alu_imm(Alu::Arsh, R4, 63);
         }
         zero(a, R10, W, 4);
-        copy4(a, R10, W + 32, R2, 0);
+        copy_limbs(a, 4, R10, W + 32, R2, 0);
         for k in 0..4 {
             a.stx(Size::Dw, R10, W + 64 + 8 * k, R4);
         }
@@ -775,7 +785,7 @@ impl Runtime {
         }
         a.exit();
         a.bind(whole);
-        copy4(a, R1, 0, R7, 0);
+        copy_limbs(a, 4, R1, 0, R7, 0);
         a.exit();
         a.bind(big);
         for k in 0..4 {
@@ -818,10 +828,10 @@ impl Runtime {
             a.jmp(J::Ne, R0, R5, next);
         }
         if store {
-            copy4(a, R8, 40, R2, 0);
+            copy_limbs(a, 4, R8, 40, R2, 0);
             a.mov64(R0, 0);
         } else {
-            copy4(a, R1, 0, R8, 40);
+            copy_limbs(a, 4, R1, 0, R8, 40);
         }
         a.exit();
         a.bind(next);
@@ -847,8 +857,8 @@ impl Runtime {
         a.jmp(J::Ge, R0, R5, full);
         a.stx(Size::Dw, table, 16, R0);
         a.st(Size::Dw, R8, 0, 1);
-        copy4(a, R8, 8, R1, 0);
-        copy4(a, R8, 40, R2, 0);
+        copy_limbs(a, 4, R8, 8, R1, 0);
+        copy_limbs(a, 4, R8, 40, R2, 0);
         a.bind(done);
         a.mov64(R0, 0);
         a.exit();

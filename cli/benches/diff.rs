@@ -11,18 +11,10 @@ use chainlift_emulator::ir::IrEngine;
 use chainlift_emulator::{BlockEnv, Engine};
 use chainlift_frontend_evm::Fork;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-fn time(mut f: impl FnMut()) -> Duration {
-    f();
-    let start = Instant::now();
-    let mut runs = 0u32;
-    while start.elapsed() < Duration::from_millis(500) || runs < 5 {
-        f();
-        runs += 1;
-    }
-    start.elapsed() / runs
-}
+mod common;
+use common::time;
 
 fn main() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/scenarios/token.toml");

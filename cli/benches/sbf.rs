@@ -14,18 +14,9 @@ use chainlift_emulator::sbf::SbfEngine;
 use chainlift_emulator::{Account, BlockEnv, Call, Engine, World};
 use chainlift_frontend_evm::Fork;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
-fn time(mut f: impl FnMut()) -> Duration {
-    f();
-    let start = Instant::now();
-    let mut runs = 0u32;
-    while start.elapsed() < Duration::from_millis(500) || runs < 5 {
-        f();
-        runs += 1;
-    }
-    start.elapsed() / runs
-}
+mod common;
+use common::time;
 
 fn calldata(sig: &str, args: &[U256]) -> Vec<u8> {
     let mut d = keccak256(sig.as_bytes())[..4].to_vec();

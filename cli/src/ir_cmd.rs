@@ -28,15 +28,22 @@ fn verified(m: &Module, what: &str) -> anyhow::Result<()> {
     })
 }
 
-pub fn lift(common: &Common, no_opt: bool, stats: bool, out: &mut dyn Write) -> anyhow::Result<()> {
-    let (_, analysis) = crate::analyze(common)?;
-    let mut module = evm::lift::lift(&analysis, Default::default())?;
+/// The lifted module, verified, optimized (and verified again) unless
+/// `no_opt`; with the instruction count of the raw lift.
+fn lifted(analysis: &evm::Analysis, no_opt: bool) -> anyhow::Result<(Module, usize)> {
+    let mut module = evm::lift::lift(analysis, Default::default())?;
     verified(&module, "lifted IR (a bug in the EVM frontend)")?;
     let before = module.inst_count();
     if !no_opt {
         passes::optimize(&mut module);
         verified(&module, "optimized IR (a bug in a pass)")?;
     }
+    Ok((module, before))
+}
+
+pub fn lift(common: &Common, no_opt: bool, stats: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+    let (_, analysis) = crate::analyze(common)?;
+    let (module, before) = lifted(&analysis, no_opt)?;
     if stats {
         writeln!(
             out,
@@ -52,14 +59,12 @@ pub fn lift(common: &Common, no_opt: bool, stats: bool, out: &mut dyn Write) -> 
 /// `chainlift translate`: lift, optimize, verify, then translate.
 pub(crate) fn translate(args: &crate::TranslateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     use chainlift_backend_sbf::{Target, translate};
-    let (input, analysis) = crate::analyze(&args.common)?;
     if args.heap_size < 4096 || args.heap_size > 256 * 1024 || !args.heap_size.is_multiple_of(1024)
     {
         bail!("--heap-size must be a multiple of 1024 between 4096 and 262144");
     }
-    let mut module = evm::lift::lift(&analysis, Default::default())?;
-    passes::optimize(&mut module);
-    verified(&module, "optimized IR (a bug in the frontend or a pass)")?;
+    let (input, analysis) = crate::analyze(&args.common)?;
+    let (module, _) = lifted(&analysis, false)?;
     let target = Target {
         heap_size: args.heap_size,
         chain_id: args.chain_id,

@@ -11,7 +11,7 @@
 //! the check that each syscall exists) before it runs.
 
 use crate::ir::IrEngine;
-use crate::{BlockEnv, Call, Cost, Engine, EngineError, Log, Outcome, Status, World};
+use crate::{Account, BlockEnv, Call, Cost, Engine, EngineError, Log, Outcome, Status, World};
 use alloy_primitives::{Address, U256, keccak256};
 use chainlift_backend_sbf::{Target, exit, storage, translate};
 use chainlift_frontend_evm::Fork;
@@ -41,15 +41,7 @@ pub fn key_of(a: Address) -> [u8; 32] {
     k
 }
 
-/// A translated contract, ready to run.
-pub struct Compiled {
-    /// The loaded, verified executable.
-    pub executable: Executable<Context>,
-    /// The translation (ELF bytes and listing).
-    pub program: chainlift_backend_sbf::Program,
-}
-
-type Cache = HashMap<([u8; 32], Fork, u64), Arc<Result<Compiled, EngineError>>>;
+type Cache = HashMap<([u8; 32], Fork, u64), Arc<Result<Executable<Context>, EngineError>>>;
 
 /// The `sbf` and `sbf-jit` engines.
 pub struct SbfEngine {
@@ -72,14 +64,15 @@ impl SbfEngine {
         }
     }
 
-    /// The translated, loaded and verified program of `code`.
+    /// The translated, loaded and verified (and, for the JIT, compiled)
+    /// program of `code`.
     pub fn compile(
         &self,
         code: &[u8],
         fork: Fork,
         address: Address,
         chain_id: u64,
-    ) -> Arc<Result<Compiled, EngineError>> {
+    ) -> Arc<Result<Executable<Context>, EngineError>> {
         let key = (keccak256(code).0, fork, chain_id);
         if let Ok(cache) = self.programs.lock()
             && let Some(c) = cache.get(&key)
@@ -90,40 +83,38 @@ impl SbfEngine {
             chain_id,
             ..self.target.clone()
         };
-        let result = self
-            .build(code, fork, &target)
-            .map_err(|reason| EngineError::Translate { address, reason });
-        let result = match result {
-            Err(EngineError::Translate { address, reason })
-                if reason.starts_with("unsupported") || reason.starts_with("target limit") =>
-            {
-                Err(EngineError::Unsupported {
-                    engine: self.name(),
-                    reason: format!("{reason} (code at {address})"),
-                })
-            }
-            other => other,
-        };
-        let result = Arc::new(result);
+        let result = Arc::new(self.build(code, fork, &target, address));
         if let Ok(mut cache) = self.programs.lock() {
             cache.insert(key, result.clone());
         }
         result
     }
 
-    fn build(&self, code: &[u8], fork: Fork, target: &Target) -> Result<Compiled, String> {
-        let module = self.lifter.module(code, fork)?;
-        let program = translate(&module, code, target).map_err(|e| e.to_string())?;
-        let executable = load(&program.elf).map_err(|e| format!("sbf loader: {e}"))?;
+    fn build(
+        &self,
+        code: &[u8],
+        fork: Fork,
+        target: &Target,
+        address: Address,
+    ) -> Result<Executable<Context>, EngineError> {
+        let failed = |reason: String| EngineError::Translate { address, reason };
+        let module = self.lifter.module(code, fork).map_err(failed)?;
+        let program = translate(&module, code, target).map_err(|e| match e {
+            // What the mapping cannot express is not a failure of the engine.
+            chainlift_backend_sbf::Error::Unsupported { .. }
+            | chainlift_backend_sbf::Error::TargetLimit { .. } => EngineError::Unsupported {
+                engine: self.name(),
+                reason: format!("{e} (code at {address})"),
+            },
+            chainlift_backend_sbf::Error::Internal(_) => failed(e.to_string()),
+        })?;
+        let executable = load(&program.elf).map_err(|e| failed(format!("sbf loader: {e}")))?;
         if self.jit {
             executable
                 .jit_compile()
-                .map_err(|e| format!("sbf jit: {e}"))?;
+                .map_err(|e| failed(format!("sbf jit: {e}")))?;
         }
-        Ok(Compiled {
-            executable,
-            program,
-        })
+        Ok(executable)
     }
 }
 
@@ -348,6 +339,8 @@ fn serialize(accounts: &[AccountIn], data: &[u8], program_id: &[u8; 32]) -> (Vec
 pub struct Run {
     /// `r0` at exit, or the VM's error.
     pub result: Result<u64, String>,
+    /// Whether the compute budget ran out (in an instruction or a syscall).
+    pub out_of_budget: bool,
     /// Compute units spent.
     pub compute_units: u64,
     /// The state account's data afterwards.
@@ -374,8 +367,8 @@ pub struct Invocation<'a> {
     pub heap_size: usize,
 }
 
-/// Runs `compiled` (interpreted, or JIT-compiled when `jit`).
-pub fn execute(compiled: &Compiled, jit: bool, call: &Invocation) -> Run {
+/// Runs `exe` (interpreted, or JIT-compiled when `jit`).
+pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
     let Invocation {
         state_key,
         state,
@@ -404,7 +397,6 @@ pub fn execute(compiled: &Compiled, jit: bool, call: &Invocation) -> Run {
         data,
         &PROGRAM_ID,
     );
-    let exe = &compiled.executable;
     let config = exe.get_config().clone();
     let mut stack = vec![0u8; config.stack_size()];
     let mut heap = vec![0u8; heap_size];
@@ -423,6 +415,7 @@ pub fn execute(compiled: &Compiled, jit: bool, call: &Invocation) -> Run {
         Err(e) => {
             return Run {
                 result: Err(e.to_string()),
+                out_of_budget: false,
                 compute_units: 0,
                 state: state.to_vec(),
                 return_data: vec![],
@@ -463,6 +456,7 @@ pub fn execute(compiled: &Compiled, jit: bool, call: &Invocation) -> Run {
     drop((stack, heap));
     Run {
         result,
+        out_of_budget: ctx.remaining == 0,
         compute_units: count,
         state,
         return_data: ctx.return_data,
@@ -492,12 +486,10 @@ impl Engine for SbfEngine {
                 reason: "the call sends ether; Solana instructions carry no value".into(),
             });
         }
-        let account = world.accounts.get(&call.to).cloned().unwrap_or_default();
-        let compiled = self.compile(&account.code, fork, call.to, block.chain_id);
-        let compiled = match compiled.as_ref() {
-            Ok(c) => c,
-            Err(e) => return Err(e.clone()),
-        };
+        let empty = Account::default();
+        let account = world.accounts.get(&call.to).unwrap_or(&empty);
+        let program = self.compile(&account.code, fork, call.to, block.chain_id);
+        let exe = program.as_ref().as_ref().map_err(Clone::clone)?;
         let before = &account.storage;
         let state = storage::encode(before, storage::capacity_for(before.len()));
         let clock = (
@@ -505,7 +497,7 @@ impl Engine for SbfEngine {
             block.timestamp.saturating_to::<i64>(),
         );
         let run = execute(
-            compiled,
+            exe,
             self.jit,
             &Invocation {
                 state_key: key_of(call.to),
@@ -518,7 +510,7 @@ impl Engine for SbfEngine {
         );
         let code = match &run.result {
             Ok(c) => *c,
-            Err(e) if e.contains("xceeded") || e.contains("compute budget") => {
+            Err(_) if run.out_of_budget => {
                 return Ok(outcome(
                     Status::TargetLimit(format!("compute budget of {COMPUTE_BUDGET} CU")),
                     vec![],

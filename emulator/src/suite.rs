@@ -158,7 +158,7 @@ fn compare(
                 }
             }
             let (c, o) = valueless.as_ref().expect("set above");
-            if matches!(&o.status, Status::Halt(r) if r.contains("OutOfGas")) {
+            if out_of_gas(o) {
                 return Verdict::Skip("runs out of gas when sent without value".into());
             }
             (c, o)

@@ -51,14 +51,29 @@ fn report(what: &str, results: &[CaseResult]) -> (usize, usize) {
     (passed, total)
 }
 
+/// Every legacytests VM case through `engines` (revm first).
+fn legacy_vm(engines: &[&dyn Engine]) -> Vec<CaseResult> {
+    chainlift_tests::legacy_corpus()
+        .iter()
+        .flat_map(|p| suite::run_vm_file(p, engines))
+        .collect()
+}
+
+/// Every case of the pure state-test folders through `engines` (revm first).
+fn pure_state(engines: &[&dyn Engine]) -> Vec<CaseResult> {
+    let root = chainlift_tests::root().join("../shared/corpus/state-tests");
+    PURE_STATE_FOLDERS
+        .iter()
+        .flat_map(|f| chainlift_tests::json_files(&root.join(f)))
+        .flat_map(|p| suite::run_state_file(&p, engines))
+        .collect()
+}
+
 #[test]
 fn legacytests_vm_agree_across_evm_and_ir() {
     let (evm, ir) = (EvmEngine, IrEngine::default());
     let engines: [&dyn Engine; 2] = [&evm, &ir];
-    let results: Vec<CaseResult> = chainlift_tests::legacy_corpus()
-        .iter()
-        .flat_map(|p| suite::run_vm_file(p, &engines))
-        .collect();
+    let results = legacy_vm(&engines);
     let (passed, _) = report("legacytests VM", &results);
     // A floor, so that a change which quietly skips everything fails.
     assert!(passed >= 550, "only {passed} passed");
@@ -68,12 +83,7 @@ fn legacytests_vm_agree_across_evm_and_ir() {
 fn pure_state_tests_agree_across_evm_and_ir() {
     let (evm, ir) = (EvmEngine, IrEngine::default());
     let engines: [&dyn Engine; 2] = [&evm, &ir];
-    let root = chainlift_tests::root().join("../shared/corpus/state-tests");
-    let results: Vec<CaseResult> = PURE_STATE_FOLDERS
-        .iter()
-        .flat_map(|f| chainlift_tests::json_files(&root.join(f)))
-        .flat_map(|p| suite::run_state_file(&p, &engines))
-        .collect();
+    let results = pure_state(&engines);
     let (passed, _) = report("state tests", &results);
     assert!(passed >= 500, "only {passed} passed");
 }
@@ -82,10 +92,7 @@ fn pure_state_tests_agree_across_evm_and_ir() {
 fn legacytests_vm_agree_on_sbf_interpreted_and_jit() {
     let (evm, sbf, jit) = (EvmEngine, SbfEngine::new(false), SbfEngine::new(true));
     let engines: [&dyn Engine; 3] = [&evm, &sbf, &jit];
-    let results: Vec<CaseResult> = chainlift_tests::legacy_corpus()
-        .iter()
-        .flat_map(|p| suite::run_vm_file(p, &engines))
-        .collect();
+    let results = legacy_vm(&engines);
     let (passed, _) = report("legacytests VM on sbf", &results);
     assert!(passed >= 540, "only {passed} passed");
 }
@@ -94,12 +101,7 @@ fn legacytests_vm_agree_on_sbf_interpreted_and_jit() {
 fn pure_state_tests_agree_on_sbf() {
     let (evm, sbf) = (EvmEngine, SbfEngine::new(false));
     let engines: [&dyn Engine; 2] = [&evm, &sbf];
-    let root = chainlift_tests::root().join("../shared/corpus/state-tests");
-    let results: Vec<CaseResult> = PURE_STATE_FOLDERS
-        .iter()
-        .flat_map(|f| chainlift_tests::json_files(&root.join(f)))
-        .flat_map(|p| suite::run_state_file(&p, &engines))
-        .collect();
+    let results = pure_state(&engines);
     let (passed, _) = report("state tests on sbf", &results);
     assert!(passed >= 215, "only {passed} passed");
 }
