@@ -13,7 +13,7 @@
 use crate::ir::IrEngine;
 use crate::{Account, BlockEnv, Call, Cost, Engine, EngineError, Log, Outcome, Status, World};
 use alloy_primitives::{Address, U256, keccak256};
-use chainlift_backend_sbf::{Target, exit, storage, translate};
+use chainlift_backend_sbf::{Program, Target, exit, storage, translate};
 use chainlift_frontend_evm::Fork;
 use solana_sbpf::declare_builtin_function;
 use solana_sbpf::ebpf::{MM_HEAP_START, MM_INPUT_START, MM_STACK_START};
@@ -90,6 +90,42 @@ impl SbfEngine {
         result
     }
 
+    /// The Solana program this engine runs for `code`: lifted, optimized
+    /// and translated for the engine's target with `chain_id`.
+    pub fn program(
+        &self,
+        code: &[u8],
+        fork: Fork,
+        address: Address,
+        chain_id: u64,
+    ) -> Result<Program, EngineError> {
+        let target = Target {
+            chain_id,
+            ..self.target.clone()
+        };
+        self.translate(code, fork, &target, address)
+    }
+
+    fn translate(
+        &self,
+        code: &[u8],
+        fork: Fork,
+        target: &Target,
+        address: Address,
+    ) -> Result<Program, EngineError> {
+        let failed = |reason: String| EngineError::Translate { address, reason };
+        let module = self.lifter.module(code, fork).map_err(failed)?;
+        translate(&module, code, target).map_err(|e| match e {
+            // What the mapping cannot express is not a failure of the engine.
+            chainlift_backend_sbf::Error::Unsupported { .. }
+            | chainlift_backend_sbf::Error::TargetLimit { .. } => EngineError::Unsupported {
+                engine: self.name(),
+                reason: format!("{e} (code at {address})"),
+            },
+            chainlift_backend_sbf::Error::Internal(_) => failed(e.to_string()),
+        })
+    }
+
     fn build(
         &self,
         code: &[u8],
@@ -98,16 +134,7 @@ impl SbfEngine {
         address: Address,
     ) -> Result<Executable<Context>, EngineError> {
         let failed = |reason: String| EngineError::Translate { address, reason };
-        let module = self.lifter.module(code, fork).map_err(failed)?;
-        let program = translate(&module, code, target).map_err(|e| match e {
-            // What the mapping cannot express is not a failure of the engine.
-            chainlift_backend_sbf::Error::Unsupported { .. }
-            | chainlift_backend_sbf::Error::TargetLimit { .. } => EngineError::Unsupported {
-                engine: self.name(),
-                reason: format!("{e} (code at {address})"),
-            },
-            chainlift_backend_sbf::Error::Internal(_) => failed(e.to_string()),
-        })?;
+        let program = self.translate(code, fork, target, address)?;
         let executable = load(&program.elf).map_err(|e| failed(format!("sbf loader: {e}")))?;
         if self.jit {
             executable
@@ -353,6 +380,8 @@ pub struct Run {
 
 /// One instruction to run: the accounts' contents and the call.
 pub struct Invocation<'a> {
+    /// The program's id (the state account's owner).
+    pub program_id: [u8; 32],
     /// The state account's public key.
     pub state_key: [u8; 32],
     /// The state account's data (a storage table).
@@ -370,6 +399,7 @@ pub struct Invocation<'a> {
 /// Runs `exe` (interpreted, or JIT-compiled when `jit`).
 pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
     let Invocation {
+        program_id,
         state_key,
         state,
         caller,
@@ -381,7 +411,7 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
         &[
             AccountIn {
                 key: state_key,
-                owner: PROGRAM_ID,
+                owner: program_id,
                 signer: false,
                 writable: true,
                 data: state,
@@ -395,7 +425,7 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
             },
         ],
         data,
-        &PROGRAM_ID,
+        &program_id,
     );
     let config = exe.get_config().clone();
     let mut stack = vec![0u8; config.stack_size()];
@@ -500,6 +530,7 @@ impl Engine for SbfEngine {
             exe,
             self.jit,
             &Invocation {
+                program_id: PROGRAM_ID,
                 state_key: key_of(call.to),
                 state: &state,
                 caller: key_of(call.caller),

@@ -1,0 +1,308 @@
+//! Deployability: the ERC20 example, translated to an SBPF v3 ELF, deploys
+//! into a real Solana runtime (LiteSVM 0.16: Agave 4.2's program runtime
+//! with the mainnet feature set) through the upgradeable BPF loader, the
+//! way `solana program deploy` does it: a buffer account, the ELF written
+//! in chunks, then `DeployWithMaxDataLen`, which verifies the ELF.
+//!
+//! The token scenario's calls then run as real transactions. For every
+//! call, what the runtime reports (status, return data, `Program data:`
+//! logs, the state account's bytes, compute units) must equal what the
+//! emulator's `sbf` engine gives for the same program on the same account
+//! bytes, and the status, return data and storage must equal revm's, the
+//! oracle.
+//!
+//! Behind the `solana-runtime` feature (Agave's runtime is a large build):
+//! `cargo test -p chainlift-tests --features solana-runtime --test solana_runtime`.
+#![cfg(feature = "solana-runtime")]
+
+use alloy_primitives::{Address, U256};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use chainlift_backend_sbf::{exit, storage};
+use chainlift_cli::scenario;
+use chainlift_emulator::evm::EvmEngine;
+use chainlift_emulator::sbf::{self, Invocation, SbfEngine};
+use chainlift_emulator::{BlockEnv, Engine, Status};
+use chainlift_frontend_evm::Fork;
+use chainlift_tests::path;
+use litesvm::LiteSVM;
+use litesvm::types::TransactionMetadata;
+use solana_account::Account as SolanaAccount;
+use solana_address::Address as Pubkey;
+use solana_clock::Clock;
+use solana_instruction::{AccountMeta, Instruction};
+use solana_instruction_error::InstructionError;
+use solana_keypair::Keypair;
+use solana_loader_v3_interface::get_program_data_address;
+use solana_loader_v3_interface::instruction as loader;
+use solana_loader_v3_interface::state::UpgradeableLoaderState;
+use solana_message::Message;
+use solana_sdk_ids::bpf_loader_upgradeable;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// ELF bytes per loader `Write`: a transaction holds at most 1,232 bytes.
+const CHUNK: usize = 900;
+
+/// Sends `ixs` paid and signed by `payer` and `signers`; panics with the
+/// runtime's logs if the transaction fails.
+fn send(svm: &mut LiteSVM, ixs: &[Instruction], payer: &Keypair, signers: &[&Keypair]) {
+    let mut all = vec![payer];
+    all.extend_from_slice(signers);
+    let tx = Transaction::new(
+        &all,
+        Message::new(ixs, Some(&payer.pubkey())),
+        svm.latest_blockhash(),
+    );
+    if let Err(f) = svm.send_transaction(tx) {
+        panic!("{:?}\n{}", f.err, f.meta.pretty_logs());
+    }
+    svm.expire_blockhash();
+}
+
+/// Deploys `elf` through the upgradeable loader with `payer` as the
+/// upgrade authority; returns the program id.
+fn deploy(svm: &mut LiteSVM, payer: &Keypair, elf: &[u8]) -> Pubkey {
+    let buffer = Keypair::new();
+    let program = Keypair::new();
+    let rent =
+        svm.minimum_balance_for_rent_exemption(UpgradeableLoaderState::size_of_buffer(elf.len()));
+    let create = loader::create_buffer(
+        &payer.pubkey(),
+        &buffer.pubkey(),
+        &payer.pubkey(),
+        rent,
+        elf.len(),
+    )
+    .unwrap();
+    send(svm, &create, payer, &[&buffer]);
+    for (i, chunk) in elf.chunks(CHUNK).enumerate() {
+        let offset = u32::try_from(i * CHUNK).unwrap();
+        let write = loader::write(&buffer.pubkey(), &payer.pubkey(), offset, chunk.to_vec());
+        send(svm, &[write], payer, &[]);
+    }
+    let rent = svm.minimum_balance_for_rent_exemption(UpgradeableLoaderState::size_of_program());
+    let deploy = loader::deploy_with_max_program_len(
+        &payer.pubkey(),
+        &program.pubkey(),
+        &buffer.pubkey(),
+        &payer.pubkey(),
+        rent,
+        elf.len(),
+        true,
+    )
+    .unwrap();
+    send(svm, &deploy, payer, &[&program]);
+    program.pubkey()
+}
+
+/// What one call gave, in terms both runs can report.
+#[derive(Debug, PartialEq, Eq)]
+struct Observed {
+    /// The program's exit code (0 success, else the custom error).
+    code: u64,
+    return_data: Vec<u8>,
+    /// Each log's slices.
+    logs: Vec<Vec<Vec<u8>>>,
+    /// The state account's data afterwards.
+    state: Vec<u8>,
+    compute_units: u64,
+}
+
+/// Reads a transaction's outcome as the program saw it.
+fn observed(
+    result: Result<TransactionMetadata, (TransactionError, TransactionMetadata)>,
+    state: Vec<u8>,
+) -> Observed {
+    let (code, meta) = match result {
+        Ok(meta) => (exit::SUCCESS, meta),
+        Err((TransactionError::InstructionError(0, InstructionError::Custom(c)), meta)) => {
+            (u64::from(c), meta)
+        }
+        Err((e, meta)) => panic!("the call failed outside the program: {e:?}\n{meta:?}"),
+    };
+    let logs = meta
+        .logs
+        .iter()
+        .filter_map(|l| l.strip_prefix("Program data: "))
+        .map(|l| l.split(' ').map(|s| BASE64.decode(s).unwrap()).collect())
+        .collect();
+    Observed {
+        code,
+        return_data: meta.return_data.data,
+        logs,
+        state,
+        compute_units: meta.compute_units_consumed,
+    }
+}
+
+/// Storage as revm's world holds it: slots with non-zero values.
+fn nonzero(table: &[u8]) -> BTreeMap<U256, U256> {
+    let mut s = storage::decode(table).expect("a storage table");
+    s.retain(|_, v| !v.is_zero());
+    s
+}
+
+fn solana_key(a: Address) -> Pubkey {
+    Pubkey::new_from_array(sbf::key_of(a))
+}
+
+#[test]
+fn the_erc20_deploys_into_litesvm_and_its_calls_match_the_sbf_engine_and_revm() {
+    let plan = scenario::load(
+        Path::new(&path("examples/scenarios/token.toml")),
+        BlockEnv::default(),
+        Fork::Osaka,
+        10_000_000,
+        None,
+    )
+    .unwrap();
+    let contract = plan.steps[0].call.to;
+    let account = &plan.world.accounts[&contract];
+    let engine = SbfEngine::new(false);
+    let program = engine
+        .program(&account.code, plan.fork, contract, plan.block.chain_id)
+        .unwrap();
+    let exe = sbf::load(&program.elf).unwrap();
+
+    // sigverify off: callers are the keys that stand for the scenario's EVM
+    // addresses (12 zero bytes, then the address), which no keypair has.
+    let mut svm = LiteSVM::new().with_sigverify(false);
+    let payer = Keypair::new();
+    svm.airdrop(&payer.pubkey(), 1_000_000_000_000).unwrap();
+    let program_id = deploy(&mut svm, &payer, &program.elf);
+    let deployed = svm.get_account(&program_id).unwrap();
+    assert!(deployed.executable);
+    assert_eq!(deployed.owner, bpf_loader_upgradeable::id());
+    let data = svm
+        .get_account(&get_program_data_address(&program_id))
+        .unwrap();
+    assert_eq!(
+        &data.data[UpgradeableLoaderState::size_of_programdata_metadata()..][..program.elf.len()],
+        &program.elf[..],
+        "the program data account holds the ELF"
+    );
+
+    // The contract's storage after its constructor (run on revm) becomes the
+    // state account, owned by the program.
+    let state_key = solana_key(contract);
+    let table = storage::encode(
+        &account.storage,
+        storage::capacity_for(account.storage.len()),
+    );
+    svm.set_account(
+        state_key,
+        SolanaAccount {
+            lamports: svm.minimum_balance_for_rent_exemption(table.len()),
+            data: table,
+            owner: program_id,
+            executable: false,
+            rent_epoch: 0,
+        },
+    )
+    .unwrap();
+    // The block: slot = number (one past the deploy slot, so the program is
+    // visible), unix_timestamp = timestamp.
+    let slot = plan.block.number.to::<u64>();
+    let time = plan.block.timestamp.to::<i64>();
+    let mut clock: Clock = svm.get_sysvar();
+    clock.slot = slot;
+    clock.unix_timestamp = time;
+    svm.set_sysvar(&clock);
+
+    let mut world = plan.world.clone();
+    let mut costs = vec![];
+    for (i, step) in plan.steps.iter().enumerate() {
+        let label = format!("call {} ({})", i + 1, step.label);
+        let caller = solana_key(step.call.caller);
+        if svm.get_account(&caller).is_none() {
+            svm.airdrop(&caller, 1_000_000_000).unwrap();
+        }
+        let before = svm.get_account(&state_key).unwrap().data;
+
+        // The emulator's sbf engine on the same bytes.
+        let run = sbf::execute(
+            &exe,
+            false,
+            &Invocation {
+                program_id: program_id.to_bytes(),
+                state_key: state_key.to_bytes(),
+                state: &before,
+                caller: caller.to_bytes(),
+                data: &step.call.data,
+                clock: (slot, time),
+                heap_size: engine.target.heap_size as usize,
+            },
+        );
+        let code = run
+            .result
+            .clone()
+            .unwrap_or_else(|e| panic!("{label}: sbf: {e}"));
+        let emulated = Observed {
+            code,
+            return_data: run.return_data.clone(),
+            logs: run.logs.clone(),
+            state: if code == exit::SUCCESS {
+                run.state.clone()
+            } else {
+                before.clone()
+            },
+            compute_units: run.compute_units,
+        };
+
+        // The same call as a Solana transaction: accounts [state, caller].
+        let ix = Instruction {
+            program_id,
+            accounts: vec![
+                AccountMeta::new(state_key, false),
+                AccountMeta::new(caller, true),
+            ],
+            data: step.call.data.to_vec(),
+        };
+        let mut tx = Transaction::new_unsigned(Message::new(&[ix], Some(&payer.pubkey())));
+        tx.partial_sign(&[&payer], svm.latest_blockhash());
+        let result = svm
+            .send_transaction(tx)
+            .map_err(|f| (f.err, f.meta.clone()));
+        svm.expire_blockhash();
+        let after = svm.get_account(&state_key).unwrap().data;
+        let solana = observed(result, after);
+        assert_eq!(
+            solana, emulated,
+            "{label}: LiteSVM and the sbf engine differ"
+        );
+
+        // And both against revm.
+        let oracle = EvmEngine
+            .run(&world, &plan.block, &step.call, plan.fork)
+            .unwrap();
+        let status = match solana.code {
+            exit::SUCCESS => Status::Success,
+            exit::REVERT => Status::Revert,
+            c => panic!("{label}: exit {c}: {}", exit::describe(c)),
+        };
+        assert_eq!(status, oracle.status, "{label}");
+        assert_eq!(solana.return_data, oracle.return_data, "{label}");
+        assert_eq!(solana.logs.len(), oracle.logs.len(), "{label}");
+        for (slices, log) in solana.logs.iter().zip(&oracle.logs) {
+            let (data, topics) = slices.split_last().unwrap();
+            assert_eq!(data, &log.data.to_vec(), "{label}");
+            let topics: Vec<U256> = topics.iter().map(|t| U256::from_be_slice(t)).collect();
+            assert_eq!(topics, log.topics, "{label}");
+        }
+        world.commit(&step.call, &oracle);
+        assert_eq!(
+            nonzero(&solana.state),
+            world.accounts[&contract].storage,
+            "{label}: storage"
+        );
+        costs.push((step.label.clone(), solana.compute_units));
+    }
+    eprintln!("compute units per call in LiteSVM (Agave 4.2):");
+    for (label, cu) in costs {
+        eprintln!("  {cu:>7}  {label}");
+    }
+}
