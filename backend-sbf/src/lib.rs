@@ -22,7 +22,7 @@
 //! | `return` | `sol_set_return_data` with the bytes (none when empty), exit 0; more than 1,024 bytes ends with [`exit::RETURN_TOO_LARGE`] |
 //! | `revert` | `sol_set_return_data` with the revert data, then the custom program error [`exit::REVERT`]; the runtime discards every account change |
 //! | exceptional halt (invalid opcode, bad jump, stack errors, out-of-bounds) | the custom program error [`exit::HALT`], no return data |
-//! | `log0`..`log4` | one `sol_log_data` call whose slices are the topics (32 bytes each, big-endian) followed by the data: a log with n topics has n + 1 slices |
+//! | `log0`..`log4` | one `sol_log_data` call with two slices: the topics back to back (32 big-endian bytes each, so 32·n bytes for n topics) and the data. The transaction log shows them as `Program data: <topics> <data>` in base64. One slice for all topics costs 100 CU less per topic than a slice each |
 //! | `keccak256` | `sol_keccak256` over the memory range |
 //! | `caller` | the last 20 bytes of the caller account's public key |
 //! | `origin` | the same as `caller` (the program is called from a transaction, not through CPI) |

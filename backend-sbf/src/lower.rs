@@ -801,6 +801,30 @@ impl Cx<'_> {
     /// of bounds; a zero length is always in bounds).
     fn mem_range(&mut self, offset: Value, len: Value) {
         let halt = self.halt;
+        if let Some(n) = self.consts.get(&len).copied() {
+            if n.is_zero() {
+                self.asm.mov64(R1, 0);
+                self.asm.mov64(R2, 0);
+                return;
+            }
+            if let Some(o) = self.consts.get(&offset).copied() {
+                // Both known: the heap bound is checked here, only the
+                // memory size at run time.
+                match o.checked_add(n) {
+                    Some(end) if end <= U256::from(self.mem_limit) => {
+                        let end = end.to::<u64>();
+                        self.asm.ldx(Size::Dw, R5, R9, layout::MEM_SIZE);
+                        self.asm.jmp_imm(J::Lt, R5, end as i32, halt);
+                        let at = self.mem_base as i32 + o.to::<u64>() as i32;
+                        self.asm.mov(R1, R9);
+                        self.asm.alu_imm(Alu::Add, R1, at);
+                        self.asm.mov64(R2, n.to::<u64>());
+                    }
+                    _ => self.asm.ja(halt),
+                }
+                return;
+            }
+        }
         let ok = self.asm.label();
         let empty = self.asm.label();
         self.upper_or(R1, len);
@@ -832,12 +856,31 @@ impl Cx<'_> {
         self.asm.jmp(J::Gt, R0, R5, halt);
     }
 
-    /// `r1 = the address of addr`, after checking `width` bytes from it.
-    fn mem_addr(&mut self, addr: Value, width: usize) {
+    /// Where `width` bytes at memory offset `addr` are, after checking them:
+    /// `(r9, heap offset)` for a constant address, else `(r1, 0)` with r1
+    /// the address.
+    fn mem_addr(&mut self, addr: Value, width: usize) -> (u8, i16) {
         let halt = self.halt;
-        match self.consts.get(&addr) {
-            Some(c) if *c < U256::from(self.mem_limit) => self.asm.mov64(R1, c.to::<u64>()),
-            _ => {
+        match self.consts.get(&addr).copied() {
+            Some(c) if c <= U256::from(self.mem_limit as usize - width) => {
+                // The heap bound holds by construction: check only the
+                // memory size at run time.
+                let end = c.to::<u64>() + width as u64;
+                self.asm.ldx(Size::Dw, R5, R9, layout::MEM_SIZE);
+                self.asm.jmp_imm(J::Lt, R5, end as i32, halt);
+                let at = self.mem_base as i32 + c.to::<u64>() as i32;
+                if at + 32 <= i16::MAX as i32 {
+                    return (R9, at as i16);
+                }
+                self.asm.mov(R1, R9);
+                self.asm.alu_imm(Alu::Add, R1, at);
+                return (R1, 0);
+            }
+            Some(_) => {
+                self.asm.ja(halt);
+                return (R1, 0);
+            }
+            None => {
                 if self.ty(addr) == Type::I256 {
                     self.upper_or(R1, addr);
                     self.asm.jmp_imm(J::Ne, R1, 0, halt);
@@ -849,6 +892,7 @@ impl Cx<'_> {
         self.check_range(R1, R2);
         self.asm.alu(Alu::Add, R1, R9);
         self.asm.alu_imm(Alu::Add, R1, self.mem_base as i32);
+        (R1, 0)
     }
 
     /// Converts a big-endian 32-byte word at `[src + off]` into the limbs
@@ -863,6 +907,20 @@ impl Cx<'_> {
 
     /// Writes the limbs of `v` as a big-endian word at `[dst + off]`.
     fn word_to_be(&mut self, v: Value, dst: u8, off: i16) {
+        if let Some(c) = self.consts.get(&v).copied() {
+            for (i, l) in c.as_limbs().iter().enumerate() {
+                let at = off + 8 * (3 - i as i16);
+                let be = l.swap_bytes();
+                match i32::try_from(be as i64) {
+                    Ok(imm) => self.asm.st(Size::Dw, dst, at, imm),
+                    Err(_) => {
+                        self.asm.mov64(R0, be);
+                        self.asm.stx(Size::Dw, dst, at, R0);
+                    }
+                }
+            }
+            return;
+        }
         for i in 0..4 {
             self.limb(R0, v, i);
             self.asm.be64(R0);
@@ -1013,19 +1071,19 @@ impl Cx<'_> {
             }
             Op::Load(t, e) => {
                 let width = t.bytes().unwrap_or(1);
-                self.mem_addr(args[0], width);
+                let (base, at) = self.mem_addr(args[0], width);
                 let Some(d) = res else { return Ok(()) };
                 if *t == Type::I256 {
                     if *e == Endian::Big {
-                        self.word_from_be(d, R1, 0);
+                        self.word_from_be(d, base, at);
                     } else {
                         for i in 0..4 {
-                            self.asm.ldx(Size::Dw, R0, R1, 8 * i);
+                            self.asm.ldx(Size::Dw, R0, base, at + 8 * i);
                             self.set_limb(d, i, R0);
                         }
                     }
                 } else {
-                    self.asm.ldx(Size::of(width), R0, R1, 0);
+                    self.asm.ldx(Size::of(width), R0, base, at);
                     if *e == Endian::Big && width > 1 {
                         self.asm.be(R0, 8 * width as i32);
                     }
@@ -1034,15 +1092,15 @@ impl Cx<'_> {
             }
             Op::Store(t, e) => {
                 let width = t.bytes().unwrap_or(1);
-                self.mem_addr(args[0], width);
+                let (base, at) = self.mem_addr(args[0], width);
                 let v = args[1];
                 if *t == Type::I256 {
                     if *e == Endian::Big {
-                        self.word_to_be(v, R1, 0);
+                        self.word_to_be(v, base, at);
                     } else {
                         for i in 0..4 {
                             self.limb(R0, v, i);
-                            self.asm.stx(Size::Dw, R1, 8 * i, R0);
+                            self.asm.stx(Size::Dw, base, at + 8 * i, R0);
                         }
                     }
                 } else {
@@ -1050,7 +1108,7 @@ impl Cx<'_> {
                     if *e == Endian::Big && width > 1 {
                         self.asm.be(R0, 8 * width as i32);
                     }
-                    self.asm.stx(Size::of(width), R1, 0, R0);
+                    self.asm.stx(Size::of(width), base, at, R0);
                 }
             }
             Op::MemCopy | Op::MemFill => {
@@ -1161,7 +1219,51 @@ impl Cx<'_> {
         if ty != Type::I256 {
             return self.binary_narrow(op, a, b, d, pos);
         }
+        // A constant on the left of a commutative operation goes right.
+        let (a, b) = if matches!(op, BinOp::Add | BinOp::And | BinOp::Or | BinOp::Xor)
+            && self.consts.contains_key(&a)
+            && !self.consts.contains_key(&b)
+        {
+            (b, a)
+        } else {
+            (a, b)
+        };
         match op {
+            BinOp::Add | BinOp::Sub if self.consts.contains_key(&b) => {
+                self.add_sub_const(op == BinOp::Add, a, self.consts[&b], d)
+            }
+            BinOp::And | BinOp::Or | BinOp::Xor if self.consts.contains_key(&b) => {
+                let c = self.consts[&b];
+                for i in 0..4 {
+                    let l = c.as_limbs()[i as usize];
+                    match (op, l) {
+                        (BinOp::And, 0) | (BinOp::Or, u64::MAX) => {
+                            let o = self.off(d);
+                            self.asm.st(Size::Dw, R9, o + 8 * i, l as i64 as i32);
+                        }
+                        (BinOp::And, u64::MAX) | (BinOp::Or | BinOp::Xor, 0) => {
+                            self.limb(R1, a, i);
+                            self.set_limb(d, i, R1);
+                        }
+                        _ => {
+                            let alu = match op {
+                                BinOp::And => Alu::And,
+                                BinOp::Or => Alu::Or,
+                                _ => Alu::Xor,
+                            };
+                            self.limb(R1, a, i);
+                            match self.imm_limb(b, i) {
+                                Some(imm) => self.asm.alu_imm(alu, R1, imm),
+                                None => {
+                                    self.asm.mov64(R2, l);
+                                    self.asm.alu(alu, R1, R2);
+                                }
+                            }
+                            self.set_limb(d, i, R1);
+                        }
+                    }
+                }
+            }
             BinOp::Add | BinOp::Sub => {
                 // Limb by limb with carry (borrow) in r3.
                 for i in 0..4 {
@@ -1294,6 +1396,88 @@ impl Cx<'_> {
             }
         }
         Ok(())
+    }
+
+    /// `d = a ± c` for a constant `c`: limbs of `c` that are zero only
+    /// propagate the carry (borrow), and none is propagated while it is
+    /// known to be zero.
+    fn add_sub_const(&mut self, add: bool, a: Value, c: U256, d: Value) {
+        let alu = if add { Alu::Add } else { Alu::Sub };
+        // Whether r3 holds the carry so far (else it is zero).
+        let mut carry = false;
+        for (i, &l) in c.as_limbs().iter().enumerate() {
+            let i = i as i16;
+            self.limb(R1, a, i);
+            if l != 0 {
+                let done = self.asm.label();
+                self.asm.mov64(R4, 0);
+                let imm = i32::try_from(l as i64).ok();
+                if !add {
+                    // Borrow when a < c.
+                    match imm {
+                        Some(imm) => self.asm.jmp_imm(J::Ge, R1, imm, done),
+                        None => {
+                            self.asm.mov64(R2, l);
+                            self.asm.jmp(J::Ge, R1, R2, done);
+                        }
+                    }
+                    self.asm.mov64(R4, 1);
+                    self.asm.bind(done);
+                }
+                match imm {
+                    Some(imm) => self.asm.alu_imm(alu, R1, imm),
+                    None => {
+                        self.asm.mov64(R2, l);
+                        self.asm.alu(alu, R1, R2);
+                    }
+                }
+                if add {
+                    // Carry when the sum wrapped below c.
+                    match imm {
+                        Some(imm) => self.asm.jmp_imm(J::Ge, R1, imm, done),
+                        None => self.asm.jmp(J::Ge, R1, R2, done),
+                    }
+                    self.asm.mov64(R4, 1);
+                    self.asm.bind(done);
+                }
+                if carry {
+                    let done = self.asm.label();
+                    if add {
+                        self.asm.alu(Alu::Add, R1, R3);
+                        self.asm.jmp(J::Ge, R1, R3, done);
+                    } else {
+                        self.asm.jmp(J::Ge, R1, R3, done);
+                    }
+                    self.asm.mov64(R4, 1);
+                    self.asm.bind(done);
+                    if !add {
+                        self.asm.alu(Alu::Sub, R1, R3);
+                    }
+                }
+                if i < 3 {
+                    self.asm.mov(R3, R4);
+                }
+                carry = true;
+            } else if carry {
+                let done = self.asm.label();
+                self.asm.mov64(R4, 0);
+                if add {
+                    self.asm.alu(Alu::Add, R1, R3);
+                    self.asm.jmp(J::Ge, R1, R3, done);
+                } else {
+                    self.asm.jmp(J::Ge, R1, R3, done);
+                }
+                self.asm.mov64(R4, 1);
+                self.asm.bind(done);
+                if !add {
+                    self.asm.alu(Alu::Sub, R1, R3);
+                }
+                if i < 3 {
+                    self.asm.mov(R3, R4);
+                }
+            }
+            self.set_limb(d, i, R1);
+        }
     }
 
     fn binary_narrow(
@@ -1438,9 +1622,25 @@ impl Cx<'_> {
             }
             HostOp::CallDataLoad => {
                 let d = d()?;
+                let (slow, done) = (self.asm.label(), self.asm.label());
+                let inline = self
+                    .consts
+                    .get(&args[0])
+                    .filter(|o| **o < U256::from(i16::MAX as u64 - 32))
+                    .map(|o| o.to::<u64>() as i16);
+                if let Some(o) = inline {
+                    // A constant offset inside the calldata: four loads.
+                    self.asm.ldx(Size::Dw, R3, R9, layout::CALLDATA_LEN);
+                    self.asm.jmp_imm(J::Lt, R3, o as i32 + 32, slow);
+                    self.asm.ldx(Size::Dw, R4, R9, layout::CALLDATA_PTR);
+                    self.word_from_be(d, R4, o);
+                    self.asm.ja(done);
+                }
+                self.asm.bind(slow);
                 self.ptr(R1, d);
                 self.ptr(R2, args[0]);
                 self.call(Helper::CallDataLoad);
+                self.asm.bind(done);
             }
             HostOp::CallDataSize => {
                 self.asm.ldx(Size::Dw, R0, R9, layout::CALLDATA_LEN);
@@ -1495,22 +1695,23 @@ impl Cx<'_> {
                 self.set_word(d()?);
             }
             HostOp::Log(n) => {
-                // Slices: topics (big-endian copies in scratch), then data.
+                // Two slices: the topics (big-endian, back to back in
+                // scratch), then the data.
                 let n = n as i16;
                 let slices = layout::SCRATCH;
-                let topics = layout::SCRATCH + 96;
+                let topics = layout::SCRATCH + 32;
                 for t in 0..n {
                     let v = args[2 + t as usize];
                     self.word_to_be(v, R9, topics + 32 * t);
-                    self.addr(R0, topics + 32 * t);
-                    self.asm.stx(Size::Dw, R9, slices + 16 * t, R0);
-                    self.asm.st(Size::Dw, R9, slices + 16 * t + 8, 32);
                 }
+                self.addr(R0, topics);
+                self.asm.stx(Size::Dw, R9, slices, R0);
+                self.asm.st(Size::Dw, R9, slices + 8, 32 * n as i32);
                 self.mem_range(args[0], args[1]);
-                self.asm.stx(Size::Dw, R9, slices + 16 * n, R1);
-                self.asm.stx(Size::Dw, R9, slices + 16 * n + 8, R2);
+                self.asm.stx(Size::Dw, R9, slices + 16, R1);
+                self.asm.stx(Size::Dw, R9, slices + 24, R2);
                 self.addr(R1, slices);
-                self.asm.mov64(R2, n as u64 + 1);
+                self.asm.mov64(R2, 2);
                 self.asm.syscall("sol_log_data");
             }
             HostOp::Keccak256 => {

@@ -583,19 +583,31 @@ impl Engine for SbfEngine {
             o.logs = run
                 .logs
                 .iter()
-                .map(|slices| {
-                    let (data, topics) = slices
-                        .split_last()
-                        .map_or((vec![], &[][..]), |(d, t)| (d.clone(), t));
-                    Log {
-                        address: call.to,
-                        topics: topics.iter().map(|t| U256::from_be_slice(t)).collect(),
-                        data,
-                    }
-                })
-                .collect();
+                .map(|slices| decode_log(call.to, slices))
+                .collect::<Result<_, _>>()
+                .map_err(|reason| EngineError::Translate {
+                    address: call.to,
+                    reason,
+                })?;
         }
         Ok(o)
+    }
+}
+
+/// An EVM log from one `sol_log_data` call: two slices, the topics (32
+/// big-endian bytes each, back to back) and the data.
+pub fn decode_log(address: Address, slices: &[Vec<u8>]) -> Result<Log, String> {
+    match slices {
+        [topics, data] if topics.len() % 32 == 0 && topics.len() <= 128 => Ok(Log {
+            address,
+            topics: topics.chunks(32).map(U256::from_be_slice).collect(),
+            data: data.clone(),
+        }),
+        _ => Err(format!(
+            "sol_log_data with {} slices of {:?} bytes is not an EVM log",
+            slices.len(),
+            slices.iter().map(Vec::len).collect::<Vec<_>>()
+        )),
     }
 }
 
