@@ -48,8 +48,16 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
         let data = f.block(*b);
         max_params = max_params.max(data.params.len());
         for i in &data.insts {
-            if let (Op::Iconst(c), [r]) = (&i.op, i.results.as_slice()) {
-                consts.insert(*r, *c);
+            // Constants, and host values fixed at translation.
+            let fixed = match &i.op {
+                Op::Iconst(c) => Some(*c),
+                Op::Host(HostOp::CallValue | HostOp::ReturnDataSize) => Some(U256::ZERO),
+                Op::Host(HostOp::ChainId) => Some(U256::from(target.chain_id)),
+                Op::Host(HostOp::CodeSize) => Some(U256::from(code.len())),
+                _ => None,
+            };
+            if let (Some(c), [r]) = (fixed, i.results.as_slice()) {
+                consts.insert(*r, c);
             }
             for a in &i.args {
                 uses[a.index()] += 1;
@@ -88,6 +96,7 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
         mem_base: mem_base as i16,
         mem_limit,
         uses,
+        bits: bit_widths(f, &consts),
         consts,
         blocks: HashMap::new(),
         rt: Runtime::default(),
@@ -96,6 +105,7 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
         halt,
         fail,
         memory_limit,
+        expanded: vec![],
     };
     for b in &f.layout {
         let l = cx.asm.named(&format!("block{}", b.index()));
@@ -116,6 +126,69 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
         instructions,
         memory_limit: mem_limit,
     })
+}
+
+/// An upper bound on the number of significant bits of every value, from
+/// how it is made: calldata sizes and block fields fit 64 bits, addresses
+/// 160, a mask bounds what it masks, a right shift what it shifts, and so
+/// on. Block parameters and anything read from memory, storage or calldata
+/// count as 256. Lets the lowering skip limbs that are zero anyway.
+fn bit_widths(f: &Function, consts: &HashMap<Value, U256>) -> Vec<u16> {
+    let mut bits = vec![256u16; f.values.len()];
+    for (v, c) in consts {
+        bits[v.index()] = c.bit_len() as u16;
+    }
+    // Instruction results depend on their arguments only (block parameters
+    // stay 256), so a few passes in layout order reach the fixpoint.
+    loop {
+        let mut changed = false;
+        for b in &f.layout {
+            for i in &f.block(*b).insts {
+                let [r] = i.results.as_slice() else { continue };
+                let w = |k: usize| bits[i.args[k].index()];
+                let c = |k: usize| consts.get(&i.args[k]).map(|c| c.saturating_to::<u16>());
+                let n: u16 = match &i.op {
+                    Op::Iconst(c) => c.bit_len() as u16,
+                    Op::Binary(op) => match op {
+                        BinOp::And => w(0).min(w(1)),
+                        BinOp::Or | BinOp::Xor => w(0).max(w(1)),
+                        BinOp::Add => w(0).max(w(1)) + 1,
+                        BinOp::Mul => w(0) + w(1),
+                        BinOp::UDiv => w(0),
+                        BinOp::URem => w(0).min(w(1)),
+                        BinOp::LShr => w(0).saturating_sub(c(1).unwrap_or(0)),
+                        BinOp::Shl => w(0).saturating_add(c(1).unwrap_or(256)),
+                        _ => 256,
+                    },
+                    Op::Select => w(1).max(w(2)),
+                    Op::Byte => 8,
+                    Op::Clz => 9,
+                    Op::MemSize => 64,
+                    Op::Uext => f.ty(i.args[0]).bits() as u16,
+                    Op::Host(h) => match h {
+                        HostOp::CallDataSize
+                        | HostOp::CodeSize
+                        | HostOp::ReturnDataSize
+                        | HostOp::CallValue
+                        | HostOp::Number
+                        | HostOp::Timestamp
+                        | HostOp::ChainId => 64,
+                        HostOp::Caller | HostOp::Origin | HostOp::Address => 160,
+                        _ => 256,
+                    },
+                    _ => 256,
+                };
+                let n = n.min(256).min(f.ty(*r).bits() as u16);
+                if n < bits[r.index()] {
+                    bits[r.index()] = n;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            return bits;
+        }
+    }
 }
 
 fn align32(n: usize) -> usize {
@@ -274,6 +347,8 @@ struct Cx<'a> {
     mem_limit: u32,
     uses: Vec<u32>,
     consts: HashMap<Value, U256>,
+    /// An upper bound on each value's significant bits ([`bit_widths`]).
+    bits: Vec<u16>,
     blocks: HashMap<Block, Label>,
     rt: Runtime,
     code_len: u64,
@@ -281,6 +356,10 @@ struct Cx<'a> {
     halt: Label,
     fail: Label,
     memory_limit: Label,
+    /// `(offset, len)` of the `mem.expand`s done so far in the current
+    /// block, non-zero lengths only. Memory never shrinks, so a range one
+    /// of them covers needs no check.
+    expanded: Vec<(Value, Value)>,
 }
 
 fn unsupported(what: String, pos: SourcePos, why: &'static str) -> Error {
@@ -369,7 +448,21 @@ impl Cx<'_> {
         }
     }
 
-    /// `r0 = 1` if any of limbs 1..3 of `v` is non-zero (else 0), using r1.
+    /// Jumps to `l` if any of limbs 1..3 of `v` is non-zero (nothing to do
+    /// when the value is known to fit 64 bits). Uses r1 and r5.
+    fn jmp_if_high(&mut self, v: Value, l: Label) {
+        if self.bits[v.index()] > 64 {
+            self.upper_or(R1, v);
+            self.asm.jmp_imm(J::Ne, R1, 0, l);
+        }
+    }
+
+    /// How many low limbs of `v` may be non-zero (at least one).
+    fn limbs(&self, v: Value) -> i16 {
+        (self.bits[v.index()].div_ceil(64)).clamp(1, 4) as i16
+    }
+
+    /// `reg` = the or of limbs 1..3 of `v`, using r5.
     fn upper_or(&mut self, reg: u8, v: Value) {
         self.limb(reg, v, 1);
         self.limb(R5, v, 2);
@@ -541,6 +634,7 @@ impl Cx<'_> {
     fn block(&mut self, b: Block, next: Option<Block>) -> Result<(), Error> {
         let l = self.blocks[&b];
         self.asm.bind(l);
+        self.expanded.clear();
         let data = self.f.block(b);
         let n = data.insts.len();
         // An icmp whose only use is the branch right after it compares and
@@ -684,8 +778,7 @@ impl Cx<'_> {
         let wide = self.ty(v) == Type::I256;
         let big = self.asm.label();
         if wide {
-            self.upper_or(R1, v);
-            self.asm.jmp_imm(J::Ne, R1, 0, big);
+            self.jmp_if_high(v, big);
         }
         self.limb(R1, v, 0);
         for (c, (l, _)) in &edges {
@@ -733,6 +826,23 @@ impl Cx<'_> {
             Cond::Sge => (b, a, Cond::Sle),
             c => (a, b, c),
         };
+        if let (Some(x), Some(y)) = (self.consts.get(&a), self.consts.get(&b)) {
+            // Both known: the branch is decided now.
+            let bits = ty.bits();
+            // Biased by half the range, signed order is unsigned order.
+            let mask = U256::MAX >> (256 - bits);
+            let signed = |v: &U256| v.wrapping_add(U256::ONE << (bits - 1)) & mask;
+            let holds = match cond {
+                Cond::Eq => x == y,
+                Cond::Ne => x != y,
+                Cond::Ult => x < y,
+                Cond::Ule => x <= y,
+                Cond::Slt => signed(x) < signed(y),
+                _ => signed(x) <= signed(y),
+            };
+            self.asm.ja(if holds { t } else { f });
+            return;
+        }
         if ty != Type::I256 {
             self.limb(R1, a, 0);
             self.limb(R2, b, 0);
@@ -760,15 +870,19 @@ impl Cx<'_> {
                     (a, b)
                 };
                 let (differ, same) = if cond == Cond::Eq { (f, t) } else { (t, f) };
-                for i in 0..4 {
+                // Limbs both values leave zero are equal.
+                for i in 0..self.limbs(a).max(self.limbs(b)) {
                     self.limb(R1, a, i);
                     self.jmp_limb(J::Ne, R1, b, i, differ);
                 }
                 self.asm.ja(same);
             }
             _ => {
-                let signed = matches!(cond, Cond::Slt | Cond::Sle);
-                for i in (1..4).rev() {
+                // Limbs both values leave zero are equal; below 2^192 both
+                // are non-negative, so signed and unsigned agree.
+                let hi = self.limbs(a).max(self.limbs(b));
+                let signed = hi == 4 && matches!(cond, Cond::Slt | Cond::Sle);
+                for i in (1..hi).rev() {
                     self.limb(R1, a, i);
                     let (lt, gt) = if signed && i == 3 {
                         (J::Slt, J::Sgt)
@@ -827,12 +941,26 @@ impl Cx<'_> {
         }
         let ok = self.asm.label();
         let empty = self.asm.label();
-        self.upper_or(R1, len);
-        self.asm.jmp_imm(J::Ne, R1, 0, halt);
+        if self.covered(offset, Ok(len)) {
+            // Expanded already: in bounds unless the length is zero, when
+            // the offset may be anything.
+            self.limb(R2, len, 0);
+            if !self.consts.contains_key(&len) {
+                self.asm.jmp_imm(J::Eq, R2, 0, empty);
+            }
+            self.limb(R1, offset, 0);
+            self.asm.ja(ok);
+            self.asm.bind(empty);
+            self.asm.mov64(R1, 0);
+            self.asm.bind(ok);
+            self.asm.alu(Alu::Add, R1, R9);
+            self.asm.alu_imm(Alu::Add, R1, self.mem_base as i32);
+            return;
+        }
+        self.jmp_if_high(len, halt);
         self.limb(R2, len, 0);
         self.asm.jmp_imm(J::Eq, R2, 0, empty);
-        self.upper_or(R1, offset);
-        self.asm.jmp_imm(J::Ne, R1, 0, halt);
+        self.jmp_if_high(offset, halt);
         self.limb(R1, offset, 0);
         self.check_range(R1, R2);
         self.asm.ja(ok);
@@ -841,6 +969,20 @@ impl Cx<'_> {
         self.asm.bind(ok);
         self.asm.alu(Alu::Add, R1, R9);
         self.asm.alu_imm(Alu::Add, R1, self.mem_base as i32);
+    }
+
+    /// Whether a `mem.expand` earlier in the block covered `len` bytes
+    /// (a value, or a constant width) from `offset`.
+    fn covered(&self, offset: Value, len: Result<Value, u64>) -> bool {
+        self.expanded.iter().any(|&(o, l)| {
+            o == offset
+                && match (len, self.consts.get(&l)) {
+                    (Ok(v), _) if v == l => true,
+                    (Ok(v), Some(have)) => self.consts.get(&v).is_some_and(|n| n <= have),
+                    (Err(w), Some(have)) => U256::from(w) <= *have,
+                    _ => false,
+                }
+        })
     }
 
     /// Jumps to halt unless `[r_off, r_off + r_len)` lies inside memory
@@ -861,7 +1003,23 @@ impl Cx<'_> {
     /// the address.
     fn mem_addr(&mut self, addr: Value, width: usize) -> (u8, i16) {
         let halt = self.halt;
+        let covered = self.covered(addr, Err(width as u64));
         match self.consts.get(&addr).copied() {
+            Some(c) if covered => {
+                let at = self.mem_base as i32 + c.to::<u64>() as i32;
+                if at + 32 <= i16::MAX as i32 {
+                    return (R9, at as i16);
+                }
+                self.asm.mov(R1, R9);
+                self.asm.alu_imm(Alu::Add, R1, at);
+                return (R1, 0);
+            }
+            None if covered => {
+                self.limb(R1, addr, 0);
+                self.asm.alu(Alu::Add, R1, R9);
+                self.asm.alu_imm(Alu::Add, R1, self.mem_base as i32);
+                return (R1, 0);
+            }
             Some(c) if c <= U256::from(self.mem_limit as usize - width) => {
                 // The heap bound holds by construction: check only the
                 // memory size at run time.
@@ -882,8 +1040,7 @@ impl Cx<'_> {
             }
             None => {
                 if self.ty(addr) == Type::I256 {
-                    self.upper_or(R1, addr);
-                    self.asm.jmp_imm(J::Ne, R1, 0, halt);
+                    self.jmp_if_high(addr, halt);
                 }
                 self.limb(R1, addr, 0);
             }
@@ -972,6 +1129,10 @@ impl Cx<'_> {
             }
         }
         self.const_next = 0;
+        if res.is_some_and(|r| self.consts.contains_key(&r)) {
+            // Known at translation: an immediate where it is used.
+            return Ok(());
+        }
         match &inst.op {
             // Constants are immediates where they are used.
             Op::Iconst(_) => {}
@@ -1137,6 +1298,9 @@ impl Cx<'_> {
             }
             Op::MemExpand => {
                 let limit = self.mem_limit as u64;
+                if self.consts.get(&args[1]).is_none_or(|n| !n.is_zero()) {
+                    self.expanded.push((args[0], args[1]));
+                }
                 match self.consts.get(&args[1]).copied() {
                     Some(len) if len.is_zero() => {}
                     Some(len) if len < U256::from(limit) => {
@@ -1155,8 +1319,7 @@ impl Cx<'_> {
                             }
                             None => {
                                 let l = self.memory_limit;
-                                self.upper_or(R1, args[0]);
-                                self.asm.jmp_imm(J::Ne, R1, 0, l);
+                                self.jmp_if_high(args[0], l);
                                 self.limb(R1, args[0], 0);
                                 self.asm.jmp_imm(J::Gt, R1, (limit - len) as i32, l);
                                 self.asm.alu_imm(Alu::Add, R1, len as i32 + 31);
@@ -1265,8 +1428,15 @@ impl Cx<'_> {
                 }
             }
             BinOp::Add | BinOp::Sub => {
-                // Limb by limb with carry (borrow) in r3.
-                for i in 0..4 {
+                // Limb by limb with carry (borrow) in r3. A sum of values
+                // that leave the upper limbs zero stops early: the next
+                // limb is the carry, the rest zero.
+                let hi = if op == BinOp::Add {
+                    self.limbs(a).max(self.limbs(b))
+                } else {
+                    4
+                };
+                for i in 0..hi {
                     self.limb(R1, a, i);
                     self.limb(R2, b, i);
                     let (l1, l2) = (self.asm.label(), self.asm.label());
@@ -1300,6 +1470,11 @@ impl Cx<'_> {
                     }
                     self.set_limb(d, i, R1);
                 }
+                if hi < 4 {
+                    self.set_limb(d, hi, if hi == 1 { R3 } else { R4 });
+                    let o = self.off(d);
+                    zero(&mut self.asm, R9, o + 8 * (hi + 1), 3 - hi);
+                }
             }
             BinOp::And | BinOp::Or | BinOp::Xor => {
                 let alu = match op {
@@ -1307,12 +1482,20 @@ impl Cx<'_> {
                     BinOp::Or => Alu::Or,
                     _ => Alu::Xor,
                 };
-                for i in 0..4 {
+                // Limbs zero in both (either, for and) are zero.
+                let hi = if op == BinOp::And {
+                    self.limbs(a).min(self.limbs(b))
+                } else {
+                    self.limbs(a).max(self.limbs(b))
+                };
+                for i in 0..hi {
                     self.limb(R1, a, i);
                     self.limb(R2, b, i);
                     self.asm.alu(alu, R1, R2);
                     self.set_limb(d, i, R1);
                 }
+                let o = self.off(d);
+                zero(&mut self.asm, R9, o + 8 * hi, 4 - hi);
             }
             BinOp::Mul => {
                 self.ptr(R1, d);
@@ -1549,8 +1732,7 @@ impl Cx<'_> {
         let xx = self.src(x);
         self.copy(dd, xx, Type::I256);
         let done = self.asm.label();
-        self.upper_or(R1, b);
-        self.asm.jmp_imm(J::Ne, R1, 0, done);
+        self.jmp_if_high(b, done);
         self.limb(R1, b, 0);
         self.asm.jmp_imm(J::Gt, R1, 30, done);
         // r2 = &d + b: the sign byte; fill d[b+1..32] with 0 or 0xff.
@@ -1573,8 +1755,7 @@ impl Cx<'_> {
     /// BYTE: byte i counted from the most significant, 0 past 31.
     fn byte(&mut self, i: Value, x: Value, d: Value) {
         let (zero, done) = (self.asm.label(), self.asm.label());
-        self.upper_or(R1, i);
-        self.asm.jmp_imm(J::Ne, R1, 0, zero);
+        self.jmp_if_high(i, zero);
         self.limb(R1, i, 0);
         self.asm.jmp_imm(J::Gt, R1, 31, zero);
         self.asm.mov(R2, R9);

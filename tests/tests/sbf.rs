@@ -129,6 +129,37 @@ proptest! {
     }
 
     #[test]
+    fn operations_on_masked_values_match_revm(
+        x in word(),
+        y in word(),
+        wx in prop::sample::select(vec![1usize, 8, 63, 64, 65, 128, 160, 191, 192, 200, 255, 256]),
+        wy in prop::sample::select(vec![1usize, 8, 63, 64, 65, 128, 160, 191, 192, 200, 255, 256]),
+    ) {
+        // The lowering bounds each value's bits (a mask bounds what it
+        // masks) and skips limbs known to be zero: `(y & my) OP (x & mx)`.
+        let (evm, sbf) = (EvmEngine, SbfEngine::new(false));
+        let mask = |w: usize| (U256::ONE << w).wrapping_sub(U256::ONE);
+        let push = |k: U256| {
+            let mut c = vec![0x7f];
+            c.extend_from_slice(&k.to_be_bytes::<32>());
+            c
+        };
+        // ADD SUB LT GT SLT SGT EQ AND OR XOR
+        for op in [0x01, 0x03, 0x10, 0x11, 0x12, 0x13, 0x14, 0x16, 0x17, 0x18] {
+            let mut code = push(mask(wy));
+            code.extend_from_slice(&[0x60, 0x20, 0x35, 0x16]);
+            code.extend(push(mask(wx)));
+            code.extend_from_slice(&[0x5f, 0x35, 0x16, op, 0x5f, 0x52, 0x60, 0x20, 0x5f, 0xf3]);
+            let data = [x, y].iter().flat_map(|v| v.to_be_bytes::<32>()).collect::<Vec<u8>>();
+            prop_assert_eq!(
+                run(&sbf, code.clone(), data.clone()),
+                run(&evm, code, data),
+                "opcode {:#04x} on {:#x} masked to {} bits and {:#x} to {}", op, x, wx, y, wy
+            );
+        }
+    }
+
+    #[test]
     fn calldataload_at_constant_offsets_matches_revm(
         data in proptest::collection::vec(any::<u8>(), 0..100),
         at in 0u8..90,
