@@ -22,7 +22,7 @@
 //! | `return` | `sol_set_return_data` with the bytes (none when empty), exit 0; more than 1,024 bytes ends with [`exit::RETURN_TOO_LARGE`] |
 //! | `revert` | `sol_set_return_data` with the revert data, then the custom program error [`exit::REVERT`]; the runtime discards every account change |
 //! | exceptional halt (invalid opcode, bad jump, stack errors, out-of-bounds) | the custom program error [`exit::HALT`], no return data |
-//! | `log0`..`log4` | one `sol_log_data` call with two slices: the topics back to back (32 big-endian bytes each, so 32·n bytes for n topics) and the data. The transaction log shows them as `Program data: <topics> <data>` in base64. One slice for all topics costs 100 CU less per topic than a slice each |
+//! | `log0`..`log4` | one `sol_log_data` call whose slices, joined, are the record: a byte n (the number of topics), the n topics (32 big-endian bytes each), the data. Data up to 256 bytes is copied behind the topics (inline, or with `sol_memcpy_`) and the record is one slice; longer data is a second slice. The transaction log shows `Program data: <record>` (or `<head> <data>`) in base64. Each slice costs 100 CU, so one record beats a slice per topic by 100 CU a topic |
 //! | `keccak256` | `sol_keccak256` over the memory range |
 //! | `caller` | the last 20 bytes of the caller account's public key |
 //! | `origin` | the same as `caller` (the program is called from a transaction, not through CPI) |

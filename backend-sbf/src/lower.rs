@@ -362,6 +362,10 @@ struct Cx<'a> {
     expanded: Vec<(Value, Value)>,
 }
 
+/// Log data up to this many bytes is copied into the log record rather
+/// than logged as a slice of its own (which costs 100 CU more).
+const LOG_INLINE: u64 = 256;
+
 fn unsupported(what: String, pos: SourcePos, why: &'static str) -> Error {
     Error::Unsupported { what, pos, why }
 }
@@ -1876,23 +1880,59 @@ impl Cx<'_> {
                 self.set_word(d()?);
             }
             HostOp::Log(n) => {
-                // Two slices: the topics (big-endian, back to back in
-                // scratch), then the data.
+                // The record: a byte with the number of topics, the topics
+                // (big-endian), the data. Short data of a constant length
+                // is copied behind the topics (one slice); other data is a
+                // second slice (each slice costs 100 CU).
                 let n = n as i16;
                 let slices = layout::SCRATCH;
-                let topics = layout::SCRATCH + 32;
+                // Two slice descriptors, then the record (topics aligned).
+                let head = layout::SCRATCH + 63;
+                let topics = layout::SCRATCH + 64;
+                let data = topics + 32 * n;
+                self.asm.st(Size::B, R9, head, n as i32);
                 for t in 0..n {
                     let v = args[2 + t as usize];
                     self.word_to_be(v, R9, topics + 32 * t);
                 }
-                self.addr(R0, topics);
+                self.addr(R0, head);
                 self.asm.stx(Size::Dw, R9, slices, R0);
-                self.asm.st(Size::Dw, R9, slices + 8, 32 * n as i32);
+                let inline = self
+                    .consts
+                    .get(&args[1])
+                    .filter(|l| **l <= U256::from(LOG_INLINE) && l.to::<u64>() % 8 == 0)
+                    .map(|l| l.to::<u64>() as i16);
+                let head_len = 1 + 32 * n as i32;
                 self.mem_range(args[0], args[1]);
-                self.asm.stx(Size::Dw, R9, slices + 16, R1);
-                self.asm.stx(Size::Dw, R9, slices + 24, R2);
+                if let Some(len) = inline {
+                    for k in 0..len / 8 {
+                        self.asm.ldx(Size::Dw, R0, R1, 8 * k);
+                        self.asm.stx(Size::Dw, R9, data + 8 * k, R0);
+                    }
+                    self.asm.st(Size::Dw, R9, slices + 8, head_len + len as i32);
+                    self.asm.mov64(R2, 1);
+                } else {
+                    // Short data is copied with sol_memcpy_ (10 CU).
+                    let (two, copied, log) = (self.asm.label(), self.asm.label(), self.asm.label());
+                    self.asm.jmp_imm(J::Gt, R2, LOG_INLINE as i32, two);
+                    self.asm.mov(R3, R2);
+                    self.asm.alu_imm(Alu::Add, R2, head_len);
+                    self.asm.stx(Size::Dw, R9, slices + 8, R2);
+                    self.asm.jmp_imm(J::Eq, R3, 0, copied);
+                    self.asm.mov(R2, R1);
+                    self.addr(R1, data);
+                    self.asm.syscall("sol_memcpy_");
+                    self.asm.bind(copied);
+                    self.asm.mov64(R2, 1);
+                    self.asm.ja(log);
+                    self.asm.bind(two);
+                    self.asm.st(Size::Dw, R9, slices + 8, head_len);
+                    self.asm.stx(Size::Dw, R9, slices + 16, R1);
+                    self.asm.stx(Size::Dw, R9, slices + 24, R2);
+                    self.asm.mov64(R2, 2);
+                    self.asm.bind(log);
+                }
                 self.addr(R1, slices);
-                self.asm.mov64(R2, 2);
                 self.asm.syscall("sol_log_data");
             }
             HostOp::Keccak256 => {

@@ -594,19 +594,23 @@ impl Engine for SbfEngine {
     }
 }
 
-/// An EVM log from one `sol_log_data` call: two slices, the topics (32
-/// big-endian bytes each, back to back) and the data.
+/// An EVM log from one `sol_log_data` call: its slices, joined, are a
+/// byte with the number of topics, the topics (32 big-endian bytes each),
+/// then the data.
 pub fn decode_log(address: Address, slices: &[Vec<u8>]) -> Result<Log, String> {
-    match slices {
-        [topics, data] if topics.len() % 32 == 0 && topics.len() <= 128 => Ok(Log {
-            address,
-            topics: topics.chunks(32).map(U256::from_be_slice).collect(),
-            data: data.clone(),
-        }),
+    let record = slices.concat();
+    match record.split_first() {
+        Some((&n, rest)) if n <= 4 && rest.len() >= 32 * n as usize => {
+            let (topics, data) = rest.split_at(32 * n as usize);
+            Ok(Log {
+                address,
+                topics: topics.chunks(32).map(U256::from_be_slice).collect(),
+                data: data.to_vec(),
+            })
+        }
         _ => Err(format!(
-            "sol_log_data with {} slices of {:?} bytes is not an EVM log",
-            slices.len(),
-            slices.iter().map(Vec::len).collect::<Vec<_>>()
+            "a sol_log_data record of {} bytes is not an EVM log",
+            record.len()
         )),
     }
 }

@@ -160,6 +160,44 @@ proptest! {
     }
 
     #[test]
+    fn logs_of_any_length_match_revm(
+        data in proptest::collection::vec(any::<u8>(), 0..300),
+        k in prop::sample::select(vec![0u8, 1, 8, 31, 32, 64, 200, 255]),
+        topics in 0u8..=4,
+    ) {
+        // CALLDATACOPY(0, 0, CALLDATASIZE), then LOGn over the calldata's
+        // length (not known at translation) and over a constant length k.
+        let (evm, sbf) = (EvmEngine, SbfEngine::new(false));
+        let mut code = vec![0x36, 0x5f, 0x5f, 0x37];
+        for len in [vec![0x36], vec![0x60, k]] {
+            for t in 0..topics {
+                code.extend_from_slice(&[0x60, 0xa0 + t, 0x35]);
+            }
+            code.extend(len);
+            code.extend_from_slice(&[0x5f, 0xa0 + topics]);
+        }
+        code.push(0x00);
+        let logs = |engine: &dyn Engine| {
+            let to = Address::repeat_byte(0xc0);
+            let mut world = World::default();
+            world.accounts.insert(to, Account { code: code.clone(), ..Account::default() });
+            let call = Call {
+                caller: Address::repeat_byte(0xca),
+                origin: Address::repeat_byte(0xca),
+                to,
+                value: U256::ZERO,
+                data: data.clone(),
+                gas_limit: 10_000_000,
+                gas_price: U256::ZERO,
+            };
+            engine.run(&world, &BlockEnv::default(), &call, Fork::Osaka).unwrap().logs
+        };
+        let expected = logs(&evm);
+        prop_assert_eq!(expected.len(), 2);
+        prop_assert_eq!(logs(&sbf), expected);
+    }
+
+    #[test]
     fn calldataload_at_constant_offsets_matches_revm(
         data in proptest::collection::vec(any::<u8>(), 0..100),
         at in 0u8..90,
