@@ -24,8 +24,8 @@ pub(crate) enum Helper {
     Mul512,
     /// `(p)`: p = -p.
     Neg,
-    /// `(num, limbs, den, quot, rem)`: bitwise long division of a `limbs`
-    /// limb number by a 256-bit one; `quot` must be zeroed.
+    /// `(num, limbs, den, quot, rem)`: long division of a `limbs` (4 or 8)
+    /// limb number by a non-zero 256-bit one.
     LongDiv,
     /// `(q or 0, r or 0, a, b)`: unsigned quotient and remainder.
     DivMod,
@@ -392,16 +392,165 @@ impl Runtime {
     }
 
     /// Restoring long division, one bit at a time, remainder in r6..r9.
+    /// Knuth's algorithm D (TAOCP 4.3.1) on 32-bit digits, so that every
+    /// digit product and two-digit quotient fits the 64-bit `mul`/`div`.
+    /// Costs about 20 instructions per digit of divisor and quotient,
+    /// against about 40 per bit for shift-and-subtract.
     fn long_div(&mut self, a: &mut Asm) {
-        const DEN: i16 = -56;
-        a.stx(Size::Dw, R10, -8, R4);
-        a.stx(Size::Dw, R10, -16, R5);
-        a.stx(Size::Dw, R10, -24, R1);
-        copy_limbs(a, 4, R10, DEN, R3, 0);
-        for r in [R6, R7, R8, R9] {
-            a.mov64(r, 0);
+        // Frame: the pointers, the top two divisor digits, and the
+        // normalized digit arrays (un has one digit more than u).
+        const QP: i16 = -8;
+        const RP: i16 = -16;
+        const UP: i16 = -24;
+        const VP: i16 = -32;
+        const VTOP: i16 = -40;
+        const VSEC: i16 = -48;
+        const UN: i16 = -200; // 17 digits
+        const VN: i16 = -240; // 8 digits
+        let b = 1u64 << 32;
+        a.stx(Size::Dw, R10, QP, R4);
+        a.stx(Size::Dw, R10, RP, R5);
+        a.stx(Size::Dw, R10, UP, R1);
+        a.stx(Size::Dw, R10, VP, R3);
+        // Zero the quotient (4 or 8 limbs) and the remainder.
+        let four = a.label();
+        zero(a, R4, 0, 4);
+        a.jmp_imm(J::Eq, R2, 4, four);
+        zero(a, R4, 32, 4);
+        a.bind(four);
+        zero(a, R5, 0, 4);
+        // r6 = n, the divisor's digits (it is not zero); r8 = the
+        // dividend's digits, at most 2 * limbs.
+        let digits = |a: &mut Asm, count: Reg, ptr: i16| {
+            let (top, done) = (a.label(), a.label());
+            a.bind(top);
+            a.jmp_imm(J::Eq, count, 0, done);
+            a.mov(R0, count);
+            a.alu_imm(Alu::Lsh, R0, 2);
+            a.ldx(Size::Dw, R1, R10, ptr);
+            a.alu(Alu::Add, R0, R1);
+            a.ldx(Size::W, R0, R0, -4);
+            a.jmp_imm(J::Ne, R0, 0, done);
+            a.alu_imm(Alu::Sub, count, 1);
+            a.ja(top);
+            a.bind(done);
+        };
+        a.mov64(R6, 8);
+        digits(a, R6, VP);
+        a.mov(R8, R2);
+        a.alu_imm(Alu::Lsh, R8, 1);
+        digits(a, R8, UP);
+        let (not_less, long) = (a.label(), a.label());
+        a.jmp(J::Ge, R8, R6, not_less);
+        // u < v: the remainder is u (at most 4 limbs here).
+        a.ldx(Size::Dw, R1, R10, UP);
+        copy_limbs(a, 4, R5, 0, R1, 0);
+        a.exit();
+        a.bind(not_less);
+        a.jmp_imm(J::Ne, R6, 1, long);
+        {
+            // One divisor digit: short division from the top.
+            let (top, done) = (a.label(), a.label());
+            a.ldx(Size::Dw, R1, R10, VP);
+            a.ldx(Size::W, R2, R1, 0);
+            a.mov64(R3, 0);
+            a.bind(top);
+            a.jmp_imm(J::Eq, R8, 0, done);
+            a.alu_imm(Alu::Sub, R8, 1);
+            a.mov(R4, R8);
+            a.alu_imm(Alu::Lsh, R4, 2);
+            a.ldx(Size::Dw, R1, R10, UP);
+            a.alu(Alu::Add, R1, R4);
+            a.ldx(Size::W, R0, R1, 0);
+            a.alu_imm(Alu::Lsh, R3, 32);
+            a.alu(Alu::Or, R3, R0);
+            a.mov(R0, R3);
+            a.alu(Alu::Div, R0, R2);
+            a.alu(Alu::Mod, R3, R2);
+            a.ldx(Size::Dw, R1, R10, QP);
+            a.alu(Alu::Add, R1, R4);
+            a.stx(Size::W, R1, 0, R0);
+            a.ja(top);
+            a.bind(done);
+            a.ldx(Size::Dw, R1, R10, RP);
+            a.stx(Size::Dw, R1, 0, R3);
+            a.exit();
         }
-        let (find, limbs, bits, ge, lt, finish) = (
+        a.bind(long);
+        // r7 = s, the shift that sets the top bit of v's top digit.
+        a.ldx(Size::Dw, R1, R10, VP);
+        a.mov(R0, R6);
+        a.alu_imm(Alu::Lsh, R0, 2);
+        a.alu(Alu::Add, R0, R1);
+        a.ldx(Size::W, R0, R0, -4);
+        a.mov64(R7, 0);
+        for (bits, below) in [
+            (16, 0xffff_u32),
+            (8, 0xff_ffff),
+            (4, 0xfff_ffff),
+            (2, 0x3fff_ffff),
+            (1, 0x7fff_ffff),
+        ] {
+            let skip = a.label();
+            a.jmp_imm(J::Gt, R0, below as i32, skip);
+            a.alu_imm(Alu::Add, R7, bits);
+            a.alu_imm(Alu::Lsh, R0, bits);
+            a.bind(skip);
+        }
+        // r9 = 32 - s; digits shift left by s, taking the top bits of the
+        // digit below (x >> 32 is 0 when s = 0).
+        a.mov64(R9, 32);
+        a.alu(Alu::Sub, R9, R7);
+        let normalize = |a: &mut Asm, ptr: i16, len: Reg, out: i16, extra: bool| {
+            // out[len] = src[len - 1] >> (32 - s) when `extra`; then
+            // out[i] = src[i] << s | src[i - 1] >> (32 - s), down to 0.
+            let (top, done) = (a.label(), a.label());
+            a.ldx(Size::Dw, R1, R10, ptr);
+            a.mov(R2, len);
+            a.alu_imm(Alu::Lsh, R2, 2);
+            if extra {
+                a.mov(R3, R2);
+                a.alu(Alu::Add, R3, R1);
+                a.ldx(Size::W, R0, R3, -4);
+                a.alu(Alu::Rsh, R0, R9);
+                a.mov(R3, R2);
+                a.alu(Alu::Add, R3, R10);
+                a.stx(Size::W, R3, out, R0);
+            }
+            a.bind(top);
+            a.jmp_imm(J::Eq, R2, 0, done);
+            a.alu_imm(Alu::Sub, R2, 4);
+            a.mov(R3, R2);
+            a.alu(Alu::Add, R3, R1);
+            a.ldx(Size::W, R0, R3, 0);
+            a.alu(Alu::Lsh, R0, R7);
+            let first = a.label();
+            a.jmp_imm(J::Eq, R2, 0, first);
+            a.ldx(Size::W, R4, R3, -4);
+            a.alu(Alu::Rsh, R4, R9);
+            a.alu(Alu::Or, R0, R4);
+            a.bind(first);
+            a.mov(R3, R2);
+            a.alu(Alu::Add, R3, R10);
+            a.stx(Size::W, R3, out, R0);
+            a.ja(top);
+            a.bind(done);
+        };
+        normalize(a, VP, R6, VN, false);
+        normalize(a, UP, R8, UN, true);
+        // The top two digits of vn, for the quotient estimate.
+        a.mov(R0, R6);
+        a.alu_imm(Alu::Lsh, R0, 2);
+        a.alu(Alu::Add, R0, R10);
+        a.ldx(Size::W, R1, R0, VN - 4);
+        a.stx(Size::Dw, R10, VTOP, R1);
+        a.ldx(Size::W, R1, R0, VN - 8);
+        a.stx(Size::Dw, R10, VSEC, R1);
+        // r8 = j = m = len(u) - n, down to 0.
+        a.alu(Alu::Sub, R8, R6);
+        let (outer, again, adjust, estimated, msub, add_back, next, finish) = (
+            a.label(),
+            a.label(),
             a.label(),
             a.label(),
             a.label(),
@@ -409,56 +558,129 @@ impl Runtime {
             a.label(),
             a.label(),
         );
-        a.mov(R1, R2);
-        a.alu_imm(Alu::Lsh, R1, 3);
-        a.alu_imm(Alu::Sub, R1, 8);
-        a.bind(find);
-        a.jmp_imm(J::Eq, R1, 0, limbs);
-        a.ldx(Size::Dw, R5, R10, -24);
-        a.alu(Alu::Add, R5, R1);
-        a.ldx(Size::Dw, R0, R5, 0);
-        a.jmp_imm(J::Ne, R0, 0, limbs);
-        a.alu_imm(Alu::Sub, R1, 8);
-        a.ja(find);
-        a.bind(limbs);
-        a.ldx(Size::Dw, R5, R10, -24);
-        a.alu(Alu::Add, R5, R1);
-        a.ldx(Size::Dw, R3, R5, 0);
-        a.mov64(R2, 64);
-        a.bind(bits);
+        a.bind(outer);
+        // r4 = &un[j + n] (relative to r10 + UN).
+        a.mov(R4, R8);
+        a.alu(Alu::Add, R4, R6);
+        a.alu_imm(Alu::Lsh, R4, 2);
+        a.alu(Alu::Add, R4, R10);
+        a.ldx(Size::W, R1, R4, UN);
+        a.alu_imm(Alu::Lsh, R1, 32);
+        a.ldx(Size::W, R0, R4, UN - 4);
+        a.alu(Alu::Or, R1, R0);
+        a.ldx(Size::Dw, R2, R10, VTOP);
+        // r3 = qhat, r5 = rhat.
+        a.mov(R3, R1);
+        a.alu(Alu::Div, R3, R2);
+        a.mov(R5, R1);
+        a.alu(Alu::Mod, R5, R2);
+        a.bind(again);
+        a.mov64(R0, b);
+        a.jmp(J::Ge, R3, R0, adjust);
+        a.ldx(Size::Dw, R0, R10, VSEC);
+        a.alu(Alu::Mul, R0, R3);
+        a.mov(R1, R5);
+        a.alu_imm(Alu::Lsh, R1, 32);
+        a.ldx(Size::W, R2, R4, UN - 8);
+        a.alu(Alu::Or, R1, R2);
+        a.jmp(J::Gt, R0, R1, adjust);
+        a.ja(estimated);
+        a.bind(adjust);
+        a.alu_imm(Alu::Sub, R3, 1);
+        a.ldx(Size::Dw, R2, R10, VTOP);
+        a.alu(Alu::Add, R5, R2);
+        a.mov64(R0, b);
+        a.jmp(J::Lt, R5, R0, again);
+        a.bind(estimated);
+        // un[j..j+n] -= qhat * vn, borrow k in r5 (signed), i in r9.
+        a.mov64(R5, 0);
+        a.mov64(R9, 0);
+        a.bind(msub);
         a.mov(R4, R9);
-        a.alu_imm(Alu::Rsh, R4, 63);
-        for (hi, lo) in [(R9, R8), (R8, R7), (R7, R6), (R6, R3)] {
-            a.mov(R0, lo);
-            a.alu_imm(Alu::Rsh, R0, 63);
-            a.alu_imm(Alu::Lsh, hi, 1);
-            a.alu(Alu::Or, hi, R0);
-        }
-        a.alu_imm(Alu::Lsh, R3, 1);
-        a.jmp_imm(J::Ne, R4, 0, ge);
-        cmp_regs(a, DEN, ge, lt);
-        a.bind(ge);
-        sub_regs(a, DEN);
-        a.mov(R4, R2);
-        a.alu_imm(Alu::Sub, R4, 1);
-        a.mov64(R0, 1);
-        a.alu(Alu::Lsh, R0, R4);
-        a.ldx(Size::Dw, R5, R10, -8);
-        a.alu(Alu::Add, R5, R1);
-        a.ldx(Size::Dw, R4, R5, 0);
-        a.alu(Alu::Or, R4, R0);
-        a.stx(Size::Dw, R5, 0, R4);
-        a.bind(lt);
-        a.alu_imm(Alu::Sub, R2, 1);
-        a.jmp_imm(J::Ne, R2, 0, bits);
-        a.jmp_imm(J::Eq, R1, 0, finish);
-        a.alu_imm(Alu::Sub, R1, 8);
-        a.ja(limbs);
+        a.alu_imm(Alu::Lsh, R4, 2);
+        a.alu(Alu::Add, R4, R10);
+        a.ldx(Size::W, R0, R4, VN);
+        a.alu(Alu::Mul, R0, R3);
+        a.mov(R4, R9);
+        a.alu(Alu::Add, R4, R8);
+        a.alu_imm(Alu::Lsh, R4, 2);
+        a.alu(Alu::Add, R4, R10);
+        a.ldx(Size::W, R1, R4, UN);
+        a.alu(Alu::Sub, R1, R5);
+        a.mov(R2, R0);
+        a.alu_imm(Alu::Lsh, R2, 32);
+        a.alu_imm(Alu::Rsh, R2, 32);
+        a.alu(Alu::Sub, R1, R2);
+        a.stx(Size::W, R4, UN, R1);
+        a.alu_imm(Alu::Rsh, R0, 32);
+        a.alu_imm(Alu::Arsh, R1, 32);
+        a.alu(Alu::Sub, R0, R1);
+        a.mov(R5, R0);
+        a.alu_imm(Alu::Add, R9, 1);
+        a.jmp(J::Lt, R9, R6, msub);
+        // r4 = &un[j + n]: the top digit takes the last borrow.
+        a.alu_imm(Alu::Add, R4, 4);
+        a.ldx(Size::W, R1, R4, UN);
+        a.alu(Alu::Sub, R1, R5);
+        a.stx(Size::W, R4, UN, R1);
+        a.jmp_imm(J::Sge, R1, 0, next);
+        // Subtracted once too often: add v back, qhat - 1.
+        a.alu_imm(Alu::Sub, R3, 1);
+        a.mov64(R5, 0);
+        a.mov64(R9, 0);
+        a.bind(add_back);
+        a.mov(R4, R9);
+        a.alu_imm(Alu::Lsh, R4, 2);
+        a.alu(Alu::Add, R4, R10);
+        a.ldx(Size::W, R0, R4, VN);
+        a.mov(R4, R9);
+        a.alu(Alu::Add, R4, R8);
+        a.alu_imm(Alu::Lsh, R4, 2);
+        a.alu(Alu::Add, R4, R10);
+        a.ldx(Size::W, R1, R4, UN);
+        a.alu(Alu::Add, R1, R0);
+        a.alu(Alu::Add, R1, R5);
+        a.stx(Size::W, R4, UN, R1);
+        a.mov(R5, R1);
+        a.alu_imm(Alu::Rsh, R5, 32);
+        a.alu_imm(Alu::Add, R9, 1);
+        a.jmp(J::Lt, R9, R6, add_back);
+        a.alu_imm(Alu::Add, R4, 4);
+        a.ldx(Size::W, R1, R4, UN);
+        a.alu(Alu::Add, R1, R5);
+        a.stx(Size::W, R4, UN, R1);
+        a.bind(next);
+        // q[j] = qhat.
+        a.mov(R4, R8);
+        a.alu_imm(Alu::Lsh, R4, 2);
+        a.ldx(Size::Dw, R1, R10, QP);
+        a.alu(Alu::Add, R1, R4);
+        a.stx(Size::W, R1, 0, R3);
+        a.jmp_imm(J::Eq, R8, 0, finish);
+        a.alu_imm(Alu::Sub, R8, 1);
+        a.ja(outer);
         a.bind(finish);
-        a.ldx(Size::Dw, R5, R10, -16);
-        for (k, r) in [R6, R7, R8, R9].iter().enumerate() {
-            a.stx(Size::Dw, R5, 8 * k as i16, *r);
-        }
+        // Remainder: un[0..n] shifted back right by s.
+        a.mov64(R9, 32);
+        a.alu(Alu::Sub, R9, R7);
+        a.ldx(Size::Dw, R5, R10, RP);
+        a.mov64(R2, 0);
+        let rem = a.label();
+        a.bind(rem);
+        a.mov(R4, R2);
+        a.alu_imm(Alu::Lsh, R4, 2);
+        a.alu(Alu::Add, R4, R10);
+        a.ldx(Size::W, R0, R4, UN);
+        a.alu(Alu::Rsh, R0, R7);
+        a.ldx(Size::W, R1, R4, UN + 4);
+        a.alu(Alu::Lsh, R1, R9);
+        a.alu(Alu::Or, R0, R1);
+        a.mov(R4, R2);
+        a.alu_imm(Alu::Lsh, R4, 2);
+        a.alu(Alu::Add, R4, R5);
+        a.stx(Size::W, R4, 0, R0);
+        a.alu_imm(Alu::Add, R2, 1);
+        a.jmp(J::Lt, R2, R6, rem);
         a.exit();
     }
 

@@ -213,6 +213,81 @@ proptest! {
     }
 }
 
+/// Divisions whose quotient digit estimate is one too large, so Knuth's
+/// algorithm D must add the divisor back (rare on random operands: found
+/// by simulating the algorithm on 32-bit digits).
+#[test]
+fn divisions_that_need_knuths_add_back_step_match_revm() {
+    let n = |s: &str| U256::from_str_radix(s, 16).unwrap();
+    let (evm, sbf) = (EvmEngine, SbfEngine::new(false));
+    let check = |op: u8, a: U256, b: U256, c: U256| {
+        let data = [a, b, c]
+            .iter()
+            .flat_map(|v| v.to_be_bytes::<32>())
+            .collect::<Vec<u8>>();
+        assert_eq!(
+            run(&sbf, program(op), data.clone()),
+            run(&evm, program(op), data),
+            "opcode {op:#04x} on {a:#x}, {b:#x}, {c:#x}"
+        );
+    };
+    for (u, v) in [
+        (
+            "80000000000000004b8ffea7ffffffff00000001485d531f4155bf597fffffff",
+            "80000000000000007fffffff800000017fffffff8000000080000000",
+        ),
+        (
+            "ffffffffffffffffe8be3dec7fffffff69a6a8937fffffff4d380843",
+            "10000000100000001800000007fffffffe54aed6e7fffffff",
+        ),
+        (
+            "ffffffff0000000180000000800000007fffffff00000000",
+            "ffffffff00000001800000017fffffffffffffff80000000",
+        ),
+        (
+            "7fffffffffffffff8000000000000001000000017fffffff",
+            "80000000800000008000000023ac7cbf",
+        ),
+        (
+            "5cf95f3a00000000000000007fffffff000000000000000000000000",
+            "1000000000000000180000000",
+        ),
+        (
+            "7fffffff7fffffff000000017fffffff8000000000000000",
+            "80000000800000007fffffff",
+        ),
+    ] {
+        // DIV MOD SDIV SMOD
+        for op in [0x04, 0x06, 0x05, 0x07] {
+            check(op, n(u), n(v), U256::ZERO);
+        }
+    }
+    for (x, y, m) in [
+        (
+            "ffffffffffffffffffffffffffffffff00000001800000000000000080000000",
+            "80000000800000010b9c17693b0c45a78000000000000000ffffffff80000001",
+            "80000000800000018e2db452",
+        ),
+        (
+            "80000000800000018ee713a5000000018c62b4fc7fffffff00000000ffffffff",
+            "80000001ffffffff80000001e439815cffffffffffffffff6cb5c898c5603ce1",
+            "80000000800000017fffffff000000000000000180000000",
+        ),
+        (
+            "80000000ffffffff8aa37633ffffffff7fffffff00000001",
+            "17fffffff7fffffff7fffffff0000000180000001ffffffff80000001",
+            "ffffffff00000000ffffffff7fffffff800000018dc2dbd1000000006e476021",
+        ),
+        (
+            "80000001000000017fffffff8000000080000001000000007fffffffffffffff",
+            "800000017fffffff00000000000000017fffffff800000007fffffff80000000",
+            "8000000100000000ffffffffffffffff54263562ffffffff7fffffff",
+        ),
+    ] {
+        check(0x09, n(x), n(y), n(m)); // MULMOD
+    }
+}
+
 #[test]
 fn the_erc20_scenario_agrees_across_evm_ir_sbf_and_the_jit() {
     let run = chainlift(&[
