@@ -342,10 +342,30 @@ impl Runtime {
 
     /// Schoolbook multiplication on 32-bit digits, accumulated in the frame
     /// at `[r10 - 64, r10)`; the 256-bit form keeps only the low half.
+    /// Schoolbook multiplication on 32-bit digits: a row per non-zero
+    /// digit of a, each as long as b's significant digits (r9 = 4 times
+    /// their count), its carry the next digit up.
     fn mul(&mut self, a: &mut Asm, wide: bool) {
         a.stx(Size::Dw, R10, -72, R1);
         zero(a, R10, -64, 8);
-        let (outer, inner, next) = (a.label(), a.label(), a.label());
+        let (outer, inner, next, scan, scanned, done) = (
+            a.label(),
+            a.label(),
+            a.label(),
+            a.label(),
+            a.label(),
+            a.label(),
+        );
+        a.mov64(R9, 32);
+        a.bind(scan);
+        a.jmp_imm(J::Eq, R9, 0, done);
+        a.mov(R5, R3);
+        a.alu(Alu::Add, R5, R9);
+        a.ldx(Size::W, R0, R5, -4);
+        a.jmp_imm(J::Ne, R0, 0, scanned);
+        a.alu_imm(Alu::Sub, R9, 4);
+        a.ja(scan);
+        a.bind(scanned);
         a.mov64(R4, 0);
         a.bind(outer);
         a.mov(R5, R2);
@@ -369,19 +389,22 @@ impl Runtime {
         a.alu_imm(Alu::Rsh, R0, 32);
         a.mov(R7, R0);
         a.alu_imm(Alu::Add, R8, 4);
-        if wide {
-            a.jmp_imm(J::Lt, R8, 32, inner);
-            frame(a, R5, -64 + 32);
-            a.alu(Alu::Add, R5, R4);
-            a.stx(Size::W, R5, 0, R7);
-        } else {
+        if !wide {
+            // Digits from 2^256 up are dropped.
             a.mov(R0, R4);
             a.alu(Alu::Add, R0, R8);
-            a.jmp_imm(J::Lt, R0, 32, inner);
+            a.jmp_imm(J::Ge, R0, 32, next);
         }
+        a.jmp(J::Lt, R8, R9, inner);
+        // The row's carry: no earlier row reached this digit.
+        frame(a, R5, -64);
+        a.alu(Alu::Add, R5, R4);
+        a.alu(Alu::Add, R5, R9);
+        a.stx(Size::W, R5, 0, R7);
         a.bind(next);
         a.alu_imm(Alu::Add, R4, 4);
         a.jmp_imm(J::Lt, R4, 32, outer);
+        a.bind(done);
         a.ldx(Size::Dw, R1, R10, -72);
         let limbs = if wide { 8 } else { 4 };
         for k in 0..limbs {
@@ -391,7 +414,6 @@ impl Runtime {
         a.exit();
     }
 
-    /// Restoring long division, one bit at a time, remainder in r6..r9.
     /// Knuth's algorithm D (TAOCP 4.3.1) on 32-bit digits, so that every
     /// digit product and two-digit quotient fits the 64-bit `mul`/`div`.
     /// Costs about 20 instructions per digit of divisor and quotient,
