@@ -176,7 +176,7 @@ impl Runtime {
 
     fn emit(&mut self, a: &mut Asm, h: Helper, mem_base: i16, limit: i32) {
         match h {
-            Helper::Mul => self.mul(a, false),
+            Helper::Mul => Self::mul256(a),
             Helper::Mul512 => self.mul(a, true),
             Helper::Neg => {
                 a.mov64(R2, 1);
@@ -340,11 +340,94 @@ impl Runtime {
         }
     }
 
+    /// `d = a * b mod 2^256` on 64-bit limbs, column by column into a
+    /// three-limb accumulator (r6, r7, r8). The ten limb products below
+    /// 2^256 are unrolled; a product with a zero limb is skipped. A 64 x 64
+    /// -> 128-bit product is built from four 32 x 32-bit ones (the SBF
+    /// `mul` keeps only the low 64 bits), the halves read straight from
+    /// memory.
+    fn mul256(a: &mut Asm) {
+        const LO: i16 = -8; // scratch: a 64-bit word read back as halves
+        const HI: i16 = -16;
+        const OUT: i16 = -48;
+        const D: i16 = -56;
+        a.stx(Size::Dw, R10, D, R1);
+        for r in [R6, R7, R8] {
+            a.mov64(r, 0);
+        }
+        for k in 0..4i16 {
+            for i in 0..=k {
+                let j = k - i;
+                let skip = a.label();
+                a.ldx(Size::Dw, R4, R2, 8 * i);
+                a.jmp_imm(J::Eq, R4, 0, skip);
+                a.ldx(Size::Dw, R5, R3, 8 * j);
+                a.jmp_imm(J::Eq, R5, 0, skip);
+                if k == 3 {
+                    // Only the low 64 bits stay below 2^256.
+                    a.alu(Alu::Mul, R4, R5);
+                    a.alu(Alu::Add, R6, R4);
+                    a.bind(skip);
+                    continue;
+                }
+                // Halves: a0 r4, b0 r5, a1 r9, b1 r1.
+                a.ldx(Size::W, R4, R2, 8 * i);
+                a.ldx(Size::W, R5, R3, 8 * j);
+                a.ldx(Size::W, R9, R2, 8 * i + 4);
+                a.ldx(Size::W, R1, R3, 8 * j + 4);
+                a.mov(R0, R4);
+                a.alu(Alu::Mul, R0, R5); // p00
+                a.alu(Alu::Mul, R5, R9); // p10
+                a.alu(Alu::Mul, R4, R1); // p01
+                a.alu(Alu::Mul, R9, R1); // p11
+                a.stx(Size::Dw, R10, LO, R5);
+                a.stx(Size::Dw, R10, HI, R4);
+                // r1 = mid = p00 >> 32 + low(p10) + low(p01); r0 = low(p00).
+                a.mov(R1, R0);
+                a.alu_imm(Alu::Rsh, R1, 32);
+                a.alu_imm(Alu::Lsh, R0, 32);
+                a.alu_imm(Alu::Rsh, R0, 32);
+                a.ldx(Size::W, R5, R10, LO);
+                a.alu(Alu::Add, R1, R5);
+                a.ldx(Size::W, R5, R10, HI);
+                a.alu(Alu::Add, R1, R5);
+                // r9 = the high word: p11 + high(p10) + high(p01) + mid >> 32.
+                a.ldx(Size::W, R5, R10, LO + 4);
+                a.alu(Alu::Add, R9, R5);
+                a.ldx(Size::W, R5, R10, HI + 4);
+                a.alu(Alu::Add, R9, R5);
+                a.mov(R5, R1);
+                a.alu_imm(Alu::Rsh, R5, 32);
+                a.alu(Alu::Add, R9, R5);
+                // r0 = the low word.
+                a.alu_imm(Alu::Lsh, R1, 32);
+                a.alu(Alu::Or, R0, R1);
+                // (r6, r7, r8) += (r0, r9).
+                let (c1, c2) = (a.label(), a.label());
+                a.alu(Alu::Add, R6, R0);
+                a.jmp(J::Ge, R6, R0, c1);
+                a.alu_imm(Alu::Add, R9, 1);
+                a.bind(c1);
+                a.alu(Alu::Add, R7, R9);
+                a.jmp(J::Ge, R7, R9, c2);
+                a.alu_imm(Alu::Add, R8, 1);
+                a.bind(c2);
+                a.bind(skip);
+            }
+            a.stx(Size::Dw, R10, OUT + 8 * k, R6);
+            a.mov(R6, R7);
+            a.mov(R7, R8);
+            a.mov64(R8, 0);
+        }
+        a.ldx(Size::Dw, R1, R10, D);
+        copy_limbs(a, 4, R1, 0, R10, OUT);
+        a.exit();
+    }
+
     /// Schoolbook multiplication on 32-bit digits, accumulated in the frame
-    /// at `[r10 - 64, r10)`; the 256-bit form keeps only the low half.
-    /// Schoolbook multiplication on 32-bit digits: a row per non-zero
-    /// digit of a, each as long as b's significant digits (r9 = 4 times
-    /// their count), its carry the next digit up.
+    /// at `[r10 - 64, r10)`: a row per non-zero digit of a, each as long as
+    /// b's significant digits (r9 = 4 times their count), its carry the
+    /// next digit up. The 256-bit form keeps only the low half.
     fn mul(&mut self, a: &mut Asm, wide: bool) {
         a.stx(Size::Dw, R10, -72, R1);
         zero(a, R10, -64, 8);

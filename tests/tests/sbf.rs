@@ -144,8 +144,8 @@ proptest! {
             c.extend_from_slice(&k.to_be_bytes::<32>());
             c
         };
-        // ADD SUB LT GT SLT SGT EQ AND OR XOR
-        for op in [0x01, 0x03, 0x10, 0x11, 0x12, 0x13, 0x14, 0x16, 0x17, 0x18] {
+        // ADD MUL SUB LT GT SLT SGT EQ AND OR XOR
+        for op in [0x01, 0x02, 0x03, 0x10, 0x11, 0x12, 0x13, 0x14, 0x16, 0x17, 0x18] {
             let mut code = push(mask(wy));
             code.extend_from_slice(&[0x60, 0x20, 0x35, 0x16]);
             code.extend(push(mask(wx)));
