@@ -341,7 +341,13 @@ impl Asm {
             let barriers: Vec<usize> = (0..self.items.len())
                 .filter(|i| barrier(&self.items[*i]))
                 .collect();
-            let mut islands: Vec<(usize, Label, Label)> = vec![]; // (insert after, island, target)
+            // Positions after each barrier, ascending (items are in order).
+            let after: Vec<i64> = barriers.iter().map(|b| pos[*b] + 1).collect();
+            // (insert after, island, target); one island per place and
+            // target, shared by every jump that needs it.
+            let mut islands: Vec<(usize, Label, Label)> = vec![];
+            let mut shared: std::collections::HashMap<(usize, Label), Label> =
+                std::collections::HashMap::new();
             let mut changed = false;
             for i in 0..self.items.len() {
                 let Item::Insn {
@@ -357,18 +363,13 @@ impl Asm {
                     continue;
                 }
                 // The barrier closest to REACH away, towards the target.
-                let forward = t > from;
-                let best = barriers
-                    .iter()
-                    .filter(|b| {
-                        let p = pos[**b] + 1;
-                        if forward {
-                            p > from && p - from <= REACH && p < t
-                        } else {
-                            p <= from && from - p <= REACH && p > t
-                        }
-                    })
-                    .max_by_key(|b| (pos[**b] - from).abs());
+                let best = if t > from {
+                    let k = after.partition_point(|p| *p <= (from + REACH).min(t - 1));
+                    (k > 0 && after[k - 1] > from).then(|| barriers[k - 1])
+                } else {
+                    let k = after.partition_point(|p| *p < (from - REACH).max(t + 1));
+                    (k < after.len() && after[k] <= from).then(|| barriers[k])
+                };
                 let Some(b) = best else {
                     return Err(Error::TargetLimit {
                         what:
@@ -376,8 +377,15 @@ impl Asm {
                                 .into(),
                     });
                 };
-                let island = self.label();
-                islands.push((*b, island, l));
+                let island = match shared.get(&(b, l)) {
+                    Some(island) => *island,
+                    None => {
+                        let island = self.label();
+                        shared.insert((b, l), island);
+                        islands.push((b, island, l));
+                        island
+                    }
+                };
                 if let Item::Insn { target, .. } = &mut self.items[i] {
                     *target = Some(Target::Jump(island));
                 }
@@ -386,17 +394,23 @@ impl Asm {
             if !changed {
                 return Ok(());
             }
-            islands.sort_by_key(|(b, _, _)| std::cmp::Reverse(*b));
-            for (b, island, target) in islands {
-                let ja = Item::Insn {
-                    opc: 0x05,
-                    dst: 0,
-                    src: 0,
-                    off: 0,
-                    imm: 0,
-                    target: Some(Target::Jump(target)),
-                };
-                self.items.splice(b + 1..b + 1, [Item::Bind(island), ja]);
+            // Insert every island after its barrier in one pass.
+            islands.sort_by_key(|(b, _, _)| *b);
+            let mut next = islands.into_iter().peekable();
+            let items = std::mem::take(&mut self.items);
+            for (k, item) in items.into_iter().enumerate() {
+                self.items.push(item);
+                while let Some((_, island, target)) = next.next_if(|(b, _, _)| *b == k) {
+                    self.items.push(Item::Bind(island));
+                    self.items.push(Item::Insn {
+                        opc: 0x05,
+                        dst: 0,
+                        src: 0,
+                        off: 0,
+                        imm: 0,
+                        target: Some(Target::Jump(target)),
+                    });
+                }
             }
         }
         Err(Error::TargetLimit {

@@ -1008,8 +1008,9 @@ impl Cx<'_> {
     fn mem_addr(&mut self, addr: Value, width: usize) -> (u8, i16) {
         let halt = self.halt;
         let covered = self.covered(addr, Err(width as u64));
+        let in_heap = |c: U256| c <= U256::from(self.mem_limit as usize - width);
         match self.consts.get(&addr).copied() {
-            Some(c) if covered => {
+            Some(c) if covered && in_heap(c) => {
                 let at = self.mem_base as i32 + c.to::<u64>() as i32;
                 if at + 32 <= i16::MAX as i32 {
                     return (R9, at as i16);
@@ -1024,7 +1025,7 @@ impl Cx<'_> {
                 self.asm.alu_imm(Alu::Add, R1, self.mem_base as i32);
                 return (R1, 0);
             }
-            Some(c) if c <= U256::from(self.mem_limit as usize - width) => {
+            Some(c) if in_heap(c) => {
                 // The heap bound holds by construction: check only the
                 // memory size at run time.
                 let end = c.to::<u64>() + width as u64;
