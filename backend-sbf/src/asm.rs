@@ -349,16 +349,17 @@ impl Asm {
             let mut shared: std::collections::HashMap<(usize, Label), Label> =
                 std::collections::HashMap::new();
             let mut changed = false;
-            for i in 0..self.items.len() {
-                let Item::Insn {
+            for (i, p) in pos.iter().enumerate() {
+                let Some(Item::Insn {
                     target: Some(Target::Jump(l)),
                     ..
-                } = self.items[i]
+                }) = self.items.get(i)
                 else {
                     continue;
                 };
+                let l = *l;
                 let Some(t) = at[l.0 as usize] else { continue };
-                let from = pos[i] + 1;
+                let from = p + 1;
                 if (t - from).abs() <= i16::MAX as i64 {
                     continue;
                 }
