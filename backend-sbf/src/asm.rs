@@ -111,6 +111,20 @@ enum Item {
     Comment(String),
 }
 
+impl Item {
+    /// `ja l`.
+    fn goto(l: Label) -> Item {
+        Item::Insn {
+            opc: 0x05,
+            dst: 0,
+            src: 0,
+            off: 0,
+            imm: 0,
+            target: Some(Target::Jump(l)),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Target {
     /// The offset field, relative to the next instruction.
@@ -270,14 +284,7 @@ impl Asm {
 
     /// `goto l`.
     pub fn ja(&mut self, l: Label) {
-        self.items.push(Item::Insn {
-            opc: 0x05,
-            dst: 0,
-            src: 0,
-            off: 0,
-            imm: 0,
-            target: Some(Target::Jump(l)),
-        });
+        self.items.push(Item::goto(l));
     }
 
     /// An internal call to the function at `l`.
@@ -403,14 +410,7 @@ impl Asm {
                 self.items.push(item);
                 while let Some((_, island, target)) = next.next_if(|(b, _, _)| *b == k) {
                     self.items.push(Item::Bind(island));
-                    self.items.push(Item::Insn {
-                        opc: 0x05,
-                        dst: 0,
-                        src: 0,
-                        off: 0,
-                        imm: 0,
-                        target: Some(Target::Jump(target)),
-                    });
+                    self.items.push(Item::goto(target));
                 }
             }
         }

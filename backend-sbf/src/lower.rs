@@ -945,28 +945,23 @@ impl Cx<'_> {
         }
         let ok = self.asm.label();
         let empty = self.asm.label();
-        if self.covered(offset, Ok(len)) {
-            // Expanded already: in bounds unless the length is zero, when
-            // the offset may be anything.
-            self.limb(R2, len, 0);
-            if !self.consts.contains_key(&len) {
-                self.asm.jmp_imm(J::Eq, R2, 0, empty);
-            }
-            self.limb(R1, offset, 0);
-            self.asm.ja(ok);
-            self.asm.bind(empty);
-            self.asm.mov64(R1, 0);
-            self.asm.bind(ok);
-            self.asm.alu(Alu::Add, R1, R9);
-            self.asm.alu_imm(Alu::Add, R1, self.mem_base as i32);
-            return;
+        // A range an expand covered is in bounds, unless the length is
+        // zero, when the offset may be anything.
+        let covered = self.covered(offset, Ok(len));
+        if !covered {
+            self.jmp_if_high(len, halt);
         }
-        self.jmp_if_high(len, halt);
         self.limb(R2, len, 0);
-        self.asm.jmp_imm(J::Eq, R2, 0, empty);
-        self.jmp_if_high(offset, halt);
+        if !(covered && self.consts.contains_key(&len)) {
+            self.asm.jmp_imm(J::Eq, R2, 0, empty);
+        }
+        if !covered {
+            self.jmp_if_high(offset, halt);
+        }
         self.limb(R1, offset, 0);
-        self.check_range(R1, R2);
+        if !covered {
+            self.check_range(R1, R2);
+        }
         self.asm.ja(ok);
         self.asm.bind(empty);
         self.asm.mov64(R1, 0);
@@ -1010,15 +1005,6 @@ impl Cx<'_> {
         let covered = self.covered(addr, Err(width as u64));
         let in_heap = |c: U256| c <= U256::from(self.mem_limit as usize - width);
         match self.consts.get(&addr).copied() {
-            Some(c) if covered && in_heap(c) => {
-                let at = self.mem_base as i32 + c.to::<u64>() as i32;
-                if at + 32 <= i16::MAX as i32 {
-                    return (R9, at as i16);
-                }
-                self.asm.mov(R1, R9);
-                self.asm.alu_imm(Alu::Add, R1, at);
-                return (R1, 0);
-            }
             None if covered => {
                 self.limb(R1, addr, 0);
                 self.asm.alu(Alu::Add, R1, R9);
@@ -1027,10 +1013,12 @@ impl Cx<'_> {
             }
             Some(c) if in_heap(c) => {
                 // The heap bound holds by construction: check only the
-                // memory size at run time.
-                let end = c.to::<u64>() + width as u64;
-                self.asm.ldx(Size::Dw, R5, R9, layout::MEM_SIZE);
-                self.asm.jmp_imm(J::Lt, R5, end as i32, halt);
+                // memory size at run time, unless an expand covered it.
+                if !covered {
+                    let end = c.to::<u64>() + width as u64;
+                    self.asm.ldx(Size::Dw, R5, R9, layout::MEM_SIZE);
+                    self.asm.jmp_imm(J::Lt, R5, end as i32, halt);
+                }
                 let at = self.mem_base as i32 + c.to::<u64>() as i32;
                 if at + 32 <= i16::MAX as i32 {
                     return (R9, at as i16);
@@ -1629,42 +1617,35 @@ impl Cx<'_> {
                     self.asm.bind(done);
                 }
                 if carry {
-                    let done = self.asm.label();
-                    if add {
-                        self.asm.alu(Alu::Add, R1, R3);
-                        self.asm.jmp(J::Ge, R1, R3, done);
-                    } else {
-                        self.asm.jmp(J::Ge, R1, R3, done);
-                    }
-                    self.asm.mov64(R4, 1);
-                    self.asm.bind(done);
-                    if !add {
-                        self.asm.alu(Alu::Sub, R1, R3);
-                    }
+                    self.carry_in(add);
                 }
                 if i < 3 {
                     self.asm.mov(R3, R4);
                 }
                 carry = true;
             } else if carry {
-                let done = self.asm.label();
                 self.asm.mov64(R4, 0);
-                if add {
-                    self.asm.alu(Alu::Add, R1, R3);
-                    self.asm.jmp(J::Ge, R1, R3, done);
-                } else {
-                    self.asm.jmp(J::Ge, R1, R3, done);
-                }
-                self.asm.mov64(R4, 1);
-                self.asm.bind(done);
-                if !add {
-                    self.asm.alu(Alu::Sub, R1, R3);
-                }
+                self.carry_in(add);
                 if i < 3 {
                     self.asm.mov(R3, R4);
                 }
             }
             self.set_limb(d, i, R1);
+        }
+    }
+
+    /// `r1 ±= r3` (the carry or borrow in, 0 or 1), setting r4 to 1 when
+    /// that carries (borrows) out.
+    fn carry_in(&mut self, add: bool) {
+        let done = self.asm.label();
+        if add {
+            self.asm.alu(Alu::Add, R1, R3);
+        }
+        self.asm.jmp(J::Ge, R1, R3, done);
+        self.asm.mov64(R4, 1);
+        self.asm.bind(done);
+        if !add {
+            self.asm.alu(Alu::Sub, R1, R3);
         }
     }
 

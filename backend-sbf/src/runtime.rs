@@ -146,6 +146,36 @@ fn cmp_regs(a: &mut Asm, den: i16, ge: Label, lt: Label) {
     a.ja(lt);
 }
 
+/// `dst = r10 + 4 * (i + j)`: where digit i (+ j) of a frame array is,
+/// relative to the array's offset.
+fn digit_at(a: &mut Asm, dst: Reg, i: Reg, j: Option<Reg>) {
+    a.mov(dst, i);
+    if let Some(j) = j {
+        a.alu(Alu::Add, dst, j);
+    }
+    a.alu_imm(Alu::Lsh, dst, 2);
+    a.alu(Alu::Add, dst, R10);
+}
+
+/// Lowers `count` past the zero 32-bit digits at the top of the number at
+/// `ptr` (`count` counts digits in units of `unit` bytes: 1 for a digit
+/// count, 4 for a byte count), stopping at 0. Uses r0 and r5.
+fn strip_zero_digits(a: &mut Asm, count: Reg, ptr: Reg, unit: i32) {
+    let (top, done) = (a.label(), a.label());
+    a.bind(top);
+    a.jmp_imm(J::Eq, count, 0, done);
+    a.mov(R5, count);
+    if unit == 1 {
+        a.alu_imm(Alu::Lsh, R5, 2);
+    }
+    a.alu(Alu::Add, R5, ptr);
+    a.ldx(Size::W, R0, R5, -4);
+    a.jmp_imm(J::Ne, R0, 0, done);
+    a.alu_imm(Alu::Sub, count, unit);
+    a.ja(top);
+    a.bind(done);
+}
+
 impl Runtime {
     /// The label of `h`, which will be emitted.
     pub(crate) fn label(&mut self, a: &mut Asm, h: Helper) -> Label {
@@ -431,24 +461,10 @@ impl Runtime {
     fn mul(&mut self, a: &mut Asm, wide: bool) {
         a.stx(Size::Dw, R10, -72, R1);
         zero(a, R10, -64, 8);
-        let (outer, inner, next, scan, scanned, done) = (
-            a.label(),
-            a.label(),
-            a.label(),
-            a.label(),
-            a.label(),
-            a.label(),
-        );
+        let (outer, inner, next, done) = (a.label(), a.label(), a.label(), a.label());
         a.mov64(R9, 32);
-        a.bind(scan);
+        strip_zero_digits(a, R9, R3, 4);
         a.jmp_imm(J::Eq, R9, 0, done);
-        a.mov(R5, R3);
-        a.alu(Alu::Add, R5, R9);
-        a.ldx(Size::W, R0, R5, -4);
-        a.jmp_imm(J::Ne, R0, 0, scanned);
-        a.alu_imm(Alu::Sub, R9, 4);
-        a.ja(scan);
-        a.bind(scanned);
         a.mov64(R4, 0);
         a.bind(outer);
         a.mov(R5, R2);
@@ -526,29 +542,18 @@ impl Runtime {
         zero(a, R5, 0, 4);
         // r6 = n, the divisor's digits (it is not zero); r8 = the
         // dividend's digits, at most 2 * limbs.
-        let digits = |a: &mut Asm, count: Reg, ptr: i16| {
-            let (top, done) = (a.label(), a.label());
-            a.bind(top);
-            a.jmp_imm(J::Eq, count, 0, done);
-            a.mov(R0, count);
-            a.alu_imm(Alu::Lsh, R0, 2);
-            a.ldx(Size::Dw, R1, R10, ptr);
-            a.alu(Alu::Add, R0, R1);
-            a.ldx(Size::W, R0, R0, -4);
-            a.jmp_imm(J::Ne, R0, 0, done);
-            a.alu_imm(Alu::Sub, count, 1);
-            a.ja(top);
-            a.bind(done);
-        };
         a.mov64(R6, 8);
-        digits(a, R6, VP);
+        a.mov(R1, R3);
+        strip_zero_digits(a, R6, R1, 1);
         a.mov(R8, R2);
         a.alu_imm(Alu::Lsh, R8, 1);
-        digits(a, R8, UP);
+        a.ldx(Size::Dw, R1, R10, UP);
+        strip_zero_digits(a, R8, R1, 1);
         let (not_less, long) = (a.label(), a.label());
         a.jmp(J::Ge, R8, R6, not_less);
         // u < v: the remainder is u (at most 4 limbs here).
         a.ldx(Size::Dw, R1, R10, UP);
+        a.ldx(Size::Dw, R5, R10, RP);
         copy_limbs(a, 4, R5, 0, R1, 0);
         a.exit();
         a.bind(not_less);
@@ -701,15 +706,10 @@ impl Runtime {
         a.mov64(R5, 0);
         a.mov64(R9, 0);
         a.bind(msub);
-        a.mov(R4, R9);
-        a.alu_imm(Alu::Lsh, R4, 2);
-        a.alu(Alu::Add, R4, R10);
+        digit_at(a, R4, R9, None);
         a.ldx(Size::W, R0, R4, VN);
         a.alu(Alu::Mul, R0, R3);
-        a.mov(R4, R9);
-        a.alu(Alu::Add, R4, R8);
-        a.alu_imm(Alu::Lsh, R4, 2);
-        a.alu(Alu::Add, R4, R10);
+        digit_at(a, R4, R9, Some(R8));
         a.ldx(Size::W, R1, R4, UN);
         a.alu(Alu::Sub, R1, R5);
         a.mov(R2, R0);
@@ -734,14 +734,9 @@ impl Runtime {
         a.mov64(R5, 0);
         a.mov64(R9, 0);
         a.bind(add_back);
-        a.mov(R4, R9);
-        a.alu_imm(Alu::Lsh, R4, 2);
-        a.alu(Alu::Add, R4, R10);
+        digit_at(a, R4, R9, None);
         a.ldx(Size::W, R0, R4, VN);
-        a.mov(R4, R9);
-        a.alu(Alu::Add, R4, R8);
-        a.alu_imm(Alu::Lsh, R4, 2);
-        a.alu(Alu::Add, R4, R10);
+        digit_at(a, R4, R9, Some(R8));
         a.ldx(Size::W, R1, R4, UN);
         a.alu(Alu::Add, R1, R0);
         a.alu(Alu::Add, R1, R5);
@@ -798,8 +793,8 @@ impl Runtime {
         copy_limbs(a, 4, R10, DIV_B, R4, 0);
     }
 
-    /// Unsigned division: fast paths for 64-bit operands and 32-bit
-    /// divisors, then long division.
+    /// Unsigned division: a fast path for 64-bit operands and one for
+    /// a < b, then long division.
     fn divmod(&mut self, a: &mut Asm) {
         const A: i16 = DIV_A;
         const B: i16 = DIV_B;
@@ -808,14 +803,7 @@ impl Runtime {
         Self::division_frame(a);
         zero(a, R10, Q, 4);
         zero(a, R10, R, 4);
-        let (out, not_small, general, dl, dl_done, lt) = (
-            a.label(),
-            a.label(),
-            a.label(),
-            a.label(),
-            a.label(),
-            a.label(),
-        );
+        let (out, not_small, lt) = (a.label(), a.label(), a.label());
         upper(a, R5, R10, B);
         a.ldx(Size::Dw, R0, R10, B);
         a.alu(Alu::Or, R0, R5);
@@ -832,33 +820,6 @@ impl Runtime {
         a.stx(Size::Dw, R10, R, R1);
         a.ja(out);
         a.bind(not_small);
-        a.jmp_imm(J::Ne, R5, 0, general);
-        a.ldx(Size::Dw, R2, R10, B);
-        a.mov(R0, R2);
-        a.alu_imm(Alu::Rsh, R0, 32);
-        a.jmp_imm(J::Ne, R0, 0, general);
-        // One 32-bit digit at a time, from the top.
-        a.mov64(R3, 0);
-        a.mov64(R1, 28);
-        a.bind(dl);
-        frame(a, R5, A as i32);
-        a.alu(Alu::Add, R5, R1);
-        a.ldx(Size::W, R0, R5, 0);
-        a.alu_imm(Alu::Lsh, R3, 32);
-        a.alu(Alu::Or, R3, R0);
-        a.mov(R0, R3);
-        a.alu(Alu::Div, R0, R2);
-        a.alu(Alu::Mod, R3, R2);
-        frame(a, R5, Q as i32);
-        a.alu(Alu::Add, R5, R1);
-        a.stx(Size::W, R5, 0, R0);
-        a.jmp_imm(J::Eq, R1, 0, dl_done);
-        a.alu_imm(Alu::Sub, R1, 4);
-        a.ja(dl);
-        a.bind(dl_done);
-        a.stx(Size::Dw, R10, R, R3);
-        a.ja(out);
-        a.bind(general);
         // a < b: quotient 0, remainder a.
         let ge = a.label();
         for k in (1..4).rev() {

@@ -18,7 +18,8 @@ fn program(op: u8) -> Vec<u8> {
     code
 }
 
-fn run(engine: &dyn Engine, code: Vec<u8>, data: Vec<u8>) -> Vec<u8> {
+/// A world holding `code` at 0xc0…c0, and a call into it with `data`.
+fn one_contract(code: Vec<u8>, data: Vec<u8>) -> (World, Call) {
     let to = Address::repeat_byte(0xc0);
     let mut world = World::default();
     world.accounts.insert(
@@ -37,6 +38,11 @@ fn run(engine: &dyn Engine, code: Vec<u8>, data: Vec<u8>) -> Vec<u8> {
         gas_limit: 10_000_000,
         gas_price: U256::ZERO,
     };
+    (world, call)
+}
+
+fn run(engine: &dyn Engine, code: Vec<u8>, data: Vec<u8>) -> Vec<u8> {
+    let (world, call) = one_contract(code, data);
     let o = engine
         .run(&world, &BlockEnv::default(), &call, Fork::Osaka)
         .unwrap();
@@ -178,18 +184,7 @@ proptest! {
         }
         code.push(0x00);
         let logs = |engine: &dyn Engine| {
-            let to = Address::repeat_byte(0xc0);
-            let mut world = World::default();
-            world.accounts.insert(to, Account { code: code.clone(), ..Account::default() });
-            let call = Call {
-                caller: Address::repeat_byte(0xca),
-                origin: Address::repeat_byte(0xca),
-                to,
-                value: U256::ZERO,
-                data: data.clone(),
-                gas_limit: 10_000_000,
-                gas_price: U256::ZERO,
-            };
+            let (world, call) = one_contract(code.clone(), data.clone());
             engine.run(&world, &BlockEnv::default(), &call, Fork::Osaka).unwrap().logs
         };
         let expected = logs(&evm);
@@ -225,7 +220,7 @@ fn fixture_codes() -> &'static Vec<Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(32))]
     /// Differential fuzzing of the whole pipeline: fixtures with a few
     /// bytes changed, called with one of their selectors (as the dispatch
     /// analysis finds them) and random arguments, must end alike in revm and
@@ -254,18 +249,7 @@ proptest! {
         if chainlift_emulator::ir::IrEngine::default().module(&code, Fork::Osaka).is_err() {
             return Ok(());
         }
-        let to = Address::repeat_byte(0xc0);
-        let mut world = World::default();
-        world.accounts.insert(to, Account { code, ..Account::default() });
-        let call = Call {
-            caller: Address::repeat_byte(0xca),
-            origin: Address::repeat_byte(0xca),
-            to,
-            value: U256::ZERO,
-            data,
-            gas_limit: 10_000_000,
-            gas_price: U256::ZERO,
-        };
+        let (world, call) = one_contract(code, data);
         let block = BlockEnv::default();
         let evm = EvmEngine.run(&world, &block, &call, Fork::Osaka).unwrap();
         match SbfEngine::new(false).run(&world, &block, &call, Fork::Osaka) {
