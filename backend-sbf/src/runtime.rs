@@ -793,7 +793,8 @@ impl Runtime {
         copy_limbs(a, 4, R10, DIV_B, R4, 0);
     }
 
-    /// Unsigned division: a fast path for 64-bit operands and one for
+    /// Unsigned division: fast paths for 64-bit operands, 32-bit divisors
+    /// (short division in the frame, without long division's set-up) and
     /// a < b, then long division.
     fn divmod(&mut self, a: &mut Asm) {
         const A: i16 = DIV_A;
@@ -803,7 +804,14 @@ impl Runtime {
         Self::division_frame(a);
         zero(a, R10, Q, 4);
         zero(a, R10, R, 4);
-        let (out, not_small, lt) = (a.label(), a.label(), a.label());
+        let (out, not_small, general, dl, dl_done, lt) = (
+            a.label(),
+            a.label(),
+            a.label(),
+            a.label(),
+            a.label(),
+            a.label(),
+        );
         upper(a, R5, R10, B);
         a.ldx(Size::Dw, R0, R10, B);
         a.alu(Alu::Or, R0, R5);
@@ -820,6 +828,33 @@ impl Runtime {
         a.stx(Size::Dw, R10, R, R1);
         a.ja(out);
         a.bind(not_small);
+        a.jmp_imm(J::Ne, R5, 0, general);
+        a.ldx(Size::Dw, R2, R10, B);
+        a.mov(R0, R2);
+        a.alu_imm(Alu::Rsh, R0, 32);
+        a.jmp_imm(J::Ne, R0, 0, general);
+        // One 32-bit digit at a time, from the top.
+        a.mov64(R3, 0);
+        a.mov64(R1, 28);
+        a.bind(dl);
+        frame(a, R5, A as i32);
+        a.alu(Alu::Add, R5, R1);
+        a.ldx(Size::W, R0, R5, 0);
+        a.alu_imm(Alu::Lsh, R3, 32);
+        a.alu(Alu::Or, R3, R0);
+        a.mov(R0, R3);
+        a.alu(Alu::Div, R0, R2);
+        a.alu(Alu::Mod, R3, R2);
+        frame(a, R5, Q as i32);
+        a.alu(Alu::Add, R5, R1);
+        a.stx(Size::W, R5, 0, R0);
+        a.jmp_imm(J::Eq, R1, 0, dl_done);
+        a.alu_imm(Alu::Sub, R1, 4);
+        a.ja(dl);
+        a.bind(dl_done);
+        a.stx(Size::Dw, R10, R, R3);
+        a.ja(out);
+        a.bind(general);
         // a < b: quotient 0, remainder a.
         let ge = a.label();
         for k in (1..4).rev() {
