@@ -206,8 +206,8 @@ impl Runtime {
 
     fn emit(&mut self, a: &mut Asm, h: Helper, mem_base: i16, limit: i32) {
         match h {
-            Helper::Mul => Self::mul256(a),
-            Helper::Mul512 => self.mul(a, true),
+            Helper::Mul => Self::mul_limbs(a, false),
+            Helper::Mul512 => Self::mul_limbs(a, true),
             Helper::Neg => {
                 a.mov64(R2, 1);
                 for k in 0..4 {
@@ -370,30 +370,32 @@ impl Runtime {
         }
     }
 
-    /// `d = a * b mod 2^256` on 64-bit limbs, column by column into a
-    /// three-limb accumulator (r6, r7, r8). The ten limb products below
-    /// 2^256 are unrolled; a product with a zero limb is skipped. A 64 x 64
+    /// `d = a * b mod 2^256` (or, `wide`, the 512-bit product) on 64-bit
+    /// limbs, column by column into a three-limb accumulator (r6, r7, r8).
+    /// The limb products (ten below 2^256, sixteen in all) are unrolled; a
+    /// product with a zero limb is skipped. A 64 x 64
     /// -> 128-bit product is built from four 32 x 32-bit ones (the SBF
     /// `mul` keeps only the low 64 bits), the halves read straight from
     /// memory.
-    fn mul256(a: &mut Asm) {
+    fn mul_limbs(a: &mut Asm, wide: bool) {
         const LO: i16 = -8; // scratch: a 64-bit word read back as halves
         const HI: i16 = -16;
-        const OUT: i16 = -48;
-        const D: i16 = -56;
+        const OUT: i16 = -80; // 8 limbs
+        const D: i16 = -88;
+        let columns: i16 = if wide { 7 } else { 4 };
         a.stx(Size::Dw, R10, D, R1);
         for r in [R6, R7, R8] {
             a.mov64(r, 0);
         }
-        for k in 0..4i16 {
-            for i in 0..=k {
+        for k in 0..columns {
+            for i in (k - 3).max(0)..=k.min(3) {
                 let j = k - i;
                 let skip = a.label();
                 a.ldx(Size::Dw, R4, R2, 8 * i);
                 a.jmp_imm(J::Eq, R4, 0, skip);
                 a.ldx(Size::Dw, R5, R3, 8 * j);
                 a.jmp_imm(J::Eq, R5, 0, skip);
-                if k == 3 {
+                if k == 3 && !wide {
                     // Only the low 64 bits stay below 2^256.
                     a.alu(Alu::Mul, R4, R5);
                     a.alu(Alu::Add, R6, R4);
@@ -449,67 +451,11 @@ impl Runtime {
             a.mov(R7, R8);
             a.mov64(R8, 0);
         }
+        if wide {
+            a.stx(Size::Dw, R10, OUT + 8 * 7, R6);
+        }
         a.ldx(Size::Dw, R1, R10, D);
-        copy_limbs(a, 4, R1, 0, R10, OUT);
-        a.exit();
-    }
-
-    /// Schoolbook multiplication on 32-bit digits, accumulated in the frame
-    /// at `[r10 - 64, r10)`: a row per non-zero digit of a, each as long as
-    /// b's significant digits (r9 = 4 times their count), its carry the
-    /// next digit up. The 256-bit form keeps only the low half.
-    fn mul(&mut self, a: &mut Asm, wide: bool) {
-        a.stx(Size::Dw, R10, -72, R1);
-        zero(a, R10, -64, 8);
-        let (outer, inner, next, done) = (a.label(), a.label(), a.label(), a.label());
-        a.mov64(R9, 32);
-        strip_zero_digits(a, R9, R3, 4);
-        a.jmp_imm(J::Eq, R9, 0, done);
-        a.mov64(R4, 0);
-        a.bind(outer);
-        a.mov(R5, R2);
-        a.alu(Alu::Add, R5, R4);
-        a.ldx(Size::W, R6, R5, 0);
-        a.jmp_imm(J::Eq, R6, 0, next);
-        a.mov64(R7, 0);
-        a.mov64(R8, 0);
-        a.bind(inner);
-        a.mov(R5, R3);
-        a.alu(Alu::Add, R5, R8);
-        a.ldx(Size::W, R0, R5, 0);
-        a.alu(Alu::Mul, R0, R6);
-        frame(a, R5, -64);
-        a.alu(Alu::Add, R5, R4);
-        a.alu(Alu::Add, R5, R8);
-        a.ldx(Size::W, R1, R5, 0);
-        a.alu(Alu::Add, R0, R1);
-        a.alu(Alu::Add, R0, R7);
-        a.stx(Size::W, R5, 0, R0);
-        a.alu_imm(Alu::Rsh, R0, 32);
-        a.mov(R7, R0);
-        a.alu_imm(Alu::Add, R8, 4);
-        if !wide {
-            // Digits from 2^256 up are dropped.
-            a.mov(R0, R4);
-            a.alu(Alu::Add, R0, R8);
-            a.jmp_imm(J::Ge, R0, 32, next);
-        }
-        a.jmp(J::Lt, R8, R9, inner);
-        // The row's carry: no earlier row reached this digit.
-        frame(a, R5, -64);
-        a.alu(Alu::Add, R5, R4);
-        a.alu(Alu::Add, R5, R9);
-        a.stx(Size::W, R5, 0, R7);
-        a.bind(next);
-        a.alu_imm(Alu::Add, R4, 4);
-        a.jmp_imm(J::Lt, R4, 32, outer);
-        a.bind(done);
-        a.ldx(Size::Dw, R1, R10, -72);
-        let limbs = if wide { 8 } else { 4 };
-        for k in 0..limbs {
-            a.ldx(Size::Dw, R0, R10, -64 + 8 * k);
-            a.stx(Size::Dw, R1, 8 * k, R0);
-        }
+        copy_limbs(a, if wide { 8 } else { 4 }, R1, 0, R10, OUT);
         a.exit();
     }
 
