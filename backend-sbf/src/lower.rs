@@ -9,7 +9,7 @@
 //! slots (through a buffer when a destination is also a source).
 
 use crate::asm::{Alu, Asm, Cond as J, Label, R0, R1, R2, R3, R4, R5, R6, R9, Size};
-use crate::runtime::{Helper, Runtime, copy_limbs, zero};
+use crate::runtime::{Helper, Runtime, copy_limbs, from_be, to_be, zero};
 use crate::{Error, Program, Target, elf, exit, layout};
 use alloy_primitives::U256;
 use chainlift_ir::entities::{Block, Value};
@@ -101,7 +101,6 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
         blocks: HashMap::new(),
         rt: Runtime::default(),
         code_len: code.len() as u64,
-        target: target.clone(),
         halt,
         fail,
         memory_limit,
@@ -166,13 +165,7 @@ fn bit_widths(f: &Function, consts: &HashMap<Value, U256>) -> Vec<u16> {
                     Op::MemSize => 64,
                     Op::Uext => f.ty(i.args[0]).bits() as u16,
                     Op::Host(h) => match h {
-                        HostOp::CallDataSize
-                        | HostOp::CodeSize
-                        | HostOp::ReturnDataSize
-                        | HostOp::CallValue
-                        | HostOp::Number
-                        | HostOp::Timestamp
-                        | HostOp::ChainId => 64,
+                        HostOp::CallDataSize | HostOp::Number | HostOp::Timestamp => 64,
                         HostOp::Caller | HostOp::Origin | HostOp::Address => 160,
                         _ => 256,
                     },
@@ -352,7 +345,6 @@ struct Cx<'a> {
     blocks: HashMap<Block, Label>,
     rt: Runtime,
     code_len: u64,
-    target: Target,
     halt: Label,
     fail: Label,
     memory_limit: Label,
@@ -1048,11 +1040,8 @@ impl Cx<'_> {
     /// Converts a big-endian 32-byte word at `[src + off]` into the limbs
     /// of `v`.
     fn word_from_be(&mut self, v: Value, src: u8, off: i16) {
-        for i in 0..4 {
-            self.asm.ldx(Size::Dw, R0, src, off + 8 * (3 - i));
-            self.asm.be64(R0);
-            self.set_limb(v, i, R0);
-        }
+        let o = self.off(v);
+        from_be(&mut self.asm, R9, o, src, off);
     }
 
     /// Writes the limbs of `v` as a big-endian word at `[dst + off]`.
@@ -1071,11 +1060,8 @@ impl Cx<'_> {
             }
             return;
         }
-        for i in 0..4 {
-            self.limb(R0, v, i);
-            self.asm.be64(R0);
-            self.asm.stx(Size::Dw, dst, off + 8 * (3 - i), R0);
-        }
+        let o = self.off(v);
+        to_be(&mut self.asm, dst, off, R9, o);
     }
 
     /// An address from the last 20 bytes of the public key at `[r9 + key]`.
@@ -1826,13 +1812,12 @@ impl Cx<'_> {
                 }
                 self.call_checked(Helper::CopyIn);
             }
-            HostOp::CodeSize => {
-                self.asm.mov64(R0, self.code_len);
-                self.set_word(d()?);
-            }
-            HostOp::ReturnDataSize => {
-                self.asm.mov64(R0, 0);
-                self.set_word(d()?);
+            HostOp::CodeSize | HostOp::ReturnDataSize | HostOp::CallValue | HostOp::ChainId => {
+                // Constants at translation (see `lower`): never lowered.
+                return Err(Error::Internal(format!(
+                    "host.{} at {pos} is a constant",
+                    h.name()
+                )));
             }
             HostOp::ReturnDataCopy => {
                 // Nothing was returned to this program: any byte is past the end.
@@ -1846,19 +1831,11 @@ impl Cx<'_> {
             }
             HostOp::Caller | HostOp::Origin => self.address_of(d()?, layout::CALLER_KEY),
             HostOp::Address => self.address_of(d()?, layout::SELF_KEY),
-            HostOp::CallValue => {
-                self.asm.mov64(R0, 0);
-                self.set_word(d()?);
-            }
             HostOp::Number | HostOp::Timestamp => {
                 self.addr(R1, layout::SCRATCH);
                 self.asm.syscall("sol_get_clock_sysvar");
                 let at = if h == HostOp::Number { 0 } else { 32 };
                 self.asm.ldx(Size::Dw, R0, R9, layout::SCRATCH + at);
-                self.set_word(d()?);
-            }
-            HostOp::ChainId => {
-                self.asm.mov64(R0, self.target.chain_id);
                 self.set_word(d()?);
             }
             HostOp::Log(n) => {

@@ -92,6 +92,62 @@ pub(crate) fn zero(a: &mut Asm, dst: Reg, off: i16, limbs: i16) {
     }
 }
 
+/// Reads the big-endian word at `[src + soff]` into the limbs at
+/// `[dst + doff]`, via r0.
+pub(crate) fn from_be(a: &mut Asm, dst: Reg, doff: i16, src: Reg, soff: i16) {
+    for i in 0..4 {
+        a.ldx(Size::Dw, R0, src, soff + 8 * (3 - i));
+        a.be64(R0);
+        a.stx(Size::Dw, dst, doff + 8 * i, R0);
+    }
+}
+
+/// Writes the limbs at `[src + soff]` as a big-endian word at
+/// `[dst + doff]`, via r0.
+pub(crate) fn to_be(a: &mut Asm, dst: Reg, doff: i16, src: Reg, soff: i16) {
+    for i in 0..4 {
+        a.ldx(Size::Dw, R0, src, soff + 8 * i);
+        a.be64(R0);
+        a.stx(Size::Dw, dst, doff + 8 * (3 - i), R0);
+    }
+}
+
+/// `reg = limb0 | limb1 | limb2 | limb3` of the value at `[src + off]`
+/// (zero exactly when the value is), via r0.
+fn or_limbs(a: &mut Asm, reg: Reg, src: Reg, off: i16) {
+    a.ldx(Size::Dw, reg, src, off);
+    for k in 1..4 {
+        a.ldx(Size::Dw, R0, src, off + 8 * k);
+        a.alu(Alu::Or, reg, R0);
+    }
+}
+
+/// Reads a memory range's 256-bit offset and length (at `[off_ptr]` and
+/// `[len_ptr]`) into `off` and `len`: jumps to `fail` when either is past
+/// `limit`, and to `empty` when the length is 0 (before the offset, which
+/// may then be anything). Uses r0.
+#[allow(clippy::too_many_arguments)]
+fn mem_operands(
+    a: &mut Asm,
+    off_ptr: Reg,
+    len_ptr: Reg,
+    off: Reg,
+    len: Reg,
+    limit: i32,
+    fail: Label,
+    empty: Label,
+) {
+    upper(a, len, len_ptr, 0);
+    a.jmp_imm(J::Ne, len, 0, fail);
+    a.ldx(Size::Dw, len, len_ptr, 0);
+    a.jmp_imm(J::Eq, len, 0, empty);
+    upper(a, off, off_ptr, 0);
+    a.jmp_imm(J::Ne, off, 0, fail);
+    a.ldx(Size::Dw, off, off_ptr, 0);
+    a.jmp_imm(J::Gt, off, limit, fail);
+    a.jmp_imm(J::Gt, len, limit, fail);
+}
+
 /// `reg = limb1 | limb2 | limb3` of the value at `[src + off]`, via r0.
 fn upper(a: &mut Asm, reg: Reg, src: Reg, off: i16) {
     a.ldx(Size::Dw, reg, src, off + 8);
@@ -255,15 +311,7 @@ impl Runtime {
             Helper::Shl | Helper::LShr | Helper::AShr => self.shift(a, h),
             Helper::MemExpand => {
                 let (limit_l, ok) = (a.label(), a.label());
-                upper(a, R3, R2, 0);
-                a.jmp_imm(J::Ne, R3, 0, limit_l);
-                a.ldx(Size::Dw, R5, R2, 0);
-                a.jmp_imm(J::Eq, R5, 0, ok);
-                upper(a, R3, R1, 0);
-                a.jmp_imm(J::Ne, R3, 0, limit_l);
-                a.ldx(Size::Dw, R4, R1, 0);
-                a.jmp_imm(J::Gt, R4, limit, limit_l);
-                a.jmp_imm(J::Gt, R5, limit, limit_l);
+                mem_operands(a, R1, R2, R4, R5, limit, limit_l, ok);
                 a.alu(Alu::Add, R4, R5);
                 a.alu_imm(Alu::Add, R4, 31);
                 a.alu_imm(Alu::And, R4, -32);
@@ -291,11 +339,7 @@ impl Runtime {
                 a.alu_imm(Alu::Add, R0, 32);
                 a.jmp(J::Gt, R0, R3, partial);
                 a.alu(Alu::Add, R4, R5);
-                for i in 0..4 {
-                    a.ldx(Size::Dw, R0, R4, 8 * (3 - i));
-                    a.be64(R0);
-                    a.stx(Size::Dw, R1, 8 * i, R0);
-                }
+                from_be(a, R1, 0, R4, 0);
                 a.exit();
                 a.bind(partial);
                 zero(a, R10, -32, 4);
@@ -310,11 +354,7 @@ impl Runtime {
                 a.alu_imm(Alu::Add, R6, 1);
                 a.alu_imm(Alu::Sub, R3, 1);
                 a.jmp_imm(J::Ne, R3, 0, l);
-                for i in 0..4 {
-                    a.ldx(Size::Dw, R0, R10, -32 + 8 * (3 - i));
-                    a.be64(R0);
-                    a.stx(Size::Dw, R1, 8 * i, R0);
-                }
+                from_be(a, R1, 0, R10, -32);
                 a.exit();
                 a.bind(zero_l);
                 zero(a, R1, 0, 4);
@@ -322,15 +362,7 @@ impl Runtime {
             }
             Helper::CopyIn => {
                 let (halt, ok, fill, have) = (a.label(), a.label(), a.label(), a.label());
-                upper(a, R6, R3, 0);
-                a.jmp_imm(J::Ne, R6, 0, halt);
-                a.ldx(Size::Dw, R6, R3, 0);
-                a.jmp_imm(J::Eq, R6, 0, ok);
-                upper(a, R7, R1, 0);
-                a.jmp_imm(J::Ne, R7, 0, halt);
-                a.ldx(Size::Dw, R7, R1, 0);
-                a.jmp_imm(J::Gt, R7, limit, halt);
-                a.jmp_imm(J::Gt, R6, limit, halt);
+                mem_operands(a, R1, R3, R7, R6, limit, halt, ok);
                 a.mov(R0, R7);
                 a.alu(Alu::Add, R0, R6);
                 a.ldx(Size::Dw, R8, R9, layout::MEM_SIZE);
@@ -885,9 +917,7 @@ impl Runtime {
         a.stx(Size::Dw, R10, -120, R3);
         copy_limbs(a, 4, R10, n, R4, 0);
         let nonzero = a.label();
-        a.ldx(Size::Dw, R5, R10, n);
-        upper(a, R3, R10, n);
-        a.alu(Alu::Or, R3, R5);
+        or_limbs(a, R3, R10, n);
         a.jmp_imm(J::Ne, R3, 0, nonzero);
         zero(a, R1, 0, 4);
         a.exit();
@@ -979,9 +1009,7 @@ impl Runtime {
         a.st(Size::Dw, R10, RES, 1);
         let (top, square, done) = (a.label(), a.label(), a.label());
         let e_zero = |a: &mut Asm| {
-            a.ldx(Size::Dw, R1, R10, E);
-            upper(a, R2, R10, E);
-            a.alu(Alu::Or, R1, R2);
+            or_limbs(a, R1, R10, E);
             a.jmp_imm(J::Eq, R1, 0, done);
         };
         a.bind(top);
@@ -1114,11 +1142,8 @@ impl Runtime {
             return;
         }
         let (done, full) = (a.label(), a.label());
-        a.ldx(Size::Dw, R0, R2, 0);
-        upper(a, R5, R2, 0);
-        // upper() clobbers r0: reload limb 0 after it.
-        a.ldx(Size::Dw, R0, R2, 0);
-        a.alu(Alu::Or, R5, R0);
+        // A zero value needs no entry.
+        or_limbs(a, R5, R2, 0);
         a.jmp_imm(J::Eq, R5, 0, done);
         a.ldx(Size::Dw, R0, table, 16);
         a.alu_imm(Alu::Add, R0, 1);

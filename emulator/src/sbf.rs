@@ -79,11 +79,7 @@ impl SbfEngine {
         {
             return c.clone();
         }
-        let target = Target {
-            chain_id,
-            ..self.target.clone()
-        };
-        let result = Arc::new(self.build(code, fork, &target, address));
+        let result = Arc::new(self.build(code, fork, address, chain_id));
         if let Ok(mut cache) = self.programs.lock() {
             cache.insert(key, result.clone());
         }
@@ -103,19 +99,9 @@ impl SbfEngine {
             chain_id,
             ..self.target.clone()
         };
-        self.translate(code, fork, &target, address)
-    }
-
-    fn translate(
-        &self,
-        code: &[u8],
-        fork: Fork,
-        target: &Target,
-        address: Address,
-    ) -> Result<Program, EngineError> {
         let failed = |reason: String| EngineError::Translate { address, reason };
         let module = self.lifter.module(code, fork).map_err(failed)?;
-        translate(&module, code, target).map_err(|e| match e {
+        translate(&module, code, &target).map_err(|e| match e {
             // What the mapping cannot express is not a failure of the engine.
             chainlift_backend_sbf::Error::Unsupported { .. }
             | chainlift_backend_sbf::Error::TargetLimit { .. } => EngineError::Unsupported {
@@ -130,11 +116,11 @@ impl SbfEngine {
         &self,
         code: &[u8],
         fork: Fork,
-        target: &Target,
         address: Address,
+        chain_id: u64,
     ) -> Result<Executable<Context>, EngineError> {
         let failed = |reason: String| EngineError::Translate { address, reason };
-        let program = self.translate(code, fork, target, address)?;
+        let program = self.program(code, fork, address, chain_id)?;
         let executable = load(&program.elf).map_err(|e| failed(format!("sbf loader: {e}")))?;
         if self.jit {
             executable
