@@ -64,6 +64,15 @@ pub struct Target {
     pub heap_size: u32,
     /// What `chainid` returns.
     pub chain_id: u64,
+    /// Wei per lamport: how ether amounts (`callvalue`, `selfbalance`, a
+    /// call's value) map to lamports. The default, 10^9, makes 1 ether
+    /// 1 SOL (ether has 18 decimals, SOL 9). At most `i32::MAX`, at least 1.
+    pub wei_per_lamport: u32,
+    /// Lamports per byte of the rent-exempt minimum
+    /// (`(128 + data length) * rent_per_byte`, Solana's default rent).
+    /// The part of the state account's lamports that is not the contract's
+    /// balance; also the least an account paid by the program may hold.
+    pub rent_per_byte: u32,
 }
 
 impl Default for Target {
@@ -71,6 +80,8 @@ impl Default for Target {
         Target {
             heap_size: 32 * 1024,
             chain_id: 1,
+            wei_per_lamport: 1_000_000_000,
+            rent_per_byte: 6_960,
         }
     }
 }
@@ -130,10 +141,26 @@ pub mod exit {
     pub const TRANSIENT_FULL: u64 = 0x103;
     /// Target limit: return or revert data longer than 1,024 bytes.
     pub const RETURN_TOO_LARGE: u64 = 0x104;
+    /// Target limit: a call sends an amount of wei that is not a whole
+    /// number of lamports ([`crate::Target::wei_per_lamport`]).
+    pub const VALUE_NOT_LAMPORTS: u64 = 0x105;
+    /// Target limit: a call into code (an executable or program-owned
+    /// account, the contract itself, a precompile): no cross-program
+    /// mapping yet.
+    pub const CALL_INTO_CODE: u64 = 0x106;
+    /// Target limit: the account a call pays would hold less than the
+    /// rent-exempt minimum, which Solana refuses.
+    pub const RECIPIENT_RENT: u64 = 0x107;
     /// The accounts are not `[state (writable, owned), caller (signer)]`.
     pub const BAD_ACCOUNTS: u64 = 0x201;
     /// The state account's data is not a storage table.
     pub const BAD_STATE: u64 = 0x202;
+    /// The instruction data is shorter than the 8-byte value prefix.
+    pub const BAD_INPUT: u64 = 0x203;
+    /// A call pays an address whose account is not among the instruction's
+    /// writable accounts; the return data is that address (20 bytes), so a
+    /// client can add the account and send the instruction again.
+    pub const ACCOUNT_NEEDED: u64 = 0x204;
 
     /// What a non-zero code means, for reports.
     pub fn describe(code: u64) -> String {
@@ -145,8 +172,19 @@ pub mod exit {
             STORAGE_FULL => "target limit: storage table full".into(),
             TRANSIENT_FULL => "target limit: transient storage table full".into(),
             RETURN_TOO_LARGE => "target limit: return data over 1,024 bytes".into(),
+            VALUE_NOT_LAMPORTS => {
+                "target limit: a call sends wei that are not whole lamports".into()
+            }
+            CALL_INTO_CODE => "target limit: a call into code (no cross-program mapping)".into(),
+            RECIPIENT_RENT => {
+                "target limit: a paid account would stay below the rent-exempt minimum".into()
+            }
             BAD_ACCOUNTS => "bad accounts".into(),
             BAD_STATE => "state account is not a storage table".into(),
+            BAD_INPUT => "instruction data shorter than the 8-byte value".into(),
+            ACCOUNT_NEEDED => {
+                "a paid address's account is missing (address in the return data)".into()
+            }
             other => format!("error code {other:#x}"),
         }
     }
@@ -161,6 +199,19 @@ pub mod exit {
 pub mod layout {
     /// Start of the heap in the VM's address space.
     pub const HEAP_START: u64 = 0x3_0000_0000;
+    /// Start of the input (serialized accounts) in the VM's address space.
+    pub const INPUT_START: u64 = 0x4_0000_0000;
+    /// Where the state account's (account 0's) public key, owner,
+    /// lamports, data length and data are in the input.
+    pub const STATE_KEY_ADDR: u64 = INPUT_START + 16;
+    /// See [`STATE_KEY_ADDR`].
+    pub const STATE_OWNER_ADDR: u64 = INPUT_START + 48;
+    /// See [`STATE_KEY_ADDR`].
+    pub const STATE_LAMPORTS_ADDR: u64 = INPUT_START + 80;
+    /// See [`STATE_KEY_ADDR`].
+    pub const STATE_DATA_LEN_ADDR: u64 = INPUT_START + 88;
+    /// See [`STATE_KEY_ADDR`].
+    pub const STATE_DATA_ADDR: u64 = INPUT_START + 96;
     /// Current EVM memory size in bytes (`u64`).
     pub const MEM_SIZE: i16 = 0;
     /// Pointer to the instruction data.
@@ -173,6 +224,8 @@ pub mod layout {
     pub const CALLER_KEY: i16 = 32;
     /// Pointer to the state account's public key.
     pub const SELF_KEY: i16 = 40;
+    /// Lamports the instruction brings (`u64`, the instruction data's prefix).
+    pub const VALUE: i16 = 48;
     /// Scratch space for syscall arguments (448 bytes).
     pub const SCRATCH: i16 = 64;
     /// The transient-storage table (header and entries).

@@ -8,16 +8,18 @@
 //! back. Block arguments are parallel copies into the target's parameter
 //! slots (through a buffer when a destination is also a source).
 
-use crate::asm::{Alu, Asm, Cond as J, Label, R0, R1, R2, R3, R4, R5, R6, R9, Size};
+use crate::asm::{Alu, Asm, Cond as J, Label, R0, R1, R2, R3, R4, R5, R6, R7, R9, Size};
 use crate::runtime::{Helper, Runtime, copy_limbs, from_be, to_be, zero};
 use crate::{Error, Program, Target, elf, exit, layout};
 use alloy_primitives::U256;
 use chainlift_ir::entities::{Block, Value};
 use chainlift_ir::function::{BlockCall, Function, Inst, Module, Terminator};
-use chainlift_ir::inst::{BinOp, Cond, Endian, ExitKind, HostOp, Op, SourcePos, TrapCode};
+use chainlift_ir::inst::{
+    BinOp, CallKind, Cond, Endian, ExitKind, HostOp, Op, SourcePos, TrapCode,
+};
 use chainlift_ir::print::op_name;
 use chainlift_ir::types::Type;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Bytes of one value slot.
 const SLOT: usize = 32;
@@ -39,19 +41,41 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
             "the entry function must take no parameters and have a block".into(),
         ));
     }
+    for (name, v) in [
+        ("wei_per_lamport", target.wei_per_lamport),
+        ("rent_per_byte", target.rent_per_byte),
+    ] {
+        if v == 0 || v > i32::MAX as u32 {
+            return Err(Error::TargetLimit {
+                what: format!("{name} {v} is not in 1..=2^31-1"),
+            });
+        }
+    }
     // One pass for what the lowering needs to know about the function:
-    // constants, use counts and the widest block.
+    // constants, use counts, the widest block, and the `gas` values read
+    // only as a call's gas limit.
     let mut consts = HashMap::new();
     let mut uses = vec![0u32; f.values.len()];
     let mut max_params = 0;
+    let mut gas = HashSet::new();
+    let mut observed = HashSet::new();
     for b in &f.layout {
         let data = f.block(*b);
         max_params = max_params.max(data.params.len());
         for i in &data.insts {
+            if let (Op::Host(HostOp::Gas), [r]) = (&i.op, i.results.as_slice()) {
+                gas.insert(*r);
+            }
+            let is_call = matches!(i.op, Op::Host(HostOp::Call(_)));
+            for (k, a) in i.args.iter().enumerate() {
+                if !(is_call && k == 0) {
+                    observed.insert(*a);
+                }
+            }
             // Constants, and host values fixed at translation.
             let fixed = match &i.op {
                 Op::Iconst(c) => Some(*c),
-                Op::Host(HostOp::CallValue | HostOp::ReturnDataSize) => Some(U256::ZERO),
+                Op::Host(HostOp::ReturnDataSize) => Some(U256::ZERO),
                 Op::Host(HostOp::ChainId) => Some(U256::from(target.chain_id)),
                 Op::Host(HostOp::CodeSize) => Some(U256::from(code.len())),
                 _ => None,
@@ -65,6 +89,7 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
         }
         for v in data.term.uses() {
             uses[v.index()] += 1;
+            observed.insert(v);
         }
     }
     let (slot_of, slots) = allocate(f, &consts);
@@ -96,10 +121,17 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
         mem_base: mem_base as i16,
         mem_limit,
         uses,
-        bits: bit_widths(f, &consts),
+        bits: bit_widths(
+            f,
+            &consts,
+            64 + 32 - target.wei_per_lamport.leading_zeros() as u16,
+        ),
         consts,
+        gas_limit_only: gas.difference(&observed).copied().collect(),
+        wei_per_lamport: target.wei_per_lamport,
+        rent_per_byte: target.rent_per_byte,
         blocks: HashMap::new(),
-        rt: Runtime::default(),
+        rt: Runtime::new(target.wei_per_lamport, target.rent_per_byte),
         code_len: code.len() as u64,
         halt,
         fail,
@@ -132,7 +164,7 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
 /// 160, a mask bounds what it masks, a right shift what it shifts, and so
 /// on. Block parameters and anything read from memory, storage or calldata
 /// count as 256. Lets the lowering skip limbs that are zero anyway.
-fn bit_widths(f: &Function, consts: &HashMap<Value, U256>) -> Vec<u16> {
+fn bit_widths(f: &Function, consts: &HashMap<Value, U256>, wei_bits: u16) -> Vec<u16> {
     let mut bits = vec![256u16; f.values.len()];
     for (v, c) in consts {
         bits[v.index()] = c.bit_len() as u16;
@@ -167,6 +199,8 @@ fn bit_widths(f: &Function, consts: &HashMap<Value, U256>) -> Vec<u16> {
                     Op::Host(h) => match h {
                         HostOp::CallDataSize | HostOp::Number | HostOp::Timestamp => 64,
                         HostOp::Caller | HostOp::Origin | HostOp::Address => 160,
+                        HostOp::CallValue | HostOp::SelfBalance => wei_bits,
+                        HostOp::Call(_) => 1,
                         _ => 256,
                     },
                     _ => 256,
@@ -352,6 +386,11 @@ struct Cx<'a> {
     /// block, non-zero lengths only. Memory never shrinks, so a range one
     /// of them covers needs no check.
     expanded: Vec<(Value, Value)>,
+    /// Results of `host.gas` used only as a call's gas limit, which the
+    /// program ignores: they are never computed.
+    gas_limit_only: HashSet<Value>,
+    wei_per_lamport: u32,
+    rent_per_byte: u32,
 }
 
 /// Log data up to this many bytes is copied into the log record rather
@@ -585,9 +624,16 @@ impl Cx<'_> {
         a.alu_imm(Alu::Add, R3, 8);
         a.ja(skip);
         a.bind(done);
-        // Instruction data, then the program id.
+        // Instruction data (the lamports sent, then the calldata), then
+        // the program id.
+        let bad_input = a.named("bad_input");
         a.ldx(Size::Dw, R4, R3, 0);
         a.alu_imm(Alu::Add, R3, 8);
+        a.jmp_imm(J::Lt, R4, 8, bad_input);
+        a.ldx(Size::Dw, R5, R3, 0);
+        a.stx(Size::Dw, R9, layout::VALUE, R5);
+        a.alu_imm(Alu::Add, R3, 8);
+        a.alu_imm(Alu::Sub, R4, 8);
         a.stx(Size::Dw, R9, layout::CALLDATA_PTR, R3);
         a.stx(Size::Dw, R9, layout::CALLDATA_LEN, R4);
         a.alu(Alu::Add, R3, R4);
@@ -606,6 +652,9 @@ impl Cx<'_> {
             64 - cap.trailing_zeros() as i32,
         );
         let first = self.blocks[&self.f.layout[0]];
+        let pay = a.named("pay_in");
+        a.ldx(Size::Dw, R5, R9, layout::VALUE);
+        a.jmp_imm(J::Ne, R5, 0, pay);
         a.ja(first);
         a.bind(bad_accounts);
         a.mov64(R0, exit::BAD_ACCOUNTS);
@@ -613,6 +662,97 @@ impl Cx<'_> {
         a.bind(bad_state);
         a.mov64(R0, exit::BAD_STATE);
         a.exit();
+        a.bind(bad_input);
+        a.mov64(R0, exit::BAD_INPUT);
+        a.exit();
+        a.bind(pay);
+        Self::pay_in(a, bad_accounts);
+        a.ja(first);
+    }
+
+    /// The value the instruction brings (lamports in `r5`) moves from the
+    /// caller to the state account: a system-program transfer by
+    /// `sol_invoke_signed_c`, with its instruction, account metas and
+    /// account infos (C layout) built in the scratch space. The caller
+    /// signs it; the system program must be among the accounts.
+    fn pay_in(a: &mut Asm, bad_accounts: Label) {
+        let s = layout::SCRATCH;
+        let at = |a: &mut Asm, off: i16, v: u64| {
+            a.mov64(R0, v);
+            a.stx(Size::Dw, R9, s + off, R0);
+        };
+        let heap = |off: i16| layout::HEAP_START + (s + off) as u64;
+        a.ldx(Size::Dw, R6, R9, layout::CALLER_KEY);
+        a.ldx(Size::B, R0, R6, -6);
+        a.jmp_imm(J::Eq, R0, 0, bad_accounts); // the caller must be writable
+        a.mov64(R7, layout::STATE_KEY_ADDR);
+        // SolInstruction { program id (32 zero bytes), metas, 2, data, 12 }.
+        at(a, 0, heap(256));
+        at(a, 8, heap(40));
+        a.st(Size::Dw, R9, s + 16, 2);
+        at(a, 24, heap(72));
+        a.st(Size::Dw, R9, s + 32, 12);
+        // SolAccountMeta: the caller (writable signer), the state (writable).
+        a.stx(Size::Dw, R9, s + 40, R6);
+        a.st(Size::B, R9, s + 48, 1);
+        a.st(Size::B, R9, s + 49, 1);
+        a.stx(Size::Dw, R9, s + 56, R7);
+        a.st(Size::B, R9, s + 64, 1);
+        // The transfer: u32 2, u64 lamports.
+        a.st(Size::W, R9, s + 72, 2);
+        a.stx(Size::W, R9, s + 76, R5);
+        a.alu_imm(Alu::Rsh, R5, 32);
+        a.stx(Size::W, R9, s + 80, R5);
+        // SolAccountInfo { key, lamports, data len, data, owner, rent epoch,
+        // signer, writable, executable } for each, from its key's place.
+        for (info, key, signer) in [(88, R6, 1), (144, R7, 0)] {
+            a.stx(Size::Dw, R9, s + info, key);
+            for (field, off) in [(8, 64), (24, 80), (32, 32)] {
+                a.mov(R0, key);
+                a.alu_imm(Alu::Add, R0, off);
+                a.stx(Size::Dw, R9, s + info + field, R0);
+            }
+            a.ldx(Size::Dw, R0, key, 72);
+            a.stx(Size::Dw, R9, s + info + 16, R0);
+            a.st(Size::B, R9, s + info + 48, signer);
+            a.st(Size::B, R9, s + info + 49, 1);
+        }
+        a.mov(R1, R9);
+        a.alu_imm(Alu::Add, R1, s as i32);
+        a.mov(R2, R9);
+        a.alu_imm(Alu::Add, R2, s as i32 + 88);
+        a.mov64(R3, 2);
+        a.mov64(R4, 0);
+        a.mov64(R5, 0);
+        a.syscall("sol_invoke_signed_c");
+    }
+
+    /// Stores `r0` lamports as the wei value `d` (`r0 * wei_per_lamport`,
+    /// up to 95 bits).
+    fn set_wei(&mut self, d: Value) {
+        let w = self.wei_per_lamport as i32;
+        if w == 1 {
+            return self.set_word(d);
+        }
+        let a = &mut self.asm;
+        a.mov(R1, R0);
+        a.alu_imm(Alu::Lsh, R1, 32);
+        a.alu_imm(Alu::Rsh, R1, 32);
+        a.alu_imm(Alu::Mul, R1, w);
+        a.alu_imm(Alu::Rsh, R0, 32);
+        a.alu_imm(Alu::Mul, R0, w);
+        a.mov(R2, R0);
+        a.alu_imm(Alu::Lsh, R2, 32);
+        a.alu(Alu::Add, R1, R2);
+        a.alu_imm(Alu::Rsh, R0, 32);
+        let no_carry = a.label();
+        a.jmp(J::Ge, R1, R2, no_carry);
+        a.alu_imm(Alu::Add, R0, 1);
+        a.bind(no_carry);
+        self.set_limb(d, 0, R1);
+        self.set_limb(d, 1, R0);
+        let o = self.off(d);
+        zero(&mut self.asm, R9, o + 16, 2);
     }
 
     /// The shared exits that instructions jump to.
@@ -1812,7 +1952,16 @@ impl Cx<'_> {
                 }
                 self.call_checked(Helper::CopyIn);
             }
-            HostOp::CodeSize | HostOp::ReturnDataSize | HostOp::CallValue | HostOp::ChainId => {
+            HostOp::CallValue => {
+                self.asm.ldx(Size::Dw, R0, R9, layout::VALUE);
+                self.set_wei(d()?);
+            }
+            HostOp::SelfBalance => {
+                self.asm.mov64(R0, layout::STATE_LAMPORTS_ADDR);
+                crate::runtime::above_rent(&mut self.asm, R0, R1, self.rent_per_byte as i32);
+                self.set_wei(d()?);
+            }
+            HostOp::CodeSize | HostOp::ReturnDataSize | HostOp::ChainId => {
                 // Constants at translation (see `lower`): never lowered.
                 return Err(Error::Internal(format!(
                     "host.{} at {pos} is a constant",
@@ -1906,11 +2055,11 @@ impl Cx<'_> {
                 self.asm.syscall("sol_keccak256");
                 self.word_from_be(d, R9, slices + 16);
             }
-            HostOp::Balance | HostOp::SelfBalance => {
+            HostOp::Balance => {
                 return Err(unsupported(
-                    format!("host.{}", h.name()),
+                    "host.balance".into(),
                     pos,
-                    "ether balances have no Solana equivalent (lamports are not wei)",
+                    "other accounts' balances are not mapped (only the contract's own)",
                 ));
             }
             HostOp::ExtCodeSize | HostOp::ExtCodeCopy | HostOp::ExtCodeHash => {
@@ -1934,6 +2083,20 @@ impl Cx<'_> {
                     "this block or transaction field has no Solana equivalent",
                 ));
             }
+            HostOp::Gas if res.is_some_and(|r| self.gas_limit_only.contains(&r)) => {
+                // Only a call's gas limit, which calls into accounts without
+                // code ignore.
+            }
+            HostOp::Call(CallKind::Call) => {
+                let d = d()?;
+                self.ptr(R1, args[1]);
+                self.ptr(R2, args[2]);
+                self.call(Helper::SendValue);
+                let fail = self.fail;
+                self.asm.jmp_imm(J::Gt, R0, 1, fail);
+                self.asm.alu_imm(Alu::Xor, R0, 1);
+                self.set_word(d);
+            }
             HostOp::Gas => {
                 return Err(unsupported(
                     "host.gas".into(),
@@ -1945,7 +2108,7 @@ impl Cx<'_> {
                 return Err(unsupported(
                     format!("host.{}", h.name()),
                     pos,
-                    "calls and contract creation are not mapped to cross-program invocation yet",
+                    "only `call` into accounts without code is mapped (a lamport transfer); other calls and contract creation have no cross-program mapping yet",
                 ));
             }
         }

@@ -56,6 +56,11 @@ pub(crate) enum Helper {
     /// `(mem offset, source offset, len, source, source len) -> status`:
     /// copy with zeros past the source's end.
     CopyIn,
+    /// `(to, value) -> status`: a call with value into an account without
+    /// code. 0: paid; 1: the balance is short (the call fails); else an
+    /// exit code ([`exit::VALUE_NOT_LAMPORTS`], [`exit::CALL_INTO_CODE`],
+    /// [`exit::RECIPIENT_RENT`], [`exit::ACCOUNT_NEEDED`]).
+    SendValue,
 }
 
 /// Where the division helpers keep a, b, the quotient and the remainder in
@@ -65,10 +70,27 @@ const DIV_B: i16 = -80;
 const DIV_Q: i16 = -112;
 const DIV_R: i16 = -144;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Runtime {
     labels: HashMap<Helper, Label>,
     order: Vec<Helper>,
+    wei_per_lamport: i32,
+    rent_per_byte: i32,
+}
+
+/// `reg = [reg] - (128 + [reg + 8]) * rent`, at least 0: what the account
+/// whose lamports `reg` points at holds above its rent-exempt minimum.
+/// Clobbers `tmp`.
+pub(crate) fn above_rent(a: &mut Asm, reg: Reg, tmp: Reg, rent: i32) {
+    a.ldx(Size::Dw, tmp, reg, 8);
+    a.ldx(Size::Dw, reg, reg, 0);
+    a.alu_imm(Alu::Add, tmp, 128);
+    a.alu_imm(Alu::Mul, tmp, rent);
+    let ok = a.label();
+    a.jmp(J::Ge, reg, tmp, ok);
+    a.mov(reg, tmp);
+    a.bind(ok);
+    a.alu(Alu::Sub, reg, tmp);
 }
 
 /// `reg = r10 + off` (a stack address).
@@ -234,6 +256,15 @@ fn strip_zero_digits(a: &mut Asm, count: Reg, ptr: Reg, unit: i32) {
 
 impl Runtime {
     /// The label of `h`, which will be emitted.
+    pub(crate) fn new(wei_per_lamport: u32, rent_per_byte: u32) -> Self {
+        Runtime {
+            labels: HashMap::new(),
+            order: vec![],
+            wei_per_lamport: wei_per_lamport as i32,
+            rent_per_byte: rent_per_byte as i32,
+        }
+    }
+
     pub(crate) fn label(&mut self, a: &mut Asm, h: Helper) -> Label {
         if let Some(l) = self.labels.get(&h) {
             return *l;
@@ -260,6 +291,162 @@ impl Runtime {
         }
     }
 
+    /// See [`Helper::SendValue`]. The order of the checks follows the EVM:
+    /// a value above the balance fails the call before anything else.
+    fn send_value(&self, a: &mut Asm) {
+        let (w, rent) = (self.wei_per_lamport, self.rent_per_byte);
+        let short = a.label();
+        // lamports = value / w, by 32-bit digits from the top: q in r4,
+        // remainder in r3, r5 non-zero when q needs more than 64 bits.
+        a.mov64(R3, 0);
+        a.mov64(R4, 0);
+        a.mov64(R5, 0);
+        for k in (0..4).rev() {
+            a.ldx(Size::Dw, R6, R2, 8 * k);
+            for half in 0..2 {
+                a.mov(R0, R6);
+                if half == 0 {
+                    a.alu_imm(Alu::Rsh, R0, 32);
+                } else {
+                    a.alu_imm(Alu::Lsh, R0, 32);
+                    a.alu_imm(Alu::Rsh, R0, 32);
+                }
+                a.alu_imm(Alu::Lsh, R3, 32);
+                a.alu(Alu::Or, R0, R3);
+                a.mov(R3, R0);
+                a.alu_imm(Alu::Mod, R3, w);
+                a.alu_imm(Alu::Div, R0, w);
+                a.mov(R7, R4);
+                a.alu_imm(Alu::Rsh, R7, 32);
+                a.alu(Alu::Or, R5, R7);
+                a.alu_imm(Alu::Lsh, R4, 32);
+                a.alu(Alu::Or, R4, R0);
+            }
+        }
+        a.jmp_imm(J::Ne, R5, 0, short);
+        // The balance: the state account's lamports above its rent.
+        a.mov64(R6, layout::STATE_LAMPORTS_ADDR);
+        above_rent(a, R6, R7, rent);
+        a.jmp(J::Gt, R4, R6, short);
+        let whole = a.label();
+        a.jmp(J::Ne, R4, R6, whole);
+        a.jmp_imm(J::Ne, R3, 0, short);
+        a.bind(whole);
+        let not_lamports = a.label();
+        a.jmp_imm(J::Ne, R3, 0, not_lamports);
+        // The address in key form: key bytes 12..32 are its 20 bytes.
+        let into_code = a.label();
+        a.ldx(Size::Dw, R5, R1, 0);
+        a.ldx(Size::Dw, R2, R1, 8);
+        a.ldx(Size::W, R3, R1, 16);
+        // Precompiles (0x1..=0x11) are code.
+        let not_precompile = a.label();
+        a.mov(R0, R2);
+        a.alu(Alu::Or, R0, R3);
+        a.jmp_imm(J::Ne, R0, 0, not_precompile);
+        a.mov(R0, R5);
+        a.alu_imm(Alu::Sub, R0, 1);
+        a.jmp_imm(J::Lt, R0, 0x11, into_code);
+        a.bind(not_precompile);
+        a.mov(R1, R5);
+        a.be64(R1);
+        a.be64(R2);
+        a.be(R3, 32);
+        // `key_matches(p, miss)`: the key at p is the address.
+        let key_matches = |a: &mut Asm, p: Reg, miss: Label| {
+            a.ldx(Size::Dw, R0, p, 24);
+            a.jmp(J::Ne, R0, R1, miss);
+            a.ldx(Size::Dw, R0, p, 16);
+            a.jmp(J::Ne, R0, R2, miss);
+            a.ldx(Size::W, R0, p, 12);
+            a.jmp(J::Ne, R0, R3, miss);
+        };
+        // The contract itself has code.
+        let not_self = a.label();
+        a.mov64(R5, layout::STATE_KEY_ADDR);
+        key_matches(a, R5, not_self);
+        a.ja(into_code);
+        a.bind(not_self);
+        // Walk accounts 1.. for the address (duplicates are 8 bytes).
+        let (walk, next, found, needed) = (a.label(), a.label(), a.label(), a.label());
+        a.ldx(Size::Dw, R5, R9, layout::CALLER_KEY);
+        a.alu_imm(Alu::Sub, R5, 8);
+        a.mov64(R8, layout::INPUT_START);
+        a.ldx(Size::Dw, R8, R8, 0);
+        a.alu_imm(Alu::Sub, R8, 1);
+        a.bind(walk);
+        a.jmp_imm(J::Eq, R8, 0, needed);
+        a.alu_imm(Alu::Sub, R8, 1);
+        a.ldx(Size::B, R0, R5, 0);
+        let full = a.label();
+        a.jmp_imm(J::Eq, R0, 0xff, full);
+        a.alu_imm(Alu::Add, R5, 8);
+        a.ja(walk);
+        a.bind(full);
+        a.mov(R6, R5);
+        a.alu_imm(Alu::Add, R6, 8);
+        key_matches(a, R6, next);
+        a.ja(found);
+        a.bind(next);
+        a.ldx(Size::Dw, R0, R5, 80);
+        a.alu(Alu::Add, R5, R0);
+        a.alu_imm(Alu::Add, R5, 88 + 10240 + 7);
+        a.alu_imm(Alu::And, R5, -8);
+        a.alu_imm(Alu::Add, R5, 8);
+        a.ja(walk);
+        // Found at r5: writable, not executable, owned by the system program.
+        a.bind(found);
+        a.ldx(Size::B, R0, R5, 2);
+        a.jmp_imm(J::Eq, R0, 0, needed);
+        a.ldx(Size::B, R0, R5, 3);
+        a.jmp_imm(J::Ne, R0, 0, into_code);
+        for k in 0..4 {
+            a.ldx(Size::Dw, R0, R5, 40 + 8 * k);
+            a.jmp_imm(J::Ne, R0, 0, into_code);
+        }
+        let paid = a.label();
+        a.jmp_imm(J::Eq, R4, 0, paid);
+        // Credit, keeping the recipient rent-exempt; debit the state account.
+        a.ldx(Size::Dw, R6, R5, 72);
+        a.alu(Alu::Add, R6, R4);
+        a.ldx(Size::Dw, R7, R5, 80);
+        a.alu_imm(Alu::Add, R7, 128);
+        a.alu_imm(Alu::Mul, R7, rent);
+        let rent_ok = a.label();
+        a.jmp(J::Ge, R6, R7, rent_ok);
+        a.mov64(R0, exit::RECIPIENT_RENT);
+        a.exit();
+        a.bind(rent_ok);
+        a.stx(Size::Dw, R5, 72, R6);
+        a.mov64(R6, layout::STATE_LAMPORTS_ADDR);
+        a.ldx(Size::Dw, R0, R6, 0);
+        a.alu(Alu::Sub, R0, R4);
+        a.stx(Size::Dw, R6, 0, R0);
+        a.bind(paid);
+        a.mov64(R0, 0);
+        a.exit();
+        a.bind(short);
+        a.mov64(R0, 1);
+        a.exit();
+        a.bind(not_lamports);
+        a.mov64(R0, exit::VALUE_NOT_LAMPORTS);
+        a.exit();
+        a.bind(into_code);
+        a.mov64(R0, exit::CALL_INTO_CODE);
+        a.exit();
+        // The address goes back as return data, for the client to add.
+        a.bind(needed);
+        a.stx(Size::W, R9, layout::SCRATCH + 12, R3);
+        a.stx(Size::Dw, R9, layout::SCRATCH + 16, R2);
+        a.stx(Size::Dw, R9, layout::SCRATCH + 24, R1);
+        a.mov(R1, R9);
+        a.alu_imm(Alu::Add, R1, layout::SCRATCH as i32 + 12);
+        a.mov64(R2, 20);
+        a.syscall("sol_set_return_data");
+        a.mov64(R0, exit::ACCOUNT_NEEDED);
+        a.exit();
+    }
+
     fn emit(&mut self, a: &mut Asm, h: Helper, mem_base: i16, limit: i32) {
         match h {
             Helper::Mul => Self::mul_limbs(a, false),
@@ -279,6 +466,7 @@ impl Runtime {
                 a.exit();
             }
             Helper::LongDiv => self.long_div(a),
+            Helper::SendValue => self.send_value(a),
             Helper::DivMod => self.divmod(a),
             Helper::SDivMod => self.sdivmod(a),
             Helper::AddMod => self.addmod(a),

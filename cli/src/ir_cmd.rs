@@ -68,6 +68,8 @@ pub(crate) fn translate(args: &crate::TranslateArgs, out: &mut dyn Write) -> any
     let target = Target {
         heap_size: args.heap_size,
         chain_id: args.chain_id,
+        wei_per_lamport: args.wei_per_lamport,
+        ..Target::default()
     };
     let program = translate(&module, &input.code, &target)?;
     let bytes = if args.emit == "asm" {

@@ -86,6 +86,9 @@ struct TranslateArgs {
     /// What CHAINID returns.
     #[arg(long, default_value_t = 1)]
     chain_id: u64,
+    /// Wei per lamport for ether amounts (10^9: 1 ether is 1 SOL).
+    #[arg(long, default_value_t = 1_000_000_000)]
+    wei_per_lamport: u32,
 }
 
 /// The call every engine runs. FILE may also be a scenario (`.toml`, see

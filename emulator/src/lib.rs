@@ -297,10 +297,11 @@ pub trait Engine {
         fork: Fork,
     ) -> Result<Outcome, EngineError>;
 
-    /// Whether a call may send ether. Engines whose target has no such
-    /// thing (Solana instructions carry no value) say no; suites then
-    /// compare them with revm on the same call with value 0.
-    fn carries_value(&self) -> bool {
+    /// Whether a call may send `value` wei. Engines whose target cannot
+    /// express the amount (less than a lamport on Solana) say no; suites
+    /// then compare them with revm on the same call with value 0.
+    fn carries_value(&self, value: U256) -> bool {
+        let _ = value;
         true
     }
 }

@@ -147,6 +147,7 @@ pub fn load(elf: &[u8]) -> Result<Executable<Context>, EbpfError> {
         .and_then(|_| loader.register_definition::<MemCopy>("sol_memmove_"))
         .and_then(|_| loader.register_definition::<MemSet>("sol_memset_"))
         .and_then(|_| loader.register_definition::<Clock>("sol_get_clock_sysvar"))
+        .and_then(|_| loader.register_definition::<InvokeSignedC>("sol_invoke_signed_c"))
         .map_err(EbpfError::ElfError)?;
     let executable = Executable::from_elf(elf, Arc::new(loader))?;
     executable.verify::<RequisiteVerifier>()?;
@@ -164,6 +165,8 @@ pub struct Context {
     pub logs: Vec<Vec<Vec<u8>>>,
     /// The Clock sysvar: slot and unix timestamp.
     pub clock: (u64, i64),
+    /// The instruction's accounts: key, signer, writable.
+    accounts: Vec<([u8; 32], bool, bool)>,
 }
 
 impl ContextObject for Context {
@@ -315,13 +318,114 @@ declare_builtin_function!(
     }
 );
 
-/// One account of the serialized input.
-struct AccountIn<'a> {
-    key: [u8; 32],
-    owner: [u8; 32],
-    signer: bool,
-    writable: bool,
-    data: &'a [u8],
+declare_builtin_function!(
+    /// `sol_invoke_signed_c(instruction, infos, n, seeds, n_seeds)`, for
+    /// the one cross-program call a translated program makes: a system
+    /// transfer from the caller to the state account. Agave's costs: 946
+    /// for the invoke; instruction data and account metas (34 bytes each)
+    /// by bytes/250; account infos by 80 bytes each/250; each account's
+    /// data by length/250; 150 for the system program.
+    InvokeSignedC,
+    fn rust(ctx: &mut Context, ix: u64, infos: u64, n: u64, _s: u64, n_seeds: u64,) -> Result<u64, SyscallError> {
+        ctx.charge(946)?;
+        let word = |b: &[u8], o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap_or_default());
+        let head = ctx.read(ix, 40)?;
+        let (program, metas, n_metas) = (word(&head, 0), word(&head, 8), word(&head, 16));
+        let (data, n_data) = (word(&head, 24), word(&head, 32));
+        ctx.charge(n_data / 250 + n_metas.saturating_mul(34) / 250)?;
+        if ctx.read(program, 32)? != [0u8; 32] || n_seeds != 0 {
+            return Err("cpi: only unsigned calls to the system program are emulated".into());
+        }
+        if !ctx.accounts.iter().any(|a| a.0 == [0u8; 32]) {
+            return Err("cpi: Unknown program 11111111111111111111111111111111 (the system program is not among the instruction's accounts)".into());
+        }
+        let data = ctx.read(data, n_data)?;
+        if data.len() != 12 || data[0..4] != [2, 0, 0, 0] || n_metas != 2 || n > 255 {
+            return Err("cpi: not a system transfer".into());
+        }
+        let lamports = word(&data, 4);
+        let metas = ctx.read(metas, 32)?;
+        let from = ctx.read(word(&metas, 0), 32)?;
+        let to = ctx.read(word(&metas, 16), 32)?;
+        ctx.charge(n * 80 / 250)?;
+        let infos = ctx.read(infos, 56 * n)?;
+        let mut at = [0u64; 2];
+        for (k, key) in [&from, &to].into_iter().enumerate() {
+            let mut found = None;
+            for i in infos.chunks(56) {
+                if ctx.read(word(i, 0), 32)? == *key {
+                    found = Some(i);
+                    break;
+                }
+            }
+            let Some(info) = found else {
+                return Err("cpi: Instruction references an unknown account".into());
+            };
+            if k == 0 || key != &from {
+                ctx.charge(word(info, 16) / 250)?;
+            }
+            at[k] = word(info, 8);
+        }
+        let signs = ctx.accounts.iter().any(|a| a.0[..] == from[..] && a.1 && a.2);
+        if metas[8] != 1 || metas[9] != 1 || !signs || metas[24] != 1 {
+            return Err("cpi: the transfer's source must be a writable signer".into());
+        }
+        let have = word(&ctx.read(at[0], 8)?, 0);
+        if have < lamports {
+            return Err("cpi: system transfer: insufficient lamports".into());
+        }
+        ctx.write(at[0], &(have - lamports).to_le_bytes())?;
+        let theirs = word(&ctx.read(at[1], 8)?, 0);
+        ctx.write(at[1], &theirs.saturating_add(lamports).to_le_bytes())?;
+        ctx.charge(150)?;
+        Ok(0)
+    }
+);
+
+/// The native loader's id, the owner of builtin programs.
+const NATIVE_LOADER: [u8; 32] = [
+    5, 135, 132, 191, 20, 139, 164, 40, 47, 176, 18, 87, 72, 136, 169, 241, 83, 160, 125, 173, 247,
+    101, 192, 69, 92, 154, 151, 3, 128, 0, 0, 0,
+];
+
+/// One account of an instruction, as the runtime holds it.
+#[derive(Debug, Clone)]
+pub struct AccountIn<'a> {
+    /// Public key.
+    pub key: [u8; 32],
+    /// Owner program.
+    pub owner: [u8; 32],
+    /// Lamports.
+    pub lamports: u64,
+    /// Signed the transaction.
+    pub signer: bool,
+    /// Writable in the instruction.
+    pub writable: bool,
+    /// A program.
+    pub executable: bool,
+    /// Data.
+    pub data: &'a [u8],
+}
+
+impl AccountIn<'_> {
+    /// The system program, as a transaction lists it.
+    pub fn system_program() -> AccountIn<'static> {
+        AccountIn {
+            key: [0; 32],
+            owner: NATIVE_LOADER,
+            lamports: 1,
+            signer: false,
+            writable: false,
+            executable: true,
+            data: b"system_program",
+        }
+    }
+}
+
+/// Instruction data for a call: the lamports it brings (`u64`
+/// little-endian), then the calldata.
+pub fn instruction_data(lamports: u64, calldata: &[u8]) -> Vec<u8> {
+    [&lamports.to_le_bytes()[..], calldata].concat()
 }
 
 /// Solana's ABI v1 input: accounts, instruction data, program id. Returns
@@ -331,10 +435,19 @@ fn serialize(accounts: &[AccountIn], data: &[u8], program_id: &[u8; 32]) -> (Vec
     let mut offsets = vec![];
     out.extend_from_slice(&(accounts.len() as u64).to_le_bytes());
     for a in accounts {
-        out.extend_from_slice(&[0xff, a.signer as u8, a.writable as u8, 0, 0, 0, 0, 0]);
+        out.extend_from_slice(&[
+            0xff,
+            a.signer as u8,
+            a.writable as u8,
+            a.executable as u8,
+            0,
+            0,
+            0,
+            0,
+        ]);
         out.extend_from_slice(&a.key);
         out.extend_from_slice(&a.owner);
-        out.extend_from_slice(&1_000_000_000u64.to_le_bytes());
+        out.extend_from_slice(&a.lamports.to_le_bytes());
         out.extend_from_slice(&(a.data.len() as u64).to_le_bytes());
         offsets.push(out.len());
         out.extend_from_slice(a.data);
@@ -358,6 +471,8 @@ pub struct Run {
     pub compute_units: u64,
     /// The state account's data afterwards.
     pub state: Vec<u8>,
+    /// Every account's lamports afterwards, in the instruction's order.
+    pub lamports: Vec<u64>,
     /// Return data.
     pub return_data: Vec<u8>,
     /// Each `sol_log_data` call's slices.
@@ -368,13 +483,10 @@ pub struct Run {
 pub struct Invocation<'a> {
     /// The program's id (the state account's owner).
     pub program_id: [u8; 32],
-    /// The state account's public key.
-    pub state_key: [u8; 32],
-    /// The state account's data (a storage table).
-    pub state: &'a [u8],
-    /// The caller's public key (a signer).
-    pub caller: [u8; 32],
-    /// The instruction data (calldata).
+    /// The accounts: the state account (its data a storage table), the
+    /// caller (a signer), then any others.
+    pub accounts: &'a [AccountIn<'a>],
+    /// The instruction data ([`instruction_data`]).
     pub data: &'a [u8],
     /// The Clock sysvar's slot and unix timestamp.
     pub clock: (u64, i64),
@@ -386,33 +498,13 @@ pub struct Invocation<'a> {
 pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
     let Invocation {
         program_id,
-        state_key,
-        state,
-        caller,
+        accounts,
         data,
         clock,
         heap_size,
     } = *call;
-    let (mut input, offsets) = serialize(
-        &[
-            AccountIn {
-                key: state_key,
-                owner: program_id,
-                signer: false,
-                writable: true,
-                data: state,
-            },
-            AccountIn {
-                key: caller,
-                owner: [0; 32],
-                signer: true,
-                writable: true,
-                data: &[],
-            },
-        ],
-        data,
-        &program_id,
-    );
+    let state = accounts.first().map_or(&[][..], |a| a.data);
+    let (mut input, offsets) = serialize(accounts, data, &program_id);
     let config = exe.get_config().clone();
     let mut stack = vec![0u8; config.stack_size()];
     let mut heap = vec![0u8; heap_size];
@@ -434,6 +526,7 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
                 out_of_budget: false,
                 compute_units: 0,
                 state: state.to_vec(),
+                lamports: accounts.iter().map(|a| a.lamports).collect(),
                 return_data: vec![],
                 logs: vec![],
             };
@@ -445,6 +538,10 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
         return_data: vec![],
         logs: vec![],
         clock,
+        accounts: accounts
+            .iter()
+            .map(|a| (a.key, a.signer, a.writable))
+            .collect(),
     };
     let (count, result) = {
         let mut vm = EbpfVm::new(
@@ -466,8 +563,12 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
         ProgramResult::Ok(code) => Ok(code),
         ProgramResult::Err(e) => Err(e.to_string()),
     };
-    let start = offsets[0];
+    let start = offsets.first().copied().unwrap_or(0);
     let state = input[start..start + state.len()].to_vec();
+    let lamports = offsets
+        .iter()
+        .map(|&o| u64::from_le_bytes(input[o - 16..o - 8].try_into().unwrap_or_default()))
+        .collect();
     drop(ctx.mapping);
     drop((stack, heap));
     Run {
@@ -475,8 +576,22 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
         out_of_budget: ctx.remaining == 0,
         compute_units: count,
         state,
+        lamports,
         return_data: ctx.return_data,
         logs: ctx.logs,
+    }
+}
+
+impl SbfEngine {
+    /// `wei` in lamports, if it is a whole number of them that fits a `u64`.
+    fn lamports(&self, wei: U256) -> Option<u64> {
+        let (l, r) = wei.div_rem(U256::from(self.target.wei_per_lamport));
+        r.is_zero().then(|| l.try_into().ok()).flatten()
+    }
+
+    /// `wei` in whole lamports, rounded down (at most `u64::MAX`).
+    fn lamports_floor(&self, wei: U256) -> u64 {
+        (wei / U256::from(self.target.wei_per_lamport)).saturating_to()
     }
 }
 
@@ -485,8 +600,8 @@ impl Engine for SbfEngine {
         if self.jit { "sbf-jit" } else { "sbf" }
     }
 
-    fn carries_value(&self) -> bool {
-        false
+    fn carries_value(&self, value: U256) -> bool {
+        self.lamports(value).is_some()
     }
 
     fn run(
@@ -496,35 +611,110 @@ impl Engine for SbfEngine {
         call: &Call,
         fork: Fork,
     ) -> Result<Outcome, EngineError> {
-        if !call.value.is_zero() {
-            return Err(EngineError::Unsupported {
-                engine: self.name(),
-                reason: "the call sends ether; Solana instructions carry no value".into(),
-            });
-        }
+        let unsupported = |reason: String| EngineError::Unsupported {
+            engine: self.name(),
+            reason,
+        };
+        let value = self.lamports(call.value).ok_or_else(|| {
+            unsupported(format!(
+                "the call sends {} wei, not a whole number of lamports",
+                call.value
+            ))
+        })?;
         let empty = Account::default();
         let account = world.accounts.get(&call.to).unwrap_or(&empty);
         let program = self.compile(&account.code, fork, call.to, block.chain_id);
         let exe = program.as_ref().as_ref().map_err(Clone::clone)?;
         let before = &account.storage;
         let state = storage::encode(before, storage::capacity_for(before.len()));
+        // The contract's balance is the state account's lamports above its
+        // rent-exempt minimum.
+        let reserve = (128 + state.len() as u64) * u64::from(self.target.rent_per_byte);
+        let balance = match self.lamports(account.balance) {
+            Some(l) => l,
+            // Only code that reads its balance or sends value can tell.
+            None if !account.code.iter().any(|&b| b == 0x47 || b == 0xf1) => {
+                self.lamports_floor(account.balance)
+            }
+            None => {
+                return Err(unsupported(format!(
+                    "the contract's balance of {} wei is not a whole number of lamports",
+                    account.balance
+                )));
+            }
+        };
         let clock = (
             block.number.saturating_to::<u64>(),
             block.timestamp.saturating_to::<i64>(),
         );
-        let run = execute(
-            exe,
-            self.jit,
-            &Invocation {
-                program_id: PROGRAM_ID,
-                state_key: key_of(call.to),
-                state: &state,
-                caller: key_of(call.caller),
-                data: &call.data,
-                clock,
-                heap_size: self.target.heap_size as usize,
+        // revm runs with its balance check off: the caller can always pay.
+        let caller_balance = world
+            .accounts
+            .get(&call.caller)
+            .map_or(0, |a| self.lamports_floor(a.balance));
+        let mut addresses = vec![call.to, call.caller];
+        let mut accounts = vec![
+            AccountIn {
+                key: key_of(call.to),
+                owner: PROGRAM_ID,
+                lamports: reserve.saturating_add(balance),
+                signer: false,
+                writable: true,
+                executable: false,
+                data: &state,
             },
-        );
+            AccountIn {
+                key: key_of(call.caller),
+                owner: [0; 32],
+                lamports: caller_balance.max(value),
+                signer: true,
+                writable: true,
+                executable: false,
+                data: &[],
+            },
+        ];
+        if value != 0 {
+            addresses.push(Address::ZERO);
+            accounts.push(AccountIn::system_program());
+        }
+        let data = instruction_data(value, &call.data);
+        // A call paying an account that is not passed ends asking for it
+        // (its address as return data): add it and send again, as a
+        // client would after a simulation.
+        let run = loop {
+            let run = execute(
+                exe,
+                self.jit,
+                &Invocation {
+                    program_id: PROGRAM_ID,
+                    accounts: &accounts,
+                    data: &data,
+                    clock,
+                    heap_size: self.target.heap_size as usize,
+                },
+            );
+            let needed = (run.result == Ok(exit::ACCOUNT_NEEDED) && run.return_data.len() == 20)
+                .then(|| Address::from_slice(&run.return_data));
+            match needed {
+                Some(a) if !addresses.contains(&a) && accounts.len() < 32 => {
+                    let other = world.accounts.get(&a);
+                    addresses.push(a);
+                    accounts.push(AccountIn {
+                        key: key_of(a),
+                        owner: match other {
+                            Some(o) if !o.code.is_empty() => PROGRAM_ID,
+                            _ => [0; 32],
+                        },
+                        lamports: other.map_or(0, |o| self.lamports_floor(o.balance)),
+                        signer: false,
+                        writable: true,
+                        executable: false,
+                        data: &[],
+                    });
+                }
+                _ => break run,
+            }
+        };
         let code = match &run.result {
             Ok(c) => *c,
             Err(_) if run.out_of_budget => {
@@ -551,6 +741,21 @@ impl Engine for SbfEngine {
         };
         let mut o = outcome(status, return_data, &run);
         if o.status == Status::Success {
+            // Balances move by the lamport differences, in wei.
+            let w = U256::from(self.target.wei_per_lamport);
+            for (i, a) in addresses.iter().enumerate() {
+                let (b, l) = (accounts[i].lamports, run.lamports[i]);
+                if i == 1 || *a == Address::ZERO && i == 2 && value != 0 || b == l {
+                    continue;
+                }
+                let before = world.accounts.get(a).map_or(U256::ZERO, |x| x.balance);
+                let after = if l > b {
+                    before.saturating_add(U256::from(l - b) * w)
+                } else {
+                    before.saturating_sub(U256::from(b - l) * w)
+                };
+                o.balances.insert(*a, (before, after));
+            }
             let after = storage::decode(&run.state).map_err(|reason| EngineError::Translate {
                 address: call.to,
                 reason: format!("state account after the call: {reason}"),

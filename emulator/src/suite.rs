@@ -144,7 +144,7 @@ fn compare(
 ) -> Verdict {
     let mut valueless: Option<(Call, Outcome)> = None;
     for e in engines.iter().skip(1) {
-        let (call, reference) = if e.carries_value() || call.value.is_zero() {
+        let (call, reference) = if e.carries_value(call.value) || call.value.is_zero() {
             (call, reference)
         } else {
             if valueless.is_none() {
