@@ -14,8 +14,13 @@
 //!
 //! | EVM / IR | On Solana |
 //! |---|---|
-//! | calldata (`calldataload`, `calldatasize`, `calldatacopy`) | the instruction data |
-//! | accounts | `[0]` the **state account**: writable, owned by the program, holding the storage table; `[1]` the **caller**: must sign. Further accounts are ignored. A missing, duplicated, read-only or foreign-owned state account or an unsigned caller ends with error [`exit::BAD_ACCOUNTS`]; a state account whose data is not a storage table ends with [`exit::BAD_STATE`] |
+//! | calldata (`calldataload`, `calldatasize`, `calldatacopy`) | the instruction data after its first 8 bytes (the value); shorter data ends with [`exit::BAD_INPUT`] |
+//! | accounts | `[0]` the **state account**: writable, owned by the program, holding the storage table; `[1]` the **caller**: must sign (and be writable to send value). Then, in any order: the system program when the instruction brings value, and the accounts calls pay. A missing, duplicated, read-only or foreign-owned state account or an unsigned caller ends with error [`exit::BAD_ACCOUNTS`]; a state account whose data is not a storage table ends with [`exit::BAD_STATE`] |
+//! | ether | lamports, [`Target::wei_per_lamport`] wei each (10^9: 1 ether is 1 SOL) |
+//! | `callvalue` | the instruction data's first 8 bytes: lamports (`u64`, little-endian), in wei. When not zero the program first moves them from the caller to the state account with a system-program transfer (`sol_invoke_signed_c`: 946 CU, the state's data length / 250, and the system program's 150) |
+//! | `selfbalance` | the state account's lamports above its rent-exempt minimum (`(128 + data length) * `[`Target::rent_per_byte`]), in wei |
+//! | `call` with any gas (ignored) and value, into an account without code | lamports move from the state account to the account whose public key ends in the address (the first one among accounts `[1..]`). A value above the balance fails the call (0), as on the EVM; otherwise it succeeds with empty return data. The account must be writable and among the instruction's accounts, else the program ends with [`exit::ACCOUNT_NEEDED`] and the address (20 bytes) as return data, for the client to add it and send again. Target limits: wei that are not whole lamports ([`exit::VALUE_NOT_LAMPORTS`]), an account with code: executable, owned by a program, the contract itself, or a precompile address ([`exit::CALL_INTO_CODE`]), and a payment that leaves the account below its rent-exempt minimum ([`exit::RECIPIENT_RENT`]) |
+//! | `gas` | only as a call's gas limit; read any other way it is a translation error |
 //! | `sload` / `sstore` | the state account's data: a 32-byte header (magic [`storage::MAGIC`], capacity, used entries, hash shift) and an open-addressing table of 72-byte entries (`u64` used flag, 32-byte key, 32-byte value, both little-endian 256-bit integers), linear probing from a multiplicative hash of the key ([`storage::index`]). Writing zero keeps the entry (with value zero), so probing chains never break. A store that would fill the last free entry ends with the target limit [`exit::STORAGE_FULL`]; the account is created with room to spare ([`storage::encode`]) |
 //! | `tload` / `tstore` | the same table layout in the heap, fresh for each instruction (a transaction of one call), 32 entries; full ends with [`exit::TRANSIENT_FULL`] |
 //! | memory | the heap after the program's own data, bounds-checked; growth past the heap ([`Target::heap_size`]) ends with the target limit [`exit::MEMORY_LIMIT`], never an access outside it |
@@ -27,17 +32,17 @@
 //! | `caller` | the last 20 bytes of the caller account's public key |
 //! | `origin` | the same as `caller` (the program is called from a transaction, not through CPI) |
 //! | `address` | the last 20 bytes of the state account's public key |
-//! | `callvalue` | always 0: lamports do not travel with an instruction |
 //! | `number`, `timestamp` | the Clock sysvar's `slot` and `unix_timestamp` (`sol_get_clock_sysvar`) |
 //! | `chainid` | a constant chosen at translation ([`Target::chain_id`]) |
 //! | `codesize`, `codecopy` | the EVM code, embedded in the read-only data |
-//! | `returndatasize`, `returndatacopy` | always empty: the program makes no calls |
+//! | `returndatasize`, `returndatacopy` | always empty: calls reach only accounts without code |
 //!
 //! Everything else has no sound mapping yet and is a translation error that
 //! names the operation and its pc ([`Error::Unsupported`]): `balance`,
-//! `selfbalance`, `extcode*`, `coinbase`, `basefee`, `blobbasefee`,
-//! `blobhash`, `prevrandao`, `gaslimit`, `gasprice`, `blockhash`, `gas`,
-//! every kind of call, `create`, `create2` and `selfdestruct`.
+//! `extcode*`, `coinbase`, `basefee`, `blobbasefee`, `blobhash`,
+//! `prevrandao`, `gaslimit`, `gasprice`, `blockhash`, `gas` read as a
+//! number, `callcode`, `delegatecall`, `staticcall`, `create`, `create2`
+//! and `selfdestruct`.
 //!
 //! # Memory of the running program
 //!

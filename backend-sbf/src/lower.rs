@@ -734,6 +734,13 @@ impl Cx<'_> {
         if w == 1 {
             return self.set_word(d);
         }
+        // Most calls bring nothing: store zero without multiplying.
+        let (some, done) = (self.asm.label(), self.asm.label());
+        self.asm.jmp_imm(J::Ne, R0, 0, some);
+        let o = self.off(d);
+        zero(&mut self.asm, R9, o, 4);
+        self.asm.ja(done);
+        self.asm.bind(some);
         let a = &mut self.asm;
         a.mov(R1, R0);
         a.alu_imm(Alu::Lsh, R1, 32);
@@ -751,8 +758,8 @@ impl Cx<'_> {
         a.bind(no_carry);
         self.set_limb(d, 0, R1);
         self.set_limb(d, 1, R0);
-        let o = self.off(d);
         zero(&mut self.asm, R9, o + 16, 2);
+        self.asm.bind(done);
     }
 
     /// The shared exits that instructions jump to.

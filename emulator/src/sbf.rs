@@ -4,9 +4,15 @@
 //! Each call builds the program's input the way Solana's loader serializes
 //! it (ABI v1): the state account (key = 12 zero bytes and the contract's
 //! address, owned by the program, its data the storage table made from the
-//! world's storage) and the caller (key = 12 zero bytes and the caller's
-//! address, a signer), then the calldata as instruction data and the
-//! program id. Syscalls charge Agave's compute-unit costs, and the CU spent
+//! world's storage, its lamports the rent-exempt minimum plus the
+//! contract's balance), the caller (key = 12 zero bytes and the caller's
+//! address, a writable signer), the system program when the call sends
+//! value, then the instruction data (the value in lamports and the
+//! calldata) and the program id. The one cross-program call a program
+//! makes, the system transfer of the value, is emulated with Agave's cost.
+//! A program that asks for an account to pay (`ACCOUNT_NEEDED`) runs again
+//! with it, as a client would. Balances are reported from the accounts'
+//! lamport changes, in wei. Syscalls charge Agave's compute-unit costs, and the CU spent
 //! is the outcome's cost. Every ELF is verified (the loader's verifier and
 //! the check that each syscall exists) before it runs.
 
@@ -582,6 +588,22 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
     }
 }
 
+/// Whether `code` has any of `ops` as an instruction (not push data).
+fn uses_any(code: &[u8], ops: &[u8]) -> bool {
+    let mut pc = 0;
+    while let Some(&op) = code.get(pc) {
+        if ops.contains(&op) {
+            return true;
+        }
+        pc += 1 + if (0x60..=0x7f).contains(&op) {
+            op as usize - 0x5f
+        } else {
+            0
+        };
+    }
+    false
+}
+
 impl SbfEngine {
     /// `wei` in lamports, if it is a whole number of them that fits a `u64`.
     fn lamports(&self, wei: U256) -> Option<u64> {
@@ -633,9 +655,7 @@ impl Engine for SbfEngine {
         let balance = match self.lamports(account.balance) {
             Some(l) => l,
             // Only code that reads its balance or sends value can tell.
-            None if !account.code.iter().any(|&b| b == 0x47 || b == 0xf1) => {
-                self.lamports_floor(account.balance)
-            }
+            None if !uses_any(&account.code, &[0x47, 0xf1]) => self.lamports_floor(account.balance),
             None => {
                 return Err(unsupported(format!(
                     "the contract's balance of {} wei is not a whole number of lamports",

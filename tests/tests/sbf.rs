@@ -223,8 +223,9 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(32))]
     /// Differential fuzzing of the whole pipeline: fixtures with a few
     /// bytes changed, called with one of their selectors (as the dispatch
-    /// analysis finds them) and random arguments, must end alike in revm and
-    /// as Solana programs: same status, return data, storage and logs. What
+    /// analysis finds them) with random arguments and ether, must end alike
+    /// in revm and as Solana programs: same status, return data, storage,
+    /// balances and logs. What
     /// the mapping cannot express, or what runs past the compute budget or
     /// the heap, is no comparison.
     #[test]
@@ -233,6 +234,8 @@ proptest! {
         edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
         pick in any::<prop::sample::Index>(),
         args in proptest::collection::vec(any::<u8>(), 0..96),
+        value in prop_oneof![Just(0u64), 1u64..2_000_000_000],
+        balance in prop_oneof![Just(0u64), 1u64..2_000_000_000],
     ) {
         let mut code = which.get(fixture_codes()).clone();
         for (at, byte) in edits {
@@ -249,7 +252,11 @@ proptest! {
         if chainlift_emulator::ir::IrEngine::default().module(&code, Fork::Osaka).is_err() {
             return Ok(());
         }
-        let (world, call) = one_contract(code, data);
+        // Ether in and in the contract, in gwei (whole lamports).
+        let gwei = |n: u64| U256::from(n) * U256::from(1_000_000_000u64);
+        let (mut world, mut call) = one_contract(code, data);
+        call.value = gwei(value);
+        world.accounts.get_mut(&call.to).unwrap().balance = gwei(balance);
         let block = BlockEnv::default();
         let evm = EvmEngine.run(&world, &block, &call, Fork::Osaka).unwrap();
         match SbfEngine::new(false).run(&world, &block, &call, Fork::Osaka) {
@@ -338,26 +345,29 @@ fn divisions_that_need_knuths_add_back_step_match_revm() {
 }
 
 #[test]
-fn the_erc20_scenario_agrees_across_evm_ir_sbf_and_the_jit() {
-    let run = chainlift(&[
-        "diff",
-        &path("examples/scenarios/token.toml"),
-        "--engines",
-        "evm,ir,sbf,sbf-jit",
-        "--json",
-    ]);
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(v["equal"], true);
-    let calls = v["calls"].as_array().unwrap();
-    assert_eq!(calls.len(), 17);
-    for c in calls {
-        let sbf = &c["engines"]["sbf"];
-        assert_eq!(sbf["cost"]["unit"], "CU");
-        assert_eq!(
-            sbf["cost"], c["engines"]["sbf-jit"]["cost"],
-            "JIT and interpreter meter alike"
-        );
+fn every_scenario_agrees_across_evm_ir_sbf_and_the_jit() {
+    // The registry and the vault take ether and pay it out.
+    for (name, n) in [("token", 17), ("registry", 14), ("vault", 10)] {
+        let run = chainlift(&[
+            "diff",
+            &path(&format!("examples/scenarios/{name}.toml")),
+            "--engines",
+            "evm,ir,sbf,sbf-jit",
+            "--json",
+        ]);
+        assert_eq!(run.code, 0, "{name}: {}{}", run.stdout, run.stderr);
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(v["equal"], true, "{name}");
+        let calls = v["calls"].as_array().unwrap();
+        assert_eq!(calls.len(), n, "{name}");
+        for c in calls {
+            let sbf = &c["engines"]["sbf"];
+            assert_eq!(sbf["cost"]["unit"], "CU");
+            assert_eq!(
+                sbf["cost"], c["engines"]["sbf-jit"]["cost"],
+                "{name}: JIT and interpreter meter alike"
+            );
+        }
     }
 }
 

@@ -1,15 +1,20 @@
-//! Deployability: the ERC20 example, translated to an SBPF v3 ELF, deploys
-//! into a real Solana runtime (LiteSVM 0.16: Agave 4.2's program runtime
-//! with the mainnet feature set) through the upgradeable BPF loader, the
-//! way `solana program deploy` does it: a buffer account, the ELF written
-//! in chunks, then `DeployWithMaxDataLen`, which verifies the ELF.
+//! Deployability: the example contracts (the ERC20, the registry, the
+//! Vyper vault), translated to SBPF v3 ELFs, deploy into a real Solana
+//! runtime (LiteSVM 0.16: Agave 4.2's program runtime with the mainnet
+//! feature set) through the upgradeable BPF loader, the way `solana
+//! program deploy` does it: a buffer account, the ELF written in chunks,
+//! then `DeployWithMaxDataLen`, which verifies the ELF.
 //!
-//! The token scenario's calls then run as real transactions. For every
-//! call, what the runtime reports (status, return data, `Program data:`
-//! logs, the state account's bytes, compute units) must equal what the
-//! emulator's `sbf` engine gives for the same program on the same account
-//! bytes, and the status, return data and storage must equal revm's, the
-//! oracle.
+//! Each scenario's calls then run as real transactions, ether value as
+//! lamports (the system transfer the program makes by CPI, and lamports
+//! paid out of the state account). For every call, what the runtime
+//! reports (status, return data, `Program data:` logs, the state
+//! account's bytes, every account's lamports, compute units) must equal
+//! what the emulator's `sbf` engine gives for the same program on the same
+//! accounts, and the status, return data, logs, storage and balances must
+//! equal revm's, the oracle. A call that pays an account it was not given
+//! ends asking for it (`ACCOUNT_NEEDED`, the address as return data), in
+//! both; the account is added and the call sent again, as a client would.
 //!
 //! Behind the `solana-runtime` feature (Agave's runtime is a large build):
 //! `cargo test -p chainlift-tests --features solana-runtime --test solana_runtime`.
@@ -21,7 +26,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use chainlift_backend_sbf::{exit, storage};
 use chainlift_cli::scenario;
 use chainlift_emulator::evm::EvmEngine;
-use chainlift_emulator::sbf::{self, Invocation, SbfEngine};
+use chainlift_emulator::sbf::{self, AccountIn, Invocation, SbfEngine};
 use chainlift_emulator::{BlockEnv, Engine, Status};
 use chainlift_frontend_evm::Fork;
 use chainlift_tests::path;
@@ -109,13 +114,15 @@ struct Observed {
     logs: Vec<Vec<Vec<u8>>>,
     /// The state account's data afterwards.
     state: Vec<u8>,
+    /// Every account's lamports afterwards.
+    lamports: Vec<u64>,
     compute_units: u64,
 }
 
 /// Reads a transaction's outcome as the program saw it.
 fn observed(
     result: Result<TransactionMetadata, (TransactionError, TransactionMetadata)>,
-    state: Vec<u8>,
+    after: Vec<(Pubkey, SolanaAccount)>,
 ) -> Observed {
     let (code, meta) = match result {
         Ok(meta) => (exit::SUCCESS, meta),
@@ -134,7 +141,8 @@ fn observed(
         code,
         return_data: meta.return_data.data,
         logs,
-        state,
+        state: after[0].1.data.clone(),
+        lamports: after.iter().map(|(_, a)| a.lamports).collect(),
         compute_units: meta.compute_units_consumed,
     }
 }
@@ -150,10 +158,18 @@ fn solana_key(a: Address) -> Pubkey {
     Pubkey::new_from_array(sbf::key_of(a))
 }
 
-#[test]
-fn the_erc20_deploys_into_litesvm_and_its_calls_match_the_sbf_engine_and_revm() {
+/// The accounts of one call, as the runtime holds them now: the state
+/// account, the caller, the system program when value is sent, then
+/// `extra`.
+fn accounts_now(svm: &LiteSVM, keys: &[(Pubkey, bool, bool)]) -> Vec<(Pubkey, SolanaAccount)> {
+    keys.iter()
+        .map(|(k, _, _)| (*k, svm.get_account(k).unwrap_or_default()))
+        .collect()
+}
+
+fn deploys_and_matches(scenario_file: &str) {
     let plan = scenario::load(
-        Path::new(&path("examples/scenarios/token.toml")),
+        Path::new(&path(scenario_file)),
         BlockEnv::default(),
         Fork::Osaka,
         10_000_000,
@@ -163,6 +179,7 @@ fn the_erc20_deploys_into_litesvm_and_its_calls_match_the_sbf_engine_and_revm() 
     let contract = plan.steps[0].call.to;
     let account = &plan.world.accounts[&contract];
     let engine = SbfEngine::new(false);
+    let wei = U256::from(engine.target.wei_per_lamport);
     let program = engine
         .program(&account.code, plan.fork, contract, plan.block.chain_id)
         .unwrap();
@@ -187,16 +204,23 @@ fn the_erc20_deploys_into_litesvm_and_its_calls_match_the_sbf_engine_and_revm() 
     );
 
     // The contract's storage after its constructor (run on revm) becomes the
-    // state account, owned by the program.
+    // state account, owned by the program; its lamports are the rent-exempt
+    // minimum plus the contract's balance.
     let state_key = solana_key(contract);
     let table = storage::encode(
         &account.storage,
         storage::capacity_for(account.storage.len()),
     );
+    let rent = svm.minimum_balance_for_rent_exemption(table.len());
+    assert_eq!(
+        rent,
+        (128 + table.len() as u64) * u64::from(engine.target.rent_per_byte),
+        "the runtime's rent is the one the program assumes"
+    );
     svm.set_account(
         state_key,
         SolanaAccount {
-            lamports: svm.minimum_balance_for_rent_exemption(table.len()),
+            lamports: rent + (account.balance / wei).to::<u64>(),
             data: table,
             owner: program_id,
             executable: false,
@@ -215,61 +239,106 @@ fn the_erc20_deploys_into_litesvm_and_its_calls_match_the_sbf_engine_and_revm() 
 
     let mut world = plan.world.clone();
     let mut costs = vec![];
+    let system = Pubkey::new_from_array([0; 32]);
     for (i, step) in plan.steps.iter().enumerate() {
         let label = format!("call {} ({})", i + 1, step.label);
         let caller = solana_key(step.call.caller);
         if svm.get_account(&caller).is_none() {
-            svm.airdrop(&caller, 1_000_000_000).unwrap();
+            svm.airdrop(&caller, 100_000_000_000).unwrap();
         }
-        let before = svm.get_account(&state_key).unwrap().data;
-
-        // The emulator's sbf engine on the same bytes.
-        let run = sbf::execute(
-            &exe,
-            false,
-            &Invocation {
-                program_id: program_id.to_bytes(),
-                state_key: state_key.to_bytes(),
-                state: &before,
-                caller: caller.to_bytes(),
-                data: &step.call.data,
-                clock: (slot, time),
-                heap_size: engine.target.heap_size as usize,
-            },
+        let value = (step.call.value / wei).to::<u64>();
+        assert_eq!(
+            U256::from(value) * wei,
+            step.call.value,
+            "{label}: whole lamports"
         );
-        let code = run
-            .result
-            .clone()
-            .unwrap_or_else(|e| panic!("{label}: sbf: {e}"));
-        let emulated = Observed {
-            code,
-            return_data: run.return_data.clone(),
-            logs: run.logs.clone(),
-            state: if code == exit::SUCCESS {
-                run.state.clone()
-            } else {
-                before.clone()
-            },
-            compute_units: run.compute_units,
-        };
+        // (key, signer, writable)
+        let mut keys = vec![(state_key, false, true), (caller, true, true)];
+        if value != 0 {
+            keys.push((system, false, false));
+        }
+        let (solana, emulated, before) = loop {
+            let before = accounts_now(&svm, &keys);
+            let data = sbf::instruction_data(value, &step.call.data);
 
-        // The same call as a Solana transaction: accounts [state, caller].
-        let ix = Instruction {
-            program_id,
-            accounts: vec![
-                AccountMeta::new(state_key, false),
-                AccountMeta::new(caller, true),
-            ],
-            data: step.call.data.to_vec(),
+            // The emulator's sbf engine on the same accounts.
+            let inputs: Vec<AccountIn> = before
+                .iter()
+                .zip(&keys)
+                .map(|((k, a), (_, signer, writable))| AccountIn {
+                    key: k.to_bytes(),
+                    owner: a.owner.to_bytes(),
+                    lamports: a.lamports,
+                    signer: *signer,
+                    writable: *writable,
+                    executable: a.executable,
+                    data: &a.data,
+                })
+                .collect();
+            let run = sbf::execute(
+                &exe,
+                false,
+                &Invocation {
+                    program_id: program_id.to_bytes(),
+                    accounts: &inputs,
+                    data: &data,
+                    clock: (slot, time),
+                    heap_size: engine.target.heap_size as usize,
+                },
+            );
+            let code = run
+                .result
+                .clone()
+                .unwrap_or_else(|e| panic!("{label}: sbf: {e}"));
+            let ok = code == exit::SUCCESS;
+            let emulated = Observed {
+                code,
+                return_data: run.return_data.clone(),
+                logs: run.logs.clone(),
+                state: if ok {
+                    run.state.clone()
+                } else {
+                    before[0].1.data.clone()
+                },
+                lamports: if ok {
+                    run.lamports.clone()
+                } else {
+                    before.iter().map(|(_, a)| a.lamports).collect()
+                },
+                compute_units: run.compute_units,
+            };
+
+            // The same call as a Solana transaction.
+            let ix = Instruction {
+                program_id,
+                accounts: keys
+                    .iter()
+                    .map(|(k, signer, writable)| {
+                        if *writable {
+                            AccountMeta::new(*k, *signer)
+                        } else {
+                            AccountMeta::new_readonly(*k, *signer)
+                        }
+                    })
+                    .collect(),
+                data,
+            };
+            let mut tx = Transaction::new_unsigned(Message::new(&[ix], Some(&payer.pubkey())));
+            tx.partial_sign(&[&payer], svm.latest_blockhash());
+            let result = svm
+                .send_transaction(tx)
+                .map_err(|f| (f.err, f.meta.clone()));
+            svm.expire_blockhash();
+            let after = accounts_now(&svm, &keys);
+            let solana = observed(result, after);
+            if solana.code == exit::ACCOUNT_NEEDED && solana == emulated {
+                let asked = Address::from_slice(&solana.return_data);
+                eprintln!("{label}: the program asks for {asked}'s account; sent again with it");
+                keys.push((solana_key(asked), false, true));
+                continue;
+            }
+            break (solana, emulated, before);
         };
-        let mut tx = Transaction::new_unsigned(Message::new(&[ix], Some(&payer.pubkey())));
-        tx.partial_sign(&[&payer], svm.latest_blockhash());
-        let result = svm
-            .send_transaction(tx)
-            .map_err(|f| (f.err, f.meta.clone()));
-        svm.expire_blockhash();
-        let after = svm.get_account(&state_key).unwrap().data;
-        let solana = observed(result, after);
         assert_eq!(
             solana, emulated,
             "{label}: LiteSVM and the sbf engine differ"
@@ -292,16 +361,62 @@ fn the_erc20_deploys_into_litesvm_and_its_calls_match_the_sbf_engine_and_revm() 
             .map(|slices| sbf::decode_log(contract, slices).unwrap())
             .collect();
         assert_eq!(logs, oracle.logs, "{label}");
+        // Balances: every account but the caller (revm leaves it out too:
+        // it pays the gas) and the system program moves by what revm moves
+        // it, in wei.
+        for (k, (key, _, _)) in keys.iter().enumerate() {
+            if k == 1 || *key == system {
+                continue;
+            }
+            let address = Address::from_slice(&key.to_bytes()[12..]);
+            let b = world
+                .accounts
+                .get(&address)
+                .map_or(U256::ZERO, |a| a.balance);
+            let a = oracle.balances.get(&address).map_or(b, |x| x.1);
+            let a =
+                if k == 0 && status == Status::Success && !oracle.balances.contains_key(&address) {
+                    a + step.call.value
+                } else {
+                    a
+                };
+            assert_eq!(
+                U256::from(solana.lamports[k]) * wei + b,
+                a + U256::from(before[k].1.lamports) * wei,
+                "{label}: balance of {address}"
+            );
+        }
         world.commit(&step.call, &oracle);
         assert_eq!(
             nonzero(&solana.state),
             world.accounts[&contract].storage,
             "{label}: storage"
         );
+        let state_lamports = solana.lamports[0];
+        assert_eq!(
+            U256::from(state_lamports - rent) * wei,
+            world.accounts[&contract].balance,
+            "{label}: the contract's balance"
+        );
         costs.push((step.label.clone(), solana.compute_units));
     }
-    eprintln!("compute units per call in LiteSVM (Agave 4.2):");
+    eprintln!("{scenario_file}: compute units per call in LiteSVM (Agave 4.2):");
     for (label, cu) in costs {
         eprintln!("  {cu:>7}  {label}");
     }
+}
+
+#[test]
+fn the_erc20_deploys_into_litesvm_and_its_calls_match_the_sbf_engine_and_revm() {
+    deploys_and_matches("examples/scenarios/token.toml");
+}
+
+#[test]
+fn the_registry_takes_and_pays_out_ether_in_litesvm_as_on_revm() {
+    deploys_and_matches("examples/scenarios/registry.toml");
+}
+
+#[test]
+fn the_vyper_vault_takes_deposits_and_pays_withdrawals_in_litesvm_as_on_revm() {
+    deploys_and_matches("examples/scenarios/vault.toml");
 }
