@@ -22,6 +22,7 @@
 //! | `call` with any gas (ignored) and value, into an account without code | lamports move from the state account to the account whose public key ends in the address (the first one among accounts `[1..]`). A value above the balance fails the call (0), as on the EVM; otherwise it succeeds with empty return data. The account must be writable and among the instruction's accounts, else the program ends with [`exit::ACCOUNT_NEEDED`] and the address (20 bytes) as return data, for the client to add it and send again. Target limits: wei that are not whole lamports ([`exit::VALUE_NOT_LAMPORTS`]), an account with code: executable, owned by a program, the contract itself, or a precompile address ([`exit::CALL_INTO_CODE`]), and a payment that leaves the account below its rent-exempt minimum ([`exit::RECIPIENT_RENT`]) |
 //! | `gas` | only as a call's gas limit; read any other way it is a translation error |
 //! | `sload` / `sstore` | the state account's data: a 32-byte header (magic [`storage::MAGIC`], capacity, used entries, hash shift) and an open-addressing table of 72-byte entries (`u64` used flag, 32-byte key, 32-byte value, both little-endian 256-bit integers), linear probing from a multiplicative hash of the key ([`storage::index`]). Writing zero keeps the entry (with value zero), so probing chains never break. A store that would fill the last free entry ends with the target limit [`exit::STORAGE_FULL`]; the account is created with room to spare ([`storage::encode`]) |
+//! | deployment | the program, then a **state account** created for it (owned by the program, its data all zeros, as large as the table it should hold: `32 + 72 * capacity` bytes for a power-of-two capacity of at least 2). The first instruction into that account, which the account must sign, writes the table: the header (the capacity is the largest power of two that fits) and the storage the constructor left ([`Target::initial_storage`], kept in the program's read-only data). Its instruction data is ignored. The account's lamports above the rent-exempt minimum are the contract's balance |
 //! | `tload` / `tstore` | the same table layout in the heap, fresh for each instruction (a transaction of one call), 32 entries; full ends with [`exit::TRANSIENT_FULL`] |
 //! | memory | the heap after the program's own data, bounds-checked; growth past the heap ([`Target::heap_size`]) ends with the target limit [`exit::MEMORY_LIMIT`], never an access outside it |
 //! | `return` | `sol_set_return_data` with the bytes (none when empty), exit 0; more than 1,024 bytes ends with [`exit::RETURN_TOO_LARGE`] |
@@ -78,6 +79,10 @@ pub struct Target {
     /// The part of the state account's lamports that is not the contract's
     /// balance; also the least an account paid by the program may hold.
     pub rent_per_byte: u32,
+    /// The storage the contract's constructor left. The program keeps it in
+    /// its read-only data and writes it into a fresh state account (all
+    /// zeros) on that account's first instruction.
+    pub initial_storage: std::collections::BTreeMap<alloy_primitives::U256, alloy_primitives::U256>,
 }
 
 impl Default for Target {
@@ -87,6 +92,7 @@ impl Default for Target {
             chain_id: 1,
             wei_per_lamport: 1_000_000_000,
             rent_per_byte: 6_960,
+            initial_storage: Default::default(),
         }
     }
 }

@@ -133,6 +133,7 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
         blocks: HashMap::new(),
         rt: Runtime::new(target.wei_per_lamport, target.rent_per_byte),
         code_len: code.len() as u64,
+        initial: initial_entries(&target.initial_storage),
         halt,
         fail,
         memory_limit,
@@ -151,12 +152,27 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
     cx.rt.emit_all(&mut cx.asm, mem_base as i16, mem_limit);
     let (text, listing) = cx.asm.finish()?;
     let instructions = text.len() / 8;
+    // Read-only data: the EVM code, then the initial storage entries.
+    let mut rodata = code.to_vec();
+    rodata.resize(code.len().next_multiple_of(8), 0);
+    rodata.extend_from_slice(&cx.initial);
     Ok(Program {
-        elf: elf::write(code, &text, 0),
+        elf: elf::write(&rodata, &text, 0),
         listing,
         instructions,
         memory_limit: mem_limit,
     })
+}
+
+/// The non-zero slots of `storage` as 64-byte entries (key and value as
+/// little-endian limbs), in key order.
+fn initial_entries(storage: &std::collections::BTreeMap<U256, U256>) -> Vec<u8> {
+    storage
+        .iter()
+        .filter(|(_, v)| !v.is_zero())
+        .flat_map(|(k, v)| [k.to_le_bytes::<32>(), v.to_le_bytes::<32>()])
+        .flatten()
+        .collect()
 }
 
 /// An upper bound on the number of significant bits of every value, from
@@ -389,6 +405,9 @@ struct Cx<'a> {
     /// Results of `host.gas` used only as a call's gas limit, which the
     /// program ignores: they are never computed.
     gas_limit_only: HashSet<Value>,
+    /// The initial storage: 64-byte entries (key, value; little-endian
+    /// limbs), kept after the EVM code in the read-only data.
+    initial: Vec<u8>,
     wei_per_lamport: u32,
     rent_per_byte: u32,
 }
@@ -570,6 +589,8 @@ impl Cx<'_> {
         a.alu_imm(Alu::Add, 7, 96); // data
         a.jmp_imm(J::Lt, R4, crate::storage::HEADER as i32, bad_state);
         a.ldx(Size::Dw, R3, 7, 0);
+        let init = a.named("init_state");
+        a.jmp_imm(J::Eq, R3, 0, init);
         a.mov64(R5, MAGIC);
         a.jmp(J::Ne, R3, R5, bad_state);
         a.ldx(Size::Dw, R3, 7, 8); // capacity
@@ -668,6 +689,59 @@ impl Cx<'_> {
         a.bind(pay);
         Self::pay_in(a, bad_accounts);
         a.ja(first);
+        a.bind(init);
+        self.init_state(bad_accounts, bad_state);
+    }
+
+    /// A fresh state account (data all zeros; data length in `r4`, data at
+    /// `r7`), which must sign: write the table header (the largest
+    /// power-of-two capacity that fits) and the initial storage, then stop.
+    fn init_state(&mut self, bad_accounts: Label, bad_state: Label) {
+        let a = &mut self.asm;
+        a.ldx(Size::B, R0, R1, 9);
+        a.jmp_imm(J::Eq, R0, 0, bad_accounts);
+        a.mov(R0, R4);
+        a.alu_imm(Alu::Sub, R0, crate::storage::HEADER as i32);
+        a.alu_imm(Alu::Div, R0, crate::storage::ENTRY as i32);
+        // Capacity in r3, hash shift (64 - log2) in r5.
+        a.mov64(R3, 1);
+        a.mov64(R5, 64);
+        let (grow, sized) = (a.label(), a.label());
+        a.bind(grow);
+        a.mov(R2, R3);
+        a.alu_imm(Alu::Lsh, R2, 1);
+        a.jmp(J::Gt, R2, R0, sized);
+        a.mov(R3, R2);
+        a.alu_imm(Alu::Sub, R5, 1);
+        a.ja(grow);
+        a.bind(sized);
+        a.jmp_imm(J::Lt, R3, 2, bad_state);
+        a.jmp_imm(J::Gt, R3, 1 << 24, bad_state);
+        a.mov64(R0, crate::storage::MAGIC);
+        a.stx(Size::Dw, 7, 0, R0);
+        a.stx(Size::Dw, 7, 8, R3);
+        a.stx(Size::Dw, 7, 24, R5);
+        // Each entry through the table's store (r6-r9 survive calls).
+        let entries = (self.initial.len() / 64) as i32;
+        let at = crate::elf::RODATA_VADDR + self.code_len.next_multiple_of(8);
+        let (next, done) = (a.label(), a.label());
+        a.mov64(R6, at);
+        a.mov64(8, entries as u64);
+        a.bind(next);
+        a.jmp_imm(J::Eq, 8, 0, done);
+        a.mov(R1, R6);
+        a.mov(R2, R6);
+        a.alu_imm(Alu::Add, R2, 32);
+        a.mov(R3, 7);
+        a.mov64(R4, exit::STORAGE_FULL);
+        self.call_checked(Helper::TableStore);
+        let a = &mut self.asm;
+        a.alu_imm(Alu::Add, R6, 64);
+        a.alu_imm(Alu::Sub, 8, 1);
+        a.ja(next);
+        a.bind(done);
+        a.mov64(R0, exit::SUCCESS);
+        a.exit();
     }
 
     /// The value the instruction brings (lamports in `r5`) moves from the

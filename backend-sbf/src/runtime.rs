@@ -394,16 +394,17 @@ impl Runtime {
         a.alu_imm(Alu::And, R5, -8);
         a.alu_imm(Alu::Add, R5, 8);
         a.ja(walk);
-        // Found at r5: writable, not executable, owned by the system program.
+        // Found at r5: not executable, owned by the system program (else
+        // it has code), and writable.
         a.bind(found);
-        a.ldx(Size::B, R0, R5, 2);
-        a.jmp_imm(J::Eq, R0, 0, needed);
         a.ldx(Size::B, R0, R5, 3);
         a.jmp_imm(J::Ne, R0, 0, into_code);
         for k in 0..4 {
             a.ldx(Size::Dw, R0, R5, 40 + 8 * k);
             a.jmp_imm(J::Ne, R0, 0, into_code);
         }
+        a.ldx(Size::B, R0, R5, 2);
+        a.jmp_imm(J::Eq, R0, 0, needed);
         let paid = a.label();
         a.jmp_imm(J::Eq, R4, 0, paid);
         // Credit, keeping the recipient rent-exempt; debit the state account.

@@ -63,15 +63,48 @@ pub(crate) fn translate(args: &crate::TranslateArgs, out: &mut dyn Write) -> any
     {
         bail!("--heap-size must be a multiple of 1024 between 4096 and 262144");
     }
-    let (input, analysis) = crate::analyze(&args.common)?;
+    if args.wei_per_lamport == 0 || args.wei_per_lamport > i32::MAX as u32 {
+        bail!("--wei-per-lamport must be between 1 and 2147483647");
+    }
+    let (code, analysis, initial_storage) = match &args.deploy {
+        Some(path) => {
+            if args.common.file.is_some() || args.common.code.is_some() {
+                bail!("--deploy takes the contract from the scenario: drop FILE and --code");
+            }
+            let plan = crate::scenario::load(
+                std::path::Path::new(path),
+                chainlift_emulator::BlockEnv::default(),
+                args.common.fork,
+                30_000_000,
+                None,
+            )?;
+            let address = plan
+                .deployment
+                .as_ref()
+                .and_then(|d| d.address)
+                .with_context(|| format!("{path} deploys no contract"))?;
+            let account = plan.world.accounts[&address].clone();
+            let options = evm::Options {
+                fork: args.common.fork,
+                ..Default::default()
+            };
+            let analysis = evm::analyze(&account.code, &options)?;
+            (account.code, analysis, account.storage)
+        }
+        None => {
+            let (input, analysis) = crate::analyze(&args.common)?;
+            (input.code, analysis, Default::default())
+        }
+    };
     let (module, _) = lifted(&analysis, false)?;
     let target = Target {
         heap_size: args.heap_size,
         chain_id: args.chain_id,
         wei_per_lamport: args.wei_per_lamport,
+        initial_storage,
         ..Target::default()
     };
-    let program = translate(&module, &input.code, &target)?;
+    let program = translate(&module, &code, &target)?;
     let bytes = if args.emit == "asm" {
         program.listing.clone().into_bytes()
     } else {

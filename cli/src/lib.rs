@@ -89,6 +89,13 @@ struct TranslateArgs {
     /// Wei per lamport for ether amounts (10^9: 1 ether is 1 SOL).
     #[arg(long, default_value_t = 1_000_000_000)]
     wei_per_lamport: u32,
+    /// Translate the contract a scenario file deploys (its `[contract]`
+    /// section): the runtime code its constructor returned, immutables
+    /// filled in, and the storage the constructor left, which the program
+    /// writes into a fresh state account on its first instruction. Takes
+    /// the place of FILE.
+    #[arg(long, value_name = "SCENARIO")]
+    deploy: Option<String>,
 }
 
 /// The call every engine runs. FILE may also be a scenario (`.toml`, see

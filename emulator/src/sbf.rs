@@ -719,6 +719,11 @@ impl Engine for SbfEngine {
                 Some(a) if !addresses.contains(&a) && accounts.len() < 32 => {
                     let other = world.accounts.get(&a);
                     addresses.push(a);
+                    if a == Address::ZERO {
+                        // Its key is the system program's.
+                        accounts.push(AccountIn::system_program());
+                        continue;
+                    }
                     accounts.push(AccountIn {
                         key: key_of(a),
                         owner: match other {
@@ -752,6 +757,8 @@ impl Engine for SbfEngine {
             exit::SUCCESS => Status::Success,
             exit::REVERT => Status::Revert,
             c if exit::is_target_limit(c) => Status::TargetLimit(exit::describe(c)),
+            // Asked again for an account it was given, or for too many.
+            exit::ACCOUNT_NEEDED => Status::TargetLimit(exit::describe(exit::ACCOUNT_NEEDED)),
             c => Status::Halt(exit::describe(c)),
         };
         let return_data = if matches!(status, Status::Success | Status::Revert) {
@@ -765,7 +772,7 @@ impl Engine for SbfEngine {
             let w = U256::from(self.target.wei_per_lamport);
             for (i, a) in addresses.iter().enumerate() {
                 let (b, l) = (accounts[i].lamports, run.lamports[i]);
-                if i == 1 || *a == Address::ZERO && i == 2 && value != 0 || b == l {
+                if i == 1 || *a == Address::ZERO || b == l {
                     continue;
                 }
                 let before = world.accounts.get(a).map_or(U256::ZERO, |x| x.balance);

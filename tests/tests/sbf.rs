@@ -403,6 +403,29 @@ fn translate_writes_an_elf_and_a_listing_with_source_pcs() {
     assert_eq!(asm.code, 0, "{}", asm.stderr);
     assert!(asm.stdout.contains("; @0x0 "), "pcs as comments");
     assert!(asm.stdout.contains("syscall sol_keccak256"));
+    // The contract a scenario deploys: its constructor's storage goes into
+    // the program's read-only data, for the state account's first
+    // instruction.
+    let so = dir.join("deployed.so");
+    let run = chainlift(&[
+        "translate",
+        "--deploy",
+        &path("examples/scenarios/token.toml"),
+        "-o",
+        so.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let deployed = std::fs::read(&so).unwrap();
+    assert!(deployed.len() > elf.len(), "the initial storage is in it");
+    chainlift_emulator::sbf::load(&deployed).expect("it loads and verifies");
+    let run = chainlift(&[
+        "translate",
+        "--deploy",
+        &path("examples/scenarios/token.toml"),
+        &path("examples/token/out/Token.json"),
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("drop FILE"), "{}", run.stderr);
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -455,7 +478,7 @@ fn ether_moves_like_on_revm() {
     );
     let precompile = Address::with_last_byte(1);
     let caller = Address::repeat_byte(0xca);
-    let cases: [(&str, Address, U256, U256, Option<&str>); 11] = [
+    let cases: [(&str, Address, U256, U256, Option<&str>); 13] = [
         (
             "pays an account that has ether",
             eoa,
@@ -521,6 +544,21 @@ fn ether_moves_like_on_revm() {
             U256::ZERO,
             Some("into code"),
         ),
+        // On Solana the zero address's key is the system program's.
+        (
+            "pays the zero address",
+            Address::ZERO,
+            gwei(1),
+            U256::ZERO,
+            Some("into code"),
+        ),
+        (
+            "pays the zero address with value in",
+            Address::ZERO,
+            gwei(1),
+            gwei(5),
+            Some("into code"),
+        ),
     ];
     let engines = [SbfEngine::new(false), SbfEngine::new(true)];
     for (name, to, amount, value, limit) in cases {
@@ -579,4 +617,79 @@ fn ether_moves_like_on_revm() {
 
 fn hex(s: &str) -> Vec<u8> {
     alloy_primitives::hex::decode(s).unwrap()
+}
+
+/// A fresh state account (all zeros) is initialized by its first
+/// instruction, which it signs: the table header sized to the account and
+/// the storage the constructor left, kept in the program.
+#[test]
+fn a_fresh_state_account_takes_the_constructors_storage() {
+    use chainlift_backend_sbf::{exit, storage};
+    use chainlift_emulator::sbf::{self, AccountIn, Invocation};
+    let storage_left: std::collections::BTreeMap<U256, U256> = (1..=20u64)
+        .map(|k| (U256::from(k) << 200, U256::from(k * 1000)))
+        .collect();
+    let mut engine = SbfEngine::new(false);
+    engine.target.initial_storage = storage_left.clone();
+    let code = chainlift_tests::artifact_runtime(std::path::Path::new(&path(
+        "examples/token/out/Token.json",
+    )));
+    let program = engine
+        .program(&code, Fork::Osaka, Address::repeat_byte(0xc0), 1)
+        .unwrap();
+    let exe = sbf::load(&program.elf).unwrap();
+    let init = |len: usize, signer: bool| {
+        let zeros = vec![0u8; len];
+        let accounts = [
+            AccountIn {
+                key: [0xc0; 32],
+                owner: sbf::PROGRAM_ID,
+                lamports: 1 << 30,
+                signer,
+                writable: true,
+                executable: false,
+                data: &zeros,
+            },
+            AccountIn {
+                key: [0xca; 32],
+                owner: [0; 32],
+                lamports: 1 << 30,
+                signer: true,
+                writable: true,
+                executable: false,
+                data: &[],
+            },
+        ];
+        sbf::execute(
+            &exe,
+            false,
+            &Invocation {
+                program_id: sbf::PROGRAM_ID,
+                accounts: &accounts,
+                data: &sbf::instruction_data(0, &[]),
+                clock: (0, 0),
+                heap_size: engine.target.heap_size as usize,
+            },
+        )
+    };
+    // Room for 64 entries and a bit: the capacity is 64.
+    let run = init(storage::HEADER + storage::ENTRY * 64 + 50, true);
+    assert_eq!(run.result, Ok(exit::SUCCESS));
+    assert_eq!(storage::decode(&run.state).unwrap(), storage_left);
+    assert_eq!(run.state[8..16], 64u64.to_le_bytes(), "capacity");
+    // The table is the one the emulator builds for the same slots.
+    let mut same = storage::encode(&storage_left, 64);
+    same.resize(run.state.len(), 0);
+    assert_eq!(run.state, same);
+    // Only the account itself may initialize it.
+    assert_eq!(init(4096, false).result, Ok(exit::BAD_ACCOUNTS));
+    // Too small for the slots (16 entries keep one free) or for a table.
+    assert_eq!(
+        init(storage::HEADER + storage::ENTRY * 16, true).result,
+        Ok(exit::STORAGE_FULL)
+    );
+    assert_eq!(
+        init(storage::HEADER + storage::ENTRY, true).result,
+        Ok(exit::BAD_STATE)
+    );
 }

@@ -178,7 +178,10 @@ fn deploys_and_matches(scenario_file: &str) {
     .unwrap();
     let contract = plan.steps[0].call.to;
     let account = &plan.world.accounts[&contract];
-    let engine = SbfEngine::new(false);
+    // The program keeps the storage the constructor left, for the state
+    // account's first instruction.
+    let mut engine = SbfEngine::new(false);
+    engine.target.initial_storage = account.storage.clone();
     let wei = U256::from(engine.target.wei_per_lamport);
     let program = engine
         .program(&account.code, plan.fork, contract, plan.block.chain_id)
@@ -203,31 +206,91 @@ fn deploys_and_matches(scenario_file: &str) {
         "the program data account holds the ELF"
     );
 
-    // The contract's storage after its constructor (run on revm) becomes the
-    // state account, owned by the program; its lamports are the rent-exempt
-    // minimum plus the contract's balance.
+    // The state account: created for the program (data all zeros, room
+    // for the table), with the rent-exempt minimum plus the contract's
+    // balance; then its first instruction, which it signs, writes the
+    // table and the constructor's storage. Both run in the sbf engine too.
     let state_key = solana_key(contract);
-    let table = storage::encode(
-        &account.storage,
-        storage::capacity_for(account.storage.len()),
-    );
-    let rent = svm.minimum_balance_for_rent_exemption(table.len());
+    let space = storage::HEADER + storage::ENTRY * storage::capacity_for(account.storage.len());
+    let rent = svm.minimum_balance_for_rent_exemption(space);
     assert_eq!(
         rent,
-        (128 + table.len() as u64) * u64::from(engine.target.rent_per_byte),
+        (128 + space as u64) * u64::from(engine.target.rent_per_byte),
         "the runtime's rent is the one the program assumes"
     );
-    svm.set_account(
-        state_key,
-        SolanaAccount {
-            lamports: rent + (account.balance / wei).to::<u64>(),
-            data: table,
-            owner: program_id,
-            executable: false,
-            rent_epoch: 0,
+    let system = Pubkey::new_from_array([0; 32]);
+    let mut create = vec![0u8; 4]; // SystemInstruction::CreateAccount
+    create.extend_from_slice(&(rent + (account.balance / wei).to::<u64>()).to_le_bytes());
+    create.extend_from_slice(&(space as u64).to_le_bytes());
+    create.extend_from_slice(program_id.as_ref());
+    let create = Instruction {
+        program_id: system,
+        accounts: vec![
+            AccountMeta::new(payer.pubkey(), true),
+            AccountMeta::new(state_key, true),
+        ],
+        data: create,
+    };
+    let init = Instruction {
+        program_id,
+        accounts: vec![
+            AccountMeta::new(state_key, true),
+            AccountMeta::new(payer.pubkey(), true),
+        ],
+        data: sbf::instruction_data(0, &[]),
+    };
+    let mut tx = Transaction::new_unsigned(Message::new(&[create], Some(&payer.pubkey())));
+    tx.partial_sign(&[&payer], svm.latest_blockhash());
+    svm.send_transaction(tx).unwrap();
+    svm.expire_blockhash();
+    let fresh = svm.get_account(&state_key).unwrap();
+    assert!(fresh.data.iter().all(|b| *b == 0));
+    let run = sbf::execute(
+        &exe,
+        false,
+        &Invocation {
+            program_id: program_id.to_bytes(),
+            accounts: &[
+                AccountIn {
+                    key: state_key.to_bytes(),
+                    owner: program_id.to_bytes(),
+                    lamports: fresh.lamports,
+                    signer: true,
+                    writable: true,
+                    executable: false,
+                    data: &fresh.data,
+                },
+                AccountIn {
+                    key: payer.pubkey().to_bytes(),
+                    owner: [0; 32],
+                    lamports: 1,
+                    signer: true,
+                    writable: true,
+                    executable: false,
+                    data: &[],
+                },
+            ],
+            data: &sbf::instruction_data(0, &[]),
+            clock: (0, 0),
+            heap_size: engine.target.heap_size as usize,
         },
-    )
-    .unwrap();
+    );
+    assert_eq!(run.result, Ok(exit::SUCCESS), "init in the sbf engine");
+    let mut tx = Transaction::new_unsigned(Message::new(&[init], Some(&payer.pubkey())));
+    tx.partial_sign(&[&payer], svm.latest_blockhash());
+    let meta = svm.send_transaction(tx).unwrap();
+    svm.expire_blockhash();
+    let table = svm.get_account(&state_key).unwrap().data;
+    assert_eq!(table, run.state, "init: LiteSVM and the sbf engine");
+    assert_eq!(meta.compute_units_consumed, run.compute_units, "init: CU");
+    let mut constructed = account.storage.clone();
+    constructed.retain(|_, v| !v.is_zero());
+    assert_eq!(nonzero(&table), constructed, "the constructor's storage");
+    eprintln!(
+        "{scenario_file}: state account of {space} bytes initialized with {} slots in {} CU",
+        account.storage.len(),
+        meta.compute_units_consumed
+    );
     // The block: slot = number (one past the deploy slot, so the program is
     // visible), unix_timestamp = timestamp.
     let slot = plan.block.number.to::<u64>();
@@ -239,7 +302,6 @@ fn deploys_and_matches(scenario_file: &str) {
 
     let mut world = plan.world.clone();
     let mut costs = vec![];
-    let system = Pubkey::new_from_array([0; 32]);
     for (i, step) in plan.steps.iter().enumerate() {
         let label = format!("call {} ({})", i + 1, step.label);
         let caller = solana_key(step.call.caller);
