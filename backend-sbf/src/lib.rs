@@ -237,14 +237,22 @@ pub mod layout {
     pub const SELF_KEY: i16 = 40;
     /// Lamports the instruction brings (`u64`, the instruction data's prefix).
     pub const VALUE: i16 = 48;
+    /// The length of the last call's return data (`u64`): 32 after a
+    /// precompile that answered, else 0.
+    pub const RETURN_DATA_LEN: i16 = 56;
     /// Scratch space for syscall arguments (448 bytes).
     pub const SCRATCH: i16 = 64;
     /// The transient-storage table (header and entries).
     pub const TRANSIENT: i16 = 512;
     /// Entries of the transient-storage table.
     pub const TRANSIENT_CAPACITY: u64 = 32;
+    /// The last call's return data: calls reach accounts without code,
+    /// which return nothing, and precompiles, which return one word.
+    pub const RETURN_DATA: i16 = TRANSIENT + 32 + 72 * TRANSIENT_CAPACITY as i16;
+    /// 32 bytes that stay zero: the value of a call that sends none.
+    pub const ZERO: i16 = RETURN_DATA + 32;
     /// End of the fixed part.
-    pub const FIXED_END: i16 = TRANSIENT + 32 + 72 * TRANSIENT_CAPACITY as i16;
+    pub const FIXED_END: i16 = ZERO + 32;
 }
 
 /// The storage table kept in the state account's data.

@@ -59,6 +59,7 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
     let mut max_params = 0;
     let mut gas = HashSet::new();
     let mut observed = HashSet::new();
+    let mut return_data_sizes = vec![];
     for b in &f.layout {
         let data = f.block(*b);
         max_params = max_params.max(data.params.len());
@@ -82,6 +83,9 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
             };
             if let (Some(c), [r]) = (fixed, i.results.as_slice()) {
                 consts.insert(*r, c);
+                if i.op == Op::Host(HostOp::ReturnDataSize) {
+                    return_data_sizes.push(*r);
+                }
             }
             for a in &i.args {
                 uses[a.index()] += 1;
@@ -90,6 +94,18 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
         for v in data.term.uses() {
             uses[v.index()] += 1;
             observed.insert(v);
+        }
+    }
+    // Return data is empty unless a call reaches a precompile.
+    let return_data = f.layout.iter().any(|b| {
+        f.block(*b).insts.iter().any(|i| match i.op {
+            Op::Host(HostOp::Call(kind)) => precompile(&consts, kind, &i.args).is_some(),
+            _ => false,
+        })
+    });
+    if return_data {
+        for r in return_data_sizes {
+            consts.remove(&r);
         }
     }
     let (slot_of, slots) = allocate(f, &consts);
@@ -127,11 +143,16 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
             64 + 32 - target.wei_per_lamport.leading_zeros() as u16,
         ),
         consts,
+        return_data,
         gas_limit_only: gas.difference(&observed).copied().collect(),
         wei_per_lamport: target.wei_per_lamport,
         rent_per_byte: target.rent_per_byte,
         blocks: HashMap::new(),
-        rt: Runtime::new(target.wei_per_lamport, target.rent_per_byte),
+        rt: Runtime::new(
+            target.wei_per_lamport,
+            target.rent_per_byte,
+            code.len() as u64,
+        ),
         code_len: code.len() as u64,
         initial: initial_entries(&target.initial_storage),
         halt,
@@ -231,6 +252,33 @@ fn bit_widths(f: &Function, consts: &HashMap<Value, U256>, wei_bits: u16) -> Vec
         if !changed {
             return bits;
         }
+    }
+}
+
+/// A precompile the program runs itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Precompile {
+    /// 0x1: `sol_secp256k1_recover`, then `sol_keccak256` of the key.
+    EcRecover,
+    /// 0x2: `sol_sha256`.
+    Sha256,
+}
+
+/// The precompile a call reaches: a `call` without value or a
+/// `staticcall` to the constant address 1 or 2.
+fn precompile(consts: &HashMap<Value, U256>, kind: CallKind, args: &[Value]) -> Option<Precompile> {
+    let value_free = match kind {
+        CallKind::StaticCall => true,
+        CallKind::Call => args
+            .get(2)
+            .and_then(|v| consts.get(v))
+            .is_some_and(|v| v.is_zero()),
+        _ => false,
+    };
+    match args.get(1).and_then(|a| consts.get(a)) {
+        Some(a) if value_free && *a == U256::from(1) => Some(Precompile::EcRecover),
+        Some(a) if value_free && *a == U256::from(2) => Some(Precompile::Sha256),
+        _ => None,
     }
 }
 
@@ -405,6 +453,10 @@ struct Cx<'a> {
     /// Results of `host.gas` used only as a call's gas limit, which the
     /// program ignores: they are never computed.
     gas_limit_only: HashSet<Value>,
+    /// Whether a call may leave return data (it reaches a precompile):
+    /// then `returndatasize` and `returndatacopy` read
+    /// [`layout::RETURN_DATA`]; else the return data is always empty.
+    return_data: bool,
     /// The initial storage: 64-byte entries (key, value; little-endian
     /// limbs), kept after the EVM code in the read-only data.
     initial: Vec<u8>,
@@ -2042,12 +2094,37 @@ impl Cx<'_> {
                 crate::runtime::above_rent(&mut self.asm, R0, R1, self.rent_per_byte as i32);
                 self.set_wei(d()?);
             }
-            HostOp::CodeSize | HostOp::ReturnDataSize | HostOp::ChainId => {
+            HostOp::CodeSize | HostOp::ChainId => {
                 // Constants at translation (see `lower`): never lowered.
                 return Err(Error::Internal(format!(
                     "host.{} at {pos} is a constant",
                     h.name()
                 )));
+            }
+            HostOp::ReturnDataSize => {
+                self.asm.ldx(Size::Dw, R0, R9, layout::RETURN_DATA_LEN);
+                self.set_word(d()?);
+            }
+            HostOp::ReturnDataCopy if self.return_data => {
+                // offset + length within the return data, else a halt.
+                let (halt, end) = (self.halt, self.asm.label());
+                for v in [args[1], args[2]] {
+                    self.jmp_if_high(v, halt);
+                }
+                self.limb(R3, args[1], 0);
+                self.limb(R4, args[2], 0);
+                self.asm.alu(Alu::Add, R4, R3);
+                self.asm.jmp(J::Lt, R4, R3, halt);
+                self.asm.ldx(Size::Dw, R0, R9, layout::RETURN_DATA_LEN);
+                self.asm.jmp(J::Gt, R4, R0, halt);
+                self.mem_range(args[0], args[2]);
+                self.asm.jmp_imm(J::Eq, R2, 0, end);
+                self.asm.mov(R3, R2);
+                self.limb(R2, args[1], 0);
+                self.asm.alu(Alu::Add, R2, R9);
+                self.asm.alu_imm(Alu::Add, R2, layout::RETURN_DATA as i32);
+                self.asm.syscall("sol_memcpy_");
+                self.asm.bind(end);
             }
             HostOp::ReturnDataCopy => {
                 // Nothing was returned to this program: any byte is past the end.
@@ -2143,7 +2220,13 @@ impl Cx<'_> {
                     "other accounts' balances are not mapped (only the contract's own)",
                 ));
             }
-            HostOp::ExtCodeSize | HostOp::ExtCodeCopy | HostOp::ExtCodeHash => {
+            HostOp::ExtCodeSize => {
+                let d = d()?;
+                self.ptr(R1, args[0]);
+                self.ptr(R2, d);
+                self.call_checked(Helper::ExtCodeSize);
+            }
+            HostOp::ExtCodeCopy | HostOp::ExtCodeHash => {
                 return Err(unsupported(
                     format!("host.{}", h.name()),
                     pos,
@@ -2168,14 +2251,28 @@ impl Cx<'_> {
                 // Only a call's gas limit, which calls into accounts without
                 // code ignore.
             }
-            HostOp::Call(CallKind::Call) => {
+            HostOp::Call(kind @ (CallKind::Call | CallKind::StaticCall)) => {
                 let d = d()?;
-                self.ptr(R1, args[1]);
-                self.ptr(R2, args[2]);
-                self.call(Helper::SendValue);
-                let fail = self.fail;
-                self.asm.jmp_imm(J::Gt, R0, 1, fail);
-                self.asm.alu_imm(Alu::Xor, R0, 1);
+                // gas, address, [value,] input offset and length, output
+                // offset and length.
+                let io = &args[2 + usize::from(kind == CallKind::Call)..];
+                if let Some(p) = precompile(&self.consts, kind, args) {
+                    self.precompile(p, io);
+                } else {
+                    self.ptr(R1, args[1]);
+                    if kind == CallKind::Call {
+                        self.ptr(R2, args[2]);
+                    } else {
+                        self.addr(R2, layout::ZERO);
+                    }
+                    self.call(Helper::SendValue);
+                    let fail = self.fail;
+                    self.asm.jmp_imm(J::Gt, R0, 1, fail);
+                    self.asm.alu_imm(Alu::Xor, R0, 1);
+                    if self.return_data {
+                        self.asm.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
+                    }
+                }
                 self.set_word(d);
             }
             HostOp::Gas => {
@@ -2194,6 +2291,97 @@ impl Cx<'_> {
             }
         }
         Ok(())
+    }
+
+    /// A call to a precompile (`io`: input offset and length, output
+    /// offset and length): the result into [`layout::RETURN_DATA`], its
+    /// first bytes into the output range, success (1) in `r0`. As on the
+    /// EVM, ecrecover answers nothing for a bad `v` or signature.
+    fn precompile(&mut self, p: Precompile, io: &[Value]) {
+        let s = layout::SCRATCH;
+        let rd = layout::RETURN_DATA;
+        self.mem_range(io[0], io[1]);
+        match p {
+            Precompile::Sha256 => {
+                self.asm.stx(Size::Dw, R9, s, R1);
+                self.asm.stx(Size::Dw, R9, s + 8, R2);
+                self.addr(R1, s);
+                self.asm.mov64(R2, 1);
+                self.addr(R3, rd);
+                self.asm.syscall("sol_sha256");
+                self.asm.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 32);
+            }
+            Precompile::EcRecover => {
+                let a = &mut self.asm;
+                let (short, copied, bad, done) = (a.label(), a.label(), a.label(), a.label());
+                // The input, zero-padded to 128 bytes: hash, v, r, s.
+                zero(a, R9, s, 16);
+                a.jmp_imm(J::Le, R2, 128, short);
+                a.mov64(R2, 128);
+                a.bind(short);
+                a.mov(R3, R2);
+                a.jmp_imm(J::Eq, R3, 0, copied);
+                a.mov(R2, R1);
+                a.mov(R1, R9);
+                a.alu_imm(Alu::Add, R1, s as i32);
+                a.syscall("sol_memcpy_");
+                a.bind(copied);
+                // v is 27 or 28: its word's other bytes are zero.
+                for (size, at) in [(Size::Dw, 32), (Size::Dw, 40), (Size::Dw, 48)] {
+                    a.ldx(size, R0, R9, s + at);
+                    a.jmp_imm(J::Ne, R0, 0, bad);
+                }
+                a.ldx(Size::W, R0, R9, s + 56);
+                a.jmp_imm(J::Ne, R0, 0, bad);
+                a.ldx(Size::H, R0, R9, s + 60);
+                a.jmp_imm(J::Ne, R0, 0, bad);
+                a.ldx(Size::B, R0, R9, s + 62);
+                a.jmp_imm(J::Ne, R0, 0, bad);
+                a.ldx(Size::B, R2, R9, s + 63);
+                a.alu_imm(Alu::Sub, R2, 27);
+                a.jmp_imm(J::Gt, R2, 1, bad);
+                // The public key (64 bytes) at s + 128.
+                for (r, at) in [(R1, 0), (R3, 64), (R4, 128)] {
+                    a.mov(r, R9);
+                    a.alu_imm(Alu::Add, r, (s + at) as i32);
+                }
+                a.syscall("sol_secp256k1_recover");
+                a.jmp_imm(J::Ne, R0, 0, bad);
+                // The address: the key's keccak without its first 12 bytes.
+                a.mov(R0, R9);
+                a.alu_imm(Alu::Add, R0, (s + 128) as i32);
+                a.stx(Size::Dw, R9, s + 192, R0);
+                a.st(Size::Dw, R9, s + 200, 64);
+                a.mov(R1, R9);
+                a.alu_imm(Alu::Add, R1, (s + 192) as i32);
+                a.mov64(R2, 1);
+                a.mov(R3, R9);
+                a.alu_imm(Alu::Add, R3, rd as i32);
+                a.syscall("sol_keccak256");
+                a.st(Size::Dw, R9, rd, 0);
+                a.st(Size::W, R9, rd + 8, 0);
+                a.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 32);
+                a.ja(done);
+                a.bind(bad);
+                a.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
+                a.bind(done);
+            }
+        }
+        // The output: the first min(length, return data) bytes.
+        self.mem_range(io[2], io[3]);
+        let a = &mut self.asm;
+        let (fits, end) = (a.label(), a.label());
+        a.ldx(Size::Dw, R3, R9, layout::RETURN_DATA_LEN);
+        a.jmp(J::Le, R2, R3, fits);
+        a.mov(R2, R3);
+        a.bind(fits);
+        a.jmp_imm(J::Eq, R2, 0, end);
+        a.mov(R3, R2);
+        a.mov(R2, R9);
+        a.alu_imm(Alu::Add, R2, rd as i32);
+        a.syscall("sol_memcpy_");
+        a.bind(end);
+        a.mov64(R0, 1);
     }
 
     /// `reg = the storage table` (persistent or transient).

@@ -61,6 +61,12 @@ pub(crate) enum Helper {
     /// exit code ([`exit::VALUE_NOT_LAMPORTS`], [`exit::CALL_INTO_CODE`],
     /// [`exit::RECIPIENT_RENT`], [`exit::ACCOUNT_NEEDED`]).
     SendValue,
+    /// `(address, d) -> status`: d = the code size of the account the
+    /// address stands for: the contract's own, or 0 for an account without
+    /// code (and a precompile). Else an exit code: an account with code
+    /// whose EVM size is not known ([`exit::CALL_INTO_CODE`]), or one that
+    /// is not among the instruction's accounts ([`exit::ACCOUNT_NEEDED`]).
+    ExtCodeSize,
 }
 
 /// Where the division helpers keep a, b, the quotient and the remainder in
@@ -76,6 +82,7 @@ pub(crate) struct Runtime {
     order: Vec<Helper>,
     wei_per_lamport: i32,
     rent_per_byte: i32,
+    code_len: u64,
 }
 
 /// `reg = [reg] - (128 + [reg + 8]) * rent`, at least 0: what the account
@@ -256,8 +263,9 @@ fn strip_zero_digits(a: &mut Asm, count: Reg, ptr: Reg, unit: i32) {
 
 impl Runtime {
     /// The label of `h`, which will be emitted.
-    pub(crate) fn new(wei_per_lamport: u32, rent_per_byte: u32) -> Self {
+    pub(crate) fn new(wei_per_lamport: u32, rent_per_byte: u32, code_len: u64) -> Self {
         Runtime {
+            code_len,
             labels: HashMap::new(),
             order: vec![],
             wei_per_lamport: wei_per_lamport as i32,
@@ -289,6 +297,30 @@ impl Runtime {
             self.emit(a, h, mem_base, mem_limit as i32);
             i += 1;
         }
+    }
+
+    /// See [`Helper::ExtCodeSize`].
+    fn ext_code_size(&self, a: &mut Asm) {
+        let (none, this, code, needed) = (a.label(), a.label(), a.label(), a.label());
+        a.mov(R7, R2);
+        let found = locate(a, none, this, needed);
+        a.bind(found);
+        jmp_if_code(a, code);
+        a.bind(none);
+        zero(a, R7, 0, 4);
+        a.mov64(R0, 0);
+        a.exit();
+        a.bind(this);
+        zero(a, R7, 0, 4);
+        a.mov64(R0, self.code_len);
+        a.stx(Size::Dw, R7, 0, R0);
+        a.mov64(R0, 0);
+        a.exit();
+        a.bind(code);
+        a.mov64(R0, exit::CALL_INTO_CODE);
+        a.exit();
+        a.bind(needed);
+        ask_for_account(a);
     }
 
     /// See [`Helper::SendValue`]. The order of the checks follows the EVM:
@@ -334,79 +366,15 @@ impl Runtime {
         a.bind(whole);
         let not_lamports = a.label();
         a.jmp_imm(J::Ne, R3, 0, not_lamports);
-        // The address in key form: key bytes 12..32 are its 20 bytes.
-        let into_code = a.label();
-        a.ldx(Size::Dw, R5, R1, 0);
-        a.ldx(Size::Dw, R2, R1, 8);
-        a.ldx(Size::W, R3, R1, 16);
-        // Precompiles (0x1..=0x11) are code.
-        let not_precompile = a.label();
-        a.mov(R0, R2);
-        a.alu(Alu::Or, R0, R3);
-        a.jmp_imm(J::Ne, R0, 0, not_precompile);
-        a.mov(R0, R5);
-        a.alu_imm(Alu::Sub, R0, 1);
-        a.jmp_imm(J::Lt, R0, 0x11, into_code);
-        a.bind(not_precompile);
-        a.mov(R1, R5);
-        a.be64(R1);
-        a.be64(R2);
-        a.be(R3, 32);
-        // `key_matches(p, miss)`: the key at p is the address.
-        let key_matches = |a: &mut Asm, p: Reg, miss: Label| {
-            a.ldx(Size::Dw, R0, p, 24);
-            a.jmp(J::Ne, R0, R1, miss);
-            a.ldx(Size::Dw, R0, p, 16);
-            a.jmp(J::Ne, R0, R2, miss);
-            a.ldx(Size::W, R0, p, 12);
-            a.jmp(J::Ne, R0, R3, miss);
-        };
-        // The contract itself has code.
-        let not_self = a.label();
-        a.mov64(R5, layout::STATE_KEY_ADDR);
-        key_matches(a, R5, not_self);
-        a.ja(into_code);
-        a.bind(not_self);
-        // Walk accounts 1.. for the address (duplicates are 8 bytes).
-        let (walk, next, found, needed) = (a.label(), a.label(), a.label(), a.label());
-        a.ldx(Size::Dw, R5, R9, layout::CALLER_KEY);
-        a.alu_imm(Alu::Sub, R5, 8);
-        a.mov64(R8, layout::INPUT_START);
-        a.ldx(Size::Dw, R8, R8, 0);
-        a.alu_imm(Alu::Sub, R8, 1);
-        a.bind(walk);
-        a.jmp_imm(J::Eq, R8, 0, needed);
-        a.alu_imm(Alu::Sub, R8, 1);
-        a.ldx(Size::B, R0, R5, 0);
-        let full = a.label();
-        a.jmp_imm(J::Eq, R0, 0xff, full);
-        a.alu_imm(Alu::Add, R5, 8);
-        a.ja(walk);
-        a.bind(full);
-        a.mov(R6, R5);
-        a.alu_imm(Alu::Add, R6, 8);
-        key_matches(a, R6, next);
-        a.ja(found);
-        a.bind(next);
-        a.ldx(Size::Dw, R0, R5, 80);
-        a.alu(Alu::Add, R5, R0);
-        a.alu_imm(Alu::Add, R5, 88 + 10240 + 7);
-        a.alu_imm(Alu::And, R5, -8);
-        a.alu_imm(Alu::Add, R5, 8);
-        a.ja(walk);
-        // Found at r5: not executable, owned by the system program (else
-        // it has code), and writable.
+        let (into_code, needed) = (a.label(), a.label());
+        let found = locate(a, into_code, into_code, needed);
+        // Found at r5: it must have no code, and be writable to be paid.
         a.bind(found);
-        a.ldx(Size::B, R0, R5, 3);
-        a.jmp_imm(J::Ne, R0, 0, into_code);
-        for k in 0..4 {
-            a.ldx(Size::Dw, R0, R5, 40 + 8 * k);
-            a.jmp_imm(J::Ne, R0, 0, into_code);
-        }
-        a.ldx(Size::B, R0, R5, 2);
-        a.jmp_imm(J::Eq, R0, 0, needed);
+        jmp_if_code(a, into_code);
         let paid = a.label();
         a.jmp_imm(J::Eq, R4, 0, paid);
+        a.ldx(Size::B, R0, R5, 2);
+        a.jmp_imm(J::Eq, R0, 0, needed);
         // Credit, keeping the recipient rent-exempt; debit the state account.
         a.ldx(Size::Dw, R6, R5, 72);
         a.alu(Alu::Add, R6, R4);
@@ -435,17 +403,8 @@ impl Runtime {
         a.bind(into_code);
         a.mov64(R0, exit::CALL_INTO_CODE);
         a.exit();
-        // The address goes back as return data, for the client to add.
         a.bind(needed);
-        a.stx(Size::W, R9, layout::SCRATCH + 12, R3);
-        a.stx(Size::Dw, R9, layout::SCRATCH + 16, R2);
-        a.stx(Size::Dw, R9, layout::SCRATCH + 24, R1);
-        a.mov(R1, R9);
-        a.alu_imm(Alu::Add, R1, layout::SCRATCH as i32 + 12);
-        a.mov64(R2, 20);
-        a.syscall("sol_set_return_data");
-        a.mov64(R0, exit::ACCOUNT_NEEDED);
-        a.exit();
+        ask_for_account(a);
     }
 
     fn emit(&mut self, a: &mut Asm, h: Helper, mem_base: i16, limit: i32) {
@@ -468,6 +427,7 @@ impl Runtime {
             }
             Helper::LongDiv => self.long_div(a),
             Helper::SendValue => self.send_value(a),
+            Helper::ExtCodeSize => self.ext_code_size(a),
             Helper::DivMod => self.divmod(a),
             Helper::SDivMod => self.sdivmod(a),
             Helper::AddMod => self.addmod(a),
@@ -1349,4 +1309,99 @@ impl Runtime {
         a.ldx(Size::Dw, R0, R10, -8);
         a.exit();
     }
+}
+
+/// Finds the account an EVM address (the word at `r1`) stands for: the
+/// first of accounts `[1..]` whose public key ends in the address's 20
+/// bytes. Jumps to `precompile` for the addresses 0x1..=0x11, to `this`
+/// for the contract itself, to `missing` when no account matches, and to
+/// the returned label, bound by the caller, with the account at `r5`. On
+/// every path but `precompile`, `r1`, `r2` and `r3` hold the key's last
+/// 8, middle 8 and first 4 bytes (for [`ask_for_account`]). Uses `r0`,
+/// `r5`, `r6` and `r8`.
+fn locate(a: &mut Asm, precompile: Label, this: Label, missing: Label) -> Label {
+    // The address in key form: key bytes 12..32 are its 20 bytes.
+    a.ldx(Size::Dw, R5, R1, 0);
+    a.ldx(Size::Dw, R2, R1, 8);
+    a.ldx(Size::W, R3, R1, 16);
+    let not_precompile = a.label();
+    a.mov(R0, R2);
+    a.alu(Alu::Or, R0, R3);
+    a.jmp_imm(J::Ne, R0, 0, not_precompile);
+    a.mov(R0, R5);
+    a.alu_imm(Alu::Sub, R0, 1);
+    a.jmp_imm(J::Lt, R0, 0x11, precompile);
+    a.bind(not_precompile);
+    a.mov(R1, R5);
+    a.be64(R1);
+    a.be64(R2);
+    a.be(R3, 32);
+    // `key_matches(p, miss)`: the key at p is the address.
+    let key_matches = |a: &mut Asm, p: Reg, miss: Label| {
+        a.ldx(Size::Dw, R0, p, 24);
+        a.jmp(J::Ne, R0, R1, miss);
+        a.ldx(Size::Dw, R0, p, 16);
+        a.jmp(J::Ne, R0, R2, miss);
+        a.ldx(Size::W, R0, p, 12);
+        a.jmp(J::Ne, R0, R3, miss);
+    };
+    let not_self = a.label();
+    a.mov64(R5, layout::STATE_KEY_ADDR);
+    key_matches(a, R5, not_self);
+    a.ja(this);
+    a.bind(not_self);
+    // Walk accounts 1.. for the address (duplicates are 8 bytes).
+    let (walk, next, found) = (a.label(), a.label(), a.label());
+    a.ldx(Size::Dw, R5, R9, layout::CALLER_KEY);
+    a.alu_imm(Alu::Sub, R5, 8);
+    a.mov64(R8, layout::INPUT_START);
+    a.ldx(Size::Dw, R8, R8, 0);
+    a.alu_imm(Alu::Sub, R8, 1);
+    a.bind(walk);
+    a.jmp_imm(J::Eq, R8, 0, missing);
+    a.alu_imm(Alu::Sub, R8, 1);
+    a.ldx(Size::B, R0, R5, 0);
+    let full = a.label();
+    a.jmp_imm(J::Eq, R0, 0xff, full);
+    a.alu_imm(Alu::Add, R5, 8);
+    a.ja(walk);
+    a.bind(full);
+    a.mov(R6, R5);
+    a.alu_imm(Alu::Add, R6, 8);
+    key_matches(a, R6, next);
+    a.ja(found);
+    a.bind(next);
+    a.ldx(Size::Dw, R0, R5, 80);
+    a.alu(Alu::Add, R5, R0);
+    a.alu_imm(Alu::Add, R5, 88 + 10240 + 7);
+    a.alu_imm(Alu::And, R5, -8);
+    a.alu_imm(Alu::Add, R5, 8);
+    a.ja(walk);
+    found
+}
+
+/// Jumps to `code` when the account at `r5` has code: it is executable or
+/// owned by a program other than the system program.
+fn jmp_if_code(a: &mut Asm, code: Label) {
+    a.ldx(Size::B, R0, R5, 3);
+    a.jmp_imm(J::Ne, R0, 0, code);
+    for k in 0..4 {
+        a.ldx(Size::Dw, R0, R5, 40 + 8 * k);
+        a.jmp_imm(J::Ne, R0, 0, code);
+    }
+}
+
+/// Ends the program with [`exit::ACCOUNT_NEEDED`] and the address (key
+/// parts in `r1`..`r3`, see [`locate`]) as return data, for the client to
+/// add the account and send again.
+fn ask_for_account(a: &mut Asm) {
+    a.stx(Size::W, R9, layout::SCRATCH + 12, R3);
+    a.stx(Size::Dw, R9, layout::SCRATCH + 16, R2);
+    a.stx(Size::Dw, R9, layout::SCRATCH + 24, R1);
+    a.mov(R1, R9);
+    a.alu_imm(Alu::Add, R1, layout::SCRATCH as i32 + 12);
+    a.mov64(R2, 20);
+    a.syscall("sol_set_return_data");
+    a.mov64(R0, exit::ACCOUNT_NEEDED);
+    a.exit();
 }

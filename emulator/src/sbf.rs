@@ -149,6 +149,8 @@ pub fn load(elf: &[u8]) -> Result<Executable<Context>, EbpfError> {
         .register_definition::<SetReturnData>("sol_set_return_data")
         .and_then(|_| loader.register_definition::<LogData>("sol_log_data"))
         .and_then(|_| loader.register_definition::<Keccak256>("sol_keccak256"))
+        .and_then(|_| loader.register_definition::<Sha256>("sol_sha256"))
+        .and_then(|_| loader.register_definition::<Secp256k1Recover>("sol_secp256k1_recover"))
         .and_then(|_| loader.register_definition::<MemCopy>("sol_memcpy_"))
         .and_then(|_| loader.register_definition::<MemCopy>("sol_memmove_"))
         .and_then(|_| loader.register_definition::<MemSet>("sol_memset_"))
@@ -231,6 +233,28 @@ impl Context {
     }
 
     /// The `{ptr, len}` slices at `addr`.
+    /// The joined slices of a hash syscall, charged as Agave does: 85 CU,
+    /// then max(10, length / 2) per slice.
+    fn hash_input(&mut self, addr: u64, n: u64) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+        self.charge(85)?;
+        let slices = self.slices(addr, n)?;
+        let mut all = vec![];
+        for s in &slices {
+            self.charge((s.len() as u64 / 2).max(10))?;
+            all.extend_from_slice(s);
+        }
+        Ok(all)
+    }
+
+    /// Fails unless `len` bytes at `addr` may be written.
+    fn writable(&mut self, addr: u64, len: u64) -> Result<(), Box<dyn std::error::Error>> {
+        match self.mapping.map(AccessType::Store, addr, len) {
+            StableResult::Ok(HostBuffer::Mutable(_)) => Ok(()),
+            StableResult::Ok(HostBuffer::Immutable(_)) => Err("write to read-only memory".into()),
+            StableResult::Err(e) => Err(Box::new(e)),
+        }
+    }
+
     fn slices(&self, addr: u64, n: u64) -> Result<Vec<Vec<u8>>, Box<dyn std::error::Error>> {
         if n > 64 {
             return Err("too many slices".into());
@@ -275,17 +299,70 @@ declare_builtin_function!(
     /// `sol_keccak256(slices, n, out)`: 85 + max(10, len/2) per slice CU.
     Keccak256,
     fn rust(ctx: &mut Context, addr: u64, n: u64, out: u64, _d: u64, _e: u64,) -> Result<u64, SyscallError> {
-        ctx.charge(85)?;
-        let slices = ctx.slices(addr, n)?;
-        let mut all = vec![];
-        for s in &slices {
-            ctx.charge((s.len() as u64 / 2).max(10))?;
-            all.extend_from_slice(s);
-        }
+        let all = ctx.hash_input(addr, n)?;
         ctx.write(out, keccak256(&all).as_slice())?;
         Ok(0)
     }
 );
+
+declare_builtin_function!(
+    /// `sol_sha256(slices, n, out32)`: costed as `sol_keccak256`.
+    Sha256,
+    fn rust(ctx: &mut Context, addr: u64, n: u64, out: u64, _d: u64, _e: u64,) -> Result<u64, SyscallError> {
+        use sha2::Digest;
+        let all = ctx.hash_input(addr, n)?;
+        ctx.write(out, &sha2::Sha256::digest(&all)[..])?;
+        Ok(0)
+    }
+);
+
+declare_builtin_function!(
+    /// `sol_secp256k1_recover(hash32, recovery_id, signature64, out64)`:
+    /// 25,000 CU. Writes the 64-byte public key (x, y) and returns 0, or
+    /// returns Agave's error code (2: a bad recovery id, 3: a bad
+    /// signature) and writes nothing.
+    Secp256k1Recover,
+    fn rust(ctx: &mut Context, hash: u64, recovery_id: u64, signature: u64, out: u64, _e: u64,) -> Result<u64, SyscallError> {
+        ctx.charge(25_000)?;
+        // Agave translates the output first: a bad pointer fails the
+        // program whatever the signature.
+        ctx.writable(out, 64)?;
+        let hash = ctx.read(hash, 32)?;
+        let signature = ctx.read(signature, 64)?;
+        match secp256k1_recover(&hash, recovery_id, &signature) {
+            Ok(key) => {
+                ctx.write(out, &key)?;
+                Ok(0)
+            }
+            Err(code) => Ok(code),
+        }
+    }
+);
+
+/// What Agave's `sol_secp256k1_recover` answers (libsecp256k1): the public
+/// key, or its error code. Like libsecp256k1, it takes signatures with a
+/// high `s`, which k256 refuses, so those are normalized first.
+fn secp256k1_recover(hash: &[u8], recovery_id: u64, signature: &[u8]) -> Result<[u8; 64], u64> {
+    use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
+    const BAD_RECOVERY_ID: u64 = 2;
+    const BAD_SIGNATURE: u64 = 3;
+    let id = u8::try_from(recovery_id)
+        .ok()
+        .and_then(RecoveryId::from_byte)
+        .ok_or(BAD_RECOVERY_ID)?;
+    let mut signature = Signature::from_slice(signature).map_err(|_| BAD_SIGNATURE)?;
+    let mut id = id;
+    if let Some(low) = signature.normalize_s() {
+        signature = low;
+        id = RecoveryId::from_byte(id.to_byte() ^ 1).ok_or(BAD_RECOVERY_ID)?;
+    }
+    let key =
+        VerifyingKey::recover_from_prehash(hash, &signature, id).map_err(|_| BAD_SIGNATURE)?;
+    let point = key.to_encoded_point(false);
+    let mut out = [0u8; 64];
+    out.copy_from_slice(point.as_bytes().get(1..65).ok_or(BAD_SIGNATURE)?);
+    Ok(out)
+}
 
 declare_builtin_function!(
     /// `sol_memcpy_` / `sol_memmove_(dst, src, n)`: max(10, n/250) CU.

@@ -693,3 +693,109 @@ fn a_fresh_state_account_takes_the_constructors_storage() {
         Ok(exit::BAD_STATE)
     );
 }
+
+/// Calls precompile `addr` (STATICCALL, or CALL without value) on the
+/// calldata, with `out_len` bytes of output over memory that holds 0xff
+/// bytes, and returns the output area, the success flag, RETURNDATASIZE
+/// and what RETURNDATACOPY gives.
+fn precompile_caller(addr: u8, out_len: u8, call: bool) -> Vec<u8> {
+    let mut c = vec![0x7f];
+    c.extend_from_slice(&[0xff; 32]);
+    c.extend_from_slice(&[0x61, 0x02, 0x00, 0x52]); // mem[0x200] = ff..ff
+    c.extend_from_slice(&[0x36, 0x5f, 0x5f, 0x37]); // mem[0..] = calldata
+    c.extend_from_slice(&[0x60, out_len, 0x61, 0x02, 0x00, 0x36, 0x5f]);
+    if call {
+        c.push(0x5f); // no value
+    }
+    c.extend_from_slice(&[0x60, addr, 0x5a, if call { 0xf1 } else { 0xfa }]);
+    c.extend_from_slice(&[0x61, 0x04, 0x00, 0x52]); // mem[0x400] = success
+    c.extend_from_slice(&[0x3d, 0x61, 0x04, 0x20, 0x52]); // mem[0x420] = size
+    c.extend_from_slice(&[0x3d, 0x5f, 0x61, 0x04, 0x40, 0x3e]); // copy it
+    c.extend_from_slice(&[0x61, 0x02, 0x60, 0x61, 0x02, 0x00, 0xf3]);
+    c
+}
+
+/// ecrecover (0x1) and sha256 (0x2) answer as on revm: recovered
+/// addresses, high-s signatures, bad v, r and s, short and long input, any
+/// output length; and RETURNDATACOPY past the answer halts.
+#[test]
+fn precompiles_answer_as_on_revm() {
+    use k256::ecdsa::SigningKey;
+    let key = SigningKey::from_slice(&[7u8; 32]).unwrap();
+    let hash = alloy_primitives::keccak256(b"chainlift");
+    let (sig, id) = key.sign_prehash_recoverable(hash.as_slice()).unwrap();
+    let (r, s) = (sig.r().to_bytes(), sig.s().to_bytes());
+    let n = U256::from_be_slice(&hex(
+        "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141",
+    ));
+    let input = |v: U256, r: &[u8], s: &[u8]| {
+        let mut d = hash.to_vec();
+        d.extend_from_slice(&v.to_be_bytes::<32>());
+        d.extend_from_slice(r);
+        d.extend_from_slice(s);
+        d
+    };
+    let v = U256::from(27 + id.to_byte());
+    let flipped = U256::from(28 - id.to_byte());
+    let high_s = (n - U256::from_be_slice(&s)).to_be_bytes::<32>();
+    let valid = input(v, &r, &s);
+    let mut cases: Vec<(&str, Vec<u8>)> = vec![
+        ("valid", valid.clone()),
+        ("high s, other v", input(flipped, &r, &high_s)),
+        ("other v", input(flipped, &r, &s)),
+        ("v = 29", input(U256::from(29), &r, &s)),
+        ("v = 0", input(U256::ZERO, &r, &s)),
+        ("v with a high byte", input(v | U256::ONE << 200, &r, &s)),
+        ("r = 0", input(v, &[0; 32], &s)),
+        ("s = 0", input(v, &r, &[0; 32])),
+        ("r = n", input(v, &n.to_be_bytes::<32>(), &s)),
+        ("short", valid[..100].to_vec()),
+        ("long", [valid.clone(), vec![0xab; 72]].concat()),
+        ("empty", vec![]),
+    ];
+    cases.push(("other hash", {
+        let mut d = valid.clone();
+        d[0] ^= 1;
+        d
+    }));
+    let (evm, engines) = (EvmEngine, [SbfEngine::new(false), SbfEngine::new(true)]);
+    let check = |code: &[u8], data: &[u8], name: &str| {
+        let (world, call) = one_contract(code.to_vec(), data.to_vec());
+        let block = BlockEnv::default();
+        let want = evm.run(&world, &block, &call, Fork::Osaka).unwrap();
+        for e in &engines {
+            let got = e.run(&world, &block, &call, Fork::Osaka).unwrap();
+            assert_eq!(got.difference(&want), None, "{name}: {}", e.name());
+        }
+        want
+    };
+    for call in [false, true] {
+        for out_len in [0, 1, 20, 32, 64] {
+            for (name, data) in &cases {
+                let o = check(&precompile_caller(1, out_len, call), data, name);
+                if *name == "valid" && out_len == 32 {
+                    // The signer's address, found.
+                    let address = Address::from_raw_public_key(
+                        &key.verifying_key().to_encoded_point(false).as_bytes()[1..],
+                    );
+                    assert_eq!(&o.return_data[12..32], address.as_slice());
+                }
+            }
+            for len in [0, 1, 55, 64, 300] {
+                let data: Vec<u8> = (0..len).map(|i| i as u8).collect();
+                check(&precompile_caller(2, out_len, call), &data, "sha256");
+            }
+        }
+    }
+    // RETURNDATACOPY of 33 bytes after a 32-byte answer halts.
+    let code = precompile_caller(2, 32, false);
+    let (head, tail) = code.split_at(code.len() - 13);
+    let code = [
+        head,
+        &[0x60, 0x21, 0x5f, 0x61, 0x04, 0x40, 0x3e],
+        &tail[6..],
+    ]
+    .concat();
+    let o = check(&code, b"abc", "returndatacopy past the end");
+    assert_eq!(o.status.kind(), "halt");
+}
