@@ -37,6 +37,7 @@ const FIXTURES = [
   { source: "registry/Registry.sol", contract: "Registry", compiler: "solc08" },
   { source: "math/MathHeavy.sol", contract: "MathHeavy", compiler: "solc08" },
   { source: "memory/Buffers.sol", contract: "Buffers", compiler: "solc08" },
+  { source: "voucher/Voucher.sol", contract: "Voucher", compiler: "solc08" },
   { source: "legacy/Legacy.sol", contract: "Legacy", compiler: "solc04" },
   { source: "legacy/Legacy05.sol", contract: "Legacy05", compiler: "solc05" },
 ];

@@ -47,6 +47,15 @@ const EXPECTED = [
       "stash", "appendToBlob", "blobReversed", "historyCopy", "blob"],
   },
   {
+    dir: "voucher", name: "Voucher", variants: SOLC08, compiler: "solc",
+    functions: ["createGift", "redeem", "transferWithPermit", "signerOf", "gifts", "permit", "nonces",
+      "DOMAIN_SEPARATOR", "eip712Domain", "transfer", "approve", "transferFrom", "balanceOf", "allowance",
+      "totalSupply", "owner", "transferOwnership", "renounceOwnership", "name", "symbol", "decimals"],
+    errors: ["GiftExists", "UnknownGift", "AlreadyRedeemed", "GiftExpired", "NotAnAccount", "ERC2612InvalidSigner",
+      "ERC2612ExpiredSignature"],
+    ctorInputs: ["address", "uint256"],
+  },
+  {
     dir: "legacy", name: "Legacy", variants: LEGACY, compiler: "solc", version: "0.4.26",
     functions: ["deposit", "withdraw", "transfer", "approve", "transferFrom", "openEscrow", "release", "refund",
       "escrowDigest", "balanceOf", "setFee", "collectFees", "changeOwner", "owner", "balances", "allowance",

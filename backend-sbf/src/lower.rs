@@ -255,6 +255,68 @@ fn bit_widths(f: &Function, consts: &HashMap<Value, U256>, wei_bits: u16) -> Vec
     }
 }
 
+/// Reads the input after the state account (its data at `r7`, its length
+/// in `r4`, its owner's address in `r6`, the number of accounts in `r2`): the caller (account 1, a signer),
+/// the other accounts, the instruction data (the lamports sent, then the
+/// calldata) and the program id, which must own the state account.
+fn rest_of_input(a: &mut Asm, bad_accounts: Label, bad_input: Label) {
+    // Next account: data, 10 KiB of growth room, aligned to 8, rent epoch.
+    let next = |a: &mut Asm, base: u8, len: u8| {
+        a.alu(Alu::Add, base, len);
+        a.alu_imm(Alu::Add, base, 10240 + 7);
+        a.alu_imm(Alu::And, base, -8);
+        a.alu_imm(Alu::Add, base, 8);
+    };
+    a.mov(R3, 7);
+    next(a, R3, R4);
+    // Account 1: the caller, not a duplicate, a signer.
+    a.ldx(Size::B, R5, R3, 0);
+    a.jmp_imm(J::Ne, R5, 0xff, bad_accounts);
+    a.ldx(Size::B, R5, R3, 1);
+    a.jmp_imm(J::Eq, R5, 0, bad_accounts);
+    a.mov(R5, R3);
+    a.alu_imm(Alu::Add, R5, 8);
+    a.stx(Size::Dw, R9, layout::CALLER_KEY, R5);
+    a.ldx(Size::Dw, R4, R3, 80);
+    a.alu_imm(Alu::Add, R3, 88);
+    next(a, R3, R4);
+    // Skip the other accounts.
+    a.alu_imm(Alu::Sub, R2, 2);
+    let skip = a.label();
+    let done = a.label();
+    let dup = a.label();
+    a.bind(skip);
+    a.jmp_imm(J::Eq, R2, 0, done);
+    a.alu_imm(Alu::Sub, R2, 1);
+    a.ldx(Size::B, R5, R3, 0);
+    a.jmp_imm(J::Ne, R5, 0xff, dup);
+    a.ldx(Size::Dw, R4, R3, 80);
+    a.alu_imm(Alu::Add, R3, 88);
+    next(a, R3, R4);
+    a.ja(skip);
+    a.bind(dup);
+    a.alu_imm(Alu::Add, R3, 8);
+    a.ja(skip);
+    a.bind(done);
+    // Instruction data (the lamports sent, then the calldata), then
+    // the program id.
+    a.ldx(Size::Dw, R4, R3, 0);
+    a.alu_imm(Alu::Add, R3, 8);
+    a.jmp_imm(J::Lt, R4, 8, bad_input);
+    a.ldx(Size::Dw, R5, R3, 0);
+    a.stx(Size::Dw, R9, layout::VALUE, R5);
+    a.alu_imm(Alu::Add, R3, 8);
+    a.alu_imm(Alu::Sub, R4, 8);
+    a.stx(Size::Dw, R9, layout::CALLDATA_PTR, R3);
+    a.stx(Size::Dw, R9, layout::CALLDATA_LEN, R4);
+    a.alu(Alu::Add, R3, R4);
+    for i in 0..4 {
+        a.ldx(Size::Dw, R0, R3, 8 * i);
+        a.ldx(Size::Dw, R5, R6, 8 * i);
+        a.jmp(J::Ne, R0, R5, bad_accounts);
+    }
+}
+
 /// A precompile the program runs itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Precompile {
@@ -641,10 +703,10 @@ impl Cx<'_> {
         a.alu_imm(Alu::Add, 7, 96); // data
         a.jmp_imm(J::Lt, R4, crate::storage::HEADER as i32, bad_state);
         a.ldx(Size::Dw, R3, 7, 0);
-        let init = a.named("init_state");
-        a.jmp_imm(J::Eq, R3, 0, init);
+        // Not a table: a fresh account (all zeros) or a bad one.
+        let not_table = a.label();
         a.mov64(R5, MAGIC);
-        a.jmp(J::Ne, R3, R5, bad_state);
+        a.jmp(J::Ne, R3, R5, not_table);
         a.ldx(Size::Dw, R3, 7, 8); // capacity
         a.jmp_imm(J::Gt, R3, 1 << 24, bad_state);
         a.jmp_imm(J::Lt, R3, 2, bad_state);
@@ -659,62 +721,8 @@ impl Cx<'_> {
         a.alu_imm(Alu::Add, R3, crate::storage::HEADER as i32);
         a.jmp(J::Gt, R3, R4, bad_state);
         a.stx(Size::Dw, R9, layout::STORAGE, 7);
-        // Next account: data, 10 KiB of growth room, aligned to 8, rent epoch.
-        let next = |a: &mut Asm, base: u8, len: u8| {
-            a.alu(Alu::Add, base, len);
-            a.alu_imm(Alu::Add, base, 10240 + 7);
-            a.alu_imm(Alu::And, base, -8);
-            a.alu_imm(Alu::Add, base, 8);
-        };
-        a.mov(R3, 7);
-        next(a, R3, R4);
-        // Account 1: the caller, not a duplicate, a signer.
-        a.ldx(Size::B, R5, R3, 0);
-        a.jmp_imm(J::Ne, R5, 0xff, bad_accounts);
-        a.ldx(Size::B, R5, R3, 1);
-        a.jmp_imm(J::Eq, R5, 0, bad_accounts);
-        a.mov(R5, R3);
-        a.alu_imm(Alu::Add, R5, 8);
-        a.stx(Size::Dw, R9, layout::CALLER_KEY, R5);
-        a.ldx(Size::Dw, R4, R3, 80);
-        a.alu_imm(Alu::Add, R3, 88);
-        next(a, R3, R4);
-        // Skip the other accounts.
-        a.alu_imm(Alu::Sub, R2, 2);
-        let skip = a.label();
-        let done = a.label();
-        let dup = a.label();
-        a.bind(skip);
-        a.jmp_imm(J::Eq, R2, 0, done);
-        a.alu_imm(Alu::Sub, R2, 1);
-        a.ldx(Size::B, R5, R3, 0);
-        a.jmp_imm(J::Ne, R5, 0xff, dup);
-        a.ldx(Size::Dw, R4, R3, 80);
-        a.alu_imm(Alu::Add, R3, 88);
-        next(a, R3, R4);
-        a.ja(skip);
-        a.bind(dup);
-        a.alu_imm(Alu::Add, R3, 8);
-        a.ja(skip);
-        a.bind(done);
-        // Instruction data (the lamports sent, then the calldata), then
-        // the program id.
         let bad_input = a.named("bad_input");
-        a.ldx(Size::Dw, R4, R3, 0);
-        a.alu_imm(Alu::Add, R3, 8);
-        a.jmp_imm(J::Lt, R4, 8, bad_input);
-        a.ldx(Size::Dw, R5, R3, 0);
-        a.stx(Size::Dw, R9, layout::VALUE, R5);
-        a.alu_imm(Alu::Add, R3, 8);
-        a.alu_imm(Alu::Sub, R4, 8);
-        a.stx(Size::Dw, R9, layout::CALLDATA_PTR, R3);
-        a.stx(Size::Dw, R9, layout::CALLDATA_LEN, R4);
-        a.alu(Alu::Add, R3, R4);
-        for i in 0..4 {
-            a.ldx(Size::Dw, R0, R3, 8 * i);
-            a.ldx(Size::Dw, R5, R6, 8 * i);
-            a.jmp(J::Ne, R0, R5, bad_accounts);
-        }
+        rest_of_input(a, bad_accounts, bad_input);
         // The transient table's header.
         let cap = layout::TRANSIENT_CAPACITY;
         a.st(Size::Dw, R9, layout::TRANSIENT + 8, cap as i32);
@@ -741,7 +749,15 @@ impl Cx<'_> {
         a.bind(pay);
         Self::pay_in(a, bad_accounts);
         a.ja(first);
-        a.bind(init);
+        // A fresh state account: the same checks of the other accounts
+        // and the owner, then its table.
+        a.bind(not_table);
+        a.jmp_imm(J::Ne, R3, 0, bad_state);
+        rest_of_input(a, bad_accounts, bad_input);
+        a.mov64(R1, layout::INPUT_START);
+        a.mov64(R4, layout::STATE_DATA_LEN_ADDR);
+        a.ldx(Size::Dw, R4, R4, 0);
+        a.mov64(7, layout::STATE_DATA_ADDR);
         self.init_state(bad_accounts, bad_state);
     }
 
@@ -2286,7 +2302,7 @@ impl Cx<'_> {
                 return Err(unsupported(
                     format!("host.{}", h.name()),
                     pos,
-                    "only `call` into accounts without code is mapped (a lamport transfer); other calls and contract creation have no cross-program mapping yet",
+                    "only `call` and `staticcall` into accounts without code (a lamport transfer) and the ecrecover and sha256 precompiles are mapped; other calls and contract creation have no cross-program mapping yet",
                 ));
             }
         }

@@ -346,8 +346,15 @@ fn divisions_that_need_knuths_add_back_step_match_revm() {
 
 #[test]
 fn every_scenario_agrees_across_evm_ir_sbf_and_the_jit() {
-    // The registry and the vault take ether and pay it out.
-    for (name, n) in [("token", 17), ("registry", 14), ("vault", 10)] {
+    // The registry and the vault take ether and pay it out; the voucher
+    // checks signatures (ecrecover), hashes with sha256 and asks for code
+    // sizes.
+    for (name, n) in [
+        ("token", 17),
+        ("registry", 14),
+        ("vault", 10),
+        ("voucher", 18),
+    ] {
         let run = chainlift(&[
             "diff",
             &path(&format!("examples/scenarios/{name}.toml")),
@@ -638,12 +645,12 @@ fn a_fresh_state_account_takes_the_constructors_storage() {
         .program(&code, Fork::Osaka, Address::repeat_byte(0xc0), 1)
         .unwrap();
     let exe = sbf::load(&program.elf).unwrap();
-    let init = |len: usize, signer: bool| {
+    let init_owned = |len: usize, signer: bool, owner: [u8; 32]| {
         let zeros = vec![0u8; len];
         let accounts = [
             AccountIn {
                 key: [0xc0; 32],
-                owner: sbf::PROGRAM_ID,
+                owner,
                 lamports: 1 << 30,
                 signer,
                 writable: true,
@@ -672,6 +679,7 @@ fn a_fresh_state_account_takes_the_constructors_storage() {
             },
         )
     };
+    let init = |len: usize, signer: bool| init_owned(len, signer, sbf::PROGRAM_ID);
     // Room for 64 entries and a bit: the capacity is 64.
     let run = init(storage::HEADER + storage::ENTRY * 64 + 50, true);
     assert_eq!(run.result, Ok(exit::SUCCESS));
@@ -683,6 +691,11 @@ fn a_fresh_state_account_takes_the_constructors_storage() {
     assert_eq!(run.state, same);
     // Only the account itself may initialize it.
     assert_eq!(init(4096, false).result, Ok(exit::BAD_ACCOUNTS));
+    // And only an account the program owns.
+    assert_eq!(
+        init_owned(4096, true, [9; 32]).result,
+        Ok(exit::BAD_ACCOUNTS)
+    );
     // Too small for the slots (16 entries keep one free) or for a table.
     assert_eq!(
         init(storage::HEADER + storage::ENTRY * 16, true).result,

@@ -482,3 +482,10 @@ fn the_registry_takes_and_pays_out_ether_in_litesvm_as_on_revm() {
 fn the_vyper_vault_takes_deposits_and_pays_withdrawals_in_litesvm_as_on_revm() {
     deploys_and_matches("examples/scenarios/vault.toml");
 }
+
+#[test]
+fn the_voucher_checks_permits_and_secrets_in_litesvm_as_on_revm() {
+    // sol_secp256k1_recover, sol_sha256 and an account asked for by
+    // extcodesize, in Agave itself.
+    deploys_and_matches("examples/scenarios/voucher.toml");
+}
