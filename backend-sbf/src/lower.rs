@@ -96,13 +96,20 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
             observed.insert(v);
         }
     }
-    // Return data is empty unless a call reaches a precompile.
-    let return_data = f.layout.iter().any(|b| {
-        f.block(*b).insts.iter().any(|i| match i.op {
-            Op::Host(HostOp::Call(kind)) => precompile(&consts, kind, &i.args).is_some(),
-            _ => false,
-        })
-    });
+    // Return data is empty unless a call reaches a precompile. Which calls
+    // do is decided here, once: a value of `returndatasize` is not taken
+    // for a constant zero (it is not one once return data exists).
+    let mut precompiles = HashMap::new();
+    for b in &f.layout {
+        for i in &f.block(*b).insts {
+            if let (Op::Host(HostOp::Call(kind)), [r]) = (&i.op, i.results.as_slice())
+                && let Some(p) = precompile(&consts, &return_data_sizes, *kind, &i.args)
+            {
+                precompiles.insert(*r, p);
+            }
+        }
+    }
+    let return_data = !precompiles.is_empty();
     if return_data {
         for r in return_data_sizes {
             consts.remove(&r);
@@ -144,6 +151,7 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
         ),
         consts,
         return_data,
+        precompiles,
         gas_limit_only: gas.difference(&observed).copied().collect(),
         wei_per_lamport: target.wei_per_lamport,
         rent_per_byte: target.rent_per_byte,
@@ -328,11 +336,17 @@ enum Precompile {
 
 /// The precompile a call reaches: a `call` without value or a
 /// `staticcall` to the constant address 1 or 2.
-fn precompile(consts: &HashMap<Value, U256>, kind: CallKind, args: &[Value]) -> Option<Precompile> {
+fn precompile(
+    consts: &HashMap<Value, U256>,
+    return_data_sizes: &[Value],
+    kind: CallKind,
+    args: &[Value],
+) -> Option<Precompile> {
     let value_free = match kind {
         CallKind::StaticCall => true,
         CallKind::Call => args
             .get(2)
+            .filter(|v| !return_data_sizes.contains(v))
             .and_then(|v| consts.get(v))
             .is_some_and(|v| v.is_zero()),
         _ => false,
@@ -519,6 +533,8 @@ struct Cx<'a> {
     /// then `returndatasize` and `returndatacopy` read
     /// [`layout::RETURN_DATA`]; else the return data is always empty.
     return_data: bool,
+    /// The calls (by their result) that reach a precompile.
+    precompiles: HashMap<Value, Precompile>,
     /// The initial storage: 64-byte entries (key, value; little-endian
     /// limbs), kept after the EVM code in the read-only data.
     initial: Vec<u8>,
@@ -754,6 +770,9 @@ impl Cx<'_> {
         a.bind(not_table);
         a.jmp_imm(J::Ne, R3, 0, bad_state);
         rest_of_input(a, bad_accounts, bad_input);
+        // It brings no value.
+        a.ldx(Size::Dw, R5, R9, layout::VALUE);
+        a.jmp_imm(J::Ne, R5, 0, bad_input);
         a.mov64(R1, layout::INPUT_START);
         a.mov64(R4, layout::STATE_DATA_LEN_ADDR);
         a.ldx(Size::Dw, R4, R4, 0);
@@ -2272,7 +2291,7 @@ impl Cx<'_> {
                 // gas, address, [value,] input offset and length, output
                 // offset and length.
                 let io = &args[2 + usize::from(kind == CallKind::Call)..];
-                if let Some(p) = precompile(&self.consts, kind, args) {
+                if let Some(p) = self.precompiles.get(&d).copied() {
                     self.precompile(p, io);
                 } else {
                     self.ptr(R1, args[1]);

@@ -232,12 +232,11 @@ impl Context {
         }
     }
 
-    /// The `{ptr, len}` slices at `addr`.
     /// The joined slices of a hash syscall, charged as Agave does: 85 CU,
-    /// then max(10, length / 2) per slice.
+    /// then max(10, length / 2) per slice, at most 20,000 slices.
     fn hash_input(&mut self, addr: u64, n: u64) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
         self.charge(85)?;
-        let slices = self.slices(addr, n)?;
+        let slices = self.slices(addr, n, 20_000)?;
         let mut all = vec![];
         for s in &slices {
             self.charge((s.len() as u64 / 2).max(10))?;
@@ -255,8 +254,14 @@ impl Context {
         }
     }
 
-    fn slices(&self, addr: u64, n: u64) -> Result<Vec<Vec<u8>>, Box<dyn std::error::Error>> {
-        if n > 64 {
+    /// The `n` `{ptr, len}` slices at `addr`, at most `max` of them.
+    fn slices(
+        &self,
+        addr: u64,
+        n: u64,
+        max: u64,
+    ) -> Result<Vec<Vec<u8>>, Box<dyn std::error::Error>> {
+        if n > max {
             return Err("too many slices".into());
         }
         let raw = self.read(addr, 16 * n)?;
@@ -288,7 +293,7 @@ declare_builtin_function!(
     LogData,
     fn rust(ctx: &mut Context, addr: u64, n: u64, _c: u64, _d: u64, _e: u64,) -> Result<u64, SyscallError> {
         ctx.charge(100 + 100 * n.min(64))?;
-        let slices = ctx.slices(addr, n)?;
+        let slices = ctx.slices(addr, n, 64)?;
         ctx.charge(slices.iter().map(|s| s.len() as u64).sum())?;
         ctx.logs.push(slices);
         Ok(0)

@@ -645,7 +645,7 @@ fn a_fresh_state_account_takes_the_constructors_storage() {
         .program(&code, Fork::Osaka, Address::repeat_byte(0xc0), 1)
         .unwrap();
     let exe = sbf::load(&program.elf).unwrap();
-    let init_owned = |len: usize, signer: bool, owner: [u8; 32]| {
+    let init_owned = |len: usize, signer: bool, owner: [u8; 32], value: u64| {
         let zeros = vec![0u8; len];
         let accounts = [
             AccountIn {
@@ -673,13 +673,13 @@ fn a_fresh_state_account_takes_the_constructors_storage() {
             &Invocation {
                 program_id: sbf::PROGRAM_ID,
                 accounts: &accounts,
-                data: &sbf::instruction_data(0, &[]),
+                data: &sbf::instruction_data(value, &[]),
                 clock: (0, 0),
                 heap_size: engine.target.heap_size as usize,
             },
         )
     };
-    let init = |len: usize, signer: bool| init_owned(len, signer, sbf::PROGRAM_ID);
+    let init = |len: usize, signer: bool| init_owned(len, signer, sbf::PROGRAM_ID, 0);
     // Room for 64 entries and a bit: the capacity is 64.
     let run = init(storage::HEADER + storage::ENTRY * 64 + 50, true);
     assert_eq!(run.result, Ok(exit::SUCCESS));
@@ -691,9 +691,14 @@ fn a_fresh_state_account_takes_the_constructors_storage() {
     assert_eq!(run.state, same);
     // Only the account itself may initialize it.
     assert_eq!(init(4096, false).result, Ok(exit::BAD_ACCOUNTS));
+    // It brings no value.
+    assert_eq!(
+        init_owned(4096, true, sbf::PROGRAM_ID, 5).result,
+        Ok(exit::BAD_INPUT)
+    );
     // And only an account the program owns.
     assert_eq!(
-        init_owned(4096, true, [9; 32]).result,
+        init_owned(4096, true, [9; 32], 0).result,
         Ok(exit::BAD_ACCOUNTS)
     );
     // Too small for the slots (16 entries keep one free) or for a table.
