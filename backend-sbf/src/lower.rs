@@ -109,8 +109,7 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
             }
         }
     }
-    let return_data = !precompiles.is_empty();
-    if return_data {
+    if !precompiles.is_empty() {
         for r in return_data_sizes {
             consts.remove(&r);
         }
@@ -150,7 +149,6 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
             64 + 32 - target.wei_per_lamport.leading_zeros() as u16,
         ),
         consts,
-        return_data,
         precompiles,
         gas_limit_only: gas.difference(&observed).copied().collect(),
         wei_per_lamport: target.wei_per_lamport,
@@ -183,7 +181,7 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
     let instructions = text.len() / 8;
     // Read-only data: the EVM code, then the initial storage entries.
     let mut rodata = code.to_vec();
-    rodata.resize(code.len().next_multiple_of(8), 0);
+    rodata.resize(initial_offset(code.len() as u64) as usize, 0);
     rodata.extend_from_slice(&cx.initial);
     Ok(Program {
         elf: elf::write(&rodata, &text, 0),
@@ -191,6 +189,12 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
         instructions,
         memory_limit: mem_limit,
     })
+}
+
+/// Where the initial storage entries start in the read-only data: after
+/// the EVM code, aligned to 8.
+fn initial_offset(code_len: u64) -> u64 {
+    code_len.next_multiple_of(8)
 }
 
 /// The non-zero slots of `storage` as 64-byte entries (key and value as
@@ -529,11 +533,9 @@ struct Cx<'a> {
     /// Results of `host.gas` used only as a call's gas limit, which the
     /// program ignores: they are never computed.
     gas_limit_only: HashSet<Value>,
-    /// Whether a call may leave return data (it reaches a precompile):
-    /// then `returndatasize` and `returndatacopy` read
+    /// The calls (by their result) that reach a precompile. When there is
+    /// one, `returndatasize` and `returndatacopy` read
     /// [`layout::RETURN_DATA`]; else the return data is always empty.
-    return_data: bool,
-    /// The calls (by their result) that reach a precompile.
     precompiles: HashMap<Value, Precompile>,
     /// The initial storage: 64-byte entries (key, value; little-endian
     /// limbs), kept after the EVM code in the read-only data.
@@ -810,7 +812,7 @@ impl Cx<'_> {
         a.stx(Size::Dw, 7, 24, R5);
         // Each entry through the table's store (r6-r9 survive calls).
         let entries = (self.initial.len() / 64) as i32;
-        let at = crate::elf::RODATA_VADDR + self.code_len.next_multiple_of(8);
+        let at = crate::elf::RODATA_VADDR + initial_offset(self.code_len);
         let (next, done) = (a.label(), a.label());
         a.mov64(R6, at);
         a.mov64(8, entries as u64);
@@ -2140,7 +2142,7 @@ impl Cx<'_> {
                 self.asm.ldx(Size::Dw, R0, R9, layout::RETURN_DATA_LEN);
                 self.set_word(d()?);
             }
-            HostOp::ReturnDataCopy if self.return_data => {
+            HostOp::ReturnDataCopy if !self.precompiles.is_empty() => {
                 // offset + length within the return data, else a halt.
                 let (halt, end) = (self.halt, self.asm.label());
                 for v in [args[1], args[2]] {
@@ -2304,7 +2306,7 @@ impl Cx<'_> {
                     let fail = self.fail;
                     self.asm.jmp_imm(J::Gt, R0, 1, fail);
                     self.asm.alu_imm(Alu::Xor, R0, 1);
-                    if self.return_data {
+                    if !self.precompiles.is_empty() {
                         self.asm.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
                     }
                 }
@@ -2357,41 +2359,34 @@ impl Cx<'_> {
                 a.mov(R3, R2);
                 a.jmp_imm(J::Eq, R3, 0, copied);
                 a.mov(R2, R1);
-                a.mov(R1, R9);
-                a.alu_imm(Alu::Add, R1, s as i32);
+                self.addr(R1, s);
+                let a = &mut self.asm;
                 a.syscall("sol_memcpy_");
                 a.bind(copied);
-                // v is 27 or 28: its word's other bytes are zero.
-                for (size, at) in [(Size::Dw, 32), (Size::Dw, 40), (Size::Dw, 48)] {
-                    a.ldx(size, R0, R9, s + at);
+                // v (big-endian) is 27 or 28; the recovery id in r2.
+                for at in [32, 40, 48] {
+                    a.ldx(Size::Dw, R0, R9, s + at);
                     a.jmp_imm(J::Ne, R0, 0, bad);
                 }
-                a.ldx(Size::W, R0, R9, s + 56);
-                a.jmp_imm(J::Ne, R0, 0, bad);
-                a.ldx(Size::H, R0, R9, s + 60);
-                a.jmp_imm(J::Ne, R0, 0, bad);
-                a.ldx(Size::B, R0, R9, s + 62);
-                a.jmp_imm(J::Ne, R0, 0, bad);
-                a.ldx(Size::B, R2, R9, s + 63);
+                a.ldx(Size::Dw, R2, R9, s + 56);
+                a.be64(R2);
                 a.alu_imm(Alu::Sub, R2, 27);
                 a.jmp_imm(J::Gt, R2, 1, bad);
                 // The public key (64 bytes) at s + 128.
-                for (r, at) in [(R1, 0), (R3, 64), (R4, 128)] {
-                    a.mov(r, R9);
-                    a.alu_imm(Alu::Add, r, (s + at) as i32);
-                }
+                self.addr(R1, s);
+                self.addr(R3, s + 64);
+                self.addr(R4, s + 128);
+                let a = &mut self.asm;
                 a.syscall("sol_secp256k1_recover");
                 a.jmp_imm(J::Ne, R0, 0, bad);
                 // The address: the key's keccak without its first 12 bytes.
-                a.mov(R0, R9);
-                a.alu_imm(Alu::Add, R0, (s + 128) as i32);
-                a.stx(Size::Dw, R9, s + 192, R0);
-                a.st(Size::Dw, R9, s + 200, 64);
-                a.mov(R1, R9);
-                a.alu_imm(Alu::Add, R1, (s + 192) as i32);
-                a.mov64(R2, 1);
-                a.mov(R3, R9);
-                a.alu_imm(Alu::Add, R3, rd as i32);
+                self.addr(R0, s + 128);
+                self.asm.stx(Size::Dw, R9, s + 192, R0);
+                self.asm.st(Size::Dw, R9, s + 200, 64);
+                self.addr(R1, s + 192);
+                self.asm.mov64(R2, 1);
+                self.addr(R3, rd);
+                let a = &mut self.asm;
                 a.syscall("sol_keccak256");
                 a.st(Size::Dw, R9, rd, 0);
                 a.st(Size::W, R9, rd + 8, 0);
@@ -2412,11 +2407,10 @@ impl Cx<'_> {
         a.bind(fits);
         a.jmp_imm(J::Eq, R2, 0, end);
         a.mov(R3, R2);
-        a.mov(R2, R9);
-        a.alu_imm(Alu::Add, R2, rd as i32);
-        a.syscall("sol_memcpy_");
-        a.bind(end);
-        a.mov64(R0, 1);
+        self.addr(R2, rd);
+        self.asm.syscall("sol_memcpy_");
+        self.asm.bind(end);
+        self.asm.mov64(R0, 1);
     }
 
     /// `reg = the storage table` (persistent or transient).

@@ -306,14 +306,16 @@ impl Runtime {
         let found = locate(a, none, this, needed);
         a.bind(found);
         jmp_if_code(a, code);
+        // Zero for no code (the common case, without a jump), or the
+        // contract's own size.
         a.bind(none);
         zero(a, R7, 0, 4);
         a.mov64(R0, 0);
         a.exit();
         a.bind(this);
-        zero(a, R7, 0, 4);
         a.mov64(R0, self.code_len);
         a.stx(Size::Dw, R7, 0, R0);
+        zero(a, R7, 8, 3);
         a.mov64(R0, 0);
         a.exit();
         a.bind(code);

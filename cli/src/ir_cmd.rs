@@ -71,7 +71,7 @@ pub(crate) fn translate(args: &crate::TranslateArgs, out: &mut dyn Write) -> any
             if args.common.file.is_some() || args.common.code.is_some() {
                 bail!("--deploy takes the contract from the scenario: drop FILE and --code");
             }
-            let plan = crate::scenario::load(
+            let mut plan = crate::scenario::load(
                 std::path::Path::new(path),
                 chainlift_emulator::BlockEnv::default(),
                 args.common.fork,
@@ -83,7 +83,11 @@ pub(crate) fn translate(args: &crate::TranslateArgs, out: &mut dyn Write) -> any
                 .as_ref()
                 .and_then(|d| d.address)
                 .with_context(|| format!("{path} deploys no contract"))?;
-            let account = plan.world.accounts[&address].clone();
+            let account = plan
+                .world
+                .accounts
+                .remove(&address)
+                .with_context(|| format!("{path}: no account at {address}"))?;
             let options = evm::Options {
                 fork: args.common.fork,
                 ..Default::default()

@@ -219,17 +219,9 @@ impl Context {
         if bytes.is_empty() {
             return Ok(());
         }
-        match self
-            .mapping
-            .map(AccessType::Store, addr, bytes.len() as u64)
-        {
-            StableResult::Ok(HostBuffer::Mutable(p)) => {
-                unsafe { (*p).copy_from_slice(bytes) };
-                Ok(())
-            }
-            StableResult::Ok(HostBuffer::Immutable(_)) => Err("write to read-only memory".into()),
-            StableResult::Err(e) => Err(Box::new(e)),
-        }
+        let p = self.writable(addr, bytes.len() as u64)?;
+        unsafe { (*p).copy_from_slice(bytes) };
+        Ok(())
     }
 
     /// The joined slices of a hash syscall, charged as Agave does: 85 CU,
@@ -245,10 +237,11 @@ impl Context {
         Ok(all)
     }
 
-    /// Fails unless `len` bytes at `addr` may be written.
-    fn writable(&mut self, addr: u64, len: u64) -> Result<(), Box<dyn std::error::Error>> {
+    /// The host bytes behind `len` bytes at `addr`, which must be
+    /// writable.
+    fn writable(&mut self, addr: u64, len: u64) -> Result<*mut [u8], Box<dyn std::error::Error>> {
         match self.mapping.map(AccessType::Store, addr, len) {
-            StableResult::Ok(HostBuffer::Mutable(_)) => Ok(()),
+            StableResult::Ok(HostBuffer::Mutable(p)) => Ok(p),
             StableResult::Ok(HostBuffer::Immutable(_)) => Err("write to read-only memory".into()),
             StableResult::Err(e) => Err(Box::new(e)),
         }
