@@ -2,7 +2,7 @@
 // Compile every Solidity example with solc-js (standard JSON) and write
 // Foundry-like artefacts to <folder>/out/.
 //
-//   cd examples && npm ci && node compile.mjs
+//   cd examples && npm ci && node compile.mjs [Contract ...]
 //
 // Solidity 0.8 fixtures get three variants:
 //   out/<Name>.json         optimizer on (200 runs), legacy codegen
@@ -38,6 +38,9 @@ const FIXTURES = [
   { source: "math/MathHeavy.sol", contract: "MathHeavy", compiler: "solc08" },
   { source: "memory/Buffers.sol", contract: "Buffers", compiler: "solc08" },
   { source: "voucher/Voucher.sol", contract: "Voucher", compiler: "solc08" },
+  { source: "vault/TokenVault.sol", contract: "TokenVault", compiler: "solc08" },
+  { source: "factory/PairFactory.sol", contract: "PairFactory", compiler: "solc08" },
+  { source: "factory/PairFactory.sol", contract: "Pair", compiler: "solc08" },
   { source: "legacy/Legacy.sol", contract: "Legacy", compiler: "solc04" },
   { source: "legacy/Legacy05.sol", contract: "Legacy05", compiler: "solc05" },
 ];
@@ -144,8 +147,19 @@ function writeArtefact(fixture, variant, artefact) {
   return [jsonPath, hexPath];
 }
 
+// Optional arguments name the contracts to compile (default: all of them),
+// e.g. `node compile.mjs TokenVault PairFactory Pair`.
+const only = process.argv.slice(2);
+for (const name of only) {
+  if (!FIXTURES.some((f) => f.contract === name)) {
+    console.error(`unknown fixture: ${name}`);
+    process.exit(2);
+  }
+}
+
 let failed = false;
 for (const fixture of FIXTURES) {
+  if (only.length > 0 && !only.includes(fixture.contract)) continue;
   const variants = fixture.compiler === "solc08" ? VARIANTS_08 : VARIANTS_LEGACY;
   for (const variant of variants) {
     const label = `${fixture.contract}${variant.suffix ? "." + variant.suffix : ""}`;

@@ -78,10 +78,11 @@ pub(crate) fn translate(args: &crate::TranslateArgs, out: &mut dyn Write) -> any
                 30_000_000,
                 None,
             )?;
+            // A scenario with several contracts: the first it deploys.
             let address = plan
-                .deployment
-                .as_ref()
-                .and_then(|d| d.address)
+                .deployments
+                .first()
+                .and_then(|(_, d)| d.address)
                 .with_context(|| format!("{path} deploys no contract"))?;
             let account = plan
                 .world

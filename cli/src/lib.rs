@@ -43,7 +43,7 @@ enum Command {
     Translate(TranslateArgs),
     /// Run a call (or a scenario file) in one engine (evm = revm, ir = the lifted IR) and print the outcome.
     Run(RunArgs),
-    /// Run a call (or a scenario file) in several engines; exit 0 when all agree, 1 when any differs.
+    /// Run a call (or a scenario file) in several engines; exit 0 when all agree, 1 when any differs, 4 when all that ran agree but some engine could not run.
     Diff(DiffArgs),
     /// Run external EVM test suites (legacytests VM tests, ethereum/tests state
     /// tests) through every engine; exit 1 on any failure.
@@ -156,6 +156,10 @@ struct DiffArgs {
     /// lockstep and report the first pc where their effects or memory part.
     #[arg(long)]
     trace: bool,
+    /// One column per engine, every field in full, instead of the grouped
+    /// view fitted to the terminal.
+    #[arg(long)]
+    wide: bool,
 }
 
 #[derive(Args)]
@@ -276,7 +280,9 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         Command::Lift(args) => ir_cmd::lift(&args.common, args.no_opt, args.stats, out)?,
         Command::Translate(args) => ir_cmd::translate(&args, out)?,
         Command::Run(args) => code = run_cmd::run(&args.call, &args.engine, out)?,
-        Command::Diff(args) => code = run_cmd::diff(&args.call, &args.engines, args.trace, out)?,
+        Command::Diff(args) => {
+            code = run_cmd::diff(&args.call, &args.engines, args.trace, args.wide, out)?
+        }
         Command::Test(args) => {
             code = test_cmd::test(
                 &args.paths,
@@ -308,6 +314,23 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
     }
     out.flush()?;
     Ok(code)
+}
+
+/// The error and its causes, each said once: a cause whose text the
+/// message already holds (an I/O error a context repeated) is left out.
+fn message(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let c = cause.to_string();
+        if text.contains(&c) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&c);
+    }
+    text
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -350,7 +373,7 @@ pub fn run(args: impl IntoIterator<Item = String>, out: &mut dyn Write, err: &mu
         Ok(Ok(code)) => code,
         Ok(Err(e)) if is_broken_pipe(&e) => 0,
         Ok(Err(e)) => {
-            let _ = writeln!(err, "chainlift: {e:#}");
+            let _ = writeln!(err, "chainlift: {}", message(&e));
             2
         }
         Err(_) => {

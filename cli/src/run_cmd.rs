@@ -6,13 +6,12 @@ use crate::CallArgs;
 use crate::abi;
 use crate::report::hex;
 use crate::scenario::{self, Expect, Plan, Step};
-use alloy_json_abi::JsonAbi;
 use anyhow::{anyhow, bail};
 use chainlift_emulator::evm::EvmEngine;
 use chainlift_emulator::ir::IrEngine;
 use chainlift_emulator::sbf::SbfEngine;
 use chainlift_emulator::trace::Lockstep;
-use chainlift_emulator::{BlockEnv, Call, Engine, Outcome, Status};
+use chainlift_emulator::{BlockEnv, Call, Engine, EngineError, Outcome, Status};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -91,38 +90,62 @@ fn plan(args: &CallArgs) -> anyhow::Result<Plan> {
             gas_price: alloy_primitives::U256::ZERO,
         },
         function,
+        abi: abi.clone(),
         expect: None,
     };
     Ok(scenario::single(input, abi, step, storage, block, c.fork))
 }
 
-/// Every engine's outcome of every step, each engine carrying its own
-/// world from call to call.
-pub fn execute(plan: &Plan, engines: &[Box<dyn Engine>]) -> anyhow::Result<Vec<Vec<Outcome>>> {
+/// What one engine made of one call: its outcome, or why it could not run
+/// the call (the contract does not translate for its target, the call
+/// needs something the target cannot express, or the run reached a limit
+/// of the target VM that the EVM does not have).
+pub type Ran = Result<Outcome, String>;
+
+/// Every engine's result for every step, each engine carrying its own
+/// world from call to call. An engine that cannot run a call continues
+/// from the world of the first engine that could, so that its later calls
+/// are still compared from the same state.
+pub fn execute(plan: &Plan, engines: &[Box<dyn Engine>]) -> Vec<Vec<Ran>> {
     let mut worlds = vec![plan.world.clone(); engines.len()];
     let mut results = vec![];
-    for (i, step) in plan.steps.iter().enumerate() {
+    for step in &plan.steps {
         let mut row = vec![];
         for (e, world) in engines.iter().zip(&mut worlds) {
-            let o = e
-                .run(world, &plan.block, &step.call, plan.fork)
-                .map_err(|err| anyhow!("call {} ({}): {}: {err}", i + 1, step.label, e.name()))?;
-            world.commit(&step.call, &o);
-            row.push(o);
+            let ran = match e.run(world, &plan.block, &step.call, plan.fork) {
+                Ok(o) => match &o.status {
+                    Status::TargetLimit(why) => Err(why.clone()),
+                    _ => Ok(o),
+                },
+                Err(EngineError::Unsupported { reason, .. }) => Err(reason),
+                Err(err) => Err(err.to_string()),
+            };
+            if let Ok(o) = &ran {
+                world.commit(&step.call, o);
+            }
+            row.push(ran);
+        }
+        if let Some(reference) = row.iter().position(Result::is_ok) {
+            let carried = worlds[reference].clone();
+            for (ran, world) in row.iter().zip(&mut worlds) {
+                if ran.is_err() {
+                    *world = carried.clone();
+                }
+            }
         }
         results.push(row);
     }
-    Ok(results)
+    results
 }
 
 /// Why `o` does not meet `expect`, if it does not.
-fn check(expect: &Expect, step: &Step, abi: Option<&JsonAbi>, o: &Outcome) -> Option<String> {
+fn check(expect: &Expect, step: &Step, plan: &Plan, o: &Outcome) -> Option<String> {
     if let Some(s) = &expect.status
         && s != o.status.kind()
     {
         return Some(format!(
             "expected {s}, got {}",
-            describe_status(o, step, abi)
+            describe_status(o, step, plan)
         ));
     }
     if let Some(want) = &expect.return_data {
@@ -156,7 +179,7 @@ fn check(expect: &Expect, step: &Step, abi: Option<&JsonAbi>, o: &Outcome) -> Op
         }
     }
     if let Some(name) = &expect.error {
-        match abi::decode_revert(abi, &o.return_data) {
+        match plan.revert(step, &o.return_data) {
             Some(r) if &r.name == name => {}
             Some(r) => return Some(format!("expected error {name}, got {r}")),
             None => {
@@ -175,11 +198,11 @@ fn check(expect: &Expect, step: &Step, abi: Option<&JsonAbi>, o: &Outcome) -> Op
     None
 }
 
-fn describe_status(o: &Outcome, step: &Step, abi: Option<&JsonAbi>) -> String {
+fn describe_status(o: &Outcome, step: &Step, plan: &Plan) -> String {
     match &o.status {
         Status::Halt(r) => format!("halt ({r})"),
         Status::TargetLimit(r) => format!("target limit ({r})"),
-        Status::Revert => match abi::decode_revert(abi, &o.return_data) {
+        Status::Revert => match plan.revert(step, &o.return_data) {
             Some(r) => format!("revert {r}"),
             None if o.return_data.is_empty() => "revert".into(),
             None => format!("revert {}", hex(&o.return_data)),
@@ -201,12 +224,16 @@ fn decoded(step: &Step, data: &[u8]) -> Option<String> {
         .map(|v| abi::format_values(&v))
 }
 
-fn outcome_json(o: &Outcome, step: &Step, abi: Option<&JsonAbi>) -> Value {
+fn outcome_json(ran: &Ran, step: &Step, plan: &Plan) -> Value {
+    let o = match ran {
+        Ok(o) => o,
+        Err(why) => return json!({"status": "cannot-run", "reason": why}),
+    };
     let decoded = match o.status {
         Status::Success => decoded(step, &o.return_data).map(Value::String),
-        Status::Revert => {
-            abi::decode_revert(abi, &o.return_data).map(|r| Value::String(r.to_string()))
-        }
+        Status::Revert => plan
+            .revert(step, &o.return_data)
+            .map(|r| Value::String(r.to_string())),
         Status::Halt(_) | Status::TargetLimit(_) => None,
     };
     json!({
@@ -214,7 +241,10 @@ fn outcome_json(o: &Outcome, step: &Step, abi: Option<&JsonAbi>) -> Value {
         "reason": match &o.status { Status::Halt(r) | Status::TargetLimit(r) => Value::String(r.clone()), _ => Value::Null },
         "return_data": hex(&o.return_data),
         "decoded": decoded,
-        "storage": o.storage.iter().map(|(k, (_, v))| (format!("{k:#x}"), Value::String(format!("{v:#x}")))).collect::<serde_json::Map<_, _>>(),
+        "storage": storage_json(o, step),
+        "nonces": o.nonces.iter().map(|(a, (_, n))| (a.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+        "created": o.code.iter().map(|(a, c)| (a.to_string(), Value::String(hex(c)))).collect::<serde_json::Map<_, _>>(),
+        "destroyed": o.destroyed.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
         "logs": o.logs.iter().map(|l| json!({
             "address": l.address.to_string(),
             "topics": l.topics.iter().map(|t| format!("{t:#x}")).collect::<Vec<_>>(),
@@ -225,18 +255,62 @@ fn outcome_json(o: &Outcome, step: &Step, abi: Option<&JsonAbi>) -> Value {
     })
 }
 
+/// Storage changes as JSON: the called contract's by slot, as before
+/// several accounts were reported, and every other account's under its
+/// address.
+fn storage_json(o: &Outcome, step: &Step) -> Value {
+    let mut own = serde_json::Map::new();
+    let mut others: BTreeMap<String, serde_json::Map<String, Value>> = BTreeMap::new();
+    for ((a, k), (_, v)) in &o.storage {
+        let entry = (format!("{k:#x}"), Value::String(format!("{v:#x}")));
+        if *a == step.call.to {
+            own.insert(entry.0, entry.1);
+        } else {
+            others
+                .entry(a.to_string())
+                .or_default()
+                .insert(entry.0, entry.1);
+        }
+    }
+    for (a, slots) in others {
+        own.insert(a, Value::Object(slots));
+    }
+    Value::Object(own)
+}
+
 fn outcome_text(
     out: &mut dyn Write,
     name: &str,
-    o: &Outcome,
+    ran: &Ran,
     step: &Step,
-    abi: Option<&JsonAbi>,
+    plan: &Plan,
 ) -> std::io::Result<()> {
     writeln!(out, "{name}:")?;
-    writeln!(out, "  status:      {}", describe_status(o, step, abi))?;
+    let o = match ran {
+        Ok(o) => o,
+        Err(why) => return writeln!(out, "  cannot run: {why}"),
+    };
+    writeln!(out, "  status:      {}", describe_status(o, step, plan))?;
     writeln!(out, "  return data: {}", hex(&o.return_data))?;
-    for (k, (before, after)) in &o.storage {
-        writeln!(out, "  storage:     {k:#x}: {before:#x} -> {after:#x}")?;
+    for ((a, k), (before, after)) in &o.storage {
+        let whose = if *a == step.call.to {
+            String::new()
+        } else {
+            format!("{a} ")
+        };
+        writeln!(
+            out,
+            "  storage:     {whose}{k:#x}: {before:#x} -> {after:#x}"
+        )?;
+    }
+    for (a, c) in &o.code {
+        writeln!(out, "  created:     {a} ({} bytes of code)", c.len())?;
+    }
+    for (a, (before, after)) in &o.nonces {
+        writeln!(out, "  nonce:       {a}: {before} -> {after}")?;
+    }
+    for a in &o.destroyed {
+        writeln!(out, "  destroyed:   {a}")?;
     }
     for (a, (before, after)) in &o.balances {
         writeln!(out, "  balance:     {a}: {before} -> {after}")?;
@@ -255,16 +329,22 @@ fn outcome_text(
 }
 
 fn deployment_text(out: &mut dyn Write, plan: &Plan) -> std::io::Result<()> {
-    if let Some(d) = &plan.deployment {
+    let many = plan.deployments.len() > 1;
+    for (name, d) in &plan.deployments {
         let a = d.address.map(|a| a.to_string()).unwrap_or_default();
         let size = plan
             .world
             .accounts
             .get(&d.address.unwrap_or_default())
             .map_or(0, |x| x.code.len());
+        let name = if many {
+            format!("{name} ")
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "deployed on revm at {a}: {size} bytes of runtime code, {} gas",
+            "deployed {name}on revm at {a}: {size} bytes of runtime code, {} gas",
             d.outcome.cost.amount
         )?;
     }
@@ -272,20 +352,21 @@ fn deployment_text(out: &mut dyn Write, plan: &Plan) -> std::io::Result<()> {
 }
 
 /// `chainlift run`: the plan in one engine. Returns 1 when a scenario's
-/// expectation fails.
+/// expectation fails, 4 when the engine could not run a call.
 pub(crate) fn run(args: &CallArgs, engine_name: &str, out: &mut dyn Write) -> anyhow::Result<u8> {
     let plan = plan(args)?;
     let e = engine(engine_name)?;
-    let results = execute(&plan, std::slice::from_ref(&e))?;
-    let abi = plan.abi.as_ref();
+    let results = execute(&plan, std::slice::from_ref(&e));
     let mut failures = vec![];
+    let mut cannot = 0usize;
     for (i, (step, row)) in plan.steps.iter().zip(&results).enumerate() {
-        if let Some(f) = step
-            .expect
-            .as_ref()
-            .and_then(|x| check(x, step, abi, &row[0]))
-        {
-            failures.push(format!("call {} ({}): {f}", i + 1, step.label));
+        match &row[0] {
+            Ok(o) => {
+                if let Some(f) = step.expect.as_ref().and_then(|x| check(x, step, &plan, o)) {
+                    failures.push(format!("call {} ({}): {f}", i + 1, step.label));
+                }
+            }
+            Err(_) => cannot += 1,
         }
     }
     if args.common.json {
@@ -294,12 +375,12 @@ pub(crate) fn run(args: &CallArgs, engine_name: &str, out: &mut dyn Write) -> an
             .iter()
             .zip(&results)
             .map(|(step, row)| {
-                let mut v = outcome_json(&row[0], step, abi);
+                let mut v = outcome_json(&row[0], step, &plan);
                 v["call"] = json!(step.label);
                 v
             })
             .collect();
-        let v = if calls.len() == 1 && plan.deployment.is_none() {
+        let v = if calls.len() == 1 && plan.deployments.is_empty() {
             let mut v = calls.into_iter().next().unwrap_or_default();
             v["schema_version"] = json!(crate::report::SCHEMA_VERSION);
             v["engine"] = json!(e.name());
@@ -320,14 +401,25 @@ pub(crate) fn run(args: &CallArgs, engine_name: &str, out: &mut dyn Write) -> an
             if many {
                 writeln!(out, "call {}: {}", i + 1, step.label)?;
             }
-            outcome_text(out, e.name(), &row[0], step, abi)?;
+            outcome_text(out, e.name(), &row[0], step, &plan)?;
         }
         for f in &failures {
             writeln!(out, "EXPECTATION FAILED: {f}")?;
         }
     }
-    Ok(u8::from(!failures.is_empty()))
+    Ok(if !failures.is_empty() {
+        1
+    } else if cannot > 0 {
+        CANNOT_RUN
+    } else {
+        0
+    })
 }
+
+/// The exit code of `run`, `diff` and `bench` when every engine that ran
+/// agreed (and met every expectation) but some engine could not run some
+/// call.
+pub const CANNOT_RUN: u8 = 4;
 
 /// The engines `diff` compares: the ones named, or every engine.
 fn engines(names: &[String]) -> anyhow::Result<Vec<Box<dyn Engine>>> {
@@ -342,59 +434,158 @@ fn engines(names: &[String]) -> anyhow::Result<Vec<Box<dyn Engine>>> {
     names.iter().map(|n| engine(n)).collect()
 }
 
-/// `chainlift diff`. Returns the exit code: 0 when every engine agrees
-/// (and every expectation holds), 1 otherwise.
+/// How the engines fared on one call.
+struct Verdict {
+    /// The engines in groups that agree, in the order their first member
+    /// appears; engines that could not run are grouped by reason.
+    groups: Vec<Group>,
+    /// The first difference from the reference (the first engine that
+    /// ran), as "evm vs ir: …".
+    difference: Option<String>,
+}
+
+struct Group {
+    /// Indices into the engine list.
+    members: Vec<usize>,
+    /// `Some(reason)` for engines that could not run the call.
+    cannot: Option<String>,
+}
+
+fn verdict(row: &[Ran], names: &[&'static str]) -> Verdict {
+    let mut groups: Vec<Group> = vec![];
+    for (i, ran) in row.iter().enumerate() {
+        let found = groups.iter_mut().find(|g| {
+            let first = &row[g.members[0]];
+            match (first, ran) {
+                (Ok(a), Ok(b)) => a.difference(b).is_none(),
+                (Err(a), Err(b)) => a == b,
+                _ => false,
+            }
+        });
+        match found {
+            Some(g) => g.members.push(i),
+            None => groups.push(Group {
+                members: vec![i],
+                cannot: ran.as_ref().err().cloned(),
+            }),
+        }
+    }
+    let reference = row.iter().position(Result::is_ok);
+    let difference = reference.and_then(|r| {
+        let base = row[r].as_ref().ok()?;
+        row.iter().enumerate().skip(r + 1).find_map(|(j, o)| {
+            let d = base.difference(o.as_ref().ok()?)?;
+            Some(format!("{} vs {}: {d}", names[r], names[j]))
+        })
+    });
+    Verdict { groups, difference }
+}
+
+impl Verdict {
+    /// The engines that could not run, with their reasons.
+    fn cannot(&self, names: &[&'static str]) -> Vec<String> {
+        self.groups
+            .iter()
+            .filter_map(|g| {
+                let why = g.cannot.as_ref()?;
+                Some(format!("{}: {why}", join(&g.members, names, ", ")))
+            })
+            .collect()
+    }
+
+    /// One line: equal or which engines differ, and who could not run.
+    fn summary(&self, names: &[&'static str]) -> String {
+        let ran: Vec<&Group> = self.groups.iter().filter(|g| g.cannot.is_none()).collect();
+        let mut s = match (ran.len(), &self.difference) {
+            (0, _) => "no engine ran it".to_string(),
+            (_, None) => format!("equal ({})", join(&ran[0].members, names, " = ")),
+            (_, Some(d)) => {
+                let groups: Vec<String> =
+                    ran.iter().map(|g| join(&g.members, names, " = ")).collect();
+                format!("DIFFERENT ({}): {d}", groups.join(" | "))
+            }
+        };
+        let cannot: Vec<String> = self
+            .groups
+            .iter()
+            .filter(|g| g.cannot.is_some())
+            .map(|g| join(&g.members, names, ", "))
+            .collect();
+        if !cannot.is_empty() {
+            s.push_str(&format!("; cannot run: {}", cannot.join(", ")));
+        }
+        s
+    }
+}
+
+fn join(members: &[usize], names: &[&'static str], sep: &str) -> String {
+    members
+        .iter()
+        .map(|i| names[*i])
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
+/// `chainlift diff`. Returns the exit code: 0 when every engine agrees and
+/// every expectation holds, 1 on a difference or a failed expectation,
+/// [`CANNOT_RUN`] when every engine that ran agreed but some engine could
+/// not run some call.
 pub(crate) fn diff(
     args: &CallArgs,
     names: &[String],
     trace: bool,
+    wide: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<u8> {
     let engines = engines(names)?;
+    let names: Vec<&'static str> = engines.iter().map(|e| e.name()).collect();
     let plan = plan(args)?;
-    let results = execute(&plan, &engines)?;
-    let abi = plan.abi.as_ref();
+    let results = execute(&plan, &engines);
     let mut calls_json = vec![];
     let mut first: Option<String> = None;
     let mut failures: Vec<String> = vec![];
-    let mut table = Table::new(engines.iter().map(|e| e.name()).collect());
+    let mut cannot_run: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+    let mut view = View::new(names.clone(), wide);
+    let mut differing = None;
     for (i, (step, row)) in plan.steps.iter().zip(&results).enumerate() {
-        let difference = row.iter().enumerate().skip(1).find_map(|(j, o)| {
-            row[0]
-                .difference(o)
-                .map(|d| format!("{} vs {}: {d}", engines[0].name(), engines[j].name()))
-        });
+        let v = verdict(row, &names);
         let mut expectation = None;
-        if let Some(x) = &step.expect {
-            for (e, o) in engines.iter().zip(row) {
-                if let Some(f) = check(x, step, abi, o) {
-                    let msg = format!("call {} ({}): {}: {f}", i + 1, step.label, e.name());
-                    failures.push(msg.clone());
-                    expectation.get_or_insert(msg);
+        for (e, ran) in names.iter().zip(row) {
+            match ran {
+                Ok(o) => {
+                    if let Some(f) = step.expect.as_ref().and_then(|x| check(x, step, &plan, o)) {
+                        let msg = format!("call {} ({}): {e}: {f}", i + 1, step.label);
+                        failures.push(msg.clone());
+                        expectation.get_or_insert(msg);
+                    }
                 }
+                Err(why) => cannot_run.entry(e).or_default().push(format!(
+                    "call {} ({}): {why}",
+                    i + 1,
+                    step.label
+                )),
             }
         }
-        if let (None, Some(d)) = (&first, &difference) {
+        if let (None, Some(d)) = (&first, &v.difference) {
             first = Some(format!("call {} ({}): {d}", i + 1, step.label));
+            differing = Some(i);
         }
         if args.common.json {
             calls_json.push(json!({
                 "call": step.label,
-                "equal": difference.is_none(),
-                "difference": difference,
+                "equal": v.difference.is_none(),
+                "difference": v.difference,
                 "expectation": expectation,
-                "engines": engines.iter().zip(row).map(|(e, o)| (e.name().to_string(), outcome_json(o, step, abi))).collect::<serde_json::Map<_, _>>(),
+                "groups": v.groups.iter().map(|g| g.members.iter().map(|m| names[*m]).collect::<Vec<_>>()).collect::<Vec<_>>(),
+                "cannot_run": v.cannot(&names),
+                "engines": names.iter().zip(row).map(|(e, o)| (e.to_string(), outcome_json(o, step, &plan))).collect::<serde_json::Map<_, _>>(),
             }));
         } else {
-            table.call(i + 1, step, row, abi, difference.as_deref());
+            view.call(i + 1, step, row, &plan, &v);
         }
     }
     let mut trace_report = None;
-    if trace
-        && let Some(i) = results
-            .iter()
-            .position(|row| row.iter().skip(1).any(|o| row[0].difference(o).is_some()))
-    {
+    if trace && let Some(i) = differing {
         trace_report = Some(lockstep(&plan, i)?);
     }
     if args.common.json {
@@ -402,6 +593,7 @@ pub(crate) fn diff(
             "schema_version": crate::report::SCHEMA_VERSION,
             "equal": first.is_none(),
             "expectations": failures,
+            "cannot_run": cannot_run,
             "calls": calls_json,
         });
         if let Some(t) = &trace_report {
@@ -410,132 +602,250 @@ pub(crate) fn diff(
         crate::report::write_json(out, &v)?;
     } else {
         deployment_text(out, &plan)?;
-        table.print(out)?;
+        view.print(out)?;
         if let Some(t) = &trace_report {
             trace_text(out, t)?;
         }
         for f in &failures {
             writeln!(out, "EXPECTATION FAILED: {f}")?;
         }
+        for (e, calls) in &cannot_run {
+            writeln!(
+                out,
+                "{e} could not run {} of {} call(s); first: {}",
+                calls.len(),
+                plan.steps.len(),
+                calls[0]
+            )?;
+        }
+        let ran = names.iter().filter(|n| {
+            cannot_run
+                .get(*n)
+                .is_none_or(|c| c.len() < plan.steps.len())
+        });
         match &first {
-            None => writeln!(
+            None if cannot_run.is_empty() => writeln!(
                 out,
                 "equal: every engine agrees on {} call(s)",
                 plan.steps.len()
             )?,
+            None => writeln!(
+                out,
+                "equal where they ran: {} agree on every call they could run",
+                ran.copied().collect::<Vec<_>>().join(", ")
+            )?,
             Some(d) => writeln!(out, "DIFFERENT: {d}")?,
         }
     }
-    Ok(u8::from(first.is_some() || !failures.is_empty()))
+    Ok(if first.is_some() || !failures.is_empty() {
+        1
+    } else if !cannot_run.is_empty() {
+        CANNOT_RUN
+    } else {
+        0
+    })
 }
 
-/// The side-by-side table `diff` prints: one block per call, one column
-/// per engine.
-struct Table {
+/// The text `diff` prints: one block per call with a one-line verdict, then
+/// one row per field. By default the engines that agree share one column
+/// and each outlier (or engine that could not run) has its own, cut to the
+/// terminal's width; `--wide` gives every engine its own column in full.
+struct View {
     names: Vec<&'static str>,
-    rows: Vec<Vec<String>>,
+    wide: bool,
+    /// Lines already laid out, or tables waiting to be fitted.
+    blocks: Vec<Block>,
 }
 
-impl Table {
-    fn new(names: Vec<&'static str>) -> Self {
-        Table {
+enum Block {
+    Line(String),
+    /// A header row then field rows; every row has one cell per column.
+    Table(Vec<Vec<String>>),
+}
+
+impl View {
+    fn new(names: Vec<&'static str>, wide: bool) -> Self {
+        View {
             names,
-            rows: vec![],
+            wide,
+            blocks: vec![],
         }
     }
 
-    fn call(
-        &mut self,
-        n: usize,
-        step: &Step,
-        row: &[Outcome],
-        abi: Option<&JsonAbi>,
-        difference: Option<&str>,
-    ) {
-        let mark = if difference.is_some() {
-            "DIFFERENT"
+    fn call(&mut self, n: usize, step: &Step, row: &[Ran], plan: &Plan, v: &Verdict) {
+        self.blocks.push(Block::Line(format!(
+            "call {n}: {}  [{}]",
+            step.label,
+            v.summary(&self.names)
+        )));
+        // Columns: (header, the engine whose outcome is shown, its members).
+        let columns: Vec<(String, usize, Vec<usize>)> = if self.wide {
+            (0..row.len())
+                .map(|i| (self.names[i].to_string(), i, vec![i]))
+                .collect()
         } else {
-            "equal"
+            v.groups
+                .iter()
+                .map(|g| {
+                    (
+                        join(&g.members, &self.names, "="),
+                        g.members[0],
+                        g.members.clone(),
+                    )
+                })
+                .collect()
         };
-        self.rows
-            .push(vec![format!("call {n}: {}  [{mark}]", step.label)]);
-        let mut field = |name: &str, f: &dyn Fn(&Outcome) -> String| {
-            let mut r = vec![format!("  {name}")];
-            r.extend(row.iter().map(f));
-            self.rows.push(r);
-        };
-        field("status", &|o| clip(&describe_status(o, step, abi)));
-        field("return data", &|o| short(&hex(&o.return_data)));
-        field("storage", &|o| {
-            clip(
-                &o.storage
-                    .iter()
-                    .map(|(k, (_, v))| format!("{}={}", compact(k), compact(v)))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            )
-        });
-        field("logs", &|o| o.logs.len().to_string());
-        if row.iter().any(|o| !o.balances.is_empty()) {
-            field("balances", &|o| {
-                o.balances
-                    .iter()
-                    .map(|(a, (_, v))| format!("{a:#}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            });
+        let mut rows = vec![];
+        let mut header = vec![String::new()];
+        header.extend(columns.iter().map(|c| c.0.clone()));
+        rows.push(header);
+        type Field<'a> = Box<dyn Fn(&Outcome) -> String + 'a>;
+        let mut fields: Vec<(&str, Field)> = vec![
+            (
+                "status",
+                Box::new(|o: &Outcome| describe_status(o, step, plan)),
+            ),
+            (
+                "return data",
+                Box::new(|o: &Outcome| short(&hex(&o.return_data))),
+            ),
+            ("storage", Box::new(|o: &Outcome| storage_cell(o, step))),
+            ("logs", Box::new(|o: &Outcome| o.logs.len().to_string())),
+        ];
+        let any = |f: &dyn Fn(&Outcome) -> bool| row.iter().flatten().any(f);
+        if any(&|o| !o.balances.is_empty()) {
+            fields.push((
+                "balances",
+                Box::new(|o: &Outcome| {
+                    o.balances
+                        .iter()
+                        .map(|(a, (_, v))| format!("{a:#}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                }),
+            ));
         }
-        field("cost", &|o| format!("{} {}", o.cost.amount, o.cost.unit));
-        if let Some(d) = difference {
-            self.rows.push(vec![format!("  first difference: {d}")]);
+        if any(&|o| !o.code.is_empty() || !o.destroyed.is_empty()) {
+            fields.push((
+                "accounts",
+                Box::new(|o: &Outcome| {
+                    let created = o
+                        .code
+                        .iter()
+                        .map(|(a, c)| format!("+{a:#} ({} bytes)", c.len()));
+                    let gone = o.destroyed.iter().map(|a| format!("-{a:#}"));
+                    created.chain(gone).collect::<Vec<_>>().join(" ")
+                }),
+            ));
+        }
+        for (name, f) in &fields {
+            let mut r = vec![format!("  {name}")];
+            for (_, shown, _) in &columns {
+                r.push(match &row[*shown] {
+                    Ok(o) => f(o),
+                    Err(why) if *name == "status" => format!("cannot run: {why}"),
+                    Err(_) => String::new(),
+                });
+            }
+            rows.push(r);
+        }
+        let mut cost = vec!["  cost".to_string()];
+        for (_, _, members) in &columns {
+            cost.push(
+                members
+                    .iter()
+                    .filter_map(|m| row[*m].as_ref().ok())
+                    .map(|o| format!("{} {}", o.cost.amount, o.cost.unit))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+        }
+        rows.push(cost);
+        self.blocks.push(Block::Table(rows));
+        if let Some(d) = &v.difference {
+            self.blocks
+                .push(Block::Line(format!("  first difference: {d}")));
         }
     }
 
     fn print(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        let cols = self.names.len() + 1;
-        let mut width = vec![0usize; cols];
-        for r in self.rows.iter().filter(|r| r.len() == cols) {
-            for (w, c) in width.iter_mut().zip(r) {
-                *w = (*w).max(c.chars().count());
-            }
-        }
-        width[0] = width[0].max(13);
-        for (w, n) in width.iter_mut().skip(1).zip(&self.names) {
-            *w = (*w).max(n.len());
-        }
-        let line = |out: &mut dyn Write, cells: &[&str]| -> std::io::Result<()> {
-            let mut s = String::new();
-            for (i, c) in cells.iter().enumerate() {
-                let pad = width[i].saturating_sub(c.chars().count());
-                s.push_str(c);
-                if i + 1 < cells.len() {
-                    s.push_str(&" ".repeat(pad + 2));
-                }
-            }
-            writeln!(out, "{}", s.trim_end())
+        let limit = if self.wide {
+            usize::MAX
+        } else {
+            terminal_width()
         };
-        let mut header = vec![""];
-        header.extend(self.names.iter().copied());
-        line(out, &header)?;
-        for r in &self.rows {
-            if r.len() == cols {
-                let cells: Vec<&str> = r.iter().map(String::as_str).collect();
-                line(out, &cells)?;
-            } else {
-                writeln!(out, "{}", r[0])?;
+        for block in &self.blocks {
+            match block {
+                Block::Line(l) => writeln!(out, "{l}")?,
+                Block::Table(rows) => {
+                    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+                    let mut width = vec![0usize; cols];
+                    for r in rows {
+                        for (w, c) in width.iter_mut().zip(r) {
+                            *w = (*w).max(c.chars().count());
+                        }
+                    }
+                    width[0] = width[0].max(13);
+                    // Share what the terminal leaves after the field names
+                    // between the columns, each at least 12 wide.
+                    let room = limit.saturating_sub(width[0] + 2 * cols);
+                    let each = (room / cols.saturating_sub(1).max(1)).max(12);
+                    for w in width.iter_mut().skip(1) {
+                        *w = (*w).min(each);
+                    }
+                    for r in rows {
+                        let mut s = String::new();
+                        for (i, c) in r.iter().enumerate() {
+                            let c = cut(c, width[i]);
+                            let pad = width[i].saturating_sub(c.chars().count());
+                            s.push_str(&c);
+                            if i + 1 < r.len() {
+                                s.push_str(&" ".repeat(pad + 2));
+                            }
+                        }
+                        writeln!(out, "{}", s.trim_end())?;
+                    }
+                }
             }
         }
         Ok(())
     }
 }
 
-/// A cell cut to a readable width.
-fn clip(s: &str) -> String {
-    if s.chars().count() > 60 {
-        format!("{}…", s.chars().take(59).collect::<String>())
+/// The terminal's width: `COLUMNS` when set, else 120.
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|w| *w >= 40)
+        .unwrap_or(120)
+}
+
+/// `s` cut to `width` characters, the cut marked with `…`.
+fn cut(s: &str, width: usize) -> String {
+    if s.chars().count() > width {
+        let mut c: String = s.chars().take(width.saturating_sub(1)).collect();
+        c.push('…');
+        c
     } else {
         s.to_string()
     }
+}
+
+/// The storage changes in one cell: the called contract's as `slot=value`,
+/// other accounts' as `account:slot=value`.
+fn storage_cell(o: &Outcome, step: &Step) -> String {
+    o.storage
+        .iter()
+        .map(|((a, k), (_, v))| {
+            if *a == step.call.to {
+                format!("{}={}", compact(k), compact(v))
+            } else {
+                format!("{a:#}:{}={}", compact(k), compact(v))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn short(s: &str) -> String {

@@ -1,14 +1,16 @@
 //! What `run` and `diff` execute: a plan of one or more calls from one
 //! starting world, built from the command line (one call) or from a
-//! scenario file (a deployment, then calls with state carried between
-//! them). The format is documented in docs/scenarios.md.
+//! scenario file (accounts, deployments of one or several named contracts,
+//! then calls with state carried between them). The format is documented
+//! in docs/scenarios.md.
 
 use crate::abi;
 use crate::input::{self, Input};
 use alloy_json_abi::{Function, JsonAbi};
 use alloy_primitives::{Address, U256};
 use anyhow::{Context, anyhow, bail};
-use chainlift_emulator::{Account, BlockEnv, Call, World, evm};
+use chainlift_emulator::evm::{self, EvmEngine};
+use chainlift_emulator::{Account, BlockEnv, Call, Engine, Status, World};
 use chainlift_frontend_evm::Fork;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -32,6 +34,8 @@ pub struct Step {
     pub call: Call,
     /// The function called, when known (for decoding what comes back).
     pub function: Option<Function>,
+    /// The called contract's ABI, when known (for decoding reverts).
+    pub abi: Option<JsonAbi>,
     /// What the scenario expects, checked against every engine.
     pub expect: Option<Expect>,
 }
@@ -52,21 +56,50 @@ pub struct Expect {
     pub logs: Option<usize>,
 }
 
+/// A contract a plan names: deployed by the scenario, placed as runtime
+/// code, seeded as an account, or bound from a call's result.
+#[derive(Debug, Clone)]
+pub struct Named {
+    /// The name calls and arguments use (`to = "vault"`, `"@vault"`).
+    pub name: String,
+    /// Its address.
+    pub address: Address,
+    /// Its ABI, when known.
+    pub abi: Option<JsonAbi>,
+}
+
 /// Everything engines need to run the plan.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    /// The world before the first call (after deployment, if any).
+    /// The world before the first call (after the deployments, if any).
     pub world: World,
     /// Block fields.
     pub block: BlockEnv,
     /// The fork every engine follows.
     pub fork: Fork,
-    /// The contract's ABI, when known.
-    pub abi: Option<JsonAbi>,
+    /// The contracts the plan names, in order (the first is the default
+    /// target of calls).
+    pub contracts: Vec<Named>,
     /// The calls, in order.
     pub steps: Vec<Step>,
-    /// The deployment, when the plan deployed its contract.
-    pub deployment: Option<evm::Deployment>,
+    /// The deployments made on revm, by contract name, in order.
+    pub deployments: Vec<(String, evm::Deployment)>,
+}
+
+impl Plan {
+    /// Decodes revert data with the called contract's ABI, then with every
+    /// other ABI the plan knows, since a revert may bubble up from a
+    /// nested call into another contract.
+    pub fn revert(&self, step: &Step, data: &[u8]) -> Option<abi::Revert> {
+        let found = abi::decode_revert(step.abi.as_ref(), data);
+        if found.is_some() {
+            return found;
+        }
+        self.contracts
+            .iter()
+            .filter_map(|c| c.abi.as_ref())
+            .find_map(|a| abi::decode_revert(Some(a), data))
+    }
 }
 
 /// A number as `cast` reads one: decimal, `0x…` hex, `1e18`, `1.5e18`,
@@ -159,24 +192,54 @@ pub fn read_abi(path: &str) -> anyhow::Result<JsonAbi> {
 #[serde(deny_unknown_fields)]
 struct File {
     fork: Option<String>,
-    contract: Contract,
+    contract: Contracts,
+    #[serde(default, rename = "account")]
+    accounts: Vec<AccountSpec>,
     #[serde(default)]
     block: BlockFields,
     #[serde(default, rename = "call")]
     calls: Vec<CallSpec>,
 }
 
+/// `[contract]` (one) or `[[contract]]` (several).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Contracts {
+    One(Box<Contract>),
+    Many(Vec<Contract>),
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Contract {
     artifact: Option<String>,
+    /// The scenario's name for it; also the artefact's contract to take
+    /// when the artefact holds several and `contract` is not given.
     name: Option<String>,
+    /// The artefact's contract to take.
+    contract: Option<String>,
     creation: Option<String>,
     runtime: Option<String>,
+    /// Where `runtime` code is placed.
+    address: Option<String>,
     abi: Option<String>,
     constructor: Option<ConstructorSpec>,
     deployer: Option<String>,
     value: Option<String>,
+    #[serde(default)]
+    storage: BTreeMap<String, String>,
+}
+
+/// `[[account]]`: an address seeded before the deployments.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountSpec {
+    address: String,
+    name: Option<String>,
+    code: Option<String>,
+    abi: Option<String>,
+    balance: Option<String>,
+    nonce: Option<u64>,
     #[serde(default)]
     storage: BTreeMap<String, String>,
 }
@@ -221,6 +284,9 @@ pub struct BlockFields {
 struct CallSpec {
     name: Option<String>,
     from: Option<String>,
+    to: Option<String>,
+    abi: Option<String>,
+    bind: Option<String>,
     sig: Option<String>,
     #[serde(default)]
     args: Vec<String>,
@@ -272,8 +338,112 @@ fn resolve(base: &Path, rel: &str) -> PathBuf {
     }
 }
 
-/// Reads a scenario file into a plan: deploys the contract on revm (when
-/// it gives creation code), then lists the calls.
+/// The names a scenario gives contracts, and the addresses they stand for.
+#[derive(Debug, Default)]
+struct Names {
+    list: Vec<Named>,
+}
+
+impl Names {
+    fn get(&self, name: &str) -> Option<&Named> {
+        self.list.iter().find(|n| n.name == name)
+    }
+
+    fn add(&mut self, named: Named, what: &str) -> anyhow::Result<()> {
+        let ok = !named.name.is_empty()
+            && named
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ok {
+            bail!(
+                "{what}: `{}` is not a name (letters, digits and `_` only)",
+                named.name
+            );
+        }
+        if self.get(&named.name).is_some() {
+            bail!("{what}: the name `{}` is already taken", named.name);
+        }
+        self.list.push(named);
+        Ok(())
+    }
+
+    fn unknown(&self, name: &str, what: &str) -> anyhow::Error {
+        let known: Vec<&str> = self.list.iter().map(|n| n.name.as_str()).collect();
+        anyhow!(
+            "{what}: no contract named `{name}` (known: {})",
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        )
+    }
+
+    /// `s` with every `@name` that starts a value (at the start, or after
+    /// `[`, `(`, `,` or a space) replaced by that contract's address.
+    fn expand(&self, s: &str, what: &str) -> anyhow::Result<String> {
+        let mut out = String::with_capacity(s.len());
+        let mut rest = s;
+        while let Some(at) = rest.find('@') {
+            let starts_value = rest[..at]
+                .chars()
+                .last()
+                .or_else(|| out.chars().last())
+                .is_none_or(|c| matches!(c, '[' | '(' | ',' | ' '));
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 1..];
+            let len = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            if !starts_value || len == 0 {
+                out.push('@');
+                rest = after;
+                continue;
+            }
+            let name = &after[..len];
+            let named = self.get(name).ok_or_else(|| self.unknown(name, what))?;
+            out.push_str(&named.address.to_string());
+            rest = &after[len..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    /// An address written as `0x…`, `@name` or a bare name.
+    fn address(&self, s: &str, what: &str) -> anyhow::Result<Address> {
+        let s = s.trim();
+        if s.starts_with("0x") {
+            return address(s, what);
+        }
+        let name = s.strip_prefix('@').unwrap_or(s);
+        self.get(name)
+            .map(|n| n.address)
+            .ok_or_else(|| self.unknown(name, what))
+    }
+
+    /// A call's target: a name, or an address (with the ABI of the
+    /// contract there, when the scenario names it).
+    fn target(&self, s: &str, what: &str) -> anyhow::Result<Named> {
+        let a = self.address(s, what)?;
+        Ok(self
+            .list
+            .iter()
+            .find(|n| n.address == a)
+            .cloned()
+            .unwrap_or(Named {
+                name: s.trim().to_string(),
+                address: a,
+                abi: None,
+            }))
+    }
+}
+
+/// Reads a scenario file into a plan: seeds its accounts, deploys its
+/// contracts in order on revm (or places their runtime code), then lists
+/// the calls. When a call binds a name to the address it returns, the
+/// calls are also run on revm while reading, so that later calls can use
+/// the name.
 pub fn load(
     path: &Path,
     block: BlockEnv,
@@ -293,113 +463,273 @@ pub fn load(
     };
     let mut block = block;
     file.block.apply(&mut block)?;
-    let c = &file.contract;
-    let artifact: Option<Input> = match &c.artifact {
-        Some(a) => {
-            let p = resolve(base, a);
-            Some(input::read(
-                Some(&p.to_string_lossy()),
-                None,
-                c.name.as_deref(),
-            )?)
-        }
-        None => None,
+    let contracts = match file.contract {
+        Contracts::One(c) => vec![*c],
+        Contracts::Many(v) => v,
     };
-    let abi = match &c.abi {
-        Some(a) => Some(read_abi(&resolve(base, a).to_string_lossy())?),
-        None => artifact.as_ref().and_then(|i| i.abi.clone()),
-    };
-    let mut world = World::default();
-    let deployer = address(c.deployer.as_deref().unwrap_or(DEFAULT_CALLER), "deployer")?;
-    fund(&mut world, deployer);
-    let creation = match (&c.creation, &c.runtime) {
-        (Some(_), Some(_)) => bail!("{what}: give `creation` or `runtime`, not both"),
-        (Some(hex), None) => Some(input::parse_hex(hex, "contract.creation")?),
-        (None, Some(_)) => None,
-        (None, None) => artifact.as_ref().and_then(|i| i.creation.clone()),
-    };
-    let (target, deployment) = match creation {
-        Some(mut init) => {
-            let ctor = c.constructor.as_ref();
-            let constructor = abi::constructor(ctor.and_then(|c| c.sig.as_deref()), abi.as_ref())?;
-            let args = ctor.map(|c| c.args.as_slice()).unwrap_or_default();
-            init.extend(abi::encode_constructor(constructor.as_ref(), args)?);
-            let call = Call {
-                caller: deployer,
-                origin: deployer,
-                to: Address::ZERO,
-                value: number(c.value.as_deref().unwrap_or("0"))?,
-                data: init,
-                gas_limit: gas,
-                gas_price: U256::ZERO,
-            };
-            let d = evm::deploy(&mut world, &block, &call, deploy_fork.unwrap_or(fork))?;
-            let Some(a) = d.address else {
-                let reason = match abi::decode_revert(abi.as_ref(), &d.outcome.return_data) {
-                    Some(r) => r.to_string(),
-                    None => format!("{:?}", d.outcome.status),
-                };
-                bail!("{what}: deployment failed on revm: {reason}");
-            };
-            (a, Some(d))
-        }
-        None => {
-            let code = match (&c.runtime, &artifact) {
-                (Some(hex), _) => input::parse_hex(hex, "contract.runtime")?,
-                (None, Some(i)) => i.code.clone(),
-                (None, None) => {
-                    bail!("{what}: [contract] needs `artifact`, `creation` or `runtime`")
-                }
-            };
-            let mut account = Account {
-                code,
-                nonce: 1,
-                ..Default::default()
-            };
-            for (k, v) in &c.storage {
-                account.storage.insert(number(k)?, number(v)?);
-            }
-            world.accounts.insert(CONTRACT, account);
-            (CONTRACT, None)
-        }
-    };
-    if deployment.is_some() && !c.storage.is_empty() {
-        bail!("{what}: `storage` applies to `runtime` contracts; a deployment sets its own");
+    if contracts.is_empty() {
+        bail!("{what}: no [[contract]]");
     }
+    let abi_file = |a: &str| read_abi(&resolve(base, a).to_string_lossy());
+    let mut world = World::default();
+    let mut names = Names::default();
+    for (i, a) in file.accounts.iter().enumerate() {
+        let where_ = format!("{what}: account {}", i + 1);
+        let at = address(&a.address, &where_)?;
+        let code = match &a.code {
+            Some(hex) => input::parse_hex(hex, &format!("{where_}: code"))?,
+            None => vec![],
+        };
+        let mut account = Account {
+            balance: number(a.balance.as_deref().unwrap_or("0"))?,
+            nonce: a.nonce.unwrap_or(u64::from(!code.is_empty())),
+            code,
+            storage: BTreeMap::new(),
+        };
+        for (k, v) in &a.storage {
+            account.storage.insert(number(k)?, number(v)?);
+        }
+        if world.accounts.insert(at, account).is_some() {
+            bail!("{where_}: {at} is seeded twice");
+        }
+        if let Some(name) = &a.name {
+            let abi = a.abi.as_deref().map(abi_file).transpose()?;
+            names.add(
+                Named {
+                    name: name.clone(),
+                    address: at,
+                    abi,
+                },
+                &where_,
+            )?;
+        }
+    }
+    let many = contracts.len() > 1;
+    let mut deployments = vec![];
+    let mut first_deployer = None;
+    let mut placed = 0u8;
+    for (i, c) in contracts.iter().enumerate() {
+        let where_ = match (&c.name, many) {
+            (Some(n), true) => format!("{what}: contract `{n}`"),
+            (None, true) => format!("{what}: contract {}", i + 1),
+            (_, false) => what.clone(),
+        };
+        let artifact: Option<Input> = match &c.artifact {
+            Some(a) => {
+                let p = resolve(base, a).to_string_lossy().into_owned();
+                let chosen = input::read(Some(&p), None, c.contract.as_deref());
+                Some(match (chosen, &c.name) {
+                    // An artefact holding several contracts: the one the
+                    // scenario names (as `name` selected it before names).
+                    (Err(_), Some(n)) if c.contract.is_none() => {
+                        input::read(Some(&p), None, Some(n))?
+                    }
+                    (r, _) => r?,
+                })
+            }
+            None => None,
+        };
+        let abi = match &c.abi {
+            Some(a) => Some(abi_file(a)?),
+            None => artifact.as_ref().and_then(|i| i.abi.clone()),
+        };
+        let name = match &c.name {
+            Some(n) => n.clone(),
+            None if i == 0 => "contract".to_string(),
+            None => format!("contract{}", i + 1),
+        };
+        let deployer = address(c.deployer.as_deref().unwrap_or(DEFAULT_CALLER), &where_)?;
+        first_deployer.get_or_insert(deployer);
+        fund(&mut world, deployer);
+        let creation = match (&c.creation, &c.runtime) {
+            (Some(_), Some(_)) => bail!("{where_}: give `creation` or `runtime`, not both"),
+            (Some(hex), None) => Some(input::parse_hex(hex, "contract.creation")?),
+            (None, Some(_)) => None,
+            (None, None) => artifact.as_ref().and_then(|i| i.creation.clone()),
+        };
+        let at = match creation {
+            Some(mut init) => {
+                if !c.storage.is_empty() || c.address.is_some() {
+                    bail!(
+                        "{where_}: `storage` and `address` apply to `runtime` contracts; a deployment sets its own"
+                    );
+                }
+                let ctor = c.constructor.as_ref();
+                let constructor =
+                    abi::constructor(ctor.and_then(|c| c.sig.as_deref()), abi.as_ref())?;
+                let args = ctor
+                    .map(|c| c.args.as_slice())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|a| names.expand(a, &where_))
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                init.extend(
+                    abi::encode_constructor(constructor.as_ref(), &args)
+                        .with_context(|| where_.clone())?,
+                );
+                let call = Call {
+                    caller: deployer,
+                    origin: deployer,
+                    to: Address::ZERO,
+                    value: number(c.value.as_deref().unwrap_or("0"))?,
+                    data: init,
+                    gas_limit: gas,
+                    gas_price: U256::ZERO,
+                };
+                let d = evm::deploy(&mut world, &block, &call, deploy_fork.unwrap_or(fork))?;
+                let Some(a) = d.address else {
+                    let reason = match abi::decode_revert(abi.as_ref(), &d.outcome.return_data) {
+                        Some(r) => r.to_string(),
+                        None => format!("{:?}", d.outcome.status),
+                    };
+                    bail!("{where_}: deployment failed on revm: {reason}");
+                };
+                deployments.push((name.clone(), d));
+                a
+            }
+            None => {
+                let code = match (&c.runtime, &artifact) {
+                    (Some(hex), _) => input::parse_hex(hex, "contract.runtime")?,
+                    (None, Some(i)) => i.code.clone(),
+                    (None, None) => {
+                        bail!("{where_}: [contract] needs `artifact`, `creation` or `runtime`")
+                    }
+                };
+                let at = match &c.address {
+                    Some(a) => address(a, &where_)?,
+                    None => {
+                        // 0xc0…c0 for the first, then 0xc0…c1, …
+                        let mut bytes = CONTRACT.0.0;
+                        bytes[19] = bytes[19].wrapping_add(placed);
+                        Address::new(bytes)
+                    }
+                };
+                placed = placed.wrapping_add(1);
+                let mut account = Account {
+                    code,
+                    nonce: 1,
+                    ..Default::default()
+                };
+                for (k, v) in &c.storage {
+                    account.storage.insert(number(k)?, number(v)?);
+                }
+                if world.accounts.insert(at, account).is_some() {
+                    bail!("{where_}: {at} already holds an account");
+                }
+                at
+            }
+        };
+        names.add(
+            Named {
+                name,
+                address: at,
+                abi,
+            },
+            &where_,
+        )?;
+    }
+    let default_target = names
+        .list
+        .iter()
+        .find(|n| n.name == contracts[0].name.as_deref().unwrap_or("contract"))
+        .cloned()
+        .ok_or_else(|| anyhow!("{what}: the first contract has no address"))?;
+    let deployer = first_deployer.unwrap_or_default();
+    // Calls run on revm while reading only when a later call needs an
+    // address one of them returns.
+    let mut oracle: Option<World> = file
+        .calls
+        .iter()
+        .any(|c| c.bind.is_some())
+        .then(|| world.clone());
     let mut steps = vec![];
     for (i, spec) in file.calls.iter().enumerate() {
         let where_ = format!("{what}: call {}", i + 1);
         let from = match &spec.from {
-            Some(f) => address(f, &where_)?,
+            Some(f) => names.address(f, &where_)?,
             None => deployer,
         };
         fund(&mut world, from);
+        if let Some(o) = &mut oracle {
+            fund(o, from);
+        }
+        let target = match &spec.to {
+            Some(t) => names.target(t, &where_)?,
+            None => default_target.clone(),
+        };
+        let abi = match &spec.abi {
+            Some(a) => Some(abi_file(a)?),
+            None => target.abi.clone(),
+        };
+        let args = spec
+            .args
+            .iter()
+            .map(|a| names.expand(a, &where_))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let (data, function, label) = calldata(
             spec.calldata.as_deref(),
             spec.sig.as_deref(),
-            &spec.args,
+            &args,
             abi.as_ref(),
             &where_,
         )?;
-        if let (Some(e), None) = (&spec.expect, &function)
-            && e.returns.is_some()
-        {
-            bail!("{where_}: `expect.returns` needs a signature with outputs or an ABI");
+        let mut expect = spec.expect.clone();
+        if let Some(e) = &mut expect {
+            if e.returns.is_some() && function.is_none() {
+                bail!("{where_}: `expect.returns` needs a signature with outputs or an ABI");
+            }
+            if let Some(r) = &mut e.returns {
+                for v in r.iter_mut() {
+                    *v = names.expand(v, &where_)?;
+                }
+            }
         }
-        steps.push(Step {
-            label: spec.name.clone().unwrap_or(label),
+        let label = match (&spec.name, &spec.to) {
+            (Some(n), _) => n.clone(),
+            (None, Some(_)) => format!("{}.{label}", target.name),
+            (None, None) => label,
+        };
+        let step = Step {
+            label,
             call: Call {
                 caller: from,
                 origin: from,
-                to: target,
+                to: target.address,
                 value: number(spec.value.as_deref().unwrap_or("0"))?,
                 data,
                 gas_limit: spec.gas.unwrap_or(gas),
                 gas_price: U256::ZERO,
             },
             function,
-            expect: spec.expect.clone(),
-        });
+            abi,
+            expect,
+        };
+        if let Some(o) = &mut oracle {
+            let out = EvmEngine.run(o, &block, &step.call, fork)?;
+            o.commit(&step.call, &out);
+            if let Some(name) = &spec.bind {
+                let word = out.return_data.get(..32);
+                let bound = match word {
+                    Some(w) if out.status == Status::Success && w[..12] == [0; 12] => {
+                        Address::from_slice(&w[12..])
+                    }
+                    _ => bail!(
+                        "{where_}: `bind` needs the call to return an address; on revm it ended {} with {} bytes",
+                        out.status.kind(),
+                        out.return_data.len()
+                    ),
+                };
+                names.add(
+                    Named {
+                        name: name.clone(),
+                        address: bound,
+                        abi: None,
+                    },
+                    &where_,
+                )?;
+            }
+        }
+        steps.push(step);
     }
     if steps.is_empty() {
         bail!("{what}: no [[call]]");
@@ -408,9 +738,9 @@ pub fn load(
         world,
         block,
         fork,
-        abi,
+        contracts: names.list,
         steps,
-        deployment,
+        deployments,
     })
 }
 
@@ -438,8 +768,12 @@ pub fn single(
         world,
         block,
         fork,
-        abi,
+        contracts: vec![Named {
+            name: "contract".into(),
+            address: CONTRACT,
+            abi,
+        }],
         steps: vec![step],
-        deployment: None,
+        deployments: vec![],
     }
 }

@@ -15,7 +15,6 @@ use revm::primitives::hardfork::SpecId;
 use revm::primitives::{B256, Bytes, TxKind};
 use revm::state::AccountInfo;
 use revm::{ExecuteEvm, MainBuilder, MainContext};
-use std::collections::BTreeMap;
 
 /// The revm engine.
 #[derive(Debug, Clone, Default)]
@@ -188,6 +187,62 @@ pub(crate) fn commit(world: &mut World, state: &revm::state::EvmState, spec: Spe
     }
 }
 
+/// Fills `o` with every change revm's `state` holds against `world`:
+/// storage, balances (those fees move left out: see [`fees_hide`]), nonces
+/// (the caller's transaction increment left out), the code of created
+/// accounts and destroyed accounts, as [`World::commit`] reads them.
+fn changes(
+    o: &mut Outcome,
+    world: &World,
+    state: &revm::state::EvmState,
+    spec: SpecId,
+    call: &Call,
+    coinbase: Address,
+) {
+    let caller = call.caller;
+    for (a, account) in state {
+        if !account.is_touched() {
+            continue;
+        }
+        let before = world.accounts.get(a);
+        let gone = account.is_selfdestructed()
+            || (account.is_empty()
+                && spec.is_enabled_in(SpecId::SPURIOUS_DRAGON)
+                && before.is_some());
+        if gone {
+            o.destroyed.insert(*a);
+            continue;
+        }
+        for (slot, v) in account.changed_storage_slots() {
+            let was = before
+                .and_then(|b| b.storage.get(slot))
+                .copied()
+                .unwrap_or_default();
+            if was != v.present_value() {
+                o.storage.insert((*a, *slot), (was, v.present_value()));
+            }
+        }
+        let balance = before.map_or(U256::ZERO, |x| x.balance);
+        let after = account.info.balance;
+        if !crate::fees_hide(*a, call, coinbase) && after != balance {
+            o.balances.insert(*a, (balance, after));
+        }
+        let nonce = before.map_or(0, |x| x.nonce);
+        let mut after = account.info.nonce;
+        if *a == caller {
+            after = after.saturating_sub(1);
+        }
+        if after != nonce {
+            o.nonces.insert(*a, (nonce, after));
+        }
+        if account.is_created()
+            && let Some(code) = account.info.code.as_ref().filter(|c| !c.is_empty())
+        {
+            o.code.insert(*a, code.original_bytes().to_vec());
+        }
+    }
+}
+
 /// A contract deployed by [`deploy`].
 #[derive(Debug, Clone)]
 pub struct Deployment {
@@ -228,15 +283,15 @@ pub fn deploy(
     Ok(Deployment {
         address,
         outcome: Outcome {
-            status,
-            return_data,
-            storage: BTreeMap::new(),
             logs,
-            balances: BTreeMap::new(),
-            cost: Cost {
-                unit: "gas",
-                amount: out.result.tx_gas_used(),
-            },
+            ..Outcome::new(
+                status,
+                return_data,
+                Cost {
+                    unit: "gas",
+                    amount: out.result.tx_gas_used(),
+                },
+            )
         },
     })
 }
@@ -274,38 +329,15 @@ impl Engine for EvmEngine {
         let tx = transaction(world, block, spec, call, TxKind::Call(call.to))?;
         let out = transact(&mut evm, tx, call.to)?;
         let (status, return_data) = status(&out.result);
-        let mut storage = BTreeMap::new();
-        let mut logs_out = vec![];
-        let mut balances = BTreeMap::new();
-        if status == Status::Success {
-            if let Some(account) = out.state.get(&call.to) {
-                for (slot, v) in account.changed_storage_slots() {
-                    if v.original_value() != v.present_value() {
-                        storage.insert(*slot, (v.original_value(), v.present_value()));
-                    }
-                }
-            }
-            logs_out = logs(&out.result);
-            for (a, account) in &out.state {
-                if *a == call.caller || *a == block.coinbase || !account.is_touched() {
-                    continue;
-                }
-                let before = world.accounts.get(a).map_or(U256::ZERO, |x| x.balance);
-                if account.info.balance != before {
-                    balances.insert(*a, (before, account.info.balance));
-                }
-            }
+        let cost = Cost {
+            unit: "gas",
+            amount: out.result.tx_gas_used(),
+        };
+        let mut o = Outcome::new(status, return_data, cost);
+        if o.status == Status::Success {
+            o.logs = logs(&out.result);
+            changes(&mut o, world, &out.state, spec, call, block.coinbase);
         }
-        Ok(Outcome {
-            status,
-            return_data,
-            storage,
-            logs: logs_out,
-            balances,
-            cost: Cost {
-                unit: "gas",
-                amount: out.result.tx_gas_used(),
-            },
-        })
+        Ok(o)
     }
 }

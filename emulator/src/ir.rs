@@ -3,9 +3,13 @@
 //! (CALL, CALLCODE, DELEGATECALL, STATICCALL) run as nested frames on the
 //! callee's lifted code, with storage, transient storage, balances and logs
 //! journalled so a failing frame is undone; precompiles run revm's own
-//! implementations. Gas is not metered, so a nested frame never runs out of
-//! gas (the suites skip cases where revm's does). CREATE and CREATE2 are
-//! not executed yet: they push 0, as a failed creation does.
+//! implementations. CREATE and CREATE2 run the init code as a nested frame
+//! on its own lifted code and install what it returns, with the EVM's
+//! checks (depth, balance, nonce, address collision, code size, the 0xEF
+//! prefix). SELFDESTRUCT destroys the account at the end of the call, since
+//! Cancun only when it was created in the same transaction (EIP-6780).
+//! Gas is not metered, so a nested frame never runs out of gas (the suites
+//! skip cases where revm's does).
 
 use crate::trace;
 use crate::{Account, BlockEnv, Call, Cost, Engine, EngineError, Log, Outcome, Status, World};
@@ -107,14 +111,14 @@ fn address(w: U256) -> Address {
     Address::from_slice(&w.to_be_bytes::<32>()[12..])
 }
 
-/// One message-call frame.
-struct Frame<'a> {
+/// One message-call (or init-code) frame.
+struct Frame {
     /// Whose storage and balance the code acts on (ADDRESS).
     address: Address,
     caller: Address,
     value: U256,
     data: Vec<u8>,
-    code: &'a [u8],
+    code: Arc<[u8]>,
     is_static: bool,
     /// The gas this frame was given: its memory may grow only as far as
     /// that pays for, and it hands 63/64 of what is left to a callee, so
@@ -125,17 +129,36 @@ struct Frame<'a> {
     seen_steps: u64,
 }
 
-/// The state a nested frame may undo.
-#[derive(Clone)]
-struct Journal {
+/// What a call changed so far, over the world it started from; a nested
+/// frame that fails goes back to the copy taken when it started.
+#[derive(Clone, Default)]
+struct Changes {
+    /// Storage written, by account.
     storage: BTreeMap<Address, BTreeMap<U256, U256>>,
     transient: BTreeMap<(Address, U256), U256>,
+    /// Balances changed (fees, values sent, self-destructs).
     balances: BTreeMap<Address, U256>,
+    /// Nonces changed (creators, created accounts).
+    nonces: BTreeMap<Address, u64>,
+    /// Code installed by creations.
+    code: BTreeMap<Address, Arc<[u8]>>,
+    /// Accounts created in this transaction.
+    created: std::collections::BTreeSet<Address>,
+    /// Accounts that self-destructed (removed when the call ends).
+    destroyed: std::collections::BTreeSet<Address>,
+}
+
+/// The state a nested frame may undo.
+struct Journal {
+    changes: Changes,
     logs: usize,
 }
 
 /// EVM call depth limit.
 const MAX_DEPTH: usize = 1024;
+
+/// The largest runtime code a creation may install (EIP-170).
+const MAX_CODE_SIZE: usize = 0x6000;
 
 struct WorldHost<'a> {
     engine: &'a IrEngine,
@@ -143,14 +166,10 @@ struct WorldHost<'a> {
     world: &'a World,
     block: &'a BlockEnv,
     call: &'a Call,
-    frames: Vec<Frame<'a>>,
-    /// Storage written during the call, by account.
-    storage: BTreeMap<Address, BTreeMap<U256, U256>>,
-    transient: BTreeMap<(Address, U256), U256>,
+    frames: Vec<Frame>,
+    changes: Changes,
     logs: Vec<Log>,
     gas: U256,
-    /// Balances changed during the call (the call's value, value sent on).
-    balances: BTreeMap<Address, U256>,
     /// Instructions run by nested frames (reported in the cost).
     nested_steps: u64,
     /// Instructions run by every frame so far (they share one budget).
@@ -165,17 +184,57 @@ struct WorldHost<'a> {
 }
 
 impl WorldHost<'_> {
-    fn frame(&self) -> &Frame<'_> {
+    fn frame(&self) -> &Frame {
         self.frames.last().expect("a frame is always running")
     }
 
     fn balance_of(&self, a: Address) -> U256 {
-        self.balances.get(&a).copied().unwrap_or_else(|| {
+        self.changes.balances.get(&a).copied().unwrap_or_else(|| {
             self.world
                 .accounts
                 .get(&a)
                 .map_or(U256::ZERO, |x| x.balance)
         })
+    }
+
+    fn nonce_of(&self, a: Address) -> u64 {
+        self.changes
+            .nonces
+            .get(&a)
+            .copied()
+            .unwrap_or_else(|| self.world.accounts.get(&a).map_or(0, |x| x.nonce))
+    }
+
+    /// The account's code: installed during this call, or the world's.
+    fn code_of(&self, a: Address) -> Arc<[u8]> {
+        match self.changes.code.get(&a) {
+            Some(c) => c.clone(),
+            None => self
+                .world
+                .accounts
+                .get(&a)
+                .map_or_else(|| Arc::from(&[][..]), |x| Arc::from(&x.code[..])),
+        }
+    }
+
+    /// Whether the account exists (for EXTCODEHASH): in the world, or
+    /// given a balance, nonce or code during the call.
+    fn exists(&self, a: Address) -> bool {
+        self.world.accounts.contains_key(&a)
+            || self.changes.balances.contains_key(&a)
+            || self.changes.nonces.contains_key(&a)
+            || self.changes.code.contains_key(&a)
+    }
+
+    /// Whether any storage slot of the account holds a value.
+    fn has_storage(&self, a: Address) -> bool {
+        let written = self.changes.storage.get(&a);
+        written.is_some_and(|s| s.values().any(|v| !v.is_zero()))
+            || self.world.accounts.get(&a).is_some_and(|x| {
+                x.storage
+                    .keys()
+                    .any(|k| written.and_then(|s| s.get(k)).is_none_or(|v| !v.is_zero()))
+            })
     }
 
     fn transfer(&mut self, from: Address, to: Address, value: U256) -> bool {
@@ -184,29 +243,33 @@ impl WorldHost<'_> {
             return false;
         }
         if from != to {
-            self.balances.insert(from, have - value);
+            self.changes.balances.insert(from, have - value);
             let theirs = self.balance_of(to);
-            self.balances.insert(to, theirs.saturating_add(value));
+            self.changes
+                .balances
+                .insert(to, theirs.saturating_add(value));
         }
         true
     }
 
     /// The beneficiary of SELFDESTRUCT takes the frame's balance. Before
-    /// Cancun the account is destroyed, so a balance it sends to itself is
-    /// burnt; since EIP-6780 a contract not created in this transaction
-    /// keeps it.
+    /// Cancun the account is destroyed when the call ends, so a balance it
+    /// sends to itself is burnt; since EIP-6780 only a contract created in
+    /// this transaction is destroyed, and any other keeps its code, storage
+    /// and a balance it sends to itself.
     fn self_destruct(&mut self, me: Address, beneficiary: Address) {
         let all = self.balance_of(me);
         if me != beneficiary {
             self.transfer(me, beneficiary, all);
         }
-        if self.fork < Fork::Cancun {
-            self.balances.insert(me, U256::ZERO);
+        if self.fork < Fork::Cancun || self.changes.created.contains(&me) {
+            self.changes.balances.insert(me, U256::ZERO);
+            self.changes.destroyed.insert(me);
         }
     }
 
     fn storage_of(&self, a: Address, key: U256) -> U256 {
-        match self.storage.get(&a).and_then(|s| s.get(&key)) {
+        match self.changes.storage.get(&a).and_then(|s| s.get(&key)) {
             Some(v) => *v,
             None => self
                 .world
@@ -220,18 +283,56 @@ impl WorldHost<'_> {
 
     fn journal(&self) -> Journal {
         Journal {
-            storage: self.storage.clone(),
-            transient: self.transient.clone(),
-            balances: self.balances.clone(),
+            changes: self.changes.clone(),
             logs: self.logs.len(),
         }
     }
 
     fn undo(&mut self, j: Journal) {
-        self.storage = j.storage;
-        self.transient = j.transient;
-        self.balances = j.balances;
+        self.changes = j.changes;
         self.logs.truncate(j.logs);
+    }
+
+    /// The gas a nested frame gets: at most 63/64 of what the current one
+    /// has left after paying for its memory (EIP-150), and at most `asked`.
+    fn child_gas(&self, asked: u64) -> u64 {
+        let left = self
+            .frame()
+            .gas
+            .saturating_sub(memory_cost(self.frame().memory_len));
+        asked.min(left - left / 64)
+    }
+
+    /// Runs `frame` on the lifted code `module` under what is left of the
+    /// shared budget, and returns how it ended.
+    fn run_frame(&mut self, frame: Frame, module: &Module, budget: u64) -> IrOutcome {
+        let limits = Limits {
+            budget,
+            memory: self.engine.limits.memory.min(memory_for_gas(frame.gas)),
+            ..self.engine.limits
+        };
+        self.frames.push(frame);
+        let mut interp = Interpreter::new(module, limits);
+        let result = interp.run(self, FuncId::new(0), &[]);
+        self.nested_steps = self.nested_steps.saturating_add(interp.steps);
+        if let Some(f) = self.frames.pop() {
+            self.spent = self
+                .spent
+                .saturating_add(interp.steps.saturating_sub(f.seen_steps));
+        }
+        result
+    }
+
+    /// The lifted module of `code`, or `None` after recording why it could
+    /// not be lifted (the whole call then fails with that error).
+    fn lifted(&mut self, address: Address, code: &[u8]) -> Option<Arc<Module>> {
+        match self.engine.module(code, self.fork) {
+            Ok(m) => Some(m),
+            Err(reason) => {
+                self.error = Some(EngineError::Translate { address, reason });
+                None
+            }
+        }
     }
 
     fn record(&mut self, effect: trace::Effect) {
@@ -246,10 +347,6 @@ impl WorldHost<'_> {
                 memory: self.memory.clone(),
             });
         }
-    }
-
-    fn account(&self, a: U256) -> Option<&Account> {
-        self.world.accounts.get(&address(a))
     }
 
     /// A precompile at `to` under this fork, run by revm's implementation.
@@ -276,22 +373,30 @@ impl Host for WorldHost<'_> {
     fn sstore(&mut self, key: U256, value: U256) {
         self.record(trace::Effect::Store { key, value });
         let a = self.frame().address;
-        self.storage.entry(a).or_default().insert(key, value);
+        self.changes
+            .storage
+            .entry(a)
+            .or_default()
+            .insert(key, value);
     }
     fn tload(&mut self, key: U256) -> U256 {
         let a = self.frame().address;
-        self.transient.get(&(a, key)).copied().unwrap_or_default()
+        self.changes
+            .transient
+            .get(&(a, key))
+            .copied()
+            .unwrap_or_default()
     }
     fn tstore(&mut self, key: U256, value: U256) {
         self.record(trace::Effect::TransientStore { key, value });
         let a = self.frame().address;
-        self.transient.insert((a, key), value);
+        self.changes.transient.insert((a, key), value);
     }
     fn calldata(&self) -> &[u8] {
         &self.frame().data
     }
     fn code(&self) -> &[u8] {
-        self.frame().code
+        &self.frame().code
     }
     fn is_static(&self) -> bool {
         self.frame().is_static
@@ -374,13 +479,7 @@ impl Host for WorldHost<'_> {
         if budget == 0 {
             return (false, vec![]);
         }
-        // What the caller has left after paying for its memory; the callee
-        // gets at most 63/64 of it (EIP-150).
-        let left = self
-            .frame()
-            .gas
-            .saturating_sub(memory_cost(self.frame().memory_len));
-        let child_gas = gas.saturating_to::<u64>().min(left - left / 64);
+        let child_gas = self.child_gas(gas.saturating_to::<u64>());
         if kind == CallKind::Call && is_static && !value.is_zero() {
             return (false, vec![]);
         }
@@ -398,23 +497,15 @@ impl Host for WorldHost<'_> {
             }
             return r;
         }
-        let world = self.world;
-        let code = world.accounts.get(&to).map_or(&[][..], |a| &a.code[..]);
+        let code = self.code_of(to);
         if code.is_empty() {
             return (true, vec![]);
         }
-        let module = match self.engine.module(code, self.fork) {
-            Ok(m) => m,
-            Err(reason) => {
-                self.error = Some(EngineError::Translate {
-                    address: to,
-                    reason,
-                });
-                self.undo(journal);
-                return (false, vec![]);
-            }
+        let Some(module) = self.lifted(to, &code) else {
+            self.undo(journal);
+            return (false, vec![]);
         };
-        self.frames.push(Frame {
+        let frame = Frame {
             address,
             caller,
             value: frame_value,
@@ -424,20 +515,8 @@ impl Host for WorldHost<'_> {
             gas: child_gas,
             memory_len: 0,
             seen_steps: 0,
-        });
-        let limits = Limits {
-            budget,
-            memory: self.engine.limits.memory.min(memory_for_gas(child_gas)),
-            ..self.engine.limits
         };
-        let mut interp = Interpreter::new(&module, limits);
-        let result = interp.run(self, FuncId::new(0), &[]);
-        self.nested_steps = self.nested_steps.saturating_add(interp.steps);
-        if let Some(f) = self.frames.pop() {
-            self.spent = self
-                .spent
-                .saturating_add(interp.steps.saturating_sub(f.seen_steps));
-        }
+        let result = self.run_frame(frame, &module, budget);
         match result {
             IrOutcome::Stop | IrOutcome::Values(_) => (true, vec![]),
             IrOutcome::Return(d) => (true, d),
@@ -456,14 +535,125 @@ impl Host for WorldHost<'_> {
         }
     }
     fn ext_code(&mut self, a: U256) -> Vec<u8> {
-        self.account(a).map(|x| x.code.clone()).unwrap_or_default()
+        self.code_of(address(a)).to_vec()
     }
     fn ext_code_hash(&mut self, a: U256) -> U256 {
-        match self.account(a) {
-            Some(x) => U256::from_be_bytes(keccak256(&x.code).0),
-            None => U256::ZERO,
+        let a = address(a);
+        if self.exists(a) {
+            U256::from_be_bytes(keccak256(&*self.code_of(a)).0)
+        } else {
+            U256::ZERO
         }
     }
+    fn create(&mut self, value: U256, init: &[u8], salt: Option<U256>) -> (U256, Vec<u8>) {
+        if self.frames.len() > MAX_DEPTH || self.error.is_some() {
+            return (U256::ZERO, vec![]);
+        }
+        let me = self.frame().address;
+        let nonce = self.nonce_of(me);
+        let budget = self.engine.limits.budget.saturating_sub(self.spent);
+        if budget == 0 || self.balance_of(me) < value || nonce == u64::MAX {
+            return (U256::ZERO, vec![]);
+        }
+        // The creator's nonce goes up even when the creation then fails.
+        self.changes.nonces.insert(me, nonce + 1);
+        let new = match salt {
+            None => me.create(nonce),
+            Some(s) => me.create2(B256::from(s.to_be_bytes::<32>()), keccak256(init)),
+        };
+        // An address with code, a nonce or storage is taken (EIP-684,
+        // EIP-7610).
+        if !self.code_of(new).is_empty() || self.nonce_of(new) != 0 || self.has_storage(new) {
+            return (U256::ZERO, vec![]);
+        }
+        let journal = self.journal();
+        self.changes.created.insert(new);
+        let first_nonce = u64::from(self.fork >= Fork::Spurious);
+        self.changes.nonces.insert(new, first_nonce);
+        self.transfer(me, new, value);
+        let code: Arc<[u8]> = Arc::from(init);
+        let Some(module) = self.lifted(new, &code) else {
+            self.undo(journal);
+            return (U256::ZERO, vec![]);
+        };
+        let frame = Frame {
+            address: new,
+            caller: me,
+            value,
+            data: vec![],
+            code,
+            is_static: false,
+            gas: self.child_gas(u64::MAX),
+            memory_len: 0,
+            seen_steps: 0,
+        };
+        let runtime = match self.run_frame(frame, &module, budget) {
+            IrOutcome::Return(d) => d,
+            IrOutcome::Stop | IrOutcome::Values(_) => vec![],
+            IrOutcome::SelfDestruct(b) => {
+                self.self_destruct(new, address(b));
+                vec![]
+            }
+            IrOutcome::Revert(d) => {
+                self.undo(journal);
+                return (U256::ZERO, d);
+            }
+            IrOutcome::Trap { .. } | IrOutcome::OutOfBudget { .. } => {
+                self.undo(journal);
+                return (U256::ZERO, vec![]);
+            }
+        };
+        // EIP-170 (code size) and EIP-3541 (no 0xEF prefix) reject the code.
+        let too_big = self.fork >= Fork::Spurious && runtime.len() > MAX_CODE_SIZE;
+        if too_big || (self.fork >= Fork::London && runtime.first() == Some(&0xef)) {
+            self.undo(journal);
+            return (U256::ZERO, vec![]);
+        }
+        if !runtime.is_empty() {
+            self.changes.code.insert(new, Arc::from(runtime));
+        }
+        (word(new), vec![])
+    }
+}
+
+/// Fills `o` with what a successful call changed against `world`, as
+/// [`World::commit`] reads it: the caller's transaction nonce and the
+/// balances fees move left out (see [`crate::fees_hide`]), destroyed
+/// accounts named and nothing else of theirs reported.
+fn changes(o: &mut Outcome, world: &World, c: Changes, call: &Call, coinbase: Address) {
+    let before = |a: &Address| world.accounts.get(a);
+    for (a, written) in c.storage {
+        if c.destroyed.contains(&a) {
+            continue;
+        }
+        for (k, after) in written {
+            let was = before(&a)
+                .and_then(|x| x.storage.get(&k))
+                .copied()
+                .unwrap_or_default();
+            if was != after {
+                o.storage.insert((a, k), (was, after));
+            }
+        }
+    }
+    for (a, after) in c.balances {
+        let was = before(&a).map_or(U256::ZERO, |x| x.balance);
+        if !crate::fees_hide(a, call, coinbase) && after != was && !c.destroyed.contains(&a) {
+            o.balances.insert(a, (was, after));
+        }
+    }
+    for (a, after) in c.nonces {
+        let was = before(&a).map_or(0, |x| x.nonce);
+        if after != was && !c.destroyed.contains(&a) {
+            o.nonces.insert(a, (was, after));
+        }
+    }
+    for (a, code) in c.code {
+        if !c.destroyed.contains(&a) {
+            o.code.insert(a, code.to_vec());
+        }
+    }
+    o.destroyed = c.destroyed;
 }
 
 impl Engine for IrEngine {
@@ -514,20 +704,18 @@ impl IrEngine {
                 caller: call.caller,
                 value: call.value,
                 data: call.data.clone(),
-                code: &account.code,
+                code: Arc::from(&account.code[..]),
                 is_static: false,
                 gas: call.gas_limit,
                 memory_len: 0,
                 seen_steps: 0,
             }],
             spent: 0,
-            storage: BTreeMap::new(),
+            changes: Changes::default(),
             nested_steps: 0,
             error: None,
-            transient: BTreeMap::new(),
             logs: vec![],
             gas: U256::from(call.gas_limit),
-            balances: BTreeMap::new(),
             trace: trace.then(Vec::new),
             pos: None,
             memory: vec![],
@@ -544,14 +732,19 @@ impl IrEngine {
         let fee = U256::from(call.gas_limit).saturating_mul(call.gas_price);
         if !fee.is_zero() {
             let have = host.balance_of(call.caller);
-            host.balances.insert(call.caller, have.saturating_sub(fee));
+            host.changes
+                .balances
+                .insert(call.caller, have.saturating_sub(fee));
         }
         if !call.value.is_zero() && call.caller != call.to {
             let from = host.balance_of(call.caller);
             let to = host.balance_of(call.to);
-            host.balances
+            host.changes
+                .balances
                 .insert(call.caller, from.saturating_sub(call.value));
-            host.balances.insert(call.to, to.saturating_add(call.value));
+            host.changes
+                .balances
+                .insert(call.to, to.saturating_add(call.value));
         }
         let mut interp = Interpreter::new(&module, limits);
         let result = interp.run(&mut host, FuncId::new(0), &[]);
@@ -588,39 +781,15 @@ impl IrEngine {
         if let IrOutcome::SelfDestruct(beneficiary) = &result {
             host.self_destruct(call.to, address(*beneficiary));
         }
-        let mut balances = BTreeMap::new();
-        if status == Status::Success {
-            for (a, after) in &host.balances {
-                let before = world.accounts.get(a).map_or(U256::ZERO, |x| x.balance);
-                if *a != call.caller && *a != block.coinbase && *after != before {
-                    balances.insert(*a, (before, *after));
-                }
-            }
+        let cost = Cost {
+            unit: "instructions",
+            amount: interp.steps.saturating_add(host.nested_steps),
+        };
+        let mut outcome = Outcome::new(status, return_data, cost);
+        if outcome.status == Status::Success {
+            outcome.logs = std::mem::take(&mut host.logs);
+            changes(&mut outcome, world, host.changes, call, block.coinbase);
         }
-        let (storage, logs) = if status == Status::Success {
-            let mut changes = BTreeMap::new();
-            let written = host.storage.get(&call.to).cloned().unwrap_or_default();
-            for (k, after) in written {
-                let before = account.storage.get(&k).copied().unwrap_or_default();
-                if before != after {
-                    changes.insert(k, (before, after));
-                }
-            }
-            (changes, host.logs)
-        } else {
-            (BTreeMap::new(), vec![])
-        };
-        let outcome = Outcome {
-            status,
-            return_data,
-            storage,
-            logs,
-            balances,
-            cost: Cost {
-                unit: "instructions",
-                amount: interp.steps.saturating_add(host.nested_steps),
-            },
-        };
         Ok((outcome, host.trace))
     }
 }

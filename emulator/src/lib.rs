@@ -40,35 +40,53 @@ pub struct World {
 
 impl World {
     /// Carries one call's effects into the world, as every engine reports
-    /// them: the caller's nonce goes up; on success the value moves from
-    /// the caller to the called contract and the contract's storage takes
-    /// the outcome's changes, and accounts take the outcome's balances.
-    /// This is how scenarios keep state between
-    /// calls in every engine alike. Effects an outcome does not report
-    /// (other contracts' storage, gas fees) are not carried.
+    /// them, so that each engine's next call starts from the state its own
+    /// previous calls left. The caller's nonce goes up whatever the status
+    /// (a transaction is included even when it fails); on success every
+    /// account the outcome names takes its new balance, nonce, code and
+    /// storage, accounts the call created appear, and destroyed accounts
+    /// disappear. Transient storage is not carried: it ends with the
+    /// transaction. Gas fees are not carried (outcomes leave them out).
     pub fn commit(&mut self, call: &Call, outcome: &Outcome) {
         let caller = self.accounts.entry(call.caller).or_default();
         caller.nonce = caller.nonce.saturating_add(1);
         if outcome.status != Status::Success {
             return;
         }
-        caller.balance = caller.balance.saturating_sub(call.value);
-        if !outcome.balances.contains_key(&call.to) {
-            let to = self.accounts.entry(call.to).or_default();
-            to.balance = to.balance.saturating_add(call.value);
+        if !outcome.balances.contains_key(&call.caller) && !call.gas_price.is_zero() {
+            // A priced call's outcome leaves the caller's balance out: the
+            // value it sent is all that is known to have left.
+            caller.balance = caller.balance.saturating_sub(call.value);
         }
         for (a, (_, after)) in &outcome.balances {
             self.accounts.entry(*a).or_default().balance = *after;
         }
-        let to = self.accounts.entry(call.to).or_default();
-        for (slot, (_, after)) in &outcome.storage {
+        for (a, (_, after)) in &outcome.nonces {
+            self.accounts.entry(*a).or_default().nonce = *after;
+        }
+        for (a, code) in &outcome.code {
+            self.accounts.entry(*a).or_default().code = code.clone();
+        }
+        for ((a, slot), (_, after)) in &outcome.storage {
+            let account = self.accounts.entry(*a).or_default();
             if after.is_zero() {
-                to.storage.remove(slot);
+                account.storage.remove(slot);
             } else {
-                to.storage.insert(*slot, *after);
+                account.storage.insert(*slot, *after);
             }
         }
+        for a in &outcome.destroyed {
+            self.accounts.remove(a);
+        }
     }
+}
+
+/// Whether an outcome leaves out the balance of `a`: the coinbase's always
+/// (fees pay it), the caller's when the call has a gas price (fees then
+/// depend on the gas each engine counts; scenarios use a price of 0, so
+/// there the caller's balance is reported and carried).
+pub fn fees_hide(a: Address, call: &Call, coinbase: Address) -> bool {
+    a == coinbase || (a == call.caller && !call.gas_price.is_zero())
 }
 
 /// Block and chain fields.
@@ -178,20 +196,48 @@ pub struct Outcome {
     pub status: Status,
     /// Return (or revert) data.
     pub return_data: Vec<u8>,
-    /// Storage of the called contract that changed: slot → (before, after).
+    /// Storage that changed, in every account the call reached (nested
+    /// calls and creations included): (account, slot) → (before, after).
     /// Empty unless the call succeeded.
-    pub storage: BTreeMap<U256, (U256, U256)>,
+    pub storage: BTreeMap<(Address, U256), (U256, U256)>,
     /// Logs, in order. Empty unless the call succeeded.
     pub logs: Vec<Log>,
-    /// Balances that changed: address → (before, after). The origin and
-    /// the coinbase are left out, since gas fees move their balances in
-    /// engines that charge gas. Empty unless the call succeeded.
+    /// Balances that changed: address → (before, after), but for the
+    /// accounts gas fees move, which engines that do not meter gas cannot
+    /// match (see [`fees_hide`]). Empty unless the call succeeded.
     pub balances: BTreeMap<Address, (U256, U256)>,
+    /// Nonces that changed, other than the transaction's own increment of
+    /// the caller's (which [`World::commit`] applies): creators' nonces and
+    /// the nonce of each created account. Empty unless the call succeeded.
+    pub nonces: BTreeMap<Address, (u64, u64)>,
+    /// The runtime code of every account the call created (CREATE,
+    /// CREATE2, in nested frames). Empty unless the call succeeded.
+    pub code: BTreeMap<Address, Vec<u8>>,
+    /// Accounts the call destroyed: SELFDESTRUCT before Cancun, or of a
+    /// contract created in the same transaction since (EIP-6780). Their
+    /// storage, balance, nonce and code changes are not reported. Empty
+    /// unless the call succeeded.
+    pub destroyed: std::collections::BTreeSet<Address>,
     /// The engine's cost (reported, never compared).
     pub cost: Cost,
 }
 
 impl Outcome {
+    /// An outcome with no effects: only its status, data and cost.
+    pub fn new(status: Status, return_data: Vec<u8>, cost: Cost) -> Self {
+        Outcome {
+            status,
+            return_data,
+            storage: BTreeMap::new(),
+            logs: vec![],
+            balances: BTreeMap::new(),
+            nonces: BTreeMap::new(),
+            code: BTreeMap::new(),
+            destroyed: Default::default(),
+            cost,
+        }
+    }
+
     /// The first observable difference from `other`, or `None` if users
     /// could not tell them apart.
     pub fn difference(&self, other: &Outcome) -> Option<String> {
@@ -208,9 +254,62 @@ impl Outcome {
                 alloy_primitives::hex::encode(&other.return_data)
             ));
         }
-        if let Some((k, a, b)) = first_change(&self.storage, &other.storage) {
+        if let Some(((account, k), a, b)) = first_change(&self.storage, &other.storage) {
             let show = |v: Option<U256>| v.map_or("unchanged".into(), |v| format!("{v:#x}"));
-            return Some(format!("storage slot {k:#x}: {} vs {}", show(a), show(b)));
+            return Some(format!(
+                "storage of {account} slot {k:#x}: {} vs {}",
+                show(a),
+                show(b)
+            ));
+        }
+        if self.code != other.code {
+            let keys: std::collections::BTreeSet<&Address> =
+                self.code.keys().chain(other.code.keys()).collect();
+            if let Some(a) = keys
+                .into_iter()
+                .find(|a| self.code.get(*a) != other.code.get(*a))
+            {
+                let show = |c: Option<&Vec<u8>>| {
+                    c.map_or("not created".into(), |c| {
+                        format!("{} bytes of code", c.len())
+                    })
+                };
+                return Some(format!(
+                    "created account {a}: {} vs {}",
+                    show(self.code.get(a)),
+                    show(other.code.get(a))
+                ));
+            }
+        }
+        if self.destroyed != other.destroyed {
+            let a = self
+                .destroyed
+                .symmetric_difference(&other.destroyed)
+                .next()
+                .copied()
+                .unwrap_or_default();
+            let show = |d: bool| if d { "destroyed" } else { "kept" };
+            return Some(format!(
+                "account {a}: {} vs {}",
+                show(self.destroyed.contains(&a)),
+                show(other.destroyed.contains(&a))
+            ));
+        }
+        if self.nonces != other.nonces {
+            let keys: std::collections::BTreeSet<&Address> =
+                self.nonces.keys().chain(other.nonces.keys()).collect();
+            if let Some(a) = keys
+                .into_iter()
+                .find(|a| self.nonces.get(*a).map(|n| n.1) != other.nonces.get(*a).map(|n| n.1))
+            {
+                let show =
+                    |n: Option<&(u64, u64)>| n.map_or("unchanged".into(), |n| n.1.to_string());
+                return Some(format!(
+                    "nonce of {a}: {} vs {}",
+                    show(self.nonces.get(a)),
+                    show(other.nonces.get(a))
+                ));
+            }
         }
         if let Some((k, a, b)) = first_change(&self.balances, &other.balances) {
             let show = |v: Option<U256>| v.map_or("unchanged".into(), |v| v.to_string());

@@ -29,7 +29,7 @@ use solana_sbpf::memory_region::{AccessType, HostBuffer, MemoryMapping, MemoryRe
 use solana_sbpf::program::{BuiltinProgram, SBPFVersion};
 use solana_sbpf::verifier::{LocalVerifier, RequisiteVerifier};
 use solana_sbpf::vm::{CallFrame, Config, ContextObject, EbpfVm, ExecutionMode};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex};
 
@@ -847,7 +847,7 @@ impl Engine for SbfEngine {
             let w = U256::from(self.target.wei_per_lamport);
             for (i, a) in addresses.iter().enumerate() {
                 let (b, l) = (accounts[i].lamports, run.lamports[i]);
-                if i == 1 || *a == Address::ZERO || b == l {
+                if *a == Address::ZERO || crate::fees_hide(*a, call, block.coinbase) || b == l {
                     continue;
                 }
                 let before = world.accounts.get(a).map_or(U256::ZERO, |x| x.balance);
@@ -870,7 +870,7 @@ impl Engine for SbfEngine {
                     after.get(k).copied().unwrap_or_default(),
                 );
                 if a != b {
-                    o.storage.insert(*k, (b, a));
+                    o.storage.insert((call.to, *k), (b, a));
                 }
             }
             o.logs = run
@@ -909,15 +909,9 @@ pub fn decode_log(address: Address, slices: &[Vec<u8>]) -> Result<Log, String> {
 }
 
 fn outcome(status: Status, return_data: Vec<u8>, run: &Run) -> Outcome {
-    Outcome {
-        status,
-        return_data,
-        storage: BTreeMap::new(),
-        logs: vec![],
-        balances: BTreeMap::new(),
-        cost: Cost {
-            unit: "CU",
-            amount: run.compute_units,
-        },
-    }
+    let cost = Cost {
+        unit: "CU",
+        amount: run.compute_units,
+    };
+    Outcome::new(status, return_data, cost)
 }

@@ -296,8 +296,10 @@ fn vm_case(test: &Value, engines: &[&dyn Engine]) -> Result<Verdict, String> {
             .get(&call.to)
             .map(|a| a.storage.clone())
             .unwrap_or_default();
-        for (k, (_, new)) in &reference.storage {
-            after.insert(*k, *new);
+        for ((a, k), (_, new)) in &reference.storage {
+            if *a == call.to {
+                after.insert(*k, *new);
+            }
         }
         after.retain(|_, v| !v.is_zero());
         if reference.status != Status::Success {

@@ -33,7 +33,7 @@ fn diff_names_the_first_difference_and_exits_1() {
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout
-            .contains("DIFFERENT: call 1 ((empty calldata)): evm vs ir: storage slot 0x0"),
+            .contains("DIFFERENT: call 1 ((empty calldata)): evm vs ir: storage of 0xC0C0c0c0C0C0c0c0c0C0c0C0C0C0C0C0C0C0c0c0 slot 0x0"),
         "{}",
         run.stdout
     );
@@ -100,7 +100,7 @@ fn sig_encodes_arguments_and_decodes_the_result() {
 
 #[test]
 fn scenarios_agree_across_engines() {
-    for s in ["token", "registry", "vault"] {
+    for s in ["token", "registry", "vault", "erc4626", "factory"] {
         let run = chainlift(&[
             "diff",
             &path(&format!("examples/scenarios/{s}.toml")),
@@ -171,12 +171,12 @@ fn a_failed_expectation_exits_1() {
 
 #[test]
 fn trace_finds_the_first_diverging_pc() {
-    // SSTORE(0, 1); SSTORE(1, CREATE(0, 0, 0)): the IR engine does not
-    // create contracts yet, so the second store differs, at pc 0xe.
+    // SSTORE(0, 1); SSTORE(1, GAS): only revm meters gas, so the second
+    // store differs, at pc 0x8.
     let run = chainlift(&[
         "diff",
         "--code",
-        "0x6001600055600060006000f0600155",
+        "0x60016000555a600155",
         "--trace",
         "--json",
     ]);
@@ -184,8 +184,8 @@ fn trace_finds_the_first_diverging_pc() {
     let v: Value = serde_json::from_str(&run.stdout).unwrap();
     let d = &v["trace"]["divergence"];
     assert_eq!(d["effect"], 2, "{v}");
-    assert_eq!(d["evm_pc"], 0xe);
-    assert_eq!(d["ir_pc"], 0xe);
+    assert_eq!(d["evm_pc"], 0x8);
+    assert_eq!(d["ir_pc"], 0x8);
 }
 
 #[test]
@@ -225,4 +225,189 @@ fn huge_gas_limits_do_not_hang_the_ir_engine() {
         chainlift_emulator::ir::memory_for_gas(u64::MAX),
         chainlift_emulator::ir::memory_for_gas(u64::MAX - 1)
     );
+}
+
+#[test]
+fn a_vault_over_its_token_keeps_the_token_state() {
+    // The deposit's nested transferFrom writes the token's storage; the
+    // next call reads it back from the token (it read 0 when worlds kept
+    // only the called contract's storage).
+    let run = chainlift(&["diff", &path("examples/scenarios/erc4626.toml"), "--json"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    let calls = v["calls"].as_array().unwrap();
+    let deposit = calls
+        .iter()
+        .find(|c| {
+            c["call"]
+                .as_str()
+                .unwrap()
+                .starts_with("alice deposits 100")
+        })
+        .unwrap();
+    let storage = &deposit["engines"]["ir"]["storage"];
+    let token = v["calls"][1]["engines"]["evm"]["decoded"].as_str().unwrap();
+    assert!(storage.get(token).is_some(), "{storage}");
+    let seen = calls
+        .iter()
+        .find(|c| {
+            c["call"]
+                .as_str()
+                .unwrap()
+                .starts_with("the token saw the deposit")
+        })
+        .unwrap();
+    for e in ["evm", "ir"] {
+        assert_eq!(
+            seen["engines"][e]["decoded"], "100000000000000000000",
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn diff_keeps_going_when_an_engine_cannot_run() {
+    // The SBF program of a factory cannot create contracts: sbf cannot run
+    // those calls, and revm and the IR are still compared on each.
+    let run = chainlift(&[
+        "diff",
+        &path("examples/scenarios/factory.toml"),
+        "--engines",
+        "evm,ir,sbf",
+        "--json",
+    ]);
+    assert_eq!(run.code, 4, "{}{}", run.stdout, run.stderr);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["equal"], true);
+    assert_eq!(v["expectations"], serde_json::json!([]));
+    let cannot = v["cannot_run"]["sbf"].as_array().unwrap();
+    assert!(!cannot.is_empty());
+    let first = &v["calls"][0];
+    assert_eq!(first["engines"]["sbf"]["status"], "cannot-run");
+    assert_eq!(first["engines"]["ir"]["status"], "success");
+    assert_eq!(first["groups"], serde_json::json!([["evm", "ir"], ["sbf"]]));
+    // The text view says so per call and in the summary.
+    let text = chainlift(&[
+        "diff",
+        &path("examples/scenarios/factory.toml"),
+        "--engines",
+        "evm,ir,sbf",
+    ]);
+    assert_eq!(text.code, 4);
+    assert!(
+        text.stdout.contains("[equal (evm = ir); cannot run: sbf]"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("sbf could not run"), "{}", text.stdout);
+    assert!(
+        text.stdout
+            .contains("equal where they ran: evm, ir, sbf agree"),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn the_grouped_view_fits_the_terminal_and_wide_keeps_every_column() {
+    let scenario = path("examples/scenarios/token.toml");
+    let engines = "evm,ir,sbf,sbf-jit";
+    let grouped = chainlift(&["diff", &scenario, "--engines", engines]);
+    assert_eq!(grouped.code, 0, "{}{}", grouped.stdout, grouped.stderr);
+    assert!(
+        grouped.stdout.contains("evm=ir=sbf=sbf-jit"),
+        "{}",
+        grouped.stdout
+    );
+    let width = grouped
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("  "))
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap();
+    assert!(width <= 120, "{width}\n{}", grouped.stdout);
+    let wide = chainlift(&["diff", &scenario, "--engines", engines, "--wide"]);
+    assert_eq!(wide.code, 0);
+    let header = wide
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("evm "))
+        .unwrap();
+    assert_eq!(
+        header.split_whitespace().collect::<Vec<_>>(),
+        ["evm", "ir", "sbf", "sbf-jit"]
+    );
+}
+
+#[test]
+fn scenarios_seed_accounts_and_name_contracts() {
+    let dir = std::env::temp_dir().join(format!("chainlift-multi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("multi.toml");
+    // `store`: with one word of calldata returns that slot, else stores
+    // word 1 at slot word 0. `relay` forwards its calldata to `store`.
+    let store = "0x3660201461000f576020355f3555005b5f35545f5260205ff3";
+    std::fs::write(
+        &file,
+        format!(
+            r#"
+[[account]]
+name = "store"
+address = "0x0000000000000000000000000000000000000051"
+code = "{store}"
+storage = {{ "0x1" = "0x42" }}
+
+[[contract]]
+name = "relay"
+runtime = "0x365f5f375f5f365f5f7300000000000000000000000000000000000000515af100"
+address = "0x0000000000000000000000000000000000000053"
+
+[[call]]
+to = "store"
+calldata = "0x0000000000000000000000000000000000000000000000000000000000000001"
+expect = {{ return_data = "0x0000000000000000000000000000000000000000000000000000000000000042" }}
+
+[[call]]
+name = "relay writes 7 at slot 2 of store"
+calldata = "0x00000000000000000000000000000000000000000000000000000000000000020000000000000000000000000000000000000000000000000000000000000007"
+
+[[call]]
+to = "@store"
+calldata = "0x0000000000000000000000000000000000000000000000000000000000000002"
+expect = {{ return_data = "0x0000000000000000000000000000000000000000000000000000000000000007" }}
+"#
+        ),
+    )
+    .unwrap();
+    let run = chainlift(&["diff", file.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("equal: every engine agrees on 3 call(s)"),
+        "{}",
+        run.stdout
+    );
+    std::fs::write(
+        &file,
+        "[[contract]]\nname = \"a\"\nruntime = \"0x00\"\n[[call]]\nto = \"b\"\n",
+    )
+    .unwrap();
+    let run = chainlift(&["diff", file.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("call 1: no contract named `b` (known: a)"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_missing_file_is_reported_once() {
+    let run = chainlift(&["diff", "/nonexistent/scenario.toml"]);
+    assert_eq!(run.code, 2);
+    let line = run.stderr.trim();
+    assert_eq!(line.matches("No such file").count(), 1, "{line}");
 }

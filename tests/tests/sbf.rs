@@ -461,11 +461,12 @@ fn operations_without_a_mapping_are_errors_naming_op_and_pc() {
 #[test]
 fn values_below_a_lamport_are_refused_by_the_sbf_engine() {
     let run = chainlift(&["run", "--code", "0x00", "--engine", "sbf", "--value", "1"]);
-    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.code, 4, "{}{}", run.stdout, run.stderr);
     assert!(
-        run.stderr.contains("not a whole number of lamports"),
+        run.stdout
+            .contains("cannot run: the call sends 1 wei, not a whole number of lamports"),
         "{}",
-        run.stderr
+        run.stdout
     );
 }
 
