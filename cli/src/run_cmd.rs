@@ -104,8 +104,8 @@ pub type Ran = Result<Outcome, String>;
 
 /// Every engine's result for every step, each engine carrying its own
 /// world from call to call. An engine that cannot run a call continues
-/// from the world of the first engine that could, so that its later calls
-/// are still compared from the same state.
+/// from revm's world (or, without revm, the first engine's that ran it), so
+/// that its later calls are still compared from the same state.
 pub fn execute(plan: &Plan, engines: &[Box<dyn Engine>]) -> Vec<Vec<Ran>> {
     let mut worlds = vec![plan.world.clone(); engines.len()];
     let mut results = vec![];
@@ -125,7 +125,12 @@ pub fn execute(plan: &Plan, engines: &[Box<dyn Engine>]) -> Vec<Vec<Ran>> {
             }
             row.push(ran);
         }
-        if let Some(reference) = row.iter().position(Result::is_ok) {
+        // revm when it ran (the oracle), else the first engine that did.
+        let oracle = engines
+            .iter()
+            .zip(&row)
+            .position(|(e, r)| e.name() == "evm" && r.is_ok());
+        if let Some(reference) = oracle.or_else(|| row.iter().position(Result::is_ok)) {
             let carried = worlds[reference].clone();
             for (ran, world) in row.iter().zip(&mut worlds) {
                 if ran.is_err() {

@@ -217,24 +217,10 @@ impl WorldHost<'_> {
         }
     }
 
-    /// Whether the account exists (for EXTCODEHASH): in the world, or
-    /// given a balance, nonce or code during the call.
+    /// Whether the account exists for EXTCODEHASH: it has a balance, a
+    /// nonce or code (an empty account hashes to 0, as in revm).
     fn exists(&self, a: Address) -> bool {
-        self.world.accounts.contains_key(&a)
-            || self.changes.balances.contains_key(&a)
-            || self.changes.nonces.contains_key(&a)
-            || self.changes.code.contains_key(&a)
-    }
-
-    /// Whether any storage slot of the account holds a value.
-    fn has_storage(&self, a: Address) -> bool {
-        let written = self.changes.storage.get(&a);
-        written.is_some_and(|s| s.values().any(|v| !v.is_zero()))
-            || self.world.accounts.get(&a).is_some_and(|x| {
-                x.storage
-                    .keys()
-                    .any(|k| written.and_then(|s| s.get(k)).is_none_or(|v| !v.is_zero()))
-            })
+        !self.balance_of(a).is_zero() || self.nonce_of(a) != 0 || !self.code_of(a).is_empty()
     }
 
     fn transfer(&mut self, from: Address, to: Address, value: U256) -> bool {
@@ -271,6 +257,9 @@ impl WorldHost<'_> {
     fn storage_of(&self, a: Address, key: U256) -> U256 {
         match self.changes.storage.get(&a).and_then(|s| s.get(&key)) {
             Some(v) => *v,
+            // A contract created in this call starts with empty storage,
+            // whatever the world held at its address.
+            None if self.changes.created.contains(&a) => U256::ZERO,
             None => self
                 .world
                 .accounts
@@ -561,9 +550,9 @@ impl Host for WorldHost<'_> {
             None => me.create(nonce),
             Some(s) => me.create2(B256::from(s.to_be_bytes::<32>()), keccak256(init)),
         };
-        // An address with code, a nonce or storage is taken (EIP-684,
-        // EIP-7610).
-        if !self.code_of(new).is_empty() || self.nonce_of(new) != 0 || self.has_storage(new) {
+        // An address with code or a nonce is taken (EIP-684; revm 43 does
+        // not check storage, EIP-7610).
+        if !self.code_of(new).is_empty() || self.nonce_of(new) != 0 {
             return (U256::ZERO, vec![]);
         }
         let journal = self.journal();

@@ -81,12 +81,12 @@ impl World {
     }
 }
 
-/// Whether an outcome leaves out the balance of `a`: the coinbase's always
-/// (fees pay it), the caller's when the call has a gas price (fees then
-/// depend on the gas each engine counts; scenarios use a price of 0, so
-/// there the caller's balance is reported and carried).
+/// Whether an outcome leaves out the balance of `a`: the coinbase's and
+/// the caller's when the call has a gas price, since fees then move them by
+/// the gas each engine counts. Scenarios use a price of 0, so there every
+/// balance is reported and carried.
 pub fn fees_hide(a: Address, call: &Call, coinbase: Address) -> bool {
-    a == coinbase || (a == call.caller && !call.gas_price.is_zero())
+    !call.gas_price.is_zero() && (a == coinbase || a == call.caller)
 }
 
 /// Block and chain fields.
