@@ -856,7 +856,11 @@ impl Engine for SbfEngine {
                 } else {
                     before.saturating_sub(U256::from(b - l) * w)
                 };
-                o.balances.insert(*a, (before, after));
+                // A caller that could not pay (revm, with its balance check
+                // off, lends it the value) ends where it started.
+                if after != before {
+                    o.balances.insert(*a, (before, after));
+                }
             }
             let after = storage::decode(&run.state).map_err(|reason| EngineError::Translate {
                 address: call.to,
