@@ -125,12 +125,13 @@ pub fn execute(plan: &Plan, engines: &[Box<dyn Engine>]) -> Vec<Vec<Ran>> {
             }
             row.push(ran);
         }
-        // revm when it ran (the oracle), else the first engine that did.
+        // From revm when it ran (the oracle), else the first engine that did.
         let oracle = engines
             .iter()
             .zip(&row)
             .position(|(e, r)| e.name() == "evm" && r.is_ok());
-        if let Some(reference) = oracle.or_else(|| row.iter().position(Result::is_ok)) {
+        let reference = oracle.or_else(|| row.iter().position(Result::is_ok));
+        if let Some(reference) = reference.filter(|_| row.iter().any(Result::is_err)) {
             let carried = worlds[reference].clone();
             for (ran, world) in row.iter().zip(&mut worlds) {
                 if ran.is_err() {

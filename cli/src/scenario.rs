@@ -507,6 +507,7 @@ pub fn load(
     let many = contracts.len() > 1;
     let mut deployments = vec![];
     let mut first_deployer = None;
+    let mut default_target: Option<Named> = None;
     let mut placed = 0u8;
     for (i, c) in contracts.iter().enumerate() {
         let where_ = match (&c.name, many) {
@@ -619,21 +620,15 @@ pub fn load(
                 at
             }
         };
-        names.add(
-            Named {
-                name,
-                address: at,
-                abi,
-            },
-            &where_,
-        )?;
+        let named = Named {
+            name,
+            address: at,
+            abi,
+        };
+        default_target.get_or_insert_with(|| named.clone());
+        names.add(named, &where_)?;
     }
-    let default_target = names
-        .list
-        .iter()
-        .find(|n| n.name == contracts[0].name.as_deref().unwrap_or("contract"))
-        .cloned()
-        .ok_or_else(|| anyhow!("{what}: the first contract has no address"))?;
+    let default_target = default_target.ok_or_else(|| anyhow!("{what}: no [[contract]]"))?;
     let deployer = first_deployer.unwrap_or_default();
     // Calls run on revm while reading only when a later call needs an
     // address one of them returns.

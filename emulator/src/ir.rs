@@ -20,6 +20,7 @@ use chainlift_ir::function::Module;
 use chainlift_ir::inst::{CallKind, HostOp, SourcePos};
 use chainlift_ir::interp::{Host, Interpreter, Limits, Outcome as IrOutcome};
 use chainlift_ir::passes;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -112,13 +113,15 @@ fn address(w: U256) -> Address {
 }
 
 /// One message-call (or init-code) frame.
-struct Frame {
+struct Frame<'a> {
     /// Whose storage and balance the code acts on (ADDRESS).
     address: Address,
     caller: Address,
     value: U256,
     data: Vec<u8>,
-    code: Arc<[u8]>,
+    /// The world's code, borrowed; init code and code created during the
+    /// call, owned.
+    code: Cow<'a, [u8]>,
     is_static: bool,
     /// The gas this frame was given: its memory may grow only as far as
     /// that pays for, and it hands 63/64 of what is left to a callee, so
@@ -141,7 +144,7 @@ struct Changes {
     /// Nonces changed (creators, created accounts).
     nonces: BTreeMap<Address, u64>,
     /// Code installed by creations.
-    code: BTreeMap<Address, Arc<[u8]>>,
+    code: BTreeMap<Address, Vec<u8>>,
     /// Accounts created in this transaction.
     created: std::collections::BTreeSet<Address>,
     /// Accounts that self-destructed (removed when the call ends).
@@ -166,7 +169,7 @@ struct WorldHost<'a> {
     world: &'a World,
     block: &'a BlockEnv,
     call: &'a Call,
-    frames: Vec<Frame>,
+    frames: Vec<Frame<'a>>,
     changes: Changes,
     logs: Vec<Log>,
     gas: U256,
@@ -183,8 +186,8 @@ struct WorldHost<'a> {
     memory: Vec<u8>,
 }
 
-impl WorldHost<'_> {
-    fn frame(&self) -> &Frame {
+impl<'a> WorldHost<'a> {
+    fn frame(&self) -> &Frame<'a> {
         self.frames.last().expect("a frame is always running")
     }
 
@@ -205,15 +208,13 @@ impl WorldHost<'_> {
             .unwrap_or_else(|| self.world.accounts.get(&a).map_or(0, |x| x.nonce))
     }
 
-    /// The account's code: installed during this call, or the world's.
-    fn code_of(&self, a: Address) -> Arc<[u8]> {
+    /// The account's code: installed during this call (copied, which is
+    /// rare), or the world's (borrowed).
+    fn code_of(&self, a: Address) -> Cow<'a, [u8]> {
+        let world = self.world;
         match self.changes.code.get(&a) {
-            Some(c) => c.clone(),
-            None => self
-                .world
-                .accounts
-                .get(&a)
-                .map_or_else(|| Arc::from(&[][..]), |x| Arc::from(&x.code[..])),
+            Some(c) => Cow::Owned(c.clone()),
+            None => Cow::Borrowed(world.accounts.get(&a).map_or(&[][..], |x| &x.code[..])),
         }
     }
 
@@ -294,7 +295,7 @@ impl WorldHost<'_> {
 
     /// Runs `frame` on the lifted code `module` under what is left of the
     /// shared budget, and returns how it ended.
-    fn run_frame(&mut self, frame: Frame, module: &Module, budget: u64) -> IrOutcome {
+    fn run_frame(&mut self, frame: Frame<'a>, module: &Module, budget: u64) -> IrOutcome {
         let limits = Limits {
             budget,
             memory: self.engine.limits.memory.min(memory_for_gas(frame.gas)),
@@ -355,7 +356,7 @@ impl WorldHost<'_> {
     }
 }
 
-impl Host for WorldHost<'_> {
+impl<'a> Host for WorldHost<'a> {
     fn sload(&mut self, key: U256) -> U256 {
         self.storage_of(self.frame().address, key)
     }
@@ -560,7 +561,7 @@ impl Host for WorldHost<'_> {
         let first_nonce = u64::from(self.fork >= Fork::Spurious);
         self.changes.nonces.insert(new, first_nonce);
         self.transfer(me, new, value);
-        let code: Arc<[u8]> = Arc::from(init);
+        let code = Cow::Owned(init.to_vec());
         let Some(module) = self.lifted(new, &code) else {
             self.undo(journal);
             return (U256::ZERO, vec![]);
@@ -599,7 +600,7 @@ impl Host for WorldHost<'_> {
             return (U256::ZERO, vec![]);
         }
         if !runtime.is_empty() {
-            self.changes.code.insert(new, Arc::from(runtime));
+            self.changes.code.insert(new, runtime);
         }
         (word(new), vec![])
     }
@@ -639,7 +640,7 @@ fn changes(o: &mut Outcome, world: &World, c: Changes, call: &Call, coinbase: Ad
     }
     for (a, code) in c.code {
         if !c.destroyed.contains(&a) {
-            o.code.insert(a, code.to_vec());
+            o.code.insert(a, code);
         }
     }
     o.destroyed = c.destroyed;
@@ -693,7 +694,7 @@ impl IrEngine {
                 caller: call.caller,
                 value: call.value,
                 data: call.data.clone(),
-                code: Arc::from(&account.code[..]),
+                code: Cow::Borrowed(&account.code[..]),
                 is_static: false,
                 gas: call.gas_limit,
                 memory_len: 0,

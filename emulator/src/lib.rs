@@ -254,7 +254,7 @@ impl Outcome {
                 alloy_primitives::hex::encode(&other.return_data)
             ));
         }
-        if let Some(((account, k), a, b)) = first_change(&self.storage, &other.storage) {
+        if let Some(((account, k), a, b)) = first_change(&self.storage, &other.storage, |v| v.1) {
             let show = |v: Option<U256>| v.map_or("unchanged".into(), |v| format!("{v:#x}"));
             return Some(format!(
                 "storage of {account} slot {k:#x}: {} vs {}",
@@ -262,56 +262,27 @@ impl Outcome {
                 show(b)
             ));
         }
-        if self.code != other.code {
-            let keys: std::collections::BTreeSet<&Address> =
-                self.code.keys().chain(other.code.keys()).collect();
-            if let Some(a) = keys
-                .into_iter()
-                .find(|a| self.code.get(*a) != other.code.get(*a))
-            {
-                let show = |c: Option<&Vec<u8>>| {
-                    c.map_or("not created".into(), |c| {
-                        format!("{} bytes of code", c.len())
-                    })
-                };
-                return Some(format!(
-                    "created account {a}: {} vs {}",
-                    show(self.code.get(a)),
-                    show(other.code.get(a))
-                ));
-            }
+        if let Some((a, x, y)) = first_change(&self.code, &other.code, |c| c.as_slice()) {
+            let show = |c: Option<&[u8]>| {
+                c.map_or("not created".into(), |c| {
+                    format!("{} bytes of code", c.len())
+                })
+            };
+            return Some(format!("created account {a}: {} vs {}", show(x), show(y)));
         }
-        if self.destroyed != other.destroyed {
-            let a = self
-                .destroyed
-                .symmetric_difference(&other.destroyed)
-                .next()
-                .copied()
-                .unwrap_or_default();
+        if let Some(a) = self.destroyed.symmetric_difference(&other.destroyed).next() {
             let show = |d: bool| if d { "destroyed" } else { "kept" };
             return Some(format!(
                 "account {a}: {} vs {}",
-                show(self.destroyed.contains(&a)),
-                show(other.destroyed.contains(&a))
+                show(self.destroyed.contains(a)),
+                show(other.destroyed.contains(a))
             ));
         }
-        if self.nonces != other.nonces {
-            let keys: std::collections::BTreeSet<&Address> =
-                self.nonces.keys().chain(other.nonces.keys()).collect();
-            if let Some(a) = keys
-                .into_iter()
-                .find(|a| self.nonces.get(*a).map(|n| n.1) != other.nonces.get(*a).map(|n| n.1))
-            {
-                let show =
-                    |n: Option<&(u64, u64)>| n.map_or("unchanged".into(), |n| n.1.to_string());
-                return Some(format!(
-                    "nonce of {a}: {} vs {}",
-                    show(self.nonces.get(a)),
-                    show(other.nonces.get(a))
-                ));
-            }
+        if let Some((a, x, y)) = first_change(&self.nonces, &other.nonces, |n| n.1) {
+            let show = |n: Option<u64>| n.map_or("unchanged".into(), |n| n.to_string());
+            return Some(format!("nonce of {a}: {} vs {}", show(x), show(y)));
         }
-        if let Some((k, a, b)) = first_change(&self.balances, &other.balances) {
+        if let Some((k, a, b)) = first_change(&self.balances, &other.balances, |v| v.1) {
             let show = |v: Option<U256>| v.map_or("unchanged".into(), |v| v.to_string());
             return Some(format!("balance of {k}: {} vs {}", show(a), show(b)));
         }
@@ -348,15 +319,17 @@ impl Outcome {
     }
 }
 
-/// The first key whose new value differs between two change sets
-/// (`None`: unchanged there).
-fn first_change<K: Ord + Copy>(
-    a: &BTreeMap<K, (U256, U256)>,
-    b: &BTreeMap<K, (U256, U256)>,
-) -> Option<(K, Option<U256>, Option<U256>)> {
+/// The first key whose value, as `new` reads it (the value after the call),
+/// differs between two change sets, with both readings (`None`: not
+/// changed there).
+fn first_change<'m, K: Ord + Copy, V, T: PartialEq>(
+    a: &'m BTreeMap<K, V>,
+    b: &'m BTreeMap<K, V>,
+    new: impl Fn(&'m V) -> T,
+) -> Option<(K, Option<T>, Option<T>)> {
     let keys: std::collections::BTreeSet<&K> = a.keys().chain(b.keys()).collect();
     keys.into_iter().find_map(|k| {
-        let (x, y) = (a.get(k).map(|v| v.1), b.get(k).map(|v| v.1));
+        let (x, y) = (a.get(k).map(&new), b.get(k).map(&new));
         (x != y).then_some((*k, x, y))
     })
 }
