@@ -195,6 +195,20 @@ enum Stop {
 
 type Flow<T> = Result<T, Stop>;
 
+/// Words from their `i64` limbs, four per word, least significant first.
+fn words(limbs: &[U256]) -> Vec<U256> {
+    limbs
+        .chunks(4)
+        .map(|c| {
+            let mut l = [0u64; 4];
+            for (d, s) in l.iter_mut().zip(c) {
+                *d = s.as_limbs()[0];
+            }
+            U256::from_limbs(l)
+        })
+        .collect()
+}
+
 fn trap<T>(code: TrapCode, pos: SourcePos) -> Flow<T> {
     Err(Stop::Exit(Outcome::Trap { code, pos }))
 }
@@ -530,7 +544,11 @@ impl<'m> Interpreter<'m> {
                 Terminator::Return(vs) => return Ok(vs.iter().map(|v| vals[v.index()]).collect()),
                 Terminator::Exit(kind, vs) => {
                     host.at(pos, &self.memory, self.steps);
-                    let arg = |i: usize| vs.get(i).map_or(U256::ZERO, |v| vals[v.index()]);
+                    let mut args: Vec<U256> = vs.iter().map(|v| vals[v.index()]).collect();
+                    if vs.first().is_some_and(|v| f.ty(*v) == Type::I64) {
+                        args = words(&args);
+                    }
+                    let arg = |i: usize| args.get(i).copied().unwrap_or_default();
                     let outcome = match kind {
                         ExitKind::Stop => Outcome::Stop,
                         ExitKind::Return | ExitKind::Revert => {
@@ -651,18 +669,23 @@ impl<'m> Interpreter<'m> {
             }
             Op::MemExpand => self.expand(arg(0), arg(1), pos)?,
             Op::Host(h) => {
-                let v = self.host(
-                    host,
-                    *h,
-                    &inst
-                        .args
-                        .iter()
-                        .map(|v| vals[v.index()])
-                        .collect::<Vec<_>>(),
-                    pos,
-                )?;
+                let args: Vec<U256> = inst.args.iter().map(|v| vals[v.index()]).collect();
+                // The legalized form passes each word as four i64 limbs.
+                let limbs = inst
+                    .args
+                    .first()
+                    .or(inst.results.first())
+                    .is_some_and(|v| f.ty(*v) == Type::I64);
+                let args = if limbs { words(&args) } else { args };
+                let v = self.host(host, *h, &args, pos)?;
                 if let Some(v) = v {
-                    set(vals, v);
+                    if limbs {
+                        for (r, l) in inst.results.iter().zip(v.as_limbs()) {
+                            vals[r.index()] = U256::from(*l);
+                        }
+                    } else {
+                        set(vals, v);
+                    }
                 }
             }
             Op::Call(callee) => {

@@ -91,6 +91,7 @@ pub mod function;
 pub mod fxhash;
 pub mod inst;
 pub mod interp;
+pub mod legalize;
 pub mod parse;
 pub mod passes;
 pub mod print;

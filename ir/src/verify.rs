@@ -12,7 +12,9 @@
 //! 5. Operands and results have the count and types the operation documents
 //!    (see [`crate::inst::Op`]); `brif` takes an `i1`; `switch` cases are
 //!    distinct and fit the scrutinee's type; `exit` operands are `i256` in the
-//!    documented number; `return` values match the function's result types;
+//!    documented number (host operations and exits may instead take and give
+//!    each word as four `i64` limbs, least significant first: the legalized
+//!    form); `return` values match the function's result types;
 //!    `iconst` constants fit their type (constants are kept truncated).
 //! 6. Called functions and tables exist and signatures match.
 
@@ -381,15 +383,25 @@ fn check_terminator(
             }
         }
         Terminator::Exit(kind, vs) => {
-            if vs.len() != kind.arity() {
+            let limbs = vs.first().is_some_and(|v| c.ty(*v) == Some(Type::I64));
+            let (n, ty) = if limbs {
+                (4 * kind.arity(), Type::I64)
+            } else {
+                (kind.arity(), Type::I256)
+            };
+            if vs.len() != n {
                 c.fail(
                     &loc,
                     format!("exit.{} takes {} operands", kind.name(), kind.arity()),
                     pos,
                 );
             }
-            if vs.iter().any(|v| c.ty(*v) != Some(Type::I256)) {
-                c.fail(&loc, "exit operands must be i256", pos);
+            if vs.iter().any(|v| c.ty(*v) != Some(ty)) {
+                c.fail(
+                    &loc,
+                    "exit operands must be i256 (or four i64 limbs each)",
+                    pos,
+                );
             }
         }
         Terminator::Jump(_) | Terminator::Trap(_) => {}
@@ -478,7 +490,12 @@ fn check_inst(c: &mut Checker, inst: &crate::function::Inst, loc: &str) {
         Op::MemGrow => expect(c, &[t], &[t]),
         Op::Host(h) => {
             let (n, r) = h.arity();
-            expect(c, &vec![i256; n], &vec![i256; r]);
+            let limbs = arg_tys.len() == 4 * n && res_tys.len() == 4 * r && n + r > 0;
+            if limbs {
+                expect(c, &vec![Type::I64; 4 * n], &vec![Type::I64; 4 * r]);
+            } else {
+                expect(c, &vec![i256; n], &vec![i256; r]);
+            }
         }
         Op::Call(callee) => match c.m.functions.get(callee.index()) {
             None => c.fail(loc, format!("calls {callee}, which does not exist"), pos),

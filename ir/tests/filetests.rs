@@ -85,10 +85,10 @@ use chainlift_ir::function::Module;
 use chainlift_ir::inst::{HostOp, SourcePos, TrapCode};
 use chainlift_ir::interp::{Interpreter, Limits, Outcome, SimpleHost};
 use chainlift_ir::parse::parse_module;
-use chainlift_ir::passes;
 use chainlift_ir::print::print_module;
 use chainlift_ir::types::Type;
 use chainlift_ir::verify::verify;
+use chainlift_ir::{legalize, passes};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -663,8 +663,10 @@ fn matches(expect: &Expect, got: &Outcome, returns: &[Type]) -> bool {
 }
 
 /// Runs `spec` on `module`; `Err` describes the mismatch.
-fn run_once(module: &Module, spec: &RunSpec) -> Result<(), String> {
-    let (func, args) = match &spec.func {
+/// Runs `spec` on `module`, or, with `legal`, on the legalized form of
+/// `module` (arguments and results converted to and from `i64` limbs).
+fn run_once(module: &Module, spec: &RunSpec, legal: Option<&Module>) -> Result<(), String> {
+    let (func, mut args) = match &spec.func {
         None => (FuncId::new(0), vec![]),
         Some((name, args)) => {
             let i = module
@@ -677,8 +679,23 @@ fn run_once(module: &Module, spec: &RunSpec) -> Result<(), String> {
     };
     let returns = module.functions[func.index()].returns.clone();
     let mut host = spec.host.clone();
-    let mut interp = Interpreter::new(module, spec.limits.unwrap_or_else(default_limits));
-    let outcome = interp.run(&mut host, func, &args);
+    let mut limits = spec.limits.unwrap_or_else(default_limits);
+    let run_on = match legal {
+        None => module,
+        Some(legal) => {
+            let params = &module.functions[func.index()].params;
+            args = to_limbs(&args, params);
+            limits.budget = limits.budget.saturating_mul(100);
+            legal
+        }
+    };
+    let mut interp = Interpreter::new(run_on, limits);
+    let mut outcome = interp.run(&mut host, func, &args);
+    if legal.is_some()
+        && let Outcome::Values(vs) = &outcome
+    {
+        outcome = Outcome::Values(from_limbs(vs, &returns));
+    }
     let mut problems = vec![];
     if !matches(&spec.expect, &outcome, &returns) {
         problems.push(format!("ended `{}`", show_outcome(&outcome)));
@@ -725,8 +742,63 @@ fn run_once(module: &Module, spec: &RunSpec) -> Result<(), String> {
     }
 }
 
+/// Values as the legalized form takes them: each `i256` as four limbs.
+fn to_limbs(values: &[U256], types: &[Type]) -> Vec<U256> {
+    let mut out = vec![];
+    for (v, t) in values.iter().zip(types) {
+        if *t == Type::I256 {
+            out.extend(v.as_limbs().iter().map(|l| U256::from(*l)));
+        } else {
+            out.push(*v);
+        }
+    }
+    out
+}
+
+/// The inverse of [`to_limbs`].
+fn from_limbs(values: &[U256], types: &[Type]) -> Vec<U256> {
+    let mut it = values.iter();
+    let mut out = vec![];
+    for t in types {
+        if *t == Type::I256 {
+            let mut l = [0u64; 4];
+            for d in &mut l {
+                *d = it.next().map_or(0, |v| v.as_limbs()[0]);
+            }
+            out.push(U256::from_limbs(l));
+        } else if let Some(v) = it.next() {
+            out.push(*v);
+        }
+    }
+    out
+}
+
+/// The legalized module, checked: it verifies and holds no `i256`.
+fn legalized(module: &Module) -> Result<Module, String> {
+    let legal = legalize::legalize(module);
+    let errors = verify_messages(&legal);
+    if !errors.is_empty() {
+        return Err(format!(
+            "the legalized module does not verify:\n  {}\n{}",
+            errors.join("\n  "),
+            print_module(&legal)
+        ));
+    }
+    if legalize::has_i256(&legal) {
+        return Err(format!(
+            "the legalized module holds an i256:\n{}",
+            print_module(&legal)
+        ));
+    }
+    Ok(legal)
+}
+
 fn run_lines(module: &Module, optimized: &Module, runs: &[(usize, String)]) -> Result<(), String> {
     let mut problems = vec![];
+    let legal = legalized(module);
+    if let Err(e) = &legal {
+        problems.push(e.clone());
+    }
     for (line_no, line) in runs {
         let spec = match parse_run(line) {
             Ok(s) => s,
@@ -735,13 +807,22 @@ fn run_lines(module: &Module, optimized: &Module, runs: &[(usize, String)]) -> R
                 continue;
             }
         };
-        if let Err(e) = run_once(module, &spec) {
+        if let Err(e) = run_once(module, &spec, None) {
             problems.push(format!("line {line_no}: `{line}`: {e}"));
         }
         if !spec.no_opt
-            && let Err(e) = run_once(optimized, &spec)
+            && let Err(e) = run_once(optimized, &spec, None)
         {
             problems.push(format!("line {line_no}: `{line}`: after optimize: {e}"));
+        }
+        // Lines about limits (budget, memory, depth) count steps and calls,
+        // which legalization changes; every other line runs legalized too.
+        if spec.limits.is_none()
+            && spec.expect != Expect::OutOfBudget
+            && let Ok(legal) = &legal
+            && let Err(e) = run_once(module, &spec, Some(legal))
+        {
+            problems.push(format!("line {line_no}: `{line}`: after legalize: {e}"));
         }
     }
     join(problems)
