@@ -61,8 +61,8 @@ pub mod elf;
 mod lower;
 mod runtime;
 
-use chainlift_ir::function::Module;
 use chainlift_ir::inst::SourcePos;
+use chainlift_ir::verify::Verified;
 
 /// What the program is built for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -344,7 +344,8 @@ pub mod storage {
     }
 }
 
-/// Translates `module` (lifted from `code`) into an SBPF v3 program.
-pub fn translate(module: &Module, code: &[u8], target: &Target) -> Result<Program, Error> {
-    lower::lower(module, code, target)
+/// Translates a verified module (lifted from EVM code, which it carries for
+/// `codecopy`) into an SBPF v3 program.
+pub fn translate(module: &Verified, target: &Target) -> Result<Program, Error> {
+    lower::lower(module, &module.code, target)
 }

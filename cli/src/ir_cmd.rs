@@ -3,6 +3,7 @@
 use crate::Common;
 use anyhow::{Context, anyhow, bail};
 use chainlift_frontend_evm as evm;
+use chainlift_frontend_evm::pipeline::{self, Stages};
 use chainlift_ir::interp::{Interpreter, Limits, Outcome, SimpleHost};
 use chainlift_ir::{entities::FuncId, function::Module, parse, passes, print, verify};
 use std::io::{Read, Write};
@@ -28,30 +29,25 @@ fn verified(m: &Module, what: &str) -> anyhow::Result<()> {
     })
 }
 
-/// The lifted module, verified, optimized (and verified again) unless
-/// `no_opt`; with the instruction count of the raw lift.
-fn lifted(analysis: &evm::Analysis, no_opt: bool) -> anyhow::Result<(Module, usize)> {
-    let mut module = evm::lift::lift(analysis, Default::default())?;
-    verified(&module, "lifted IR (a bug in the EVM frontend)")?;
-    let before = module.inst_count();
-    if !no_opt {
-        passes::optimize(&mut module);
-        verified(&module, "optimized IR (a bug in a pass)")?;
-    }
-    Ok((module, before))
-}
-
-pub fn lift(common: &Common, no_opt: bool, stats: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn lift(
+    common: &Common,
+    stages: Stages,
+    stats: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let (_, analysis) = crate::analyze(common)?;
-    let (module, before) = lifted(&analysis, no_opt)?;
+    let compiled = pipeline::compile_analysis(&analysis, stages)?;
     if stats {
+        let legal = if stages.legalize { " (legalized)" } else { "" };
         writeln!(
             out,
-            "instructions: {before} lifted, {} optimized",
-            module.inst_count()
+            "instructions: {} lifted, {} {}{legal}",
+            compiled.lifted_insts,
+            compiled.module.inst_count(),
+            if stages.optimize { "optimized" } else { "raw" },
         )?;
     } else {
-        write!(out, "{}", print::print_module(&module))?;
+        write!(out, "{}", print::print_module(&compiled.module))?;
     }
     Ok(())
 }
@@ -66,7 +62,7 @@ pub(crate) fn translate(args: &crate::TranslateArgs, out: &mut dyn Write) -> any
     if args.wei_per_lamport == 0 || args.wei_per_lamport > i32::MAX as u32 {
         bail!("--wei-per-lamport must be between 1 and 2147483647");
     }
-    let (code, analysis, initial_storage) = match &args.deploy {
+    let (analysis, initial_storage) = match &args.deploy {
         Some(path) => {
             if args.common.file.is_some() || args.common.code.is_some() {
                 bail!("--deploy takes the contract from the scenario: drop FILE and --code");
@@ -94,14 +90,14 @@ pub(crate) fn translate(args: &crate::TranslateArgs, out: &mut dyn Write) -> any
                 ..Default::default()
             };
             let analysis = evm::analyze(&account.code, &options)?;
-            (account.code, analysis, account.storage)
+            (analysis, account.storage)
         }
         None => {
-            let (input, analysis) = crate::analyze(&args.common)?;
-            (input.code, analysis, Default::default())
+            let (_, analysis) = crate::analyze(&args.common)?;
+            (analysis, Default::default())
         }
     };
-    let (module, _) = lifted(&analysis, false)?;
+    let compiled = pipeline::compile_analysis(&analysis, Stages::default())?;
     let target = Target {
         heap_size: args.heap_size,
         chain_id: args.chain_id,
@@ -109,7 +105,7 @@ pub(crate) fn translate(args: &crate::TranslateArgs, out: &mut dyn Write) -> any
         initial_storage,
         ..Target::default()
     };
-    let program = translate(&module, &code, &target)?;
+    let program = translate(&compiled.module, &target)?;
     let bytes = if args.emit == "asm" {
         program.listing.clone().into_bytes()
     } else {

@@ -48,6 +48,13 @@ enum Command {
     /// Run external EVM test suites (legacytests VM tests, ethereum/tests state
     /// tests) through every engine; exit 1 on any failure.
     Test(TestArgs),
+    /// List the engines `run`, `diff` and `test` can use: what each runs,
+    /// its cost unit, what it cannot run, whether it traces.
+    Engines {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Work on IR text files: verify, optimize, run.
     #[command(subcommand)]
     Ir(IrCommand),
@@ -63,6 +70,10 @@ struct LiftArgs {
     /// Print instruction counts before and after optimization instead of the IR.
     #[arg(long)]
     stats: bool,
+    /// Legalize to 64-bit limbs: no i256 anywhere (the form the WASM and
+    /// native backends start from); 256-bit operations become helper functions.
+    #[arg(long)]
+    legalize: bool,
 }
 
 #[derive(Args)]
@@ -277,8 +288,15 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
                 report::cfg_dot(out, &a, args.reachable_only)?;
             }
         }
-        Command::Lift(args) => ir_cmd::lift(&args.common, args.no_opt, args.stats, out)?,
+        Command::Lift(args) => {
+            let stages = chainlift_frontend_evm::pipeline::Stages {
+                optimize: !args.no_opt,
+                legalize: args.legalize,
+            };
+            ir_cmd::lift(&args.common, stages, args.stats, out)?
+        }
         Command::Translate(args) => ir_cmd::translate(&args, out)?,
+        Command::Engines { json } => run_cmd::list_engines(json, out)?,
         Command::Run(args) => code = run_cmd::run(&args.call, &args.engine, out)?,
         Command::Diff(args) => {
             code = run_cmd::diff(&args.call, &args.engines, args.trace, args.wide, out)?

@@ -8,8 +8,7 @@ use crate::report::hex;
 use crate::scenario::{self, Expect, Plan, Step};
 use anyhow::{anyhow, bail};
 use chainlift_emulator::evm::EvmEngine;
-use chainlift_emulator::ir::IrEngine;
-use chainlift_emulator::sbf::SbfEngine;
+use chainlift_emulator::registry;
 use chainlift_emulator::trace::Lockstep;
 use chainlift_emulator::{BlockEnv, Call, Engine, EngineError, Outcome, Status};
 use serde_json::{Value, json};
@@ -17,26 +16,38 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-/// The engines `run`, `diff` and `test` know.
-pub const ENGINES: &[&str] = &["evm", "ir", "sbf", "sbf-jit"];
-
-/// The engines `diff` and `test` compare when none are named. The SBF
-/// engines are asked for by name (`--engines evm,ir,sbf`): they cannot run
-/// every contract (see backend-sbf's mapping), and a default that fails on
-/// such contracts would help nobody.
-pub const DEFAULT_ENGINES: &[&str] = &["evm", "ir"];
-
+/// The engine called `name`, from the registry.
 pub fn engine(name: &str) -> anyhow::Result<Box<dyn Engine>> {
-    match name.trim() {
-        "evm" => Ok(Box::new(EvmEngine)),
-        "ir" => Ok(Box::new(IrEngine::default())),
-        "sbf" => Ok(Box::new(SbfEngine::new(false))),
-        "sbf-jit" => Ok(Box::new(SbfEngine::new(true))),
-        other => bail!(
-            "unknown engine `{other}` (available: {})",
-            ENGINES.join(", ")
+    match registry::find(name.trim()) {
+        Some(e) => Ok(e.build()),
+        None => bail!(
+            "unknown engine `{}` (available: {}; `chainlift engines` describes them)",
+            name.trim(),
+            registry::names().join(", ")
         ),
     }
+}
+
+/// Engine names as the command line gives them: `all` is every engine,
+/// none is the registry's defaults.
+pub fn engine_names(names: &[String]) -> Vec<String> {
+    if names.is_empty() {
+        return registry::defaults().iter().map(|s| s.to_string()).collect();
+    }
+    let mut out: Vec<String> = vec![];
+    for n in names {
+        let list: Vec<String> = if n.trim() == "all" {
+            registry::names().iter().map(|s| s.to_string()).collect()
+        } else {
+            vec![n.trim().to_string()]
+        };
+        for n in list {
+            if !out.contains(&n) {
+                out.push(n);
+            }
+        }
+    }
+    out
 }
 
 /// The plan the command line describes: a scenario file, or one call.
@@ -427,13 +438,10 @@ pub(crate) fn run(args: &CallArgs, engine_name: &str, out: &mut dyn Write) -> an
 /// call.
 pub const CANNOT_RUN: u8 = 4;
 
-/// The engines `diff` compares: the ones named, or every engine.
+/// The engines `diff` compares: the ones named (`all` for every one), or
+/// the registry's defaults.
 fn engines(names: &[String]) -> anyhow::Result<Vec<Box<dyn Engine>>> {
-    let names: Vec<&str> = if names.is_empty() {
-        DEFAULT_ENGINES.to_vec()
-    } else {
-        names.iter().map(String::as_str).collect()
-    };
+    let names = engine_names(names);
     if names.len() < 2 {
         bail!("--engines needs at least two engines to compare");
     }
@@ -592,7 +600,8 @@ pub(crate) fn diff(
     }
     let mut trace_report = None;
     if trace && let Some(i) = differing {
-        trace_report = Some(lockstep(&plan, i)?);
+        let v = verdict(&results[i], &names);
+        trace_report = Some(lockstep(&plan, i, &engines, &v)?);
     }
     if args.common.json {
         let mut v = json!({
@@ -872,22 +881,55 @@ fn compact(v: &alloy_primitives::U256) -> String {
     }
 }
 
-/// Reruns call `i` of the plan in revm and the IR in lockstep, from the
-/// state revm reached after the calls before it (on which all agreed).
-fn lockstep(plan: &Plan, i: usize) -> anyhow::Result<(usize, Lockstep)> {
+/// Reruns call `i` of the plan in lockstep in two engines that differ on
+/// it and can trace (a member of the reference's group and one outside it),
+/// from the state revm reached after the calls before it (on which all
+/// agreed).
+fn lockstep(
+    plan: &Plan,
+    i: usize,
+    engines: &[Box<dyn Engine>],
+    v: &Verdict,
+) -> anyhow::Result<(usize, Lockstep)> {
     let mut world = plan.world.clone();
     for step in &plan.steps[..i] {
         let o = EvmEngine.run(&world, &plan.block, &step.call, plan.fork)?;
         world.commit(&step.call, &o);
     }
-    let t = chainlift_emulator::trace::lockstep(
-        &IrEngine::default(),
-        &world,
-        &plan.block,
-        &plan.steps[i].call,
-        plan.fork,
-    )?;
-    Ok((i, t))
+    let ran: Vec<&Group> = v.groups.iter().filter(|g| g.cannot.is_none()).collect();
+    let (Some(reference), rest) = (ran.first(), ran.get(1..).unwrap_or_default()) else {
+        bail!("no engine ran call {}", i + 1);
+    };
+    let mut tried = vec![];
+    for a in &reference.members {
+        for b in rest.iter().flat_map(|g| &g.members) {
+            let (ea, eb) = (&engines[*a], &engines[*b]);
+            match chainlift_emulator::trace::lockstep(
+                ea.as_ref(),
+                eb.as_ref(),
+                &world,
+                &plan.block,
+                &plan.steps[i].call,
+                plan.fork,
+            ) {
+                Ok(t) => return Ok((i, t)),
+                Err(EngineError::Unsupported { .. }) => {
+                    tried.push(format!("{} vs {}", ea.name(), eb.name()))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    bail!(
+        "--trace needs two engines that differ and can both trace ({}); tried {}",
+        registry::ENGINES
+            .iter()
+            .filter(|e| e.traces)
+            .map(|e| e.name)
+            .collect::<Vec<_>>()
+            .join(", "),
+        tried.join(", ")
+    )
 }
 
 fn pc(p: Option<usize>) -> String {
@@ -895,12 +937,13 @@ fn pc(p: Option<usize>) -> String {
 }
 
 fn trace_text(out: &mut dyn Write, (i, t): &(usize, Lockstep)) -> std::io::Result<()> {
+    let [a, b] = t.engines;
     writeln!(
         out,
-        "trace of call {}: {} effects in revm, {} in the IR",
+        "trace of call {} ({a} vs {b}): {} effects in {a}, {} in {b}",
         i + 1,
-        t.evm.len(),
-        t.ir.len()
+        t.first.len(),
+        t.second.len()
     )?;
     match &t.divergence {
         None => writeln!(
@@ -909,10 +952,10 @@ fn trace_text(out: &mut dyn Write, (i, t): &(usize, Lockstep)) -> std::io::Resul
         ),
         Some(d) => writeln!(
             out,
-            "  first divergence at effect {}: evm pc {}, ir pc {}: {}",
+            "  first divergence at effect {}: {a} pc {}, {b} pc {}: {}",
             d.index + 1,
-            pc(d.evm_pc),
-            pc(d.ir_pc),
+            pc(d.pcs[0]),
+            pc(d.pcs[1]),
             d.what
         ),
     }
@@ -921,13 +964,52 @@ fn trace_text(out: &mut dyn Write, (i, t): &(usize, Lockstep)) -> std::io::Resul
 fn trace_json((i, t): &(usize, Lockstep)) -> Value {
     json!({
         "call": i + 1,
-        "evm_effects": t.evm.len(),
-        "ir_effects": t.ir.len(),
+        "engines": t.engines,
+        "effects": [t.first.len(), t.second.len()],
         "divergence": t.divergence.as_ref().map(|d| json!({
             "effect": d.index + 1,
-            "evm_pc": d.evm_pc,
-            "ir_pc": d.ir_pc,
+            "pcs": d.pcs,
             "what": d.what,
         })),
     })
+}
+
+/// `chainlift engines`: the registry, as a table or JSON.
+pub(crate) fn list_engines(json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+    if json {
+        let list: Vec<Value> = registry::ENGINES
+            .iter()
+            .map(|e| {
+                json!({
+                    "name": e.name,
+                    "description": e.description,
+                    "cost_unit": e.cost_unit,
+                    "cannot_run": e.cannot_run,
+                    "traces": e.traces,
+                    "default": e.default,
+                })
+            })
+            .collect();
+        crate::report::write_json(
+            out,
+            &json!({"schema_version": crate::report::SCHEMA_VERSION, "engines": list}),
+        )?;
+        return Ok(());
+    }
+    for e in registry::ENGINES {
+        let mut tags = vec![format!("cost in {}", e.cost_unit)];
+        if e.default {
+            tags.push("compared by default".into());
+        }
+        if e.traces {
+            tags.push("traces".into());
+        }
+        writeln!(out, "{:<8} {} ({})", e.name, e.description, tags.join(", "))?;
+        writeln!(out, "{:<8} cannot run: {}", "", e.cannot_run)?;
+    }
+    writeln!(
+        out,
+        "\n--engines takes a comma-separated list of these, or `all`."
+    )?;
+    Ok(())
 }

@@ -1,6 +1,6 @@
 //! `chainlift test PATH…`: external EVM test suites through every engine.
 
-use crate::run_cmd::{DEFAULT_ENGINES, engine};
+use crate::run_cmd::{engine, engine_names};
 use anyhow::{Context, bail};
 use chainlift_emulator::Engine;
 use chainlift_emulator::suite::{self, CaseResult, Verdict};
@@ -57,12 +57,8 @@ pub fn test(
 ) -> anyhow::Result<u8> {
     // revm is the oracle: it always runs, first.
     let mut chosen: Vec<&str> = vec!["evm"];
-    let wanted: Vec<&str> = if names.is_empty() {
-        DEFAULT_ENGINES.to_vec()
-    } else {
-        names.iter().map(String::as_str).collect()
-    };
-    for n in wanted {
+    let wanted = engine_names(names);
+    for n in wanted.iter().map(String::as_str) {
         if !chosen.contains(&n.trim()) {
             chosen.push(n.trim());
         }

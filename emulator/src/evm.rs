@@ -4,17 +4,22 @@
 //! what the emulator compares (nonce, balance for fees, base fee, block gas
 //! limit) are switched off, so any call can be replayed from any state.
 
+use crate::trace;
 use crate::{BlockEnv, Call, Cost, Engine, EngineError, Log, Outcome, Status, World};
 use alloy_primitives::{Address, U256};
 use chainlift_frontend_evm::Fork;
 use revm::bytecode::Bytecode;
 use revm::context::{BlockEnv as RevmBlock, CfgEnv, Context, TxEnv};
+use revm::context::{ContextTr, JournalTr};
 use revm::context_interface::result::{EVMError, ExecutionResult, Output};
 use revm::database::{CacheDB, EmptyDB};
+use revm::interpreter::Interpreter;
+use revm::interpreter::interpreter::EthInterpreter;
+use revm::interpreter::interpreter_types::{InputsTr, Jumps, MemoryTr};
 use revm::primitives::hardfork::SpecId;
 use revm::primitives::{B256, Bytes, TxKind};
 use revm::state::AccountInfo;
-use revm::{ExecuteEvm, MainBuilder, MainContext};
+use revm::{ExecuteEvm, InspectEvm, Inspector, MainBuilder, MainContext};
 
 /// The revm engine.
 #[derive(Debug, Clone, Default)]
@@ -317,6 +322,30 @@ impl Engine for EvmEngine {
         "evm"
     }
 
+    fn trace(
+        &self,
+        world: &World,
+        block: &BlockEnv,
+        call: &Call,
+        fork: Fork,
+    ) -> Option<Result<Vec<trace::Step>, EngineError>> {
+        let run = || {
+            let spec = spec(fork);
+            let recorder = Recorder {
+                target: call.to,
+                steps: vec![],
+            };
+            let mut evm = context(world, block, spec).build_mainnet_with_inspector(recorder);
+            let tx = transaction(world, block, spec, call, TxKind::Call(call.to))?;
+            evm.inspect_tx(tx).map_err(|e| EngineError::Translate {
+                address: call.to,
+                reason: format!("revm: {e:?}"),
+            })?;
+            Ok(std::mem::take(&mut evm.inspector.steps))
+        };
+        Some(run())
+    }
+
     fn run(
         &self,
         world: &World,
@@ -340,4 +369,119 @@ impl Engine for EvmEngine {
         }
         Ok(o)
     }
+}
+
+/// Records the effects of the frame running `target`'s code at depth 1.
+struct Recorder {
+    target: Address,
+    steps: Vec<trace::Step>,
+}
+
+impl<CTX: ContextTr> Inspector<CTX, EthInterpreter> for Recorder {
+    fn step(&mut self, interp: &mut Interpreter<EthInterpreter>, context: &mut CTX) {
+        if self.steps.len() >= trace::MAX_EFFECTS
+            || interp.input.target_address() != self.target
+            || context.journal_ref().depth() != 1
+        {
+            return;
+        }
+        let op = interp.bytecode.opcode();
+        if !matches!(op, 0x00 | 0x55 | 0x5d | 0xa0..=0xa4 | 0xf3 | 0xfd) {
+            return;
+        }
+        let stack = interp.stack.data();
+        let peek = |i: usize| {
+            stack
+                .len()
+                .checked_sub(1 + i)
+                .and_then(|j| stack.get(j))
+                .copied()
+        };
+        let memory = interp.memory.slice(0..interp.memory.size()).to_vec();
+        let effect = match op {
+            0x55 | 0x5d => {
+                let (Some(key), Some(value)) = (peek(0), peek(1)) else {
+                    return;
+                };
+                if op == 0x55 {
+                    trace::Effect::Store { key, value }
+                } else {
+                    trace::Effect::TransientStore { key, value }
+                }
+            }
+            0xa0..=0xa4 => {
+                let n = usize::from(op - 0xa0);
+                let (Some(o), Some(l)) = (peek(0), peek(1)) else {
+                    return;
+                };
+                let topics: Option<Vec<U256>> = (0..n).map(|i| peek(2 + i)).collect();
+                let Some(topics) = topics else { return };
+                trace::Effect::Log {
+                    topics,
+                    data: trace::slice(&memory, o, l),
+                }
+            }
+            0x00 => trace::Effect::Exit {
+                kind: "stop",
+                data: vec![],
+            },
+            0xf3 | 0xfd => {
+                let (Some(o), Some(l)) = (peek(0), peek(1)) else {
+                    return;
+                };
+                trace::Effect::Exit {
+                    kind: if op == 0xf3 { "return" } else { "revert" },
+                    data: trace::slice(&memory, o, l),
+                }
+            }
+            _ => return,
+        };
+        self.steps.push(trace::Step {
+            pc: Some(interp.bytecode.pc()),
+            effect,
+            memory,
+        });
+    }
+}
+
+/// Notes whether any frame ran out of gas.
+#[derive(Default)]
+struct OutOfGasProbe {
+    seen: bool,
+}
+
+impl<CTX: ContextTr> Inspector<CTX, EthInterpreter> for OutOfGasProbe {
+    fn call_end(
+        &mut self,
+        _context: &mut CTX,
+        _inputs: &revm::interpreter::CallInputs,
+        outcome: &mut revm::interpreter::CallOutcome,
+    ) {
+        // OutOfGas and every `…OOG` kind (memory, precompile, operand,
+        // the SSTORE reentrancy sentry).
+        let r = format!("{:?}", outcome.result.result);
+        if r.contains("OutOfGas") || r.ends_with("OOG") {
+            self.seen = true;
+        }
+    }
+}
+
+/// Whether any frame of `call` (the outermost or a nested one) runs out of
+/// gas on revm: then what users see depends on gas accounting.
+pub fn runs_out_of_gas(
+    world: &World,
+    block: &BlockEnv,
+    call: &Call,
+    fork: Fork,
+) -> Result<bool, EngineError> {
+    let spec = spec(fork);
+    let mut evm =
+        context(world, block, spec).build_mainnet_with_inspector(OutOfGasProbe::default());
+    let tx = transaction(world, block, spec, call, TxKind::Call(call.to))?;
+    let out = evm.inspect_tx(tx).map_err(|e| EngineError::Translate {
+        address: call.to,
+        reason: format!("revm: {e:?}"),
+    })?;
+    let top = matches!(&out.result, revm::context_interface::result::ExecutionResult::Halt { reason, .. } if format!("{reason:?}").contains("OutOfGas"));
+    Ok(evm.inspector.seen || top)
 }

@@ -14,65 +14,46 @@
 use crate::trace;
 use crate::{Account, BlockEnv, Call, Cost, Engine, EngineError, Log, Outcome, Status, World};
 use alloy_primitives::{Address, B256, U256, keccak256};
-use chainlift_frontend_evm::{Fork, Options, analyze, lift};
+use chainlift_frontend_evm::Fork;
+use chainlift_frontend_evm::pipeline::{Cache, Compiled, Stages};
 use chainlift_ir::entities::FuncId;
-use chainlift_ir::function::Module;
 use chainlift_ir::inst::{CallKind, HostOp, SourcePos};
 use chainlift_ir::interp::{Host, Interpreter, Limits, Outcome as IrOutcome};
-use chainlift_ir::passes;
+use chainlift_ir::verify::Verified;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
-/// Lifted modules by (code hash, fork, optimized).
-type ModuleCache = HashMap<(B256, Fork, bool), Arc<Module>>;
-
-/// The IR engine. Each code is lifted once per fork and kept: a scenario's
-/// calls into one contract share one module.
-#[derive(Debug, Clone)]
+/// The IR engine. Each code goes through the pipeline once per fork and is
+/// kept: a scenario's calls into one contract share one module.
+#[derive(Debug, Clone, Default)]
 pub struct IrEngine {
     /// Interpreter limits (instruction budget, memory).
     pub limits: Limits,
-    /// Whether to run the optimized IR (the raw lift otherwise).
-    pub optimize: bool,
-    modules: Arc<Mutex<ModuleCache>>,
-}
-
-impl Default for IrEngine {
-    fn default() -> Self {
-        IrEngine {
-            limits: Limits::default(),
-            optimize: true,
-            modules: Arc::default(),
-        }
-    }
+    /// The pipeline's stages: optimized by default; legalized to 64-bit
+    /// limbs for the `ir64` engine.
+    pub stages: Stages,
+    modules: Cache,
 }
 
 impl IrEngine {
-    /// The lifted (and, if asked, optimized) module of `code`.
-    pub fn module(&self, code: &[u8], fork: Fork) -> Result<Arc<Module>, String> {
-        let key = (keccak256(code), fork, self.optimize);
-        if let Some(m) = self.modules.lock().map_err(|e| e.to_string())?.get(&key) {
-            return Ok(m.clone());
-        }
-        let analysis = analyze(
-            code,
-            &Options {
-                fork,
-                ..Options::default()
+    /// The IR interpreter on the module legalized to 64-bit limbs, the form
+    /// the WASM and native backends start from.
+    pub fn legalized() -> Self {
+        IrEngine {
+            stages: Stages {
+                optimize: true,
+                legalize: true,
             },
-        )
-        .map_err(|e| e.to_string())?;
-        let mut module = lift::lift(&analysis, Default::default()).map_err(|e| e.to_string())?;
-        if self.optimize {
-            passes::optimize(&mut module);
+            ..IrEngine::default()
         }
-        let module = Arc::new(module);
+    }
+
+    /// The verified module of `code` under `fork`, from the pipeline.
+    pub fn module(&self, code: &[u8], fork: Fork) -> Result<Arc<Compiled>, String> {
         self.modules
-            .lock()
-            .map_err(|e| e.to_string())?
-            .insert(key, module.clone());
-        Ok(module)
+            .get(code, fork, self.stages)
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -295,7 +276,7 @@ impl<'a> WorldHost<'a> {
 
     /// Runs `frame` on the lifted code `module` under what is left of the
     /// shared budget, and returns how it ended.
-    fn run_frame(&mut self, frame: Frame<'a>, module: &Module, budget: u64) -> IrOutcome {
+    fn run_frame(&mut self, frame: Frame<'a>, module: &Verified, budget: u64) -> IrOutcome {
         let limits = Limits {
             budget,
             memory: self.engine.limits.memory.min(memory_for_gas(frame.gas)),
@@ -315,7 +296,7 @@ impl<'a> WorldHost<'a> {
 
     /// The lifted module of `code`, or `None` after recording why it could
     /// not be lifted (the whole call then fails with that error).
-    fn lifted(&mut self, address: Address, code: &[u8]) -> Option<Arc<Module>> {
+    fn lifted(&mut self, address: Address, code: &[u8]) -> Option<Arc<Compiled>> {
         match self.engine.module(code, self.fork) {
             Ok(m) => Some(m),
             Err(reason) => {
@@ -506,7 +487,7 @@ impl<'a> Host for WorldHost<'a> {
             memory_len: 0,
             seen_steps: 0,
         };
-        let result = self.run_frame(frame, &module, budget);
+        let result = self.run_frame(frame, &module.module, budget);
         match result {
             IrOutcome::Stop | IrOutcome::Values(_) => (true, vec![]),
             IrOutcome::Return(d) => (true, d),
@@ -577,7 +558,7 @@ impl<'a> Host for WorldHost<'a> {
             memory_len: 0,
             seen_steps: 0,
         };
-        let runtime = match self.run_frame(frame, &module, budget) {
+        let runtime = match self.run_frame(frame, &module.module, budget) {
             IrOutcome::Return(d) => d,
             IrOutcome::Stop | IrOutcome::Values(_) => vec![],
             IrOutcome::SelfDestruct(b) => {
@@ -648,7 +629,20 @@ fn changes(o: &mut Outcome, world: &World, c: Changes, call: &Call, coinbase: Ad
 
 impl Engine for IrEngine {
     fn name(&self) -> &'static str {
-        "ir"
+        if self.stages.legalize { "ir64" } else { "ir" }
+    }
+
+    fn trace(
+        &self,
+        world: &World,
+        block: &BlockEnv,
+        call: &Call,
+        fork: Fork,
+    ) -> Option<Result<Vec<trace::Step>, EngineError>> {
+        Some(
+            self.run_traced(world, block, call, fork, true)
+                .map(|(_, steps)| steps.unwrap_or_default()),
+        )
     }
 
     fn run(
@@ -736,7 +730,7 @@ impl IrEngine {
                 .balances
                 .insert(call.to, to.saturating_add(call.value));
         }
-        let mut interp = Interpreter::new(&module, limits);
+        let mut interp = Interpreter::new(&module.module, limits);
         let result = interp.run(&mut host, FuncId::new(0), &[]);
         if let Some(e) = host.error.take() {
             return Err(e);

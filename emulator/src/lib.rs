@@ -10,6 +10,7 @@
 
 pub mod evm;
 pub mod ir;
+pub mod registry;
 pub mod sbf;
 pub mod suite;
 pub mod trace;
@@ -368,6 +369,20 @@ pub trait Engine {
         call: &Call,
         fork: Fork,
     ) -> Result<Outcome, EngineError>;
+
+    /// Reruns `call` recording its effects (storage writes, logs, the
+    /// exit) with the EVM pc of each, for lockstep comparison
+    /// ([`trace::lockstep`]); `None` when the engine cannot trace.
+    fn trace(
+        &self,
+        world: &World,
+        block: &BlockEnv,
+        call: &Call,
+        fork: Fork,
+    ) -> Option<Result<Vec<trace::Step>, EngineError>> {
+        let _ = (world, block, call, fork);
+        None
+    }
 
     /// Whether a call may send `value` wei. Engines whose target cannot
     /// express the amount (less than a lamport on Solana) say no; suites

@@ -107,7 +107,7 @@ impl SbfEngine {
         };
         let failed = |reason: String| EngineError::Translate { address, reason };
         let module = self.lifter.module(code, fork).map_err(failed)?;
-        translate(&module, code, &target).map_err(|e| match e {
+        translate(&module.module, &target).map_err(|e| match e {
             // What the mapping cannot express is not a failure of the engine.
             chainlift_backend_sbf::Error::Unsupported { .. }
             | chainlift_backend_sbf::Error::TargetLimit { .. } => EngineError::Unsupported {

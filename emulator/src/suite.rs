@@ -538,7 +538,7 @@ fn state_case(
         ));
     }
     // A nested frame may run out of gas without the transaction failing.
-    if crate::trace::runs_out_of_gas(&pre, &block, &call, fork).map_err(|e| e.to_string())? {
+    if crate::evm::runs_out_of_gas(&pre, &block, &call, fork).map_err(|e| e.to_string())? {
         return Ok(Verdict::Skip(
             "a nested frame runs out of gas: needs gas accounting".into(),
         ));

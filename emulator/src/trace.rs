@@ -1,6 +1,7 @@
-//! Lockstep tracing: when engines disagree on a call, run revm and the IR
-//! interpreter again, recording every effect with the EVM pc it comes from,
-//! and report the first pc where they part.
+//! Lockstep tracing: when engines disagree on a call, run two of them again
+//! (any that offer [`Engine::trace`]: revm and the IR interpreter today),
+//! recording every effect with the EVM pc it comes from, and report the
+//! first pc where they part.
 //!
 //! An effect is a storage or transient-storage write, a log, or the exit
 //! (STOP, RETURN, REVERT) with its data; each carries the memory at that
@@ -10,17 +11,9 @@
 //! executions have in common. The first effect, or memory at an effect,
 //! that differs is the divergence; its pc on each side says where to look.
 
-use crate::evm::{context, spec, transaction};
-use crate::ir::IrEngine;
-use crate::{BlockEnv, Call, EngineError, World};
-use alloy_primitives::{Address, U256};
+use crate::{BlockEnv, Call, Engine, EngineError, World};
+use alloy_primitives::U256;
 use chainlift_frontend_evm::Fork;
-use revm::context::{ContextTr, JournalTr};
-use revm::interpreter::Interpreter;
-use revm::interpreter::interpreter::EthInterpreter;
-use revm::interpreter::interpreter_types::{InputsTr, Jumps, MemoryTr};
-use revm::primitives::TxKind;
-use revm::{InspectEvm, Inspector, MainBuilder};
 
 /// At most this many effects are recorded per engine.
 pub const MAX_EFFECTS: usize = 100_000;
@@ -72,10 +65,12 @@ pub struct Step {
 /// Both traces and where they part.
 #[derive(Debug, Clone)]
 pub struct Lockstep {
-    /// revm's effects.
-    pub evm: Vec<Step>,
-    /// The IR interpreter's effects.
-    pub ir: Vec<Step>,
+    /// The two engines' names.
+    pub engines: [&'static str; 2],
+    /// The first engine's effects.
+    pub first: Vec<Step>,
+    /// The second engine's effects.
+    pub second: Vec<Step>,
     /// The first divergence.
     pub divergence: Option<Divergence>,
 }
@@ -85,21 +80,14 @@ pub struct Lockstep {
 pub struct Divergence {
     /// Index of the effect in both traces.
     pub index: usize,
-    /// revm's pc there.
-    pub evm_pc: Option<usize>,
-    /// The IR's pc there.
-    pub ir_pc: Option<usize>,
+    /// Each engine's pc there.
+    pub pcs: [Option<usize>; 2],
     /// What differs.
     pub what: String,
 }
 
-/// Records the effects of the frame running `target`'s code at depth 1.
-struct Recorder {
-    target: Address,
-    steps: Vec<Step>,
-}
-
-fn slice(memory: &[u8], offset: U256, len: U256) -> Vec<u8> {
+/// `len` bytes of `memory` from `offset`, zero past its end (at most 1 MiB).
+pub(crate) fn slice(memory: &[u8], offset: U256, len: U256) -> Vec<u8> {
     let (Ok(o), Ok(l)) = (usize::try_from(offset), usize::try_from(len)) else {
         return vec![];
     };
@@ -114,105 +102,37 @@ fn slice(memory: &[u8], offset: U256, len: U256) -> Vec<u8> {
         .collect()
 }
 
-impl<CTX: ContextTr> Inspector<CTX, EthInterpreter> for Recorder {
-    fn step(&mut self, interp: &mut Interpreter<EthInterpreter>, context: &mut CTX) {
-        if self.steps.len() >= MAX_EFFECTS
-            || interp.input.target_address() != self.target
-            || context.journal_ref().depth() != 1
-        {
-            return;
-        }
-        let op = interp.bytecode.opcode();
-        if !matches!(op, 0x00 | 0x55 | 0x5d | 0xa0..=0xa4 | 0xf3 | 0xfd) {
-            return;
-        }
-        let stack = interp.stack.data();
-        let peek = |i: usize| {
-            stack
-                .len()
-                .checked_sub(1 + i)
-                .and_then(|j| stack.get(j))
-                .copied()
-        };
-        let memory = interp.memory.slice(0..interp.memory.size()).to_vec();
-        let effect = match op {
-            0x55 | 0x5d => {
-                let (Some(key), Some(value)) = (peek(0), peek(1)) else {
-                    return;
-                };
-                if op == 0x55 {
-                    Effect::Store { key, value }
-                } else {
-                    Effect::TransientStore { key, value }
-                }
-            }
-            0xa0..=0xa4 => {
-                let n = usize::from(op - 0xa0);
-                let (Some(o), Some(l)) = (peek(0), peek(1)) else {
-                    return;
-                };
-                let topics: Option<Vec<U256>> = (0..n).map(|i| peek(2 + i)).collect();
-                let Some(topics) = topics else { return };
-                Effect::Log {
-                    topics,
-                    data: slice(&memory, o, l),
-                }
-            }
-            0x00 => Effect::Exit {
-                kind: "stop",
-                data: vec![],
-            },
-            0xf3 | 0xfd => {
-                let (Some(o), Some(l)) = (peek(0), peek(1)) else {
-                    return;
-                };
-                Effect::Exit {
-                    kind: if op == 0xf3 { "return" } else { "revert" },
-                    data: slice(&memory, o, l),
-                }
-            }
-            _ => return,
-        };
-        self.steps.push(Step {
-            pc: Some(interp.bytecode.pc()),
-            effect,
-            memory,
-        });
-    }
-}
-
-/// Runs `call` in revm and in the IR interpreter, recording effects, and
-/// finds the first divergence.
+/// Runs `call` in two engines that can trace, recording effects, and finds
+/// the first divergence. An engine that cannot trace is an
+/// [`EngineError::Unsupported`].
 pub fn lockstep(
-    ir: &IrEngine,
+    first: &dyn Engine,
+    second: &dyn Engine,
     world: &World,
     block: &BlockEnv,
     call: &Call,
     fork: Fork,
 ) -> Result<Lockstep, EngineError> {
-    let spec = spec(fork);
-    let recorder = Recorder {
-        target: call.to,
-        steps: vec![],
+    let traced = |e: &dyn Engine| {
+        e.trace(world, block, call, fork).unwrap_or_else(|| {
+            Err(EngineError::Unsupported {
+                engine: e.name(),
+                reason: "this engine cannot trace".into(),
+            })
+        })
     };
-    let mut evm = context(world, block, spec).build_mainnet_with_inspector(recorder);
-    let tx = transaction(world, block, spec, call, TxKind::Call(call.to))?;
-    evm.inspect_tx(tx).map_err(|e| EngineError::Translate {
-        address: call.to,
-        reason: format!("revm: {e:?}"),
-    })?;
-    let evm_steps = std::mem::take(&mut evm.inspector.steps);
-    let (_, ir_steps) = ir.run_traced(world, block, call, fork, true)?;
-    let ir_steps = ir_steps.unwrap_or_default();
-    let divergence = first_divergence(&evm_steps, &ir_steps);
+    let a = traced(first)?;
+    let b = traced(second)?;
+    let divergence = first_divergence(&a, &b, first.name(), second.name());
     Ok(Lockstep {
-        evm: evm_steps,
-        ir: ir_steps,
+        engines: [first.name(), second.name()],
+        first: a,
+        second: b,
         divergence,
     })
 }
 
-fn first_divergence(a: &[Step], b: &[Step]) -> Option<Divergence> {
+fn first_divergence(a: &[Step], b: &[Step], na: &str, nb: &str) -> Option<Divergence> {
     let n = a.len().max(b.len());
     for i in 0..n {
         let (x, y) = (a.get(i), b.get(i));
@@ -235,58 +155,15 @@ fn first_divergence(a: &[Step], b: &[Step]) -> Option<Divergence> {
                 )
             }
             (Some(_), Some(_)) => continue,
-            (Some(x), None) => format!("only revm goes on, with {:?}", x.effect),
-            (None, Some(y)) => format!("only the IR goes on, with {:?}", y.effect),
+            (Some(x), None) => format!("only {na} goes on, with {:?}", x.effect),
+            (None, Some(y)) => format!("only {nb} goes on, with {:?}", y.effect),
             (None, None) => unreachable!("i < max(len)"),
         };
         return Some(Divergence {
             index: i,
-            evm_pc: x.and_then(|s| s.pc),
-            ir_pc: y.and_then(|s| s.pc),
+            pcs: [x.and_then(|s| s.pc), y.and_then(|s| s.pc)],
             what,
         });
     }
     None
-}
-
-/// Notes whether any frame ran out of gas.
-#[derive(Default)]
-struct OutOfGasProbe {
-    seen: bool,
-}
-
-impl<CTX: ContextTr> Inspector<CTX, EthInterpreter> for OutOfGasProbe {
-    fn call_end(
-        &mut self,
-        _context: &mut CTX,
-        _inputs: &revm::interpreter::CallInputs,
-        outcome: &mut revm::interpreter::CallOutcome,
-    ) {
-        // OutOfGas and every `…OOG` kind (memory, precompile, operand,
-        // the SSTORE reentrancy sentry).
-        let r = format!("{:?}", outcome.result.result);
-        if r.contains("OutOfGas") || r.ends_with("OOG") {
-            self.seen = true;
-        }
-    }
-}
-
-/// Whether any frame of `call` (the outermost or a nested one) runs out of
-/// gas on revm: then what users see depends on gas accounting.
-pub fn runs_out_of_gas(
-    world: &World,
-    block: &BlockEnv,
-    call: &Call,
-    fork: Fork,
-) -> Result<bool, EngineError> {
-    let spec = spec(fork);
-    let mut evm =
-        context(world, block, spec).build_mainnet_with_inspector(OutOfGasProbe::default());
-    let tx = transaction(world, block, spec, call, TxKind::Call(call.to))?;
-    let out = evm.inspect_tx(tx).map_err(|e| EngineError::Translate {
-        address: call.to,
-        reason: format!("revm: {e:?}"),
-    })?;
-    let top = matches!(&out.result, revm::context_interface::result::ExecutionResult::Halt { reason, .. } if format!("{reason:?}").contains("OutOfGas"));
-    Ok(evm.inspector.seen || top)
 }

@@ -21,6 +21,7 @@ pub mod eval;
 pub mod lift;
 pub mod metadata;
 pub mod opcode;
+pub mod pipeline;
 
 pub use cfg::{Cfg, CfgOptions};
 pub use disasm::Instruction;

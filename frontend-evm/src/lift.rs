@@ -162,6 +162,7 @@ pub fn lift(a: &Analysis, options: LiftOptions) -> Result<Module, LiftError> {
     }
     l.materialize_slots();
     let mut module = Module::with_function(l.f);
+    module.code = a.bytes.clone();
     module.compact();
     Ok(module)
 }

@@ -323,6 +323,11 @@ pub struct Module {
     pub functions: Vec<Function>,
     /// Tables for `call_indirect`.
     pub tables: Vec<Table>,
+    /// The contract's own code, which `host.codesize` and `host.codecopy`
+    /// read: a backend embeds it (an engine may take it from its host
+    /// instead; for a module lifted from EVM code the two are the same
+    /// bytes). Empty for a module that has none. Prints as `code = 0x..`.
+    pub code: Vec<u8>,
 }
 
 impl Module {
@@ -331,6 +336,7 @@ impl Module {
         Module {
             functions: vec![f],
             tables: vec![],
+            code: vec![],
         }
     }
 

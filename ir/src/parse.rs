@@ -1,7 +1,7 @@
 //! The text format, parsing side.
 //!
 //! ```text
-//! module    := (table | function)*
+//! module    := ("code" "=" 0xHEX)? (table | function)*
 //! table     := "table" N "=" "[" (fnN | "none") ("," ...)* "]"
 //! function  := "function" "%" name "(" types ")" ("->" types)? "{" block* "}"
 //! block     := blockN ("(" vN ":" type ("," ...)* ")")? ":" inst* terminator
@@ -191,6 +191,7 @@ pub fn parse_module(text: &str) -> Result<Module, ParseError> {
     let mut module = Module {
         functions: vec![],
         tables: vec![],
+        code: vec![],
     };
     let mut current: Option<FnParser> = None;
     let mut block: Option<Block> = None;
@@ -201,6 +202,18 @@ pub fn parse_module(text: &str) -> Result<Module, ParseError> {
             continue;
         }
         if current.is_none() {
+            if let Some(hex) = line
+                .strip_prefix("code")
+                .and_then(|r| r.trim_start().strip_prefix('='))
+            {
+                let hex = hex.trim();
+                let digits = hex.strip_prefix("0x").unwrap_or(hex);
+                module.code = alloy_primitives::hex::decode(digits).map_err(|e| ParseError {
+                    line: line_no,
+                    message: format!("bad code hex: {e}"),
+                })?;
+                continue;
+            }
             if line.starts_with("table") {
                 let (lhs, rhs) = line.split_once('=').ok_or(ParseError {
                     line: line_no,
@@ -511,7 +524,15 @@ fn instruction(
                     line,
                     message: format!("unknown host operation `{name}`"),
                 })?;
-            (Op::Host(h), Some(vec![Type::I256; h.arity().1]))
+            // Four named results per word: the legalized limb form.
+            let r = h.arity().1;
+            let named = lhs.map_or(0, |l| split_top(l).len());
+            let ty = if r > 0 && named == 4 * r {
+                vec![Type::I64; named]
+            } else {
+                vec![Type::I256; r]
+            };
+            (Op::Host(h), Some(ty))
         }
         "call" => {
             let (callee, _) = rest

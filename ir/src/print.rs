@@ -210,6 +210,9 @@ pub fn print_function(f: &Function) -> String {
 /// Prints a module: its tables, then its functions.
 pub fn print_module(m: &Module) -> String {
     let mut out = String::new();
+    if !m.code.is_empty() {
+        let _ = writeln!(out, "code = 0x{}\n", alloy_primitives::hex::encode(&m.code));
+    }
     for (i, t) in m.tables.iter().enumerate() {
         let entries: Vec<String> = t
             .entries

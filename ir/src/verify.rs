@@ -178,6 +178,39 @@ impl DomTree {
     }
 }
 
+/// A module the verifier accepted. Only [`verified`] makes one, so a backend
+/// or engine that takes a `&Verified` cannot be handed a module nobody
+/// checked (naga's `ModuleInfo` idea). It reads as the module it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    module: Module,
+}
+
+impl Verified {
+    /// The module.
+    pub fn module(&self) -> &Module {
+        self
+    }
+
+    /// The module, to change it (it must be verified again to be used).
+    pub fn into_module(self) -> Module {
+        self.module
+    }
+}
+
+impl std::ops::Deref for Verified {
+    type Target = Module;
+    fn deref(&self) -> &Module {
+        &self.module
+    }
+}
+
+/// Verifies `m` and wraps it in the token backends and engines require.
+pub fn verified(m: Module) -> Result<Verified, Vec<VerifyError>> {
+    verify(&m)?;
+    Ok(Verified { module: m })
+}
+
 /// Verifies every function of `m`; returns every failure found.
 pub fn verify(m: &Module) -> Result<(), Vec<VerifyError>> {
     let mut errors = vec![];

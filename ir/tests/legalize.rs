@@ -175,3 +175,50 @@ fn evm_operations() {
     check("addmod", 3, 200);
     check("mulmod", 3, 100);
 }
+
+/// `op x, K` with a constant K: shifts by constants and multiplication,
+/// division and remainder by powers of two become limb code in place.
+fn check_const(op: &str, k: U256) {
+    let text = format!(
+        "function %f(i256) -> i256 {{\nblock0(v0: i256):\n    v1 = iconst.i256 {k:#x}\n    v2 = {op} v0, v1\n    return v2\n}}\n"
+    );
+    let m = parse_module(&text).unwrap_or_else(|e| panic!("{op}: {e}"));
+    let legal = legalize(&m);
+    verify(&legal).unwrap_or_else(|e| panic!("{op} {k:#x}: {}", e[0]));
+    assert!(!has_i256(&legal));
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let mut xs = edges();
+    xs.extend((0..50).map(|_| rng.word()));
+    for x in xs {
+        let want = run(&m, &[x]);
+        let got = match run(&legal, &limbs(&[x])) {
+            Outcome::Values(v) => {
+                let l: Vec<u64> = v.iter().map(|x| x.as_limbs()[0]).collect();
+                Outcome::Values(vec![U256::from_limbs([l[0], l[1], l[2], l[3]])])
+            }
+            other => other,
+        };
+        assert_eq!(got, want, "{op} {x:#x}, {k:#x}");
+    }
+}
+
+#[test]
+fn operations_by_constants() {
+    let amounts = [
+        0u64, 1, 7, 63, 64, 65, 127, 128, 130, 192, 200, 255, 256, 300,
+    ];
+    for op in ["shl", "lshr", "ashr"] {
+        for k in amounts {
+            check_const(&format!("{op}.i256"), U256::from(k));
+        }
+        check_const(&format!("{op}.i256"), U256::MAX);
+    }
+    for op in ["mul", "udiv", "urem"] {
+        for k in [0usize, 1, 8, 63, 64, 100, 128, 224, 255] {
+            check_const(&format!("{op}.i256"), U256::from(1) << k);
+        }
+        check_const(&format!("{op}.i256"), U256::ZERO);
+        check_const(&format!("{op}.i256"), U256::from(3));
+        check_const(&format!("{op}.i256"), U256::from(10).pow(U256::from(18)));
+    }
+}

@@ -4,7 +4,7 @@
 
 use chainlift_frontend_evm::{Fork, Options, analyze, lift};
 use chainlift_ir::function::Module;
-use chainlift_ir::{parse, passes, print, verify};
+use chainlift_ir::{legalize, parse, passes, print, verify};
 use chainlift_tests::{chainlift, fixture_artifacts, root};
 use proptest::prelude::*;
 use std::fmt::Write;
@@ -51,7 +51,8 @@ fn lift_checked(code: &[u8], fork: Fork, what: &str) -> (Module, Module) {
 
 #[test]
 fn every_fixture_lifts_verifies_and_round_trips() {
-    let mut table = String::from("fixture                         bytes   lifted  optimized\n");
+    let mut table =
+        String::from("fixture                         bytes   lifted  optimized  legalized\n");
     for path in fixture_artifacts() {
         let code = chainlift_tests::artifact_runtime(&path);
         let name = path
@@ -60,12 +61,24 @@ fn every_fixture_lifts_verifies_and_round_trips() {
             .to_string_lossy()
             .replace("/out/", "/");
         let (raw, opt) = lift_checked(&code, Fork::Osaka, &name);
+        // The 64-bit form verifies, holds no i256 and round-trips.
+        let mut legal = legalize::legalize(&opt);
+        passes::optimize(&mut legal);
+        if let Err(e) = verify::verify(&legal) {
+            panic!("{name}: legalized IR does not verify: {}", e[0]);
+        }
+        assert!(!legalize::has_i256(&legal), "{name}: an i256 is left");
+        assert!(
+            parse::parse_module(&print::print_module(&legal)).unwrap() == legal,
+            "{name}: legalized IR does not round-trip"
+        );
         writeln!(
             table,
-            "{name:31} {:5}  {:7}  {:9}",
+            "{name:31} {:5}  {:7}  {:9}  {:9}",
             code.len(),
             raw.inst_count(),
-            opt.inst_count()
+            opt.inst_count(),
+            legal.inst_count()
         )
         .unwrap();
     }

@@ -184,8 +184,77 @@ fn trace_finds_the_first_diverging_pc() {
     let v: Value = serde_json::from_str(&run.stdout).unwrap();
     let d = &v["trace"]["divergence"];
     assert_eq!(d["effect"], 2, "{v}");
-    assert_eq!(d["evm_pc"], 0x8);
-    assert_eq!(d["ir_pc"], 0x8);
+    assert_eq!(v["trace"]["engines"], serde_json::json!(["evm", "ir"]));
+    assert_eq!(d["pcs"], serde_json::json!([0x8, 0x8]));
+}
+
+#[test]
+fn trace_pairs_any_two_engines_that_trace() {
+    // The same divergence between revm and the legalized IR (ir64): tracing
+    // is a method of each engine, not a revm/IR pairing.
+    let run = chainlift(&[
+        "diff",
+        "--code",
+        "0x60016000555a600155",
+        "--engines",
+        "evm,ir64",
+        "--trace",
+    ]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("trace of call 1 (evm vs ir64): 3 effects in evm, 3 in ir64"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("first divergence at effect 2: evm pc 0x8, ir64 pc 0x8"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn engines_come_from_one_registry() {
+    let run = chainlift(&["engines", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    let names: Vec<&str> = v["engines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["evm", "ir", "ir64", "sbf", "sbf-jit"]);
+    for e in v["engines"].as_array().unwrap() {
+        assert!(!e["description"].as_str().unwrap().is_empty());
+        assert!(!e["cost_unit"].as_str().unwrap().is_empty());
+    }
+    // `all` is every engine; an unknown name lists them.
+    let all = chainlift(&[
+        "diff",
+        "--code",
+        "0x600160005500",
+        "--engines",
+        "all",
+        "--json",
+    ]);
+    let v: Value = serde_json::from_str(&all.stdout).unwrap();
+    let ran: Vec<&String> = v["calls"][0]["engines"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(ran.len(), 5, "{v}");
+    let bad = chainlift(&["diff", "--code", "0x00", "--engines", "evm,nope"]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr
+            .contains("unknown engine `nope` (available: evm, ir, ir64, sbf, sbf-jit"),
+        "{}",
+        bad.stderr
+    );
 }
 
 #[test]

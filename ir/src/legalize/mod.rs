@@ -63,6 +63,7 @@ pub fn legalize(m: &Module) -> Module {
     Module {
         functions,
         tables: m.tables.clone(),
+        code: m.code.clone(),
     }
 }
 
@@ -93,6 +94,10 @@ pub fn has_i256(m: &Module) -> bool {
 
 struct Map {
     values: Vec<Option<Lowered>>,
+    /// Input values defined by `iconst`, so operations by constants (shifts,
+    /// multiplication and division by powers of two) become limb code in
+    /// place.
+    consts: crate::fxhash::FxHashMap<Value, alloy_primitives::U256>,
 }
 
 impl Map {
@@ -150,7 +155,15 @@ fn legalize_function(old: &Function, rt: &mut Runtime) -> Function {
     );
     let mut map = Map {
         values: vec![None; old.values.len()],
+        consts: Default::default(),
     };
+    for ob in &old.layout {
+        for inst in &old.block(*ob).insts {
+            if let (Op::Iconst(k), [r]) = (&inst.op, inst.results.as_slice()) {
+                map.consts.insert(*r, *k);
+            }
+        }
+    }
     let mut blocks = vec![Block::new(0); old.blocks.len()];
     for ob in &old.layout {
         let nb = f.new_block();
@@ -227,6 +240,12 @@ fn lower_inst(b: &mut Builder, map: &mut Map, rt: &mut Runtime, old: &Function, 
     match &inst.op {
         Op::Iconst(k) if wide_result => {
             let w = b.word_const(*k);
+            set_word(map, w);
+        }
+        Op::Binary(op) if wide_result && by_constant(map, *op, inst).is_some() => {
+            let x = map.wide(inst.args[0]);
+            let (op, k) = by_constant(map, *op, inst).expect("checked by the guard");
+            let w = const_shift(b, op, &x, k);
             set_word(map, w);
         }
         Op::Binary(op) if wide_result => {
@@ -360,6 +379,95 @@ fn lower_inst(b: &mut Builder, map: &mut Map, rt: &mut Runtime, old: &Function, 
             generic(b, map, old, inst, args);
         }
     }
+}
+
+/// A binary operation by a constant that is a shift by `k` bits, or a mask
+/// of the low `k` bits (`And`), in limb code: shifts by a constant, and
+/// multiplication, unsigned division and remainder by a power of two.
+fn by_constant(map: &Map, op: BinOp, inst: &Inst) -> Option<(BinOp, usize)> {
+    let k = *map.consts.get(&inst.args[1])?;
+    let log2 = |k: alloy_primitives::U256| (k.count_ones() == 1).then(|| k.bit_len() - 1);
+    match op {
+        BinOp::Shl | BinOp::LShr | BinOp::AShr => {
+            Some((op, usize::try_from(k).unwrap_or(256).min(256)))
+        }
+        BinOp::Mul => Some((BinOp::Shl, log2(k)?)),
+        BinOp::UDiv => Some((BinOp::LShr, log2(k)?)),
+        BinOp::URem => Some((BinOp::And, log2(k)?)),
+        _ => None,
+    }
+}
+
+/// `x` shifted by the constant `k` (at most 256), or its low `k` bits for
+/// `And`.
+fn const_shift(b: &mut Builder, op: BinOp, x: &Word, k: usize) -> Word {
+    let zero = b.i64(0);
+    if op == BinOp::And {
+        let mut r = [zero; 4];
+        for i in 0..4 {
+            let lo = 64 * i;
+            r[i] = if k >= lo + 64 {
+                x[i]
+            } else if k > lo {
+                b.bin_k(BinOp::And, x[i], (1u64 << (k - lo)) - 1)
+            } else {
+                zero
+            };
+        }
+        return r;
+    }
+    let fill = if op == BinOp::AShr {
+        b.bin_k(BinOp::AShr, x[3], 63)
+    } else {
+        zero
+    };
+    let (q, n) = (k / 64, (k % 64) as u64);
+    // The limb at index i of x, or the fill outside.
+    let limb = |i: isize| -> Value {
+        if (0..4).contains(&i) {
+            x[i as usize]
+        } else if i < 0 {
+            zero
+        } else {
+            fill
+        }
+    };
+    let mut r = [fill; 4];
+    for i in 0..4isize {
+        let q = q as isize;
+        r[i as usize] = if op == BinOp::Shl {
+            let main = limb(i - q);
+            if n == 0 || i - q < 0 {
+                if i - q < 0 { zero } else { main }
+            } else {
+                let hi = b.bin_k(BinOp::Shl, main, n);
+                let from = limb(i - q - 1);
+                let lo = b.bin_k(BinOp::LShr, from, 64 - n);
+                b.or(hi, lo)
+            }
+        } else {
+            let main = limb(i + q);
+            if i + q >= 4 {
+                fill
+            } else if n == 0 {
+                main
+            } else {
+                let shifted = if op == BinOp::AShr && i + q == 3 {
+                    b.bin_k(BinOp::AShr, main, n)
+                } else {
+                    b.bin_k(BinOp::LShr, main, n)
+                };
+                if i + q == 3 {
+                    shifted
+                } else {
+                    let from = limb(i + q + 1);
+                    let hi = b.bin_k(BinOp::Shl, from, 64 - n);
+                    b.or(shifted, hi)
+                }
+            }
+        };
+    }
+    r
 }
 
 /// The instruction as it is, on lowered operands, with each result

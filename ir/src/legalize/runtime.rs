@@ -158,7 +158,7 @@ fn build(rt: &mut Runtime, h: Helper) -> Function {
     match h {
         Helper::MulWide => mul_wide(&mut b, params[0], params[1]),
         Helper::Mul => mul(rt, &mut b, &word(&params), &word(&params[4..])),
-        Helper::DivRem => divrem(&mut b, &word(&params), &word(&params[4..])),
+        Helper::DivRem => divrem(rt, &mut b, &word(&params), &word(&params[4..])),
         Helper::SDivRem => sdivrem(rt, &mut b, &word(&params), &word(&params[4..])),
         Helper::AddMod => addmod(rt, &mut b, &params),
         Helper::MulMod => mulmod(rt, &mut b, &params),
@@ -299,9 +299,9 @@ fn add_reduced(b: &mut Builder, x: &Word, y: &Word, n: &Word) -> Word {
 }
 
 /// Unsigned division: 0 for a zero divisor, one `i64` division when both
-/// fit 64 bits, else restoring binary long division from the dividend's top
-/// bit.
-fn divrem(b: &mut Builder, x: &Word, y: &Word) {
+/// fit 64 bits, the dividend as the remainder when it is the smaller, else
+/// restoring binary long division, one step per quotient bit.
+fn divrem(rt: &mut Runtime, b: &mut Builder, x: &Word, y: &Word) {
     let y_nonzero = b.nonzero(y);
     let (zero_blk, _) = b.block_with(0);
     let (small_chk, _) = b.block_with(0);
@@ -333,13 +333,20 @@ fn divrem(b: &mut Builder, x: &Word, y: &Word) {
     let z = b.i64(0);
     b.ret(&[z, z, z, z, x[0], x[1], x[2], x[3]]);
 
+    // The quotient has at most clz(y) - clz(x) + 1 bits: the remainder
+    // starts as the dividend's bits above that, so the loop runs once per
+    // quotient bit (32 times for a division by 2^224), not 256 times.
     b.block = init;
-    let lz = clz(b, x);
-    let k255 = b.i64(255);
-    let top = b.sub(k255, lz);
+    let lzx = clz(b, x);
+    let lzy = clz(b, y);
+    let top = b.sub(lzy, lzx);
+    let above = b.bin_k(BinOp::Add, top, 1);
     let z = b.i64(0);
+    let mut args = x.to_vec();
+    args.extend_from_slice(&[above, z, z, z]);
+    let r0 = rt.call(b, Helper::LShr, &args);
     let (body, ps) = b.block_with(9);
-    b.jump(body, &[top, z, z, z, z, z, z, z, z]);
+    b.jump(body, &[top, z, z, z, z, r0[0], r0[1], r0[2], r0[3]]);
 
     b.block = body;
     let i = ps[0];

@@ -1,0 +1,163 @@
+//! The one way from EVM bytes to IR a backend or engine may use:
+//! analysis → lift → verify → optimize → verify (→ legalize → verify),
+//! with one cache keyed by the code's hash and the options.
+//!
+//! Every stage's output is verified, and the result is a
+//! [`Verified`](chainlift_ir::verify::Verified) module, the type backends and
+//! engines require, so no unchecked module reaches them. The module carries
+//! the contract's code (`Module::code`) for `codecopy`.
+
+use crate::lift::{LiftError, LiftOptions, lift};
+use crate::{Analysis, Fork, Options, analyze};
+use alloy_primitives::{B256, keccak256};
+use chainlift_ir::function::Module;
+use chainlift_ir::verify::{Verified, VerifyError, verified};
+use chainlift_ir::{legalize, passes};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What to produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Stages {
+    /// Run the optimization passes.
+    pub optimize: bool,
+    /// Legalize to 64-bit limbs (no `i256`) after optimizing.
+    pub legalize: bool,
+}
+
+impl Default for Stages {
+    fn default() -> Self {
+        Stages {
+            optimize: true,
+            legalize: false,
+        }
+    }
+}
+
+/// A pipeline failure, named by stage.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PipelineError {
+    /// The analysis refused the bytes.
+    #[error(transparent)]
+    Analysis(#[from] crate::Error),
+    /// The lifter could not lift the code.
+    #[error(transparent)]
+    Lift(#[from] LiftError),
+    /// A stage produced a module the verifier rejects: a bug in that stage.
+    #[error("{stage} IR: {} verifier error(s); first: {}", errors.len(), errors[0])]
+    Verify {
+        /// `lifted` (a bug in the EVM frontend), `optimized` or `legalized`
+        /// (a bug in a pass).
+        stage: &'static str,
+        /// Every failure.
+        errors: Vec<VerifyError>,
+    },
+}
+
+/// How long each stage took.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timings {
+    /// CFG and dispatcher analysis (zero when an analysis was given).
+    pub analyze: Duration,
+    /// Lifting and verifying the lift.
+    pub lift: Duration,
+    /// Optimizing and verifying.
+    pub optimize: Duration,
+    /// Legalizing and verifying.
+    pub legalize: Duration,
+}
+
+/// The pipeline's output.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    /// The verified module.
+    pub module: Verified,
+    /// Instructions of the raw lift, before optimization.
+    pub lifted_insts: usize,
+    /// Time per stage.
+    pub timings: Timings,
+}
+
+fn checked(m: Module, stage: &'static str) -> Result<Verified, PipelineError> {
+    verified(m).map_err(|errors| PipelineError::Verify { stage, errors })
+}
+
+/// Runs the stages after analysis on `analysis`.
+pub fn compile_analysis(analysis: &Analysis, stages: Stages) -> Result<Compiled, PipelineError> {
+    let mut timings = Timings::default();
+    let t = Instant::now();
+    let module = checked(lift(analysis, LiftOptions::default())?, "lifted")?;
+    let lifted_insts = module.inst_count();
+    timings.lift = t.elapsed();
+    let mut module = module.into_module();
+    let t = Instant::now();
+    if stages.optimize {
+        passes::optimize(&mut module);
+    }
+    let module = checked(module, "optimized")?;
+    timings.optimize = t.elapsed();
+    let module = if stages.legalize {
+        let t = Instant::now();
+        let mut legal = legalize::legalize(&module);
+        if stages.optimize {
+            passes::optimize(&mut legal);
+        }
+        let legal = checked(legal, "legalized")?;
+        timings.legalize = t.elapsed();
+        legal
+    } else {
+        module
+    };
+    Ok(Compiled {
+        module,
+        lifted_insts,
+        timings,
+    })
+}
+
+/// Analyzes `code` under `fork` and runs the stages.
+pub fn compile(code: &[u8], fork: Fork, stages: Stages) -> Result<Compiled, PipelineError> {
+    let t = Instant::now();
+    let options = Options {
+        fork,
+        ..Options::default()
+    };
+    let analysis = analyze(code, &options)?;
+    let analyzed = t.elapsed();
+    let mut c = compile_analysis(&analysis, stages)?;
+    c.timings.analyze = analyzed;
+    Ok(c)
+}
+
+type Key = (B256, Fork, Stages);
+type Entry = Result<Arc<Compiled>, PipelineError>;
+
+/// A cache of compiled modules by code hash, fork and stages, shared by
+/// every engine that holds a clone.
+#[derive(Debug, Clone, Default)]
+pub struct Cache {
+    entries: Arc<Mutex<HashMap<Key, Entry>>>,
+}
+
+impl Cache {
+    /// The compiled module of `code`, compiled once.
+    pub fn get(
+        &self,
+        code: &[u8],
+        fork: Fork,
+        stages: Stages,
+    ) -> Result<Arc<Compiled>, PipelineError> {
+        let key = (keccak256(code), fork, stages);
+        if let Ok(map) = self.entries.lock()
+            && let Some(hit) = map.get(&key)
+        {
+            return hit.clone();
+        }
+        let result = compile(code, fork, stages).map(Arc::new);
+        if let Ok(mut map) = self.entries.lock() {
+            map.insert(key, result.clone());
+        }
+        result
+    }
+}
