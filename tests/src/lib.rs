@@ -142,3 +142,14 @@ pub fn legacy_skip_reason(
     }
     None
 }
+
+/// Whether the corpus tier runs. Plain `cargo test --workspace` stays fast
+/// and leaves the external corpora out; `.ci/run` sets
+/// `CHAINLIFT_CORPUS=1` and runs them (rust-analyzer's slow-test switch).
+pub fn corpus_tier(test: &str) -> bool {
+    let on = std::env::var("CHAINLIFT_CORPUS").is_ok_and(|v| v == "1");
+    if !on {
+        eprintln!("{test}: corpus tier, not run (CHAINLIFT_CORPUS=1 runs it, as .ci/run does)");
+    }
+    on
+}

@@ -70,9 +70,13 @@ fn pure_state(engines: &[&dyn Engine]) -> Vec<CaseResult> {
 }
 
 #[test]
-fn legacytests_vm_agree_across_evm_and_ir() {
-    let (evm, ir) = (EvmEngine, IrEngine::default());
-    let engines: [&dyn Engine; 2] = [&evm, &ir];
+fn legacytests_vm_agree_across_evm_ir_and_ir64() {
+    if !chainlift_tests::corpus_tier("legacytests_vm_agree_across_evm_and_ir") {
+        return;
+    }
+    // ir64: the same IR legalized to 64-bit limbs.
+    let (evm, ir, ir64) = (EvmEngine, IrEngine::default(), IrEngine::legalized());
+    let engines: [&dyn Engine; 3] = [&evm, &ir, &ir64];
     let results = legacy_vm(&engines);
     let (passed, _) = report("legacytests VM", &results);
     // A floor, so that a change which quietly skips everything fails.
@@ -80,9 +84,12 @@ fn legacytests_vm_agree_across_evm_and_ir() {
 }
 
 #[test]
-fn pure_state_tests_agree_across_evm_and_ir() {
-    let (evm, ir) = (EvmEngine, IrEngine::default());
-    let engines: [&dyn Engine; 2] = [&evm, &ir];
+fn pure_state_tests_agree_across_evm_ir_and_ir64() {
+    if !chainlift_tests::corpus_tier("pure_state_tests_agree_across_evm_and_ir") {
+        return;
+    }
+    let (evm, ir, ir64) = (EvmEngine, IrEngine::default(), IrEngine::legalized());
+    let engines: [&dyn Engine; 3] = [&evm, &ir, &ir64];
     let results = pure_state(&engines);
     let (passed, _) = report("state tests", &results);
     assert!(passed >= 500, "only {passed} passed");
@@ -90,6 +97,9 @@ fn pure_state_tests_agree_across_evm_and_ir() {
 
 #[test]
 fn legacytests_vm_agree_on_sbf_interpreted_and_jit() {
+    if !chainlift_tests::corpus_tier("legacytests_vm_agree_on_sbf_interpreted_and_jit") {
+        return;
+    }
     let (evm, sbf, jit) = (EvmEngine, SbfEngine::new(false), SbfEngine::new(true));
     let engines: [&dyn Engine; 3] = [&evm, &sbf, &jit];
     let results = legacy_vm(&engines);
@@ -99,6 +109,9 @@ fn legacytests_vm_agree_on_sbf_interpreted_and_jit() {
 
 #[test]
 fn pure_state_tests_agree_on_sbf() {
+    if !chainlift_tests::corpus_tier("pure_state_tests_agree_on_sbf") {
+        return;
+    }
     let (evm, sbf) = (EvmEngine, SbfEngine::new(false));
     let engines: [&dyn Engine; 2] = [&evm, &sbf];
     let results = pure_state(&engines);

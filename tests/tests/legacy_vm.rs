@@ -84,6 +84,9 @@ struct Tally {
 
 #[test]
 fn legacytests_lift_verify_roundtrip_and_run() {
+    if !chainlift_tests::corpus_tier("legacytests_lift_verify_roundtrip_and_run") {
+        return;
+    }
     let files = chainlift_tests::legacy_corpus();
     assert!(files.len() > 500, "corpus missing: {} files", files.len());
     let mut t = Tally::default();
