@@ -13,12 +13,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// Bytes as `0x…` hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(2 + 2 * bytes.len());
-    s.push_str("0x");
-    for b in bytes {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
+    alloy_primitives::hex::encode_prefixed(bytes)
 }
 
 fn selector_hex(sel: u32) -> String {

@@ -208,6 +208,9 @@ impl Context {
         if len == 0 {
             return Ok(vec![]);
         }
+        // SAFETY (both arms): `map` checked that [addr, addr + len) lies in
+        // one region of the mapping, whose backing vector lives as long as
+        // the mapping, and nothing else touches it while we copy.
         match self.mapping.map(AccessType::Load, addr, len) {
             StableResult::Ok(HostBuffer::Immutable(p)) => Ok(unsafe { (*p).to_vec() }),
             StableResult::Ok(HostBuffer::Mutable(p)) => Ok(unsafe { (*p).to_vec() }),
@@ -220,6 +223,9 @@ impl Context {
             return Ok(());
         }
         let p = self.writable(addr, bytes.len() as u64)?;
+        // SAFETY: `writable` mapped exactly `bytes.len()` writable bytes of a
+        // region whose vector outlives the mapping; no other reference to
+        // them exists during the copy.
         unsafe { (*p).copy_from_slice(bytes) };
         Ok(())
     }

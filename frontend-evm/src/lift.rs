@@ -34,11 +34,11 @@ use crate::opcode;
 use alloy_primitives::U256;
 use chainlift_ir::entities::{Block, Value};
 use chainlift_ir::function::{BlockCall, Function, Inst, Module, Terminator};
-use chainlift_ir::fxhash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use chainlift_ir::inst::{
     BinOp, CallKind, Cond, Endian, ExitKind, HostOp, Op, SourcePos, TrapCode,
 };
 use chainlift_ir::types::Type;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::VecDeque;
 
 /// Lifting limits.
@@ -209,23 +209,6 @@ impl Lifter<'_> {
         }
         *count += 1;
         if self.instances.len() >= self.options.max_instances {
-            if std::env::var_os("LIFT_DEBUG").is_some() {
-                let mut per: HashMap<u32, (usize, std::collections::BTreeSet<usize>, usize)> =
-                    HashMap::default();
-                for (id, hh, cx) in self.instances.keys() {
-                    let e = per.entry(self.a.cfg.blocks[*id].start).or_default();
-                    e.0 += 1;
-                    e.1.insert(*hh);
-                    if cx.is_empty() {
-                        e.2 += 1;
-                    }
-                }
-                let mut v: Vec<_> = per.into_iter().collect();
-                v.sort_by_key(|x| std::cmp::Reverse(x.1.0));
-                for (pc, (n, hs, generic)) in v.iter().take(15) {
-                    eprintln!("{pc:#x}: {n} instances, heights {hs:?}, generic {generic}");
-                }
-            }
             return Err(LiftError::TooManyInstances {
                 limit: self.options.max_instances,
                 pc: self.a.cfg.blocks[id].start,

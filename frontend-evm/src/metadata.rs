@@ -148,12 +148,7 @@ fn decode_exact(bytes: &[u8]) -> Option<Cbor> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(2 + bytes.len() * 2);
-    s.push_str("0x");
-    for b in bytes {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
+    alloy_primitives::hex::encode_prefixed(bytes)
 }
 
 /// Base58 (Bitcoin alphabet), the usual rendering of an IPFS multihash.

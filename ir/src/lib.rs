@@ -88,7 +88,6 @@
 
 pub mod entities;
 pub mod function;
-pub mod fxhash;
 pub mod inst;
 pub mod interp;
 pub mod legalize;

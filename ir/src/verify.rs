@@ -20,9 +20,9 @@
 
 use crate::entities::{Block, Value};
 use crate::function::{BlockCall, Function, Module, Terminator};
-use crate::fxhash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use crate::inst::{Op, SourcePos};
 use crate::types::Type;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// A verifier failure: which function and entity, and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

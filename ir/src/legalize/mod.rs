@@ -97,7 +97,7 @@ struct Map {
     /// Input values defined by `iconst`, so operations by constants (shifts,
     /// multiplication and division by powers of two) become limb code in
     /// place.
-    consts: crate::fxhash::FxHashMap<Value, alloy_primitives::U256>,
+    consts: rustc_hash::FxHashMap<Value, alloy_primitives::U256>,
 }
 
 impl Map {

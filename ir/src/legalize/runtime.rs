@@ -12,10 +12,10 @@
 use super::builder::{Builder, Word};
 use crate::entities::{FuncId, Value};
 use crate::function::Function;
-use crate::fxhash::FxHashMap;
 use crate::inst::{BinOp, Cond, SourcePos};
 use crate::types::Type;
 use alloy_primitives::U256;
+use rustc_hash::FxHashMap;
 
 /// A runtime helper.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

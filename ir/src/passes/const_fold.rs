@@ -5,10 +5,10 @@
 use super::substitute;
 use crate::entities::Value;
 use crate::function::{Function, Inst, Terminator};
-use crate::fxhash::FxHashMap as HashMap;
 use crate::inst::{Cond, Op};
 use crate::interp::eval_pure;
 use alloy_primitives::U256;
+use rustc_hash::FxHashMap as HashMap;
 
 fn inverse(c: Cond) -> Cond {
     match c {

@@ -5,9 +5,9 @@
 use super::substitute;
 use crate::entities::Value;
 use crate::function::Function;
-use crate::fxhash::FxHashMap as HashMap;
 use crate::inst::{BinOp, Op};
 use alloy_primitives::U256;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Runs the pass; returns whether anything changed.
 pub fn run(f: &mut Function) -> bool {

@@ -4,9 +4,9 @@
 
 use super::substitute;
 use crate::function::Function;
-use crate::fxhash::FxHashMap as HashMap;
 use crate::inst::Op;
 use crate::types::Type;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Runs the pass; returns whether anything changed.
 pub fn run(f: &mut Function) -> bool {

@@ -5,7 +5,7 @@
 use super::prune_params::drop_params;
 use crate::entities::Value;
 use crate::function::Function;
-use crate::fxhash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// Runs the pass; returns whether anything changed.
 pub fn run(f: &mut Function) -> bool {

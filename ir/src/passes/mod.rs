@@ -38,7 +38,7 @@ pub fn optimize_function(f: &mut Function) {
 
 /// Replaces every use of a value by `subst[value]` (following chains to
 /// their end; a cycle keeps the value where it closes).
-pub(crate) fn substitute(f: &mut Function, subst: &crate::fxhash::FxHashMap<Value, Value>) -> bool {
+pub(crate) fn substitute(f: &mut Function, subst: &rustc_hash::FxHashMap<Value, Value>) -> bool {
     if subst.is_empty() {
         return false;
     }

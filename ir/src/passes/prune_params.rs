@@ -6,7 +6,7 @@
 use super::substitute;
 use crate::entities::Value;
 use crate::function::Function;
-use crate::fxhash::FxHashMap as HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Runs the pass; returns whether anything changed.
 pub fn run(f: &mut Function) -> bool {

@@ -6,7 +6,7 @@
 use super::substitute;
 use crate::entities::Block;
 use crate::function::{BlockCall, Function, Terminator};
-use crate::fxhash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// Runs the pass; returns whether anything changed.
 pub fn run(f: &mut Function) -> bool {
