@@ -2128,7 +2128,7 @@ impl Cx<'_> {
             }
             HostOp::SelfBalance => {
                 self.asm.mov64(R0, layout::STATE_LAMPORTS_ADDR);
-                crate::runtime::above_rent(&mut self.asm, R0, R1, self.rent_per_byte as i32);
+                crate::solana_rt::above_rent(&mut self.asm, R0, R1, self.rent_per_byte as i32);
                 self.set_wei(d()?);
             }
             HostOp::CodeSize | HostOp::ChainId => {
