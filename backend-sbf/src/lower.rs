@@ -19,16 +19,41 @@ use chainlift_ir::inst::{
 };
 use chainlift_ir::print::op_name;
 use chainlift_ir::types::Type;
+use facts::{Facts, Precompile};
+use slots::{CONST_SLOTS, Frame, SLOT, allocate};
 use std::collections::{HashMap, HashSet};
 
-/// Bytes of one value slot.
-const SLOT: usize = 32;
+mod facts;
+mod slots;
 
-/// Scratch slots where constant operands are written when an operation
-/// needs them in memory (helpers take pointers); constants have no slot.
-const CONST_SLOTS: usize = 4;
-
+/// Translates the module: checks that it is one EVM contract and that the
+/// target is sound, gathers the facts, allocates slots, emits the program
+/// and writes the ELF.
 pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Program, Error> {
+    let f = contract(module)?;
+    check_target(target)?;
+    let facts = Facts::gather(f, code, target);
+    let (slot_of, slots) = allocate(f, &facts.consts);
+    let frame = Frame::new(slots, facts.max_params, target.heap_size)?;
+    let mut cx = Cx::new(f, code, target, facts, slot_of, &frame);
+    cx.function()?;
+    let (text, listing) = cx.asm.finish()?;
+    let instructions = text.len() / 8;
+    // Read-only data: the EVM code, then the initial storage entries.
+    let mut rodata = code.to_vec();
+    rodata.resize(initial_offset(code.len() as u64) as usize, 0);
+    rodata.extend_from_slice(&cx.initial);
+    Ok(Program {
+        elf: elf::write(&rodata, &text, 0),
+        listing,
+        instructions,
+        memory_limit: frame.mem_limit,
+    })
+}
+
+/// The module's one function, which must take no parameters and have a
+/// block: an EVM contract.
+fn contract(module: &Module) -> Result<&Function, Error> {
     let [f] = module.functions.as_slice() else {
         return Err(Error::Unsupported {
             what: format!("a module of {} functions", module.functions.len()),
@@ -41,6 +66,11 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
             "the entry function must take no parameters and have a block".into(),
         ));
     }
+    Ok(f)
+}
+
+/// The target's amounts must fit a sign-extended 32-bit immediate.
+fn check_target(target: &Target) -> Result<(), Error> {
     for (name, v) in [
         ("wei_per_lamport", target.wei_per_lamport),
         ("rent_per_byte", target.rent_per_byte),
@@ -51,144 +81,7 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
             });
         }
     }
-    // One pass for what the lowering needs to know about the function:
-    // constants, use counts, the widest block, and the `gas` values read
-    // only as a call's gas limit.
-    let mut consts = HashMap::new();
-    let mut uses = vec![0u32; f.values.len()];
-    let mut max_params = 0;
-    let mut gas = HashSet::new();
-    let mut observed = HashSet::new();
-    let mut return_data_sizes = vec![];
-    for b in &f.layout {
-        let data = f.block(*b);
-        max_params = max_params.max(data.params.len());
-        for i in &data.insts {
-            if let (Op::Host(HostOp::Gas), [r]) = (&i.op, i.results.as_slice()) {
-                gas.insert(*r);
-            }
-            let is_call = matches!(i.op, Op::Host(HostOp::Call(_)));
-            for (k, a) in i.args.iter().enumerate() {
-                if !(is_call && k == 0) {
-                    observed.insert(*a);
-                }
-            }
-            // Constants, and host values fixed at translation.
-            let fixed = match &i.op {
-                Op::Iconst(c) => Some(*c),
-                Op::Host(HostOp::ReturnDataSize) => Some(U256::ZERO),
-                Op::Host(HostOp::ChainId) => Some(U256::from(target.chain_id)),
-                Op::Host(HostOp::CodeSize) => Some(U256::from(code.len())),
-                _ => None,
-            };
-            if let (Some(c), [r]) = (fixed, i.results.as_slice()) {
-                consts.insert(*r, c);
-                if i.op == Op::Host(HostOp::ReturnDataSize) {
-                    return_data_sizes.push(*r);
-                }
-            }
-            for a in &i.args {
-                uses[a.index()] += 1;
-            }
-        }
-        for v in data.term.uses() {
-            uses[v.index()] += 1;
-            observed.insert(v);
-        }
-    }
-    // Return data is empty unless a call reaches a precompile. Which calls
-    // do is decided here, once: a value of `returndatasize` is not taken
-    // for a constant zero (it is not one once return data exists).
-    let mut precompiles = HashMap::new();
-    for b in &f.layout {
-        for i in &f.block(*b).insts {
-            if let (Op::Host(HostOp::Call(kind)), [r]) = (&i.op, i.results.as_slice())
-                && let Some(p) = precompile(&consts, &return_data_sizes, *kind, &i.args)
-            {
-                precompiles.insert(*r, p);
-            }
-        }
-    }
-    if !precompiles.is_empty() {
-        for r in return_data_sizes {
-            consts.remove(&r);
-        }
-    }
-    let (slot_of, slots) = allocate(f, &consts);
-    let const_buf = align32(layout::FIXED_END as usize);
-    let copy_buf = const_buf + SLOT * CONST_SLOTS;
-    let slot_base = copy_buf + SLOT * max_params;
-    let mem_base = align32(slot_base + SLOT * slots);
-    let heap = target.heap_size as usize;
-    if mem_base >= i16::MAX as usize - 64 || mem_base + 32 > heap {
-        return Err(Error::TargetLimit {
-            what: format!(
-                "{slots} live value slots and {max_params} block parameters need {mem_base} heap bytes before EVM memory (heap {heap}, offsets up to 32 KiB)"
-            ),
-        });
-    }
-    let mem_limit = ((heap - mem_base) & !31) as u32;
-    let mut asm = Asm::default();
-    let halt = asm.named("halt");
-    let fail = asm.named("fail_with_r0");
-    let memory_limit = asm.named("memory_limit");
-    let mut cx = Cx {
-        asm,
-        f,
-        slot_of,
-        slot_base,
-        copy_buf,
-        const_buf,
-        const_next: 0,
-        mem_base: mem_base as i16,
-        mem_limit,
-        uses,
-        bits: bit_widths(
-            f,
-            &consts,
-            64 + 32 - target.wei_per_lamport.leading_zeros() as u16,
-        ),
-        consts,
-        precompiles,
-        gas_limit_only: gas.difference(&observed).copied().collect(),
-        wei_per_lamport: target.wei_per_lamport,
-        rent_per_byte: target.rent_per_byte,
-        blocks: HashMap::new(),
-        rt: Runtime::new(
-            target.wei_per_lamport,
-            target.rent_per_byte,
-            code.len() as u64,
-        ),
-        code_len: code.len() as u64,
-        initial: initial_entries(&target.initial_storage),
-        halt,
-        fail,
-        memory_limit,
-        expanded: vec![],
-    };
-    for b in &f.layout {
-        let l = cx.asm.named(&format!("block{}", b.index()));
-        cx.blocks.insert(*b, l);
-    }
-    cx.entry();
-    for (i, b) in f.layout.iter().enumerate() {
-        let next = f.layout.get(i + 1).copied();
-        cx.block(*b, next)?;
-    }
-    cx.stubs();
-    cx.rt.emit_all(&mut cx.asm, mem_base as i16, mem_limit);
-    let (text, listing) = cx.asm.finish()?;
-    let instructions = text.len() / 8;
-    // Read-only data: the EVM code, then the initial storage entries.
-    let mut rodata = code.to_vec();
-    rodata.resize(initial_offset(code.len() as u64) as usize, 0);
-    rodata.extend_from_slice(&cx.initial);
-    Ok(Program {
-        elf: elf::write(&rodata, &text, 0),
-        listing,
-        instructions,
-        memory_limit: mem_limit,
-    })
+    Ok(())
 }
 
 /// Where the initial storage entries start in the read-only data: after
@@ -206,65 +99,6 @@ fn initial_entries(storage: &std::collections::BTreeMap<U256, U256>) -> Vec<u8> 
         .flat_map(|(k, v)| [k.to_le_bytes::<32>(), v.to_le_bytes::<32>()])
         .flatten()
         .collect()
-}
-
-/// An upper bound on the number of significant bits of every value, from
-/// how it is made: calldata sizes and block fields fit 64 bits, addresses
-/// 160, a mask bounds what it masks, a right shift what it shifts, and so
-/// on. Block parameters and anything read from memory, storage or calldata
-/// count as 256. Lets the lowering skip limbs that are zero anyway.
-fn bit_widths(f: &Function, consts: &HashMap<Value, U256>, wei_bits: u16) -> Vec<u16> {
-    let mut bits = vec![256u16; f.values.len()];
-    for (v, c) in consts {
-        bits[v.index()] = c.bit_len() as u16;
-    }
-    // Instruction results depend on their arguments only (block parameters
-    // stay 256), so a few passes in layout order reach the fixpoint.
-    loop {
-        let mut changed = false;
-        for b in &f.layout {
-            for i in &f.block(*b).insts {
-                let [r] = i.results.as_slice() else { continue };
-                let w = |k: usize| bits[i.args[k].index()];
-                let c = |k: usize| consts.get(&i.args[k]).map(|c| c.saturating_to::<u16>());
-                let n: u16 = match &i.op {
-                    Op::Iconst(c) => c.bit_len() as u16,
-                    Op::Binary(op) => match op {
-                        BinOp::And => w(0).min(w(1)),
-                        BinOp::Or | BinOp::Xor => w(0).max(w(1)),
-                        BinOp::Add => w(0).max(w(1)) + 1,
-                        BinOp::Mul => w(0) + w(1),
-                        BinOp::UDiv => w(0),
-                        BinOp::URem => w(0).min(w(1)),
-                        BinOp::LShr => w(0).saturating_sub(c(1).unwrap_or(0)),
-                        BinOp::Shl => w(0).saturating_add(c(1).unwrap_or(256)),
-                        _ => 256,
-                    },
-                    Op::Select => w(1).max(w(2)),
-                    Op::Byte => 8,
-                    Op::Clz => 9,
-                    Op::MemSize => 64,
-                    Op::Uext => f.ty(i.args[0]).bits() as u16,
-                    Op::Host(h) => match h {
-                        HostOp::CallDataSize | HostOp::Number | HostOp::Timestamp => 64,
-                        HostOp::Caller | HostOp::Origin | HostOp::Address => 160,
-                        HostOp::CallValue | HostOp::SelfBalance => wei_bits,
-                        HostOp::Call(_) => 1,
-                        _ => 256,
-                    },
-                    _ => 256,
-                };
-                let n = n.min(256).min(f.ty(*r).bits() as u16);
-                if n < bits[r.index()] {
-                    bits[r.index()] = n;
-                    changed = true;
-                }
-            }
-        }
-        if !changed {
-            return bits;
-        }
-    }
 }
 
 /// Reads the input after the state account (its data at `r7`, its length
@@ -329,183 +163,6 @@ fn rest_of_input(a: &mut Asm, bad_accounts: Label, bad_input: Label) {
     }
 }
 
-/// A precompile the program runs itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Precompile {
-    /// 0x1: `sol_secp256k1_recover`, then `sol_keccak256` of the key.
-    EcRecover,
-    /// 0x2: `sol_sha256`.
-    Sha256,
-}
-
-/// The precompile a call reaches: a `call` without value or a
-/// `staticcall` to the constant address 1 or 2.
-fn precompile(
-    consts: &HashMap<Value, U256>,
-    return_data_sizes: &[Value],
-    kind: CallKind,
-    args: &[Value],
-) -> Option<Precompile> {
-    let value_free = match kind {
-        CallKind::StaticCall => true,
-        CallKind::Call => args
-            .get(2)
-            .filter(|v| !return_data_sizes.contains(v))
-            .and_then(|v| consts.get(v))
-            .is_some_and(|v| v.is_zero()),
-        _ => false,
-    };
-    match args.get(1).and_then(|a| consts.get(a)) {
-        Some(a) if value_free && *a == U256::from(1) => Some(Precompile::EcRecover),
-        Some(a) if value_free && *a == U256::from(2) => Some(Precompile::Sha256),
-        _ => None,
-    }
-}
-
-fn align32(n: usize) -> usize {
-    (n + 31) & !31
-}
-
-/// Live ranges over a linear numbering of the layout, then a linear scan.
-/// Returns each value's slot index and the number of slots.
-fn allocate(f: &Function, consts: &HashMap<Value, U256>) -> (Vec<u32>, usize) {
-    let nv = f.values.len();
-    let words = nv.div_ceil(64);
-    let nb = f.blocks.len();
-    let mut defs = vec![vec![0u64; words]; nb];
-    let mut used = vec![vec![0u64; words]; nb];
-    let set = |s: &mut Vec<u64>, v: Value| s[v.index() / 64] |= 1 << (v.index() % 64);
-    let has = |s: &[u64], v: usize| s[v / 64] >> (v % 64) & 1 == 1;
-    for b in &f.layout {
-        let data = f.block(*b);
-        let bi = b.index();
-        for p in &data.params {
-            set(&mut defs[bi], *p);
-        }
-        for i in &data.insts {
-            for r in &i.results {
-                set(&mut defs[bi], *r);
-            }
-        }
-        for i in &data.insts {
-            for a in &i.args {
-                if !has(&defs[bi], a.index()) {
-                    set(&mut used[bi], *a);
-                }
-            }
-        }
-        for a in data.term.uses() {
-            if !has(&defs[bi], a.index()) {
-                set(&mut used[bi], a);
-            }
-        }
-    }
-    let succs: Vec<Vec<Block>> = (0..nb)
-        .map(|b| f.blocks[b].term.targets().iter().map(|c| c.block).collect())
-        .collect();
-    let mut live_in = used.clone();
-    let mut live_out = vec![vec![0u64; words]; nb];
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for b in f.layout.iter().rev() {
-            let bi = b.index();
-            let mut out = vec![0u64; words];
-            for s in &succs[bi] {
-                for (o, i) in out.iter_mut().zip(&live_in[s.index()]) {
-                    *o |= i;
-                }
-            }
-            let inn: Vec<u64> = (0..words)
-                .map(|w| used[bi][w] | (out[w] & !defs[bi][w]))
-                .collect();
-            if inn != live_in[bi] || out != live_out[bi] {
-                live_in[bi] = inn;
-                live_out[bi] = out;
-                changed = true;
-            }
-        }
-    }
-    let mut range: Vec<Option<(u32, u32)>> = vec![None; nv];
-    let mut touch = |v: usize, p: u32| {
-        let r = range[v].get_or_insert((p, p));
-        r.0 = r.0.min(p);
-        r.1 = r.1.max(p);
-    };
-    let mut pos = 0u32;
-    for b in &f.layout {
-        let data = f.block(*b);
-        let bi = b.index();
-        let start = pos;
-        pos += 1;
-        for p in &data.params {
-            touch(p.index(), start);
-        }
-        for i in &data.insts {
-            for v in i.args.iter().chain(&i.results) {
-                touch(v.index(), pos);
-            }
-            pos += 1;
-        }
-        let end = pos;
-        pos += 1;
-        for v in data.term.uses() {
-            touch(v.index(), end);
-        }
-        for v in 0..nv {
-            if has(&live_in[bi], v) {
-                touch(v, start);
-            }
-            if has(&live_out[bi], v) {
-                touch(v, end);
-            }
-        }
-    }
-    let mut order: Vec<(u32, u32, usize)> = range
-        .iter()
-        .enumerate()
-        .filter(|(v, _)| !consts.contains_key(&Value::new(*v)))
-        .filter_map(|(v, r)| r.map(|(s, e)| (s, e, v)))
-        .collect();
-    order.sort();
-    // A block parameter prefers the slot of an argument passed to it, so
-    // that the copy on the edge disappears.
-    let mut hints: Vec<Vec<Value>> = vec![vec![]; nv];
-    for b in &f.layout {
-        for c in f.block(*b).term.targets() {
-            for (a, p) in c.args.iter().zip(&f.block(c.block).params) {
-                hints[p.index()].push(*a);
-            }
-        }
-    }
-    let mut slot_of = vec![u32::MAX; nv];
-    let mut active: Vec<(u32, u32)> = vec![]; // (end, slot)
-    let mut free: Vec<u32> = vec![];
-    let mut slots = 0u32;
-    for (s, e, v) in order {
-        active.retain(|&(end, slot)| {
-            if end < s {
-                free.push(slot);
-                false
-            } else {
-                true
-            }
-        });
-        let hinted = hints[v].iter().find_map(|a| {
-            let want = slot_of[a.index()];
-            free.iter().position(|s| *s == want)
-        });
-        let slot = hinted.map(|i| free.swap_remove(i)).or_else(|| free.pop());
-        let slot = slot.unwrap_or_else(|| {
-            slots += 1;
-            slots - 1
-        });
-        slot_of[v] = slot;
-        active.push((e, slot));
-    }
-    (slot_of, slots as usize)
-}
-
 struct Cx<'a> {
     asm: Asm,
     f: &'a Function,
@@ -518,7 +175,8 @@ struct Cx<'a> {
     mem_limit: u32,
     uses: Vec<u32>,
     consts: HashMap<Value, U256>,
-    /// An upper bound on each value's significant bits ([`bit_widths`]).
+    /// An upper bound on each value's significant bits
+    /// ([`facts::bit_widths`]).
     bits: Vec<u16>,
     blocks: HashMap<Block, Label>,
     rt: Runtime,
@@ -553,6 +211,70 @@ fn unsupported(what: String, pos: SourcePos, why: &'static str) -> Error {
 }
 
 impl Cx<'_> {
+    /// The context for `f`, before anything is emitted: the shared exits'
+    /// labels and the blocks' labels.
+    fn new<'a>(
+        f: &'a Function,
+        code: &[u8],
+        target: &Target,
+        facts: Facts,
+        slot_of: Vec<u32>,
+        frame: &Frame,
+    ) -> Cx<'a> {
+        let mut asm = Asm::default();
+        let halt = asm.named("halt");
+        let fail = asm.named("fail_with_r0");
+        let memory_limit = asm.named("memory_limit");
+        let mut blocks = HashMap::new();
+        for b in &f.layout {
+            blocks.insert(*b, asm.named(&format!("block{}", b.index())));
+        }
+        Cx {
+            asm,
+            f,
+            slot_of,
+            slot_base: frame.slot_base,
+            copy_buf: frame.copy_buf,
+            const_buf: frame.const_buf,
+            const_next: 0,
+            mem_base: frame.mem_base as i16,
+            mem_limit: frame.mem_limit,
+            uses: facts.uses,
+            bits: facts.bits,
+            consts: facts.consts,
+            precompiles: facts.precompiles,
+            gas_limit_only: facts.gas_limit_only,
+            wei_per_lamport: target.wei_per_lamport,
+            rent_per_byte: target.rent_per_byte,
+            blocks,
+            rt: Runtime::new(
+                target.wei_per_lamport,
+                target.rent_per_byte,
+                code.len() as u64,
+            ),
+            code_len: code.len() as u64,
+            initial: initial_entries(&target.initial_storage),
+            halt,
+            fail,
+            memory_limit,
+            expanded: vec![],
+        }
+    }
+
+    /// Emits the whole program: the entry, the blocks in layout order, the
+    /// shared exits, then the runtime helpers the blocks called.
+    fn function(&mut self) -> Result<(), Error> {
+        self.entry();
+        let f = self.f;
+        for (i, b) in f.layout.iter().enumerate() {
+            let next = f.layout.get(i + 1).copied();
+            self.block(*b, next)?;
+        }
+        self.stubs();
+        self.rt
+            .emit_all(&mut self.asm, self.mem_base, self.mem_limit);
+        Ok(())
+    }
     /// The heap offset of `v`'s slot.
     fn off(&self, v: Value) -> i16 {
         (self.slot_base + SLOT * self.slot_of[v.index()] as usize) as i16
