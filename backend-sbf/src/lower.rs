@@ -13,10 +13,8 @@ use crate::runtime::{Helper, Runtime, copy_limbs, from_be, to_be, zero};
 use crate::{Error, Program, Target, elf, exit, layout};
 use alloy_primitives::U256;
 use chainlift_ir::entities::{Block, Value};
-use chainlift_ir::function::{BlockCall, Function, Inst, Module, Terminator};
-use chainlift_ir::inst::{
-    BinOp, CallKind, Cond, Endian, ExitKind, HostOp, Op, SourcePos, TrapCode,
-};
+use chainlift_ir::function::{Function, Inst, Module};
+use chainlift_ir::inst::{BinOp, CallKind, Cond, Endian, ExitKind, HostOp, Op, SourcePos};
 use chainlift_ir::print::op_name;
 use chainlift_ir::types::Type;
 use entry::{initial_entries, initial_offset};
@@ -24,6 +22,7 @@ use facts::{Facts, Precompile};
 use slots::{CONST_SLOTS, Frame, SLOT, allocate};
 use std::collections::{HashMap, HashSet};
 
+mod edges;
 mod entry;
 mod facts;
 mod slots;
@@ -374,203 +373,6 @@ impl Cx<'_> {
         self.set_limb(d, 1, R0);
         zero(&mut self.asm, R9, o + 16, 2);
         self.asm.bind(done);
-    }
-
-    /// The shared exits that instructions jump to.
-    fn stubs(&mut self) {
-        let a = &mut self.asm;
-        a.bind(self.halt);
-        a.mov64(R0, exit::HALT);
-        a.exit();
-        a.bind(self.memory_limit);
-        a.mov64(R0, exit::MEMORY_LIMIT);
-        a.bind(self.fail);
-        a.exit();
-    }
-
-    fn block(&mut self, b: Block, next: Option<Block>) -> Result<(), Error> {
-        let l = self.blocks[&b];
-        self.asm.bind(l);
-        self.expanded.clear();
-        let data = self.f.block(b);
-        let n = data.insts.len();
-        // An icmp whose only use is the branch right after it compares and
-        // branches in one go.
-        let fused = matches!((&data.term, data.insts.last()),
-            (Terminator::Branch { cond, .. }, Some(last))
-                if matches!(last.op, Op::Icmp(_))
-                    && last.results == [*cond]
-                    && self.uses[cond.index()] == 1);
-        for (k, inst) in data.insts.iter().enumerate() {
-            if fused && k + 1 == n {
-                break;
-            }
-            self.asm.comment(format!(
-                "{} {}{} {}",
-                inst.pos,
-                inst.results
-                    .iter()
-                    .map(|r| format!("v{} = ", r.index()))
-                    .collect::<String>(),
-                op_name(&inst.op),
-                inst.args
-                    .iter()
-                    .map(|a| format!("v{}", a.index()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-            self.inst(inst)?;
-        }
-        self.asm.comment(format!("{} terminator", data.term_pos));
-        match &data.term {
-            Terminator::Jump(c) => self.edge(c, next),
-            Terminator::Branch {
-                cond,
-                then_to,
-                else_to,
-            } => {
-                let t = self.edge_label(then_to);
-                let e = self.edge_label(else_to);
-                if fused {
-                    let last = &data.insts[n - 1];
-                    let Op::Icmp(c) = last.op else { unreachable!() };
-                    self.compare(c, last.args[0], last.args[1], t.0, e.0);
-                } else {
-                    self.limb(R0, *cond, 0);
-                    self.asm.jmp_imm(J::Ne, R0, 0, t.0);
-                    self.asm.ja(e.0);
-                }
-                self.edge_stub(t, then_to);
-                self.edge_stub(e, else_to);
-            }
-            Terminator::Switch {
-                value,
-                cases,
-                default,
-            } => self.switch(*value, cases, default),
-            Terminator::Return(_) => {
-                return Err(Error::Internal(
-                    "`return` in the entry function of an EVM module".into(),
-                ));
-            }
-            Terminator::Exit(kind, args) => self.exit(*kind, args, data.term_pos)?,
-            Terminator::Trap(code) => {
-                let to = if *code == TrapCode::OutOfMemory {
-                    self.memory_limit
-                } else {
-                    self.halt
-                };
-                self.asm.ja(to);
-            }
-        }
-        Ok(())
-    }
-
-    /// The label to branch to for `c`: the block itself when there is
-    /// nothing to copy, else a fresh stub (bound by [`Self::edge_stub`]).
-    fn edge_label(&mut self, c: &BlockCall) -> (Label, bool) {
-        if c.args.is_empty() {
-            (self.blocks[&c.block], false)
-        } else {
-            (self.asm.label(), true)
-        }
-    }
-
-    fn edge_stub(&mut self, (l, stub): (Label, bool), c: &BlockCall) {
-        if stub {
-            self.asm.bind(l);
-            self.edge(c, None);
-        }
-    }
-
-    /// Copies the arguments into the parameters and jumps (unless the
-    /// target comes next).
-    fn edge(&mut self, c: &BlockCall, next: Option<Block>) {
-        let params = self.f.block(c.block).params.clone();
-        let moves: Vec<(i16, i16, Type)> = c
-            .args
-            .iter()
-            .zip(&params)
-            .filter(|(a, _)| !self.consts.contains_key(a))
-            .map(|(a, p)| (self.off(*a), self.off(*p), self.ty(*p)))
-            .filter(|(s, d, _)| s != d)
-            .collect();
-        let const_moves: Vec<(i16, Type, U256)> = c
-            .args
-            .iter()
-            .zip(&params)
-            .filter_map(|(a, p)| self.consts.get(a).map(|k| (self.off(*p), self.ty(*p), *k)))
-            .collect();
-        let conflict = moves
-            .iter()
-            .any(|(_, d, _)| moves.iter().any(|(s, _, _)| s == d));
-        if conflict {
-            for (i, (s, _, t)) in moves.iter().enumerate() {
-                self.copy((self.copy_buf + SLOT * i) as i16, *s, *t);
-            }
-            for (i, (_, d, t)) in moves.iter().enumerate() {
-                self.copy(*d, (self.copy_buf + SLOT * i) as i16, *t);
-            }
-        } else {
-            for (s, d, t) in moves {
-                self.copy(d, s, t);
-            }
-        }
-        // Constants last: they read no slot that a copy could overwrite.
-        for (d, t, k) in const_moves {
-            self.store_const_at(d, t, k);
-        }
-        if next != Some(c.block) {
-            let l = self.blocks[&c.block];
-            self.asm.ja(l);
-        }
-    }
-
-    fn switch(&mut self, v: Value, cases: &[(U256, BlockCall)], default: &BlockCall) {
-        let d = self.edge_label(default);
-        let edges: Vec<(U256, (Label, bool))> = cases
-            .iter()
-            .map(|(c, b)| (*c, self.edge_label(b)))
-            .collect();
-        let wide = self.ty(v) == Type::I256;
-        let big = self.asm.label();
-        if wide {
-            self.jmp_if_high(v, big);
-        }
-        self.limb(R1, v, 0);
-        for (c, (l, _)) in &edges {
-            let limbs = c.as_limbs();
-            if limbs[1..].iter().any(|x| *x != 0) {
-                continue;
-            }
-            if let Ok(imm) = i32::try_from(limbs[0] as i64) {
-                self.asm.jmp_imm(J::Eq, R1, imm, *l);
-            } else {
-                self.asm.mov64(R2, limbs[0]);
-                self.asm.jmp(J::Eq, R1, R2, *l);
-            }
-        }
-        self.asm.ja(d.0);
-        self.asm.bind(big);
-        for (c, (l, _)) in &edges {
-            let limbs = *c.as_limbs();
-            if limbs[1..].iter().all(|x| *x == 0) {
-                continue;
-            }
-            let miss = self.asm.label();
-            for (i, x) in limbs.iter().enumerate() {
-                self.limb(R1, v, i as i16);
-                self.asm.mov64(R2, *x);
-                self.asm.jmp(J::Ne, R1, R2, miss);
-            }
-            self.asm.ja(*l);
-            self.asm.bind(miss);
-        }
-        self.asm.ja(d.0);
-        for ((_, l), (_, b)) in edges.iter().zip(cases) {
-            self.edge_stub(*l, b);
-        }
-        self.edge_stub(d, default);
     }
 
     /// Jumps to `t` when `a cond b`, else to `f`.
