@@ -7,6 +7,32 @@
 //! own operands. Instructions load limbs into registers, compute and store
 //! back. Block arguments are parallel copies into the target's parameter
 //! slots (through a buffer when a destination is also a source).
+//!
+//! This module holds the driver ([`lower`]) and the context [`Cx`] with the
+//! ways instructions reach values (slots, limbs, constants as immediates).
+//! The lowering itself is split as Cranelift splits a backend:
+//!
+//! * [`facts`]: what is known before emitting (constants, uses, precompile
+//!   calls, bit widths);
+//! * [`slots`]: the heap frame and the slot allocator (live ranges, linear
+//!   scan);
+//! * [`entry`]: the Solana ABI (input, pay-in, a fresh state account);
+//! * [`edges`]: blocks, terminators, edge copies and switches;
+//! * [`inst`]: one instruction, dispatched to [`arith`] (arithmetic and
+//!   comparisons), [`memory`] (EVM memory), [`host`] (host operations and
+//!   exits) and [`calls`] (calls and precompiles).
+//!
+//! The 256-bit helpers the code calls are emitted by [`crate::runtime`].
+
+mod arith;
+mod calls;
+mod edges;
+mod entry;
+mod facts;
+mod host;
+mod inst;
+mod memory;
+mod slots;
 
 use crate::asm::{Alu, Asm, Cond as J, Label, R0, R1, R2, R5, R9, Size};
 use crate::runtime::{Helper, Runtime, copy_limbs, zero};
@@ -20,16 +46,6 @@ use entry::{initial_entries, initial_offset};
 use facts::{Facts, Precompile};
 use slots::{CONST_SLOTS, Frame, SLOT, allocate};
 use std::collections::{HashMap, HashSet};
-
-mod arith;
-mod calls;
-mod edges;
-mod entry;
-mod facts;
-mod host;
-mod inst;
-mod memory;
-mod slots;
 
 /// Translates the module: checks that it is one EVM contract and that the
 /// target is sound, gathers the facts, allocates slots, emits the program
@@ -89,26 +105,46 @@ fn check_target(target: &Target) -> Result<(), Error> {
     Ok(())
 }
 
+/// The lowering context: the program being assembled, the function, and
+/// what the lowering knows about it.
 struct Cx<'a> {
+    /// The program so far.
     asm: Asm,
+    /// The function being lowered.
     f: &'a Function,
+    /// Each value's slot index ([`slots::allocate`]).
     slot_of: Vec<u32>,
+    /// The heap offset of slot 0 (see [`Frame`]).
     slot_base: usize,
+    /// The heap offset of the buffer edge copies go through.
     copy_buf: usize,
+    /// The heap offset of the scratch slots for constant operands.
     const_buf: usize,
+    /// The next constant scratch slot (modulo [`CONST_SLOTS`]); reset for
+    /// each instruction.
     const_next: usize,
+    /// The heap offset of EVM memory.
     mem_base: i16,
+    /// Bytes EVM memory can grow to.
     mem_limit: u32,
+    /// How many times each value is used.
     uses: Vec<u32>,
+    /// Values known at translation (see [`Facts::consts`]).
     consts: HashMap<Value, U256>,
     /// An upper bound on each value's significant bits
     /// ([`facts::bit_widths`]).
     bits: Vec<u16>,
+    /// Each block's label.
     blocks: HashMap<Block, Label>,
+    /// The runtime helpers called so far.
     rt: Runtime,
+    /// Bytes of EVM code.
     code_len: u64,
+    /// The shared exit for an exceptional halt.
     halt: Label,
+    /// The shared exit with the code a helper returned in `r0`.
     fail: Label,
+    /// The shared exit for memory growth past the heap.
     memory_limit: Label,
     /// `(offset, len)` of the `mem.expand`s done so far in the current
     /// block, non-zero lengths only. Memory never shrinks, so a range one
@@ -124,10 +160,14 @@ struct Cx<'a> {
     /// The initial storage: 64-byte entries (key, value; little-endian
     /// limbs), kept after the EVM code in the read-only data.
     initial: Vec<u8>,
+    /// Wei per lamport ([`Target::wei_per_lamport`]).
     wei_per_lamport: u32,
+    /// Lamports per byte of the rent-exempt minimum
+    /// ([`Target::rent_per_byte`]).
     rent_per_byte: u32,
 }
 
+/// An [`Error::Unsupported`].
 fn unsupported(what: String, pos: SourcePos, why: &'static str) -> Error {
     Error::Unsupported { what, pos, why }
 }
@@ -202,6 +242,7 @@ impl Cx<'_> {
         (self.slot_base + SLOT * self.slot_of[v.index()] as usize) as i16
     }
 
+    /// The type of `v`.
     fn ty(&self, v: Value) -> Type {
         self.f.ty(v)
     }
@@ -232,6 +273,7 @@ impl Cx<'_> {
         self.asm.alu_imm(Alu::Add, reg, offset as i32);
     }
 
+    /// `reg = limb i of v` (an immediate for a constant).
     fn limb(&mut self, reg: u8, v: Value, i: i16) {
         if let Some(c) = self.consts.get(&v) {
             let l = c.as_limbs()[i as usize];
@@ -259,6 +301,7 @@ impl Cx<'_> {
         i32::try_from(limb as i64).ok()
     }
 
+    /// `limb i of v = reg`.
     fn set_limb(&mut self, v: Value, i: i16, reg: u8) {
         let o = self.off(v);
         self.asm.stx(Size::Dw, R9, o + 8 * i, reg);
@@ -323,11 +366,13 @@ impl Cx<'_> {
         }
     }
 
+    /// Copies a value of type `ty` from heap offset `src` to `dst`.
     fn copy(&mut self, dst: i16, src: i16, ty: Type) {
         let limbs = if ty == Type::I256 { 4 } else { 1 };
         copy_limbs(&mut self.asm, limbs, R9, dst, R9, src);
     }
 
+    /// Calls a runtime helper (emitted after the blocks).
     fn call(&mut self, h: Helper) {
         let l = self.rt.label(&mut self.asm, h);
         self.asm.call(l);

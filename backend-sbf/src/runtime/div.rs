@@ -10,8 +10,11 @@ use crate::asm::{
 /// Where the division helpers keep a, b, the quotient and the remainder in
 /// their frames.
 const DIV_A: i16 = -48;
+/// See [`DIV_A`].
 const DIV_B: i16 = -80;
+/// See [`DIV_A`].
 const DIV_Q: i16 = -112;
+/// See [`DIV_A`].
 const DIV_R: i16 = -144;
 
 /// The long division's frame: pointers to the quotient, the remainder, the
