@@ -131,8 +131,7 @@ struct Cx<'a> {
     uses: Vec<u32>,
     /// Values known at translation (see [`Facts::consts`]).
     consts: HashMap<Value, U256>,
-    /// An upper bound on each value's significant bits
-    /// ([`facts::bit_widths`]).
+    /// An upper bound on each value's significant bits ([`Facts::bits`]).
     bits: Vec<u16>,
     /// Each block's label.
     blocks: HashMap<Block, Label>,
@@ -155,7 +154,7 @@ struct Cx<'a> {
     gas_limit_only: HashSet<Value>,
     /// The calls (by their result) that reach a precompile. When there is
     /// one, `returndatasize` and `returndatacopy` read
-    /// [`layout::RETURN_DATA`]; else the return data is always empty.
+    /// [`crate::layout::RETURN_DATA`]; else the return data is always empty.
     precompiles: HashMap<Value, Precompile>,
     /// The initial storage: 64-byte entries (key, value; little-endian
     /// limbs), kept after the EVM code in the read-only data.

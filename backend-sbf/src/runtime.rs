@@ -67,14 +67,16 @@ pub(crate) enum Helper {
     CopyIn,
     /// `(to, value) -> status`: a call with value into an account without
     /// code. 0: paid; 1: the balance is short (the call fails); else an
-    /// exit code ([`exit::VALUE_NOT_LAMPORTS`], [`exit::CALL_INTO_CODE`],
-    /// [`exit::RECIPIENT_RENT`], [`exit::ACCOUNT_NEEDED`]).
+    /// exit code ([`crate::exit::VALUE_NOT_LAMPORTS`],
+    /// [`crate::exit::CALL_INTO_CODE`], [`crate::exit::RECIPIENT_RENT`],
+    /// [`crate::exit::ACCOUNT_NEEDED`]).
     SendValue,
     /// `(address, d) -> status`: d = the code size of the account the
     /// address stands for: the contract's own, or 0 for an account without
     /// code (and a precompile). Else an exit code: an account with code
-    /// whose EVM size is not known ([`exit::CALL_INTO_CODE`]), or one that
-    /// is not among the instruction's accounts ([`exit::ACCOUNT_NEEDED`]).
+    /// whose EVM size is not known ([`crate::exit::CALL_INTO_CODE`]), or
+    /// one that is not among the instruction's accounts
+    /// ([`crate::exit::ACCOUNT_NEEDED`]).
     ExtCodeSize,
 }
 
