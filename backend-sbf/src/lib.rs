@@ -60,6 +60,7 @@ pub mod asm;
 pub mod elf;
 mod lower;
 mod runtime;
+mod solana_rt;
 
 use chainlift_ir::inst::SourcePos;
 use chainlift_ir::verify::Verified;

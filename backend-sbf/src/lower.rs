@@ -7,28 +7,74 @@
 //! own operands. Instructions load limbs into registers, compute and store
 //! back. Block arguments are parallel copies into the target's parameter
 //! slots (through a buffer when a destination is also a source).
+//!
+//! This module holds the driver ([`lower`]) and the context [`Cx`] with the
+//! ways instructions reach values (slots, limbs, constants as immediates).
+//! The lowering itself is split as Cranelift splits a backend:
+//!
+//! * [`facts`]: what is known before emitting (constants, uses, precompile
+//!   calls, bit widths);
+//! * [`slots`]: the heap frame and the slot allocator (live ranges, linear
+//!   scan);
+//! * [`entry`]: the Solana ABI (input, pay-in, a fresh state account);
+//! * [`edges`]: blocks, terminators, edge copies and switches;
+//! * [`inst`]: one instruction, dispatched to [`arith`] (arithmetic and
+//!   comparisons), [`memory`] (EVM memory), [`host`] (host operations and
+//!   exits) and [`calls`] (calls and precompiles).
+//!
+//! The 256-bit helpers the code calls are emitted by [`crate::runtime`].
 
-use crate::asm::{Alu, Asm, Cond as J, Label, R0, R1, R2, R3, R4, R5, R6, R7, R9, Size};
-use crate::runtime::{Helper, Runtime, copy_limbs, from_be, to_be, zero};
-use crate::{Error, Program, Target, elf, exit, layout};
+mod arith;
+mod calls;
+mod edges;
+mod entry;
+mod facts;
+mod host;
+mod inst;
+mod memory;
+mod slots;
+
+use crate::asm::{Alu, Asm, Cond as J, Label, R0, R1, R2, R5, R9, Size};
+use crate::runtime::{Helper, Runtime, copy_limbs, zero};
+use crate::{Error, Program, Target, elf};
 use alloy_primitives::U256;
 use chainlift_ir::entities::{Block, Value};
-use chainlift_ir::function::{BlockCall, Function, Inst, Module, Terminator};
-use chainlift_ir::inst::{
-    BinOp, CallKind, Cond, Endian, ExitKind, HostOp, Op, SourcePos, TrapCode,
-};
-use chainlift_ir::print::op_name;
+use chainlift_ir::function::{Function, Module};
+use chainlift_ir::inst::SourcePos;
 use chainlift_ir::types::Type;
+use entry::{initial_entries, initial_offset};
+use facts::{Facts, Precompile};
+use slots::{CONST_SLOTS, Frame, SLOT, allocate};
 use std::collections::{HashMap, HashSet};
 
-/// Bytes of one value slot.
-const SLOT: usize = 32;
-
-/// Scratch slots where constant operands are written when an operation
-/// needs them in memory (helpers take pointers); constants have no slot.
-const CONST_SLOTS: usize = 4;
-
+/// Translates the module: checks that it is one EVM contract and that the
+/// target is sound, gathers the facts, allocates slots, emits the program
+/// and writes the ELF.
 pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Program, Error> {
+    let f = contract(module)?;
+    check_target(target)?;
+    let facts = Facts::gather(f, code, target);
+    let (slot_of, slots) = allocate(f, &facts.consts);
+    let frame = Frame::new(slots, facts.max_params, target.heap_size)?;
+    let mut cx = Cx::new(f, code, target, facts, slot_of, &frame);
+    cx.function()?;
+    let (text, listing) = cx.asm.finish()?;
+    let instructions = text.len() / 8;
+    // Read-only data: the EVM code, then the initial storage entries.
+    let mut rodata = code.to_vec();
+    rodata.resize(initial_offset(code.len() as u64) as usize, 0);
+    rodata.extend_from_slice(&cx.initial);
+    Ok(Program {
+        elf: elf::write(&rodata, &text, 0),
+        listing,
+        instructions,
+        memory_limit: frame.mem_limit,
+    })
+}
+
+/// The module's one function, which must take no parameters and have a
+/// block: an EVM contract.
+fn contract(module: &Module) -> Result<&Function, Error> {
     let [f] = module.functions.as_slice() else {
         return Err(Error::Unsupported {
             what: format!("a module of {} functions", module.functions.len()),
@@ -41,6 +87,11 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
             "the entry function must take no parameters and have a block".into(),
         ));
     }
+    Ok(f)
+}
+
+/// The target's amounts must fit a sign-extended 32-bit immediate.
+fn check_target(target: &Target) -> Result<(), Error> {
     for (name, v) in [
         ("wei_per_lamport", target.wei_per_lamport),
         ("rent_per_byte", target.rent_per_byte),
@@ -51,480 +102,48 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
             });
         }
     }
-    // One pass for what the lowering needs to know about the function:
-    // constants, use counts, the widest block, and the `gas` values read
-    // only as a call's gas limit.
-    let mut consts = HashMap::new();
-    let mut uses = vec![0u32; f.values.len()];
-    let mut max_params = 0;
-    let mut gas = HashSet::new();
-    let mut observed = HashSet::new();
-    let mut return_data_sizes = vec![];
-    for b in &f.layout {
-        let data = f.block(*b);
-        max_params = max_params.max(data.params.len());
-        for i in &data.insts {
-            if let (Op::Host(HostOp::Gas), [r]) = (&i.op, i.results.as_slice()) {
-                gas.insert(*r);
-            }
-            let is_call = matches!(i.op, Op::Host(HostOp::Call(_)));
-            for (k, a) in i.args.iter().enumerate() {
-                if !(is_call && k == 0) {
-                    observed.insert(*a);
-                }
-            }
-            // Constants, and host values fixed at translation.
-            let fixed = match &i.op {
-                Op::Iconst(c) => Some(*c),
-                Op::Host(HostOp::ReturnDataSize) => Some(U256::ZERO),
-                Op::Host(HostOp::ChainId) => Some(U256::from(target.chain_id)),
-                Op::Host(HostOp::CodeSize) => Some(U256::from(code.len())),
-                _ => None,
-            };
-            if let (Some(c), [r]) = (fixed, i.results.as_slice()) {
-                consts.insert(*r, c);
-                if i.op == Op::Host(HostOp::ReturnDataSize) {
-                    return_data_sizes.push(*r);
-                }
-            }
-            for a in &i.args {
-                uses[a.index()] += 1;
-            }
-        }
-        for v in data.term.uses() {
-            uses[v.index()] += 1;
-            observed.insert(v);
-        }
-    }
-    // Return data is empty unless a call reaches a precompile. Which calls
-    // do is decided here, once: a value of `returndatasize` is not taken
-    // for a constant zero (it is not one once return data exists).
-    let mut precompiles = HashMap::new();
-    for b in &f.layout {
-        for i in &f.block(*b).insts {
-            if let (Op::Host(HostOp::Call(kind)), [r]) = (&i.op, i.results.as_slice())
-                && let Some(p) = precompile(&consts, &return_data_sizes, *kind, &i.args)
-            {
-                precompiles.insert(*r, p);
-            }
-        }
-    }
-    if !precompiles.is_empty() {
-        for r in return_data_sizes {
-            consts.remove(&r);
-        }
-    }
-    let (slot_of, slots) = allocate(f, &consts);
-    let const_buf = align32(layout::FIXED_END as usize);
-    let copy_buf = const_buf + SLOT * CONST_SLOTS;
-    let slot_base = copy_buf + SLOT * max_params;
-    let mem_base = align32(slot_base + SLOT * slots);
-    let heap = target.heap_size as usize;
-    if mem_base >= i16::MAX as usize - 64 || mem_base + 32 > heap {
-        return Err(Error::TargetLimit {
-            what: format!(
-                "{slots} live value slots and {max_params} block parameters need {mem_base} heap bytes before EVM memory (heap {heap}, offsets up to 32 KiB)"
-            ),
-        });
-    }
-    let mem_limit = ((heap - mem_base) & !31) as u32;
-    let mut asm = Asm::default();
-    let halt = asm.named("halt");
-    let fail = asm.named("fail_with_r0");
-    let memory_limit = asm.named("memory_limit");
-    let mut cx = Cx {
-        asm,
-        f,
-        slot_of,
-        slot_base,
-        copy_buf,
-        const_buf,
-        const_next: 0,
-        mem_base: mem_base as i16,
-        mem_limit,
-        uses,
-        bits: bit_widths(
-            f,
-            &consts,
-            64 + 32 - target.wei_per_lamport.leading_zeros() as u16,
-        ),
-        consts,
-        precompiles,
-        gas_limit_only: gas.difference(&observed).copied().collect(),
-        wei_per_lamport: target.wei_per_lamport,
-        rent_per_byte: target.rent_per_byte,
-        blocks: HashMap::new(),
-        rt: Runtime::new(
-            target.wei_per_lamport,
-            target.rent_per_byte,
-            code.len() as u64,
-        ),
-        code_len: code.len() as u64,
-        initial: initial_entries(&target.initial_storage),
-        halt,
-        fail,
-        memory_limit,
-        expanded: vec![],
-    };
-    for b in &f.layout {
-        let l = cx.asm.named(&format!("block{}", b.index()));
-        cx.blocks.insert(*b, l);
-    }
-    cx.entry();
-    for (i, b) in f.layout.iter().enumerate() {
-        let next = f.layout.get(i + 1).copied();
-        cx.block(*b, next)?;
-    }
-    cx.stubs();
-    cx.rt.emit_all(&mut cx.asm, mem_base as i16, mem_limit);
-    let (text, listing) = cx.asm.finish()?;
-    let instructions = text.len() / 8;
-    // Read-only data: the EVM code, then the initial storage entries.
-    let mut rodata = code.to_vec();
-    rodata.resize(initial_offset(code.len() as u64) as usize, 0);
-    rodata.extend_from_slice(&cx.initial);
-    Ok(Program {
-        elf: elf::write(&rodata, &text, 0),
-        listing,
-        instructions,
-        memory_limit: mem_limit,
-    })
+    Ok(())
 }
 
-/// Where the initial storage entries start in the read-only data: after
-/// the EVM code, aligned to 8.
-fn initial_offset(code_len: u64) -> u64 {
-    code_len.next_multiple_of(8)
-}
-
-/// The non-zero slots of `storage` as 64-byte entries (key and value as
-/// little-endian limbs), in key order.
-fn initial_entries(storage: &std::collections::BTreeMap<U256, U256>) -> Vec<u8> {
-    storage
-        .iter()
-        .filter(|(_, v)| !v.is_zero())
-        .flat_map(|(k, v)| [k.to_le_bytes::<32>(), v.to_le_bytes::<32>()])
-        .flatten()
-        .collect()
-}
-
-/// An upper bound on the number of significant bits of every value, from
-/// how it is made: calldata sizes and block fields fit 64 bits, addresses
-/// 160, a mask bounds what it masks, a right shift what it shifts, and so
-/// on. Block parameters and anything read from memory, storage or calldata
-/// count as 256. Lets the lowering skip limbs that are zero anyway.
-fn bit_widths(f: &Function, consts: &HashMap<Value, U256>, wei_bits: u16) -> Vec<u16> {
-    let mut bits = vec![256u16; f.values.len()];
-    for (v, c) in consts {
-        bits[v.index()] = c.bit_len() as u16;
-    }
-    // Instruction results depend on their arguments only (block parameters
-    // stay 256), so a few passes in layout order reach the fixpoint.
-    loop {
-        let mut changed = false;
-        for b in &f.layout {
-            for i in &f.block(*b).insts {
-                let [r] = i.results.as_slice() else { continue };
-                let w = |k: usize| bits[i.args[k].index()];
-                let c = |k: usize| consts.get(&i.args[k]).map(|c| c.saturating_to::<u16>());
-                let n: u16 = match &i.op {
-                    Op::Iconst(c) => c.bit_len() as u16,
-                    Op::Binary(op) => match op {
-                        BinOp::And => w(0).min(w(1)),
-                        BinOp::Or | BinOp::Xor => w(0).max(w(1)),
-                        BinOp::Add => w(0).max(w(1)) + 1,
-                        BinOp::Mul => w(0) + w(1),
-                        BinOp::UDiv => w(0),
-                        BinOp::URem => w(0).min(w(1)),
-                        BinOp::LShr => w(0).saturating_sub(c(1).unwrap_or(0)),
-                        BinOp::Shl => w(0).saturating_add(c(1).unwrap_or(256)),
-                        _ => 256,
-                    },
-                    Op::Select => w(1).max(w(2)),
-                    Op::Byte => 8,
-                    Op::Clz => 9,
-                    Op::MemSize => 64,
-                    Op::Uext => f.ty(i.args[0]).bits() as u16,
-                    Op::Host(h) => match h {
-                        HostOp::CallDataSize | HostOp::Number | HostOp::Timestamp => 64,
-                        HostOp::Caller | HostOp::Origin | HostOp::Address => 160,
-                        HostOp::CallValue | HostOp::SelfBalance => wei_bits,
-                        HostOp::Call(_) => 1,
-                        _ => 256,
-                    },
-                    _ => 256,
-                };
-                let n = n.min(256).min(f.ty(*r).bits() as u16);
-                if n < bits[r.index()] {
-                    bits[r.index()] = n;
-                    changed = true;
-                }
-            }
-        }
-        if !changed {
-            return bits;
-        }
-    }
-}
-
-/// Reads the input after the state account (its data at `r7`, its length
-/// in `r4`, its owner's address in `r6`, the number of accounts in `r2`): the caller (account 1, a signer),
-/// the other accounts, the instruction data (the lamports sent, then the
-/// calldata) and the program id, which must own the state account.
-fn rest_of_input(a: &mut Asm, bad_accounts: Label, bad_input: Label) {
-    // Next account: data, 10 KiB of growth room, aligned to 8, rent epoch.
-    let next = |a: &mut Asm, base: u8, len: u8| {
-        a.alu(Alu::Add, base, len);
-        a.alu_imm(Alu::Add, base, 10240 + 7);
-        a.alu_imm(Alu::And, base, -8);
-        a.alu_imm(Alu::Add, base, 8);
-    };
-    a.mov(R3, 7);
-    next(a, R3, R4);
-    // Account 1: the caller, not a duplicate, a signer.
-    a.ldx(Size::B, R5, R3, 0);
-    a.jmp_imm(J::Ne, R5, 0xff, bad_accounts);
-    a.ldx(Size::B, R5, R3, 1);
-    a.jmp_imm(J::Eq, R5, 0, bad_accounts);
-    a.mov(R5, R3);
-    a.alu_imm(Alu::Add, R5, 8);
-    a.stx(Size::Dw, R9, layout::CALLER_KEY, R5);
-    a.ldx(Size::Dw, R4, R3, 80);
-    a.alu_imm(Alu::Add, R3, 88);
-    next(a, R3, R4);
-    // Skip the other accounts.
-    a.alu_imm(Alu::Sub, R2, 2);
-    let skip = a.label();
-    let done = a.label();
-    let dup = a.label();
-    a.bind(skip);
-    a.jmp_imm(J::Eq, R2, 0, done);
-    a.alu_imm(Alu::Sub, R2, 1);
-    a.ldx(Size::B, R5, R3, 0);
-    a.jmp_imm(J::Ne, R5, 0xff, dup);
-    a.ldx(Size::Dw, R4, R3, 80);
-    a.alu_imm(Alu::Add, R3, 88);
-    next(a, R3, R4);
-    a.ja(skip);
-    a.bind(dup);
-    a.alu_imm(Alu::Add, R3, 8);
-    a.ja(skip);
-    a.bind(done);
-    // Instruction data (the lamports sent, then the calldata), then
-    // the program id.
-    a.ldx(Size::Dw, R4, R3, 0);
-    a.alu_imm(Alu::Add, R3, 8);
-    a.jmp_imm(J::Lt, R4, 8, bad_input);
-    a.ldx(Size::Dw, R5, R3, 0);
-    a.stx(Size::Dw, R9, layout::VALUE, R5);
-    a.alu_imm(Alu::Add, R3, 8);
-    a.alu_imm(Alu::Sub, R4, 8);
-    a.stx(Size::Dw, R9, layout::CALLDATA_PTR, R3);
-    a.stx(Size::Dw, R9, layout::CALLDATA_LEN, R4);
-    a.alu(Alu::Add, R3, R4);
-    for i in 0..4 {
-        a.ldx(Size::Dw, R0, R3, 8 * i);
-        a.ldx(Size::Dw, R5, R6, 8 * i);
-        a.jmp(J::Ne, R0, R5, bad_accounts);
-    }
-}
-
-/// A precompile the program runs itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Precompile {
-    /// 0x1: `sol_secp256k1_recover`, then `sol_keccak256` of the key.
-    EcRecover,
-    /// 0x2: `sol_sha256`.
-    Sha256,
-}
-
-/// The precompile a call reaches: a `call` without value or a
-/// `staticcall` to the constant address 1 or 2.
-fn precompile(
-    consts: &HashMap<Value, U256>,
-    return_data_sizes: &[Value],
-    kind: CallKind,
-    args: &[Value],
-) -> Option<Precompile> {
-    let value_free = match kind {
-        CallKind::StaticCall => true,
-        CallKind::Call => args
-            .get(2)
-            .filter(|v| !return_data_sizes.contains(v))
-            .and_then(|v| consts.get(v))
-            .is_some_and(|v| v.is_zero()),
-        _ => false,
-    };
-    match args.get(1).and_then(|a| consts.get(a)) {
-        Some(a) if value_free && *a == U256::from(1) => Some(Precompile::EcRecover),
-        Some(a) if value_free && *a == U256::from(2) => Some(Precompile::Sha256),
-        _ => None,
-    }
-}
-
-fn align32(n: usize) -> usize {
-    (n + 31) & !31
-}
-
-/// Live ranges over a linear numbering of the layout, then a linear scan.
-/// Returns each value's slot index and the number of slots.
-fn allocate(f: &Function, consts: &HashMap<Value, U256>) -> (Vec<u32>, usize) {
-    let nv = f.values.len();
-    let words = nv.div_ceil(64);
-    let nb = f.blocks.len();
-    let mut defs = vec![vec![0u64; words]; nb];
-    let mut used = vec![vec![0u64; words]; nb];
-    let set = |s: &mut Vec<u64>, v: Value| s[v.index() / 64] |= 1 << (v.index() % 64);
-    let has = |s: &[u64], v: usize| s[v / 64] >> (v % 64) & 1 == 1;
-    for b in &f.layout {
-        let data = f.block(*b);
-        let bi = b.index();
-        for p in &data.params {
-            set(&mut defs[bi], *p);
-        }
-        for i in &data.insts {
-            for r in &i.results {
-                set(&mut defs[bi], *r);
-            }
-        }
-        for i in &data.insts {
-            for a in &i.args {
-                if !has(&defs[bi], a.index()) {
-                    set(&mut used[bi], *a);
-                }
-            }
-        }
-        for a in data.term.uses() {
-            if !has(&defs[bi], a.index()) {
-                set(&mut used[bi], a);
-            }
-        }
-    }
-    let succs: Vec<Vec<Block>> = (0..nb)
-        .map(|b| f.blocks[b].term.targets().iter().map(|c| c.block).collect())
-        .collect();
-    let mut live_in = used.clone();
-    let mut live_out = vec![vec![0u64; words]; nb];
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for b in f.layout.iter().rev() {
-            let bi = b.index();
-            let mut out = vec![0u64; words];
-            for s in &succs[bi] {
-                for (o, i) in out.iter_mut().zip(&live_in[s.index()]) {
-                    *o |= i;
-                }
-            }
-            let inn: Vec<u64> = (0..words)
-                .map(|w| used[bi][w] | (out[w] & !defs[bi][w]))
-                .collect();
-            if inn != live_in[bi] || out != live_out[bi] {
-                live_in[bi] = inn;
-                live_out[bi] = out;
-                changed = true;
-            }
-        }
-    }
-    let mut range: Vec<Option<(u32, u32)>> = vec![None; nv];
-    let mut touch = |v: usize, p: u32| {
-        let r = range[v].get_or_insert((p, p));
-        r.0 = r.0.min(p);
-        r.1 = r.1.max(p);
-    };
-    let mut pos = 0u32;
-    for b in &f.layout {
-        let data = f.block(*b);
-        let bi = b.index();
-        let start = pos;
-        pos += 1;
-        for p in &data.params {
-            touch(p.index(), start);
-        }
-        for i in &data.insts {
-            for v in i.args.iter().chain(&i.results) {
-                touch(v.index(), pos);
-            }
-            pos += 1;
-        }
-        let end = pos;
-        pos += 1;
-        for v in data.term.uses() {
-            touch(v.index(), end);
-        }
-        for v in 0..nv {
-            if has(&live_in[bi], v) {
-                touch(v, start);
-            }
-            if has(&live_out[bi], v) {
-                touch(v, end);
-            }
-        }
-    }
-    let mut order: Vec<(u32, u32, usize)> = range
-        .iter()
-        .enumerate()
-        .filter(|(v, _)| !consts.contains_key(&Value::new(*v)))
-        .filter_map(|(v, r)| r.map(|(s, e)| (s, e, v)))
-        .collect();
-    order.sort();
-    // A block parameter prefers the slot of an argument passed to it, so
-    // that the copy on the edge disappears.
-    let mut hints: Vec<Vec<Value>> = vec![vec![]; nv];
-    for b in &f.layout {
-        for c in f.block(*b).term.targets() {
-            for (a, p) in c.args.iter().zip(&f.block(c.block).params) {
-                hints[p.index()].push(*a);
-            }
-        }
-    }
-    let mut slot_of = vec![u32::MAX; nv];
-    let mut active: Vec<(u32, u32)> = vec![]; // (end, slot)
-    let mut free: Vec<u32> = vec![];
-    let mut slots = 0u32;
-    for (s, e, v) in order {
-        active.retain(|&(end, slot)| {
-            if end < s {
-                free.push(slot);
-                false
-            } else {
-                true
-            }
-        });
-        let hinted = hints[v].iter().find_map(|a| {
-            let want = slot_of[a.index()];
-            free.iter().position(|s| *s == want)
-        });
-        let slot = hinted.map(|i| free.swap_remove(i)).or_else(|| free.pop());
-        let slot = slot.unwrap_or_else(|| {
-            slots += 1;
-            slots - 1
-        });
-        slot_of[v] = slot;
-        active.push((e, slot));
-    }
-    (slot_of, slots as usize)
-}
-
+/// The lowering context: the program being assembled, the function, and
+/// what the lowering knows about it.
 struct Cx<'a> {
+    /// The program so far.
     asm: Asm,
+    /// The function being lowered.
     f: &'a Function,
+    /// Each value's slot index ([`slots::allocate`]).
     slot_of: Vec<u32>,
+    /// The heap offset of slot 0 (see [`Frame`]).
     slot_base: usize,
+    /// The heap offset of the buffer edge copies go through.
     copy_buf: usize,
+    /// The heap offset of the scratch slots for constant operands.
     const_buf: usize,
+    /// The next constant scratch slot (modulo [`CONST_SLOTS`]); reset for
+    /// each instruction.
     const_next: usize,
+    /// The heap offset of EVM memory.
     mem_base: i16,
+    /// Bytes EVM memory can grow to.
     mem_limit: u32,
+    /// How many times each value is used.
     uses: Vec<u32>,
+    /// Values known at translation (see [`Facts::consts`]).
     consts: HashMap<Value, U256>,
-    /// An upper bound on each value's significant bits ([`bit_widths`]).
+    /// An upper bound on each value's significant bits ([`Facts::bits`]).
     bits: Vec<u16>,
+    /// Each block's label.
     blocks: HashMap<Block, Label>,
+    /// The runtime helpers called so far.
     rt: Runtime,
+    /// Bytes of EVM code.
     code_len: u64,
+    /// The shared exit for an exceptional halt.
     halt: Label,
+    /// The shared exit with the code a helper returned in `r0`.
     fail: Label,
+    /// The shared exit for memory growth past the heap.
     memory_limit: Label,
     /// `(offset, len)` of the `mem.expand`s done so far in the current
     /// block, non-zero lengths only. Memory never shrinks, so a range one
@@ -535,29 +154,94 @@ struct Cx<'a> {
     gas_limit_only: HashSet<Value>,
     /// The calls (by their result) that reach a precompile. When there is
     /// one, `returndatasize` and `returndatacopy` read
-    /// [`layout::RETURN_DATA`]; else the return data is always empty.
+    /// [`crate::layout::RETURN_DATA`]; else the return data is always empty.
     precompiles: HashMap<Value, Precompile>,
     /// The initial storage: 64-byte entries (key, value; little-endian
     /// limbs), kept after the EVM code in the read-only data.
     initial: Vec<u8>,
+    /// Wei per lamport ([`Target::wei_per_lamport`]).
     wei_per_lamport: u32,
+    /// Lamports per byte of the rent-exempt minimum
+    /// ([`Target::rent_per_byte`]).
     rent_per_byte: u32,
 }
 
-/// Log data up to this many bytes is copied into the log record rather
-/// than logged as a slice of its own (which costs 100 CU more).
-const LOG_INLINE: u64 = 256;
-
+/// An [`Error::Unsupported`].
 fn unsupported(what: String, pos: SourcePos, why: &'static str) -> Error {
     Error::Unsupported { what, pos, why }
 }
 
 impl Cx<'_> {
+    /// The context for `f`, before anything is emitted: the shared exits'
+    /// labels and the blocks' labels.
+    fn new<'a>(
+        f: &'a Function,
+        code: &[u8],
+        target: &Target,
+        facts: Facts,
+        slot_of: Vec<u32>,
+        frame: &Frame,
+    ) -> Cx<'a> {
+        let mut asm = Asm::default();
+        let halt = asm.named("halt");
+        let fail = asm.named("fail_with_r0");
+        let memory_limit = asm.named("memory_limit");
+        let mut blocks = HashMap::new();
+        for b in &f.layout {
+            blocks.insert(*b, asm.named(&format!("block{}", b.index())));
+        }
+        Cx {
+            asm,
+            f,
+            slot_of,
+            slot_base: frame.slot_base,
+            copy_buf: frame.copy_buf,
+            const_buf: frame.const_buf,
+            const_next: 0,
+            mem_base: frame.mem_base as i16,
+            mem_limit: frame.mem_limit,
+            uses: facts.uses,
+            bits: facts.bits,
+            consts: facts.consts,
+            precompiles: facts.precompiles,
+            gas_limit_only: facts.gas_limit_only,
+            wei_per_lamport: target.wei_per_lamport,
+            rent_per_byte: target.rent_per_byte,
+            blocks,
+            rt: Runtime::new(
+                target.wei_per_lamport,
+                target.rent_per_byte,
+                code.len() as u64,
+            ),
+            code_len: code.len() as u64,
+            initial: initial_entries(&target.initial_storage),
+            halt,
+            fail,
+            memory_limit,
+            expanded: vec![],
+        }
+    }
+
+    /// Emits the whole program: the entry, the blocks in layout order, the
+    /// shared exits, then the runtime helpers the blocks called.
+    fn function(&mut self) -> Result<(), Error> {
+        self.entry();
+        let f = self.f;
+        for (i, b) in f.layout.iter().enumerate() {
+            let next = f.layout.get(i + 1).copied();
+            self.block(*b, next)?;
+        }
+        self.stubs();
+        self.rt
+            .emit_all(&mut self.asm, self.mem_base, self.mem_limit);
+        Ok(())
+    }
     /// The heap offset of `v`'s slot.
     fn off(&self, v: Value) -> i16 {
         (self.slot_base + SLOT * self.slot_of[v.index()] as usize) as i16
     }
 
+    /// The type of `v`.
     fn ty(&self, v: Value) -> Type {
         self.f.ty(v)
     }
@@ -588,6 +272,7 @@ impl Cx<'_> {
         self.asm.alu_imm(Alu::Add, reg, offset as i32);
     }
 
+    /// `reg = limb i of v` (an immediate for a constant).
     fn limb(&mut self, reg: u8, v: Value, i: i16) {
         if let Some(c) = self.consts.get(&v) {
             let l = c.as_limbs()[i as usize];
@@ -615,6 +300,7 @@ impl Cx<'_> {
         i32::try_from(limb as i64).ok()
     }
 
+    /// `limb i of v = reg`.
     fn set_limb(&mut self, v: Value, i: i16, reg: u8) {
         let o = self.off(v);
         self.asm.stx(Size::Dw, R9, o + 8 * i, reg);
@@ -679,11 +365,13 @@ impl Cx<'_> {
         }
     }
 
+    /// Copies a value of type `ty` from heap offset `src` to `dst`.
     fn copy(&mut self, dst: i16, src: i16, ty: Type) {
         let limbs = if ty == Type::I256 { 4 } else { 1 };
         copy_limbs(&mut self.asm, limbs, R9, dst, R9, src);
     }
 
+    /// Calls a runtime helper (emitted after the blocks).
     fn call(&mut self, h: Helper) {
         let l = self.rt.label(&mut self.asm, h);
         self.asm.call(l);
@@ -696,699 +384,6 @@ impl Cx<'_> {
         self.asm.jmp_imm(J::Ne, R0, 0, fail);
     }
 
-    /// Reads the instruction input (see the crate doc), then enters block 0.
-    fn entry(&mut self) {
-        use crate::storage::MAGIC;
-        let a = &mut self.asm;
-        a.comment("entry: parse the accounts and instruction data at r1");
-        a.mov64(R9, layout::HEAP_START);
-        let bad_accounts = a.named("bad_accounts");
-        let bad_state = a.named("bad_state");
-        a.ldx(Size::Dw, R2, R1, 0);
-        a.jmp_imm(J::Lt, R2, 2, bad_accounts);
-        // Account 0: the state account, not a duplicate, writable.
-        a.ldx(Size::B, R3, R1, 8);
-        a.jmp_imm(J::Ne, R3, 0xff, bad_accounts);
-        a.ldx(Size::B, R3, R1, 10);
-        a.jmp_imm(J::Eq, R3, 0, bad_accounts);
-        a.mov(R3, R1);
-        a.alu_imm(Alu::Add, R3, 16);
-        a.stx(Size::Dw, R9, layout::SELF_KEY, R3);
-        a.mov(R6, R1);
-        a.alu_imm(Alu::Add, R6, 48); // owner
-        a.ldx(Size::Dw, R4, R1, 88); // data length
-        a.mov(7, R1);
-        a.alu_imm(Alu::Add, 7, 96); // data
-        a.jmp_imm(J::Lt, R4, crate::storage::HEADER as i32, bad_state);
-        a.ldx(Size::Dw, R3, 7, 0);
-        // Not a table: a fresh account (all zeros) or a bad one.
-        let not_table = a.label();
-        a.mov64(R5, MAGIC);
-        a.jmp(J::Ne, R3, R5, not_table);
-        a.ldx(Size::Dw, R3, 7, 8); // capacity
-        a.jmp_imm(J::Gt, R3, 1 << 24, bad_state);
-        a.jmp_imm(J::Lt, R3, 2, bad_state);
-        a.ldx(Size::Dw, R5, 7, 24); // shift
-        a.jmp_imm(J::Gt, R5, 63, bad_state);
-        a.mov64(R0, 64);
-        a.alu(Alu::Sub, R0, R5);
-        a.mov64(R5, 1);
-        a.alu(Alu::Lsh, R5, R0);
-        a.jmp(J::Ne, R5, R3, bad_state); // capacity == 1 << (64 - shift)
-        a.alu_imm(Alu::Mul, R3, crate::storage::ENTRY as i32);
-        a.alu_imm(Alu::Add, R3, crate::storage::HEADER as i32);
-        a.jmp(J::Gt, R3, R4, bad_state);
-        a.stx(Size::Dw, R9, layout::STORAGE, 7);
-        let bad_input = a.named("bad_input");
-        rest_of_input(a, bad_accounts, bad_input);
-        // The transient table's header.
-        let cap = layout::TRANSIENT_CAPACITY;
-        a.st(Size::Dw, R9, layout::TRANSIENT + 8, cap as i32);
-        a.st(
-            Size::Dw,
-            R9,
-            layout::TRANSIENT + 24,
-            64 - cap.trailing_zeros() as i32,
-        );
-        let first = self.blocks[&self.f.layout[0]];
-        let pay = a.named("pay_in");
-        a.ldx(Size::Dw, R5, R9, layout::VALUE);
-        a.jmp_imm(J::Ne, R5, 0, pay);
-        a.ja(first);
-        a.bind(bad_accounts);
-        a.mov64(R0, exit::BAD_ACCOUNTS);
-        a.exit();
-        a.bind(bad_state);
-        a.mov64(R0, exit::BAD_STATE);
-        a.exit();
-        a.bind(bad_input);
-        a.mov64(R0, exit::BAD_INPUT);
-        a.exit();
-        a.bind(pay);
-        Self::pay_in(a, bad_accounts);
-        a.ja(first);
-        // A fresh state account: the same checks of the other accounts
-        // and the owner, then its table.
-        a.bind(not_table);
-        a.jmp_imm(J::Ne, R3, 0, bad_state);
-        rest_of_input(a, bad_accounts, bad_input);
-        // It brings no value.
-        a.ldx(Size::Dw, R5, R9, layout::VALUE);
-        a.jmp_imm(J::Ne, R5, 0, bad_input);
-        a.mov64(R1, layout::INPUT_START);
-        a.mov64(R4, layout::STATE_DATA_LEN_ADDR);
-        a.ldx(Size::Dw, R4, R4, 0);
-        a.mov64(7, layout::STATE_DATA_ADDR);
-        self.init_state(bad_accounts, bad_state);
-    }
-
-    /// A fresh state account (data all zeros; data length in `r4`, data at
-    /// `r7`), which must sign: write the table header (the largest
-    /// power-of-two capacity that fits) and the initial storage, then stop.
-    fn init_state(&mut self, bad_accounts: Label, bad_state: Label) {
-        let a = &mut self.asm;
-        a.ldx(Size::B, R0, R1, 9);
-        a.jmp_imm(J::Eq, R0, 0, bad_accounts);
-        a.mov(R0, R4);
-        a.alu_imm(Alu::Sub, R0, crate::storage::HEADER as i32);
-        a.alu_imm(Alu::Div, R0, crate::storage::ENTRY as i32);
-        // Capacity in r3, hash shift (64 - log2) in r5.
-        a.mov64(R3, 1);
-        a.mov64(R5, 64);
-        let (grow, sized) = (a.label(), a.label());
-        a.bind(grow);
-        a.mov(R2, R3);
-        a.alu_imm(Alu::Lsh, R2, 1);
-        a.jmp(J::Gt, R2, R0, sized);
-        a.mov(R3, R2);
-        a.alu_imm(Alu::Sub, R5, 1);
-        a.ja(grow);
-        a.bind(sized);
-        a.jmp_imm(J::Lt, R3, 2, bad_state);
-        a.jmp_imm(J::Gt, R3, 1 << 24, bad_state);
-        a.mov64(R0, crate::storage::MAGIC);
-        a.stx(Size::Dw, 7, 0, R0);
-        a.stx(Size::Dw, 7, 8, R3);
-        a.stx(Size::Dw, 7, 24, R5);
-        // Each entry through the table's store (r6-r9 survive calls).
-        let entries = (self.initial.len() / 64) as i32;
-        let at = crate::elf::RODATA_VADDR + initial_offset(self.code_len);
-        let (next, done) = (a.label(), a.label());
-        a.mov64(R6, at);
-        a.mov64(8, entries as u64);
-        a.bind(next);
-        a.jmp_imm(J::Eq, 8, 0, done);
-        a.mov(R1, R6);
-        a.mov(R2, R6);
-        a.alu_imm(Alu::Add, R2, 32);
-        a.mov(R3, 7);
-        a.mov64(R4, exit::STORAGE_FULL);
-        self.call_checked(Helper::TableStore);
-        let a = &mut self.asm;
-        a.alu_imm(Alu::Add, R6, 64);
-        a.alu_imm(Alu::Sub, 8, 1);
-        a.ja(next);
-        a.bind(done);
-        a.mov64(R0, exit::SUCCESS);
-        a.exit();
-    }
-
-    /// The value the instruction brings (lamports in `r5`) moves from the
-    /// caller to the state account: a system-program transfer by
-    /// `sol_invoke_signed_c`, with its instruction, account metas and
-    /// account infos (C layout) built in the scratch space. The caller
-    /// signs it; the system program must be among the accounts.
-    fn pay_in(a: &mut Asm, bad_accounts: Label) {
-        let s = layout::SCRATCH;
-        let at = |a: &mut Asm, off: i16, v: u64| {
-            a.mov64(R0, v);
-            a.stx(Size::Dw, R9, s + off, R0);
-        };
-        let heap = |off: i16| layout::HEAP_START + (s + off) as u64;
-        a.ldx(Size::Dw, R6, R9, layout::CALLER_KEY);
-        a.ldx(Size::B, R0, R6, -6);
-        a.jmp_imm(J::Eq, R0, 0, bad_accounts); // the caller must be writable
-        a.mov64(R7, layout::STATE_KEY_ADDR);
-        // SolInstruction { program id (32 zero bytes), metas, 2, data, 12 }.
-        at(a, 0, heap(256));
-        at(a, 8, heap(40));
-        a.st(Size::Dw, R9, s + 16, 2);
-        at(a, 24, heap(72));
-        a.st(Size::Dw, R9, s + 32, 12);
-        // SolAccountMeta: the caller (writable signer), the state (writable).
-        a.stx(Size::Dw, R9, s + 40, R6);
-        a.st(Size::B, R9, s + 48, 1);
-        a.st(Size::B, R9, s + 49, 1);
-        a.stx(Size::Dw, R9, s + 56, R7);
-        a.st(Size::B, R9, s + 64, 1);
-        // The transfer: u32 2, u64 lamports.
-        a.st(Size::W, R9, s + 72, 2);
-        a.stx(Size::W, R9, s + 76, R5);
-        a.alu_imm(Alu::Rsh, R5, 32);
-        a.stx(Size::W, R9, s + 80, R5);
-        // SolAccountInfo { key, lamports, data len, data, owner, rent epoch,
-        // signer, writable, executable } for each, from its key's place.
-        for (info, key, signer) in [(88, R6, 1), (144, R7, 0)] {
-            a.stx(Size::Dw, R9, s + info, key);
-            for (field, off) in [(8, 64), (24, 80), (32, 32)] {
-                a.mov(R0, key);
-                a.alu_imm(Alu::Add, R0, off);
-                a.stx(Size::Dw, R9, s + info + field, R0);
-            }
-            a.ldx(Size::Dw, R0, key, 72);
-            a.stx(Size::Dw, R9, s + info + 16, R0);
-            a.st(Size::B, R9, s + info + 48, signer);
-            a.st(Size::B, R9, s + info + 49, 1);
-        }
-        a.mov(R1, R9);
-        a.alu_imm(Alu::Add, R1, s as i32);
-        a.mov(R2, R9);
-        a.alu_imm(Alu::Add, R2, s as i32 + 88);
-        a.mov64(R3, 2);
-        a.mov64(R4, 0);
-        a.mov64(R5, 0);
-        a.syscall("sol_invoke_signed_c");
-    }
-
-    /// Stores `r0` lamports as the wei value `d` (`r0 * wei_per_lamport`,
-    /// up to 95 bits).
-    fn set_wei(&mut self, d: Value) {
-        let w = self.wei_per_lamport as i32;
-        if w == 1 {
-            return self.set_word(d);
-        }
-        // Most calls bring nothing: store zero without multiplying.
-        let (some, done) = (self.asm.label(), self.asm.label());
-        self.asm.jmp_imm(J::Ne, R0, 0, some);
-        let o = self.off(d);
-        zero(&mut self.asm, R9, o, 4);
-        self.asm.ja(done);
-        self.asm.bind(some);
-        let a = &mut self.asm;
-        a.mov(R1, R0);
-        a.alu_imm(Alu::Lsh, R1, 32);
-        a.alu_imm(Alu::Rsh, R1, 32);
-        a.alu_imm(Alu::Mul, R1, w);
-        a.alu_imm(Alu::Rsh, R0, 32);
-        a.alu_imm(Alu::Mul, R0, w);
-        a.mov(R2, R0);
-        a.alu_imm(Alu::Lsh, R2, 32);
-        a.alu(Alu::Add, R1, R2);
-        a.alu_imm(Alu::Rsh, R0, 32);
-        let no_carry = a.label();
-        a.jmp(J::Ge, R1, R2, no_carry);
-        a.alu_imm(Alu::Add, R0, 1);
-        a.bind(no_carry);
-        self.set_limb(d, 0, R1);
-        self.set_limb(d, 1, R0);
-        zero(&mut self.asm, R9, o + 16, 2);
-        self.asm.bind(done);
-    }
-
-    /// The shared exits that instructions jump to.
-    fn stubs(&mut self) {
-        let a = &mut self.asm;
-        a.bind(self.halt);
-        a.mov64(R0, exit::HALT);
-        a.exit();
-        a.bind(self.memory_limit);
-        a.mov64(R0, exit::MEMORY_LIMIT);
-        a.bind(self.fail);
-        a.exit();
-    }
-
-    fn block(&mut self, b: Block, next: Option<Block>) -> Result<(), Error> {
-        let l = self.blocks[&b];
-        self.asm.bind(l);
-        self.expanded.clear();
-        let data = self.f.block(b);
-        let n = data.insts.len();
-        // An icmp whose only use is the branch right after it compares and
-        // branches in one go.
-        let fused = matches!((&data.term, data.insts.last()),
-            (Terminator::Branch { cond, .. }, Some(last))
-                if matches!(last.op, Op::Icmp(_))
-                    && last.results == [*cond]
-                    && self.uses[cond.index()] == 1);
-        for (k, inst) in data.insts.iter().enumerate() {
-            if fused && k + 1 == n {
-                break;
-            }
-            self.asm.comment(format!(
-                "{} {}{} {}",
-                inst.pos,
-                inst.results
-                    .iter()
-                    .map(|r| format!("v{} = ", r.index()))
-                    .collect::<String>(),
-                op_name(&inst.op),
-                inst.args
-                    .iter()
-                    .map(|a| format!("v{}", a.index()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-            self.inst(inst)?;
-        }
-        self.asm.comment(format!("{} terminator", data.term_pos));
-        match &data.term {
-            Terminator::Jump(c) => self.edge(c, next),
-            Terminator::Branch {
-                cond,
-                then_to,
-                else_to,
-            } => {
-                let t = self.edge_label(then_to);
-                let e = self.edge_label(else_to);
-                if fused {
-                    let last = &data.insts[n - 1];
-                    let Op::Icmp(c) = last.op else { unreachable!() };
-                    self.compare(c, last.args[0], last.args[1], t.0, e.0);
-                } else {
-                    self.limb(R0, *cond, 0);
-                    self.asm.jmp_imm(J::Ne, R0, 0, t.0);
-                    self.asm.ja(e.0);
-                }
-                self.edge_stub(t, then_to);
-                self.edge_stub(e, else_to);
-            }
-            Terminator::Switch {
-                value,
-                cases,
-                default,
-            } => self.switch(*value, cases, default),
-            Terminator::Return(_) => {
-                return Err(Error::Internal(
-                    "`return` in the entry function of an EVM module".into(),
-                ));
-            }
-            Terminator::Exit(kind, args) => self.exit(*kind, args, data.term_pos)?,
-            Terminator::Trap(code) => {
-                let to = if *code == TrapCode::OutOfMemory {
-                    self.memory_limit
-                } else {
-                    self.halt
-                };
-                self.asm.ja(to);
-            }
-        }
-        Ok(())
-    }
-
-    /// The label to branch to for `c`: the block itself when there is
-    /// nothing to copy, else a fresh stub (bound by [`Self::edge_stub`]).
-    fn edge_label(&mut self, c: &BlockCall) -> (Label, bool) {
-        if c.args.is_empty() {
-            (self.blocks[&c.block], false)
-        } else {
-            (self.asm.label(), true)
-        }
-    }
-
-    fn edge_stub(&mut self, (l, stub): (Label, bool), c: &BlockCall) {
-        if stub {
-            self.asm.bind(l);
-            self.edge(c, None);
-        }
-    }
-
-    /// Copies the arguments into the parameters and jumps (unless the
-    /// target comes next).
-    fn edge(&mut self, c: &BlockCall, next: Option<Block>) {
-        let params = self.f.block(c.block).params.clone();
-        let moves: Vec<(i16, i16, Type)> = c
-            .args
-            .iter()
-            .zip(&params)
-            .filter(|(a, _)| !self.consts.contains_key(a))
-            .map(|(a, p)| (self.off(*a), self.off(*p), self.ty(*p)))
-            .filter(|(s, d, _)| s != d)
-            .collect();
-        let const_moves: Vec<(i16, Type, U256)> = c
-            .args
-            .iter()
-            .zip(&params)
-            .filter_map(|(a, p)| self.consts.get(a).map(|k| (self.off(*p), self.ty(*p), *k)))
-            .collect();
-        let conflict = moves
-            .iter()
-            .any(|(_, d, _)| moves.iter().any(|(s, _, _)| s == d));
-        if conflict {
-            for (i, (s, _, t)) in moves.iter().enumerate() {
-                self.copy((self.copy_buf + SLOT * i) as i16, *s, *t);
-            }
-            for (i, (_, d, t)) in moves.iter().enumerate() {
-                self.copy(*d, (self.copy_buf + SLOT * i) as i16, *t);
-            }
-        } else {
-            for (s, d, t) in moves {
-                self.copy(d, s, t);
-            }
-        }
-        // Constants last: they read no slot that a copy could overwrite.
-        for (d, t, k) in const_moves {
-            self.store_const_at(d, t, k);
-        }
-        if next != Some(c.block) {
-            let l = self.blocks[&c.block];
-            self.asm.ja(l);
-        }
-    }
-
-    fn switch(&mut self, v: Value, cases: &[(U256, BlockCall)], default: &BlockCall) {
-        let d = self.edge_label(default);
-        let edges: Vec<(U256, (Label, bool))> = cases
-            .iter()
-            .map(|(c, b)| (*c, self.edge_label(b)))
-            .collect();
-        let wide = self.ty(v) == Type::I256;
-        let big = self.asm.label();
-        if wide {
-            self.jmp_if_high(v, big);
-        }
-        self.limb(R1, v, 0);
-        for (c, (l, _)) in &edges {
-            let limbs = c.as_limbs();
-            if limbs[1..].iter().any(|x| *x != 0) {
-                continue;
-            }
-            if let Ok(imm) = i32::try_from(limbs[0] as i64) {
-                self.asm.jmp_imm(J::Eq, R1, imm, *l);
-            } else {
-                self.asm.mov64(R2, limbs[0]);
-                self.asm.jmp(J::Eq, R1, R2, *l);
-            }
-        }
-        self.asm.ja(d.0);
-        self.asm.bind(big);
-        for (c, (l, _)) in &edges {
-            let limbs = *c.as_limbs();
-            if limbs[1..].iter().all(|x| *x == 0) {
-                continue;
-            }
-            let miss = self.asm.label();
-            for (i, x) in limbs.iter().enumerate() {
-                self.limb(R1, v, i as i16);
-                self.asm.mov64(R2, *x);
-                self.asm.jmp(J::Ne, R1, R2, miss);
-            }
-            self.asm.ja(*l);
-            self.asm.bind(miss);
-        }
-        self.asm.ja(d.0);
-        for ((_, l), (_, b)) in edges.iter().zip(cases) {
-            self.edge_stub(*l, b);
-        }
-        self.edge_stub(d, default);
-    }
-
-    /// Jumps to `t` when `a cond b`, else to `f`.
-    fn compare(&mut self, cond: Cond, a: Value, b: Value, t: Label, f: Label) {
-        let ty = self.ty(a);
-        let (a, b, cond) = match cond {
-            Cond::Ugt => (b, a, Cond::Ult),
-            Cond::Uge => (b, a, Cond::Ule),
-            Cond::Sgt => (b, a, Cond::Slt),
-            Cond::Sge => (b, a, Cond::Sle),
-            c => (a, b, c),
-        };
-        if let (Some(x), Some(y)) = (self.consts.get(&a), self.consts.get(&b)) {
-            // Both known: the branch is decided now.
-            let bits = ty.bits();
-            // Biased by half the range, signed order is unsigned order.
-            let mask = U256::MAX >> (256 - bits);
-            let signed = |v: &U256| v.wrapping_add(U256::ONE << (bits - 1)) & mask;
-            let holds = match cond {
-                Cond::Eq => x == y,
-                Cond::Ne => x != y,
-                Cond::Ult => x < y,
-                Cond::Ule => x <= y,
-                Cond::Slt => signed(x) < signed(y),
-                _ => signed(x) <= signed(y),
-            };
-            self.asm.ja(if holds { t } else { f });
-            return;
-        }
-        if ty != Type::I256 {
-            self.limb(R1, a, 0);
-            self.limb(R2, b, 0);
-            if matches!(cond, Cond::Slt | Cond::Sle) {
-                self.sext(R1, ty);
-                self.sext(R2, ty);
-            }
-            let j = match cond {
-                Cond::Eq => J::Eq,
-                Cond::Ne => J::Ne,
-                Cond::Ult => J::Lt,
-                Cond::Ule => J::Le,
-                Cond::Slt => J::Slt,
-                _ => J::Sle,
-            };
-            self.asm.jmp(j, R1, R2, t);
-            self.asm.ja(f);
-            return;
-        }
-        match cond {
-            Cond::Eq | Cond::Ne => {
-                let (a, b) = if self.consts.contains_key(&a) {
-                    (b, a)
-                } else {
-                    (a, b)
-                };
-                let (differ, same) = if cond == Cond::Eq { (f, t) } else { (t, f) };
-                // Limbs both values leave zero are equal.
-                for i in 0..self.limbs(a).max(self.limbs(b)) {
-                    self.limb(R1, a, i);
-                    self.jmp_limb(J::Ne, R1, b, i, differ);
-                }
-                self.asm.ja(same);
-            }
-            _ => {
-                // Limbs both values leave zero are equal; below 2^192 both
-                // are non-negative, so signed and unsigned agree.
-                let hi = self.limbs(a).max(self.limbs(b));
-                let signed = hi == 4 && matches!(cond, Cond::Slt | Cond::Sle);
-                for i in (1..hi).rev() {
-                    self.limb(R1, a, i);
-                    let (lt, gt) = if signed && i == 3 {
-                        (J::Slt, J::Sgt)
-                    } else {
-                        (J::Lt, J::Gt)
-                    };
-                    if self.imm_limb(b, i).is_none() {
-                        self.limb(R2, b, i);
-                        self.asm.jmp(lt, R1, R2, t);
-                        self.asm.jmp(gt, R1, R2, f);
-                    } else {
-                        self.jmp_limb(lt, R1, b, i, t);
-                        self.jmp_limb(gt, R1, b, i, f);
-                    }
-                }
-                self.limb(R1, a, 0);
-                let last = if matches!(cond, Cond::Ult | Cond::Slt) {
-                    J::Lt
-                } else {
-                    J::Le
-                };
-                self.jmp_limb(last, R1, b, 0, t);
-                self.asm.ja(f);
-            }
-        }
-    }
-
-    /// Checks `[offset, offset + len)` against EVM memory's size; leaves
-    /// `r1 = the address of offset` and `r2 = len` (jumps to halt when out
-    /// of bounds; a zero length is always in bounds).
-    fn mem_range(&mut self, offset: Value, len: Value) {
-        let halt = self.halt;
-        if let Some(n) = self.consts.get(&len).copied() {
-            if n.is_zero() {
-                self.asm.mov64(R1, 0);
-                self.asm.mov64(R2, 0);
-                return;
-            }
-            if let Some(o) = self.consts.get(&offset).copied() {
-                // Both known: the heap bound is checked here, only the
-                // memory size at run time.
-                match o.checked_add(n) {
-                    Some(end) if end <= U256::from(self.mem_limit) => {
-                        let end = end.to::<u64>();
-                        self.asm.ldx(Size::Dw, R5, R9, layout::MEM_SIZE);
-                        self.asm.jmp_imm(J::Lt, R5, end as i32, halt);
-                        let at = self.mem_base as i32 + o.to::<u64>() as i32;
-                        self.asm.mov(R1, R9);
-                        self.asm.alu_imm(Alu::Add, R1, at);
-                        self.asm.mov64(R2, n.to::<u64>());
-                    }
-                    _ => self.asm.ja(halt),
-                }
-                return;
-            }
-        }
-        let ok = self.asm.label();
-        let empty = self.asm.label();
-        // A range an expand covered is in bounds, unless the length is
-        // zero, when the offset may be anything.
-        let covered = self.covered(offset, Ok(len));
-        if !covered {
-            self.jmp_if_high(len, halt);
-        }
-        self.limb(R2, len, 0);
-        if !(covered && self.consts.contains_key(&len)) {
-            self.asm.jmp_imm(J::Eq, R2, 0, empty);
-        }
-        if !covered {
-            self.jmp_if_high(offset, halt);
-        }
-        self.limb(R1, offset, 0);
-        if !covered {
-            self.check_range(R1, R2);
-        }
-        self.asm.ja(ok);
-        self.asm.bind(empty);
-        self.asm.mov64(R1, 0);
-        self.asm.bind(ok);
-        self.asm.alu(Alu::Add, R1, R9);
-        self.asm.alu_imm(Alu::Add, R1, self.mem_base as i32);
-    }
-
-    /// Whether a `mem.expand` earlier in the block covered `len` bytes
-    /// (a value, or a constant width) from `offset`.
-    fn covered(&self, offset: Value, len: Result<Value, u64>) -> bool {
-        self.expanded.iter().any(|&(o, l)| {
-            o == offset
-                && match (len, self.consts.get(&l)) {
-                    (Ok(v), _) if v == l => true,
-                    (Ok(v), Some(have)) => self.consts.get(&v).is_some_and(|n| n <= have),
-                    (Err(w), Some(have)) => U256::from(w) <= *have,
-                    _ => false,
-                }
-        })
-    }
-
-    /// Jumps to halt unless `[r_off, r_off + r_len)` lies inside memory
-    /// (both registers at most the limit). Uses r0 and r5.
-    fn check_range(&mut self, off: u8, len: u8) {
-        let halt = self.halt;
-        let limit = self.mem_limit as i32;
-        self.asm.jmp_imm(J::Gt, off, limit, halt);
-        self.asm.jmp_imm(J::Gt, len, limit, halt);
-        self.asm.mov(R0, off);
-        self.asm.alu(Alu::Add, R0, len);
-        self.asm.ldx(Size::Dw, R5, R9, layout::MEM_SIZE);
-        self.asm.jmp(J::Gt, R0, R5, halt);
-    }
-
-    /// Where `width` bytes at memory offset `addr` are, after checking them:
-    /// `(r9, heap offset)` for a constant address, else `(r1, 0)` with r1
-    /// the address.
-    fn mem_addr(&mut self, addr: Value, width: usize) -> (u8, i16) {
-        let halt = self.halt;
-        let covered = self.covered(addr, Err(width as u64));
-        let in_heap = |c: U256| c <= U256::from(self.mem_limit as usize - width);
-        match self.consts.get(&addr).copied() {
-            None if covered => {
-                self.limb(R1, addr, 0);
-                self.asm.alu(Alu::Add, R1, R9);
-                self.asm.alu_imm(Alu::Add, R1, self.mem_base as i32);
-                return (R1, 0);
-            }
-            Some(c) if in_heap(c) => {
-                // The heap bound holds by construction: check only the
-                // memory size at run time, unless an expand covered it.
-                if !covered {
-                    let end = c.to::<u64>() + width as u64;
-                    self.asm.ldx(Size::Dw, R5, R9, layout::MEM_SIZE);
-                    self.asm.jmp_imm(J::Lt, R5, end as i32, halt);
-                }
-                let at = self.mem_base as i32 + c.to::<u64>() as i32;
-                if at + 32 <= i16::MAX as i32 {
-                    return (R9, at as i16);
-                }
-                self.asm.mov(R1, R9);
-                self.asm.alu_imm(Alu::Add, R1, at);
-                return (R1, 0);
-            }
-            Some(_) => {
-                self.asm.ja(halt);
-                return (R1, 0);
-            }
-            None => {
-                if self.ty(addr) == Type::I256 {
-                    self.jmp_if_high(addr, halt);
-                }
-                self.limb(R1, addr, 0);
-            }
-        }
-        self.asm.mov64(R2, width as u64);
-        self.check_range(R1, R2);
-        self.asm.alu(Alu::Add, R1, R9);
-        self.asm.alu_imm(Alu::Add, R1, self.mem_base as i32);
-        (R1, 0)
-    }
-
-    /// Converts a big-endian 32-byte word at `[src + off]` into the limbs
-    /// of `v`.
-    fn word_from_be(&mut self, v: Value, src: u8, off: i16) {
-        let o = self.off(v);
-        from_be(&mut self.asm, R9, o, src, off);
-    }
-
-    /// Writes the limbs of `v` as a big-endian word at `[dst + off]`.
-    fn word_to_be(&mut self, v: Value, dst: u8, off: i16) {
-        if let Some(c) = self.consts.get(&v).copied() {
-            for (i, l) in c.as_limbs().iter().enumerate() {
-                let at = off + 8 * (3 - i as i16);
-                let be = l.swap_bytes();
-                match i32::try_from(be as i64) {
-                    Ok(imm) => self.asm.st(Size::Dw, dst, at, imm),
-                    Err(_) => {
-                        self.asm.mov64(R0, be);
-                        self.asm.stx(Size::Dw, dst, at, R0);
-                    }
-                }
-            }
-            return;
-        }
-        let o = self.off(v);
-        to_be(&mut self.asm, dst, off, R9, o);
-    }
-
-    /// An address from the last 20 bytes of the public key at `[r9 + key]`.
-    fn address_of(&mut self, d: Value, key: i16) {
-        self.asm.ldx(Size::Dw, R1, R9, key);
-        self.asm.ldx(Size::Dw, R0, R1, 24);
-        self.asm.be64(R0);
-        self.set_limb(d, 0, R0);
-        self.asm.ldx(Size::Dw, R0, R1, 16);
-        self.asm.be64(R0);
-        self.set_limb(d, 1, R0);
-        self.asm.ldx(Size::W, R0, R1, 12);
-        self.asm.be(R0, 32);
-        self.set_limb(d, 2, R0);
-        self.asm.st(Size::Dw, R9, self.off(d) + 24, 0);
-    }
-
     /// Stores a u64 in `r0` as the value `d` (upper limbs zero).
     fn set_word(&mut self, d: Value) {
         self.set_limb(d, 0, R0);
@@ -1396,1064 +391,5 @@ impl Cx<'_> {
             let o = self.off(d);
             zero(&mut self.asm, R9, o + 8, 3);
         }
-    }
-
-    fn inst(&mut self, inst: &Inst) -> Result<(), Error> {
-        let args = &inst.args;
-        let res = inst.results.first().copied();
-        let pos = inst.pos;
-        let need = |r: Option<Value>| {
-            r.ok_or_else(|| {
-                Error::Internal(format!("{} at {pos} has no result", op_name(&inst.op)))
-            })
-        };
-        let pure = !matches!(
-            inst.op,
-            Op::Store(..) | Op::MemCopy | Op::MemFill | Op::MemExpand | Op::Host(_)
-        );
-        if pure && res.is_none() {
-            // Nothing observes it (loads still check their bounds).
-            if !matches!(inst.op, Op::Load(..)) {
-                return Ok(());
-            }
-        }
-        self.const_next = 0;
-        if res.is_some_and(|r| self.consts.contains_key(&r)) {
-            // Known at translation: an immediate where it is used.
-            return Ok(());
-        }
-        match &inst.op {
-            // Constants are immediates where they are used.
-            Op::Iconst(_) => {}
-            Op::Binary(op) => self.binary(*op, args[0], args[1], need(res)?, pos)?,
-            Op::Not => {
-                let (d, a) = (need(res)?, args[0]);
-                let t = self.ty(d);
-                let limbs = if t == Type::I256 { 4 } else { 1 };
-                for i in 0..limbs {
-                    self.limb(R1, a, i);
-                    self.asm.alu_imm(Alu::Xor, R1, -1);
-                    self.mask(R1, t);
-                    self.set_limb(d, i, R1);
-                }
-            }
-            Op::Icmp(c) => {
-                let d = need(res)?;
-                let (t, f, end) = (self.asm.label(), self.asm.label(), self.asm.label());
-                self.compare(*c, args[0], args[1], t, f);
-                self.asm.bind(t);
-                self.asm.mov64(R0, 1);
-                self.asm.ja(end);
-                self.asm.bind(f);
-                self.asm.mov64(R0, 0);
-                self.asm.bind(end);
-                self.set_limb(d, 0, R0);
-            }
-            Op::Select => {
-                let d = need(res)?;
-                let t = self.ty(d);
-                let (other, end) = (self.asm.label(), self.asm.label());
-                self.limb(R0, args[0], 0);
-                self.asm.jmp_imm(J::Eq, R0, 0, other);
-                let dd = self.off(d);
-                let a = self.src(args[1]);
-                let b = self.src(args[2]);
-                self.copy(dd, a, t);
-                self.asm.ja(end);
-                self.asm.bind(other);
-                self.copy(dd, b, t);
-                self.asm.bind(end);
-            }
-            Op::Uext | Op::Sext | Op::Trunc => {
-                let (d, a) = (need(res)?, args[0]);
-                let (from, to) = (self.ty(a), self.ty(d));
-                self.limb(R0, a, 0);
-                if inst.op == Op::Sext {
-                    self.sext(R0, from);
-                }
-                if inst.op == Op::Trunc || to != Type::I256 {
-                    self.mask(R0, to);
-                }
-                self.set_limb(d, 0, R0);
-                if to == Type::I256 {
-                    if from == Type::I256 {
-                        let dd = self.off(d);
-                        let aa = self.src(a);
-                        self.copy(dd, aa, to);
-                    } else if inst.op == Op::Sext {
-                        self.asm.alu_imm(Alu::Arsh, R0, 63);
-                        for i in 1..4 {
-                            self.set_limb(d, i, R0);
-                        }
-                    } else {
-                        let o = self.off(d);
-                        zero(&mut self.asm, R9, o + 8, 3);
-                    }
-                }
-            }
-            Op::AddMod | Op::MulMod => {
-                self.ptr(R1, need(res)?);
-                self.ptr(R2, args[0]);
-                self.ptr(R3, args[1]);
-                self.ptr(R4, args[2]);
-                self.call(if inst.op == Op::AddMod {
-                    Helper::AddMod
-                } else {
-                    Helper::MulMod
-                });
-            }
-            Op::Exp => {
-                self.ptr(R1, need(res)?);
-                self.ptr(R2, args[0]);
-                self.ptr(R3, args[1]);
-                self.call(Helper::Exp);
-            }
-            Op::SignExtend => self.signextend(args[0], args[1], need(res)?),
-            Op::Byte => self.byte(args[0], args[1], need(res)?),
-            Op::Clz => {
-                let d = need(res)?;
-                if self.ty(d) != Type::I256 {
-                    return Err(self.narrow(inst));
-                }
-                self.ptr(R1, d);
-                self.ptr(R2, args[0]);
-                self.call(Helper::Clz);
-            }
-            Op::Load(t, e) => {
-                let width = t.bytes().unwrap_or(1);
-                let (base, at) = self.mem_addr(args[0], width);
-                let Some(d) = res else { return Ok(()) };
-                if *t == Type::I256 {
-                    if *e == Endian::Big {
-                        self.word_from_be(d, base, at);
-                    } else {
-                        for i in 0..4 {
-                            self.asm.ldx(Size::Dw, R0, base, at + 8 * i);
-                            self.set_limb(d, i, R0);
-                        }
-                    }
-                } else {
-                    self.asm.ldx(Size::of(width), R0, base, at);
-                    if *e == Endian::Big && width > 1 {
-                        self.asm.be(R0, 8 * width as i32);
-                    }
-                    self.set_word(d);
-                }
-            }
-            Op::Store(t, e) => {
-                let width = t.bytes().unwrap_or(1);
-                let (base, at) = self.mem_addr(args[0], width);
-                let v = args[1];
-                if *t == Type::I256 {
-                    if *e == Endian::Big {
-                        self.word_to_be(v, base, at);
-                    } else {
-                        for i in 0..4 {
-                            self.limb(R0, v, i);
-                            self.asm.stx(Size::Dw, base, at + 8 * i, R0);
-                        }
-                    }
-                } else {
-                    self.limb(R0, v, 0);
-                    if *e == Endian::Big && width > 1 {
-                        self.asm.be(R0, 8 * width as i32);
-                    }
-                    self.asm.stx(Size::of(width), base, at, R0);
-                }
-            }
-            Op::MemCopy | Op::MemFill => {
-                // Both ranges checked, then a syscall.
-                let (dst, src_or_byte, len) = (args[0], args[1], args[2]);
-                self.mem_range(dst, len);
-                self.asm.mov(R4, R1);
-                if inst.op == Op::MemCopy {
-                    self.mem_range(src_or_byte, len);
-                    self.asm.mov(R3, R2);
-                    self.asm.mov(R2, R1);
-                    self.asm.mov(R1, R4);
-                    self.asm.syscall("sol_memmove_");
-                } else {
-                    self.asm.mov(R3, R2);
-                    self.limb(R2, src_or_byte, 0);
-                    self.asm.alu_imm(Alu::And, R2, 0xff);
-                    self.asm.mov(R1, R4);
-                    self.asm.syscall("sol_memset_");
-                }
-            }
-            Op::MemSize => {
-                let d = need(res)?;
-                self.asm.ldx(Size::Dw, R0, R9, layout::MEM_SIZE);
-                self.set_word(d);
-            }
-            Op::MemExpand => {
-                let limit = self.mem_limit as u64;
-                if self.consts.get(&args[1]).is_none_or(|n| !n.is_zero()) {
-                    self.expanded.push((args[0], args[1]));
-                }
-                match self.consts.get(&args[1]).copied() {
-                    Some(len) if len.is_zero() => {}
-                    Some(len) if len < U256::from(limit) => {
-                        // A constant length (MSTORE, MLOAD, ...): inline.
-                        let len = len.to::<u64>();
-                        let grown = self.asm.label();
-                        match self.consts.get(&args[0]).copied() {
-                            Some(off) if off <= U256::from(limit - len) => {
-                                let end = (off.to::<u64>() + len + 31) & !31;
-                                self.asm.mov64(R1, end);
-                            }
-                            Some(_) => {
-                                let l = self.memory_limit;
-                                self.asm.ja(l);
-                                return Ok(());
-                            }
-                            None => {
-                                let l = self.memory_limit;
-                                self.jmp_if_high(args[0], l);
-                                self.limb(R1, args[0], 0);
-                                self.asm.jmp_imm(J::Gt, R1, (limit - len) as i32, l);
-                                self.asm.alu_imm(Alu::Add, R1, len as i32 + 31);
-                                self.asm.alu_imm(Alu::And, R1, -32);
-                            }
-                        }
-                        self.asm.ldx(Size::Dw, R0, R9, layout::MEM_SIZE);
-                        self.asm.jmp(J::Ge, R0, R1, grown);
-                        self.asm.stx(Size::Dw, R9, layout::MEM_SIZE, R1);
-                        self.asm.bind(grown);
-                    }
-                    _ => {
-                        self.ptr(R1, args[0]);
-                        self.ptr(R2, args[1]);
-                        self.call_checked(Helper::MemExpand);
-                    }
-                }
-            }
-            Op::MemGrow => {
-                return Err(unsupported(
-                    "mem.grow".into(),
-                    pos,
-                    "WASM memories are not translated to sbf yet",
-                ));
-            }
-            Op::Host(h) => self.host(*h, args, res, pos)?,
-            Op::Call(_) | Op::CallIndirect(_) => {
-                return Err(unsupported(
-                    op_name(&inst.op),
-                    pos,
-                    "function calls are not translated to sbf yet",
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    fn narrow(&self, inst: &Inst) -> Error {
-        let t = inst
-            .results
-            .first()
-            .or(inst.args.first())
-            .map_or("?", |v| self.ty(*v).name());
-        unsupported(
-            format!("{}.{t}", op_name(&inst.op)),
-            inst.pos,
-            "this operation is lowered for i256 only",
-        )
-    }
-
-    fn binary(
-        &mut self,
-        op: BinOp,
-        a: Value,
-        b: Value,
-        d: Value,
-        pos: SourcePos,
-    ) -> Result<(), Error> {
-        let ty = self.ty(d);
-        if ty != Type::I256 {
-            return self.binary_narrow(op, a, b, d, pos);
-        }
-        // A constant on the left of a commutative operation goes right.
-        let (a, b) = if matches!(op, BinOp::Add | BinOp::And | BinOp::Or | BinOp::Xor)
-            && self.consts.contains_key(&a)
-            && !self.consts.contains_key(&b)
-        {
-            (b, a)
-        } else {
-            (a, b)
-        };
-        match op {
-            BinOp::Add | BinOp::Sub if self.consts.contains_key(&b) => {
-                self.add_sub_const(op == BinOp::Add, a, self.consts[&b], d)
-            }
-            BinOp::And | BinOp::Or | BinOp::Xor if self.consts.contains_key(&b) => {
-                let c = self.consts[&b];
-                for i in 0..4 {
-                    let l = c.as_limbs()[i as usize];
-                    match (op, l) {
-                        (BinOp::And, 0) | (BinOp::Or, u64::MAX) => {
-                            let o = self.off(d);
-                            self.asm.st(Size::Dw, R9, o + 8 * i, l as i64 as i32);
-                        }
-                        (BinOp::And, u64::MAX) | (BinOp::Or | BinOp::Xor, 0) => {
-                            self.limb(R1, a, i);
-                            self.set_limb(d, i, R1);
-                        }
-                        _ => {
-                            let alu = match op {
-                                BinOp::And => Alu::And,
-                                BinOp::Or => Alu::Or,
-                                _ => Alu::Xor,
-                            };
-                            self.limb(R1, a, i);
-                            match self.imm_limb(b, i) {
-                                Some(imm) => self.asm.alu_imm(alu, R1, imm),
-                                None => {
-                                    self.asm.mov64(R2, l);
-                                    self.asm.alu(alu, R1, R2);
-                                }
-                            }
-                            self.set_limb(d, i, R1);
-                        }
-                    }
-                }
-            }
-            BinOp::Add | BinOp::Sub => {
-                // Limb by limb with carry (borrow) in r3. A sum of values
-                // that leave the upper limbs zero stops early: the next
-                // limb is the carry, the rest zero.
-                let hi = if op == BinOp::Add {
-                    self.limbs(a).max(self.limbs(b))
-                } else {
-                    4
-                };
-                for i in 0..hi {
-                    self.limb(R1, a, i);
-                    self.limb(R2, b, i);
-                    let (l1, l2) = (self.asm.label(), self.asm.label());
-                    let carry = if i == 0 { R3 } else { R4 };
-                    self.asm.mov64(carry, 0);
-                    if op == BinOp::Add {
-                        self.asm.alu(Alu::Add, R1, R2);
-                        self.asm.jmp(J::Ge, R1, R2, l1);
-                        self.asm.mov64(carry, 1);
-                        self.asm.bind(l1);
-                        if i > 0 {
-                            self.asm.alu(Alu::Add, R1, R3);
-                            self.asm.jmp(J::Ge, R1, R3, l2);
-                            self.asm.mov64(carry, 1);
-                            self.asm.bind(l2);
-                        }
-                    } else {
-                        self.asm.jmp(J::Ge, R1, R2, l1);
-                        self.asm.mov64(carry, 1);
-                        self.asm.bind(l1);
-                        self.asm.alu(Alu::Sub, R1, R2);
-                        if i > 0 {
-                            self.asm.jmp(J::Ge, R1, R3, l2);
-                            self.asm.mov64(carry, 1);
-                            self.asm.bind(l2);
-                            self.asm.alu(Alu::Sub, R1, R3);
-                        }
-                    }
-                    if i > 0 && i < 3 {
-                        self.asm.mov(R3, R4);
-                    }
-                    self.set_limb(d, i, R1);
-                }
-                if hi < 4 {
-                    self.set_limb(d, hi, if hi == 1 { R3 } else { R4 });
-                    let o = self.off(d);
-                    zero(&mut self.asm, R9, o + 8 * (hi + 1), 3 - hi);
-                }
-            }
-            BinOp::And | BinOp::Or | BinOp::Xor => {
-                let alu = match op {
-                    BinOp::And => Alu::And,
-                    BinOp::Or => Alu::Or,
-                    _ => Alu::Xor,
-                };
-                // Limbs zero in both (either, for and) are zero.
-                let hi = if op == BinOp::And {
-                    self.limbs(a).min(self.limbs(b))
-                } else {
-                    self.limbs(a).max(self.limbs(b))
-                };
-                for i in 0..hi {
-                    self.limb(R1, a, i);
-                    self.limb(R2, b, i);
-                    self.asm.alu(alu, R1, R2);
-                    self.set_limb(d, i, R1);
-                }
-                let o = self.off(d);
-                zero(&mut self.asm, R9, o + 8 * hi, 4 - hi);
-            }
-            BinOp::Mul => {
-                self.ptr(R1, d);
-                self.ptr(R2, a);
-                self.ptr(R3, b);
-                self.call(Helper::Mul);
-            }
-            BinOp::UDiv | BinOp::URem | BinOp::SDiv | BinOp::SRem => {
-                let (q, r) = if matches!(op, BinOp::UDiv | BinOp::SDiv) {
-                    (true, false)
-                } else {
-                    (false, true)
-                };
-                if q {
-                    self.ptr(R1, d);
-                } else {
-                    self.asm.mov64(R1, 0);
-                }
-                if r {
-                    self.ptr(R2, d);
-                } else {
-                    self.asm.mov64(R2, 0);
-                }
-                self.ptr(R3, a);
-                self.ptr(R4, b);
-                self.call(if matches!(op, BinOp::UDiv | BinOp::URem) {
-                    Helper::DivMod
-                } else {
-                    Helper::SDivMod
-                });
-            }
-            BinOp::Shl | BinOp::LShr
-                if self.consts.get(&b).is_some_and(|s| *s < U256::from(256)) =>
-            {
-                // A constant shift: move limbs, no helper.
-                let s = self.consts[&b].to::<u64>() as i16;
-                let (k, bits) = (s / 64, (s % 64) as i32);
-                for i in 0..4i16 {
-                    let (main, spill) = if op == BinOp::Shl {
-                        (i - k, i - k - 1)
-                    } else {
-                        (i + k, i + k + 1)
-                    };
-                    let (fwd, back) = if op == BinOp::Shl {
-                        (Alu::Lsh, Alu::Rsh)
-                    } else {
-                        (Alu::Rsh, Alu::Lsh)
-                    };
-                    if !(0..4).contains(&main) {
-                        self.asm.mov64(R1, 0);
-                    } else {
-                        self.limb(R1, a, main);
-                        if bits != 0 {
-                            self.asm.alu_imm(fwd, R1, bits);
-                            if (0..4).contains(&spill) {
-                                self.limb(R2, a, spill);
-                                self.asm.alu_imm(back, R2, 64 - bits);
-                                self.asm.alu(Alu::Or, R1, R2);
-                            }
-                        }
-                    }
-                    self.set_limb(d, i, R1);
-                }
-            }
-            BinOp::Shl | BinOp::LShr | BinOp::AShr => {
-                self.ptr(R1, d);
-                self.ptr(R2, a);
-                self.ptr(R3, b);
-                self.call(match op {
-                    BinOp::Shl => Helper::Shl,
-                    BinOp::LShr => Helper::LShr,
-                    _ => Helper::AShr,
-                });
-            }
-            BinOp::Rotl | BinOp::Rotr => {
-                return Err(unsupported(
-                    format!("{}.i256", op.name()),
-                    pos,
-                    "256-bit rotations do not occur in EVM code",
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// `d = a ± c` for a constant `c`: limbs of `c` that are zero only
-    /// propagate the carry (borrow), and none is propagated while it is
-    /// known to be zero.
-    fn add_sub_const(&mut self, add: bool, a: Value, c: U256, d: Value) {
-        let alu = if add { Alu::Add } else { Alu::Sub };
-        // Whether r3 holds the carry so far (else it is zero).
-        let mut carry = false;
-        for (i, &l) in c.as_limbs().iter().enumerate() {
-            let i = i as i16;
-            self.limb(R1, a, i);
-            if l != 0 {
-                let done = self.asm.label();
-                self.asm.mov64(R4, 0);
-                let imm = i32::try_from(l as i64).ok();
-                if !add {
-                    // Borrow when a < c.
-                    match imm {
-                        Some(imm) => self.asm.jmp_imm(J::Ge, R1, imm, done),
-                        None => {
-                            self.asm.mov64(R2, l);
-                            self.asm.jmp(J::Ge, R1, R2, done);
-                        }
-                    }
-                    self.asm.mov64(R4, 1);
-                    self.asm.bind(done);
-                }
-                match imm {
-                    Some(imm) => self.asm.alu_imm(alu, R1, imm),
-                    None => {
-                        self.asm.mov64(R2, l);
-                        self.asm.alu(alu, R1, R2);
-                    }
-                }
-                if add {
-                    // Carry when the sum wrapped below c.
-                    match imm {
-                        Some(imm) => self.asm.jmp_imm(J::Ge, R1, imm, done),
-                        None => self.asm.jmp(J::Ge, R1, R2, done),
-                    }
-                    self.asm.mov64(R4, 1);
-                    self.asm.bind(done);
-                }
-                if carry {
-                    self.carry_in(add);
-                }
-                if i < 3 {
-                    self.asm.mov(R3, R4);
-                }
-                carry = true;
-            } else if carry {
-                self.asm.mov64(R4, 0);
-                self.carry_in(add);
-                if i < 3 {
-                    self.asm.mov(R3, R4);
-                }
-            }
-            self.set_limb(d, i, R1);
-        }
-    }
-
-    /// `r1 ±= r3` (the carry or borrow in, 0 or 1), setting r4 to 1 when
-    /// that carries (borrows) out.
-    fn carry_in(&mut self, add: bool) {
-        let done = self.asm.label();
-        if add {
-            self.asm.alu(Alu::Add, R1, R3);
-        }
-        self.asm.jmp(J::Ge, R1, R3, done);
-        self.asm.mov64(R4, 1);
-        self.asm.bind(done);
-        if !add {
-            self.asm.alu(Alu::Sub, R1, R3);
-        }
-    }
-
-    fn binary_narrow(
-        &mut self,
-        op: BinOp,
-        a: Value,
-        b: Value,
-        d: Value,
-        pos: SourcePos,
-    ) -> Result<(), Error> {
-        let ty = self.ty(d);
-        let bits = ty.bits() as i32;
-        self.limb(R1, a, 0);
-        self.limb(R2, b, 0);
-        let zero = self.asm.label();
-        let done = self.asm.label();
-        match op {
-            BinOp::Add => self.asm.alu(Alu::Add, R1, R2),
-            BinOp::Sub => self.asm.alu(Alu::Sub, R1, R2),
-            BinOp::Mul => self.asm.alu(Alu::Mul, R1, R2),
-            BinOp::And => self.asm.alu(Alu::And, R1, R2),
-            BinOp::Or => self.asm.alu(Alu::Or, R1, R2),
-            BinOp::Xor => self.asm.alu(Alu::Xor, R1, R2),
-            BinOp::UDiv | BinOp::URem => {
-                self.asm.jmp_imm(J::Eq, R2, 0, zero);
-                self.asm.alu(
-                    if op == BinOp::UDiv {
-                        Alu::Div
-                    } else {
-                        Alu::Mod
-                    },
-                    R1,
-                    R2,
-                );
-            }
-            BinOp::Shl | BinOp::LShr => {
-                self.asm.jmp_imm(J::Ge, R2, bits, zero);
-                self.asm
-                    .alu(if op == BinOp::Shl { Alu::Lsh } else { Alu::Rsh }, R1, R2);
-            }
-            BinOp::AShr => {
-                self.sext(R1, ty);
-                let ok = self.asm.label();
-                self.asm.jmp_imm(J::Lt, R2, bits, ok);
-                self.asm.mov64(R2, bits as u64 - 1);
-                self.asm.bind(ok);
-                self.asm.alu(Alu::Arsh, R1, R2);
-            }
-            _ => {
-                return Err(unsupported(
-                    format!("{}.{}", op.name(), ty.name()),
-                    pos,
-                    "this narrow operation is not lowered yet",
-                ));
-            }
-        }
-        self.asm.ja(done);
-        self.asm.bind(zero);
-        self.asm.mov64(R1, 0);
-        self.asm.bind(done);
-        self.mask(R1, ty);
-        self.set_limb(d, 0, R1);
-        Ok(())
-    }
-
-    /// SIGNEXTEND: copy x, then fill the bytes above byte b with its sign.
-    fn signextend(&mut self, b: Value, x: Value, d: Value) {
-        let dd = self.off(d);
-        let xx = self.src(x);
-        self.copy(dd, xx, Type::I256);
-        let done = self.asm.label();
-        self.jmp_if_high(b, done);
-        self.limb(R1, b, 0);
-        self.asm.jmp_imm(J::Gt, R1, 30, done);
-        // r2 = &d + b: the sign byte; fill d[b+1..32] with 0 or 0xff.
-        self.asm.mov(R2, R9);
-        self.asm.alu_imm(Alu::Add, R2, dd as i32);
-        self.asm.alu(Alu::Add, R2, R1);
-        self.asm.ldx(Size::B, R3, R2, 0);
-        self.asm.alu_imm(Alu::Lsh, R3, 56);
-        self.asm.alu_imm(Alu::Arsh, R3, 63); // all ones or zero
-        self.asm.mov(R4, R9);
-        self.asm.alu_imm(Alu::Add, R4, dd as i32 + 31);
-        let fill = self.asm.label();
-        self.asm.bind(fill);
-        self.asm.alu_imm(Alu::Add, R2, 1);
-        self.asm.stx(Size::B, R2, 0, R3);
-        self.asm.jmp(J::Lt, R2, R4, fill);
-        self.asm.bind(done);
-    }
-
-    /// BYTE: byte i counted from the most significant, 0 past 31.
-    fn byte(&mut self, i: Value, x: Value, d: Value) {
-        let (zero, done) = (self.asm.label(), self.asm.label());
-        self.jmp_if_high(i, zero);
-        self.limb(R1, i, 0);
-        self.asm.jmp_imm(J::Gt, R1, 31, zero);
-        self.asm.mov(R2, R9);
-        let xx = self.src(x);
-        self.asm.alu_imm(Alu::Add, R2, xx as i32 + 31);
-        self.asm.alu(Alu::Sub, R2, R1);
-        self.asm.ldx(Size::B, R0, R2, 0);
-        self.asm.ja(done);
-        self.asm.bind(zero);
-        self.asm.mov64(R0, 0);
-        self.asm.bind(done);
-        self.set_word(d);
-    }
-
-    fn host(
-        &mut self,
-        h: HostOp,
-        args: &[Value],
-        res: Option<Value>,
-        pos: SourcePos,
-    ) -> Result<(), Error> {
-        let d =
-            || res.ok_or_else(|| Error::Internal(format!("host.{} without a result", h.name())));
-        match h {
-            HostOp::SLoad | HostOp::TLoad => {
-                let d = d()?;
-                self.ptr(R1, d);
-                self.ptr(R2, args[0]);
-                self.table(R3, h == HostOp::TLoad);
-                self.call(Helper::TableLoad);
-            }
-            HostOp::SStore | HostOp::TStore => {
-                self.ptr(R1, args[0]);
-                self.ptr(R2, args[1]);
-                self.table(R3, h == HostOp::TStore);
-                self.asm.mov64(
-                    R4,
-                    if h == HostOp::TStore {
-                        exit::TRANSIENT_FULL
-                    } else {
-                        exit::STORAGE_FULL
-                    },
-                );
-                self.call_checked(Helper::TableStore);
-            }
-            HostOp::CallDataLoad => {
-                let d = d()?;
-                let (slow, done) = (self.asm.label(), self.asm.label());
-                let inline = self
-                    .consts
-                    .get(&args[0])
-                    .filter(|o| **o < U256::from(i16::MAX as u64 - 32))
-                    .map(|o| o.to::<u64>() as i16);
-                if let Some(o) = inline {
-                    // A constant offset inside the calldata: four loads.
-                    self.asm.ldx(Size::Dw, R3, R9, layout::CALLDATA_LEN);
-                    self.asm.jmp_imm(J::Lt, R3, o as i32 + 32, slow);
-                    self.asm.ldx(Size::Dw, R4, R9, layout::CALLDATA_PTR);
-                    self.word_from_be(d, R4, o);
-                    self.asm.ja(done);
-                }
-                self.asm.bind(slow);
-                self.ptr(R1, d);
-                self.ptr(R2, args[0]);
-                self.call(Helper::CallDataLoad);
-                self.asm.bind(done);
-            }
-            HostOp::CallDataSize => {
-                self.asm.ldx(Size::Dw, R0, R9, layout::CALLDATA_LEN);
-                self.set_word(d()?);
-            }
-            HostOp::CallDataCopy | HostOp::CodeCopy => {
-                self.ptr(R1, args[0]);
-                self.ptr(R2, args[1]);
-                self.ptr(R3, args[2]);
-                if h == HostOp::CallDataCopy {
-                    self.asm.ldx(Size::Dw, R4, R9, layout::CALLDATA_PTR);
-                    self.asm.ldx(Size::Dw, R5, R9, layout::CALLDATA_LEN);
-                } else {
-                    self.asm.mov64(R4, crate::elf::RODATA_VADDR);
-                    self.asm.mov64(R5, self.code_len);
-                }
-                self.call_checked(Helper::CopyIn);
-            }
-            HostOp::CallValue => {
-                self.asm.ldx(Size::Dw, R0, R9, layout::VALUE);
-                self.set_wei(d()?);
-            }
-            HostOp::SelfBalance => {
-                self.asm.mov64(R0, layout::STATE_LAMPORTS_ADDR);
-                crate::runtime::above_rent(&mut self.asm, R0, R1, self.rent_per_byte as i32);
-                self.set_wei(d()?);
-            }
-            HostOp::CodeSize | HostOp::ChainId => {
-                // Constants at translation (see `lower`): never lowered.
-                return Err(Error::Internal(format!(
-                    "host.{} at {pos} is a constant",
-                    h.name()
-                )));
-            }
-            HostOp::ReturnDataSize => {
-                self.asm.ldx(Size::Dw, R0, R9, layout::RETURN_DATA_LEN);
-                self.set_word(d()?);
-            }
-            HostOp::ReturnDataCopy if !self.precompiles.is_empty() => {
-                // offset + length within the return data, else a halt.
-                let (halt, end) = (self.halt, self.asm.label());
-                for v in [args[1], args[2]] {
-                    self.jmp_if_high(v, halt);
-                }
-                self.limb(R3, args[1], 0);
-                self.limb(R4, args[2], 0);
-                self.asm.alu(Alu::Add, R4, R3);
-                self.asm.jmp(J::Lt, R4, R3, halt);
-                self.asm.ldx(Size::Dw, R0, R9, layout::RETURN_DATA_LEN);
-                self.asm.jmp(J::Gt, R4, R0, halt);
-                self.mem_range(args[0], args[2]);
-                self.asm.jmp_imm(J::Eq, R2, 0, end);
-                self.asm.mov(R3, R2);
-                self.limb(R2, args[1], 0);
-                self.asm.alu(Alu::Add, R2, R9);
-                self.asm.alu_imm(Alu::Add, R2, layout::RETURN_DATA as i32);
-                self.asm.syscall("sol_memcpy_");
-                self.asm.bind(end);
-            }
-            HostOp::ReturnDataCopy => {
-                // Nothing was returned to this program: any byte is past the end.
-                let halt = self.halt;
-                for v in [args[1], args[2]] {
-                    for i in 0..4 {
-                        self.limb(R1, v, i);
-                        self.asm.jmp_imm(J::Ne, R1, 0, halt);
-                    }
-                }
-            }
-            HostOp::Caller | HostOp::Origin => self.address_of(d()?, layout::CALLER_KEY),
-            HostOp::Address => self.address_of(d()?, layout::SELF_KEY),
-            HostOp::Number | HostOp::Timestamp => {
-                self.addr(R1, layout::SCRATCH);
-                self.asm.syscall("sol_get_clock_sysvar");
-                let at = if h == HostOp::Number { 0 } else { 32 };
-                self.asm.ldx(Size::Dw, R0, R9, layout::SCRATCH + at);
-                self.set_word(d()?);
-            }
-            HostOp::Log(n) => {
-                // The record: a byte with the number of topics, the topics
-                // (big-endian), the data. Short data of a constant length
-                // is copied behind the topics (one slice); other data is a
-                // second slice (each slice costs 100 CU).
-                let n = n as i16;
-                let slices = layout::SCRATCH;
-                // Two slice descriptors, then the record (topics aligned).
-                let head = layout::SCRATCH + 63;
-                let topics = layout::SCRATCH + 64;
-                let data = topics + 32 * n;
-                self.asm.st(Size::B, R9, head, n as i32);
-                for t in 0..n {
-                    let v = args[2 + t as usize];
-                    self.word_to_be(v, R9, topics + 32 * t);
-                }
-                self.addr(R0, head);
-                self.asm.stx(Size::Dw, R9, slices, R0);
-                let inline = self
-                    .consts
-                    .get(&args[1])
-                    .filter(|l| **l <= U256::from(LOG_INLINE) && l.to::<u64>() % 8 == 0)
-                    .map(|l| l.to::<u64>() as i16);
-                let head_len = 1 + 32 * n as i32;
-                self.mem_range(args[0], args[1]);
-                if let Some(len) = inline {
-                    for k in 0..len / 8 {
-                        self.asm.ldx(Size::Dw, R0, R1, 8 * k);
-                        self.asm.stx(Size::Dw, R9, data + 8 * k, R0);
-                    }
-                    self.asm.st(Size::Dw, R9, slices + 8, head_len + len as i32);
-                    self.asm.mov64(R2, 1);
-                } else {
-                    // Short data is copied with sol_memcpy_ (10 CU).
-                    let (two, copied, log) = (self.asm.label(), self.asm.label(), self.asm.label());
-                    self.asm.jmp_imm(J::Gt, R2, LOG_INLINE as i32, two);
-                    self.asm.mov(R3, R2);
-                    self.asm.alu_imm(Alu::Add, R2, head_len);
-                    self.asm.stx(Size::Dw, R9, slices + 8, R2);
-                    self.asm.jmp_imm(J::Eq, R3, 0, copied);
-                    self.asm.mov(R2, R1);
-                    self.addr(R1, data);
-                    self.asm.syscall("sol_memcpy_");
-                    self.asm.bind(copied);
-                    self.asm.mov64(R2, 1);
-                    self.asm.ja(log);
-                    self.asm.bind(two);
-                    self.asm.st(Size::Dw, R9, slices + 8, head_len);
-                    self.asm.stx(Size::Dw, R9, slices + 16, R1);
-                    self.asm.stx(Size::Dw, R9, slices + 24, R2);
-                    self.asm.mov64(R2, 2);
-                    self.asm.bind(log);
-                }
-                self.addr(R1, slices);
-                self.asm.syscall("sol_log_data");
-            }
-            HostOp::Keccak256 => {
-                let d = d()?;
-                let slices = layout::SCRATCH;
-                self.mem_range(args[0], args[1]);
-                self.asm.stx(Size::Dw, R9, slices, R1);
-                self.asm.stx(Size::Dw, R9, slices + 8, R2);
-                self.addr(R1, slices);
-                self.asm.mov64(R2, 1);
-                self.addr(R3, slices + 16);
-                self.asm.syscall("sol_keccak256");
-                self.word_from_be(d, R9, slices + 16);
-            }
-            HostOp::Balance => {
-                return Err(unsupported(
-                    "host.balance".into(),
-                    pos,
-                    "other accounts' balances are not mapped (only the contract's own)",
-                ));
-            }
-            HostOp::ExtCodeSize => {
-                let d = d()?;
-                self.ptr(R1, args[0]);
-                self.ptr(R2, d);
-                self.call_checked(Helper::ExtCodeSize);
-            }
-            HostOp::ExtCodeCopy | HostOp::ExtCodeHash => {
-                return Err(unsupported(
-                    format!("host.{}", h.name()),
-                    pos,
-                    "other contracts' code is not visible to a Solana program",
-                ));
-            }
-            HostOp::Coinbase
-            | HostOp::BaseFee
-            | HostOp::BlobBaseFee
-            | HostOp::BlobHash
-            | HostOp::PrevRandao
-            | HostOp::GasLimit
-            | HostOp::GasPrice
-            | HostOp::BlockHash => {
-                return Err(unsupported(
-                    format!("host.{}", h.name()),
-                    pos,
-                    "this block or transaction field has no Solana equivalent",
-                ));
-            }
-            HostOp::Gas if res.is_some_and(|r| self.gas_limit_only.contains(&r)) => {
-                // Only a call's gas limit, which calls into accounts without
-                // code ignore.
-            }
-            HostOp::Call(kind @ (CallKind::Call | CallKind::StaticCall)) => {
-                let d = d()?;
-                // gas, address, [value,] input offset and length, output
-                // offset and length.
-                let io = &args[2 + usize::from(kind == CallKind::Call)..];
-                if let Some(p) = self.precompiles.get(&d).copied() {
-                    self.precompile(p, io);
-                } else {
-                    self.ptr(R1, args[1]);
-                    if kind == CallKind::Call {
-                        self.ptr(R2, args[2]);
-                    } else {
-                        self.addr(R2, layout::ZERO);
-                    }
-                    self.call(Helper::SendValue);
-                    let fail = self.fail;
-                    self.asm.jmp_imm(J::Gt, R0, 1, fail);
-                    self.asm.alu_imm(Alu::Xor, R0, 1);
-                    if !self.precompiles.is_empty() {
-                        self.asm.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
-                    }
-                }
-                self.set_word(d);
-            }
-            HostOp::Gas => {
-                return Err(unsupported(
-                    "host.gas".into(),
-                    pos,
-                    "Solana meters compute units, not EVM gas",
-                ));
-            }
-            HostOp::Call(_) | HostOp::Create | HostOp::Create2 => {
-                return Err(unsupported(
-                    format!("host.{}", h.name()),
-                    pos,
-                    "only `call` and `staticcall` into accounts without code (a lamport transfer) and the ecrecover and sha256 precompiles are mapped; other calls and contract creation have no cross-program mapping yet",
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// A call to a precompile (`io`: input offset and length, output
-    /// offset and length): the result into [`layout::RETURN_DATA`], its
-    /// first bytes into the output range, success (1) in `r0`. As on the
-    /// EVM, ecrecover answers nothing for a bad `v` or signature.
-    fn precompile(&mut self, p: Precompile, io: &[Value]) {
-        let s = layout::SCRATCH;
-        let rd = layout::RETURN_DATA;
-        self.mem_range(io[0], io[1]);
-        match p {
-            Precompile::Sha256 => {
-                self.asm.stx(Size::Dw, R9, s, R1);
-                self.asm.stx(Size::Dw, R9, s + 8, R2);
-                self.addr(R1, s);
-                self.asm.mov64(R2, 1);
-                self.addr(R3, rd);
-                self.asm.syscall("sol_sha256");
-                self.asm.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 32);
-            }
-            Precompile::EcRecover => {
-                let a = &mut self.asm;
-                let (short, copied, bad, done) = (a.label(), a.label(), a.label(), a.label());
-                // The input, zero-padded to 128 bytes: hash, v, r, s.
-                zero(a, R9, s, 16);
-                a.jmp_imm(J::Le, R2, 128, short);
-                a.mov64(R2, 128);
-                a.bind(short);
-                a.mov(R3, R2);
-                a.jmp_imm(J::Eq, R3, 0, copied);
-                a.mov(R2, R1);
-                self.addr(R1, s);
-                let a = &mut self.asm;
-                a.syscall("sol_memcpy_");
-                a.bind(copied);
-                // v (big-endian) is 27 or 28; the recovery id in r2.
-                for at in [32, 40, 48] {
-                    a.ldx(Size::Dw, R0, R9, s + at);
-                    a.jmp_imm(J::Ne, R0, 0, bad);
-                }
-                a.ldx(Size::Dw, R2, R9, s + 56);
-                a.be64(R2);
-                a.alu_imm(Alu::Sub, R2, 27);
-                a.jmp_imm(J::Gt, R2, 1, bad);
-                // The public key (64 bytes) at s + 128.
-                self.addr(R1, s);
-                self.addr(R3, s + 64);
-                self.addr(R4, s + 128);
-                let a = &mut self.asm;
-                a.syscall("sol_secp256k1_recover");
-                a.jmp_imm(J::Ne, R0, 0, bad);
-                // The address: the key's keccak without its first 12 bytes.
-                self.addr(R0, s + 128);
-                self.asm.stx(Size::Dw, R9, s + 192, R0);
-                self.asm.st(Size::Dw, R9, s + 200, 64);
-                self.addr(R1, s + 192);
-                self.asm.mov64(R2, 1);
-                self.addr(R3, rd);
-                let a = &mut self.asm;
-                a.syscall("sol_keccak256");
-                a.st(Size::Dw, R9, rd, 0);
-                a.st(Size::W, R9, rd + 8, 0);
-                a.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 32);
-                a.ja(done);
-                a.bind(bad);
-                a.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
-                a.bind(done);
-            }
-        }
-        // The output: the first min(length, return data) bytes.
-        self.mem_range(io[2], io[3]);
-        let a = &mut self.asm;
-        let (fits, end) = (a.label(), a.label());
-        a.ldx(Size::Dw, R3, R9, layout::RETURN_DATA_LEN);
-        a.jmp(J::Le, R2, R3, fits);
-        a.mov(R2, R3);
-        a.bind(fits);
-        a.jmp_imm(J::Eq, R2, 0, end);
-        a.mov(R3, R2);
-        self.addr(R2, rd);
-        self.asm.syscall("sol_memcpy_");
-        self.asm.bind(end);
-        self.asm.mov64(R0, 1);
-    }
-
-    /// `reg = the storage table` (persistent or transient).
-    fn table(&mut self, reg: u8, transient: bool) {
-        if transient {
-            self.addr(reg, layout::TRANSIENT);
-        } else {
-            self.asm.ldx(Size::Dw, reg, R9, layout::STORAGE);
-        }
-    }
-
-    fn exit(&mut self, kind: ExitKind, args: &[Value], pos: SourcePos) -> Result<(), Error> {
-        match kind {
-            ExitKind::Stop => {
-                self.asm.mov64(R0, exit::SUCCESS);
-                self.asm.exit();
-            }
-            ExitKind::Return | ExitKind::Revert => {
-                let code = if kind == ExitKind::Return {
-                    exit::SUCCESS
-                } else {
-                    exit::REVERT
-                };
-                let (skip, too_large) = (self.asm.label(), self.asm.label());
-                self.mem_range(args[0], args[1]);
-                self.asm.jmp_imm(J::Eq, R2, 0, skip);
-                self.asm.jmp_imm(J::Gt, R2, 1024, too_large);
-                self.asm.syscall("sol_set_return_data");
-                self.asm.bind(skip);
-                self.asm.mov64(R0, code);
-                self.asm.exit();
-                self.asm.bind(too_large);
-                self.asm.mov64(R0, exit::RETURN_TOO_LARGE);
-                self.asm.exit();
-            }
-            ExitKind::SelfDestruct => {
-                return Err(unsupported(
-                    "exit.selfdestruct".into(),
-                    pos,
-                    "a Solana program cannot destroy itself or move ether",
-                ));
-            }
-        }
-        Ok(())
     }
 }

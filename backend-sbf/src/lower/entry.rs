@@ -1,0 +1,288 @@
+//! The Solana ABI: the program's entry reads the serialized input (the
+//! state account and its storage table, the caller, the other accounts, the
+//! instruction data with its value prefix, the program id), moves the value
+//! an instruction brings in by a system transfer, and on a fresh state
+//! account's first instruction writes its table and the initial storage.
+//! See the crate doc for the mapping this implements.
+
+use super::Cx;
+use crate::asm::{Alu, Asm, Cond as J, Label, R0, R1, R2, R3, R4, R5, R6, R7, R9, Size};
+use crate::runtime::Helper;
+use crate::{exit, layout};
+use alloy_primitives::U256;
+
+/// Where the initial storage entries start in the read-only data: after
+/// the EVM code, aligned to 8.
+pub(super) fn initial_offset(code_len: u64) -> u64 {
+    code_len.next_multiple_of(8)
+}
+
+/// The non-zero slots of `storage` as 64-byte entries (key and value as
+/// little-endian limbs), in key order.
+pub(super) fn initial_entries(storage: &std::collections::BTreeMap<U256, U256>) -> Vec<u8> {
+    storage
+        .iter()
+        .filter(|(_, v)| !v.is_zero())
+        .flat_map(|(k, v)| [k.to_le_bytes::<32>(), v.to_le_bytes::<32>()])
+        .flatten()
+        .collect()
+}
+
+/// Reads the input after the state account (its data at `r7`, its length
+/// in `r4`, its owner's address in `r6`, the number of accounts in `r2`):
+/// the caller (account 1, a signer), the other accounts, the instruction
+/// data (the lamports sent, then the calldata) and the program id, which
+/// must own the state account.
+fn rest_of_input(a: &mut Asm, bad_accounts: Label, bad_input: Label) {
+    // Next account: data, 10 KiB of growth room, aligned to 8, rent epoch.
+    let next = |a: &mut Asm, base: u8, len: u8| {
+        a.alu(Alu::Add, base, len);
+        a.alu_imm(Alu::Add, base, 10240 + 7);
+        a.alu_imm(Alu::And, base, -8);
+        a.alu_imm(Alu::Add, base, 8);
+    };
+    a.mov(R3, 7);
+    next(a, R3, R4);
+    // Account 1: the caller, not a duplicate, a signer.
+    a.ldx(Size::B, R5, R3, 0);
+    a.jmp_imm(J::Ne, R5, 0xff, bad_accounts);
+    a.ldx(Size::B, R5, R3, 1);
+    a.jmp_imm(J::Eq, R5, 0, bad_accounts);
+    a.mov(R5, R3);
+    a.alu_imm(Alu::Add, R5, 8);
+    a.stx(Size::Dw, R9, layout::CALLER_KEY, R5);
+    a.ldx(Size::Dw, R4, R3, 80);
+    a.alu_imm(Alu::Add, R3, 88);
+    next(a, R3, R4);
+    // Skip the other accounts.
+    a.alu_imm(Alu::Sub, R2, 2);
+    let skip = a.label();
+    let done = a.label();
+    let dup = a.label();
+    a.bind(skip);
+    a.jmp_imm(J::Eq, R2, 0, done);
+    a.alu_imm(Alu::Sub, R2, 1);
+    a.ldx(Size::B, R5, R3, 0);
+    a.jmp_imm(J::Ne, R5, 0xff, dup);
+    a.ldx(Size::Dw, R4, R3, 80);
+    a.alu_imm(Alu::Add, R3, 88);
+    next(a, R3, R4);
+    a.ja(skip);
+    a.bind(dup);
+    a.alu_imm(Alu::Add, R3, 8);
+    a.ja(skip);
+    a.bind(done);
+    // Instruction data (the lamports sent, then the calldata), then
+    // the program id.
+    a.ldx(Size::Dw, R4, R3, 0);
+    a.alu_imm(Alu::Add, R3, 8);
+    a.jmp_imm(J::Lt, R4, 8, bad_input);
+    a.ldx(Size::Dw, R5, R3, 0);
+    a.stx(Size::Dw, R9, layout::VALUE, R5);
+    a.alu_imm(Alu::Add, R3, 8);
+    a.alu_imm(Alu::Sub, R4, 8);
+    a.stx(Size::Dw, R9, layout::CALLDATA_PTR, R3);
+    a.stx(Size::Dw, R9, layout::CALLDATA_LEN, R4);
+    a.alu(Alu::Add, R3, R4);
+    for i in 0..4 {
+        a.ldx(Size::Dw, R0, R3, 8 * i);
+        a.ldx(Size::Dw, R5, R6, 8 * i);
+        a.jmp(J::Ne, R0, R5, bad_accounts);
+    }
+}
+
+impl Cx<'_> {
+    /// Reads the instruction input (see the crate doc), then enters block 0.
+    pub(super) fn entry(&mut self) {
+        use crate::storage::MAGIC;
+        let a = &mut self.asm;
+        a.comment("entry: parse the accounts and instruction data at r1");
+        a.mov64(R9, layout::HEAP_START);
+        let bad_accounts = a.named("bad_accounts");
+        let bad_state = a.named("bad_state");
+        a.ldx(Size::Dw, R2, R1, 0);
+        a.jmp_imm(J::Lt, R2, 2, bad_accounts);
+        // Account 0: the state account, not a duplicate, writable.
+        a.ldx(Size::B, R3, R1, 8);
+        a.jmp_imm(J::Ne, R3, 0xff, bad_accounts);
+        a.ldx(Size::B, R3, R1, 10);
+        a.jmp_imm(J::Eq, R3, 0, bad_accounts);
+        a.mov(R3, R1);
+        a.alu_imm(Alu::Add, R3, 16);
+        a.stx(Size::Dw, R9, layout::SELF_KEY, R3);
+        a.mov(R6, R1);
+        a.alu_imm(Alu::Add, R6, 48); // owner
+        a.ldx(Size::Dw, R4, R1, 88); // data length
+        a.mov(7, R1);
+        a.alu_imm(Alu::Add, 7, 96); // data
+        a.jmp_imm(J::Lt, R4, crate::storage::HEADER as i32, bad_state);
+        a.ldx(Size::Dw, R3, 7, 0);
+        // Not a table: a fresh account (all zeros) or a bad one.
+        let not_table = a.label();
+        a.mov64(R5, MAGIC);
+        a.jmp(J::Ne, R3, R5, not_table);
+        a.ldx(Size::Dw, R3, 7, 8); // capacity
+        a.jmp_imm(J::Gt, R3, 1 << 24, bad_state);
+        a.jmp_imm(J::Lt, R3, 2, bad_state);
+        a.ldx(Size::Dw, R5, 7, 24); // shift
+        a.jmp_imm(J::Gt, R5, 63, bad_state);
+        a.mov64(R0, 64);
+        a.alu(Alu::Sub, R0, R5);
+        a.mov64(R5, 1);
+        a.alu(Alu::Lsh, R5, R0);
+        a.jmp(J::Ne, R5, R3, bad_state); // capacity == 1 << (64 - shift)
+        a.alu_imm(Alu::Mul, R3, crate::storage::ENTRY as i32);
+        a.alu_imm(Alu::Add, R3, crate::storage::HEADER as i32);
+        a.jmp(J::Gt, R3, R4, bad_state);
+        a.stx(Size::Dw, R9, layout::STORAGE, 7);
+        let bad_input = a.named("bad_input");
+        rest_of_input(a, bad_accounts, bad_input);
+        // The transient table's header.
+        let cap = layout::TRANSIENT_CAPACITY;
+        a.st(Size::Dw, R9, layout::TRANSIENT + 8, cap as i32);
+        a.st(
+            Size::Dw,
+            R9,
+            layout::TRANSIENT + 24,
+            64 - cap.trailing_zeros() as i32,
+        );
+        let first = self.blocks[&self.f.layout[0]];
+        let pay = a.named("pay_in");
+        a.ldx(Size::Dw, R5, R9, layout::VALUE);
+        a.jmp_imm(J::Ne, R5, 0, pay);
+        a.ja(first);
+        a.bind(bad_accounts);
+        a.mov64(R0, exit::BAD_ACCOUNTS);
+        a.exit();
+        a.bind(bad_state);
+        a.mov64(R0, exit::BAD_STATE);
+        a.exit();
+        a.bind(bad_input);
+        a.mov64(R0, exit::BAD_INPUT);
+        a.exit();
+        a.bind(pay);
+        Self::pay_in(a, bad_accounts);
+        a.ja(first);
+        // A fresh state account: the same checks of the other accounts
+        // and the owner, then its table.
+        a.bind(not_table);
+        a.jmp_imm(J::Ne, R3, 0, bad_state);
+        rest_of_input(a, bad_accounts, bad_input);
+        // It brings no value.
+        a.ldx(Size::Dw, R5, R9, layout::VALUE);
+        a.jmp_imm(J::Ne, R5, 0, bad_input);
+        a.mov64(R1, layout::INPUT_START);
+        a.mov64(R4, layout::STATE_DATA_LEN_ADDR);
+        a.ldx(Size::Dw, R4, R4, 0);
+        a.mov64(7, layout::STATE_DATA_ADDR);
+        self.init_state(bad_accounts, bad_state);
+    }
+
+    /// A fresh state account (data all zeros; data length in `r4`, data at
+    /// `r7`), which must sign: write the table header (the largest
+    /// power-of-two capacity that fits) and the initial storage, then stop.
+    fn init_state(&mut self, bad_accounts: Label, bad_state: Label) {
+        let a = &mut self.asm;
+        a.ldx(Size::B, R0, R1, 9);
+        a.jmp_imm(J::Eq, R0, 0, bad_accounts);
+        a.mov(R0, R4);
+        a.alu_imm(Alu::Sub, R0, crate::storage::HEADER as i32);
+        a.alu_imm(Alu::Div, R0, crate::storage::ENTRY as i32);
+        // Capacity in r3, hash shift (64 - log2) in r5.
+        a.mov64(R3, 1);
+        a.mov64(R5, 64);
+        let (grow, sized) = (a.label(), a.label());
+        a.bind(grow);
+        a.mov(R2, R3);
+        a.alu_imm(Alu::Lsh, R2, 1);
+        a.jmp(J::Gt, R2, R0, sized);
+        a.mov(R3, R2);
+        a.alu_imm(Alu::Sub, R5, 1);
+        a.ja(grow);
+        a.bind(sized);
+        a.jmp_imm(J::Lt, R3, 2, bad_state);
+        a.jmp_imm(J::Gt, R3, 1 << 24, bad_state);
+        a.mov64(R0, crate::storage::MAGIC);
+        a.stx(Size::Dw, 7, 0, R0);
+        a.stx(Size::Dw, 7, 8, R3);
+        a.stx(Size::Dw, 7, 24, R5);
+        // Each entry through the table's store (r6-r9 survive calls).
+        let entries = (self.initial.len() / 64) as i32;
+        let at = crate::elf::RODATA_VADDR + initial_offset(self.code_len);
+        let (next, done) = (a.label(), a.label());
+        a.mov64(R6, at);
+        a.mov64(8, entries as u64);
+        a.bind(next);
+        a.jmp_imm(J::Eq, 8, 0, done);
+        a.mov(R1, R6);
+        a.mov(R2, R6);
+        a.alu_imm(Alu::Add, R2, 32);
+        a.mov(R3, 7);
+        a.mov64(R4, exit::STORAGE_FULL);
+        self.call_checked(Helper::TableStore);
+        let a = &mut self.asm;
+        a.alu_imm(Alu::Add, R6, 64);
+        a.alu_imm(Alu::Sub, 8, 1);
+        a.ja(next);
+        a.bind(done);
+        a.mov64(R0, exit::SUCCESS);
+        a.exit();
+    }
+
+    /// The value the instruction brings (lamports in `r5`) moves from the
+    /// caller to the state account: a system-program transfer by
+    /// `sol_invoke_signed_c`, with its instruction, account metas and
+    /// account infos (C layout) built in the scratch space. The caller
+    /// signs it; the system program must be among the accounts.
+    fn pay_in(a: &mut Asm, bad_accounts: Label) {
+        let s = layout::SCRATCH;
+        let at = |a: &mut Asm, off: i16, v: u64| {
+            a.mov64(R0, v);
+            a.stx(Size::Dw, R9, s + off, R0);
+        };
+        let heap = |off: i16| layout::HEAP_START + (s + off) as u64;
+        a.ldx(Size::Dw, R6, R9, layout::CALLER_KEY);
+        a.ldx(Size::B, R0, R6, -6);
+        a.jmp_imm(J::Eq, R0, 0, bad_accounts); // the caller must be writable
+        a.mov64(R7, layout::STATE_KEY_ADDR);
+        // SolInstruction { program id (32 zero bytes), metas, 2, data, 12 }.
+        at(a, 0, heap(256));
+        at(a, 8, heap(40));
+        a.st(Size::Dw, R9, s + 16, 2);
+        at(a, 24, heap(72));
+        a.st(Size::Dw, R9, s + 32, 12);
+        // SolAccountMeta: the caller (writable signer), the state (writable).
+        a.stx(Size::Dw, R9, s + 40, R6);
+        a.st(Size::B, R9, s + 48, 1);
+        a.st(Size::B, R9, s + 49, 1);
+        a.stx(Size::Dw, R9, s + 56, R7);
+        a.st(Size::B, R9, s + 64, 1);
+        // The transfer: u32 2, u64 lamports.
+        a.st(Size::W, R9, s + 72, 2);
+        a.stx(Size::W, R9, s + 76, R5);
+        a.alu_imm(Alu::Rsh, R5, 32);
+        a.stx(Size::W, R9, s + 80, R5);
+        // SolAccountInfo { key, lamports, data len, data, owner, rent epoch,
+        // signer, writable, executable } for each, from its key's place.
+        for (info, key, signer) in [(88, R6, 1), (144, R7, 0)] {
+            a.stx(Size::Dw, R9, s + info, key);
+            for (field, off) in [(8, 64), (24, 80), (32, 32)] {
+                a.mov(R0, key);
+                a.alu_imm(Alu::Add, R0, off);
+                a.stx(Size::Dw, R9, s + info + field, R0);
+            }
+            a.ldx(Size::Dw, R0, key, 72);
+            a.stx(Size::Dw, R9, s + info + 16, R0);
+            a.st(Size::B, R9, s + info + 48, signer);
+            a.st(Size::B, R9, s + info + 49, 1);
+        }
+        a.mov(R1, R9);
+        a.alu_imm(Alu::Add, R1, s as i32);
+        a.mov(R2, R9);
+        a.alu_imm(Alu::Add, R2, s as i32 + 88);
+        a.mov64(R3, 2);
+        a.mov64(R4, 0);
+        a.mov64(R5, 0);
+        a.syscall("sol_invoke_signed_c");
+    }
+}

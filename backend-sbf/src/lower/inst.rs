@@ -1,0 +1,194 @@
+//! The lowering of one instruction: which instructions need no code, the
+//! dispatch to the families (arithmetic, memory, host operations), and the
+//! small operations lowered here (`not`, an `icmp`'s value, `select`,
+//! conversions, and the helper calls of `addmod`, `mulmod`, `exp`, `clz`).
+
+use super::{Cx, unsupported};
+use crate::asm::{Alu, Cond as J, R0, R1, R2, R3, R4, R9, Size};
+use crate::runtime::{Helper, zero};
+use crate::{Error, layout};
+use chainlift_ir::entities::Value;
+use chainlift_ir::function::Inst;
+use chainlift_ir::inst::{Cond, Op};
+use chainlift_ir::print::op_name;
+use chainlift_ir::types::Type;
+
+impl Cx<'_> {
+    /// Lowers one instruction. An instruction whose result nothing
+    /// observes, or whose result is known at translation, needs no code.
+    pub(super) fn inst(&mut self, inst: &Inst) -> Result<(), Error> {
+        let args = &inst.args;
+        let res = inst.results.first().copied();
+        let pos = inst.pos;
+        let need = |r: Option<Value>| {
+            r.ok_or_else(|| {
+                Error::Internal(format!("{} at {pos} has no result", op_name(&inst.op)))
+            })
+        };
+        let pure = !matches!(
+            inst.op,
+            Op::Store(..) | Op::MemCopy | Op::MemFill | Op::MemExpand | Op::Host(_)
+        );
+        if pure && res.is_none() {
+            // Nothing observes it (loads still check their bounds).
+            if !matches!(inst.op, Op::Load(..)) {
+                return Ok(());
+            }
+        }
+        self.const_next = 0;
+        if res.is_some_and(|r| self.consts.contains_key(&r)) {
+            // Known at translation: an immediate where it is used.
+            return Ok(());
+        }
+        match &inst.op {
+            // Constants are immediates where they are used.
+            Op::Iconst(_) => {}
+            Op::Binary(op) => self.binary(*op, args[0], args[1], need(res)?, pos)?,
+            Op::Not => self.not(args[0], need(res)?),
+            Op::Icmp(c) => self.icmp(*c, args[0], args[1], need(res)?),
+            Op::Select => self.select(args[0], args[1], args[2], need(res)?),
+            Op::Uext | Op::Sext | Op::Trunc => self.convert(&inst.op, args[0], need(res)?),
+            Op::AddMod | Op::MulMod => self.modular(inst.op == Op::AddMod, args, need(res)?),
+            Op::Exp => {
+                self.ptr(R1, need(res)?);
+                self.ptr(R2, args[0]);
+                self.ptr(R3, args[1]);
+                self.call(Helper::Exp);
+            }
+            Op::SignExtend => self.signextend(args[0], args[1], need(res)?),
+            Op::Byte => self.byte(args[0], args[1], need(res)?),
+            Op::Clz => {
+                let d = need(res)?;
+                if self.ty(d) != Type::I256 {
+                    return Err(self.narrow(inst));
+                }
+                self.ptr(R1, d);
+                self.ptr(R2, args[0]);
+                self.call(Helper::Clz);
+            }
+            Op::Load(t, e) => self.load(*t, *e, args[0], res),
+            Op::Store(t, e) => self.store(*t, *e, args[0], args[1]),
+            Op::MemCopy | Op::MemFill => {
+                self.mem_copy_fill(inst.op == Op::MemCopy, args[0], args[1], args[2])
+            }
+            Op::MemSize => {
+                let d = need(res)?;
+                self.asm.ldx(Size::Dw, R0, R9, layout::MEM_SIZE);
+                self.set_word(d);
+            }
+            Op::MemExpand => self.mem_expand(args[0], args[1]),
+            Op::MemGrow => {
+                return Err(unsupported(
+                    "mem.grow".into(),
+                    pos,
+                    "WASM memories are not translated to sbf yet",
+                ));
+            }
+            Op::Host(h) => self.host(*h, args, res, pos)?,
+            Op::Call(_) | Op::CallIndirect(_) => {
+                return Err(unsupported(
+                    op_name(&inst.op),
+                    pos,
+                    "function calls are not translated to sbf yet",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The error for an operation lowered for words only, met at a
+    /// narrower type.
+    fn narrow(&self, inst: &Inst) -> Error {
+        let t = inst
+            .results
+            .first()
+            .or(inst.args.first())
+            .map_or("?", |v| self.ty(*v).name());
+        unsupported(
+            format!("{}.{t}", op_name(&inst.op)),
+            inst.pos,
+            "this operation is lowered for i256 only",
+        )
+    }
+
+    /// `d = not a`, limb by limb, masked to the type.
+    fn not(&mut self, a: Value, d: Value) {
+        let t = self.ty(d);
+        let limbs = if t == Type::I256 { 4 } else { 1 };
+        for i in 0..limbs {
+            self.limb(R1, a, i);
+            self.asm.alu_imm(Alu::Xor, R1, -1);
+            self.mask(R1, t);
+            self.set_limb(d, i, R1);
+        }
+    }
+
+    /// `d = a cond b` as a value (0 or 1); an `icmp` that only feeds the
+    /// branch after it is fused into the branch instead.
+    fn icmp(&mut self, c: Cond, a: Value, b: Value, d: Value) {
+        let (t, f, end) = (self.asm.label(), self.asm.label(), self.asm.label());
+        self.compare(c, a, b, t, f);
+        self.asm.bind(t);
+        self.asm.mov64(R0, 1);
+        self.asm.ja(end);
+        self.asm.bind(f);
+        self.asm.mov64(R0, 0);
+        self.asm.bind(end);
+        self.set_limb(d, 0, R0);
+    }
+
+    /// `d = c ? x : y`.
+    fn select(&mut self, c: Value, x: Value, y: Value, d: Value) {
+        let t = self.ty(d);
+        let (other, end) = (self.asm.label(), self.asm.label());
+        self.limb(R0, c, 0);
+        self.asm.jmp_imm(J::Eq, R0, 0, other);
+        let dd = self.off(d);
+        let a = self.src(x);
+        let b = self.src(y);
+        self.copy(dd, a, t);
+        self.asm.ja(end);
+        self.asm.bind(other);
+        self.copy(dd, b, t);
+        self.asm.bind(end);
+    }
+
+    /// `d = uext a`, `sext a` or `trunc a` (`op`): limb 0 extended or
+    /// masked, then the upper limbs of a word (copied, the sign, or zero).
+    fn convert(&mut self, op: &Op, a: Value, d: Value) {
+        let (from, to) = (self.ty(a), self.ty(d));
+        self.limb(R0, a, 0);
+        if *op == Op::Sext {
+            self.sext(R0, from);
+        }
+        if *op == Op::Trunc || to != Type::I256 {
+            self.mask(R0, to);
+        }
+        self.set_limb(d, 0, R0);
+        if to == Type::I256 {
+            if from == Type::I256 {
+                let dd = self.off(d);
+                let aa = self.src(a);
+                self.copy(dd, aa, to);
+            } else if *op == Op::Sext {
+                self.asm.alu_imm(Alu::Arsh, R0, 63);
+                for i in 1..4 {
+                    self.set_limb(d, i, R0);
+                }
+            } else {
+                let o = self.off(d);
+                zero(&mut self.asm, R9, o + 8, 3);
+            }
+        }
+    }
+
+    /// `d = (a + b) % n` (`add`) or `(a * b) % n`, for `args` `[a, b, n]`,
+    /// through their helpers.
+    fn modular(&mut self, add: bool, args: &[Value], d: Value) {
+        self.ptr(R1, d);
+        self.ptr(R2, args[0]);
+        self.ptr(R3, args[1]);
+        self.ptr(R4, args[2]);
+        self.call(if add { Helper::AddMod } else { Helper::MulMod });
+    }
+}

@@ -1,0 +1,309 @@
+//! The Solana glue among the helpers: the storage tables kept in the state
+//! account's data (and the transient one in the heap), lamport transfers to
+//! the accounts calls pay, and finding the account an EVM address stands
+//! for. The 256-bit arithmetic helpers are in [`crate::runtime`]; these
+//! follow its conventions (pointer arguments in `r1`..`r5`, a status in
+//! `r0`, scratch in the helper's own stack frame).
+
+use crate::asm::{
+    Alu, Asm, Cond as J, Label, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, Reg, Size,
+};
+use crate::runtime::{copy_limbs, or_limbs, zero};
+use crate::{exit, layout, storage};
+
+/// `reg = [reg] - (128 + [reg + 8]) * rent`, at least 0: what the account
+/// whose lamports `reg` points at holds above its rent-exempt minimum.
+/// Clobbers `tmp`.
+pub(crate) fn above_rent(a: &mut Asm, reg: Reg, tmp: Reg, rent: i32) {
+    a.ldx(Size::Dw, tmp, reg, 8);
+    a.ldx(Size::Dw, reg, reg, 0);
+    a.alu_imm(Alu::Add, tmp, 128);
+    a.alu_imm(Alu::Mul, tmp, rent);
+    let ok = a.label();
+    a.jmp(J::Ge, reg, tmp, ok);
+    a.mov(reg, tmp);
+    a.bind(ok);
+    a.alu(Alu::Sub, reg, tmp);
+}
+
+/// The body of [`crate::runtime::Helper::ExtCodeSize`]; `code_len` is
+/// the contract's own code size.
+pub(crate) fn ext_code_size(a: &mut Asm, code_len: u64) {
+    let (none, this, code, needed) = (a.label(), a.label(), a.label(), a.label());
+    a.mov(R7, R2);
+    let found = locate(a, none, this, needed);
+    a.bind(found);
+    jmp_if_code(a, code);
+    // Zero for no code (the common case, without a jump), or the
+    // contract's own size.
+    a.bind(none);
+    zero(a, R7, 0, 4);
+    a.mov64(R0, 0);
+    a.exit();
+    a.bind(this);
+    a.mov64(R0, code_len);
+    a.stx(Size::Dw, R7, 0, R0);
+    zero(a, R7, 8, 3);
+    a.mov64(R0, 0);
+    a.exit();
+    a.bind(code);
+    a.mov64(R0, exit::CALL_INTO_CODE);
+    a.exit();
+    a.bind(needed);
+    ask_for_account(a);
+}
+
+/// The body of [`crate::runtime::Helper::SendValue`], which pays
+/// `value / wei_per_lamport` lamports and keeps the payee above its
+/// rent-exempt minimum, `(128 + data length) * rent_per_byte`. The order
+/// of the checks follows the EVM: a value above the balance fails the call
+/// before anything else.
+pub(crate) fn send_value(a: &mut Asm, wei_per_lamport: i32, rent_per_byte: i32) {
+    let (w, rent) = (wei_per_lamport, rent_per_byte);
+    let short = a.label();
+    // lamports = value / w, by 32-bit digits from the top: q in r4,
+    // remainder in r3, r5 non-zero when q needs more than 64 bits.
+    a.mov64(R3, 0);
+    a.mov64(R4, 0);
+    a.mov64(R5, 0);
+    for k in (0..4).rev() {
+        a.ldx(Size::Dw, R6, R2, 8 * k);
+        for half in 0..2 {
+            a.mov(R0, R6);
+            if half == 0 {
+                a.alu_imm(Alu::Rsh, R0, 32);
+            } else {
+                a.alu_imm(Alu::Lsh, R0, 32);
+                a.alu_imm(Alu::Rsh, R0, 32);
+            }
+            a.alu_imm(Alu::Lsh, R3, 32);
+            a.alu(Alu::Or, R0, R3);
+            a.mov(R3, R0);
+            a.alu_imm(Alu::Mod, R3, w);
+            a.alu_imm(Alu::Div, R0, w);
+            a.mov(R7, R4);
+            a.alu_imm(Alu::Rsh, R7, 32);
+            a.alu(Alu::Or, R5, R7);
+            a.alu_imm(Alu::Lsh, R4, 32);
+            a.alu(Alu::Or, R4, R0);
+        }
+    }
+    a.jmp_imm(J::Ne, R5, 0, short);
+    // The balance: the state account's lamports above its rent.
+    a.mov64(R6, layout::STATE_LAMPORTS_ADDR);
+    above_rent(a, R6, R7, rent);
+    a.jmp(J::Gt, R4, R6, short);
+    let whole = a.label();
+    a.jmp(J::Ne, R4, R6, whole);
+    a.jmp_imm(J::Ne, R3, 0, short);
+    a.bind(whole);
+    let not_lamports = a.label();
+    a.jmp_imm(J::Ne, R3, 0, not_lamports);
+    let (into_code, needed) = (a.label(), a.label());
+    let found = locate(a, into_code, into_code, needed);
+    // Found at r5: it must have no code, and be writable to be paid.
+    a.bind(found);
+    jmp_if_code(a, into_code);
+    let paid = a.label();
+    a.jmp_imm(J::Eq, R4, 0, paid);
+    a.ldx(Size::B, R0, R5, 2);
+    a.jmp_imm(J::Eq, R0, 0, needed);
+    // Credit, keeping the recipient rent-exempt; debit the state account.
+    a.ldx(Size::Dw, R6, R5, 72);
+    a.alu(Alu::Add, R6, R4);
+    a.ldx(Size::Dw, R7, R5, 80);
+    a.alu_imm(Alu::Add, R7, 128);
+    a.alu_imm(Alu::Mul, R7, rent);
+    let rent_ok = a.label();
+    a.jmp(J::Ge, R6, R7, rent_ok);
+    a.mov64(R0, exit::RECIPIENT_RENT);
+    a.exit();
+    a.bind(rent_ok);
+    a.stx(Size::Dw, R5, 72, R6);
+    a.mov64(R6, layout::STATE_LAMPORTS_ADDR);
+    a.ldx(Size::Dw, R0, R6, 0);
+    a.alu(Alu::Sub, R0, R4);
+    a.stx(Size::Dw, R6, 0, R0);
+    a.bind(paid);
+    a.mov64(R0, 0);
+    a.exit();
+    a.bind(short);
+    a.mov64(R0, 1);
+    a.exit();
+    a.bind(not_lamports);
+    a.mov64(R0, exit::VALUE_NOT_LAMPORTS);
+    a.exit();
+    a.bind(into_code);
+    a.mov64(R0, exit::CALL_INTO_CODE);
+    a.exit();
+    a.bind(needed);
+    ask_for_account(a);
+}
+
+/// The body of the table helpers (`TableLoad`, or `TableStore` when
+/// `store`; see [`crate::runtime::Helper`]): an open-addressing lookup in a
+/// table laid out as [`crate::storage`] describes; the store inserts or
+/// updates.
+pub(crate) fn table(a: &mut Asm, store: bool) {
+    let (key, table) = if store { (R1, R3) } else { (R2, R3) };
+    if store {
+        a.stx(Size::Dw, R10, -8, R4);
+    }
+    a.ldx(Size::Dw, R4, key, 0);
+    for k in 1..4 {
+        a.ldx(Size::Dw, R5, key, 8 * k);
+        a.alu(Alu::Xor, R4, R5);
+    }
+    a.mov64(R5, storage::HASH_MUL);
+    a.alu(Alu::Mul, R4, R5);
+    a.ldx(Size::Dw, R5, table, 24);
+    a.alu(Alu::Rsh, R4, R5);
+    a.ldx(Size::Dw, R6, table, 8);
+    a.alu_imm(Alu::Sub, R6, 1);
+    a.ldx(Size::Dw, R7, key, 0);
+    let (probe, next, absent) = (a.label(), a.label(), a.label());
+    a.bind(probe);
+    a.mov(R8, R4);
+    a.alu_imm(Alu::Mul, R8, storage::ENTRY as i32);
+    a.alu(Alu::Add, R8, table);
+    a.alu_imm(Alu::Add, R8, storage::HEADER as i32);
+    a.ldx(Size::Dw, R0, R8, 0);
+    a.jmp_imm(J::Eq, R0, 0, absent);
+    a.ldx(Size::Dw, R0, R8, 8);
+    a.jmp(J::Ne, R0, R7, next);
+    for k in 1..4 {
+        a.ldx(Size::Dw, R0, R8, 8 + 8 * k);
+        a.ldx(Size::Dw, R5, key, 8 * k);
+        a.jmp(J::Ne, R0, R5, next);
+    }
+    if store {
+        copy_limbs(a, 4, R8, 40, R2, 0);
+        a.mov64(R0, 0);
+    } else {
+        copy_limbs(a, 4, R1, 0, R8, 40);
+    }
+    a.exit();
+    a.bind(next);
+    a.alu_imm(Alu::Add, R4, 1);
+    a.alu(Alu::And, R4, R6);
+    a.ja(probe);
+    a.bind(absent);
+    if !store {
+        zero(a, R1, 0, 4);
+        a.exit();
+        return;
+    }
+    let (done, full) = (a.label(), a.label());
+    // A zero value needs no entry.
+    or_limbs(a, R5, R2, 0);
+    a.jmp_imm(J::Eq, R5, 0, done);
+    a.ldx(Size::Dw, R0, table, 16);
+    a.alu_imm(Alu::Add, R0, 1);
+    a.ldx(Size::Dw, R5, table, 8);
+    a.jmp(J::Ge, R0, R5, full);
+    a.stx(Size::Dw, table, 16, R0);
+    a.st(Size::Dw, R8, 0, 1);
+    copy_limbs(a, 4, R8, 8, R1, 0);
+    copy_limbs(a, 4, R8, 40, R2, 0);
+    a.bind(done);
+    a.mov64(R0, 0);
+    a.exit();
+    a.bind(full);
+    a.ldx(Size::Dw, R0, R10, -8);
+    a.exit();
+}
+
+/// Finds the account an EVM address (the word at `r1`) stands for: the
+/// first of accounts `[1..]` whose public key ends in the address's 20
+/// bytes. Jumps to `precompile` for the addresses 0x1..=0x11, to `this`
+/// for the contract itself, to `missing` when no account matches, and to
+/// the returned label, bound by the caller, with the account at `r5`. On
+/// every path but `precompile`, `r1`, `r2` and `r3` hold the key's last
+/// 8, middle 8 and first 4 bytes (for [`ask_for_account`]). Uses `r0`,
+/// `r5`, `r6` and `r8`.
+fn locate(a: &mut Asm, precompile: Label, this: Label, missing: Label) -> Label {
+    // The address in key form: key bytes 12..32 are its 20 bytes.
+    a.ldx(Size::Dw, R5, R1, 0);
+    a.ldx(Size::Dw, R2, R1, 8);
+    a.ldx(Size::W, R3, R1, 16);
+    let not_precompile = a.label();
+    a.mov(R0, R2);
+    a.alu(Alu::Or, R0, R3);
+    a.jmp_imm(J::Ne, R0, 0, not_precompile);
+    a.mov(R0, R5);
+    a.alu_imm(Alu::Sub, R0, 1);
+    a.jmp_imm(J::Lt, R0, 0x11, precompile);
+    a.bind(not_precompile);
+    a.mov(R1, R5);
+    a.be64(R1);
+    a.be64(R2);
+    a.be(R3, 32);
+    // `key_matches(p, miss)`: the key at p is the address.
+    let key_matches = |a: &mut Asm, p: Reg, miss: Label| {
+        a.ldx(Size::Dw, R0, p, 24);
+        a.jmp(J::Ne, R0, R1, miss);
+        a.ldx(Size::Dw, R0, p, 16);
+        a.jmp(J::Ne, R0, R2, miss);
+        a.ldx(Size::W, R0, p, 12);
+        a.jmp(J::Ne, R0, R3, miss);
+    };
+    let not_self = a.label();
+    a.mov64(R5, layout::STATE_KEY_ADDR);
+    key_matches(a, R5, not_self);
+    a.ja(this);
+    a.bind(not_self);
+    // Walk accounts 1.. for the address (duplicates are 8 bytes).
+    let (walk, next, found) = (a.label(), a.label(), a.label());
+    a.ldx(Size::Dw, R5, R9, layout::CALLER_KEY);
+    a.alu_imm(Alu::Sub, R5, 8);
+    a.mov64(R8, layout::INPUT_START);
+    a.ldx(Size::Dw, R8, R8, 0);
+    a.alu_imm(Alu::Sub, R8, 1);
+    a.bind(walk);
+    a.jmp_imm(J::Eq, R8, 0, missing);
+    a.alu_imm(Alu::Sub, R8, 1);
+    a.ldx(Size::B, R0, R5, 0);
+    let full = a.label();
+    a.jmp_imm(J::Eq, R0, 0xff, full);
+    a.alu_imm(Alu::Add, R5, 8);
+    a.ja(walk);
+    a.bind(full);
+    a.mov(R6, R5);
+    a.alu_imm(Alu::Add, R6, 8);
+    key_matches(a, R6, next);
+    a.ja(found);
+    a.bind(next);
+    a.ldx(Size::Dw, R0, R5, 80);
+    a.alu(Alu::Add, R5, R0);
+    a.alu_imm(Alu::Add, R5, 88 + 10240 + 7);
+    a.alu_imm(Alu::And, R5, -8);
+    a.alu_imm(Alu::Add, R5, 8);
+    a.ja(walk);
+    found
+}
+
+/// Jumps to `code` when the account at `r5` has code: it is executable or
+/// owned by a program other than the system program.
+fn jmp_if_code(a: &mut Asm, code: Label) {
+    a.ldx(Size::B, R0, R5, 3);
+    a.jmp_imm(J::Ne, R0, 0, code);
+    for k in 0..4 {
+        a.ldx(Size::Dw, R0, R5, 40 + 8 * k);
+        a.jmp_imm(J::Ne, R0, 0, code);
+    }
+}
+
+/// Ends the program with [`exit::ACCOUNT_NEEDED`] and the address (key
+/// parts in `r1`..`r3`, see [`locate`]) as return data, for the client to
+/// add the account and send again.
+fn ask_for_account(a: &mut Asm) {
+    a.stx(Size::W, R9, layout::SCRATCH + 12, R3);
+    a.stx(Size::Dw, R9, layout::SCRATCH + 16, R2);
+    a.stx(Size::Dw, R9, layout::SCRATCH + 24, R1);
+    a.mov(R1, R9);
+    a.alu_imm(Alu::Add, R1, layout::SCRATCH as i32 + 12);
+    a.mov64(R2, 20);
+    a.syscall("sol_set_return_data");
+    a.mov64(R0, exit::ACCOUNT_NEEDED);
+    a.exit();
+}
