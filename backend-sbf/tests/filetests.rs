@@ -32,6 +32,7 @@
 
 use chainlift_backend_sbf::{Target, translate};
 use chainlift_ir::parse::parse_module;
+use chainlift_ir::verify::verified;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -101,8 +102,12 @@ fn code(text: &str) -> Result<Vec<u8>, String> {
 fn run_file(path: &Path, bless: bool) -> Result<(), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
     let kind = kind(&text)?;
-    let module = parse_module(&text).map_err(|e| format!("parse error: {e}"))?;
-    let result = translate(&module, &code(&text)?, &Target::default());
+    let mut module = parse_module(&text).map_err(|e| format!("parse error: {e}"))?;
+    if module.code.is_empty() {
+        module.code = code(&text)?;
+    }
+    let module = verified(module).map_err(|e| format!("does not verify: {}", e[0]))?;
+    let result = translate(&module, &Target::default());
     if kind == Kind::Error {
         let errors: Vec<&str> = text.lines().filter_map(|l| directive(l, "error")).collect();
         if errors.is_empty() {

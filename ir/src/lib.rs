@@ -86,6 +86,7 @@
 
 #![deny(missing_docs)]
 
+pub mod analysis;
 pub mod entities;
 pub mod function;
 pub mod inst;
