@@ -148,7 +148,10 @@ struct Cx<'a> {
     /// `(offset, len)` of the `mem.expand`s done so far in the current
     /// block, non-zero lengths only. Memory never shrinks, so a range one
     /// of them covers needs no check.
-    expanded: Vec<(Value, Value)>,
+    /// The IR analysis, for memory an earlier `mem.expand` covered.
+    coverage: chainlift_ir::analysis::Facts,
+    /// The block and instruction index being lowered.
+    at: (Block, usize),
     /// Results of `host.gas` used only as a call's gas limit, which the
     /// program ignores: they are never computed.
     gas_limit_only: HashSet<Value>,
@@ -218,7 +221,8 @@ impl Cx<'_> {
             halt,
             fail,
             memory_limit,
-            expanded: vec![],
+            coverage: facts.ir,
+            at: (Block::new(0), 0),
         }
     }
 

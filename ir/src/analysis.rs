@@ -77,7 +77,9 @@ impl Facts {
                 o == offset
                     && match (len, self.consts.get(&l)) {
                         (Len::Value(v), _) if v == l => true,
-                        (Len::Value(v), Some(have)) => self.consts.get(&v).is_some_and(|n| n <= have),
+                        (Len::Value(v), Some(have)) => {
+                            self.consts.get(&v).is_some_and(|n| n <= have)
+                        }
                         (Len::Bytes(w), Some(have)) => U256::from(w) <= *have,
                         _ => false,
                     }
@@ -98,7 +100,7 @@ pub fn analyze(f: &Function, assume: &Assumptions) -> Facts {
     let mut observed = FxHashSet::default();
     for b in &f.layout {
         let data = f.block(*b);
-        for (k, i) in data.insts.iter().enumerate() {
+        for i in &data.insts {
             if let (Op::Host(HostOp::Gas), [r]) = (&i.op, i.results.as_slice()) {
                 gas.insert(*r);
             }
@@ -107,13 +109,6 @@ pub fn analyze(f: &Function, assume: &Assumptions) -> Facts {
                 if !(is_call && n == 0) {
                     observed.insert(*a);
                 }
-            }
-            if i.op == Op::MemExpand && i.args.len() == 2 {
-                facts
-                    .expands
-                    .entry(*b)
-                    .or_default()
-                    .push((k, i.args[0], i.args[1]));
             }
             let fixed = match &i.op {
                 Op::Iconst(c) => Some(*c),
@@ -146,6 +141,16 @@ pub fn analyze(f: &Function, assume: &Assumptions) -> Facts {
     if !facts.precompile_calls.is_empty() {
         for r in return_data_sizes {
             facts.consts.remove(&r);
+        }
+    }
+    // Expands of a constant zero length grow nothing and cover nothing.
+    for b in &f.layout {
+        for (k, i) in f.block(*b).insts.iter().enumerate() {
+            if let (Op::MemExpand, [o, l]) = (&i.op, i.args.as_slice())
+                && facts.consts.get(l).is_none_or(|n| !n.is_zero())
+            {
+                facts.expands.entry(*b).or_default().push((k, *o, *l));
+            }
         }
     }
     facts.gas_limit_only = gas.difference(&observed).copied().collect();

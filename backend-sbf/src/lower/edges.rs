@@ -34,14 +34,15 @@ impl Cx<'_> {
     pub(super) fn block(&mut self, b: Block, next: Option<Block>) -> Result<(), Error> {
         let l = self.blocks[&b];
         self.asm.bind(l);
-        self.expanded.clear();
         let data = self.f.block(b);
         let fused = self.fused_compare(&data.term, data.insts.last());
         let n = data.insts.len() - usize::from(fused.is_some());
-        for inst in &data.insts[..n] {
+        for (k, inst) in data.insts[..n].iter().enumerate() {
+            self.at = (b, k);
             self.asm.comment(inst_comment(inst));
             self.inst(inst)?;
         }
+        self.at = (b, data.insts.len());
         self.asm.comment(format!("{} terminator", data.term_pos));
         self.terminator(&data.term, data.term_pos, fused, next)
     }

@@ -72,17 +72,14 @@ impl Cx<'_> {
     }
 
     /// Whether a `mem.expand` earlier in the block covered `len` bytes
-    /// (a value, or a constant width) from `offset`.
+    /// (a value, or a constant width) from `offset` (the IR analysis).
     fn covered(&self, offset: Value, len: Result<Value, u64>) -> bool {
-        self.expanded.iter().any(|&(o, l)| {
-            o == offset
-                && match (len, self.consts.get(&l)) {
-                    (Ok(v), _) if v == l => true,
-                    (Ok(v), Some(have)) => self.consts.get(&v).is_some_and(|n| n <= have),
-                    (Err(w), Some(have)) => U256::from(w) <= *have,
-                    _ => false,
-                }
-        })
+        let len = match len {
+            Ok(v) => chainlift_ir::analysis::Len::Value(v),
+            Err(w) => chainlift_ir::analysis::Len::Bytes(w),
+        };
+        let (b, k) = self.at;
+        self.coverage.covered(b, k, offset, len)
     }
 
     /// Jumps to halt unless `[r_off, r_off + r_len)` lies inside memory
@@ -246,9 +243,6 @@ impl Cx<'_> {
     /// for the rest of the block.
     pub(super) fn mem_expand(&mut self, offset: Value, length: Value) {
         let limit = self.mem_limit as u64;
-        if self.consts.get(&length).is_none_or(|n| !n.is_zero()) {
-            self.expanded.push((offset, length));
-        }
         match self.consts.get(&length).copied() {
             Some(len) if len.is_zero() => {}
             Some(len) if len < U256::from(limit) => {
