@@ -37,6 +37,52 @@ fn lift_then_run_the_printed_ir() {
 }
 
 #[test]
+fn the_legalized_lift_runs_like_the_lift() {
+    // The ERC-20 fixture, legalized: no i256 anywhere, and `ir run` gives
+    // the same outcome as the 256-bit module on a call (balanceOf(0) reads
+    // a mapping slot: keccak, a word load and an ABI-encoded return).
+    let token = path("examples/token/out/Token.json");
+    let wide = chainlift(&["lift", &token]);
+    let legal = chainlift(&["lift", &token, "--legalize"]);
+    assert_eq!(legal.code, 0, "{}", legal.stderr);
+    assert!(!legal.stdout.contains("i256"), "an i256 is left");
+    assert!(
+        legal.stdout.contains("function %u256_"),
+        "no helper functions"
+    );
+    let (wide_file, legal_file) = (
+        temp("wide.ir", &wide.stdout),
+        temp("legal.ir", &legal.stdout),
+    );
+    let calldata = format!("0x70a08231{:064x}", 0);
+    let runs: Vec<String> = [&wide_file, &legal_file]
+        .iter()
+        .map(|f| {
+            let run = chainlift(&[
+                "ir",
+                "run",
+                f,
+                "--calldata",
+                &calldata,
+                "--storage",
+                "0x1=5",
+                "--json",
+            ]);
+            assert_eq!(run.code, 0, "{}", run.stderr);
+            let v: Value = serde_json::from_str(&run.stdout).unwrap();
+            format!("{} {} {}", v["status"], v["return_data"], v["storage"])
+        })
+        .collect();
+    assert_eq!(runs[0], runs[1]);
+    let stats = chainlift(&["lift", &token, "--legalize", "--stats"]);
+    assert!(
+        stats.stdout.contains("optimized (legalized)"),
+        "{}",
+        stats.stdout
+    );
+}
+
+#[test]
 fn raw_and_optimized_lifts_agree_on_a_fixture() {
     let token = path("examples/token/out/Token.json");
     let raw = chainlift(&["lift", "--no-opt", &token]);
