@@ -31,26 +31,13 @@
 //! ```
 
 use chainlift_backend_sbf::{Target, translate};
+use chainlift_filecheck::{self as filecheck, directive};
 use chainlift_ir::parse::parse_module;
 use chainlift_ir::verify::verified;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-
-const BLESS_VAR: &str = "CHAINLIFT_BLESS";
 
 fn files_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/files")
-}
-
-/// Every `.ir` file in the folder, sorted.
-fn ir_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(files_dir())
-        .expect("tests/files exists")
-        .map(|e| e.expect("readable directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "ir"))
-        .collect();
-    files.sort();
-    files
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,24 +47,14 @@ enum Kind {
     Error,
 }
 
-/// The text of a `; key:` comment line, if `line` is one.
-fn directive<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    let rest = line.trim_start().strip_prefix(';')?.trim_start();
-    let rest = rest.strip_prefix(key)?.strip_prefix(':')?;
-    Some(rest.strip_prefix(' ').unwrap_or(rest).trim_end())
-}
-
 fn kind(text: &str) -> Result<Kind, String> {
-    let first = text
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .ok_or("empty file")?;
-    match directive(first, "test").map(str::trim) {
-        Some("lower") => Ok(Kind::Lower),
-        Some("lower-full") => Ok(Kind::LowerFull),
-        Some("error") => Ok(Kind::Error),
-        Some(other) => Err(format!("unknown test kind `{other}`")),
-        None => Err("the first line must be `; test: lower|lower-full|error`".into()),
+    match filecheck::test_kind(text)? {
+        "lower" => Ok(Kind::Lower),
+        "lower-full" => Ok(Kind::LowerFull),
+        "error" => Ok(Kind::Error),
+        other => Err(format!(
+            "unknown test kind `{other}` (lower, lower-full, error)"
+        )),
     }
 }
 
@@ -140,103 +117,13 @@ fn run_file(path: &Path, bless: bool) -> Result<(), String> {
             .ok_or("the listing has no `block0:`")?;
         &lines[start..]
     };
-    check(path, &text, actual, bless)
-}
-
-/// Compares the `; check:` lines with `actual`, or rewrites them.
-fn check(path: &Path, text: &str, actual: &[&str], bless: bool) -> Result<(), String> {
-    if bless {
-        let mut kept: Vec<&str> = text
-            .lines()
-            .filter(|l| directive(l, "check").is_none())
-            .collect();
-        while kept.last().is_some_and(|l| l.trim().is_empty()) {
-            kept.pop();
-        }
-        let mut new = kept.join("\n");
-        new.push_str("\n\n");
-        for line in actual {
-            let _ = writeln!(new, "; check: {line}");
-        }
-        if new != text {
-            std::fs::write(path, new).map_err(|e| format!("cannot bless: {e}"))?;
-        }
-        return Ok(());
-    }
-    let expected: Vec<&str> = text
-        .lines()
-        .filter_map(|l| directive(l, "check"))
-        .map(str::trim_end)
-        .collect();
-    if expected.is_empty() {
-        return Err(format!(
-            "no `; check:` lines; run with {BLESS_VAR}=1 to write them"
-        ));
-    }
-    if expected == actual {
-        return Ok(());
-    }
-    Err(format!(
-        "the listing differs from the `; check:` lines (- expected, + actual; \
-         {BLESS_VAR}=1 re-blesses):\n{}",
-        diff(&expected, actual)
-    ))
-}
-
-/// A line diff by longest common subsequence, showing only the changed
-/// lines and two lines of context around them.
-fn diff(a: &[&str], b: &[&str]) -> String {
-    let (n, m) = (a.len(), b.len());
-    let mut lcs = vec![vec![0usize; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut rows: Vec<(char, &str)> = vec![];
-    while i < n || j < m {
-        if i < n && j < m && a[i] == b[j] {
-            rows.push((' ', a[i]));
-            i += 1;
-            j += 1;
-        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            rows.push(('-', a[i]));
-            i += 1;
-        } else {
-            rows.push(('+', b[j]));
-            j += 1;
-        }
-    }
-    let near = |k: usize| {
-        rows[k.saturating_sub(2)..(k + 3).min(rows.len())]
-            .iter()
-            .any(|(c, _)| *c != ' ')
-    };
-    let mut out = String::new();
-    let mut skipped = false;
-    for (k, (c, line)) in rows.iter().enumerate() {
-        if near(k) {
-            if skipped {
-                out.push_str("   ...\n");
-                skipped = false;
-            }
-            let _ = writeln!(out, " {c} {line}");
-        } else {
-            skipped = true;
-        }
-    }
-    out
+    filecheck::check(path, &text, actual, bless, "listing")
 }
 
 #[test]
 fn filetests() {
-    let bless = std::env::var(BLESS_VAR).is_ok_and(|v| v == "1");
-    let files = ir_files();
+    let bless = filecheck::bless_requested();
+    let files = filecheck::files(&files_dir(), "ir");
     assert!(
         !files.is_empty(),
         "no .ir files in {}",
@@ -259,10 +146,4 @@ fn filetests() {
         files.len(),
         failures.join("\n\n")
     );
-}
-
-#[test]
-fn harness_diff_marks_changed_lines() {
-    let d = diff(&["a", "b", "c"], &["a", "x", "c"]);
-    assert_eq!(d, "   a\n - b\n + x\n   c\n");
 }

@@ -80,6 +80,7 @@
 //! bug is fixed.
 
 use alloy_primitives::U256;
+use chainlift_filecheck::{self as filecheck, directive};
 use chainlift_ir::entities::FuncId;
 use chainlift_ir::function::Module;
 use chainlift_ir::inst::{HostOp, SourcePos, TrapCode};
@@ -92,21 +93,12 @@ use chainlift_ir::{legalize, passes};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-const BLESS_VAR: &str = "CHAINLIFT_BLESS";
-
 fn files_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/files")
 }
 
-/// Every `.ir` file in the folder, sorted.
 fn ir_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(files_dir())
-        .expect("tests/files exists")
-        .map(|e| e.expect("readable directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "ir"))
-        .collect();
-    files.sort();
-    files
+    filecheck::files(&files_dir(), "ir")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,13 +115,6 @@ struct Directives {
     errors: Vec<String>,
     runs: Vec<(usize, String)>,
     checks: Vec<String>,
-}
-
-/// The text of a `; key:` comment line, if `line` is one.
-fn directive<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    let rest = line.trim_start().strip_prefix(';')?.trim_start();
-    let rest = rest.strip_prefix(key)?.strip_prefix(':')?;
-    Some(rest.strip_prefix(' ').unwrap_or(rest).trim_end())
 }
 
 fn directives(text: &str) -> Result<Directives, String> {
@@ -187,7 +172,7 @@ fn run_file(path: &Path, bless: bool) -> Result<(), String> {
         Kind::Opt => {
             let optimized = must_verify_and_optimize(&module)?;
             let mut problems = vec![];
-            if let Err(e) = check_opt(path, &text, &d.checks, &optimized, bless) {
+            if let Err(e) = check_opt(path, &text, &optimized, bless) {
                 problems.push(e);
             }
             if let Err(e) = run_lines(&module, &optimized, &d.runs) {
@@ -281,82 +266,10 @@ fn must_verify_and_optimize(module: &Module) -> Result<Module, String> {
     }
 }
 
-fn check_opt(
-    path: &Path,
-    text: &str,
-    checks: &[String],
-    optimized: &Module,
-    bless: bool,
-) -> Result<(), String> {
+fn check_opt(path: &Path, text: &str, optimized: &Module, bless: bool) -> Result<(), String> {
     let printed = print_module(optimized);
     let actual: Vec<&str> = printed.lines().map(str::trim_end).collect();
-    if bless {
-        let mut kept: Vec<&str> = text
-            .lines()
-            .filter(|l| directive(l, "check").is_none())
-            .collect();
-        while kept.last().is_some_and(|l| l.trim().is_empty()) {
-            kept.pop();
-        }
-        let mut new = kept.join("\n");
-        new.push_str("\n\n");
-        for line in &actual {
-            if line.is_empty() {
-                new.push_str("; check:\n");
-            } else {
-                let _ = writeln!(new, "; check: {line}");
-            }
-        }
-        if new != text {
-            std::fs::write(path, new).map_err(|e| format!("cannot bless: {e}"))?;
-        }
-        return Ok(());
-    }
-    if checks.is_empty() {
-        return Err(format!(
-            "no `; check:` lines; run with {BLESS_VAR}=1 to write them. Actual output:\n{printed}"
-        ));
-    }
-    let expected: Vec<&str> = checks.iter().map(|c| c.trim_end()).collect();
-    if expected == actual {
-        return Ok(());
-    }
-    Err(format!(
-        "optimized output differs from the `; check:` lines (- expected, + actual; \
-         {BLESS_VAR}=1 re-blesses):\n{}",
-        diff(&expected, &actual)
-    ))
-}
-
-/// A line diff by longest common subsequence.
-fn diff(a: &[&str], b: &[&str]) -> String {
-    let (n, m) = (a.len(), b.len());
-    let mut lcs = vec![vec![0usize; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut out = String::new();
-    while i < n || j < m {
-        if i < n && j < m && a[i] == b[j] {
-            let _ = writeln!(out, "   {}", a[i]);
-            i += 1;
-            j += 1;
-        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            let _ = writeln!(out, " - {}", a[i]);
-            i += 1;
-        } else {
-            let _ = writeln!(out, " + {}", b[j]);
-            j += 1;
-        }
-    }
-    out
+    filecheck::check(path, text, &actual, bless, "optimized output")
 }
 
 // ---------------------------------------------------------------------------
@@ -831,13 +744,9 @@ fn run_lines(module: &Module, optimized: &Module, runs: &[(usize, String)]) -> R
 // ---------------------------------------------------------------------------
 // The tests
 
-fn bless_requested() -> bool {
-    std::env::var(BLESS_VAR).is_ok_and(|v| v == "1")
-}
-
 #[test]
 fn filetests() {
-    let bless = bless_requested();
+    let bless = filecheck::bless_requested();
     let files = ir_files();
     assert!(
         !files.is_empty(),
@@ -923,10 +832,4 @@ fn harness_parses_run_lines() {
         &Outcome::Values(vec![U256::from(0xff)]),
         &[Type::I8]
     ));
-}
-
-#[test]
-fn harness_diff_marks_changed_lines() {
-    let d = diff(&["a", "b", "c"], &["a", "x", "c"]);
-    assert_eq!(d, "   a\n - b\n + x\n   c\n");
 }
