@@ -13,7 +13,7 @@
 
 use crate::disasm::Instruction;
 use crate::eval;
-use crate::opcode::{self, Flow};
+use crate::opcode::{self, Flow, op};
 use alloy_primitives::U256;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -524,7 +524,7 @@ fn step(
     };
     let op = ins.opcode;
     match op {
-        0x56 => {
+        op::JUMP => {
             let t = st.pop()?;
             return Ok(Some(Exit::Jump(
                 std::mem::replace(
@@ -537,7 +537,7 @@ fn step(
                 t,
             )));
         }
-        0x57 => {
+        op::JUMPI => {
             let t = st.pop()?;
             let c = st.pop()?;
             return Ok(Some(Exit::Branch(
@@ -558,22 +558,22 @@ fn step(
             }
             return Ok(Some(Exit::Halt));
         }
-        0x5f..=0x7f => st.push(Val::Pushed(ins.push_value(code.bytes)))?,
-        0x80..=0x8f => st.dup((op - 0x7f) as usize)?,
-        0x90..=0x9f => st.swap(0, (op - 0x8f) as usize)?,
-        0xe6..=0xe8 => {
+        op::PUSH0..=op::PUSH32 => st.push(Val::Pushed(ins.push_value(code.bytes)))?,
+        op::DUP1..=op::DUP16 => st.dup((op - op::DUP1 + 1) as usize)?,
+        op::SWAP1..=op::SWAP16 => st.swap(0, (op - op::SWAP1 + 1) as usize)?,
+        op::DUPN..=op::EXCHANGE => {
             let imm = *ins.immediate(code.bytes).first().ok_or(Halted)?;
             match op {
-                0xe6 => st.dup(opcode::decode_single(imm).ok_or(Halted)?)?,
-                0xe7 => st.swap(0, opcode::decode_single(imm).ok_or(Halted)?)?,
+                op::DUPN => st.dup(opcode::decode_single(imm).ok_or(Halted)?)?,
+                op::SWAPN => st.swap(0, opcode::decode_single(imm).ok_or(Halted)?)?,
                 _ => {
                     let (n, m) = opcode::decode_pair(imm).ok_or(Halted)?;
                     st.swap(n, m)?
                 }
             }
         }
-        0x58 => st.push(Val::one(U256::from(ins.pc)))?,
-        0x38 => st.push(Val::one(U256::from(code.bytes.len())))?,
+        op::PC => st.push(Val::one(U256::from(ins.pc)))?,
+        op::CODESIZE => st.push(Val::one(U256::from(code.bytes.len())))?,
         _ if eval::is_pure(op) => {
             let n = info.inputs as usize;
             let mut args: [Val; 3] = [Val::Top, Val::Top, Val::Top];

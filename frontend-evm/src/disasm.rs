@@ -5,7 +5,7 @@
 //! past the end of the code is kept with the bytes that exist and marked
 //! truncated (the EVM reads the missing bytes as zeros).
 
-use crate::opcode::{self, Flow, Fork, OpInfo};
+use crate::opcode::{self, Flow, Fork, OpInfo, op};
 use alloy_primitives::U256;
 
 /// One decoded instruction.
@@ -54,7 +54,7 @@ impl Instruction {
 
     /// Whether this is a PUSH (PUSH0 included).
     pub fn is_push(&self) -> bool {
-        self.info.is_some() && (0x5f..=0x7f).contains(&self.opcode)
+        self.info.is_some() && (op::PUSH0..=op::PUSH32).contains(&self.opcode)
     }
 
     /// The instruction's effect on control flow; undefined bytes halt.
@@ -110,12 +110,12 @@ pub fn jumpdests(code: &[u8]) -> Vec<bool> {
     let mut pc = 0usize;
     while pc < code.len() {
         let byte = code[pc];
-        if byte == 0x5b {
+        if byte == op::JUMPDEST {
             valid[pc] = true;
         }
         pc += 1;
-        if (0x60..=0x7f).contains(&byte) {
-            pc += (byte - 0x5f) as usize;
+        if (op::PUSH1..=op::PUSH32).contains(&byte) {
+            pc += (byte - op::PUSH0) as usize;
         }
     }
     valid

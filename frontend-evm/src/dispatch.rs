@@ -25,7 +25,7 @@
 
 use crate::disasm::Instruction;
 use crate::eval;
-use crate::opcode::{self, Flow};
+use crate::opcode::{self, Flow, op};
 use alloy_primitives::U256;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -146,12 +146,15 @@ fn apply(op: u8, args: Vec<Val>) -> Val {
     let selector = Val::S(Rc::new(Expr::Selector));
     match op {
         // shr(224, calldataload(0))
-        0x1c if k(0) == Some(U256::from(224)) && e(1) == Some(&Expr::Calldata0) => return selector,
+        op::SHR if k(0) == Some(U256::from(224)) && e(1) == Some(&Expr::Calldata0) => {
+            return selector;
+        }
         // div(calldataload(0), 2**224)
-        0x04 if e(0) == Some(&Expr::Calldata0) && k(1) == Some(shift224) => return selector,
+        op::DIV if e(0) == Some(&Expr::Calldata0) && k(1) == Some(shift224) => return selector,
         // and(selector, 0xffffffff) in either order
-        0x16 if (args[0].is_selector() && k(1).is_some_and(|m| m & low32 == low32))
-            || (args[1].is_selector() && k(0).is_some_and(|m| m & low32 == low32)) =>
+        op::AND
+            if (args[0].is_selector() && k(1).is_some_and(|m| m & low32 == low32))
+                || (args[1].is_selector() && k(0).is_some_and(|m| m & low32 == low32)) =>
         {
             return selector;
         }
@@ -180,11 +183,11 @@ fn implies(cond: &Val, truth: bool) -> Option<u32> {
         u32::try_from(c).ok()
     };
     match (*op, truth) {
-        (0x14, true) => pair(),
-        (0x15, _) => implies(&args[0], !truth),
-        (0x18 | 0x03, false) => pair(),
-        (0x16, true) => implies(&args[0], true).or_else(|| implies(&args[1], true)),
-        (0x17, false) => implies(&args[0], false).or_else(|| implies(&args[1], false)),
+        (op::EQ, true) => pair(),
+        (op::ISZERO, _) => implies(&args[0], !truth),
+        (op::XOR | op::SUB, false) => pair(),
+        (op::AND, true) => implies(&args[0], true).or_else(|| implies(&args[1], true)),
+        (op::OR, false) => implies(&args[0], false).or_else(|| implies(&args[1], false)),
         _ => None,
     }
 }
@@ -199,12 +202,17 @@ fn calldata_empty(cond: &Val, truth: bool) -> Option<bool> {
     };
     let k = |i: usize| args.get(i).and_then(Val::konst);
     match *op {
-        0x15 => calldata_empty(&args[0], !truth),
+        op::ISZERO => calldata_empty(&args[0], !truth),
         // lt(calldatasize, c) false, or gt(c, calldatasize) false: size >= c > 0
-        0x10 if args[0].is_cdsize() && !truth && k(1).is_some_and(|c| !c.is_zero()) => Some(false),
-        0x11 if args[1].is_cdsize() && !truth && k(0).is_some_and(|c| !c.is_zero()) => Some(false),
-        0x14 if (args[0].is_cdsize() && k(1) == Some(U256::ZERO))
-            || (args[1].is_cdsize() && k(0) == Some(U256::ZERO)) =>
+        op::LT if args[0].is_cdsize() && !truth && k(1).is_some_and(|c| !c.is_zero()) => {
+            Some(false)
+        }
+        op::GT if args[1].is_cdsize() && !truth && k(0).is_some_and(|c| !c.is_zero()) => {
+            Some(false)
+        }
+        op::EQ
+            if (args[0].is_cdsize() && k(1) == Some(U256::ZERO))
+                || (args[1].is_cdsize() && k(0) == Some(U256::ZERO)) =>
         {
             Some(truth)
         }
@@ -486,13 +494,28 @@ impl Explorer<'_> {
                 let m = *m;
                 let allowed = ins.info.is_some_and(|info| {
                     eval::is_pure(ins.opcode)
-                        || matches!(ins.opcode, 0x34..=0x36 | 0x39 | 0x50..=0x52 | 0x56 | 0x57 | 0x5f..=0x9f)
+                        || matches!(
+                            ins.opcode,
+                            op::CALLVALUE
+                                | op::CALLDATALOAD
+                                | op::CALLDATASIZE
+                                | op::CODECOPY
+                                | op::POP
+                                | op::MLOAD
+                                | op::MSTORE
+                                | op::JUMP
+                                | op::JUMPI
+                                | op::PUSH0..=op::SWAP16
+                        )
                         || info.flow == Flow::Next && info.inputs == 0 && info.outputs == 0
                 });
-                if m.steps > MATCHED_STEPS || !allowed || (ins.opcode == 0x5b && path.pc != m.at) {
+                if m.steps > MATCHED_STEPS
+                    || !allowed
+                    || (ins.opcode == op::JUMPDEST && path.pc != m.at)
+                {
                     return self.matched_end(m, m.at);
                 }
-                if ins.opcode == 0x56 {
+                if ins.opcode == op::JUMP {
                     let target = path.stack.last().and_then(|t| self.valid_target(t));
                     if let Some(t) = target {
                         self.observe(path.pc, t);
@@ -503,7 +526,7 @@ impl Explorer<'_> {
                     };
                     return self.matched_end(m, entry);
                 }
-                if ins.opcode == 0x57 {
+                if ins.opcode == op::JUMPI {
                     let (Some(t), Some(c)) = (path.stack.pop(), path.stack.pop()) else {
                         return self.matched_end(m, m.at);
                     };
@@ -537,12 +560,12 @@ impl Explorer<'_> {
             }
             let next = ins.next_pc() as usize;
             match op {
-                0x5b => {
+                op::JUMPDEST => {
                     if path.tail_entry.is_none() && path.tail_steps <= 4 {
                         path.tail_entry = Some(path.pc);
                     }
                 }
-                0x56 => {
+                op::JUMP => {
                     let t = pop!();
                     match self.valid_target(&t) {
                         Some(t) => {
@@ -554,7 +577,7 @@ impl Explorer<'_> {
                         None => return self.finish(&path, End::Accept),
                     }
                 }
-                0x57 => {
+                op::JUMPI => {
                     let t = pop!();
                     let cond = pop!();
                     let target = self.valid_target(&t);
@@ -614,14 +637,14 @@ impl Explorer<'_> {
                     Self::decide(&mut path, next, &cond, false);
                     continue;
                 }
-                0x00 | 0xf3 | 0xff => {
+                op::STOP | op::RETURN | op::SELFDESTRUCT => {
                     path.effects = true;
                     return self.finish(&path, End::Accept);
                 }
-                0xfd | 0xfe => return self.finish(&path, End::Reject),
-                0x5f..=0x7f => push!(Val::C(ins.push_value(self.code))),
-                0x80..=0x8f | 0xe6 => {
-                    let n = if op == 0xe6 {
+                op::REVERT | op::INVALID => return self.finish(&path, End::Reject),
+                op::PUSH0..=op::PUSH32 => push!(Val::C(ins.push_value(self.code))),
+                op::DUP1..=op::DUP16 | op::DUPN => {
+                    let n = if op == op::DUPN {
                         match ins
                             .immediate(self.code)
                             .first()
@@ -631,7 +654,7 @@ impl Explorer<'_> {
                             None => return self.finish(&path, End::Reject),
                         }
                     } else {
-                        (op - 0x7f) as usize
+                        (op - op::DUP1 + 1) as usize
                     };
                     if path.stack.len() < n {
                         return self.finish(&path, End::Reject);
@@ -639,9 +662,9 @@ impl Explorer<'_> {
                     let v = path.stack[path.stack.len() - n].clone();
                     push!(v);
                 }
-                0x90..=0x9f | 0xe7 | 0xe8 => {
+                op::SWAP1..=op::SWAP16 | op::SWAPN | op::EXCHANGE => {
                     let (a, b) = match op {
-                        0xe7 => match ins
+                        op::SWAPN => match ins
                             .immediate(self.code)
                             .first()
                             .and_then(|b| opcode::decode_single(*b))
@@ -649,7 +672,7 @@ impl Explorer<'_> {
                             Some(n) => (0, n),
                             None => return self.finish(&path, End::Reject),
                         },
-                        0xe8 => match ins
+                        op::EXCHANGE => match ins
                             .immediate(self.code)
                             .first()
                             .and_then(|b| opcode::decode_pair(*b))
@@ -657,7 +680,7 @@ impl Explorer<'_> {
                             Some(p) => p,
                             None => return self.finish(&path, End::Reject),
                         },
-                        _ => (0, (op - 0x8f) as usize),
+                        _ => (0, (op - op::SWAP1 + 1) as usize),
                     };
                     let len = path.stack.len();
                     if len <= a.max(b) {
@@ -665,9 +688,9 @@ impl Explorer<'_> {
                     }
                     path.stack.swap(len - 1 - a, len - 1 - b);
                 }
-                0x58 => push!(Val::C(U256::from(path.pc))),
-                0x38 => push!(Val::C(U256::from(self.code.len()))),
-                0x35 => {
+                op::PC => push!(Val::C(U256::from(path.pc))),
+                op::CODESIZE => push!(Val::C(U256::from(self.code.len()))),
+                op::CALLDATALOAD => {
                     let off = pop!();
                     push!(if off.konst() == Some(U256::ZERO) {
                         Val::S(Rc::new(Expr::Calldata0))
@@ -675,17 +698,17 @@ impl Explorer<'_> {
                         Val::opaque()
                     });
                 }
-                0x36 => push!(Val::S(Rc::new(Expr::CdSize))),
-                0x51 => {
+                op::CALLDATASIZE => push!(Val::S(Rc::new(Expr::CdSize))),
+                op::MLOAD => {
                     let off = pop!();
                     push!(path.memory.load(&off));
                 }
-                0x52 => {
+                op::MSTORE => {
                     let off = pop!();
                     let v = pop!();
                     path.memory.store(&off, v);
                 }
-                0x53 => {
+                op::MSTORE8 => {
                     let off = pop!();
                     let v = pop!();
                     match Memory::range(&off, 1) {
@@ -693,7 +716,7 @@ impl Explorer<'_> {
                         None => path.memory.lost = true,
                     }
                 }
-                0x39 => {
+                op::CODECOPY => {
                     let dst = pop!();
                     let src = pop!();
                     let len = pop!();
@@ -744,10 +767,18 @@ impl Explorer<'_> {
                 }
                 _ => {
                     match op {
-                        0x55 | 0xa0..=0xa4 | 0xf0..=0xf2 | 0xf4 | 0xf5 | 0xfa | 0x5d => {
-                            path.effects = true
+                        op::SSTORE
+                        | op::LOG0..=op::LOG4
+                        | op::CREATE
+                        | op::CALL
+                        | op::CALLCODE
+                        | op::DELEGATECALL
+                        | op::CREATE2
+                        | op::STATICCALL
+                        | op::TSTORE => path.effects = true,
+                        op::CALLDATACOPY | op::EXTCODECOPY | op::RETURNDATACOPY | op::MCOPY => {
+                            path.memory.lost = true
                         }
-                        0x37 | 0x3c | 0x3e | 0x5e => path.memory.lost = true,
                         _ => {}
                     }
                     if info.flow == Flow::Halt {
@@ -773,9 +804,9 @@ impl Explorer<'_> {
             return None;
         }
         let k = match op {
-            0x06 if on_selector(&args[0]) => args[1].konst()?,
-            0x16 if on_selector(&args[0]) => args[1].konst()?,
-            0x16 if on_selector(&args[1]) => args[0].konst()?,
+            op::MOD if on_selector(&args[0]) => args[1].konst()?,
+            op::AND if on_selector(&args[0]) => args[1].konst()?,
+            op::AND if on_selector(&args[1]) => args[0].konst()?,
             _ => return None,
         };
         if k.is_zero() || k > U256::from(4096u32) {
@@ -783,7 +814,7 @@ impl Explorer<'_> {
         }
         let k = k.to::<u32>();
         let values: Vec<U256> = match op {
-            0x06 => (0..k).map(U256::from).collect(),
+            op::MOD => (0..k).map(U256::from).collect(),
             _ => (0..=k).filter(|v| v & !k == 0).map(U256::from).collect(),
         };
         Some(values)

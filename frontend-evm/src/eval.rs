@@ -1,6 +1,7 @@
 //! Exact 256-bit semantics of the EVM's pure stack operations, shared by the
 //! CFG's constant propagation and the dispatch recovery's symbolic executor.
 
+use crate::opcode::op;
 use alloy_primitives::U256;
 
 fn is_negative(x: U256) -> bool {
@@ -26,7 +27,7 @@ fn shift_amount(shift: U256) -> Option<usize> {
 /// Whether `opcode` is a pure function of its stack inputs (so it can be
 /// evaluated on constants).
 pub fn is_pure(opcode: u8) -> bool {
-    matches!(opcode, 0x01..=0x0b | 0x10..=0x1e)
+    matches!(opcode, op::ADD..=op::SIGNEXTEND | op::LT..=op::CLZ)
 }
 
 /// Evaluates the pure operation `opcode` on `args` (top of stack first).
@@ -36,11 +37,11 @@ pub fn pure(opcode: u8, args: &[U256]) -> Option<U256> {
     let b = args.get(1).copied().unwrap_or_default();
     let c = args.get(2).copied().unwrap_or_default();
     Some(match opcode {
-        0x01 => a.wrapping_add(b),
-        0x02 => a.wrapping_mul(b),
-        0x03 => a.wrapping_sub(b),
-        0x04 => a.checked_div(b).unwrap_or_default(),
-        0x05 => {
+        op::ADD => a.wrapping_add(b),
+        op::MUL => a.wrapping_mul(b),
+        op::SUB => a.wrapping_sub(b),
+        op::DIV => a.checked_div(b).unwrap_or_default(),
+        op::SDIV => {
             if b.is_zero() {
                 U256::ZERO
             } else {
@@ -52,8 +53,8 @@ pub fn pure(opcode: u8, args: &[U256]) -> Option<U256> {
                 }
             }
         }
-        0x06 => a.checked_rem(b).unwrap_or_default(),
-        0x07 => {
+        op::MOD => a.checked_rem(b).unwrap_or_default(),
+        op::SMOD => {
             if b.is_zero() {
                 U256::ZERO
             } else {
@@ -61,22 +62,22 @@ pub fn pure(opcode: u8, args: &[U256]) -> Option<U256> {
                 if is_negative(a) { negate(r) } else { r }
             }
         }
-        0x08 => {
+        op::ADDMOD => {
             if c.is_zero() {
                 U256::ZERO
             } else {
                 a.add_mod(b, c)
             }
         }
-        0x09 => {
+        op::MULMOD => {
             if c.is_zero() {
                 U256::ZERO
             } else {
                 a.mul_mod(b, c)
             }
         }
-        0x0a => a.wrapping_pow(b),
-        0x0b => {
+        op::EXP => a.wrapping_pow(b),
+        op::SIGNEXTEND => {
             // SIGNEXTEND(b, x): extend the sign of byte b (0 = lowest).
             if a >= U256::from(31) {
                 b
@@ -86,25 +87,25 @@ pub fn pure(opcode: u8, args: &[U256]) -> Option<U256> {
                 if b.bit(bit) { b | !mask } else { b & mask }
             }
         }
-        0x10 => bool_word(a < b),
-        0x11 => bool_word(a > b),
-        0x12 => bool_word(match (is_negative(a), is_negative(b)) {
+        op::LT => bool_word(a < b),
+        op::GT => bool_word(a > b),
+        op::SLT => bool_word(match (is_negative(a), is_negative(b)) {
             (true, false) => true,
             (false, true) => false,
             _ => a < b,
         }),
-        0x13 => bool_word(match (is_negative(a), is_negative(b)) {
+        op::SGT => bool_word(match (is_negative(a), is_negative(b)) {
             (true, false) => false,
             (false, true) => true,
             _ => a > b,
         }),
-        0x14 => bool_word(a == b),
-        0x15 => bool_word(a.is_zero()),
-        0x16 => a & b,
-        0x17 => a | b,
-        0x18 => a ^ b,
-        0x19 => !a,
-        0x1a => {
+        op::EQ => bool_word(a == b),
+        op::ISZERO => bool_word(a.is_zero()),
+        op::AND => a & b,
+        op::OR => a | b,
+        op::XOR => a ^ b,
+        op::NOT => !a,
+        op::BYTE => {
             // BYTE(i, x): byte i counted from the most significant.
             if a >= U256::from(32) {
                 U256::ZERO
@@ -112,14 +113,14 @@ pub fn pure(opcode: u8, args: &[U256]) -> Option<U256> {
                 U256::from(b.byte(31 - a.to::<usize>()))
             }
         }
-        0x1b => shift_amount(a).map_or(U256::ZERO, |s| b << s),
-        0x1c => shift_amount(a).map_or(U256::ZERO, |s| b >> s),
-        0x1d => match shift_amount(a) {
+        op::SHL => shift_amount(a).map_or(U256::ZERO, |s| b << s),
+        op::SHR => shift_amount(a).map_or(U256::ZERO, |s| b >> s),
+        op::SAR => match shift_amount(a) {
             Some(s) => b.arithmetic_shr(s),
             None if is_negative(b) => U256::MAX,
             None => U256::ZERO,
         },
-        0x1e => U256::from(a.leading_zeros()),
+        op::CLZ => U256::from(a.leading_zeros()),
         _ => return None,
     })
 }
@@ -136,24 +137,24 @@ mod tests {
     fn edge_cases() {
         let minus_one = U256::MAX;
         let min = U256::from(1) << 255;
-        assert_eq!(pure(0x04, &[u(7), U256::ZERO]), Some(U256::ZERO));
-        assert_eq!(pure(0x05, &[min, minus_one]), Some(min));
-        assert_eq!(pure(0x05, &[negate(u(7)), u(2)]), Some(negate(u(3))));
-        assert_eq!(pure(0x07, &[negate(u(7)), u(2)]), Some(negate(u(1))));
-        assert_eq!(pure(0x1b, &[u(256), u(1)]), Some(U256::ZERO));
-        assert_eq!(pure(0x1d, &[u(300), minus_one]), Some(minus_one));
-        assert_eq!(pure(0x0b, &[u(0), u(0xff)]), Some(minus_one));
-        assert_eq!(pure(0x0b, &[u(40), u(0xff)]), Some(u(0xff)));
-        assert_eq!(pure(0x1a, &[u(31), u(0x1234)]), Some(u(0x34)));
-        assert_eq!(pure(0x1a, &[u(32), u(0x1234)]), Some(U256::ZERO));
+        assert_eq!(pure(op::DIV, &[u(7), U256::ZERO]), Some(U256::ZERO));
+        assert_eq!(pure(op::SDIV, &[min, minus_one]), Some(min));
+        assert_eq!(pure(op::SDIV, &[negate(u(7)), u(2)]), Some(negate(u(3))));
+        assert_eq!(pure(op::SMOD, &[negate(u(7)), u(2)]), Some(negate(u(1))));
+        assert_eq!(pure(op::SHL, &[u(256), u(1)]), Some(U256::ZERO));
+        assert_eq!(pure(op::SAR, &[u(300), minus_one]), Some(minus_one));
+        assert_eq!(pure(op::SIGNEXTEND, &[u(0), u(0xff)]), Some(minus_one));
+        assert_eq!(pure(op::SIGNEXTEND, &[u(40), u(0xff)]), Some(u(0xff)));
+        assert_eq!(pure(op::BYTE, &[u(31), u(0x1234)]), Some(u(0x34)));
+        assert_eq!(pure(op::BYTE, &[u(32), u(0x1234)]), Some(U256::ZERO));
         assert_eq!(
-            pure(0x09, &[minus_one, minus_one, u(12345)]),
+            pure(op::MULMOD, &[minus_one, minus_one, u(12345)]),
             Some(minus_one.mul_mod(minus_one, u(12345)))
         );
-        assert_eq!(pure(0x08, &[minus_one, u(2), u(3)]), Some(u(2)));
-        assert_eq!(pure(0x1e, &[U256::ZERO]), Some(u(256)));
-        assert_eq!(pure(0x1e, &[u(1)]), Some(u(255)));
-        assert_eq!(pure(0x0a, &[u(2), u(256)]), Some(U256::ZERO));
-        assert_eq!(pure(0x12, &[minus_one, u(0)]), Some(u(1)));
+        assert_eq!(pure(op::ADDMOD, &[minus_one, u(2), u(3)]), Some(u(2)));
+        assert_eq!(pure(op::CLZ, &[U256::ZERO]), Some(u(256)));
+        assert_eq!(pure(op::CLZ, &[u(1)]), Some(u(255)));
+        assert_eq!(pure(op::EXP, &[u(2), u(256)]), Some(U256::ZERO));
+        assert_eq!(pure(op::SLT, &[minus_one, u(0)]), Some(u(1)));
     }
 }

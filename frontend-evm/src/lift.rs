@@ -30,7 +30,7 @@
 
 use crate::Analysis;
 use crate::cfg::EdgeKind;
-use crate::opcode;
+use crate::opcode::{self, op};
 use alloy_primitives::U256;
 use chainlift_ir::entities::{Block, Value};
 use chainlift_ir::function::{BlockCall, Function, Inst, Module, Terminator};
@@ -401,11 +401,11 @@ impl Lifter<'_> {
             let op = ins.opcode;
             // Stack effect, with DUPN/SWAPN/EXCHANGE decoded.
             let (needed, pushes) = match op {
-                0xe6..=0xe8 => {
+                op::DUPN..=op::EXCHANGE => {
                     let imm = ins.immediate(&a.bytes).first().copied();
                     let depth = match op {
-                        0xe6 => imm.and_then(opcode::decode_single).map(|n| (n, n + 1)),
-                        0xe7 => imm.and_then(opcode::decode_single).map(|n| (n + 1, n + 1)),
+                        op::DUPN => imm.and_then(opcode::decode_single).map(|n| (n, n + 1)),
+                        op::SWAPN => imm.and_then(opcode::decode_single).map(|n| (n + 1, n + 1)),
                         _ => imm
                             .and_then(opcode::decode_pair)
                             .map(|(_, m)| (m + 1, m + 1)),
@@ -434,14 +434,14 @@ impl Lifter<'_> {
                     .collect()
             };
             match op {
-                0x00 => {
+                op::STOP => {
                     self.finish(block, Terminator::Exit(ExitKind::Stop, vec![]), pc);
                     return Ok(());
                 }
-                0xf3 | 0xfd => {
+                op::RETURN | op::REVERT => {
                     let args = pop(2);
                     self.emit(block, Op::MemExpand, args.clone(), None, pc);
-                    let kind = if op == 0xf3 {
+                    let kind = if op == op::RETURN {
                         ExitKind::Return
                     } else {
                         ExitKind::Revert
@@ -449,16 +449,16 @@ impl Lifter<'_> {
                     self.finish(block, Terminator::Exit(kind, args), pc);
                     return Ok(());
                 }
-                0xfe => {
+                op::INVALID => {
                     self.finish(block, Terminator::Trap(TrapCode::InvalidOpcode), pc);
                     return Ok(());
                 }
-                0xff => {
+                op::SELFDESTRUCT => {
                     let args = pop(1);
                     self.finish(block, Terminator::Exit(ExitKind::SelfDestruct, args), pc);
                     return Ok(());
                 }
-                0x56 => {
+                op::JUMP => {
                     let t = pop(1)[0];
                     let plan = self.jump_to(id, pc, t, &stack)?;
                     let term = match plan {
@@ -468,7 +468,7 @@ impl Lifter<'_> {
                     self.finish(block, term, pc);
                     return Ok(());
                 }
-                0x57 => {
+                op::JUMPI => {
                     let args = pop(2);
                     let (t, c) = (args[0], args[1]);
                     if let Some(k) = self.consts.get(&c).copied() {
@@ -526,32 +526,32 @@ impl Lifter<'_> {
                     );
                     return Ok(());
                 }
-                0x5b => {}
-                0x50 => {
+                op::JUMPDEST => {}
+                op::POP => {
                     pop(1);
                 }
-                0x5f..=0x7f => {
+                op::PUSH0..=op::PUSH32 => {
                     let v = self.konst(block, ins.push_value(&a.bytes), pc);
                     stack.push(v);
                 }
-                0x80..=0x8f => {
-                    let n = (op - 0x7f) as usize;
+                op::DUP1..=op::DUP16 => {
+                    let n = (op - op::DUP1 + 1) as usize;
                     stack.push(stack[stack.len() - n]);
                 }
-                0x90..=0x9f => {
-                    let n = (op - 0x8f) as usize;
+                op::SWAP1..=op::SWAP16 => {
+                    let n = (op - op::SWAP1 + 1) as usize;
                     let len = stack.len();
                     stack.swap(len - 1, len - 1 - n);
                 }
-                0xe6 => {
+                op::DUPN => {
                     let n = needed;
                     stack.push(stack[stack.len() - n]);
                 }
-                0xe7 => {
+                op::SWAPN => {
                     let len = stack.len();
                     stack.swap(len - 1, len - needed);
                 }
-                0xe8 => {
+                op::EXCHANGE => {
                     let imm = ins.immediate(&a.bytes).first().copied().unwrap_or(0);
                     let (n, m) = opcode::decode_pair(imm).unwrap_or((1, 2));
                     let len = stack.len();
@@ -617,84 +617,84 @@ impl Lifter<'_> {
         };
         let a = &args;
         let out = match op {
-            0x01 => bin(self, BinOp::Add, a[0], a[1]),
-            0x02 => bin(self, BinOp::Mul, a[0], a[1]),
-            0x03 => bin(self, BinOp::Sub, a[0], a[1]),
-            0x04 => bin(self, BinOp::UDiv, a[0], a[1]),
-            0x05 => bin(self, BinOp::SDiv, a[0], a[1]),
-            0x06 => bin(self, BinOp::URem, a[0], a[1]),
-            0x07 => bin(self, BinOp::SRem, a[0], a[1]),
-            0x08 => self.emit(b, Op::AddMod, args.clone(), i256, pc),
-            0x09 => self.emit(b, Op::MulMod, args.clone(), i256, pc),
-            0x0a => self.emit(b, Op::Exp, args.clone(), i256, pc),
-            0x0b => self.emit(b, Op::SignExtend, args.clone(), i256, pc),
-            0x10 => cmp(self, Cond::Ult, a[0], a[1]),
-            0x11 => cmp(self, Cond::Ugt, a[0], a[1]),
-            0x12 => cmp(self, Cond::Slt, a[0], a[1]),
-            0x13 => cmp(self, Cond::Sgt, a[0], a[1]),
-            0x14 => cmp(self, Cond::Eq, a[0], a[1]),
-            0x15 => {
+            op::ADD => bin(self, BinOp::Add, a[0], a[1]),
+            op::MUL => bin(self, BinOp::Mul, a[0], a[1]),
+            op::SUB => bin(self, BinOp::Sub, a[0], a[1]),
+            op::DIV => bin(self, BinOp::UDiv, a[0], a[1]),
+            op::SDIV => bin(self, BinOp::SDiv, a[0], a[1]),
+            op::MOD => bin(self, BinOp::URem, a[0], a[1]),
+            op::SMOD => bin(self, BinOp::SRem, a[0], a[1]),
+            op::ADDMOD => self.emit(b, Op::AddMod, args.clone(), i256, pc),
+            op::MULMOD => self.emit(b, Op::MulMod, args.clone(), i256, pc),
+            op::EXP => self.emit(b, Op::Exp, args.clone(), i256, pc),
+            op::SIGNEXTEND => self.emit(b, Op::SignExtend, args.clone(), i256, pc),
+            op::LT => cmp(self, Cond::Ult, a[0], a[1]),
+            op::GT => cmp(self, Cond::Ugt, a[0], a[1]),
+            op::SLT => cmp(self, Cond::Slt, a[0], a[1]),
+            op::SGT => cmp(self, Cond::Sgt, a[0], a[1]),
+            op::EQ => cmp(self, Cond::Eq, a[0], a[1]),
+            op::ISZERO => {
                 let zero = self.konst(b, U256::ZERO, pc);
                 cmp(self, Cond::Eq, a[0], zero)
             }
-            0x16 => bin(self, BinOp::And, a[0], a[1]),
-            0x17 => bin(self, BinOp::Or, a[0], a[1]),
-            0x18 => bin(self, BinOp::Xor, a[0], a[1]),
-            0x19 => self.emit(b, Op::Not, vec![a[0]], i256, pc),
-            0x1a => self.emit(b, Op::Byte, args.clone(), i256, pc),
-            0x1b => bin(self, BinOp::Shl, a[1], a[0]),
-            0x1c => bin(self, BinOp::LShr, a[1], a[0]),
-            0x1d => bin(self, BinOp::AShr, a[1], a[0]),
-            0x1e => self.emit(b, Op::Clz, vec![a[0]], i256, pc),
-            0x20 => {
+            op::AND => bin(self, BinOp::And, a[0], a[1]),
+            op::OR => bin(self, BinOp::Or, a[0], a[1]),
+            op::XOR => bin(self, BinOp::Xor, a[0], a[1]),
+            op::NOT => self.emit(b, Op::Not, vec![a[0]], i256, pc),
+            op::BYTE => self.emit(b, Op::Byte, args.clone(), i256, pc),
+            op::SHL => bin(self, BinOp::Shl, a[1], a[0]),
+            op::SHR => bin(self, BinOp::LShr, a[1], a[0]),
+            op::SAR => bin(self, BinOp::AShr, a[1], a[0]),
+            op::CLZ => self.emit(b, Op::Clz, vec![a[0]], i256, pc),
+            op::KECCAK256 => {
                 expand(self, a[0], a[1]);
                 host(self, HostOp::Keccak256, args.clone())
             }
-            0x30 => host(self, HostOp::Address, vec![]),
-            0x31 => host(self, HostOp::Balance, args.clone()),
-            0x32 => host(self, HostOp::Origin, vec![]),
-            0x33 => host(self, HostOp::Caller, vec![]),
-            0x34 => host(self, HostOp::CallValue, vec![]),
-            0x35 => host(self, HostOp::CallDataLoad, args.clone()),
-            0x36 => host(self, HostOp::CallDataSize, vec![]),
-            0x37 => {
+            op::ADDRESS => host(self, HostOp::Address, vec![]),
+            op::BALANCE => host(self, HostOp::Balance, args.clone()),
+            op::ORIGIN => host(self, HostOp::Origin, vec![]),
+            op::CALLER => host(self, HostOp::Caller, vec![]),
+            op::CALLVALUE => host(self, HostOp::CallValue, vec![]),
+            op::CALLDATALOAD => host(self, HostOp::CallDataLoad, args.clone()),
+            op::CALLDATASIZE => host(self, HostOp::CallDataSize, vec![]),
+            op::CALLDATACOPY => {
                 expand(self, a[0], a[2]);
                 host(self, HostOp::CallDataCopy, args.clone())
             }
-            0x38 => host(self, HostOp::CodeSize, vec![]),
-            0x39 => {
+            op::CODESIZE => host(self, HostOp::CodeSize, vec![]),
+            op::CODECOPY => {
                 expand(self, a[0], a[2]);
                 host(self, HostOp::CodeCopy, args.clone())
             }
-            0x3a => host(self, HostOp::GasPrice, vec![]),
-            0x3b => host(self, HostOp::ExtCodeSize, args.clone()),
-            0x3c => {
+            op::GASPRICE => host(self, HostOp::GasPrice, vec![]),
+            op::EXTCODESIZE => host(self, HostOp::ExtCodeSize, args.clone()),
+            op::EXTCODECOPY => {
                 expand(self, a[1], a[3]);
                 host(self, HostOp::ExtCodeCopy, args.clone())
             }
-            0x3d => host(self, HostOp::ReturnDataSize, vec![]),
-            0x3e => {
+            op::RETURNDATASIZE => host(self, HostOp::ReturnDataSize, vec![]),
+            op::RETURNDATACOPY => {
                 expand(self, a[0], a[2]);
                 host(self, HostOp::ReturnDataCopy, args.clone())
             }
-            0x3f => host(self, HostOp::ExtCodeHash, args.clone()),
-            0x40 => host(self, HostOp::BlockHash, args.clone()),
-            0x41 => host(self, HostOp::Coinbase, vec![]),
-            0x42 => host(self, HostOp::Timestamp, vec![]),
-            0x43 => host(self, HostOp::Number, vec![]),
-            0x44 => host(self, HostOp::PrevRandao, vec![]),
-            0x45 => host(self, HostOp::GasLimit, vec![]),
-            0x46 => host(self, HostOp::ChainId, vec![]),
-            0x47 => host(self, HostOp::SelfBalance, vec![]),
-            0x48 => host(self, HostOp::BaseFee, vec![]),
-            0x49 => host(self, HostOp::BlobHash, args.clone()),
-            0x4a => host(self, HostOp::BlobBaseFee, vec![]),
-            0x51 => {
+            op::EXTCODEHASH => host(self, HostOp::ExtCodeHash, args.clone()),
+            op::BLOCKHASH => host(self, HostOp::BlockHash, args.clone()),
+            op::COINBASE => host(self, HostOp::Coinbase, vec![]),
+            op::TIMESTAMP => host(self, HostOp::Timestamp, vec![]),
+            op::NUMBER => host(self, HostOp::Number, vec![]),
+            op::PREVRANDAO => host(self, HostOp::PrevRandao, vec![]),
+            op::GASLIMIT => host(self, HostOp::GasLimit, vec![]),
+            op::CHAINID => host(self, HostOp::ChainId, vec![]),
+            op::SELFBALANCE => host(self, HostOp::SelfBalance, vec![]),
+            op::BASEFEE => host(self, HostOp::BaseFee, vec![]),
+            op::BLOBHASH => host(self, HostOp::BlobHash, args.clone()),
+            op::BLOBBASEFEE => host(self, HostOp::BlobBaseFee, vec![]),
+            op::MLOAD => {
                 let len = self.konst(b, U256::from(32), pc);
                 expand(self, a[0], len);
                 self.emit(b, Op::Load(Type::I256, Endian::Big), vec![a[0]], i256, pc)
             }
-            0x52 => {
+            op::MSTORE => {
                 let len = self.konst(b, U256::from(32), pc);
                 expand(self, a[0], len);
                 self.emit(
@@ -705,7 +705,7 @@ impl Lifter<'_> {
                     pc,
                 )
             }
-            0x53 => {
+            op::MSTORE8 => {
                 let len = self.konst(b, U256::from(1), pc);
                 expand(self, a[0], len);
                 let byte = self
@@ -719,44 +719,44 @@ impl Lifter<'_> {
                     pc,
                 )
             }
-            0x54 => host(self, HostOp::SLoad, args.clone()),
-            0x55 => host(self, HostOp::SStore, args.clone()),
-            0x58 => Some(self.konst(b, U256::from(pc), pc)),
-            0x59 => self.emit(b, Op::MemSize, vec![], i256, pc),
-            0x5a => host(self, HostOp::Gas, vec![]),
-            0x5c => host(self, HostOp::TLoad, args.clone()),
-            0x5d => host(self, HostOp::TStore, args.clone()),
-            0x5e => {
+            op::SLOAD => host(self, HostOp::SLoad, args.clone()),
+            op::SSTORE => host(self, HostOp::SStore, args.clone()),
+            op::PC => Some(self.konst(b, U256::from(pc), pc)),
+            op::MSIZE => self.emit(b, Op::MemSize, vec![], i256, pc),
+            op::GAS => host(self, HostOp::Gas, vec![]),
+            op::TLOAD => host(self, HostOp::TLoad, args.clone()),
+            op::TSTORE => host(self, HostOp::TStore, args.clone()),
+            op::MCOPY => {
                 expand(self, a[0], a[2]);
                 expand(self, a[1], a[2]);
                 self.emit(b, Op::MemCopy, args.clone(), None, pc)
             }
-            0xa0..=0xa4 => {
+            op::LOG0..=op::LOG4 => {
                 expand(self, a[0], a[1]);
-                host(self, HostOp::Log(op - 0xa0), args.clone())
+                host(self, HostOp::Log(op - op::LOG0), args.clone())
             }
-            0xf0 => {
+            op::CREATE => {
                 expand(self, a[1], a[2]);
                 host(self, HostOp::Create, args.clone())
             }
-            0xf5 => {
+            op::CREATE2 => {
                 expand(self, a[1], a[2]);
                 host(self, HostOp::Create2, args.clone())
             }
-            0xf1 | 0xf2 => {
+            op::CALL | op::CALLCODE => {
                 expand(self, a[3], a[4]);
                 expand(self, a[5], a[6]);
-                let kind = if op == 0xf1 {
+                let kind = if op == op::CALL {
                     CallKind::Call
                 } else {
                     CallKind::CallCode
                 };
                 host(self, HostOp::Call(kind), args.clone())
             }
-            0xf4 | 0xfa => {
+            op::DELEGATECALL | op::STATICCALL => {
                 expand(self, a[2], a[3]);
                 expand(self, a[4], a[5]);
-                let kind = if op == 0xf4 {
+                let kind = if op == op::DELEGATECALL {
                     CallKind::DelegateCall
                 } else {
                     CallKind::StaticCall
