@@ -8,6 +8,7 @@ use crate::trace;
 use crate::{BlockEnv, Call, Cost, Engine, EngineError, Log, Outcome, Status, World};
 use alloy_primitives::{Address, U256};
 use chainlift_frontend_evm::Fork;
+use chainlift_frontend_evm::opcode::op;
 use revm::bytecode::Bytecode;
 use revm::context::{BlockEnv as RevmBlock, CfgEnv, Context, TxEnv};
 use revm::context::{ContextTr, JournalTr};
@@ -386,7 +387,10 @@ impl<CTX: ContextTr> Inspector<CTX, EthInterpreter> for Recorder {
             return;
         }
         let op = interp.bytecode.opcode();
-        if !matches!(op, 0x00 | 0x55 | 0x5d | 0xa0..=0xa4 | 0xf3 | 0xfd) {
+        if !matches!(
+            op,
+            op::STOP | op::SSTORE | op::TSTORE | op::LOG0..=op::LOG4 | op::RETURN | op::REVERT
+        ) {
             return;
         }
         let stack = interp.stack.data();
@@ -399,18 +403,18 @@ impl<CTX: ContextTr> Inspector<CTX, EthInterpreter> for Recorder {
         };
         let memory = interp.memory.slice(0..interp.memory.size()).to_vec();
         let effect = match op {
-            0x55 | 0x5d => {
+            op::SSTORE | op::TSTORE => {
                 let (Some(key), Some(value)) = (peek(0), peek(1)) else {
                     return;
                 };
-                if op == 0x55 {
+                if op == op::SSTORE {
                     trace::Effect::Store { key, value }
                 } else {
                     trace::Effect::TransientStore { key, value }
                 }
             }
-            0xa0..=0xa4 => {
-                let n = usize::from(op - 0xa0);
+            op::LOG0..=op::LOG4 => {
+                let n = usize::from(op - op::LOG0);
                 let (Some(o), Some(l)) = (peek(0), peek(1)) else {
                     return;
                 };
@@ -421,16 +425,16 @@ impl<CTX: ContextTr> Inspector<CTX, EthInterpreter> for Recorder {
                     data: trace::slice(&memory, o, l),
                 }
             }
-            0x00 => trace::Effect::Exit {
+            op::STOP => trace::Effect::Exit {
                 kind: "stop",
                 data: vec![],
             },
-            0xf3 | 0xfd => {
+            op::RETURN | op::REVERT => {
                 let (Some(o), Some(l)) = (peek(0), peek(1)) else {
                     return;
                 };
                 trace::Effect::Exit {
-                    kind: if op == 0xf3 { "return" } else { "revert" },
+                    kind: if op == op::RETURN { "return" } else { "revert" },
                     data: trace::slice(&memory, o, l),
                 }
             }
