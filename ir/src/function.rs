@@ -316,7 +316,7 @@ pub struct Table {
 }
 
 /// A module: functions (the first is the contract's entry point, taking no
-/// parameters and ending in `exit`), tables, and the memory limit.
+/// parameters and ending in `exit`), tables, and the contract's code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Module {
     /// Functions, indexed by [`FuncId`].

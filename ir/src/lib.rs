@@ -58,6 +58,14 @@
 //! `static_violation` in a static context. Each backend maps every host
 //! operation to its platform or rejects it by name.
 //!
+//! A host operation (and an `exit`) may instead take and give each word as
+//! four `i64` limbs, least significant first: the form [`legalize`] writes,
+//! in which no `i256` is left anywhere. The verifier accepts either form
+//! per instruction; the interpreter runs both with the same semantics.
+//!
+//! A module carries the contract's own code (`code = 0x..` in the text),
+//! which `codesize` and `codecopy` read; a backend embeds it.
+//!
 //! # How WASM maps
 //!
 //! `i32`/`i64` arithmetic maps to the operations at those types (with the
@@ -80,7 +88,9 @@
 //!
 //! [`print`] and [`parse`] give a text form with `parse(print(m)) == m` for
 //! compacted modules. [`verify`] checks every invariant above and runs before
-//! any backend. [`passes`] simplify lifted code. [`interp`] executes a module
+//! any backend: backends and engines take its [`verify::Verified`] token.
+//! [`analysis`] computes the facts backends share (bit bounds, constants,
+//! precompile calls, memory coverage); [`legalize`] removes `i256`. [`passes`] simplify lifted code. [`interp`] executes a module
 //! with exact 256-bit semantics against a narrow [`Host`](interp::Host),
 //! bounded by an instruction budget, a memory limit and a call depth.
 
