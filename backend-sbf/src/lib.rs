@@ -1,7 +1,8 @@
 //! IR → Solana SBF: an SBPF v3 ELF program that runs an EVM contract.
 //!
 //! [`translate`] takes a verified IR module lifted from EVM bytecode (one
-//! function, ending in `exit`) and the contract's EVM code, and returns a
+//! function, ending in `exit`; before legalization, since it lowers 256-bit
+//! words itself) carrying the contract's EVM code, and returns a
 //! deployable ELF plus a readable listing. The program is self-contained:
 //! 256-bit arithmetic is lowered to four 64-bit limbs, with the long
 //! operations (multiplication, division, `addmod`/`mulmod` with 512-bit

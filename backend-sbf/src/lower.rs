@@ -39,8 +39,8 @@ use crate::runtime::{Helper, Runtime, copy_limbs, zero};
 use crate::{Error, Program, Target, elf};
 use alloy_primitives::U256;
 use chainlift_ir::entities::{Block, Value};
-use chainlift_ir::function::{Function, Module};
-use chainlift_ir::inst::SourcePos;
+use chainlift_ir::function::{Function, Module, Terminator};
+use chainlift_ir::inst::{Op, SourcePos};
 use chainlift_ir::types::Type;
 use entry::{initial_entries, initial_offset};
 use facts::{Facts, Precompile};
@@ -86,6 +86,39 @@ fn contract(module: &Module) -> Result<&Function, Error> {
         return Err(Error::Internal(
             "the entry function must take no parameters and have a block".into(),
         ));
+    }
+    // The legalized form passes words to the host as four i64 limbs; this
+    // backend lowers 256-bit words itself and takes the module before
+    // legalization.
+    for b in &f.layout {
+        let data = f.block(*b);
+        let limbs = data
+            .insts
+            .iter()
+            .filter(|i| matches!(i.op, Op::Host(_)))
+            .find(|i| {
+                i.args
+                    .iter()
+                    .chain(&i.results)
+                    .any(|v| f.ty(*v) == Type::I64)
+            })
+            .map(|i| i.pos)
+            .or_else(|| {
+                let ops = match &data.term {
+                    Terminator::Exit(_, vs) => vs.as_slice(),
+                    _ => &[],
+                };
+                ops.iter()
+                    .any(|v| f.ty(*v) == Type::I64)
+                    .then_some(data.term_pos)
+            });
+        if let Some(pos) = limbs {
+            return Err(Error::Unsupported {
+                what: "a host operation or exit on 64-bit limbs".into(),
+                pos,
+                why: "backend-sbf lowers 256-bit words itself: translate the module before legalization",
+            });
+        }
     }
     Ok(f)
 }
@@ -145,10 +178,8 @@ struct Cx<'a> {
     fail: Label,
     /// The shared exit for memory growth past the heap.
     memory_limit: Label,
-    /// `(offset, len)` of the `mem.expand`s done so far in the current
-    /// block, non-zero lengths only. Memory never shrinks, so a range one
-    /// of them covers needs no check.
-    /// The IR analysis, for memory an earlier `mem.expand` covered.
+    /// The IR analysis, for memory an earlier `mem.expand` in the block
+    /// covered: memory never shrinks, so such a range needs no check.
     coverage: chainlift_ir::analysis::Facts,
     /// The block and instruction index being lowered.
     at: (Block, usize),

@@ -2,7 +2,6 @@
 
 use crate::Common;
 use anyhow::{Context, anyhow, bail};
-use chainlift_frontend_evm as evm;
 use chainlift_frontend_evm::pipeline::{self, Stages};
 use chainlift_ir::interp::{Interpreter, Limits, Outcome, SimpleHost};
 use chainlift_ir::{entities::FuncId, function::Module, parse, passes, print, verify};
@@ -35,8 +34,12 @@ pub fn lift(
     stats: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let (_, analysis) = crate::analyze(common)?;
-    let compiled = pipeline::compile_analysis(&analysis, stages)?;
+    let input = crate::input::read(
+        common.file.as_deref(),
+        common.code.as_deref(),
+        common.contract.as_deref(),
+    )?;
+    let compiled = pipeline::Cache::shared().get(&input.code, common.fork, stages)?;
     if stats {
         let legal = if stages.legalize { " (legalized)" } else { "" };
         writeln!(
@@ -62,7 +65,7 @@ pub(crate) fn translate(args: &crate::TranslateArgs, out: &mut dyn Write) -> any
     if args.wei_per_lamport == 0 || args.wei_per_lamport > i32::MAX as u32 {
         bail!("--wei-per-lamport must be between 1 and 2147483647");
     }
-    let (analysis, initial_storage) = match &args.deploy {
+    let (code, initial_storage) = match &args.deploy {
         Some(path) => {
             if args.common.file.is_some() || args.common.code.is_some() {
                 bail!("--deploy takes the contract from the scenario: drop FILE and --code");
@@ -85,19 +88,16 @@ pub(crate) fn translate(args: &crate::TranslateArgs, out: &mut dyn Write) -> any
                 .accounts
                 .remove(&address)
                 .with_context(|| format!("{path}: no account at {address}"))?;
-            let options = evm::Options {
-                fork: args.common.fork,
-                ..Default::default()
-            };
-            let analysis = evm::analyze(&account.code, &options)?;
-            (analysis, account.storage)
+            (account.code, account.storage)
         }
         None => {
-            let (_, analysis) = crate::analyze(&args.common)?;
-            (analysis, Default::default())
+            let c = &args.common;
+            let input =
+                crate::input::read(c.file.as_deref(), c.code.as_deref(), c.contract.as_deref())?;
+            (input.code, Default::default())
         }
     };
-    let compiled = pipeline::compile_analysis(&analysis, Stages::default())?;
+    let compiled = pipeline::Cache::shared().get(&code, args.common.fork, Stages::default())?;
     let target = Target {
         heap_size: args.heap_size,
         chain_id: args.chain_id,

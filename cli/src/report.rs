@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::io::{self, Write};
 
 /// Version of every JSON document the CLI prints.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Bytes as `0x…` hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {

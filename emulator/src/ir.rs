@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 /// The IR engine. Each code goes through the pipeline once per fork and is
 /// kept: a scenario's calls into one contract share one module.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct IrEngine {
     /// Interpreter limits (instruction budget, memory).
     pub limits: Limits,
@@ -36,16 +36,33 @@ pub struct IrEngine {
     modules: Cache,
 }
 
+impl Default for IrEngine {
+    fn default() -> Self {
+        IrEngine {
+            limits: Limits::default(),
+            stages: Stages::default(),
+            modules: Cache::shared(),
+        }
+    }
+}
+
 impl IrEngine {
     /// The IR interpreter on the module legalized to 64-bit limbs, the form
-    /// the WASM and native backends start from.
+    /// the WASM and native backends start from. Limb code runs several
+    /// instructions per 256-bit operation (a long division or `exp` many
+    /// more), so its budget is 100 times the `ir` engine's.
     pub fn legalized() -> Self {
+        let default = IrEngine::default();
         IrEngine {
             stages: Stages {
                 optimize: true,
                 legalize: true,
             },
-            ..IrEngine::default()
+            limits: Limits {
+                budget: default.limits.budget.saturating_mul(100),
+                ..default.limits
+            },
+            ..default
         }
     }
 

@@ -1,5 +1,6 @@
 //! The one way from EVM bytes to IR a backend or engine may use:
-//! analysis → lift → verify → optimize → verify (→ legalize → verify),
+//! analysis → lift → verify → optimize → verify (→ legalize → optimize →
+//! verify),
 //! with one cache keyed by the code's hash and the options.
 //!
 //! Every stage's output is verified, and the result is a
@@ -133,14 +134,21 @@ pub fn compile(code: &[u8], fork: Fork, stages: Stages) -> Result<Compiled, Pipe
 type Key = (B256, Fork, Stages);
 type Entry = Result<Arc<Compiled>, PipelineError>;
 
-/// A cache of compiled modules by code hash, fork and stages, shared by
-/// every engine that holds a clone.
+/// A cache of compiled modules by code hash, fork and stages; clones share
+/// it ([`Cache::shared`] is the process-wide one).
 #[derive(Debug, Clone, Default)]
 pub struct Cache {
     entries: Arc<Mutex<HashMap<Key, Entry>>>,
 }
 
 impl Cache {
+    /// The process-wide cache, which every engine and command shares (a
+    /// scenario compiled for the IR is not compiled again for SBF).
+    pub fn shared() -> Cache {
+        static SHARED: std::sync::LazyLock<Cache> = std::sync::LazyLock::new(Cache::default);
+        SHARED.clone()
+    }
+
     /// The compiled module of `code`, compiled once.
     pub fn get(
         &self,

@@ -65,7 +65,8 @@ pub enum Terminator {
     /// `return a, b`: return from this function with values of its result types.
     Return(Vec<Value>),
     /// `exit.kind args`: end the whole contract execution (STOP, RETURN, REVERT,
-    /// SELFDESTRUCT); operands are `i256`.
+    /// SELFDESTRUCT); operands are `i256` (or four `i64` limbs each in the
+    /// legalized form).
     Exit(ExitKind, Vec<Value>),
     /// `trap code`: end execution abnormally.
     Trap(TrapCode),

@@ -117,7 +117,8 @@ pub enum CallKind {
 }
 
 /// Operations on the contract's environment, named once here. Every operand
-/// and result is `i256`; memory operands are `(offset, length)` pairs into the
+/// and result is `i256` (or, in the legalized form, four `i64` limbs each,
+/// least significant first); memory operands are `(offset, length)` pairs into the
 /// function's linear memory. Each backend maps each of these to its platform
 /// or rejects it by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -306,7 +307,7 @@ impl HostOp {
         HostOp::ALL.into_iter().find(|h| h.name() == s)
     }
 
-    /// (operands, results); all `i256`.
+    /// (operands, results) in words: `i256`, or four `i64` limbs each.
     pub fn arity(self) -> (usize, usize) {
         use HostOp::*;
         match self {

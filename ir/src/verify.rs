@@ -425,7 +425,12 @@ fn check_terminator(
             if vs.len() != n {
                 c.fail(
                     &loc,
-                    format!("exit.{} takes {} operands", kind.name(), kind.arity()),
+                    format!(
+                        "exit.{} takes {} operands ({} as i64 limbs)",
+                        kind.name(),
+                        kind.arity(),
+                        4 * kind.arity()
+                    ),
                     pos,
                 );
             }

@@ -222,3 +222,40 @@ fn operations_by_constants() {
         check_const(&format!("{op}.i256"), U256::from(10).pow(U256::from(18)));
     }
 }
+
+/// A block that dominates another may come after it in the layout (passes
+/// that fold branches make this happen): legalization still sees every
+/// definition before its uses, and unreachable blocks become traps.
+#[test]
+fn definitions_later_in_the_layout() {
+    let text = "
+function %f() -> i256 {
+block0:
+    jump block2
+block1:
+    v1 = add.i256 v0, v0
+    v2 = uext.i256 v1
+    return v2
+block2:
+    v0 = iconst.i256 0x10000000000000000ffff
+    jump block1
+block3:
+    v3 = mul.i256 v4, v4
+    return v3
+block4:
+    v4 = iconst.i256 3
+    jump block3
+}
+";
+    let m = parse_module(text).unwrap();
+    verify(&m).expect("the input verifies");
+    let legal = legalize(&m);
+    verify(&legal).unwrap_or_else(|e| panic!("{}", e[0]));
+    assert_eq!(run(&m, &[]), {
+        let Outcome::Values(v) = run(&legal, &[]) else {
+            panic!()
+        };
+        let l: Vec<u64> = v.iter().map(|x| x.as_limbs()[0]).collect();
+        Outcome::Values(vec![U256::from_limbs([l[0], l[1], l[2], l[3]])])
+    });
+}

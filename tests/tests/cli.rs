@@ -101,7 +101,7 @@ fn disasm_json_shape() {
     let run = chainlift(&["disasm", "--json", "--code", "0x6080604052fe"]);
     assert_eq!(run.code, 0);
     let v: Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     assert_eq!(
         v["instructions"],
         json!([

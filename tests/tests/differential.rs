@@ -71,7 +71,7 @@ fn pure_state(engines: &[&dyn Engine]) -> Vec<CaseResult> {
 
 #[test]
 fn legacytests_vm_agree_across_evm_ir_and_ir64() {
-    if !chainlift_tests::corpus_tier("legacytests_vm_agree_across_evm_and_ir") {
+    if !chainlift_tests::corpus_tier("legacytests_vm_agree_across_evm_ir_and_ir64") {
         return;
     }
     // ir64: the same IR legalized to 64-bit limbs.
@@ -85,7 +85,7 @@ fn legacytests_vm_agree_across_evm_ir_and_ir64() {
 
 #[test]
 fn pure_state_tests_agree_across_evm_ir_and_ir64() {
-    if !chainlift_tests::corpus_tier("pure_state_tests_agree_across_evm_and_ir") {
+    if !chainlift_tests::corpus_tier("pure_state_tests_agree_across_evm_ir_and_ir64") {
         return;
     }
     let (evm, ir, ir64) = (EvmEngine, IrEngine::default(), IrEngine::legalized());

@@ -149,7 +149,7 @@ fn cfg_json_snapshots() {
         let run = chainlift(&["cfg", "--json", &fixture(rel)]);
         assert_eq!(run.code, 0, "{}", run.stderr);
         let json: Value = serde_json::from_str(&run.stdout).unwrap();
-        assert_eq!(json["schema_version"], 1);
+        assert_eq!(json["schema_version"], 2);
         insta::assert_snapshot!(format!("cfg__{}", rel.replace('/', "_")), run.stdout);
     }
 }
@@ -171,7 +171,7 @@ fn inspect_json_lists_selectors_with_entries() {
     let run = chainlift(&["inspect", "--json", &fixture("token/out/Token.json")]);
     assert_eq!(run.code, 0);
     let json: Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["schema_version"], 2);
     let selectors = json["selectors"].as_array().unwrap();
     assert!(selectors.iter().any(|s| s["selector"] == "0xa9059cbb" && s["signature"] == "transfer(address,uint256)"));
     for s in selectors {

@@ -176,8 +176,12 @@ fn legalize_function(old: &Function, rt: &mut Runtime) -> Function {
         }
         f.block_mut(nb).params = params;
     }
-    for ob in &old.layout {
-        let data = old.block(*ob);
+    // Reachable blocks in reverse postorder, so every definition is lowered
+    // before its uses (a dominator may come later in the layout). A block
+    // nothing reaches keeps its parameters and becomes `trap unreachable`:
+    // it never runs, and its body may use values in no useful order.
+    for ob in reverse_postorder(old) {
+        let data = old.block(ob);
         let mut b = Builder::new(&mut f, blocks[ob.index()], Default::default());
         for inst in &data.insts {
             b.pos = inst.pos;
@@ -187,6 +191,31 @@ fn legalize_function(old: &Function, rt: &mut Runtime) -> Function {
         lower_terminator(&mut b, &map, &blocks, &data.term);
     }
     f
+}
+
+/// The blocks reachable from the entry, in reverse postorder.
+fn reverse_postorder(f: &Function) -> Vec<Block> {
+    let Some(entry) = f.entry() else {
+        return vec![];
+    };
+    let mut seen = vec![false; f.blocks.len()];
+    let mut order = vec![];
+    let mut stack = vec![(entry, 0usize)];
+    seen[entry.index()] = true;
+    while let Some((b, i)) = stack.pop() {
+        let succs: Vec<Block> = f.block(b).term.targets().iter().map(|c| c.block).collect();
+        if let Some(s) = succs.get(i) {
+            stack.push((b, i + 1));
+            if !seen[s.index()] {
+                seen[s.index()] = true;
+                stack.push((*s, 0));
+            }
+        } else {
+            order.push(b);
+        }
+    }
+    order.reverse();
+    order
 }
 
 fn new_result(f: &mut Function, ty: Type) -> Lowered {
@@ -280,6 +309,11 @@ fn lower_inst(b: &mut Builder, map: &mut Map, rt: &mut Runtime, old: &Function, 
             let c = map.one(inst.args[0]);
             let (x, y) = (map.wide(inst.args[1]), map.wide(inst.args[2]));
             let w = b.select_word(c, &x, &y);
+            set_word(map, w);
+        }
+        Op::Uext | Op::Sext if wide_result && arg_ty(0) == Type::I256 => {
+            // A word "extended" to a word is itself.
+            let w = map.wide(inst.args[0]);
             set_word(map, w);
         }
         Op::Uext | Op::Sext if wide_result => {
