@@ -448,10 +448,21 @@ impl<CTX: ContextTr> Inspector<CTX, EthInterpreter> for Recorder {
     }
 }
 
-/// Notes whether any frame ran out of gas.
+/// Notes whether any frame (a call or a creation) ran out of gas.
 #[derive(Default)]
 struct OutOfGasProbe {
     seen: bool,
+}
+
+impl OutOfGasProbe {
+    fn note(&mut self, result: &revm::interpreter::InstructionResult) {
+        // OutOfGas and every `…OOG` kind (memory, precompile, operand, the
+        // SSTORE reentrancy sentry, code deposit).
+        let r = format!("{result:?}");
+        if r.contains("OutOfGas") || r.ends_with("OOG") {
+            self.seen = true;
+        }
+    }
 }
 
 impl<CTX: ContextTr> Inspector<CTX, EthInterpreter> for OutOfGasProbe {
@@ -461,12 +472,17 @@ impl<CTX: ContextTr> Inspector<CTX, EthInterpreter> for OutOfGasProbe {
         _inputs: &revm::interpreter::CallInputs,
         outcome: &mut revm::interpreter::CallOutcome,
     ) {
-        // OutOfGas and every `…OOG` kind (memory, precompile, operand,
-        // the SSTORE reentrancy sentry).
-        let r = format!("{:?}", outcome.result.result);
-        if r.contains("OutOfGas") || r.ends_with("OOG") {
-            self.seen = true;
-        }
+        self.note(&outcome.result.result);
+    }
+
+    fn create_end(
+        &mut self,
+        _context: &mut CTX,
+        _inputs: &revm::interpreter::CreateInputs,
+        outcome: &mut revm::interpreter::CreateOutcome,
+    ) {
+        // A creation whose code deposit the remaining gas cannot pay.
+        self.note(&outcome.result.result);
     }
 }
 

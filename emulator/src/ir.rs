@@ -158,8 +158,15 @@ struct Journal {
 /// EVM call depth limit.
 const MAX_DEPTH: usize = 1024;
 
-/// The largest runtime code a creation may install (EIP-170).
-const MAX_CODE_SIZE: usize = 0x6000;
+/// The largest runtime code a creation may return: EIP-170's 24 KiB,
+/// 64 KiB from Amsterdam (EIP-7954).
+fn max_code_size(fork: Fork) -> usize {
+    if fork >= Fork::Amsterdam {
+        0x10000
+    } else {
+        0x6000
+    }
+}
 
 struct WorldHost<'a> {
     engine: &'a IrEngine,
@@ -355,6 +362,11 @@ impl<'a> WorldHost<'a> {
 }
 
 impl<'a> Host for WorldHost<'a> {
+    fn max_init_code(&self) -> Option<usize> {
+        // EIP-3860 since Shanghai: twice the code size limit.
+        (self.fork >= Fork::Shanghai).then(|| 2 * max_code_size(self.fork))
+    }
+
     fn sload(&mut self, key: U256) -> U256 {
         self.storage_of(self.frame().address, key)
     }
@@ -592,7 +604,7 @@ impl<'a> Host for WorldHost<'a> {
             }
         };
         // EIP-170 (code size) and EIP-3541 (no 0xEF prefix) reject the code.
-        let too_big = self.fork >= Fork::Spurious && runtime.len() > MAX_CODE_SIZE;
+        let too_big = self.fork >= Fork::Spurious && runtime.len() > max_code_size(self.fork);
         if too_big || (self.fork >= Fork::London && runtime.first() == Some(&0xef)) {
             self.undo(journal);
             return (U256::ZERO, vec![]);

@@ -121,9 +121,6 @@ fn code_skip(code: &[u8], fork: Fork) -> Option<String> {
             .iter()
             .any(|i| i.opcode == op && i.info.is_some())
     };
-    if uses(0xf0) || uses(0xf5) {
-        return Some("creates a contract, which not every engine executes yet".into());
-    }
     if uses(0x5a) {
         return Some("reads GAS, which depends on gas accounting".into());
     }

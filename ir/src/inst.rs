@@ -410,13 +410,15 @@ pub enum TrapCode {
     BadIndirectCall,
     /// Calls nested too deeply.
     CallStackExhausted,
+    /// A creation's init code is longer than the host allows (EIP-3860).
+    InitCodeTooLarge,
     /// An operation the target or interpreter cannot perform.
     Unsupported,
 }
 
 impl TrapCode {
     /// Every trap code.
-    pub const ALL: [TrapCode; 14] = [
+    pub const ALL: [TrapCode; 15] = [
         TrapCode::InvalidOpcode,
         TrapCode::InvalidJump,
         TrapCode::StackUnderflow,
@@ -430,6 +432,7 @@ impl TrapCode {
         TrapCode::IntegerOverflow,
         TrapCode::BadIndirectCall,
         TrapCode::CallStackExhausted,
+        TrapCode::InitCodeTooLarge,
         TrapCode::Unsupported,
     ];
 
@@ -449,6 +452,7 @@ impl TrapCode {
             TrapCode::IntegerOverflow => "integer_overflow",
             TrapCode::BadIndirectCall => "bad_indirect_call",
             TrapCode::CallStackExhausted => "call_stack_exhausted",
+            TrapCode::InitCodeTooLarge => "init_code_too_large",
             TrapCode::Unsupported => "unsupported",
         }
     }

@@ -71,6 +71,11 @@ pub trait Host {
     ) -> (bool, Vec<u8>) {
         (false, vec![])
     }
+    /// The longest init code a creation may run (EIP-3860); a longer one is
+    /// an exceptional halt of the creating code (`init_code_too_large`).
+    fn max_init_code(&self) -> Option<usize> {
+        None
+    }
     /// Contract creation: (new address or 0, return data).
     fn create(&mut self, _value: U256, _init_code: &[u8], _salt: Option<U256>) -> (U256, Vec<u8>) {
         (U256::ZERO, vec![])
@@ -828,6 +833,11 @@ impl<'m> Interpreter<'m> {
                 U256::from(ok as u8)
             }
             HostOp::Create | HostOp::Create2 => {
+                if let Some(max) = host.max_init_code()
+                    && arg(2) > U256::from(max)
+                {
+                    return trap(TrapCode::InitCodeTooLarge, pos);
+                }
                 let code = self.read(arg(1), arg(2), pos)?;
                 let salt = (op == HostOp::Create2).then(|| arg(3));
                 let (address, output) = host.create(arg(0), &code, salt);
