@@ -6,6 +6,7 @@
 //! 3 an internal error (a bug: please report it).
 
 mod abi;
+mod bench_cmd;
 pub mod input;
 mod ir_cmd;
 pub mod report;
@@ -48,6 +49,11 @@ enum Command {
     /// Run external EVM test suites (legacytests VM tests, ethereum/tests state
     /// tests) through every engine; exit 1 on any failure.
     Test(TestArgs),
+    /// Time workloads in each engine against revm: benchmark fixtures
+    /// (../shared/corpus/bench), state tests or scenario files; prints the
+    /// median time per call, the speedup over revm measured in the same
+    /// process, whether every outcome equals revm's, and the cost.
+    Bench(BenchArgs),
     /// List the engines `run`, `diff` and `test` can use: what each runs,
     /// its cost unit, what it cannot run, whether it traces.
     Engines {
@@ -58,6 +64,23 @@ enum Command {
     /// Work on IR text files: verify, optimize, run.
     #[command(subcommand)]
     Ir(IrCommand),
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Fixture files or folders (searched for .json and .toml files).
+    #[arg(required = true)]
+    paths: Vec<String>,
+    /// Engines, comma-separated, or `all` (the default); revm always runs as
+    /// the oracle and the baseline.
+    #[arg(long, value_delimiter = ',')]
+    engines: Vec<String>,
+    /// The fork whose rules the code runs under.
+    #[arg(long, default_value = "osaka", value_parser = parse_fork)]
+    fork: Fork,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -297,6 +320,9 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         }
         Command::Translate(args) => ir_cmd::translate(&args, out)?,
         Command::Engines { json } => run_cmd::list_engines(json, out)?,
+        Command::Bench(args) => {
+            code = bench_cmd::bench(&args.paths, &args.engines, args.fork, args.json, out)?
+        }
         Command::Run(args) => code = run_cmd::run(&args.call, &args.engine, out)?,
         Command::Diff(args) => {
             code = run_cmd::diff(&args.call, &args.engines, args.trace, args.wide, out)?

@@ -42,6 +42,8 @@ fn format_of(path: &Path) -> Option<&'static str> {
         Some("vm")
     } else if first.get("transaction").is_some() && first.get("post").is_some() {
         Some("state")
+    } else if first.get("transaction").is_some_and(|t| t.is_array()) {
+        Some("bench")
     } else {
         None
     }
@@ -86,11 +88,14 @@ pub fn test(
         );
         let cases = match format_of(f) {
             Some("vm") => suite::run_vm_file(f, &engines),
+            Some("bench") => {
+                suite::run_bench_file(f, &engines, chainlift_frontend_evm::Fork::LATEST)
+            }
             Some(_) => suite::run_state_file(f, &engines),
             None => vec![CaseResult {
                 name: f.display().to_string(),
                 format: "unknown",
-                verdict: Verdict::Skip("not a VM test or state test file".into()),
+                verdict: Verdict::Skip("not a VM test, state test or benchmark fixture".into()),
             }],
         };
         results.extend(cases.into_iter().map(|c| (f.clone(), c)));

@@ -570,3 +570,136 @@ pub fn logs_hash(logs: &[PrimLog]) -> B256 {
     alloy_rlp::encode_list::<PrimLog<LogData>, PrimLog<LogData>>(logs, &mut buf);
     keccak256(buf)
 }
+
+/// A workload: calls run one after another from a world, each engine
+/// carrying its own state from call to call. Benchmark fixtures (revmc's
+/// format: `env`, `pre`, a `transaction` list, no `post`) and state tests
+/// (their first data, gas and value) read as one.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    /// The fixture's name.
+    pub name: String,
+    /// The state before the first call.
+    pub world: World,
+    /// The block.
+    pub block: BlockEnv,
+    /// The calls, in order.
+    pub calls: Vec<Call>,
+}
+
+/// The workloads of a benchmark fixture or state-test file.
+pub fn read_workloads(path: &Path) -> Result<Vec<Workload>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let json: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = vec![];
+    for (name, test) in json.as_object().ok_or("not a JSON object of fixtures")? {
+        out.push(workload(name, test).map_err(|e| format!("{name}: {e}"))?);
+    }
+    Ok(out)
+}
+
+fn workload(name: &str, test: &Value) -> Result<Workload, String> {
+    let env = &test["env"];
+    let block = BlockEnv {
+        number: word(&env["currentNumber"])?,
+        timestamp: word(&env["currentTimestamp"])?,
+        coinbase: addr(&env["currentCoinbase"])?,
+        gas_limit: word(&env["currentGasLimit"])?.saturating_to(),
+        basefee: word(&env["currentBaseFee"])?,
+        prevrandao: match env.get("currentRandom") {
+            Some(r) => word(r)?,
+            None => word(&env["currentDifficulty"])?,
+        },
+        chain_id: 1,
+    };
+    // A state test's transaction holds lists of data, gas and value.
+    let first = |v: &Value| {
+        v.as_array()
+            .and_then(|a| a.first())
+            .cloned()
+            .unwrap_or(v.clone())
+    };
+    let txs: Vec<Value> = match &test["transaction"] {
+        Value::Array(list) => list.clone(),
+        tx @ Value::Object(_) => {
+            let mut t = tx.clone();
+            for k in ["data", "gasLimit", "value"] {
+                t[k] = first(&tx[k]);
+            }
+            vec![t]
+        }
+        _ => return Err("no `transaction`".into()),
+    };
+    let mut calls = vec![];
+    for tx in &txs {
+        if tx["to"].as_str().is_none_or(str::is_empty) {
+            return Err("a creation transaction: the code to run is init code".into());
+        }
+        let sender = addr(&tx["sender"])?;
+        calls.push(Call {
+            caller: sender,
+            origin: sender,
+            to: addr(&tx["to"])?,
+            value: word(&tx["value"])?,
+            data: bytes(&tx["data"])?,
+            gas_limit: word(&tx["gasLimit"])?.saturating_to(),
+            gas_price: word(&tx["gasPrice"])?,
+        });
+    }
+    Ok(Workload {
+        name: name.to_string(),
+        world: world(&test["pre"])?,
+        block,
+        calls,
+    })
+}
+
+/// Runs every workload of a benchmark fixture: revm's outcome is the
+/// expectation, and every other engine must equal it, call by call, each
+/// carrying its own state.
+pub fn run_bench_file(path: &Path, engines: &[&dyn Engine], fork: Fork) -> Vec<CaseResult> {
+    let file = path
+        .file_name()
+        .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
+    let workloads = match read_workloads(path) {
+        Ok(w) => w,
+        Err(e) => {
+            return vec![CaseResult {
+                name: file,
+                format: "bench",
+                verdict: Verdict::Fail(format!("cannot read: {e}")),
+            }];
+        }
+    };
+    let mut out = vec![];
+    for w in workloads {
+        let mut world = w.world.clone();
+        let mut verdict = Verdict::Pass;
+        for call in &w.calls {
+            let reference = match engines[0].run(&world, &w.block, call, fork) {
+                Ok(o) => o,
+                Err(e) => {
+                    verdict = Verdict::Fail(format!("evm: {e}"));
+                    break;
+                }
+            };
+            if out_of_gas(&reference) {
+                verdict = Verdict::Skip("ends out of gas: needs gas accounting".into());
+                break;
+            }
+            let v = compare(engines, &world, &w.block, call, fork, &reference);
+            if v != Verdict::Pass {
+                verdict = v;
+                break;
+            }
+            world.commit(call, &reference);
+        }
+        out.push(CaseResult {
+            name: format!("{file}: {}", w.name),
+            format: "bench",
+            verdict,
+        });
+    }
+    out
+}

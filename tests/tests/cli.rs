@@ -254,3 +254,52 @@ fn test_command_runs_suites_and_writes_junit() {
     let bad = chainlift_tests::chainlift(&["test", "/nonexistent/suite"]);
     assert_eq!(bad.code, 2);
 }
+
+#[test]
+fn bench_times_engines_against_revm_and_checks_outcomes() {
+    let run = chainlift_tests::chainlift(&[
+        "bench",
+        &chainlift_tests::path("../shared/corpus/bench/counter.json"),
+        &chainlift_tests::path("examples/scenarios/vault.toml"),
+        "--engines",
+        "evm,ir",
+        "--json",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["schema_version"], 2);
+    let fixtures = v["fixtures"].as_array().unwrap();
+    let names: Vec<&str> = fixtures
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["counter", "vault"]);
+    for f in fixtures {
+        let evm = &f["engines"]["evm"];
+        assert_eq!(evm["ratio_vs_evm"], 1.0, "{f}");
+        assert_eq!(evm["cost"]["unit"], "gas");
+        let ir = &f["engines"]["ir"];
+        assert_eq!(ir["equal"], true, "{f}");
+        assert!(ir["median_ns"].as_u64().unwrap() > 0);
+        assert!(ir["ratio_vs_evm"].as_f64().unwrap() > 0.0);
+        assert_eq!(ir["cost"]["unit"], "instructions");
+    }
+    // The text form: one row per engine.
+    let text = chainlift_tests::chainlift(&[
+        "bench",
+        &chainlift_tests::path("../shared/corpus/bench/counter.json"),
+        "--engines",
+        "ir",
+    ]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(
+        text.stdout.contains("counter                  evm"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("counter                  ir "),
+        "{}",
+        text.stdout
+    );
+}

@@ -1,0 +1,251 @@
+//! `chainlift bench`: a workload in each engine from the same state, each
+//! outcome checked against revm's, and the median time per call with its
+//! speedup over revm measured in the same process.
+
+use crate::run_cmd::{CANNOT_RUN, engine, engine_names};
+use anyhow::{Context, bail};
+use chainlift_emulator::suite::{self, Workload};
+use chainlift_emulator::{BlockEnv, Engine, EngineError, Outcome};
+use chainlift_frontend_evm::Fork;
+use serde_json::{Value, json};
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// How long each engine is timed per workload (at least three runs).
+const TIME_PER_ENGINE: Duration = Duration::from_millis(300);
+/// At most this many timed runs.
+const MAX_RUNS: usize = 1000;
+
+/// One engine on one workload.
+struct Measured {
+    /// Why it could not run, if it could not.
+    cannot: Option<String>,
+    /// Median time of one call.
+    median: Duration,
+    /// Every call's outcome equals revm's.
+    equal: bool,
+    /// The first difference from revm.
+    difference: Option<String>,
+    /// The cost of one run of the workload, in the engine's unit.
+    cost: Option<(u64, &'static str)>,
+}
+
+/// The workloads of a file: benchmark fixtures, state tests or a scenario.
+fn workloads(path: &str, fork: Fork) -> anyhow::Result<Vec<Workload>> {
+    if path.ends_with(".toml") {
+        let plan =
+            crate::scenario::load(Path::new(path), BlockEnv::default(), fork, 30_000_000, None)?;
+        let name = Path::new(path)
+            .file_stem()
+            .map_or_else(|| path.to_string(), |s| s.to_string_lossy().into_owned());
+        return Ok(vec![Workload {
+            name,
+            world: plan.world,
+            block: plan.block,
+            calls: plan.steps.into_iter().map(|s| s.call).collect(),
+        }]);
+    }
+    suite::read_workloads(Path::new(path)).map_err(anyhow::Error::msg)
+}
+
+/// Every file named, folders searched for `.json` and `.toml` files.
+fn files(paths: &[String]) -> anyhow::Result<Vec<String>> {
+    let mut out = vec![];
+    for p in paths {
+        let path = Path::new(p);
+        if path.is_dir() {
+            let mut found: Vec<String> = std::fs::read_dir(path)
+                .with_context(|| format!("cannot read {p}"))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|e| e == "json" || e == "toml"))
+                .map(|f| f.to_string_lossy().into_owned())
+                .collect();
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    if out.is_empty() {
+        bail!("no fixtures in {}", paths.join(", "));
+    }
+    Ok(out)
+}
+
+/// Runs the workload once in `e`; every call's outcome.
+fn run_once(e: &dyn Engine, w: &Workload, fork: Fork) -> Result<Vec<Outcome>, EngineError> {
+    let mut world = w.world.clone();
+    let mut outcomes = Vec::with_capacity(w.calls.len());
+    for call in &w.calls {
+        let o = e.run(&world, &w.block, call, fork)?;
+        world.commit(call, &o);
+        outcomes.push(o);
+    }
+    Ok(outcomes)
+}
+
+fn measure(e: &dyn Engine, w: &Workload, fork: Fork, reference: &[Outcome]) -> Measured {
+    // The first run compiles (and fills the engine's caches); it is not timed.
+    let first = match run_once(e, w, fork) {
+        Ok(o) => o,
+        Err(err) => {
+            return Measured {
+                cannot: Some(err.to_string()),
+                median: Duration::ZERO,
+                equal: false,
+                difference: None,
+                cost: None,
+            };
+        }
+    };
+    let difference = reference
+        .iter()
+        .zip(&first)
+        .enumerate()
+        .find_map(|(i, (r, o))| r.difference(o).map(|d| format!("call {}: {d}", i + 1)));
+    let mut times = vec![];
+    let start = Instant::now();
+    while times.len() < 3 || (start.elapsed() < TIME_PER_ENGINE && times.len() < MAX_RUNS) {
+        let t = Instant::now();
+        if run_once(e, w, fork).is_err() {
+            break;
+        }
+        times.push(t.elapsed());
+    }
+    times.sort();
+    let calls = w.calls.len().max(1) as u32;
+    let median = times.get(times.len() / 2).copied().unwrap_or_default() / calls;
+    let cost = first.first().map(|o| {
+        let total = first.iter().map(|o| o.cost.amount).sum::<u64>();
+        (total, o.cost.unit)
+    });
+    Measured {
+        cannot: None,
+        median,
+        equal: difference.is_none(),
+        difference,
+        cost,
+    }
+}
+
+fn show(d: Duration) -> String {
+    let ns = d.as_nanos() as f64;
+    if ns >= 1e9 {
+        format!("{:.2} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+/// `chainlift bench`; the exit code: 0 when every engine equals revm, 1 on
+/// a difference, 4 when some engine could not run some workload.
+pub(crate) fn bench(
+    paths: &[String],
+    names: &[String],
+    fork: Fork,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    // revm is the oracle and the baseline: it always runs, first.
+    let mut chosen = vec!["evm".to_string()];
+    let wanted = if names.is_empty() {
+        engine_names(&["all".to_string()])
+    } else {
+        engine_names(names)
+    };
+    for n in wanted {
+        if !chosen.contains(&n) {
+            chosen.push(n);
+        }
+    }
+    let engines: Vec<Box<dyn Engine>> = chosen
+        .iter()
+        .map(|n| engine(n))
+        .collect::<anyhow::Result<_>>()?;
+    let mut report = vec![];
+    let (mut differs, mut cannot) = (false, false);
+    if !json {
+        writeln!(
+            out,
+            "{:<24} {:<8} {:>12} {:>9}  {:<6} cost",
+            "fixture", "engine", "median/call", "vs revm", "equal"
+        )?;
+    }
+    for file in files(paths)? {
+        let loads = match workloads(&file, fork) {
+            Ok(w) => w,
+            Err(e) => {
+                writeln!(out, "{file}: skipped: {e:#}")?;
+                continue;
+            }
+        };
+        for w in loads {
+            let reference = run_once(engines[0].as_ref(), &w, fork)
+                .with_context(|| format!("{}: revm", w.name))?;
+            let results: Vec<Measured> = engines
+                .iter()
+                .map(|e| measure(e.as_ref(), &w, fork, &reference))
+                .collect();
+            let base = results[0].median.as_secs_f64();
+            let mut engines_json = serde_json::Map::new();
+            for (name, m) in chosen.iter().zip(&results) {
+                let ratio = (m.cannot.is_none() && m.median.as_secs_f64() > 0.0)
+                    .then(|| base / m.median.as_secs_f64());
+                differs |= m.cannot.is_none() && !m.equal;
+                cannot |= m.cannot.is_some();
+                engines_json.insert(
+                    name.clone(),
+                    json!({
+                        "median_ns": m.cannot.is_none().then(|| m.median.as_nanos() as u64),
+                        "ratio_vs_evm": ratio,
+                        "equal": m.cannot.is_none() && m.equal,
+                        "difference": m.difference,
+                        "cannot_run": m.cannot,
+                        "cost": m.cost.map(|(amount, unit)| json!({"amount": amount, "unit": unit})),
+                    }),
+                );
+                if !json {
+                    let label: String = w.name.chars().take(24).collect();
+                    match &m.cannot {
+                        Some(why) => {
+                            let why: String = why.chars().take(90).collect();
+                            writeln!(out, "{label:<24} {name:<8} cannot run: {why}")?
+                        }
+                        None => writeln!(
+                            out,
+                            "{label:<24} {name:<8} {:>12} {:>8.2}x  {:<6} {}",
+                            show(m.median),
+                            ratio.unwrap_or(0.0),
+                            if m.equal { "yes" } else { "NO" },
+                            m.cost.map_or(String::new(), |(a, u)| format!("{a} {u}")),
+                        )?,
+                    }
+                    if let Some(d) = &m.difference {
+                        writeln!(out, "{:<24} {:<8} differs from revm: {d}", "", "")?;
+                    }
+                }
+            }
+            report.push(
+                json!({"name": w.name, "file": file, "engines": Value::Object(engines_json)}),
+            );
+        }
+    }
+    if json {
+        crate::report::write_json(
+            out,
+            &json!({"schema_version": crate::report::SCHEMA_VERSION, "fixtures": report}),
+        )?;
+    }
+    Ok(if differs {
+        1
+    } else if cannot {
+        CANNOT_RUN
+    } else {
+        0
+    })
+}
