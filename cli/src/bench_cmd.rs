@@ -201,7 +201,7 @@ pub(crate) fn bench(
                 engines_json.insert(
                     name.clone(),
                     json!({
-                        "median_ns": m.cannot.is_none().then(|| m.median.as_nanos() as u64),
+                        "median_ns": m.cannot.is_none().then_some(m.median.as_nanos() as u64),
                         "ratio_vs_evm": ratio,
                         "equal": m.cannot.is_none() && m.equal,
                         "difference": m.difference,
