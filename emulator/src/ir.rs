@@ -33,6 +33,12 @@ pub struct IrEngine {
     /// The pipeline's stages: optimized by default; legalized to 64-bit
     /// limbs for the `ir64` engine.
     pub stages: Stages,
+    /// Instructions allowed per unit of the call's gas, so that whatever
+    /// revm finishes within its gas the interpreter finishes too (no EVM
+    /// instruction costs less than 1 gas, and the lifted IR runs at most a
+    /// few instructions per EVM instruction); the budget is the larger of
+    /// this and `limits.budget`, and still bounded by the gas.
+    pub budget_per_gas: u64,
     modules: Cache,
 }
 
@@ -41,6 +47,7 @@ impl Default for IrEngine {
         IrEngine {
             limits: Limits::default(),
             stages: Stages::default(),
+            budget_per_gas: 4,
             modules: Cache::shared(),
         }
     }
@@ -62,6 +69,7 @@ impl IrEngine {
                 budget: default.limits.budget.saturating_mul(100),
                 ..default.limits
             },
+            budget_per_gas: default.budget_per_gas.saturating_mul(100),
             ..default
         }
     }
@@ -182,6 +190,8 @@ struct WorldHost<'a> {
     nested_steps: u64,
     /// Instructions run by every frame so far (they share one budget).
     spent: u64,
+    /// The call's instruction budget (see [`IrEngine::budget_per_gas`]).
+    budget: u64,
     /// A nested frame's code that could not be lifted.
     error: Option<EngineError>,
     /// Effects recorded for a lockstep trace, when tracing.
@@ -475,7 +485,7 @@ impl<'a> Host for WorldHost<'a> {
             CallKind::DelegateCall => (me, self.frame().caller, self.frame().value),
         };
         let is_static = self.frame().is_static || kind == CallKind::StaticCall;
-        let budget = self.engine.limits.budget.saturating_sub(self.spent);
+        let budget = self.budget.saturating_sub(self.spent);
         if budget == 0 {
             return (false, vec![]);
         }
@@ -551,7 +561,7 @@ impl<'a> Host for WorldHost<'a> {
         }
         let me = self.frame().address;
         let nonce = self.nonce_of(me);
-        let budget = self.engine.limits.budget.saturating_sub(self.spent);
+        let budget = self.budget.saturating_sub(self.spent);
         if budget == 0 || self.balance_of(me) < value || nonce == u64::MAX {
             return (U256::ZERO, vec![]);
         }
@@ -724,6 +734,10 @@ impl IrEngine {
                 seen_steps: 0,
             }],
             spent: 0,
+            budget: self
+                .limits
+                .budget
+                .max(call.gas_limit.saturating_mul(self.budget_per_gas)),
             changes: Changes::default(),
             nested_steps: 0,
             error: None,
@@ -737,6 +751,7 @@ impl IrEngine {
         // call's gas could pay for, so memory-bound out-of-gas halts match.
         let limits = Limits {
             memory: self.limits.memory.min(memory_for_gas(call.gas_limit)),
+            budget: host.budget,
             ..self.limits
         };
         // The gas is bought up front, as on the EVM (the caller's balance is

@@ -480,3 +480,22 @@ fn a_missing_file_is_reported_once() {
     let line = run.stderr.trim();
     assert_eq!(line.matches("No such file").count(), 1, "{line}");
 }
+
+#[test]
+fn the_ir_budget_follows_the_calls_gas() {
+    // A loop of 13 million iterations (about 52 million IR instructions,
+    // past the fixed default budget) that revm finishes within its gas: the
+    // IR engine, whose budget grows with the call's gas, finishes it too.
+    let run = chainlift(&[
+        "diff",
+        "--code",
+        "0x62c65d405b600190038060045700",
+        "--gas",
+        "400000000",
+        "--block-gas-limit",
+        "1000000000",
+        "--fork",
+        "prague",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}
