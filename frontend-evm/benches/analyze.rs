@@ -7,7 +7,7 @@
 use chainlift_frontend_evm::{Fork, Options, analyze, disasm};
 mod common;
 
-use common::{fixtures, time};
+use common::{bench_corpus, fixtures, time};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -20,7 +20,7 @@ fn main() {
         "{:28} {:>7} {:>11} {:>11} {:>9} {:>7}",
         "fixture", "bytes", "baseline", "analyze", "us/KB", "ratio"
     );
-    let fixtures = fixtures();
+    let fixtures: Vec<_> = fixtures().into_iter().chain(bench_corpus()).collect();
     for (name, code) in &fixtures {
         let base = time(|| {
             black_box(disasm::disassemble(black_box(code), Fork::Osaka));

@@ -1,5 +1,5 @@
 //! Times EVM → IR lifting plus the optimization passes over every fixture in
-//! `examples/`, next to the analysis it starts from (measured in the same
+//! `examples/` and every contract of `../shared/corpus/bench`, next to the analysis it starts from (measured in the same
 //! run), in µs per contract and per KB.
 //!
 //! Run: `cargo bench -p chainlift-frontend-evm --bench lift`.
@@ -8,7 +8,7 @@ use chainlift_frontend_evm::{Options, analyze, lift};
 use chainlift_ir::passes;
 mod common;
 
-use common::{fixtures, time};
+use common::{bench_corpus, fixtures, time};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -20,9 +20,15 @@ fn main() {
     );
     let (mut total, mut bytes) = (Duration::ZERO, 0usize);
     let mut worst_per_kb = 0f64;
-    for (name, code) in fixtures() {
+    for (name, code) in fixtures().into_iter().chain(bench_corpus()) {
         let a = analyze(&code, &options).unwrap();
-        let raw = lift::lift(&a, Default::default()).unwrap();
+        let raw = match lift::lift(&a, Default::default()) {
+            Ok(m) => m,
+            Err(e) => {
+                println!("{name:24} {:>6} does not lift: {e}", code.len());
+                continue;
+            }
+        };
         let mut opt = raw.clone();
         passes::optimize(&mut opt);
         let t_analyze = time(|| {

@@ -29,6 +29,44 @@ pub fn fixtures() -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// Every contract code in revmc's benchmark transactions
+/// (`../shared/corpus/bench`, when it is there), as (name, bytes).
+pub fn bench_corpus() -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/bench");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.extension().is_none_or(|x| x != "json") {
+            continue;
+        }
+        let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&p).unwrap();
+        // Each account's `"code": "0x…"`, read without a JSON parser.
+        for (i, chunk) in text.split("\"code\"").skip(1).enumerate() {
+            let Some(start) = chunk.find("\"0x") else {
+                continue;
+            };
+            let rest = &chunk[start + 3..];
+            let hex = &rest[..rest.find('"').unwrap_or(0)];
+            if hex.len() < 2 || hex.len() % 2 != 0 {
+                continue;
+            }
+            let code: Option<Vec<u8>> = (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+                .collect();
+            if let Some(code) = code {
+                out.push((format!("bench/{stem}#{i}"), code));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Mean time of `f` over enough runs to fill ~200 ms.
 pub fn time(mut f: impl FnMut()) -> Duration {
     f();
