@@ -365,7 +365,7 @@ impl Lifter<'_> {
     }
 
     fn finish(&mut self, block: Block, term: Terminator, pc: u32) {
-        self.arguments += term.targets().iter().map(|c| c.args.len()).sum::<usize>();
+        self.arguments += term.targets().map(|c| c.args.len()).sum::<usize>();
         let data = self.f.block_mut(block);
         data.term = term;
         data.term_pos = SourcePos::Evm(pc);
@@ -804,7 +804,7 @@ impl Lifter<'_> {
             for v in data.term.operands() {
                 mark(v, &mut needed, &mut work);
             }
-            for (k, c) in data.term.targets().iter().enumerate() {
+            for (k, c) in data.term.targets().enumerate() {
                 calls_into.entry(c.block).or_default().push((*b, k));
                 // Fixed trailing arguments are always passed.
                 let h = self.slots.get(&c.block).map_or(0, |(s, _)| s.len());
@@ -816,8 +816,10 @@ impl Lifter<'_> {
         while let Some(t) = work.pop() {
             let keep = needed[&t].clone();
             for (caller, k) in calls_into.get(&t).map(Vec::as_slice).unwrap_or_default() {
-                let targets = f.block(*caller).term.targets();
-                let args = &targets[*k].args;
+                let Some(call) = f.block(*caller).term.targets().nth(*k) else {
+                    continue;
+                };
+                let args = &call.args;
                 for (j, kept) in keep.iter().enumerate() {
                     if *kept && let Some(a) = args.get(j) {
                         mark(*a, &mut needed, &mut work);

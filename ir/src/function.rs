@@ -73,17 +73,33 @@ pub enum Terminator {
 }
 
 impl Terminator {
-    /// The block calls of this terminator, in order.
-    pub fn targets(&self) -> Vec<&BlockCall> {
+    /// The block calls of this terminator, in order (no allocation: passes
+    /// call this for every block, many times).
+    pub fn targets(&self) -> Targets<'_> {
+        let none: std::slice::Iter<'_, (U256, BlockCall)> = [].iter();
         match self {
-            Terminator::Jump(c) => vec![c],
+            Terminator::Jump(c) => Targets {
+                head: [Some(c), None],
+                cases: none,
+                last: None,
+            },
             Terminator::Branch {
                 then_to, else_to, ..
-            } => vec![then_to, else_to],
-            Terminator::Switch { cases, default, .. } => {
-                cases.iter().map(|(_, c)| c).chain([default]).collect()
-            }
-            _ => vec![],
+            } => Targets {
+                head: [Some(then_to), Some(else_to)],
+                cases: none,
+                last: None,
+            },
+            Terminator::Switch { cases, default, .. } => Targets {
+                head: [None, None],
+                cases: cases.iter(),
+                last: Some(default),
+            },
+            _ => Targets {
+                head: [None, None],
+                cases: none,
+                last: None,
+            },
         }
     }
 
@@ -135,6 +151,30 @@ impl Terminator {
         for c in self.targets_mut() {
             c.args.iter_mut().for_each(|v| *v = f(*v));
         }
+    }
+}
+
+/// The block calls of a terminator, in order: see [`Terminator::targets`].
+#[derive(Debug, Clone)]
+pub struct Targets<'a> {
+    head: [Option<&'a BlockCall>; 2],
+    cases: std::slice::Iter<'a, (U256, BlockCall)>,
+    last: Option<&'a BlockCall>,
+}
+
+impl<'a> Iterator for Targets<'a> {
+    type Item = &'a BlockCall;
+
+    fn next(&mut self) -> Option<&'a BlockCall> {
+        for h in &mut self.head {
+            if let Some(c) = h.take() {
+                return Some(c);
+            }
+        }
+        if let Some((_, c)) = self.cases.next() {
+            return Some(c);
+        }
+        self.last.take()
     }
 }
 

@@ -73,7 +73,7 @@ pub fn dominators(f: &Function) -> HashMap<Block, Block> {
     let mut stack = vec![(entry, 0usize)];
     seen.insert(entry);
     while let Some((b, i)) = stack.pop() {
-        let succs: Vec<Block> = f.block(b).term.targets().iter().map(|c| c.block).collect();
+        let succs: Vec<Block> = f.block(b).term.targets().map(|c| c.block).collect();
         if i < succs.len() {
             stack.push((b, i + 1));
             let s = succs[i];

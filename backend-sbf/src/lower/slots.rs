@@ -126,7 +126,7 @@ fn liveness(f: &Function) -> (Vec<Vec<u64>>, Vec<Vec<u64>>) {
         }
     }
     let succs: Vec<Vec<Block>> = (0..nb)
-        .map(|b| f.blocks[b].term.targets().iter().map(|c| c.block).collect())
+        .map(|b| f.blocks[b].term.targets().map(|c| c.block).collect())
         .collect();
     let mut live_in = used.clone();
     let mut live_out = vec![vec![0u64; words]; nb];

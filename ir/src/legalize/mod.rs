@@ -203,7 +203,7 @@ fn reverse_postorder(f: &Function) -> Vec<Block> {
     let mut stack = vec![(entry, 0usize)];
     seen[entry.index()] = true;
     while let Some((b, i)) = stack.pop() {
-        let succs: Vec<Block> = f.block(b).term.targets().iter().map(|c| c.block).collect();
+        let succs: Vec<Block> = f.block(b).term.targets().map(|c| c.block).collect();
         if let Some(s) = succs.get(i) {
             stack.push((b, i + 1));
             if !seen[s.index()] {

@@ -178,7 +178,7 @@ fn remove_unreachable(f: &mut Function) -> bool {
     let mut work = vec![entry];
     while let Some(b) = work.pop() {
         if seen.insert(b) {
-            work.extend(f.block(b).term.targets().iter().map(|c| c.block));
+            work.extend(f.block(b).term.targets().map(|c| c.block));
         }
     }
     let before = f.layout.len();
