@@ -2,7 +2,8 @@
 //! outcome checked against revm's, and the median time per call with its
 //! speedup over revm measured in the same process.
 
-use crate::run_cmd::{CANNOT_RUN, engine, engine_names};
+use crate::engines::{engine, engine_names};
+use crate::run_cmd::CANNOT_RUN;
 use anyhow::{Context, bail};
 use chainlift_emulator::suite::{self, Workload};
 use chainlift_emulator::{BlockEnv, Engine, EngineError, Outcome};
@@ -47,30 +48,6 @@ fn workloads(path: &str, fork: Fork) -> anyhow::Result<Vec<Workload>> {
         }]);
     }
     suite::read_workloads(Path::new(path)).map_err(anyhow::Error::msg)
-}
-
-/// Every file named, folders searched for `.json` and `.toml` files.
-fn files(paths: &[String]) -> anyhow::Result<Vec<String>> {
-    let mut out = vec![];
-    for p in paths {
-        let path = Path::new(p);
-        if path.is_dir() {
-            let mut found: Vec<String> = std::fs::read_dir(path)
-                .with_context(|| format!("cannot read {p}"))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.extension().is_some_and(|e| e == "json" || e == "toml"))
-                .map(|f| f.to_string_lossy().into_owned())
-                .collect();
-            found.sort();
-            out.extend(found);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    if out.is_empty() {
-        bail!("no fixtures in {}", paths.join(", "));
-    }
-    Ok(out)
 }
 
 /// Runs the workload once in `e`; every call's outcome.
@@ -176,7 +153,12 @@ pub(crate) fn bench(
             "fixture", "engine", "median/call", "vs revm", "equal"
         )?;
     }
-    for file in files(paths)? {
+    let files = crate::test_cmd::files(paths, &["json", "toml"])?;
+    if files.is_empty() {
+        bail!("no fixtures in {}", paths.join(", "));
+    }
+    for file in files {
+        let file = file.to_string_lossy().into_owned();
         let loads = match workloads(&file, fork) {
             Ok(w) => w,
             Err(e) => {

@@ -7,6 +7,7 @@
 
 mod abi;
 mod bench_cmd;
+mod engines;
 pub mod input;
 mod ir_cmd;
 pub mod report;
@@ -319,7 +320,7 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
             ir_cmd::lift(&args.common, stages, args.stats, out)?
         }
         Command::Translate(args) => ir_cmd::translate(&args, out)?,
-        Command::Engines { json } => run_cmd::list_engines(json, out)?,
+        Command::Engines { json } => engines::list_engines(json, out)?,
         Command::Bench(args) => {
             code = bench_cmd::bench(&args.paths, &args.engines, args.fork, args.json, out)?
         }

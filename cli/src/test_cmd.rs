@@ -1,6 +1,6 @@
 //! `chainlift test PATH…`: external EVM test suites through every engine.
 
-use crate::run_cmd::{engine, engine_names};
+use crate::engines::{engine, engine_names};
 use anyhow::{Context, bail};
 use chainlift_emulator::Engine;
 use chainlift_emulator::suite::{self, CaseResult, Verdict};
@@ -9,7 +9,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Every `.json` file under `paths`, sorted.
-fn files(paths: &[String]) -> anyhow::Result<Vec<PathBuf>> {
+/// Every file with one of `exts` under `paths` (files or folders,
+/// searched recursively), sorted.
+pub(crate) fn files(paths: &[String], exts: &[&str]) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = vec![];
     for p in paths {
         let mut stack = vec![PathBuf::from(p)];
@@ -23,7 +25,7 @@ fn files(paths: &[String]) -> anyhow::Result<Vec<PathBuf>> {
                 {
                     stack.push(e?.path());
                 }
-            } else if d.extension().is_some_and(|x| x == "json") {
+            } else if d.extension().is_some_and(|x| exts.iter().any(|e| x == *e)) {
                 out.push(d);
             }
         }
@@ -70,7 +72,7 @@ pub fn test(
         .map(|n| engine(n))
         .collect::<anyhow::Result<_>>()?;
     let engines: Vec<&dyn Engine> = boxed.iter().map(|b| b.as_ref()).collect();
-    let files = files(paths)?;
+    let files = files(paths, &["json"])?;
     if files.is_empty() {
         bail!("no .json test files under {}", paths.join(", "));
     }

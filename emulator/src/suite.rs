@@ -508,15 +508,7 @@ fn state_case(
         ));
     }
     // Every engine from the pre-state, the transaction's message call.
-    let block = BlockEnv {
-        number: word(&env["currentNumber"])?,
-        timestamp: word(&env["currentTimestamp"])?,
-        coinbase: addr(&env["currentCoinbase"])?,
-        gas_limit: word(&env["currentGasLimit"])?.saturating_to(),
-        basefee: U256::from(basefee),
-        prevrandao: prevrandao.unwrap_or(word(&env["currentDifficulty"])?),
-        chain_id: 1,
-    };
+    let block = block_env(env)?;
     let call = Call {
         caller: sender,
         origin: sender,
@@ -599,20 +591,24 @@ pub fn read_workloads(path: &Path) -> Result<Vec<Workload>, String> {
     Ok(out)
 }
 
-fn workload(name: &str, test: &Value) -> Result<Workload, String> {
-    let env = &test["env"];
-    let block = BlockEnv {
+/// The block a state test's (or benchmark fixture's) `env` describes.
+fn block_env(env: &Value) -> Result<BlockEnv, String> {
+    Ok(BlockEnv {
         number: word(&env["currentNumber"])?,
         timestamp: word(&env["currentTimestamp"])?,
         coinbase: addr(&env["currentCoinbase"])?,
         gas_limit: word(&env["currentGasLimit"])?.saturating_to(),
-        basefee: word(&env["currentBaseFee"])?,
+        basefee: U256::from(word(&env["currentBaseFee"])?.saturating_to::<u64>()),
         prevrandao: match env.get("currentRandom") {
             Some(r) => word(r)?,
             None => word(&env["currentDifficulty"])?,
         },
         chain_id: 1,
-    };
+    })
+}
+
+fn workload(name: &str, test: &Value) -> Result<Workload, String> {
+    let block = block_env(&test["env"])?;
     // A state test's transaction holds lists of data, gas and value.
     let first = |v: &Value| {
         v.as_array()

@@ -16,7 +16,6 @@ use chainlift_ir::verify::{Verified, VerifyError, verified};
 use chainlift_ir::{legalize, passes};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 /// What to produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -56,19 +55,6 @@ pub enum PipelineError {
     },
 }
 
-/// How long each stage took.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Timings {
-    /// CFG and dispatcher analysis (zero when an analysis was given).
-    pub analyze: Duration,
-    /// Lifting and verifying the lift.
-    pub lift: Duration,
-    /// Optimizing and verifying.
-    pub optimize: Duration,
-    /// Legalizing and verifying.
-    pub legalize: Duration,
-}
-
 /// The pipeline's output.
 #[derive(Debug, Clone)]
 pub struct Compiled {
@@ -76,8 +62,6 @@ pub struct Compiled {
     pub module: Verified,
     /// Instructions of the raw lift, before optimization.
     pub lifted_insts: usize,
-    /// Time per stage.
-    pub timings: Timings,
 }
 
 fn checked(m: Module, stage: &'static str) -> Result<Verified, PipelineError> {
@@ -86,49 +70,35 @@ fn checked(m: Module, stage: &'static str) -> Result<Verified, PipelineError> {
 
 /// Runs the stages after analysis on `analysis`.
 pub fn compile_analysis(analysis: &Analysis, stages: Stages) -> Result<Compiled, PipelineError> {
-    let mut timings = Timings::default();
-    let t = Instant::now();
     let module = checked(lift(analysis, LiftOptions::default())?, "lifted")?;
     let lifted_insts = module.inst_count();
-    timings.lift = t.elapsed();
     let mut module = module.into_module();
-    let t = Instant::now();
     if stages.optimize {
         passes::optimize(&mut module);
     }
     let module = checked(module, "optimized")?;
-    timings.optimize = t.elapsed();
     let module = if stages.legalize {
-        let t = Instant::now();
         let mut legal = legalize::legalize(&module);
         if stages.optimize {
             passes::optimize(&mut legal);
         }
-        let legal = checked(legal, "legalized")?;
-        timings.legalize = t.elapsed();
-        legal
+        checked(legal, "legalized")?
     } else {
         module
     };
     Ok(Compiled {
         module,
         lifted_insts,
-        timings,
     })
 }
 
 /// Analyzes `code` under `fork` and runs the stages.
 pub fn compile(code: &[u8], fork: Fork, stages: Stages) -> Result<Compiled, PipelineError> {
-    let t = Instant::now();
     let options = Options {
         fork,
         ..Options::default()
     };
-    let analysis = analyze(code, &options)?;
-    let analyzed = t.elapsed();
-    let mut c = compile_analysis(&analysis, stages)?;
-    c.timings.analyze = analyzed;
-    Ok(c)
+    compile_analysis(&analyze(code, &options)?, stages)
 }
 
 type Key = (B256, Fork, Stages);

@@ -77,18 +77,13 @@ fn flat_types(tys: &[Type]) -> Vec<Type> {
         .collect()
 }
 
-/// Whether a module holds an `i256` value or signature anywhere.
+/// Whether a module holds an `i256` value or signature anywhere (a load or
+/// store of a word has an `i256` value too).
 pub fn has_i256(m: &Module) -> bool {
     m.functions.iter().any(|f| {
         f.values.contains(&Type::I256)
             || f.params.contains(&Type::I256)
             || f.returns.contains(&Type::I256)
-            || f.layout.iter().any(|b| {
-                f.block(*b)
-                    .insts
-                    .iter()
-                    .any(|i| matches!(i.op, Op::Load(Type::I256, _) | Op::Store(Type::I256, _)))
-            })
     })
 }
 

@@ -49,23 +49,6 @@ pub enum Helper {
 }
 
 impl Helper {
-    /// Every helper.
-    pub const ALL: [Helper; 13] = [
-        Helper::MulWide,
-        Helper::Mul,
-        Helper::DivRem,
-        Helper::SDivRem,
-        Helper::AddMod,
-        Helper::MulMod,
-        Helper::Exp,
-        Helper::Shl,
-        Helper::LShr,
-        Helper::AShr,
-        Helper::SignExtend,
-        Helper::Byte,
-        Helper::Clz,
-    ];
-
     /// The function's name.
     pub fn name(self) -> &'static str {
         match self {
@@ -94,11 +77,6 @@ impl Helper {
             Helper::Clz => (4, 4),
             _ => (8, 4),
         }
-    }
-
-    /// The helper a function of this name is, if any.
-    pub fn from_name(name: &str) -> Option<Helper> {
-        Helper::ALL.into_iter().find(|h| h.name() == name)
     }
 }
 
