@@ -7,10 +7,21 @@ use chainlift_emulator::{Engine, registry};
 use serde_json::{Value, json};
 use std::io::Write;
 
+thread_local! {
+    /// How this command builds engines (`--stack-in-memory`); per thread,
+    /// since tests run commands in-process side by side.
+    static BUILD: std::cell::Cell<registry::Build> = std::cell::Cell::new(registry::Build::default());
+}
+
+/// Sets how engines are built for the rest of this command.
+pub fn set_build(build: registry::Build) {
+    BUILD.with(|b| b.set(build));
+}
+
 /// The engine called `name`, from the registry.
 pub fn engine(name: &str) -> anyhow::Result<Box<dyn Engine>> {
     match registry::find(name.trim()) {
-        Some(e) => Ok(e.build()),
+        Some(e) => Ok(e.build_with(&BUILD.with(|b| b.get()))),
         None => bail!(
             "unknown engine `{}` (available: {}; `chainlift engines` describes them)",
             name.trim(),

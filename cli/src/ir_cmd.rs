@@ -56,7 +56,11 @@ pub fn lift(
 }
 
 /// `chainlift translate`: lift, optimize, verify, then translate.
-pub(crate) fn translate(args: &crate::TranslateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(crate) fn translate(
+    args: &crate::TranslateArgs,
+    stack_in_memory: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     use chainlift_backend_sbf::{Target, translate};
     if args.heap_size < 4096 || args.heap_size > 256 * 1024 || !args.heap_size.is_multiple_of(1024)
     {
@@ -97,7 +101,11 @@ pub(crate) fn translate(args: &crate::TranslateArgs, out: &mut dyn Write) -> any
             (input.code, Default::default())
         }
     };
-    let compiled = pipeline::Cache::shared().get(&code, args.common.fork, Stages::default())?;
+    let stages = Stages {
+        stack_in_memory,
+        ..Stages::default()
+    };
+    let compiled = pipeline::Cache::shared().get(&code, args.common.fork, stages)?;
     let target = Target {
         heap_size: args.heap_size,
         chain_id: args.chain_id,

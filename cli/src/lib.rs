@@ -28,6 +28,11 @@ use std::io::Write;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Lift every block with the EVM stack in memory, the form the lifter
+    /// falls back to for recursion, in every engine that lifts (to test
+    /// that form on any contract or suite).
+    #[arg(long, global = true)]
+    stack_in_memory: bool,
 }
 
 #[derive(Subcommand)]
@@ -295,6 +300,9 @@ fn analyze(common: &Common) -> anyhow::Result<(input::Input, evm::Analysis)> {
 
 fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
     let mut code = 0;
+    engines::set_build(chainlift_emulator::registry::Build {
+        stack_in_memory: cli.stack_in_memory,
+    });
     match cli.command {
         Command::Disasm(common) => {
             let (_, a) = analyze(&common)?;
@@ -316,10 +324,11 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
             let stages = chainlift_frontend_evm::pipeline::Stages {
                 optimize: !args.no_opt,
                 legalize: args.legalize,
+                stack_in_memory: cli.stack_in_memory,
             };
             ir_cmd::lift(&args.common, stages, args.stats, out)?
         }
-        Command::Translate(args) => ir_cmd::translate(&args, out)?,
+        Command::Translate(args) => ir_cmd::translate(&args, cli.stack_in_memory, out)?,
         Command::Engines { json } => engines::list_engines(json, out)?,
         Command::Bench(args) => {
             code = bench_cmd::bench(&args.paths, &args.engines, args.fork, args.json, out)?

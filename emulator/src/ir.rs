@@ -62,8 +62,8 @@ impl IrEngine {
         let default = IrEngine::default();
         IrEngine {
             stages: Stages {
-                optimize: true,
                 legalize: true,
+                ..Stages::default()
             },
             limits: Limits {
                 budget: default.limits.budget.saturating_mul(100),

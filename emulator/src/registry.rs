@@ -23,14 +23,38 @@ pub struct EngineInfo {
     pub traces: bool,
     /// Whether `diff` and `test` compare it when no engines are named.
     pub default: bool,
-    make: fn() -> Box<dyn Engine>,
+    make: fn(&Build) -> Box<dyn Engine>,
+}
+
+/// How to build an engine.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Build {
+    /// Lift every block with the EVM stack in memory (the lifter's fallback
+    /// form), in the engines that lift; others ignore it.
+    pub stack_in_memory: bool,
 }
 
 impl EngineInfo {
     /// A fresh engine.
     pub fn build(&self) -> Box<dyn Engine> {
-        (self.make)()
+        self.build_with(&Build::default())
     }
+
+    /// A fresh engine built as `build` says.
+    pub fn build_with(&self, build: &Build) -> Box<dyn Engine> {
+        (self.make)(build)
+    }
+}
+
+fn ir_engine(mut e: IrEngine, build: &Build) -> IrEngine {
+    e.stages.stack_in_memory = build.stack_in_memory;
+    e
+}
+
+fn sbf_engine(jit: bool, build: &Build) -> SbfEngine {
+    let mut e = SbfEngine::new(jit);
+    e.lifter.stages.stack_in_memory = build.stack_in_memory;
+    e
 }
 
 /// Every engine, the oracle first.
@@ -42,25 +66,25 @@ pub const ENGINES: &[EngineInfo] = &[
         cannot_run: "nothing",
         traces: true,
         default: true,
-        make: || Box::new(EvmEngine),
+        make: |_| Box::new(EvmEngine),
     },
     EngineInfo {
         name: "ir",
         description: "the lifted, optimized IR in the reference interpreter",
         cost_unit: "IR instructions",
-        cannot_run: "code the lifter refuses (too many block instances)",
+        cannot_run: "nothing the EVM runs; gas is not metered, so gas-exact outcomes may differ",
         traces: true,
         default: true,
-        make: || Box::new(IrEngine::default()),
+        make: |b| Box::new(ir_engine(IrEngine::default(), b)),
     },
     EngineInfo {
         name: "ir64",
         description: "the IR legalized to 64-bit limbs (the WASM and native backends' input) in the reference interpreter",
         cost_unit: "IR instructions",
-        cannot_run: "code the lifter refuses (too many block instances)",
+        cannot_run: "nothing the EVM runs; gas is not metered, so gas-exact outcomes may differ",
         traces: true,
         default: false,
-        make: || Box::new(IrEngine::legalized()),
+        make: |b| Box::new(ir_engine(IrEngine::legalized(), b)),
     },
     EngineInfo {
         name: "sbf",
@@ -69,7 +93,7 @@ pub const ENGINES: &[EngineInfo] = &[
         cannot_run: "host operations backend-sbf does not map and Solana's limits (calls into code, creates, value below a lamport; see its mapping)",
         traces: false,
         default: false,
-        make: || Box::new(SbfEngine::new(false)),
+        make: |b| Box::new(sbf_engine(false, b)),
     },
     EngineInfo {
         name: "sbf-jit",
@@ -78,7 +102,7 @@ pub const ENGINES: &[EngineInfo] = &[
         cannot_run: "as sbf",
         traces: false,
         default: false,
-        make: || Box::new(SbfEngine::new(true)),
+        make: |b| Box::new(sbf_engine(true, b)),
     },
 ];
 

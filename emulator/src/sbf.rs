@@ -55,7 +55,8 @@ pub struct SbfEngine {
     pub jit: bool,
     /// What programs are built for.
     pub target: Target,
-    lifter: IrEngine,
+    /// The pipeline's settings (its stages) and the module cache.
+    pub lifter: IrEngine,
     programs: Mutex<Cache>,
 }
 

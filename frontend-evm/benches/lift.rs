@@ -2,7 +2,8 @@
 //! `examples/` and every contract of `../shared/corpus/bench`, next to the analysis it starts from (measured in the same
 //! run), in µs per contract and per KB.
 //!
-//! Run: `cargo bench -p chainlift-frontend-evm --bench lift`.
+//! Run: `cargo bench -p chainlift-frontend-evm --bench lift`; with
+//! `LIFT_STACK_ONLY=1` every contract is lifted with its stack in memory.
 
 use chainlift_frontend_evm::{Options, analyze, lift};
 use chainlift_ir::passes;
@@ -14,28 +15,27 @@ use std::time::Duration;
 
 fn main() {
     let options = Options::default();
+    let lift_options = if std::env::var_os("LIFT_STACK_ONLY").is_some() {
+        lift::LiftOptions::stack_in_memory()
+    } else {
+        lift::LiftOptions::default()
+    };
     println!(
-        "{:24} {:>6} {:>10} {:>10} {:>10} {:>8} {:>8} {:>9}",
+        "{:24} {:>6} {:>10} {:>10} {:>10} {:>8} {:>8} {:>9}  form",
         "fixture", "bytes", "analyze", "lift", "optimize", "ir in", "ir out", "total/KB"
     );
     let (mut total, mut bytes) = (Duration::ZERO, 0usize);
     let mut worst_per_kb = 0f64;
     for (name, code) in fixtures().into_iter().chain(bench_corpus()) {
         let a = analyze(&code, &options).unwrap();
-        let raw = match lift::lift(&a, Default::default()) {
-            Ok(m) => m,
-            Err(e) => {
-                println!("{name:24} {:>6} does not lift: {e}", code.len());
-                continue;
-            }
-        };
+        let (raw, report) = lift::lift_report(&a, lift_options);
         let mut opt = raw.clone();
         passes::optimize(&mut opt);
         let t_analyze = time(|| {
             black_box(analyze(black_box(&code), &options).unwrap());
         });
         let t_lift = time(|| {
-            black_box(lift::lift(black_box(&a), Default::default()).unwrap());
+            black_box(lift::lift(black_box(&a), lift_options));
         });
         let t_opt = time(|| {
             let mut m = raw.clone();
@@ -48,7 +48,7 @@ fn main() {
         total += all;
         bytes += code.len();
         println!(
-            "{:24} {:>6} {:>8.0}us {:>8.0}us {:>8.0}us {:>8} {:>8} {:>7.0}us",
+            "{:24} {:>6} {:>8.0}us {:>8.0}us {:>8.0}us {:>8} {:>8} {:>7.0}us  {}",
             name,
             code.len(),
             t_analyze.as_secs_f64() * 1e6,
@@ -56,7 +56,8 @@ fn main() {
             t_opt.as_secs_f64() * 1e6,
             raw.inst_count(),
             opt.inst_count(),
-            per_kb
+            per_kb,
+            form(&report)
         );
     }
     let per_kb = total.as_secs_f64() * 1e6 / (bytes as f64 / 1024.0);
@@ -64,4 +65,18 @@ fn main() {
         "analyze + lift + optimize: {per_kb:.0} us per KB on average, {worst_per_kb:.0} us per KB at worst; a 24 KB contract at the worst rate: {:.1} ms (goal: 20 ms)",
         worst_per_kb * 24.0 / 1000.0
     );
+}
+
+/// How the stack was lifted: in values, partly in memory, or in memory.
+fn form(r: &lift::LiftReport) -> String {
+    if r.stack_only {
+        format!("stack in memory ({} blocks)", r.stack_blocks)
+    } else if r.stack_blocks > 0 {
+        format!(
+            "{} blocks with the stack in memory, {} spills",
+            r.stack_blocks, r.spills
+        )
+    } else {
+        format!("values ({} heights)", r.max_heights)
+    }
 }

@@ -23,7 +23,7 @@ fn main() {
         },
     )
     .unwrap();
-    let mut m = lift::lift(&a, Default::default()).unwrap();
+    let mut m = lift::lift(&a, Default::default());
     verify::verify(&m).unwrap();
     let f = &mut m.functions[0];
     type Pass = fn(&mut chainlift_ir::function::Function) -> bool;

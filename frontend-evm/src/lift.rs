@@ -15,6 +15,30 @@
 //! the dispatcher), the `switch` falls back to a dispatch block over every
 //! JUMPDEST at that height, so any target still works.
 //!
+//! **The stack in memory.** Where instances would not end (a recursive
+//! internal function enters its blocks one frame higher each time; jumps
+//! whose targets and heights stay unknown multiply instances), code moves to
+//! the second form at a block boundary: one IR block per EVM block, taking
+//! the stack pointer (`i64`, words) as its only parameter, with the stack in
+//! the frame's EVM stack array (`stack.load` / `stack.store`). Such a block
+//! first checks the pointer against the deepest slot it reads and the highest
+//! it writes (`trap stack_underflow` / `stack_overflow`: an exceptional halt
+//! anywhere in a block reverts the same as at its instruction), loads the
+//! slots it reads, computes in values as the first form does, and stores the
+//! slots it changed before it leaves. Computed jumps go through one dispatch
+//! block over every JUMPDEST. A specialized instance enters this form through
+//! a *spill* block (store every slot, jump with the height as the pointer);
+//! nothing returns from it, so ordinary contracts, which never spill, keep
+//! their register-like code. An instance is spilled when its block has an
+//! instance lower down whose return addresses are all still in place with
+//! that instance's own frame of return addresses pushed again above them
+//! twice (recursion), when its block already has
+//! [`LiftOptions::max_heights`] heights, or when the lift has made
+//! [`LiftOptions::max_instances`] instances; when even spills, block
+//! arguments or the instructions emitted pass their limits, the whole
+//! contract is lifted in the second form, whose size is linear in the code.
+//! So every contract lifts.
+//!
 //! Memory: each memory access is preceded by `mem.expand offset, len`,
 //! which grows memory exactly as the EVM does (32-byte words, nothing for a
 //! zero length), so `mem.size` is MSIZE. Growth past the interpreter's limit
@@ -30,6 +54,7 @@
 
 use crate::Analysis;
 use crate::cfg::EdgeKind;
+use crate::disasm::Instruction;
 use crate::opcode::{self, op};
 use alloy_primitives::U256;
 use chainlift_ir::entities::{Block, Value};
@@ -41,17 +66,30 @@ use chainlift_ir::types::Type;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::VecDeque;
 
-/// Lifting limits.
+/// Lifting limits. Passing one moves code to the stack-in-memory form (see
+/// the module docs); none makes lifting fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LiftOptions {
-    /// Block instances (block × entry height × context) that may be created.
+    /// Specialized block instances (block × entry height × context) that
+    /// may be created; later ones are spilled.
     pub max_instances: usize,
     /// Contexts per block before further entries share one generic instance
     /// per height.
     pub max_contexts: usize,
+    /// Entry heights one block is specialized for; an entry at a further
+    /// height is spilled (recursion).
+    pub max_heights: usize,
     /// Block-call arguments that may be emitted in total (deep stacks at many
-    /// computed jumps make them grow as blocks × height).
+    /// computed jumps make them grow as blocks × height), and spill blocks
+    /// times their height; past either the contract is lifted in the
+    /// stack-in-memory form throughout.
     pub max_arguments: usize,
+    /// Instructions that may be emitted per byte of code (plus a fixed
+    /// 10,000) before the contract is lifted in the stack-in-memory form
+    /// throughout, whose size is about 1.5 instructions per byte: code
+    /// whose blocks are specialized for very many contexts (deep chains of
+    /// shared helpers) lifts faster, and smaller, that way.
+    pub max_insts_per_byte: usize,
 }
 
 impl Default for LiftOptions {
@@ -59,32 +97,85 @@ impl Default for LiftOptions {
         LiftOptions {
             max_instances: 40_000,
             max_contexts: 100_000,
+            max_heights: 32,
             max_arguments: 4_000_000,
+            max_insts_per_byte: 6,
         }
     }
 }
 
-/// Instances of one EVM block (heights × contexts) before lifting gives up.
+impl LiftOptions {
+    /// Options that spill at once: every block with the stack in memory.
+    pub fn stack_in_memory() -> Self {
+        LiftOptions {
+            max_instances: 0,
+            ..LiftOptions::default()
+        }
+    }
+}
+
+/// Instances of one EVM block (heights × contexts) before further entries
+/// are spilled.
 const MAX_INSTANCES_PER_BLOCK: usize = 1024;
+
+/// Words of the EVM stack.
+const STACK_LIMIT: usize = 1024;
 
 /// The return addresses an instance is specialised for: stack slots (from
 /// the bottom) known to hold a JUMPDEST offset pushed by a caller.
 type Context = Vec<(u16, u32)>;
 
-/// Why lifting failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LiftError {
-    /// The code needs more block instances, or block arguments, than allowed
-    /// (many unresolved jumps at many stack heights).
-    #[error(
-        "lifting would exceed its limits ({limit} block instances, or their arguments) at pc {pc:#x}: too many unresolved jumps at too many stack heights"
-    )]
-    TooManyInstances {
-        /// The limit.
-        limit: usize,
-        /// pc of the block being instantiated.
-        pc: u32,
-    },
+/// Whether return address `t` at `slot` was pushed by the same frame,
+/// `k` slots lower, in the earlier entry's context `ctx0`, and once more
+/// below that in `ctx`.
+fn repeated(slot: usize, t: u32, k: usize, ctx0: &Context, ctx: &Context) -> bool {
+    let at = |s: Option<usize>| s.and_then(|s| u16::try_from(s).ok());
+    at(slot.checked_sub(k)).is_some_and(|s| ctx0.contains(&(s, t)))
+        && at(slot.checked_sub(2 * k)).is_some_and(|s| ctx.contains(&(s, t)))
+}
+
+/// How a contract was lifted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LiftReport {
+    /// Specialized block instances.
+    pub instances: usize,
+    /// EVM blocks lifted in the stack-in-memory form.
+    pub stack_blocks: usize,
+    /// Spill blocks: entries from specialized code into that form.
+    pub spills: usize,
+    /// Whether the whole contract is in that form (a limit was passed).
+    pub stack_only: bool,
+    /// The most entry heights one block was specialized for.
+    pub max_heights: usize,
+}
+
+/// The lift must start over in the stack-in-memory form.
+struct Restart;
+
+/// A unit of lifting work.
+enum Work {
+    /// A specialized instance: (EVM block, entry height, context, IR block).
+    Instance(usize, usize, Context, Block),
+    /// The stack-in-memory form of an EVM block.
+    Stack(usize, Block),
+}
+
+/// Where the stack is while a block is lifted.
+#[derive(Clone)]
+enum Frame {
+    /// In values: the block's entry slots.
+    Values,
+    /// In the EVM stack array: `sp` at entry; `entry` holds the values
+    /// loaded from the `entry.len()` slots below it.
+    Memory { sp: Value, entry: Vec<Value> },
+}
+
+/// The stack a block leaves with.
+enum Out {
+    /// Its slots, bottom first.
+    Values(Vec<Value>),
+    /// Stored; the new stack pointer.
+    Memory(Value),
 }
 
 struct Lifter<'a> {
@@ -94,9 +185,13 @@ struct Lifter<'a> {
     instances: HashMap<(usize, usize, Context), Block>,
     /// Contexts made per EVM block.
     contexts: HashMap<usize, usize>,
+    /// Entry heights specialized per EVM block.
+    heights: HashMap<usize, Vec<usize>>,
+    /// The (height, context) of each instance, per EVM block.
+    entries: HashMap<usize, Vec<(usize, Context)>>,
     /// Dispatch blocks by height.
     dispatchers: HashMap<usize, Block>,
-    queue: VecDeque<(usize, usize, Context, Block)>,
+    queue: VecDeque<Work>,
     /// Constants of values made by `iconst`.
     consts: HashMap<Value, U256>,
     /// Jump targets per EVM block (from the CFG).
@@ -106,68 +201,140 @@ struct Lifter<'a> {
     /// EVM block id by start pc.
     block_at: HashMap<u32, usize>,
     invalid_jump: Option<Block>,
+    /// Shared `trap stack_underflow` / `stack_overflow` blocks.
+    stack_traps: [Option<Block>; 2],
     options: LiftOptions,
     /// Block-call arguments emitted so far.
     arguments: usize,
+    /// Instructions emitted so far.
+    emitted: usize,
     /// Entry-slot placeholders and fixed parameters of each block.
     slots: HashMap<Block, (Vec<Value>, Vec<Value>)>,
     /// The block and slot index of each placeholder.
     placeholder: HashMap<Value, (Block, usize)>,
+    /// The stack-in-memory block of each EVM block.
+    stack_blocks: HashMap<usize, Block>,
+    /// The dispatch block of that form: params `sp`, target.
+    stack_dispatcher: Option<Block>,
+    /// Spill blocks by (EVM block, height).
+    spills: HashMap<(usize, usize), Block>,
+    /// Whether every block is lifted in the stack-in-memory form.
+    stack_only: bool,
 }
 
 /// Lifts analysed EVM code to an IR module with one function, `%main`,
 /// which takes no parameters and ends in `exit` or `trap`.
-pub fn lift(a: &Analysis, options: LiftOptions) -> Result<Module, LiftError> {
-    let mut targets: HashMap<usize, Vec<usize>> = HashMap::default();
-    for e in &a.cfg.edges {
-        if matches!(e.kind, EdgeKind::Jump | EdgeKind::BranchTaken) {
-            targets.entry(e.from).or_default().push(e.to);
-        }
-    }
-    let mut dynamic: HashSet<u32> = a.cfg.unresolved.iter().map(|u| u.pc).collect();
-    dynamic.extend(a.cfg.hinted.iter().copied());
-    let block_at = a.cfg.blocks.iter().map(|b| (b.start, b.id)).collect();
-    let mut l = Lifter {
-        a,
-        f: Function::new("main", vec![], vec![]),
-        instances: HashMap::default(),
-        contexts: HashMap::default(),
-        dispatchers: HashMap::default(),
-        queue: VecDeque::new(),
-        consts: HashMap::default(),
-        targets,
-        dynamic,
-        block_at,
-        invalid_jump: None,
-        options,
-        arguments: 0,
-        slots: HashMap::default(),
-        placeholder: HashMap::default(),
-    };
-    let entry = l.f.new_block();
-    if a.cfg.blocks.is_empty() {
-        l.f.block_mut(entry).term = Terminator::Exit(ExitKind::Stop, vec![]);
-    } else {
-        let first = l.instance(0, &[])?;
-        l.f.block_mut(entry).term = Terminator::Jump(BlockCall::new(first));
-    }
-    while let Some((id, h, ctx, block)) = l.queue.pop_front() {
-        l.lift_block(id, h, &ctx, block)?;
-        if l.arguments > l.options.max_arguments {
-            return Err(LiftError::TooManyInstances {
-                limit: l.options.max_instances,
-                pc: a.cfg.blocks[id].start,
-            });
-        }
-    }
-    l.materialize_slots();
-    let mut module = Module::with_function(l.f);
-    module.code = a.bytes.clone();
-    module.compact();
-    Ok(module)
+pub fn lift(a: &Analysis, options: LiftOptions) -> Module {
+    lift_report(a, options).0
 }
 
-impl Lifter<'_> {
+/// [`lift`], and how the code was lifted.
+pub fn lift_report(a: &Analysis, options: LiftOptions) -> (Module, LiftReport) {
+    match Lifter::new(a, options, false).run() {
+        Ok(done) => done,
+        Err(Restart) => match Lifter::new(a, options, true).run() {
+            Ok(done) => done,
+            // The stack-in-memory form makes no instances and no spills.
+            Err(Restart) => unreachable!("the stack-in-memory form has no limits to pass"),
+        },
+    }
+}
+
+impl<'a> Lifter<'a> {
+    fn new(a: &'a Analysis, options: LiftOptions, stack_only: bool) -> Self {
+        let mut targets: HashMap<usize, Vec<usize>> = HashMap::default();
+        for e in &a.cfg.edges {
+            if matches!(e.kind, EdgeKind::Jump | EdgeKind::BranchTaken) {
+                targets.entry(e.from).or_default().push(e.to);
+            }
+        }
+        let mut dynamic: HashSet<u32> = a.cfg.unresolved.iter().map(|u| u.pc).collect();
+        dynamic.extend(a.cfg.hinted.iter().copied());
+        let block_at = a.cfg.blocks.iter().map(|b| (b.start, b.id)).collect();
+        Lifter {
+            a,
+            f: Function::new("main", vec![], vec![]),
+            instances: HashMap::default(),
+            contexts: HashMap::default(),
+            heights: HashMap::default(),
+            entries: HashMap::default(),
+            dispatchers: HashMap::default(),
+            queue: VecDeque::new(),
+            consts: HashMap::default(),
+            targets,
+            dynamic,
+            block_at,
+            invalid_jump: None,
+            stack_traps: [None, None],
+            options,
+            arguments: 0,
+            emitted: 0,
+            slots: HashMap::default(),
+            placeholder: HashMap::default(),
+            stack_blocks: HashMap::default(),
+            stack_dispatcher: None,
+            spills: HashMap::default(),
+            stack_only,
+        }
+    }
+
+    fn run(mut self) -> Result<(Module, LiftReport), Restart> {
+        let a = self.a;
+        let entry = self.f.new_block();
+        if a.cfg.blocks.is_empty() {
+            self.f.block_mut(entry).term = Terminator::Exit(ExitKind::Stop, vec![]);
+        } else if self.stack_only {
+            let first = self.stack_block(0);
+            let sp = self.i64_const(entry, 0, 0);
+            self.f.block_mut(entry).term = Terminator::Jump(BlockCall {
+                block: first,
+                args: vec![sp],
+            });
+        } else {
+            let first = self.instance(0, &[])?;
+            self.f.block_mut(entry).term = Terminator::Jump(BlockCall::new(first));
+        }
+        while let Some(work) = self.queue.pop_front() {
+            match work {
+                Work::Instance(id, h, ctx, block) => {
+                    let mut stack: Vec<Value> = self
+                        .slots
+                        .get(&block)
+                        .map(|(s, _)| s.clone())
+                        .unwrap_or_default();
+                    debug_assert_eq!(stack.len(), h);
+                    // The instance is specialised for these return addresses:
+                    // they are constants here, so returns resolve to direct
+                    // jumps.
+                    let start = a.cfg.blocks[id].start;
+                    for (slot, c) in &ctx {
+                        stack[*slot as usize] = self.konst(block, U256::from(*c), start);
+                    }
+                    self.lift_block(id, block, stack, &Frame::Values)?;
+                }
+                Work::Stack(id, block) => self.lift_stack_block(id, block)?,
+            }
+            let max_insts = self.a.bytes.len() * self.options.max_insts_per_byte + 10_000;
+            if !self.stack_only
+                && (self.arguments > self.options.max_arguments || self.emitted > max_insts)
+            {
+                return Err(Restart);
+            }
+        }
+        self.materialize_slots();
+        let report = LiftReport {
+            instances: self.instances.len(),
+            stack_blocks: self.stack_blocks.len(),
+            spills: self.spills.len(),
+            stack_only: self.stack_only,
+            max_heights: self.heights.values().map(Vec::len).max().unwrap_or(0),
+        };
+        let mut module = Module::with_function(self.f);
+        module.code = a.bytes.clone();
+        module.compact();
+        Ok((module, report))
+    }
+
     /// The context of a stack: slots holding constants that are JUMPDESTs.
     fn context_of(&self, stack: &[Value]) -> Context {
         stack
@@ -182,43 +349,158 @@ impl Lifter<'_> {
             .collect()
     }
 
-    /// The instance of EVM block `id` entered with `stack`.
-    fn instance(&mut self, id: usize, stack: &[Value]) -> Result<Block, LiftError> {
+    /// The block entered for EVM block `id` with `stack`: an instance, or a
+    /// spill into the stack-in-memory form.
+    fn instance(&mut self, id: usize, stack: &[Value]) -> Result<Block, Restart> {
         let ctx = self.context_of(stack);
-        self.instance_in(id, stack.len(), ctx)
+        let h = stack.len();
+        // Entered again with every return address of a lower entry still in
+        // place, and above it the return addresses of that entry's top
+        // frame, shifted by the growth, twice: the same frame pushed again
+        // and again, i.e. recursion, whose heights would not end. (A return
+        // address, even a frame, can repeat once without recursion:
+        // compilers share return continuations between call sites.)
+        let recursive = self.entries.get(&id).is_some_and(|entries| {
+            entries.iter().any(|(h0, ctx0)| {
+                let Some(k) = h.checked_sub(*h0).filter(|k| *k > 0) else {
+                    return false;
+                };
+                let above: Vec<&(u16, u32)> =
+                    ctx.iter().filter(|(s, _)| usize::from(*s) >= *h0).collect();
+                !above.is_empty()
+                    && ctx0.iter().all(|e| ctx.contains(e))
+                    && above
+                        .iter()
+                        .all(|(s, t)| repeated(usize::from(*s), *t, k, ctx0, &ctx))
+            })
+        });
+        if recursive {
+            return self.spill(id, h);
+        }
+        self.instance_in(id, h, ctx)
     }
 
-    fn instance_in(&mut self, id: usize, h: usize, mut ctx: Context) -> Result<Block, LiftError> {
+    fn instance_in(&mut self, id: usize, h: usize, mut ctx: Context) -> Result<Block, Restart> {
         if let Some(b) = self.instances.get(&(id, h, ctx.clone())) {
             return Ok(*b);
         }
-        let count = self.contexts.entry(id).or_insert(0);
-        // One block needing this many instances is the cascade of a
-        // dispatch at heights the code never runs at: stop early.
-        if *count >= MAX_INSTANCES_PER_BLOCK {
-            return Err(LiftError::TooManyInstances {
-                limit: self.options.max_instances,
-                pc: self.a.cfg.blocks[id].start,
-            });
+        let count = self.contexts.get(&id).copied().unwrap_or(0);
+        let heights = self.heights.entry(id).or_default();
+        let new_height = !heights.contains(&h);
+        if count >= MAX_INSTANCES_PER_BLOCK
+            || (new_height && heights.len() >= self.options.max_heights)
+            || self.instances.len() >= self.options.max_instances
+        {
+            return self.spill(id, h);
         }
-        if !ctx.is_empty() && *count >= self.options.max_contexts {
+        if new_height {
+            heights.push(h);
+        }
+        if !ctx.is_empty() && count >= self.options.max_contexts {
             ctx.clear();
             if let Some(b) = self.instances.get(&(id, h, ctx.clone())) {
                 return Ok(*b);
             }
         }
-        *count += 1;
-        if self.instances.len() >= self.options.max_instances {
-            return Err(LiftError::TooManyInstances {
-                limit: self.options.max_instances,
-                pc: self.a.cfg.blocks[id].start,
-            });
-        }
+        *self.contexts.entry(id).or_insert(0) += 1;
         let b = self.f.new_block();
         self.new_slots(b, h, vec![]);
         self.instances.insert((id, h, ctx.clone()), b);
-        self.queue.push_back((id, h, ctx, b));
+        self.entries.entry(id).or_default().push((h, ctx.clone()));
+        self.queue.push_back(Work::Instance(id, h, ctx, b));
         Ok(b)
+    }
+
+    /// The block that stores `h` slots to the EVM stack array and enters
+    /// EVM block `id` in the stack-in-memory form.
+    fn spill(&mut self, id: usize, h: usize) -> Result<Block, Restart> {
+        if let Some(b) = self.spills.get(&(id, h)) {
+            return Ok(*b);
+        }
+        self.arguments += h;
+        if self.arguments > self.options.max_arguments {
+            return Err(Restart);
+        }
+        let b = self.f.new_block();
+        self.spills.insert((id, h), b);
+        let slots = self.new_slots(b, h, vec![]);
+        let pc = self.a.cfg.blocks[id].start;
+        for (i, v) in slots.into_iter().enumerate() {
+            let at = self.i64_const(b, i as u64, pc);
+            self.emit(b, Op::StackStore, vec![at, v], None, pc);
+        }
+        let sp = self.i64_const(b, h as u64, pc);
+        let target = self.stack_block(id);
+        self.finish(
+            b,
+            Terminator::Jump(BlockCall {
+                block: target,
+                args: vec![sp],
+            }),
+            pc,
+        );
+        Ok(b)
+    }
+
+    /// The stack-in-memory block of EVM block `id` (param: the stack
+    /// pointer), queued for lifting when first asked for.
+    fn stack_block(&mut self, id: usize) -> Block {
+        if let Some(b) = self.stack_blocks.get(&id) {
+            return *b;
+        }
+        let b = self.f.new_block();
+        let sp = self.f.new_value(Type::I64);
+        self.f.block_mut(b).params = vec![sp];
+        self.stack_blocks.insert(id, b);
+        self.queue.push_back(Work::Stack(id, b));
+        b
+    }
+
+    /// The dispatch block of the stack-in-memory form: params `sp` and the
+    /// target; every JUMPDEST, else `invalid_jump`.
+    fn stack_dispatcher(&mut self) -> Block {
+        if let Some(b) = self.stack_dispatcher {
+            return b;
+        }
+        let b = self.f.new_block();
+        self.stack_dispatcher = Some(b);
+        let sp = self.f.new_value(Type::I64);
+        let target = self.f.new_value(Type::I256);
+        self.f.block_mut(b).params = vec![sp, target];
+        let dests: Vec<(u32, usize)> = self.jumpdest_blocks();
+        let mut cases = Vec::with_capacity(dests.len());
+        for (pc, id) in dests {
+            let block = self.stack_block(id);
+            cases.push((
+                U256::from(pc),
+                BlockCall {
+                    block,
+                    args: vec![sp],
+                },
+            ));
+        }
+        let invalid = self.invalid_jump_block();
+        self.finish(
+            b,
+            Terminator::Switch {
+                value: target,
+                cases,
+                default: BlockCall::new(invalid),
+            },
+            0,
+        );
+        b
+    }
+
+    /// (start pc, id) of every block that starts with a JUMPDEST.
+    fn jumpdest_blocks(&self) -> Vec<(u32, usize)> {
+        self.a
+            .cfg
+            .blocks
+            .iter()
+            .filter(|blk| self.a.jumpdests.get(blk.start as usize) == Some(&true))
+            .map(|blk| (blk.start, blk.id))
+            .collect()
     }
 
     /// Gives block `b` one placeholder per entry stack slot, plus `fixed`
@@ -243,9 +525,21 @@ impl Lifter<'_> {
         b
     }
 
+    /// The shared block that traps with `code` (stack under- or overflow).
+    fn stack_trap_block(&mut self, code: TrapCode) -> Block {
+        let i = usize::from(code == TrapCode::StackOverflow);
+        if let Some(b) = self.stack_traps[i] {
+            return b;
+        }
+        let b = self.f.new_block();
+        self.f.block_mut(b).term = Terminator::Trap(code);
+        self.stack_traps[i] = Some(b);
+        b
+    }
+
     /// The block that jumps to any JUMPDEST at height `h`: params are the `h`
     /// slots and the target.
-    fn dispatcher(&mut self, h: usize) -> Result<Block, LiftError> {
+    fn dispatcher(&mut self, h: usize) -> Result<Block, Restart> {
         if let Some(b) = self.dispatchers.get(&h) {
             return Ok(*b);
         }
@@ -254,15 +548,7 @@ impl Lifter<'_> {
         let target = self.f.new_value(Type::I256);
         let slots = self.new_slots(b, h, vec![target]);
         let mut cases = Vec::new();
-        let dests: Vec<(u32, usize)> = self
-            .a
-            .cfg
-            .blocks
-            .iter()
-            .filter(|blk| self.a.jumpdests.get(blk.start as usize) == Some(&true))
-            .map(|blk| (blk.start, blk.id))
-            .collect();
-        for (pc, id) in dests {
+        for (pc, id) in self.jumpdest_blocks() {
             let inst = self.instance_in(id, h, vec![])?;
             cases.push((
                 U256::from(pc),
@@ -281,33 +567,67 @@ impl Lifter<'_> {
         Ok(b)
     }
 
-    /// The block call that continues at EVM target `target` with `slots`.
+    /// The block call that continues at EVM block `id` with the stack `out`.
+    fn goto(&mut self, id: usize, out: &Out) -> Result<BlockCall, Restart> {
+        Ok(match out {
+            Out::Values(slots) => BlockCall {
+                block: self.instance(id, slots)?,
+                args: slots.clone(),
+            },
+            Out::Memory(sp) => BlockCall {
+                block: self.stack_block(id),
+                args: vec![*sp],
+            },
+        })
+    }
+
+    /// The block call that continues at EVM target `target` with `out`.
     fn jump_to(
         &mut self,
         from: usize,
         pc: u32,
         target: Value,
-        slots: &[Value],
-    ) -> Result<JumpPlan, LiftError> {
+        out: &Out,
+    ) -> Result<JumpPlan, Restart> {
         if let Some(c) = self.consts.get(&target).copied() {
             let dest = usize::try_from(c)
                 .ok()
                 .filter(|t| *t < self.a.code_end && self.a.jumpdests.get(*t) == Some(&true))
                 .and_then(|t| self.block_at.get(&(t as u32)).copied());
             return Ok(match dest {
-                Some(id) => JumpPlan::Direct(BlockCall {
-                    block: self.instance(id, slots)?,
-                    args: slots.to_vec(),
-                }),
+                Some(id) => JumpPlan::Direct(self.goto(id, out)?),
                 None => JumpPlan::Direct(BlockCall::new(self.invalid_jump_block())),
             });
         }
+        let known = self.targets.get(&from).cloned().unwrap_or_default();
+        let slots = match out {
+            Out::Values(slots) => slots,
+            Out::Memory(sp) => {
+                // The analysis' targets first, then any JUMPDEST.
+                let mut cases = Vec::with_capacity(known.len());
+                for id in known {
+                    cases.push((U256::from(self.a.cfg.blocks[id].start), self.goto(id, out)?));
+                }
+                let default = BlockCall {
+                    block: self.stack_dispatcher(),
+                    args: vec![*sp, target],
+                };
+                return Ok(if cases.is_empty() {
+                    JumpPlan::Direct(default)
+                } else {
+                    JumpPlan::Switch(Terminator::Switch {
+                        value: target,
+                        cases,
+                        default,
+                    })
+                });
+            }
+        };
         // The analysis' targets. When the analysis is complete (it resolved
         // every jump), it over-approximates every run, so a target it never
         // saw reached at this height is not a successor here, only an
         // artefact of merging contexts, and is left out.
         let complete = self.dynamic.is_empty() && !self.a.cfg.budget_exhausted;
-        let known = self.targets.get(&from).cloned().unwrap_or_default();
         let mut cases = Vec::new();
         for id in known
             .into_iter()
@@ -347,7 +667,8 @@ impl Lifter<'_> {
     ) -> Option<Value> {
         let results: Vec<Value> = result.into_iter().map(|t| self.f.new_value(t)).collect();
         let r = results.first().copied();
-        if let (Op::Iconst(c), Some(v)) = (&op, r) {
+        self.emitted += 1;
+        if let (Op::Iconst(c), Some(v), Some(Type::I256)) = (&op, r, result) {
             self.consts.insert(v, *c);
         }
         self.f.block_mut(block).insts.push(Inst {
@@ -364,6 +685,33 @@ impl Lifter<'_> {
             .expect("result")
     }
 
+    fn i64_const(&mut self, block: Block, c: u64, pc: u32) -> Value {
+        self.emit(
+            block,
+            Op::Iconst(U256::from(c)),
+            vec![],
+            Some(Type::I64),
+            pc,
+        )
+        .expect("result")
+    }
+
+    /// `sp + k` (k may be negative) as an `i64`.
+    fn sp_plus(&mut self, block: Block, sp: Value, k: i64, pc: u32) -> Value {
+        if k == 0 {
+            return sp;
+        }
+        let c = self.i64_const(block, k as u64, pc);
+        self.emit(
+            block,
+            Op::Binary(BinOp::Add),
+            vec![sp, c],
+            Some(Type::I64),
+            pc,
+        )
+        .expect("result")
+    }
+
     fn finish(&mut self, block: Block, term: Terminator, pc: u32) {
         self.arguments += term.targets().map(|c| c.args.len()).sum::<usize>();
         let data = self.f.block_mut(block);
@@ -371,60 +719,147 @@ impl Lifter<'_> {
         data.term_pos = SourcePos::Evm(pc);
     }
 
+    /// The stack effect of `ins` (operands it needs, values it pushes), with
+    /// DUPN/SWAPN/EXCHANGE decoded; `None` for an undefined opcode or
+    /// immediate.
+    fn stack_effect(&self, ins: &Instruction) -> Option<(usize, usize)> {
+        let info = ins.info?;
+        match ins.opcode {
+            op::DUPN..=op::EXCHANGE => {
+                let imm = ins.immediate(&self.a.bytes).first().copied()?;
+                match ins.opcode {
+                    op::DUPN => opcode::decode_single(imm).map(|n| (n, n + 1)),
+                    op::SWAPN => opcode::decode_single(imm).map(|n| (n + 1, n + 1)),
+                    _ => opcode::decode_pair(imm).map(|(_, m)| (m + 1, m + 1)),
+                }
+            }
+            _ => Some((info.inputs as usize, info.outputs as usize)),
+        }
+    }
+
+    /// Lifts EVM block `id` in the stack-in-memory form into `block`, whose
+    /// one parameter is the stack pointer.
+    fn lift_stack_block(&mut self, id: usize, block: Block) -> Result<(), Restart> {
+        let a = self.a;
+        let evm_block = &a.cfg.blocks[id];
+        let pc = evm_block.start;
+        let sp = self.f.block(block).params[0];
+        // The deepest slot below the entry pointer the block reads, and the
+        // highest it writes above it.
+        let (mut height, mut depth, mut growth) = (0isize, 0usize, 0usize);
+        for ins in &a.instructions[evm_block.instructions.clone()] {
+            let Some((needed, pushes)) = self.stack_effect(ins) else {
+                break;
+            };
+            depth = depth.max((needed as isize - height).max(0) as usize);
+            height += pushes as isize - needed as isize;
+            growth = growth.max(height.max(0) as usize);
+        }
+        let depth = depth.min(STACK_LIMIT + 1);
+        let mut body = block;
+        let checks = [
+            (depth > 0, Cond::Ult, depth as u64, TrapCode::StackUnderflow),
+            (
+                growth > 0,
+                Cond::Ugt,
+                STACK_LIMIT.saturating_sub(growth) as u64,
+                TrapCode::StackOverflow,
+            ),
+        ];
+        for (needed, cond, bound, code) in checks {
+            if !needed {
+                continue;
+            }
+            let k = self.i64_const(body, bound, pc);
+            let bad = self
+                .emit(body, Op::Icmp(cond), vec![sp, k], Some(Type::I1), pc)
+                .expect("result");
+            let next = self.f.new_block();
+            let trap = self.stack_trap_block(code);
+            self.finish(
+                body,
+                Terminator::Branch {
+                    cond: bad,
+                    then_to: BlockCall::new(trap),
+                    else_to: BlockCall::new(next),
+                },
+                pc,
+            );
+            body = next;
+        }
+        let first_new = self.f.blocks.len();
+        let mut entry = Vec::with_capacity(depth);
+        for i in 0..depth {
+            let at = self.sp_plus(body, sp, i as i64 - depth as i64, pc);
+            let v = self
+                .emit(body, Op::StackLoad, vec![at], Some(Type::I256), pc)
+                .expect("result");
+            entry.push(v);
+        }
+        let stack = entry.clone();
+        self.lift_block(id, body, stack, &Frame::Memory { sp, entry })?;
+        self.drop_unused_loads(body, first_new);
+        Ok(())
+    }
+
+    /// Removes the entry loads of `body` nothing reads: the block's values
+    /// are used only in `body` and the blocks made while lifting it.
+    fn drop_unused_loads(&mut self, body: Block, first_new: usize) {
+        let mut used: HashSet<Value> = HashSet::default();
+        let blocks = std::iter::once(body).chain((first_new..self.f.blocks.len()).map(Block::new));
+        for b in blocks {
+            let data = self.f.block(b);
+            for inst in &data.insts {
+                used.extend(inst.args.iter().copied());
+            }
+            used.extend(data.term.uses());
+        }
+        self.f.block_mut(body).insts.retain(|inst| {
+            inst.op != Op::StackLoad || inst.results.iter().any(|r| used.contains(r))
+        });
+    }
+
+    /// The stack a block leaves with: its slots, or, in the stack-in-memory
+    /// form, the new stack pointer after storing every slot that changed.
+    fn leave(&mut self, block: Block, stack: &[Value], frame: &Frame, pc: u32) -> Out {
+        let Frame::Memory { sp, entry } = frame else {
+            return Out::Values(stack.to_vec());
+        };
+        let base = entry.len() as i64;
+        for (i, v) in stack.iter().enumerate() {
+            if entry.get(i) == Some(v) {
+                continue;
+            }
+            let at = self.sp_plus(block, *sp, i as i64 - base, pc);
+            self.emit(block, Op::StackStore, vec![at, *v], None, pc);
+        }
+        Out::Memory(self.sp_plus(block, *sp, stack.len() as i64 - base, pc))
+    }
+
+    /// Lifts the instructions of EVM block `id` into `block`, entered with
+    /// `stack` (the slots, or what the stack-in-memory form loaded).
     fn lift_block(
         &mut self,
         id: usize,
-        h: usize,
-        ctx: &Context,
         block: Block,
-    ) -> Result<(), LiftError> {
+        mut stack: Vec<Value>,
+        frame: &Frame,
+    ) -> Result<(), Restart> {
         let a = self.a;
         let evm_block = a.cfg.blocks[id].clone();
-        let mut stack: Vec<Value> = self
-            .slots
-            .get(&block)
-            .map(|(s, _)| s.clone())
-            .unwrap_or_default();
-        debug_assert_eq!(stack.len(), h);
-        // The instance is specialised for these return addresses: they are
-        // constants here, so returns resolve to direct jumps.
-        for (slot, c) in ctx {
-            let v = self.konst(block, U256::from(*c), evm_block.start);
-            stack[*slot as usize] = v;
-        }
         for ins in &a.instructions[evm_block.instructions.clone()] {
             let pc = ins.pc;
-            let Some(info) = ins.info else {
+            let Some((needed, pushes)) = self.stack_effect(ins) else {
                 self.finish(block, Terminator::Trap(TrapCode::InvalidOpcode), pc);
                 return Ok(());
             };
             let op = ins.opcode;
-            // Stack effect, with DUPN/SWAPN/EXCHANGE decoded.
-            let (needed, pushes) = match op {
-                op::DUPN..=op::EXCHANGE => {
-                    let imm = ins.immediate(&a.bytes).first().copied();
-                    let depth = match op {
-                        op::DUPN => imm.and_then(opcode::decode_single).map(|n| (n, n + 1)),
-                        op::SWAPN => imm.and_then(opcode::decode_single).map(|n| (n + 1, n + 1)),
-                        _ => imm
-                            .and_then(opcode::decode_pair)
-                            .map(|(_, m)| (m + 1, m + 1)),
-                    };
-                    match depth {
-                        Some(d) => d,
-                        None => {
-                            self.finish(block, Terminator::Trap(TrapCode::InvalidOpcode), pc);
-                            return Ok(());
-                        }
-                    }
-                }
-                _ => (info.inputs as usize, info.outputs as usize),
-            };
+            // The stack-in-memory form checked these bounds on entry.
             if stack.len() < needed {
                 self.finish(block, Terminator::Trap(TrapCode::StackUnderflow), pc);
                 return Ok(());
             }
-            if stack.len() - needed + pushes > 1024 {
+            if stack.len() - needed + pushes > STACK_LIMIT {
                 self.finish(block, Terminator::Trap(TrapCode::StackOverflow), pc);
                 return Ok(());
             }
@@ -460,8 +895,8 @@ impl Lifter<'_> {
                 }
                 op::JUMP => {
                     let t = pop(1)[0];
-                    let plan = self.jump_to(id, pc, t, &stack)?;
-                    let term = match plan {
+                    let out = self.leave(block, &stack, frame, pc);
+                    let term = match self.jump_to(id, pc, t, &out)? {
                         JumpPlan::Direct(c) => Terminator::Jump(c),
                         JumpPlan::Switch(s) => s,
                     };
@@ -471,22 +906,26 @@ impl Lifter<'_> {
                 op::JUMPI => {
                     let args = pop(2);
                     let (t, c) = (args[0], args[1]);
+                    let next = a
+                        .cfg
+                        .blocks
+                        .get(id + 1)
+                        .filter(|next| next.start == ins.next_pc())
+                        .map(|next| next.id);
                     if let Some(k) = self.consts.get(&c).copied() {
                         // A constant condition: only one side exists.
-                        let term = if k.is_zero() {
-                            match a.cfg.blocks.get(id + 1) {
-                                Some(next) if next.start == ins.next_pc() => {
-                                    Terminator::Jump(BlockCall {
-                                        block: self.instance(id + 1, &stack)?,
-                                        args: stack.clone(),
-                                    })
-                                }
-                                _ => Terminator::Exit(ExitKind::Stop, vec![]),
+                        let term = match (k.is_zero(), next) {
+                            (true, None) => Terminator::Exit(ExitKind::Stop, vec![]),
+                            (true, Some(next)) => {
+                                let out = self.leave(block, &stack, frame, pc);
+                                Terminator::Jump(self.goto(next, &out)?)
                             }
-                        } else {
-                            match self.jump_to(id, pc, t, &stack)? {
-                                JumpPlan::Direct(c) => Terminator::Jump(c),
-                                JumpPlan::Switch(s) => s,
+                            (false, _) => {
+                                let out = self.leave(block, &stack, frame, pc);
+                                match self.jump_to(id, pc, t, &out)? {
+                                    JumpPlan::Direct(c) => Terminator::Jump(c),
+                                    JumpPlan::Switch(s) => s,
+                                }
                             }
                         };
                         self.finish(block, term, pc);
@@ -496,7 +935,8 @@ impl Lifter<'_> {
                     let cond = self
                         .emit(block, Op::Icmp(Cond::Ne), vec![c, zero], Some(Type::I1), pc)
                         .expect("result");
-                    let taken = match self.jump_to(id, pc, t, &stack)? {
+                    let out = self.leave(block, &stack, frame, pc);
+                    let taken = match self.jump_to(id, pc, t, &out)? {
                         JumpPlan::Direct(c) => c,
                         JumpPlan::Switch(s) => {
                             let j = self.f.new_block();
@@ -504,12 +944,9 @@ impl Lifter<'_> {
                             BlockCall::new(j)
                         }
                     };
-                    let not_taken = match a.cfg.blocks.get(id + 1) {
-                        Some(next) if next.start == ins.next_pc() => BlockCall {
-                            block: self.instance(id + 1, &stack)?,
-                            args: stack.clone(),
-                        },
-                        _ => {
+                    let not_taken = match next {
+                        Some(next) => self.goto(next, &out)?,
+                        None => {
                             let end = self.f.new_block();
                             self.finish(end, Terminator::Exit(ExitKind::Stop, vec![]), pc);
                             BlockCall::new(end)
@@ -569,15 +1006,9 @@ impl Lifter<'_> {
         let next_pc = a.instructions[evm_block.instructions.end - 1].next_pc();
         match a.cfg.blocks.get(id + 1) {
             Some(next) if next.start == next_pc => {
-                let target = self.instance(id + 1, &stack)?;
-                self.finish(
-                    block,
-                    Terminator::Jump(BlockCall {
-                        block: target,
-                        args: stack,
-                    }),
-                    last_pc,
-                );
+                let out = self.leave(block, &stack, frame, last_pc);
+                let call = self.goto(next.id, &out)?;
+                self.finish(block, Terminator::Jump(call), last_pc);
             }
             _ => self.finish(block, Terminator::Exit(ExitKind::Stop, vec![]), last_pc),
         }

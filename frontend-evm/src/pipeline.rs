@@ -8,7 +8,7 @@
 //! engines require, so no unchecked module reaches them. The module carries
 //! the contract's code (`Module::code`) for `codecopy`.
 
-use crate::lift::{LiftError, LiftOptions, lift};
+use crate::lift::{LiftOptions, lift};
 use crate::{Analysis, Fork, Options, analyze};
 use alloy_primitives::{B256, keccak256};
 use chainlift_ir::function::Module;
@@ -24,6 +24,10 @@ pub struct Stages {
     pub optimize: bool,
     /// Legalize to 64-bit limbs (no `i256`) after optimizing.
     pub legalize: bool,
+    /// Lift every block with the EVM stack in memory, the form the lifter
+    /// falls back to for recursion (see [`crate::lift`]), so that it can be
+    /// tested on every contract and suite.
+    pub stack_in_memory: bool,
 }
 
 impl Default for Stages {
@@ -31,6 +35,7 @@ impl Default for Stages {
         Stages {
             optimize: true,
             legalize: false,
+            stack_in_memory: false,
         }
     }
 }
@@ -41,9 +46,6 @@ pub enum PipelineError {
     /// The analysis refused the bytes.
     #[error(transparent)]
     Analysis(#[from] crate::Error),
-    /// The lifter could not lift the code.
-    #[error(transparent)]
-    Lift(#[from] LiftError),
     /// A stage produced a module the verifier rejects: a bug in that stage.
     #[error("{stage} IR: {} verifier error(s); first: {}", errors.len(), errors[0])]
     Verify {
@@ -70,7 +72,12 @@ fn checked(m: Module, stage: &'static str) -> Result<Verified, PipelineError> {
 
 /// Runs the stages after analysis on `analysis`.
 pub fn compile_analysis(analysis: &Analysis, stages: Stages) -> Result<Compiled, PipelineError> {
-    let module = checked(lift(analysis, LiftOptions::default())?, "lifted")?;
+    let options = if stages.stack_in_memory {
+        LiftOptions::stack_in_memory()
+    } else {
+        LiftOptions::default()
+    };
+    let module = checked(lift(analysis, options), "lifted")?;
     let lifted_insts = module.inst_count();
     let mut module = module.into_module();
     if stages.optimize {

@@ -515,6 +515,17 @@ pub enum Op {
     /// `mem.grow.T bytes -> T`: grow by `bytes`; the old size, or all ones if
     /// the limit would be passed (memory unchanged).
     MemGrow,
+    /// `stack.load.T index -> T`: read the frame's EVM stack, an array of
+    /// 1024 words beside memory that lifted code keeps its stack in where it
+    /// cannot keep it in values (recursion). `index` is `i64`; for `i256` it
+    /// counts words, for `i64` it counts limbs (word `index / 4`, limb
+    /// `index % 4`, least significant first: the legalized form). Producers
+    /// check the index against the EVM's bounds first; a word index past
+    /// 1023 traps `stack_overflow`.
+    StackLoad,
+    /// `stack.store index, value`: write the frame's EVM stack (`value` is
+    /// `i256` or `i64`, `index` as for [`Op::StackLoad`]).
+    StackStore,
     /// `mem.expand offset, len`: EVM memory expansion. When `len` is not 0,
     /// grow to the next multiple of 32 at or past `offset + len` if memory is
     /// smaller; trap `out_of_memory` past the limit.

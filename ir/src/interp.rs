@@ -191,7 +191,13 @@ pub struct Interpreter<'m> {
     pub return_data: Vec<u8>,
     /// Instructions executed so far.
     pub steps: u64,
+    /// The EVM stack of `stack.load`/`stack.store`, grown to its 1024
+    /// words on first use.
+    evm_stack: Vec<U256>,
 }
+
+/// Words in the EVM stack `stack.load`/`stack.store` address.
+pub const EVM_STACK_WORDS: usize = 1024;
 
 /// A non-local end of execution.
 enum Stop {
@@ -411,6 +417,7 @@ impl<'m> Interpreter<'m> {
             memory: vec![],
             return_data: vec![],
             steps: 0,
+            evm_stack: vec![],
         }
     }
 
@@ -673,6 +680,35 @@ impl<'m> Interpreter<'m> {
                 }
             }
             Op::MemExpand => self.expand(arg(0), arg(1), pos)?,
+            Op::StackLoad | Op::StackStore => {
+                // i64 accesses address limbs, four per word.
+                let ty = match inst.op {
+                    Op::StackLoad => result_ty,
+                    _ => inst.args.get(1).map_or(Type::I256, |v| f.ty(*v)),
+                };
+                let index = to_usize(arg(0)).unwrap_or(usize::MAX);
+                let (word, limb) = match ty {
+                    Type::I64 => (index / 4, Some(index % 4)),
+                    _ => (index, None),
+                };
+                if word >= EVM_STACK_WORDS {
+                    return trap(TrapCode::StackOverflow, pos);
+                }
+                if self.evm_stack.is_empty() {
+                    self.evm_stack = vec![U256::ZERO; EVM_STACK_WORDS];
+                }
+                let slot = &mut self.evm_stack[word];
+                match (&inst.op, limb) {
+                    (Op::StackLoad, None) => set(vals, *slot),
+                    (Op::StackLoad, Some(k)) => set(vals, U256::from(slot.as_limbs()[k])),
+                    (_, None) => *slot = arg(1),
+                    (_, Some(k)) => {
+                        let mut limbs = *slot.as_limbs();
+                        limbs[k] = arg(1).as_limbs()[0];
+                        *slot = U256::from_limbs(limbs);
+                    }
+                }
+            }
             Op::Host(h) => {
                 let args: Vec<U256> = inst.args.iter().map(|v| vals[v.index()]).collect();
                 // The legalized form passes each word as four i64 limbs.

@@ -516,6 +516,11 @@ fn instruction(
             Some("grow") => (Op::MemGrow, Some(vec![suffix_type(2)?])),
             _ => return err(line, format!("unknown memory operation `{name}`")),
         },
+        "stack" => match parts.get(1).copied() {
+            Some("load") => (Op::StackLoad, Some(vec![suffix_type(2)?])),
+            Some("store") => (Op::StackStore, Some(vec![])),
+            _ => return err(line, format!("unknown stack operation `{name}`")),
+        },
         "host" => {
             let h = parts
                 .get(1)

@@ -22,6 +22,7 @@ pub(crate) fn result_suffix(op: &Op) -> bool {
             | Op::Clz
             | Op::MemSize
             | Op::MemGrow
+            | Op::StackLoad
     )
 }
 
@@ -49,6 +50,8 @@ pub fn op_name(op: &Op) -> String {
         Op::MemSize => "mem.size".into(),
         Op::MemGrow => "mem.grow".into(),
         Op::MemExpand => "mem.expand".into(),
+        Op::StackLoad => "stack.load".into(),
+        Op::StackStore => "stack.store".into(),
         Op::Host(h) => format!("host.{}", h.name()),
         Op::Call(_) => "call".into(),
         Op::CallIndirect(t) => format!("call_indirect.{t}"),

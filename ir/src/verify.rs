@@ -525,6 +525,27 @@ fn check_inst(c: &mut Checker, inst: &crate::function::Inst, loc: &str) {
             }
         }
         Op::MemSize => expect(c, &[], &[t]),
+        Op::StackLoad => {
+            if !matches!(t, Type::I256 | Type::I64) {
+                c.fail(
+                    loc,
+                    format!("loads {t} from the stack (i256 or i64 only)"),
+                    pos,
+                );
+            }
+            expect(c, &[Type::I64], &[t]);
+        }
+        Op::StackStore => {
+            let v = arg_tys.get(1).copied().unwrap_or(Type::I256);
+            if !matches!(v, Type::I256 | Type::I64) {
+                c.fail(
+                    loc,
+                    format!("stores {v} to the stack (i256 or i64 only)"),
+                    pos,
+                );
+            }
+            expect(c, &[Type::I64, v], &[]);
+        }
         Op::MemGrow => expect(c, &[t], &[t]),
         Op::Host(h) => {
             let (n, r) = h.arity();

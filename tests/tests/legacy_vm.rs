@@ -104,8 +104,7 @@ fn legacytests_lift_verify_roundtrip_and_run() {
                 },
             )
             .unwrap();
-            let mut m =
-                lift::lift(&a, Default::default()).unwrap_or_else(|e| panic!("{name}: lift: {e}"));
+            let mut m = lift::lift(&a, Default::default());
             if let Err(e) = verify::verify(&m) {
                 panic!("{name}: lifted IR does not verify: {}", e[0]);
             }

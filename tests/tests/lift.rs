@@ -9,10 +9,17 @@ use chainlift_tests::{chainlift, fixture_artifacts, root};
 use proptest::prelude::*;
 use std::fmt::Write;
 
-/// Lifts, verifies and round-trips; returns (raw, optimized) modules, or
-/// `None` when the code exceeds the lifter's limits (a clear error, which
-/// only pathological code reaches).
-fn try_lift_checked(code: &[u8], fork: Fork, what: &str) -> Option<(Module, Module)> {
+/// Lifts, verifies and round-trips; returns (raw, optimized) modules.
+fn lift_checked(code: &[u8], fork: Fork, what: &str) -> (Module, Module) {
+    lift_checked_with(code, fork, what, Default::default())
+}
+
+fn lift_checked_with(
+    code: &[u8],
+    fork: Fork,
+    what: &str,
+    options: lift::LiftOptions,
+) -> (Module, Module) {
     let a = analyze(
         code,
         &Options {
@@ -21,10 +28,7 @@ fn try_lift_checked(code: &[u8], fork: Fork, what: &str) -> Option<(Module, Modu
         },
     )
     .unwrap();
-    let raw = match lift::lift(&a, Default::default()) {
-        Ok(m) => m,
-        Err(lift::LiftError::TooManyInstances { .. }) => return None,
-    };
+    let raw = lift::lift(&a, options);
     if let Err(e) = verify::verify(&raw) {
         panic!("{what}: lifted IR does not verify: {}", e[0]);
     }
@@ -41,12 +45,7 @@ fn try_lift_checked(code: &[u8], fork: Fork, what: &str) -> Option<(Module, Modu
         parse::parse_module(&print::print_module(&opt)).unwrap() == opt,
         "{what}: optimized IR does not round-trip"
     );
-    Some((raw, opt))
-}
-
-fn lift_checked(code: &[u8], fork: Fork, what: &str) -> (Module, Module) {
-    try_lift_checked(code, fork, what)
-        .unwrap_or_else(|| panic!("{what}: exceeds the lifter's limits"))
+    (raw, opt)
 }
 
 #[test]
@@ -125,7 +124,8 @@ fn small_programs_lift_as_expected() {
 proptest! {
     #[test]
     fn random_bytes_lift_without_panicking(code in prop::collection::vec(any::<u8>(), 0..1024)) {
-                try_lift_checked(&code, Fork::Osaka, "random bytes");
+        lift_checked(&code, Fork::Osaka, "random bytes");
+        lift_checked_with(&code, Fork::Osaka, "random bytes", lift::LiftOptions::stack_in_memory());
     }
 
     #[test]
@@ -140,6 +140,8 @@ proptest! {
             Just(vec![0x60, 0x00, 0x35, 0x56]),
                         ], 0..60)
     ) {
-        try_lift_checked(&pieces.concat(), Fork::Osaka, "evm-shaped bytes");
+        let code = pieces.concat();
+        lift_checked(&code, Fork::Osaka, "evm-shaped bytes");
+        lift_checked_with(&code, Fork::Osaka, "evm-shaped bytes", lift::LiftOptions::stack_in_memory());
     }
 }

@@ -27,7 +27,12 @@ impl Cx<'_> {
         };
         let pure = !matches!(
             inst.op,
-            Op::Store(..) | Op::MemCopy | Op::MemFill | Op::MemExpand | Op::Host(_)
+            Op::Store(..)
+                | Op::MemCopy
+                | Op::MemFill
+                | Op::MemExpand
+                | Op::Host(_)
+                | Op::StackStore
         );
         if pure && res.is_none() {
             // Nothing observes it (loads still check their bounds).
@@ -85,6 +90,13 @@ impl Cx<'_> {
                 ));
             }
             Op::Host(h) => self.host(*h, args, res, pos)?,
+            Op::StackLoad | Op::StackStore => {
+                return Err(unsupported(
+                    op_name(&inst.op),
+                    pos,
+                    "the EVM stack in memory is not translated to sbf yet",
+                ));
+            }
             Op::Call(_) | Op::CallIndirect(_) => {
                 return Err(unsupported(
                     op_name(&inst.op),

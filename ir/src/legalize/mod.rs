@@ -398,6 +398,24 @@ fn lower_inst(b: &mut Builder, map: &mut Map, rt: &mut Runtime, old: &Function, 
             let hi = b.select(failed, ones, z);
             set_word(map, [r, hi, hi, hi]);
         }
+        // A word of the EVM stack is four limbs at index * 4 + k.
+        Op::StackLoad if wide_result => {
+            let base = b.bin_k(BinOp::Shl, map.one(inst.args[0]), 2);
+            let mut w = [base; 4];
+            for (k, limb) in w.iter_mut().enumerate() {
+                let at = b.bin_k(BinOp::Add, base, k as u64);
+                *limb = b.ins(Op::StackLoad, &[at], &[Type::I64])[0];
+            }
+            set_word(map, w);
+        }
+        Op::StackStore if arg_ty(1) == Type::I256 => {
+            let base = b.bin_k(BinOp::Shl, map.one(inst.args[0]), 2);
+            let w = map.wide(inst.args[1]);
+            for (k, limb) in w.into_iter().enumerate() {
+                let at = b.bin_k(BinOp::Add, base, k as u64);
+                b.ins(Op::StackStore, &[at, limb], &[]);
+            }
+        }
         Op::CallIndirect(_) => {
             let mut args = vec![address(b, map, inst.args[0])];
             args.extend(map.flat(&inst.args[1..]));
