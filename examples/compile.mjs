@@ -41,6 +41,7 @@ const FIXTURES = [
   { source: "vault/TokenVault.sol", contract: "TokenVault", compiler: "solc08" },
   { source: "factory/PairFactory.sol", contract: "PairFactory", compiler: "solc08" },
   { source: "factory/PairFactory.sol", contract: "Pair", compiler: "solc08" },
+  { source: "recursion/Recursion.sol", contract: "Recursion", compiler: "solc08" },
   { source: "legacy/Legacy.sol", contract: "Legacy", compiler: "solc04" },
   { source: "legacy/Legacy05.sol", contract: "Legacy05", compiler: "solc05" },
 ];

@@ -82,6 +82,12 @@ const EXPECTED = [
     ctorInputs: ["address", "address"],
   },
   {
+    dir: "recursion", name: "Recursion", variants: SOLC08, compiler: "solc",
+    functions: ["fib", "ackermann", "isEven", "descend", "push", "sumRange", "values", "deepest"],
+    errors: [],
+    ctorInputs: [],
+  },
+  {
     dir: "legacy", name: "Legacy", variants: LEGACY, compiler: "solc", version: "0.4.26",
     functions: ["deposit", "withdraw", "transfer", "approve", "transferFrom", "openEscrow", "release", "refund",
       "escrowDigest", "balanceOf", "setFee", "collectFees", "changeOwner", "owner", "balances", "allowance",

@@ -166,6 +166,10 @@ pub mod exit {
     /// Target limit: the account a call pays would hold less than the
     /// rent-exempt minimum, which Solana refuses.
     pub const RECIPIENT_RENT: u64 = 0x107;
+    /// Target limit: code lifted with the EVM stack in memory went deeper
+    /// than the stack's share of the heap (half of what EVM memory may use,
+    /// at most the EVM's 1,024 words).
+    pub const STACK_LIMIT: u64 = 0x108;
     /// The accounts are not `[state (writable, owned), caller (signer)]`.
     pub const BAD_ACCOUNTS: u64 = 0x201;
     /// The state account's data is not a storage table.
@@ -194,6 +198,7 @@ pub mod exit {
             RECIPIENT_RENT => {
                 "target limit: a paid account would stay below the rent-exempt minimum".into()
             }
+            STACK_LIMIT => "target limit: EVM stack past its share of the heap".into(),
             BAD_ACCOUNTS => "bad accounts".into(),
             BAD_STATE => "state account is not a storage table".into(),
             BAD_INPUT => "instruction data shorter than the 8-byte value".into(),

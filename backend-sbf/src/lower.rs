@@ -55,7 +55,12 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
     check_target(target)?;
     let facts = Facts::gather(f, code, target);
     let (slot_of, slots) = allocate(f, &facts.consts);
-    let frame = Frame::new(slots, facts.max_params, target.heap_size)?;
+    let evm_stack = f
+        .layout
+        .iter()
+        .flat_map(|b| &f.block(*b).insts)
+        .any(|i| matches!(i.op, Op::StackLoad | Op::StackStore));
+    let frame = Frame::new(slots, facts.max_params, target.heap_size, evm_stack)?;
     let mut cx = Cx::new(f, code, target, facts, slot_of, &frame);
     cx.function()?;
     let (text, listing) = cx.asm.finish()?;
@@ -160,6 +165,9 @@ struct Cx<'a> {
     mem_base: i16,
     /// Bytes EVM memory can grow to.
     mem_limit: u32,
+    /// The heap offset of the EVM stack array, and its words.
+    stack_base: usize,
+    stack_words: usize,
     /// How many times each value is used.
     uses: Vec<u32>,
     /// Values known at translation (see [`Facts::consts`]).
@@ -178,6 +186,9 @@ struct Cx<'a> {
     fail: Label,
     /// The shared exit for memory growth past the heap.
     memory_limit: Label,
+    /// The shared exit for an EVM stack deeper than its share of the heap
+    /// (emitted when the function keeps its stack in memory).
+    stack_limit: Label,
     /// The IR analysis, for memory an earlier `mem.expand` in the block
     /// covered: memory never shrinks, so such a range needs no check.
     coverage: chainlift_ir::analysis::Facts,
@@ -220,6 +231,7 @@ impl Cx<'_> {
         let halt = asm.named("halt");
         let fail = asm.named("fail_with_r0");
         let memory_limit = asm.named("memory_limit");
+        let stack_limit = asm.named("stack_limit");
         let mut blocks = HashMap::new();
         for b in &f.layout {
             blocks.insert(*b, asm.named(&format!("block{}", b.index())));
@@ -234,6 +246,8 @@ impl Cx<'_> {
             const_next: 0,
             mem_base: frame.mem_base as i16,
             mem_limit: frame.mem_limit,
+            stack_base: frame.stack_base,
+            stack_words: frame.stack_words,
             uses: facts.uses,
             bits: facts.bits,
             consts: facts.consts,
@@ -252,6 +266,7 @@ impl Cx<'_> {
             halt,
             fail,
             memory_limit,
+            stack_limit,
             coverage: facts.ir,
             at: (Block::new(0), 0),
         }

@@ -49,6 +49,7 @@ pub fn lift(
             compiled.module.inst_count(),
             if stages.optimize { "optimized" } else { "raw" },
         )?;
+        writeln!(out, "lifted with {}", compiled.lift)?;
     } else {
         write!(out, "{}", print::print_module(&compiled.module))?;
     }

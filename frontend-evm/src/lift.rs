@@ -29,10 +29,10 @@
 //! block over every JUMPDEST. A specialized instance enters this form through
 //! a *spill* block (store every slot, jump with the height as the pointer);
 //! nothing returns from it, so ordinary contracts, which never spill, keep
-//! their register-like code. An instance is spilled when its block has an
-//! instance lower down whose return addresses are all still in place with
-//! that instance's own frame of return addresses pushed again above them
-//! twice (recursion), when its block already has
+//! their register-like code. An instance is spilled when it nests in earlier
+//! instances of its block more than [`LiftOptions::max_nesting`] deep (each
+//! with all its return addresses still in place below: recursion), when its
+//! block already has
 //! [`LiftOptions::max_heights`] heights, or when the lift has made
 //! [`LiftOptions::max_instances`] instances; when even spills, block
 //! arguments or the instructions emitted pass their limits, the whole
@@ -79,6 +79,12 @@ pub struct LiftOptions {
     /// Entry heights one block is specialized for; an entry at a further
     /// height is spilled (recursion).
     pub max_heights: usize,
+    /// How deeply entries of one block may nest in each other (an entry
+    /// from inside a call chain that passed through the block, with every
+    /// earlier return address in place); a deeper one is spilled. Recursion
+    /// nests without end; shared helpers called from a few levels of a
+    /// call chain nest a few times.
+    pub max_nesting: usize,
     /// Block-call arguments that may be emitted in total (deep stacks at many
     /// computed jumps make them grow as blocks × height), and spill blocks
     /// times their height; past either the contract is lifted in the
@@ -98,6 +104,7 @@ impl Default for LiftOptions {
             max_instances: 40_000,
             max_contexts: 100_000,
             max_heights: 32,
+            max_nesting: 2,
             max_arguments: 4_000_000,
             max_insts_per_byte: 6,
         }
@@ -125,15 +132,6 @@ const STACK_LIMIT: usize = 1024;
 /// the bottom) known to hold a JUMPDEST offset pushed by a caller.
 type Context = Vec<(u16, u32)>;
 
-/// Whether return address `t` at `slot` was pushed by the same frame,
-/// `k` slots lower, in the earlier entry's context `ctx0`, and once more
-/// below that in `ctx`.
-fn repeated(slot: usize, t: u32, k: usize, ctx0: &Context, ctx: &Context) -> bool {
-    let at = |s: Option<usize>| s.and_then(|s| u16::try_from(s).ok());
-    at(slot.checked_sub(k)).is_some_and(|s| ctx0.contains(&(s, t)))
-        && at(slot.checked_sub(2 * k)).is_some_and(|s| ctx.contains(&(s, t)))
-}
-
 /// How a contract was lifted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct LiftReport {
@@ -147,6 +145,44 @@ pub struct LiftReport {
     pub stack_only: bool,
     /// The most entry heights one block was specialized for.
     pub max_heights: usize,
+}
+
+impl std::fmt::Display for LiftReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.stack_only {
+            write!(f, "the stack in memory in all {} blocks", self.stack_blocks)
+        } else if self.stack_blocks > 0 {
+            write!(
+                f,
+                "the stack in values in {} block instances, in memory in {} blocks (entered from {} spills)",
+                self.instances, self.stack_blocks, self.spills
+            )
+        } else {
+            write!(
+                f,
+                "the stack in values in {} block instances",
+                self.instances
+            )
+        }
+    }
+}
+
+/// Ancestors [`Lifter::nesting`] looks at, at most.
+const MAX_LINEAGE_WALK: usize = 4096;
+
+/// Where a specialized instance came from, for recursion detection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Lineage {
+    /// Its EVM block, entry height and context.
+    id: usize,
+    h: usize,
+    ctx: Context,
+    /// The lowest its stack went while it ran (once lifted).
+    low: usize,
+    /// The instance whose lifting asked for it first.
+    parent: Option<Block>,
+    /// How deeply it nests in instances of its block ([`Lifter::nesting`]).
+    nesting: usize,
 }
 
 /// The lift must start over in the stack-in-memory form.
@@ -187,8 +223,11 @@ struct Lifter<'a> {
     contexts: HashMap<usize, usize>,
     /// Entry heights specialized per EVM block.
     heights: HashMap<usize, Vec<usize>>,
-    /// The (height, context) of each instance, per EVM block.
-    entries: HashMap<usize, Vec<(usize, Context)>>,
+    /// What recursion detection needs of each instance, by its IR block.
+    lineage: HashMap<Block, Lineage>,
+    /// The instance being lifted, and the lowest its stack has been so far.
+    current: Option<Block>,
+    low: usize,
     /// Dispatch blocks by height.
     dispatchers: HashMap<usize, Block>,
     queue: VecDeque<Work>,
@@ -257,7 +296,9 @@ impl<'a> Lifter<'a> {
             instances: HashMap::default(),
             contexts: HashMap::default(),
             heights: HashMap::default(),
-            entries: HashMap::default(),
+            lineage: HashMap::default(),
+            current: None,
+            low: 0,
             dispatchers: HashMap::default(),
             queue: VecDeque::new(),
             consts: HashMap::default(),
@@ -310,7 +351,13 @@ impl<'a> Lifter<'a> {
                     for (slot, c) in &ctx {
                         stack[*slot as usize] = self.konst(block, U256::from(*c), start);
                     }
+                    self.current = Some(block);
+                    self.low = h;
                     self.lift_block(id, block, stack, &Frame::Values)?;
+                    if let Some(l) = self.lineage.get_mut(&block) {
+                        l.low = self.low;
+                    }
+                    self.current = None;
                 }
                 Work::Stack(id, block) => self.lift_stack_block(id, block)?,
             }
@@ -353,36 +400,16 @@ impl<'a> Lifter<'a> {
     /// spill into the stack-in-memory form.
     fn instance(&mut self, id: usize, stack: &[Value]) -> Result<Block, Restart> {
         let ctx = self.context_of(stack);
-        let h = stack.len();
-        // Entered again with every return address of a lower entry still in
-        // place, and above it the return addresses of that entry's top
-        // frame, shifted by the growth, twice: the same frame pushed again
-        // and again, i.e. recursion, whose heights would not end. (A return
-        // address, even a frame, can repeat once without recursion:
-        // compilers share return continuations between call sites.)
-        let recursive = self.entries.get(&id).is_some_and(|entries| {
-            entries.iter().any(|(h0, ctx0)| {
-                let Some(k) = h.checked_sub(*h0).filter(|k| *k > 0) else {
-                    return false;
-                };
-                let above: Vec<&(u16, u32)> =
-                    ctx.iter().filter(|(s, _)| usize::from(*s) >= *h0).collect();
-                !above.is_empty()
-                    && ctx0.iter().all(|e| ctx.contains(e))
-                    && above
-                        .iter()
-                        .all(|(s, t)| repeated(usize::from(*s), *t, k, ctx0, &ctx))
-            })
-        });
-        if recursive {
-            return self.spill(id, h);
-        }
-        self.instance_in(id, h, ctx)
+        self.instance_in(id, stack.len(), ctx)
     }
 
     fn instance_in(&mut self, id: usize, h: usize, mut ctx: Context) -> Result<Block, Restart> {
         if let Some(b) = self.instances.get(&(id, h, ctx.clone())) {
             return Ok(*b);
+        }
+        let nesting = self.nesting(id, h, &ctx);
+        if nesting > self.options.max_nesting {
+            return self.spill(id, h);
         }
         let count = self.contexts.get(&id).copied().unwrap_or(0);
         let heights = self.heights.entry(id).or_default();
@@ -406,9 +433,51 @@ impl<'a> Lifter<'a> {
         let b = self.f.new_block();
         self.new_slots(b, h, vec![]);
         self.instances.insert((id, h, ctx.clone()), b);
-        self.entries.entry(id).or_default().push((h, ctx.clone()));
+        self.lineage.insert(
+            b,
+            Lineage {
+                id,
+                h,
+                ctx: ctx.clone(),
+                low: h,
+                parent: self.current,
+                nesting,
+            },
+        );
         self.queue.push_back(Work::Instance(id, h, ctx, b));
         Ok(b)
+    }
+
+    /// How deeply an entry of EVM block `id` at height `h` with `ctx`,
+    /// made from the instance being lifted, nests in an instance of the
+    /// same block it descends from: one more than the nearest such ancestor
+    /// whose return addresses are all still in place and whose own return
+    /// address (its context's top) no block on the way popped. A call chain
+    /// that came back round to the block without returning is recursion,
+    /// which nests without end; code shared between functions (tail-merged
+    /// blocks) nests once or twice.
+    fn nesting(&self, id: usize, h: usize, ctx: &Context) -> usize {
+        let mut path_low = self.low;
+        let mut at = self.current;
+        for _ in 0..MAX_LINEAGE_WALK {
+            let Some(x) = at.and_then(|b| self.lineage.get(&b)) else {
+                break;
+            };
+            // (The instance being lifted still has its entry height here,
+            // above `self.low`.)
+            path_low = path_low.min(x.low);
+            if x.id == id
+                && x.h < h
+                && x.ctx
+                    .last()
+                    .is_some_and(|(top, _)| path_low > usize::from(*top))
+                && x.ctx.iter().all(|e| ctx.contains(e))
+            {
+                return x.nesting + 1;
+            }
+            at = x.parent;
+        }
+        1
     }
 
     /// The block that stores `h` slots to the EVM stack array and enters
@@ -863,6 +932,7 @@ impl<'a> Lifter<'a> {
                 self.finish(block, Terminator::Trap(TrapCode::StackOverflow), pc);
                 return Ok(());
             }
+            self.low = self.low.min(stack.len() - needed);
             let mut pop = |n: usize| -> Vec<Value> {
                 (0..n)
                     .map(|_| stack.pop().expect("checked depth"))

@@ -8,7 +8,7 @@
 //! engines require, so no unchecked module reaches them. The module carries
 //! the contract's code (`Module::code`) for `codecopy`.
 
-use crate::lift::{LiftOptions, lift};
+use crate::lift::{LiftOptions, LiftReport, lift_report};
 use crate::{Analysis, Fork, Options, analyze};
 use alloy_primitives::{B256, keccak256};
 use chainlift_ir::function::Module;
@@ -64,6 +64,9 @@ pub struct Compiled {
     pub module: Verified,
     /// Instructions of the raw lift, before optimization.
     pub lifted_insts: usize,
+    /// How the lifter kept the stack (in values, or partly or wholly in
+    /// memory).
+    pub lift: LiftReport,
 }
 
 fn checked(m: Module, stage: &'static str) -> Result<Verified, PipelineError> {
@@ -77,7 +80,8 @@ pub fn compile_analysis(analysis: &Analysis, stages: Stages) -> Result<Compiled,
     } else {
         LiftOptions::default()
     };
-    let module = checked(lift(analysis, options), "lifted")?;
+    let (module, report) = lift_report(analysis, options);
+    let module = checked(module, "lifted")?;
     let lifted_insts = module.inst_count();
     let mut module = module.into_module();
     if stages.optimize {
@@ -96,6 +100,7 @@ pub fn compile_analysis(analysis: &Analysis, stages: Stages) -> Result<Compiled,
     Ok(Compiled {
         module,
         lifted_insts,
+        lift: report,
     })
 }
 

@@ -22,6 +22,11 @@ impl Cx<'_> {
         a.bind(self.halt);
         a.mov64(R0, exit::HALT);
         a.exit();
+        if self.stack_words > 0 {
+            a.bind(self.stack_limit);
+            a.mov64(R0, exit::STACK_LIMIT);
+            a.exit();
+        }
         a.bind(self.memory_limit);
         a.mov64(R0, exit::MEMORY_LIMIT);
         a.bind(self.fail);

@@ -91,11 +91,14 @@ impl Cx<'_> {
             }
             Op::Host(h) => self.host(*h, args, res, pos)?,
             Op::StackLoad | Op::StackStore => {
-                return Err(unsupported(
-                    op_name(&inst.op),
-                    pos,
-                    "the EVM stack in memory is not translated to sbf yet",
-                ));
+                let word = match inst.op {
+                    Op::StackLoad => need(res)?,
+                    _ => args[1],
+                };
+                if self.ty(word) != Type::I256 {
+                    return Err(self.narrow(inst));
+                }
+                self.evm_stack(args[0], word, inst.op == Op::StackLoad);
             }
             Op::Call(_) | Op::CallIndirect(_) => {
                 return Err(unsupported(
@@ -106,6 +109,27 @@ impl Cx<'_> {
             }
         }
         Ok(())
+    }
+
+    /// `word = stack.load index` (`load`) or `stack.store index, word`:
+    /// the array at the heap's end; an index past its share of the heap
+    /// ends with the stack limit (the lifter checked the EVM's bounds).
+    fn evm_stack(&mut self, index: Value, word: Value, load: bool) {
+        let limit = self.stack_limit;
+        self.limb(R1, index, 0);
+        self.asm.jmp_imm(J::Ge, R1, self.stack_words as i32, limit);
+        self.asm.alu_imm(Alu::Lsh, R1, 5);
+        self.asm.alu(Alu::Add, R1, R9);
+        self.asm.alu_imm(Alu::Add, R1, self.stack_base as i32);
+        for i in 0..4 {
+            if load {
+                self.asm.ldx(Size::Dw, R0, R1, 8 * i);
+                self.set_limb(word, i, R0);
+            } else {
+                self.limb(R0, word, i);
+                self.asm.stx(Size::Dw, R1, 8 * i, R0);
+            }
+        }
     }
 
     /// The error for an operation lowered for words only, met at a

@@ -20,7 +20,8 @@ pub(super) const CONST_SLOTS: usize = 4;
 
 /// Where the lowering's parts of the heap are (offsets from its start, in
 /// `r9`): after the fixed globals ([`layout`]), the constant scratch slots,
-/// the buffer for block arguments, the value slots, then EVM memory.
+/// the buffer for block arguments, the value slots, then EVM memory, and at
+/// the end, for code lifted with the EVM stack in memory, that stack.
 pub(super) struct Frame {
     /// The [`CONST_SLOTS`] scratch slots for constant operands.
     pub(super) const_buf: usize,
@@ -32,6 +33,17 @@ pub(super) struct Frame {
     pub(super) mem_base: usize,
     /// Bytes EVM memory can grow to (a multiple of 32).
     pub(super) mem_limit: u32,
+    /// The heap offset of the EVM stack array (`stack.load`/`stack.store`),
+    /// at the heap's end, when the function uses it.
+    pub(super) stack_base: usize,
+    /// Words of that array (at most the EVM's 1024).
+    pub(super) stack_words: usize,
+}
+
+/// The share of the heap after the value slots that the EVM stack array
+/// takes when a function keeps its stack in memory: half, up to 1024 words.
+fn stack_words(free: usize) -> usize {
+    (free / 2 / SLOT).min(1024)
 }
 
 impl Frame {
@@ -39,7 +51,12 @@ impl Frame {
     /// parameters in a heap of `heap_size` bytes, or the target limit it
     /// passes (the slots must leave room for a word of memory and stay
     /// within the 16-bit offsets of loads and stores).
-    pub(super) fn new(slots: usize, max_params: usize, heap_size: u32) -> Result<Frame, Error> {
+    pub(super) fn new(
+        slots: usize,
+        max_params: usize,
+        heap_size: u32,
+        evm_stack: bool,
+    ) -> Result<Frame, Error> {
         let const_buf = align32(layout::FIXED_END as usize);
         let copy_buf = const_buf + SLOT * CONST_SLOTS;
         let slot_base = copy_buf + SLOT * max_params;
@@ -52,12 +69,17 @@ impl Frame {
                 ),
             });
         }
+        let free = (heap - mem_base) & !31;
+        let stack_words = if evm_stack { stack_words(free) } else { 0 };
+        let stack_base = heap - stack_words * SLOT;
         Ok(Frame {
             const_buf,
             copy_buf,
             slot_base,
             mem_base,
-            mem_limit: ((heap - mem_base) & !31) as u32,
+            mem_limit: (free - stack_words * SLOT) as u32,
+            stack_base,
+            stack_words,
         })
     }
 }
