@@ -5,8 +5,9 @@
 //! analysed per *context*: the return addresses (JUMPDEST-valued constants)
 //! on the stack when the block is entered, so an internal function called from
 //! several places returns to each caller separately instead of to all of them.
-//! A block gets at most [`CfgOptions::max_contexts`] contexts; further ones are
-//! merged into one catch-all context, which keeps recursion finite. States are
+//! A block gets at most [`CfgOptions::max_contexts`] contexts, at no more
+//! than [`CfgOptions::max_heights`] entry heights; further ones are merged
+//! into one catch-all context, which keeps recursion finite. States are
 //! joined per context and propagated with a worklist to a fixpoint, bounded by
 //! [`CfgOptions::budget`] interpreted instructions: when the budget runs out the
 //! result is partial and says so.
@@ -53,6 +54,9 @@ pub struct CfgOptions {
     pub budget: u64,
     /// Contexts per block before further ones are merged.
     pub max_contexts: usize,
+    /// Entry heights per block before contexts at further heights are
+    /// merged (recursion enters a block at ever new heights).
+    pub max_heights: usize,
     /// Constants a stack slot may hold before it becomes unknown.
     pub max_set: usize,
 }
@@ -62,6 +66,7 @@ impl Default for CfgOptions {
         CfgOptions {
             budget: 3_000_000,
             max_contexts: 512,
+            max_heights: 32,
             max_set: 16,
         }
     }
@@ -662,6 +667,7 @@ pub fn build(
     context_ids.insert(MERGED.to_vec(), 0);
     let mut states: FastMap<(usize, u32), (Stack, u8)> = FastMap::default();
     let mut contexts: Vec<usize> = vec![0; blocks.len()];
+    let mut heights: Vec<Vec<u32>> = vec![vec![]; blocks.len()];
     // The worklist is ordered by block, so straight-line code converges in
     // one sweep, and holds each (block, context) once.
     let mut queue: BTreeSet<(usize, u32)> = BTreeSet::new();
@@ -677,13 +683,24 @@ pub fn build(
                          states: &mut FastMap<(usize, u32), (Stack, u8)>,
                          queue: &mut BTreeSet<(usize, u32)>| {
         let key = context_key(&code, &st);
+        let height = key[0];
         let next_id = context_ids.len() as u32;
         let mut ctx = *context_ids.entry(key).or_insert(next_id);
         if !states.contains_key(&(to, ctx)) {
-            if contexts[to] >= options.max_contexts {
+            // A block entered at ever new heights is in a recursion (each
+            // call a frame higher): past a few heights, like past too many
+            // contexts, further entries join the catch-all context.
+            let seen = &mut heights[to];
+            let new_height = !seen.contains(&height);
+            if contexts[to] >= options.max_contexts
+                || (new_height && seen.len() >= options.max_heights)
+            {
                 ctx = 0;
             } else {
                 contexts[to] += 1;
+                if new_height {
+                    seen.push(height);
+                }
             }
         }
         match states.get_mut(&(to, ctx)) {
