@@ -101,6 +101,7 @@ fn main() {
     let block = BlockEnv::default();
     for (sig, args) in cases {
         let call = Call {
+            create: false,
             caller: Address::repeat_byte(0xca),
             origin: Address::repeat_byte(0xca),
             to,

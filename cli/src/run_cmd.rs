@@ -59,6 +59,7 @@ fn plan(args: &CallArgs) -> anyhow::Result<Plan> {
     let step = Step {
         label,
         call: Call {
+            create: false,
             caller,
             origin: caller,
             to: scenario::CONTRACT,

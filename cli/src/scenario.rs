@@ -569,6 +569,7 @@ pub fn load(
                         .with_context(|| where_.clone())?,
                 );
                 let call = Call {
+                    create: false,
                     caller: deployer,
                     origin: deployer,
                     to: Address::ZERO,
@@ -687,6 +688,7 @@ pub fn load(
         let step = Step {
             label,
             call: Call {
+                create: false,
                 caller: from,
                 origin: from,
                 to: target.address,

@@ -193,6 +193,15 @@ pub(crate) fn commit(world: &mut World, state: &revm::state::EvmState, spec: Spe
     }
 }
 
+/// The transaction kind of `call`: a creation, or a call to `call.to`.
+fn kind(call: &Call) -> TxKind {
+    if call.create {
+        TxKind::Create
+    } else {
+        TxKind::Call(call.to)
+    }
+}
+
 /// Fills `o` with every change revm's `state` holds against `world`:
 /// storage, balances (those fees move left out: see [`fees_hide`]), nonces
 /// (the caller's transaction increment left out), the code of created
@@ -337,7 +346,7 @@ impl Engine for EvmEngine {
                 steps: vec![],
             };
             let mut evm = context(world, block, spec).build_mainnet_with_inspector(recorder);
-            let tx = transaction(world, block, spec, call, TxKind::Call(call.to))?;
+            let tx = transaction(world, block, spec, call, kind(call))?;
             evm.inspect_tx(tx).map_err(|e| EngineError::Translate {
                 address: call.to,
                 reason: format!("revm: {e:?}"),
@@ -356,7 +365,7 @@ impl Engine for EvmEngine {
     ) -> Result<Outcome, EngineError> {
         let spec = spec(fork);
         let mut evm = build(world, block, spec);
-        let tx = transaction(world, block, spec, call, TxKind::Call(call.to))?;
+        let tx = transaction(world, block, spec, call, kind(call))?;
         let out = transact(&mut evm, tx, call.to)?;
         let (status, return_data) = status(&out.result);
         let cost = Cost {
@@ -497,7 +506,7 @@ pub fn runs_out_of_gas(
     let spec = spec(fork);
     let mut evm =
         context(world, block, spec).build_mainnet_with_inspector(OutOfGasProbe::default());
-    let tx = transaction(world, block, spec, call, TxKind::Call(call.to))?;
+    let tx = transaction(world, block, spec, call, kind(call))?;
     let out = evm.inspect_tx(tx).map_err(|e| EngineError::Translate {
         address: call.to,
         reason: format!("revm: {e:?}"),

@@ -176,6 +176,16 @@ fn max_code_size(fork: Fork) -> usize {
     }
 }
 
+/// How a creation ended.
+enum Created {
+    /// The new account.
+    Account(Address),
+    /// The init code reverted with this data.
+    Reverted(Vec<u8>),
+    /// It failed; why.
+    Failed(String),
+}
+
 struct WorldHost<'a> {
     engine: &'a IrEngine,
     fork: Fork,
@@ -338,6 +348,83 @@ impl<'a> WorldHost<'a> {
                 None
             }
         }
+    }
+
+    /// CREATE (`salt` none) or CREATE2 from the running frame's account:
+    /// the creator's nonce goes up, the init code runs in the new account,
+    /// and its return data becomes the account's code.
+    fn create_account(&mut self, value: U256, init: &[u8], salt: Option<U256>) -> Created {
+        if self.frames.len() > MAX_DEPTH || self.error.is_some() {
+            return Created::Failed("call depth".into());
+        }
+        let me = self.frame().address;
+        let nonce = self.nonce_of(me);
+        let budget = self.budget.saturating_sub(self.spent);
+        if budget == 0 || self.balance_of(me) < value || nonce == u64::MAX {
+            return Created::Failed("out of budget, balance or nonces".into());
+        }
+        // The creator's nonce goes up even when the creation then fails.
+        self.changes.nonces.insert(me, nonce + 1);
+        let new = match salt {
+            None => me.create(nonce),
+            Some(s) => me.create2(B256::from(s.to_be_bytes::<32>()), keccak256(init)),
+        };
+        // An address with code or a nonce is taken (EIP-684; revm 43 does
+        // not check storage, EIP-7610).
+        if !self.code_of(new).is_empty() || self.nonce_of(new) != 0 {
+            return Created::Failed("address collision".into());
+        }
+        let journal = self.journal();
+        self.changes.created.insert(new);
+        let first_nonce = u64::from(self.fork >= Fork::Spurious);
+        self.changes.nonces.insert(new, first_nonce);
+        self.transfer(me, new, value);
+        let code = Cow::Owned(init.to_vec());
+        let Some(module) = self.lifted(new, &code) else {
+            self.undo(journal);
+            return Created::Failed("init code does not lift".into());
+        };
+        let frame = Frame {
+            address: new,
+            caller: me,
+            value,
+            data: vec![],
+            code,
+            is_static: false,
+            gas: self.child_gas(u64::MAX),
+            memory_len: 0,
+            seen_steps: 0,
+        };
+        let runtime = match self.run_frame(frame, &module.module, budget) {
+            IrOutcome::Return(d) => d,
+            IrOutcome::Stop | IrOutcome::Values(_) => vec![],
+            IrOutcome::SelfDestruct(b) => {
+                self.self_destruct(new, address(b));
+                vec![]
+            }
+            IrOutcome::Revert(d) => {
+                self.undo(journal);
+                return Created::Reverted(d);
+            }
+            IrOutcome::Trap { code, pos } => {
+                self.undo(journal);
+                return Created::Failed(format!("{code} {pos}").trim().to_string());
+            }
+            IrOutcome::OutOfBudget { pos } => {
+                self.undo(journal);
+                return Created::Failed(format!("out of budget {pos}").trim().to_string());
+            }
+        };
+        // EIP-170 (code size) and EIP-3541 (no 0xEF prefix) reject the code.
+        let too_big = self.fork >= Fork::Spurious && runtime.len() > max_code_size(self.fork);
+        if too_big || (self.fork >= Fork::London && runtime.first() == Some(&0xef)) {
+            self.undo(journal);
+            return Created::Failed("the code is too large or starts with 0xEF".into());
+        }
+        if !runtime.is_empty() {
+            self.changes.code.insert(new, runtime);
+        }
+        Created::Account(new)
     }
 
     fn record(&mut self, effect: trace::Effect) {
@@ -556,73 +643,11 @@ impl<'a> Host for WorldHost<'a> {
         }
     }
     fn create(&mut self, value: U256, init: &[u8], salt: Option<U256>) -> (U256, Vec<u8>) {
-        if self.frames.len() > MAX_DEPTH || self.error.is_some() {
-            return (U256::ZERO, vec![]);
+        match self.create_account(value, init, salt) {
+            Created::Account(a) => (word(a), vec![]),
+            Created::Reverted(data) => (U256::ZERO, data),
+            Created::Failed(_) => (U256::ZERO, vec![]),
         }
-        let me = self.frame().address;
-        let nonce = self.nonce_of(me);
-        let budget = self.budget.saturating_sub(self.spent);
-        if budget == 0 || self.balance_of(me) < value || nonce == u64::MAX {
-            return (U256::ZERO, vec![]);
-        }
-        // The creator's nonce goes up even when the creation then fails.
-        self.changes.nonces.insert(me, nonce + 1);
-        let new = match salt {
-            None => me.create(nonce),
-            Some(s) => me.create2(B256::from(s.to_be_bytes::<32>()), keccak256(init)),
-        };
-        // An address with code or a nonce is taken (EIP-684; revm 43 does
-        // not check storage, EIP-7610).
-        if !self.code_of(new).is_empty() || self.nonce_of(new) != 0 {
-            return (U256::ZERO, vec![]);
-        }
-        let journal = self.journal();
-        self.changes.created.insert(new);
-        let first_nonce = u64::from(self.fork >= Fork::Spurious);
-        self.changes.nonces.insert(new, first_nonce);
-        self.transfer(me, new, value);
-        let code = Cow::Owned(init.to_vec());
-        let Some(module) = self.lifted(new, &code) else {
-            self.undo(journal);
-            return (U256::ZERO, vec![]);
-        };
-        let frame = Frame {
-            address: new,
-            caller: me,
-            value,
-            data: vec![],
-            code,
-            is_static: false,
-            gas: self.child_gas(u64::MAX),
-            memory_len: 0,
-            seen_steps: 0,
-        };
-        let runtime = match self.run_frame(frame, &module.module, budget) {
-            IrOutcome::Return(d) => d,
-            IrOutcome::Stop | IrOutcome::Values(_) => vec![],
-            IrOutcome::SelfDestruct(b) => {
-                self.self_destruct(new, address(b));
-                vec![]
-            }
-            IrOutcome::Revert(d) => {
-                self.undo(journal);
-                return (U256::ZERO, d);
-            }
-            IrOutcome::Trap { .. } | IrOutcome::OutOfBudget { .. } => {
-                self.undo(journal);
-                return (U256::ZERO, vec![]);
-            }
-        };
-        // EIP-170 (code size) and EIP-3541 (no 0xEF prefix) reject the code.
-        let too_big = self.fork >= Fork::Spurious && runtime.len() > max_code_size(self.fork);
-        if too_big || (self.fork >= Fork::London && runtime.first() == Some(&0xef)) {
-            self.undo(journal);
-            return (U256::ZERO, vec![]);
-        }
-        if !runtime.is_empty() {
-            self.changes.code.insert(new, runtime);
-        }
-        (word(new), vec![])
     }
 }
 
@@ -709,13 +734,22 @@ impl IrEngine {
     ) -> Result<(Outcome, Option<Vec<trace::Step>>), EngineError> {
         // A call to an address without an account runs no code.
         let empty = Account::default();
-        let account = world.accounts.get(&call.to).unwrap_or(&empty);
-        let module = self
-            .module(&account.code, fork)
-            .map_err(|reason| EngineError::Translate {
-                address: call.to,
-                reason,
-            })?;
+        // A creation runs its init code from the caller's account, through
+        // the CREATE path nested frames take.
+        let account = match call.create {
+            true => &empty,
+            false => world.accounts.get(&call.to).unwrap_or(&empty),
+        };
+        let module =
+            match call.create {
+                true => None,
+                false => Some(self.module(&account.code, fork).map_err(|reason| {
+                    EngineError::Translate {
+                        address: call.to,
+                        reason,
+                    }
+                })?),
+            };
         let mut host = WorldHost {
             engine: self,
             fork,
@@ -723,7 +757,7 @@ impl IrEngine {
             block,
             call,
             frames: vec![Frame {
-                address: call.to,
+                address: if call.create { call.caller } else { call.to },
                 caller: call.caller,
                 value: call.value,
                 data: call.data.clone(),
@@ -764,7 +798,7 @@ impl IrEngine {
                 .balances
                 .insert(call.caller, have.saturating_sub(fee));
         }
-        if !call.value.is_zero() && call.caller != call.to {
+        if !call.create && !call.value.is_zero() && call.caller != call.to {
             let from = host.balance_of(call.caller);
             let to = host.balance_of(call.to);
             host.changes
@@ -774,8 +808,21 @@ impl IrEngine {
                 .balances
                 .insert(call.to, to.saturating_add(call.value));
         }
-        let mut interp = Interpreter::new(&module.module, limits);
-        let result = interp.run(&mut host, FuncId::new(0), &[]);
+        let (result, steps, failed) = match &module {
+            Some(module) => {
+                let mut interp = Interpreter::new(&module.module, limits);
+                let result = interp.run(&mut host, FuncId::new(0), &[]);
+                (result, interp.steps, None)
+            }
+            None => match host.create_account(call.value, &call.data, None) {
+                Created::Account(a) => {
+                    let code = host.changes.code.get(&a).cloned().unwrap_or_default();
+                    (IrOutcome::Return(code), 0, None)
+                }
+                Created::Reverted(d) => (IrOutcome::Revert(d), 0, None),
+                Created::Failed(why) => (IrOutcome::Stop, 0, Some(why)),
+            },
+        };
         if let Some(e) = host.error.take() {
             return Err(e);
         }
@@ -792,6 +839,7 @@ impl IrEngine {
             host.record(trace::Effect::Exit { kind, data });
         }
         let (status, return_data) = match result.clone() {
+            _ if failed.is_some() => (Status::Halt(failed.unwrap_or_default()), vec![]),
             IrOutcome::Stop | IrOutcome::SelfDestruct(_) | IrOutcome::Values(_) => {
                 (Status::Success, vec![])
             }
@@ -811,8 +859,12 @@ impl IrEngine {
         }
         let cost = Cost {
             unit: "instructions",
-            amount: interp.steps.saturating_add(host.nested_steps),
+            amount: steps.saturating_add(host.nested_steps),
         };
+        // The caller's transaction nonce is left out, as for calls.
+        if call.create {
+            host.changes.nonces.remove(&call.caller);
+        }
         let mut outcome = Outcome::new(status, return_data, cost);
         if outcome.status == Status::Success {
             outcome.logs = std::mem::take(&mut host.logs);

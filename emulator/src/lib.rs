@@ -140,6 +140,10 @@ pub struct Call {
     pub gas_limit: u64,
     /// Gas price.
     pub gas_price: U256,
+    /// A creation transaction: `data` is init code, run in a new account at
+    /// the caller's next CREATE address, which `to` names (engines compute
+    /// it themselves); the call's return data is the deployed code.
+    pub create: bool,
 }
 
 /// How a call ended, as users see it.

@@ -719,6 +719,11 @@ impl Engine for SbfEngine {
             engine: self.name(),
             reason,
         };
+        if call.create {
+            return Err(unsupported(
+                "a creation transaction: contract creation has no Solana mapping yet (deploy the translated program instead)".into(),
+            ));
+        }
         let value = self.lamports(call.value).ok_or_else(|| {
             unsupported(format!(
                 "the call sends {} wei, not a whole number of lamports",

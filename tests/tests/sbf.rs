@@ -30,6 +30,7 @@ fn one_contract(code: Vec<u8>, data: Vec<u8>) -> (World, Call) {
         },
     );
     let call = Call {
+        create: false,
         caller: Address::repeat_byte(0xca),
         origin: Address::repeat_byte(0xca),
         to,

@@ -153,6 +153,7 @@ fn word_of(a: Address) -> U256 {
 
 fn call(to: u8, data: Vec<u8>) -> Call {
     Call {
+        create: false,
         caller: addr(ALICE),
         origin: addr(ALICE),
         to: addr(to),
@@ -278,6 +279,7 @@ fn created_contracts_are_carried_and_a_salt_works_once() {
 
     // The child runs in later calls; the same salt then fails.
     let to_child = |data: Vec<u8>| Call {
+        create: false,
         to: child,
         ..call(FACTORY, data)
     };
