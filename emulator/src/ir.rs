@@ -19,7 +19,6 @@ use chainlift_frontend_evm::pipeline::{Cache, Compiled, Stages};
 use chainlift_ir::entities::FuncId;
 use chainlift_ir::inst::{CallKind, HostOp, SourcePos};
 use chainlift_ir::interp::{Host, Interpreter, Limits, Outcome as IrOutcome};
-use chainlift_ir::verify::Verified;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -320,14 +319,14 @@ impl<'a> WorldHost<'a> {
 
     /// Runs `frame` on the lifted code `module` under what is left of the
     /// shared budget, and returns how it ended.
-    fn run_frame(&mut self, frame: Frame<'a>, module: &Verified, budget: u64) -> IrOutcome {
+    fn run_frame(&mut self, frame: Frame<'a>, module: &Compiled, budget: u64) -> IrOutcome {
         let limits = Limits {
             budget,
             memory: self.engine.limits.memory.min(memory_for_gas(frame.gas)),
             ..self.engine.limits
         };
         self.frames.push(frame);
-        let mut interp = Interpreter::new(module, limits);
+        let mut interp = Interpreter::with_program(&module.module, module.program(), limits);
         let result = interp.run(self, FuncId::new(0), &[]);
         self.nested_steps = self.nested_steps.saturating_add(interp.steps);
         if let Some(f) = self.frames.pop() {
@@ -395,7 +394,7 @@ impl<'a> WorldHost<'a> {
             memory_len: 0,
             seen_steps: 0,
         };
-        let runtime = match self.run_frame(frame, &module.module, budget) {
+        let runtime = match self.run_frame(frame, &module, budget) {
             IrOutcome::Return(d) => d,
             IrOutcome::Stop | IrOutcome::Values(_) => vec![],
             IrOutcome::SelfDestruct(b) => {
@@ -613,7 +612,7 @@ impl<'a> Host for WorldHost<'a> {
             memory_len: 0,
             seen_steps: 0,
         };
-        let result = self.run_frame(frame, &module.module, budget);
+        let result = self.run_frame(frame, &module, budget);
         match result {
             IrOutcome::Stop | IrOutcome::Values(_) => (true, vec![]),
             IrOutcome::Return(d) => (true, d),
@@ -810,7 +809,8 @@ impl IrEngine {
         }
         let (result, steps, failed) = match &module {
             Some(module) => {
-                let mut interp = Interpreter::new(&module.module, limits);
+                let mut interp =
+                    Interpreter::with_program(&module.module, module.program(), limits);
                 let result = interp.run(&mut host, FuncId::new(0), &[]);
                 (result, interp.steps, None)
             }

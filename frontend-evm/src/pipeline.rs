@@ -67,6 +67,16 @@ pub struct Compiled {
     /// How the lifter kept the stack (in values, or partly or wholly in
     /// memory).
     pub lift: LiftReport,
+    program: std::sync::OnceLock<std::sync::Arc<chainlift_ir::interp::Program>>,
+}
+
+impl Compiled {
+    /// The module decoded for the reference interpreter, decoded once.
+    pub fn program(&self) -> std::sync::Arc<chainlift_ir::interp::Program> {
+        self.program
+            .get_or_init(|| std::sync::Arc::new(chainlift_ir::interp::Program::new(&self.module)))
+            .clone()
+    }
 }
 
 fn checked(m: Module, stage: &'static str) -> Result<Verified, PipelineError> {
@@ -101,6 +111,7 @@ pub fn compile_analysis(analysis: &Analysis, stages: Stages) -> Result<Compiled,
         module,
         lifted_insts,
         lift: report,
+        program: Default::default(),
     })
 }
 

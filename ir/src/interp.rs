@@ -2,7 +2,7 @@
 //! narrow [`Host`], bounded by an instruction budget, a memory limit and a
 //! call depth. It defines what "equivalent" means for translated code.
 
-use crate::entities::{FuncId, Value};
+use crate::entities::{Block, FuncId, Value};
 use crate::function::{BlockCall, Function, Module, Terminator};
 use crate::inst::{BinOp, CallKind, Cond, Endian, ExitKind, HostOp, Op, SourcePos, TrapCode};
 use crate::types::Type;
@@ -194,6 +194,158 @@ pub struct Interpreter<'m> {
     /// The EVM stack of `stack.load`/`stack.store`, grown to its 1024
     /// words on first use.
     evm_stack: Vec<U256>,
+    /// The module decoded for running.
+    decoded: std::sync::Arc<Program>,
+    /// Block arguments in flight (a parallel copy).
+    scratch: Vec<U256>,
+}
+
+/// A module decoded once for the interpreter: per block, the common pure
+/// operations with their operand slots resolved, and jumps and branches
+/// with their parameter copies listed, so running them looks nothing up.
+/// Everything else runs from the module itself. Build it once per module
+/// and share it between runs ([`Interpreter::with_program`]).
+#[derive(Debug, Clone, Default)]
+pub struct Program {
+    funcs: Vec<Vec<DBlock>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct DBlock {
+    /// One per instruction of the block, in order.
+    ops: Vec<DOp>,
+    term: DTerm,
+}
+
+#[derive(Debug, Clone)]
+enum DOp {
+    Const {
+        r: u32,
+        v: U256,
+    },
+    Bin {
+        op: BinOp,
+        ty: Type,
+        a: u32,
+        b: u32,
+        r: u32,
+    },
+    Cmp {
+        c: Cond,
+        ty: Type,
+        a: u32,
+        b: u32,
+        r: u32,
+    },
+    /// A word of the EVM stack (`i256`).
+    StackLoad {
+        index: u32,
+        r: u32,
+    },
+    StackStore {
+        index: u32,
+        v: u32,
+    },
+    /// Run from the module's instruction.
+    Slow,
+}
+
+#[derive(Debug, Clone, Default)]
+enum DTerm {
+    Jump(DEdge),
+    Branch {
+        cond: u32,
+        then_to: DEdge,
+        else_to: DEdge,
+    },
+    /// Run from the module's terminator.
+    #[default]
+    Slow,
+}
+
+#[derive(Debug, Clone)]
+struct DEdge {
+    block: Block,
+    /// (argument slot, parameter slot), copied in parallel.
+    moves: Vec<(u32, u32)>,
+}
+
+impl Program {
+    /// Decodes every function of `module`.
+    pub fn new(module: &Module) -> Program {
+        let funcs = module.functions.iter().map(decode_function).collect();
+        Program { funcs }
+    }
+}
+
+fn decode_function(f: &Function) -> Vec<DBlock> {
+    let slot = |v: &Value| v.index() as u32;
+    let edge = |c: &BlockCall| DEdge {
+        block: c.block,
+        moves: c
+            .args
+            .iter()
+            .zip(&f.block(c.block).params)
+            .map(|(a, p)| (slot(a), slot(p)))
+            .collect(),
+    };
+    let mut blocks = vec![DBlock::default(); f.blocks.len()];
+    for b in &f.layout {
+        let data = f.block(*b);
+        let ops = data
+            .insts
+            .iter()
+            .map(|inst| {
+                let r = inst.results.first().map(slot);
+                let ty = inst.results.first().map(|r| f.ty(*r));
+                match (&inst.op, r, ty, inst.args.as_slice()) {
+                    (Op::Iconst(k), Some(r), Some(ty), []) => DOp::Const {
+                        r,
+                        v: *k & mask(ty),
+                    },
+                    (Op::Binary(op), Some(r), Some(ty), [a, b]) => DOp::Bin {
+                        op: *op,
+                        ty,
+                        a: slot(a),
+                        b: slot(b),
+                        r,
+                    },
+                    (Op::StackLoad, Some(r), Some(Type::I256), [i]) => {
+                        DOp::StackLoad { index: slot(i), r }
+                    }
+                    (Op::StackStore, None, None, [i, v]) if f.ty(*v) == Type::I256 => {
+                        DOp::StackStore {
+                            index: slot(i),
+                            v: slot(v),
+                        }
+                    }
+                    (Op::Icmp(c), Some(r), Some(_), [a, b]) => DOp::Cmp {
+                        c: *c,
+                        ty: f.ty(*a),
+                        a: slot(a),
+                        b: slot(b),
+                        r,
+                    },
+                    _ => DOp::Slow,
+                }
+            })
+            .collect();
+        let term = match &data.term {
+            Terminator::Jump(c) => DTerm::Jump(edge(c)),
+            Terminator::Branch {
+                cond,
+                then_to,
+                else_to,
+            } => DTerm::Branch {
+                cond: slot(cond),
+                then_to: edge(then_to),
+                else_to: edge(else_to),
+            },
+            _ => DTerm::Slow,
+        };
+        blocks[b.index()] = DBlock { ops, term };
+    }
+    blocks
 }
 
 /// Words in the EVM stack `stack.load`/`stack.store` address.
@@ -225,11 +377,14 @@ fn trap<T>(code: TrapCode, pos: SourcePos) -> Flow<T> {
 }
 
 /// `2**bits - 1`.
+#[inline]
 pub fn mask(t: Type) -> U256 {
-    if t.bits() >= 256 {
-        U256::MAX
-    } else {
-        (U256::from(1) << t.bits()) - U256::from(1)
+    match t {
+        Type::I256 => U256::MAX,
+        Type::I64 => U256::from_limbs([u64::MAX, 0, 0, 0]),
+        Type::I32 => U256::from_limbs([u32::MAX as u64, 0, 0, 0]),
+        Type::I8 => U256::from_limbs([0xff, 0, 0, 0]),
+        Type::I1 => U256::from_limbs([1, 0, 0, 0]),
     }
 }
 
@@ -263,6 +418,7 @@ fn to_usize(v: U256) -> Option<usize> {
 }
 
 /// Evaluates a binary operation at type `t` (operands already masked).
+#[inline]
 pub fn binary(op: BinOp, t: Type, a: U256, b: U256) -> U256 {
     let bits = t.bits();
     let r = match op {
@@ -324,6 +480,7 @@ pub fn binary(op: BinOp, t: Type, a: U256, b: U256) -> U256 {
 }
 
 /// Evaluates a comparison at type `t`.
+#[inline]
 pub fn compare(c: Cond, t: Type, a: U256, b: U256) -> bool {
     let signed = |a: U256, b: U256| -> std::cmp::Ordering {
         let (x, y) = (sext256(a, t), sext256(b, t));
@@ -418,7 +575,40 @@ impl<'m> Interpreter<'m> {
             return_data: vec![],
             steps: 0,
             evm_stack: vec![],
+            decoded: std::sync::Arc::new(Program::new(module)),
+            scratch: vec![],
         }
+    }
+
+    /// A fresh run over `module`, decoded as `program` (which must be
+    /// `Program::new(module)`; sharing it saves decoding per run).
+    pub fn with_program(
+        module: &'m Module,
+        program: std::sync::Arc<Program>,
+        limits: Limits,
+    ) -> Self {
+        Interpreter {
+            module,
+            limits,
+            memory: vec![],
+            return_data: vec![],
+            steps: 0,
+            evm_stack: vec![],
+            decoded: program,
+            scratch: vec![],
+        }
+    }
+
+    /// Takes edge `e`: its arguments to the target's parameters, in
+    /// parallel.
+    fn take(&mut self, vals: &mut [U256], e: &DEdge) -> Block {
+        self.scratch.clear();
+        self.scratch
+            .extend(e.moves.iter().map(|(a, _)| vals[*a as usize]));
+        for ((_, p), v) in e.moves.iter().zip(&self.scratch) {
+            vals[*p as usize] = *v;
+        }
+        e.block
     }
 
     /// Runs function `func` with `args` to its end.
@@ -521,13 +711,82 @@ impl<'m> Interpreter<'m> {
             vals[p.index()] = *a & mask(f.ty(*p));
         }
         let mut block = entry;
+        let program = std::sync::Arc::clone(&self.decoded);
+        let dfunc = program.funcs.get(func.index());
         loop {
             let data = f.block(block);
-            for inst in &data.insts {
-                self.tick(1, inst.pos)?;
-                self.exec(host, f, &mut vals, inst, depth)?;
+            let dblock = dfunc.and_then(|d| d.get(block.index()));
+            match dblock {
+                Some(db) if db.ops.len() == data.insts.len() => {
+                    for (op, inst) in db.ops.iter().zip(&data.insts) {
+                        self.steps += 1;
+                        if self.steps > self.limits.budget {
+                            return Err(Stop::Exit(Outcome::OutOfBudget { pos: inst.pos }));
+                        }
+                        match op {
+                            DOp::Const { r, v } => vals[*r as usize] = *v,
+                            DOp::Bin { op, ty, a, b, r } => {
+                                vals[*r as usize] =
+                                    binary(*op, *ty, vals[*a as usize], vals[*b as usize]);
+                            }
+                            DOp::Cmp { c, ty, a, b, r } => {
+                                vals[*r as usize] = U256::from(compare(
+                                    *c,
+                                    *ty,
+                                    vals[*a as usize],
+                                    vals[*b as usize],
+                                )
+                                    as u8);
+                            }
+                            DOp::StackLoad { index, r } => {
+                                match to_usize(vals[*index as usize])
+                                    .and_then(|i| self.evm_stack.get(i))
+                                {
+                                    Some(w) => vals[*r as usize] = *w,
+                                    None => self.exec(host, f, &mut vals, inst, depth)?,
+                                }
+                            }
+                            DOp::StackStore { index, v } => {
+                                let w = vals[*v as usize];
+                                match to_usize(vals[*index as usize])
+                                    .and_then(|i| self.evm_stack.get_mut(i))
+                                {
+                                    Some(slot) => *slot = w,
+                                    None => self.exec(host, f, &mut vals, inst, depth)?,
+                                }
+                            }
+                            DOp::Slow => self.exec(host, f, &mut vals, inst, depth)?,
+                        }
+                    }
+                }
+                _ => {
+                    for inst in &data.insts {
+                        self.tick(1, inst.pos)?;
+                        self.exec(host, f, &mut vals, inst, depth)?;
+                    }
+                }
             }
             self.tick(1, data.term_pos)?;
+            match dblock.map(|d| &d.term) {
+                Some(DTerm::Jump(e)) => {
+                    block = self.take(&mut vals, e);
+                    continue;
+                }
+                Some(DTerm::Branch {
+                    cond,
+                    then_to,
+                    else_to,
+                }) => {
+                    let e = if vals[*cond as usize].is_zero() {
+                        else_to
+                    } else {
+                        then_to
+                    };
+                    block = self.take(&mut vals, e);
+                    continue;
+                }
+                _ => {}
+            }
             let pos = data.term_pos;
             let next = match &data.term {
                 Terminator::Jump(c) => c,
@@ -612,8 +871,9 @@ impl<'m> Interpreter<'m> {
         let result_ty = inst.results.first().map_or(Type::I256, |r| f.ty(*r));
         let arg_ty = inst.args.first().map_or(Type::I256, |a| f.ty(*a));
         if inst.op.is_pure() {
-            let args: Vec<U256> = (0..inst.args.len()).map(arg).collect();
-            let v = eval_pure(&inst.op, result_ty, arg_ty, &args).unwrap_or_default();
+            let args = [arg(0), arg(1), arg(2)];
+            let n = inst.args.len().min(3);
+            let v = eval_pure(&inst.op, result_ty, arg_ty, &args[..n]).unwrap_or_default();
             if let Some(r) = inst.results.first() {
                 vals[r.index()] = v;
             }
@@ -848,9 +1108,9 @@ impl<'m> Interpreter<'m> {
                 return Ok(None);
             }
             HostOp::Keccak256 => {
-                let data = self.read(arg(0), arg(1), pos)?;
-                self.tick(data.len() as u64 / 32, pos)?;
-                U256::from_be_bytes(keccak256(&data).0)
+                let r = self.range(arg(0), arg(1), pos)?;
+                self.tick(r.len() as u64 / 32, pos)?;
+                U256::from_be_bytes(keccak256(&self.memory[r]).0)
             }
             HostOp::Call(kind) => {
                 let (value, rest) = match kind {
