@@ -83,7 +83,7 @@ const EXPECTED = [
   },
   {
     dir: "recursion", name: "Recursion", variants: SOLC08, compiler: "solc",
-    functions: ["fib", "ackermann", "isEven", "descend", "push", "sumRange", "values", "deepest"],
+    functions: ["fib", "ackermann", "isEven", "viaPointer", "descend", "push", "sumRange", "values", "deepest"],
     errors: [],
     ctorInputs: [],
   },

@@ -43,6 +43,26 @@ contract Recursion {
         return n == 0 ? false : _even(n - 1);
     }
 
+    /// Recursion through an internal function pointer: the jump target
+    /// comes from the stack, not from the code.
+    function viaPointer(uint256 n, bool useFib) external pure returns (uint256) {
+        function(uint256, function(uint256) internal pure returns (uint256)) internal pure
+            returns (uint256) step = _countdown;
+        return step(n, useFib ? _fib : _triangle);
+    }
+
+    function _countdown(
+        uint256 n,
+        function(uint256) internal pure returns (uint256) leaf
+    ) internal pure returns (uint256) {
+        if (n == 0) return leaf(0);
+        return leaf(n) + _countdown(n - 1, leaf);
+    }
+
+    function _triangle(uint256 n) internal pure returns (uint256) {
+        return n == 0 ? 0 : n + _triangle(n - 1);
+    }
+
     /// Recursion `n` deep that writes storage on the way back; deep enough,
     /// it overflows the EVM's 1024-word stack, an exceptional halt.
     function descend(uint256 n) external returns (uint256) {

@@ -499,3 +499,54 @@ fn the_ir_budget_follows_the_calls_gas() {
     ]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
+
+#[test]
+fn recursion_of_every_depth_runs_equal_on_every_engine() {
+    // Depth 1 to hundreds, in each compiler variant (legacy codegen with and
+    // without the optimizer, via-IR): the lifter keeps the recursive code's
+    // stack in memory and every engine agrees with revm, including the
+    // stack overflow past the EVM's 1,024 words.
+    let dir = std::env::temp_dir().join(format!("chainlift-rec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for variant in ["Recursion", "Recursion.noopt", "Recursion.viair"] {
+        let mut toml = format!(
+            "[contract]\nartifact = \"{}\"\n",
+            path(&format!("examples/recursion/out/{variant}.json"))
+        );
+        // (sbf keeps the EVM stack in half of its 32 KiB heap: about 460
+        // words, 100 of these frames or fewer, by variant.)
+        for depth in [1, 2, 3, 7, 16, 40, 64] {
+            toml += &format!(
+                "[[call]]\nsig = \"descend(uint256)\"\nargs = [\"{depth}\"]\nexpect = {{ status = \"success\", returns = [\"{depth}\"] }}\n"
+            );
+        }
+        for (m, n, want) in [(1, 5, 7), (2, 2, 7), (3, 1, 13)] {
+            toml += &format!(
+                "[[call]]\nsig = \"ackermann(uint256,uint256)\"\nargs = [\"{m}\", \"{n}\"]\nexpect = {{ returns = [\"{want}\"] }}\n"
+            );
+        }
+        toml += "[[call]]\nsig = \"viaPointer(uint256,bool)\"\nargs = [\"12\", \"false\"]\nexpect = { returns = [\"364\"] }\n";
+        let file = dir.join(format!("{variant}.toml"));
+        std::fs::write(&file, &toml).unwrap();
+        let run = chainlift(&[
+            "diff",
+            file.to_str().unwrap(),
+            "--engines",
+            "evm,ir,ir64,sbf",
+        ]);
+        assert_eq!(run.code, 0, "{variant}: {}{}", run.stdout, run.stderr);
+        // Deeper, and past the EVM stack (a halt), on the engines without
+        // sbf's heap limit.
+        std::fs::write(
+            &file,
+            format!(
+                "[contract]\nartifact = \"{}\"\n[[call]]\nsig = \"descend(uint256)\"\nargs = [\"100\"]\nexpect = {{ returns = [\"100\"] }}\n[[call]]\nsig = \"descend(uint256)\"\nargs = [\"150\"]\nexpect = {{ returns = [\"150\"] }}\n[[call]]\nsig = \"descend(uint256)\"\nargs = [\"2000\"]\nexpect = {{ status = \"halt\" }}\n",
+                path(&format!("examples/recursion/out/{variant}.json"))
+            ),
+        )
+        .unwrap();
+        let run = chainlift(&["diff", file.to_str().unwrap(), "--engines", "evm,ir,ir64"]);
+        assert_eq!(run.code, 0, "{variant}: {}{}", run.stdout, run.stderr);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
