@@ -457,9 +457,18 @@ impl<'a> Lifter<'a> {
     /// which nests without end; code shared between functions (tail-merged
     /// blocks) nests once or twice.
     fn nesting(&self, id: usize, h: usize, ctx: &Context) -> usize {
+        // An ancestor's return addresses are among `ctx`'s, so its top slot
+        // is at least the lowest of them: once the path went that low, no
+        // further ancestor can match.
+        let Some(lowest) = ctx.iter().map(|(s, _)| usize::from(*s)).min() else {
+            return 1;
+        };
         let mut path_low = self.low;
         let mut at = self.current;
         for _ in 0..MAX_LINEAGE_WALK {
+            if path_low <= lowest {
+                break;
+            }
             let Some(x) = at.and_then(|b| self.lineage.get(&b)) else {
                 break;
             };

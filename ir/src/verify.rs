@@ -47,10 +47,15 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn fail(&mut self, location: impl Into<String>, message: impl Into<String>, pos: SourcePos) {
+    fn fail(
+        &mut self,
+        location: impl std::fmt::Display,
+        message: impl Into<String>,
+        pos: SourcePos,
+    ) {
         self.errors.push(VerifyError {
             function: self.f.name.clone(),
-            location: location.into(),
+            location: location.to_string(),
             message: message.into(),
             pos,
         });
@@ -288,16 +293,12 @@ fn check_function(c: &mut Checker) {
     let idom = dominators(f);
     let tree = DomTree::new(&idom);
     let check_use =
-        |c: &mut Checker, v: Value, b: Block, at: usize, loc: &str, pos: SourcePos| match def_block
+        |c: &mut Checker, v: Value, b: Block, at: usize, loc: &Loc, pos: SourcePos| match def_block
             .get(v.index())
             .copied()
             .flatten()
         {
-            None => c.fail(
-                loc.to_string(),
-                format!("uses {v}, which is never defined"),
-                pos,
-            ),
+            None => c.fail(loc, format!("uses {v}, which is never defined"), pos),
             Some((db, dat)) => {
                 let ok = if db == b {
                     dat <= at
@@ -306,7 +307,7 @@ fn check_function(c: &mut Checker) {
                 };
                 if !ok {
                     c.fail(
-                        loc.to_string(),
+                        loc,
                         format!("uses {v}, whose definition in {db} does not dominate the use"),
                         pos,
                     );
@@ -316,13 +317,13 @@ fn check_function(c: &mut Checker) {
     for b in &f.layout {
         let data = f.block(*b);
         for (i, inst) in data.insts.iter().enumerate() {
-            let loc = format!("{b} instruction {i}");
+            let loc = Loc::Inst(*b, i);
             for a in &inst.args {
                 check_use(c, *a, *b, i, &loc, inst.pos);
             }
             check_inst(c, inst, &loc);
         }
-        let loc = format!("{b} terminator");
+        let loc = Loc::Term(*b);
         for v in data.term.uses() {
             check_use(c, v, *b, data.insts.len() + 1, &loc, data.term_pos);
         }
@@ -335,7 +336,7 @@ fn check_call(
     call: &BlockCall,
     in_layout: &[bool],
     entry: Block,
-    loc: &str,
+    loc: &Loc,
     pos: SourcePos,
 ) {
     let f = c.f;
@@ -383,7 +384,7 @@ fn check_terminator(
     entry: Block,
     pos: SourcePos,
 ) {
-    let loc = format!("{b} terminator");
+    let loc = Loc::Term(b);
     for call in term.targets() {
         check_call(c, call, in_layout, entry, &loc, pos);
     }
@@ -446,7 +447,22 @@ fn check_terminator(
     }
 }
 
-fn check_inst(c: &mut Checker, inst: &crate::function::Inst, loc: &str) {
+/// Where in a block a check failed; written out only for a failure.
+enum Loc {
+    Inst(Block, usize),
+    Term(Block),
+}
+
+impl std::fmt::Display for Loc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Loc::Inst(b, i) => write!(f, "{b} instruction {i}"),
+            Loc::Term(b) => write!(f, "{b} terminator"),
+        }
+    }
+}
+
+fn check_inst(c: &mut Checker, inst: &crate::function::Inst, loc: &Loc) {
     let arg_tys: Vec<Type> = inst
         .args
         .iter()
