@@ -237,6 +237,19 @@ enum DOp {
         b: u32,
         r: u32,
     },
+    /// `mem.expand`, and big-endian word loads and stores.
+    Expand {
+        offset: u32,
+        len: u32,
+    },
+    LoadWord {
+        addr: u32,
+        r: u32,
+    },
+    StoreWord {
+        addr: u32,
+        v: u32,
+    },
     /// A word of the EVM stack (`i256`).
     StackLoad {
         index: u32,
@@ -310,6 +323,21 @@ fn decode_function(f: &Function) -> Vec<DBlock> {
                         b: slot(b),
                         r,
                     },
+                    (Op::MemExpand, None, None, [o, l]) => DOp::Expand {
+                        offset: slot(o),
+                        len: slot(l),
+                    },
+                    (Op::Load(Type::I256, Endian::Big), Some(r), Some(Type::I256), [a]) => {
+                        DOp::LoadWord { addr: slot(a), r }
+                    }
+                    (Op::Store(Type::I256, Endian::Big), None, None, [a, v])
+                        if f.ty(*v) == Type::I256 =>
+                    {
+                        DOp::StoreWord {
+                            addr: slot(a),
+                            v: slot(v),
+                        }
+                    }
                     (Op::StackLoad, Some(r), Some(Type::I256), [i]) => {
                         DOp::StackLoad { index: slot(i), r }
                     }
@@ -347,6 +375,9 @@ fn decode_function(f: &Function) -> Vec<DBlock> {
     }
     blocks
 }
+
+/// The length of a word in memory.
+const WORD: U256 = U256::from_limbs([32, 0, 0, 0]);
 
 /// Words in the EVM stack `stack.load`/`stack.store` address.
 pub const EVM_STACK_WORDS: usize = 1024;
@@ -737,6 +768,18 @@ impl<'m> Interpreter<'m> {
                                     vals[*b as usize],
                                 )
                                     as u8);
+                            }
+                            DOp::Expand { offset, len } => {
+                                self.expand(vals[*offset as usize], vals[*len as usize], inst.pos)?
+                            }
+                            DOp::LoadWord { addr, r } => {
+                                let range = self.range(vals[*addr as usize], WORD, inst.pos)?;
+                                vals[*r as usize] = U256::from_be_slice(&self.memory[range]);
+                            }
+                            DOp::StoreWord { addr, v } => {
+                                let range = self.range(vals[*addr as usize], WORD, inst.pos)?;
+                                self.memory[range]
+                                    .copy_from_slice(&vals[*v as usize].to_be_bytes::<32>());
                             }
                             DOp::StackLoad { index, r } => {
                                 match to_usize(vals[*index as usize])
