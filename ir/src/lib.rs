@@ -46,6 +46,14 @@
 //! checked accesses. Growth past the interpreter's memory limit traps
 //! `out_of_memory`.
 //!
+//! Beside it, a run has an **EVM stack array** of 1,024 words, which lifted
+//! code keeps the EVM stack in where it cannot keep it in values
+//! (recursion): `stack.load.T index` and `stack.store index, value`, with an
+//! `i64` index counting words for `i256` and limbs (four per word, least
+//! significant first) for `i64`, the legalized form. Producers check the
+//! EVM's stack bounds before they access it; an index past the array traps
+//! `stack_overflow`. It is not memory: `mem.size` does not see it.
+//!
 //! # The host interface
 //!
 //! Everything a contract asks of its environment is a
