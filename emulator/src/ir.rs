@@ -215,6 +215,12 @@ impl<'a> WorldHost<'a> {
         self.frames.last().expect("a frame is always running")
     }
 
+    /// Frames of EVM code running: a creation transaction's first frame
+    /// stands for the caller and runs no code.
+    fn depth(&self) -> usize {
+        self.frames.len() - usize::from(self.call.create)
+    }
+
     fn balance_of(&self, a: Address) -> U256 {
         self.changes.balances.get(&a).copied().unwrap_or_else(|| {
             self.world
@@ -353,7 +359,7 @@ impl<'a> WorldHost<'a> {
     /// the creator's nonce goes up, the init code runs in the new account,
     /// and its return data becomes the account's code.
     fn create_account(&mut self, value: U256, init: &[u8], salt: Option<U256>) -> Created {
-        if self.frames.len() > MAX_DEPTH || self.error.is_some() {
+        if self.depth() > MAX_DEPTH || self.error.is_some() {
             return Created::Failed("call depth".into());
         }
         let me = self.frame().address;
@@ -390,7 +396,12 @@ impl<'a> WorldHost<'a> {
             data: vec![],
             code,
             is_static: false,
-            gas: self.child_gas(u64::MAX),
+            // A creation transaction's init code has the whole gas limit.
+            gas: if self.depth() == 0 {
+                self.frame().gas
+            } else {
+                self.child_gas(u64::MAX)
+            },
             memory_len: 0,
             seen_steps: 0,
         };
@@ -427,8 +438,9 @@ impl<'a> WorldHost<'a> {
     }
 
     fn record(&mut self, effect: trace::Effect) {
-        // Only the outermost frame's effects are traced (as revm's are).
-        if self.frames.len() == 1
+        // Only the outermost frame's effects are traced (as revm's are); a
+        // creation transaction's exit is recorded after its frame ended.
+        if self.depth() <= 1
             && let Some(t) = &mut self.trace
             && t.len() < trace::MAX_EFFECTS
         {
@@ -525,7 +537,7 @@ impl<'a> Host for WorldHost<'a> {
             f.seen_steps = steps;
             f.memory_len = memory.len();
         }
-        if self.trace.is_some() && self.frames.len() == 1 {
+        if self.trace.is_some() && self.depth() == 1 {
             self.pos = match pos {
                 SourcePos::Evm(pc) => Some(pc as usize),
                 _ => None,
@@ -560,7 +572,7 @@ impl<'a> Host for WorldHost<'a> {
         // with the state journalled so a failing frame is undone. Gas is not
         // metered: a frame fails only by reverting, trapping or running out
         // of the shared instruction budget, never by running out of gas.
-        if self.frames.len() > MAX_DEPTH || self.error.is_some() {
+        if self.depth() > MAX_DEPTH || self.error.is_some() {
             return (false, vec![]);
         }
         let to = address(to);

@@ -746,9 +746,13 @@ impl<'m> Interpreter<'m> {
         let dfunc = program.funcs.get(func.index());
         loop {
             let data = f.block(block);
-            let dblock = dfunc.and_then(|d| d.get(block.index()));
+            // (A program decoded from another module has other blocks:
+            // run those from the module.)
+            let dblock = dfunc
+                .and_then(|d| d.get(block.index()))
+                .filter(|db| db.ops.len() == data.insts.len());
             match dblock {
-                Some(db) if db.ops.len() == data.insts.len() => {
+                Some(db) => {
                     for (op, inst) in db.ops.iter().zip(&data.insts) {
                         self.steps += 1;
                         if self.steps > self.limits.budget {

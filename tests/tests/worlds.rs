@@ -279,7 +279,6 @@ fn created_contracts_are_carried_and_a_salt_works_once() {
 
     // The child runs in later calls; the same salt then fails.
     let to_child = |data: Vec<u8>| Call {
-        create: false,
         to: child,
         ..call(FACTORY, data)
     };
