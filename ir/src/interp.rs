@@ -599,16 +599,7 @@ pub fn eval_pure(op: &Op, ty: Type, arg_ty: Type, args: &[U256]) -> Option<U256>
 impl<'m> Interpreter<'m> {
     /// A fresh run over `module` with empty memory.
     pub fn new(module: &'m Module, limits: Limits) -> Self {
-        Interpreter {
-            module,
-            limits,
-            memory: vec![],
-            return_data: vec![],
-            steps: 0,
-            evm_stack: vec![],
-            decoded: std::sync::Arc::new(Program::new(module)),
-            scratch: vec![],
-        }
+        Self::with_program(module, std::sync::Arc::new(Program::new(module)), limits)
     }
 
     /// A fresh run over `module`, decoded as `program` (which must be
