@@ -38,6 +38,9 @@ pub struct IrEngine {
     /// few instructions per EVM instruction); the budget is the larger of
     /// this and `limits.budget`, and still bounded by the gas.
     pub budget_per_gas: u64,
+    /// Run frames as WASM modules in wasmtime (the `wasm` engine) instead
+    /// of in the interpreter.
+    pub wasm: Option<Arc<crate::wasm::WasmRuntime>>,
     modules: Cache,
 }
 
@@ -47,6 +50,7 @@ impl Default for IrEngine {
             limits: Limits::default(),
             stages: Stages::default(),
             budget_per_gas: 4,
+            wasm: None,
             modules: Cache::shared(),
         }
     }
@@ -71,6 +75,23 @@ impl IrEngine {
             budget_per_gas: default.budget_per_gas.saturating_mul(100),
             ..default
         }
+    }
+
+    /// The `wasm` engine: the legalized module translated by backend-wasm
+    /// and run by wasmtime, with the same world host (nested frames run in
+    /// wasmtime too). Its budget is fuel: WASM instructions, a few per IR
+    /// limb instruction.
+    pub fn wasm() -> Result<Self, String> {
+        let legalized = IrEngine::legalized();
+        Ok(IrEngine {
+            wasm: Some(Arc::new(crate::wasm::WasmRuntime::new()?)),
+            limits: Limits {
+                budget: legalized.limits.budget.saturating_mul(4),
+                ..legalized.limits
+            },
+            budget_per_gas: legalized.budget_per_gas.saturating_mul(4),
+            ..legalized
+        })
     }
 
     /// The verified module of `code` under `fork`, from the pipeline.
@@ -325,22 +346,46 @@ impl<'a> WorldHost<'a> {
 
     /// Runs `frame` on the lifted code `module` under what is left of the
     /// shared budget, and returns how it ended.
-    fn run_frame(&mut self, frame: Frame<'a>, module: &Compiled, budget: u64) -> IrOutcome {
+    fn run_frame(&mut self, frame: Frame<'a>, module: &Arc<Compiled>, budget: u64) -> IrOutcome {
         let limits = Limits {
             budget,
             memory: self.engine.limits.memory.min(memory_for_gas(frame.gas)),
             ..self.engine.limits
         };
         self.frames.push(frame);
-        let mut interp = Interpreter::with_program(&module.module, module.program(), limits);
-        let result = interp.run(self, FuncId::new(0), &[]);
-        self.nested_steps = self.nested_steps.saturating_add(interp.steps);
+        let (result, steps) = self.execute(module, limits);
+        self.nested_steps = self.nested_steps.saturating_add(steps);
         if let Some(f) = self.frames.pop() {
             self.spent = self
                 .spent
-                .saturating_add(interp.steps.saturating_sub(f.seen_steps));
+                .saturating_add(steps.saturating_sub(f.seen_steps));
         }
         result
+    }
+
+    /// Runs the top frame's code `module` to its end: in the interpreter,
+    /// or as WASM for the `wasm` engine. Returns how it ended and the
+    /// instructions (or fuel) it took.
+    fn execute(&mut self, module: &Arc<Compiled>, limits: Limits) -> (IrOutcome, u64) {
+        match self.engine.wasm.clone() {
+            None => {
+                let mut interp =
+                    Interpreter::with_program(&module.module, module.program(), limits);
+                let result = interp.run(self, FuncId::new(0), &[]);
+                (result, interp.steps)
+            }
+            Some(rt) => match rt.run(self, module, limits) {
+                Ok(r) => r,
+                Err(reason) => {
+                    let address = self.frame().address;
+                    self.error
+                        .get_or_insert(EngineError::Translate { address, reason });
+                    let pos = SourcePos::None;
+                    let code = chainlift_ir::inst::TrapCode::Unsupported;
+                    (IrOutcome::Trap { code, pos }, 0)
+                }
+            },
+        }
     }
 
     /// The lifted module of `code`, or `None` after recording why it could
@@ -704,7 +749,11 @@ fn changes(o: &mut Outcome, world: &World, c: Changes, call: &Call, coinbase: Ad
 
 impl Engine for IrEngine {
     fn name(&self) -> &'static str {
-        if self.stages.legalize { "ir64" } else { "ir" }
+        match (&self.wasm, self.stages.legalize) {
+            (Some(_), _) => "wasm",
+            (None, true) => "ir64",
+            (None, false) => "ir",
+        }
     }
 
     fn trace(
@@ -714,6 +763,9 @@ impl Engine for IrEngine {
         call: &Call,
         fork: Fork,
     ) -> Option<Result<Vec<trace::Step>, EngineError>> {
+        if self.wasm.is_some() {
+            return None;
+        }
         Some(
             self.run_traced(world, block, call, fork, true)
                 .map(|(_, steps)| steps.unwrap_or_default()),
@@ -727,8 +779,31 @@ impl Engine for IrEngine {
         call: &Call,
         fork: Fork,
     ) -> Result<Outcome, EngineError> {
-        self.run_traced(world, block, call, fork, false)
-            .map(|(o, _)| o)
+        if self.wasm.is_none() {
+            return self
+                .run_traced(world, block, call, fork, false)
+                .map(|(o, _)| o);
+        }
+        // Each nested frame enters wasmtime again from a host function, up
+        // to 1,024 deep: give the call a stack with room for that.
+        std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .name("wasm-engine".into())
+                .stack_size(1 << 30)
+                .spawn_scoped(s, || self.run_traced(world, block, call, fork, false))
+                .map_err(|e| EngineError::Unsupported {
+                    engine: "wasm",
+                    reason: format!("cannot start a thread: {e}"),
+                })?
+                .join()
+                .unwrap_or_else(|_| {
+                    Err(EngineError::Unsupported {
+                        engine: "wasm",
+                        reason: "the engine panicked".into(),
+                    })
+                })
+                .map(|(o, _)| o)
+        })
     }
 }
 
@@ -821,10 +896,8 @@ impl IrEngine {
         }
         let (result, steps, failed) = match &module {
             Some(module) => {
-                let mut interp =
-                    Interpreter::with_program(&module.module, module.program(), limits);
-                let result = interp.run(&mut host, FuncId::new(0), &[]);
-                (result, interp.steps, None)
+                let (result, steps) = host.execute(module, limits);
+                (result, steps, None)
             }
             None => match host.create_account(call.value, &call.data, None) {
                 Created::Account(a) => {
@@ -870,7 +943,11 @@ impl IrEngine {
             host.self_destruct(call.to, address(*beneficiary));
         }
         let cost = Cost {
-            unit: "instructions",
+            unit: if self.wasm.is_some() {
+                "fuel"
+            } else {
+                "instructions"
+            },
             amount: steps.saturating_add(host.nested_steps),
         };
         // The caller's transaction nonce is left out, as for calls.

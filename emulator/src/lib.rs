@@ -14,6 +14,7 @@ pub mod registry;
 pub mod sbf;
 pub mod suite;
 pub mod trace;
+pub mod wasm;
 
 use alloy_primitives::{Address, U256};
 use chainlift_frontend_evm::Fork;

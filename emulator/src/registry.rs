@@ -87,6 +87,21 @@ pub const ENGINES: &[EngineInfo] = &[
         make: |b| Box::new(ir_engine(IrEngine::legalized(), b)),
     },
     EngineInfo {
+        name: "wasm",
+        description: "the WASM module from backend-wasm (Arbitrum Stylus ABI), compiled and run by wasmtime",
+        cost_unit: "fuel",
+        cannot_run: "nothing the EVM runs; gas is not metered, so gas-exact outcomes may differ",
+        traces: false,
+        default: false,
+        make: |b| match IrEngine::wasm() {
+            Ok(e) => Box::new(ir_engine(e, b)),
+            Err(reason) => Box::new(Unavailable {
+                name: "wasm",
+                reason,
+            }),
+        },
+    },
+    EngineInfo {
         name: "sbf",
         description: "the Solana SBPF v3 program from backend-sbf, in solana-sbpf's interpreter",
         cost_unit: "CU",
@@ -105,6 +120,30 @@ pub const ENGINES: &[EngineInfo] = &[
         make: |b| Box::new(sbf_engine(true, b)),
     },
 ];
+
+/// An engine that could not be built: every call says why.
+struct Unavailable {
+    name: &'static str,
+    reason: String,
+}
+
+impl Engine for Unavailable {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn run(
+        &self,
+        _: &crate::World,
+        _: &crate::BlockEnv,
+        _: &crate::Call,
+        _: chainlift_frontend_evm::Fork,
+    ) -> Result<crate::Outcome, crate::EngineError> {
+        Err(crate::EngineError::Unsupported {
+            engine: self.name,
+            reason: self.reason.clone(),
+        })
+    }
+}
 
 /// The engine called `name`.
 pub fn find(name: &str) -> Option<&'static EngineInfo> {

@@ -49,6 +49,28 @@ pub enum Helper {
 }
 
 impl Helper {
+    /// Every helper.
+    pub const ALL: [Helper; 13] = [
+        Helper::MulWide,
+        Helper::Mul,
+        Helper::DivRem,
+        Helper::SDivRem,
+        Helper::AddMod,
+        Helper::MulMod,
+        Helper::Exp,
+        Helper::Shl,
+        Helper::LShr,
+        Helper::AShr,
+        Helper::SignExtend,
+        Helper::Byte,
+        Helper::Clz,
+    ];
+
+    /// The helper a function of this name implements.
+    pub fn from_name(name: &str) -> Option<Helper> {
+        Helper::ALL.into_iter().find(|h| h.name() == name)
+    }
+
     /// The function's name.
     pub fn name(self) -> &'static str {
         match self {
