@@ -47,9 +47,10 @@ pub struct Body {
     pub ins: Vec<Ins>,
     pub types: Vec<ValType>,
     pub params: u32,
-    /// Whether no virtual local may share a real one (code whose textual
-    /// order is not its dominance order).
-    pub no_sharing: bool,
+    /// Ranges of instructions each listed virtual local must also live
+    /// over (where code's textual order is not its dominance order: the
+    /// blocks it is live in, from liveness).
+    pub live: Vec<(u32, usize, usize)>,
 }
 
 impl Body {
@@ -96,14 +97,13 @@ impl Body {
         }
         // Inner loops end first: one pass in order of their ends.
         loops.sort_by_key(|l| l.1);
-        let whole = (0, self.ins.len());
+        for &(v, start, end) in &self.live {
+            let v = v as usize;
+            first[v] = first[v].min(start);
+            last[v] = last[v].max(end);
+        }
         for v in 0..n {
             if first[v] == usize::MAX {
-                continue;
-            }
-            if self.no_sharing {
-                first[v] = whole.0;
-                last[v] = whole.1;
                 continue;
             }
             for &(s, e) in &loops {

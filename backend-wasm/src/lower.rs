@@ -158,6 +158,9 @@ pub fn function(m: &mut ModuleCx<'_>, fid: FuncId) -> Result<Body, Error> {
             *v = new_of[*v as usize];
         }
     }
+    for l in &mut body.live {
+        l.0 = new_of[l.0 as usize];
+    }
     body.params = n;
     Ok(body)
 }
@@ -230,7 +233,6 @@ impl FnCx<'_, '_> {
             c.sort_by_key(|b| rpo[b.index()]);
         }
         if self.dispatch {
-            self.b.no_sharing = true;
             self.label = self.b.local(ValType::I32);
         }
     }
@@ -305,16 +307,82 @@ impl FnCx<'_, '_> {
         self.b.ins.push(Ins::Get(self.label));
         let table: Vec<u32> = (0..order.len() as u32).collect();
         self.b.w(I::BrTable(table.into(), order.len() as u32 - 1));
+        let mut ranges = vec![(0, 0); self.f.blocks.len()];
         for b in &order {
             self.b.w(I::End);
             self.ctx.pop();
+            let start = self.b.ins.len();
             self.block_body(*b)?;
             self.terminator(*b)?;
+            ranges[b.index()] = (start, self.b.ins.len());
         }
+        self.liveness(&order, &ranges);
         self.ctx.pop();
         self.b.w(I::End);
         self.b.ins.push(Ins::LoopEnd);
         Ok(())
+    }
+
+    /// Where blocks run in an order the text does not follow (the
+    /// dispatcher), each value lives over every block it is live in, and a
+    /// block's parameters over their whole block (they are written at the
+    /// jump, before it): ranges for the local allocator.
+    fn liveness(&mut self, order: &[Block], ranges: &[(usize, usize)]) {
+        let f = self.f;
+        let n = f.blocks.len();
+        let mut def_block = vec![usize::MAX; f.values.len()];
+        let mut preds: Vec<Vec<Block>> = vec![vec![]; n];
+        for b in order {
+            let data = f.block(*b);
+            for p in &data.params {
+                def_block[p.index()] = b.index();
+            }
+            for i in &data.insts {
+                for r in &i.results {
+                    def_block[r.index()] = b.index();
+                }
+            }
+            for c in data.term.targets() {
+                preds[c.block.index()].push(*b);
+            }
+        }
+        let mut live_in: rustc_hash::FxHashSet<(usize, usize)> = Default::default();
+        let mut live_out: rustc_hash::FxHashSet<(usize, usize)> = Default::default();
+        let mut work = vec![];
+        for b in order {
+            let data = f.block(*b);
+            let uses = data
+                .insts
+                .iter()
+                .flat_map(|i| i.args.iter().copied())
+                .chain(data.term.uses());
+            for v in uses {
+                if def_block[v.index()] != b.index() {
+                    work.push((b.index(), v.index()));
+                }
+            }
+        }
+        while let Some((b, v)) = work.pop() {
+            if !live_in.insert((b, v)) {
+                continue;
+            }
+            for p in &preds[b] {
+                live_out.insert((p.index(), v));
+                if def_block[v] != p.index() {
+                    work.push((p.index(), v));
+                }
+            }
+        }
+        for (b, v) in live_in.into_iter().chain(live_out) {
+            let (s, e) = ranges[b];
+            self.b.live.push((v as u32, s, e));
+        }
+        for b in order {
+            let (s, e) = ranges[b.index()];
+            for p in &f.block(*b).params {
+                self.b.live.push((p.index() as u32, s, e));
+            }
+        }
     }
 
     /// Parameter moves of a block call: every argument on the stack, then
