@@ -51,6 +51,7 @@
 
 pub mod abi;
 mod code;
+pub mod inspect;
 mod lower;
 mod rt;
 
@@ -133,7 +134,12 @@ pub struct Report {
     pub max_locals: usize,
     /// The most instructions of any function.
     pub max_instructions: usize,
-    /// Stylus activation limits the module exceeds, one line each.
+    /// Bytes.
+    pub size: usize,
+    /// Bytes after brotli compression (Stylus deploys at most 24 KB).
+    pub compressed: usize,
+    /// Stylus activation rules the module breaks, one line each (imports
+    /// from `chainlift` among them).
     pub stylus_violations: Vec<String>,
 }
 
@@ -394,42 +400,10 @@ fn assemble(module: &Module, options: &Options) -> Result<Program, Error> {
     let bytes = out.finish();
     validate(&bytes)?;
 
-    let v = &mut report.stylus_violations;
-    if report.functions > stylus::MAX_FUNCTIONS {
-        v.push(format!(
-            "{} functions (at most {})",
-            report.functions,
-            stylus::MAX_FUNCTIONS
-        ));
-    }
-    if report.max_locals > stylus::MAX_LOCALS {
-        v.push(format!(
-            "a function with {} locals (at most {})",
-            report.max_locals,
-            stylus::MAX_LOCALS
-        ));
-    }
-    if report.max_instructions > stylus::MAX_INSTRUCTIONS {
-        v.push(format!(
-            "a function with {} instructions (at most {})",
-            report.max_instructions,
-            stylus::MAX_INSTRUCTIONS
-        ));
-    }
-    if hooks.len() > stylus::MAX_IMPORTS {
-        v.push(format!(
-            "{} imports (at most {})",
-            hooks.len(),
-            stylus::MAX_IMPORTS
-        ));
-    }
-    if bytes.len() > stylus::MAX_UNCOMPRESSED {
-        v.push(format!(
-            "{} bytes uncompressed (at most {})",
-            bytes.len(),
-            stylus::MAX_UNCOMPRESSED
-        ));
-    }
+    let facts = inspect::inspect(&bytes).map_err(Error::Validate)?;
+    report.size = bytes.len();
+    report.compressed = facts.compressed;
+    report.stylus_violations = facts.stylus_violations;
     Ok(Program { bytes, report })
 }
 

@@ -625,42 +625,24 @@ impl FnCx<'_, '_> {
 
     /// Byte-swaps the i64 (or i32) on the stack.
     fn bswap(&mut self, wide: bool) {
-        let t = self.b.local(if wide { ValType::I64 } else { ValType::I32 });
         if wide {
-            // Swap bytes within 16-bit, then 32-bit halves, then rotate.
-            for (m, s) in [
-                (0x00ff_00ff_00ff_00ffu64, 8i64),
-                (0x0000_ffff_0000_ffff, 16),
-            ] {
-                self.b.ins.push(Ins::Tee(t));
-                self.b.w(I::I64Const(s));
-                self.b.w(I::I64ShrU);
-                self.b.w(I::I64Const(m as i64));
-                self.b.w(I::I64And);
-                self.b.ins.push(Ins::Get(t));
-                self.b.w(I::I64Const(m as i64));
-                self.b.w(I::I64And);
-                self.b.w(I::I64Const(s));
-                self.b.w(I::I64Shl);
-                self.b.w(I::I64Or);
-            }
-            self.b.w(I::I64Const(32));
-            self.b.w(I::I64Rotl);
-        } else {
-            self.b.ins.push(Ins::Tee(t));
-            self.b.w(I::I32Const(8));
-            self.b.w(I::I32ShrU);
-            self.b.w(I::I32Const(0x00ff_00ff));
-            self.b.w(I::I32And);
-            self.b.ins.push(Ins::Get(t));
-            self.b.w(I::I32Const(0x00ff_00ff));
-            self.b.w(I::I32And);
-            self.b.w(I::I32Const(8));
-            self.b.w(I::I32Shl);
-            self.b.w(I::I32Or);
-            self.b.w(I::I32Const(16));
-            self.b.w(I::I32Rotl);
+            self.call(Callee::Rt(Rt::Bswap64));
+            return;
         }
+        let t = self.b.local(ValType::I32);
+        self.b.ins.push(Ins::Tee(t));
+        self.b.w(I::I32Const(8));
+        self.b.w(I::I32ShrU);
+        self.b.w(I::I32Const(0x00ff_00ff));
+        self.b.w(I::I32And);
+        self.b.ins.push(Ins::Get(t));
+        self.b.w(I::I32Const(0x00ff_00ff));
+        self.b.w(I::I32And);
+        self.b.w(I::I32Const(8));
+        self.b.w(I::I32Shl);
+        self.b.w(I::I32Or);
+        self.b.w(I::I32Const(16));
+        self.b.w(I::I32Rotl);
     }
 
     fn block_body(&mut self, x: Block) -> Result<(), Error> {
@@ -745,6 +727,19 @@ impl FnCx<'_, '_> {
                     }
                 }
             }
+            Op::Load(Type::I64, Endian::Big) => {
+                self.get(args[0]);
+                self.to_i64(args[0]);
+                self.pos_const(pos);
+                self.call(Callee::Rt(Rt::LoadBe64));
+            }
+            Op::Store(Type::I64, Endian::Big) => {
+                self.get(args[0]);
+                self.to_i64(args[0]);
+                self.get(args[1]);
+                self.pos_const(pos);
+                self.call(Callee::Rt(Rt::StoreBe64));
+            }
             Op::Load(t, e) => {
                 let w = bits(*t) / 8;
                 self.check_access(args[0], w, pos);
@@ -801,22 +796,13 @@ impl FnCx<'_, '_> {
                 }
             }
             Op::MemExpand => {
-                // The common case inline: already large enough.
-                self.get(args[0]);
-                self.to_i64(args[0]);
-                self.get(args[1]);
-                self.to_i64(args[1]);
-                self.b.w(I::I64Add);
-                self.b.w(I::GlobalGet(globals::MSIZE));
-                self.b.w(I::I64GtU);
-                self.b.w(I::If(BlockType::Empty));
-                self.get(args[0]);
-                self.to_i64(args[0]);
-                self.get(args[1]);
-                self.to_i64(args[1]);
+                // The helper returns at once when memory is large enough.
+                for a in args {
+                    self.get(*a);
+                    self.to_i64(*a);
+                }
                 self.pos_const(pos);
                 self.call(Callee::Rt(Rt::Expand));
-                self.b.w(I::End);
             }
             Op::StackLoad | Op::StackStore => {
                 let t = match op {
@@ -1143,15 +1129,10 @@ impl FnCx<'_, '_> {
 
     /// Pushes the word in limbs `w` as a u64, all ones if it is larger.
     fn saturate(&mut self, w: &[Value]) {
-        self.get(w[0]);
-        self.b.w(I::I64Const(-1));
-        self.get(w[1]);
-        self.get(w[2]);
-        self.b.w(I::I64Or);
-        self.get(w[3]);
-        self.b.w(I::I64Or);
-        self.b.w(I::I64Eqz);
-        self.b.w(I::Select);
+        for l in w {
+            self.get(*l);
+        }
+        self.call(Callee::Rt(Rt::Saturate));
     }
 
     /// Pushes the pointer, then the i32 length, of the EVM memory range in

@@ -33,6 +33,14 @@ pub enum Rt {
     MemGrow,
     /// `tmp(size: i64) -> ptr`: room past EVM memory for a host operand.
     Tmp,
+    /// `load_be64(addr, pos: i64) -> i64`: a checked big-endian limb load.
+    LoadBe64,
+    /// `store_be64(addr, value, pos: i64)`: a checked big-endian limb store.
+    StoreBe64,
+    /// `bswap64(x) -> x` with its bytes reversed.
+    Bswap64,
+    /// `saturate(l0, l1, l2, l3) -> i64`: a word as a u64, all ones if larger.
+    Saturate,
     /// Guarded 64-bit `udiv`, `sdiv`, `urem`, `srem` (x / 0 = 0, MIN / -1 = MIN).
     Div64(DivKind),
     /// The same on 32 bits.
@@ -98,6 +106,10 @@ impl Rt {
             Rt::MemGrow => (vec![I64], vec![I64]),
             Rt::Tmp => (vec![I64], vec![I32]),
             Rt::Div64(_) => (vec![I64, I64], vec![I64]),
+            Rt::LoadBe64 => (vec![I64, I64], vec![I64]),
+            Rt::StoreBe64 => (vec![I64, I64, I64], vec![]),
+            Rt::Bswap64 => (vec![I64], vec![I64]),
+            Rt::Saturate => (vec![I64, I64, I64, I64], vec![I64]),
             Rt::Div32(_) => (vec![I32, I32], vec![I32]),
         }
     }
@@ -130,6 +142,22 @@ impl Rt {
             Rt::MemGrow => mem_grow(&mut b),
             Rt::Tmp => tmp(&mut b),
             Rt::Div64(k) => div(&mut b, k, true),
+            Rt::LoadBe64 | Rt::StoreBe64 => limb_access(&mut b, self == Rt::LoadBe64),
+            Rt::Bswap64 => {
+                b.ins.push(Ins::Get(0));
+                bswap64(&mut b);
+            }
+            Rt::Saturate => {
+                b.ins.push(Ins::Get(0));
+                b.w(I::I64Const(-1));
+                b.ins.push(Ins::Get(1));
+                b.ins.push(Ins::Get(2));
+                b.w(I::I64Or);
+                b.ins.push(Ins::Get(3));
+                b.w(I::I64Or);
+                b.w(I::I64Eqz);
+                b.w(I::Select);
+            }
             Rt::Div32(k) => div(&mut b, k, false),
         }
         b
@@ -525,6 +553,51 @@ fn div(b: &mut Body, k: DivKind, wide: bool) {
     });
 }
 
+/// Reverses the bytes of the i64 on the stack.
+pub fn bswap64(b: &mut Body) {
+    let t = b.local(ValType::I64);
+    // Swap bytes within 16-bit, then 32-bit halves, then rotate.
+    for (m, s) in [
+        (0x00ff_00ff_00ff_00ffu64, 8i64),
+        (0x0000_ffff_0000_ffff, 16),
+    ] {
+        b.ins.push(Ins::Tee(t));
+        b.w(I::I64Const(s));
+        b.w(I::I64ShrU);
+        b.w(I::I64Const(m as i64));
+        b.w(I::I64And);
+        b.ins.push(Ins::Get(t));
+        b.w(I::I64Const(m as i64));
+        b.w(I::I64And);
+        b.w(I::I64Const(s));
+        b.w(I::I64Shl);
+        b.w(I::I64Or);
+    }
+    b.w(I::I64Const(32));
+    b.w(I::I64Rotl);
+}
+
+fn limb_access(b: &mut Body, load: bool) {
+    let addr = 0;
+    let pos = if load { 1 } else { 2 };
+    // addr + 8 > msize: out of bounds (addresses are at most 2^63).
+    b.ins.push(Ins::Get(addr));
+    b.w(I::I64Const(8));
+    b.w(I::I64Add);
+    b.w(I::GlobalGet(globals::MSIZE));
+    b.w(I::I64GtU);
+    trap_if(b, TrapCode::OutOfBounds, Some(pos));
+    heap_ptr(b, addr);
+    if load {
+        b.w(I::I64Load(mem(0)));
+        bswap64(b);
+    } else {
+        b.ins.push(Ins::Get(1));
+        bswap64(b);
+        b.w(I::I64Store(mem(0)));
+    }
+}
+
 /// Helpers a helper calls.
 pub fn deps(r: Rt) -> &'static [Rt] {
     match r {
@@ -532,6 +605,8 @@ pub fn deps(r: Rt) -> &'static [Rt] {
         Rt::Expand => &[Rt::Trap, Rt::Ensure, Rt::Zero],
         Rt::Range => &[Rt::Trap],
         Rt::Move | Rt::Zero | Rt::Trap | Rt::Div32(_) | Rt::Div64(_) => &[],
+        Rt::LoadBe64 | Rt::StoreBe64 => &[Rt::Trap],
+        Rt::Bswap64 | Rt::Saturate => &[],
         Rt::CopyPadded => &[Rt::Zero, Rt::Move],
         Rt::MemCopy => &[Rt::Trap, Rt::Move],
         Rt::MemFill => &[Rt::Trap],

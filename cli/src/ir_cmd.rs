@@ -106,6 +106,18 @@ pub(crate) fn translate(
         stack_in_memory,
         ..Stages::default()
     };
+    if args.target == "wasm" {
+        let stages = Stages {
+            legalize: true,
+            ..stages
+        };
+        let compiled = pipeline::Cache::shared().get(&code, args.common.fork, stages)?;
+        return translate_wasm(args, &compiled.module, initial_storage.len(), out);
+    }
+    let emit = args.emit.as_deref().unwrap_or("elf");
+    if !matches!(emit, "elf" | "asm") {
+        bail!("--emit {emit} is for --target wasm; sbf writes elf or asm");
+    }
     let compiled = pipeline::Cache::shared().get(&code, args.common.fork, stages)?;
     let target = Target {
         heap_size: args.heap_size,
@@ -115,13 +127,13 @@ pub(crate) fn translate(
         ..Target::default()
     };
     let program = translate(&compiled.module, &target)?;
-    let bytes = if args.emit == "asm" {
+    let bytes = if emit == "asm" {
         program.listing.clone().into_bytes()
     } else {
         program.elf.clone()
     };
     match args.output.as_deref() {
-        None | Some("-") if args.emit == "asm" => out.write_all(&bytes)?,
+        None | Some("-") if emit == "asm" => out.write_all(&bytes)?,
         None | Some("-") => bail!("--emit elf writes a binary: name a file with -o program.so"),
         Some(path) => {
             std::fs::write(path, &bytes).with_context(|| format!("cannot write {path}"))?;
@@ -132,7 +144,7 @@ pub(crate) fn translate(
                         "schema_version": crate::report::SCHEMA_VERSION,
                         "target": args.target,
                         "output": path,
-                        "emit": args.emit,
+                        "emit": emit,
                         "elf_bytes": program.elf.len(),
                         "instructions": program.instructions,
                         "memory_limit": program.memory_limit,
@@ -146,6 +158,181 @@ pub(crate) fn translate(
                     program.instructions,
                     program.memory_limit
                 )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `translate --target wasm`: the legalized module to an Arbitrum Stylus
+/// WASM module.
+fn translate_wasm(
+    args: &crate::TranslateArgs,
+    module: &chainlift_ir::verify::Verified,
+    constructor_slots: usize,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    use chainlift_backend_wasm::{Options, stylus, translate};
+    let emit = args.emit.as_deref().unwrap_or("wasm");
+    if !matches!(emit, "wasm" | "wat") {
+        bail!("--emit {emit} is for --target sbf; wasm writes wasm or wat");
+    }
+    let program = translate(
+        module,
+        &Options {
+            strict: args.strict,
+        },
+    )?;
+    let r = &program.report;
+    let mut notes = vec![];
+    if !r.non_stylus.is_empty() {
+        let ops: Vec<String> = r
+            .non_stylus
+            .iter()
+            .map(|(op, pos)| format!("{op} {pos}").trim().to_string())
+            .collect();
+        notes.push(format!(
+            "warning: imports from `chainlift` ({}): runs in chainlift's wasm engine but cannot be deployed on Arbitrum (--strict refuses it)",
+            ops.join(", ")
+        ));
+    }
+    for v in r
+        .stylus_violations
+        .iter()
+        .filter(|v| !v.contains("`chainlift."))
+    {
+        notes.push(format!("warning: Stylus would not activate it: {v}"));
+    }
+    if constructor_slots > 0 {
+        notes.push(format!(
+            "note: the constructor left {constructor_slots} storage slot(s); on Stylus they are the deployment's state, not part of the module"
+        ));
+    }
+    let text;
+    let bytes: &[u8] = if emit == "wat" {
+        text = wasmprinter::print_bytes(&program.bytes)
+            .map_err(|e| anyhow::anyhow!("cannot print the module as text: {e}"))?;
+        text.as_bytes()
+    } else {
+        &program.bytes
+    };
+    match args.output.as_deref() {
+        None | Some("-") if emit == "wat" => out.write_all(bytes)?,
+        None | Some("-") => bail!("--emit wasm writes a binary: name a file with -o program.wasm"),
+        Some(path) => {
+            std::fs::write(path, bytes).with_context(|| format!("cannot write {path}"))?;
+            if args.common.json {
+                crate::report::write_json(
+                    out,
+                    &serde_json::json!({
+                        "schema_version": crate::report::SCHEMA_VERSION,
+                        "target": "wasm",
+                        "output": path,
+                        "emit": emit,
+                        "bytes": r.size,
+                        "compressed_bytes": r.compressed,
+                        "functions": r.functions,
+                        "imports": r.imports,
+                        "max_locals": r.max_locals,
+                        "max_instructions": r.max_instructions,
+                        "non_stylus": r.non_stylus.iter().map(|(op, pos)| serde_json::json!({"op": op, "pos": pos.to_string()})).collect::<Vec<_>>(),
+                        "stylus_violations": r.stylus_violations,
+                    }),
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "wrote {path}: WASM for Arbitrum Stylus, {} bytes ({} brotli-compressed; Stylus deploys up to {}), {} functions, {} imports, at most {} locals and {} instructions per function",
+                    r.size,
+                    r.compressed,
+                    stylus::MAX_COMPRESSED,
+                    r.functions,
+                    r.imports.len(),
+                    r.max_locals,
+                    r.max_instructions
+                )?;
+                for n in &notes {
+                    writeln!(out, "{n}")?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether `file` is a WASM module (by its magic number).
+pub(crate) fn is_wasm_file(file: Option<&str>) -> bool {
+    file.and_then(|f| std::fs::read(f).ok())
+        .is_some_and(|b| b.starts_with(b"\0asm"))
+}
+
+/// `chainlift inspect program.wasm`.
+pub(crate) fn inspect_wasm(common: &crate::Common, out: &mut dyn Write) -> anyhow::Result<()> {
+    let file = common.file.as_deref().unwrap_or_default();
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {file}"))?;
+    let i = chainlift_backend_wasm::inspect::inspect(&bytes)
+        .map_err(|e| anyhow::anyhow!("{file}: not a valid WASM module: {e}"))?;
+    if common.json {
+        crate::report::write_json(
+            out,
+            &serde_json::json!({
+                "schema_version": crate::report::SCHEMA_VERSION,
+                "format": "wasm",
+                "profile": i.profile.name(),
+                "bytes": i.size,
+                "compressed_bytes": i.compressed,
+                "functions": i.functions,
+                "imports": i.imports.iter().map(|(m, n, k)| serde_json::json!({"module": m, "name": n, "kind": k})).collect::<Vec<_>>(),
+                "exports": i.exports.iter().map(|(n, k)| serde_json::json!({"name": n, "kind": k})).collect::<Vec<_>>(),
+                "features": i.features,
+                "data_segments": i.data_segments,
+                "max_locals": i.max_locals,
+                "max_instructions": i.max_instructions,
+                "start_function": i.start,
+                "stylus_violations": i.stylus_violations,
+            }),
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "format      WASM module, {} bytes ({} brotli-compressed)",
+        i.size, i.compressed
+    )?;
+    writeln!(out, "profile     {}", i.profile.name())?;
+    writeln!(out, "features    {}", i.features)?;
+    writeln!(
+        out,
+        "functions   {} defined, {} imported; at most {} locals and {} instructions per function",
+        i.functions,
+        i.imports.iter().filter(|x| x.2 == "func").count(),
+        i.max_locals,
+        i.max_instructions
+    )?;
+    let by_module = |m: &str| -> Vec<String> {
+        i.imports
+            .iter()
+            .filter(|x| x.0 == m)
+            .map(|x| x.1.clone())
+            .collect()
+    };
+    let mut modules: Vec<&str> = i.imports.iter().map(|x| x.0.as_str()).collect();
+    modules.dedup();
+    for m in modules {
+        writeln!(out, "imports     {m}: {}", by_module(m).join(" "))?;
+    }
+    let exports: Vec<String> = i
+        .exports
+        .iter()
+        .map(|(n, k)| format!("{n} ({k})"))
+        .collect();
+    writeln!(out, "exports     {}", exports.join(", "))?;
+    if i.profile == chainlift_backend_wasm::inspect::Profile::Stylus {
+        if i.stylus_violations.is_empty() {
+            writeln!(out, "stylus      meets Arbitrum Stylus's activation rules")?;
+        } else {
+            for v in &i.stylus_violations {
+                writeln!(out, "stylus      breaks a rule: {v}")?;
             }
         }
     }

@@ -41,12 +41,16 @@ enum Command {
     Disasm(Common),
     /// Print the control-flow graph (Graphviz DOT, or JSON with --json).
     Cfg(CfgArgs),
-    /// Summarise bytecode: size, metadata, compiler, fork features, selectors, blocks reached.
+    /// Summarise bytecode: size, metadata, compiler, fork features, selectors,
+    /// blocks reached; for a `.wasm` module its host profile, imports,
+    /// exports, features, sizes and Stylus's activation rules.
     Inspect(Common),
     /// Lift EVM bytecode to the IR and print it (optimized unless --no-opt).
     Lift(LiftArgs),
     /// Translate EVM bytecode to another VM: `--target sbf -o program.so`
-    /// writes a Solana SBPF v3 program; `--emit asm` prints its listing.
+    /// writes a Solana SBPF v3 program (`--emit asm` prints its listing);
+    /// `--target wasm -o program.wasm` an Arbitrum Stylus module (`--emit
+    /// wat` prints it as text).
     Translate(TranslateArgs),
     /// Run a call (or a scenario file) in one engine (evm = revm, ir = the lifted IR) and print the outcome.
     Run(RunArgs),
@@ -109,16 +113,24 @@ struct LiftArgs {
 struct TranslateArgs {
     #[command(flatten)]
     common: Common,
-    /// The VM to translate to.
-    #[arg(long, default_value = "sbf", value_parser = ["sbf"])]
+    /// The VM to translate to: `sbf` (a Solana program) or `wasm` (an
+    /// Arbitrum Stylus WASM module).
+    #[arg(long, default_value = "sbf", value_parser = ["sbf", "wasm"])]
     target: String,
-    /// Where to write the program (`-` for stdout); required for `--emit elf`.
+    /// Where to write the program (`-` for stdout); required for the
+    /// binary forms.
     #[arg(short, long, value_name = "FILE")]
     output: Option<String>,
-    /// What to write: the deployable ELF, or a readable listing with the
-    /// source pcs as comments.
-    #[arg(long, default_value = "elf", value_parser = ["elf", "asm"])]
-    emit: String,
+    /// What to write: the binary (`elf` for sbf, `wasm` for wasm; the
+    /// default), or text: `asm` (the SBF listing, source pcs as comments)
+    /// or `wat` (the WASM text format).
+    #[arg(long, value_parser = ["elf", "asm", "wasm", "wat"])]
+    emit: Option<String>,
+    /// wasm: refuse operations Arbitrum does not provide (BLOCKHASH,
+    /// PREVRANDAO, BLOBHASH, BLOBBASEFEE, SELFDESTRUCT, CALLCODE), naming
+    /// the first and its pc, instead of importing them from `chainlift`.
+    #[arg(long)]
+    strict: bool,
     /// Heap bytes the program may use (32 KiB without a RequestHeapFrame
     /// instruction, up to 256 KiB with one).
     #[arg(long, default_value_t = 32 * 1024)]
@@ -357,6 +369,9 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
                 json,
             } => ir_cmd::run(&file, &calldata, &storage, budget, json, out)?,
         },
+        Command::Inspect(common) if ir_cmd::is_wasm_file(common.file.as_deref()) => {
+            ir_cmd::inspect_wasm(&common, out)?
+        }
         Command::Inspect(common) => {
             let (input, a) = analyze(&common)?;
             if common.json {

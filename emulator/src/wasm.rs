@@ -472,6 +472,9 @@ impl WasmRuntime {
     pub fn new() -> Result<Self, String> {
         let mut config = Config::new();
         config.consume_fuel(true);
+        // The backend calls small helpers (limb loads, byte swaps) in
+        // place of repeating their code: let Cranelift inline them.
+        config.compiler_inlining(wasmtime::Inlining::Yes);
         let engine = Engine::new(&config).map_err(|e| e.to_string())?;
         let linker = linker(&engine).map_err(|e| e.to_string())?;
         Ok(WasmRuntime {
