@@ -7,10 +7,17 @@ fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         eprintln!("chainlift: internal error (a bug, please report it): {info}");
     }));
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut err = std::io::stderr();
-    let code = chainlift_cli::run(std::env::args(), &mut out, &mut err);
-    let _ = out.flush();
+    let args: Vec<String> = std::env::args().collect();
+    // The wasm engine's nested calls need a deep stack: run the whole
+    // command on one (the engines then need no thread of their own).
+    let code = chainlift_emulator::wasm::on_big_stack(|| {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        let mut err = std::io::stderr();
+        let code = chainlift_cli::run(args, &mut out, &mut err);
+        let _ = out.flush();
+        code
+    })
+    .unwrap_or(3);
     ExitCode::from(code)
 }

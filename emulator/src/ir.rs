@@ -785,25 +785,15 @@ impl Engine for IrEngine {
                 .map(|(o, _)| o);
         }
         // Each nested frame enters wasmtime again from a host function, up
-        // to 1,024 deep: give the call a stack with room for that.
-        std::thread::scope(|s| {
-            std::thread::Builder::new()
-                .name("wasm-engine".into())
-                .stack_size(1 << 30)
-                .spawn_scoped(s, || self.run_traced(world, block, call, fork, false))
-                .map_err(|e| EngineError::Unsupported {
+        // to 1,024 deep: run the call where the stack has room for that.
+        crate::wasm::on_big_stack(|| self.run_traced(world, block, call, fork, false))
+            .unwrap_or_else(|| {
+                Err(EngineError::Unsupported {
                     engine: "wasm",
-                    reason: format!("cannot start a thread: {e}"),
-                })?
-                .join()
-                .unwrap_or_else(|_| {
-                    Err(EngineError::Unsupported {
-                        engine: "wasm",
-                        reason: "the engine panicked".into(),
-                    })
+                    reason: "the engine's thread failed".into(),
                 })
-                .map(|(o, _)| o)
-        })
+            })
+            .map(|(o, _)| o)
     }
 }
 

@@ -22,6 +22,40 @@ use wasmtime::{
     Caller, Config, Engine, Global, InstancePre, Linker, Memory, Module, Store, Trap, Val,
 };
 
+/// The native stack a call needs when each of up to 1,024 nested frames
+/// enters wasmtime again from a host function.
+pub const STACK: usize = 1 << 30;
+
+thread_local! {
+    static ON_BIG_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` on a thread with a [`STACK`]-sized stack, on which the `wasm`
+/// engine then runs calls directly (a program that makes many calls, such
+/// as the CLI, runs itself this way once instead of starting a thread per
+/// call). `None` if the thread could not start or `f` panicked.
+pub fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
+    if ON_BIG_STACK.with(|b| b.get()) {
+        return Some(f());
+    }
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("chainlift-big-stack".into())
+            .stack_size(STACK)
+            .spawn_scoped(s, || {
+                ON_BIG_STACK.with(|b| b.set(true));
+                f()
+            })
+            .ok()?
+            .join()
+            .ok()
+    })
+}
+
+/// Frames that may be live at once: the EVM's 1,024 call depth, the
+/// transaction's own frame, and slack.
+const MAX_FRAMES: u32 = 1100;
+
 /// wasmtime with the Stylus host linked, and a compiled module per code.
 pub struct WasmRuntime {
     engine: Engine,
@@ -475,6 +509,18 @@ impl WasmRuntime {
         // The backend calls small helpers (limb loads, byte swaps) in
         // place of repeating their code: let Cranelift inline them.
         config.compiler_inlining(wasmtime::Inlining::Yes);
+        // Instances come from a pool (instantiation in microseconds, not
+        // an mmap per call): one per frame of the deepest call stack, each
+        // memory at most 256 MiB (EVM memory is bounded far below that by
+        // gas and the interpreter's 64 MiB limit).
+        let mut pool = wasmtime::PoolingAllocationConfig::default();
+        pool.total_core_instances(MAX_FRAMES)
+            .total_memories(MAX_FRAMES)
+            .total_tables(MAX_FRAMES)
+            .max_memory_size(256 << 20);
+        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+        config.memory_reservation(256 << 20);
+        config.memory_guard_size(64 << 10);
         let engine = Engine::new(&config).map_err(|e| e.to_string())?;
         let linker = linker(&engine).map_err(|e| e.to_string())?;
         Ok(WasmRuntime {

@@ -1,5 +1,7 @@
 //! Helpers shared by the cross-crate tests in `tests/tests/`.
 
+pub mod ops;
+
 use std::path::{Path, PathBuf};
 
 /// The workspace root.

@@ -7,69 +7,11 @@ use chainlift_emulator::evm::EvmEngine;
 use chainlift_emulator::sbf::SbfEngine;
 use chainlift_emulator::{Account, BlockEnv, Call, Engine, World};
 use chainlift_frontend_evm::Fork;
+use chainlift_tests::ops::{
+    OPS, constant, fixture_codes, one_contract, program, program_const, run, word,
+};
 use chainlift_tests::{chainlift, path};
 use proptest::prelude::*;
-
-/// `c b a OP` with a, b, c read from calldata (so the lifter cannot fold
-/// them), then `PUSH0 MSTORE PUSH1 32 PUSH0 RETURN`.
-fn program(op: u8) -> Vec<u8> {
-    let mut code = vec![0x60, 0x40, 0x35, 0x60, 0x20, 0x35, 0x5f, 0x35];
-    code.extend_from_slice(&[op, 0x5f, 0x52, 0x60, 0x20, 0x5f, 0xf3]);
-    code
-}
-
-/// A world holding `code` at 0xc0…c0, and a call into it with `data`.
-fn one_contract(code: Vec<u8>, data: Vec<u8>) -> (World, Call) {
-    let to = Address::repeat_byte(0xc0);
-    let mut world = World::default();
-    world.accounts.insert(
-        to,
-        Account {
-            code,
-            ..Account::default()
-        },
-    );
-    let call = Call {
-        create: false,
-        caller: Address::repeat_byte(0xca),
-        origin: Address::repeat_byte(0xca),
-        to,
-        value: U256::ZERO,
-        data,
-        gas_limit: 10_000_000,
-        gas_price: U256::ZERO,
-    };
-    (world, call)
-}
-
-fn run(engine: &dyn Engine, code: Vec<u8>, data: Vec<u8>) -> Vec<u8> {
-    let (world, call) = one_contract(code, data);
-    let o = engine
-        .run(&world, &BlockEnv::default(), &call, Fork::Osaka)
-        .unwrap();
-    assert_eq!(o.status.kind(), "success", "{:?}", o.status);
-    o.return_data
-}
-
-/// Operands that reach the helpers' edge cases: small, one-limb, signed
-/// extremes, and anything.
-fn word() -> impl Strategy<Value = U256> {
-    prop_oneof![
-        (0u64..300).prop_map(U256::from),
-        any::<u64>().prop_map(U256::from),
-        any::<u32>().prop_map(|x| U256::MAX - U256::from(x)),
-        any::<[u64; 4]>().prop_map(U256::from_limbs),
-        any::<([u64; 4], u8)>().prop_map(|(l, s)| U256::from_limbs(l) >> (s as usize)),
-        Just(U256::ONE << 255),
-    ]
-}
-
-/// ADD MUL SUB DIV SDIV MOD SMOD ADDMOD MULMOD EXP SIGNEXTEND LT GT SLT SGT
-/// EQ AND OR XOR BYTE SHL SHR SAR CLZ NOT ISZERO.
-const OPS: [u8; 26] = [
-    0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x10, 0x11, 0x12, 0x13, 0x14,
-    0x16, 0x17, 0x18, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x19, 0x15,
-];
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
@@ -88,34 +30,6 @@ proptest! {
             );
         }
     }
-}
-
-/// `x OP k` (or `k OP x` when `left`) for x from calldata and a constant
-/// k, the result returned: the lowering has its own paths for constant
-/// operands.
-fn program_const(op: u8, k: U256, left: bool) -> Vec<u8> {
-    let mut push = vec![0x7f];
-    push.extend_from_slice(&k.to_be_bytes::<32>());
-    let x = [0x5f, 0x35];
-    let mut code = vec![];
-    if left {
-        code.extend_from_slice(&x);
-        code.extend_from_slice(&push);
-    } else {
-        code.extend_from_slice(&push);
-        code.extend_from_slice(&x);
-    }
-    code.extend_from_slice(&[op, 0x5f, 0x52, 0x60, 0x20, 0x5f, 0xf3]);
-    code
-}
-
-/// Constants with whole limbs of zeros and ones, as masks have.
-fn constant() -> impl Strategy<Value = U256> {
-    prop_oneof![
-        word(),
-        (0usize..=256).prop_map(|n| (U256::ONE << n).wrapping_sub(U256::ONE)),
-        (0usize..=256).prop_map(|n| !((U256::ONE << n).wrapping_sub(U256::ONE))),
-    ]
 }
 
 proptest! {
@@ -207,17 +121,6 @@ proptest! {
         ];
         prop_assert_eq!(run(&sbf, code.clone(), data.clone()), run(&evm, code, data));
     }
-}
-
-/// The runtime code of every fixture, lifted once.
-fn fixture_codes() -> &'static Vec<Vec<u8>> {
-    static CODES: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
-    CODES.get_or_init(|| {
-        chainlift_tests::fixture_artifacts()
-            .iter()
-            .map(|p| chainlift_tests::artifact_runtime(p))
-            .collect()
-    })
 }
 
 proptest! {
