@@ -729,13 +729,13 @@ impl FnCx<'_, '_> {
             }
             Op::Load(Type::I64, Endian::Big) => {
                 self.get(args[0]);
-                self.to_i64(args[0]);
+                self.widen(args[0]);
                 self.pos_const(pos);
                 self.call(Callee::Rt(Rt::LoadBe64));
             }
             Op::Store(Type::I64, Endian::Big) => {
                 self.get(args[0]);
-                self.to_i64(args[0]);
+                self.widen(args[0]);
                 self.get(args[1]);
                 self.pos_const(pos);
                 self.call(Callee::Rt(Rt::StoreBe64));
@@ -772,7 +772,7 @@ impl FnCx<'_, '_> {
             Op::MemCopy | Op::MemFill => {
                 for a in args {
                     self.get(*a);
-                    self.to_i64(*a);
+                    self.widen(*a);
                 }
                 self.pos_const(pos);
                 self.call(Callee::Rt(if *op == Op::MemCopy {
@@ -789,7 +789,7 @@ impl FnCx<'_, '_> {
             }
             Op::MemGrow => {
                 self.get(args[0]);
-                self.to_i64(args[0]);
+                self.widen(args[0]);
                 self.call(Callee::Rt(Rt::MemGrow));
                 if rty != Some(Type::I64) {
                     self.b.w(I::I32WrapI64);
@@ -799,7 +799,7 @@ impl FnCx<'_, '_> {
                 // The helper returns at once when memory is large enough.
                 for a in args {
                     self.get(*a);
-                    self.to_i64(*a);
+                    self.widen(*a);
                 }
                 self.pos_const(pos);
                 self.call(Callee::Rt(Rt::Expand));
@@ -814,14 +814,14 @@ impl FnCx<'_, '_> {
                 }
                 // A limb index past the 1,024-word array overflows.
                 self.get(args[0]);
-                self.to_i64(args[0]);
+                self.widen(args[0]);
                 self.b.w(I::I64Const(4 * 1024));
                 self.b.w(I::I64GeU);
                 self.b.w(I::If(BlockType::Empty));
                 self.trap(TrapCode::StackOverflow, pos);
                 self.b.w(I::End);
                 self.get(args[0]);
-                self.to_i64(args[0]);
+                self.widen(args[0]);
                 self.b.w(I::I32WrapI64);
                 self.b.w(I::I32Const(3));
                 self.b.w(I::I32Shl);
@@ -874,7 +874,7 @@ impl FnCx<'_, '_> {
     }
 
     /// Widens the value just pushed (of `v`'s type) to i64.
-    fn to_i64(&mut self, v: Value) {
+    fn widen(&mut self, v: Value) {
         if self.f.ty(v) != Type::I64 {
             self.b.w(I::I64ExtendI32U);
         }
@@ -883,7 +883,7 @@ impl FnCx<'_, '_> {
     /// Traps `out_of_bounds` unless `addr + width <= msize`.
     fn check_access(&mut self, addr: Value, width: u32, pos: SourcePos) {
         self.get(addr);
-        self.to_i64(addr);
+        self.widen(addr);
         self.b.w(I::I64Const(i64::from(width)));
         self.b.w(I::I64Add);
         self.b.w(I::GlobalGet(globals::MSIZE));

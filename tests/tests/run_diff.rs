@@ -55,7 +55,7 @@ fn run_reports_reverts_and_halts() {
     let halt = chainlift(&["run", "--engine", "evm", "--code", "0xfe", "--json"]);
     let v: Value = serde_json::from_str(&halt.stdout).unwrap();
     assert_eq!(v["status"], "halt");
-    let bad = chainlift(&["run", "--engine", "wasm", "--code", "0x00"]);
+    let bad = chainlift(&["run", "--engine", "evm2", "--code", "0x00"]);
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("unknown engine"), "{}", bad.stderr);
 }
@@ -226,7 +226,7 @@ fn engines_come_from_one_registry() {
         .iter()
         .map(|e| e["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["evm", "ir", "ir64", "sbf", "sbf-jit"]);
+    assert_eq!(names, ["evm", "ir", "ir64", "wasm", "sbf", "sbf-jit"]);
     for e in v["engines"].as_array().unwrap() {
         assert!(!e["description"].as_str().unwrap().is_empty());
         assert!(!e["cost_unit"].as_str().unwrap().is_empty());
@@ -246,12 +246,12 @@ fn engines_come_from_one_registry() {
         .unwrap()
         .keys()
         .collect();
-    assert_eq!(ran.len(), 5, "{v}");
+    assert_eq!(ran.len(), 6, "{v}");
     let bad = chainlift(&["diff", "--code", "0x00", "--engines", "evm,nope"]);
     assert_eq!(bad.code, 2);
     assert!(
         bad.stderr
-            .contains("unknown engine `nope` (available: evm, ir, ir64, sbf, sbf-jit"),
+            .contains("unknown engine `nope` (available: evm, ir, ir64, wasm, sbf, sbf-jit"),
         "{}",
         bad.stderr
     );

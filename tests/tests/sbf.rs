@@ -5,7 +5,7 @@
 use alloy_primitives::{Address, U256};
 use chainlift_emulator::evm::EvmEngine;
 use chainlift_emulator::sbf::SbfEngine;
-use chainlift_emulator::{Account, BlockEnv, Call, Engine, World};
+use chainlift_emulator::{Account, BlockEnv, Engine};
 use chainlift_frontend_evm::Fork;
 use chainlift_tests::ops::{
     OPS, constant, fixture_codes, one_contract, program, program_const, run, word,
