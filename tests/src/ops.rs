@@ -106,3 +106,28 @@ pub fn fixture_codes() -> &'static Vec<Vec<u8>> {
             .collect()
     })
 }
+
+/// A fixture (the `which`th) with bytes changed as `edits` say, and
+/// calldata for the `pick`th selector the dispatch analysis finds in the
+/// changed code (none if it finds none), then `args`: a differential
+/// fuzzing case.
+pub fn mutated_call(
+    which: prop::sample::Index,
+    edits: Vec<(prop::sample::Index, u8)>,
+    pick: prop::sample::Index,
+    args: Vec<u8>,
+) -> (Vec<u8>, Vec<u8>) {
+    let mut code = which.get(fixture_codes()).clone();
+    for (at, byte) in edits {
+        let i = at.index(code.len());
+        code[i] = byte;
+    }
+    let analysis = chainlift_frontend_evm::analyze(&code, &Default::default())
+        .expect("analysis takes any bytes");
+    let mut data = match analysis.dispatch.selectors.as_slice() {
+        [] => vec![],
+        s => pick.get(s).selector.to_be_bytes().to_vec(),
+    };
+    data.extend(args);
+    (code, data)
+}

@@ -8,7 +8,7 @@ use chainlift_emulator::sbf::SbfEngine;
 use chainlift_emulator::{Account, BlockEnv, Engine};
 use chainlift_frontend_evm::Fork;
 use chainlift_tests::ops::{
-    OPS, constant, fixture_codes, one_contract, program, program_const, run, word,
+    OPS, constant, mutated_call, one_contract, program, program_const, run, word,
 };
 use chainlift_tests::{chainlift, path};
 use proptest::prelude::*;
@@ -141,17 +141,7 @@ proptest! {
         value in prop_oneof![Just(0u64), 1u64..2_000_000_000],
         balance in prop_oneof![Just(0u64), 1u64..2_000_000_000],
     ) {
-        let mut code = which.get(fixture_codes()).clone();
-        for (at, byte) in edits {
-            let i = at.index(code.len());
-            code[i] = byte;
-        }
-        let analysis = chainlift_frontend_evm::analyze(&code, &Default::default()).unwrap();
-        let mut data = match analysis.dispatch.selectors.as_slice() {
-            [] => vec![],
-            s => pick.get(s).selector.to_be_bytes().to_vec(),
-        };
-        data.extend(args);
+        let (code, data) = mutated_call(which, edits, pick, args);
         // Code the lifter gives up on (its bounds) is not the backend's.
         if chainlift_emulator::ir::IrEngine::default().module(&code, Fork::Osaka).is_err() {
             return Ok(());

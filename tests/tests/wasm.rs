@@ -10,7 +10,7 @@ use chainlift_emulator::{BlockEnv, Engine};
 use chainlift_frontend_evm::Fork;
 use chainlift_frontend_evm::pipeline::{Cache, Stages};
 use chainlift_tests::ops::{
-    OPS, constant, fixture_codes, one_contract, program, program_const, run, word,
+    OPS, constant, mutated_call, one_contract, program, program_const, run, word,
 };
 use chainlift_tests::{chainlift, path};
 use proptest::prelude::*;
@@ -91,17 +91,7 @@ proptest! {
         pick in any::<prop::sample::Index>(),
         args in proptest::collection::vec(any::<u8>(), 0..96),
     ) {
-        let mut code = which.get(fixture_codes()).clone();
-        for (at, byte) in edits {
-            let i = at.index(code.len());
-            code[i] = byte;
-        }
-        let analysis = chainlift_frontend_evm::analyze(&code, &Default::default()).unwrap();
-        let mut data = match analysis.dispatch.selectors.as_slice() {
-            [] => vec![],
-            s => pick.get(s).selector.to_be_bytes().to_vec(),
-        };
-        data.extend(args);
+        let (code, data) = mutated_call(which, edits, pick, args);
         let (world, call) = one_contract(code, data);
         let block = BlockEnv::default();
         let evm = EvmEngine.run(&world, &block, &call, Fork::Osaka).unwrap();
