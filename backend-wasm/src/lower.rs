@@ -446,6 +446,8 @@ impl FnCx<'_, '_> {
                 if self.fid.index() == 0 {
                     // The entry returning values: success, no data.
                     self.b.w(I::I32Const(0));
+                    self.hook(Hook::StorageFlush, pos);
+                    self.b.w(I::I32Const(0));
                 } else if vs.len() == 1 {
                     self.get(vs[0]);
                 } else {
@@ -785,6 +787,7 @@ impl FnCx<'_, '_> {
                 self.b.w(I::GlobalGet(globals::MSIZE));
                 if rty != Some(Type::I64) {
                     self.b.w(I::I32WrapI64);
+                    self.mask(rty.unwrap_or(Type::I32));
                 }
             }
             Op::MemGrow => {
@@ -793,6 +796,7 @@ impl FnCx<'_, '_> {
                 self.call(Callee::Rt(Rt::MemGrow));
                 if rty != Some(Type::I64) {
                     self.b.w(I::I32WrapI64);
+                    self.mask(rty.unwrap_or(Type::I32));
                 }
             }
             Op::MemExpand => {
@@ -1449,7 +1453,10 @@ impl FnCx<'_, '_> {
                 if with_value {
                     self.store_word(s1, w(2));
                 }
-                self.b.w(I::I32Const(0));
+                // Flush, and clear the cache unless the callee cannot
+                // write: it may change this contract's storage.
+                self.b
+                    .w(I::I32Const(i32::from(kind != CallKind::StaticCall)));
                 self.hook(Hook::StorageFlush, pos);
                 self.b.w(I::I32Const(s0 as i32 + 12));
                 self.b.ins.push(Ins::Get(ip));
@@ -1486,7 +1493,8 @@ impl FnCx<'_, '_> {
                     self.store_word(s2, w(3));
                 }
                 self.zero_slot(s0);
-                self.b.w(I::I32Const(0));
+                // The init code may call back and write this contract's storage.
+                self.b.w(I::I32Const(1));
                 self.hook(Hook::StorageFlush, pos);
                 self.b.ins.push(Ins::Get(p));
                 self.b.ins.push(Ins::Get(n));

@@ -56,6 +56,10 @@ pub fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
 /// transaction's own frame, and slack.
 const MAX_FRAMES: u32 = 1100;
 
+/// The largest EVM memory a frame may grow (the interpreter's default
+/// limit is 64 MiB).
+const MAX_EVM_MEMORY: i64 = 120 << 20;
+
 /// wasmtime with the Stylus host linked, and a compiled module per code.
 pub struct WasmRuntime {
     engine: Engine,
@@ -594,7 +598,9 @@ impl WasmRuntime {
         let msize = instance.get_global(&mut store, abi::MSIZE_GLOBAL);
         if let Some(g) = instance.get_global(&mut store, abi::LIMIT_GLOBAL) {
             let limit = i64::try_from(limits.memory).unwrap_or(i64::MAX);
-            g.set(&mut store, Val::I64(limit.min(1 << 31)))
+            // Within the pool's 256 MiB per memory, with room for the
+            // calldata and a host operand past EVM memory.
+            g.set(&mut store, Val::I64(limit.min(MAX_EVM_MEMORY)))
                 .map_err(|e| e.to_string())?;
         }
         store.data_mut().memory = memory;
@@ -634,6 +640,11 @@ impl WasmRuntime {
                     (Some(Trap::UnreachableCodeReached), Some((code, pos))) => {
                         IrOutcome::Trap { code, pos }
                     }
+                    // Code after a branch that never falls through.
+                    (Some(Trap::UnreachableCodeReached), None) => IrOutcome::Trap {
+                        code: TrapCode::Unreachable,
+                        pos: SourcePos::None,
+                    },
                     (Some(Trap::StackOverflow), _) => IrOutcome::Trap {
                         code: TrapCode::CallStackExhausted,
                         pos: SourcePos::None,
