@@ -73,6 +73,16 @@ pub enum Hook {
     EvmGasLeft,
     /// `native_keccak256(ptr, len, dest)`.
     Keccak,
+    /// `math_div(value, divisor)`: DIV, the quotient over `value`.
+    MathDiv,
+    /// `math_mod(value, modulus)`: MOD.
+    MathMod,
+    /// `math_pow(value, exponent)`: EXP.
+    MathPow,
+    /// `math_add_mod(value, addend, modulus)`: ADDMOD.
+    MathAddMod,
+    /// `math_mul_mod(value, factor, modulus)`: MULMOD.
+    MathMulMod,
     /// `chainlift.blockhash(number, dest)`: BLOCKHASH.
     BlockHash,
     /// `chainlift.prevrandao(dest)`: PREVRANDAO.
@@ -91,7 +101,7 @@ use ValType::{I32, I64};
 
 impl Hook {
     /// Every hook, in import order.
-    pub const ALL: [Hook; 39] = [
+    pub const ALL: [Hook; 44] = [
         Hook::ReadArgs,
         Hook::WriteResult,
         Hook::ExitEarly,
@@ -125,6 +135,11 @@ impl Hook {
         Hook::BlockTimestamp,
         Hook::EvmGasLeft,
         Hook::Keccak,
+        Hook::MathDiv,
+        Hook::MathMod,
+        Hook::MathPow,
+        Hook::MathAddMod,
+        Hook::MathMulMod,
         Hook::BlockHash,
         Hook::PrevRandao,
         Hook::BlobHash,
@@ -189,6 +204,11 @@ impl Hook {
             BlockTimestamp => "block_timestamp",
             EvmGasLeft => "evm_gas_left",
             Keccak => "native_keccak256",
+            MathDiv => "math_div",
+            MathMod => "math_mod",
+            MathPow => "math_pow",
+            MathAddMod => "math_add_mod",
+            MathMulMod => "math_mul_mod",
             BlockHash => "blockhash",
             PrevRandao => "prevrandao",
             BlobHash => "blobhash",
@@ -213,7 +233,9 @@ impl Hook {
             | ContractAddress | MsgSender | MsgValue | TxGasPrice | TxOrigin | PrevRandao
             | BlobBaseFee | SelfDestruct => (&[I32], &[]),
             WriteResult | StorageLoad | StorageCache | TransientLoad | TransientStore
-            | AccountBalance | AccountCodeHash | BlockHash | BlobHash => (&[I32, I32], &[]),
+            | AccountBalance | AccountCodeHash | BlockHash | BlobHash | MathDiv | MathMod
+            | MathPow => (&[I32, I32], &[]),
+            MathAddMod | MathMulMod => (&[I32, I32, I32], &[]),
             CallContract | CallCode => (&[I32, I32, I32, I32, I64, I32], &[I32]),
             DelegateCall | StaticCall => (&[I32, I32, I32, I64, I32], &[I32]),
             Create1 => (&[I32, I32, I32, I32, I32], &[]),
@@ -291,18 +313,23 @@ pub fn pos_bits(pos: chainlift_ir::inst::SourcePos) -> i64 {
     }
 }
 
+/// The position in a trap slot's `i64` (what [`pos_bits`] wrote).
+pub fn decode_pos(info: i64) -> chainlift_ir::inst::SourcePos {
+    use chainlift_ir::inst::SourcePos;
+    let at = (info & 0xffff_ffff) as u32;
+    match (info >> 40) & 3 {
+        1 => SourcePos::Evm(at),
+        2 => SourcePos::Wasm(at),
+        _ => SourcePos::None,
+    }
+}
+
 /// Reads back what [`trap_info`] stored.
 pub fn decode_trap(
     info: i64,
 ) -> Option<(chainlift_ir::inst::TrapCode, chainlift_ir::inst::SourcePos)> {
-    use chainlift_ir::inst::{SourcePos, TrapCode};
+    use chainlift_ir::inst::TrapCode;
     let index = ((info >> 32) & 0xff) as usize;
     let code = *TrapCode::ALL.get(index.checked_sub(1)?)?;
-    let at = (info & 0xffff_ffff) as u32;
-    let pos = match (info >> 40) & 3 {
-        1 => SourcePos::Evm(at),
-        2 => SourcePos::Wasm(at),
-        _ => SourcePos::None,
-    };
-    Some((code, pos))
+    Some((code, decode_pos(info)))
 }

@@ -75,6 +75,10 @@ use wasm_encoder::{
 pub struct Options {
     /// Refuse operations Arbitrum cannot run (imports from `chainlift`).
     pub strict: bool,
+    /// 256-bit DIV, MOD, EXP, ADDMOD and MULMOD through Stylus's `math_*`
+    /// hooks (ArbOS 50) instead of the legalizer's helper functions, which
+    /// are then left out: smaller modules, a host call per operation.
+    pub math_hooks: bool,
 }
 
 /// Why a module could not be translated.
@@ -216,6 +220,7 @@ fn assemble(module: &Module, options: &Options) -> Result<Program, Error> {
     let result_globals = [globals::RESULTS, globals::RESULTS + widest[0]];
     let mut cx = lower::ModuleCx {
         module,
+        math_hooks: options.math_hooks,
         code_base,
         result_globals,
         non_stylus: vec![],
@@ -237,6 +242,28 @@ fn assemble(module: &Module, options: &Options) -> Result<Program, Error> {
             op: op.clone(),
             pos: *pos,
         });
+    }
+    // Functions nothing reaches from the entry (helpers the math hooks
+    // replaced) keep their index but lose their code.
+    let mut reached = vec![false; bodies.len()];
+    let mut work = vec![0usize];
+    reached[0] = true;
+    while let Some(f) = work.pop() {
+        for ins in &bodies[f].ins {
+            if let Ins::Call(Callee::Func(g)) = ins
+                && !reached[g.index()]
+            {
+                reached[g.index()] = true;
+                work.push(g.index());
+            }
+        }
+    }
+    for (f, body) in bodies.iter_mut().enumerate() {
+        if !reached[f] {
+            body.ins = vec![Ins::W(Instruction::Unreachable)];
+            body.live.clear();
+            body.types.truncate(body.params as usize);
+        }
     }
     let entry = entry_body(calldata_base(module, code_base));
 

@@ -37,6 +37,8 @@ enum Ctx {
 /// What lowering a module needs to know across functions.
 pub struct ModuleCx<'m> {
     pub module: &'m Module,
+    /// Long 256-bit operations through Stylus's `math_*` hooks.
+    pub math_hooks: bool,
     /// Where the contract's code is embedded.
     pub code_base: u32,
     /// Result globals per class (i32, i64): the first index of each.
@@ -841,6 +843,13 @@ impl FnCx<'_, '_> {
                 if callee.index() == 0 {
                     return Err(self.unsupported("a call to the entry function", pos));
                 }
+                let name = &self.m.module.functions[callee.index()].name;
+                if self.m.math_hooks
+                    && let Some(h) = chainlift_ir::legalize::Helper::from_name(name)
+                    && self.math_hook(h, args, results, pos)
+                {
+                    return Ok(());
+                }
                 for a in args {
                     self.get(*a);
                 }
@@ -1162,6 +1171,24 @@ impl FnCx<'_, '_> {
     fn hook(&mut self, h: Hook, pos: SourcePos) {
         if !h.is_stylus() {
             self.m.non_stylus.push((h.name().to_string(), pos));
+        }
+        // A hook the host may halt in (a state change in a static call,
+        // too large init code) finds its position in the trap slot.
+        if matches!(
+            h,
+            Hook::StorageCache
+                | Hook::TransientStore
+                | Hook::EmitLog
+                | Hook::Create1
+                | Hook::Create2
+                | Hook::CallContract
+                | Hook::CallCode
+                | Hook::SelfDestruct
+        ) && pos != SourcePos::None
+        {
+            self.b.w(I::I32Const(layout::TRAP as i32));
+            self.b.w(I::I64Const(pos_bits(pos)));
+            self.b.w(I::I64Store(mem(0, 3)));
         }
         self.call(Callee::Hook(h));
     }
@@ -1516,6 +1543,54 @@ impl FnCx<'_, '_> {
             }
         }
         Ok(())
+    }
+
+    /// A legalizer helper through the `math_*` hooks, where one maps:
+    /// operands into word slots, the result back from the first.
+    fn math_hook(
+        &mut self,
+        h: chainlift_ir::legalize::Helper,
+        args: &[Value],
+        r: &[Value],
+        pos: SourcePos,
+    ) -> bool {
+        use chainlift_ir::legalize::Helper as H;
+        let w = |i: usize| &args[4 * i..4 * i + 4];
+        let slot = |i: u32| layout::slot(i) as i32;
+        match h {
+            H::DivRem => {
+                // Quotient in slot 0, remainder in slot 2; divisor in 1.
+                self.store_word(layout::slot(0), w(0));
+                self.store_word(layout::slot(2), w(0));
+                self.store_word(layout::slot(1), w(1));
+                self.b.w(I::I32Const(slot(0)));
+                self.b.w(I::I32Const(slot(1)));
+                self.hook(Hook::MathDiv, pos);
+                self.b.w(I::I32Const(slot(2)));
+                self.b.w(I::I32Const(slot(1)));
+                self.hook(Hook::MathMod, pos);
+                self.load_word(layout::slot(0), &r[0..4]);
+                self.load_word(layout::slot(2), &r[4..8]);
+            }
+            H::Exp | H::AddMod | H::MulMod => {
+                let n = if h == H::Exp { 2 } else { 3 };
+                for i in 0..n {
+                    self.store_word(layout::slot(i as u32), w(i));
+                }
+                for i in 0..n {
+                    self.b.w(I::I32Const(slot(i as u32)));
+                }
+                let hook = match h {
+                    H::Exp => Hook::MathPow,
+                    H::AddMod => Hook::MathAddMod,
+                    _ => Hook::MathMulMod,
+                };
+                self.hook(hook, pos);
+                self.load_word(layout::slot(0), &r[0..4]);
+            }
+            _ => return false,
+        }
+        true
     }
 
     fn cd_base(&self) -> u32 {

@@ -24,6 +24,9 @@ struct Measured {
     cannot: Option<String>,
     /// Median time of one call.
     median: Duration,
+    /// The first run of the whole workload, compilation included (lifting,
+    /// translation and code generation an engine caches per code).
+    first: Duration,
     /// Every call's outcome equals revm's.
     equal: bool,
     /// The first difference from revm.
@@ -63,19 +66,22 @@ fn run_once(e: &dyn Engine, w: &Workload, fork: Fork) -> Result<Vec<Outcome>, En
 }
 
 fn measure(e: &dyn Engine, w: &Workload, fork: Fork, reference: &[Outcome]) -> Measured {
-    // The first run compiles (and fills the engine's caches); it is not timed.
+    // The first run compiles (and fills the engine's caches): timed apart.
+    let cold = Instant::now();
     let first = match run_once(e, w, fork) {
         Ok(o) => o,
         Err(err) => {
             return Measured {
                 cannot: Some(err.to_string()),
                 median: Duration::ZERO,
+                first: Duration::ZERO,
                 equal: false,
                 difference: None,
                 cost: None,
             };
         }
     };
+    let cold = cold.elapsed();
     let difference = reference
         .iter()
         .zip(&first)
@@ -100,6 +106,7 @@ fn measure(e: &dyn Engine, w: &Workload, fork: Fork, reference: &[Outcome]) -> M
     Measured {
         cannot: None,
         median,
+        first: cold,
         equal: difference.is_none(),
         difference,
         cost,
@@ -149,8 +156,8 @@ pub(crate) fn bench(
     if !json {
         writeln!(
             out,
-            "{:<24} {:<8} {:>12} {:>9}  {:<6} cost",
-            "fixture", "engine", "median/call", "vs revm", "equal"
+            "{:<24} {:<8} {:>12} {:>9} {:>11} {:>9}  {:<6} cost",
+            "fixture", "engine", "median/call", "vs revm", "first run", "vs revm", "equal"
         )?;
     }
     let files = crate::test_cmd::files(paths, &["json", "toml"])?;
@@ -174,10 +181,14 @@ pub(crate) fn bench(
                 .map(|e| measure(e.as_ref(), &w, fork, &reference))
                 .collect();
             let base = results[0].median.as_secs_f64();
+            // A first run against revm's warm one (revm compiles nothing).
+            let calls = w.calls.len().max(1) as f64;
             let mut engines_json = serde_json::Map::new();
             for (name, m) in chosen.iter().zip(&results) {
                 let ratio = (m.cannot.is_none() && m.median.as_secs_f64() > 0.0)
                     .then(|| base / m.median.as_secs_f64());
+                let cold_ratio = (m.cannot.is_none() && m.first.as_secs_f64() > 0.0)
+                    .then(|| base * calls / m.first.as_secs_f64());
                 differs |= m.cannot.is_none() && !m.equal;
                 cannot |= m.cannot.is_some();
                 engines_json.insert(
@@ -185,6 +196,8 @@ pub(crate) fn bench(
                     json!({
                         "median_ns": m.cannot.is_none().then_some(m.median.as_nanos() as u64),
                         "ratio_vs_evm": ratio,
+                        "first_run_ns": m.cannot.is_none().then_some(m.first.as_nanos() as u64),
+                        "first_run_ratio_vs_evm": cold_ratio,
                         "equal": m.cannot.is_none() && m.equal,
                         "difference": m.difference,
                         "cannot_run": m.cannot,
@@ -200,9 +213,11 @@ pub(crate) fn bench(
                         }
                         None => writeln!(
                             out,
-                            "{label:<24} {name:<8} {:>12} {:>8.2}x  {:<6} {}",
+                            "{label:<24} {name:<8} {:>12} {:>8.2}x {:>11} {:>8.3}x  {:<6} {}",
                             show(m.median),
                             ratio.unwrap_or(0.0),
+                            show(m.first),
+                            cold_ratio.unwrap_or(0.0),
                             if m.equal { "yes" } else { "NO" },
                             m.cost.map_or(String::new(), |(a, u)| format!("{a} {u}")),
                         )?,

@@ -181,6 +181,7 @@ fn translate_wasm(
         module,
         &Options {
             strict: args.strict,
+            math_hooks: args.math_hooks,
         },
     )?;
     let r = &program.report;

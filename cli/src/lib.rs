@@ -131,6 +131,10 @@ struct TranslateArgs {
     /// the first and its pc, instead of importing them from `chainlift`.
     #[arg(long)]
     strict: bool,
+    /// wasm: DIV, MOD, EXP, ADDMOD and MULMOD through Stylus's `math_*`
+    /// host functions (ArbOS 50) instead of helper code in the module.
+    #[arg(long)]
+    math_hooks: bool,
     /// Heap bytes the program may use (32 KiB without a RequestHeapFrame
     /// instruction, up to 256 KiB with one).
     #[arg(long, default_value_t = 32 * 1024)]

@@ -82,9 +82,15 @@ impl IrEngine {
     /// wasmtime too). Its budget is fuel: WASM instructions, a few per IR
     /// limb instruction.
     pub fn wasm() -> Result<Self, String> {
+        Self::wasm_with(Default::default())
+    }
+
+    /// The `wasm` engine with modules translated as `options` say (the
+    /// `wasm-math` engine: through Stylus's `math_*` hooks).
+    pub fn wasm_with(options: chainlift_backend_wasm::Options) -> Result<Self, String> {
         let legalized = IrEngine::legalized();
         Ok(IrEngine {
-            wasm: Some(Arc::new(crate::wasm::WasmRuntime::new()?)),
+            wasm: Some(Arc::new(crate::wasm::WasmRuntime::new(options)?)),
             limits: Limits {
                 budget: legalized.limits.budget.saturating_mul(4),
                 ..legalized.limits
@@ -750,6 +756,7 @@ fn changes(o: &mut Outcome, world: &World, c: Changes, call: &Call, coinbase: Ad
 impl Engine for IrEngine {
     fn name(&self) -> &'static str {
         match (&self.wasm, self.stages.legalize) {
+            (Some(w), _) if w.options.math_hooks => "wasm-math",
             (Some(_), _) => "wasm",
             (None, true) => "ir64",
             (None, false) => "ir",

@@ -102,6 +102,27 @@ pub const ENGINES: &[EngineInfo] = &[
         },
     },
     EngineInfo {
+        name: "wasm-math",
+        description: "the same WASM module with DIV, MOD, EXP, ADDMOD and MULMOD through Stylus's math_* host functions",
+        cost_unit: "fuel",
+        cannot_run: "as wasm",
+        traces: false,
+        default: false,
+        make: |b| {
+            let options = chainlift_backend_wasm::Options {
+                math_hooks: true,
+                ..Default::default()
+            };
+            match IrEngine::wasm_with(options) {
+                Ok(e) => Box::new(ir_engine(e, b)),
+                Err(reason) => Box::new(Unavailable {
+                    name: "wasm-math",
+                    reason,
+                }),
+            }
+        },
+    },
+    EngineInfo {
         name: "sbf",
         description: "the Solana SBPF v3 program from backend-sbf, in solana-sbpf's interpreter",
         cost_unit: "CU",

@@ -62,6 +62,8 @@ const MAX_EVM_MEMORY: i64 = 120 << 20;
 
 /// wasmtime with the Stylus host linked, and a compiled module per code.
 pub struct WasmRuntime {
+    /// How modules are translated.
+    pub options: chainlift_backend_wasm::Options,
     engine: Engine,
     linker: Linker<Ctx>,
     /// Per pipeline result (kept alive here, so its address is its key).
@@ -466,6 +468,32 @@ fn linker(engine: &Engine) -> R<Linker<Ctx>> {
             write(&mut c, d, keccak256(&data).as_slice())
         },
     )?;
+    for (name, op) in [("math_div", 0u8), ("math_mod", 1), ("math_pow", 2)] {
+        l.func_wrap(vm, name, move |mut c: Caller<'_, Ctx>, v: i32, o: i32| {
+            let (x, y) = (word(&mut c, v)?, word(&mut c, o)?);
+            let r = match op {
+                0 => x.checked_div(y).unwrap_or_default(),
+                1 => x.checked_rem(y).unwrap_or_default(),
+                _ => x.pow(y),
+            };
+            put_word(&mut c, v, r)
+        })?;
+    }
+    for (name, mul) in [("math_add_mod", false), ("math_mul_mod", true)] {
+        l.func_wrap(
+            vm,
+            name,
+            move |mut c: Caller<'_, Ctx>, v: i32, a: i32, m: i32| {
+                let (x, y, n) = (word(&mut c, v)?, word(&mut c, a)?, word(&mut c, m)?);
+                let r = if mul {
+                    x.mul_mod(y, n)
+                } else {
+                    x.add_mod(y, n)
+                };
+                put_word(&mut c, v, r)
+            },
+        )?;
+    }
     let cl = abi::CHAINLIFT;
     l.func_wrap(cl, "blockhash", |mut c: Caller<'_, Ctx>, n: i32, d: i32| {
         enter(&mut c)?;
@@ -506,8 +534,8 @@ fn linker(engine: &Engine) -> R<Linker<Ctx>> {
 }
 
 impl WasmRuntime {
-    /// A runtime with fuel metering.
-    pub fn new() -> Result<Self, String> {
+    /// A runtime with fuel metering that translates modules as `options` say.
+    pub fn new(options: chainlift_backend_wasm::Options) -> Result<Self, String> {
         let mut config = Config::new();
         config.consume_fuel(true);
         // The backend calls small helpers (limb loads, byte swaps) in
@@ -528,6 +556,7 @@ impl WasmRuntime {
         let engine = Engine::new(&config).map_err(|e| e.to_string())?;
         let linker = linker(&engine).map_err(|e| e.to_string())?;
         Ok(WasmRuntime {
+            options,
             engine,
             linker,
             modules: Mutex::new(HashMap::new()),
@@ -540,7 +569,7 @@ impl WasmRuntime {
         if let Some(e) = self.lock().get(&key) {
             return e.pre.clone();
         }
-        let pre = chainlift_backend_wasm::translate(&compiled.module, &Default::default())
+        let pre = chainlift_backend_wasm::translate(&compiled.module, &self.options)
             .map_err(|e| e.to_string())
             .and_then(|p| Module::new(&self.engine, &p.bytes).map_err(|e| e.to_string()))
             .and_then(|m| self.linker.instantiate_pre(&m).map_err(|e| e.to_string()));
@@ -615,13 +644,16 @@ impl WasmRuntime {
         let status = match (result, ctx.stop.take()) {
             (_, Some(Stop::Exit(s))) | (Ok(s), None) => s,
             (_, Some(Stop::Trap(code))) => {
-                return Ok((
-                    IrOutcome::Trap {
-                        code,
-                        pos: SourcePos::None,
-                    },
-                    used,
-                ));
+                // The hook's position, which the module stored before it.
+                let pos = memory
+                    .and_then(|m| {
+                        let at = layout::TRAP as usize;
+                        m.data(&store)
+                            .get(at..at + 8)
+                            .map(|b| i64::from_le_bytes(b.try_into().unwrap_or_default()))
+                    })
+                    .map_or(SourcePos::None, abi::decode_pos);
+                return Ok((IrOutcome::Trap { code, pos }, used));
             }
             (Err(e), None) => {
                 let trap = e.downcast_ref::<Trap>().copied();

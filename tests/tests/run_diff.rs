@@ -226,7 +226,10 @@ fn engines_come_from_one_registry() {
         .iter()
         .map(|e| e["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["evm", "ir", "ir64", "wasm", "sbf", "sbf-jit"]);
+    assert_eq!(
+        names,
+        ["evm", "ir", "ir64", "wasm", "wasm-math", "sbf", "sbf-jit"]
+    );
     for e in v["engines"].as_array().unwrap() {
         assert!(!e["description"].as_str().unwrap().is_empty());
         assert!(!e["cost_unit"].as_str().unwrap().is_empty());
@@ -246,12 +249,13 @@ fn engines_come_from_one_registry() {
         .unwrap()
         .keys()
         .collect();
-    assert_eq!(ran.len(), 6, "{v}");
+    assert_eq!(ran.len(), 7, "{v}");
     let bad = chainlift(&["diff", "--code", "0x00", "--engines", "evm,nope"]);
     assert_eq!(bad.code, 2);
     assert!(
-        bad.stderr
-            .contains("unknown engine `nope` (available: evm, ir, ir64, wasm, sbf, sbf-jit"),
+        bad.stderr.contains(
+            "unknown engine `nope` (available: evm, ir, ir64, wasm, wasm-math, sbf, sbf-jit"
+        ),
         "{}",
         bad.stderr
     );

@@ -21,6 +21,18 @@ fn wasm() -> &'static IrEngine {
     ENGINE.get_or_init(|| IrEngine::wasm().expect("wasmtime starts"))
 }
 
+/// The same with the long operations through Stylus's `math_*` hooks.
+fn wasm_math() -> &'static IrEngine {
+    static ENGINE: OnceLock<IrEngine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        IrEngine::wasm_with(Options {
+            math_hooks: true,
+            ..Options::default()
+        })
+        .expect("wasmtime starts")
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(32))]
     #[test]
@@ -29,10 +41,16 @@ proptest! {
             let a = if matches!(op, 0x1a..=0x1d | 0x0b) { a % alloy_primitives::U256::from(300) } else { a };
             let data = [a, b, c].iter().flat_map(|v| v.to_be_bytes::<32>()).collect::<Vec<u8>>();
             let code = program(op);
+            let expected = run(&EvmEngine, code.clone(), data.clone());
             prop_assert_eq!(
                 run(wasm(), code.clone(), data.clone()),
-                run(&EvmEngine, code, data),
+                expected.clone(),
                 "opcode {:#04x} on {:#x}, {:#x}, {:#x}", op, a, b, c
+            );
+            prop_assert_eq!(
+                run(wasm_math(), code, data),
+                expected,
+                "math hooks: opcode {:#04x} on {:#x}, {:#x}, {:#x}", op, a, b, c
             );
         }
     }
@@ -247,7 +265,12 @@ fn a_module_that_is_not_legalized_is_refused() {
 fn every_scenario_agrees_on_the_wasm_engine() {
     for s in std::fs::read_dir(path("examples/scenarios")).unwrap() {
         let s = s.unwrap().path();
-        let r = chainlift(&["diff", s.to_str().unwrap(), "--engines", "evm,ir,wasm"]);
+        let r = chainlift(&[
+            "diff",
+            s.to_str().unwrap(),
+            "--engines",
+            "evm,ir,wasm,wasm-math",
+        ]);
         assert_eq!(r.code, 0, "{}: {}{}", s.display(), r.stdout, r.stderr);
     }
 }
