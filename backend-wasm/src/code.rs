@@ -42,7 +42,7 @@ pub enum Ins {
 
 /// A body: instructions over virtual locals, the first `params` of which
 /// are the function's parameters (fixed), each with its type.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Body {
     pub ins: Vec<Ins>,
     pub types: Vec<ValType>,
@@ -61,6 +61,44 @@ impl Body {
 
     pub fn w(&mut self, i: Instruction<'static>) {
         self.ins.push(Ins::W(i));
+    }
+
+    /// Keeps on the operand stack what needs no local: a value set and
+    /// read back at once by its only reader (`local.set v; local.get v`)
+    /// loses both; one read again later becomes `local.tee v`. Only values
+    /// set once qualify (block parameters are set on every edge).
+    pub fn peephole(&mut self) {
+        let n = self.types.len();
+        let (mut sets, mut gets) = (vec![0u32; n], vec![0u32; n]);
+        for ins in &self.ins {
+            match ins {
+                Ins::Set(v) => sets[*v as usize] += 1,
+                Ins::Tee(v) => {
+                    sets[*v as usize] += 1;
+                    gets[*v as usize] += 1;
+                }
+                Ins::Get(v) => gets[*v as usize] += 1,
+                _ => {}
+            }
+        }
+        let mut out = Vec::with_capacity(self.ins.len());
+        let mut i = 0;
+        while i < self.ins.len() {
+            if let (Ins::Set(a), Some(Ins::Get(b))) = (&self.ins[i], self.ins.get(i + 1))
+                && a == b
+                && *a >= self.params
+                && sets[*a as usize] == 1
+            {
+                if gets[*a as usize] > 1 {
+                    out.push(Ins::Tee(*a));
+                }
+                i += 2;
+                continue;
+            }
+            out.push(self.ins[i].clone());
+            i += 1;
+        }
+        self.ins = out;
     }
 
     /// Real locals for the virtual ones: returns the map and the declared

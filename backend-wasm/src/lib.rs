@@ -120,8 +120,17 @@ pub enum Error {
 pub struct Program {
     /// The module's bytes.
     pub bytes: Vec<u8>,
-    /// Sizes, imports and Stylus checks.
+    /// Size, functions and imports.
     pub report: Report,
+}
+
+impl Program {
+    /// Everything [`inspect::inspect`] says about the module: its brotli
+    /// size and the Stylus activation rules it breaks, among the rest
+    /// (compressing takes a while, so translation leaves it to callers).
+    pub fn inspect(&self) -> Result<inspect::Inspection, Error> {
+        inspect::inspect(&self.bytes).map_err(Error::Validate)
+    }
 }
 
 /// Facts about a translated module.
@@ -140,11 +149,6 @@ pub struct Report {
     pub max_instructions: usize,
     /// Bytes.
     pub size: usize,
-    /// Bytes after brotli compression (Stylus deploys at most 24 KB).
-    pub compressed: usize,
-    /// Stylus activation rules the module breaks, one line each (imports
-    /// from `chainlift` among them).
-    pub stylus_violations: Vec<String>,
 }
 
 /// Stylus's activation limits (nitro's `binary.rs`).
@@ -427,10 +431,7 @@ fn assemble(module: &Module, options: &Options) -> Result<Program, Error> {
     let bytes = out.finish();
     validate(&bytes)?;
 
-    let facts = inspect::inspect(&bytes).map_err(Error::Validate)?;
     report.size = bytes.len();
-    report.compressed = facts.compressed;
-    report.stylus_violations = facts.stylus_violations;
     Ok(Program { bytes, report })
 }
 
@@ -475,6 +476,8 @@ fn entry_body(cd_base: u32) -> Body {
 
 /// Encodes a body: locals allocated, callees resolved.
 fn encode(body: &Body, index: &HashMap<Callee, u32>, report: &mut Report) -> Function {
+    let mut body = body.clone();
+    body.peephole();
     let (map, groups) = body.allocate();
     let locals = body.params as usize + groups.iter().map(|g| g.0 as usize).sum::<usize>();
     report.max_locals = report.max_locals.max(locals);

@@ -185,6 +185,7 @@ fn translate_wasm(
         },
     )?;
     let r = &program.report;
+    let facts = program.inspect()?;
     let mut notes = vec![];
     if !r.non_stylus.is_empty() {
         let ops: Vec<String> = r
@@ -197,7 +198,7 @@ fn translate_wasm(
             ops.join(", ")
         ));
     }
-    for v in r
+    for v in facts
         .stylus_violations
         .iter()
         .filter(|v| !v.contains("`chainlift."))
@@ -231,13 +232,13 @@ fn translate_wasm(
                         "output": path,
                         "emit": emit,
                         "bytes": r.size,
-                        "compressed_bytes": r.compressed,
+                        "compressed_bytes": facts.compressed,
                         "functions": r.functions,
                         "imports": r.imports,
                         "max_locals": r.max_locals,
                         "max_instructions": r.max_instructions,
                         "non_stylus": r.non_stylus.iter().map(|(op, pos)| serde_json::json!({"op": op, "pos": pos.to_string()})).collect::<Vec<_>>(),
-                        "stylus_violations": r.stylus_violations,
+                        "stylus_violations": facts.stylus_violations,
                     }),
                 )?;
             } else {
@@ -245,7 +246,7 @@ fn translate_wasm(
                     out,
                     "wrote {path}: WASM for Arbitrum Stylus, {} bytes ({} brotli-compressed; Stylus deploys up to {}), {} functions, {} imports, at most {} locals and {} instructions per function",
                     r.size,
-                    r.compressed,
+                    facts.compressed,
                     stylus::MAX_COMPRESSED,
                     r.functions,
                     r.imports.len(),
