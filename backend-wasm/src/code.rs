@@ -7,7 +7,17 @@ use crate::rt::Rt;
 use chainlift_ir::entities::FuncId;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use wasm_encoder::{Instruction, ValType};
+use wasm_encoder::{Instruction, MemArg, ValType};
+
+/// A memory operand of the one memory: a static offset and the alignment
+/// (log2 of bytes) promised.
+pub const fn mem(offset: u64, align: u32) -> MemArg {
+    MemArg {
+        offset,
+        align,
+        memory_index: 0,
+    }
+}
 
 /// Whom a `call` reaches, resolved to a function index when the module is
 /// assembled.

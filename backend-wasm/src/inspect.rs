@@ -2,7 +2,7 @@
 //! features, sizes, and whether Arbitrum Stylus would activate it.
 
 use crate::stylus;
-use wasmparser::{Operator, Parser, Payload, TypeRef, WasmFeatures};
+use wasmparser::{Parser, Payload, TypeRef, WasmFeatures};
 
 /// Which contract host a module is written for, by its imports and exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,7 +103,6 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, String> {
     };
     let mut func_types: Vec<u32> = vec![];
     let mut params: Vec<u64> = vec![];
-    let mut imported_funcs = 0usize;
     let mut body = 0usize;
     for payload in Parser::new(0).parse_all(bytes) {
         let payload = payload.map_err(|e| e.to_string())?;
@@ -123,9 +122,6 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, String> {
             Payload::ImportSection(r) => {
                 for imp in r.into_imports() {
                     let imp = imp.map_err(|e| e.to_string())?;
-                    if matches!(imp.ty, TypeRef::Func(_) | TypeRef::FuncExact(_)) {
-                        imported_funcs += 1;
-                    }
                     i.imports
                         .push((imp.module.to_string(), imp.name.to_string(), kind(&imp.ty)));
                 }
@@ -167,8 +163,7 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, String> {
                 let mut ops = f.get_operators_reader().map_err(|e| e.to_string())?;
                 let mut n = 0;
                 while !ops.eof() {
-                    let op: Operator<'_> = ops.read().map_err(|e| e.to_string())?;
-                    let _ = op;
+                    ops.read().map_err(|e| e.to_string())?;
                     n += 1;
                 }
                 i.max_locals = i.max_locals.max(locals);
@@ -178,7 +173,6 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, String> {
         }
     }
     i.functions = func_types.len();
-    let _ = imported_funcs;
     let exports = |n: &str| i.exports.iter().any(|e| e.0 == n);
     let imports_from = |m: &str| i.imports.iter().any(|x| x.0 == m);
     i.profile = if exports("user_entrypoint") || imports_from("vm_hooks") {

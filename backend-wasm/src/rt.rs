@@ -3,9 +3,9 @@
 //! division, traps). Each is emitted once, only when used.
 
 use crate::abi::{DEFAULT_MEMORY_LIMIT, layout, trap_info};
-use crate::code::{Body, Callee, Ins};
+use crate::code::{Body, Callee, Ins, mem};
 use chainlift_ir::inst::{SourcePos, TrapCode};
-use wasm_encoder::{BlockType, Instruction as I, MemArg, ValType};
+use wasm_encoder::{BlockType, Instruction as I, ValType};
 
 /// A runtime helper.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -58,14 +58,6 @@ pub enum DivKind {
     URem,
     /// Signed remainder.
     SRem,
-}
-
-const fn mem(align: u32) -> MemArg {
-    MemArg {
-        offset: 0,
-        align,
-        memory_index: 0,
-    }
 }
 
 /// Global indices every module has.
@@ -128,7 +120,7 @@ impl Rt {
             Rt::Trap => {
                 b.w(I::I32Const(layout::TRAP as i32));
                 b.ins.push(Ins::Get(0));
-                b.w(I::I64Store(mem(3)));
+                b.w(I::I64Store(mem(0, 3)));
                 b.w(I::Unreachable);
             }
             Rt::Ensure => ensure(&mut b),
@@ -329,7 +321,7 @@ fn zero(b: &mut Body) {
         b.ins.push(Ins::Get(i));
         b.w(I::I32Add);
         b.w(I::I32Const(0));
-        b.w(I::I32Store8(mem(0)));
+        b.w(I::I32Store8(mem(0, 0)));
     });
 }
 
@@ -347,8 +339,8 @@ fn move_bytes(b: &mut Body) {
         b.ins.push(Ins::Get(src));
         b.ins.push(Ins::Get(i));
         b.w(I::I32Add);
-        b.w(I::I32Load8U(mem(0)));
-        b.w(I::I32Store8(mem(0)));
+        b.w(I::I32Load8U(mem(0, 0)));
+        b.w(I::I32Store8(mem(0, 0)));
     });
     b.w(I::Else);
     byte_loop(b, len, |b, i| {
@@ -364,8 +356,8 @@ fn move_bytes(b: &mut Body) {
         };
         at(b, dst);
         at(b, src);
-        b.w(I::I32Load8U(mem(0)));
-        b.w(I::I32Store8(mem(0)));
+        b.w(I::I32Load8U(mem(0, 0)));
+        b.w(I::I32Store8(mem(0, 0)));
     });
     b.w(I::End);
 }
@@ -453,7 +445,7 @@ fn mem_fill(b: &mut Body) {
         b.w(I::I32Add);
         b.ins.push(Ins::Get(byte));
         b.w(I::I32WrapI64);
-        b.w(I::I32Store8(mem(0)));
+        b.w(I::I32Store8(mem(0, 0)));
     });
 }
 
@@ -514,7 +506,6 @@ fn div(b: &mut Body, k: DivKind, wide: bool) {
     } else {
         (I::I32Const(0), I::I32Const(-1), I::I32Eq, I::I32Eqz)
     };
-    let ty = if wide { ValType::I64 } else { ValType::I32 };
     // y == 0: 0.
     b.ins.push(Ins::Get(y));
     b.w(eqz);
@@ -538,7 +529,6 @@ fn div(b: &mut Body, k: DivKind, wide: bool) {
         b.w(I::Return);
         b.w(I::End);
     }
-    let _ = ty;
     b.ins.push(Ins::Get(x));
     b.ins.push(Ins::Get(y));
     b.w(match (k, wide) {
@@ -589,12 +579,12 @@ fn limb_access(b: &mut Body, load: bool) {
     trap_if(b, TrapCode::OutOfBounds, Some(pos));
     heap_ptr(b, addr);
     if load {
-        b.w(I::I64Load(mem(0)));
+        b.w(I::I64Load(mem(0, 0)));
         bswap64(b);
     } else {
         b.ins.push(Ins::Get(1));
         bswap64(b);
-        b.w(I::I64Store(mem(0)));
+        b.w(I::I64Store(mem(0, 0)));
     }
 }
 

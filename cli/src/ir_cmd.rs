@@ -264,8 +264,10 @@ fn translate_wasm(
 
 /// Whether `file` is a WASM module (by its magic number).
 pub(crate) fn is_wasm_file(file: Option<&str>) -> bool {
-    file.and_then(|f| std::fs::read(f).ok())
-        .is_some_and(|b| b.starts_with(b"\0asm"))
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    file.and_then(|f| std::fs::File::open(f).ok())
+        .is_some_and(|mut f| f.read_exact(&mut magic).is_ok() && &magic == b"\0asm")
 }
 
 /// `chainlift inspect program.wasm`.

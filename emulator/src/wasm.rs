@@ -264,6 +264,13 @@ fn copy_out(c: &mut Caller<'_, Ctx>, src: &[u8], dest: i32, offset: i32, size: i
     Ok((end - start) as i32)
 }
 
+/// What the module last stored in its trap slot (see `abi::trap_info`).
+fn trap_slot(memory: Option<Memory>, store: &Store<Ctx>) -> Option<i64> {
+    let at = layout::TRAP as usize;
+    let bytes = memory?.data(store).get(at..at + 8)?;
+    Some(i64::from_le_bytes(bytes.try_into().ok()?))
+}
+
 fn linker(engine: &Engine) -> R<Linker<Ctx>> {
     let mut l: Linker<Ctx> = Linker::new(engine);
     let vm = abi::VM_HOOKS;
@@ -645,26 +652,12 @@ impl WasmRuntime {
             (_, Some(Stop::Exit(s))) | (Ok(s), None) => s,
             (_, Some(Stop::Trap(code))) => {
                 // The hook's position, which the module stored before it.
-                let pos = memory
-                    .and_then(|m| {
-                        let at = layout::TRAP as usize;
-                        m.data(&store)
-                            .get(at..at + 8)
-                            .map(|b| i64::from_le_bytes(b.try_into().unwrap_or_default()))
-                    })
-                    .map_or(SourcePos::None, abi::decode_pos);
+                let pos = trap_slot(memory, &store).map_or(SourcePos::None, abi::decode_pos);
                 return Ok((IrOutcome::Trap { code, pos }, used));
             }
             (Err(e), None) => {
                 let trap = e.downcast_ref::<Trap>().copied();
-                let site = memory
-                    .and_then(|m| {
-                        let at = layout::TRAP as usize;
-                        m.data(&store)
-                            .get(at..at + 8)
-                            .map(|b| i64::from_le_bytes(b.try_into().unwrap_or_default()))
-                    })
-                    .and_then(abi::decode_trap);
+                let site = trap_slot(memory, &store).and_then(abi::decode_trap);
                 let outcome = match (trap, site) {
                     (Some(Trap::OutOfFuel), _) => IrOutcome::OutOfBudget {
                         pos: SourcePos::None,

@@ -1,0 +1,192 @@
+//! Pure operations evaluated exactly: the semantics the interpreter,
+//! constant folding and the parser share.
+
+use super::to_usize;
+use crate::inst::{BinOp, Cond, Op};
+use crate::types::Type;
+use alloy_primitives::U256;
+
+/// `2**bits - 1`.
+#[inline]
+pub fn mask(t: Type) -> U256 {
+    match t {
+        Type::I256 => U256::MAX,
+        Type::I64 => U256::from_limbs([u64::MAX, 0, 0, 0]),
+        Type::I32 => U256::from_limbs([u32::MAX as u64, 0, 0, 0]),
+        Type::I8 => U256::from_limbs([0xff, 0, 0, 0]),
+        Type::I1 => U256::from_limbs([1, 0, 0, 0]),
+    }
+}
+
+/// Sign-extends a `t`-wide bit pattern to 256 bits.
+fn sext256(v: U256, t: Type) -> U256 {
+    let bits = t.bits();
+    if bits >= 256 {
+        return v;
+    }
+    if v.bit(bits - 1) {
+        v | !mask(t)
+    } else {
+        v & mask(t)
+    }
+}
+
+fn is_neg(v: U256) -> bool {
+    v.bit(255)
+}
+
+fn neg(v: U256) -> U256 {
+    (!v).wrapping_add(U256::from(1))
+}
+
+fn abs(v: U256) -> U256 {
+    if is_neg(v) { neg(v) } else { v }
+}
+
+/// Evaluates a binary operation at type `t` (operands already masked).
+#[inline]
+pub fn binary(op: BinOp, t: Type, a: U256, b: U256) -> U256 {
+    let bits = t.bits();
+    let r = match op {
+        BinOp::Add => a.wrapping_add(b),
+        BinOp::Sub => a.wrapping_sub(b),
+        BinOp::Mul => a.wrapping_mul(b),
+        BinOp::UDiv => a.checked_div(b).unwrap_or_default(),
+        BinOp::URem => a.checked_rem(b).unwrap_or_default(),
+        BinOp::SDiv => {
+            let (x, y) = (sext256(a, t), sext256(b, t));
+            if y.is_zero() {
+                U256::ZERO
+            } else {
+                let q = abs(x) / abs(y);
+                if is_neg(x) != is_neg(y) { neg(q) } else { q }
+            }
+        }
+        BinOp::SRem => {
+            let (x, y) = (sext256(a, t), sext256(b, t));
+            if y.is_zero() {
+                U256::ZERO
+            } else {
+                let r = abs(x) % abs(y);
+                if is_neg(x) { neg(r) } else { r }
+            }
+        }
+        BinOp::And => a & b,
+        BinOp::Or => a | b,
+        BinOp::Xor => a ^ b,
+        BinOp::Shl => to_usize(b)
+            .filter(|s| *s < bits)
+            .map_or(U256::ZERO, |s| a << s),
+        BinOp::LShr => to_usize(b)
+            .filter(|s| *s < bits)
+            .map_or(U256::ZERO, |s| a >> s),
+        BinOp::AShr => {
+            let x = sext256(a, t);
+            match to_usize(b).filter(|s| *s < bits) {
+                Some(s) => x.arithmetic_shr(s),
+                None if is_neg(x) => U256::MAX,
+                None => U256::ZERO,
+            }
+        }
+        BinOp::Rotl | BinOp::Rotr => {
+            let s = (b % U256::from(bits)).to::<usize>();
+            let s = if op == BinOp::Rotr {
+                (bits - s) % bits
+            } else {
+                s
+            };
+            if s == 0 {
+                a
+            } else {
+                (a << s) | (a >> (bits - s))
+            }
+        }
+    };
+    r & mask(t)
+}
+
+/// Evaluates a comparison at type `t`.
+#[inline]
+pub fn compare(c: Cond, t: Type, a: U256, b: U256) -> bool {
+    let signed = |a: U256, b: U256| -> std::cmp::Ordering {
+        let (x, y) = (sext256(a, t), sext256(b, t));
+        match (is_neg(x), is_neg(y)) {
+            (true, false) => std::cmp::Ordering::Less,
+            (false, true) => std::cmp::Ordering::Greater,
+            _ => x.cmp(&y),
+        }
+    };
+    match c {
+        Cond::Eq => a == b,
+        Cond::Ne => a != b,
+        Cond::Ult => a < b,
+        Cond::Ule => a <= b,
+        Cond::Ugt => a > b,
+        Cond::Uge => a >= b,
+        Cond::Slt => signed(a, b).is_lt(),
+        Cond::Sle => signed(a, b).is_le(),
+        Cond::Sgt => signed(a, b).is_gt(),
+        Cond::Sge => signed(a, b).is_ge(),
+    }
+}
+
+/// Evaluates a pure operation whose operands are known. `arg_ty` is the type
+/// of the first operand, `ty` the result type. `None` for impure operations.
+pub fn eval_pure(op: &Op, ty: Type, arg_ty: Type, args: &[U256]) -> Option<U256> {
+    let a = args.first().copied().unwrap_or_default();
+    let b = args.get(1).copied().unwrap_or_default();
+    let c = args.get(2).copied().unwrap_or_default();
+    Some(match op {
+        Op::Iconst(k) => *k & mask(ty),
+        Op::Binary(bin) => binary(*bin, ty, a, b),
+        Op::Not => !a & mask(ty),
+        Op::Icmp(cond) => U256::from(compare(*cond, arg_ty, a, b) as u8),
+        Op::Select => {
+            if a.is_zero() {
+                c
+            } else {
+                b
+            }
+        }
+        Op::Uext => a & mask(arg_ty),
+        Op::Sext => sext256(a, arg_ty) & mask(ty),
+        Op::Trunc => a & mask(ty),
+        Op::AddMod => {
+            if c.is_zero() {
+                U256::ZERO
+            } else {
+                a.add_mod(b, c)
+            }
+        }
+        Op::MulMod => {
+            if c.is_zero() {
+                U256::ZERO
+            } else {
+                a.mul_mod(b, c)
+            }
+        }
+        Op::Exp => a.wrapping_pow(b),
+        Op::SignExtend => {
+            if a >= U256::from(31) {
+                b
+            } else {
+                let bit = a.to::<usize>() * 8 + 7;
+                let m = (U256::from(1) << bit) - U256::from(1);
+                if b.bit(bit) { b | !m } else { b & m }
+            }
+        }
+        Op::Byte => {
+            if a >= U256::from(32) {
+                U256::ZERO
+            } else {
+                U256::from(b.byte(31 - a.to::<usize>()))
+            }
+        }
+        Op::Clz => U256::from(
+            (a & mask(ty))
+                .leading_zeros()
+                .saturating_sub(256 - ty.bits()),
+        ),
+        _ => return None,
+    })
+}
