@@ -23,6 +23,17 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// What runs a frame's code.
+#[derive(Debug, Clone)]
+pub enum Exec {
+    /// The reference interpreter.
+    Interp,
+    /// The module translated by backend-wasm, in wasmtime (`wasm`).
+    Wasm(Arc<crate::wasm::WasmRuntime>),
+    /// The module compiled by backend-native (`native`).
+    Native(Arc<crate::native::NativeRuntime>),
+}
+
 /// The IR engine. Each code goes through the pipeline once per fork and is
 /// kept: a scenario's calls into one contract share one module.
 #[derive(Debug, Clone)]
@@ -38,9 +49,8 @@ pub struct IrEngine {
     /// few instructions per EVM instruction); the budget is the larger of
     /// this and `limits.budget`, and still bounded by the gas.
     pub budget_per_gas: u64,
-    /// Run frames as WASM modules in wasmtime (the `wasm` engine) instead
-    /// of in the interpreter.
-    pub wasm: Option<Arc<crate::wasm::WasmRuntime>>,
+    /// What runs each frame: the interpreter, wasmtime or native code.
+    pub exec: Exec,
     modules: Cache,
 }
 
@@ -50,7 +60,7 @@ impl Default for IrEngine {
             limits: Limits::default(),
             stages: Stages::default(),
             budget_per_gas: 4,
-            wasm: None,
+            exec: Exec::Interp,
             modules: Cache::shared(),
         }
     }
@@ -90,7 +100,7 @@ impl IrEngine {
     pub fn wasm_with(options: chainlift_backend_wasm::Options) -> Result<Self, String> {
         let legalized = IrEngine::legalized();
         Ok(IrEngine {
-            wasm: Some(Arc::new(crate::wasm::WasmRuntime::new(options)?)),
+            exec: Exec::Wasm(Arc::new(crate::wasm::WasmRuntime::new(options)?)),
             limits: Limits {
                 budget: legalized.limits.budget.saturating_mul(4),
                 ..legalized.limits
@@ -98,6 +108,23 @@ impl IrEngine {
             budget_per_gas: legalized.budget_per_gas.saturating_mul(4),
             ..legalized
         })
+    }
+
+    /// The `native` engine: the legalized module compiled to machine code
+    /// by backend-native (Cranelift) and run in this process, with the same
+    /// world host. Its budget is the interpreter's instruction count on
+    /// the legalized module (charged per block), with the division,
+    /// `addmod`, `mulmod` and `exp` helpers counted at a fixed cost.
+    pub fn native() -> Self {
+        Self::native_with(Default::default())
+    }
+
+    /// The `native` engine compiling as `options` say.
+    pub fn native_with(options: chainlift_backend_native::Options) -> Self {
+        IrEngine {
+            exec: Exec::Native(Arc::new(crate::native::NativeRuntime::new(options))),
+            ..IrEngine::legalized()
+        }
     }
 
     /// The verified module of `code` under `fork`, from the pipeline.
@@ -373,24 +400,26 @@ impl<'a> WorldHost<'a> {
     /// or as WASM for the `wasm` engine. Returns how it ended and the
     /// instructions (or fuel) it took.
     fn execute(&mut self, module: &Arc<Compiled>, limits: Limits) -> (IrOutcome, u64) {
-        match self.engine.wasm.clone() {
-            None => {
+        let ran = match self.engine.exec.clone() {
+            Exec::Interp => {
                 let mut interp =
                     Interpreter::with_program(&module.module, module.program(), limits);
                 let result = interp.run(self, FuncId::new(0), &[]);
-                (result, interp.steps)
+                Ok((result, interp.steps))
             }
-            Some(rt) => match rt.run(self, module, limits) {
-                Ok(r) => r,
-                Err(reason) => {
-                    let address = self.frame().address;
-                    self.error
-                        .get_or_insert(EngineError::Translate { address, reason });
-                    let pos = SourcePos::None;
-                    let code = chainlift_ir::inst::TrapCode::Unsupported;
-                    (IrOutcome::Trap { code, pos }, 0)
-                }
-            },
+            Exec::Wasm(rt) => rt.run(self, module, limits),
+            Exec::Native(rt) => rt.run(self, module, limits),
+        };
+        match ran {
+            Ok(r) => r,
+            Err(reason) => {
+                let address = self.frame().address;
+                self.error
+                    .get_or_insert(EngineError::Translate { address, reason });
+                let pos = SourcePos::None;
+                let code = chainlift_ir::inst::TrapCode::Unsupported;
+                (IrOutcome::Trap { code, pos }, 0)
+            }
         }
     }
 
@@ -755,11 +784,12 @@ fn changes(o: &mut Outcome, world: &World, c: Changes, call: &Call, coinbase: Ad
 
 impl Engine for IrEngine {
     fn name(&self) -> &'static str {
-        match (&self.wasm, self.stages.legalize) {
-            (Some(w), _) if w.options.math_hooks => "wasm-math",
-            (Some(_), _) => "wasm",
-            (None, true) => "ir64",
-            (None, false) => "ir",
+        match (&self.exec, self.stages.legalize) {
+            (Exec::Wasm(w), _) if w.options.math_hooks => "wasm-math",
+            (Exec::Wasm(_), _) => "wasm",
+            (Exec::Native(_), _) => "native",
+            (Exec::Interp, true) => "ir64",
+            (Exec::Interp, false) => "ir",
         }
     }
 
@@ -770,7 +800,7 @@ impl Engine for IrEngine {
         call: &Call,
         fork: Fork,
     ) -> Option<Result<Vec<trace::Step>, EngineError>> {
-        if self.wasm.is_some() {
+        if !matches!(self.exec, Exec::Interp) {
             return None;
         }
         Some(
@@ -786,17 +816,18 @@ impl Engine for IrEngine {
         call: &Call,
         fork: Fork,
     ) -> Result<Outcome, EngineError> {
-        if self.wasm.is_none() {
+        if matches!(self.exec, Exec::Interp) {
             return self
                 .run_traced(world, block, call, fork, false)
                 .map(|(o, _)| o);
         }
-        // Each nested frame enters wasmtime again from a host function, up
-        // to 1,024 deep: run the call where the stack has room for that.
+        // Each nested frame enters wasmtime or compiled code again from a
+        // host function, up to 1,024 deep: run the call where the stack
+        // has room for that.
         crate::wasm::on_big_stack(|| self.run_traced(world, block, call, fork, false))
             .unwrap_or_else(|| {
                 Err(EngineError::Unsupported {
-                    engine: "wasm",
+                    engine: self.name(),
                     reason: "the engine's thread failed".into(),
                 })
             })
@@ -940,10 +971,9 @@ impl IrEngine {
             host.self_destruct(call.to, address(*beneficiary));
         }
         let cost = Cost {
-            unit: if self.wasm.is_some() {
-                "fuel"
-            } else {
-                "instructions"
+            unit: match self.exec {
+                Exec::Interp => "instructions",
+                Exec::Wasm(_) | Exec::Native(_) => "fuel",
             },
             amount: steps.saturating_add(host.nested_steps),
         };

@@ -10,6 +10,7 @@
 
 pub mod evm;
 pub mod ir;
+pub mod native;
 pub mod registry;
 pub mod sbf;
 pub mod suite;

@@ -123,6 +123,15 @@ pub const ENGINES: &[EngineInfo] = &[
         },
     },
     EngineInfo {
+        name: "native",
+        description: "the module compiled to machine code by backend-native (Cranelift), run in this process",
+        cost_unit: "fuel",
+        cannot_run: "nothing the EVM runs; gas is not metered, so gas-exact outcomes may differ",
+        traces: false,
+        default: false,
+        make: |b| Box::new(ir_engine(IrEngine::native(), b)),
+    },
+    EngineInfo {
         name: "sbf",
         description: "the Solana SBPF v3 program from backend-sbf, in solana-sbpf's interpreter",
         cost_unit: "CU",

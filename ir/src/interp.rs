@@ -4,14 +4,16 @@
 
 use crate::entities::{Block, FuncId, Value};
 use crate::function::{BlockCall, Function, Module, Terminator};
-use crate::inst::{CallKind, Endian, ExitKind, HostOp, Op, SourcePos, TrapCode};
+use crate::inst::{CallKind, Endian, HostOp, Op, SourcePos, TrapCode};
 use crate::types::Type;
-use alloy_primitives::{U256, keccak256};
+use alloy_primitives::U256;
 use std::collections::HashMap;
 
+mod env;
 mod eval;
 mod program;
 
+pub use env::Env;
 pub use eval::{binary, compare, eval_pure, mask};
 pub use program::Program;
 use program::{DEdge, DOp, DTerm};
@@ -297,16 +299,17 @@ impl<'m> Interpreter<'m> {
 
     /// The memory range `[offset, offset + len)`, checked against the size.
     fn range(&self, offset: U256, len: U256, pos: SourcePos) -> Flow<std::ops::Range<usize>> {
-        // A zero-length range touches nothing, wherever it points.
-        if len.is_zero() {
-            return Ok(0..0);
-        }
-        let (Some(o), Some(l)) = (to_usize(offset), to_usize(len)) else {
-            return trap(TrapCode::OutOfBounds, pos);
-        };
-        match o.checked_add(l) {
-            Some(end) if end <= self.memory.len() => Ok(o..end),
-            _ => trap(TrapCode::OutOfBounds, pos),
+        env::range(self.memory.len(), offset, len, pos).map_err(Stop::Exit)
+    }
+
+    /// The run's memory, return data and step count, for host operations
+    /// and exits.
+    fn env(&mut self) -> Env<'_> {
+        Env {
+            memory: &mut self.memory,
+            return_data: &mut self.return_data,
+            steps: &mut self.steps,
+            budget: self.limits.budget,
         }
     }
 
@@ -326,30 +329,6 @@ impl<'m> Interpreter<'m> {
             self.tick(((size - self.memory.len()) / 32) as u64, pos)?;
             self.memory.resize(size, 0);
         }
-        Ok(())
-    }
-
-    /// Copies `src[offset..offset+len]` (zero past its end) into memory at `dst`.
-    fn write_padded(
-        &mut self,
-        dst: U256,
-        src: &[u8],
-        offset: U256,
-        len: U256,
-        pos: SourcePos,
-    ) -> Flow<()> {
-        let r = self.range(dst, len, pos)?;
-        let n = r.len();
-        self.tick(n as u64 / 32, pos)?;
-        let start = to_usize(offset).unwrap_or(usize::MAX);
-        for (i, b) in self.memory[r].iter_mut().enumerate() {
-            *b = start
-                .checked_add(i)
-                .and_then(|p| src.get(p))
-                .copied()
-                .unwrap_or(0);
-        }
-        let _ = n;
         Ok(())
     }
 
@@ -498,31 +477,11 @@ impl<'m> Interpreter<'m> {
                 }
                 Terminator::Return(vs) => return Ok(vs.iter().map(|v| vals[v.index()]).collect()),
                 Terminator::Exit(kind, vs) => {
-                    host.at(pos, &self.memory, self.steps);
                     let mut args: Vec<U256> = vs.iter().map(|v| vals[v.index()]).collect();
                     if vs.first().is_some_and(|v| f.ty(*v) == Type::I64) {
                         args = words(&args);
                     }
-                    let arg = |i: usize| args.get(i).copied().unwrap_or_default();
-                    let outcome = match kind {
-                        ExitKind::Stop => Outcome::Stop,
-                        ExitKind::Return | ExitKind::Revert => {
-                            let r = self.range(arg(0), arg(1), pos)?;
-                            let data = self.memory[r].to_vec();
-                            if *kind == ExitKind::Return {
-                                Outcome::Return(data)
-                            } else {
-                                Outcome::Revert(data)
-                            }
-                        }
-                        ExitKind::SelfDestruct => {
-                            if host.is_static() {
-                                return trap(TrapCode::StaticViolation, pos);
-                            }
-                            Outcome::SelfDestruct(arg(0))
-                        }
-                    };
-                    return Err(Stop::Exit(outcome));
+                    return Err(Stop::Exit(self.env().exit(host, *kind, &args, pos)));
                 }
                 Terminator::Trap(code) => return trap(*code, pos),
             };
@@ -597,18 +556,14 @@ impl<'m> Interpreter<'m> {
                         .for_each(|(d, s)| *d = *s),
                 }
             }
-            Op::MemCopy => {
-                let dst = self.range(arg(0), arg(2), pos)?;
-                let src = self.range(arg(1), arg(2), pos)?;
-                self.tick(src.len() as u64 / 32, pos)?;
-                self.memory.copy_within(src, dst.start);
-            }
-            Op::MemFill => {
-                let dst = self.range(arg(0), arg(2), pos)?;
-                self.tick(dst.len() as u64 / 32, pos)?;
-                let byte = arg(1).byte(0);
-                self.memory[dst].fill(byte);
-            }
+            Op::MemCopy => self
+                .env()
+                .copy(arg(0), arg(1), arg(2), pos)
+                .map_err(Stop::Exit)?,
+            Op::MemFill => self
+                .env()
+                .fill(arg(0), arg(1), arg(2), pos)
+                .map_err(Stop::Exit)?,
             Op::MemSize => set(vals, U256::from(self.memory.len())),
             Op::MemGrow => {
                 let old = self.memory.len();
@@ -662,7 +617,7 @@ impl<'m> Interpreter<'m> {
                     .or(inst.results.first())
                     .is_some_and(|v| f.ty(*v) == Type::I64);
                 let args = if limbs { words(&args) } else { args };
-                let v = self.host(host, *h, &args, pos)?;
+                let v = self.env().host(host, *h, &args, pos).map_err(Stop::Exit)?;
                 if let Some(v) = v {
                     if limbs {
                         for (r, l) in inst.results.iter().zip(v.as_limbs()) {
@@ -707,124 +662,5 @@ impl<'m> Interpreter<'m> {
             _ => return trap(TrapCode::Unsupported, pos),
         }
         Ok(())
-    }
-
-    fn read(&self, offset: U256, len: U256, pos: SourcePos) -> Flow<Vec<u8>> {
-        let r = self.range(offset, len, pos)?;
-        Ok(self.memory[r].to_vec())
-    }
-
-    fn host(
-        &mut self,
-        host: &mut dyn Host,
-        op: HostOp,
-        a: &[U256],
-        pos: SourcePos,
-    ) -> Flow<Option<U256>> {
-        host.at(pos, &self.memory, self.steps);
-        let arg = |i: usize| a.get(i).copied().unwrap_or_default();
-        if op.writes_state() && host.is_static() {
-            return trap(TrapCode::StaticViolation, pos);
-        }
-        let word = |bytes: &[u8], offset: U256| -> U256 {
-            let mut w = [0u8; 32];
-            if let Some(start) = to_usize(offset) {
-                for (i, b) in w.iter_mut().enumerate() {
-                    *b = start
-                        .checked_add(i)
-                        .and_then(|p| bytes.get(p))
-                        .copied()
-                        .unwrap_or(0);
-                }
-            }
-            U256::from_be_bytes(w)
-        };
-        Ok(Some(match op {
-            HostOp::SLoad => host.sload(arg(0)),
-            HostOp::SStore => {
-                host.sstore(arg(0), arg(1));
-                return Ok(None);
-            }
-            HostOp::TLoad => host.tload(arg(0)),
-            HostOp::TStore => {
-                host.tstore(arg(0), arg(1));
-                return Ok(None);
-            }
-            HostOp::CallDataLoad => word(host.calldata(), arg(0)),
-            HostOp::CallDataSize => U256::from(host.calldata().len()),
-            HostOp::CallDataCopy => {
-                let data = host.calldata().to_vec();
-                self.write_padded(arg(0), &data, arg(1), arg(2), pos)?;
-                return Ok(None);
-            }
-            HostOp::ReturnDataSize => U256::from(self.return_data.len()),
-            HostOp::ReturnDataCopy => {
-                let end = arg(1).checked_add(arg(2));
-                if end.is_none_or(|e| e > U256::from(self.return_data.len())) {
-                    return trap(TrapCode::ReturnDataOutOfBounds, pos);
-                }
-                let data = std::mem::take(&mut self.return_data);
-                let r = self.write_padded(arg(0), &data, arg(1), arg(2), pos);
-                self.return_data = data;
-                r?;
-                return Ok(None);
-            }
-            HostOp::CodeSize => U256::from(host.code().len()),
-            HostOp::CodeCopy => {
-                let code = host.code().to_vec();
-                self.write_padded(arg(0), &code, arg(1), arg(2), pos)?;
-                return Ok(None);
-            }
-            HostOp::ExtCodeSize => U256::from(host.ext_code(arg(0)).len()),
-            HostOp::ExtCodeCopy => {
-                let code = host.ext_code(arg(0));
-                self.write_padded(arg(1), &code, arg(2), arg(3), pos)?;
-                return Ok(None);
-            }
-            HostOp::ExtCodeHash => host.ext_code_hash(arg(0)),
-            HostOp::Balance => host.balance(arg(0)),
-            HostOp::BlobHash => host.blob_hash(arg(0)),
-            HostOp::BlockHash => host.block_hash(arg(0)),
-            HostOp::Log(n) => {
-                let data = self.read(arg(0), arg(1), pos)?;
-                let topics: Vec<U256> = (0..n as usize).map(|i| arg(2 + i)).collect();
-                host.log(&topics, &data);
-                return Ok(None);
-            }
-            HostOp::Keccak256 => {
-                let r = self.range(arg(0), arg(1), pos)?;
-                self.tick(r.len() as u64 / 32, pos)?;
-                U256::from_be_bytes(keccak256(&self.memory[r]).0)
-            }
-            HostOp::Call(kind) => {
-                let (value, rest) = match kind {
-                    CallKind::Call | CallKind::CallCode => (arg(2), 3),
-                    _ => (U256::ZERO, 2),
-                };
-                if kind == CallKind::Call && !value.is_zero() && host.is_static() {
-                    return trap(TrapCode::StaticViolation, pos);
-                }
-                let input = self.read(arg(rest), arg(rest + 1), pos)?;
-                let out = self.range(arg(rest + 2), arg(rest + 3), pos)?;
-                let (ok, output) = host.call(kind, arg(0), arg(1), value, &input);
-                let n = out.len().min(output.len());
-                self.memory[out.start..out.start + n].copy_from_slice(&output[..n]);
-                self.return_data = output;
-                U256::from(ok as u8)
-            }
-            HostOp::Create | HostOp::Create2 => {
-                if let Some(max) = host.max_init_code()
-                    && arg(2) > U256::from(max)
-                {
-                    return trap(TrapCode::InitCodeTooLarge, pos);
-                }
-                let code = self.read(arg(1), arg(2), pos)?;
-                let salt = (op == HostOp::Create2).then(|| arg(3));
-                let (address, output) = host.create(arg(0), &code, salt);
-                self.return_data = output;
-                address
-            }
-            env => host.env(env),
-        }))
     }
 }

@@ -1,0 +1,380 @@
+//! backend-native: legalized chainlift IR (no `i256`: 64-bit limbs) to host
+//! machine code with Cranelift, and the runtime that runs it.
+//!
+//! # Compilation
+//!
+//! Each IR function becomes one Cranelift function ([`lower`]): blocks and
+//! block parameters carry over as they are, `i1` lives in an `i8`, and the
+//! IR's total operations (division by zero, shifts past the width, signed
+//! overflow) are guarded where Cranelift's differ. The legalizer's helpers
+//! are recognized by name and signature: `mul_wide_u64` becomes two
+//! instructions (`imul`, `umulhi`); division, signed division, `addmod`,
+//! `mulmod` and `exp` call Rust (the interpreter's own 256-bit semantics),
+//! which is faster than their limb loops; the others compile like any
+//! function. One [`cranelift_jit::JITModule`] per contract, freed with its
+//! [`Program`].
+//!
+//! # Running
+//!
+//! [`Program::run`] gives compiled code a context ([`vm`]) and calls it on
+//! the current thread. Everything compiled code does outside its own
+//! registers and stack is bounded:
+//! - **Memory**: every load and store checks its range against the current
+//!   size (`out_of_bounds`), which `mem.expand` and `mem.grow` raise only up
+//!   to the run's limit, within a buffer allocated to that limit.
+//! - **Work**: a fuel counter, charged per block with the block's
+//!   instruction count (the interpreter's unit), checked at every loop
+//!   header and function entry; copies and memory growth charge as in the
+//!   interpreter. A run stops `out of budget` once it is spent.
+//! - **Native stack**: every function checks its IR call depth against the
+//!   limit and the stack pointer against a floor ([`stack_available`]), and
+//!   stops with `call_stack_exhausted` rather than overflow. Host
+//!   operations that start nested frames (calls, creations) run them
+//!   through the same host, so nesting is bounded by the same floor.
+//! - **Host operations, exits, traps, memory copies** call back into Rust,
+//!   into the interpreter's definitions of them ([`chainlift_ir::interp::Env`]),
+//!   so the outcome of every run is the interpreter's: the same return
+//!   data, traps and positions.
+
+#![deny(missing_docs)]
+
+mod lower;
+mod vm;
+
+pub use chainlift_ir::legalize::Helper;
+pub use vm::stack_available;
+
+use chainlift_ir::function::Module;
+use chainlift_ir::inst::SourcePos;
+use chainlift_ir::interp::{Host, Limits, Outcome};
+use chainlift_ir::types::Type;
+use chainlift_ir::verify::Verified;
+use cranelift_codegen::ir::types::{I8, I32, I64};
+use cranelift_codegen::ir::{AbiParam, InstBuilder, MemFlagsData, Signature};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{Linkage, Module as _};
+use lower::{Callee, Lower};
+use std::time::{Duration, Instant};
+use vm::{Math, Vm};
+
+/// Why a module could not be compiled.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The module still has `i256` values: legalize it first.
+    #[error("function %{func} is not legalized (it has i256 values or word operands)")]
+    NotLegalized {
+        /// The function.
+        func: String,
+    },
+    /// An operation the native backend does not compile.
+    #[error("{what} @{pos} is not supported by the native backend")]
+    Unsupported {
+        /// What.
+        what: String,
+        /// Where.
+        pos: SourcePos,
+    },
+    /// The entry function takes parameters (only contract entries run).
+    #[error("the entry function takes parameters")]
+    EntryParams,
+    /// Cranelift refused a function: a bug in this backend.
+    #[error("Cranelift refused %{func} (a bug in backend-native): {reason}")]
+    Codegen {
+        /// The function.
+        func: String,
+        /// Cranelift's message.
+        reason: String,
+    },
+    /// An inconsistency in this backend.
+    #[error("internal error in %{func} (a bug in backend-native): {what}")]
+    Internal {
+        /// The function.
+        func: String,
+        /// What.
+        what: String,
+    },
+}
+
+/// How to compile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Cranelift's optimization level: `true` for `speed`, `false` for
+    /// `none` (faster compilation).
+    pub optimize: bool,
+    /// Run Cranelift's verifier on every function (slower; for tests).
+    pub verify: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            optimize: true,
+            verify: cfg!(debug_assertions),
+        }
+    }
+}
+
+/// What compilation took and made.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Functions compiled.
+    pub functions: usize,
+    /// Bytes of machine code.
+    pub code_bytes: usize,
+    /// Wall time of compilation.
+    pub compile_time: Duration,
+}
+
+/// The entry trampoline: `(vm, results) -> status`.
+type Entry = unsafe extern "C" fn(*mut Vm, *mut u64) -> u32;
+
+/// A compiled contract: its machine code, freed when it is dropped.
+pub struct Program {
+    module: Option<JITModule>,
+    entry: Entry,
+    results: usize,
+    stack: bool,
+    /// What compilation took and made.
+    pub stats: Stats,
+}
+
+// SAFETY: the machine code is immutable once finalized and may run on any
+// thread; the module is touched again only by `Drop`.
+unsafe impl Send for Program {}
+// SAFETY: as above; `run` only reads the program.
+unsafe impl Sync for Program {}
+
+impl std::fmt::Debug for Program {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Program").field("stats", &self.stats).finish()
+    }
+}
+
+impl Drop for Program {
+    fn drop(&mut self) {
+        if let Some(m) = self.module.take() {
+            // SAFETY: no code of the module runs any more: `run` borrows
+            // the program, so none is running while it is dropped.
+            unsafe { m.free_memory() };
+        }
+    }
+}
+
+fn isa(options: &Options) -> Result<cranelift_codegen::isa::OwnedTargetIsa, Error> {
+    let err = |reason: String| Error::Codegen {
+        func: String::new(),
+        reason,
+    };
+    let mut flags = settings::builder();
+    let level = if options.optimize { "speed" } else { "none" };
+    for (k, v) in [
+        ("opt_level", level),
+        ("enable_verifier", if options.verify { "true" } else { "false" }),
+        ("enable_multi_ret_implicit_sret", "true"),
+        ("use_colocated_libcalls", "false"),
+        ("is_pic", "false"),
+    ] {
+        flags.set(k, v).map_err(|e| err(e.to_string()))?;
+    }
+    let builder = cranelift_native::builder().map_err(|e| err(e.to_string()))?;
+    builder
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| err(e.to_string()))
+}
+
+/// How calls to each function of `m` are made, and whether it is compiled.
+fn callees(m: &Module) -> Vec<Option<Helper>> {
+    m.functions
+        .iter()
+        .map(|f| {
+            let h = lower::helper_of(f)?;
+            let (p, r) = h.signature();
+            let all64 = |ts: &[Type]| ts.iter().all(|t| *t == Type::I64);
+            (f.params.len() == p && f.returns.len() == r && all64(&f.params) && all64(&f.returns))
+                .then_some(h)
+        })
+        .collect()
+}
+
+/// Compiles a legalized module to machine code.
+pub fn compile(module: &Verified, options: &Options) -> Result<Program, Error> {
+    let start = Instant::now();
+    let m: &Module = module;
+    let isa = isa(options)?;
+    let call_conv = isa.default_call_conv();
+    let mut jit = JITModule::new(JITBuilder::with_isa(
+        isa,
+        cranelift_module::default_libcall_names(),
+    ));
+    let codegen = |func: &str, e: String| Error::Codegen {
+        func: func.to_string(),
+        reason: e,
+    };
+    let entry_fn = m.functions.first().ok_or_else(|| Error::Internal {
+        func: String::new(),
+        what: "the module has no functions".into(),
+    })?;
+    if !entry_fn.params.is_empty() {
+        return Err(Error::EntryParams);
+    }
+    let helpers = callees(m);
+    let mut kinds = Vec::with_capacity(m.functions.len());
+    for (i, f) in m.functions.iter().enumerate() {
+        let kind = match helpers[i] {
+            Some(Helper::MulWide) => Callee::MulWide,
+            Some(Helper::DivRem) => Callee::Math(Math::DivRem),
+            Some(Helper::SDivRem) => Callee::Math(Math::SDivRem),
+            Some(Helper::AddMod) => Callee::Math(Math::AddMod),
+            Some(Helper::MulMod) => Callee::Math(Math::MulMod),
+            Some(Helper::Exp) => Callee::Math(Math::Exp),
+            _ => {
+                let sig = lower::signature(f, call_conv)?;
+                let id = jit
+                    .declare_function(&format!("f{i}"), Linkage::Local, &sig)
+                    .map_err(|e| codegen(&f.name, e.to_string()))?;
+                Callee::Compiled(id)
+            }
+        };
+        kinds.push(kind);
+    }
+    let frontend = jit.isa().frontend_config();
+    let mut ctx = jit.make_context();
+    let mut fctx = FunctionBuilderContext::new();
+    let mut functions = 0;
+    for (i, f) in m.functions.iter().enumerate() {
+        let Callee::Compiled(id) = kinds[i] else {
+            continue;
+        };
+        ctx.func.signature = lower::signature(f, call_conv)?;
+        let refs = kinds
+            .iter()
+            .map(|k| match k {
+                Callee::Compiled(cid) => Some(jit.declare_func_in_func(*cid, &mut ctx.func)),
+                _ => None,
+            })
+            .collect();
+        let cx = lower::Context {
+            callees: &kinds,
+            call_conv,
+            refs,
+        };
+        {
+            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+            Lower::function(&cx, f, &mut b)?;
+            b.finalize(frontend);
+        }
+        jit.define_function(id, &mut ctx)
+            .map_err(|e| codegen(&f.name, format!("{e:?}")))?;
+        jit.clear_context(&mut ctx);
+        functions += 1;
+    }
+    // The entry trampoline: calls the entry function at depth 0 and stores
+    // its results (zero-extended) to the results array.
+    let Callee::Compiled(entry_id) = kinds[0] else {
+        return Err(Error::Internal {
+            func: entry_fn.name.clone(),
+            what: "the entry function is a helper".into(),
+        });
+    };
+    let mut tsig = Signature::new(call_conv);
+    tsig.params.push(AbiParam::new(I64));
+    tsig.params.push(AbiParam::new(I64));
+    tsig.returns.push(AbiParam::new(I32));
+    let tid = jit
+        .declare_function("entry", Linkage::Local, &tsig)
+        .map_err(|e| codegen("entry", e.to_string()))?;
+    ctx.func.signature = tsig;
+    {
+        let fref = jit.declare_func_in_func(entry_id, &mut ctx.func);
+        let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+        let blk = b.create_block();
+        b.append_block_params_for_function_params(blk);
+        b.switch_to_block(blk);
+        let p = b.block_params(blk).to_vec();
+        let zero = b.ins().iconst(I64, 0);
+        let call = b.ins().call(fref, &[p[0], zero]);
+        let rs = b.inst_results(call).to_vec();
+        for (i, r) in rs[1..].iter().enumerate() {
+            let r = match b.func.dfg.value_type(*r) {
+                I64 => *r,
+                _ => b.ins().uextend(I64, *r),
+            };
+            b.ins().store(MemFlagsData::trusted(), r, p[1], 8 * i as i32);
+        }
+        let status = b.ins().uextend(I32, rs[0]);
+        b.ins().return_(&[status]);
+        b.seal_all_blocks();
+        b.finalize(frontend);
+    }
+    let _ = I8;
+    jit.define_function(tid, &mut ctx)
+        .map_err(|e| codegen("entry", format!("{e:?}")))?;
+    jit.clear_context(&mut ctx);
+    jit.finalize_definitions()
+        .map_err(|e| codegen("", e.to_string()))?;
+    let ptr = jit.get_finalized_function(tid);
+    // SAFETY: `ptr` is the trampoline just compiled with signature `tsig`,
+    // which is `Entry` in the platform's C convention.
+    let entry: Entry = unsafe { std::mem::transmute::<*const u8, Entry>(ptr) };
+    let stack = m.functions.iter().any(|f| {
+        f.layout.iter().any(|b| {
+            f.block(*b).insts.iter().any(|i| {
+                matches!(
+                    i.op,
+                    chainlift_ir::inst::Op::StackLoad | chainlift_ir::inst::Op::StackStore
+                )
+            })
+        })
+    });
+    Ok(Program {
+        module: Some(jit),
+        entry,
+        results: entry_fn.returns.len(),
+        stack,
+        stats: Stats {
+            functions,
+            code_bytes: 0,
+            compile_time: start.elapsed(),
+        },
+    })
+}
+
+impl Program {
+    /// Runs the contract against `host` within `limits`: how it ended and
+    /// the fuel it used (the interpreter's instruction count, roughly).
+    pub fn run(&self, host: &mut dyn Host, limits: Limits) -> (Outcome, u64) {
+        // SAFETY: `host` outlives `vm`, which is dropped before returning,
+        // and nothing else uses it meanwhile.
+        let mut vm = unsafe {
+            Vm::new(
+                host,
+                limits.memory,
+                limits.budget,
+                limits.call_depth,
+                self.stack,
+            )
+        };
+        let mut results = vec![0u64; self.results.max(1)];
+        // SAFETY: the entry trampoline takes the context and a results
+        // array as long as the entry function's results; compiled code
+        // touches memory only through the context's checked ranges.
+        let status = unsafe { (self.entry)(&mut *vm, results.as_mut_ptr()) };
+        let steps = vm.steps();
+        let outcome = match (status, vm.take_outcome()) {
+            (_, Some(o)) => o,
+            (0, None) => Outcome::Values(
+                results[..self.results]
+                    .iter()
+                    .map(|r| alloy_primitives::U256::from(*r))
+                    .collect(),
+            ),
+            (_, None) => Outcome::Trap {
+                code: chainlift_ir::inst::TrapCode::Unsupported,
+                pos: SourcePos::None,
+            },
+        };
+        (outcome, steps)
+    }
+}
