@@ -44,12 +44,14 @@ mod vm;
 pub use chainlift_ir::legalize::Helper;
 pub use vm::stack_available;
 
+use alloy_primitives::U256;
+use chainlift_ir::entities::FuncId;
 use chainlift_ir::function::Module;
-use chainlift_ir::inst::SourcePos;
+use chainlift_ir::inst::{SourcePos, TrapCode};
 use chainlift_ir::interp::{Host, Limits, Outcome};
 use chainlift_ir::types::Type;
 use chainlift_ir::verify::Verified;
-use cranelift_codegen::ir::types::{I8, I32, I64};
+use cranelift_codegen::ir::types::{I32, I64};
 use cranelift_codegen::ir::{AbiParam, InstBuilder, MemFlagsData, Signature};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -76,9 +78,6 @@ pub enum Error {
         /// Where.
         pos: SourcePos,
     },
-    /// The entry function takes parameters (only contract entries run).
-    #[error("the entry function takes parameters")]
-    EntryParams,
     /// Cranelift refused a function: a bug in this backend.
     #[error("Cranelift refused %{func} (a bug in backend-native): {reason}")]
     Codegen {
@@ -127,14 +126,15 @@ pub struct Stats {
     pub compile_time: Duration,
 }
 
-/// The entry trampoline: `(vm, results) -> status`.
-type Entry = unsafe extern "C" fn(*mut Vm, *mut u64) -> u32;
+/// A function's trampoline: `(vm, args, results) -> status`.
+type Entry = unsafe extern "C" fn(*mut Vm, *const u64, *mut u64) -> u32;
 
 /// A compiled contract: its machine code, freed when it is dropped.
 pub struct Program {
     module: Option<JITModule>,
-    entry: Entry,
-    results: usize,
+    /// Per function: its trampoline and its parameter and result counts
+    /// (`None` for helpers computed in place or in Rust).
+    entries: Vec<Option<(Entry, usize, usize)>>,
     stack: bool,
     /// What compilation took and made.
     pub stats: Stats,
@@ -148,7 +148,9 @@ unsafe impl Sync for Program {}
 
 impl std::fmt::Debug for Program {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Program").field("stats", &self.stats).finish()
+        f.debug_struct("Program")
+            .field("stats", &self.stats)
+            .finish()
     }
 }
 
@@ -171,7 +173,10 @@ fn isa(options: &Options) -> Result<cranelift_codegen::isa::OwnedTargetIsa, Erro
     let level = if options.optimize { "speed" } else { "none" };
     for (k, v) in [
         ("opt_level", level),
-        ("enable_verifier", if options.verify { "true" } else { "false" }),
+        (
+            "enable_verifier",
+            if options.verify { "true" } else { "false" },
+        ),
         ("enable_multi_ret_implicit_sret", "true"),
         ("use_colocated_libcalls", "false"),
         ("is_pic", "false"),
@@ -216,8 +221,11 @@ pub fn compile(module: &Verified, options: &Options) -> Result<Program, Error> {
         func: String::new(),
         what: "the module has no functions".into(),
     })?;
-    if !entry_fn.params.is_empty() {
-        return Err(Error::EntryParams);
+    if !matches!(callees(m).first(), Some(None)) {
+        return Err(Error::Internal {
+            func: entry_fn.name.clone(),
+            what: "the entry function is a helper".into(),
+        });
     }
     let helpers = callees(m);
     let mut kinds = Vec::with_capacity(m.functions.len());
@@ -270,54 +278,82 @@ pub fn compile(module: &Verified, options: &Options) -> Result<Program, Error> {
         jit.clear_context(&mut ctx);
         functions += 1;
     }
-    // The entry trampoline: calls the entry function at depth 0 and stores
-    // its results (zero-extended) to the results array.
-    let Callee::Compiled(entry_id) = kinds[0] else {
-        return Err(Error::Internal {
-            func: entry_fn.name.clone(),
-            what: "the entry function is a helper".into(),
-        });
-    };
+    // A trampoline per compiled function: loads its arguments from an
+    // array of u64, calls it at depth 0, stores its results (zero-extended)
+    // to another.
     let mut tsig = Signature::new(call_conv);
-    tsig.params.push(AbiParam::new(I64));
-    tsig.params.push(AbiParam::new(I64));
-    tsig.returns.push(AbiParam::new(I32));
-    let tid = jit
-        .declare_function("entry", Linkage::Local, &tsig)
-        .map_err(|e| codegen("entry", e.to_string()))?;
-    ctx.func.signature = tsig;
-    {
-        let fref = jit.declare_func_in_func(entry_id, &mut ctx.func);
-        let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-        let blk = b.create_block();
-        b.append_block_params_for_function_params(blk);
-        b.switch_to_block(blk);
-        let p = b.block_params(blk).to_vec();
-        let zero = b.ins().iconst(I64, 0);
-        let call = b.ins().call(fref, &[p[0], zero]);
-        let rs = b.inst_results(call).to_vec();
-        for (i, r) in rs[1..].iter().enumerate() {
-            let r = match b.func.dfg.value_type(*r) {
-                I64 => *r,
-                _ => b.ins().uextend(I64, *r),
-            };
-            b.ins().store(MemFlagsData::trusted(), r, p[1], 8 * i as i32);
-        }
-        let status = b.ins().uextend(I32, rs[0]);
-        b.ins().return_(&[status]);
-        b.seal_all_blocks();
-        b.finalize(frontend);
+    for _ in 0..3 {
+        tsig.params.push(AbiParam::new(I64));
     }
-    let _ = I8;
-    jit.define_function(tid, &mut ctx)
-        .map_err(|e| codegen("entry", format!("{e:?}")))?;
-    jit.clear_context(&mut ctx);
+    tsig.returns.push(AbiParam::new(I32));
+    let mut trampolines = vec![None; m.functions.len()];
+    for (i, f) in m.functions.iter().enumerate() {
+        let Callee::Compiled(fid) = kinds[i] else {
+            continue;
+        };
+        let name = format!("t{i}");
+        let tid = jit
+            .declare_function(&name, Linkage::Local, &tsig)
+            .map_err(|e| codegen(&name, e.to_string()))?;
+        ctx.func.signature = tsig.clone();
+        {
+            let fref = jit.declare_func_in_func(fid, &mut ctx.func);
+            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+            let blk = b.create_block();
+            b.append_block_params_for_function_params(blk);
+            b.switch_to_block(blk);
+            let p = b.block_params(blk).to_vec();
+            let zero = b.ins().iconst(I64, 0);
+            let mut args = vec![p[0], zero];
+            for (k, t) in f.params.iter().enumerate() {
+                let v = b
+                    .ins()
+                    .load(I64, MemFlagsData::trusted(), p[1], 8 * k as i32);
+                let v = match lower::cl_type(*t) {
+                    Some(I64) | None => v,
+                    Some(ct) => b.ins().ireduce(ct, v),
+                };
+                let v = match t {
+                    Type::I1 => b.ins().band_imm_u(v, 1),
+                    _ => v,
+                };
+                args.push(v);
+            }
+            let call = b.ins().call(fref, &args);
+            let rs = b.inst_results(call).to_vec();
+            for (k, r) in rs[1..].iter().enumerate() {
+                let r = match b.func.dfg.value_type(*r) {
+                    I64 => *r,
+                    _ => b.ins().uextend(I64, *r),
+                };
+                b.ins()
+                    .store(MemFlagsData::trusted(), r, p[2], 8 * k as i32);
+            }
+            let status = b.ins().uextend(I32, rs[0]);
+            b.ins().return_(&[status]);
+            b.seal_all_blocks();
+            b.finalize(frontend);
+        }
+        jit.define_function(tid, &mut ctx)
+            .map_err(|e| codegen(&name, format!("{e:?}")))?;
+        jit.clear_context(&mut ctx);
+        trampolines[i] = Some(tid);
+    }
     jit.finalize_definitions()
         .map_err(|e| codegen("", e.to_string()))?;
-    let ptr = jit.get_finalized_function(tid);
-    // SAFETY: `ptr` is the trampoline just compiled with signature `tsig`,
-    // which is `Entry` in the platform's C convention.
-    let entry: Entry = unsafe { std::mem::transmute::<*const u8, Entry>(ptr) };
+    let entries = trampolines
+        .iter()
+        .zip(&m.functions)
+        .map(|(t, f)| {
+            t.map(|tid| {
+                let ptr = jit.get_finalized_function(tid);
+                // SAFETY: `ptr` is a trampoline just compiled with signature
+                // `tsig`, which is `Entry` in the platform's C convention.
+                let entry = unsafe { std::mem::transmute::<*const u8, Entry>(ptr) };
+                (entry, f.params.len(), f.returns.len())
+            })
+        })
+        .collect();
     let stack = m.functions.iter().any(|f| {
         f.layout.iter().any(|b| {
             f.block(*b).insts.iter().any(|i| {
@@ -330,8 +366,7 @@ pub fn compile(module: &Verified, options: &Options) -> Result<Program, Error> {
     });
     Ok(Program {
         module: Some(jit),
-        entry,
-        results: entry_fn.returns.len(),
+        entries,
         stack,
         stats: Stats {
             functions,
@@ -341,10 +376,45 @@ pub fn compile(module: &Verified, options: &Options) -> Result<Program, Error> {
     })
 }
 
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    /// The outcome, as the interpreter reports it.
+    pub outcome: Outcome,
+    /// Fuel used.
+    pub steps: u64,
+    /// Linear memory's size at the end, in bytes.
+    pub memory_size: usize,
+}
+
 impl Program {
-    /// Runs the contract against `host` within `limits`: how it ended and
-    /// the fuel it used (the interpreter's instruction count, roughly).
+    /// Runs the contract (the entry function) against `host` within
+    /// `limits`: how it ended and the fuel it used (the interpreter's
+    /// instruction count, roughly).
     pub fn run(&self, host: &mut dyn Host, limits: Limits) -> (Outcome, u64) {
+        let r = self.call(host, FuncId::new(0), &[], limits);
+        (r.outcome, r.steps)
+    }
+
+    /// Calls function `func` with `args` (truncated to its parameter
+    /// types) against `host` within `limits`. A function that cannot be
+    /// called (a helper, a wrong argument count) ends as a
+    /// `bad_indirect_call` trap, as in the interpreter.
+    pub fn call(&self, host: &mut dyn Host, func: FuncId, args: &[U256], limits: Limits) -> Run {
+        let bad = |code| Run {
+            outcome: Outcome::Trap {
+                code,
+                pos: SourcePos::None,
+            },
+            steps: 0,
+            memory_size: 0,
+        };
+        let Some(Some((entry, params, results))) = self.entries.get(func.index()).copied() else {
+            return bad(TrapCode::BadIndirectCall);
+        };
+        if args.len() != params {
+            return bad(TrapCode::BadIndirectCall);
+        }
         // SAFETY: `host` outlives `vm`, which is dropped before returning,
         // and nothing else uses it meanwhile.
         let mut vm = unsafe {
@@ -356,25 +426,24 @@ impl Program {
                 self.stack,
             )
         };
-        let mut results = vec![0u64; self.results.max(1)];
-        // SAFETY: the entry trampoline takes the context and a results
-        // array as long as the entry function's results; compiled code
-        // touches memory only through the context's checked ranges.
-        let status = unsafe { (self.entry)(&mut *vm, results.as_mut_ptr()) };
-        let steps = vm.steps();
+        let args: Vec<u64> = args.iter().map(|a| a.as_limbs()[0]).collect();
+        let mut out = vec![0u64; results.max(1)];
+        // SAFETY: the trampoline takes the context and arrays as long as
+        // the function's parameters and results; compiled code touches
+        // memory only through the context's checked ranges.
+        let status = unsafe { entry(&mut *vm, args.as_ptr(), out.as_mut_ptr()) };
         let outcome = match (status, vm.take_outcome()) {
             (_, Some(o)) => o,
-            (0, None) => Outcome::Values(
-                results[..self.results]
-                    .iter()
-                    .map(|r| alloy_primitives::U256::from(*r))
-                    .collect(),
-            ),
+            (0, None) => Outcome::Values(out[..results].iter().map(|r| U256::from(*r)).collect()),
             (_, None) => Outcome::Trap {
-                code: chainlift_ir::inst::TrapCode::Unsupported,
+                code: TrapCode::Unsupported,
                 pos: SourcePos::None,
             },
         };
-        (outcome, steps)
+        Run {
+            outcome,
+            steps: vm.steps(),
+            memory_size: vm.memory_size(),
+        }
     }
 }

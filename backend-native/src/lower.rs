@@ -191,9 +191,20 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
         let params = b.block_params(start).to_vec();
         let (vm, depth) = (params[0], params[1]);
         let fuel = b.declare_var(I64);
+        // Only functions that pass operands through memory have the slot
+        // (a recursive function's frames stay small).
+        let needs = f.layout.iter().any(|blk| {
+            let data = f.block(*blk);
+            matches!(data.term, Terminator::Exit(..))
+                || data.insts.iter().any(|i| match i.op {
+                    Op::Host(_) => true,
+                    Op::Call(c) => matches!(cx.callees.get(c.index()), Some(Callee::Math(_))),
+                    _ => false,
+                })
+        });
         let scratch = b.create_sized_stack_slot(StackSlotData::new(
             StackSlotKind::ExplicitSlot,
-            SCRATCH,
+            if needs { SCRATCH } else { 0 },
             3,
         ));
         let mut region = |user_id: u32, description: &'static str| {
@@ -421,7 +432,11 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
                 let args = self.b.ins().stack_addr(I64, self.scratch, 0);
                 let pos = self.iconst(I64, encode_pos(pos));
                 let sig = self.sigs.exit;
-                self.callback(sig, vm::exit as *const () as usize, &[self.vm, k, args, pos]);
+                self.callback(
+                    sig,
+                    vm::exit as *const () as usize,
+                    &[self.vm, k, args, pos],
+                );
                 self.b.ins().jump(self.stop, &[]);
             }
             Terminator::Trap(code) => {
@@ -454,7 +469,9 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
         for (i, v) in vs.iter().enumerate() {
             let x = self.val(*v)?;
             let x = self.to_i64(x);
-            self.b.ins().stack_store(I64, x, self.scratch, at + 8 * i as i32);
+            self.b
+                .ins()
+                .stack_store(I64, x, self.scratch, at + 8 * i as i32);
         }
         Ok(())
     }
@@ -471,7 +488,10 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
     fn unspill(&mut self, rs: &[IrValue], at: i32) -> Result<(), Error> {
         for (i, r) in rs.iter().enumerate() {
             let t = ty(self.f.ty(*r), &self.f.name)?;
-            let x = self.b.ins().stack_load(I64, I64, self.scratch, at + 8 * i as i32);
+            let x = self
+                .b
+                .ins()
+                .stack_load(I64, I64, self.scratch, at + 8 * i as i32);
             let x = match t {
                 I64 => x,
                 _ => self.b.ins().ireduce(t, x),
@@ -634,10 +654,11 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
                 if word_ty != Some(Type::I64) {
                     return Err(unsupported("a stack access that is not of i64 limbs"));
                 }
-                let out = self
-                    .b
-                    .ins()
-                    .icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, i, STACK_LIMBS as i64);
+                let out = self.b.ins().icmp_imm_s(
+                    IntCC::UnsignedGreaterThanOrEqual,
+                    i,
+                    STACK_LIMBS as i64,
+                );
                 self.trap_if(out, Self::trap_code(TrapCode::StackOverflow), pos);
                 let base = self.ctx_load(offset::STACK_BASE);
                 let off = self.b.ins().ishl_imm_u(i, 3);
@@ -672,7 +693,11 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
                     BinOp::Sub => self.b.ins().isub(x, y),
                     _ => self.b.ins().imul(x, y),
                 };
-                if bit { self.b.ins().band_imm_u(v, 1) } else { v }
+                if bit {
+                    self.b.ins().band_imm_u(v, 1)
+                } else {
+                    v
+                }
             }
             BinOp::And => self.b.ins().band(x, y),
             BinOp::Or => self.b.ins().bor(x, y),
@@ -711,7 +736,10 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
                 }
             }
             BinOp::Shl | BinOp::LShr => {
-                let big = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, y, width);
+                let big = self
+                    .b
+                    .ins()
+                    .icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, y, width);
                 let s = match op {
                     BinOp::Shl => self.b.ins().ishl(x, y),
                     _ => self.b.ins().ushr(x, y),
@@ -720,7 +748,10 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
                 self.b.ins().select(big, z, s)
             }
             BinOp::AShr => {
-                let big = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, y, width);
+                let big = self
+                    .b
+                    .ins()
+                    .icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, y, width);
                 let top = self.iconst(clt, width - 1);
                 let s = self.b.ins().select(big, top, y);
                 self.b.ins().sshr(x, s)
@@ -827,7 +858,11 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
         let res = self.b.ins().stack_addr(I64, self.scratch, RES);
         let pos = self.iconst(I64, encode_pos(inst.pos));
         let sig = self.sigs.host;
-        let status = self.callback(sig, vm::host_op as *const () as usize, &[self.vm, code, args, res, pos]);
+        let status = self.callback(
+            sig,
+            vm::host_op as *const () as usize,
+            &[self.vm, code, args, res, pos],
+        );
         self.load_fuel();
         if let Some(s) = status {
             self.stop_if(s);

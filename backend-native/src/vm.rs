@@ -95,7 +95,8 @@ fn stack_pointer() -> usize {
 /// Declares that the calling thread has `available` bytes of stack left
 /// from here: compiled code then nests as deep as that allows (less a
 /// margin for the host) and stops with `call_stack_exhausted` beyond it.
-/// Without it, a thread allows 256 KiB below its first run.
+/// Without it, a thread allows 1 MiB below its first run (a spawned
+/// thread's default stack is 2 MiB).
 pub fn stack_available(available: usize) {
     let floor = stack_pointer().saturating_sub(available.saturating_sub(STACK_MARGIN));
     FLOOR.with(|f| f.set(Some(floor)));
@@ -105,7 +106,7 @@ fn stack_floor() -> u64 {
     FLOOR.with(|f| match f.get() {
         Some(floor) => floor as u64,
         None => {
-            let floor = stack_pointer().saturating_sub(256 << 10);
+            let floor = stack_pointer().saturating_sub(1 << 20);
             f.set(Some(floor));
             floor as u64
         }
@@ -186,6 +187,11 @@ impl Vm {
         } else {
             self.budget.saturating_sub(self.fuel as u64)
         }
+    }
+
+    /// Linear memory's size in bytes.
+    pub(crate) fn memory_size(&self) -> usize {
+        self.mem_size as usize
     }
 
     /// How the run stopped, if a callback stopped it.
@@ -441,11 +447,26 @@ pub(crate) extern "C" fn math(op: u32, args: *const u64, res: *mut u64) {
     let w = |i: usize| a.get(i).copied().unwrap_or_default();
     let t = Type::I256;
     let out: [U256; 2] = match op {
-        Math::DivRem => [binary(BinOp::UDiv, t, w(0), w(1)), binary(BinOp::URem, t, w(0), w(1))],
-        Math::SDivRem => [binary(BinOp::SDiv, t, w(0), w(1)), binary(BinOp::SRem, t, w(0), w(1))],
-        Math::AddMod => [eval_pure(&Op::AddMod, t, t, &a).unwrap_or_default(), U256::ZERO],
-        Math::MulMod => [eval_pure(&Op::MulMod, t, t, &a).unwrap_or_default(), U256::ZERO],
-        Math::Exp => [eval_pure(&Op::Exp, t, t, &a).unwrap_or_default(), U256::ZERO],
+        Math::DivRem => [
+            binary(BinOp::UDiv, t, w(0), w(1)),
+            binary(BinOp::URem, t, w(0), w(1)),
+        ],
+        Math::SDivRem => [
+            binary(BinOp::SDiv, t, w(0), w(1)),
+            binary(BinOp::SRem, t, w(0), w(1)),
+        ],
+        Math::AddMod => [
+            eval_pure(&Op::AddMod, t, t, &a).unwrap_or_default(),
+            U256::ZERO,
+        ],
+        Math::MulMod => [
+            eval_pure(&Op::MulMod, t, t, &a).unwrap_or_default(),
+            U256::ZERO,
+        ],
+        Math::Exp => [
+            eval_pure(&Op::Exp, t, t, &a).unwrap_or_default(),
+            U256::ZERO,
+        ],
     };
     for (chunk, v) in res.chunks_mut(4).zip(out) {
         chunk.copy_from_slice(v.as_limbs());

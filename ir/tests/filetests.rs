@@ -575,10 +575,25 @@ fn matches(expect: &Expect, got: &Outcome, returns: &[Type]) -> bool {
     }
 }
 
-/// Runs `spec` on `module`; `Err` describes the mismatch.
-/// Runs `spec` on `module`, or, with `legal`, on the legalized form of
-/// `module` (arguments and results converted to and from `i64` limbs).
-fn run_once(module: &Module, spec: &RunSpec, legal: Option<&Module>) -> Result<(), String> {
+/// What runs a line.
+#[derive(Clone, Copy)]
+enum On<'a> {
+    /// The interpreter, on the module as given.
+    Written,
+    /// The interpreter, on the legalized form.
+    Legal(&'a Module),
+    /// The legalized form compiled by backend-native.
+    Native(&'a Module, &'a chainlift_backend_native::Program),
+}
+
+/// Runs `spec` on `module`, or on its legalized form (arguments and
+/// results converted to and from `i64` limbs) in the interpreter or as
+/// native code; `Err` describes the mismatch.
+fn run_once(module: &Module, spec: &RunSpec, on: On<'_>) -> Result<(), String> {
+    let legal = match on {
+        On::Written => None,
+        On::Legal(l) | On::Native(l, _) => Some(l),
+    };
     let (func, mut args) = match &spec.func {
         None => (FuncId::new(0), vec![]),
         Some((name, args)) => {
@@ -602,8 +617,17 @@ fn run_once(module: &Module, spec: &RunSpec, legal: Option<&Module>) -> Result<(
             legal
         }
     };
-    let mut interp = Interpreter::new(run_on, limits);
-    let mut outcome = interp.run(&mut host, func, &args);
+    let (mut outcome, msize) = match on {
+        On::Native(_, program) => {
+            let r = program.call(&mut host, func, &args, limits);
+            (r.outcome, r.memory_size)
+        }
+        _ => {
+            let mut interp = Interpreter::new(run_on, limits);
+            let outcome = interp.run(&mut host, func, &args);
+            (outcome, interp.memory.len())
+        }
+    };
     if legal.is_some()
         && let Outcome::Values(vs) = &outcome
     {
@@ -642,8 +666,8 @@ fn run_once(module: &Module, spec: &RunSpec, legal: Option<&Module>) -> Result<(
                 }
             },
             Check::MSize(n) => {
-                if interp.memory.len() != *n {
-                    problems.push(format!("msize is {}, expected {n}", interp.memory.len()));
+                if msize != *n {
+                    problems.push(format!("msize is {msize}, expected {n}"));
                 }
             }
         }
@@ -712,6 +736,22 @@ fn run_lines(module: &Module, optimized: &Module, runs: &[(usize, String)]) -> R
     if let Err(e) = &legal {
         problems.push(e.clone());
     }
+    // Every line that runs legalized also runs as native code, except in
+    // modules with `call_indirect`, which backend-native refuses by name.
+    let native = legal.as_ref().ok().and_then(|l| {
+        let v = chainlift_ir::verify::verified(l.clone()).ok()?;
+        match chainlift_backend_native::compile(&v, &Default::default()) {
+            Err(chainlift_backend_native::Error::Unsupported { what, .. })
+                if what == "call_indirect" =>
+            {
+                None
+            }
+            r => Some(r),
+        }
+    });
+    if let Some(Err(e)) = &native {
+        problems.push(format!("backend-native: {e}"));
+    }
     for (line_no, line) in runs {
         let spec = match parse_run(line) {
             Ok(s) => s,
@@ -720,11 +760,11 @@ fn run_lines(module: &Module, optimized: &Module, runs: &[(usize, String)]) -> R
                 continue;
             }
         };
-        if let Err(e) = run_once(module, &spec, None) {
+        if let Err(e) = run_once(module, &spec, On::Written) {
             problems.push(format!("line {line_no}: `{line}`: {e}"));
         }
         if !spec.no_opt
-            && let Err(e) = run_once(optimized, &spec, None)
+            && let Err(e) = run_once(optimized, &spec, On::Written)
         {
             problems.push(format!("line {line_no}: `{line}`: after optimize: {e}"));
         }
@@ -733,9 +773,15 @@ fn run_lines(module: &Module, optimized: &Module, runs: &[(usize, String)]) -> R
         if spec.limits.is_none()
             && spec.expect != Expect::OutOfBudget
             && let Ok(legal) = &legal
-            && let Err(e) = run_once(module, &spec, Some(legal))
         {
-            problems.push(format!("line {line_no}: `{line}`: after legalize: {e}"));
+            if let Err(e) = run_once(module, &spec, On::Legal(legal)) {
+                problems.push(format!("line {line_no}: `{line}`: after legalize: {e}"));
+            }
+            if let Some(Ok(program)) = &native
+                && let Err(e) = run_once(module, &spec, On::Native(legal, program))
+            {
+                problems.push(format!("line {line_no}: `{line}`: native: {e}"));
+            }
         }
     }
     join(problems)

@@ -228,7 +228,16 @@ fn engines_come_from_one_registry() {
         .collect();
     assert_eq!(
         names,
-        ["evm", "ir", "ir64", "wasm", "wasm-math", "sbf", "sbf-jit"]
+        [
+            "evm",
+            "ir",
+            "ir64",
+            "wasm",
+            "wasm-math",
+            "native",
+            "sbf",
+            "sbf-jit"
+        ]
     );
     for e in v["engines"].as_array().unwrap() {
         assert!(!e["description"].as_str().unwrap().is_empty());
@@ -254,7 +263,7 @@ fn engines_come_from_one_registry() {
     assert_eq!(bad.code, 2);
     assert!(
         bad.stderr.contains(
-            "unknown engine `nope` (available: evm, ir, ir64, wasm, wasm-math, sbf, sbf-jit"
+            "unknown engine `nope` (available: evm, ir, ir64, wasm, wasm-math, native, sbf, sbf-jit"
         ),
         "{}",
         bad.stderr
