@@ -113,6 +113,46 @@ pub(crate) struct Lower<'c, 'b, 'f> {
     stop: ir::Block,
     heap: MemFlagsData,
     ctx: MemFlagsData,
+    /// Each value as (base value, constant offset) when it is a constant
+    /// (no base) or a value plus a constant, for [`Lower::covered`].
+    parts: Vec<Option<(Option<IrValue>, u64)>>,
+    /// Ranges the current block's `mem.expand`s have made part of memory:
+    /// (base, start, end), offsets from the base value (or absolute).
+    grown: Vec<(Option<IrValue>, u64, u64)>,
+}
+
+/// Each value of `f` that is an `i64` constant or a value plus one, as
+/// (base, offset).
+fn parts(f: &Function) -> Vec<Option<(Option<IrValue>, u64)>> {
+    let mut out = vec![None; f.values.len()];
+    let mut consts = vec![None; f.values.len()];
+    for blk in &f.layout {
+        for inst in &f.block(*blk).insts {
+            let Some(r) = inst.results.first() else {
+                continue;
+            };
+            if f.ty(*r) != Type::I64 {
+                continue;
+            }
+            match (&inst.op, inst.args.as_slice()) {
+                (Op::Iconst(c), _) => {
+                    let c = c.as_limbs()[0];
+                    consts[r.index()] = Some(c);
+                    out[r.index()] = Some((None, c));
+                }
+                (Op::Binary(BinOp::Add), [x, y]) => {
+                    let (cx, cy) = (consts[x.index()], consts[y.index()]);
+                    out[r.index()] = match (cx, cy) {
+                        (None, Some(c)) => Some((Some(*x), c)),
+                        (Some(c), None) => Some((Some(*y), c)),
+                        _ => None,
+                    };
+                }
+                _ => {}
+            }
+        }
+    }
+    out
 }
 
 /// Reverse postorder of `f`'s reachable blocks, and which blocks are
@@ -234,6 +274,8 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
             stop,
             heap,
             ctx,
+            parts: parts(f),
+            grown: vec![],
         };
         l.prologue(&params[2..])?;
         for blk in &order {
@@ -358,6 +400,7 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
         let cb = self.block_of(blk)?;
         self.b.switch_to_block(cb);
         let data = self.f.block(blk);
+        self.grown.clear();
         self.charge(data.insts.len() as i64 + 1);
         if header {
             let fuel = self.b.use_var(self.fuel);
@@ -582,8 +625,7 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
             }
             Op::Load(t, e) => {
                 let n = t.bytes().unwrap_or(1) as i64;
-                let at = self.arg(inst, 0)?;
-                let p = self.address(at, n, pos);
+                let p = self.address(inst.args[0], n, pos)?;
                 let t = ty(*t, &f.name)?;
                 let mut v = self.b.ins().load(t, self.heap, p, 0);
                 if *e == Endian::Big && n > 1 {
@@ -593,8 +635,8 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
             }
             Op::Store(t, e) => {
                 let n = t.bytes().unwrap_or(1) as i64;
-                let (at, mut v) = (self.arg(inst, 0)?, self.arg(inst, 1)?);
-                let p = self.address(at, n, pos);
+                let mut v = self.arg(inst, 1)?;
+                let p = self.address(inst.args[0], n, pos)?;
                 if *e == Endian::Big && n > 1 {
                     v = self.b.ins().bswap(v);
                 }
@@ -643,6 +685,17 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
                 let (o, n) = (self.arg(inst, 0)?, self.arg(inst, 1)?);
                 let (o, n) = (self.to_i64(o), self.to_i64(n));
                 self.expand(o, n, pos);
+                // Past it, memory holds [o, o + n) for a constant n (it
+                // never shrinks).
+                let len = self.parts[inst.args[1].index()];
+                if let (Some(Some((base, off))), Some((None, n))) =
+                    (self.parts.get(inst.args[0].index()).copied(), len)
+                    && let Some(end) = off.checked_add(n)
+                {
+                    self.grown.push((base, off, end));
+                } else if let Some((None, n)) = len {
+                    self.grown.push((Some(inst.args[0]), 0, n));
+                }
             }
             Op::StackLoad | Op::StackStore => {
                 let i = self.arg(inst, 0)?;
@@ -792,23 +845,36 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
         })
     }
 
+    /// Whether `n` bytes at `at` lie in a range a `mem.expand` of this
+    /// block made part of memory.
+    fn covered(&self, at: IrValue, n: u64) -> bool {
+        let (base, off) = self.parts[at.index()].unwrap_or((Some(at), 0));
+        self.grown.iter().any(|(b, lo, hi)| {
+            *b == base && off >= *lo && off.checked_add(n).is_some_and(|e| e <= *hi)
+        })
+    }
+
     /// The host address of `n` bytes of linear memory at `at`, after a
-    /// check that they lie within its current size (`out_of_bounds`).
-    fn address(&mut self, at: Value, n: i64, pos: SourcePos) -> Value {
+    /// check that they lie within its current size (`out_of_bounds`),
+    /// unless a `mem.expand` of the block already covers them.
+    fn address(&mut self, at_ir: IrValue, n: i64, pos: SourcePos) -> Result<Value, Error> {
+        let at = self.val(at_ir)?;
         let at = self.to_i64(at);
-        let size = self.ctx_load(offset::MEM_SIZE);
-        // `at < size` first, so `at + n` cannot wrap (size is far below
-        // 2^64).
-        let past = self
-            .b
-            .ins()
-            .icmp(IntCC::UnsignedGreaterThanOrEqual, at, size);
-        let end = self.b.ins().iadd_imm_s(at, n);
-        let over = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, size);
-        let out = self.b.ins().bor(past, over);
-        self.trap_if(out, Self::trap_code(TrapCode::OutOfBounds), pos);
+        if !self.covered(at_ir, n as u64) {
+            let size = self.ctx_load(offset::MEM_SIZE);
+            // `at < size` first, so `at + n` cannot wrap (size is far
+            // below 2^64).
+            let past = self
+                .b
+                .ins()
+                .icmp(IntCC::UnsignedGreaterThanOrEqual, at, size);
+            let end = self.b.ins().iadd_imm_s(at, n);
+            let over = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, size);
+            let out = self.b.ins().bor(past, over);
+            self.trap_if(out, Self::trap_code(TrapCode::OutOfBounds), pos);
+        }
         let base = self.ctx_load(offset::MEM_BASE);
-        self.b.ins().iadd(base, at)
+        Ok(self.b.ins().iadd(base, at))
     }
 
     /// `mem.expand`: nothing when the range is empty or already within

@@ -4,8 +4,15 @@
 //! interpreter's own definitions, so nested calls and creations go through
 //! the same world host as the `ir` engine's, each nested frame running the
 //! callee's compiled code.
+//!
+//! Compilation is tiered: a module of more than [`LARGE`] IR instructions
+//! is first compiled with Cranelift's single-pass register allocator
+//! (several times faster to compile), and compiled again with the best
+//! allocator once it has run [`HOT`] fuel per IR instruction: large
+//! contracts whose calls are short never pay for the slow compile, and hot
+//! ones (a ray tracer) get the best code.
 
-use chainlift_backend_native::{Options, Program};
+use chainlift_backend_native::{Options, Program, Regalloc};
 use chainlift_frontend_evm::pipeline::Compiled;
 use chainlift_ir::interp::{Host, Limits, Outcome};
 use std::collections::HashMap;
@@ -19,9 +26,18 @@ pub struct NativeRuntime {
     programs: Mutex<HashMap<usize, Entry>>,
 }
 
+/// Modules larger than this (IR instructions) start in the fast tier.
+pub const LARGE: usize = 4_000;
+
+/// Fuel per IR instruction after which a fast-tier program is compiled
+/// again with the best register allocator.
+pub const HOT: u64 = 1_000;
+
 struct Entry {
     _compiled: Arc<Compiled>,
     program: Result<Arc<Program>, String>,
+    /// Fuel used by its runs while in the fast tier.
+    fuel: u64,
 }
 
 impl std::fmt::Debug for NativeRuntime {
@@ -49,17 +65,53 @@ impl NativeRuntime {
         if let Some(e) = self.lock().get(&key) {
             return e.program.clone();
         }
-        let program = chainlift_backend_native::compile(&compiled.module, &self.options)
-            .map(Arc::new)
-            .map_err(|e| e.to_string());
+        let large = chainlift_backend_native::ir_size(&compiled.module) > LARGE;
+        let options = match large && self.options.regalloc == Regalloc::Best {
+            true => Options {
+                regalloc: Regalloc::Fast,
+                ..self.options
+            },
+            false => self.options,
+        };
+        let program = self.compile(compiled, &options);
         self.lock().insert(
             key,
             Entry {
                 _compiled: compiled.clone(),
                 program: program.clone(),
+                fuel: 0,
             },
         );
         program
+    }
+
+    fn compile(&self, compiled: &Compiled, options: &Options) -> Result<Arc<Program>, String> {
+        chainlift_backend_native::compile(&compiled.module, options)
+            .map(Arc::new)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Counts `fuel` against a fast-tier program of `compiled`, and
+    /// compiles it again with the best allocator once it is hot.
+    fn used(&self, compiled: &Arc<Compiled>, program: &Program, fuel: u64) {
+        if program.options.regalloc != Regalloc::Fast || self.options.regalloc == Regalloc::Fast {
+            return;
+        }
+        let key = Arc::as_ptr(compiled) as usize;
+        let hot = {
+            let mut map = self.lock();
+            let Some(e) = map.get_mut(&key) else {
+                return;
+            };
+            e.fuel = e.fuel.saturating_add(fuel);
+            e.fuel > HOT.saturating_mul(program.stats.ir_instructions as u64)
+        };
+        if hot {
+            let best = self.compile(compiled, &self.options);
+            if let Some(e) = self.lock().get_mut(&key) {
+                e.program = best;
+            }
+        }
     }
 
     /// Runs one frame of `compiled` against `host`: how it ended and the
@@ -71,6 +123,8 @@ impl NativeRuntime {
         limits: Limits,
     ) -> Result<(Outcome, u64), String> {
         let program = self.program(compiled)?;
-        Ok(program.run(host, limits))
+        let (outcome, fuel) = program.run(host, limits);
+        self.used(compiled, &program, fuel);
+        Ok((outcome, fuel))
     }
 }
