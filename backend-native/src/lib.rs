@@ -116,6 +116,9 @@ pub struct Options {
     /// Cranelift's optimization level: `true` for `speed`, `false` for
     /// `none` (faster compilation).
     pub optimize: bool,
+    /// Inline small functions (the legalizer's `u256_mul`, shifts) into
+    /// their callers: faster code, larger and slower to compile.
+    pub inline: bool,
     /// Run Cranelift's verifier on every function (slower; for tests).
     pub verify: bool,
 }
@@ -125,6 +128,7 @@ impl Default for Options {
         Options {
             regalloc: Regalloc::Best,
             optimize: true,
+            inline: true,
             verify: cfg!(debug_assertions),
         }
     }
@@ -229,6 +233,47 @@ fn callees(m: &Module) -> Vec<Option<Helper>> {
         .collect()
 }
 
+/// Callees at most this large (Cranelift instructions) are inlined.
+const INLINE_MAX: usize = 400;
+
+/// Inlines calls to small compiled functions other than the caller itself
+/// (the legalizer's helpers: `u256_mul`, shifts), once, not their callees.
+struct Inliner<'a> {
+    built: &'a [Option<cranelift_codegen::ir::Function>],
+    by_id: &'a std::collections::HashMap<u32, usize>,
+    caller: usize,
+}
+
+impl cranelift_codegen::inline::Inline for Inliner<'_> {
+    fn inline(
+        &mut self,
+        caller: &cranelift_codegen::ir::Function,
+        _inst: cranelift_codegen::ir::Inst,
+        _opcode: cranelift_codegen::ir::Opcode,
+        callee: cranelift_codegen::ir::FuncRef,
+        _args: &[cranelift_codegen::ir::Value],
+    ) -> cranelift_codegen::inline::InlineCommand<'_> {
+        use cranelift_codegen::inline::InlineCommand;
+        let cranelift_codegen::ir::ExternalName::User(r) = caller.dfg.ext_funcs[callee].name else {
+            return InlineCommand::KeepCall;
+        };
+        let index = caller.params.user_named_funcs()[r].index;
+        match self
+            .by_id
+            .get(&index)
+            .and_then(|i| Some((*i, self.built.get(*i)?.as_ref()?)))
+        {
+            Some((i, f)) if i != self.caller && f.dfg.num_insts() <= INLINE_MAX => {
+                InlineCommand::Inline {
+                    callee: std::borrow::Cow::Borrowed(f),
+                    visit_callee: false,
+                }
+            }
+            _ => InlineCommand::KeepCall,
+        }
+    }
+}
+
 /// Instructions and terminators of `m`.
 pub fn ir_size(m: &Module) -> usize {
     m.functions
@@ -284,16 +329,19 @@ pub fn compile(module: &Verified, options: &Options) -> Result<Program, Error> {
     let frontend = jit.isa().frontend_config();
     let mut ctx = jit.make_context();
     let mut fctx = FunctionBuilderContext::new();
-    let (mut functions, mut code_bytes) = (0, 0);
+    // Every function to Cranelift IR first, so small ones can be inlined
+    // into their callers.
+    let mut built: Vec<Option<cranelift_codegen::ir::Function>> = vec![None; m.functions.len()];
     for (i, f) in m.functions.iter().enumerate() {
-        let Callee::Compiled(id) = kinds[i] else {
+        if !matches!(kinds[i], Callee::Compiled(_)) {
             continue;
-        };
-        ctx.func.signature = lower::signature(f, call_conv)?;
+        }
+        let mut func = cranelift_codegen::ir::Function::new();
+        func.signature = lower::signature(f, call_conv)?;
         let refs = kinds
             .iter()
             .map(|k| match k {
-                Callee::Compiled(cid) => Some(jit.declare_func_in_func(*cid, &mut ctx.func)),
+                Callee::Compiled(cid) => Some(jit.declare_func_in_func(*cid, &mut func)),
                 _ => None,
             })
             .collect();
@@ -303,9 +351,34 @@ pub fn compile(module: &Verified, options: &Options) -> Result<Program, Error> {
             refs,
         };
         {
-            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+            let mut b = FunctionBuilder::new(&mut func, &mut fctx);
             Lower::function(&cx, f, &mut b)?;
             b.finalize(frontend);
+        }
+        built[i] = Some(func);
+    }
+    let by_id: std::collections::HashMap<u32, usize> = kinds
+        .iter()
+        .enumerate()
+        .filter_map(|(i, k)| match k {
+            Callee::Compiled(id) => Some((id.as_u32(), i)),
+            _ => None,
+        })
+        .collect();
+    let (mut functions, mut code_bytes) = (0, 0);
+    for (i, f) in m.functions.iter().enumerate() {
+        let (Callee::Compiled(id), Some(func)) = (kinds[i], &built[i]) else {
+            continue;
+        };
+        ctx.func = func.clone();
+        if options.inline {
+            let inliner = Inliner {
+                built: &built,
+                by_id: &by_id,
+                caller: i,
+            };
+            ctx.inline(inliner)
+                .map_err(|e| codegen(&f.name, format!("inlining: {e:?}")))?;
         }
         jit.define_function(id, &mut ctx)
             .map_err(|e| codegen(&f.name, format!("{e:?}")))?;

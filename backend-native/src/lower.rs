@@ -511,7 +511,7 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
     fn spill(&mut self, vs: &[IrValue], at: i32) -> Result<(), Error> {
         for (i, v) in vs.iter().enumerate() {
             let x = self.val(*v)?;
-            let x = self.to_i64(x);
+            let x = self.widen(x);
             self.b
                 .ins()
                 .stack_store(I64, x, self.scratch, at + 8 * i as i32);
@@ -520,7 +520,7 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
     }
 
     /// `v` zero-extended to `i64`.
-    fn to_i64(&mut self, v: Value) -> Value {
+    fn widen(&mut self, v: Value) -> Value {
         match self.b.func.dfg.value_type(v) {
             I64 => v,
             _ => self.b.ins().uextend(I64, v),
@@ -644,7 +644,7 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
             }
             Op::MemCopy | Op::MemFill => {
                 let (x, y, n) = (self.arg(inst, 0)?, self.arg(inst, 1)?, self.arg(inst, 2)?);
-                let (x, y, n) = (self.to_i64(x), self.to_i64(y), self.to_i64(n));
+                let (x, y, n) = (self.widen(x), self.widen(y), self.widen(n));
                 let pos = self.iconst(I64, encode_pos(pos));
                 self.save_fuel();
                 let cb = match inst.op {
@@ -669,7 +669,7 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
             }
             Op::MemGrow => {
                 let d = self.arg(inst, 0)?;
-                let d = self.to_i64(d);
+                let d = self.widen(d);
                 let sig = self.sigs.grow;
                 let old = self.callback(sig, vm::grow as *const () as usize, &[self.vm, d]);
                 let t = ty(rty.unwrap_or(Type::I64), &f.name)?;
@@ -683,7 +683,7 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
             }
             Op::MemExpand => {
                 let (o, n) = (self.arg(inst, 0)?, self.arg(inst, 1)?);
-                let (o, n) = (self.to_i64(o), self.to_i64(n));
+                let (o, n) = (self.widen(o), self.widen(n));
                 self.expand(o, n, pos);
                 // Past it, memory holds [o, o + n) for a constant n (it
                 // never shrinks).
@@ -699,7 +699,7 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
             }
             Op::StackLoad | Op::StackStore => {
                 let i = self.arg(inst, 0)?;
-                let i = self.to_i64(i);
+                let i = self.widen(i);
                 let word_ty = match inst.op {
                     Op::StackLoad => rty,
                     _ => inst.args.get(1).map(|v| f.ty(*v)),
@@ -859,7 +859,7 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
     /// unless a `mem.expand` of the block already covers them.
     fn address(&mut self, at_ir: IrValue, n: i64, pos: SourcePos) -> Result<Value, Error> {
         let at = self.val(at_ir)?;
-        let at = self.to_i64(at);
+        let at = self.widen(at);
         if !self.covered(at_ir, n as u64) {
             let size = self.ctx_load(offset::MEM_SIZE);
             // `at < size` first, so `at + n` cannot wrap (size is far

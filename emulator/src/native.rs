@@ -7,8 +7,9 @@
 //!
 //! Compilation is tiered: a module of more than [`LARGE`] IR instructions
 //! is first compiled with Cranelift's single-pass register allocator
-//! (several times faster to compile), and compiled again with the best
-//! allocator once it has run [`HOT`] fuel per IR instruction: large
+//! (several times faster to compile) and without inlining, and compiled
+//! again with the best allocator and inlining once it has run [`HOT`] fuel
+//! per IR instruction: large
 //! contracts whose calls are short never pay for the slow compile, and hot
 //! ones (a ray tracer) get the best code.
 
@@ -69,6 +70,7 @@ impl NativeRuntime {
         let options = match large && self.options.regalloc == Regalloc::Best {
             true => Options {
                 regalloc: Regalloc::Fast,
+                inline: false,
                 ..self.options
             },
             false => self.options,

@@ -6,8 +6,8 @@
 //! issue's goals (≤ 50 ms up to 10 KB, ≤ 200 ms up to 24 KB).
 //!
 //! Run: `cargo bench -p chainlift-tests --bench native_compile`; with
-//! `NATIVE_REGALLOC=fast` the single-pass register allocator (the native
-//! engine's first tier for large modules).
+//! `NATIVE_REGALLOC=fast` the single-pass register allocator and no
+//! inlining (the native engine's first tier for large modules).
 
 use chainlift_backend_native::{Options, Regalloc, compile};
 use chainlift_frontend_evm::Fork;
@@ -19,7 +19,11 @@ fn contracts() -> Vec<(String, Vec<u8>)> {
     let mut out: Vec<(String, Vec<u8>)> = chainlift_tests::fixture_artifacts()
         .iter()
         .map(|p| {
-            let name = p.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+            let name = p
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
             (name, chainlift_tests::artifact_runtime(p))
         })
         .collect();
@@ -28,7 +32,11 @@ fn contracts() -> Vec<(String, Vec<u8>)> {
         let json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&f).unwrap_or_default())
                 .unwrap_or_default();
-        let stem = f.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        let stem = f
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         for test in json.as_object().into_iter().flat_map(|o| o.values()) {
             for account in test["pre"].as_object().into_iter().flat_map(|o| o.values()) {
                 let code = chainlift_tests::json_bytes(&account["code"]);
@@ -48,6 +56,7 @@ fn main() {
             _ => Regalloc::Best,
         },
         optimize: true,
+        inline: std::env::var("NATIVE_REGALLOC").as_deref() != Ok("fast"),
         verify: false,
     };
     let stages = Stages {
