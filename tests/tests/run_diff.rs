@@ -258,7 +258,7 @@ fn engines_come_from_one_registry() {
         .unwrap()
         .keys()
         .collect();
-    assert_eq!(ran.len(), 7, "{v}");
+    assert_eq!(ran.len(), 8, "{v}");
     let bad = chainlift(&["diff", "--code", "0x00", "--engines", "evm,nope"]);
     assert_eq!(bad.code, 2);
     assert!(
