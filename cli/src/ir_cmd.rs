@@ -106,12 +106,15 @@ pub(crate) fn translate(
         stack_in_memory,
         ..Stages::default()
     };
-    if args.target == "wasm" {
+    if args.target == "wasm" || args.target == "native" {
         let stages = Stages {
             legalize: true,
             ..stages
         };
         let compiled = pipeline::Cache::shared().get(&code, args.common.fork, stages)?;
+        if args.target == "native" {
+            return translate_native(args, &compiled.module, out);
+        }
         return translate_wasm(args, &compiled.module, initial_storage.len(), out);
     }
     let emit = args.emit.as_deref().unwrap_or("elf");
@@ -161,6 +164,75 @@ pub(crate) fn translate(
             }
         }
     }
+    Ok(())
+}
+
+/// `translate --target native`: the legalized module compiled to this
+/// machine's code in both of the native engine's tiers, reported (the code
+/// lives in memory: there is nothing to write).
+fn translate_native(
+    args: &crate::TranslateArgs,
+    module: &chainlift_ir::verify::Verified,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    use chainlift_backend_native::{Options, Regalloc, compile};
+    if args.emit.is_some() || args.output.is_some() {
+        bail!("--target native compiles in memory: it takes no --emit or -o");
+    }
+    let best = Options {
+        verify: false,
+        ..Options::default()
+    };
+    let fast = Options {
+        regalloc: Regalloc::Fast,
+        inline: false,
+        ..best
+    };
+    let tiers = [
+        ("first", compile(module, &fast)?),
+        ("best", compile(module, &best)?),
+    ];
+    let ir = tiers[0].1.stats.ir_instructions;
+    if args.common.json {
+        let t = |p: &chainlift_backend_native::Program| {
+            serde_json::json!({
+                "compile_ns": p.stats.compile_time.as_nanos() as u64,
+                "code_bytes": p.stats.code_bytes,
+            })
+        };
+        crate::report::write_json(
+            out,
+            &serde_json::json!({
+                "schema_version": crate::report::SCHEMA_VERSION,
+                "target": "native",
+                "arch": std::env::consts::ARCH,
+                "functions": tiers[0].1.stats.functions,
+                "ir_instructions": ir,
+                "first_tier": t(&tiers[0].1),
+                "best_tier": t(&tiers[1].1),
+            }),
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "compiled to {} machine code in memory: {} functions, {ir} IR instructions",
+        std::env::consts::ARCH,
+        tiers[0].1.stats.functions,
+    )?;
+    for (name, p) in &tiers {
+        writeln!(
+            out,
+            "  {name:5} tier: {:>8.1} ms, {:>9} bytes of code",
+            p.stats.compile_time.as_secs_f64() * 1e3,
+            p.stats.code_bytes
+        )?;
+    }
+    writeln!(
+        out,
+        "the native engine starts modules over {} IR instructions in the first tier (single-pass register allocator, no inlining) and moves them to the best once hot",
+        chainlift_emulator::native::LARGE
+    )?;
     Ok(())
 }
 

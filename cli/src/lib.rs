@@ -50,7 +50,8 @@ enum Command {
     /// Translate EVM bytecode to another VM: `--target sbf -o program.so`
     /// writes a Solana SBPF v3 program (`--emit asm` prints its listing);
     /// `--target wasm -o program.wasm` an Arbitrum Stylus module (`--emit
-    /// wat` prints it as text).
+    /// wat` prints it as text); `--target native` compiles it to this
+    /// machine's code in memory and reports the compilation.
     Translate(TranslateArgs),
     /// Run a call (or a scenario file) in one engine (evm = revm, ir = the lifted IR) and print the outcome.
     Run(RunArgs),
@@ -113,9 +114,11 @@ struct LiftArgs {
 struct TranslateArgs {
     #[command(flatten)]
     common: Common,
-    /// The VM to translate to: `sbf` (a Solana program) or `wasm` (an
-    /// Arbitrum Stylus WASM module).
-    #[arg(long, default_value = "sbf", value_parser = ["sbf", "wasm"])]
+    /// The VM to translate to: `sbf` (a Solana program), `wasm` (an
+    /// Arbitrum Stylus WASM module) or `native` (this machine's code, with
+    /// Cranelift, in memory: what the `native` engine runs; prints the
+    /// compile times and code sizes of both tiers).
+    #[arg(long, default_value = "sbf", value_parser = ["sbf", "wasm", "native"])]
     target: String,
     /// Where to write the program (`-` for stdout); required for the
     /// binary forms.

@@ -79,12 +79,22 @@ proptest! {
     }
 }
 
+/// Cases of the mutated-fixture fuzzing: 24, or `NATIVE_FUZZ_CASES`.
+fn fuzz_cases() -> u32 {
+    std::env::var("NATIVE_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(24)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(ProptestConfig::with_cases(fuzz_cases()))]
     /// Differential fuzzing of machine code made from untrusted bytecode:
     /// fixtures with a few bytes changed, called with one of their
     /// selectors and random arguments, end alike in revm and in the native
-    /// engine, and never crash or corrupt the host.
+    /// engine, and never crash or corrupt the host (a longer run:
+    /// `NATIVE_FUZZ_CASES=300 cargo test --release -p chainlift-tests
+    /// --test native mutated`).
     #[test]
     fn mutated_contracts_behave_alike_in_revm_and_native(
         which in any::<prop::sample::Index>(),
@@ -185,4 +195,20 @@ fn every_scenario_agrees_on_the_native_engine() {
         let r = chainlift(&["diff", s.to_str().unwrap(), "--engines", "evm,ir,native"]);
         assert_eq!(r.code, 0, "{}: {}{}", s.display(), r.stdout, r.stderr);
     }
+}
+
+#[test]
+fn translate_to_native_reports_both_tiers() {
+    let token = path("examples/token/out/Token.json");
+    let r = chainlift(&["translate", &token, "--target", "native", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["target"], "native");
+    assert!(v["ir_instructions"].as_u64().unwrap() > 1000, "{v}");
+    for tier in ["first_tier", "best_tier"] {
+        assert!(v[tier]["code_bytes"].as_u64().unwrap() > 0, "{v}");
+    }
+    let r = chainlift(&["translate", &token, "--target", "native", "-o", "x"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("compiles in memory"), "{}", r.stderr);
 }
