@@ -20,14 +20,17 @@
 //! the current thread. Everything compiled code does outside its own
 //! registers and stack is bounded:
 //! - **Memory**: every load and store checks its range against the current
-//!   size (`out_of_bounds`), which `mem.expand` and `mem.grow` raise only up
-//!   to the run's limit, within a buffer allocated to that limit.
+//!   size (`out_of_bounds`), unless a `mem.expand` earlier in its block
+//!   covers it; `mem.expand` and `mem.grow` raise the size only up to the
+//!   run's limit, growing the buffer (from 64 KiB, zeroed) as they do.
 //! - **Work**: a fuel counter, charged per block with the block's
 //!   instruction count (the interpreter's unit), checked at every loop
 //!   header and function entry; copies and memory growth charge as in the
-//!   interpreter. A run stops `out of budget` once it is spent.
+//!   interpreter; host operations, exits and the end of a run check it too.
+//!   A run stops `out of budget` once it is spent.
 //! - **Native stack**: every function checks its IR call depth against the
-//!   limit and the stack pointer against a floor ([`stack_available`]), and
+//!   limit and the stack pointer against a floor (the thread's stack end,
+//!   from the thread library, plus 1 MiB for the host's frames), and
 //!   stops with `call_stack_exhausted` rather than overflow. Host
 //!   operations that start nested frames (calls, creations) run them
 //!   through the same host, so nesting is bounded by the same floor.
@@ -42,7 +45,6 @@ mod lower;
 mod vm;
 
 pub use chainlift_ir::legalize::Helper;
-pub use vm::stack_available;
 
 use alloy_primitives::U256;
 use chainlift_ir::entities::FuncId;
@@ -102,7 +104,7 @@ pub enum Regalloc {
     /// Backtracking with range splitting: the best code.
     #[default]
     Best,
-    /// One pass: compiles 2-9 times faster, code up to 1.5 times slower
+    /// One pass: compiles 2-9 times faster, code up to 1.7 times slower
     /// in register-bound loops (more spills), no slower where host calls
     /// dominate.
     Fast,

@@ -255,8 +255,11 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
             Some(b.func.dfg.alias_regions.insert(data))
         };
         let (heap_region, ctx_region) = (region(0, "memory"), region(1, "vm"));
+        // Linear memory is little-endian on every host (`.be` accesses swap
+        // their bytes).
         let heap = MemFlagsData::new()
             .with_notrap()
+            .with_endianness(ir::Endianness::Little)
             .with_alias_region(heap_region);
         let ctx = MemFlagsData::trusted().with_alias_region(ctx_region);
         let mut l = Lower {
@@ -354,6 +357,11 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
 
     fn prologue(&mut self, params: &[Value]) -> Result<(), Error> {
         self.load_fuel();
+        // Every function entry checks the fuel, as loop headers do:
+        // recursion without loops is bounded too.
+        let fuel = self.b.use_var(self.fuel);
+        let out = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, fuel, 0);
+        self.trap_if(out, OUT_OF_BUDGET, SourcePos::None);
         let limit = self.ctx_load(offset::DEPTH_LIMIT);
         let deep = self
             .b
@@ -544,6 +552,14 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
         Ok(())
     }
 
+    /// `v` masked to one bit when it is an `i1`.
+    fn mask_bit(&mut self, v: Value, t: Option<Type>) -> Value {
+        match t {
+            Some(Type::I1) => self.b.ins().band_imm_u(v, 1),
+            _ => v,
+        }
+    }
+
     fn arg(&self, inst: &chainlift_ir::function::Inst, i: usize) -> Result<Value, Error> {
         let v = inst.args.get(i).ok_or_else(|| Error::Internal {
             func: self.f.name.clone(),
@@ -665,6 +681,7 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
                     I64 => size,
                     _ => self.b.ins().ireduce(t, size),
                 };
+                let v = self.mask_bit(v, rty);
                 self.set(inst, v);
             }
             Op::MemGrow => {
@@ -678,6 +695,7 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
                         I64 => old,
                         _ => self.b.ins().ireduce(t, old),
                     };
+                    let v = self.mask_bit(v, rty);
                     self.set(inst, v);
                 }
             }
@@ -878,12 +896,14 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
     }
 
     /// `mem.expand`: nothing when the range is empty or already within
-    /// memory (whose size is a multiple of 32 in code that expands), else
-    /// the callback.
+    /// memory, else the callback.
     fn expand(&mut self, o: Value, n: Value, pos: SourcePos) {
         let size = self.ctx_load(offset::MEM_SIZE);
+        // Growth is to a multiple of 32: nothing grows exactly when `end`
+        // is within the size rounded down to one.
+        let words = self.b.ins().band_imm_s(size, -32);
         let end = self.b.ins().iadd(o, n);
-        let past = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, size);
+        let past = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, words);
         let wrapped = self.b.ins().icmp(IntCC::UnsignedLessThan, end, o);
         let grow = self.b.ins().bor(past, wrapped);
         let some = self.b.ins().icmp_imm_s(IntCC::NotEqual, n, 0);
@@ -906,6 +926,18 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
 
     fn host(&mut self, op: HostOp, inst: &chainlift_ir::function::Inst) -> Result<(), Error> {
         let (n, r) = op.arity();
+        let Some(code) = HostOp::ALL.iter().position(|h| *h == op) else {
+            return Err(Error::Unsupported {
+                what: format!("host.{}", op.name()),
+                pos: inst.pos,
+            });
+        };
+        if 32 * n > RES as usize || 32 * r > (SCRATCH as usize - RES as usize) {
+            return Err(Error::Internal {
+                func: self.f.name.clone(),
+                what: format!("host.{} has more operands than the scratch slot", op.name()),
+            });
+        }
         let limbs = inst
             .args
             .first()
@@ -918,7 +950,6 @@ impl<'c, 'b, 'f> Lower<'c, 'b, 'f> {
         }
         self.spill(&inst.args, 0)?;
         self.save_fuel();
-        let code = HostOp::ALL.iter().position(|h| *h == op).unwrap_or(0);
         let code = self.iconst(I32, code as i64);
         let args = self.b.ins().stack_addr(I64, self.scratch, 0);
         let res = self.b.ins().stack_addr(I64, self.scratch, RES);

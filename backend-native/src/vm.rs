@@ -92,26 +92,51 @@ fn stack_pointer() -> usize {
     std::ptr::addr_of!(marker) as usize
 }
 
-/// Declares that the calling thread has `available` bytes of stack left
-/// from here: compiled code then nests as deep as that allows (less a
-/// margin for the host) and stops with `call_stack_exhausted` beyond it.
-/// Without it, a thread allows 1 MiB below its first run (a spawned
-/// thread's default stack is 2 MiB).
-pub fn stack_available(available: usize) {
-    let floor = stack_pointer().saturating_sub(available.saturating_sub(STACK_MARGIN));
-    FLOOR.with(|f| f.set(Some(floor)));
+/// The lowest address of the calling thread's stack, from the thread
+/// library.
+#[cfg(target_os = "linux")]
+fn stack_low() -> Option<usize> {
+    // SAFETY: plain calls into pthreads on the current thread with a
+    // zeroed attribute object it fills and then destroys.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+            return None;
+        }
+        let mut addr: *mut libc::c_void = std::ptr::null_mut();
+        let mut size: libc::size_t = 0;
+        let r = libc::pthread_attr_getstack(&attr, &mut addr, &mut size);
+        libc::pthread_attr_destroy(&mut attr);
+        (r == 0 && !addr.is_null()).then_some(addr as usize)
+    }
 }
 
+#[cfg(not(target_os = "linux"))]
+fn stack_low() -> Option<usize> {
+    None
+}
+
+/// The lowest native stack address a compiled function may start at on
+/// this thread: its stack's end plus a margin for the host's own frames
+/// (where the thread library does not say, 1 MiB below the first run,
+/// which a spawned thread's default 2 MiB allows).
 fn stack_floor() -> u64 {
     FLOOR.with(|f| match f.get() {
         Some(floor) => floor as u64,
         None => {
-            let floor = stack_pointer().saturating_sub(1 << 20);
+            let floor = match stack_low() {
+                Some(low) => low.saturating_add(STACK_MARGIN),
+                None => stack_pointer().saturating_sub(1 << 20),
+            };
             f.set(Some(floor));
             floor as u64
         }
     })
 }
+
+/// Bytes of memory a run starts with; it grows (zeroed, possibly moving)
+/// when `mem.expand` or `mem.grow` passes them.
+const INITIAL_MEMORY: usize = 64 << 10;
 
 /// A zeroed buffer of at least `len` bytes from the pool.
 fn take(len: usize) -> Vec<u8> {
@@ -158,7 +183,7 @@ impl Vm {
         let host: *mut (dyn Host + 'static) = unsafe { std::mem::transmute(host) };
         // Fuel is an i64 in compiled code.
         let budget = budget.min(i64::MAX as u64);
-        let mut mem = take(memory);
+        let mut mem = take(memory.min(INITIAL_MEMORY));
         let mut stack = match stack {
             true => vec![0u64; STACK_LIMBS as usize],
             false => vec![],
@@ -189,14 +214,43 @@ impl Vm {
         }
     }
 
+    /// Makes the buffer at least `size` bytes (zeroed, at most the limit),
+    /// updating the base compiled code reads; `false` if the allocation
+    /// failed.
+    fn reserve(&mut self, size: u64) -> bool {
+        let size = size as usize;
+        let len = self.memory.len();
+        if size <= len {
+            return true;
+        }
+        // Doubling, so word-by-word growth copies little.
+        let want = size
+            .max(len.saturating_mul(2))
+            .min(self.mem_limit as usize)
+            .max(size);
+        if self.memory.try_reserve_exact(want - len).is_err() {
+            return false;
+        }
+        self.memory.resize(want, 0);
+        self.mem_base = self.memory.as_mut_ptr();
+        true
+    }
+
     /// Linear memory's size in bytes.
     pub(crate) fn memory_size(&self) -> usize {
         self.mem_size as usize
     }
 
-    /// How the run stopped, if a callback stopped it.
+    /// How the run stopped, if a callback stopped it; a run that ended
+    /// normally with its fuel spent (checks are at loop headers, function
+    /// entries, host operations and exits) ran out of budget.
     pub(crate) fn take_outcome(&mut self) -> Option<Outcome> {
-        self.outcome.take()
+        match self.outcome.take() {
+            None if self.fuel < 0 => Some(Outcome::OutOfBudget {
+                pos: SourcePos::None,
+            }),
+            o => o,
+        }
     }
 
     /// Runs `f` with the host and an [`Env`] over memory at its current
@@ -280,6 +334,11 @@ pub(crate) extern "C" fn host_op(
                 pos: decode_pos(pos),
             });
         };
+        if vm.fuel < 0 {
+            return vm.stop(Outcome::OutOfBudget {
+                pos: decode_pos(pos),
+            });
+        }
         let (n, _) = op.arity();
         // SAFETY: compiled code passes a stack slot of the operation's
         // operand limbs (four per word).
@@ -308,6 +367,11 @@ pub(crate) extern "C" fn exit(vm: *mut Vm, kind: u32, args: *const u64, pos: u64
         // SAFETY: compiled code passes a slot of the exit's operand limbs.
         let limbs = unsafe { std::slice::from_raw_parts(args, 4 * kind.arity()) };
         let a = words(limbs);
+        if vm.fuel < 0 {
+            return vm.stop(Outcome::OutOfBudget {
+                pos: decode_pos(pos),
+            });
+        }
         let outcome = vm.with_env(|host, env| env.exit(host, kind, &a, decode_pos(pos)));
         vm.stop(outcome)
     })
@@ -355,6 +419,9 @@ pub(crate) extern "C" fn expand(vm: *mut Vm, offset: u64, len: u64, pos: u64) ->
             if vm.fuel < 0 {
                 return vm.stop(Outcome::OutOfBudget { pos });
             }
+            if !vm.reserve(size) {
+                return vm.stop(oom);
+            }
             vm.mem_size = size;
         }
         0
@@ -366,7 +433,10 @@ pub(crate) extern "C" fn grow(vm: *mut Vm, bytes: u64) -> u64 {
     // SAFETY: as in `guarded` (nothing here can panic).
     let vm = unsafe { &mut *vm };
     let old = vm.mem_size;
-    match old.checked_add(bytes).filter(|n| *n <= vm.mem_limit) {
+    match old
+        .checked_add(bytes)
+        .filter(|n| *n <= vm.mem_limit && vm.reserve(*n))
+    {
         Some(new) => {
             vm.mem_size = new;
             old

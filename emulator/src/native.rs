@@ -39,6 +39,8 @@ struct Entry {
     program: Result<Arc<Program>, String>,
     /// Fuel used by its runs while in the fast tier.
     fuel: u64,
+    /// Whether it has been compiled again (or is being), once.
+    upgraded: bool,
 }
 
 impl std::fmt::Debug for NativeRuntime {
@@ -82,6 +84,7 @@ impl NativeRuntime {
                 _compiled: compiled.clone(),
                 program: program.clone(),
                 fuel: 0,
+                upgraded: false,
             },
         );
         program
@@ -105,14 +108,26 @@ impl NativeRuntime {
             let Some(e) = map.get_mut(&key) else {
                 return;
             };
-            e.fuel = e.fuel.saturating_add(fuel);
-            e.fuel > HOT.saturating_mul(program.stats.ir_instructions as u64)
-        };
-        if hot {
-            let best = self.compile(compiled, &self.options);
-            if let Some(e) = self.lock().get_mut(&key) {
-                e.program = best;
+            // Only runs of the program still cached count, and it moves up
+            // once, whatever other frames (nested calls into the same
+            // code, other threads) were running meanwhile.
+            let current = e
+                .program
+                .as_ref()
+                .is_ok_and(|p| std::ptr::eq(Arc::as_ptr(p), program));
+            if e.upgraded || !current {
+                return;
             }
+            e.fuel = e.fuel.saturating_add(fuel);
+            e.upgraded = e.fuel > HOT.saturating_mul(program.stats.ir_instructions as u64);
+            e.upgraded
+        };
+        // A failed compile keeps the working fast-tier program.
+        if hot
+            && let Ok(best) = self.compile(compiled, &self.options)
+            && let Some(e) = self.lock().get_mut(&key)
+        {
+            e.program = Ok(best);
         }
     }
 

@@ -44,7 +44,6 @@ pub fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
             .stack_size(STACK)
             .spawn_scoped(s, || {
                 ON_BIG_STACK.with(|b| b.set(true));
-                chainlift_backend_native::stack_available(STACK);
                 f()
             })
             .ok()?
