@@ -290,10 +290,18 @@ pub fn compile(module: &Verified, options: &Options) -> Result<Program, Error> {
     let m: &Module = module;
     let isa = isa(options)?;
     let call_conv = isa.default_call_conv();
-    let mut jit = JITModule::new(JITBuilder::with_isa(
-        isa,
-        cranelift_module::default_libcall_names(),
-    ));
+    // All of a module's code in one reserved region, so calls between its
+    // functions (32-bit relative) always reach, however many modules the
+    // process holds; reserving address space costs nothing until used.
+    let reserve = (ir_size(m).saturating_mul(256)).clamp(1 << 20, 1 << 30);
+    let arena =
+        cranelift_jit::ArenaMemoryProvider::new_with_size(reserve).map_err(|e| Error::Codegen {
+            func: String::new(),
+            reason: format!("cannot reserve {reserve} bytes for code: {e}"),
+        })?;
+    let mut builder = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
+    builder.memory_provider(Box::new(arena));
+    let mut jit = JITModule::new(builder);
     let codegen = |func: &str, e: String| Error::Codegen {
         func: func.to_string(),
         reason: e,

@@ -91,9 +91,13 @@ impl NativeRuntime {
     }
 
     fn compile(&self, compiled: &Compiled, options: &Options) -> Result<Arc<Program>, String> {
-        chainlift_backend_native::compile(&compiled.module, options)
-            .map(Arc::new)
-            .map_err(|e| e.to_string())
+        // A panic in Cranelift is a bug to report, not a reason to stop
+        // the process.
+        let compile = || chainlift_backend_native::compile(&compiled.module, options);
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(compile)) {
+            Ok(r) => r.map(Arc::new).map_err(|e| e.to_string()),
+            Err(_) => Err("Cranelift panicked (a bug in backend-native)".into()),
+        }
     }
 
     /// Counts `fuel` against a fast-tier program of `compiled`, and
