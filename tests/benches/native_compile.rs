@@ -15,38 +15,15 @@ use chainlift_frontend_evm::pipeline::{Cache, Stages};
 use std::path::Path;
 use std::time::Duration;
 
+/// Every contract, named by its file's stem.
 fn contracts() -> Vec<(String, Vec<u8>)> {
-    let mut out: Vec<(String, Vec<u8>)> = chainlift_tests::fixture_artifacts()
-        .iter()
-        .map(|p| {
-            let name = p
-                .file_stem()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            (name, chainlift_tests::artifact_runtime(p))
+    chainlift_tests::ops::every_contract()
+        .into_iter()
+        .map(|(f, code)| {
+            let stem = Path::new(&f).file_stem().unwrap_or_default();
+            (stem.to_string_lossy().into_owned(), code)
         })
-        .collect();
-    let bench = chainlift_tests::path("../shared/corpus/bench");
-    for f in chainlift_tests::json_files(Path::new(&bench)) {
-        let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&f).unwrap_or_default())
-                .unwrap_or_default();
-        let stem = f
-            .file_stem()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        for test in json.as_object().into_iter().flat_map(|o| o.values()) {
-            for account in test["pre"].as_object().into_iter().flat_map(|o| o.values()) {
-                let code = chainlift_tests::json_bytes(&account["code"]);
-                if !code.is_empty() {
-                    out.push((stem.clone(), code));
-                }
-            }
-        }
-    }
-    out
+        .collect()
 }
 
 fn main() {

@@ -96,6 +96,47 @@ pub fn constant() -> impl Strategy<Value = U256> {
     ]
 }
 
+/// `CALLDATACOPY(0, 0, CALLDATASIZE)`, `LOGn` (`topics` topics from
+/// calldata words 5..) over the calldata's length and over `k` bytes, then
+/// `RETURN(k, CALLDATASIZE)`: memory growth, copies, logs and a return
+/// range of any length.
+pub fn log_copy_program(k: u8, topics: u8) -> Vec<u8> {
+    let mut code = vec![0x36, 0x5f, 0x5f, 0x37];
+    for len in [vec![0x36], vec![0x60, k]] {
+        for t in 0..topics {
+            code.extend_from_slice(&[0x60, 0xa0 + t, 0x35]);
+        }
+        code.extend(len);
+        code.extend_from_slice(&[0x5f, 0xa0 + topics]);
+    }
+    code.extend_from_slice(&[0x36, 0x60, k, 0xf3]);
+    code
+}
+
+/// Every contract the repository and the bench corpus hold, named by the
+/// file it comes from: each fixture artefact's runtime code, and each
+/// account's code in `../shared/corpus/bench`.
+pub fn every_contract() -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = crate::fixture_artifacts()
+        .iter()
+        .map(|p| (p.display().to_string(), crate::artifact_runtime(p)))
+        .collect();
+    let bench = crate::path("../shared/corpus/bench");
+    for f in crate::json_files(std::path::Path::new(&bench)) {
+        let text = std::fs::read_to_string(&f).unwrap_or_default();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        for test in json.as_object().into_iter().flat_map(|o| o.values()) {
+            for account in test["pre"].as_object().into_iter().flat_map(|o| o.values()) {
+                let code = crate::json_bytes(&account["code"]);
+                if !code.is_empty() {
+                    out.push((f.display().to_string(), code));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The runtime code of every fixture, lifted once.
 pub fn fixture_codes() -> &'static Vec<Vec<u8>> {
     static CODES: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();

@@ -10,7 +10,8 @@ use chainlift_emulator::{BlockEnv, Engine};
 use chainlift_frontend_evm::Fork;
 use chainlift_frontend_evm::pipeline::{Cache, Stages};
 use chainlift_tests::ops::{
-    OPS, constant, mutated_call, one_contract, program, program_const, run, word,
+    OPS, constant, every_contract, log_copy_program, mutated_call, one_contract, program,
+    program_const, run, word,
 };
 use chainlift_tests::{chainlift, path};
 use proptest::prelude::*;
@@ -75,18 +76,7 @@ proptest! {
         k in prop::sample::select(vec![0u8, 1, 8, 31, 32, 64, 200, 255]),
         topics in 0u8..=4,
     ) {
-        // CALLDATACOPY(0, 0, CALLDATASIZE), LOGn over the calldata's length
-        // and over k bytes, then RETURN(k, CALLDATASIZE): memory growth,
-        // copies, logs and the return range.
-        let mut code = vec![0x36, 0x5f, 0x5f, 0x37];
-        for len in [vec![0x36], vec![0x60, k]] {
-            for t in 0..topics {
-                code.extend_from_slice(&[0x60, 0xa0 + t, 0x35]);
-            }
-            code.extend(len);
-            code.extend_from_slice(&[0x5f, 0xa0 + topics]);
-        }
-        code.extend_from_slice(&[0x36, 0x60, k, 0xf3]);
+        let code = log_copy_program(k, topics);
         let outcome = |engine: &dyn Engine| {
             let (world, call) = one_contract(code.clone(), data.clone());
             engine.run(&world, &BlockEnv::default(), &call, Fork::Osaka).unwrap()
@@ -128,27 +118,7 @@ proptest! {
 /// backend's own feature set.
 #[test]
 fn every_fixture_and_bench_contract_translates() {
-    let mut codes: Vec<(String, Vec<u8>)> = chainlift_tests::fixture_artifacts()
-        .iter()
-        .map(|p| {
-            (
-                p.display().to_string(),
-                chainlift_tests::artifact_runtime(p),
-            )
-        })
-        .collect();
-    for f in chainlift_tests::json_files(std::path::Path::new(&path("../shared/corpus/bench"))) {
-        let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
-        for test in json.as_object().into_iter().flat_map(|o| o.values()) {
-            for account in test["pre"].as_object().into_iter().flat_map(|o| o.values()) {
-                let code = chainlift_tests::json_bytes(&account["code"]);
-                if !code.is_empty() {
-                    codes.push((f.display().to_string(), code));
-                }
-            }
-        }
-    }
+    let codes = every_contract();
     assert!(codes.len() >= 39, "{} contracts", codes.len());
     let stages = Stages {
         legalize: true,
