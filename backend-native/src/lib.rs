@@ -226,7 +226,7 @@ fn callees(m: &Module) -> Vec<Option<Helper>> {
     m.functions
         .iter()
         .map(|f| {
-            let h = lower::helper_of(f)?;
+            let h = Helper::from_name(&f.name)?;
             let (p, r) = h.signature();
             let all64 = |ts: &[Type]| ts.iter().all(|t| *t == Type::I64);
             (f.params.len() == p && f.returns.len() == r && all64(&f.params) && all64(&f.returns))
@@ -293,7 +293,8 @@ pub fn compile(module: &Verified, options: &Options) -> Result<Program, Error> {
     // All of a module's code in one reserved region, so calls between its
     // functions (32-bit relative) always reach, however many modules the
     // process holds; reserving address space costs nothing until used.
-    let reserve = (ir_size(m).saturating_mul(256)).clamp(1 << 20, 1 << 30);
+    let size = ir_size(m);
+    let reserve = (size.saturating_mul(256)).clamp(1 << 20, 1 << 30);
     let arena =
         cranelift_jit::ArenaMemoryProvider::new_with_size(reserve).map_err(|e| Error::Codegen {
             func: String::new(),
@@ -310,13 +311,13 @@ pub fn compile(module: &Verified, options: &Options) -> Result<Program, Error> {
         func: String::new(),
         what: "the module has no functions".into(),
     })?;
-    if !matches!(callees(m).first(), Some(None)) {
+    let helpers = callees(m);
+    if !matches!(helpers.first(), Some(None)) {
         return Err(Error::Internal {
             func: entry_fn.name.clone(),
             what: "the entry function is a helper".into(),
         });
     }
-    let helpers = callees(m);
     let mut kinds = Vec::with_capacity(m.functions.len());
     for (i, f) in m.functions.iter().enumerate() {
         let kind = match helpers[i] {
@@ -490,7 +491,7 @@ pub fn compile(module: &Verified, options: &Options) -> Result<Program, Error> {
         stats: Stats {
             functions,
             code_bytes,
-            ir_instructions: ir_size(m),
+            ir_instructions: size,
             compile_time: start.elapsed(),
         },
     })

@@ -137,6 +137,29 @@ pub fn every_contract() -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// Runs a [`mutated_call`]'s code and calldata in revm and in `engine`:
+/// `Err` saying why when the engine fails, or when the outcomes differ and
+/// revm did not halt (gas is not metered: an out-of-gas halt in revm is no
+/// comparison).
+pub fn mutated_matches_revm(
+    engine: &dyn Engine,
+    code: Vec<u8>,
+    data: Vec<u8>,
+) -> Result<(), String> {
+    let (world, call) = one_contract(code, data);
+    let block = BlockEnv::default();
+    let evm = chainlift_emulator::evm::EvmEngine
+        .run(&world, &block, &call, Fork::Osaka)
+        .map_err(|e| format!("revm failed: {e}"))?;
+    let got = engine
+        .run(&world, &block, &call, Fork::Osaka)
+        .map_err(|e| format!("{} failed: {e}", engine.name()))?;
+    match evm.difference(&got) {
+        Some(d) if evm.status.kind() != "halt" => Err(d),
+        _ => Ok(()),
+    }
+}
+
 /// The runtime code of every fixture, lifted once.
 pub fn fixture_codes() -> &'static Vec<Vec<u8>> {
     static CODES: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();

@@ -11,8 +11,8 @@ use chainlift_emulator::{BlockEnv, Engine, Status};
 use chainlift_frontend_evm::Fork;
 use chainlift_frontend_evm::pipeline::{Cache, Stages};
 use chainlift_tests::ops::{
-    OPS, constant, every_contract, log_copy_program, mutated_call, one_contract, program,
-    program_const, run, word,
+    OPS, constant, every_contract, log_copy_program, mutated_call, mutated_matches_revm,
+    one_contract, program, program_const, run, word,
 };
 use chainlift_tests::{chainlift, path};
 use proptest::prelude::*;
@@ -94,16 +94,8 @@ proptest! {
         args in proptest::collection::vec(any::<u8>(), 0..96),
     ) {
         let (code, data) = mutated_call(which, edits, pick, args);
-        let (world, call) = one_contract(code, data);
-        let block = BlockEnv::default();
-        let evm = EvmEngine.run(&world, &block, &call, Fork::Osaka).unwrap();
-        let got = native().run(&world, &block, &call, Fork::Osaka);
-        prop_assert!(got.is_ok(), "native failed: {:?}", got.err());
-        // Gas is not metered: an out-of-gas halt in revm is no comparison.
-        let got = got.unwrap();
-        if evm.status.kind() != "halt" {
-            prop_assert_eq!(evm.difference(&got), None);
-        }
+        let r = mutated_matches_revm(&native(), code, data);
+        prop_assert!(r.is_ok(), "{}", r.unwrap_err());
     }
 }
 
