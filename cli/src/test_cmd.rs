@@ -1,4 +1,5 @@
-//! `chainlift test PATH…`: external EVM test suites through every engine.
+//! `chainlift test PATH…`: external EVM test suites and WebAssembly spec
+//! scripts through every engine.
 
 use crate::engines::{engine, engine_names};
 use anyhow::{Context, bail};
@@ -72,10 +73,20 @@ pub fn test(
         .map(|n| engine(n))
         .collect::<anyhow::Result<_>>()?;
     let engines: Vec<&dyn Engine> = boxed.iter().map(|b| b.as_ref()).collect();
-    let files = files(paths, &["json"])?;
+    let files = files(paths, &["json", "wast"])?;
     if files.is_empty() {
-        bail!("no .json test files under {}", paths.join(", "));
+        bail!("no .json or .wast test files under {}", paths.join(", "));
     }
+    // Spec scripts run on wasmtime (their oracle) and the IR.
+    let wast_ir = chosen.iter().any(|n| matches!(*n, "ir" | "ir64"));
+    let wast_others: Vec<&str> = chosen
+        .iter()
+        .copied()
+        .filter(|n| !matches!(*n, "evm" | "ir" | "ir64" | "wasm"))
+        .collect();
+    let any_wast = files
+        .iter()
+        .any(|f| f.extension().is_some_and(|e| e == "wast"));
     let bar = indicatif::ProgressBar::new(files.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files  {msg}")
@@ -88,7 +99,9 @@ pub fn test(
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
         );
+        let is_wast = f.extension().is_some_and(|e| e == "wast");
         let cases = match format_of(f) {
+            _ if is_wast => chainlift_emulator::wast::run_wast_file(f, wast_ir),
             Some("vm") => suite::run_vm_file(f, &engines),
             Some("bench") => {
                 suite::run_bench_file(f, &engines, chainlift_frontend_evm::Fork::LATEST)
@@ -130,6 +143,17 @@ pub fn test(
     }
     let skipped: usize = skips.values().sum();
     writeln!(out, "engines: {}; {} files", chosen.join(", "), files.len())?;
+    if any_wast {
+        let ir = if wast_ir { ", ir" } else { "" };
+        writeln!(out, "wast scripts: wasm (wasmtime, the oracle){ir}")?;
+        if !wast_others.is_empty() {
+            writeln!(
+                out,
+                "not run on wast scripts: {} (they run contracts, not generic modules)",
+                wast_others.join(", ")
+            )?;
+        }
+    }
     writeln!(out, "{passed} passed, {failed} failed, {skipped} skipped")?;
     Ok(u8::from(failed > 0))
 }

@@ -16,6 +16,7 @@ pub mod sbf;
 pub mod suite;
 pub mod trace;
 pub mod wasm;
+pub mod wast;
 
 use alloy_primitives::{Address, U256};
 use chainlift_frontend_evm::Fork;

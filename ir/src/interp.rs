@@ -209,6 +209,18 @@ pub struct Interpreter<'m> {
     scratch: Vec<U256>,
 }
 
+/// What a run leaves behind that a later run of the same module instance
+/// sees: linear memory and the stack array (where the WASM frontend keeps
+/// globals). A contract call starts from the default, empty state; a WASM
+/// module instance keeps it between calls of its exports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct State {
+    /// Linear memory.
+    pub memory: Vec<u8>,
+    /// The stack array (empty until first used).
+    pub stack: Vec<U256>,
+}
+
 /// The length of a word in memory.
 const WORD: U256 = U256::from_limbs([32, 0, 0, 0]);
 
@@ -266,6 +278,27 @@ impl<'m> Interpreter<'m> {
             evm_stack: vec![],
             decoded: program,
             scratch: vec![],
+        }
+    }
+
+    /// A run that starts from `state` (see [`State`]).
+    pub fn with_state(
+        module: &'m Module,
+        program: std::sync::Arc<Program>,
+        limits: Limits,
+        state: State,
+    ) -> Self {
+        let mut i = Self::with_program(module, program, limits);
+        i.memory = state.memory;
+        i.evm_stack = state.stack;
+        i
+    }
+
+    /// The memory and stack array this run leaves.
+    pub fn into_state(self) -> State {
+        State {
+            memory: self.memory,
+            stack: self.evm_stack,
         }
     }
 
