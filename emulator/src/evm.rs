@@ -363,6 +363,17 @@ impl Engine for EvmEngine {
         call: &Call,
         fork: Fork,
     ) -> Result<Outcome, EngineError> {
+        if !call.create
+            && world
+                .accounts
+                .get(&call.to)
+                .is_some_and(|a| crate::stylus::is_wasm(&a.code))
+        {
+            return Err(EngineError::Unsupported {
+                engine: "evm",
+                reason: "revm runs EVM code; this account holds a WASM (Stylus) contract".into(),
+            });
+        }
         let spec = spec(fork);
         let mut evm = build(world, block, spec);
         let tx = transaction(world, block, spec, call, kind(call))?;

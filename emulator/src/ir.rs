@@ -128,7 +128,11 @@ impl IrEngine {
     }
 
     /// The verified module of `code` under `fork`, from the pipeline.
+    /// WASM code (a Stylus contract) comes from frontend-wasm instead.
     pub fn module(&self, code: &[u8], fork: Fork) -> Result<Arc<Compiled>, String> {
+        if crate::stylus::is_wasm(code) {
+            return crate::stylus::compile(code, self.stages);
+        }
         self.modules
             .get(code, fork, self.stages)
             .map_err(|e| e.to_string())

@@ -13,6 +13,7 @@ pub mod ir;
 pub mod native;
 pub mod registry;
 pub mod sbf;
+pub mod stylus;
 pub mod suite;
 pub mod trace;
 pub mod wasm;

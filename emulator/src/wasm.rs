@@ -13,6 +13,7 @@
 
 use alloy_primitives::{U256, keccak256};
 use chainlift_backend_wasm::abi::{self, layout};
+use chainlift_frontend_wasm::stylus::INK_PRICE;
 use chainlift_frontend_evm::pipeline::Compiled;
 use chainlift_ir::inst::{CallKind, HostOp, SourcePos, TrapCode};
 use chainlift_ir::interp::{Host, Limits, Outcome as IrOutcome};
@@ -467,6 +468,17 @@ fn linker(engine: &Engine) -> R<Linker<Ctx>> {
             Ok(env(&mut c, op)?.saturating_to::<u64>() as i64)
         })?;
     }
+    // Hooks with no EVM meaning, as frontend-wasm's Stylus profile defines
+    // them: no ink metering beyond gas at ArbOS's default ink price, no
+    // reentrancy flag, no memory payment.
+    l.func_wrap(vm, "evm_ink_left", |mut c: Caller<'_, Ctx>| -> R<i64> {
+        let gas = env(&mut c, HostOp::Gas)?.saturating_to::<u64>();
+        let ink = U256::from(gas).saturating_mul(U256::from(INK_PRICE));
+        Ok(ink.saturating_to::<u64>() as i64)
+    })?;
+    l.func_wrap(vm, "tx_ink_price", |_: Caller<'_, Ctx>| INK_PRICE as i32)?;
+    l.func_wrap(vm, "msg_reentrant", |_: Caller<'_, Ctx>| 0i32)?;
+    l.func_wrap(vm, "pay_for_memory_grow", |_: Caller<'_, Ctx>, _pages: i32| {})?;
     l.func_wrap(
         vm,
         "native_keccak256",
@@ -576,9 +588,17 @@ impl WasmRuntime {
         if let Some(e) = self.lock().get(&key) {
             return e.pre.clone();
         }
-        let pre = chainlift_backend_wasm::translate(&compiled.module, &self.options)
-            .map_err(|e| e.to_string())
-            .and_then(|p| Module::new(&self.engine, &p.bytes).map_err(|e| e.to_string()))
+        // A WASM original (a Stylus contract) runs as it is; EVM code runs
+        // as backend-wasm translates its module.
+        let bytes = if crate::stylus::is_wasm(&compiled.module.code) {
+            Ok(compiled.module.code.clone())
+        } else {
+            chainlift_backend_wasm::translate(&compiled.module, &self.options)
+                .map(|p| p.bytes)
+                .map_err(|e| e.to_string())
+        };
+        let pre = bytes
+            .and_then(|b| Module::new(&self.engine, &b).map_err(|e| e.to_string()))
             .and_then(|m| self.linker.instantiate_pre(&m).map_err(|e| e.to_string()));
         self.lock().insert(
             key,

@@ -71,6 +71,17 @@ pub struct Compiled {
 }
 
 impl Compiled {
+    /// A result made by another frontend (WASM): a verified module and the
+    /// size of its raw lift.
+    pub fn from_module(module: Verified, lifted_insts: usize) -> Compiled {
+        Compiled {
+            module,
+            lifted_insts,
+            lift: LiftReport::default(),
+            program: Default::default(),
+        }
+    }
+
     /// The module decoded for the reference interpreter, decoded once.
     pub fn program(&self) -> std::sync::Arc<chainlift_ir::interp::Program> {
         self.program

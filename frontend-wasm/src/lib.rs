@@ -28,6 +28,7 @@
 
 pub mod lift;
 pub mod module;
+pub mod stylus;
 
 use chainlift_ir::entities::FuncId;
 use chainlift_ir::function::{Function, Inst, Module, Table, Terminator};
@@ -94,10 +95,26 @@ pub struct Imports {
     pub globals: Vec<((String, String), u64)>,
 }
 
+/// Which host a module is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Profile {
+    /// Stylus when the module exports `user_entrypoint` or imports
+    /// `vm_hooks`, else generic.
+    #[default]
+    Auto,
+    /// Any module: function 0 instantiates it, exports are called by name.
+    Generic,
+    /// An Arbitrum Stylus contract: function 0 is the contract's entry
+    /// (instantiation, `user_entrypoint(calldatasize)`, exit).
+    Stylus,
+}
+
 /// Lifting options.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// How imports resolve.
+    /// The host profile.
+    pub profile: Profile,
+    /// How imports resolve (generic profile).
     pub imports: Imports,
     /// Run the optimizer after lifting.
     pub optimize: bool,
@@ -106,6 +123,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
+            profile: Profile::Auto,
             imports: Imports::default(),
             optimize: true,
         }
@@ -151,6 +169,11 @@ pub struct Lifted {
     pub unsupported: Vec<(u32, Unsupported)>,
     /// Instructions of the raw lift, before optimization.
     pub lifted_insts: usize,
+    /// The profile the module was lifted in (`Generic` or `Stylus`).
+    pub profile: Profile,
+    /// Imported functions no profile implements (`module.name`): they trap
+    /// `unsupported` when called.
+    pub unknown_imports: Vec<String>,
 }
 
 impl Lifted {
@@ -205,10 +228,22 @@ pub fn lift(bytes: &[u8], options: &Options) -> Result<Lifted, Error> {
             }
         })
         .collect();
+    let profile = match options.profile {
+        Profile::Auto if stylus::is_stylus(&m) => Profile::Stylus,
+        Profile::Auto => Profile::Generic,
+        p => p,
+    };
+    // The result's pointer and length (Stylus) live after the globals.
+    let result_slot = m.global_count() as u32;
     let mut functions = vec![];
     let mut unsupported = vec![];
+    let mut unknown_imports = vec![];
     let imported_globals = imported_global_values(&m, &options.imports)?;
-    functions.push(init_function(&m, &imported_globals)?);
+    let init = init_function(&m, &imported_globals)?;
+    functions.push(match profile {
+        Profile::Stylus => stylus_entry(&m, init, result_slot)?,
+        _ => init,
+    });
     let mut import_index = 0;
     for imp in &m.imports {
         let ImportKind::Func(ty) = imp.kind else {
@@ -224,10 +259,31 @@ pub fn lift(bytes: &[u8], options: &Options) -> Result<Lifted, Error> {
             .noop_funcs
             .iter()
             .any(|(mo, n)| *mo == imp.module && *n == imp.name);
-        functions.push(if noop && sig.results.is_empty() {
-            noop_function(name, &sig)
-        } else {
-            trapping(name, &sig, TrapCode::Unsupported, 0)
+        let hook = match profile {
+            Profile::Stylus => {
+                match stylus::hook_sig(&imp.module, &imp.name) {
+                    Some(want) if want != sig => {
+                        return Err(Error::Limit(format!(
+                            "import {}.{} has type {} but Stylus defines {}",
+                            imp.module,
+                            imp.name,
+                            sig_text(&sig),
+                            sig_text(&want)
+                        )));
+                    }
+                    _ => {}
+                }
+                stylus::hook(&imp.module, &imp.name, result_slot)
+            }
+            _ => None,
+        };
+        functions.push(match hook {
+            Some(f) => f,
+            None if noop && sig.results.is_empty() => noop_function(name, &sig),
+            None => {
+                unknown_imports.push(format!("{}.{}", imp.module, imp.name));
+                trapping(name, &sig, TrapCode::Unsupported, 0)
+            }
         });
         import_index += 1;
     }
@@ -297,6 +353,54 @@ pub fn lift(bytes: &[u8], options: &Options) -> Result<Lifted, Error> {
         globals,
         unsupported,
         lifted_insts,
+        profile,
+        unknown_imports,
+    })
+}
+
+/// `(i32 i32) -> i32` for messages.
+fn sig_text(sig: &module::Sig) -> String {
+    let list = |ts: &[ValType]| {
+        ts.iter()
+            .map(|t| lift::val_name(*t))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    format!("({}) -> ({})", list(&sig.params), list(&sig.results))
+}
+
+/// The Stylus entry: instantiation (`init`'s code), then the call of
+/// `user_entrypoint` and the exit.
+fn stylus_entry(m: &WasmModule<'_>, init: Function, result: u32) -> Result<Function, Error> {
+    if m.global_count() + 2 > MAX_GLOBALS {
+        return Err(Error::Limit(format!(
+            "{} globals: the lifter keeps at most {}",
+            m.global_count(),
+            MAX_GLOBALS - 2
+        )));
+    }
+    let entry = m
+        .exports
+        .iter()
+        .find(|e| e.name == stylus::ENTRY && e.kind == ExternalKind::Func)
+        .ok_or_else(|| Error::Limit(format!("a Stylus contract exports `{}`", stylus::ENTRY)))?;
+    let want = module::Sig {
+        params: vec![ValType::I32],
+        results: vec![ValType::I32],
+    };
+    if m.sig(entry.index) != Some(&want) {
+        return Err(Error::Limit(format!(
+            "`{}` must have type (i32) -> (i32)",
+            stylus::ENTRY
+        )));
+    }
+    let mut f = init;
+    f.name = "entry".into();
+    let b = f.layout[0];
+    Ok(match f.block(b).term {
+        Terminator::Return(_) => stylus::entry_tail(f, b, entry.index, result),
+        // Instantiation fails: the trap stays.
+        _ => f,
     })
 }
 
