@@ -148,6 +148,12 @@ fn plain(code: Vec<u8>, what: &str) -> Result<Input, InputError> {
 pub fn from_bytes(bytes: &[u8], what: &str, contract: Option<&str>) -> Result<Input, InputError> {
     if let Ok(text) = std::str::from_utf8(bytes) {
         let trimmed = text.trim_start();
+        // WASM text: the binary module it encodes.
+        if trimmed.starts_with("(module") || trimmed.starts_with(";;") {
+            let wasm = chainlift_frontend_wasm::read(bytes)
+                .map_err(|e| InputError::Artifact(format!("{what}: {e}")))?;
+            return plain(wasm, what);
+        }
         if trimmed.starts_with('{') {
             let json: Value = serde_json::from_str(text)
                 .map_err(|e| InputError::Artifact(format!("{what} is not valid JSON: {e}")))?;

@@ -39,7 +39,16 @@ pub fn lift(
         common.code.as_deref(),
         common.contract.as_deref(),
     )?;
-    let compiled = pipeline::Cache::shared().get(&input.code, common.fork, stages)?;
+    let compiled = if chainlift_emulator::stylus::is_wasm(&input.code) {
+        chainlift_emulator::stylus::compile_as(
+            &input.code,
+            stages,
+            chainlift_frontend_wasm::Profile::Auto,
+        )
+        .map_err(|e| anyhow!("{e}"))?
+    } else {
+        pipeline::Cache::shared().get(&input.code, common.fork, stages)?
+    };
     if stats {
         let legal = if stages.legalize { " (legalized)" } else { "" };
         writeln!(
@@ -334,20 +343,40 @@ fn translate_wasm(
     Ok(())
 }
 
-/// Whether `file` is a WASM module (by its magic number).
-pub(crate) fn is_wasm_file(file: Option<&str>) -> bool {
+/// The module, when the command's input is WASM (binary or text).
+pub(crate) fn wasm_input(common: &crate::Common) -> anyhow::Result<Option<Vec<u8>>> {
     use std::io::Read;
-    let mut magic = [0u8; 4];
-    file.and_then(|f| std::fs::File::open(f).ok())
-        .is_some_and(|mut f| f.read_exact(&mut magic).is_ok() && &magic == b"\0asm")
+    let Some(file) = common.file.as_deref().filter(|f| *f != "-") else {
+        return Ok(None);
+    };
+    let mut head = [0u8; 4];
+    let binary = std::fs::File::open(file)
+        .is_ok_and(|mut f| f.read_exact(&mut head).is_ok() && &head == b"\0asm");
+    if !binary && !file.ends_with(".wat") {
+        return Ok(None);
+    }
+    let input = crate::input::read(Some(file), None, None)?;
+    Ok(chainlift_emulator::stylus::is_wasm(&input.code).then_some(input.code))
+}
+
+/// `chainlift disasm program.wasm`: every function's instructions with
+/// their offsets.
+pub(crate) fn disasm_wasm(bytes: &[u8], out: &mut dyn Write) -> anyhow::Result<()> {
+    write!(out, "{}", chainlift_frontend_wasm::disasm(bytes)?)?;
+    Ok(())
 }
 
 /// `chainlift inspect program.wasm`.
-pub(crate) fn inspect_wasm(common: &crate::Common, out: &mut dyn Write) -> anyhow::Result<()> {
+pub(crate) fn inspect_wasm(
+    common: &crate::Common,
+    bytes: &[u8],
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let file = common.file.as_deref().unwrap_or_default();
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {file}"))?;
-    let i = chainlift_backend_wasm::inspect::inspect(&bytes)
+    let i = chainlift_backend_wasm::inspect::inspect(bytes)
         .map_err(|e| anyhow::anyhow!("{file}: not a valid WASM module: {e}"))?;
+    // What the lifter makes of it.
+    let lifted = chainlift_frontend_wasm::lift(bytes, &Default::default());
     if common.json {
         crate::report::write_json(
             out,
@@ -366,6 +395,15 @@ pub(crate) fn inspect_wasm(common: &crate::Common, out: &mut dyn Write) -> anyho
                 "max_instructions": i.max_instructions,
                 "start_function": i.start,
                 "stylus_violations": i.stylus_violations,
+                "lift": match &lifted {
+                    Ok(l) => serde_json::json!({
+                        "profile": format!("{:?}", l.profile).to_lowercase(),
+                        "ir_instructions": l.module.inst_count(),
+                        "unsupported": l.unsupported.iter().map(|(f, u)| serde_json::json!({"function": f, "what": u.what, "offset": u.offset})).collect::<Vec<_>>(),
+                        "unknown_imports": l.unknown_imports,
+                    }),
+                    Err(e) => serde_json::json!({"error": e.to_string()}),
+                },
             }),
         )?;
         return Ok(());
@@ -403,6 +441,36 @@ pub(crate) fn inspect_wasm(common: &crate::Common, out: &mut dyn Write) -> anyho
         .map(|(n, k)| format!("{n} ({k})"))
         .collect();
     writeln!(out, "exports     {}", exports.join(", "))?;
+    match &lifted {
+        Ok(l) => {
+            writeln!(
+                out,
+                "lift        {} profile, {} IR instructions; {} of {} functions not lifted",
+                format!("{:?}", l.profile).to_lowercase(),
+                l.module.inst_count(),
+                l.unsupported.len(),
+                i.functions
+            )?;
+            for (f, u) in l.unsupported.iter().take(8) {
+                writeln!(
+                    out,
+                    "            func {f}: {} at {:#x} (traps `unsupported`)",
+                    u.what, u.offset
+                )?;
+            }
+            if l.unsupported.len() > 8 {
+                writeln!(out, "            … and {} more", l.unsupported.len() - 8)?;
+            }
+            if !l.unknown_imports.is_empty() {
+                writeln!(
+                    out,
+                    "            imports no profile implements (they trap when called): {}",
+                    l.unknown_imports.join(" ")
+                )?;
+            }
+        }
+        Err(e) => writeln!(out, "lift        not lifted: {e}")?,
+    }
     if i.profile == chainlift_backend_wasm::inspect::Profile::Stylus {
         if i.stylus_violations.is_empty() {
             writeln!(out, "stylus      meets Arbitrum Stylus's activation rules")?;

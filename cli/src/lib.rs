@@ -323,6 +323,10 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         stack_in_memory: cli.stack_in_memory,
     });
     match cli.command {
+        Command::Disasm(common) if !common.json && ir_cmd::wasm_input(&common)?.is_some() => {
+            let bytes = ir_cmd::wasm_input(&common)?.unwrap_or_default();
+            ir_cmd::disasm_wasm(&bytes, out)?
+        }
         Command::Disasm(common) => {
             let (_, a) = analyze(&common)?;
             if common.json {
@@ -376,8 +380,9 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
                 json,
             } => ir_cmd::run(&file, &calldata, &storage, budget, json, out)?,
         },
-        Command::Inspect(common) if ir_cmd::is_wasm_file(common.file.as_deref()) => {
-            ir_cmd::inspect_wasm(&common, out)?
+        Command::Inspect(common) if ir_cmd::wasm_input(&common)?.is_some() => {
+            let bytes = ir_cmd::wasm_input(&common)?.unwrap_or_default();
+            ir_cmd::inspect_wasm(&common, &bytes, out)?
         }
         Command::Inspect(common) => {
             let (input, a) = analyze(&common)?;

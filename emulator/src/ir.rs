@@ -51,6 +51,9 @@ pub struct IrEngine {
     pub budget_per_gas: u64,
     /// What runs each frame: the interpreter, wasmtime or native code.
     pub exec: Exec,
+    /// Run EVM code after a round trip: translated to WASM by backend-wasm
+    /// and lifted back by frontend-wasm (the `ir-wasm` engine).
+    pub via_wasm: bool,
     modules: Cache,
 }
 
@@ -61,6 +64,7 @@ impl Default for IrEngine {
             stages: Stages::default(),
             budget_per_gas: 4,
             exec: Exec::Interp,
+            via_wasm: false,
             modules: Cache::shared(),
         }
     }
@@ -132,6 +136,17 @@ impl IrEngine {
     pub fn module(&self, code: &[u8], fork: Fork) -> Result<Arc<Compiled>, String> {
         if crate::stylus::is_wasm(code) {
             return crate::stylus::compile(code, self.stages);
+        }
+        if self.via_wasm {
+            let legal = Stages {
+                legalize: true,
+                ..self.stages
+            };
+            let evm = self
+                .modules
+                .get(code, fork, legal)
+                .map_err(|e| e.to_string())?;
+            return crate::stylus::round_trip(&evm, self.stages);
         }
         self.modules
             .get(code, fork, self.stages)
@@ -789,6 +804,7 @@ fn changes(o: &mut Outcome, world: &World, c: Changes, call: &Call, coinbase: Ad
 impl Engine for IrEngine {
     fn name(&self) -> &'static str {
         match (&self.exec, self.stages.legalize) {
+            _ if self.via_wasm => "ir-wasm",
             (Exec::Wasm(w), _) if w.options.math_hooks => "wasm-math",
             (Exec::Wasm(_), _) => "wasm",
             (Exec::Native(_), _) => "native",

@@ -87,6 +87,19 @@ pub const ENGINES: &[EngineInfo] = &[
         make: |b| Box::new(ir_engine(IrEngine::legalized(), b)),
     },
     EngineInfo {
+        name: "ir-wasm",
+        description: "a round trip: the WASM module from backend-wasm lifted back by frontend-wasm, in the reference interpreter",
+        cost_unit: "IR instructions",
+        cannot_run: "as wasm",
+        traces: false,
+        default: false,
+        make: |b| {
+            let mut e = IrEngine::legalized();
+            e.via_wasm = true;
+            Box::new(ir_engine(e, b))
+        },
+    },
+    EngineInfo {
         name: "wasm",
         description: "the WASM module from backend-wasm (Arbitrum Stylus ABI), compiled and run by wasmtime",
         cost_unit: "fuel",

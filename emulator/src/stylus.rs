@@ -5,6 +5,7 @@
 
 use alloy_primitives::{B256, keccak256};
 use chainlift_frontend_evm::pipeline::{Compiled, Stages};
+use chainlift_frontend_wasm::Profile;
 use chainlift_ir::verify::verified;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -14,28 +15,34 @@ pub fn is_wasm(code: &[u8]) -> bool {
     code.starts_with(b"\0asm")
 }
 
-type Key = (B256, bool, bool);
+type Key = (B256, bool, bool, Profile);
 static CACHE: LazyLock<Mutex<HashMap<Key, Result<Arc<Compiled>, String>>>> =
     LazyLock::new(Default::default);
 
-/// The lifted module of WASM `code` (Stylus profile), optimized and
-/// legalized as `stages` say, compiled once. The module's own code is the
-/// WASM bytes.
+/// The lifted module of WASM `code` as a contract (the Stylus profile),
+/// optimized and legalized as `stages` say, compiled once. The module's
+/// own code is the WASM bytes.
 pub fn compile(code: &[u8], stages: Stages) -> Result<Arc<Compiled>, String> {
-    let key = (keccak256(code), stages.optimize, stages.legalize);
+    compile_as(code, stages, Profile::Stylus)
+}
+
+/// [`compile`] in `profile` (`Auto`: Stylus for a Stylus contract, else
+/// generic).
+pub fn compile_as(code: &[u8], stages: Stages, profile: Profile) -> Result<Arc<Compiled>, String> {
+    let key = (keccak256(code), stages.optimize, stages.legalize, profile);
     if let Some(hit) = CACHE.lock().ok().and_then(|m| m.get(&key).cloned()) {
         return hit;
     }
-    let result = lift(code, stages);
+    let result = lift(code, stages, profile);
     if let Ok(mut m) = CACHE.lock() {
         m.insert(key, result.clone());
     }
     result
 }
 
-fn lift(code: &[u8], stages: Stages) -> Result<Arc<Compiled>, String> {
+fn lift(code: &[u8], stages: Stages, profile: Profile) -> Result<Arc<Compiled>, String> {
     let options = chainlift_frontend_wasm::Options {
-        profile: chainlift_frontend_wasm::Profile::Stylus,
+        profile,
         optimize: stages.optimize,
         ..Default::default()
     };
@@ -58,4 +65,13 @@ fn verify_error(errors: Vec<chainlift_ir::verify::VerifyError>) -> String {
         errors.len(),
         errors[0]
     )
+}
+
+/// EVM code's module after a round trip: translated to a Stylus module by
+/// backend-wasm (from its legalized module `evm`), then lifted back by
+/// frontend-wasm, once per module.
+pub fn round_trip(evm: &Arc<Compiled>, stages: Stages) -> Result<Arc<Compiled>, String> {
+    let wasm = chainlift_backend_wasm::translate(&evm.module, &Default::default())
+        .map_err(|e| format!("backend-wasm: {e}"))?;
+    compile(&wasm.bytes, stages)
 }

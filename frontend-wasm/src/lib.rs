@@ -96,7 +96,7 @@ pub struct Imports {
 }
 
 /// Which host a module is written for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Profile {
     /// Stylus when the module exports `user_entrypoint` or imports
     /// `vm_hooks`, else generic.
@@ -612,4 +612,81 @@ fn import_of(m: &WasmModule<'_>, pred: impl Fn(&ImportKind) -> bool) -> (String,
         .find(|i| pred(&i.kind))
         .map(|i| (i.module.clone(), i.name.clone()))
         .unwrap_or_default()
+}
+
+/// A listing of every function body: one `offset  instruction` line per
+/// operator, offsets in the module, under a `func N name (type)` header.
+pub fn disasm(bytes: &[u8]) -> Result<String, Error> {
+    use std::fmt::Write;
+    let m = module::parse(bytes)?;
+    let invalid = |e: wasmparser::BinaryReaderError| Error::Invalid {
+        offset: e.offset(),
+        message: e.message().to_string(),
+    };
+    let mut out = String::new();
+    for imp in &m.imports {
+        if let ImportKind::Func(ty) = imp.kind {
+            let sig = m.types.get(ty as usize).map(sig_text).unwrap_or_default();
+            let _ = writeln!(out, "import {}.{} {sig}", imp.module, imp.name);
+        }
+    }
+    for (i, body) in m.bodies.iter().enumerate() {
+        let index = m.imported_funcs + i as u32;
+        let sig = m.sig(index).map(sig_text).unwrap_or_default();
+        let name = m.name(index).map(|n| format!(" {n}")).unwrap_or_default();
+        let exported: Vec<&str> = m
+            .exports
+            .iter()
+            .filter(|e| e.kind == ExternalKind::Func && e.index == index)
+            .map(|e| e.name.as_str())
+            .collect();
+        let exported = if exported.is_empty() {
+            String::new()
+        } else {
+            format!(" (export {})", exported.join(", "))
+        };
+        let _ = writeln!(out, "\nfunc {index}{name} {sig}{exported}");
+        let mut locals = body.get_locals_reader().map_err(invalid)?;
+        for _ in 0..locals.get_count() {
+            let (n, t) = locals.read().map_err(invalid)?;
+            let _ = writeln!(out, "        local {n} x {}", lift::val_name(t));
+        }
+        let mut depth = 1usize;
+        for op in body
+            .get_operators_reader()
+            .map_err(invalid)?
+            .into_iter_with_offsets()
+        {
+            let (op, offset) = op.map_err(invalid)?;
+            if matches!(op, wasmparser::Operator::End | wasmparser::Operator::Else) {
+                depth = depth.saturating_sub(1);
+            }
+            let _ = writeln!(
+                out,
+                "{offset:#07x} {}{}",
+                "  ".repeat(depth.min(32)),
+                operator_text(&op)
+            );
+            if matches!(
+                op,
+                wasmparser::Operator::Block { .. }
+                    | wasmparser::Operator::Loop { .. }
+                    | wasmparser::Operator::If { .. }
+                    | wasmparser::Operator::Else
+            ) {
+                depth += 1;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// An operator as text: its WASM name and its immediates.
+fn operator_text(op: &wasmparser::Operator<'_>) -> String {
+    let name = lift::op_name(op);
+    let debug = format!("{op:?}");
+    match (debug.find('{'), debug.rfind('}')) {
+        (Some(a), Some(b)) if a < b => format!("{name} {}", debug[a + 1..b].trim()),
+        _ => name,
+    }
 }
