@@ -175,6 +175,18 @@ pub fn memory_for_gas(gas: u64) -> usize {
     usize::try_from(w.saturating_mul(32)).unwrap_or(usize::MAX)
 }
 
+/// The memory a frame of `module` may use: for EVM code, what the gas pays
+/// for (capped at `limit`); for a WASM module, whose linear memory is not
+/// EVM memory, `limit` (a Stylus contract pays for its pages through
+/// `pay_for_memory_grow`, which the engines do not meter).
+fn frame_memory(limit: usize, module: &Compiled, gas: u64) -> usize {
+    if crate::stylus::is_wasm(&module.module.code) {
+        limit
+    } else {
+        limit.min(memory_for_gas(gas))
+    }
+}
+
 /// Gas of `len` bytes of memory: 3·w + w²/512 for w words.
 fn memory_cost(len: usize) -> u64 {
     let w = (len as u64).div_ceil(32);
@@ -401,7 +413,7 @@ impl<'a> WorldHost<'a> {
     fn run_frame(&mut self, frame: Frame<'a>, module: &Arc<Compiled>, budget: u64) -> IrOutcome {
         let limits = Limits {
             budget,
-            memory: self.engine.limits.memory.min(memory_for_gas(frame.gas)),
+            memory: frame_memory(self.engine.limits.memory, module, frame.gas),
             ..self.engine.limits
         };
         self.frames.push(frame);
@@ -944,6 +956,10 @@ impl IrEngine {
         }
         let (result, steps, failed) = match &module {
             Some(module) => {
+                let limits = Limits {
+                    memory: frame_memory(self.limits.memory, module, call.gas_limit),
+                    ..limits
+                };
                 let (result, steps) = host.execute(module, limits);
                 (result, steps, None)
             }

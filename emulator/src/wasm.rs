@@ -13,8 +13,8 @@
 
 use alloy_primitives::{U256, keccak256};
 use chainlift_backend_wasm::abi::{self, layout};
-use chainlift_frontend_wasm::stylus::INK_PRICE;
 use chainlift_frontend_evm::pipeline::Compiled;
+use chainlift_frontend_wasm::stylus::INK_PRICE;
 use chainlift_ir::inst::{CallKind, HostOp, SourcePos, TrapCode};
 use chainlift_ir::interp::{Host, Limits, Outcome as IrOutcome};
 use std::collections::HashMap;
@@ -478,7 +478,11 @@ fn linker(engine: &Engine) -> R<Linker<Ctx>> {
     })?;
     l.func_wrap(vm, "tx_ink_price", |_: Caller<'_, Ctx>| INK_PRICE as i32)?;
     l.func_wrap(vm, "msg_reentrant", |_: Caller<'_, Ctx>| 0i32)?;
-    l.func_wrap(vm, "pay_for_memory_grow", |_: Caller<'_, Ctx>, _pages: i32| {})?;
+    l.func_wrap(
+        vm,
+        "pay_for_memory_grow",
+        |_: Caller<'_, Ctx>, _pages: i32| {},
+    )?;
     l.func_wrap(
         vm,
         "native_keccak256",

@@ -1026,10 +1026,7 @@ pub fn val_name(t: ValType) -> &'static str {
 /// `memory.init`).
 pub fn op_name(op: &Operator<'_>) -> String {
     let debug = format!("{op:?}");
-    let variant: &str = debug
-        .split([' ', '{', '('])
-        .next()
-        .unwrap_or("");
+    let variant: &str = debug.split([' ', '{', '(']).next().unwrap_or("");
     let prefixes = [
         "I32", "I64", "F32", "F64", "V128", "I8x16", "I16x8", "I32x4", "I64x2", "F32x4", "F64x2",
         "Memory", "Table", "Ref", "Data", "Elem", "Local", "Global", "Atomic",

@@ -19,7 +19,9 @@ use crate::module::Sig;
 use alloy_primitives::U256;
 use chainlift_ir::entities::{Block, Value};
 use chainlift_ir::function::{BlockCall, Function, Inst, Terminator};
-use chainlift_ir::inst::{BinOp, CallKind, Cond, Endian, ExitKind, HostOp, Op, SourcePos, TrapCode};
+use chainlift_ir::inst::{
+    BinOp, CallKind, Cond, Endian, ExitKind, HostOp, Op, SourcePos, TrapCode,
+};
 use chainlift_ir::types::Type;
 use wasmparser::ValType;
 
@@ -44,9 +46,24 @@ pub const HOOKS: &[(&str, &str, &[ValType], &[ValType])] = &[
     (VM_HOOKS, "storage_flush_cache", &[I32], &[]),
     (VM_HOOKS, "transient_load_bytes32", &[I32, I32], &[]),
     (VM_HOOKS, "transient_store_bytes32", &[I32, I32], &[]),
-    (VM_HOOKS, "call_contract", &[I32, I32, I32, I32, I64, I32], &[I32]),
-    (VM_HOOKS, "delegate_call_contract", &[I32, I32, I32, I64, I32], &[I32]),
-    (VM_HOOKS, "static_call_contract", &[I32, I32, I32, I64, I32], &[I32]),
+    (
+        VM_HOOKS,
+        "call_contract",
+        &[I32, I32, I32, I32, I64, I32],
+        &[I32],
+    ),
+    (
+        VM_HOOKS,
+        "delegate_call_contract",
+        &[I32, I32, I32, I64, I32],
+        &[I32],
+    ),
+    (
+        VM_HOOKS,
+        "static_call_contract",
+        &[I32, I32, I32, I64, I32],
+        &[I32],
+    ),
     (VM_HOOKS, "create1", &[I32, I32, I32, I32, I32], &[]),
     (VM_HOOKS, "create2", &[I32, I32, I32, I32, I32, I32], &[]),
     (VM_HOOKS, "read_return_data", &[I32, I32, I32], &[I32]),
@@ -329,7 +346,9 @@ pub fn hook(module: &str, name: &str, result: u32) -> Option<Function> {
         }
         // Stores write through: nothing is buffered. No memory metering.
         "storage_flush_cache" | "pay_for_memory_grow" => b.ret(&[]),
-        "call_contract" | "callcode_contract" | "delegate_call_contract"
+        "call_contract"
+        | "callcode_contract"
+        | "delegate_call_contract"
         | "static_call_contract" => {
             let kind = match name {
                 "call_contract" => CallKind::Call,
