@@ -58,7 +58,9 @@ pub fn lift(
             compiled.module.inst_count(),
             if stages.optimize { "optimized" } else { "raw" },
         )?;
-        writeln!(out, "lifted with {}", compiled.lift)?;
+        if compiled.wasm.is_none() {
+            writeln!(out, "lifted with {}", compiled.lift)?;
+        }
     } else {
         write!(out, "{}", print::print_module(&compiled.module))?;
     }

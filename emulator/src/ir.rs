@@ -180,7 +180,7 @@ pub fn memory_for_gas(gas: u64) -> usize {
 /// EVM memory, `limit` (a Stylus contract pays for its pages through
 /// `pay_for_memory_grow`, which the engines do not meter).
 fn frame_memory(limit: usize, module: &Compiled, gas: u64) -> usize {
-    if crate::stylus::is_wasm(&module.module.code) {
+    if module.wasm.is_some() {
         limit
     } else {
         limit.min(memory_for_gas(gas))

@@ -16,8 +16,8 @@ pub fn is_wasm(code: &[u8]) -> bool {
 }
 
 type Key = (B256, bool, bool, Profile);
-static CACHE: LazyLock<Mutex<HashMap<Key, Result<Arc<Compiled>, String>>>> =
-    LazyLock::new(Default::default);
+type Entry = Result<Arc<Compiled>, String>;
+static CACHE: LazyLock<Mutex<HashMap<Key, Entry>>> = LazyLock::new(Default::default);
 
 /// The lifted module of WASM `code` as a contract (the Stylus profile),
 /// optimized and legalized as `stages` say, compiled once. The module's
@@ -48,7 +48,6 @@ fn lift(code: &[u8], stages: Stages, profile: Profile) -> Result<Arc<Compiled>, 
     };
     let lifted = chainlift_frontend_wasm::lift(code, &options).map_err(|e| e.to_string())?;
     let mut module = lifted.module.into_module();
-    module.code = code.to_vec();
     if stages.legalize {
         module = chainlift_ir::legalize::legalize(&module);
         if stages.optimize {
@@ -56,7 +55,11 @@ fn lift(code: &[u8], stages: Stages, profile: Profile) -> Result<Arc<Compiled>, 
         }
     }
     let module = verified(module).map_err(verify_error)?;
-    Ok(Arc::new(Compiled::from_module(module, lifted.lifted_insts)))
+    Ok(Arc::new(Compiled::from_wasm(
+        module,
+        lifted.lifted_insts,
+        code,
+    )))
 }
 
 fn verify_error(errors: Vec<chainlift_ir::verify::VerifyError>) -> String {

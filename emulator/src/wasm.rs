@@ -594,8 +594,8 @@ impl WasmRuntime {
         }
         // A WASM original (a Stylus contract) runs as it is; EVM code runs
         // as backend-wasm translates its module.
-        let bytes = if crate::stylus::is_wasm(&compiled.module.code) {
-            Ok(compiled.module.code.clone())
+        let bytes = if let Some(wasm) = &compiled.wasm {
+            Ok(wasm.to_vec())
         } else {
             chainlift_backend_wasm::translate(&compiled.module, &self.options)
                 .map(|p| p.bytes)

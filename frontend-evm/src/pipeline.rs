@@ -67,17 +67,21 @@ pub struct Compiled {
     /// How the lifter kept the stack (in values, or partly or wholly in
     /// memory).
     pub lift: LiftReport,
+    /// The WASM module the IR was lifted from, when another frontend
+    /// (frontend-wasm) made it: engines that run WASM run this original.
+    pub wasm: Option<Arc<[u8]>>,
     program: std::sync::OnceLock<std::sync::Arc<chainlift_ir::interp::Program>>,
 }
 
 impl Compiled {
-    /// A result made by another frontend (WASM): a verified module and the
-    /// size of its raw lift.
-    pub fn from_module(module: Verified, lifted_insts: usize) -> Compiled {
+    /// A result made by frontend-wasm: the verified module, the size of
+    /// its raw lift and the WASM original.
+    pub fn from_wasm(module: Verified, lifted_insts: usize, wasm: &[u8]) -> Compiled {
         Compiled {
             module,
             lifted_insts,
             lift: LiftReport::default(),
+            wasm: Some(wasm.into()),
             program: Default::default(),
         }
     }
@@ -122,6 +126,7 @@ pub fn compile_analysis(analysis: &Analysis, stages: Stages) -> Result<Compiled,
         module,
         lifted_insts,
         lift: report,
+        wasm: None,
         program: Default::default(),
     })
 }

@@ -573,7 +573,7 @@ fn emit_log(mut b: Fb) -> Function {
         b.cur = blk;
         let mut args = vec![];
         for t in 0..n as u64 {
-            let a = b.bin_k(BinOp::Add, p[0], 32 * t as u64);
+            let a = b.bin_k(BinOp::Add, p[0], 32 * t);
             args.push(b.word(a));
         }
         let data = b.bin_k(BinOp::Add, p[0], 32 * n as u64);

@@ -84,7 +84,12 @@
 //! signature mismatch or empty slot traps `bad_indirect_call`); linear memory
 //! is the function's memory (`.le` accesses); `unreachable` is
 //! `trap unreachable`; integer traps are `divide_by_zero`,
-//! `integer_overflow`, `out_of_bounds`. Host imports map to host operations.
+//! `integer_overflow`, `out_of_bounds`. Globals live in the stack array,
+//! one `i64` limb each (global `n` at limb index `n`), which is beside
+//! memory and per run. Host imports (Stylus's `vm_hooks`) become functions
+//! over host operations. Function 0 instantiates the module (memory,
+//! globals, data segments); for a Stylus contract it then calls
+//! `user_entrypoint` and exits.
 //!
 //! # Source positions
 //!

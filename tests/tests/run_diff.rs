@@ -232,6 +232,7 @@ fn engines_come_from_one_registry() {
             "evm",
             "ir",
             "ir64",
+            "ir-wasm",
             "wasm",
             "wasm-math",
             "native",
@@ -258,12 +259,12 @@ fn engines_come_from_one_registry() {
         .unwrap()
         .keys()
         .collect();
-    assert_eq!(ran.len(), 8, "{v}");
+    assert_eq!(ran.len(), 9, "{v}");
     let bad = chainlift(&["diff", "--code", "0x00", "--engines", "evm,nope"]);
     assert_eq!(bad.code, 2);
     assert!(
         bad.stderr.contains(
-            "unknown engine `nope` (available: evm, ir, ir64, wasm, wasm-math, native, sbf, sbf-jit"
+            "unknown engine `nope` (available: evm, ir, ir64, ir-wasm, wasm, wasm-math, native, sbf, sbf-jit"
         ),
         "{}",
         bad.stderr
