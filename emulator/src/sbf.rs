@@ -39,6 +39,11 @@ pub const PROGRAM_ID: [u8; 32] = [0x11; 32];
 /// Compute units one instruction may use: the most a transaction can ask.
 pub const COMPUTE_BUDGET: u64 = 1_400_000;
 
+/// The heap a WASM contract's program gets: Solana's largest (256 KiB,
+/// through a `RequestHeapFrame`), since WASM linear memory starts at a
+/// 64 KiB page.
+pub const WASM_HEAP: u32 = 256 * 1024;
+
 /// The Solana public key that stands for an EVM address: 12 zero bytes,
 /// then the address.
 pub fn key_of(a: Address) -> [u8; 32] {
@@ -107,8 +112,27 @@ impl SbfEngine {
             ..self.target.clone()
         };
         let failed = |reason: String| EngineError::Translate { address, reason };
-        let module = self.lifter.module(code, fork).map_err(failed)?;
-        translate(&module.module, &target).map_err(|e| match e {
+        let compiled = self.lifter.module(code, fork).map_err(failed)?;
+        let flat;
+        let (module, target) = match &compiled.wasm {
+            // A WASM contract: one function (every call inlined), and the
+            // largest heap, since its linear memory starts at 64 KiB.
+            Some(_) => {
+                flat = crate::stylus::one_function(&compiled).map_err(|reason| {
+                    EngineError::Unsupported {
+                        engine: self.name(),
+                        reason: format!("{reason} (code at {address})"),
+                    }
+                })?;
+                let target = Target {
+                    heap_size: target.heap_size.max(WASM_HEAP),
+                    ..target
+                };
+                (&flat, target)
+            }
+            None => (&compiled.module, target),
+        };
+        translate(module, &target).map_err(|e| match e {
             // What the mapping cannot express is not a failure of the engine.
             chainlift_backend_sbf::Error::Unsupported { .. }
             | chainlift_backend_sbf::Error::TargetLimit { .. } => EngineError::Unsupported {
@@ -734,6 +758,12 @@ impl Engine for SbfEngine {
         let account = world.accounts.get(&call.to).unwrap_or(&empty);
         let program = self.compile(&account.code, fork, call.to, block.chain_id);
         let exe = program.as_ref().as_ref().map_err(Clone::clone)?;
+        // The heap the program was translated for (see `program`).
+        let heap_size = if crate::stylus::is_wasm(&account.code) {
+            self.target.heap_size.max(WASM_HEAP)
+        } else {
+            self.target.heap_size
+        } as usize;
         let before = &account.storage;
         let state = storage::encode(before, storage::capacity_for(before.len()));
         // The contract's balance is the state account's lamports above its
@@ -797,7 +827,7 @@ impl Engine for SbfEngine {
                     accounts: &accounts,
                     data: &data,
                     clock,
-                    heap_size: self.target.heap_size as usize,
+                    heap_size,
                 },
             );
             let needed = (run.result == Ok(exit::ACCOUNT_NEEDED) && run.return_data.len() == 20)

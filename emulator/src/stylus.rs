@@ -78,3 +78,16 @@ pub fn round_trip(evm: &Arc<Compiled>, stages: Stages) -> Result<Arc<Compiled>, 
         .map_err(|e| format!("backend-wasm: {e}"))?;
     compile(&wasm.bytes, stages)
 }
+
+/// Instructions an inlined WASM contract may have.
+const MAX_INLINED: usize = 400_000;
+
+/// A lifted WASM contract as one function, every call inlined and the
+/// result optimized (what backend-sbf translates). `Err` names what keeps
+/// it from one function (recursion, indirect calls, size).
+pub fn one_function(compiled: &Compiled) -> Result<chainlift_ir::verify::Verified, String> {
+    let mut flat = chainlift_ir::passes::inline::inline_into_entry(&compiled.module, MAX_INLINED)
+        .map_err(|e| e.to_string())?;
+    chainlift_ir::passes::optimize(&mut flat);
+    verified(flat).map_err(verify_error)
+}

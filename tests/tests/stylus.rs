@@ -33,6 +33,34 @@ fn stylus_scenarios_agree_and_meet_their_expectations() {
 }
 
 #[test]
+fn stylus_contracts_run_as_solana_programs() {
+    // The ERC-20 alone: every call agrees as a Solana program too.
+    let r = chainlift(&[
+        "diff",
+        &path("examples/stylus/erc20.toml"),
+        "--engines",
+        "wasm,ir,sbf,sbf-jit",
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // The ledger's own calls agree; the forwarder's calls into it are the
+    // named target limit of calls between programs (exit 4).
+    let r = chainlift(&[
+        "diff",
+        &path("examples/stylus/ledger.toml"),
+        "--engines",
+        "wasm,sbf",
+    ]);
+    assert_eq!(r.code, 4, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("sbf could not run 4 of 16 call(s); first: call 9")
+            && r.stdout.contains("no cross-program mapping"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
 fn every_evm_scenario_agrees_after_a_round_trip_through_wasm() {
     for s in tomls("examples/scenarios") {
         let r = chainlift(&["diff", &s, "--engines", "evm,ir-wasm"]);
@@ -213,4 +241,85 @@ fn the_stylus_profile_covers_every_hook_the_backend_writes() {
             h.name()
         );
     }
+}
+
+/// A Stylus contract (WASM text) that applies every integer operation the
+/// frontend lifts to two i64 and two i32 operands from calldata and
+/// returns the results: wasmtime, the IR, native code and the Solana
+/// program must agree on any operands.
+const OPS: &str = r#"(module
+  (import "vm_hooks" "read_args" (func $read_args (param i32)))
+  (import "vm_hooks" "write_result" (func $write_result (param i32 i32)))
+  (memory (export "memory") 1)
+  (func $r64 (param $i i32) (param $v i64)
+    (i64.store (i32.add (i32.const 256) (i32.shl (local.get $i) (i32.const 3))) (local.get $v)))
+  (func $r32 (param $i i32) (param $v i32)
+    (call $r64 (local.get $i) (i64.extend_i32_u (local.get $v))))
+  (func (export "user_entrypoint") (param $len i32) (result i32)
+    (local $a i64) (local $b i64) (local $x i32) (local $y i32)
+    (call $read_args (i32.const 0))
+    (local.set $a (i64.load (i32.const 0)))
+    (local.set $b (i64.load (i32.const 8)))
+    (local.set $x (i32.load (i32.const 16)))
+    (local.set $y (i32.load (i32.const 20)))
+    (call $r64 (i32.const 0) (i64.rotl (local.get $a) (local.get $b)))
+    (call $r64 (i32.const 1) (i64.rotr (local.get $a) (local.get $b)))
+    (call $r32 (i32.const 2) (i32.rotl (local.get $x) (local.get $y)))
+    (call $r32 (i32.const 3) (i32.rotr (local.get $x) (local.get $y)))
+    (call $r64 (i32.const 4) (i64.clz (local.get $a)))
+    (call $r32 (i32.const 5) (i32.clz (local.get $x)))
+    (call $r64 (i32.const 6) (i64.ctz (local.get $b)))
+    (call $r32 (i32.const 7) (i32.popcnt (local.get $y)))
+    (call $r64 (i32.const 8) (i64.popcnt (local.get $a)))
+    (if (i64.ne (local.get $b) (i64.const 0)) (then
+      (if (i32.eqz (i32.and (i64.eq (local.get $a) (i64.const 0x8000000000000000))
+                            (i64.eq (local.get $b) (i64.const -1)))) (then
+        (call $r64 (i32.const 9) (i64.div_s (local.get $a) (local.get $b)))))
+      (call $r64 (i32.const 10) (i64.rem_s (local.get $a) (local.get $b)))
+      (call $r64 (i32.const 11) (i64.div_u (local.get $a) (local.get $b)))))
+    (if (i32.ne (local.get $y) (i32.const 0)) (then
+      (if (i32.eqz (i32.and (i32.eq (local.get $x) (i32.const 0x80000000))
+                            (i32.eq (local.get $y) (i32.const -1)))) (then
+        (call $r32 (i32.const 12) (i32.div_s (local.get $x) (local.get $y)))))
+      (call $r32 (i32.const 13) (i32.rem_s (local.get $x) (local.get $y)))))
+    (call $r64 (i32.const 14) (i64.shr_s (local.get $a) (local.get $b)))
+    (call $r32 (i32.const 15) (i32.shr_u (local.get $x) (local.get $y)))
+    (call $r32 (i32.const 16) (i32.extend16_s (local.get $x)))
+    (call $r64 (i32.const 17) (i64.extend32_s (local.get $a)))
+    (call $r64 (i32.const 18) (i64.mul (local.get $a) (local.get $b)))
+    (call $r32 (i32.const 19) (i32.lt_s (local.get $x) (local.get $y)))
+    (call $write_result (i32.const 256) (i32.const 160))
+    (i32.const 0)))"#;
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn integer_operations_agree_on_wasmtime_the_ir_native_code_and_solana(
+        a in proptest::prop_oneof![proptest::prelude::any::<u64>(), 0u64..70, proptest::strategy::Just(1u64 << 63)],
+        b in proptest::prop_oneof![proptest::prelude::any::<u64>(), 0u64..70, proptest::strategy::Just(u64::MAX)],
+        x in proptest::prop_oneof![proptest::prelude::any::<u32>(), 0u32..40, proptest::strategy::Just(1u32 << 31)],
+        y in proptest::prop_oneof![proptest::prelude::any::<u32>(), 0u32..40, proptest::strategy::Just(u32::MAX)],
+    ) {
+        let code = chainlift_frontend_wasm::read(OPS.as_bytes()).unwrap();
+        let mut data = a.to_le_bytes().to_vec();
+        data.extend_from_slice(&b.to_le_bytes());
+        data.extend_from_slice(&x.to_le_bytes());
+        data.extend_from_slice(&y.to_le_bytes());
+        let want = chainlift_tests::ops::run(
+            chainlift_cli_engine("wasm").as_ref(), code.clone(), data.clone());
+        for name in ["ir", "native", "sbf"] {
+            let got = chainlift_tests::ops::run(
+                chainlift_cli_engine(name).as_ref(), code.clone(), data.clone());
+            proptest::prop_assert_eq!(&got, &want, "{}", name);
+        }
+    }
+}
+
+fn chainlift_cli_engine(name: &str) -> Box<dyn chainlift_emulator::Engine> {
+    chainlift_emulator::registry::ENGINES
+        .iter()
+        .find(|e| e.name == name)
+        .expect("an engine")
+        .build()
 }

@@ -363,6 +363,49 @@ impl Cx<'_> {
                 self.asm.bind(ok);
                 self.asm.alu(Alu::Arsh, R1, R2);
             }
+            BinOp::SDiv | BinOp::SRem => {
+                // On magnitudes, then the sign: the quotient's when the
+                // signs differ, the remainder's the dividend's. MIN / -1
+                // wraps to MIN, as the IR says.
+                self.asm.jmp_imm(J::Eq, R2, 0, zero);
+                self.sext(R1, ty);
+                self.sext(R2, ty);
+                self.asm.mov(R3, R1);
+                self.asm.alu_imm(Alu::Arsh, R3, 63); // all ones when a < 0
+                self.asm.mov(R4, R2);
+                self.asm.alu_imm(Alu::Arsh, R4, 63);
+                for (r, s) in [(R1, R3), (R2, R4)] {
+                    // |x| = (x ^ s) - s
+                    self.asm.alu(Alu::Xor, r, s);
+                    self.asm.alu(Alu::Sub, r, s);
+                }
+                if op == BinOp::SDiv {
+                    self.asm.alu(Alu::Div, R1, R2);
+                    self.asm.alu(Alu::Xor, R3, R4);
+                } else {
+                    self.asm.alu(Alu::Mod, R1, R2);
+                }
+                self.asm.alu(Alu::Xor, R1, R3);
+                self.asm.alu(Alu::Sub, R1, R3);
+            }
+            BinOp::Rotl | BinOp::Rotr if bits >= 8 => {
+                // (a << s) | (a >> ((w - s) mod w)), s the count mod w (a
+                // right rotation by s is a left one by w - s).
+                self.asm.alu_imm(Alu::And, R2, bits - 1);
+                if op == BinOp::Rotr {
+                    self.asm.alu_imm(Alu::Xor, R2, -1);
+                    self.asm.alu_imm(Alu::Add, R2, bits + 1);
+                    self.asm.alu_imm(Alu::And, R2, bits - 1);
+                }
+                self.asm.mov(R3, R1);
+                self.asm.alu(Alu::Lsh, R1, R2);
+                self.asm.alu_imm(Alu::Xor, R2, -1);
+                self.asm.alu_imm(Alu::Add, R2, bits + 1);
+                self.asm.alu_imm(Alu::And, R2, bits - 1);
+                self.asm.alu(Alu::Rsh, R3, R2);
+                self.mask(R1, ty);
+                self.asm.alu(Alu::Or, R1, R3);
+            }
             _ => {
                 return Err(unsupported(
                     format!("{}.{}", op.name(), ty.name()),

@@ -62,11 +62,25 @@ impl Cx<'_> {
             }
             Op::SignExtend => self.signextend(args[0], args[1], need(res)?),
             Op::Byte => self.byte(args[0], args[1], need(res)?),
+            Op::Clz if self.ty(need(res)?) != Type::I256 => {
+                // The width, less one per significant bit (at most 64 rounds).
+                let d = need(res)?;
+                let ty = self.ty(d);
+                let top = self.asm.label();
+                let done = self.asm.label();
+                self.limb(R1, args[0], 0);
+                self.mask(R1, ty);
+                self.asm.mov64(R0, ty.bits() as u64);
+                self.asm.bind(top);
+                self.asm.jmp_imm(J::Eq, R1, 0, done);
+                self.asm.alu_imm(Alu::Rsh, R1, 1);
+                self.asm.alu_imm(Alu::Sub, R0, 1);
+                self.asm.ja(top);
+                self.asm.bind(done);
+                self.set_word(d);
+            }
             Op::Clz => {
                 let d = need(res)?;
-                if self.ty(d) != Type::I256 {
-                    return Err(self.narrow(inst));
-                }
                 self.ptr(R1, d);
                 self.ptr(R2, args[0]);
                 self.call(Helper::Clz);
@@ -83,11 +97,27 @@ impl Cx<'_> {
             }
             Op::MemExpand => self.mem_expand(args[0], args[1]),
             Op::MemGrow => {
-                return Err(unsupported(
-                    "mem.grow".into(),
-                    pos,
-                    "WASM memories are not translated to sbf yet",
-                ));
+                // The old size, or all ones when the heap's share would be
+                // passed (memory unchanged). The heap starts zeroed and
+                // memory never shrinks, so grown bytes are zero.
+                let d = need(res)?;
+                let ty = self.ty(d);
+                let fail = self.asm.label();
+                let done = self.asm.label();
+                self.jmp_if_high(args[0], fail);
+                self.limb(R1, args[0], 0);
+                self.asm.ldx(Size::Dw, R0, R9, layout::MEM_SIZE);
+                self.asm.mov64(R2, self.mem_limit as u64);
+                self.asm.alu(Alu::Sub, R2, R0);
+                self.asm.jmp(J::Gt, R1, R2, fail);
+                self.asm.alu(Alu::Add, R1, R0);
+                self.asm.stx(Size::Dw, R9, layout::MEM_SIZE, R1);
+                self.asm.ja(done);
+                self.asm.bind(fail);
+                self.asm.mov64(R0, u64::MAX);
+                self.mask(R0, ty);
+                self.asm.bind(done);
+                self.set_word(d);
             }
             Op::Host(h) => self.host(*h, args, res, pos)?,
             Op::StackLoad | Op::StackStore => {
@@ -95,10 +125,12 @@ impl Cx<'_> {
                     Op::StackLoad => need(res)?,
                     _ => args[1],
                 };
-                if self.ty(word) != Type::I256 {
-                    return Err(self.narrow(inst));
+                match self.ty(word) {
+                    Type::I256 => self.evm_stack(args[0], word, inst.op == Op::StackLoad),
+                    // A limb (WASM globals live there): index counts limbs.
+                    Type::I64 => self.evm_stack_limb(args[0], word, inst.op == Op::StackLoad),
+                    _ => return Err(self.narrow(inst)),
                 }
-                self.evm_stack(args[0], word, inst.op == Op::StackLoad);
             }
             Op::Call(_) | Op::CallIndirect(_) => {
                 return Err(unsupported(
@@ -129,6 +161,25 @@ impl Cx<'_> {
                 self.limb(R0, word, i);
                 self.asm.stx(Size::Dw, R1, 8 * i, R0);
             }
+        }
+    }
+
+    /// `limb = stack.load.i64 index` (`load`) or `stack.store index, limb`:
+    /// limb `index % 4` of word `index / 4` of the array.
+    fn evm_stack_limb(&mut self, index: Value, limb: Value, load: bool) {
+        let limit = self.stack_limit;
+        self.limb(R1, index, 0);
+        self.asm
+            .jmp_imm(J::Ge, R1, (self.stack_words * 4) as i32, limit);
+        self.asm.alu_imm(Alu::Lsh, R1, 3);
+        self.asm.alu(Alu::Add, R1, R9);
+        self.asm.alu_imm(Alu::Add, R1, self.stack_base as i32);
+        if load {
+            self.asm.ldx(Size::Dw, R0, R1, 0);
+            self.set_limb(limb, 0, R0);
+        } else {
+            self.limb(R0, limb, 0);
+            self.asm.stx(Size::Dw, R1, 0, R0);
         }
     }
 

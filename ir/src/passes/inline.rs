@@ -1,0 +1,186 @@
+//! Inlines every call into the entry function, for targets that translate
+//! one function (backend-sbf): the result is a module of one function with
+//! no `call`, which behaves as the original.
+//!
+//! A call `r1, r2 = call fnN a, b` in block B splits B: the instructions
+//! before it stay and B jumps to a copy of fnN's entry with `a, b`; the
+//! instructions after it and B's terminator move to a new block whose
+//! parameters are `r1, r2` themselves (so every use stays dominated by its
+//! definition); each `return` in the copy jumps there. Exits and traps in
+//! the copy stay as they are: they end the whole run, as before.
+
+use crate::entities::{Block, Value};
+use crate::function::{BlockCall, BlockData, Function, Inst, Module, Terminator};
+use crate::inst::Op;
+
+/// Why a module cannot be inlined into one function.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InlineError {
+    /// A function reachable from the entry calls itself, directly or not.
+    #[error("%{0} is recursive: its calls cannot all be inlined")]
+    Recursive(String),
+    /// An indirect call: its callee is known only at run time.
+    #[error("%{0} makes an indirect call (call_indirect), which cannot be inlined")]
+    Indirect(String),
+    /// The inlined function would pass the budget.
+    #[error("inlining every call would make {0} instructions or more (the limit)")]
+    TooLarge(usize),
+}
+
+/// Function 0 of `m` with every call inlined, as a module of that one
+/// function; at most `max_insts` instructions.
+pub fn inline_into_entry(m: &Module, max_insts: usize) -> Result<Module, InlineError> {
+    check_acyclic(m)?;
+    let Some(entry) = m.functions.first() else {
+        return Ok(m.clone());
+    };
+    let mut f = entry.clone();
+    // Blocks are scanned in layout order; a split leaves the rest of the
+    // block in a new block, visited later.
+    let mut i = 0;
+    while i < f.layout.len() {
+        let b = f.layout[i];
+        let at = f
+            .block(b)
+            .insts
+            .iter()
+            .position(|inst| matches!(inst.op, Op::Call(_)));
+        match at {
+            Some(at) => {
+                inline_call(&mut f, m, i, at);
+                if f.inst_count() >= max_insts {
+                    return Err(InlineError::TooLarge(max_insts));
+                }
+            }
+            None => i += 1,
+        }
+    }
+    Ok(Module {
+        functions: vec![f],
+        tables: vec![],
+        code: m.code.clone(),
+    })
+}
+
+/// The call graph from function 0 has no cycle and no indirect call.
+fn check_acyclic(m: &Module) -> Result<(), InlineError> {
+    // 0 unvisited, 1 on the path, 2 done.
+    let mut state = vec![0u8; m.functions.len()];
+    let mut stack: Vec<(usize, Vec<usize>)> = vec![];
+    let callees = |f: &Function| -> Result<Vec<usize>, InlineError> {
+        let mut out = vec![];
+        for b in &f.layout {
+            for inst in &f.block(*b).insts {
+                match inst.op {
+                    Op::Call(c) => out.push(c.index()),
+                    Op::CallIndirect(_) => return Err(InlineError::Indirect(f.name.clone())),
+                    _ => {}
+                }
+            }
+        }
+        Ok(out)
+    };
+    if m.functions.is_empty() {
+        return Ok(());
+    }
+    state[0] = 1;
+    stack.push((0, callees(&m.functions[0])?));
+    while let Some((f, rest)) = stack.last_mut() {
+        match rest.pop() {
+            Some(c) if c < m.functions.len() => match state[c] {
+                0 => {
+                    state[c] = 1;
+                    let next = callees(&m.functions[c])?;
+                    stack.push((c, next));
+                }
+                1 => return Err(InlineError::Recursive(m.functions[c].name.clone())),
+                _ => {}
+            },
+            Some(_) => {}
+            None => {
+                state[*f] = 2;
+                stack.pop();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Inlines the call at instruction `at` of the block at layout index `li`.
+fn inline_call(f: &mut Function, m: &Module, li: usize, at: usize) {
+    let b = f.layout[li];
+    let call = f.block(b).insts[at].clone();
+    let Op::Call(callee) = call.op else {
+        return;
+    };
+    let g = &m.functions[callee.index()];
+    // The rest of B, after the call, in a block taking the results.
+    let rest = f.new_block();
+    f.layout.pop();
+    let data = f.block_mut(b);
+    let after: Vec<Inst> = data.insts.split_off(at + 1);
+    data.insts.pop();
+    let term = std::mem::replace(
+        &mut data.term,
+        Terminator::Trap(crate::inst::TrapCode::Unreachable),
+    );
+    let term_pos = data.term_pos;
+    *f.block_mut(rest) = BlockData {
+        params: call.results.clone(),
+        insts: after,
+        term,
+        term_pos,
+    };
+    // The callee's values and blocks, renumbered into f.
+    let values: Vec<Value> = g.values.iter().map(|t| f.new_value(*t)).collect();
+    let v = |x: Value| values[x.index()];
+    let mut blocks: Vec<Option<Block>> = vec![None; g.blocks.len()];
+    let mut copied = vec![];
+    for gb in &g.layout {
+        let nb = f.new_block();
+        f.layout.pop();
+        blocks[gb.index()] = Some(nb);
+        copied.push(nb);
+    }
+    let blk = |x: Block| blocks[x.index()].expect("a live block");
+    for gb in &g.layout {
+        let src = g.block(*gb);
+        let mut term = src.term.clone();
+        term.map_uses(v);
+        for c in term.targets_mut() {
+            c.block = blk(c.block);
+        }
+        if let Terminator::Return(vals) = &term {
+            term = Terminator::Jump(BlockCall {
+                block: rest,
+                args: vals.clone(),
+            });
+        }
+        *f.block_mut(blk(*gb)) = BlockData {
+            params: src.params.iter().map(|p| v(*p)).collect(),
+            insts: src
+                .insts
+                .iter()
+                .map(|i| Inst {
+                    op: i.op.clone(),
+                    args: i.args.iter().map(|a| v(*a)).collect(),
+                    results: i.results.iter().map(|r| v(*r)).collect(),
+                    pos: i.pos,
+                })
+                .collect(),
+            term,
+            term_pos: src.term_pos,
+        };
+    }
+    let entry = blk(g.layout[0]);
+    let data = f.block_mut(b);
+    data.term = Terminator::Jump(BlockCall {
+        block: entry,
+        args: call.args.clone(),
+    });
+    data.term_pos = call.pos;
+    // The copy, then the rest, right after B.
+    let mut tail = copied;
+    tail.push(rest);
+    f.layout.splice(li + 1..li + 1, tail);
+}
