@@ -40,6 +40,16 @@ pub fn lift(
         common.contract.as_deref(),
     )?;
     let compiled = if chainlift_emulator::stylus::is_wasm(&input.code) {
+        use chainlift_backend_wasm::inspect::{Profile, inspect};
+        if let Ok(i) = inspect(&input.code)
+            && matches!(i.profile, Profile::CosmWasm | Profile::Near)
+        {
+            writeln!(
+                out,
+                "; a {} contract: its host profile is not supported yet, so it is lifted in the generic profile (%init and one function per export; its host imports trap `unsupported` when called)",
+                i.profile.name()
+            )?;
+        }
         chainlift_emulator::stylus::compile_as(
             &input.code,
             stages,
@@ -599,5 +609,101 @@ pub fn run(
         }
         writeln!(out, "instructions: {}", interp.steps)?;
     }
+    Ok(())
+}
+
+/// `chainlift cfg program.wasm`: each function's blocks as the lifter
+/// makes them (optimized), with the WASM offsets they cover, as Graphviz
+/// DOT (one cluster per function) or JSON.
+pub(crate) fn cfg_wasm(bytes: &[u8], json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+    use chainlift_ir::function::Terminator;
+    use chainlift_ir::inst::SourcePos;
+    let lifted = chainlift_frontend_wasm::lift(bytes, &Default::default())?;
+    let offsets = |f: &chainlift_ir::function::Function, b: chainlift_ir::entities::Block| {
+        let data = f.block(b);
+        let wasm = data
+            .insts
+            .iter()
+            .map(|i| i.pos)
+            .chain(std::iter::once(data.term_pos))
+            .filter_map(|p| match p {
+                SourcePos::Wasm(o) => Some(o),
+                _ => None,
+            });
+        let (lo, hi) = wasm.fold((None, None), |(lo, hi): (Option<u32>, Option<u32>), o| {
+            (
+                Some(lo.map_or(o, |l| l.min(o))),
+                Some(hi.map_or(o, |h| h.max(o))),
+            )
+        });
+        lo.zip(hi)
+    };
+    let kind = |t: &Terminator| match t {
+        Terminator::Jump(_) => "jump",
+        Terminator::Branch { .. } => "brif",
+        Terminator::Switch { .. } => "switch",
+        Terminator::Return(_) => "return",
+        Terminator::Exit(..) => "exit",
+        Terminator::Trap(_) => "trap",
+    };
+    if json {
+        let functions: Vec<serde_json::Value> = lifted
+            .module
+            .functions
+            .iter()
+            .map(|f| {
+                let blocks: Vec<serde_json::Value> = f
+                    .layout
+                    .iter()
+                    .map(|b| {
+                        let data = f.block(*b);
+                        serde_json::json!({
+                            "block": b.to_string(),
+                            "offsets": offsets(f, *b).map(|(lo, hi)| [lo, hi]),
+                            "instructions": data.insts.len(),
+                            "terminator": kind(&data.term),
+                            "successors": data.term.targets().map(|c| c.block.to_string()).collect::<Vec<_>>(),
+                        })
+                    })
+                    .collect();
+                serde_json::json!({"function": f.name, "blocks": blocks})
+            })
+            .collect();
+        crate::report::write_json(
+            out,
+            &serde_json::json!({
+                "schema_version": crate::report::SCHEMA_VERSION,
+                "format": "wasm",
+                "functions": functions,
+            }),
+        )?;
+        return Ok(());
+    }
+    writeln!(out, "digraph cfg {{")?;
+    writeln!(
+        out,
+        "  node [shape=box fontname=\"monospace\" fontsize=10];"
+    )?;
+    for (i, f) in lifted.module.functions.iter().enumerate() {
+        writeln!(out, "  subgraph cluster_{i} {{")?;
+        writeln!(out, "    label=\"%{}\";", f.name)?;
+        for b in &f.layout {
+            let data = f.block(*b);
+            let span = offsets(f, *b)
+                .map(|(lo, hi)| format!("{lo:#x}..{hi:#x}"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "    f{i}_{b} [label=\"{b} {span}\\l{} insts, {}\\l\"];",
+                data.insts.len(),
+                kind(&data.term)
+            )?;
+            for c in data.term.targets() {
+                writeln!(out, "    f{i}_{b} -> f{i}_{};", c.block)?;
+            }
+        }
+        writeln!(out, "  }}")?;
+    }
+    writeln!(out, "}}")?;
     Ok(())
 }

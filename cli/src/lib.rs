@@ -335,6 +335,10 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
                 report::disasm_text(out, &a)?;
             }
         }
+        Command::Cfg(args) if ir_cmd::wasm_input(&args.common)?.is_some() => {
+            let bytes = ir_cmd::wasm_input(&args.common)?.unwrap_or_default();
+            ir_cmd::cfg_wasm(&bytes, args.common.json, out)?
+        }
         Command::Cfg(args) => {
             let (_, a) = analyze(&args.common)?;
             if args.common.json {

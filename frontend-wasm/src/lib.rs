@@ -478,7 +478,12 @@ fn init_function(m: &WasmModule<'_>, imported: &[u64]) -> Result<Function, Error
             op: Op::Iconst(alloy_primitives::U256::from(k)),
             args: vec![],
             results: vec![v],
-            pos: SourcePos::Wasm(pos as u32),
+            // 0: instantiation's own constants, from no instruction.
+            pos: if pos == 0 {
+                SourcePos::None
+            } else {
+                SourcePos::Wasm(pos as u32)
+            },
         });
         v
     };

@@ -199,6 +199,33 @@ fn a_generic_module_lifts_with_an_init_function() {
         "{}",
         r.stdout
     );
+    let r = chainlift(&["cfg", wat.to_str().unwrap(), "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["functions"][1]["function"], "add");
+    assert_eq!(v["functions"][1]["blocks"][0]["terminator"], "return");
+
+    // A CosmWasm contract lifts in the generic profile, and says so.
+    let cw = dir.join("cw.wat");
+    std::fs::write(
+        &cw,
+        "(module (import \"env\" \"db_read\" (func (param i32) (result i32))) \
+         (memory (export \"memory\") 1) (func (export \"interface_version_8\")) \
+         (func (export \"allocate\") (param i32) (result i32) (local.get 0)) \
+         (func (export \"instantiate\") (param i32 i32 i32) (result i32) (call 0 (local.get 0))))",
+    )
+    .unwrap();
+    let r = chainlift(&["lift", cw.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("; a cosmwasm contract: its host profile is not supported yet"),
+        "{}",
+        r.stdout
+    );
+    let r = chainlift(&["inspect", cw.to_str().unwrap()]);
+    assert!(r.stdout.contains("profile     cosmwasm"), "{}", r.stdout);
+    assert!(r.stdout.contains("env.db_read"), "{}", r.stdout);
 }
 
 #[test]
