@@ -288,6 +288,23 @@ pub fn ir_size(m: &Module) -> usize {
 pub fn compile(module: &Verified, options: &Options) -> Result<Program, Error> {
     let start = Instant::now();
     let m: &Module = module;
+    // Indirect calls (WASM tables) become switches over direct calls.
+    let direct;
+    let m = if m.functions.iter().any(|f| {
+        f.layout.iter().any(|b| {
+            f.block(*b)
+                .insts
+                .iter()
+                .any(|i| matches!(i.op, chainlift_ir::inst::Op::CallIndirect(_)))
+        })
+    }) {
+        let mut owned = m.clone();
+        chainlift_ir::passes::devirtualize::run(&mut owned);
+        direct = owned;
+        &direct
+    } else {
+        m
+    };
     let isa = isa(options)?;
     let call_conv = isa.default_call_conv();
     // All of a module's code in one reserved region, so calls between its

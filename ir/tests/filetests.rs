@@ -736,18 +736,11 @@ fn run_lines(module: &Module, optimized: &Module, runs: &[(usize, String)]) -> R
     if let Err(e) = &legal {
         problems.push(e.clone());
     }
-    // Every line that runs legalized also runs as native code, except in
-    // modules with `call_indirect`, which backend-native refuses by name.
+    // Every line that runs legalized also runs as native code
+    // (`call_indirect` through the devirtualizing pass backend-native runs).
     let native = legal.as_ref().ok().and_then(|l| {
         let v = chainlift_ir::verify::verified(l.clone()).ok()?;
-        match chainlift_backend_native::compile(&v, &Default::default()) {
-            Err(chainlift_backend_native::Error::Unsupported { what, .. })
-                if what == "call_indirect" =>
-            {
-                None
-            }
-            r => Some(r),
-        }
+        Some(chainlift_backend_native::compile(&v, &Default::default()))
     });
     if let Some(Err(e)) = &native {
         problems.push(format!("backend-native: {e}"));

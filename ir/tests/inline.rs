@@ -113,3 +113,36 @@ block0(v0: i64):
     let m = parse_module(big).unwrap();
     assert_eq!(inline_into_entry(&m, 5), Err(InlineError::TooLarge(5)));
 }
+
+/// `call_indirect` becomes a switch over direct calls (then inlined):
+/// entries, empty slots, mistyped entries and indexes past the table
+/// behave as before.
+#[test]
+fn indirect_calls_are_devirtualized_then_inlined() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/files/call_indirect.ir"
+    ))
+    .unwrap();
+    let m = parse_module(&text).unwrap();
+    let mut direct = m.clone();
+    assert!(chainlift_ir::passes::devirtualize::run(&mut direct));
+    verify(&direct).unwrap();
+    let flat = inline_into_entry(&m, 10_000).unwrap();
+    verify(&flat).unwrap();
+    let call = |m: &chainlift_ir::function::Module, f: usize, args: &[u64]| {
+        let args: Vec<U256> = args.iter().map(|a| U256::from(*a)).collect();
+        Interpreter::new(m, Limits::default()).run(
+            &mut SimpleHost::default(),
+            FuncId::new(f),
+            &args,
+        )
+    };
+    for index in [0, 1, 2, 3, 4, 0xffff_ffff] {
+        let want = call(&m, 0, &[index, 6, 7]);
+        assert_eq!(call(&direct, 0, &[index, 6, 7]), want, "index {index}");
+        assert_eq!(call(&flat, 0, &[index, 6, 7]), want, "index {index}");
+    }
+    // Recursion through a table is still recursion.
+    assert_eq!(call(&direct, 4, &[5]), call(&m, 4, &[5]));
+}

@@ -235,6 +235,7 @@ impl Lower<'_, '_, '_> {
             }
             Op::Host(op) => self.host(*op, inst)?,
             Op::Call(callee) => self.call(*callee, inst)?,
+            // `compile` devirtualizes first: none is left here.
             Op::CallIndirect(_) => return Err(unsupported("call_indirect")),
         }
         Ok(())

@@ -7,7 +7,8 @@
 //! instructions after it and B's terminator move to a new block whose
 //! parameters are `r1, r2` themselves (so every use stays dominated by its
 //! definition); each `return` in the copy jumps there. Exits and traps in
-//! the copy stay as they are: they end the whole run, as before.
+//! the copy stay as they are: they end the whole run, as before. Indirect
+//! calls become direct ones first ([`super::devirtualize`]).
 
 use crate::entities::{Block, Value};
 use crate::function::{BlockCall, BlockData, Function, Inst, Module, Terminator};
@@ -30,6 +31,15 @@ pub enum InlineError {
 /// Function 0 of `m` with every call inlined, as a module of that one
 /// function; at most `max_insts` instructions.
 pub fn inline_into_entry(m: &Module, max_insts: usize) -> Result<Module, InlineError> {
+    // Indirect calls first become switches over direct calls.
+    let mut owned;
+    let m = if has_indirect(m) {
+        owned = m.clone();
+        super::devirtualize::run(&mut owned);
+        &owned
+    } else {
+        m
+    };
     check_acyclic(m)?;
     let Some(entry) = m.functions.first() else {
         return Ok(m.clone());
@@ -59,6 +69,17 @@ pub fn inline_into_entry(m: &Module, max_insts: usize) -> Result<Module, InlineE
         functions: vec![f],
         tables: vec![],
         code: m.code.clone(),
+    })
+}
+
+fn has_indirect(m: &Module) -> bool {
+    m.functions.iter().any(|f| {
+        f.layout.iter().any(|b| {
+            f.block(*b)
+                .insts
+                .iter()
+                .any(|i| matches!(i.op, Op::CallIndirect(_)))
+        })
     })
 }
 

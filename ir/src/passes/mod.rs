@@ -6,6 +6,7 @@ pub mod const_fold;
 pub mod copy_prop;
 pub mod cse;
 pub mod dce;
+pub mod devirtualize;
 pub mod inline;
 pub mod prune_params;
 pub mod simplify_cfg;
