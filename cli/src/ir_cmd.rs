@@ -132,7 +132,7 @@ pub(crate) fn translate(
             legalize: true,
             ..stages
         };
-        let compiled = pipeline::Cache::shared().get(&code, args.common.fork, stages)?;
+        let compiled = contract(&code, args.common.fork, stages)?;
         if args.target == "native" {
             return translate_native(args, &compiled.module, out);
         }
@@ -142,15 +142,27 @@ pub(crate) fn translate(
     if !matches!(emit, "elf" | "asm") {
         bail!("--emit {emit} is for --target wasm; sbf writes elf or asm");
     }
-    let compiled = pipeline::Cache::shared().get(&code, args.common.fork, stages)?;
-    let target = Target {
+    let compiled = contract(&code, args.common.fork, stages)?;
+    let mut target = Target {
         heap_size: args.heap_size,
         chain_id: args.chain_id,
         wei_per_lamport: args.wei_per_lamport,
         initial_storage,
         ..Target::default()
     };
-    let program = translate(&compiled.module, &target)?;
+    // A WASM contract: one function, every call inlined, and Solana's
+    // largest heap (the program then needs a RequestHeapFrame).
+    let flat;
+    let module = match &compiled.wasm {
+        Some(_) => {
+            flat =
+                chainlift_emulator::stylus::one_function(&compiled).map_err(|e| anyhow!("{e}"))?;
+            target.heap_size = target.heap_size.max(chainlift_emulator::sbf::WASM_HEAP);
+            &flat
+        }
+        None => &compiled.module,
+    };
+    let program = translate(module, &target)?;
     let bytes = if emit == "asm" {
         program.listing.clone().into_bytes()
     } else {
@@ -186,6 +198,19 @@ pub(crate) fn translate(
         }
     }
     Ok(())
+}
+
+/// The contract's module from the pipeline: EVM code through frontend-evm,
+/// a WASM module (a Stylus contract) through frontend-wasm.
+fn contract(
+    code: &[u8],
+    fork: chainlift_frontend_evm::Fork,
+    stages: Stages,
+) -> anyhow::Result<std::sync::Arc<pipeline::Compiled>> {
+    if chainlift_emulator::stylus::is_wasm(code) {
+        return chainlift_emulator::stylus::compile(code, stages).map_err(|e| anyhow!("{e}"));
+    }
+    Ok(pipeline::Cache::shared().get(code, fork, stages)?)
 }
 
 /// `translate --target native`: the legalized module compiled to this

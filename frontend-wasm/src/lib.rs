@@ -42,6 +42,13 @@ use wasmparser::{ExternalKind, ValType};
 /// Globals a module may have: one stack-array limb each.
 pub const MAX_GLOBALS: usize = 4096;
 
+/// Table entries a module may have (all tables together).
+pub const MAX_TABLE_ENTRIES: u64 = 1 << 20;
+
+/// Bytes of active data segments a module may have: `%init` writes them
+/// with stores (a contract's are a few KB; Stylus allows 128 KB of code).
+pub const MAX_DATA_BYTES: usize = 4 << 20;
+
 /// A module the frontend refuses, with where and why.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
@@ -215,19 +222,32 @@ pub fn lift(bytes: &[u8], options: &Options) -> Result<Lifted, Error> {
             m.global_count()
         )));
     }
-    let names: Vec<String> = (0..m.funcs.len() as u32)
-        .map(|i| {
-            let export = m
-                .exports
-                .iter()
-                .find(|e| e.kind == ExternalKind::Func && e.index == i);
-            match (m.name(i), export) {
-                (Some(n), _) => ir_name(n),
-                (None, Some(e)) => ir_name(&e.name),
-                (None, None) => format!("f{i}"),
-            }
-        })
-        .collect();
+    let table_entries: u64 = m.tables.iter().map(|t| t.initial).sum();
+    if table_entries > MAX_TABLE_ENTRIES {
+        return Err(Error::Limit(format!(
+            "tables of {table_entries} entries: the lifter keeps at most {MAX_TABLE_ENTRIES}"
+        )));
+    }
+    let data_bytes: usize = m.data.iter().map(|d| d.bytes.len()).sum();
+    if data_bytes > MAX_DATA_BYTES {
+        return Err(Error::Limit(format!(
+            "{data_bytes} bytes of data segments: the lifter writes at most {MAX_DATA_BYTES} at instantiation"
+        )));
+    }
+    // Names: the `name` section's, else the first export's, else `fN`.
+    let mut names: Vec<String> = (0..m.funcs.len()).map(|i| format!("f{i}")).collect();
+    for e in m.exports.iter().rev() {
+        if e.kind == ExternalKind::Func
+            && let Some(n) = names.get_mut(e.index as usize)
+        {
+            *n = ir_name(&e.name);
+        }
+    }
+    for (i, n) in &m.names {
+        if let Some(slot) = names.get_mut(*i as usize) {
+            *slot = ir_name(n);
+        }
+    }
     let profile = match options.profile {
         Profile::Auto if stylus::is_stylus(&m) => Profile::Stylus,
         Profile::Auto => Profile::Generic,
@@ -288,10 +308,11 @@ pub fn lift(bytes: &[u8], options: &Options) -> Result<Lifted, Error> {
         import_index += 1;
     }
     let table_funcs = table_funcs(&m, &imported_globals);
+    let indirect = lift::IndirectChecks::default();
     for (i, body) in m.bodies.iter().enumerate() {
         let index = m.imported_funcs + i as u32;
         let name = names[index as usize].clone();
-        match lift::lift_function(&m, &table_funcs, index, name.clone(), body) {
+        match lift::lift_function(&m, &table_funcs, &indirect, index, name.clone(), body) {
             Ok(f) => functions.push(f),
             Err(u) => {
                 let sig = m.sig(index).cloned().unwrap_or(module::Sig {
@@ -396,7 +417,8 @@ fn stylus_entry(m: &WasmModule<'_>, init: Function, result: u32) -> Result<Funct
     }
     let mut f = init;
     f.name = "entry".into();
-    let b = f.layout[0];
+    // Instantiation's code ends in the last block.
+    let b = *f.layout.last().expect("a block");
     Ok(match f.block(b).term {
         Terminator::Return(_) => stylus::entry_tail(f, b, entry.index, result),
         // Instantiation fails: the trap stays.
@@ -448,7 +470,7 @@ fn table_funcs(m: &WasmModule<'_>, imported: &[u64]) -> Vec<Vec<Option<u32>>> {
     let mut tables: Vec<Vec<Option<u32>>> = m
         .tables
         .iter()
-        .map(|t| vec![None; t.initial.min(1 << 20) as usize])
+        .map(|t| vec![None; t.initial.min(MAX_TABLE_ENTRIES) as usize])
         .collect();
     for seg in &m.elements {
         let Some(table) = tables.get_mut(seg.table as usize) else {
@@ -458,7 +480,7 @@ fn table_funcs(m: &WasmModule<'_>, imported: &[u64]) -> Vec<Vec<Option<u32>>> {
             continue;
         };
         let offset = offset as u32 as usize;
-        if offset + seg.funcs.len() > table.len() {
+        if offset.saturating_add(seg.funcs.len()) > table.len() {
             break;
         }
         table[offset..offset + seg.funcs.len()].copy_from_slice(&seg.funcs);
@@ -467,7 +489,8 @@ fn table_funcs(m: &WasmModule<'_>, imported: &[u64]) -> Vec<Vec<Option<u32>>> {
 }
 
 /// `%init`: memory, globals, element and data segments (with the bounds
-/// checks instantiation makes), then the start function.
+/// checks instantiation makes), then the start function. Its last block
+/// ends in `return` unless instantiation fails (a trap).
 fn init_function(m: &WasmModule<'_>, imported: &[u64]) -> Result<Function, Error> {
     let mut f = Function::new("init", vec![], vec![]);
     let b = f.new_block();
@@ -490,6 +513,9 @@ fn init_function(m: &WasmModule<'_>, imported: &[u64]) -> Result<Function, Error
     let mut term = Terminator::Return(vec![]);
     let mut term_pos = SourcePos::None;
     let mut initial = 0u64;
+    // Where the initial memory.grow is, and its result: past the run's
+    // memory limit, instantiation fails.
+    let mut grown = None;
     if let Some(mem) = m.memory {
         if mem.imported {
             return Err(Error::Import {
@@ -508,6 +534,7 @@ fn init_function(m: &WasmModule<'_>, imported: &[u64]) -> Result<Function, Error
                 results: vec![old],
                 pos: SourcePos::None,
             });
+            grown = Some((insts.len(), old));
         }
     }
     if m.tables.iter().any(|t| t.imported) {
@@ -604,7 +631,34 @@ fn init_function(m: &WasmModule<'_>, imported: &[u64]) -> Result<Function, Error
             }
         }
     }
-    let data = f.block_mut(b);
+    let last = match grown {
+        Some((at, old)) => {
+            // b: the grow, then `brif failed, trap out_of_memory, rest`.
+            let rest = insts.split_off(at);
+            let all_ones = konst(&mut f, &mut insts, Type::I64, u64::MAX, 0);
+            let failed = f.new_value(Type::I1);
+            insts.push(Inst {
+                op: Op::Icmp(chainlift_ir::inst::Cond::Eq),
+                args: vec![old, all_ones],
+                results: vec![failed],
+                pos: SourcePos::None,
+            });
+            let trap = f.new_block();
+            f.block_mut(trap).term = Terminator::Trap(TrapCode::OutOfMemory);
+            let next = f.new_block();
+            let data = f.block_mut(b);
+            data.insts = insts;
+            data.term = Terminator::Branch {
+                cond: failed,
+                then_to: chainlift_ir::function::BlockCall::new(trap),
+                else_to: chainlift_ir::function::BlockCall::new(next),
+            };
+            insts = rest;
+            next
+        }
+        None => b,
+    };
+    let data = f.block_mut(last);
     data.insts = insts;
     data.term = term;
     data.term_pos = term_pos;
@@ -635,16 +689,22 @@ pub fn disasm(bytes: &[u8]) -> Result<String, Error> {
             let _ = writeln!(out, "import {}.{} {sig}", imp.module, imp.name);
         }
     }
+    let names: std::collections::HashMap<u32, &str> =
+        m.names.iter().map(|(i, n)| (*i, n.as_str())).collect();
+    let mut exports: std::collections::HashMap<u32, Vec<&str>> = Default::default();
+    for e in &m.exports {
+        if e.kind == ExternalKind::Func {
+            exports.entry(e.index).or_default().push(e.name.as_str());
+        }
+    }
     for (i, body) in m.bodies.iter().enumerate() {
         let index = m.imported_funcs + i as u32;
         let sig = m.sig(index).map(sig_text).unwrap_or_default();
-        let name = m.name(index).map(|n| format!(" {n}")).unwrap_or_default();
-        let exported: Vec<&str> = m
-            .exports
-            .iter()
-            .filter(|e| e.kind == ExternalKind::Func && e.index == index)
-            .map(|e| e.name.as_str())
-            .collect();
+        let name = names
+            .get(&index)
+            .map(|n| format!(" {n}"))
+            .unwrap_or_default();
+        let exported = exports.get(&index).cloned().unwrap_or_default();
         let exported = if exported.is_empty() {
             String::new()
         } else {

@@ -30,6 +30,21 @@ pub const PAGE: u64 = 65536;
 /// Pages a memory may have when it declares no maximum.
 pub const MAX_PAGES: u64 = 65536;
 
+/// IR values one function's lift may make. Every block takes every local
+/// as a parameter, so a function with many locals and many blocks grows
+/// as their product: past this it is not lifted (it traps `unsupported`,
+/// named), instead of exhausting memory.
+pub const MAX_FUNCTION_VALUES: usize = 4_000_000;
+
+/// Table entries whose WASM type differs from an indirect call's while
+/// their IR types match, checked at one `call_indirect` site.
+pub const MAX_MISTYPED_ENTRIES: usize = 64;
+
+/// Per module: for (table, type index), the entries an indirect call of
+/// that type must trap on although the IR's own check would let them pass.
+pub type IndirectChecks =
+    std::cell::RefCell<std::collections::HashMap<(u32, u32), std::rc::Rc<Vec<u64>>>>;
+
 /// Why a body was not lifted: the first instruction outside the integer
 /// subset, and where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +128,8 @@ struct Cx<'a, 'm> {
     m: &'a WasmModule<'m>,
     /// Each table's entries (WASM function indices) after instantiation.
     tables: &'a [Vec<Option<u32>>],
+    /// The module's indirect-call checks, computed once per type.
+    indirect: &'a IndirectChecks,
     f: Function,
     cur: Option<Block>,
     locals: Vec<Value>,
@@ -128,6 +145,7 @@ struct Cx<'a, 'm> {
 pub fn lift_function(
     m: &WasmModule<'_>,
     tables: &[Vec<Option<u32>>],
+    indirect: &IndirectChecks,
     index: u32,
     name: String,
     body: &FunctionBody<'_>,
@@ -149,6 +167,7 @@ pub fn lift_function(
     let mut cx = Cx {
         m,
         tables,
+        indirect,
         f: Function::new(name, params.clone(), returns.clone()),
         cur: None,
         locals: vec![],
@@ -209,6 +228,15 @@ pub fn lift_function(
         })?;
         cx.pos = SourcePos::Wasm(offset as u32);
         cx.op(&op).map_err(|what| Unsupported { what, offset })?;
+        if cx.f.values.len() > MAX_FUNCTION_VALUES {
+            return Err(Unsupported {
+                what: format!(
+                    "a function too large to lift ({} locals; more than {MAX_FUNCTION_VALUES} IR values)",
+                    cx.locals.len()
+                ),
+                offset,
+            });
+        }
     }
     Ok(cx.f)
 }
@@ -521,6 +549,15 @@ impl Cx<'_, '_> {
                 self.cur = Some(next);
             }
             Operator::BrTable { ref targets } => {
+                // Each target passes every local: bound the product first.
+                let size = (targets.len() as usize + 1).saturating_mul(self.locals.len() + 1);
+                if size.saturating_add(self.f.values.len()) > MAX_FUNCTION_VALUES {
+                    return Err(format!(
+                        "a br_table too large to lift ({} targets × {} locals)",
+                        targets.len(),
+                        self.locals.len()
+                    ));
+                }
                 let index = self.pop()?;
                 let mut cases = vec![];
                 for (i, depth) in targets.targets().enumerate() {

@@ -60,7 +60,7 @@ pub enum Init {
     Const(u64),
     /// The value of another (imported) global.
     Global(u32),
-    /// A reference or float expression: not an integer constant.
+    /// A reference expression: not an integer or float constant.
     Other,
 }
 
@@ -402,6 +402,8 @@ fn const_expr(e: &ConstExpr<'_>) -> wasmparser::Result<Init> {
     Ok(match ops.read()? {
         Operator::I32Const { value } => Init::Const(value as u32 as u64),
         Operator::I64Const { value } => Init::Const(value as u64),
+        Operator::F32Const { value } => Init::Const(value.bits() as u64),
+        Operator::F64Const { value } => Init::Const(value.bits()),
         Operator::GlobalGet { global_index } => Init::Global(global_index),
         _ => Init::Other,
     })

@@ -382,3 +382,60 @@ fn an_inlined_stylus_contract_behaves_as_the_original() {
         }
     }
 }
+
+/// Inputs built to exhaust memory or time are refused by name: a function
+/// whose blocks × locals pass the budget lifts to `trap unsupported`,
+/// oversized tables and data are a limit error, and a memory larger than
+/// the run's limit fails instantiation.
+#[test]
+fn oversized_modules_are_bounded_and_named() {
+    // 2,000 blocks × 5,000 locals = 10^7 block parameters.
+    let blocks = "(block)".repeat(2000);
+    let wat = format!(
+        "(module (func (export \"big\") (local i64 i64) {blocks}) \
+         (func (export \"small\") (result i32) (i32.const 7)))"
+    )
+    .replace("(local i64 i64)", &format!("(local {})", "i64 ".repeat(5000)));
+    let bytes = read(wat.as_bytes()).unwrap();
+    let lifted = lift(&bytes, &Options::default()).unwrap();
+    let big = lifted.func("big").unwrap().index;
+    let why = lifted.unsupported(big).expect("not lifted");
+    assert!(why.what.contains("too large to lift"), "{}", why.what);
+    assert!(lifted.unsupported(lifted.func("small").unwrap().index).is_none());
+
+    let e = lift(
+        &read(b"(module (table 2000000 funcref))").unwrap(),
+        &Options::default(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("tables of 2000000 entries"), "{e}");
+
+    // 2,000 pages is past the interpreter's 64 MiB: instantiation traps.
+    let bytes = read(b"(module (memory 2000) (func (export \"f\") (result i32) memory.size))").unwrap();
+    let lifted = lift(&bytes, &Options::default()).unwrap();
+    let out = Interpreter::new(&lifted.module, Limits::default()).run(
+        &mut SimpleHost::default(),
+        FuncId::new(0),
+        &[],
+    );
+    assert!(
+        matches!(out, Outcome::Trap { code: TrapCode::OutOfMemory, .. }),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn float_globals_keep_their_bits() {
+    let mut m = Instance::new(
+        r#"(module (global (export "f") f32 (f32.const 1.5))
+             (global (export "d") (mut f64) (f64.const -2))
+             (func (export "n") (result i32) (i32.const 1)))"#,
+    );
+    assert_eq!(m.value("n", &[]), 1);
+    let slot = |name: &str, m: &Instance| {
+        let g = m.lifted.globals.iter().find(|g| g.name == name).unwrap();
+        m.state.stack[g.slot as usize / 4].as_limbs()[g.slot as usize % 4]
+    };
+    assert_eq!(slot("f", &m), 1.5f32.to_bits() as u64);
+    assert_eq!(slot("d", &m), (-2f64).to_bits());
+}

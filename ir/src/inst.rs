@@ -554,7 +554,7 @@ pub enum BinOp {
     SDiv,
     /// Unsigned remainder; x % 0 = 0.
     URem,
-    /// Signed remainder with the dividend's sign; x % 0 = 0.
+    /// Signed remainder with the dividend's sign; x % 0 = 0; MIN % -1 = 0.
     SRem,
     /// Bitwise and.
     And,

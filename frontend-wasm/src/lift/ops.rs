@@ -1,8 +1,8 @@
 //! The operators other than control flow: locals, globals, calls,
 //! integer arithmetic with WASM's traps, conversions, and memory.
 
-use super::{Cx, Lift, MAX_PAGES, func_id, ir_sig, op_name, val_name};
-use crate::module::{Sig, is_integer};
+use super::{Cx, Lift, MAX_MISTYPED_ENTRIES, MAX_PAGES, func_id, ir_sig, op_name, val_name};
+use crate::module::is_integer;
 use chainlift_ir::entities::Value;
 use chainlift_ir::inst::{BinOp, Cond, Endian, Op, TrapCode};
 use chainlift_ir::types::Type;
@@ -98,7 +98,7 @@ impl Cx<'_, '_> {
                     .clone();
                 let (_, results) = ir_sig(&sig);
                 let index = self.pop()?;
-                self.check_indirect(table_index, &sig, index);
+                self.check_indirect(table_index, type_index, index)?;
                 let mut args = vec![index];
                 args.extend(self.pop_n(sig.params.len())?);
                 let r = self.ins(Op::CallIndirect(table_index), &args, &results);
@@ -236,30 +236,46 @@ impl Cx<'_, '_> {
     }
 
     /// The IR compares signatures by IR types, in which a float is an
-    /// integer of its width: entries whose WASM type differs from `sig`
-    /// although their IR types match trap here, as WASM's check would.
-    /// (Tables are fixed at instantiation: no lifted code changes them.)
-    fn check_indirect(&mut self, table: u32, sig: &Sig, index: Value) {
-        let want = ir_sig(sig);
-        let bad: Vec<u64> = self
-            .tables
-            .get(table as usize)
-            .map(|t| {
-                t.iter()
-                    .enumerate()
-                    .filter_map(|(i, e)| {
-                        let got = self.m.sig(*e.as_ref()?)?;
-                        (got != sig && ir_sig(got) == want).then_some(i as u64)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        if bad.is_empty() {
-            return;
+    /// integer of its width: entries whose WASM type differs from the
+    /// call's type `ty` although their IR types match trap here, as WASM's
+    /// check would. (Tables are fixed at instantiation: no lifted code
+    /// changes them.) The entries are found once per module and type.
+    fn check_indirect(&mut self, table: u32, ty: u32, index: Value) -> Lift {
+        let bad = {
+            let mut cache = self.indirect.borrow_mut();
+            cache
+                .entry((table, ty))
+                .or_insert_with(|| {
+                    let Some(sig) = self.m.types.get(ty as usize) else {
+                        return Default::default();
+                    };
+                    let want = ir_sig(sig);
+                    let bad: Vec<u64> = self
+                        .tables
+                        .get(table as usize)
+                        .map(|t| {
+                            t.iter()
+                                .enumerate()
+                                .filter_map(|(i, e)| {
+                                    let got = self.m.sig(*e.as_ref()?)?;
+                                    (got != sig && ir_sig(got) == want).then_some(i as u64)
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    std::rc::Rc::new(bad)
+                })
+                .clone()
+        };
+        if bad.len() > MAX_MISTYPED_ENTRIES {
+            return Err(format!(
+                "call_indirect over a table with {} entries of another WASM type but the same IR types",
+                bad.len()
+            ));
         }
         let mut any = None;
-        for k in bad {
-            let c = self.icmp_k(Cond::Eq, index, k);
+        for k in bad.iter() {
+            let c = self.icmp_k(Cond::Eq, index, *k);
             any = Some(match any {
                 None => c,
                 Some(a) => self.bin(BinOp::Or, a, c),
@@ -268,6 +284,7 @@ impl Cx<'_, '_> {
         if let Some(c) = any {
             self.trap_if(c, TrapCode::BadIndirectCall);
         }
+        Ok(())
     }
 
     fn compare(&mut self, c: Cond) -> Lift {

@@ -23,6 +23,10 @@ pub enum InlineError {
     /// An indirect call: its callee is known only at run time.
     #[error("%{0} makes an indirect call (call_indirect), which cannot be inlined")]
     Indirect(String),
+    /// A module the verifier would refuse (a call of a missing function,
+    /// a function with no block).
+    #[error("{0}")]
+    Invalid(String),
     /// The inlined function would pass the budget.
     #[error("inlining every call would make {0} instructions or more (the limit)")]
     TooLarge(usize),
@@ -45,6 +49,8 @@ pub fn inline_into_entry(m: &Module, max_insts: usize) -> Result<Module, InlineE
         return Ok(m.clone());
     };
     let mut f = entry.clone();
+    let sizes: Vec<usize> = m.functions.iter().map(Function::inst_count).collect();
+    let mut size = f.inst_count();
     // Blocks are scanned in layout order; a split leaves the rest of the
     // block in a new block, visited later.
     let mut i = 0;
@@ -57,10 +63,22 @@ pub fn inline_into_entry(m: &Module, max_insts: usize) -> Result<Module, InlineE
             .position(|inst| matches!(inst.op, Op::Call(_)));
         match at {
             Some(at) => {
-                inline_call(&mut f, m, i, at);
-                if f.inst_count() >= max_insts {
+                let Op::Call(callee) = f.block(b).insts[at].op else {
+                    unreachable!("found a call")
+                };
+                let g = match (sizes.get(callee.index()), m.functions.get(callee.index())) {
+                    (Some(g), Some(func)) if !func.layout.is_empty() => g,
+                    _ => {
+                        return Err(InlineError::Invalid(format!(
+                            "a call of {callee}, which does not exist or has no block"
+                        )));
+                    }
+                };
+                size += g + 1;
+                if size >= max_insts {
                     return Err(InlineError::TooLarge(max_insts));
                 }
+                inline_call(&mut f, m, i, at);
             }
             None => i += 1,
         }
@@ -134,6 +152,7 @@ fn inline_call(f: &mut Function, m: &Module, li: usize, at: usize) {
     let Op::Call(callee) = call.op else {
         return;
     };
+    // (`inline_into_entry` checked that it exists and has a block.)
     let g = &m.functions[callee.index()];
     // The rest of B, after the call, in a block taking the results.
     let rest = f.new_block();
