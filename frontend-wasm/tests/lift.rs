@@ -395,13 +395,20 @@ fn oversized_modules_are_bounded_and_named() {
         "(module (func (export \"big\") (local i64 i64) {blocks}) \
          (func (export \"small\") (result i32) (i32.const 7)))"
     )
-    .replace("(local i64 i64)", &format!("(local {})", "i64 ".repeat(5000)));
+    .replace(
+        "(local i64 i64)",
+        &format!("(local {})", "i64 ".repeat(5000)),
+    );
     let bytes = read(wat.as_bytes()).unwrap();
     let lifted = lift(&bytes, &Options::default()).unwrap();
     let big = lifted.func("big").unwrap().index;
     let why = lifted.unsupported(big).expect("not lifted");
     assert!(why.what.contains("too large to lift"), "{}", why.what);
-    assert!(lifted.unsupported(lifted.func("small").unwrap().index).is_none());
+    assert!(
+        lifted
+            .unsupported(lifted.func("small").unwrap().index)
+            .is_none()
+    );
 
     let e = lift(
         &read(b"(module (table 2000000 funcref))").unwrap(),
@@ -411,7 +418,8 @@ fn oversized_modules_are_bounded_and_named() {
     assert!(e.to_string().contains("tables of 2000000 entries"), "{e}");
 
     // 2,000 pages is past the interpreter's 64 MiB: instantiation traps.
-    let bytes = read(b"(module (memory 2000) (func (export \"f\") (result i32) memory.size))").unwrap();
+    let bytes =
+        read(b"(module (memory 2000) (func (export \"f\") (result i32) memory.size))").unwrap();
     let lifted = lift(&bytes, &Options::default()).unwrap();
     let out = Interpreter::new(&lifted.module, Limits::default()).run(
         &mut SimpleHost::default(),
@@ -419,7 +427,13 @@ fn oversized_modules_are_bounded_and_named() {
         &[],
     );
     assert!(
-        matches!(out, Outcome::Trap { code: TrapCode::OutOfMemory, .. }),
+        matches!(
+            out,
+            Outcome::Trap {
+                code: TrapCode::OutOfMemory,
+                ..
+            }
+        ),
         "{out:?}"
     );
 }

@@ -181,6 +181,54 @@ fn cli_reads_wasm_binary_and_text() {
 }
 
 #[test]
+fn a_stylus_contract_translates_to_every_target() {
+    let dir = std::env::temp_dir().join("chainlift-stylus-translate");
+    std::fs::create_dir_all(&dir).unwrap();
+    let erc20 = path("../shared/corpus/stylus/erc20.wasm");
+    let so = dir.join("erc20.so");
+    let r = chainlift(&[
+        "translate",
+        &erc20,
+        "--target",
+        "sbf",
+        "-o",
+        so.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("SBPF v3"), "{}", r.stdout);
+    let wasm = dir.join("erc20.wasm");
+    let r = chainlift(&[
+        "translate",
+        &erc20,
+        "--target",
+        "wasm",
+        "-o",
+        wasm.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = chainlift(&["translate", &erc20, "--target", "native"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("57 functions"), "{}", r.stdout);
+    // A module with no contract entry is not a contract.
+    let generic = dir.join("add.wat");
+    std::fs::write(&generic, "(module (func (export \"f\")))").unwrap();
+    let r = chainlift(&[
+        "translate",
+        generic.to_str().unwrap(),
+        "--target",
+        "sbf",
+        "-o",
+        so.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("exports `user_entrypoint`"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn a_generic_module_lifts_with_an_init_function() {
     let dir = std::env::temp_dir().join("chainlift-generic-wat");
     std::fs::create_dir_all(&dir).unwrap();
