@@ -1,6 +1,8 @@
 //! `chainlift bench`: a workload in each engine from the same state, each
 //! outcome checked against revm's, and the median time per call with its
-//! speedup over revm measured in the same process.
+//! speedup over revm measured in the same process. A workload on a WASM
+//! (Stylus) contract has the `wasm` engine (wasmtime running the original)
+//! as its oracle and baseline instead.
 
 use crate::engines::{engine, engine_names};
 use crate::run_cmd::CANNOT_RUN;
@@ -82,6 +84,21 @@ fn measure(e: &dyn Engine, w: &Workload, fork: Fork, reference: &[Outcome]) -> M
         }
     };
     let cold = cold.elapsed();
+    // A limit of the target VM the EVM does not have: cannot run, as in
+    // `diff`.
+    if let Some(why) = first.iter().find_map(|o| match &o.status {
+        chainlift_emulator::Status::TargetLimit(why) => Some(why.clone()),
+        _ => None,
+    }) {
+        return Measured {
+            cannot: Some(why),
+            median: Duration::ZERO,
+            first: Duration::ZERO,
+            equal: false,
+            difference: None,
+            cost: None,
+        };
+    }
     let difference = reference
         .iter()
         .zip(&first)
@@ -174,17 +191,49 @@ pub(crate) fn bench(
             }
         };
         for w in loads {
-            let reference = run_once(engines[0].as_ref(), &w, fork)
-                .with_context(|| format!("{}: revm", w.name))?;
-            let results: Vec<Measured> = engines
+            // A WASM (Stylus) contract has wasmtime as its oracle and
+            // baseline: revm does not run it.
+            let wasm = w.calls.iter().any(|c| {
+                w.world
+                    .accounts
+                    .get(&c.to)
+                    .is_some_and(|a| chainlift_emulator::stylus::is_wasm(&a.code))
+            });
+            let base_at = if wasm {
+                chosen.iter().position(|n| n == "wasm").with_context(|| {
+                    format!(
+                        "{}: a WASM contract, whose oracle and baseline is the wasm engine: name it in --engines",
+                        w.name
+                    )
+                })?
+            } else {
+                0
+            };
+            let reference = run_once(engines[base_at].as_ref(), &w, fork)
+                .with_context(|| format!("{}: {}", w.name, chosen[base_at]))?;
+            let results: Vec<Option<Measured>> = engines
                 .iter()
-                .map(|e| measure(e.as_ref(), &w, fork, &reference))
+                .enumerate()
+                .map(|(i, e)| {
+                    (!(wasm && i == 0)).then(|| measure(e.as_ref(), &w, fork, &reference))
+                })
                 .collect();
-            let base = results[0].median.as_secs_f64();
+            let Some(Some(base)) = results.get(base_at) else {
+                bail!("{}: no baseline", w.name);
+            };
+            let base = base.median.as_secs_f64();
+            if wasm && !json {
+                writeln!(
+                    out,
+                    "{:<24} (baseline and oracle: wasm; revm does not run WASM contracts)",
+                    w.name.chars().take(24).collect::<String>()
+                )?;
+            }
             // A first run against revm's warm one (revm compiles nothing).
             let calls = w.calls.len().max(1) as f64;
             let mut engines_json = serde_json::Map::new();
             for (name, m) in chosen.iter().zip(&results) {
+                let Some(m) = m else { continue };
                 let ratio = (m.cannot.is_none() && m.median.as_secs_f64() > 0.0)
                     .then(|| base / m.median.as_secs_f64());
                 let cold_ratio = (m.cannot.is_none() && m.first.as_secs_f64() > 0.0)
@@ -223,13 +272,20 @@ pub(crate) fn bench(
                         )?,
                     }
                     if let Some(d) = &m.difference {
-                        writeln!(out, "{:<24} {:<8} differs from revm: {d}", "", "")?;
+                        writeln!(
+                            out,
+                            "{:<24} {:<8} differs from {}: {d}",
+                            "", "", chosen[base_at]
+                        )?;
                     }
                 }
             }
-            report.push(
-                json!({"name": w.name, "file": file, "engines": Value::Object(engines_json)}),
-            );
+            report.push(json!({
+                "name": w.name,
+                "file": file,
+                "baseline": chosen[base_at],
+                "engines": Value::Object(engines_json),
+            }));
         }
     }
     if json {

@@ -398,3 +398,29 @@ fn chainlift_cli_engine(name: &str) -> Box<dyn chainlift_emulator::Engine> {
         .expect("an engine")
         .build()
 }
+
+#[test]
+fn bench_takes_wasmtime_as_the_baseline_of_a_wasm_contract() {
+    let r = chainlift(&[
+        "bench",
+        &path("examples/stylus/erc20.toml"),
+        "--engines",
+        "wasm,ir",
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let f = &v["fixtures"][0];
+    assert_eq!(f["baseline"], "wasm");
+    assert!(f["engines"].get("evm").is_none(), "{f}");
+    assert_eq!(f["engines"]["wasm"]["ratio_vs_evm"], 1.0);
+    assert_eq!(f["engines"]["ir"]["equal"], true);
+    let r = chainlift(&[
+        "bench",
+        &path("examples/stylus/erc20.toml"),
+        "--engines",
+        "ir",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("name it in --engines"), "{}", r.stderr);
+}
