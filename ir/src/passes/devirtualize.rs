@@ -27,21 +27,12 @@ pub fn run(m: &mut Module) -> bool {
     let tables: Vec<Vec<Option<FuncId>>> = m.tables.iter().map(|t| t.entries.clone()).collect();
     let mut changed = false;
     for f in &mut m.functions {
-        let mut i = 0;
-        while i < f.layout.len() {
-            let b = f.layout[i];
-            let at = f
-                .block(b)
-                .insts
-                .iter()
-                .position(|inst| matches!(inst.op, Op::CallIndirect(_)));
-            match at {
-                Some(at) => {
-                    rewrite(f, &sigs, &tables, i, at);
-                    changed = true;
-                }
-                None => i += 1,
-            }
+        let mut from = 0;
+        while let Some((li, at)) = super::find_inst(f, from, |op| matches!(op, Op::CallIndirect(_)))
+        {
+            rewrite(f, &sigs, &tables, li, at);
+            changed = true;
+            from = li;
         }
     }
     changed
@@ -55,7 +46,7 @@ fn rewrite(
     at: usize,
 ) {
     let b = f.layout[li];
-    let call = f.block(b).insts[at].clone();
+    let (call, rest) = super::split_at_call(f, b, at);
     let Op::CallIndirect(table) = call.op else {
         return;
     };
@@ -64,20 +55,6 @@ fn rewrite(
     let arg_types: Vec<Type> = args.iter().map(|a| f.ty(*a)).collect();
     let result_types: Vec<Type> = call.results.iter().map(|r| f.ty(*r)).collect();
     let index_ty = f.ty(index);
-    // The rest of B, taking the call's results.
-    let rest = f.new_block();
-    f.layout.pop();
-    let data = f.block_mut(b);
-    let after = data.insts.split_off(at + 1);
-    data.insts.pop();
-    let term = std::mem::replace(&mut data.term, Terminator::Trap(TrapCode::Unreachable));
-    let term_pos = data.term_pos;
-    *f.block_mut(rest) = BlockData {
-        params: call.results.clone(),
-        insts: after,
-        term,
-        term_pos,
-    };
     let trap = f.new_block();
     f.layout.pop();
     f.block_mut(trap).term = Terminator::Trap(TrapCode::BadIndirectCall);

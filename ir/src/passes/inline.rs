@@ -53,35 +53,25 @@ pub fn inline_into_entry(m: &Module, max_insts: usize) -> Result<Module, InlineE
     let mut size = f.inst_count();
     // Blocks are scanned in layout order; a split leaves the rest of the
     // block in a new block, visited later.
-    let mut i = 0;
-    while i < f.layout.len() {
-        let b = f.layout[i];
-        let at = f
-            .block(b)
-            .insts
-            .iter()
-            .position(|inst| matches!(inst.op, Op::Call(_)));
-        match at {
-            Some(at) => {
-                let Op::Call(callee) = f.block(b).insts[at].op else {
-                    unreachable!("found a call")
-                };
-                let g = match (sizes.get(callee.index()), m.functions.get(callee.index())) {
-                    (Some(g), Some(func)) if !func.layout.is_empty() => g,
-                    _ => {
-                        return Err(InlineError::Invalid(format!(
-                            "a call of {callee}, which does not exist or has no block"
-                        )));
-                    }
-                };
-                size += g + 1;
-                if size >= max_insts {
-                    return Err(InlineError::TooLarge(max_insts));
-                }
-                inline_call(&mut f, m, i, at);
+    let mut from = 0;
+    while let Some((li, at)) = super::find_inst(&f, from, |op| matches!(op, Op::Call(_))) {
+        let Op::Call(callee) = f.block(f.layout[li]).insts[at].op else {
+            unreachable!("found a call")
+        };
+        let g = match (sizes.get(callee.index()), m.functions.get(callee.index())) {
+            (Some(g), Some(func)) if !func.layout.is_empty() => g,
+            _ => {
+                return Err(InlineError::Invalid(format!(
+                    "a call of {callee}, which does not exist or has no block"
+                )));
             }
-            None => i += 1,
+        };
+        size += g + 1;
+        if size >= max_insts {
+            return Err(InlineError::TooLarge(max_insts));
         }
+        inline_call(&mut f, m, li, at);
+        from = li;
     }
     Ok(Module {
         functions: vec![f],
@@ -148,29 +138,12 @@ fn check_acyclic(m: &Module) -> Result<(), InlineError> {
 /// Inlines the call at instruction `at` of the block at layout index `li`.
 fn inline_call(f: &mut Function, m: &Module, li: usize, at: usize) {
     let b = f.layout[li];
-    let call = f.block(b).insts[at].clone();
+    let (call, rest) = super::split_at_call(f, b, at);
     let Op::Call(callee) = call.op else {
         return;
     };
     // (`inline_into_entry` checked that it exists and has a block.)
     let g = &m.functions[callee.index()];
-    // The rest of B, after the call, in a block taking the results.
-    let rest = f.new_block();
-    f.layout.pop();
-    let data = f.block_mut(b);
-    let after: Vec<Inst> = data.insts.split_off(at + 1);
-    data.insts.pop();
-    let term = std::mem::replace(
-        &mut data.term,
-        Terminator::Trap(crate::inst::TrapCode::Unreachable),
-    );
-    let term_pos = data.term_pos;
-    *f.block_mut(rest) = BlockData {
-        params: call.results.clone(),
-        insts: after,
-        term,
-        term_pos,
-    };
     // The callee's values and blocks, renumbered into f.
     let values: Vec<Value> = g.values.iter().map(|t| f.new_value(*t)).collect();
     let v = |x: Value| values[x.index()];

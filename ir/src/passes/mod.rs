@@ -84,3 +84,51 @@ pub(crate) fn substitute(f: &mut Function, subst: &rustc_hash::FxHashMap<Value, 
     }
     true
 }
+
+/// Splits block `b` of `f` at its call instruction `at` (a `call` or
+/// `call_indirect`): the call is removed, and the instructions after it and
+/// `b`'s terminator move to a new block (not in the layout yet) whose
+/// parameters are the call's results themselves, so every use of them
+/// stays dominated by their definition. Returns the call and the new
+/// block; `b` is left ending in a placeholder trap for the caller to
+/// replace.
+pub(crate) fn split_at_call(
+    f: &mut Function,
+    b: crate::entities::Block,
+    at: usize,
+) -> (crate::function::Inst, crate::entities::Block) {
+    use crate::function::{BlockData, Terminator};
+    let rest = f.new_block();
+    f.layout.pop();
+    let data = f.block_mut(b);
+    let after = data.insts.split_off(at + 1);
+    let call = data.insts.pop().expect("the call at `at`");
+    let term = std::mem::replace(
+        &mut data.term,
+        Terminator::Trap(crate::inst::TrapCode::Unreachable),
+    );
+    let term_pos = data.term_pos;
+    *f.block_mut(rest) = BlockData {
+        params: call.results.clone(),
+        insts: after,
+        term,
+        term_pos,
+    };
+    (call, rest)
+}
+
+/// The first instruction, from layout index `from` on, for which `pred`
+/// holds: (layout index, instruction index).
+pub(crate) fn find_inst(
+    f: &Function,
+    from: usize,
+    pred: impl Fn(&crate::inst::Op) -> bool,
+) -> Option<(usize, usize)> {
+    f.layout.iter().enumerate().skip(from).find_map(|(li, b)| {
+        f.block(*b)
+            .insts
+            .iter()
+            .position(|i| pred(&i.op))
+            .map(|at| (li, at))
+    })
+}
