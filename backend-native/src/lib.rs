@@ -299,7 +299,10 @@ pub fn compile(module: &Verified, options: &Options) -> Result<Program, Error> {
         })
     }) {
         let mut owned = m.clone();
-        chainlift_ir::passes::devirtualize::run(&mut owned);
+        chainlift_ir::passes::devirtualize::run(&mut owned).map_err(|what| Error::Unsupported {
+            pos: SourcePos::None,
+            what,
+        })?;
         direct = owned;
         &direct
     } else {

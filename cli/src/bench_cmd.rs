@@ -200,12 +200,18 @@ pub(crate) fn bench(
                     .is_some_and(|a| chainlift_emulator::stylus::is_wasm(&a.code))
             });
             let base_at = if wasm {
-                chosen.iter().position(|n| n == "wasm").with_context(|| {
-                    format!(
-                        "{}: a WASM contract, whose oracle and baseline is the wasm engine: name it in --engines",
-                        w.name
-                    )
-                })?
+                match chosen.iter().position(|n| n == "wasm") {
+                    Some(i) => i,
+                    None => {
+                        cannot = true;
+                        writeln!(
+                            out,
+                            "{}: cannot run: a WASM contract, whose oracle and baseline is the wasm engine: name it in --engines",
+                            w.name
+                        )?;
+                        continue;
+                    }
+                }
             } else {
                 0
             };

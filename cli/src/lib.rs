@@ -323,7 +323,12 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         stack_in_memory: cli.stack_in_memory,
     });
     match cli.command {
-        Command::Disasm(common) if !common.json && ir_cmd::wasm_input(&common)?.is_some() => {
+        Command::Disasm(common) if ir_cmd::wasm_input(&common)?.is_some() => {
+            if common.json {
+                anyhow::bail!(
+                    "disasm --json is for EVM code; a WASM module's listing is text only"
+                );
+            }
             let bytes = ir_cmd::wasm_input(&common)?.unwrap_or_default();
             ir_cmd::disasm_wasm(&bytes, out)?
         }

@@ -78,11 +78,11 @@ pub fn test(
         bail!("no .json or .wast test files under {}", paths.join(", "));
     }
     // Spec scripts run on wasmtime (their oracle) and the IR.
-    let wast_ir = chosen.iter().any(|n| matches!(*n, "ir" | "ir64"));
+    let wast_ir = chosen.contains(&"ir");
     let wast_others: Vec<&str> = chosen
         .iter()
         .copied()
-        .filter(|n| !matches!(*n, "evm" | "ir" | "ir64" | "wasm"))
+        .filter(|n| !matches!(*n, "evm" | "ir" | "wasm"))
         .collect();
     let any_wast = files
         .iter()

@@ -363,15 +363,16 @@ impl Engine for EvmEngine {
         call: &Call,
         fork: Fork,
     ) -> Result<Outcome, EngineError> {
-        if !call.create
-            && world
-                .accounts
-                .get(&call.to)
-                .is_some_and(|a| crate::stylus::is_wasm(&a.code))
+        // revm would run a WASM module as EVM code (a STOP): refuse any
+        // world that holds one, as callee or as a contract it may reach.
+        if world
+            .accounts
+            .values()
+            .any(|a| crate::stylus::is_wasm(&a.code))
         {
             return Err(EngineError::Unsupported {
                 engine: "evm",
-                reason: "revm runs EVM code; this account holds a WASM (Stylus) contract".into(),
+                reason: "revm runs EVM code; this world holds a WASM (Stylus) contract".into(),
             });
         }
         let spec = spec(fork);

@@ -74,9 +74,20 @@ fn verify_error(errors: Vec<chainlift_ir::verify::VerifyError>) -> String {
 /// backend-wasm (from its legalized module `evm`), then lifted back by
 /// frontend-wasm, once per module.
 pub fn round_trip(evm: &Arc<Compiled>, stages: Stages) -> Result<Arc<Compiled>, String> {
-    let wasm = chainlift_backend_wasm::translate(&evm.module, &Default::default())
-        .map_err(|e| format!("backend-wasm: {e}"))?;
-    compile(&wasm.bytes, stages)
+    type Trips = HashMap<(usize, bool), (Arc<Compiled>, Entry)>;
+    static TRIPS: LazyLock<Mutex<Trips>> = LazyLock::new(Default::default);
+    // Keyed by the EVM module's address, which the entry keeps alive.
+    let key = (Arc::as_ptr(evm) as usize, stages.optimize);
+    if let Some((_, hit)) = TRIPS.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return hit;
+    }
+    let result = chainlift_backend_wasm::translate(&evm.module, &Default::default())
+        .map_err(|e| format!("backend-wasm: {e}"))
+        .and_then(|wasm| compile(&wasm.bytes, stages));
+    if let Ok(mut m) = TRIPS.lock() {
+        m.insert(key, (evm.clone(), result.clone()));
+    }
+    result
 }
 
 /// Instructions an inlined WASM contract may have.

@@ -105,6 +105,9 @@ struct Ctx {
     stop: Option<Stop>,
     selfdestruct: Option<U256>,
     fuel: u64,
+    /// For a WASM original: its linear memory's bound, the IR engines'
+    /// (a translated module bounds EVM memory itself, by its limit global).
+    limits: wasmtime::StoreLimits,
 }
 
 // SAFETY: a `Ctx` never leaves the thread that made it: the store that owns
@@ -649,8 +652,15 @@ impl WasmRuntime {
                 stop: None,
                 selfdestruct: None,
                 fuel: limits.budget,
+                limits: match compiled.wasm {
+                    Some(_) => wasmtime::StoreLimitsBuilder::new()
+                        .memory_size(limits.memory)
+                        .build(),
+                    None => wasmtime::StoreLimits::default(),
+                },
             },
         );
+        store.limiter(|c| &mut c.limits);
         store.set_fuel(limits.budget).map_err(|e| e.to_string())?;
         let instance = pre.instantiate(&mut store).map_err(|e| e.to_string())?;
         let memory = instance.get_memory(&mut store, "memory");

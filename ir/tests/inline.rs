@@ -126,7 +126,7 @@ fn indirect_calls_are_devirtualized_then_inlined() {
     .unwrap();
     let m = parse_module(&text).unwrap();
     let mut direct = m.clone();
-    assert!(chainlift_ir::passes::devirtualize::run(&mut direct));
+    assert!(chainlift_ir::passes::devirtualize::run(&mut direct).unwrap());
     verify(&direct).unwrap();
     let flat = inline_into_entry(&m, 10_000).unwrap();
     verify(&flat).unwrap();

@@ -421,6 +421,6 @@ fn bench_takes_wasmtime_as_the_baseline_of_a_wasm_contract() {
         "--engines",
         "ir",
     ]);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("name it in --engines"), "{}", r.stderr);
+    assert_eq!(r.code, 4, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("name it in --engines"), "{}", r.stdout);
 }

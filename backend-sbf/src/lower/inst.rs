@@ -97,19 +97,25 @@ impl Cx<'_> {
             }
             Op::MemExpand => self.mem_expand(args[0], args[1]),
             Op::MemGrow => {
-                // The old size, or all ones when the heap's share would be
-                // passed (memory unchanged). The heap starts zeroed and
-                // memory never shrinks, so grown bytes are zero.
+                // The old size (the heap starts zeroed and memory never
+                // shrinks, so grown bytes are zero).
                 let d = need(res)?;
                 let ty = self.ty(d);
                 let fail = self.asm.label();
                 let done = self.asm.label();
                 self.jmp_if_high(args[0], fail);
                 self.limb(R1, args[0], 0);
+                // 4 GiB or more is past any WASM memory's maximum (the
+                // frontend asks all ones then): -1, as the IR says. A
+                // smaller request past the heap's share is the target's
+                // limit, not the program's answer.
+                self.asm.mov64(R2, 1 << 32);
+                self.asm.jmp(J::Ge, R1, R2, fail);
                 self.asm.ldx(Size::Dw, R0, R9, layout::MEM_SIZE);
                 self.asm.mov64(R2, self.mem_limit as u64);
                 self.asm.alu(Alu::Sub, R2, R0);
-                self.asm.jmp(J::Gt, R1, R2, fail);
+                let limit = self.memory_limit;
+                self.asm.jmp(J::Gt, R1, R2, limit);
                 self.asm.alu(Alu::Add, R1, R0);
                 self.asm.stx(Size::Dw, R9, layout::MEM_SIZE, R1);
                 self.asm.ja(done);

@@ -17,8 +17,14 @@ use crate::inst::{Op, TrapCode};
 use crate::types::Type;
 use alloy_primitives::U256;
 
-/// Rewrites every function of `m`; returns whether anything changed.
-pub fn run(m: &mut Module) -> bool {
+/// Switch cases all the rewrites of a module may add: a table entry per
+/// case at each call site.
+pub const MAX_CASES: usize = 1 << 20;
+
+/// Rewrites every function of `m`; returns whether anything changed, or
+/// an error when the switches would pass [`MAX_CASES`] (call sites ×
+/// table entries).
+pub fn run(m: &mut Module) -> Result<bool, String> {
     let sigs: Vec<(Vec<Type>, Vec<Type>)> = m
         .functions
         .iter()
@@ -26,16 +32,22 @@ pub fn run(m: &mut Module) -> bool {
         .collect();
     let tables: Vec<Vec<Option<FuncId>>> = m.tables.iter().map(|t| t.entries.clone()).collect();
     let mut changed = false;
+    let mut total = 0usize;
     for f in &mut m.functions {
         let mut from = 0;
         while let Some((li, at)) = super::find_inst(f, from, |op| matches!(op, Op::CallIndirect(_)))
         {
-            rewrite(f, &sigs, &tables, li, at);
+            total += rewrite(f, &sigs, &tables, li, at);
+            if total > MAX_CASES {
+                return Err(format!(
+                    "devirtualizing call_indirect would make more than {MAX_CASES} switch cases (call sites × table entries)"
+                ));
+            }
             changed = true;
             from = li;
         }
     }
-    changed
+    Ok(changed)
 }
 
 fn rewrite(
@@ -44,11 +56,11 @@ fn rewrite(
     tables: &[Vec<Option<FuncId>>],
     li: usize,
     at: usize,
-) {
+) -> usize {
     let b = f.layout[li];
     let (call, rest) = super::split_at_call(f, b, at);
     let Op::CallIndirect(table) = call.op else {
-        return;
+        return 0;
     };
     let index = call.args[0];
     let args = call.args[1..].to_vec();
@@ -61,6 +73,8 @@ fn rewrite(
     f.block_mut(trap).term_pos = call.pos;
     let mut added = vec![];
     let mut cases = vec![];
+    // One case block per distinct callee.
+    let mut by_callee: std::collections::HashMap<FuncId, Block> = Default::default();
     let entries = tables.get(table as usize).map_or(&[][..], |t| t.as_slice());
     let max = if index_ty.bits() >= 64 {
         u64::MAX
@@ -75,8 +89,13 @@ fn rewrite(
         if *p != arg_types || *r != result_types || k as u64 > max {
             continue;
         }
+        if let Some(case) = by_callee.get(callee) {
+            cases.push((U256::from(k), BlockCall::new(*case)));
+            continue;
+        }
         let case = f.new_block();
         f.layout.pop();
+        by_callee.insert(*callee, case);
         let results: Vec<_> = result_types.iter().map(|t| f.new_value(*t)).collect();
         *f.block_mut(case) = BlockData {
             params: vec![],
@@ -95,6 +114,7 @@ fn rewrite(
         added.push(case);
         cases.push((U256::from(k), BlockCall::new(case)));
     }
+    let n = cases.len();
     let data = f.block_mut(b);
     data.term = Terminator::Switch {
         value: index,
@@ -106,4 +126,5 @@ fn rewrite(
     tail.push(trap);
     tail.push(rest);
     f.layout.splice(li + 1..li + 1, tail);
+    n
 }

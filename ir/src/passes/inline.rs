@@ -39,7 +39,7 @@ pub fn inline_into_entry(m: &Module, max_insts: usize) -> Result<Module, InlineE
     let mut owned;
     let m = if has_indirect(m) {
         owned = m.clone();
-        super::devirtualize::run(&mut owned);
+        super::devirtualize::run(&mut owned).map_err(InlineError::Invalid)?;
         &owned
     } else {
         m
