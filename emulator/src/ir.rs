@@ -23,6 +23,11 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+mod memory;
+
+pub use memory::memory_for_gas;
+use memory::{frame_memory, memory_cost};
+
 /// What runs a frame's code.
 #[derive(Debug, Clone)]
 pub enum Exec {
@@ -152,46 +157,6 @@ impl IrEngine {
             .get(code, fork, self.stages)
             .map_err(|e| e.to_string())
     }
-}
-
-/// The largest memory (bytes) whose expansion cost, 3·w + w²/512 gas for w
-/// words, fits in `gas`.
-pub fn memory_for_gas(gas: u64) -> usize {
-    let g = gas as f64;
-    let mut w = ((-3.0 + (9.0 + 4.0 * g / 512.0).sqrt()) * 256.0).max(0.0) as u64;
-    // In u128, so that the estimate's correction never saturates (which
-    // would turn the loops below into billions of steps for huge gas).
-    let gas = u128::from(gas);
-    let cost = |w: u64| {
-        let w = u128::from(w);
-        3 * w + w * w / 512
-    };
-    while cost(w + 1) <= gas {
-        w += 1;
-    }
-    while w > 0 && cost(w) > gas {
-        w -= 1;
-    }
-    usize::try_from(w.saturating_mul(32)).unwrap_or(usize::MAX)
-}
-
-/// The memory a frame of `module` may use: for EVM code, what the gas pays
-/// for (capped at `limit`); for a WASM module, whose linear memory is not
-/// EVM memory, `limit` (a Stylus contract pays for its pages through
-/// `pay_for_memory_grow`, which the engines do not meter).
-fn frame_memory(limit: usize, module: &Compiled, gas: u64) -> usize {
-    if module.wasm.is_some() {
-        limit
-    } else {
-        limit.min(memory_for_gas(gas))
-    }
-}
-
-/// Gas of `len` bytes of memory: 3·w + w²/512 for w words.
-fn memory_cost(len: usize) -> u64 {
-    let w = (len as u64).div_ceil(32);
-    w.saturating_mul(3)
-        .saturating_add(w.saturating_mul(w) / 512)
 }
 
 fn word(a: Address) -> U256 {
