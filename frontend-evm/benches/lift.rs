@@ -3,7 +3,8 @@
 //! run), in µs per contract and per KB.
 //!
 //! Run: `cargo bench -p chainlift-frontend-evm --bench lift`; with
-//! `LIFT_STACK_ONLY=1` every contract is lifted with its stack in memory.
+//! `LIFT_STACK_ONLY=1` every contract is lifted with its stack in memory;
+//! `LIFT_ONLY=NAME` times only the contracts whose name contains NAME.
 
 use chainlift_frontend_evm::{Options, analyze, lift};
 use chainlift_ir::passes;
@@ -26,7 +27,11 @@ fn main() {
     );
     let (mut total, mut bytes) = (Duration::ZERO, 0usize);
     let mut worst_per_kb = 0f64;
+    let only = std::env::var("LIFT_ONLY").ok();
     for (name, code) in fixtures().into_iter().chain(bench_corpus()) {
+        if only.as_ref().is_some_and(|o| !name.contains(o.as_str())) {
+            continue;
+        }
         let a = analyze(&code, &options).unwrap();
         let (raw, report) = lift::lift_report(&a, lift_options);
         let mut opt = raw.clone();

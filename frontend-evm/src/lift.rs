@@ -217,22 +217,32 @@ enum Out {
 struct Lifter<'a> {
     a: &'a Analysis,
     f: Function,
-    /// (EVM block id, entry height, context) -> IR block.
-    instances: HashMap<(usize, usize, Context), Block>,
+    /// (EVM block id, entry height) -> context -> IR block.
+    instances: HashMap<(usize, usize), HashMap<Context, Block>>,
+    /// Instances made.
+    instance_count: usize,
     /// Contexts made per EVM block.
     contexts: HashMap<usize, usize>,
     /// Entry heights specialized per EVM block.
     heights: HashMap<usize, Vec<usize>>,
-    /// What recursion detection needs of each instance, by its IR block.
-    lineage: HashMap<Block, Lineage>,
+    /// What recursion detection needs of each instance, by its IR block's
+    /// index.
+    lineage: Vec<Option<Lineage>>,
     /// The instance being lifted, and the lowest its stack has been so far.
     current: Option<Block>,
     low: usize,
     /// Dispatch blocks by height.
     dispatchers: HashMap<usize, Block>,
     queue: VecDeque<Work>,
-    /// Constants of values made by `iconst`.
+    /// Constants of values made by `iconst`, or pushed and not yet emitted.
     consts: HashMap<Value, U256>,
+    /// Constants the lifter has pushed but not emitted, with their pc: an
+    /// `iconst` is emitted in a block only where something there reads one
+    /// ([`Lifter::materialize`]), so the many constants that only feed
+    /// folding (jump targets, return addresses) cost nothing.
+    lazy: HashMap<Value, (U256, u32)>,
+    /// The `iconst` emitted for a lazy constant in a block.
+    emitted_consts: HashMap<(Block, Value), Value>,
     /// Jump targets per EVM block (from the CFG).
     targets: HashMap<usize, Vec<usize>>,
     /// pcs of jumps that need the dynamic fallback.
@@ -247,10 +257,11 @@ struct Lifter<'a> {
     arguments: usize,
     /// Instructions emitted so far.
     emitted: usize,
-    /// Entry-slot placeholders and fixed parameters of each block.
-    slots: HashMap<Block, (Vec<Value>, Vec<Value>)>,
-    /// The block and slot index of each placeholder.
-    placeholder: HashMap<Value, (Block, usize)>,
+    /// Entry-slot placeholders and fixed parameters of each block, by its
+    /// index.
+    slots: Vec<Option<(Vec<Value>, Vec<Value>)>>,
+    /// The block and slot index of each placeholder, by its value's index.
+    placeholder: Vec<Option<(Block, u32)>>,
     /// The stack-in-memory block of each EVM block.
     stack_blocks: HashMap<usize, Block>,
     /// The dispatch block of that form: params `sp`, target.
@@ -294,14 +305,21 @@ impl<'a> Lifter<'a> {
             a,
             f: Function::new("main", vec![], vec![]),
             instances: HashMap::default(),
+            instance_count: 0,
             contexts: HashMap::default(),
             heights: HashMap::default(),
-            lineage: HashMap::default(),
+            lineage: Vec::new(),
             current: None,
             low: 0,
             dispatchers: HashMap::default(),
             queue: VecDeque::new(),
-            consts: HashMap::default(),
+            // Sized for the code, so the tables rarely grow.
+            consts: HashMap::with_capacity_and_hasher(a.bytes.len(), Default::default()),
+            lazy: HashMap::with_capacity_and_hasher(a.bytes.len(), Default::default()),
+            emitted_consts: HashMap::with_capacity_and_hasher(
+                a.bytes.len() / 2,
+                Default::default(),
+            ),
             targets,
             dynamic,
             block_at,
@@ -310,8 +328,8 @@ impl<'a> Lifter<'a> {
             options,
             arguments: 0,
             emitted: 0,
-            slots: HashMap::default(),
-            placeholder: HashMap::default(),
+            slots: Vec::new(),
+            placeholder: Vec::new(),
             stack_blocks: HashMap::default(),
             stack_dispatcher: None,
             spills: HashMap::default(),
@@ -340,7 +358,8 @@ impl<'a> Lifter<'a> {
                 Work::Instance(id, h, ctx, block) => {
                     let mut stack: Vec<Value> = self
                         .slots
-                        .get(&block)
+                        .get(block.index())
+                        .and_then(|s| s.as_ref())
                         .map(|(s, _)| s.clone())
                         .unwrap_or_default();
                     debug_assert_eq!(stack.len(), h);
@@ -349,12 +368,12 @@ impl<'a> Lifter<'a> {
                     // jumps.
                     let start = a.cfg.blocks[id].start;
                     for (slot, c) in &ctx {
-                        stack[*slot as usize] = self.konst(block, U256::from(*c), start);
+                        stack[*slot as usize] = self.konst(U256::from(*c), start);
                     }
                     self.current = Some(block);
                     self.low = h;
                     self.lift_block(id, block, stack, &Frame::Values)?;
-                    if let Some(l) = self.lineage.get_mut(&block) {
+                    if let Some(Some(l)) = self.lineage.get_mut(block.index()) {
                         l.low = self.low;
                     }
                     self.current = None;
@@ -370,7 +389,7 @@ impl<'a> Lifter<'a> {
         }
         self.materialize_slots();
         let report = LiftReport {
-            instances: self.instances.len(),
+            instances: self.instance_count,
             stack_blocks: self.stack_blocks.len(),
             spills: self.spills.len(),
             stack_only: self.stack_only,
@@ -404,7 +423,7 @@ impl<'a> Lifter<'a> {
     }
 
     fn instance_in(&mut self, id: usize, h: usize, mut ctx: Context) -> Result<Block, Restart> {
-        if let Some(b) = self.instances.get(&(id, h, ctx.clone())) {
+        if let Some(b) = self.instances.get(&(id, h)).and_then(|m| m.get(&ctx)) {
             return Ok(*b);
         }
         let nesting = self.nesting(id, h, &ctx);
@@ -416,7 +435,7 @@ impl<'a> Lifter<'a> {
         let new_height = !heights.contains(&h);
         if count >= MAX_INSTANCES_PER_BLOCK
             || (new_height && heights.len() >= self.options.max_heights)
-            || self.instances.len() >= self.options.max_instances
+            || self.instance_count >= self.options.max_instances
         {
             return self.spill(id, h);
         }
@@ -425,25 +444,29 @@ impl<'a> Lifter<'a> {
         }
         if !ctx.is_empty() && count >= self.options.max_contexts {
             ctx.clear();
-            if let Some(b) = self.instances.get(&(id, h, ctx.clone())) {
+            if let Some(b) = self.instances.get(&(id, h)).and_then(|m| m.get(&ctx)) {
                 return Ok(*b);
             }
         }
         *self.contexts.entry(id).or_insert(0) += 1;
         let b = self.f.new_block();
         self.new_slots(b, h, vec![]);
-        self.instances.insert((id, h, ctx.clone()), b);
-        self.lineage.insert(
-            b,
-            Lineage {
-                id,
-                h,
-                ctx: ctx.clone(),
-                low: h,
-                parent: self.current,
-                nesting,
-            },
-        );
+        self.instances
+            .entry((id, h))
+            .or_default()
+            .insert(ctx.clone(), b);
+        self.instance_count += 1;
+        if self.lineage.len() <= b.index() {
+            self.lineage.resize(b.index() + 1, None);
+        }
+        self.lineage[b.index()] = Some(Lineage {
+            id,
+            h,
+            ctx: ctx.clone(),
+            low: h,
+            parent: self.current,
+            nesting,
+        });
         self.queue.push_back(Work::Instance(id, h, ctx, b));
         Ok(b)
     }
@@ -469,7 +492,7 @@ impl<'a> Lifter<'a> {
             if path_low <= lowest {
                 break;
             }
-            let Some(x) = at.and_then(|b| self.lineage.get(&b)) else {
+            let Some(x) = at.and_then(|b| self.lineage.get(b.index())?.as_ref()) else {
                 break;
             };
             // (The instance being lifted still has its entry height here,
@@ -586,10 +609,14 @@ impl<'a> Lifter<'a> {
     /// where the block (or a block it passes them to) reads them.
     fn new_slots(&mut self, b: Block, h: usize, fixed: Vec<Value>) -> Vec<Value> {
         let slots: Vec<Value> = (0..h).map(|_| self.f.new_value(Type::I256)).collect();
+        self.placeholder.resize(self.f.values.len(), None);
         for (i, v) in slots.iter().enumerate() {
-            self.placeholder.insert(*v, (b, i));
+            self.placeholder[v.index()] = Some((b, i as u32));
         }
-        self.slots.insert(b, (slots.clone(), fixed));
+        if self.slots.len() <= b.index() {
+            self.slots.resize(b.index() + 1, None);
+        }
+        self.slots[b.index()] = Some((slots.clone(), fixed));
         slots
     }
 
@@ -739,10 +766,13 @@ impl<'a> Lifter<'a> {
         &mut self,
         block: Block,
         op: Op,
-        args: Vec<Value>,
+        mut args: Vec<Value>,
         result: Option<Type>,
         pc: u32,
     ) -> Option<Value> {
+        for a in &mut args {
+            *a = self.materialize(block, *a);
+        }
         let results: Vec<Value> = result.into_iter().map(|t| self.f.new_value(t)).collect();
         let r = results.first().copied();
         self.emitted += 1;
@@ -758,9 +788,31 @@ impl<'a> Lifter<'a> {
         r
     }
 
-    fn konst(&mut self, block: Block, c: U256, pc: u32) -> Value {
-        self.emit(block, Op::Iconst(c), vec![], Some(Type::I256), pc)
-            .expect("result")
+    /// A constant word, emitted only where it is read.
+    fn konst(&mut self, c: U256, pc: u32) -> Value {
+        let v = self.f.new_value(Type::I256);
+        self.consts.insert(v, c);
+        self.lazy.insert(v, (c, pc));
+        // Counted as emitted, so the lift's budget does not depend on it.
+        self.emitted += 1;
+        v
+    }
+
+    /// `v`, or, for a lazy constant, its `iconst` in `block` (emitted at
+    /// the first read there).
+    fn materialize(&mut self, block: Block, v: Value) -> Value {
+        let Some(&(c, pc)) = self.lazy.get(&v) else {
+            return v;
+        };
+        if let Some(e) = self.emitted_consts.get(&(block, v)) {
+            return *e;
+        }
+        self.emitted -= 1;
+        let e = self
+            .emit(block, Op::Iconst(c), vec![], Some(Type::I256), pc)
+            .expect("result");
+        self.emitted_consts.insert((block, v), e);
+        e
     }
 
     fn i64_const(&mut self, block: Block, c: u64, pc: u32) -> Value {
@@ -790,8 +842,20 @@ impl<'a> Lifter<'a> {
         .expect("result")
     }
 
-    fn finish(&mut self, block: Block, term: Terminator, pc: u32) {
+    /// Ends `block` with `term`. Lazy constants among its operands are
+    /// emitted now; those among its block-call arguments once the calls are
+    /// trimmed ([`Lifter::materialize_slots`]).
+    fn finish(&mut self, block: Block, mut term: Terminator, pc: u32) {
         self.arguments += term.targets().map(|c| c.args.len()).sum::<usize>();
+        if term.operands().iter().any(|v| self.lazy.contains_key(v)) {
+            let emitted: Vec<Value> = term
+                .operands()
+                .into_iter()
+                .map(|v| self.materialize(block, v))
+                .collect();
+            let mut emitted = emitted.into_iter();
+            term.map_operands(|v| emitted.next().unwrap_or(v));
+        }
         let data = self.f.block_mut(block);
         data.term = term;
         data.term_pos = SourcePos::Evm(pc);
@@ -1010,7 +1074,7 @@ impl<'a> Lifter<'a> {
                         self.finish(block, term, pc);
                         return Ok(());
                     }
-                    let zero = self.konst(block, U256::ZERO, pc);
+                    let zero = self.konst(U256::ZERO, pc);
                     let cond = self
                         .emit(block, Op::Icmp(Cond::Ne), vec![c, zero], Some(Type::I1), pc)
                         .expect("result");
@@ -1047,7 +1111,7 @@ impl<'a> Lifter<'a> {
                     pop(1);
                 }
                 op::PUSH0..=op::PUSH32 => {
-                    let v = self.konst(block, ins.push_value(&a.bytes), pc);
+                    let v = self.konst(ins.push_value(&a.bytes), pc);
                     stack.push(v);
                 }
                 op::DUP1..=op::DUP16 => {
@@ -1106,7 +1170,7 @@ impl<'a> Lifter<'a> {
                 .collect::<Option<Vec<_>>>()
             && let Some(v) = crate::eval::pure(op, &consts)
         {
-            return vec![self.konst(b, v, pc)];
+            return vec![self.konst(v, pc)];
         }
         let i256 = Some(Type::I256);
         let bin = |l: &mut Self, o: BinOp, x: Value, y: Value| {
@@ -1144,7 +1208,7 @@ impl<'a> Lifter<'a> {
             op::SGT => cmp(self, Cond::Sgt, a[0], a[1]),
             op::EQ => cmp(self, Cond::Eq, a[0], a[1]),
             op::ISZERO => {
-                let zero = self.konst(b, U256::ZERO, pc);
+                let zero = self.konst(U256::ZERO, pc);
                 cmp(self, Cond::Eq, a[0], zero)
             }
             op::AND => bin(self, BinOp::And, a[0], a[1]),
@@ -1200,12 +1264,12 @@ impl<'a> Lifter<'a> {
             op::BLOBHASH => host(self, HostOp::BlobHash, args.clone()),
             op::BLOBBASEFEE => host(self, HostOp::BlobBaseFee, vec![]),
             op::MLOAD => {
-                let len = self.konst(b, U256::from(32), pc);
+                let len = self.konst(U256::from(32), pc);
                 expand(self, a[0], len);
                 self.emit(b, Op::Load(Type::I256, Endian::Big), vec![a[0]], i256, pc)
             }
             op::MSTORE => {
-                let len = self.konst(b, U256::from(32), pc);
+                let len = self.konst(U256::from(32), pc);
                 expand(self, a[0], len);
                 self.emit(
                     b,
@@ -1216,7 +1280,7 @@ impl<'a> Lifter<'a> {
                 )
             }
             op::MSTORE8 => {
-                let len = self.konst(b, U256::from(1), pc);
+                let len = self.konst(U256::from(1), pc);
                 expand(self, a[0], len);
                 let byte = self
                     .emit(b, Op::Trunc, vec![a[1]], Some(Type::I8), pc)
@@ -1231,7 +1295,7 @@ impl<'a> Lifter<'a> {
             }
             op::SLOAD => host(self, HostOp::SLoad, args.clone()),
             op::SSTORE => host(self, HostOp::SStore, args.clone()),
-            op::PC => Some(self.konst(b, U256::from(pc), pc)),
+            op::PC => Some(self.konst(U256::from(pc), pc)),
             op::MSIZE => self.emit(b, Op::MemSize, vec![], i256, pc),
             op::GAS => host(self, HostOp::Gas, vec![]),
             op::TLOAD => host(self, HostOp::TLoad, args.clone()),
@@ -1287,23 +1351,27 @@ impl Lifter<'_> {
     /// stack slots; slots only passed through never become parameters.
     fn materialize_slots(&mut self) {
         let f = &self.f;
-        let mut needed: HashMap<Block, Vec<bool>> = self
-            .slots
-            .iter()
-            .map(|(b, (s, _))| (*b, vec![false; s.len()]))
+        let n_blocks = f.blocks.len();
+        // Which entry slots each block keeps, by block index.
+        let mut needed: Vec<Vec<bool>> = (0..n_blocks)
+            .map(|b| match self.slots.get(b) {
+                Some(Some((s, _))) => vec![false; s.len()],
+                _ => vec![],
+            })
             .collect();
         let mut work: Vec<Block> = vec![];
-        let mark = |v: Value, needed: &mut HashMap<Block, Vec<bool>>, work: &mut Vec<Block>| {
-            if let Some((b, i)) = self.placeholder.get(&v)
-                && let Some(n) = needed.get_mut(b)
-                && !n[*i]
+        let placeholder = &self.placeholder;
+        let mark = |v: Value, needed: &mut Vec<Vec<bool>>, work: &mut Vec<Block>| {
+            if let Some(Some((b, i))) = placeholder.get(v.index())
+                && let Some(kept) = needed[b.index()].get_mut(*i as usize)
+                && !*kept
             {
-                n[*i] = true;
+                *kept = true;
                 work.push(*b);
             }
         };
         // Calls into each block: (calling block, index among its targets).
-        let mut calls_into: HashMap<Block, Vec<(Block, usize)>> = HashMap::default();
+        let mut calls_into: Vec<Vec<(Block, u32)>> = vec![Vec::new(); n_blocks];
         for b in &f.layout {
             let data = f.block(*b);
             for inst in &data.insts {
@@ -1315,30 +1383,33 @@ impl Lifter<'_> {
                 mark(v, &mut needed, &mut work);
             }
             for (k, c) in data.term.targets().enumerate() {
-                calls_into.entry(c.block).or_default().push((*b, k));
+                calls_into[c.block.index()].push((*b, k as u32));
                 // Fixed trailing arguments are always passed.
-                let h = self.slots.get(&c.block).map_or(0, |(s, _)| s.len());
+                let h = needed[c.block.index()].len();
                 for a in c.args.iter().skip(h) {
                     mark(*a, &mut needed, &mut work);
                 }
             }
         }
         while let Some(t) = work.pop() {
-            let keep = needed[&t].clone();
-            for (caller, k) in calls_into.get(&t).map(Vec::as_slice).unwrap_or_default() {
-                let Some(call) = f.block(*caller).term.targets().nth(*k) else {
+            for &(caller, k) in &calls_into[t.index()] {
+                let Some(call) = f.block(caller).term.targets().nth(k as usize) else {
                     continue;
                 };
-                let args = &call.args;
-                for (j, kept) in keep.iter().enumerate() {
-                    if *kept && let Some(a) = args.get(j) {
+                for j in 0..needed[t.index()].len() {
+                    if needed[t.index()][j]
+                        && let Some(a) = call.args.get(j)
+                    {
                         mark(*a, &mut needed, &mut work);
                     }
                 }
             }
         }
         // Rebuild parameters and arguments.
-        for (b, (slots, fixed)) in &self.slots {
+        for (b, slots) in self.slots.iter().enumerate() {
+            let Some((slots, fixed)) = slots else {
+                continue;
+            };
             let keep = &needed[b];
             let mut params: Vec<Value> = slots
                 .iter()
@@ -1347,20 +1418,27 @@ impl Lifter<'_> {
                 .map(|(v, _)| *v)
                 .collect();
             params.extend(fixed);
-            self.f.block_mut(*b).params = params;
+            self.f.blocks[b].params = params;
         }
-        for b in self.f.layout.clone() {
-            let mut term = self.f.block(b).term.clone();
+        for i in 0..self.f.layout.len() {
+            let b = self.f.layout[i];
+            let mut term = std::mem::replace(
+                &mut self.f.block_mut(b).term,
+                Terminator::Trap(TrapCode::Unreachable),
+            );
             for c in term.targets_mut() {
-                if let Some(keep) = needed.get(&c.block) {
+                let keep = &needed[c.block.index()];
+                if !keep.is_empty() {
                     let h = keep.len();
-                    let args = std::mem::take(&mut c.args);
-                    c.args = args
-                        .iter()
-                        .enumerate()
-                        .filter(|(j, _)| *j >= h || keep[*j])
-                        .map(|(_, a)| *a)
-                        .collect();
+                    let mut j = 0;
+                    c.args.retain(|_| {
+                        let kept = j >= h || keep[j];
+                        j += 1;
+                        kept
+                    });
+                }
+                for a in &mut c.args {
+                    *a = self.materialize(b, *a);
                 }
             }
             self.f.block_mut(b).term = term;

@@ -138,8 +138,8 @@ impl Terminator {
         out
     }
 
-    /// Applies `f` to every value read.
-    pub fn map_uses(&mut self, mut f: impl FnMut(Value) -> Value) {
+    /// Applies `f` to every value read besides block-call arguments.
+    pub fn map_operands(&mut self, mut f: impl FnMut(Value) -> Value) {
         match self {
             Terminator::Branch { cond, .. } => *cond = f(*cond),
             Terminator::Switch { value, .. } => *value = f(*value),
@@ -148,6 +148,11 @@ impl Terminator {
             }
             _ => {}
         }
+    }
+
+    /// Applies `f` to every value read.
+    pub fn map_uses(&mut self, mut f: impl FnMut(Value) -> Value) {
+        self.map_operands(&mut f);
         for c in self.targets_mut() {
             c.args.iter_mut().for_each(|v| *v = f(*v));
         }

@@ -29,12 +29,12 @@ fn inverse(c: Cond) -> Cond {
 pub fn run(f: &mut Function) -> bool {
     let mut changed = false;
     let mut consts: HashMap<Value, U256> = HashMap::default();
-    // Where each value is defined: (block, instruction index).
-    let mut defs: HashMap<Value, (crate::entities::Block, usize)> = HashMap::default();
+    // Where each value is defined: (block, instruction index), by value.
+    let mut defs: Vec<(u32, u32)> = vec![(u32::MAX, 0); f.values.len()];
     for b in &f.layout {
         for (i, inst) in f.block(*b).insts.iter().enumerate() {
             for r in &inst.results {
-                defs.insert(*r, (*b, i));
+                defs[r.index()] = (b.index() as u32, i as u32);
             }
             if let (Op::Iconst(c), Some(r)) = (&inst.op, inst.results.first()) {
                 consts.insert(*r, *c);
@@ -42,9 +42,9 @@ pub fn run(f: &mut Function) -> bool {
         }
     }
     let mut subst = HashMap::default();
-    let layout = f.layout.clone();
-    for b in &layout {
-        let n = f.block(*b).insts.len();
+    for li in 0..f.layout.len() {
+        let b = f.layout[li];
+        let n = f.block(b).insts.len();
         for i in 0..n {
             // Decide with shared borrows, then apply.
             enum Change {
@@ -52,12 +52,15 @@ pub fn run(f: &mut Function) -> bool {
                 Subst(Value, Value),
             }
             let change = {
-                let inst = &f.block(*b).insts[i];
+                let inst = &f.block(b).insts[i];
                 if !inst.op.is_pure() || matches!(inst.op, Op::Iconst(_)) || inst.results.len() != 1
                 {
                     continue;
                 }
-                let def_of = |v: &Value| defs.get(v).map(|(db, di)| &f.block(*db).insts[*di]);
+                let def_of = |v: &Value| {
+                    let (db, di) = *defs.get(v.index())?;
+                    f.blocks.get(db as usize)?.insts.get(di as usize)
+                };
                 let r = inst.results[0];
                 let ty = f.ty(r);
                 let arg_ty = inst.args.first().map_or(ty, |a| f.ty(*a));
@@ -112,14 +115,13 @@ pub fn run(f: &mut Function) -> bool {
             };
             changed = true;
             match change {
-                Change::Replace(inst) => f.block_mut(*b).insts[i] = inst,
+                Change::Replace(inst) => f.block_mut(b).insts[i] = inst,
                 Change::Subst(from, to) => {
                     subst.insert(from, to);
                 }
             }
         }
-        let term = f.block(*b).term.clone();
-        let folded = match &term {
+        let folded = match &f.block(b).term {
             Terminator::Branch {
                 cond,
                 then_to,
@@ -146,7 +148,7 @@ pub fn run(f: &mut Function) -> bool {
             _ => None,
         };
         if let Some(t) = folded {
-            f.block_mut(*b).term = t;
+            f.block_mut(b).term = t;
             changed = true;
         }
     }

@@ -5,7 +5,18 @@
 use super::prune_params::drop_params;
 use crate::entities::Value;
 use crate::function::Function;
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
+
+/// Where a value comes from, for the liveness walk.
+#[derive(Clone, Copy)]
+enum Def {
+    None,
+    /// Result of instruction `.1` of block `.0` (arena indices).
+    Inst(u32, u32),
+    /// Parameter of a block: its incoming arguments are
+    /// `feeds[.0 .. .0 + .1]`.
+    Param(u32, u32),
+}
 
 /// Runs the pass; returns whether anything changed.
 pub fn run(f: &mut Function) -> bool {
@@ -13,21 +24,45 @@ pub fn run(f: &mut Function) -> bool {
     // Live values: used by an impure instruction, a terminator operand, or a
     // live value's definition; parameters are live when read by something
     // live or passed to a live parameter.
-    let mut param_of: HashMap<Value, (usize, usize)> = HashMap::default();
-    for b in &f.layout {
-        for (i, p) in f.block(*b).params.iter().enumerate() {
-            param_of.insert(*p, (b.index(), i));
-        }
-    }
-    let mut def: HashMap<Value, (usize, usize)> = HashMap::default();
+    let n = f.values.len();
+    let mut def = vec![Def::None; n];
     for b in &f.layout {
         for (i, inst) in f.block(*b).insts.iter().enumerate() {
             for r in &inst.results {
-                def.insert(*r, (b.index(), i));
+                def[r.index()] = Def::Inst(b.index() as u32, i as u32);
             }
         }
     }
-    let mut live: HashSet<Value> = HashSet::default();
+    // Block-call edges, grouped by parameter (param <- args), as one flat
+    // table: count, then fill.
+    let mut count = vec![0u32; n];
+    for b in &f.layout {
+        for c in f.block(*b).term.targets() {
+            for p in f.block(c.block).params.iter().take(c.args.len()) {
+                count[p.index()] += 1;
+            }
+        }
+    }
+    let mut start = 0u32;
+    for (v, c) in count.iter_mut().enumerate() {
+        if *c > 0 {
+            def[v] = Def::Param(start, 0);
+            start += *c;
+        }
+        *c = 0;
+    }
+    let mut feeds = vec![Value::new(0); start as usize];
+    for b in &f.layout {
+        for c in f.block(*b).term.targets() {
+            for (p, a) in f.block(c.block).params.iter().zip(&c.args) {
+                if let Def::Param(s, k) = &mut def[p.index()] {
+                    feeds[(*s + *k) as usize] = *a;
+                    *k += 1;
+                }
+            }
+        }
+    }
+    let mut live = vec![false; n];
     let mut work: Vec<Value> = vec![];
     for b in &f.layout {
         let data = f.block(*b);
@@ -38,45 +73,38 @@ pub fn run(f: &mut Function) -> bool {
         }
         work.extend(data.term.operands());
     }
-    // Block-call edges: (param) <- (arg)
-    let mut feeds: HashMap<Value, Vec<Value>> = HashMap::default();
-    for b in &f.layout {
-        for c in f.block(*b).term.targets() {
-            let params = &f.block(c.block).params;
-            for (p, a) in params.iter().zip(&c.args) {
-                feeds.entry(*p).or_default().push(*a);
-            }
-        }
-    }
     while let Some(v) = work.pop() {
-        if !live.insert(v) {
+        let Some(l) = live.get_mut(v.index()) else {
+            continue;
+        };
+        if *l {
             continue;
         }
-        if let Some((b, i)) = def.get(&v) {
-            work.extend(&f.blocks[*b].insts[*i].args);
-        }
-        if let Some(args) = feeds.get(&v) {
-            work.extend(args);
+        *l = true;
+        match def[v.index()] {
+            Def::Inst(b, i) => work.extend(&f.blocks[b as usize].insts[i as usize].args),
+            Def::Param(s, k) => work.extend(&feeds[s as usize..(s + k) as usize]),
+            Def::None => {}
         }
     }
+    let is_live = |v: &Value| live.get(v.index()).copied().unwrap_or(true);
     // Remove dead pure instructions.
-    let layout = f.layout.clone();
-    for b in &layout {
-        let data = f.block_mut(*b);
+    for li in 0..f.layout.len() {
+        let data = f.block_mut(f.layout[li]);
         let before = data.insts.len();
         data.insts
-            .retain(|inst| !inst.op.is_pure() || inst.results.iter().any(|r| live.contains(r)));
+            .retain(|inst| !inst.op.is_pure() || inst.results.iter().any(is_live));
         changed |= data.insts.len() != before;
     }
     // Remove dead parameters (never of the entry block).
     let entry = f.entry();
     let mut remove: HashMap<usize, Vec<usize>> = HashMap::default();
-    for b in &layout {
+    for b in &f.layout {
         if Some(*b) == entry {
             continue;
         }
         for (i, p) in f.block(*b).params.iter().enumerate() {
-            if !live.contains(p) {
+            if !is_live(p) {
                 remove.entry(b.index()).or_default().push(i);
             }
         }

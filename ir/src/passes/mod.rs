@@ -75,8 +75,8 @@ pub(crate) fn substitute(f: &mut Function, subst: &rustc_hash::FxHashMap<Value, 
         }
     }
     let resolve = |v: Value| resolved.get(v.index()).copied().flatten().unwrap_or(v);
-    for b in f.layout.clone() {
-        let data = f.block_mut(b);
+    for li in 0..f.layout.len() {
+        let data = f.block_mut(f.layout[li]);
         for inst in &mut data.insts {
             inst.args.iter_mut().for_each(|a| *a = resolve(*a));
         }

@@ -8,38 +8,56 @@ use crate::entities::Value;
 use crate::function::Function;
 use rustc_hash::FxHashMap as HashMap;
 
+/// What a parameter receives, over every call into its block.
+#[derive(Clone, Copy, PartialEq)]
+enum Incoming {
+    /// Nothing yet (or only itself).
+    Nothing,
+    /// One value.
+    One(Value),
+    /// Two or more different values.
+    Many,
+}
+
 /// Runs the pass; returns whether anything changed.
 pub fn run(f: &mut Function) -> bool {
     let entry = f.entry();
     let mut changed_any = false;
+    // incoming[base[block] + param index], excluding the param itself.
+    let mut base = vec![u32::MAX; f.blocks.len()];
+    let mut incoming: Vec<Incoming> = Vec::new();
     loop {
-        // incoming[block][param index] = distinct values passed (excluding the param itself).
-        let mut incoming: HashMap<usize, Vec<Vec<Value>>> = HashMap::default();
+        incoming.clear();
+        base.iter_mut().for_each(|b| *b = u32::MAX);
         for b in &f.layout {
             for c in f.block(*b).term.targets() {
                 let params = &f.block(c.block).params;
-                let slot = incoming
-                    .entry(c.block.index())
-                    .or_insert_with(|| vec![vec![]; params.len()]);
-                for (i, a) in c.args.iter().enumerate() {
-                    if i < params.len() && *a != params[i] && !slot[i].contains(a) {
-                        slot[i].push(*a);
-                    }
+                if base[c.block.index()] == u32::MAX {
+                    base[c.block.index()] = incoming.len() as u32;
+                    incoming.resize(incoming.len() + params.len(), Incoming::Nothing);
+                }
+                let at = base[c.block.index()] as usize;
+                for (i, (a, p)) in c.args.iter().zip(params).enumerate() {
+                    let slot = &mut incoming[at + i];
+                    *slot = match *slot {
+                        _ if a == p => *slot,
+                        Incoming::Nothing => Incoming::One(*a),
+                        Incoming::One(v) if v == *a => *slot,
+                        _ => Incoming::Many,
+                    };
                 }
             }
         }
         let mut subst = HashMap::default();
         let mut remove: HashMap<usize, Vec<usize>> = HashMap::default();
         for b in &f.layout {
-            if Some(*b) == entry {
+            if Some(*b) == entry || base[b.index()] == u32::MAX {
                 continue;
             }
-            let Some(slots) = incoming.get(&b.index()) else {
-                continue;
-            };
-            for (i, vals) in slots.iter().enumerate() {
-                if vals.len() == 1 {
-                    subst.insert(f.block(*b).params[i], vals[0]);
+            let at = base[b.index()] as usize;
+            for (i, p) in f.block(*b).params.iter().enumerate() {
+                if let Incoming::One(v) = incoming[at + i] {
+                    subst.insert(*p, v);
                     remove.entry(b.index()).or_default().push(i);
                 }
             }

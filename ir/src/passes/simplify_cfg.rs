@@ -6,7 +6,7 @@
 use super::substitute;
 use crate::entities::Block;
 use crate::function::{BlockCall, Function, Terminator};
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 
 /// Runs the pass; returns whether anything changed.
 pub fn run(f: &mut Function) -> bool {
@@ -20,9 +20,9 @@ pub fn run(f: &mut Function) -> bool {
 
 fn fold_branches(f: &mut Function) -> bool {
     let mut changed = false;
-    for b in f.layout.clone() {
-        let term = f.block(b).term.clone();
-        let new = match &term {
+    for li in 0..f.layout.len() {
+        let b = f.layout[li];
+        let new = match &f.block(b).term {
             Terminator::Branch {
                 then_to, else_to, ..
             } if then_to == else_to => Some(Terminator::Jump(then_to.clone())),
@@ -61,34 +61,44 @@ fn fold_branches(f: &mut Function) -> bool {
 /// to its target, with its parameters replaced by their arguments.
 fn thread_jumps(f: &mut Function) -> bool {
     let entry = f.entry();
-    // Values read outside the block that defines them as parameters: such a
-    // block's parameters are live beyond its terminator and it cannot go.
-    let mut used_elsewhere = HashSet::default();
+    // The candidates: empty blocks (not the entry) that only jump on.
+    let mut candidate = vec![false; f.blocks.len()];
+    let mut param_of = vec![u32::MAX; f.values.len()];
     for b in &f.layout {
         let data = f.block(*b);
-        let own: HashSet<_> = data.params.iter().copied().collect();
-        for v in data
+        if Some(*b) != entry
+            && data.insts.is_empty()
+            && matches!(&data.term, Terminator::Jump(c) if c.block != *b)
+        {
+            candidate[b.index()] = true;
+            for p in &data.params {
+                param_of[p.index()] = b.index() as u32;
+            }
+        }
+    }
+    // A candidate whose parameter is read outside it (its parameters are
+    // live beyond its terminator) cannot go.
+    for b in &f.layout {
+        let data = f.block(*b);
+        let reads = data
             .insts
             .iter()
             .flat_map(|i| i.args.iter().copied())
-            .chain(data.term.uses())
-        {
-            if !own.contains(&v) {
-                used_elsewhere.insert(v);
+            .chain(data.term.operands())
+            .chain(data.term.targets().flat_map(|c| c.args.iter().copied()));
+        for v in reads {
+            if let Some(&owner) = param_of.get(v.index())
+                && owner != u32::MAX
+                && owner as usize != b.index()
+            {
+                candidate[owner as usize] = false;
             }
         }
     }
     let mut forward: HashMap<Block, BlockCall> = HashMap::default();
     for b in &f.layout {
-        let data = f.block(*b);
-        if Some(*b) == entry
-            || !data.insts.is_empty()
-            || data.params.iter().any(|p| used_elsewhere.contains(p))
-        {
-            continue;
-        }
-        if let Terminator::Jump(c) = &data.term
-            && c.block != *b
+        if candidate[b.index()]
+            && let Terminator::Jump(c) = &f.block(*b).term
         {
             forward.insert(*b, c.clone());
         }
@@ -97,7 +107,16 @@ fn thread_jumps(f: &mut Function) -> bool {
         return false;
     }
     let mut changed = false;
-    for b in f.layout.clone() {
+    for li in 0..f.layout.len() {
+        let b = f.layout[li];
+        if !f
+            .block(b)
+            .term
+            .targets()
+            .any(|c| forward.contains_key(&c.block))
+        {
+            continue;
+        }
         let mut term = f.block(b).term.clone();
         let mut local = false;
         for c in term.targets_mut() {
@@ -132,15 +151,17 @@ fn merge_blocks(f: &mut Function) -> bool {
     let mut preds = f.pred_counts();
     let Some(entry) = f.entry() else { return false };
     let mut subst = HashMap::default();
-    let mut gone: HashSet<Block> = HashSet::default();
-    for b in f.layout.clone() {
-        if gone.contains(&b) {
+    let mut gone = vec![false; f.blocks.len()];
+    let mut any_gone = false;
+    for li in 0..f.layout.len() {
+        let b = f.layout[li];
+        if gone[b.index()] {
             continue;
         }
         // Keep absorbing successors while `b` ends in a jump to a block only it reaches.
         while let Terminator::Jump(c) = &f.block(b).term {
             let s = c.block;
-            if s == b || s == entry || preds[s.index()] != 1 || gone.contains(&s) {
+            if s == b || s == entry || preds[s.index()] != 1 || gone[s.index()] {
                 break;
             }
             let args = c.args.clone();
@@ -161,27 +182,28 @@ fn merge_blocks(f: &mut Function) -> bool {
             data.insts.extend(succ.insts);
             data.term = succ.term;
             data.term_pos = succ.term_pos;
-            gone.insert(s);
+            gone[s.index()] = true;
+            any_gone = true;
         }
     }
-    if gone.is_empty() {
+    if !any_gone {
         return false;
     }
-    f.layout.retain(|x| !gone.contains(x));
+    f.layout.retain(|x| !gone[x.index()]);
     substitute(f, &subst);
     true
 }
 
 fn remove_unreachable(f: &mut Function) -> bool {
     let Some(entry) = f.entry() else { return false };
-    let mut seen = HashSet::default();
+    let mut seen = vec![false; f.blocks.len()];
     let mut work = vec![entry];
     while let Some(b) = work.pop() {
-        if seen.insert(b) {
+        if !std::mem::replace(&mut seen[b.index()], true) {
             work.extend(f.block(b).term.targets().map(|c| c.block));
         }
     }
     let before = f.layout.len();
-    f.layout.retain(|b| seen.contains(b));
+    f.layout.retain(|b| seen[b.index()]);
     f.layout.len() != before
 }
