@@ -611,30 +611,31 @@ const CONTEXT_DEPTH: usize = 8;
 /// The context of a state: the nearest return addresses (JUMPDEST-valued
 /// constants, from the top of the stack) it carries, a call string of length
 /// [`CONTEXT_DEPTH`].
-fn context_key(code: &Code, st: &Stack) -> Vec<u32> {
+fn context_key(code: &Code, st: &Stack) -> ContextKey {
     // The exact height comes first: states of different heights never join,
-    // since joining them would misalign every slot below the top.
-    let height = if st.open {
+    // since joining them would misalign every slot below the top. Unused
+    // entries are `u32::MAX`, which no code address is.
+    let mut key = [u32::MAX; CONTEXT_DEPTH + 1];
+    key[0] = if st.open {
         u32::MAX - 1
     } else {
         st.vals.len() as u32
     };
-    std::iter::once(height)
-        .chain(
-            st.vals
-                .iter()
-                .rev()
-                .filter_map(|v| match v {
-                    Val::Pushed(p) if code.is_jumpdest_value(p) => Some(p.to::<u32>()),
-                    _ => None,
-                })
-                .take(CONTEXT_DEPTH),
-        )
-        .collect()
+    let addresses = st.vals.iter().rev().filter_map(|v| match v {
+        Val::Pushed(p) if code.is_jumpdest_value(p) => Some(p.to::<u32>()),
+        _ => None,
+    });
+    for (slot, a) in key[1..].iter_mut().zip(addresses) {
+        *slot = a;
+    }
+    key
 }
 
+/// A context: the height, then up to [`CONTEXT_DEPTH`] return addresses.
+type ContextKey = [u32; CONTEXT_DEPTH + 1];
+
 /// The catch-all context of a block once it has too many.
-const MERGED: &[u32] = &[u32::MAX];
+const MERGED: ContextKey = [u32::MAX; CONTEXT_DEPTH + 1];
 
 /// Builds the CFG of the code section `bytes[..code_end]`.
 ///
@@ -663,8 +664,8 @@ pub fn build(
     let max = options.max_set.max(1);
 
     // Contexts are interned: id 0 is the catch-all context.
-    let mut context_ids: FastMap<Vec<u32>, u32> = FastMap::default();
-    context_ids.insert(MERGED.to_vec(), 0);
+    let mut context_ids: FastMap<ContextKey, u32> = FastMap::default();
+    context_ids.insert(MERGED, 0);
     let mut states: FastMap<(usize, u32), (Stack, u8)> = FastMap::default();
     let mut contexts: Vec<usize> = vec![0; blocks.len()];
     let mut heights: Vec<Vec<u32>> = vec![vec![]; blocks.len()];
@@ -742,7 +743,15 @@ pub fn build(
             exhausted = true;
             break;
         }
-        let Some(st) = states.get(&(id, key)).map(|(st, _)| st.clone()) else {
+        // A copy with room to push, so the block's pushes do not reallocate.
+        let Some(st) = states.get(&(id, key)).map(|(st, _)| {
+            let mut vals = Vec::with_capacity(st.vals.len() + 16);
+            vals.extend_from_slice(&st.vals);
+            Stack {
+                vals,
+                open: st.open,
+            }
+        }) else {
             continue;
         };
         let block = &blocks[id];

@@ -185,6 +185,43 @@ struct Lineage {
     nesting: usize,
 }
 
+/// The constant of each value that has one, by value index: made by
+/// `iconst`, or pushed and not yet emitted (lazy, with its pc). The lifter
+/// emits a lazy constant's `iconst` in a block only where something there
+/// reads it ([`Lifter::materialize`]), so the many constants that only feed
+/// folding (jump targets, return addresses) cost nothing.
+#[derive(Default)]
+struct Consts {
+    /// Index into `pool`, or `u32::MAX`.
+    of: Vec<u32>,
+    /// (constant, pc if lazy).
+    pool: Vec<(U256, Option<u32>)>,
+}
+
+impl Consts {
+    fn insert(&mut self, v: Value, c: U256, lazy_pc: Option<u32>) {
+        if self.of.len() <= v.index() {
+            self.of.resize(v.index() + 1, u32::MAX);
+        }
+        self.of[v.index()] = self.pool.len() as u32;
+        self.pool.push((c, lazy_pc));
+    }
+
+    fn entry(&self, v: Value) -> Option<&(U256, Option<u32>)> {
+        let i = *self.of.get(v.index())?;
+        self.pool.get(i as usize)
+    }
+
+    fn get(&self, v: Value) -> Option<U256> {
+        self.entry(v).map(|(c, _)| *c)
+    }
+
+    /// The constant and pc of a lazy constant.
+    fn lazy(&self, v: Value) -> Option<(U256, u32)> {
+        self.entry(v).and_then(|(c, pc)| Some((*c, (*pc)?)))
+    }
+}
+
 /// The lift must start over in the stack-in-memory form.
 struct Restart;
 
@@ -235,12 +272,7 @@ struct Lifter<'a> {
     dispatchers: HashMap<usize, Block>,
     queue: VecDeque<Work>,
     /// Constants of values made by `iconst`, or pushed and not yet emitted.
-    consts: HashMap<Value, U256>,
-    /// Constants the lifter has pushed but not emitted, with their pc: an
-    /// `iconst` is emitted in a block only where something there reads one
-    /// ([`Lifter::materialize`]), so the many constants that only feed
-    /// folding (jump targets, return addresses) cost nothing.
-    lazy: HashMap<Value, (U256, u32)>,
+    consts: Consts,
     /// The `iconst` emitted for a lazy constant in a block.
     emitted_consts: HashMap<(Block, Value), Value>,
     /// Jump targets per EVM block (from the CFG).
@@ -314,8 +346,7 @@ impl<'a> Lifter<'a> {
             dispatchers: HashMap::default(),
             queue: VecDeque::new(),
             // Sized for the code, so the tables rarely grow.
-            consts: HashMap::with_capacity_and_hasher(a.bytes.len(), Default::default()),
-            lazy: HashMap::with_capacity_and_hasher(a.bytes.len(), Default::default()),
+            consts: Consts::default(),
             emitted_consts: HashMap::with_capacity_and_hasher(
                 a.bytes.len() / 2,
                 Default::default(),
@@ -407,8 +438,8 @@ impl<'a> Lifter<'a> {
             .iter()
             .enumerate()
             .filter_map(|(i, v)| {
-                let c = self.consts.get(v)?;
-                let t = usize::try_from(*c).ok()?;
+                let c = self.consts.get(*v)?;
+                let t = usize::try_from(c).ok()?;
                 (t < self.a.code_end && self.a.jumpdests.get(t) == Some(&true))
                     .then_some((i as u16, t as u32))
             })
@@ -694,7 +725,7 @@ impl<'a> Lifter<'a> {
         target: Value,
         out: &Out,
     ) -> Result<JumpPlan, Restart> {
-        if let Some(c) = self.consts.get(&target).copied() {
+        if let Some(c) = self.consts.get(target) {
             let dest = usize::try_from(c)
                 .ok()
                 .filter(|t| *t < self.a.code_end && self.a.jumpdests.get(*t) == Some(&true))
@@ -777,7 +808,7 @@ impl<'a> Lifter<'a> {
         let r = results.first().copied();
         self.emitted += 1;
         if let (Op::Iconst(c), Some(v), Some(Type::I256)) = (&op, r, result) {
-            self.consts.insert(v, *c);
+            self.consts.insert(v, *c, None);
         }
         self.f.block_mut(block).insts.push(Inst {
             op,
@@ -791,8 +822,7 @@ impl<'a> Lifter<'a> {
     /// A constant word, emitted only where it is read.
     fn konst(&mut self, c: U256, pc: u32) -> Value {
         let v = self.f.new_value(Type::I256);
-        self.consts.insert(v, c);
-        self.lazy.insert(v, (c, pc));
+        self.consts.insert(v, c, Some(pc));
         // Counted as emitted, so the lift's budget does not depend on it.
         self.emitted += 1;
         v
@@ -801,7 +831,7 @@ impl<'a> Lifter<'a> {
     /// `v`, or, for a lazy constant, its `iconst` in `block` (emitted at
     /// the first read there).
     fn materialize(&mut self, block: Block, v: Value) -> Value {
-        let Some(&(c, pc)) = self.lazy.get(&v) else {
+        let Some((c, pc)) = self.consts.lazy(v) else {
             return v;
         };
         if let Some(e) = self.emitted_consts.get(&(block, v)) {
@@ -847,7 +877,11 @@ impl<'a> Lifter<'a> {
     /// trimmed ([`Lifter::materialize_slots`]).
     fn finish(&mut self, block: Block, mut term: Terminator, pc: u32) {
         self.arguments += term.targets().map(|c| c.args.len()).sum::<usize>();
-        if term.operands().iter().any(|v| self.lazy.contains_key(v)) {
+        if term
+            .operands()
+            .iter()
+            .any(|v| self.consts.lazy(*v).is_some())
+        {
             let emitted: Vec<Value> = term
                 .operands()
                 .into_iter()
@@ -1055,7 +1089,7 @@ impl<'a> Lifter<'a> {
                         .get(id + 1)
                         .filter(|next| next.start == ins.next_pc())
                         .map(|next| next.id);
-                    if let Some(k) = self.consts.get(&c).copied() {
+                    if let Some(k) = self.consts.get(c) {
                         // A constant condition: only one side exists.
                         let term = match (k.is_zero(), next) {
                             (true, None) => Terminator::Exit(ExitKind::Stop, vec![]),
@@ -1166,7 +1200,7 @@ impl<'a> Lifter<'a> {
         if crate::eval::is_pure(op)
             && let Some(consts) = args
                 .iter()
-                .map(|a| self.consts.get(a).copied())
+                .map(|a| self.consts.get(*a))
                 .collect::<Option<Vec<_>>>()
             && let Some(v) = crate::eval::pure(op, &consts)
         {
