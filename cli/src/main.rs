@@ -3,6 +3,13 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+/// mimalloc: lifting, the passes and the IR engines allocate many small
+/// vectors; it makes `chainlift` lift about 30% faster than the system
+/// allocator (`cargo bench -p chainlift-frontend-evm --bench lift`, which
+/// uses it too).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         eprintln!("chainlift: internal error (a bug, please report it): {info}");

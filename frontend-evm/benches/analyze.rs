@@ -4,6 +4,10 @@
 //!
 //! Run: `cargo bench -p chainlift-frontend-evm --bench analyze`.
 
+/// The allocator the `chainlift` binary uses, so the times are its times.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use chainlift_frontend_evm::{Fork, Options, analyze, disasm};
 mod common;
 

@@ -78,3 +78,20 @@ pub fn time(mut f: impl FnMut()) -> Duration {
     }
     start.elapsed() / runs
 }
+
+/// Mean time of `f` on a fresh input from `setup` (not timed), over enough
+/// runs to fill ~200 ms.
+#[allow(dead_code)] // Not every bench uses it.
+pub fn time_fresh<T>(mut setup: impl FnMut() -> T, mut f: impl FnMut(T)) -> Duration {
+    f(setup());
+    let (mut spent, mut runs) = (Duration::ZERO, 0u32);
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(200) || runs < 5 {
+        let input = setup();
+        let t = Instant::now();
+        f(input);
+        spent += t.elapsed();
+        runs += 1;
+    }
+    spent / runs
+}
