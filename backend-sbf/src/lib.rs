@@ -20,6 +20,7 @@
 //! | ether | lamports, [`Target::wei_per_lamport`] wei each (10^9: 1 ether is 1 SOL) |
 //! | `callvalue` | the instruction data's first 8 bytes: lamports (`u64`, little-endian), in wei. When not zero the program first moves them from the caller to the state account with a system-program transfer (`sol_invoke_signed_c`: 946 CU, the state's data length / 250, and the system program's 150) |
 //! | `selfbalance` | the state account's lamports above its rent-exempt minimum (`(128 + data length) * `[`Target::rent_per_byte`]), in wei |
+//! | `balance` | of the contract's own address, as `selfbalance`; of a precompile address, 0; of any other address, all the lamports of the account whose public key ends in it (found among accounts `[1..]` as for `call`, else [`exit::ACCOUNT_NEEDED`] with the address), in wei |
 //! | `call` with any gas (ignored) and value, and `staticcall`, into an account without code | lamports move from the state account to the account whose public key ends in the address (the first one among accounts `[1..]`). A value above the balance fails the call (0), as on the EVM; otherwise it succeeds with empty return data. A `staticcall` or a value of 0 moves nothing and needs the account only to see that it has no code. The account must be writable and among the instruction's accounts, else the program ends with [`exit::ACCOUNT_NEEDED`] and the address (20 bytes) as return data, for the client to add it and send again. Target limits: wei that are not whole lamports ([`exit::VALUE_NOT_LAMPORTS`]), an account with code: executable, owned by a program, the contract itself, or a precompile address ([`exit::CALL_INTO_CODE`]), and a payment that leaves the account below its rent-exempt minimum ([`exit::RECIPIENT_RENT`]) |
 //! | precompiles `ecrecover` (0x1) and `sha256` (0x2) | a `staticcall`, or a `call` with the constant value 0, to the constant address: the input (ecrecover's zero-padded to 128 bytes) goes to `sol_secp256k1_recover` (recovery id `v - 27`; its 64-byte key is hashed with `sol_keccak256` into the address) or to `sol_sha256`. The 32-byte answer is the return data ([`layout::RETURN_DATA`]) and its first bytes go to the output range. As on the EVM, a `v` other than 27 or 28, or a signature the syscall refuses, answers nothing and the call still succeeds. Any other address in the precompile range is a call into code |
 //! | `extcodesize` | the contract's own code size for its own address, 0 for a precompile address and for an account without code (the account must be among the instruction's accounts, else [`exit::ACCOUNT_NEEDED`] as for `call`). An account with code (executable or owned by a program) has no EVM code size: the target limit [`exit::CALL_INTO_CODE`] |
@@ -43,8 +44,8 @@
 //! | `returndatasize`, `returndatacopy` | after a precompile, its answer; after any other call, empty (calls reach only accounts without code). A program that calls no precompile has them as constants. Copying past the end is an exceptional halt |
 //!
 //! Everything else has no sound mapping yet and is a translation error that
-//! names the operation and its pc ([`Error::Unsupported`]): `balance`,
-//! `extcodecopy`, `extcodehash`, `coinbase`, `basefee`, `blobbasefee`, `blobhash`,
+//! names the operation and its pc ([`Error::Unsupported`]; `chainlift
+//! translate --check` and [`check()`] list every one at once): `extcodecopy`, `extcodehash`, `coinbase`, `basefee`, `blobbasefee`, `blobhash`,
 //! `prevrandao`, `gaslimit`, `gasprice`, `blockhash`, `gas` read as a
 //! number, `callcode`, `delegatecall`, `create`, `create2`
 //! and `selfdestruct`.
@@ -59,6 +60,7 @@
 #![deny(missing_docs)]
 
 pub mod asm;
+pub mod check;
 pub mod elf;
 mod lower;
 mod runtime;
@@ -357,3 +359,5 @@ pub mod storage {
 pub fn translate(module: &Verified, target: &Target) -> Result<Program, Error> {
     lower::lower(module, &module.code, target)
 }
+
+pub use check::check;

@@ -51,6 +51,20 @@ use std::collections::{HashMap, HashSet};
 /// target is sound, gathers the facts, allocates slots, emits the program
 /// and writes the ELF.
 pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Program, Error> {
+    let (program, problems) = lower_all(module, code, target)?;
+    match problems.into_iter().next() {
+        Some(first) => Err(first),
+        None => Ok(program),
+    }
+}
+
+/// [`lower`], going on past operations with no mapping: the program (in
+/// which each of them halts) and every such operation, in layout order.
+pub(crate) fn lower_all(
+    module: &Module,
+    code: &[u8],
+    target: &Target,
+) -> Result<(Program, Vec<Error>), Error> {
     let f = contract(module)?;
     check_target(target)?;
     let facts = Facts::gather(f, code, target);
@@ -69,12 +83,13 @@ pub(crate) fn lower(module: &Module, code: &[u8], target: &Target) -> Result<Pro
     let mut rodata = code.to_vec();
     rodata.resize(initial_offset(code.len() as u64) as usize, 0);
     rodata.extend_from_slice(&cx.initial);
-    Ok(Program {
+    let program = Program {
         elf: elf::write(&rodata, &text, 0),
         listing,
         instructions,
         memory_limit: frame.mem_limit,
-    })
+    };
+    Ok((program, cx.problems))
 }
 
 /// The module's one function, which must take no parameters and have a
@@ -182,6 +197,9 @@ struct Cx<'a> {
     code_len: u64,
     /// The shared exit for an exceptional halt.
     halt: Label,
+    /// The operations met so far that have no mapping
+    /// ([`Error::Unsupported`]); each was lowered as a halt.
+    problems: Vec<Error>,
     /// The shared exit with the code a helper returned in `r0`.
     fail: Label,
     /// The shared exit for memory growth past the heap.
@@ -264,6 +282,7 @@ impl Cx<'_> {
             code_len: code.len() as u64,
             initial: initial_entries(&target.initial_storage),
             halt,
+            problems: Vec::new(),
             fail,
             memory_limit,
             stack_limit,

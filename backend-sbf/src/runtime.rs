@@ -78,6 +78,12 @@ pub(crate) enum Helper {
     /// one that is not among the instruction's accounts
     /// ([`crate::exit::ACCOUNT_NEEDED`]).
     ExtCodeSize,
+    /// `(address) -> status`: the lamports of the account the address
+    /// stands for, at [`crate::layout::SCRATCH`]: all of them, the
+    /// contract's own above its rent-exempt minimum, none for a
+    /// precompile's. Else [`crate::exit::ACCOUNT_NEEDED`] for an account
+    /// that is not among the instruction's accounts.
+    Balance,
 }
 
 /// The helpers a program uses, in the order they were first called (the
@@ -202,6 +208,7 @@ impl Runtime {
             Helper::LongDiv => Self::long_div(a),
             Helper::SendValue => solana_rt::send_value(a, self.wei_per_lamport, self.rent_per_byte),
             Helper::ExtCodeSize => solana_rt::ext_code_size(a, self.code_len),
+            Helper::Balance => solana_rt::balance(a, self.rent_per_byte),
             Helper::DivMod => self.divmod(a),
             Helper::SDivMod => self.sdivmod(a),
             Helper::AddMod => self.addmod(a),

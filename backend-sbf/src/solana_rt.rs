@@ -53,6 +53,39 @@ pub(crate) fn ext_code_size(a: &mut Asm, code_len: u64) {
     ask_for_account(a);
 }
 
+/// The body of [`crate::runtime::Helper::Balance`]: the lamports of the
+/// account the address (the word at `r1`) stands for, at
+/// [`layout::SCRATCH`]; 0 for the zero address and the precompiles'.
+pub(crate) fn balance(a: &mut Asm, rent_per_byte: i32) {
+    let (precompile, this, needed, store) = (a.label(), a.label(), a.label(), a.label());
+    // The zero address is the system program's key on Solana, whose
+    // lamports are no EVM balance: it has none, like a precompile.
+    // (The address is the word's low 20 bytes, as `locate` reads them.)
+    a.ldx(Size::Dw, R0, R1, 0);
+    a.ldx(Size::Dw, R2, R1, 8);
+    a.alu(Alu::Or, R0, R2);
+    a.ldx(Size::W, R2, R1, 16);
+    a.alu(Alu::Or, R0, R2);
+    a.jmp_imm(J::Eq, R0, 0, precompile);
+    let found = locate(a, precompile, this, needed);
+    a.bind(found);
+    // The account's lamports (after its flags, key and owner).
+    a.ldx(Size::Dw, R0, R5, 72);
+    a.bind(store);
+    a.stx(Size::Dw, R9, layout::SCRATCH, R0);
+    a.mov64(R0, 0);
+    a.exit();
+    a.bind(precompile);
+    a.mov64(R0, 0);
+    a.ja(store);
+    a.bind(this);
+    a.mov64(R0, layout::STATE_LAMPORTS_ADDR);
+    above_rent(a, R0, R1, rent_per_byte);
+    a.ja(store);
+    a.bind(needed);
+    ask_for_account(a);
+}
+
 /// The body of [`crate::runtime::Helper::SendValue`], which pays
 /// `value / wei_per_lamport` lamports and keeps the payee above its
 /// rent-exempt minimum, `(128 + data length) * rent_per_byte`. The order

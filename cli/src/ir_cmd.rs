@@ -82,7 +82,7 @@ pub(crate) fn translate(
     args: &crate::TranslateArgs,
     stack_in_memory: bool,
     out: &mut dyn Write,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<u8> {
     use chainlift_backend_sbf::{Target, translate};
     if args.heap_size < 4096 || args.heap_size > 256 * 1024 || !args.heap_size.is_multiple_of(1024)
     {
@@ -91,7 +91,10 @@ pub(crate) fn translate(
     if args.wei_per_lamport == 0 || args.wei_per_lamport > i32::MAX as u32 {
         bail!("--wei-per-lamport must be between 1 and 2147483647");
     }
-    let (code, initial_storage) = match &args.deploy {
+    if args.check && args.target != "sbf" {
+        bail!("--check is for --target sbf");
+    }
+    let (code, initial_storage, functions) = match &args.deploy {
         Some(path) => {
             if args.common.file.is_some() || args.common.code.is_some() {
                 bail!("--deploy takes the contract from the scenario: drop FILE and --code");
@@ -114,13 +117,13 @@ pub(crate) fn translate(
                 .accounts
                 .remove(&address)
                 .with_context(|| format!("{path}: no account at {address}"))?;
-            (account.code, account.storage)
+            (account.code, account.storage, Default::default())
         }
         None => {
             let c = &args.common;
             let input =
                 crate::input::read(c.file.as_deref(), c.code.as_deref(), c.contract.as_deref())?;
-            (input.code, Default::default())
+            (input.code, Default::default(), input.functions)
         }
     };
     let stages = Stages {
@@ -134,9 +137,11 @@ pub(crate) fn translate(
         };
         let compiled = contract(&code, args.common.fork, stages)?;
         if args.target == "native" {
-            return translate_native(args, &compiled.module, out);
+            translate_native(args, &compiled.module, out)?;
+        } else {
+            translate_wasm(args, &compiled.module, initial_storage.len(), out)?;
         }
-        return translate_wasm(args, &compiled.module, initial_storage.len(), out);
+        return Ok(0);
     }
     let emit = args.emit.as_deref().unwrap_or("elf");
     if !matches!(emit, "elf" | "asm") {
@@ -162,7 +167,15 @@ pub(crate) fn translate(
         }
         None => &compiled.module,
     };
-    let program = translate(module, &target)?;
+    let checked =
+        crate::sbf_check::Checked::new(module, &target, &code, args.common.fork, functions)?;
+    if args.check {
+        return checked.print(args.common.json, out);
+    }
+    let program = match translate(module, &target) {
+        Ok(p) => p,
+        Err(e) => return Err(checked.translate_error(e)),
+    };
     let bytes = if emit == "asm" {
         program.listing.clone().into_bytes()
     } else {
@@ -184,6 +197,7 @@ pub(crate) fn translate(
                         "elf_bytes": program.elf.len(),
                         "instructions": program.instructions,
                         "memory_limit": program.memory_limit,
+                        "limit_sites": checked.limit_counts(),
                     }),
                 )?;
             } else {
@@ -194,10 +208,11 @@ pub(crate) fn translate(
                     program.instructions,
                     program.memory_limit
                 )?;
+                checked.note(out)?;
             }
         }
     }
-    Ok(())
+    Ok(0)
 }
 
 /// The contract's module from the pipeline: EVM code through frontend-evm,

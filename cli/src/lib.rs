@@ -12,6 +12,7 @@ pub mod input;
 mod ir_cmd;
 pub mod report;
 pub mod run_cmd;
+mod sbf_check;
 pub mod scenario;
 mod test_cmd;
 
@@ -155,6 +156,12 @@ struct TranslateArgs {
     /// the place of FILE.
     #[arg(long, value_name = "SCENARIO")]
     deploy: Option<String>,
+    /// sbf: write no program; list every operation that has no mapping
+    /// (with its pc and the functions that reach it) and every site where
+    /// the program can end in a target limit. Exits 1 when something has
+    /// no mapping.
+    #[arg(long)]
+    check: bool,
 }
 
 /// The call every engine runs. FILE may also be a scenario (`.toml`, see
@@ -360,7 +367,7 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
             };
             ir_cmd::lift(&args.common, stages, args.stats, out)?
         }
-        Command::Translate(args) => ir_cmd::translate(&args, cli.stack_in_memory, out)?,
+        Command::Translate(args) => code = ir_cmd::translate(&args, cli.stack_in_memory, out)?,
         Command::Engines { json } => engines::list_engines(json, out)?,
         Command::Bench(args) => {
             code = bench_cmd::bench(&args.paths, &args.engines, args.fork, args.json, out)?

@@ -772,7 +772,9 @@ impl Engine for SbfEngine {
         let balance = match self.lamports(account.balance) {
             Some(l) => l,
             // Only code that reads its balance or sends value can tell.
-            None if !uses_any(&account.code, &[0x47, 0xf1]) => self.lamports_floor(account.balance),
+            None if !uses_any(&account.code, &[0x31, 0x47, 0xf1]) => {
+                self.lamports_floor(account.balance)
+            }
             None => {
                 return Err(unsupported(format!(
                     "the contract's balance of {} wei is not a whole number of lamports",
@@ -785,10 +787,36 @@ impl Engine for SbfEngine {
             block.timestamp.saturating_to::<i64>(),
         );
         // revm runs with its balance check off: the caller can always pay.
-        let caller_balance = world
+        // While the call runs, its EVM balance is less the gas paid up
+        // front, which BALANCE would read.
+        let upfront = U256::from(call.gas_limit).saturating_mul(call.gas_price);
+        let caller_wei = world
             .accounts
             .get(&call.caller)
-            .map_or(0, |a| self.lamports_floor(a.balance));
+            .map_or(U256::ZERO, |a| a.balance.saturating_sub(upfront));
+        let caller_balance = self.lamports_floor(caller_wei);
+        // BALANCE reads 0 for the zero address (the system program's key).
+        if uses_any(&account.code, &[0x31])
+            && world
+                .accounts
+                .get(&Address::ZERO)
+                .is_some_and(|z| !z.balance.is_zero())
+        {
+            return Err(unsupported(
+                "the zero address has a balance, which BALANCE reads as 0 on Solana".into(),
+            ));
+        }
+        // BALANCE can read the caller's lamports: they must be its balance
+        // then.
+        // (Code that reads BALANCE and CALLER or ORIGIN may read it.)
+        if uses_any(&account.code, &[0x31])
+            && uses_any(&account.code, &[0x32, 0x33])
+            && (self.lamports(caller_wei).is_none() || caller_balance < value)
+        {
+            return Err(unsupported(format!(
+                "the caller's balance of {caller_wei} wei is not a whole number of lamports that covers the value"
+            )));
+        }
         let mut addresses = vec![call.to, call.caller];
         let mut accounts = vec![
             AccountIn {
@@ -835,6 +863,16 @@ impl Engine for SbfEngine {
             match needed {
                 Some(a) if !addresses.contains(&a) && accounts.len() < 32 => {
                     let other = world.accounts.get(&a);
+                    // BALANCE reads its lamports: they must be the balance.
+                    if let Some(o) = other
+                        && self.lamports(o.balance).is_none()
+                        && uses_any(&account.code, &[0x31])
+                    {
+                        return Err(unsupported(format!(
+                            "the balance of {a}, {} wei, is not a whole number of lamports",
+                            o.balance
+                        )));
+                    }
                     addresses.push(a);
                     if a == Address::ZERO {
                         // Its key is the system program's.

@@ -116,6 +116,13 @@ impl Analysis {
         out
     }
 
+    /// The id of the CFG block holding `pc`.
+    pub fn block_at(&self, pc: u32) -> Option<usize> {
+        let blocks = &self.cfg.blocks;
+        let i = blocks.partition_point(|b| b.start <= pc).checked_sub(1)?;
+        (pc <= blocks[i].end).then_some(i)
+    }
+
     /// The oldest fork whose rules define every opcode the code section uses.
     pub fn minimum_fork(&self) -> Fork {
         self.fork_features()

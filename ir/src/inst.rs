@@ -6,7 +6,7 @@ use alloy_primitives::U256;
 use std::fmt;
 
 /// Where an instruction came from in the input program.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum SourcePos {
     /// Made by a pass or written by hand with no position.
     #[default]

@@ -353,6 +353,119 @@ fn operations_without_a_mapping_are_errors_naming_op_and_pc() {
 }
 
 #[test]
+fn translate_check_lists_every_problem_with_the_functions_that_reach_it() {
+    // COINBASE POP GASPRICE POP STOP: two operations with no mapping. A
+    // plain translate names the first and counts the rest.
+    let run = chainlift(&["translate", "--code", "0x41503a5000", "--emit", "asm"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("host.coinbase at @0x0") && run.stderr.contains("and 1 more"),
+        "{}",
+        run.stderr
+    );
+    let run = chainlift(&["translate", "--code", "0x41503a5000", "--check"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("does not translate to sbf: 2 operations")
+    );
+    assert!(run.stdout.contains("host.coinbase") && run.stdout.contains("host.gasprice"));
+    // A factory: CREATE2 is reached by the functions that create pairs only.
+    let factory = path("examples/factory/out/PairFactory.json");
+    let run = chainlift(&["translate", &factory, "--check", "--json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["translates"], false);
+    let create2: Vec<&serde_json::Value> = v["unsupported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["what"] == "host.create2")
+        .collect();
+    assert_eq!(create2.len(), 1, "one site, however often it was lifted");
+    let selectors = create2[0]["selectors"].as_array().unwrap();
+    // createPair(address,address) is 0xc9c65396.
+    assert!(selectors.iter().any(|s| s == "0xc9c65396"), "{selectors:?}");
+    assert!(selectors.len() < 4, "not every function: {selectors:?}");
+    // The token translates; its storage writes are reached by transfer,
+    // not by balanceOf (a read), and the summary says so.
+    let token = path("examples/token/out/Token.json");
+    let run = chainlift(&["translate", &token, "--check"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let storage = run
+        .stdout
+        .lines()
+        .skip_while(|l| !l.contains("storage table full"))
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        storage.contains("transfer(address,uint256)"),
+        "{}",
+        run.stdout
+    );
+    assert!(!storage.contains("balanceOf(address)"), "{}", run.stdout);
+    let dir = std::env::temp_dir().join(format!("chainlift-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let so = dir.join("token.so");
+    let run = chainlift(&["translate", &token, "-o", so.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("sites can end in a target limit (") && run.stdout.contains("--check"),
+        "{}",
+        run.stdout
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// BALANCE: of the contract itself (above rent), of the caller, of another
+/// account (asked for by the program, as a client would add it), of a
+/// precompile and of the zero address, as revm has them.
+#[test]
+fn balance_reads_lamports_as_revm_reads_wei() {
+    // SSTORE(0, BALANCE(calldata[0])); STOP
+    let code = hex("5f3531 5f55 00".replace(' ', "").as_str());
+    let gwei = |n: u64| U256::from(n) * U256::from(1_000_000_000u64);
+    let (eoa, caller) = (Address::repeat_byte(0xee), Address::repeat_byte(0xca));
+    let engines = [SbfEngine::new(false), SbfEngine::new(true)];
+    for (name, who) in [
+        ("another account", Some(eoa)),
+        (
+            "an account that does not exist",
+            Some(Address::repeat_byte(0xf1)),
+        ),
+        ("the caller", Some(caller)),
+        ("the contract itself", None),
+        ("a precompile", Some(Address::with_last_byte(2))),
+        ("the zero address", Some(Address::ZERO)),
+    ] {
+        let (mut world, mut call) = one_contract(code.clone(), vec![]);
+        let who = who.unwrap_or(call.to);
+        call.data = U256::from_be_slice(who.as_slice())
+            .to_be_bytes::<32>()
+            .to_vec();
+        call.caller = caller;
+        world.accounts.get_mut(&call.to).unwrap().balance = gwei(1_000_000);
+        for (a, b) in [(eoa, gwei(123_456_789)), (caller, gwei(42))] {
+            world.accounts.insert(
+                a,
+                Account {
+                    balance: b,
+                    ..Account::default()
+                },
+            );
+        }
+        let block = BlockEnv::default();
+        let oracle = EvmEngine.run(&world, &block, &call, Fork::Osaka).unwrap();
+        assert_eq!(oracle.status, chainlift_emulator::Status::Success, "{name}");
+        for e in &engines {
+            let o = e.run(&world, &block, &call, Fork::Osaka).unwrap();
+            assert_eq!(oracle.difference(&o), None, "{name} on {}", e.name());
+        }
+    }
+}
+
+#[test]
 fn values_below_a_lamport_are_refused_by_the_sbf_engine() {
     let run = chainlift(&["run", "--code", "0x00", "--engine", "sbf", "--value", "1"]);
     assert_eq!(run.code, 4, "{}{}", run.stdout, run.stderr);

@@ -45,11 +45,27 @@ impl Cx<'_> {
         for (k, inst) in data.insts[..n].iter().enumerate() {
             self.at = (b, k);
             self.asm.comment(inst_comment(inst));
-            self.inst(inst)?;
+            let lowered = self.inst(inst);
+            self.go_on(lowered)?;
         }
         self.at = (b, data.insts.len());
         self.asm.comment(format!("{} terminator", data.term_pos));
-        self.terminator(&data.term, data.term_pos, fused, next)
+        let lowered = self.terminator(&data.term, data.term_pos, fused, next);
+        self.go_on(lowered)
+    }
+
+    /// Goes on past an operation with no mapping: it is recorded (see
+    /// [`crate::lower::lower_all`]) and halts here; any other error stops
+    /// the lowering.
+    fn go_on(&mut self, lowered: Result<(), Error>) -> Result<(), Error> {
+        match lowered {
+            Err(e @ Error::Unsupported { .. }) => {
+                self.problems.push(e);
+                self.asm.ja(self.halt);
+                Ok(())
+            }
+            other => other,
+        }
     }
 
     /// The comparison `(cond, a, b)` of a block's last instruction when it

@@ -62,6 +62,12 @@ impl Cx<'_> {
             HostOp::Log(n) => self.log(n as i16, args),
             HostOp::Keccak256 => self.keccak256(args, d()?),
             HostOp::ExtCodeSize => self.ext_code_size(args[0], d()?),
+            HostOp::Balance => {
+                self.ptr(R1, args[0]);
+                self.call_checked(Helper::Balance);
+                self.asm.ldx(Size::Dw, R0, R9, layout::SCRATCH);
+                self.set_wei(d()?);
+            }
             HostOp::Gas if res.is_some_and(|r| self.gas_limit_only.contains(&r)) => {
                 // Only a call's gas limit, which calls into accounts without
                 // code ignore.
@@ -69,8 +75,7 @@ impl Cx<'_> {
             HostOp::Call(kind @ (CallKind::Call | CallKind::StaticCall)) => {
                 self.call_host(kind, args, d()?)
             }
-            HostOp::Balance
-            | HostOp::ExtCodeCopy
+            HostOp::ExtCodeCopy
             | HostOp::ExtCodeHash
             | HostOp::Coinbase
             | HostOp::BaseFee
@@ -385,7 +390,6 @@ impl Cx<'_> {
 /// why.
 fn unmapped(h: HostOp, pos: SourcePos) -> Error {
     let why = match h {
-        HostOp::Balance => "other accounts' balances are not mapped (only the contract's own)",
         HostOp::ExtCodeCopy | HostOp::ExtCodeHash => {
             "other contracts' code is not visible to a Solana program"
         }

@@ -1,0 +1,139 @@
+//! Pre-flight: everything that keeps a module from translating, all at
+//! once, and every site where the program it makes can end in a target
+//! limit. `chainlift translate --check` prints it.
+
+use crate::{Error, Target, exit, lower};
+use alloy_primitives::U256;
+use chainlift_ir::entities::Value;
+use chainlift_ir::function::{Function, Terminator};
+use chainlift_ir::inst::{CallKind, ExitKind, HostOp, Op, SourcePos, TrapCode};
+use chainlift_ir::verify::Verified;
+use std::collections::{BTreeSet, HashMap};
+
+/// An operation with no mapping to Solana.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsupported {
+    /// The operation (`host.balance`, `exit.selfdestruct`, ...).
+    pub what: String,
+    /// Where it came from.
+    pub pos: SourcePos,
+    /// Why there is no mapping.
+    pub why: &'static str,
+}
+
+/// A place where the program can end with a target-limit exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LimitSite {
+    /// Where it came from.
+    pub pos: SourcePos,
+    /// The exit code ([`exit`]).
+    pub exit: u64,
+}
+
+/// What [`check`] found.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Every operation with no mapping, by position, each once; the module
+    /// translates when there is none.
+    pub unsupported: Vec<Unsupported>,
+    /// Every site that can end in a target limit, by position, then exit
+    /// code, each once.
+    pub limits: Vec<LimitSite>,
+}
+
+/// The name of a target-limit exit code, as the reports print it.
+pub fn limit_name(code: u64) -> &'static str {
+    match code {
+        exit::MEMORY_LIMIT => "memory past the heap",
+        exit::STORAGE_FULL => "storage table full",
+        exit::TRANSIENT_FULL => "transient table full",
+        exit::RETURN_TOO_LARGE => "return data over 1,024 bytes",
+        exit::VALUE_NOT_LAMPORTS => "value not whole lamports",
+        exit::CALL_INTO_CODE => "call into code",
+        exit::RECIPIENT_RENT => "recipient below rent",
+        exit::STACK_LIMIT => "EVM stack past its heap share",
+        _ => "target limit",
+    }
+}
+
+/// Checks a module for `target`: lowers it going on past every operation
+/// with no mapping, and lists the sites that can end in a target limit.
+/// An error is what stops translation outright (a module of several
+/// functions, a target out of range).
+pub fn check(module: &Verified, target: &Target) -> Result<Report, Error> {
+    let (program, problems) = lower::lower_all(module, &module.code, target)?;
+    let mut unsupported: Vec<Unsupported> = problems
+        .into_iter()
+        .filter_map(|e| match e {
+            Error::Unsupported { what, pos, why } => Some(Unsupported { what, pos, why }),
+            _ => None,
+        })
+        .collect();
+    // Code the lifter specialized several times is one site.
+    unsupported.sort_by(|a, b| (a.pos, &a.what).cmp(&(b.pos, &b.what)));
+    unsupported.dedup_by(|a, b| a.pos == b.pos && a.what == b.what);
+    let f = &module.functions[0];
+    Ok(Report {
+        unsupported,
+        limits: limit_sites(f, u64::from(program.memory_limit)),
+    })
+}
+
+/// The sites of `f` whose lowering can end in a target limit, with EVM
+/// memory bounded at `memory_limit` bytes.
+fn limit_sites(f: &Function, memory_limit: u64) -> Vec<LimitSite> {
+    let consts: HashMap<Value, U256> = f
+        .layout
+        .iter()
+        .flat_map(|b| &f.block(*b).insts)
+        .filter_map(|i| match (&i.op, i.results.first()) {
+            (Op::Iconst(c), Some(r)) => Some((*r, *c)),
+            _ => None,
+        })
+        .collect();
+    let known = |v: &Value| consts.get(v).and_then(|c| u64::try_from(*c).ok());
+    let mut sites = BTreeSet::new();
+    let mut add = |pos: SourcePos, exit: u64| {
+        sites.insert(LimitSite { pos, exit });
+    };
+    for b in &f.layout {
+        let data = f.block(*b);
+        for inst in &data.insts {
+            let a = &inst.args;
+            match inst.op {
+                Op::Host(HostOp::SStore) => add(inst.pos, exit::STORAGE_FULL),
+                Op::Host(HostOp::TStore) => add(inst.pos, exit::TRANSIENT_FULL),
+                Op::Host(HostOp::ExtCodeSize) => add(inst.pos, exit::CALL_INTO_CODE),
+                Op::Host(HostOp::Call(kind @ (CallKind::Call | CallKind::StaticCall))) => {
+                    add(inst.pos, exit::CALL_INTO_CODE);
+                    if kind == CallKind::Call && a.get(2).and_then(known) != Some(0) {
+                        add(inst.pos, exit::VALUE_NOT_LAMPORTS);
+                        add(inst.pos, exit::RECIPIENT_RENT);
+                    }
+                }
+                Op::MemExpand => {
+                    let end = match (known(&a[0]), known(&a[1])) {
+                        (_, Some(0)) => Some(0),
+                        (Some(o), Some(l)) => o.checked_add(l),
+                        _ => None,
+                    };
+                    if end.is_none_or(|e| e > memory_limit) {
+                        add(inst.pos, exit::MEMORY_LIMIT);
+                    }
+                }
+                Op::StackLoad | Op::StackStore => add(inst.pos, exit::STACK_LIMIT),
+                _ => {}
+            }
+        }
+        match &data.term {
+            Terminator::Exit(ExitKind::Return | ExitKind::Revert, args)
+                if args.get(1).and_then(known).is_none_or(|len| len > 1024) =>
+            {
+                add(data.term_pos, exit::RETURN_TOO_LARGE)
+            }
+            Terminator::Trap(TrapCode::OutOfMemory) => add(data.term_pos, exit::MEMORY_LIMIT),
+            _ => {}
+        }
+    }
+    sites.into_iter().collect()
+}

@@ -1,0 +1,308 @@
+//! `translate --check` for sbf: every operation that has no mapping to
+//! Solana and every site where the program can end in a target limit, each
+//! with the functions (selectors) whose code reaches it; and the notes a
+//! plain `translate` prints from the same report.
+
+use anyhow::anyhow;
+use chainlift_backend_sbf::check::{self, LimitSite, Report};
+use chainlift_backend_sbf::{Error, Target};
+use chainlift_frontend_evm::{self as evm, Fork};
+use chainlift_ir::inst::SourcePos;
+use chainlift_ir::verify::Verified;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+
+/// Sites of one kind a text report shows.
+const SHOWN: usize = 12;
+
+/// A module checked for sbf, with what is needed to name the functions
+/// that reach each site.
+pub(crate) struct Checked {
+    report: Report,
+    /// For EVM code: the selectors whose code reaches each source
+    /// position ([`selectors_by_pos`]).
+    reach: HashMap<SourcePos, Vec<u32>>,
+    /// Function signatures by selector, when the input carried an ABI.
+    functions: BTreeMap<u32, String>,
+}
+
+impl Checked {
+    /// Checks `module` (lifted from `code`) for `target`.
+    pub(crate) fn new(
+        module: &Verified,
+        target: &Target,
+        code: &[u8],
+        fork: Fork,
+        functions: BTreeMap<u32, String>,
+    ) -> anyhow::Result<Checked> {
+        let report = check::check(module, target)?;
+        let reach = if chainlift_emulator::stylus::is_wasm(code) {
+            HashMap::new()
+        } else {
+            let options = evm::Options {
+                fork,
+                ..Default::default()
+            };
+            selectors_by_pos(module, &evm::analyze(code, &options)?)
+        };
+        Ok(Checked {
+            report,
+            reach,
+            functions,
+        })
+    }
+
+    /// The selectors whose code reaches `pos`.
+    fn selectors(&self, pos: SourcePos) -> &[u32] {
+        self.reach.get(&pos).map_or(&[], Vec::as_slice)
+    }
+
+    /// A selector's signature, or its hex.
+    fn function(&self, selector: u32) -> String {
+        self.functions
+            .get(&selector)
+            .cloned()
+            .unwrap_or_else(|| format!("0x{selector:08x}"))
+    }
+
+    /// The functions reaching `pos`, for text: `in a(), b()` or nothing.
+    fn reached_by(&self, sites: impl IntoIterator<Item = SourcePos>) -> String {
+        let mut selectors: Vec<u32> = sites
+            .into_iter()
+            .flat_map(|p| self.selectors(p).iter().copied())
+            .collect();
+        selectors.sort_unstable();
+        selectors.dedup();
+        if selectors.is_empty() {
+            return String::new();
+        }
+        let names: Vec<String> = selectors.iter().map(|s| self.function(*s)).collect();
+        format!("reached by {}", names.join(", "))
+    }
+
+    /// The limit sites grouped by exit code.
+    fn limits_by_exit(&self) -> BTreeMap<u64, Vec<&LimitSite>> {
+        let mut by: BTreeMap<u64, Vec<&LimitSite>> = BTreeMap::new();
+        for s in &self.report.limits {
+            by.entry(s.exit).or_default().push(s);
+        }
+        by
+    }
+
+    /// `{name: sites}` for `translate --json`.
+    pub(crate) fn limit_counts(&self) -> serde_json::Value {
+        self.limits_by_exit()
+            .into_iter()
+            .map(|(code, sites)| (check::limit_name(code).to_string(), sites.len().into()))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    }
+
+    /// The note a successful `translate` prints under its summary.
+    pub(crate) fn note(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.report.limits.is_empty() {
+            return Ok(());
+        }
+        let kinds: Vec<String> = self
+            .limits_by_exit()
+            .into_iter()
+            .map(|(code, sites)| format!("{} {}", check::limit_name(code), sites.len()))
+            .collect();
+        writeln!(
+            out,
+            "note: {} sites can end in a target limit ({}); `chainlift translate --check` lists them",
+            self.report.limits.len(),
+            kinds.join(", ")
+        )
+    }
+
+    /// The error `translate` gives when the module does not translate: the
+    /// first operation with no mapping, and how many more there are.
+    pub(crate) fn translate_error(&self, e: Error) -> anyhow::Error {
+        let n = self.report.unsupported.len();
+        match e {
+            Error::Unsupported { .. } if n > 1 => anyhow!(
+                "{e} (and {} more operations with no mapping: `chainlift translate --check` lists them all, with the functions that reach them)",
+                n - 1
+            ),
+            e => e.into(),
+        }
+    }
+
+    /// Prints the report (`--check`); the exit code is 1 when something
+    /// has no mapping.
+    pub(crate) fn print(&self, json: bool, out: &mut dyn Write) -> anyhow::Result<u8> {
+        let code = u8::from(!self.report.unsupported.is_empty());
+        if json {
+            let selectors = |pos: SourcePos| -> Vec<String> {
+                self.selectors(pos)
+                    .iter()
+                    .map(|s| format!("0x{s:08x}"))
+                    .collect()
+            };
+            let unsupported: Vec<serde_json::Value> = self
+                .report
+                .unsupported
+                .iter()
+                .map(|u| {
+                    serde_json::json!({
+                        "what": u.what,
+                        "pos": u.pos.to_string(),
+                        "why": u.why,
+                        "selectors": selectors(u.pos),
+                    })
+                })
+                .collect();
+            let limits: Vec<serde_json::Value> = self
+                .report
+                .limits
+                .iter()
+                .map(|s| {
+                    serde_json::json!({
+                        "exit_code": s.exit,
+                        "limit": check::limit_name(s.exit),
+                        "pos": s.pos.to_string(),
+                        "selectors": selectors(s.pos),
+                    })
+                })
+                .collect();
+            crate::report::write_json(
+                out,
+                &serde_json::json!({
+                    "schema_version": crate::report::SCHEMA_VERSION,
+                    "target": "sbf",
+                    "translates": code == 0,
+                    "unsupported": unsupported,
+                    "limit_sites": limits,
+                }),
+            )?;
+            return Ok(code);
+        }
+        let r = &self.report;
+        writeln!(
+            out,
+            "{}: {} operations with no mapping, {} sites that can end in a target limit",
+            if code == 0 {
+                "translates to sbf"
+            } else {
+                "does not translate to sbf"
+            },
+            r.unsupported.len(),
+            r.limits.len()
+        )?;
+        if !r.unsupported.is_empty() {
+            writeln!(
+                out,
+                "\nno mapping (each must go before the program can be built):"
+            )?;
+            for u in &r.unsupported {
+                writeln!(out, "  {:<10} {:<24} {}", u.pos.to_string(), u.what, u.why)?;
+                let by = self.reached_by([u.pos]);
+                if !by.is_empty() {
+                    writeln!(out, "  {:<10} {:<24} {by}", "", "")?;
+                }
+            }
+        }
+        if !r.limits.is_empty() {
+            writeln!(
+                out,
+                "\ntarget limits (the program ends with the named exit code if one is reached):"
+            )?;
+            for (exit, sites) in self.limits_by_exit() {
+                let mut at: Vec<String> = sites
+                    .iter()
+                    .take(SHOWN)
+                    .map(|s| s.pos.to_string())
+                    .collect();
+                if sites.len() > SHOWN {
+                    at.push(format!(
+                        "and {} more (--json lists all)",
+                        sites.len() - SHOWN
+                    ));
+                }
+                writeln!(
+                    out,
+                    "  0x{exit:03x} {} ({} sites): {}",
+                    check::limit_name(exit),
+                    sites.len(),
+                    at.join(" ")
+                )?;
+                let by = self.reached_by(sites.iter().map(|s| s.pos));
+                if !by.is_empty() {
+                    writeln!(out, "        {by}")?;
+                }
+            }
+        }
+        Ok(code)
+    }
+}
+
+/// The selectors whose code reaches each source position of the lifted
+/// module. Reachability is taken in the IR, not the EVM CFG: the lifter
+/// specializes shared internal functions per return address, so a helper
+/// called from one function does not lead into another's code. A
+/// function's code starts at the IR blocks holding its entry's EVM block,
+/// or, where optimization left none (an entry that only jumps on), the
+/// first blocks after it in the EVM CFG that it left.
+fn selectors_by_pos(module: &Verified, a: &evm::Analysis) -> HashMap<SourcePos, Vec<u32>> {
+    let f = &module.functions[0];
+    let positions = |b: chainlift_ir::entities::Block| {
+        let data = f.block(b);
+        data.insts
+            .iter()
+            .map(|i| i.pos)
+            .chain(std::iter::once(data.term_pos))
+    };
+    // The IR blocks holding code of each EVM block.
+    let mut ir_blocks: HashMap<usize, Vec<chainlift_ir::entities::Block>> = HashMap::new();
+    for b in &f.layout {
+        let mut evm: Vec<usize> = positions(*b)
+            .filter_map(|p| match p {
+                SourcePos::Evm(pc) => a.block_at(pc),
+                _ => None,
+            })
+            .collect();
+        evm.sort_unstable();
+        evm.dedup();
+        for e in evm {
+            ir_blocks.entry(e).or_default().push(*b);
+        }
+    }
+    let mut evm_succs: Vec<Vec<usize>> = vec![Vec::new(); a.cfg.blocks.len()];
+    for e in &a.cfg.edges {
+        evm_succs[e.from].push(e.to);
+    }
+    let mut out: HashMap<SourcePos, Vec<u32>> = HashMap::new();
+    for s in &a.dispatch.selectors {
+        let Some(entry) = a.block_at(s.entry_pc) else {
+            continue;
+        };
+        // The seeds: the nearest EVM blocks from the entry that have IR.
+        let mut work: Vec<chainlift_ir::entities::Block> = Vec::new();
+        let mut seen_evm = vec![false; a.cfg.blocks.len()];
+        let mut evm_work = vec![entry];
+        while let Some(e) = evm_work.pop() {
+            if std::mem::replace(&mut seen_evm[e], true) {
+                continue;
+            }
+            match ir_blocks.get(&e) {
+                Some(bs) => work.extend(bs),
+                None => evm_work.extend(&evm_succs[e]),
+            }
+        }
+        let mut seen = vec![false; f.blocks.len()];
+        while let Some(b) = work.pop() {
+            if std::mem::replace(&mut seen[b.index()], true) {
+                continue;
+            }
+            for p in positions(b) {
+                let v = out.entry(p).or_default();
+                if v.last() != Some(&s.selector) {
+                    v.push(s.selector);
+                }
+            }
+            work.extend(f.block(b).term.targets().map(|c| c.block));
+        }
+    }
+    out
+}
