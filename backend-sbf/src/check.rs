@@ -105,8 +105,18 @@ fn limit_sites(f: &Function, memory_limit: u64) -> Vec<LimitSite> {
                 Op::Host(HostOp::TStore) => add(inst.pos, exit::TRANSIENT_FULL),
                 Op::Host(HostOp::ExtCodeSize) => add(inst.pos, exit::CALL_INTO_CODE),
                 Op::Host(HostOp::Call(kind @ (CallKind::Call | CallKind::StaticCall))) => {
+                    // The precompiles the program runs itself (ecrecover,
+                    // sha256) at a constant address without value.
+                    let value = if kind == CallKind::Call {
+                        a.get(2).and_then(known)
+                    } else {
+                        Some(0)
+                    };
+                    if matches!(a.get(1).and_then(known), Some(1 | 2)) && value == Some(0) {
+                        continue;
+                    }
                     add(inst.pos, exit::CALL_INTO_CODE);
-                    if kind == CallKind::Call && a.get(2).and_then(known) != Some(0) {
+                    if value != Some(0) {
                         add(inst.pos, exit::VALUE_NOT_LAMPORTS);
                         add(inst.pos, exit::RECIPIENT_RENT);
                     }
@@ -122,6 +132,7 @@ fn limit_sites(f: &Function, memory_limit: u64) -> Vec<LimitSite> {
                     }
                 }
                 Op::StackLoad | Op::StackStore => add(inst.pos, exit::STACK_LIMIT),
+                Op::MemGrow => add(inst.pos, exit::MEMORY_LIMIT),
                 _ => {}
             }
         }

@@ -24,7 +24,8 @@
 //! | `call` with any gas (ignored) and value, and `staticcall`, into an account without code | lamports move from the state account to the account whose public key ends in the address (the first one among accounts `[1..]`). A value above the balance fails the call (0), as on the EVM; otherwise it succeeds with empty return data. A `staticcall` or a value of 0 moves nothing and needs the account only to see that it has no code. The account must be writable and among the instruction's accounts, else the program ends with [`exit::ACCOUNT_NEEDED`] and the address (20 bytes) as return data, for the client to add it and send again. Target limits: wei that are not whole lamports ([`exit::VALUE_NOT_LAMPORTS`]), an account with code: executable, owned by a program, the contract itself, or a precompile address ([`exit::CALL_INTO_CODE`]), and a payment that leaves the account below its rent-exempt minimum ([`exit::RECIPIENT_RENT`]) |
 //! | precompiles `ecrecover` (0x1) and `sha256` (0x2) | a `staticcall`, or a `call` with the constant value 0, to the constant address: the input (ecrecover's zero-padded to 128 bytes) goes to `sol_secp256k1_recover` (recovery id `v - 27`; its 64-byte key is hashed with `sol_keccak256` into the address) or to `sol_sha256`. The 32-byte answer is the return data ([`layout::RETURN_DATA`]) and its first bytes go to the output range. As on the EVM, a `v` other than 27 or 28, or a signature the syscall refuses, answers nothing and the call still succeeds. Any other address in the precompile range is a call into code |
 //! | `extcodesize` | the contract's own code size for its own address, 0 for a precompile address and for an account without code (the account must be among the instruction's accounts, else [`exit::ACCOUNT_NEEDED`] as for `call`). An account with code (executable or owned by a program) has no EVM code size: the target limit [`exit::CALL_INTO_CODE`] |
-//! | `gas` | only as a call's gas limit; read any other way it is a translation error |
+//! | `gas` | as a call's gas limit, ignored; read as a number (`gasleft()`), a constant fixed at translation, as below |
+//! | `coinbase`, `prevrandao`, `gaslimit`, `gasprice`, `basefee`, `blobbasefee` | block and transaction fields Solana has no source for: constants fixed at translation ([`Target::constants`]). Defaults: the zero address, 0, 30,000,000, 0, 0 and 1, and 30,000,000 for `gasleft()` ([`EnvField::default_value`]); `chainlift translate --env NAME=VALUE` sets one, and the translation lists the ones the code reads. Without a constant (`--strict`) each is an operation with no mapping. The `sbf` engine fixes the values revm has for each call, so the suites compare them |
 //! | `sload` / `sstore` | the state account's data: a 32-byte header (magic [`storage::MAGIC`], capacity, used entries, hash shift) and an open-addressing table of 72-byte entries (`u64` used flag, 32-byte key, 32-byte value, both little-endian 256-bit integers), linear probing from a multiplicative hash of the key ([`storage::index`]). Writing zero keeps the entry (with value zero), so probing chains never break. A store that would fill the last free entry ends with the target limit [`exit::STORAGE_FULL`]; the account is created with room to spare ([`storage::encode`]) |
 //! | deployment | the program, then a **state account** created for it (owned by the program, its data all zeros, as large as the table it should hold: `32 + 72 * capacity` bytes for a power-of-two capacity of at least 2). The first instruction into that account, which the account must sign, writes the table: the header (the capacity is the largest power of two that fits) and the storage the constructor left ([`Target::initial_storage`], kept in the program's read-only data). Its instruction data is the value prefix alone, which must be zero (else [`exit::BAD_INPUT`]), and account `[1]` must sign, as for any call. The account's lamports above the rent-exempt minimum are the contract's balance |
 //! | `tload` / `tstore` | the same table layout in the heap, fresh for each instruction (a transaction of one call), 32 entries; full ends with [`exit::TRANSIENT_FULL`] |
@@ -45,10 +46,9 @@
 //!
 //! Everything else has no sound mapping yet and is a translation error that
 //! names the operation and its pc ([`Error::Unsupported`]; `chainlift
-//! translate --check` and [`check()`] list every one at once): `extcodecopy`, `extcodehash`, `coinbase`, `basefee`, `blobbasefee`, `blobhash`,
-//! `prevrandao`, `gaslimit`, `gasprice`, `blockhash`, `gas` read as a
-//! number, `callcode`, `delegatecall`, `create`, `create2`
-//! and `selfdestruct`.
+//! translate --check` and [`check()`] list every one at once):
+//! `extcodecopy`, `extcodehash`, `blobhash`, `blockhash`, `callcode`,
+//! `delegatecall`, `create`, `create2` and `selfdestruct`.
 //!
 //! # Memory of the running program
 //!
@@ -90,6 +90,90 @@ pub struct Target {
     /// its read-only data and writes it into a fresh state account (all
     /// zeros) on that account's first instruction.
     pub initial_storage: std::collections::BTreeMap<alloy_primitives::U256, alloy_primitives::U256>,
+    /// Block and transaction fields Solana has no source for, fixed at
+    /// translation: the code reads these constants. A field left out has
+    /// no mapping (`chainlift translate --strict`). The default holds every
+    /// field at [`EnvField::default_value`].
+    pub constants: std::collections::BTreeMap<EnvField, alloy_primitives::U256>,
+}
+
+/// A block or transaction field with no Solana source, which a program
+/// reads as a constant chosen at translation ([`Target::constants`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EnvField {
+    /// `block.coinbase`.
+    Coinbase,
+    /// `block.prevrandao` (DIFFICULTY before the merge).
+    PrevRandao,
+    /// `block.gaslimit`.
+    GasLimit,
+    /// `tx.gasprice`.
+    GasPrice,
+    /// `block.basefee`.
+    BaseFee,
+    /// `block.blobbasefee`.
+    BlobBaseFee,
+    /// `gasleft()` read as a number (as a call's gas limit it is ignored).
+    Gas,
+}
+
+impl EnvField {
+    /// Every field.
+    pub const ALL: [EnvField; 7] = [
+        EnvField::Coinbase,
+        EnvField::PrevRandao,
+        EnvField::GasLimit,
+        EnvField::GasPrice,
+        EnvField::BaseFee,
+        EnvField::BlobBaseFee,
+        EnvField::Gas,
+    ];
+
+    /// The name `--env NAME=VALUE` takes: the opcode's, lower case.
+    pub fn name(self) -> &'static str {
+        self.host().name()
+    }
+
+    /// The field by its name.
+    pub fn parse(name: &str) -> Option<EnvField> {
+        EnvField::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The host operation that reads it.
+    pub fn host(self) -> chainlift_ir::inst::HostOp {
+        use chainlift_ir::inst::HostOp;
+        match self {
+            EnvField::Coinbase => HostOp::Coinbase,
+            EnvField::PrevRandao => HostOp::PrevRandao,
+            EnvField::GasLimit => HostOp::GasLimit,
+            EnvField::GasPrice => HostOp::GasPrice,
+            EnvField::BaseFee => HostOp::BaseFee,
+            EnvField::BlobBaseFee => HostOp::BlobBaseFee,
+            EnvField::Gas => HostOp::Gas,
+        }
+    }
+
+    /// The value it has unless set: 0 for the coinbase (the zero
+    /// address), prevrandao, the gas price and the base fee (Solana's fees
+    /// are paid in lamports, outside the program); 30,000,000 for the gas
+    /// limit and for `gasleft()`; 1 for the blob base fee (its minimum).
+    pub fn default_value(self) -> alloy_primitives::U256 {
+        alloy_primitives::U256::from(match self {
+            EnvField::Coinbase | EnvField::PrevRandao | EnvField::GasPrice | EnvField::BaseFee => {
+                0u64
+            }
+            EnvField::GasLimit | EnvField::Gas => 30_000_000,
+            EnvField::BlobBaseFee => 1,
+        })
+    }
+
+    /// Every field at its default value.
+    pub fn defaults() -> std::collections::BTreeMap<EnvField, alloy_primitives::U256> {
+        EnvField::ALL
+            .into_iter()
+            .map(|f| (f, f.default_value()))
+            .collect()
+    }
 }
 
 impl Default for Target {
@@ -100,6 +184,7 @@ impl Default for Target {
             wei_per_lamport: 1_000_000_000,
             rent_per_byte: 6_960,
             initial_storage: Default::default(),
+            constants: EnvField::defaults(),
         }
     }
 }

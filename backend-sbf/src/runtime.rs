@@ -80,8 +80,8 @@ pub(crate) enum Helper {
     ExtCodeSize,
     /// `(address) -> status`: the lamports of the account the address
     /// stands for, at [`crate::layout::SCRATCH`]: all of them, the
-    /// contract's own above its rent-exempt minimum, none for a
-    /// precompile's. Else [`crate::exit::ACCOUNT_NEEDED`] for an account
+    /// contract's own above its rent-exempt minimum, none for the zero
+    /// address and the precompiles'. Else [`crate::exit::ACCOUNT_NEEDED`] for an account
     /// that is not among the instruction's accounts.
     Balance,
 }

@@ -3,7 +3,8 @@
 //! the accounts calls pay, and finding the account an EVM address stands
 //! for. The 256-bit arithmetic helpers are in [`crate::runtime`]; these
 //! follow its conventions (pointer arguments in `r1`..`r5`, a status in
-//! `r0`, scratch in the helper's own stack frame).
+//! `r0`, scratch in the helper's own stack frame); `balance` answers
+//! through [`layout::SCRATCH`], which a status in `r0` leaves no room for.
 
 use crate::asm::{
     Alu, Asm, Cond as J, Label, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, Reg, Size,

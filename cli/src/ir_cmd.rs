@@ -153,6 +153,7 @@ pub(crate) fn translate(
         chain_id: args.chain_id,
         wei_per_lamport: args.wei_per_lamport,
         initial_storage,
+        constants: crate::sbf_check::constants(&args.env, args.strict)?,
         ..Target::default()
     };
     // A WASM contract: one function, every call inlined, and Solana's
@@ -167,8 +168,14 @@ pub(crate) fn translate(
         }
         None => &compiled.module,
     };
-    let checked =
-        crate::sbf_check::Checked::new(module, &target, &code, args.common.fork, functions)?;
+    let checked = crate::sbf_check::Checked::new(
+        module,
+        &target,
+        &code,
+        args.common.fork,
+        functions,
+        args.check,
+    )?;
     if args.check {
         return checked.print(args.common.json, out);
     }
@@ -198,6 +205,7 @@ pub(crate) fn translate(
                         "instructions": program.instructions,
                         "memory_limit": program.memory_limit,
                         "limit_sites": checked.limit_counts(),
+                        "constants": checked.constants_json(),
                     }),
                 )?;
             } else {

@@ -133,8 +133,18 @@ struct TranslateArgs {
     /// wasm: refuse operations Arbitrum does not provide (BLOCKHASH,
     /// PREVRANDAO, BLOBHASH, BLOBBASEFEE, SELFDESTRUCT, CALLCODE), naming
     /// the first and its pc, instead of importing them from `chainlift`.
+    /// sbf: refuse the block and transaction fields Solana has no source
+    /// for (COINBASE, PREVRANDAO, GASLIMIT, GASPRICE, BASEFEE,
+    /// BLOBBASEFEE, GAS read as a number) instead of fixing them as
+    /// constants.
     #[arg(long)]
     strict: bool,
+    /// sbf: the constant a field Solana has no source for reads, e.g.
+    /// `--env gasprice=1000000000` or `--env coinbase=0x…` (fields:
+    /// coinbase, prevrandao, gaslimit, gasprice, basefee, blobbasefee,
+    /// gas; defaults 0, 0, 30000000, 0, 0, 1, 30000000). Repeatable.
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    env: Vec<String>,
     /// wasm: DIV, MOD, EXP, ADDMOD and MULMOD through Stylus's `math_*`
     /// host functions (ArbOS 50) instead of helper code in the module.
     #[arg(long)]

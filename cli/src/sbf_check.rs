@@ -3,14 +3,75 @@
 //! with the functions (selectors) whose code reaches it; and the notes a
 //! plain `translate` prints from the same report.
 
+use alloy_primitives::U256;
 use anyhow::anyhow;
 use chainlift_backend_sbf::check::{self, LimitSite, Report};
-use chainlift_backend_sbf::{Error, Target};
+use chainlift_backend_sbf::{EnvField, Error, Target};
 use chainlift_frontend_evm::{self as evm, Fork};
 use chainlift_ir::inst::SourcePos;
 use chainlift_ir::verify::Verified;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
+
+/// The constants for `--env NAME=VALUE` (each field at its default
+/// otherwise), or none with `--strict`.
+pub(crate) fn constants(env: &[String], strict: bool) -> anyhow::Result<BTreeMap<EnvField, U256>> {
+    if strict {
+        if !env.is_empty() {
+            anyhow::bail!("--strict fixes no constants: drop --env");
+        }
+        return Ok(BTreeMap::new());
+    }
+    let mut constants = EnvField::defaults();
+    for e in env {
+        let (name, value) = e
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--env {e}: expected NAME=VALUE"))?;
+        let field = EnvField::parse(name.trim()).ok_or_else(|| {
+            let names: Vec<&str> = EnvField::ALL.iter().map(|f| f.name()).collect();
+            anyhow!(
+                "--env {e}: no field `{name}` (fields: {})",
+                names.join(", ")
+            )
+        })?;
+        let value: U256 = value
+            .trim()
+            .parse()
+            .map_err(|_| anyhow!("--env {e}: `{value}` is not a number (decimal or 0x hex)"))?;
+        if field == EnvField::Coinbase && value.bit_len() > 160 {
+            anyhow::bail!("--env {e}: an address has 20 bytes");
+        }
+        constants.insert(field, value);
+    }
+    Ok(constants)
+}
+
+/// The fields Solana has no source for that `module` reads, with the
+/// constants `target` gives them.
+fn constants_read(module: &Verified, target: &Target) -> Vec<(EnvField, U256)> {
+    let f = &module.functions[0];
+    let read: std::collections::BTreeSet<EnvField> = f
+        .layout
+        .iter()
+        .flat_map(|b| &f.block(*b).insts)
+        .filter_map(|i| match i.op {
+            chainlift_ir::inst::Op::Host(h) => EnvField::ALL.into_iter().find(|e| e.host() == h),
+            _ => None,
+        })
+        .collect();
+    read.into_iter()
+        .filter_map(|e| target.constants.get(&e).map(|v| (e, *v)))
+        .collect()
+}
+
+/// A constant as it is printed: the coinbase as hex, numbers in decimal.
+fn shown(f: EnvField, v: U256) -> String {
+    if f == EnvField::Coinbase {
+        format!("{v:#x}")
+    } else {
+        v.to_string()
+    }
+}
 
 /// Sites of one kind a text report shows.
 const SHOWN: usize = 12;
@@ -24,31 +85,37 @@ pub(crate) struct Checked {
     reach: HashMap<SourcePos, Vec<u32>>,
     /// Function signatures by selector, when the input carried an ABI.
     functions: BTreeMap<u32, String>,
+    /// The fields with no Solana source the code reads, and their
+    /// constants.
+    constants: Vec<(EnvField, U256)>,
 }
 
 impl Checked {
-    /// Checks `module` (lifted from `code`) for `target`.
+    /// Checks `module` (lifted from `code`) for `target`; `reach`: also
+    /// find the functions that reach each site (for `--check`).
     pub(crate) fn new(
         module: &Verified,
         target: &Target,
         code: &[u8],
         fork: Fork,
         functions: BTreeMap<u32, String>,
+        reach: bool,
     ) -> anyhow::Result<Checked> {
         let report = check::check(module, target)?;
-        let reach = if chainlift_emulator::stylus::is_wasm(code) {
+        let reach = if !reach || chainlift_emulator::stylus::is_wasm(code) {
             HashMap::new()
         } else {
             let options = evm::Options {
                 fork,
                 ..Default::default()
             };
-            selectors_by_pos(module, &evm::analyze(code, &options)?)
+            selectors_by_pos(&evm::analyze(code, &options)?)
         };
         Ok(Checked {
             report,
             reach,
             functions,
+            constants: constants_read(module, target),
         })
     }
 
@@ -100,6 +167,7 @@ impl Checked {
 
     /// The note a successful `translate` prints under its summary.
     pub(crate) fn note(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        self.constants_note(out)?;
         if self.report.limits.is_empty() {
             return Ok(());
         }
@@ -114,6 +182,33 @@ impl Checked {
             self.report.limits.len(),
             kinds.join(", ")
         )
+    }
+
+    /// The line naming the constants the code reads in place of fields
+    /// Solana has no source for.
+    fn constants_note(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.constants.is_empty() {
+            return Ok(());
+        }
+        let fixed: Vec<String> = self
+            .constants
+            .iter()
+            .map(|(f, v)| format!("{} = {}", f.name(), shown(*f, *v)))
+            .collect();
+        writeln!(
+            out,
+            "note: constants fixed at translation (no Solana source): {}; `--env NAME=VALUE` sets them, `--strict` refuses them",
+            fixed.join(", ")
+        )
+    }
+
+    /// `{name: value}` of the constants the code reads, for JSON.
+    pub(crate) fn constants_json(&self) -> serde_json::Value {
+        self.constants
+            .iter()
+            .map(|(f, v)| (f.name().to_string(), shown(*f, *v).into()))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
     }
 
     /// The error `translate` gives when the module does not translate: the
@@ -174,6 +269,7 @@ impl Checked {
                     "translates": code == 0,
                     "unsupported": unsupported,
                     "limit_sites": limits,
+                    "constants": self.constants_json(),
                 }),
             )?;
             return Ok(code);
@@ -190,6 +286,7 @@ impl Checked {
             r.unsupported.len(),
             r.limits.len()
         )?;
+        self.constants_note(out)?;
         if !r.unsupported.is_empty() {
             writeln!(
                 out,
@@ -237,14 +334,17 @@ impl Checked {
     }
 }
 
-/// The selectors whose code reaches each source position of the lifted
-/// module. Reachability is taken in the IR, not the EVM CFG: the lifter
-/// specializes shared internal functions per return address, so a helper
-/// called from one function does not lead into another's code. A
-/// function's code starts at the IR blocks holding its entry's EVM block,
-/// or, where optimization left none (an entry that only jumps on), the
-/// first blocks after it in the EVM CFG that it left.
-fn selectors_by_pos(module: &Verified, a: &evm::Analysis) -> HashMap<SourcePos, Vec<u32>> {
+/// The selectors whose code reaches each source position. Reachability is
+/// taken in the raw lift (before optimization merges blocks), not the EVM
+/// CFG: the lifter specializes shared internal functions per return
+/// address, so a helper called from one function does not lead into
+/// another's code, and every instance of a function's entry block is
+/// still a block of its own there. (Where the lifter merged contexts, or
+/// jumps through its dispatcher, reachability is wider.) Optimization
+/// keeps positions, so the sites of the optimized module are found by
+/// theirs.
+fn selectors_by_pos(a: &evm::Analysis) -> HashMap<SourcePos, Vec<u32>> {
+    let module = evm::lift::lift(a, evm::lift::LiftOptions::default());
     let f = &module.functions[0];
     let positions = |b: chainlift_ir::entities::Block| {
         let data = f.block(b);
@@ -252,44 +352,20 @@ fn selectors_by_pos(module: &Verified, a: &evm::Analysis) -> HashMap<SourcePos, 
             .iter()
             .map(|i| i.pos)
             .chain(std::iter::once(data.term_pos))
+            .filter(|p| *p != SourcePos::None)
     };
-    // The IR blocks holding code of each EVM block.
-    let mut ir_blocks: HashMap<usize, Vec<chainlift_ir::entities::Block>> = HashMap::new();
-    for b in &f.layout {
-        let mut evm: Vec<usize> = positions(*b)
-            .filter_map(|p| match p {
-                SourcePos::Evm(pc) => a.block_at(pc),
-                _ => None,
-            })
-            .collect();
-        evm.sort_unstable();
-        evm.dedup();
-        for e in evm {
-            ir_blocks.entry(e).or_default().push(*b);
-        }
-    }
-    let mut evm_succs: Vec<Vec<usize>> = vec![Vec::new(); a.cfg.blocks.len()];
-    for e in &a.cfg.edges {
-        evm_succs[e.from].push(e.to);
-    }
     let mut out: HashMap<SourcePos, Vec<u32>> = HashMap::new();
     for s in &a.dispatch.selectors {
-        let Some(entry) = a.block_at(s.entry_pc) else {
+        let Some(entry) = a.block_containing(s.entry_pc).map(|b| &a.cfg.blocks[b]) else {
             continue;
         };
-        // The seeds: the nearest EVM blocks from the entry that have IR.
-        let mut work: Vec<chainlift_ir::entities::Block> = Vec::new();
-        let mut seen_evm = vec![false; a.cfg.blocks.len()];
-        let mut evm_work = vec![entry];
-        while let Some(e) = evm_work.pop() {
-            if std::mem::replace(&mut seen_evm[e], true) {
-                continue;
-            }
-            match ir_blocks.get(&e) {
-                Some(bs) => work.extend(bs),
-                None => evm_work.extend(&evm_succs[e]),
-            }
-        }
+        let in_entry = |p: SourcePos| matches!(p, SourcePos::Evm(pc) if (entry.start..=entry.end).contains(&pc));
+        let mut work: Vec<_> = f
+            .layout
+            .iter()
+            .copied()
+            .filter(|b| positions(*b).any(in_entry))
+            .collect();
         let mut seen = vec![false; f.blocks.len()];
         while let Some(b) = work.pop() {
             if std::mem::replace(&mut seen[b.index()], true) {

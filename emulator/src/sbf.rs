@@ -19,7 +19,7 @@
 use crate::ir::IrEngine;
 use crate::{Account, BlockEnv, Call, Cost, Engine, EngineError, Log, Outcome, Status, World};
 use alloy_primitives::{Address, U256, keccak256};
-use chainlift_backend_sbf::{Program, Target, exit, storage, translate};
+use chainlift_backend_sbf::{EnvField, Program, Target, exit, storage, translate};
 use chainlift_frontend_evm::Fork;
 use solana_sbpf::declare_builtin_function;
 use solana_sbpf::ebpf::{MM_HEAP_START, MM_INPUT_START, MM_STACK_START};
@@ -52,7 +52,11 @@ pub fn key_of(a: Address) -> [u8; 32] {
     k
 }
 
-type Cache = HashMap<([u8; 32], Fork, u64), Arc<Result<Executable<Context>, EngineError>>>;
+/// Programs by code hash, fork, chain id and translation-time constants.
+type Cache = HashMap<
+    ([u8; 32], Fork, u64, Vec<(EnvField, U256)>),
+    Arc<Result<Executable<Context>, EngineError>>,
+>;
 
 /// The `sbf` and `sbf-jit` engines.
 pub struct SbfEngine {
@@ -76,22 +80,46 @@ impl SbfEngine {
         }
     }
 
+    /// The engine's target for a call in `block` at `gas_price`: the
+    /// chain id, and the block and transaction fields Solana has no source
+    /// for as the constants revm reads (coinbase, prevrandao, gas limit,
+    /// gas price, base fee). `gasleft()` and the blob base fee stay
+    /// unmapped: the engine meters no gas.
+    pub fn target_for(&self, block: &BlockEnv, gas_price: U256) -> Target {
+        let constants = [
+            (
+                EnvField::Coinbase,
+                U256::from_be_slice(block.coinbase.as_slice()),
+            ),
+            (EnvField::PrevRandao, block.prevrandao),
+            (EnvField::GasLimit, U256::from(block.gas_limit)),
+            (EnvField::GasPrice, gas_price),
+            (EnvField::BaseFee, block.basefee),
+        ];
+        Target {
+            chain_id: block.chain_id,
+            constants: constants.into_iter().collect(),
+            ..self.target.clone()
+        }
+    }
+
     /// The translated, loaded and verified (and, for the JIT, compiled)
-    /// program of `code`.
+    /// program of `code` for `target`.
     pub fn compile(
         &self,
         code: &[u8],
         fork: Fork,
         address: Address,
-        chain_id: u64,
+        target: &Target,
     ) -> Arc<Result<Executable<Context>, EngineError>> {
-        let key = (keccak256(code).0, fork, chain_id);
+        let constants = target.constants.iter().map(|(f, v)| (*f, *v)).collect();
+        let key = (keccak256(code).0, fork, target.chain_id, constants);
         if let Ok(cache) = self.programs.lock()
             && let Some(c) = cache.get(&key)
         {
             return c.clone();
         }
-        let result = Arc::new(self.build(code, fork, address, chain_id));
+        let result = Arc::new(self.build(code, fork, address, target));
         if let Ok(mut cache) = self.programs.lock() {
             cache.insert(key, result.clone());
         }
@@ -99,18 +127,15 @@ impl SbfEngine {
     }
 
     /// The Solana program this engine runs for `code`: lifted, optimized
-    /// and translated for the engine's target with `chain_id`.
+    /// and translated for `target` ([`SbfEngine::target_for`]).
     pub fn program(
         &self,
         code: &[u8],
         fork: Fork,
         address: Address,
-        chain_id: u64,
+        target: &Target,
     ) -> Result<Program, EngineError> {
-        let target = Target {
-            chain_id,
-            ..self.target.clone()
-        };
+        let target = target.clone();
         let failed = |reason: String| EngineError::Translate { address, reason };
         let compiled = self.lifter.module(code, fork).map_err(failed)?;
         let flat;
@@ -148,10 +173,10 @@ impl SbfEngine {
         code: &[u8],
         fork: Fork,
         address: Address,
-        chain_id: u64,
+        target: &Target,
     ) -> Result<Executable<Context>, EngineError> {
         let failed = |reason: String| EngineError::Translate { address, reason };
-        let program = self.program(code, fork, address, chain_id)?;
+        let program = self.program(code, fork, address, target)?;
         let executable = load(&program.elf).map_err(|e| failed(format!("sbf loader: {e}")))?;
         if self.jit {
             executable
@@ -695,6 +720,29 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
 }
 
 /// Whether `code` has any of `ops` as an instruction (not push data).
+/// The addresses the `host.balance`s of a one-function module read, when
+/// each reads a constant or the contract's own address (`this`); `None`
+/// when one may read any.
+fn balance_reads(module: &chainlift_ir::function::Module, this: Address) -> Option<Vec<Address>> {
+    use chainlift_ir::inst::{HostOp, Op};
+    let [f] = module.functions.as_slice() else {
+        return None;
+    };
+    let insts = || f.layout.iter().flat_map(|b| &f.block(*b).insts);
+    let def: HashMap<_, _> = insts()
+        .filter_map(|i| Some((*i.results.first()?, &i.op)))
+        .collect();
+    let mut out = vec![];
+    for i in insts().filter(|i| i.op == Op::Host(HostOp::Balance)) {
+        match def.get(i.args.first()?) {
+            Some(Op::Iconst(c)) => out.push(Address::from_slice(&c.to_be_bytes::<32>()[12..])),
+            Some(Op::Host(HostOp::Address)) => out.push(this),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
 fn uses_any(code: &[u8], ops: &[u8]) -> bool {
     let mut pc = 0;
     while let Some(&op) = code.get(pc) {
@@ -756,7 +804,12 @@ impl Engine for SbfEngine {
         })?;
         let empty = Account::default();
         let account = world.accounts.get(&call.to).unwrap_or(&empty);
-        let program = self.compile(&account.code, fork, call.to, block.chain_id);
+        let program = self.compile(
+            &account.code,
+            fork,
+            call.to,
+            &self.target_for(block, call.gas_price),
+        );
         let exe = program.as_ref().as_ref().map_err(Clone::clone)?;
         // The heap the program was translated for (see `program`).
         let heap_size = if crate::stylus::is_wasm(&account.code) {
@@ -795,27 +848,31 @@ impl Engine for SbfEngine {
             .get(&call.caller)
             .map_or(U256::ZERO, |a| a.balance.saturating_sub(upfront));
         let caller_balance = self.lamports_floor(caller_wei);
-        // BALANCE reads 0 for the zero address (the system program's key).
-        if uses_any(&account.code, &[0x31])
-            && world
-                .accounts
-                .get(&Address::ZERO)
-                .is_some_and(|z| !z.balance.is_zero())
-        {
-            return Err(unsupported(
-                "the zero address has a balance, which BALANCE reads as 0 on Solana".into(),
-            ));
-        }
-        // BALANCE can read the caller's lamports: they must be its balance
-        // then.
-        // (Code that reads BALANCE and CALLER or ORIGIN may read it.)
-        if uses_any(&account.code, &[0x31])
-            && uses_any(&account.code, &[0x32, 0x33])
-            && (self.lamports(caller_wei).is_none() || caller_balance < value)
-        {
-            return Err(unsupported(format!(
-                "the caller's balance of {caller_wei} wei is not a whole number of lamports that covers the value"
-            )));
+        // What BALANCE may read must read as revm has it: 0 for the zero
+        // address (the system program's key) and the precompiles, and the
+        // caller's balance (less the gas paid up front) in whole lamports.
+        if uses_any(&account.code, &[0x31]) {
+            let reads = self
+                .lifter
+                .module(&account.code, fork)
+                .ok()
+                .and_then(|c| balance_reads(&c.module, call.to));
+            let may_read = |a: &Address| reads.as_ref().is_none_or(|r| r.contains(a));
+            let precompile_or_zero = (0..=0x11u8).map(Address::with_last_byte);
+            for a in precompile_or_zero.filter(may_read) {
+                if world.accounts.get(&a).is_some_and(|x| !x.balance.is_zero()) {
+                    return Err(unsupported(format!(
+                        "BALANCE may read {a}, which has a balance on the EVM and none on Solana"
+                    )));
+                }
+            }
+            if may_read(&call.caller)
+                && (self.lamports(caller_wei).is_none() || caller_balance < value)
+            {
+                return Err(unsupported(format!(
+                    "BALANCE may read the caller's balance of {caller_wei} wei, which is not a whole number of lamports that covers the value"
+                )));
+            }
         }
         let mut addresses = vec![call.to, call.caller];
         let mut accounts = vec![

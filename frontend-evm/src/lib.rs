@@ -117,7 +117,7 @@ impl Analysis {
     }
 
     /// The id of the CFG block holding `pc`.
-    pub fn block_at(&self, pc: u32) -> Option<usize> {
+    pub fn block_containing(&self, pc: u32) -> Option<usize> {
         let blocks = &self.cfg.blocks;
         let i = blocks.partition_point(|b| b.start <= pc).checked_sub(1)?;
         (pc <= blocks[i].end).then_some(i)

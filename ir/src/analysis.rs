@@ -36,6 +36,9 @@ pub struct Assumptions {
     pub precompiles: Vec<u64>,
     /// Bits of `callvalue` and `selfbalance` (256 when nothing is known).
     pub wei_bits: u16,
+    /// Host operations without operands whose results are constants chosen
+    /// at translation (block fields a target has no source for).
+    pub host_constants: Vec<(HostOp, U256)>,
 }
 
 /// The facts of one function.
@@ -115,6 +118,11 @@ pub fn analyze(f: &Function, assume: &Assumptions) -> Facts {
                 Op::Host(HostOp::ReturnDataSize) if assume.empty_return_data => Some(U256::ZERO),
                 Op::Host(HostOp::ChainId) => assume.chain_id.map(U256::from),
                 Op::Host(HostOp::CodeSize) => assume.code_len.map(U256::from),
+                Op::Host(h) if i.args.is_empty() => assume
+                    .host_constants
+                    .iter()
+                    .find(|(o, _)| o == h)
+                    .map(|(_, c)| *c),
                 _ => None,
             };
             if let (Some(c), [r]) = (fixed, i.results.as_slice()) {

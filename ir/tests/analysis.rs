@@ -61,6 +61,7 @@ fn precompile_calls_and_host_constants() {
         empty_return_data: true,
         precompiles: vec![1, 2],
         wei_bits: 256,
+        host_constants: vec![],
     };
     let f = facts(CALLS, &assume);
     assert_eq!(f.precompile_calls.get(&Value::new(4)), Some(&2));

@@ -332,8 +332,18 @@ fn translate_writes_an_elf_and_a_listing_with_source_pcs() {
 
 #[test]
 fn operations_without_a_mapping_are_errors_naming_op_and_pc() {
-    // GAS PUSH0 MSTORE STOP: gas read as a number, not only a call's limit.
+    // GAS PUSH0 MSTORE STOP: gas read as a number, not only a call's
+    // limit: a constant fixed at translation, or with --strict an error.
     let run = chainlift(&["translate", "--code", "0x5a5f5200", "--emit", "asm"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let run = chainlift(&[
+        "translate",
+        "--code",
+        "0x5a5f5200",
+        "--emit",
+        "asm",
+        "--strict",
+    ]);
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stderr.contains("unsupported host.gas at @0x0"),
@@ -354,22 +364,24 @@ fn operations_without_a_mapping_are_errors_naming_op_and_pc() {
 
 #[test]
 fn translate_check_lists_every_problem_with_the_functions_that_reach_it() {
-    // COINBASE POP GASPRICE POP STOP: two operations with no mapping. A
-    // plain translate names the first and counts the rest.
-    let run = chainlift(&["translate", "--code", "0x41503a5000", "--emit", "asm"]);
+    // PUSH0 BLOCKHASH POP PUSH0 PUSH0 PUSH0 CREATE POP STOP: two
+    // operations with no mapping. A plain translate names the first and
+    // counts the rest.
+    let code = "0x5f40505f5f5ff05000";
+    let run = chainlift(&["translate", "--code", code, "--emit", "asm"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
-        run.stderr.contains("host.coinbase at @0x0") && run.stderr.contains("and 1 more"),
+        run.stderr.contains("host.blockhash at @0x1") && run.stderr.contains("and 1 more"),
         "{}",
         run.stderr
     );
-    let run = chainlift(&["translate", "--code", "0x41503a5000", "--check"]);
+    let run = chainlift(&["translate", "--code", code, "--check"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stdout
             .contains("does not translate to sbf: 2 operations")
     );
-    assert!(run.stdout.contains("host.coinbase") && run.stdout.contains("host.gasprice"));
+    assert!(run.stdout.contains("host.blockhash") && run.stdout.contains("host.create"));
     // A factory: CREATE2 is reached by the functions that create pairs only.
     let factory = path("examples/factory/out/PairFactory.json");
     let run = chainlift(&["translate", &factory, "--check", "--json"]);
@@ -463,6 +475,72 @@ fn balance_reads_lamports_as_revm_reads_wei() {
             assert_eq!(oracle.difference(&o), None, "{name} on {}", e.name());
         }
     }
+}
+
+/// Block and transaction fields Solana has no source for read the
+/// constants fixed at translation: the engine fixes revm's (so they agree),
+/// `translate` the defaults or `--env`, and `--strict` refuses them.
+#[test]
+fn fields_without_a_solana_source_are_constants_fixed_at_translation() {
+    // SSTORE(k, field) for GASPRICE, COINBASE, GASLIMIT, BASEFEE, PREVRANDAO.
+    let code = hex("3a5f55 41600155 45600255 48600355 44600455 00"
+        .replace(' ', "")
+        .as_str());
+    let (world, mut call) = one_contract(code, vec![]);
+    call.gas_price = U256::from(7_000_000_000u64);
+    let block = BlockEnv {
+        coinbase: Address::repeat_byte(0xcb),
+        gas_limit: 45_000_000,
+        basefee: U256::from(3),
+        prevrandao: U256::from(0x5eed),
+        ..BlockEnv::default()
+    };
+    let oracle = EvmEngine.run(&world, &block, &call, Fork::Osaka).unwrap();
+    for e in [SbfEngine::new(false), SbfEngine::new(true)] {
+        let o = e.run(&world, &block, &call, Fork::Osaka).unwrap();
+        assert_eq!(oracle.difference(&o), None, "{}", e.name());
+    }
+    let code = "0x3a5f554160015545600255486003554460045500";
+    let run = chainlift(&[
+        "translate",
+        "--code",
+        code,
+        "--emit",
+        "asm",
+        "--env",
+        "gasprice=7",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = chainlift(&[
+        "translate",
+        "--code",
+        code,
+        "--check",
+        "--env",
+        "gasprice=7",
+    ]);
+    assert!(
+        run.stdout.contains("gasprice = 7") && run.stdout.contains("gaslimit = 30000000"),
+        "{}",
+        run.stdout
+    );
+    let run = chainlift(&["translate", "--code", code, "--check", "--strict"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.contains("5 operations with no mapping"),
+        "{}",
+        run.stdout
+    );
+    let run = chainlift(&[
+        "translate",
+        "--code",
+        code,
+        "--env",
+        "gasprize=1",
+        "--check",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no field `gasprize`"), "{}", run.stderr);
 }
 
 #[test]
@@ -650,7 +728,12 @@ fn a_fresh_state_account_takes_the_constructors_storage() {
         "examples/token/out/Token.json",
     )));
     let program = engine
-        .program(&code, Fork::Osaka, Address::repeat_byte(0xc0), 1)
+        .program(
+            &code,
+            Fork::Osaka,
+            Address::repeat_byte(0xc0),
+            &engine.target_for(&BlockEnv::default(), U256::ZERO),
+        )
         .unwrap();
     let exe = sbf::load(&program.elf).unwrap();
     let init_owned = |len: usize, signer: bool, owner: [u8; 32], value: u64| {

@@ -184,7 +184,12 @@ fn deploys_and_matches(scenario_file: &str) {
     engine.target.initial_storage = account.storage.clone();
     let wei = U256::from(engine.target.wei_per_lamport);
     let program = engine
-        .program(&account.code, plan.fork, contract, plan.block.chain_id)
+        .program(
+            &account.code,
+            plan.fork,
+            contract,
+            &engine.target_for(&plan.block, U256::ZERO),
+        )
         .unwrap();
     let exe = sbf::load(&program.elf).unwrap();
 

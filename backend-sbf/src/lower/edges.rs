@@ -55,8 +55,9 @@ impl Cx<'_> {
     }
 
     /// Goes on past an operation with no mapping: it is recorded (see
-    /// [`crate::lower::lower_all`]) and halts here; any other error stops
-    /// the lowering.
+    /// [`crate::lower::lower_all`]) and halts here. Any other error stops
+    /// the lowering, unless an operation with no mapping came first: that
+    /// is what stops translation.
     fn go_on(&mut self, lowered: Result<(), Error>) -> Result<(), Error> {
         match lowered {
             Err(e @ Error::Unsupported { .. }) => {
@@ -64,7 +65,8 @@ impl Cx<'_> {
                 self.asm.ja(self.halt);
                 Ok(())
             }
-            other => other,
+            Err(e) => Err(self.problems.first().cloned().unwrap_or(e)),
+            ok => ok,
         }
     }
 

@@ -55,6 +55,11 @@ impl Facts {
             empty_return_data: true,
             precompiles: vec![1, 2],
             wei_bits: 64 + 32 - target.wei_per_lamport.leading_zeros() as u16,
+            host_constants: target
+                .constants
+                .iter()
+                .map(|(f, v)| (f.host(), *v))
+                .collect(),
         };
         let ir = analysis::analyze(f, &assume);
         let mut uses = vec![0u32; f.values.len()];

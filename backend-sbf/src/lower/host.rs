@@ -396,12 +396,17 @@ fn unmapped(h: HostOp, pos: SourcePos) -> Error {
         HostOp::Coinbase
         | HostOp::BaseFee
         | HostOp::BlobBaseFee
-        | HostOp::BlobHash
         | HostOp::PrevRandao
         | HostOp::GasLimit
-        | HostOp::GasPrice
-        | HostOp::BlockHash => "this block or transaction field has no Solana equivalent",
-        HostOp::Gas => "Solana meters compute units, not EVM gas",
+        | HostOp::GasPrice => {
+            "this block or transaction field has no Solana source, and the target fixes no constant for it"
+        }
+        HostOp::BlobHash | HostOp::BlockHash => {
+            "earlier blocks' and blobs' hashes have no Solana source"
+        }
+        HostOp::Gas => {
+            "Solana meters compute units, not EVM gas, and the target fixes no constant for `gasleft()`"
+        }
         _ => {
             "only `call` and `staticcall` into accounts without code (a lamport transfer) and the ecrecover and sha256 precompiles are mapped; other calls and contract creation have no cross-program mapping yet"
         }
