@@ -143,6 +143,10 @@ fn limit_sites(f: &Function, memory_limit: u64) -> Vec<LimitSite> {
                 add(data.term_pos, exit::RETURN_TOO_LARGE)
             }
             Terminator::Trap(TrapCode::OutOfMemory) => add(data.term_pos, exit::MEMORY_LIMIT),
+            Terminator::Exit(ExitKind::SelfDestruct, _) => {
+                add(data.term_pos, exit::CALL_INTO_CODE);
+                add(data.term_pos, exit::RECIPIENT_RENT);
+            }
             _ => {}
         }
     }

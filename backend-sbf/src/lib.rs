@@ -20,6 +20,7 @@
 //! | ether | lamports, [`Target::wei_per_lamport`] wei each (10^9: 1 ether is 1 SOL) |
 //! | `callvalue` | the instruction data's first 8 bytes: lamports (`u64`, little-endian), in wei. When not zero the program first moves them from the caller to the state account with a system-program transfer (`sol_invoke_signed_c`: 946 CU, the state's data length / 250, and the system program's 150) |
 //! | `selfbalance` | the state account's lamports above its rent-exempt minimum (`(128 + data length) * `[`Target::rent_per_byte`]), in wei |
+//! | `selfdestruct` | as Cancun has it for a contract created before the transaction (EIP-6780): the contract's balance (the state account's lamports above its rent-exempt minimum) moves to the account the beneficiary stands for, found as for `call` (else [`exit::ACCOUNT_NEEDED`]); nothing is deleted and the program ends with success. Nothing moves for a zero balance or the contract itself. Target limits: a beneficiary with code or a precompile address ([`exit::CALL_INTO_CODE`]), one left below its rent-exempt minimum ([`exit::RECIPIENT_RENT`]) |
 //! | `balance` | of the contract's own address, as `selfbalance`; of a precompile address, 0; of any other address, all the lamports of the account whose public key ends in it (found among accounts `[1..]` as for `call`, else [`exit::ACCOUNT_NEEDED`] with the address), in wei |
 //! | `call` with any gas (ignored) and value, and `staticcall`, into an account without code | lamports move from the state account to the account whose public key ends in the address (the first one among accounts `[1..]`). A value above the balance fails the call (0), as on the EVM; otherwise it succeeds with empty return data. A `staticcall` or a value of 0 moves nothing and needs the account only to see that it has no code. The account must be writable and among the instruction's accounts, else the program ends with [`exit::ACCOUNT_NEEDED`] and the address (20 bytes) as return data, for the client to add it and send again. Target limits: wei that are not whole lamports ([`exit::VALUE_NOT_LAMPORTS`]), an account with code: executable, owned by a program, the contract itself, or a precompile address ([`exit::CALL_INTO_CODE`]), and a payment that leaves the account below its rent-exempt minimum ([`exit::RECIPIENT_RENT`]) |
 //! | precompiles `ecrecover` (0x1) and `sha256` (0x2) | a `staticcall`, or a `call` with the constant value 0, to the constant address: the input (ecrecover's zero-padded to 128 bytes) goes to `sol_secp256k1_recover` (recovery id `v - 27`; its 64-byte key is hashed with `sol_keccak256` into the address) or to `sol_sha256`. The 32-byte answer is the return data ([`layout::RETURN_DATA`]) and its first bytes go to the output range. As on the EVM, a `v` other than 27 or 28, or a signature the syscall refuses, answers nothing and the call still succeeds. Any other address in the precompile range is a call into code |
@@ -48,7 +49,7 @@
 //! names the operation and its pc ([`Error::Unsupported`]; `chainlift
 //! translate --check` and [`check()`] list every one at once):
 //! `extcodecopy`, `extcodehash`, `blobhash`, `blockhash`, `callcode`,
-//! `delegatecall`, `create`, `create2` and `selfdestruct`.
+//! `delegatecall`, `create` and `create2`.
 //!
 //! # Memory of the running program
 //!

@@ -84,6 +84,9 @@ pub(crate) enum Helper {
     /// address and the precompiles'. Else [`crate::exit::ACCOUNT_NEEDED`] for an account
     /// that is not among the instruction's accounts.
     Balance,
+    /// `(beneficiary) -> status`: SELFDESTRUCT's transfer of the
+    /// contract's balance (see [`crate::solana_rt::self_destruct`]).
+    SelfDestruct,
 }
 
 /// The helpers a program uses, in the order they were first called (the
@@ -209,6 +212,7 @@ impl Runtime {
             Helper::SendValue => solana_rt::send_value(a, self.wei_per_lamport, self.rent_per_byte),
             Helper::ExtCodeSize => solana_rt::ext_code_size(a, self.code_len),
             Helper::Balance => solana_rt::balance(a, self.rent_per_byte),
+            Helper::SelfDestruct => solana_rt::self_destruct(a, self.rent_per_byte),
             Helper::DivMod => self.divmod(a),
             Helper::SDivMod => self.sdivmod(a),
             Helper::AddMod => self.addmod(a),

@@ -87,6 +87,58 @@ pub(crate) fn balance(a: &mut Asm, rent_per_byte: i32) {
     ask_for_account(a);
 }
 
+/// Moves `r4` lamports from the state account to the account at `r5`
+/// (found by [`locate`], without code), keeping it rent-exempt: ends the
+/// helper with [`exit::RECIPIENT_RENT`] if it would not be, and goes to
+/// `needed` if it is not writable. Uses `r0`, `r6` and `r7`.
+fn pay(a: &mut Asm, rent: i32, needed: Label) {
+    a.ldx(Size::B, R0, R5, 2);
+    a.jmp_imm(J::Eq, R0, 0, needed);
+    a.ldx(Size::Dw, R6, R5, 72);
+    a.alu(Alu::Add, R6, R4);
+    a.ldx(Size::Dw, R7, R5, 80);
+    a.alu_imm(Alu::Add, R7, 128);
+    a.alu_imm(Alu::Mul, R7, rent);
+    let rent_ok = a.label();
+    a.jmp(J::Ge, R6, R7, rent_ok);
+    a.mov64(R0, exit::RECIPIENT_RENT);
+    a.exit();
+    a.bind(rent_ok);
+    a.stx(Size::Dw, R5, 72, R6);
+    a.mov64(R6, layout::STATE_LAMPORTS_ADDR);
+    a.ldx(Size::Dw, R0, R6, 0);
+    a.alu(Alu::Sub, R0, R4);
+    a.stx(Size::Dw, R6, 0, R0);
+}
+
+/// The body of [`crate::runtime::Helper::SelfDestruct`], SELFDESTRUCT as
+/// Cancun has it for a contract created earlier (EIP-6780): the
+/// contract's balance (the state account's lamports above its rent) moves
+/// to the account the address (the word at `r1`) stands for, and nothing
+/// is deleted. Nothing moves for a zero balance or for the contract
+/// itself. Returns 0, or an exit code: the beneficiary has code or is a
+/// precompile ([`exit::CALL_INTO_CODE`]), would stay below its rent
+/// ([`exit::RECIPIENT_RENT`]), or is not among the instruction's accounts
+/// ([`exit::ACCOUNT_NEEDED`]).
+pub(crate) fn self_destruct(a: &mut Asm, rent: i32) {
+    let (done, into_code, needed) = (a.label(), a.label(), a.label());
+    a.mov64(R4, layout::STATE_LAMPORTS_ADDR);
+    above_rent(a, R4, R7, rent);
+    a.jmp_imm(J::Eq, R4, 0, done);
+    let found = locate(a, into_code, done, needed);
+    a.bind(found);
+    jmp_if_code(a, into_code);
+    pay(a, rent, needed);
+    a.bind(done);
+    a.mov64(R0, 0);
+    a.exit();
+    a.bind(into_code);
+    a.mov64(R0, exit::CALL_INTO_CODE);
+    a.exit();
+    a.bind(needed);
+    ask_for_account(a);
+}
+
 /// The body of [`crate::runtime::Helper::SendValue`], which pays
 /// `value / wei_per_lamport` lamports and keeps the payee above its
 /// rent-exempt minimum, `(128 + data length) * rent_per_byte`. The order
@@ -140,24 +192,7 @@ pub(crate) fn send_value(a: &mut Asm, wei_per_lamport: i32, rent_per_byte: i32) 
     jmp_if_code(a, into_code);
     let paid = a.label();
     a.jmp_imm(J::Eq, R4, 0, paid);
-    a.ldx(Size::B, R0, R5, 2);
-    a.jmp_imm(J::Eq, R0, 0, needed);
-    // Credit, keeping the recipient rent-exempt; debit the state account.
-    a.ldx(Size::Dw, R6, R5, 72);
-    a.alu(Alu::Add, R6, R4);
-    a.ldx(Size::Dw, R7, R5, 80);
-    a.alu_imm(Alu::Add, R7, 128);
-    a.alu_imm(Alu::Mul, R7, rent);
-    let rent_ok = a.label();
-    a.jmp(J::Ge, R6, R7, rent_ok);
-    a.mov64(R0, exit::RECIPIENT_RENT);
-    a.exit();
-    a.bind(rent_ok);
-    a.stx(Size::Dw, R5, 72, R6);
-    a.mov64(R6, layout::STATE_LAMPORTS_ADDR);
-    a.ldx(Size::Dw, R0, R6, 0);
-    a.alu(Alu::Sub, R0, R4);
-    a.stx(Size::Dw, R6, 0, R0);
+    pay(a, rent, needed);
     a.bind(paid);
     a.mov64(R0, 0);
     a.exit();

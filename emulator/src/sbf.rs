@@ -811,6 +811,13 @@ impl Engine for SbfEngine {
             &self.target_for(block, call.gas_price),
         );
         let exe = program.as_ref().as_ref().map_err(Clone::clone)?;
+        // The program keeps its state account: SELFDESTRUCT as Cancun has
+        // it for an existing contract. Earlier forks delete the contract.
+        if fork < Fork::Cancun && uses_any(&account.code, &[0xff]) {
+            return Err(unsupported(format!(
+                "before Cancun SELFDESTRUCT deletes the contract, which the program's state account cannot be ({fork:?})"
+            )));
+        }
         // The heap the program was translated for (see `program`).
         let heap_size = if crate::stylus::is_wasm(&account.code) {
             self.target.heap_size.max(WASM_HEAP)
@@ -825,7 +832,7 @@ impl Engine for SbfEngine {
         let balance = match self.lamports(account.balance) {
             Some(l) => l,
             // Only code that reads its balance or sends value can tell.
-            None if !uses_any(&account.code, &[0x31, 0x47, 0xf1]) => {
+            None if !uses_any(&account.code, &[0x31, 0x47, 0xf1, 0xff]) => {
                 self.lamports_floor(account.balance)
             }
             None => {

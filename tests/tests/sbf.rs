@@ -477,6 +477,91 @@ fn balance_reads_lamports_as_revm_reads_wei() {
     }
 }
 
+/// SELFDESTRUCT as Cancun has it for a contract created earlier: its
+/// balance moves to the beneficiary (an account the program asks for when
+/// it is not passed), nothing is deleted; what Solana cannot do ends in a
+/// named target limit.
+#[test]
+fn selfdestruct_moves_the_balance_as_on_revm() {
+    // SELFDESTRUCT(calldata[0])
+    let code = hex("5f35ff");
+    let gwei = |n: u64| U256::from(n) * U256::from(1_000_000_000u64);
+    let (eoa, caller, with_code) = (
+        Address::repeat_byte(0xee),
+        Address::repeat_byte(0xca),
+        Address::repeat_byte(0xcc),
+    );
+    let engines = [SbfEngine::new(false), SbfEngine::new(true)];
+    let cases: [(&str, Option<Address>, U256, Option<&str>); 7] = [
+        ("to an account with ether", Some(eoa), gwei(1_000_000), None),
+        (
+            "to a new account",
+            Some(Address::repeat_byte(0xf1)),
+            gwei(1_000_000),
+            None,
+        ),
+        ("to the caller", Some(caller), gwei(1_000_000), None),
+        ("to itself", None, gwei(1_000_000), None),
+        (
+            "with no balance",
+            Some(Address::repeat_byte(0xf2)),
+            U256::ZERO,
+            None,
+        ),
+        (
+            "to an account with code",
+            Some(with_code),
+            gwei(1),
+            Some("into code"),
+        ),
+        (
+            "to a new account, too little for its rent",
+            Some(Address::repeat_byte(0xf3)),
+            gwei(1),
+            Some("rent"),
+        ),
+    ];
+    for (name, to, balance, limit) in cases {
+        let (mut world, mut call) = one_contract(code.clone(), vec![]);
+        let to = to.unwrap_or(call.to);
+        call.data = U256::from_be_slice(to.as_slice())
+            .to_be_bytes::<32>()
+            .to_vec();
+        call.caller = caller;
+        world.accounts.get_mut(&call.to).unwrap().balance = balance;
+        for (a, b, code) in [
+            (eoa, gwei(5), vec![]),
+            (caller, gwei(7), vec![]),
+            (with_code, U256::ZERO, vec![0]),
+        ] {
+            world.accounts.insert(
+                a,
+                Account {
+                    balance: b,
+                    code,
+                    ..Account::default()
+                },
+            );
+        }
+        let block = BlockEnv::default();
+        let oracle = EvmEngine.run(&world, &block, &call, Fork::Osaka).unwrap();
+        for e in &engines {
+            let o = e.run(&world, &block, &call, Fork::Osaka).unwrap();
+            match limit {
+                Some(why) => {
+                    let chainlift_emulator::Status::TargetLimit(reason) = &o.status else {
+                        panic!("{name} on {}: {:?}, not a target limit", e.name(), o.status);
+                    };
+                    assert!(reason.contains(why), "{name}: {reason}");
+                }
+                None => {
+                    assert_eq!(oracle.difference(&o), None, "{name} on {}", e.name());
+                }
+            }
+        }
+    }
+}
+
 /// Block and transaction fields Solana has no source for read the
 /// constants fixed at translation: the engine fixes revm's (so they agree),
 /// `translate` the defaults or `--env`, and `--strict` refuses them.

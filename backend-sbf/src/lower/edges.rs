@@ -11,7 +11,7 @@ use crate::{Error, exit};
 use alloy_primitives::U256;
 use chainlift_ir::entities::{Block, Value};
 use chainlift_ir::function::{BlockCall, Inst, Terminator};
-use chainlift_ir::inst::{Cond, Op, SourcePos, TrapCode};
+use chainlift_ir::inst::{Cond, Op, TrapCode};
 use chainlift_ir::print::op_name;
 use chainlift_ir::types::Type;
 
@@ -50,7 +50,7 @@ impl Cx<'_> {
         }
         self.at = (b, data.insts.len());
         self.asm.comment(format!("{} terminator", data.term_pos));
-        let lowered = self.terminator(&data.term, data.term_pos, fused, next);
+        let lowered = self.terminator(&data.term, fused, next);
         self.go_on(lowered)
     }
 
@@ -89,12 +89,11 @@ impl Cx<'_> {
         }
     }
 
-    /// Lowers a block's terminator (at `pos`); `fused` is the comparison a
-    /// branch makes itself ([`Self::fused_compare`]).
+    /// Lowers a block's terminator; `fused` is the comparison a branch
+    /// makes itself ([`Self::fused_compare`]).
     fn terminator(
         &mut self,
         term: &Terminator,
-        pos: SourcePos,
         fused: Option<(Cond, Value, Value)>,
         next: Option<Block>,
     ) -> Result<(), Error> {
@@ -127,7 +126,7 @@ impl Cx<'_> {
                     "`return` in the entry function of an EVM module".into(),
                 ));
             }
-            Terminator::Exit(kind, args) => self.exit(*kind, args, pos)?,
+            Terminator::Exit(kind, args) => self.exit(*kind, args)?,
             Terminator::Trap(code) => {
                 let to = if *code == TrapCode::OutOfMemory {
                     self.memory_limit

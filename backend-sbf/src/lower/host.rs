@@ -343,14 +343,9 @@ impl Cx<'_> {
     }
 
     /// Lowers an exit: STOP, RETURN or REVERT (the data through
-    /// `sol_set_return_data`, at most 1,024 bytes); SELFDESTRUCT has no
-    /// mapping.
-    pub(super) fn exit(
-        &mut self,
-        kind: ExitKind,
-        args: &[Value],
-        pos: SourcePos,
-    ) -> Result<(), Error> {
+    /// `sol_set_return_data`, at most 1,024 bytes), or SELFDESTRUCT (the
+    /// balance moves to the beneficiary, then success).
+    pub(super) fn exit(&mut self, kind: ExitKind, args: &[Value]) -> Result<(), Error> {
         match kind {
             ExitKind::Stop => {
                 self.asm.mov64(R0, exit::SUCCESS);
@@ -375,11 +370,11 @@ impl Cx<'_> {
                 self.asm.exit();
             }
             ExitKind::SelfDestruct => {
-                return Err(unsupported(
-                    "exit.selfdestruct".into(),
-                    pos,
-                    "a Solana program cannot destroy itself or move ether",
-                ));
+                // The balance moves; the state account stays (EIP-6780).
+                self.ptr(R1, args[0]);
+                self.call_checked(Helper::SelfDestruct);
+                self.asm.mov64(R0, exit::SUCCESS);
+                self.asm.exit();
             }
         }
         Ok(())
