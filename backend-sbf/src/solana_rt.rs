@@ -129,7 +129,14 @@ pub(crate) fn self_destruct(a: &mut Asm, rent: i32) {
     a.bind(found);
     jmp_if_code(a, into_code);
     pay(a, rent, needed);
-    a.bind(done);
+    paid_or_not(a, done, into_code, needed);
+}
+
+/// The ends of a helper that pays an account: `paid` returns 0,
+/// `into_code` [`exit::CALL_INTO_CODE`], and `needed` asks for the
+/// account ([`ask_for_account`]).
+fn paid_or_not(a: &mut Asm, paid: Label, into_code: Label, needed: Label) {
+    a.bind(paid);
     a.mov64(R0, 0);
     a.exit();
     a.bind(into_code);
@@ -193,20 +200,13 @@ pub(crate) fn send_value(a: &mut Asm, wei_per_lamport: i32, rent_per_byte: i32) 
     let paid = a.label();
     a.jmp_imm(J::Eq, R4, 0, paid);
     pay(a, rent, needed);
-    a.bind(paid);
-    a.mov64(R0, 0);
-    a.exit();
+    paid_or_not(a, paid, into_code, needed);
     a.bind(short);
     a.mov64(R0, 1);
     a.exit();
     a.bind(not_lamports);
     a.mov64(R0, exit::VALUE_NOT_LAMPORTS);
     a.exit();
-    a.bind(into_code);
-    a.mov64(R0, exit::CALL_INTO_CODE);
-    a.exit();
-    a.bind(needed);
-    ask_for_account(a);
 }
 
 /// The body of the table helpers (`TableLoad`, or `TableStore` when

@@ -1,0 +1,538 @@
+//! The Solana runtime the SBF engine emulates around a program: the
+//! loader's checks ([`load`]), the syscalls with Agave's compute-unit costs
+//! ([`Context`]), the input serialization of ABI v1 ([`AccountIn`],
+//! [`instruction_data`]) and one invocation ([`execute`]).
+
+use super::*;
+
+/// Loads and verifies an ELF as Solana's loader would.
+pub fn load(elf: &[u8]) -> Result<Executable<Context>, EbpfError> {
+    let config = Config {
+        enabled_sbpf_versions: SBPFVersion::V3..=SBPFVersion::V3,
+        enable_instruction_meter: true,
+        ..Config::default()
+    };
+    let mut loader = BuiltinProgram::new_loader(config);
+    loader
+        .register_definition::<SetReturnData>("sol_set_return_data")
+        .and_then(|_| loader.register_definition::<LogData>("sol_log_data"))
+        .and_then(|_| loader.register_definition::<Keccak256>("sol_keccak256"))
+        .and_then(|_| loader.register_definition::<Sha256>("sol_sha256"))
+        .and_then(|_| loader.register_definition::<Secp256k1Recover>("sol_secp256k1_recover"))
+        .and_then(|_| loader.register_definition::<MemCopy>("sol_memcpy_"))
+        .and_then(|_| loader.register_definition::<MemCopy>("sol_memmove_"))
+        .and_then(|_| loader.register_definition::<MemSet>("sol_memset_"))
+        .and_then(|_| loader.register_definition::<Clock>("sol_get_clock_sysvar"))
+        .and_then(|_| loader.register_definition::<InvokeSignedC>("sol_invoke_signed_c"))
+        .map_err(EbpfError::ElfError)?;
+    let executable = Executable::from_elf(elf, Arc::new(loader))?;
+    executable.verify::<RequisiteVerifier>()?;
+    executable.verify::<LocalVerifier>()?;
+    Ok(executable)
+}
+
+/// What a program run leaves behind.
+pub struct Context {
+    remaining: u64,
+    mapping: MemoryMapping,
+    /// Bytes given to `sol_set_return_data`.
+    pub return_data: Vec<u8>,
+    /// Each `sol_log_data` call's slices.
+    pub logs: Vec<Vec<Vec<u8>>>,
+    /// The Clock sysvar: slot and unix timestamp.
+    pub clock: (u64, i64),
+    /// The instruction's accounts: key, signer, writable.
+    accounts: Vec<([u8; 32], bool, bool)>,
+}
+
+impl ContextObject for Context {
+    fn consume(&mut self, amount: u64) {
+        self.remaining = self.remaining.saturating_sub(amount);
+    }
+
+    fn get_remaining(&self) -> u64 {
+        self.remaining
+    }
+
+    fn active_mapping_ptr(&mut self) -> NonNull<MemoryMapping> {
+        NonNull::from(&mut self.mapping)
+    }
+}
+
+type SyscallError = Box<dyn std::error::Error>;
+
+impl Context {
+    /// Charges `cost` CU, failing when the budget runs out.
+    fn charge(&mut self, cost: u64) -> Result<(), Box<dyn std::error::Error>> {
+        if cost > self.remaining {
+            self.remaining = 0;
+            return Err("compute budget exceeded".into());
+        }
+        self.remaining -= cost;
+        Ok(())
+    }
+
+    fn read(&self, addr: u64, len: u64) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+        if len == 0 {
+            return Ok(vec![]);
+        }
+        // SAFETY (both arms): `map` checked that [addr, addr + len) lies in
+        // one region of the mapping, whose backing vector lives as long as
+        // the mapping, and nothing else touches it while we copy.
+        match self.mapping.map(AccessType::Load, addr, len) {
+            StableResult::Ok(HostBuffer::Immutable(p)) => Ok(unsafe { (*p).to_vec() }),
+            StableResult::Ok(HostBuffer::Mutable(p)) => Ok(unsafe { (*p).to_vec() }),
+            StableResult::Err(e) => Err(Box::new(e)),
+        }
+    }
+
+    fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let p = self.writable(addr, bytes.len() as u64)?;
+        // SAFETY: `writable` mapped exactly `bytes.len()` writable bytes of a
+        // region whose vector outlives the mapping; no other reference to
+        // them exists during the copy.
+        unsafe { (*p).copy_from_slice(bytes) };
+        Ok(())
+    }
+
+    /// The joined slices of a hash syscall, charged as Agave does: 85 CU,
+    /// then max(10, length / 2) per slice, at most 20,000 slices.
+    fn hash_input(&mut self, addr: u64, n: u64) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+        self.charge(85)?;
+        let slices = self.slices(addr, n, 20_000)?;
+        let mut all = vec![];
+        for s in &slices {
+            self.charge((s.len() as u64 / 2).max(10))?;
+            all.extend_from_slice(s);
+        }
+        Ok(all)
+    }
+
+    /// The host bytes behind `len` bytes at `addr`, which must be
+    /// writable.
+    fn writable(&mut self, addr: u64, len: u64) -> Result<*mut [u8], Box<dyn std::error::Error>> {
+        match self.mapping.map(AccessType::Store, addr, len) {
+            StableResult::Ok(HostBuffer::Mutable(p)) => Ok(p),
+            StableResult::Ok(HostBuffer::Immutable(_)) => Err("write to read-only memory".into()),
+            StableResult::Err(e) => Err(Box::new(e)),
+        }
+    }
+
+    /// The `n` `{ptr, len}` slices at `addr`, at most `max` of them.
+    fn slices(
+        &self,
+        addr: u64,
+        n: u64,
+        max: u64,
+    ) -> Result<Vec<Vec<u8>>, Box<dyn std::error::Error>> {
+        if n > max {
+            return Err("too many slices".into());
+        }
+        let raw = self.read(addr, 16 * n)?;
+        raw.chunks(16)
+            .map(|c| {
+                let ptr = u64::from_le_bytes(c[0..8].try_into().unwrap_or_default());
+                let len = u64::from_le_bytes(c[8..16].try_into().unwrap_or_default());
+                self.read(ptr, len)
+            })
+            .collect()
+    }
+}
+
+declare_builtin_function!(
+    /// `sol_set_return_data(ptr, len)`: 100 + len/250 CU, at most 1,024 bytes.
+    SetReturnData,
+    fn rust(ctx: &mut Context, ptr: u64, len: u64, _c: u64, _d: u64, _e: u64,) -> Result<u64, SyscallError> {
+        ctx.charge(100 + len / 250)?;
+        if len > 1024 {
+            return Err("return data too large".into());
+        }
+        ctx.return_data = ctx.read(ptr, len)?;
+        Ok(0)
+    }
+);
+
+declare_builtin_function!(
+    /// `sol_log_data(slices, n)`: 100 + 100 per slice + bytes CU.
+    LogData,
+    fn rust(ctx: &mut Context, addr: u64, n: u64, _c: u64, _d: u64, _e: u64,) -> Result<u64, SyscallError> {
+        ctx.charge(100 + 100 * n.min(64))?;
+        let slices = ctx.slices(addr, n, 64)?;
+        ctx.charge(slices.iter().map(|s| s.len() as u64).sum())?;
+        ctx.logs.push(slices);
+        Ok(0)
+    }
+);
+
+declare_builtin_function!(
+    /// `sol_keccak256(slices, n, out)`: 85 + max(10, len/2) per slice CU.
+    Keccak256,
+    fn rust(ctx: &mut Context, addr: u64, n: u64, out: u64, _d: u64, _e: u64,) -> Result<u64, SyscallError> {
+        let all = ctx.hash_input(addr, n)?;
+        ctx.write(out, keccak256(&all).as_slice())?;
+        Ok(0)
+    }
+);
+
+declare_builtin_function!(
+    /// `sol_sha256(slices, n, out32)`: costed as `sol_keccak256`.
+    Sha256,
+    fn rust(ctx: &mut Context, addr: u64, n: u64, out: u64, _d: u64, _e: u64,) -> Result<u64, SyscallError> {
+        use sha2::Digest;
+        let all = ctx.hash_input(addr, n)?;
+        ctx.write(out, &sha2::Sha256::digest(&all)[..])?;
+        Ok(0)
+    }
+);
+
+declare_builtin_function!(
+    /// `sol_secp256k1_recover(hash32, recovery_id, signature64, out64)`:
+    /// 25,000 CU. Writes the 64-byte public key (x, y) and returns 0, or
+    /// returns Agave's error code (2: a bad recovery id, 3: a bad
+    /// signature) and writes nothing.
+    Secp256k1Recover,
+    fn rust(ctx: &mut Context, hash: u64, recovery_id: u64, signature: u64, out: u64, _e: u64,) -> Result<u64, SyscallError> {
+        ctx.charge(25_000)?;
+        // Agave translates the output first: a bad pointer fails the
+        // program whatever the signature.
+        ctx.writable(out, 64)?;
+        let hash = ctx.read(hash, 32)?;
+        let signature = ctx.read(signature, 64)?;
+        match secp256k1_recover(&hash, recovery_id, &signature) {
+            Ok(key) => {
+                ctx.write(out, &key)?;
+                Ok(0)
+            }
+            Err(code) => Ok(code),
+        }
+    }
+);
+
+/// What Agave's `sol_secp256k1_recover` answers (libsecp256k1): the public
+/// key, or its error code. Like libsecp256k1, it takes signatures with a
+/// high `s`, which k256 refuses, so those are normalized first.
+fn secp256k1_recover(hash: &[u8], recovery_id: u64, signature: &[u8]) -> Result<[u8; 64], u64> {
+    use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
+    const BAD_RECOVERY_ID: u64 = 2;
+    const BAD_SIGNATURE: u64 = 3;
+    let id = u8::try_from(recovery_id)
+        .ok()
+        .and_then(RecoveryId::from_byte)
+        .ok_or(BAD_RECOVERY_ID)?;
+    let mut signature = Signature::from_slice(signature).map_err(|_| BAD_SIGNATURE)?;
+    let mut id = id;
+    if let Some(low) = signature.normalize_s() {
+        signature = low;
+        id = RecoveryId::from_byte(id.to_byte() ^ 1).ok_or(BAD_RECOVERY_ID)?;
+    }
+    let key =
+        VerifyingKey::recover_from_prehash(hash, &signature, id).map_err(|_| BAD_SIGNATURE)?;
+    let point = key.to_encoded_point(false);
+    let mut out = [0u8; 64];
+    out.copy_from_slice(point.as_bytes().get(1..65).ok_or(BAD_SIGNATURE)?);
+    Ok(out)
+}
+
+declare_builtin_function!(
+    /// `sol_memcpy_` / `sol_memmove_(dst, src, n)`: max(10, n/250) CU.
+    MemCopy,
+    fn rust(ctx: &mut Context, dst: u64, src: u64, n: u64, _d: u64, _e: u64,) -> Result<u64, SyscallError> {
+        ctx.charge((n / 250).max(10))?;
+        let bytes = ctx.read(src, n)?;
+        ctx.write(dst, &bytes)?;
+        Ok(0)
+    }
+);
+
+declare_builtin_function!(
+    /// `sol_memset_(dst, byte, n)`: max(10, n/250) CU.
+    MemSet,
+    fn rust(ctx: &mut Context, dst: u64, byte: u64, n: u64, _d: u64, _e: u64,) -> Result<u64, SyscallError> {
+        ctx.charge((n / 250).max(10))?;
+        if n > 1 << 20 {
+            return Err("memset too large".into());
+        }
+        ctx.write(dst, &vec![byte as u8; n as usize])?;
+        Ok(0)
+    }
+);
+
+declare_builtin_function!(
+    /// `sol_get_clock_sysvar(out)`: 100 + 40 CU; the 40-byte Clock.
+    Clock,
+    fn rust(ctx: &mut Context, out: u64, _b: u64, _c: u64, _d: u64, _e: u64,) -> Result<u64, SyscallError> {
+        ctx.charge(100 + 40)?;
+        let mut clock = [0u8; 40];
+        clock[0..8].copy_from_slice(&ctx.clock.0.to_le_bytes());
+        clock[32..40].copy_from_slice(&ctx.clock.1.to_le_bytes());
+        ctx.write(out, &clock)?;
+        Ok(0)
+    }
+);
+
+declare_builtin_function!(
+    /// `sol_invoke_signed_c(instruction, infos, n, seeds, n_seeds)`, for
+    /// the one cross-program call a translated program makes: a system
+    /// transfer from the caller to the state account. Agave's costs: 946
+    /// for the invoke; instruction data and account metas (34 bytes each)
+    /// by bytes/250; account infos by 80 bytes each/250; each account's
+    /// data by length/250; 150 for the system program.
+    InvokeSignedC,
+    fn rust(ctx: &mut Context, ix: u64, infos: u64, n: u64, _s: u64, n_seeds: u64,) -> Result<u64, SyscallError> {
+        ctx.charge(946)?;
+        let word = |b: &[u8], o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap_or_default());
+        let head = ctx.read(ix, 40)?;
+        let (program, metas, n_metas) = (word(&head, 0), word(&head, 8), word(&head, 16));
+        let (data, n_data) = (word(&head, 24), word(&head, 32));
+        ctx.charge(n_data / 250 + n_metas.saturating_mul(34) / 250)?;
+        if ctx.read(program, 32)? != [0u8; 32] || n_seeds != 0 {
+            return Err("cpi: only unsigned calls to the system program are emulated".into());
+        }
+        if !ctx.accounts.iter().any(|a| a.0 == [0u8; 32]) {
+            return Err("cpi: Unknown program 11111111111111111111111111111111 (the system program is not among the instruction's accounts)".into());
+        }
+        let data = ctx.read(data, n_data)?;
+        if data.len() != 12 || data[0..4] != [2, 0, 0, 0] || n_metas != 2 || n > 255 {
+            return Err("cpi: not a system transfer".into());
+        }
+        let lamports = word(&data, 4);
+        let metas = ctx.read(metas, 32)?;
+        let from = ctx.read(word(&metas, 0), 32)?;
+        let to = ctx.read(word(&metas, 16), 32)?;
+        ctx.charge(n * 80 / 250)?;
+        let infos = ctx.read(infos, 56 * n)?;
+        let mut at = [0u64; 2];
+        for (k, key) in [&from, &to].into_iter().enumerate() {
+            let mut found = None;
+            for i in infos.chunks(56) {
+                if ctx.read(word(i, 0), 32)? == *key {
+                    found = Some(i);
+                    break;
+                }
+            }
+            let Some(info) = found else {
+                return Err("cpi: Instruction references an unknown account".into());
+            };
+            if k == 0 || key != &from {
+                ctx.charge(word(info, 16) / 250)?;
+            }
+            at[k] = word(info, 8);
+        }
+        let signs = ctx.accounts.iter().any(|a| a.0[..] == from[..] && a.1 && a.2);
+        if metas[8] != 1 || metas[9] != 1 || !signs || metas[24] != 1 {
+            return Err("cpi: the transfer's source must be a writable signer".into());
+        }
+        let have = word(&ctx.read(at[0], 8)?, 0);
+        if have < lamports {
+            return Err("cpi: system transfer: insufficient lamports".into());
+        }
+        ctx.write(at[0], &(have - lamports).to_le_bytes())?;
+        let theirs = word(&ctx.read(at[1], 8)?, 0);
+        ctx.write(at[1], &theirs.saturating_add(lamports).to_le_bytes())?;
+        ctx.charge(150)?;
+        Ok(0)
+    }
+);
+
+/// The native loader's id, the owner of builtin programs.
+const NATIVE_LOADER: [u8; 32] = [
+    5, 135, 132, 191, 20, 139, 164, 40, 47, 176, 18, 87, 72, 136, 169, 241, 83, 160, 125, 173, 247,
+    101, 192, 69, 92, 154, 151, 3, 128, 0, 0, 0,
+];
+
+/// One account of an instruction, as the runtime holds it.
+#[derive(Debug, Clone)]
+pub struct AccountIn<'a> {
+    /// Public key.
+    pub key: [u8; 32],
+    /// Owner program.
+    pub owner: [u8; 32],
+    /// Lamports.
+    pub lamports: u64,
+    /// Signed the transaction.
+    pub signer: bool,
+    /// Writable in the instruction.
+    pub writable: bool,
+    /// A program.
+    pub executable: bool,
+    /// Data.
+    pub data: &'a [u8],
+}
+
+impl AccountIn<'_> {
+    /// The system program, as a transaction lists it.
+    pub fn system_program() -> AccountIn<'static> {
+        AccountIn {
+            key: [0; 32],
+            owner: NATIVE_LOADER,
+            lamports: 1,
+            signer: false,
+            writable: false,
+            executable: true,
+            data: b"system_program",
+        }
+    }
+}
+
+/// Instruction data for a call: the lamports it brings (`u64`
+/// little-endian), then the calldata.
+pub fn instruction_data(lamports: u64, calldata: &[u8]) -> Vec<u8> {
+    [&lamports.to_le_bytes()[..], calldata].concat()
+}
+
+/// Solana's ABI v1 input: accounts, instruction data, program id. Returns
+/// the bytes and the offset of each account's data.
+fn serialize(accounts: &[AccountIn], data: &[u8], program_id: &[u8; 32]) -> (Vec<u8>, Vec<usize>) {
+    let mut out = Vec::new();
+    let mut offsets = vec![];
+    out.extend_from_slice(&(accounts.len() as u64).to_le_bytes());
+    for a in accounts {
+        out.extend_from_slice(&[
+            0xff,
+            a.signer as u8,
+            a.writable as u8,
+            a.executable as u8,
+            0,
+            0,
+            0,
+            0,
+        ]);
+        out.extend_from_slice(&a.key);
+        out.extend_from_slice(&a.owner);
+        out.extend_from_slice(&a.lamports.to_le_bytes());
+        out.extend_from_slice(&(a.data.len() as u64).to_le_bytes());
+        offsets.push(out.len());
+        out.extend_from_slice(a.data);
+        out.resize(out.len() + 10240, 0);
+        out.resize(out.len().next_multiple_of(8), 0);
+        out.extend_from_slice(&u64::MAX.to_le_bytes());
+    }
+    out.extend_from_slice(&(data.len() as u64).to_le_bytes());
+    out.extend_from_slice(data);
+    out.extend_from_slice(program_id);
+    (out, offsets)
+}
+
+/// What one run of a program gave.
+pub struct Run {
+    /// `r0` at exit, or the VM's error.
+    pub result: Result<u64, String>,
+    /// Whether the compute budget ran out (in an instruction or a syscall).
+    pub out_of_budget: bool,
+    /// Compute units spent.
+    pub compute_units: u64,
+    /// The state account's data afterwards.
+    pub state: Vec<u8>,
+    /// Every account's lamports afterwards, in the instruction's order.
+    pub lamports: Vec<u64>,
+    /// Return data.
+    pub return_data: Vec<u8>,
+    /// Each `sol_log_data` call's slices.
+    pub logs: Vec<Vec<Vec<u8>>>,
+}
+
+/// One instruction to run: the accounts' contents and the call.
+pub struct Invocation<'a> {
+    /// The program's id (the state account's owner).
+    pub program_id: [u8; 32],
+    /// The accounts: the state account (its data a storage table), the
+    /// caller (a signer), then any others.
+    pub accounts: &'a [AccountIn<'a>],
+    /// The instruction data ([`instruction_data`]).
+    pub data: &'a [u8],
+    /// The Clock sysvar's slot and unix timestamp.
+    pub clock: (u64, i64),
+    /// Heap bytes.
+    pub heap_size: usize,
+}
+
+/// Runs `exe` (interpreted, or JIT-compiled when `jit`).
+pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
+    let Invocation {
+        program_id,
+        accounts,
+        data,
+        clock,
+        heap_size,
+    } = *call;
+    let state = accounts.first().map_or(&[][..], |a| a.data);
+    let (mut input, offsets) = serialize(accounts, data, &program_id);
+    let config = exe.get_config().clone();
+    let mut stack = vec![0u8; config.stack_size()];
+    let mut heap = vec![0u8; heap_size];
+    let regions = vec![
+        exe.get_ro_region(),
+        MemoryRegion::new(stack.as_mut_slice() as *mut [u8], MM_STACK_START),
+        MemoryRegion::new(heap.as_mut_slice() as *mut [u8], MM_HEAP_START),
+        MemoryRegion::new(input.as_mut_slice() as *mut [u8], MM_INPUT_START),
+    ];
+    let version = exe.get_sbpf_version();
+    // SAFETY: the stack, heap and input vectors outlive the mapping (they
+    // are dropped at the end of this function, after the VM), and plain
+    // bytes have no invariants the program could break.
+    let mapping = match unsafe { MemoryMapping::new(regions, &config, version) } {
+        Ok(m) => m,
+        Err(e) => {
+            return Run {
+                result: Err(e.to_string()),
+                out_of_budget: false,
+                compute_units: 0,
+                state: state.to_vec(),
+                lamports: accounts.iter().map(|a| a.lamports).collect(),
+                return_data: vec![],
+                logs: vec![],
+            };
+        }
+    };
+    let mut ctx = Context {
+        remaining: COMPUTE_BUDGET,
+        mapping,
+        return_data: vec![],
+        logs: vec![],
+        clock,
+        accounts: accounts
+            .iter()
+            .map(|a| (a.key, a.signer, a.writable))
+            .collect(),
+    };
+    let (count, result) = {
+        let mut vm = EbpfVm::new(
+            exe.get_loader().clone(),
+            version,
+            &mut ctx,
+            config.stack_size(),
+        );
+        vm.registers[1] = MM_INPUT_START;
+        let mut frames = vec![CallFrame::default(); config.max_call_depth];
+        let mut mode = if jit {
+            ExecutionMode::Jit
+        } else {
+            ExecutionMode::Interpreted
+        };
+        vm.execute_program(exe, &mut mode, &mut frames)
+    };
+    let result = match result {
+        ProgramResult::Ok(code) => Ok(code),
+        ProgramResult::Err(e) => Err(e.to_string()),
+    };
+    let start = offsets.first().copied().unwrap_or(0);
+    let state = input[start..start + state.len()].to_vec();
+    let lamports = offsets
+        .iter()
+        .map(|&o| u64::from_le_bytes(input[o - 16..o - 8].try_into().unwrap_or_default()))
+        .collect();
+    drop(ctx.mapping);
+    drop((stack, heap));
+    Run {
+        result,
+        out_of_budget: ctx.remaining == 0,
+        compute_units: count,
+        state,
+        lamports,
+        return_data: ctx.return_data,
+        logs: ctx.logs,
+    }
+}
