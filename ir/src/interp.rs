@@ -4,7 +4,7 @@
 
 use crate::entities::{Block, FuncId, Value};
 use crate::function::{BlockCall, Function, Module, Terminator};
-use crate::inst::{CallKind, Endian, HostOp, Op, SourcePos, TrapCode};
+use crate::inst::{BinOp, CallKind, Endian, HostOp, Op, SourcePos, TrapCode};
 use crate::types::Type;
 use alloy_primitives::U256;
 use std::collections::HashMap;
@@ -413,6 +413,21 @@ impl<'m> Interpreter<'m> {
                                 vals[*r as usize] =
                                     binary(*op, *ty, vals[*a as usize], vals[*b as usize]);
                             }
+                            DOp::Bin64 { op, a, b, r } => {
+                                let (x, y) = (
+                                    vals[*a as usize].as_limbs()[0],
+                                    vals[*b as usize].as_limbs()[0],
+                                );
+                                let v = match op {
+                                    BinOp::Add => x.wrapping_add(y),
+                                    BinOp::Sub => x.wrapping_sub(y),
+                                    BinOp::Mul => x.wrapping_mul(y),
+                                    BinOp::And => x & y,
+                                    BinOp::Or => x | y,
+                                    _ => x ^ y,
+                                };
+                                vals[*r as usize] = U256::from_limbs([v, 0, 0, 0]);
+                            }
                             DOp::Cmp { c, ty, a, b, r } => {
                                 vals[*r as usize] = U256::from(compare(
                                     *c,
@@ -477,6 +492,20 @@ impl<'m> Interpreter<'m> {
                         else_to
                     } else {
                         then_to
+                    };
+                    block = self.take(&mut vals, e);
+                    continue;
+                }
+                Some(DTerm::Switch {
+                    value,
+                    keys,
+                    cases,
+                    default,
+                }) => {
+                    let v = vals[*value as usize];
+                    let e = match u64::try_from(v) {
+                        Ok(k) => keys.binary_search(&k).map_or(default, |i| &cases[i]),
+                        Err(_) => default,
                     };
                     block = self.take(&mut vals, e);
                     continue;

@@ -848,3 +848,68 @@ block0(v0: i256, v1: i256):
         ])
     );
 }
+
+#[test]
+fn switch_finds_its_case_in_any_order_and_takes_the_default_otherwise() {
+    // Cases out of order, and values past 64 bits, which the decoded
+    // switch leaves to the default.
+    let text = "
+function %f(i256) -> i256 {
+block0(v0: i256):
+    switch v0, [0x30: block1, 0x10: block2, 0x20: block3], block4
+block1:
+    v1 = iconst.i256 1
+    return v1
+block2:
+    v2 = iconst.i256 2
+    return v2
+block3:
+    v3 = iconst.i256 3
+    return v3
+block4:
+    v4 = iconst.i256 4
+    return v4
+}
+";
+    for (arg, want) in [
+        ("0x30", 1),
+        ("0x10", 2),
+        ("0x20", 3),
+        ("0x0", 4),
+        ("0x15", 4),
+        ("0x10000000000000030", 4),
+        (MAX, 4),
+    ] {
+        let (outcome, _) = run(text, 0, &[u(arg)]);
+        assert_eq!(outcome, Outcome::Values(vec![U256::from(want)]), "{arg}");
+    }
+}
+
+#[test]
+fn sixty_four_bit_arithmetic_wraps_at_64_bits() {
+    let text = "
+function %f(i64, i64) -> i64, i64, i64, i64, i64, i64 {
+block0(v0: i64, v1: i64):
+    v2 = add.i64 v0, v1
+    v3 = sub.i64 v1, v0
+    v4 = mul.i64 v0, v1
+    v5 = and.i64 v0, v1
+    v6 = or.i64 v0, v1
+    v7 = xor.i64 v0, v1
+    return v2, v3, v4, v5, v6, v7
+}
+";
+    let (outcome, _) = run(text, 0, &[u("0xffffffffffffffff"), u("3")]);
+    let w = |s: &str| u(s);
+    assert_eq!(
+        outcome,
+        Outcome::Values(vec![
+            w("2"),
+            w("4"),
+            w("0xfffffffffffffffd"),
+            w("3"),
+            w("0xffffffffffffffff"),
+            w("0xfffffffffffffffc"),
+        ])
+    );
+}

@@ -37,6 +37,13 @@ pub(super) enum DOp {
         b: u32,
         r: u32,
     },
+    /// A 64-bit add, sub, mul, and, or or xor, on the low limbs.
+    Bin64 {
+        op: BinOp,
+        a: u32,
+        b: u32,
+        r: u32,
+    },
     Cmp {
         c: Cond,
         ty: Type,
@@ -77,6 +84,14 @@ pub(super) enum DTerm {
         cond: u32,
         then_to: DEdge,
         else_to: DEdge,
+    },
+    /// A switch: cases sorted by value (all below 2^64), found by binary
+    /// search.
+    Switch {
+        value: u32,
+        keys: Vec<u64>,
+        cases: Vec<DEdge>,
+        default: DEdge,
     },
     /// Run from the module's terminator.
     #[default]
@@ -122,6 +137,24 @@ fn decode_function(f: &Function) -> Vec<DBlock> {
                     (Op::Iconst(k), Some(r), Some(ty), []) => DOp::Const {
                         r,
                         v: *k & mask(ty),
+                    },
+                    (
+                        Op::Binary(
+                            op @ (BinOp::Add
+                            | BinOp::Sub
+                            | BinOp::Mul
+                            | BinOp::And
+                            | BinOp::Or
+                            | BinOp::Xor),
+                        ),
+                        Some(r),
+                        Some(Type::I64),
+                        [a, b],
+                    ) => DOp::Bin64 {
+                        op: *op,
+                        a: slot(a),
+                        b: slot(b),
+                        r,
                     },
                     (Op::Binary(op), Some(r), Some(ty), [a, b]) => DOp::Bin {
                         op: *op,
@@ -176,6 +209,23 @@ fn decode_function(f: &Function) -> Vec<DBlock> {
                 then_to: edge(then_to),
                 else_to: edge(else_to),
             },
+            Terminator::Switch {
+                value,
+                cases,
+                default,
+            } if cases.iter().all(|(k, _)| *k <= U256::from(u64::MAX)) => {
+                let mut sorted: Vec<(u64, &BlockCall)> =
+                    cases.iter().map(|(k, c)| (k.to::<u64>(), c)).collect();
+                // The first case of a value is the one taken.
+                sorted.sort_by_key(|(k, _)| *k);
+                sorted.dedup_by_key(|(k, _)| *k);
+                DTerm::Switch {
+                    value: slot(value),
+                    keys: sorted.iter().map(|(k, _)| *k).collect(),
+                    cases: sorted.iter().map(|(_, c)| edge(c)).collect(),
+                    default: edge(default),
+                }
+            }
             _ => DTerm::Slow,
         };
         blocks[b.index()] = DBlock { ops, term };
