@@ -270,6 +270,26 @@ pub mod exit {
     /// client can add the account and send the instruction again.
     pub const ACCOUNT_NEEDED: u64 = 0x204;
 
+    /// Every code the program can end with, and a name for it
+    /// (`snake_case`, as a client's error enum would have it).
+    pub const ALL: [(u64, &str); 15] = [
+        (SUCCESS, "success"),
+        (REVERT, "revert"),
+        (HALT, "halt"),
+        (MEMORY_LIMIT, "memory_limit"),
+        (STORAGE_FULL, "storage_full"),
+        (TRANSIENT_FULL, "transient_full"),
+        (RETURN_TOO_LARGE, "return_too_large"),
+        (VALUE_NOT_LAMPORTS, "value_not_lamports"),
+        (CALL_INTO_CODE, "call_into_code"),
+        (RECIPIENT_RENT, "recipient_rent"),
+        (STACK_LIMIT, "stack_limit"),
+        (BAD_ACCOUNTS, "bad_accounts"),
+        (BAD_STATE, "bad_state"),
+        (BAD_INPUT, "bad_input"),
+        (ACCOUNT_NEEDED, "account_needed"),
+    ];
+
     /// What a non-zero code means, for reports.
     pub fn describe(code: u64) -> String {
         match code {

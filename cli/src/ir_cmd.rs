@@ -91,10 +91,13 @@ pub(crate) fn translate(
     if args.wei_per_lamport == 0 || args.wei_per_lamport > i32::MAX as u32 {
         bail!("--wei-per-lamport must be between 1 and 2147483647");
     }
+    if let Some(id) = &args.program_id {
+        crate::sbf_client::public_key(id).context("--program-id")?;
+    }
     if args.check && args.target != "sbf" {
         bail!("--check is for --target sbf");
     }
-    let (code, initial_storage, functions) = match &args.deploy {
+    let (code, initial_storage, functions, abi, name) = match &args.deploy {
         Some(path) => {
             if args.common.file.is_some() || args.common.code.is_some() {
                 bail!("--deploy takes the contract from the scenario: drop FILE and --code");
@@ -117,13 +120,35 @@ pub(crate) fn translate(
                 .accounts
                 .remove(&address)
                 .with_context(|| format!("{path}: no account at {address}"))?;
-            (account.code, account.storage, Default::default())
+            let named = plan.contracts.iter().find(|c| c.address == address);
+            let abi = named.and_then(|c| c.abi.clone());
+            let functions = abi
+                .as_ref()
+                .map(|a| {
+                    a.functions()
+                        .map(|f| (u32::from_be_bytes(f.selector().0), f.signature()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                account.code,
+                account.storage,
+                functions,
+                abi,
+                named.map(|c| c.name.clone()),
+            )
         }
         None => {
             let c = &args.common;
             let input =
                 crate::input::read(c.file.as_deref(), c.code.as_deref(), c.contract.as_deref())?;
-            (input.code, Default::default(), input.functions)
+            (
+                input.code,
+                Default::default(),
+                input.functions,
+                input.abi,
+                input.name,
+            )
         }
     };
     let stages = Stages {
@@ -168,13 +193,14 @@ pub(crate) fn translate(
         }
         None => &compiled.module,
     };
+    let writes_elf = emit == "elf" && !matches!(args.output.as_deref(), None | Some("-"));
     let checked = crate::sbf_check::Checked::new(
         module,
         &target,
         &code,
         args.common.fork,
         functions,
-        args.check,
+        args.check || writes_elf,
     )?;
     if args.check {
         return checked.print(args.common.json, out);
@@ -193,6 +219,32 @@ pub(crate) fn translate(
         None | Some("-") => bail!("--emit elf writes a binary: name a file with -o program.so"),
         Some(path) => {
             std::fs::write(path, &bytes).with_context(|| format!("cannot write {path}"))?;
+            let beside = if emit == "elf" {
+                let stem = std::path::Path::new(path)
+                    .file_stem()
+                    .map_or("program".into(), |s| s.to_string_lossy().into_owned());
+                let client = crate::sbf_client::Client {
+                    name: name.clone().unwrap_or_else(|| stem.clone()),
+                    target: &target,
+                    program: &program,
+                    module,
+                    checked: &checked,
+                    abi: abi.as_ref(),
+                    program_id: args.program_id.clone(),
+                };
+                let dir = std::path::Path::new(path).with_file_name("");
+                let manifest = dir.join(format!("{stem}.manifest.json"));
+                let idl = dir.join(format!("{stem}.codama.json"));
+                for (file, value) in [(&manifest, client.manifest()), (&idl, client.codama())] {
+                    let mut text = serde_json::to_string_pretty(&value)?;
+                    text.push('\n');
+                    std::fs::write(file, text)
+                        .with_context(|| format!("cannot write {}", file.display()))?;
+                }
+                Some((manifest, idl))
+            } else {
+                None
+            };
             if args.common.json {
                 crate::report::write_json(
                     out,
@@ -206,6 +258,8 @@ pub(crate) fn translate(
                         "memory_limit": program.memory_limit,
                         "limit_sites": checked.limit_counts(),
                         "constants": checked.constants_json(),
+                        "manifest": beside.as_ref().map(|b| b.0.display().to_string()),
+                        "idl": beside.as_ref().map(|b| b.1.display().to_string()),
                     }),
                 )?;
             } else {
@@ -216,6 +270,14 @@ pub(crate) fn translate(
                     program.instructions,
                     program.memory_limit
                 )?;
+                if let Some((manifest, idl)) = &beside {
+                    writeln!(
+                        out,
+                        "wrote {} (accounts, instruction data, events, errors: docs/solana.md) and {} (Codama IDL)",
+                        manifest.display(),
+                        idl.display()
+                    )?;
+                }
                 checked.note(out)?;
             }
         }

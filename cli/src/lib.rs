@@ -13,6 +13,7 @@ mod ir_cmd;
 pub mod report;
 pub mod run_cmd;
 mod sbf_check;
+mod sbf_client;
 pub mod scenario;
 mod test_cmd;
 
@@ -68,6 +69,18 @@ enum Command {
     Bench(BenchArgs),
     /// List the engines `run`, `diff` and `test` can use: what each runs,
     /// its cost unit, what it cannot run, whether it traces.
+    /// The EVM address a Solana account stands for in translated programs
+    /// (`msg.sender` of a signer, `address(this)` of a state account): the
+    /// last 20 bytes of its public key. Takes base58 keys or keypair
+    /// files (JSON arrays of 64 bytes, as `solana-keygen` writes them).
+    Address {
+        /// Public keys (base58) or keypair files.
+        #[arg(required = true, value_name = "KEY")]
+        keys: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     Engines {
         /// Print JSON.
         #[arg(long)]
@@ -172,6 +185,10 @@ struct TranslateArgs {
     /// no mapping.
     #[arg(long)]
     check: bool,
+    /// sbf: the program's id (base58), for the Codama IDL written beside
+    /// the program (left empty otherwise, for the client to fill in).
+    #[arg(long, value_name = "KEY")]
+    program_id: Option<String>,
 }
 
 /// The call every engine runs. FILE may also be a scenario (`.toml`, see
@@ -379,6 +396,7 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         }
         Command::Translate(args) => code = ir_cmd::translate(&args, cli.stack_in_memory, out)?,
         Command::Engines { json } => engines::list_engines(json, out)?,
+        Command::Address { keys, json } => sbf_client::address(&keys, json, out)?,
         Command::Bench(args) => {
             code = bench_cmd::bench(&args.paths, &args.engines, args.fork, args.json, out)?
         }

@@ -88,6 +88,9 @@ pub(crate) struct Checked {
     /// The fields with no Solana source the code reads, and their
     /// constants.
     constants: Vec<(EnvField, U256)>,
+    /// For EVM code, when reach was asked for: the dispatcher's
+    /// functions (selectors, fallback, receive).
+    pub(crate) dispatch: Option<evm::dispatch::Dispatch>,
 }
 
 impl Checked {
@@ -102,25 +105,27 @@ impl Checked {
         reach: bool,
     ) -> anyhow::Result<Checked> {
         let report = check::check(module, target)?;
-        let reach = if !reach || chainlift_emulator::stylus::is_wasm(code) {
-            HashMap::new()
+        let (reach, dispatch) = if !reach || chainlift_emulator::stylus::is_wasm(code) {
+            (HashMap::new(), None)
         } else {
             let options = evm::Options {
                 fork,
                 ..Default::default()
             };
-            selectors_by_pos(&evm::analyze(code, &options)?)
+            let analysis = evm::analyze(code, &options)?;
+            (selectors_by_pos(&analysis), Some(analysis.dispatch))
         };
         Ok(Checked {
             report,
             reach,
             functions,
             constants: constants_read(module, target),
+            dispatch,
         })
     }
 
     /// The selectors whose code reaches `pos`.
-    fn selectors(&self, pos: SourcePos) -> &[u32] {
+    pub(crate) fn selectors(&self, pos: SourcePos) -> &[u32] {
         self.reach.get(&pos).map_or(&[], Vec::as_slice)
     }
 
