@@ -79,6 +79,55 @@ pub fn check(module: &Verified, target: &Target) -> Result<Report, Error> {
     })
 }
 
+/// The operations of `module` that look an account up by the EVM address
+/// they are given, with their names (`call`, `balance`, `extcodesize`,
+/// `selfdestruct`): the program asks for that account when it is not
+/// among the instruction's ([`exit::ACCOUNT_NEEDED`]). Calls the program
+/// answers itself (the ecrecover and sha256 precompiles) and constant
+/// addresses it knows need none (the precompiles', and for `balance` the
+/// zero address) are left out.
+pub fn account_lookups(module: &Verified, target: &Target) -> Vec<(SourcePos, &'static str)> {
+    let f = &module.functions[0];
+    let facts =
+        chainlift_ir::analysis::analyze(f, &lower::facts::assumptions(&module.code, target));
+    let address = |v: Option<&Value>| v.and_then(|v| facts.consts.get(v)).copied();
+    let precompile =
+        |a: Option<U256>| a.is_some_and(|a| a >= U256::from(1) && a <= U256::from(0x11));
+    let mut out = vec![];
+    for b in &f.layout {
+        let data = f.block(*b);
+        for inst in &data.insts {
+            let a = address(inst.args.get(1));
+            let what = match inst.op {
+                Op::Host(HostOp::Call(CallKind::Call | CallKind::StaticCall))
+                    if !inst
+                        .results
+                        .first()
+                        .is_some_and(|r| facts.precompile_calls.contains_key(r))
+                        && !precompile(a) =>
+                {
+                    "call"
+                }
+                Op::Host(HostOp::Balance)
+                    if !precompile(address(inst.args.first()))
+                        && address(inst.args.first()) != Some(U256::ZERO) =>
+                {
+                    "balance"
+                }
+                Op::Host(HostOp::ExtCodeSize) if !precompile(address(inst.args.first())) => {
+                    "extcodesize"
+                }
+                _ => continue,
+            };
+            out.push((inst.pos, what));
+        }
+        if let Terminator::Exit(ExitKind::SelfDestruct, _) = data.term {
+            out.push((data.term_pos, "selfdestruct"));
+        }
+    }
+    out
+}
+
 /// The sites of `f` whose lowering can end in a target limit, with EVM
 /// memory bounded at `memory_limit` bytes.
 fn limit_sites(f: &Function, memory_limit: u64) -> Vec<LimitSite> {

@@ -28,7 +28,7 @@ mod arith;
 mod calls;
 mod edges;
 mod entry;
-mod facts;
+pub(crate) mod facts;
 mod host;
 mod inst;
 mod memory;

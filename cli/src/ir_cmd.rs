@@ -92,6 +92,9 @@ pub(crate) fn translate(
         bail!("--wei-per-lamport must be between 1 and 2147483647");
     }
     if let Some(id) = &args.program_id {
+        if args.target != "sbf" {
+            bail!("--program-id is for --target sbf");
+        }
         crate::sbf_client::public_key(id).context("--program-id")?;
     }
     if args.check && args.target != "sbf" {

@@ -67,8 +67,6 @@ enum Command {
     /// median time per call, the speedup over revm measured in the same
     /// process, whether every outcome equals revm's, and the cost.
     Bench(BenchArgs),
-    /// List the engines `run`, `diff` and `test` can use: what each runs,
-    /// its cost unit, what it cannot run, whether it traces.
     /// The EVM address a Solana account stands for in translated programs
     /// (`msg.sender` of a signer, `address(this)` of a state account): the
     /// last 20 bytes of its public key. Takes base58 keys or keypair
@@ -81,6 +79,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List the engines `run`, `diff` and `test` can use: what each runs,
+    /// its cost unit, what it cannot run, whether it traces.
     Engines {
         /// Print JSON.
         #[arg(long)]

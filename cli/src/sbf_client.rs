@@ -10,8 +10,6 @@ use crate::sbf_check::Checked;
 use alloy_json_abi::{Event, Function, JsonAbi, Param, StateMutability};
 use alloy_primitives::{hex, keccak256};
 use chainlift_backend_sbf::{Program, Target, exit, storage};
-use chainlift_ir::function::Terminator;
-use chainlift_ir::inst::{CallKind, ExitKind, HostOp, Op, SourcePos};
 use chainlift_ir::verify::Verified;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -48,47 +46,6 @@ struct Entry<'a> {
     lookups: BTreeSet<&'static str>,
 }
 
-/// Where the module looks an account up by EVM address, and which
-/// operation it is: calls (not to the precompiles the program runs
-/// itself), `balance`, `extcodesize` and `selfdestruct`.
-fn lookup_sites(module: &Verified) -> Vec<(SourcePos, &'static str)> {
-    let f = &module.functions[0];
-    let precompile = |v: chainlift_ir::entities::Value| {
-        f.layout
-            .iter()
-            .flat_map(|b| &f.block(*b).insts)
-            .find(|i| i.results.first() == Some(&v))
-            .and_then(|i| match i.op {
-                Op::Iconst(k) => Some(
-                    k == alloy_primitives::U256::from(1) || k == alloy_primitives::U256::from(2),
-                ),
-                _ => None,
-            })
-            .unwrap_or(false)
-    };
-    let mut out = vec![];
-    for b in &f.layout {
-        let data = f.block(*b);
-        for i in &data.insts {
-            let what = match i.op {
-                Op::Host(HostOp::Call(CallKind::Call | CallKind::StaticCall))
-                    if !i.args.get(1).is_some_and(|a| precompile(*a)) =>
-                {
-                    "call"
-                }
-                Op::Host(HostOp::Balance) => "balance",
-                Op::Host(HostOp::ExtCodeSize) => "extcodesize",
-                _ => continue,
-            };
-            out.push((i.pos, what));
-        }
-        if let Terminator::Exit(ExitKind::SelfDestruct, _) = data.term {
-            out.push((data.term_pos, "selfdestruct"));
-        }
-    }
-    out
-}
-
 impl Client<'_> {
     /// Every external function, by selector.
     fn entries(&self) -> Vec<Entry<'_>> {
@@ -110,7 +67,7 @@ impl Client<'_> {
             let selector = u32::from_be_bytes(f.selector().0);
             by.entry(selector).or_insert_with(|| entry(selector)).abi = Some(f);
         }
-        for (pos, what) in lookup_sites(self.module) {
+        for (pos, what) in chainlift_backend_sbf::check::account_lookups(self.module, self.target) {
             for s in self.checked.selectors(pos) {
                 if let Some(e) = by.get_mut(s) {
                     e.lookups.insert(what);
@@ -201,13 +158,14 @@ impl Client<'_> {
             },
             "accounts": [
                 {"index": 0, "name": "state", "writable": true, "signer": false},
-                {"index": 1, "name": "caller", "writable": "when value > 0", "signer": true},
-                {"name": "system_program", "address": SYSTEM_PROGRAM, "when": "value > 0, or a call pays an account"},
+                {"index": 1, "name": "caller", "writable": false, "writable_when": "value > 0", "signer": true},
+                {"name": "system_program", "address": SYSTEM_PROGRAM, "when": "value > 0 (the program moves it from the caller by a system transfer)"},
                 {"name": "by address", "when": "the function looks accounts up (functions[].accounts_by_address)", "resolve": format!("send (or simulate); on error {:#x} the return data is the 20-byte EVM address: add, writable, the account whose public key ends in it, and send again", exit::ACCOUNT_NEEDED)},
             ],
             "functions": functions,
             "fallback": fallback.is_some(),
             "receive": receive.is_some(),
+            "plain_transfer": "receive (or fallback) takes instruction data of the value alone, the layout `initialize` has: the program tells them apart by the state account (fresh or initialized); fallback takes calldata that matches no selector",
             "return_data": "sol_set_return_data: the ABI-encoded return values on success (error 0), the revert data with error 1 (Solana discards the account changes); at most 1,024 bytes",
             "events": {
                 "format": "one `sol_log_data` record per log (`Program data:` in base64; a record of two parts when the data is over 256 bytes, to join): a byte n, then n topics of 32 bytes (big-endian), then the ABI-encoded data",
@@ -222,20 +180,9 @@ impl Client<'_> {
     /// big-endian words; the initialize instruction; the error codes.
     pub(crate) fn codama(&self) -> Value {
         let mut instructions = vec![codama::initialize()];
-        let mut names: BTreeMap<String, usize> = BTreeMap::new();
-        for e in self.entries() {
-            let base = e
-                .abi
-                .map_or_else(|| format!("fn_{:08x}", e.selector), |f| f.name.clone());
-            let n = names.entry(base.clone()).or_default();
-            *n += 1;
-            // Overloads get the selector as a suffix.
-            let name = if *n == 1 {
-                base
-            } else {
-                format!("{base}_{:08x}", e.selector)
-            };
-            instructions.push(codama::instruction(&name, &e));
+        let entries = self.entries();
+        for (e, name) in entries.iter().zip(instruction_names(&entries)) {
+            instructions.push(codama::instruction(&name, e));
         }
         let errors: Vec<Value> = exit::ALL
             .iter()
@@ -249,6 +196,29 @@ impl Client<'_> {
             errors,
         )
     }
+}
+
+/// Each function's instruction name: its ABI name in camelCase
+/// (`fn_SELECTOR` without one); overloads, and a function named
+/// `initialize`, get the selector as a suffix.
+fn instruction_names(entries: &[Entry]) -> Vec<String> {
+    let mut taken: BTreeSet<String> = BTreeSet::from(["initialize".to_string()]);
+    entries
+        .iter()
+        .map(|e| {
+            let base = codama::camel(
+                &e.abi
+                    .map_or_else(|| format!("fn_{:08x}", e.selector), |f| f.name.clone()),
+            );
+            let name = if taken.contains(&base) {
+                format!("{base}{:08x}", e.selector)
+            } else {
+                base
+            };
+            taken.insert(name.clone());
+            name
+        })
+        .collect()
 }
 
 fn params_json(ps: &[Param]) -> Vec<Value> {
@@ -370,7 +340,17 @@ mod codama {
     /// A static ABI type as the 32-byte word it is encoded in, or none
     /// for a dynamic or composite type.
     fn word(ty: &str) -> Option<Value> {
-        let unsigned = |bits: usize| -> Option<Value> {
+        // Arrays and tuples (static ones take several words) are not one
+        // word.
+        if ty.contains('[') || ty.starts_with('(') {
+            return None;
+        }
+        if let Some(bits) = ty.strip_prefix("uint") {
+            let bits: usize = if bits.is_empty() {
+                256
+            } else {
+                bits.parse().ok()?
+            };
             let format = match bits {
                 8 => "u8",
                 16 => "u16",
@@ -379,17 +359,16 @@ mod codama {
                 128 => "u128",
                 _ => return Some(fixed_bytes(32)),
             };
-            Some(padded(32 - bits / 8, number(format, "be")))
-        };
+            return Some(padded(32 - bits / 8, number(format, "be")));
+        }
         match ty {
             "address" => Some(padded(12, fixed_bytes(20))),
             "bool" => Some(padded(
                 31,
                 json!({"kind": "booleanTypeNode", "size": number("u8", "be")}),
             )),
-            t if t.starts_with("uint") => unsigned(t[4..].parse().unwrap_or(256)),
-            // Signed integers are sign-extended, bytesN left-aligned:
-            // the whole word.
+            // Signed integers are sign-extended and bytesN left-aligned:
+            // the whole word. (`bytes` alone is dynamic.)
             t if t.starts_with("int") => Some(fixed_bytes(32)),
             t if t.starts_with("bytes") && t.len() > 5 => Some(fixed_bytes(32)),
             _ => None,
@@ -414,7 +393,14 @@ mod codama {
                 account("state", true, true, false, "the state account, signing its own initialization"),
                 account("caller", false, true, false, "any signer"),
             ],
-            "arguments": [value_argument()],
+            "arguments": [{
+                "kind": "instructionArgumentNode",
+                "name": "lamports",
+                "type": number("u64", "le"),
+                "defaultValue": {"kind": "numberValueNode", "number": 0},
+                "defaultValueStrategy": "omitted",
+                "docs": ["no value: must be 0"],
+            }],
             "discriminators": [{"kind": "sizeDiscriminatorNode", "size": VALUE_BYTES}],
         })
     }
@@ -430,16 +416,24 @@ mod codama {
             "defaultValueStrategy": "omitted",
             "docs": ["the function's 4-byte selector"],
         }));
-        let mut taken: Vec<String> = vec!["lamports".into(), "selector".into()];
+        // The instruction's own arguments and its accounts' names.
+        let mut taken: Vec<String> = ["lamports", "selector", "state", "caller", "systemProgram"]
+            .map(String::from)
+            .to_vec();
         let words: Option<Vec<Value>> = e.abi.map_or(Some(vec![]), |f| {
             f.inputs
                 .iter()
                 .enumerate()
                 .map(|(i, p)| {
                     let ty = p.selector_type();
-                    let mut name = camel(&p.name);
-                    if name.is_empty() || taken.contains(&name) {
-                        name = format!("arg{i}{}", capitalized(&name));
+                    let mut base = camel(&p.name);
+                    if base.is_empty() || taken.contains(&base) {
+                        base = format!("arg{i}");
+                    }
+                    let (mut name, mut k) = (base.clone(), 2);
+                    while taken.contains(&name) {
+                        name = format!("{base}{k}");
+                        k += 1;
                     }
                     taken.push(name.clone());
                     word(&ty).map(|w| argument(&name, w, &format!("{ty}, one 32-byte word")))
@@ -464,9 +458,10 @@ mod codama {
                 e.lookups.iter().copied().collect::<Vec<_>>().join(", ")
             ));
         }
+        // Without an ABI any function may be payable.
         let payable = e
             .abi
-            .is_some_and(|f| f.state_mutability == alloy_json_abi::StateMutability::Payable);
+            .is_none_or(|f| f.state_mutability == alloy_json_abi::StateMutability::Payable);
         let mut accounts = vec![
             account("state", true, false, false, "the contract's state account"),
             account(
@@ -477,13 +472,13 @@ mod codama {
                 "msg.sender: the last 20 bytes of its key; writable to send value",
             ),
         ];
-        if payable || !e.lookups.is_empty() {
+        if payable || e.abi.is_none() {
             let mut system = account(
                 "systemProgram",
                 false,
                 false,
                 true,
-                "when value is sent or an account is paid",
+                "when value is sent (the program moves it by a system transfer)",
             );
             system["defaultValue"] =
                 json!({"kind": "publicKeyValueNode", "publicKey": SYSTEM_PROGRAM});
@@ -506,13 +501,6 @@ mod codama {
                 },
             }],
         })
-    }
-
-    fn capitalized(s: &str) -> String {
-        let mut c = s.chars();
-        c.next()
-            .map(|f| f.to_uppercase().chain(c).collect())
-            .unwrap_or_default()
     }
 
     /// `snake_case` or `kebab-case` to `camelCase`, as Codama names are.
@@ -601,4 +589,101 @@ pub(crate) fn address(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bytes a Codama type node the IDL uses takes.
+    fn width(ty: &Value) -> usize {
+        let n = |v: &Value| v.as_u64().unwrap() as usize;
+        match ty["kind"].as_str().unwrap() {
+            "preOffsetTypeNode" => n(&ty["offset"]) + width(&ty["type"]),
+            "fixedSizeTypeNode" => n(&ty["size"]),
+            "booleanTypeNode" => width(&ty["size"]),
+            "numberTypeNode" => {
+                ty["format"].as_str().unwrap()[1..]
+                    .parse::<usize>()
+                    .unwrap()
+                    / 8
+            }
+            other => panic!("{other} has no fixed width"),
+        }
+    }
+
+    fn entry(f: &Function) -> Entry<'_> {
+        Entry {
+            selector: u32::from_be_bytes(f.selector().0),
+            abi: Some(f),
+            in_bytecode: true,
+            lookups: BTreeSet::new(),
+        }
+    }
+
+    #[test]
+    fn one_word_per_static_input_and_abi_bytes_for_anything_else() {
+        let abi = JsonAbi::parse([
+            "function f(uint8 a, uint24 b, int8 c, bytes4 d, bool e, address g, uint256 h, uint128 i, uint64 j)",
+            "function dynamicArray(uint8[] a)",
+            "function staticArrays(uint256[3] a, bytes32[2] b)",
+            "function tuple((uint256,address) p)",
+            "function text(string s)",
+        ])
+        .unwrap();
+        for f in abi.functions() {
+            let ix = codama::instruction(&f.name, &entry(f));
+            let args = &ix["arguments"].as_array().unwrap()[2..];
+            if f.name == "f" {
+                // Each argument is its word: the ABI's own encoding.
+                assert_eq!(args.len(), f.inputs.len());
+                for a in args {
+                    assert_eq!(width(&a["type"]), 32, "{a}");
+                }
+            } else {
+                assert_eq!(args.len(), 1, "{}", f.name);
+                assert_eq!(args[0]["name"], "abiArguments");
+                assert_eq!(args[0]["type"]["kind"], "bytesTypeNode");
+            }
+        }
+        // A uint8 is its last byte, a uint64 its last eight, big-endian.
+        let f = abi.function("f").unwrap().first().unwrap();
+        let ix = codama::instruction("f", &entry(f));
+        let a = &ix["arguments"][2]["type"];
+        assert_eq!(
+            (a["offset"].as_u64(), &a["type"]["format"]),
+            (Some(31), &json!("u8"))
+        );
+        let j = &ix["arguments"][10]["type"];
+        assert_eq!(
+            (j["offset"].as_u64(), &j["type"]["endian"]),
+            (Some(24), &json!("be"))
+        );
+    }
+
+    #[test]
+    fn names_never_collide() {
+        let abi = JsonAbi::parse([
+            "function initialize(address owner)",
+            "function o(uint256 state)",
+            "function o(address caller, uint256, uint256 arg1)",
+            "function my_fn()",
+            "function myFn(uint256 lamports)",
+        ])
+        .unwrap();
+        let entries: Vec<Entry> = abi.functions().map(entry).collect();
+        let names = instruction_names(&entries);
+        let unique: BTreeSet<&String> = names.iter().collect();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        assert!(!names.contains(&"initialize".to_string()), "{names:?}");
+        for e in &entries {
+            let ix = codama::instruction("x", e);
+            let mut seen: BTreeSet<String> = ["state", "caller", "systemProgram"]
+                .map(String::from)
+                .into();
+            for a in ix["arguments"].as_array().unwrap() {
+                assert!(seen.insert(a["name"].as_str().unwrap().to_string()), "{ix}");
+            }
+        }
+    }
 }

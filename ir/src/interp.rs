@@ -424,7 +424,8 @@ impl<'m> Interpreter<'m> {
                                     BinOp::Mul => x.wrapping_mul(y),
                                     BinOp::And => x & y,
                                     BinOp::Or => x | y,
-                                    _ => x ^ y,
+                                    BinOp::Xor => x ^ y,
+                                    _ => unreachable!("decoded only for the six above"),
                                 };
                                 vals[*r as usize] = U256::from_limbs([v, 0, 0, 0]);
                             }

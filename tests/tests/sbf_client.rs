@@ -103,13 +103,42 @@ fn decode_record(slices: &[Vec<u8>]) -> (Vec<U256>, Vec<u8>) {
     (topics, record[1 + 32 * n..].to_vec())
 }
 
-#[test]
-fn a_client_drives_the_token_from_its_manifest_and_idl_as_revm_runs_it() {
+/// A fixed account an IDL instruction names: (writable, signer).
+fn account_flags(ix: &Value, name: &str) -> Option<(bool, bool)> {
+    ix["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == name)
+        .map(|a| (a["isWritable"] == true, a["isSigner"] == true))
+}
+
+/// The IDL's instruction for a calldata's selector.
+fn instruction_for<'a>(idl: &'a Value, calldata: &[u8]) -> &'a Value {
+    let selector = alloy_primitives::hex::encode(&calldata[..4]);
+    idl["program"]["instructions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|ix| ix["discriminators"][0]["constant"]["value"]["data"].as_str() == Some(&selector))
+        .unwrap_or_else(|| panic!("no instruction for selector {selector}"))
+}
+
+/// Translates what `scenario` deploys with `--program-id`, then plays
+/// its calls as a client that knows only the manifest and the IDL would:
+/// creates and initializes the state account as the manifest says, builds
+/// each instruction's data and accounts from the IDL, sends lamports for
+/// value, adds the accounts the program asks for, and compares each call
+/// with revm on the same world: status, return data, logs (decoded by the
+/// manifest's record format, each a known event), and the balances of the
+/// contract and the accounts it paid. Returns the manifest and how many
+/// accounts the program asked for.
+fn drive(scenario: &str, stem: &str) -> (Value, usize) {
     let dir = std::env::temp_dir().join(format!("chainlift-client-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let so = dir.join("token.so");
+    let so = dir.join(format!("{stem}.so"));
     let program_id = bs58::encode(sbf::PROGRAM_ID).into_string();
-    let scenario = path("examples/scenarios/token.toml");
+    let scenario = path(scenario);
     let run = chainlift(&[
         "translate",
         "--deploy",
@@ -120,12 +149,19 @@ fn a_client_drives_the_token_from_its_manifest_and_idl_as_revm_runs_it() {
         &program_id,
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("token.manifest.json"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!("{stem}.manifest.json")),
+        "{}",
+        run.stdout
+    );
     let elf = std::fs::read(&so).unwrap();
-    let read = |name: &str| -> Value {
+    let read = |name: String| -> Value {
         serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap()
     };
-    let (manifest, idl) = (read("token.manifest.json"), read("token.codama.json"));
+    let (manifest, idl) = (
+        read(format!("{stem}.manifest.json")),
+        read(format!("{stem}.codama.json")),
+    );
 
     // The files against the program and the bytecode.
     assert_eq!(manifest["program"]["elf_bytes"], elf.len());
@@ -140,8 +176,8 @@ fn a_client_drives_the_token_from_its_manifest_and_idl_as_revm_runs_it() {
         None,
     )
     .unwrap();
-    let token = plan.contracts[0].address;
-    let code = plan.world.accounts[&token].code.clone();
+    let contract = plan.contracts[0].address;
+    let code = plan.world.accounts[&contract].code.clone();
     let analysis = chainlift_frontend_evm::analyze(&code, &Default::default()).unwrap();
     let in_code: Vec<String> = analysis
         .dispatch
@@ -159,10 +195,13 @@ fn a_client_drives_the_token_from_its_manifest_and_idl_as_revm_runs_it() {
         listed, in_code,
         "every selector the dispatcher has, and no other"
     );
-    // One instruction per function, after `initialize`.
+    // One instruction per function, after `initialize`, with unique names.
     let ixs = idl["program"]["instructions"].as_array().unwrap();
     assert_eq!(ixs.len(), functions.len() + 1);
     assert_eq!(ixs[0]["name"], "initialize");
+    let names: std::collections::BTreeSet<&str> =
+        ixs.iter().map(|ix| ix["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), ixs.len());
     for f in functions {
         let data = &f["selector"].as_str().unwrap()[2..];
         assert!(
@@ -212,14 +251,18 @@ fn a_client_drives_the_token_from_its_manifest_and_idl_as_revm_runs_it() {
         .collect();
 
     // The state account as the manifest says: its size, rent, owner; then
-    // the initialize instruction.
+    // the initialize instruction with the accounts the IDL names.
     let exe = sbf::load(&elf).unwrap();
     let heap_size = manifest["program"]["heap_bytes"].as_u64().unwrap() as usize;
-    let state_key = key_for(token);
+    let wei_per_lamport = U256::from(manifest["wei_per_lamport"].as_u64().unwrap());
+    let state_key = key_for(contract);
     let mut state = vec![0u8; manifest["state"]["data_len"].as_u64().unwrap() as usize];
     let rent = manifest["state"]["rent_exempt_lamports"].as_u64().unwrap();
-    let init = &manifest["initialize"];
-    assert_eq!(init["accounts"][0]["signer"], true);
+    let lamports_of = |wei: U256| -> u64 { (wei / wei_per_lamport).to::<u64>() };
+    let mut state_lamports = rent + lamports_of(plan.world.accounts[&contract].balance);
+    let init = &ixs[0];
+    let (state_w, state_s) = account_flags(init, "state").unwrap();
+    let (caller_w, caller_s) = account_flags(init, "caller").unwrap();
     let payer = key_for(Address::repeat_byte(0x77));
     let run = sbf::execute(
         &exe,
@@ -230,9 +273,9 @@ fn a_client_drives_the_token_from_its_manifest_and_idl_as_revm_runs_it() {
                 AccountIn {
                     key: state_key,
                     owner: sbf::PROGRAM_ID,
-                    lamports: rent,
-                    signer: true,
-                    writable: true,
+                    lamports: state_lamports,
+                    signer: state_s,
+                    writable: state_w,
                     executable: false,
                     data: &state,
                 },
@@ -240,13 +283,14 @@ fn a_client_drives_the_token_from_its_manifest_and_idl_as_revm_runs_it() {
                     key: payer,
                     owner: [0; 32],
                     lamports: 1 << 40,
-                    signer: true,
-                    writable: false,
+                    signer: caller_s,
+                    writable: caller_w,
                     executable: false,
                     data: &[],
                 },
             ],
-            data: &alloy_primitives::hex::decode(init["data"].as_str().unwrap()).unwrap(),
+            data: &alloy_primitives::hex::decode(manifest["initialize"]["data"].as_str().unwrap())
+                .unwrap(),
             clock: (0, 0),
             heap_size,
         },
@@ -254,54 +298,123 @@ fn a_client_drives_the_token_from_its_manifest_and_idl_as_revm_runs_it() {
     assert_eq!(run.result, Ok(exit::SUCCESS));
     state = run.state;
 
-    // Every call of the scenario, built from the IDL, with the accounts
-    // the manifest names, against revm on the same world.
+    // Every call of the scenario, built from the IDL, against revm.
     let mut world = plan.world.clone();
     let evm = EvmEngine;
+    let mut asked = 0;
     assert!(plan.steps.len() > 5);
     for step in &plan.steps {
         let call = &step.call;
-        assert_eq!(call.to, token);
-        let data = instruction_data(&idl, 0, &call.data);
+        assert_eq!(call.to, contract);
+        let ix = instruction_for(&idl, &call.data);
+        let lamports = lamports_of(call.value);
+        let data = instruction_data(&idl, lamports, &call.data);
         assert_eq!(
             data,
-            sbf::instruction_data(0, &call.data),
+            sbf::instruction_data(lamports, &call.data),
             "{}: the IDL lays out the calldata",
             step.label
         );
-        let run = sbf::execute(
-            &exe,
-            false,
-            &Invocation {
-                program_id: sbf::PROGRAM_ID,
-                accounts: &[
-                    AccountIn {
-                        key: state_key,
-                        owner: sbf::PROGRAM_ID,
-                        lamports: rent,
-                        signer: false,
-                        writable: true,
-                        executable: false,
-                        data: &state,
-                    },
-                    AccountIn {
-                        key: key_for(call.caller),
-                        owner: [0; 32],
-                        lamports: 1 << 40,
-                        signer: true,
-                        writable: false,
-                        executable: false,
-                        data: &[],
-                    },
-                ],
-                data: &data,
-                clock: (
-                    plan.block.number.to::<u64>(),
-                    plan.block.timestamp.to::<i64>(),
-                ),
-                heap_size,
-            },
-        );
+        let (state_w, state_s) = account_flags(ix, "state").unwrap();
+        let (caller_w, caller_s) = account_flags(ix, "caller").unwrap();
+        assert!(state_w && !state_s && caller_s, "{}", step.label);
+        if lamports > 0 {
+            assert!(
+                caller_w,
+                "{}: a payable function's caller is writable",
+                step.label
+            );
+            assert!(
+                account_flags(ix, "systemProgram").is_some(),
+                "{}",
+                step.label
+            );
+        }
+        let caller_lamports = lamports_of(
+            world
+                .accounts
+                .get(&call.caller)
+                .map_or(U256::ZERO, |a| a.balance),
+        )
+        .max(1 << 40);
+        // Accounts the program asked for, with their lamports.
+        let mut extra: Vec<(Address, u64)> = vec![];
+        let run = loop {
+            let mut accounts = vec![
+                AccountIn {
+                    key: state_key,
+                    owner: sbf::PROGRAM_ID,
+                    lamports: state_lamports,
+                    signer: false,
+                    writable: true,
+                    executable: false,
+                    data: &state,
+                },
+                AccountIn {
+                    key: key_for(call.caller),
+                    owner: [0; 32],
+                    lamports: caller_lamports,
+                    signer: true,
+                    writable: caller_w,
+                    executable: false,
+                    data: &[],
+                },
+            ];
+            if account_flags(ix, "systemProgram").is_some() {
+                accounts.push(AccountIn::system_program());
+            }
+            for (a, l) in &extra {
+                accounts.push(AccountIn {
+                    key: key_for(*a),
+                    owner: [0; 32],
+                    lamports: *l,
+                    signer: false,
+                    writable: true,
+                    executable: false,
+                    data: &[],
+                });
+            }
+            let run = sbf::execute(
+                &exe,
+                false,
+                &Invocation {
+                    program_id: sbf::PROGRAM_ID,
+                    accounts: &accounts,
+                    data: &data,
+                    clock: (
+                        plan.block.number.to::<u64>(),
+                        plan.block.timestamp.to::<i64>(),
+                    ),
+                    heap_size,
+                },
+            );
+            if run.result != Ok(exit::ACCOUNT_NEEDED) {
+                break (run, accounts.len());
+            }
+            // The address is the return data: add the account it stands for.
+            let wanted = Address::from_slice(&run.return_data);
+            let name = &manifest["functions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| {
+                    f["selector"] == format!("0x{}", alloy_primitives::hex::encode(&call.data[..4]))
+                })
+                .unwrap()["accounts_by_address"];
+            assert!(
+                name.as_array().is_some_and(|a| !a.is_empty()),
+                "{}: the manifest says the function looks accounts up",
+                step.label
+            );
+            assert!(!extra.iter().any(|(a, _)| *a == wanted), "{}", step.label);
+            let held = world
+                .accounts
+                .get(&wanted)
+                .map_or(U256::ZERO, |a| a.balance);
+            extra.push((wanted, lamports_of(held)));
+            asked += 1;
+        };
+        let (run, n) = run;
         let oracle = evm.run(&world, &plan.block, call, plan.fork).unwrap();
         let code = run.result.clone().unwrap();
         let status = match code {
@@ -311,6 +424,7 @@ fn a_client_drives_the_token_from_its_manifest_and_idl_as_revm_runs_it() {
         };
         assert_eq!(status, oracle.status, "{}", step.label);
         assert_eq!(run.return_data, oracle.return_data, "{}", step.label);
+        world.commit(call, &oracle);
         if status != Status::Success {
             continue;
         }
@@ -329,16 +443,51 @@ fn a_client_drives_the_token_from_its_manifest_and_idl_as_revm_runs_it() {
                 step.label
             );
         }
-        state = run.state;
-        for ((a, slot), (_, after)) in &oracle.storage {
-            world
-                .accounts
-                .get_mut(a)
-                .unwrap()
-                .storage
-                .insert(*slot, *after);
+        // The contract's balance (its lamports above rent) and what the
+        // accounts it paid hold, as revm has them.
+        assert_eq!(run.lamports.len(), n);
+        state_lamports = run.lamports[0];
+        assert_eq!(
+            U256::from(state_lamports - rent) * wei_per_lamport,
+            world.accounts[&contract].balance,
+            "{}: the contract's balance",
+            step.label
+        );
+        for (i, (a, _)) in extra.iter().enumerate() {
+            assert_eq!(
+                U256::from(run.lamports[n - extra.len() + i]) * wei_per_lamport,
+                world.accounts[a].balance,
+                "{}: {a}'s balance",
+                step.label
+            );
         }
+        state = run.state;
     }
+    (manifest, asked)
+}
+
+#[test]
+fn a_client_drives_the_token_from_its_manifest_and_idl_as_revm_runs_it() {
+    drive("examples/scenarios/token.toml", "token");
+}
+
+#[test]
+fn a_client_pays_and_resolves_accounts_for_the_registry_as_revm_runs_it() {
+    let (manifest, asked) = drive("examples/scenarios/registry.toml", "registry");
+    assert!(asked > 0, "a payout asks for its recipient's account");
+    // The registry takes fees and pays them out: payable functions, and
+    // functions that look up the accounts they pay.
+    let functions = manifest["functions"].as_array().unwrap();
+    let by_name = |n: &str| functions.iter().find(|f| f["name"] == n).unwrap();
+    assert_eq!(by_name("register")["payable"], true);
+    assert_eq!(
+        by_name("withdrawFees")["accounts_by_address"],
+        serde_json::json!(["call"])
+    );
+    assert_eq!(
+        by_name("lookup")["accounts_by_address"],
+        serde_json::json!([])
+    );
 }
 
 #[test]

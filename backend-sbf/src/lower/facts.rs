@@ -44,24 +44,28 @@ pub(super) struct Facts {
     pub(super) ir: analysis::Facts,
 }
 
+/// What the program makes true of the code it runs, for the IR analysis.
+pub(crate) fn assumptions(code: &[u8], target: &Target) -> analysis::Assumptions {
+    analysis::Assumptions {
+        chain_id: Some(target.chain_id),
+        code_len: Some(code.len() as u64),
+        // Calls reach only accounts without code, or a precompile the
+        // program runs itself (ecrecover, sha256).
+        empty_return_data: true,
+        precompiles: vec![1, 2],
+        wei_bits: 64 + 32 - target.wei_per_lamport.leading_zeros() as u16,
+        host_constants: target
+            .constants
+            .iter()
+            .map(|(f, v)| (f.host(), *v))
+            .collect(),
+    }
+}
+
 impl Facts {
     /// The facts of `f`, lifted from `code`, for `target`.
     pub(super) fn gather(f: &Function, code: &[u8], target: &Target) -> Facts {
-        let assume = analysis::Assumptions {
-            chain_id: Some(target.chain_id),
-            code_len: Some(code.len() as u64),
-            // Calls reach only accounts without code, or a precompile the
-            // program runs itself (ecrecover, sha256).
-            empty_return_data: true,
-            precompiles: vec![1, 2],
-            wei_bits: 64 + 32 - target.wei_per_lamport.leading_zeros() as u16,
-            host_constants: target
-                .constants
-                .iter()
-                .map(|(f, v)| (f.host(), *v))
-                .collect(),
-        };
-        let ir = analysis::analyze(f, &assume);
+        let ir = analysis::analyze(f, &assumptions(code, target));
         let mut uses = vec![0u32; f.values.len()];
         let mut max_params = 0;
         for b in &f.layout {
