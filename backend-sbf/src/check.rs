@@ -62,6 +62,27 @@ pub fn limit_name(code: u64) -> &'static str {
 /// functions, a target out of range).
 pub fn check(module: &Verified, target: &Target) -> Result<Report, Error> {
     let (program, problems) = lower::lower_all(module, &module.code, target)?;
+    Ok(report(module, &program, problems))
+}
+
+/// [`check`] for the module as one of a bundle's contracts
+/// ([`crate::translate_bundle`], in a heap of [`crate::bundle::HEAP`]).
+pub fn check_in_bundle(module: &Verified, target: &Target) -> Result<Report, Error> {
+    let storage = std::collections::BTreeMap::new();
+    let target = Target {
+        heap_size: crate::bundle::HEAP,
+        ..target.clone()
+    };
+    let contract = crate::Contract {
+        module,
+        initial_storage: &storage,
+    };
+    let (program, problems) = lower::lower_bundle(&[contract], &target)?;
+    Ok(report(module, &program, problems))
+}
+
+/// The report of a lowering that gave `program` and `problems`.
+fn report(module: &Verified, program: &crate::Program, problems: Vec<Error>) -> Report {
     let mut unsupported: Vec<Unsupported> = problems
         .into_iter()
         .filter_map(|e| match e {
@@ -73,10 +94,10 @@ pub fn check(module: &Verified, target: &Target) -> Result<Report, Error> {
     unsupported.sort_by(|a, b| (a.pos, &a.what).cmp(&(b.pos, &b.what)));
     unsupported.dedup_by(|a, b| a.pos == b.pos && a.what == b.what);
     let f = &module.functions[0];
-    Ok(Report {
+    Report {
         unsupported,
         limits: limit_sites(f, u64::from(program.memory_limit)),
-    })
+    }
 }
 
 /// The operations of `module` that look an account up by the EVM address
@@ -89,7 +110,7 @@ pub fn check(module: &Verified, target: &Target) -> Result<Report, Error> {
 pub fn account_lookups(module: &Verified, target: &Target) -> Vec<(SourcePos, &'static str)> {
     let f = &module.functions[0];
     let facts =
-        chainlift_ir::analysis::analyze(f, &lower::facts::assumptions(&module.code, target));
+        chainlift_ir::analysis::analyze(f, &lower::facts::assumptions(&module.code, target, false));
     let address = |v: Option<&Value>| v.and_then(|v| facts.consts.get(v)).copied();
     let precompile =
         |a: Option<U256>| a.is_some_and(|a| a >= U256::from(1) && a <= U256::from(0x11));

@@ -51,6 +51,27 @@
 //! `extcodecopy`, `extcodehash`, `blobhash`, `blockhash`, `callcode`,
 //! `delegatecall`, `create` and `create2`.
 //!
+//! # Bundles: systems of contracts
+//!
+//! [`translate_bundle`] puts several contracts in one program (see
+//! [`bundle`]). What differs from the table above:
+//!
+//! | EVM | In a bundle |
+//! |---|---|
+//! | contract instances | one state account each, owned by the program; its table's header holds [`storage::BUNDLE_MAGIC`] and the contract's code id. A fresh account is initialized for a code id by an instruction whose calldata is that id (`u32`, little-endian) |
+//! | `call`, `staticcall` to a bundle's contract | the account the address stands for (found as for payments, and asked for with [`exit::ACCOUNT_NEEDED`] when missing; it must be writable) runs its code inside the program, in the next frame: its own EVM memory and calldata (the caller's input range), its state account's storage, `caller` the calling contract, the value moved between the two state accounts. Reentrancy and calls to itself work as on the EVM. Deeper than [`bundle::FRAMES`] ends with [`exit::CALL_DEPTH`] |
+//! | `delegatecall` to a bundle's contract | the callee's code in the next frame with the caller's storage, address, caller and value (EIP-1967 proxies over an implementation in the bundle); to an account without code, success with no return data |
+//! | return data | up to 1,024 bytes copied back into the caller's frame ([`layout::BUNDLE_RETURN_DATA`]); `returndatasize` and `returndatacopy` read it |
+//! | a failed call (revert or halt) | returns 0 to the caller with the revert data, as on the EVM, when it changed nothing (its value moves back); one that changed state (storage, transient storage, logs, lamports) ends the instruction with [`exit::NESTED_CHANGES`], since the program keeps no journal |
+//! | static context | `sstore`, `tstore`, logs and value in a `staticcall`'s frames are exceptional halts |
+//! | `origin` | the outermost frame's caller |
+//! | `tload` / `tstore` | the outermost frame only; in a nested frame [`exit::NESTED_TRANSIENT`] |
+//! | logs | the record starts with the emitting contract's address (20 bytes), then as above |
+//! | heap | [`bundle::HEAP`], split into [`bundle::FRAMES`] frames (a transaction asks for it with `RequestHeapFrame`) |
+//!
+//! Not in bundles yet: `selfdestruct`, `callcode`, `create`, `create2`,
+//! `extcodesize` of another contract of the bundle (a call into code).
+//!
 //! # Memory of the running program
 //!
 //! `r9` holds the heap's start for the whole run. The heap holds, in order,
@@ -259,6 +280,17 @@ pub mod exit {
     /// than the stack's share of the heap (half of what EVM memory may use,
     /// at most the EVM's 1,024 words).
     pub const STACK_LIMIT: u64 = 0x108;
+    /// Target limit: calls between a bundle's contracts nested deeper than
+    /// its frames ([`crate::bundle::FRAMES`]).
+    pub const CALL_DEPTH: u64 = 0x109;
+    /// Target limit: a call between a bundle's contracts failed (revert or
+    /// halt) after it changed state (storage, transient storage, logs,
+    /// lamports), which the program cannot undo; the whole instruction
+    /// fails instead.
+    pub const NESTED_CHANGES: u64 = 0x10a;
+    /// Target limit: transient storage in a call between a bundle's
+    /// contracts (only the outermost contract has a transient table).
+    pub const NESTED_TRANSIENT: u64 = 0x10b;
     /// The accounts are not `[state (writable, owned), caller (signer)]`.
     pub const BAD_ACCOUNTS: u64 = 0x201;
     /// The state account's data is not a storage table.
@@ -272,7 +304,7 @@ pub mod exit {
 
     /// Every code the program can end with, and a name for it
     /// (`snake_case`, as a client's error enum would have it).
-    pub const ALL: [(u64, &str); 15] = [
+    pub const ALL: [(u64, &str); 18] = [
         (SUCCESS, "success"),
         (REVERT, "revert"),
         (HALT, "halt"),
@@ -284,6 +316,9 @@ pub mod exit {
         (CALL_INTO_CODE, "call_into_code"),
         (RECIPIENT_RENT, "recipient_rent"),
         (STACK_LIMIT, "stack_limit"),
+        (CALL_DEPTH, "call_depth"),
+        (NESTED_CHANGES, "nested_changes"),
+        (NESTED_TRANSIENT, "nested_transient"),
         (BAD_ACCOUNTS, "bad_accounts"),
         (BAD_STATE, "bad_state"),
         (BAD_INPUT, "bad_input"),
@@ -308,6 +343,15 @@ pub mod exit {
                 "target limit: a paid account would stay below the rent-exempt minimum".into()
             }
             STACK_LIMIT => "target limit: EVM stack past its share of the heap".into(),
+            CALL_DEPTH => {
+                "target limit: calls inside the bundle nested deeper than its frames".into()
+            }
+            NESTED_CHANGES => {
+                "target limit: a call inside the bundle failed after changing state".into()
+            }
+            NESTED_TRANSIENT => {
+                "target limit: transient storage in a call inside the bundle".into()
+            }
             BAD_ACCOUNTS => "bad accounts".into(),
             BAD_STATE => "state account is not a storage table".into(),
             BAD_INPUT => "instruction data shorter than the 8-byte value".into(),
@@ -371,6 +415,22 @@ pub mod layout {
     pub const ZERO: i16 = RETURN_DATA + 32;
     /// End of the fixed part.
     pub const FIXED_END: i16 = ZERO + 32;
+    /// In a bundle: the frame of the calling contract (its heap start, as
+    /// in `r9`), 0 in the outermost frame.
+    pub const PARENT: i16 = FIXED_END;
+    /// In a bundle: 1 in a static context (STATICCALL), else 0.
+    pub const STATIC: i16 = FIXED_END + 8;
+    /// In a bundle: how deep the frame is (0 for the outermost).
+    pub const DEPTH: i16 = FIXED_END + 16;
+    /// In a bundle, in the outermost frame only: changes of state so far
+    /// (stores, logs, lamports moved), to tell whether a failed call
+    /// changed anything.
+    pub const CHANGES: i16 = FIXED_END + 24;
+    /// In a bundle: the last call's return data (up to 1,024 bytes), in
+    /// place of [`RETURN_DATA`].
+    pub const BUNDLE_RETURN_DATA: i16 = FIXED_END + 32;
+    /// End of a bundle frame's fixed part.
+    pub const BUNDLE_FIXED_END: i16 = BUNDLE_RETURN_DATA + 1024;
 }
 
 /// The storage table kept in the state account's data.
@@ -380,6 +440,9 @@ pub mod storage {
 
     /// The header's first eight bytes, `CLSTOR01` little-endian.
     pub const MAGIC: u64 = u64::from_le_bytes(*b"CLSTOR01");
+    /// In a bundle's state account, the header's first four bytes
+    /// (`CLSB`); the next four are the contract's code id.
+    pub const BUNDLE_MAGIC: u32 = u32::from_le_bytes(*b"CLSB");
     /// Header bytes: magic, capacity, used entries, hash shift (`u64` each).
     pub const HEADER: usize = 32;
     /// Entry bytes: used flag (`u64`), key and value (32 bytes each).
@@ -406,6 +469,20 @@ pub mod storage {
     /// `capacity` entries (a power of two, at least 2, more than the
     /// number of slots).
     pub fn encode(slots: &BTreeMap<U256, U256>, capacity: usize) -> Vec<u8> {
+        encode_with(slots, capacity, MAGIC)
+    }
+
+    /// [`encode`] for a bundle: the state account of an instance of the
+    /// bundle's contract `code_id`.
+    pub fn encode_bundle(slots: &BTreeMap<U256, U256>, capacity: usize, code_id: u32) -> Vec<u8> {
+        encode_with(
+            slots,
+            capacity,
+            u64::from(BUNDLE_MAGIC) | u64::from(code_id) << 32,
+        )
+    }
+
+    fn encode_with(slots: &BTreeMap<U256, U256>, capacity: usize, magic: u64) -> Vec<u8> {
         let capacity = capacity.next_power_of_two().max(2);
         let shift = 64 - capacity.trailing_zeros() as u64;
         let mut data = vec![0u8; HEADER + ENTRY * capacity];
@@ -424,7 +501,7 @@ pub mod storage {
                 i = (i + 1) & (capacity - 1);
             }
         }
-        data[0..8].copy_from_slice(&MAGIC.to_le_bytes());
+        data[0..8].copy_from_slice(&magic.to_le_bytes());
         data[8..16].copy_from_slice(&(capacity as u64).to_le_bytes());
         data[16..24].copy_from_slice(&used.to_le_bytes());
         data[24..32].copy_from_slice(&shift.to_le_bytes());
@@ -438,7 +515,7 @@ pub mod storage {
             data.get(at..at + 8)
                 .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
         };
-        if data.len() < HEADER || word(0) != MAGIC {
+        if data.len() < HEADER || (word(0) != MAGIC && word(0) as u32 != BUNDLE_MAGIC) {
             return Err("no storage table header".into());
         }
         let capacity = word(8) as usize;
@@ -457,6 +534,49 @@ pub mod storage {
             }
         }
         Ok(out)
+    }
+}
+
+/// Bundles: the contracts of a system in one program ([`translate_bundle`]).
+///
+/// Every contract's code is in the program; each instance has a state
+/// account (its table's header says which code it runs: [`storage::BUNDLE_MAGIC`]
+/// and the code id). Calls, static calls and delegate calls from one of
+/// the bundle's contracts to another run inside the program, in a frame of
+/// their own: the heap is split into [`FRAMES`] equal frames, one per
+/// call depth, each holding the globals, value slots and EVM memory of
+/// the contract running there; the call's return data comes back into the
+/// caller's frame ([`crate::layout::BUNDLE_RETURN_DATA`]).
+pub mod bundle {
+    /// Frames of a bundle program: calls nest at most this deep (the
+    /// outermost frame included); deeper ends with the target limit
+    /// [`crate::exit::CALL_DEPTH`].
+    pub const FRAMES: u32 = 8;
+    /// The heap a bundle program is built for: Solana's largest (256 KiB,
+    /// which a transaction asks for with a `RequestHeapFrame`).
+    pub const HEAP: u32 = 256 * 1024;
+}
+
+/// One contract of a bundle: its module (lifted from EVM code, which it
+/// carries) and the storage its constructor left.
+#[derive(Debug, Clone, Copy)]
+pub struct Contract<'a> {
+    /// The lifted module.
+    pub module: &'a Verified,
+    /// The storage a fresh state account of this contract starts with.
+    pub initial_storage:
+        &'a std::collections::BTreeMap<alloy_primitives::U256, alloy_primitives::U256>,
+}
+
+/// Translates several contracts into one program, a bundle ([`bundle`]):
+/// contract `k` of `contracts` has code id `k`. `target.heap_size` is the
+/// whole heap (see [`bundle::HEAP`]); `target.initial_storage` is unused
+/// (each contract brings its own).
+pub fn translate_bundle(contracts: &[Contract], target: &Target) -> Result<Program, Error> {
+    let (program, problems) = lower::lower_bundle(contracts, target)?;
+    match problems.into_iter().next() {
+        Some(first) => Err(first),
+        None => Ok(program),
     }
 }
 

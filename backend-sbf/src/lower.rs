@@ -67,15 +67,25 @@ pub(crate) fn lower_all(
 ) -> Result<(Program, Vec<Error>), Error> {
     let f = contract(module)?;
     check_target(target)?;
-    let facts = Facts::gather(f, code, target);
+    let facts = Facts::gather(f, code, target, false);
     let (slot_of, slots) = allocate(f, &facts.consts);
-    let evm_stack = f
-        .layout
-        .iter()
-        .flat_map(|b| &f.block(*b).insts)
-        .any(|i| matches!(i.op, Op::StackLoad | Op::StackStore));
-    let frame = Frame::new(slots, facts.max_params, target.heap_size, evm_stack)?;
-    let mut cx = Cx::new(f, code, target, facts, slot_of, &frame);
+    let frame = Frame::new(
+        slots,
+        facts.max_params,
+        target.heap_size,
+        evm_stack(f),
+        false,
+    )?;
+    let mut cx = Cx::new(
+        f,
+        code,
+        target,
+        facts,
+        slot_of,
+        &frame,
+        Asm::default(),
+        None,
+    );
     cx.function()?;
     let (text, listing) = cx.asm.finish()?;
     let instructions = text.len() / 8;
@@ -90,6 +100,109 @@ pub(crate) fn lower_all(
         memory_limit: frame.mem_limit,
     };
     Ok((program, cx.problems))
+}
+
+/// Whether `f` keeps the EVM stack in memory (code lifted in that form).
+fn evm_stack(f: &Function) -> bool {
+    f.layout
+        .iter()
+        .flat_map(|b| &f.block(*b).insts)
+        .any(|i| matches!(i.op, Op::StackLoad | Op::StackStore))
+}
+
+/// A bundle ([`crate::translate_bundle`]): one program running every
+/// contract's code, each in frames of `heap_size / FRAMES` bytes. The
+/// entry reads the state account's code id and calls that contract's
+/// code through the dispatch, as calls between the contracts do.
+pub(crate) fn lower_bundle(
+    contracts: &[crate::Contract],
+    target: &Target,
+) -> Result<(Program, Vec<Error>), Error> {
+    check_target(target)?;
+    let stride = target.heap_size / crate::bundle::FRAMES;
+    if contracts.is_empty() || stride < 8 * 1024 || !stride.is_multiple_of(32) {
+        return Err(Error::TargetLimit {
+            what: format!(
+                "a bundle of {} contracts in a heap of {} bytes (at least one contract, and {} frames of at least 8 KiB)",
+                contracts.len(),
+                target.heap_size,
+                crate::bundle::FRAMES
+            ),
+        });
+    }
+    let mut asm = Asm::default();
+    let dispatch = asm.named("dispatch");
+    let bodies: Vec<Label> = (0..contracts.len())
+        .map(|k| asm.named(&format!("contract{k}")))
+        .collect();
+    let inits: Vec<Label> = (0..contracts.len())
+        .map(|k| asm.named(&format!("init{k}")))
+        .collect();
+    let exits = entry::bundle_entry(&mut asm, dispatch, &inits);
+    asm.bind(dispatch);
+    for (k, b) in bodies.iter().enumerate() {
+        asm.jmp_imm(J::Eq, R1, k as i32, *b);
+    }
+    asm.mov64(R0, crate::exit::BAD_STATE);
+    asm.exit();
+    let mut rodata = Vec::new();
+    let mut problems = Vec::new();
+    let mut memory_limit = u32::MAX;
+    for (k, c) in contracts.iter().enumerate() {
+        let f = contract(c.module)?;
+        let code = &c.module.code;
+        let facts = Facts::gather(f, code, target, true);
+        let (slot_of, slots) = allocate(f, &facts.consts);
+        let frame = Frame::new(slots, facts.max_params, stride, evm_stack(f), true)?;
+        memory_limit = memory_limit.min(frame.mem_limit);
+        let info = Bundle {
+            code_id: k as u32,
+            dispatch,
+            stride,
+            rodata_base: rodata.len() as u64,
+            bad_accounts: exits.0,
+            bad_state: exits.1,
+        };
+        rodata.extend_from_slice(code);
+        rodata.resize(rodata.len().next_multiple_of(8), 0);
+        let initial = initial_entries(c.initial_storage);
+        rodata.extend_from_slice(&initial);
+        let mut one = target.clone();
+        one.initial_storage = c.initial_storage.clone();
+        let mut cx = Cx::new(f, code, &one, facts, slot_of, &frame, asm, Some(info));
+        cx.asm.bind(inits[k]);
+        cx.init_bundle_state();
+        cx.asm.bind(bodies[k]);
+        cx.body()?;
+        problems.append(&mut cx.problems);
+        asm = cx.asm;
+    }
+    let (text, listing) = asm.finish()?;
+    let instructions = text.len() / 8;
+    let program = Program {
+        elf: elf::write(&rodata, &text, 0),
+        listing,
+        instructions,
+        memory_limit,
+    };
+    Ok((program, problems))
+}
+
+/// What the lowering of one of a bundle's contracts needs to know.
+#[derive(Debug, Clone, Copy)]
+struct Bundle {
+    /// The contract's code id.
+    code_id: u32,
+    /// The shared dispatch: `r1` the code id, the frame at `r9`.
+    dispatch: Label,
+    /// Bytes of one frame.
+    stride: u32,
+    /// Where its EVM code (then its initial storage) is in the read-only
+    /// data.
+    rodata_base: u64,
+    /// The entry's exits for bad accounts and a bad state account.
+    bad_accounts: Label,
+    bad_state: Label,
 }
 
 /// The module's one function, which must take no parameters and have a
@@ -227,6 +340,10 @@ struct Cx<'a> {
     /// Lamports per byte of the rent-exempt minimum
     /// ([`Target::rent_per_byte`]).
     rent_per_byte: u32,
+    /// For one of a bundle's contracts, what its lowering needs.
+    bundle: Option<Bundle>,
+    /// The heap offset of the last call's return data.
+    ret_buf: i16,
 }
 
 /// An [`Error::Unsupported`].
@@ -237,6 +354,7 @@ fn unsupported(what: String, pos: SourcePos, why: &'static str) -> Error {
 impl Cx<'_> {
     /// The context for `f`, before anything is emitted: the shared exits'
     /// labels and the blocks' labels.
+    #[allow(clippy::too_many_arguments)]
     fn new<'a>(
         f: &'a Function,
         code: &[u8],
@@ -244,8 +362,9 @@ impl Cx<'_> {
         facts: Facts,
         slot_of: Vec<u32>,
         frame: &Frame,
+        mut asm: Asm,
+        bundle: Option<Bundle>,
     ) -> Cx<'a> {
-        let mut asm = Asm::default();
         let halt = asm.named("halt");
         let fail = asm.named("fail_with_r0");
         let memory_limit = asm.named("memory_limit");
@@ -278,7 +397,14 @@ impl Cx<'_> {
                 target.wei_per_lamport,
                 target.rent_per_byte,
                 code.len() as u64,
+                bundle.is_some(),
             ),
+            bundle,
+            ret_buf: if bundle.is_some() {
+                crate::layout::BUNDLE_RETURN_DATA
+            } else {
+                crate::layout::RETURN_DATA
+            },
             code_len: code.len() as u64,
             initial: initial_entries(&target.initial_storage),
             halt,
@@ -295,6 +421,16 @@ impl Cx<'_> {
     /// shared exits, then the runtime helpers the blocks called.
     fn function(&mut self) -> Result<(), Error> {
         self.entry();
+        self.body()
+    }
+
+    /// Emits the contract's code: the blocks in layout order, the shared
+    /// exits, then the runtime helpers the blocks called.
+    fn body(&mut self) -> Result<(), Error> {
+        if self.bundle.is_some() {
+            let first = self.blocks[&self.f.layout[0]];
+            self.asm.ja(first);
+        }
         let f = self.f;
         for (i, b) in f.layout.iter().enumerate() {
             let next = f.layout.get(i + 1).copied();

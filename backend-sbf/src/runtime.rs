@@ -66,8 +66,10 @@ pub(crate) enum Helper {
     /// copy with zeros past the source's end.
     CopyIn,
     /// `(to, value) -> status`: a call with value into an account without
-    /// code. 0: paid; 1: the balance is short (the call fails); else an
-    /// exit code ([`crate::exit::VALUE_NOT_LAMPORTS`],
+    /// code. 0: paid; 1: the balance is short (the call fails); in a
+    /// bundle, [`crate::solana_rt::INTERNAL`] for an account of the bundle
+    /// (its start in `r5`, the lamports in `r4`), paid by the caller; else
+    /// an exit code ([`crate::exit::VALUE_NOT_LAMPORTS`],
     /// [`crate::exit::CALL_INTO_CODE`], [`crate::exit::RECIPIENT_RENT`],
     /// [`crate::exit::ACCOUNT_NEEDED`]).
     SendValue,
@@ -98,6 +100,8 @@ pub(crate) struct Runtime {
     wei_per_lamport: i32,
     rent_per_byte: i32,
     code_len: u64,
+    /// The helpers run in a bundle's frames ([`crate::bundle`]).
+    bundle: bool,
 }
 
 /// `reg = r10 + off` (a stack address).
@@ -163,9 +167,15 @@ fn upper(a: &mut Asm, reg: Reg, src: Reg, off: i16) {
 impl Runtime {
     /// No helpers yet, for a target of `wei_per_lamport` and
     /// `rent_per_byte` and a contract of `code_len` bytes of EVM code.
-    pub(crate) fn new(wei_per_lamport: u32, rent_per_byte: u32, code_len: u64) -> Self {
+    pub(crate) fn new(
+        wei_per_lamport: u32,
+        rent_per_byte: u32,
+        code_len: u64,
+        bundle: bool,
+    ) -> Self {
         Runtime {
             code_len,
+            bundle,
             labels: HashMap::new(),
             order: vec![],
             wei_per_lamport: wei_per_lamport as i32,
@@ -209,10 +219,12 @@ impl Runtime {
             Helper::Mul512 => Self::mul_limbs(a, true),
             Helper::Neg => Self::neg(a),
             Helper::LongDiv => Self::long_div(a),
-            Helper::SendValue => solana_rt::send_value(a, self.wei_per_lamport, self.rent_per_byte),
-            Helper::ExtCodeSize => solana_rt::ext_code_size(a, self.code_len),
-            Helper::Balance => solana_rt::balance(a, self.rent_per_byte),
-            Helper::SelfDestruct => solana_rt::self_destruct(a, self.rent_per_byte),
+            Helper::SendValue => {
+                solana_rt::send_value(a, self.wei_per_lamport, self.rent_per_byte, self.bundle)
+            }
+            Helper::ExtCodeSize => solana_rt::ext_code_size(a, self.code_len, self.bundle),
+            Helper::Balance => solana_rt::balance(a, self.rent_per_byte, self.bundle),
+            Helper::SelfDestruct => solana_rt::self_destruct(a, self.rent_per_byte, self.bundle),
             Helper::DivMod => self.divmod(a),
             Helper::SDivMod => self.sdivmod(a),
             Helper::AddMod => self.addmod(a),

@@ -12,6 +12,30 @@ use crate::asm::{
 use crate::runtime::{copy_limbs, or_limbs, zero};
 use crate::{exit, layout, storage};
 
+/// What [`send_value`] returns in a bundle for an account of the bundle:
+/// the call runs inside the program.
+pub(crate) const INTERNAL: i32 = 0x10000;
+
+/// `reg = &lamports of the contract's state account`: account 0's, or in
+/// a bundle the running frame's.
+pub(crate) fn self_lamports(a: &mut Asm, reg: Reg, bundle: bool) {
+    if bundle {
+        a.ldx(Size::Dw, reg, R9, layout::SELF_KEY);
+        a.alu_imm(Alu::Add, reg, 64);
+    } else {
+        a.mov64(reg, layout::STATE_LAMPORTS_ADDR);
+    }
+}
+
+/// Counts a change of state in a bundle's outermost frame
+/// ([`layout::CHANGES`]), with `r0` and `tmp`.
+pub(crate) fn count_change(a: &mut Asm, tmp: Reg) {
+    a.mov64(R0, layout::HEAP_START);
+    a.ldx(Size::Dw, tmp, R0, layout::CHANGES);
+    a.alu_imm(Alu::Add, tmp, 1);
+    a.stx(Size::Dw, R0, layout::CHANGES, tmp);
+}
+
 /// `reg = [reg] - (128 + [reg + 8]) * rent`, at least 0: what the account
 /// whose lamports `reg` points at holds above its rent-exempt minimum.
 /// Clobbers `tmp`.
@@ -29,10 +53,10 @@ pub(crate) fn above_rent(a: &mut Asm, reg: Reg, tmp: Reg, rent: i32) {
 
 /// The body of [`crate::runtime::Helper::ExtCodeSize`]; `code_len` is
 /// the contract's own code size.
-pub(crate) fn ext_code_size(a: &mut Asm, code_len: u64) {
+pub(crate) fn ext_code_size(a: &mut Asm, code_len: u64, bundle: bool) {
     let (none, this, code, needed) = (a.label(), a.label(), a.label(), a.label());
     a.mov(R7, R2);
-    let found = locate(a, none, this, needed);
+    let found = locate(a, none, this, needed, bundle);
     a.bind(found);
     jmp_if_code(a, code);
     // Zero for no code (the common case, without a jump), or the
@@ -57,7 +81,7 @@ pub(crate) fn ext_code_size(a: &mut Asm, code_len: u64) {
 /// The body of [`crate::runtime::Helper::Balance`]: the lamports of the
 /// account the address (the word at `r1`) stands for, at
 /// [`layout::SCRATCH`]; 0 for the zero address and the precompiles'.
-pub(crate) fn balance(a: &mut Asm, rent_per_byte: i32) {
+pub(crate) fn balance(a: &mut Asm, rent_per_byte: i32, bundle: bool) {
     let (precompile, this, needed, store) = (a.label(), a.label(), a.label(), a.label());
     // The zero address is the system program's key on Solana, whose
     // lamports are no EVM balance: it has none, like a precompile.
@@ -68,7 +92,7 @@ pub(crate) fn balance(a: &mut Asm, rent_per_byte: i32) {
     a.ldx(Size::W, R2, R1, 16);
     a.alu(Alu::Or, R0, R2);
     a.jmp_imm(J::Eq, R0, 0, precompile);
-    let found = locate(a, precompile, this, needed);
+    let found = locate(a, precompile, this, needed, bundle);
     a.bind(found);
     // The account's lamports (after its flags, key and owner).
     a.ldx(Size::Dw, R0, R5, 72);
@@ -80,7 +104,7 @@ pub(crate) fn balance(a: &mut Asm, rent_per_byte: i32) {
     a.mov64(R0, 0);
     a.ja(store);
     a.bind(this);
-    a.mov64(R0, layout::STATE_LAMPORTS_ADDR);
+    self_lamports(a, R0, bundle);
     above_rent(a, R0, R1, rent_per_byte);
     a.ja(store);
     a.bind(needed);
@@ -91,7 +115,7 @@ pub(crate) fn balance(a: &mut Asm, rent_per_byte: i32) {
 /// (found by [`locate`], without code), keeping it rent-exempt: ends the
 /// helper with [`exit::RECIPIENT_RENT`] if it would not be, and goes to
 /// `needed` if it is not writable. Uses `r0`, `r6` and `r7`.
-fn pay(a: &mut Asm, rent: i32, needed: Label) {
+fn pay(a: &mut Asm, rent: i32, needed: Label, bundle: bool) {
     a.ldx(Size::B, R0, R5, 2);
     a.jmp_imm(J::Eq, R0, 0, needed);
     a.ldx(Size::Dw, R6, R5, 72);
@@ -105,10 +129,13 @@ fn pay(a: &mut Asm, rent: i32, needed: Label) {
     a.exit();
     a.bind(rent_ok);
     a.stx(Size::Dw, R5, 72, R6);
-    a.mov64(R6, layout::STATE_LAMPORTS_ADDR);
+    self_lamports(a, R6, bundle);
     a.ldx(Size::Dw, R0, R6, 0);
     a.alu(Alu::Sub, R0, R4);
     a.stx(Size::Dw, R6, 0, R0);
+    if bundle {
+        count_change(a, R6);
+    }
 }
 
 /// The body of [`crate::runtime::Helper::SelfDestruct`], SELFDESTRUCT as
@@ -120,15 +147,15 @@ fn pay(a: &mut Asm, rent: i32, needed: Label) {
 /// precompile ([`exit::CALL_INTO_CODE`]), would stay below its rent
 /// ([`exit::RECIPIENT_RENT`]), or is not among the instruction's accounts
 /// ([`exit::ACCOUNT_NEEDED`]).
-pub(crate) fn self_destruct(a: &mut Asm, rent: i32) {
+pub(crate) fn self_destruct(a: &mut Asm, rent: i32, bundle: bool) {
     let (done, into_code, needed) = (a.label(), a.label(), a.label());
-    a.mov64(R4, layout::STATE_LAMPORTS_ADDR);
+    self_lamports(a, R4, bundle);
     above_rent(a, R4, R7, rent);
     a.jmp_imm(J::Eq, R4, 0, done);
-    let found = locate(a, into_code, done, needed);
+    let found = locate(a, into_code, done, needed, bundle);
     a.bind(found);
     jmp_if_code(a, into_code);
-    pay(a, rent, needed);
+    pay(a, rent, needed, bundle);
     paid_or_not(a, done, into_code, needed);
 }
 
@@ -151,7 +178,7 @@ fn paid_or_not(a: &mut Asm, paid: Label, into_code: Label, needed: Label) {
 /// rent-exempt minimum, `(128 + data length) * rent_per_byte`. The order
 /// of the checks follows the EVM: a value above the balance fails the call
 /// before anything else.
-pub(crate) fn send_value(a: &mut Asm, wei_per_lamport: i32, rent_per_byte: i32) {
+pub(crate) fn send_value(a: &mut Asm, wei_per_lamport: i32, rent_per_byte: i32, bundle: bool) {
     let (w, rent) = (wei_per_lamport, rent_per_byte);
     let short = a.label();
     // lamports = value / w, by 32-bit digits from the top: q in r4,
@@ -183,7 +210,7 @@ pub(crate) fn send_value(a: &mut Asm, wei_per_lamport: i32, rent_per_byte: i32) 
     }
     a.jmp_imm(J::Ne, R5, 0, short);
     // The balance: the state account's lamports above its rent.
-    a.mov64(R6, layout::STATE_LAMPORTS_ADDR);
+    self_lamports(a, R6, bundle);
     above_rent(a, R6, R7, rent);
     a.jmp(J::Gt, R4, R6, short);
     let whole = a.label();
@@ -192,14 +219,44 @@ pub(crate) fn send_value(a: &mut Asm, wei_per_lamport: i32, rent_per_byte: i32) 
     a.bind(whole);
     let not_lamports = a.label();
     a.jmp_imm(J::Ne, R3, 0, not_lamports);
-    let (into_code, needed) = (a.label(), a.label());
-    let found = locate(a, into_code, into_code, needed);
+    let (into_code, needed, this) = (a.label(), a.label(), a.label());
+    let found = locate(
+        a,
+        into_code,
+        if bundle { this } else { into_code },
+        needed,
+        bundle,
+    );
     // Found at r5: it must have no code, and be writable to be paid.
     a.bind(found);
+    if bundle {
+        // An account of the bundle: the program's own, with a bundle
+        // table. The call runs inside the program, which must be able to
+        // write the account.
+        let not_ours = a.label();
+        a.ldx(Size::Dw, R6, R9, layout::SELF_KEY);
+        for k in 0..4 {
+            a.ldx(Size::Dw, R0, R5, 40 + 8 * k);
+            a.ldx(Size::Dw, R7, R6, 32 + 8 * k);
+            a.jmp(J::Ne, R0, R7, not_ours);
+        }
+        a.ldx(Size::W, R0, R5, 88);
+        a.jmp_imm(J::Ne, R0, storage::BUNDLE_MAGIC as i32, into_code);
+        a.ldx(Size::B, R0, R5, 2);
+        a.jmp_imm(J::Eq, R0, 0, needed);
+        a.mov64(R0, INTERNAL as u64);
+        a.exit();
+        a.bind(this);
+        a.ldx(Size::Dw, R5, R9, layout::SELF_KEY);
+        a.alu_imm(Alu::Sub, R5, 8);
+        a.mov64(R0, INTERNAL as u64);
+        a.exit();
+        a.bind(not_ours);
+    }
     jmp_if_code(a, into_code);
     let paid = a.label();
     a.jmp_imm(J::Eq, R4, 0, paid);
-    pay(a, rent, needed);
+    pay(a, rent, needed, bundle);
     paid_or_not(a, paid, into_code, needed);
     a.bind(short);
     a.mov64(R0, 1);
@@ -290,7 +347,7 @@ pub(crate) fn table(a: &mut Asm, store: bool) {
 /// every path but `precompile`, `r1`, `r2` and `r3` hold the key's last
 /// 8, middle 8 and first 4 bytes (for [`ask_for_account`]). Uses `r0`,
 /// `r5`, `r6` and `r8`.
-fn locate(a: &mut Asm, precompile: Label, this: Label, missing: Label) -> Label {
+fn locate(a: &mut Asm, precompile: Label, this: Label, missing: Label, bundle: bool) -> Label {
     // The address in key form: key bytes 12..32 are its 20 bytes.
     a.ldx(Size::Dw, R5, R1, 0);
     a.ldx(Size::Dw, R2, R1, 8);
@@ -317,17 +374,26 @@ fn locate(a: &mut Asm, precompile: Label, this: Label, missing: Label) -> Label 
         a.jmp(J::Ne, R0, R3, miss);
     };
     let not_self = a.label();
-    a.mov64(R5, layout::STATE_KEY_ADDR);
+    if bundle {
+        a.ldx(Size::Dw, R5, R9, layout::SELF_KEY);
+    } else {
+        a.mov64(R5, layout::STATE_KEY_ADDR);
+    }
     key_matches(a, R5, not_self);
     a.ja(this);
     a.bind(not_self);
-    // Walk accounts 1.. for the address (duplicates are 8 bytes).
+    // Walk accounts 1.. for the address (duplicates are 8 bytes); in a
+    // bundle, from account 0, which a nested frame may call back.
     let (walk, next, found) = (a.label(), a.label(), a.label());
-    a.ldx(Size::Dw, R5, R9, layout::CALLER_KEY);
-    a.alu_imm(Alu::Sub, R5, 8);
     a.mov64(R8, layout::INPUT_START);
     a.ldx(Size::Dw, R8, R8, 0);
-    a.alu_imm(Alu::Sub, R8, 1);
+    if bundle {
+        a.mov64(R5, layout::INPUT_START + 8);
+    } else {
+        a.ldx(Size::Dw, R5, R9, layout::CALLER_KEY);
+        a.alu_imm(Alu::Sub, R5, 8);
+        a.alu_imm(Alu::Sub, R8, 1);
+    }
     a.bind(walk);
     a.jmp_imm(J::Eq, R8, 0, missing);
     a.alu_imm(Alu::Sub, R8, 1);

@@ -20,7 +20,12 @@ fn documented() -> (String, String) {
         .find("# The Solana mapping")
         .expect("the mapping section");
     let rest = &doc[start..];
-    let end = rest.find("\n# ").unwrap_or(rest.len());
+    // The next heading (doc lines keep the space after `//!`).
+    let end = ["\n# ", "\n # "]
+        .iter()
+        .filter_map(|h| rest.find(h))
+        .min()
+        .unwrap_or(rest.len());
     let section = &rest[..end];
     let split = section
         .find("Everything else")

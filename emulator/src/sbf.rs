@@ -33,8 +33,10 @@ use std::collections::HashMap;
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex};
 
+mod bundle;
 mod runtime;
 
+pub use bundle::decode_bundle_log;
 pub use runtime::{AccountIn, Context, Invocation, Run, execute, instruction_data, load};
 
 /// The program id every translated contract runs under in the emulator.
@@ -71,6 +73,9 @@ pub struct SbfEngine {
     /// The pipeline's settings (its stages) and the module cache.
     pub lifter: IrEngine,
     programs: Mutex<Cache>,
+    /// Whether code (by hash and fork) translates as one of a bundle's
+    /// contracts.
+    in_bundle: Mutex<HashMap<([u8; 32], Fork), bool>>,
 }
 
 impl SbfEngine {
@@ -81,6 +86,7 @@ impl SbfEngine {
             target: Target::default(),
             lifter: IrEngine::default(),
             programs: Mutex::default(),
+            in_bundle: Mutex::default(),
         }
     }
 
@@ -267,6 +273,9 @@ impl Engine for SbfEngine {
             return Err(unsupported(
                 "a creation transaction: contract creation has no Solana mapping yet (deploy the translated program instead)".into(),
             ));
+        }
+        if bundle::applies(world, call) {
+            return self.run_bundle(world, block, call, fork);
         }
         let value = self.lamports(call.value).ok_or_else(|| {
             unsupported(format!(

@@ -242,12 +242,14 @@ fn divisions_that_need_knuths_add_back_step_match_revm() {
 fn every_scenario_agrees_across_evm_ir_sbf_and_the_jit() {
     // The registry and the vault take ether and pay it out; the voucher
     // checks signatures (ecrecover), hashes with sha256 and asks for code
-    // sizes.
+    // sizes; the ERC-4626 vault calls the token on every deposit and
+    // withdrawal, inside one bundle.
     for (name, n) in [
         ("token", 17),
         ("registry", 14),
         ("vault", 10),
         ("voucher", 18),
+        ("erc4626", 21),
     ] {
         let run = chainlift(&[
             "diff",
@@ -692,13 +694,9 @@ fn ether_moves_like_on_revm() {
             U256::ZERO,
             Some("rent"),
         ),
-        (
-            "calls code",
-            with_code,
-            gwei(1),
-            U256::ZERO,
-            Some("into code"),
-        ),
+        // A contract: the world's contracts are one bundle, and its code
+        // runs inside the program (tests/tests/bundles.rs).
+        ("calls code", with_code, gwei(1), U256::ZERO, None),
         (
             "calls a precompile",
             precompile,

@@ -3,9 +3,11 @@
 //! reach the ecrecover or sha256 precompile run its syscall here; and
 //! `extcodesize`, which finds the account an address stands for.
 
+use super::Bundle;
 use super::Cx;
 use super::facts::Precompile;
-use crate::asm::{Alu, Cond as J, R0, R1, R2, R3, R4, R9, Size};
+use crate::asm::{Alu, Cond as J, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, Size};
+use crate::exit;
 use crate::layout;
 use crate::runtime::{Helper, zero};
 use chainlift_ir::entities::Value;
@@ -22,6 +24,8 @@ impl Cx<'_> {
         let io = &args[2 + usize::from(kind == CallKind::Call)..];
         if let Some(p) = self.precompiles.get(&d).copied() {
             self.precompile(p, io);
+        } else if let Some(b) = self.bundle {
+            return self.bundle_call(b, kind, args, io, d);
         } else {
             self.ptr(R1, args[1]);
             if kind == CallKind::Call {
@@ -38,6 +42,183 @@ impl Cx<'_> {
             }
         }
         self.set_word(d);
+    }
+
+    /// In a bundle, a call (`kind`, with `args` and its input and output
+    /// ranges `io`): to an account of the bundle, the callee's code runs
+    /// in the next frame ([`crate::bundle`]); to any other account, as
+    /// outside a bundle. A failed call that changed state ends the program
+    /// ([`exit::NESTED_CHANGES`]); one that did not is undone (its value
+    /// goes back) and gives 0.
+    fn bundle_call(&mut self, b: Bundle, kind: CallKind, args: &[Value], io: &[Value], d: Value) {
+        let stride = b.stride as i32;
+        let s = layout::SCRATCH;
+        // The input range first (memory was expanded before the call).
+        self.mem_range(io[0], io[1]);
+        self.asm.stx(Size::Dw, R9, s + 256, R1);
+        self.asm.stx(Size::Dw, R9, s + 264, R2);
+        if kind == CallKind::Call && !self.consts.get(&args[2]).is_some_and(|v| v.is_zero()) {
+            // Value in a static context is an exceptional halt.
+            let (not_static, halt) = (self.asm.label(), self.halt);
+            self.asm.ldx(Size::Dw, R0, R9, layout::STATIC);
+            self.asm.jmp_imm(J::Eq, R0, 0, not_static);
+            self.limb(R1, args[2], 0);
+            self.asm.jmp_imm(J::Ne, R1, 0, halt);
+            self.jmp_if_high(args[2], halt);
+            self.asm.bind(not_static);
+        }
+        self.ptr(R1, args[1]);
+        if kind == CallKind::Call {
+            self.ptr(R2, args[2]);
+        } else {
+            self.addr(R2, layout::ZERO);
+        }
+        self.call(Helper::SendValue);
+        let (internal, done, failed, fail) = (
+            self.asm.label(),
+            self.asm.label(),
+            self.asm.label(),
+            self.fail,
+        );
+        let (halted, ok) = (self.asm.label(), self.asm.label());
+        let a = &mut self.asm;
+        a.jmp_imm(J::Eq, R0, crate::solana_rt::INTERNAL, internal);
+        a.jmp_imm(J::Gt, R0, 1, fail);
+        // Paid (or not) an account without code: no return data.
+        a.alu_imm(Alu::Xor, R0, 1);
+        a.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
+        a.ja(done);
+        // The callee's frame at r6: the account at r5, lamports in r4.
+        a.bind(internal);
+        a.mov(R6, R9);
+        a.alu_imm(Alu::Add, R6, stride);
+        a.ldx(Size::Dw, R0, R9, layout::DEPTH);
+        let deep_ok = a.label();
+        a.jmp_imm(J::Lt, R0, crate::bundle::FRAMES as i32 - 1, deep_ok);
+        a.mov64(R0, exit::CALL_DEPTH);
+        a.exit();
+        a.bind(deep_ok);
+        a.alu_imm(Alu::Add, R0, 1);
+        a.stx(Size::Dw, R6, layout::DEPTH, R0);
+        a.stx(Size::Dw, R6, layout::PARENT, R9);
+        a.st(Size::Dw, R6, layout::MEM_SIZE, 0);
+        a.st(Size::Dw, R6, layout::RETURN_DATA_LEN, 0);
+        a.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
+        a.ldx(Size::Dw, R0, R9, layout::STATIC);
+        if kind == CallKind::StaticCall {
+            a.mov64(R0, 1);
+        }
+        a.stx(Size::Dw, R6, layout::STATIC, R0);
+        a.ldx(Size::Dw, R0, R9, s + 256);
+        a.stx(Size::Dw, R6, layout::CALLDATA_PTR, R0);
+        a.ldx(Size::Dw, R0, R9, s + 264);
+        a.stx(Size::Dw, R6, layout::CALLDATA_LEN, R0);
+        if kind == CallKind::DelegateCall {
+            // The caller's storage, address, caller and value.
+            for g in [
+                layout::STORAGE,
+                layout::SELF_KEY,
+                layout::CALLER_KEY,
+                layout::VALUE,
+            ] {
+                a.ldx(Size::Dw, R0, R9, g);
+                a.stx(Size::Dw, R6, g, R0);
+            }
+            a.mov64(R8, 0);
+        } else {
+            a.mov(R0, R5);
+            a.alu_imm(Alu::Add, R0, 88);
+            a.stx(Size::Dw, R6, layout::STORAGE, R0);
+            a.mov(R0, R5);
+            a.alu_imm(Alu::Add, R0, 8);
+            a.stx(Size::Dw, R6, layout::SELF_KEY, R0);
+            a.ldx(Size::Dw, R0, R9, layout::SELF_KEY);
+            a.stx(Size::Dw, R6, layout::CALLER_KEY, R0);
+            a.stx(Size::Dw, R6, layout::VALUE, R4);
+            // The value moves now (back if the call fails).
+            a.mov(R8, R4);
+            let none = a.label();
+            a.jmp_imm(J::Eq, R8, 0, none);
+            a.ldx(Size::Dw, R7, R9, layout::SELF_KEY);
+            a.ldx(Size::Dw, R0, R7, 64);
+            a.alu(Alu::Sub, R0, R8);
+            a.stx(Size::Dw, R7, 64, R0);
+            a.ldx(Size::Dw, R0, R5, 72);
+            a.alu(Alu::Add, R0, R8);
+            a.stx(Size::Dw, R5, 72, R0);
+            a.bind(none);
+        }
+        // The transient table's header (unused but in the outermost frame).
+        let cap = layout::TRANSIENT_CAPACITY;
+        a.st(Size::Dw, R6, layout::TRANSIENT + 8, cap as i32);
+        a.st(
+            Size::Dw,
+            R6,
+            layout::TRANSIENT + 24,
+            64 - cap.trailing_zeros() as i32,
+        );
+        // Changes so far, to tell whether a failed call made any.
+        a.mov64(R0, layout::HEAP_START);
+        a.ldx(Size::Dw, R7, R0, layout::CHANGES);
+        // The callee's code id, from its account's table header.
+        a.ldx(Size::W, R1, R5, 88 + 4);
+        a.mov(R9, R6);
+        a.call(b.dispatch);
+        // r6..r9 are back as they were at the call: the caller's frame.
+        a.alu_imm(Alu::Sub, R9, stride);
+        a.jmp_imm(J::Eq, R0, exit::SUCCESS as i32, ok);
+        a.jmp_imm(J::Eq, R0, exit::REVERT as i32, failed);
+        a.jmp_imm(J::Eq, R0, exit::HALT as i32, halted);
+        a.exit();
+        a.bind(halted);
+        a.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
+        a.bind(failed);
+        a.mov64(R0, layout::HEAP_START);
+        a.ldx(Size::Dw, R0, R0, layout::CHANGES);
+        let unchanged = a.label();
+        a.jmp(J::Eq, R0, R7, unchanged);
+        a.mov64(R0, exit::NESTED_CHANGES);
+        a.exit();
+        a.bind(unchanged);
+        if kind == CallKind::Call {
+            let none = a.label();
+            a.jmp_imm(J::Eq, R8, 0, none);
+            a.ldx(Size::Dw, R7, R9, layout::SELF_KEY);
+            a.ldx(Size::Dw, R0, R7, 64);
+            a.alu(Alu::Add, R0, R8);
+            a.stx(Size::Dw, R7, 64, R0);
+            a.ldx(Size::Dw, R7, R6, layout::SELF_KEY);
+            a.ldx(Size::Dw, R0, R7, 64);
+            a.alu(Alu::Sub, R0, R8);
+            a.stx(Size::Dw, R7, 64, R0);
+            a.bind(none);
+        }
+        a.mov64(R0, 0);
+        a.ja(done);
+        a.bind(ok);
+        if kind == CallKind::Call {
+            // Value that moved is a change.
+            let none = a.label();
+            a.jmp_imm(J::Eq, R8, 0, none);
+            crate::solana_rt::count_change(a, R1);
+            a.bind(none);
+        }
+        a.mov64(R0, 1);
+        a.bind(done);
+        self.set_word(d);
+        // The output: the first min(length, return data) bytes.
+        self.mem_range(io[2], io[3]);
+        let a = &mut self.asm;
+        let (fits, end) = (a.label(), a.label());
+        a.ldx(Size::Dw, R3, R9, layout::RETURN_DATA_LEN);
+        a.jmp(J::Le, R2, R3, fits);
+        a.mov(R2, R3);
+        a.bind(fits);
+        a.jmp_imm(J::Eq, R2, 0, end);
+        a.mov(R3, R2);
+        self.addr(R2, self.ret_buf);
+        self.asm.syscall("sol_memcpy_");
+        self.asm.bind(end);
     }
 
     /// `d = extcodesize address`, by the helper that finds the account.
@@ -67,7 +248,7 @@ impl Cx<'_> {
         a.bind(fits);
         a.jmp_imm(J::Eq, R2, 0, end);
         a.mov(R3, R2);
-        self.addr(R2, layout::RETURN_DATA);
+        self.addr(R2, self.ret_buf);
         self.asm.syscall("sol_memcpy_");
         self.asm.bind(end);
         self.asm.mov64(R0, 1);
@@ -77,7 +258,7 @@ impl Cx<'_> {
     /// return data.
     fn sha256(&mut self) {
         let s = layout::SCRATCH;
-        let rd = layout::RETURN_DATA;
+        let rd = self.ret_buf;
         self.asm.stx(Size::Dw, R9, s, R1);
         self.asm.stx(Size::Dw, R9, s + 8, R2);
         self.addr(R1, s);
@@ -94,7 +275,7 @@ impl Cx<'_> {
     /// refuses, answers nothing.
     fn ecrecover(&mut self) {
         let s = layout::SCRATCH;
-        let rd = layout::RETURN_DATA;
+        let rd = self.ret_buf;
         let a = &mut self.asm;
         let (short, copied, bad, done) = (a.label(), a.label(), a.label(), a.label());
         // The input, zero-padded to 128 bytes: hash, v, r, s.

@@ -91,6 +91,103 @@ fn rest_of_input(a: &mut Asm, bad_accounts: Label, bad_input: Label) {
     }
 }
 
+/// A bundle's entry: reads the input as [`Cx::entry`] does, then calls the
+/// code the state account's table names (its code id, through
+/// `dispatch`) in the outermost frame and ends with what it returns. A
+/// fresh state account (all zeros) is initialized for the contract whose
+/// code id (`u32`, little-endian) is the calldata, by `inits[id]`.
+/// Returns the exits for bad accounts and a bad state account.
+pub(super) fn bundle_entry(a: &mut Asm, dispatch: Label, inits: &[Label]) -> (Label, Label) {
+    a.comment("entry: parse the accounts and instruction data at r1");
+    a.mov64(R9, layout::HEAP_START);
+    let bad_accounts = a.named("bad_accounts");
+    let bad_state = a.named("bad_state");
+    let bad_input = a.named("bad_input");
+    a.ldx(Size::Dw, R2, R1, 0);
+    a.jmp_imm(J::Lt, R2, 2, bad_accounts);
+    a.ldx(Size::B, R3, R1, 8);
+    a.jmp_imm(J::Ne, R3, 0xff, bad_accounts);
+    a.ldx(Size::B, R3, R1, 10);
+    a.jmp_imm(J::Eq, R3, 0, bad_accounts);
+    a.mov(R3, R1);
+    a.alu_imm(Alu::Add, R3, 16);
+    a.stx(Size::Dw, R9, layout::SELF_KEY, R3);
+    a.mov(R6, R1);
+    a.alu_imm(Alu::Add, R6, 48);
+    a.ldx(Size::Dw, R4, R1, 88);
+    a.mov(7, R1);
+    a.alu_imm(Alu::Add, 7, 96);
+    a.jmp_imm(J::Lt, R4, crate::storage::HEADER as i32, bad_state);
+    a.ldx(Size::Dw, R3, 7, 0);
+    // The magic's low half, then the code id (kept in r8).
+    let not_table = a.label();
+    a.mov(R5, R3);
+    a.alu_imm(Alu::Lsh, R5, 32);
+    a.alu_imm(Alu::Rsh, R5, 32);
+    a.mov(8, R3);
+    a.alu_imm(Alu::Rsh, 8, 32);
+    a.jmp_imm(J::Ne, R5, crate::storage::BUNDLE_MAGIC as i32, not_table);
+    a.ldx(Size::Dw, R3, 7, 8); // capacity
+    a.jmp_imm(J::Gt, R3, 1 << 24, bad_state);
+    a.jmp_imm(J::Lt, R3, 2, bad_state);
+    a.ldx(Size::Dw, R5, 7, 24); // shift
+    a.jmp_imm(J::Gt, R5, 63, bad_state);
+    a.mov64(R0, 64);
+    a.alu(Alu::Sub, R0, R5);
+    a.mov64(R5, 1);
+    a.alu(Alu::Lsh, R5, R0);
+    a.jmp(J::Ne, R5, R3, bad_state);
+    a.alu_imm(Alu::Mul, R3, crate::storage::ENTRY as i32);
+    a.alu_imm(Alu::Add, R3, crate::storage::HEADER as i32);
+    a.jmp(J::Gt, R3, R4, bad_state);
+    a.stx(Size::Dw, R9, layout::STORAGE, 7);
+    rest_of_input(a, bad_accounts, bad_input);
+    let cap = layout::TRANSIENT_CAPACITY;
+    a.st(Size::Dw, R9, layout::TRANSIENT + 8, cap as i32);
+    a.st(
+        Size::Dw,
+        R9,
+        layout::TRANSIENT + 24,
+        64 - cap.trailing_zeros() as i32,
+    );
+    let (run, pay) = (a.label(), a.named("pay_in"));
+    a.ldx(Size::Dw, R5, R9, layout::VALUE);
+    a.jmp_imm(J::Ne, R5, 0, pay);
+    a.bind(run);
+    // The heap starts zeroed: no parent, not static, depth 0.
+    a.mov(R1, 8);
+    a.call(dispatch);
+    a.exit();
+    a.bind(pay);
+    Cx::pay_in(a, bad_accounts);
+    a.ja(run);
+    a.bind(bad_accounts);
+    a.mov64(R0, exit::BAD_ACCOUNTS);
+    a.exit();
+    a.bind(bad_state);
+    a.mov64(R0, exit::BAD_STATE);
+    a.exit();
+    a.bind(bad_input);
+    a.mov64(R0, exit::BAD_INPUT);
+    a.exit();
+    // A fresh state account: the other accounts and the owner, no value,
+    // and the code id as calldata.
+    a.bind(not_table);
+    a.jmp_imm(J::Ne, R3, 0, bad_state);
+    rest_of_input(a, bad_accounts, bad_input);
+    a.ldx(Size::Dw, R5, R9, layout::VALUE);
+    a.jmp_imm(J::Ne, R5, 0, bad_input);
+    a.ldx(Size::Dw, R5, R9, layout::CALLDATA_LEN);
+    a.jmp_imm(J::Ne, R5, 4, bad_input);
+    a.ldx(Size::Dw, R5, R9, layout::CALLDATA_PTR);
+    a.ldx(Size::W, R5, R5, 0);
+    for (k, l) in inits.iter().enumerate() {
+        a.jmp_imm(J::Eq, R5, k as i32, *l);
+    }
+    a.ja(bad_input);
+    (bad_accounts, bad_state)
+}
+
 impl Cx<'_> {
     /// Reads the instruction input (see the crate doc), then enters block 0.
     pub(super) fn entry(&mut self) {
@@ -178,6 +275,18 @@ impl Cx<'_> {
         self.init_state(bad_accounts, bad_state);
     }
 
+    /// In a bundle, the fresh state account's initialization for this
+    /// contract (the entry jumps here for its code id).
+    pub(super) fn init_bundle_state(&mut self) {
+        let Some(b) = self.bundle else { return };
+        let a = &mut self.asm;
+        a.mov64(R1, layout::INPUT_START);
+        a.mov64(R4, layout::STATE_DATA_LEN_ADDR);
+        a.ldx(Size::Dw, R4, R4, 0);
+        a.mov64(7, layout::STATE_DATA_ADDR);
+        self.init_state(b.bad_accounts, b.bad_state);
+    }
+
     /// A fresh state account (data all zeros; data length in `r4`, data at
     /// `r7`), which must sign: write the table header (the largest
     /// power-of-two capacity that fits) and the initial storage, then stop.
@@ -202,13 +311,18 @@ impl Cx<'_> {
         a.bind(sized);
         a.jmp_imm(J::Lt, R3, 2, bad_state);
         a.jmp_imm(J::Gt, R3, 1 << 24, bad_state);
-        a.mov64(R0, crate::storage::MAGIC);
+        let magic = match self.bundle {
+            Some(b) => u64::from(crate::storage::BUNDLE_MAGIC) | u64::from(b.code_id) << 32,
+            None => crate::storage::MAGIC,
+        };
+        a.mov64(R0, magic);
         a.stx(Size::Dw, 7, 0, R0);
         a.stx(Size::Dw, 7, 8, R3);
         a.stx(Size::Dw, 7, 24, R5);
         // Each entry through the table's store (r6-r9 survive calls).
         let entries = (self.initial.len() / 64) as i32;
-        let at = crate::elf::RODATA_VADDR + initial_offset(self.code_len);
+        let base = self.bundle.map_or(0, |b| b.rodata_base);
+        let at = crate::elf::RODATA_VADDR + base + initial_offset(self.code_len);
         let (next, done) = (a.label(), a.label());
         a.mov64(R6, at);
         a.mov64(8, entries as u64);

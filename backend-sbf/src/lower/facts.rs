@@ -45,13 +45,14 @@ pub(super) struct Facts {
 }
 
 /// What the program makes true of the code it runs, for the IR analysis.
-pub(crate) fn assumptions(code: &[u8], target: &Target) -> analysis::Assumptions {
+/// In a bundle, calls reach the bundle's contracts, which return data.
+pub(crate) fn assumptions(code: &[u8], target: &Target, bundle: bool) -> analysis::Assumptions {
     analysis::Assumptions {
         chain_id: Some(target.chain_id),
         code_len: Some(code.len() as u64),
         // Calls reach only accounts without code, or a precompile the
         // program runs itself (ecrecover, sha256).
-        empty_return_data: true,
+        empty_return_data: !bundle,
         precompiles: vec![1, 2],
         wei_bits: 64 + 32 - target.wei_per_lamport.leading_zeros() as u16,
         host_constants: target
@@ -64,8 +65,8 @@ pub(crate) fn assumptions(code: &[u8], target: &Target) -> analysis::Assumptions
 
 impl Facts {
     /// The facts of `f`, lifted from `code`, for `target`.
-    pub(super) fn gather(f: &Function, code: &[u8], target: &Target) -> Facts {
-        let ir = analysis::analyze(f, &assumptions(code, target));
+    pub(super) fn gather(f: &Function, code: &[u8], target: &Target, bundle: bool) -> Facts {
+        let ir = analysis::analyze(f, &assumptions(code, target, bundle));
         let mut uses = vec![0u32; f.values.len()];
         let mut max_params = 0;
         for b in &f.layout {

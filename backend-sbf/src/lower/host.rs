@@ -43,7 +43,7 @@ impl Cx<'_> {
                 self.set_wei(d()?);
             }
             HostOp::SelfBalance => {
-                self.asm.mov64(R0, layout::STATE_LAMPORTS_ADDR);
+                crate::solana_rt::self_lamports(&mut self.asm, R0, self.bundle.is_some());
                 crate::solana_rt::above_rent(&mut self.asm, R0, R1, self.rent_per_byte as i32);
                 self.set_wei(d()?);
             }
@@ -56,6 +56,12 @@ impl Cx<'_> {
             }
             HostOp::ReturnDataSize => self.global_word(layout::RETURN_DATA_LEN, d()?),
             HostOp::ReturnDataCopy => self.return_data_copy(args),
+            HostOp::Origin if self.bundle.is_some() => {
+                // The transaction's signer: the outermost frame's caller.
+                self.asm.mov64(R1, layout::HEAP_START);
+                self.asm.ldx(Size::Dw, R1, R1, layout::CALLER_KEY);
+                self.address_at(d()?);
+            }
             HostOp::Caller | HostOp::Origin => self.address_of(d()?, layout::CALLER_KEY),
             HostOp::Address => self.address_of(d()?, layout::SELF_KEY),
             HostOp::Number | HostOp::Timestamp => self.clock(h == HostOp::Number, d()?),
@@ -74,6 +80,9 @@ impl Cx<'_> {
             }
             HostOp::Call(kind @ (CallKind::Call | CallKind::StaticCall)) => {
                 self.call_host(kind, args, d()?)
+            }
+            HostOp::Call(CallKind::DelegateCall) if self.bundle.is_some() => {
+                self.call_host(CallKind::DelegateCall, args, d()?)
             }
             HostOp::ExtCodeCopy
             | HostOp::ExtCodeHash
@@ -95,6 +104,9 @@ impl Cx<'_> {
 
     /// `d = sload key` or, `transient`, `tload key`.
     fn table_load(&mut self, transient: bool, key: Value, d: Value) {
+        if transient {
+            self.outermost_only();
+        }
         self.ptr(R1, d);
         self.ptr(R2, key);
         self.table(R3, transient);
@@ -104,6 +116,10 @@ impl Cx<'_> {
     /// `sstore key, value` or, `transient`, `tstore key, value`; a full
     /// table ends the program with its target limit.
     fn table_store(&mut self, transient: bool, key: Value, value: Value) {
+        if transient {
+            self.outermost_only();
+        }
+        self.change();
         self.ptr(R1, key);
         self.ptr(R2, value);
         self.table(R3, transient);
@@ -116,6 +132,32 @@ impl Cx<'_> {
             },
         );
         self.call_checked(Helper::TableStore);
+    }
+
+    /// In a bundle, a change of state: a halt in a static context, and
+    /// counted ([`layout::CHANGES`]).
+    pub(super) fn change(&mut self) {
+        if self.bundle.is_none() {
+            return;
+        }
+        let halt = self.halt;
+        self.asm.ldx(Size::Dw, R0, R9, layout::STATIC);
+        self.asm.jmp_imm(J::Ne, R0, 0, halt);
+        crate::solana_rt::count_change(&mut self.asm, R1);
+    }
+
+    /// In a bundle, ends a nested frame with [`exit::NESTED_TRANSIENT`]:
+    /// only the outermost frame has a transient table.
+    fn outermost_only(&mut self) {
+        if self.bundle.is_none() {
+            return;
+        }
+        let ok = self.asm.label();
+        self.asm.ldx(Size::Dw, R0, R9, layout::DEPTH);
+        self.asm.jmp_imm(J::Eq, R0, 0, ok);
+        self.asm.mov64(R0, exit::NESTED_TRANSIENT);
+        self.asm.exit();
+        self.asm.bind(ok);
     }
 
     /// `reg = the storage table` (persistent or transient).
@@ -170,7 +212,8 @@ impl Cx<'_> {
             self.asm.ldx(Size::Dw, R4, R9, layout::CALLDATA_PTR);
             self.asm.ldx(Size::Dw, R5, R9, layout::CALLDATA_LEN);
         } else {
-            self.asm.mov64(R4, crate::elf::RODATA_VADDR);
+            let base = self.bundle.map_or(0, |b| b.rodata_base);
+            self.asm.mov64(R4, crate::elf::RODATA_VADDR + base);
             self.asm.mov64(R5, self.code_len);
         }
         self.call_checked(Helper::CopyIn);
@@ -214,6 +257,11 @@ impl Cx<'_> {
     /// An address from the last 20 bytes of the public key at `[r9 + key]`.
     fn address_of(&mut self, d: Value, key: i16) {
         self.asm.ldx(Size::Dw, R1, R9, key);
+        self.address_at(d);
+    }
+
+    /// An address from the last 20 bytes of the public key at `r1`.
+    fn address_at(&mut self, d: Value) {
         self.asm.ldx(Size::Dw, R0, R1, 24);
         self.asm.be64(R0);
         self.set_limb(d, 0, R0);
@@ -239,7 +287,7 @@ impl Cx<'_> {
     /// `returndatacopy` with `args` `[memory offset, offset, length]`. When
     /// no call reaches a precompile, the return data is always empty.
     fn return_data_copy(&mut self, args: &[Value]) {
-        if self.precompiles.is_empty() {
+        if self.precompiles.is_empty() && self.bundle.is_none() {
             // Nothing was returned to this program: any byte is past the end.
             let halt = self.halt;
             for v in [args[1], args[2]] {
@@ -266,7 +314,7 @@ impl Cx<'_> {
         self.asm.mov(R3, R2);
         self.limb(R2, args[1], 0);
         self.asm.alu(Alu::Add, R2, R9);
-        self.asm.alu_imm(Alu::Add, R2, layout::RETURN_DATA as i32);
+        self.asm.alu_imm(Alu::Add, R2, self.ret_buf as i32);
         self.asm.syscall("sol_memcpy_");
         self.asm.bind(end);
     }
@@ -278,12 +326,25 @@ impl Cx<'_> {
     /// [`LOG_INLINE`] bytes is copied with `sol_memcpy_`, longer data is a
     /// second slice (each slice costs 100 CU).
     fn log(&mut self, n: i16, args: &[Value]) {
+        self.change();
         let slices = layout::SCRATCH;
-        // Two slice descriptors, then the record (topics aligned).
-        let head = layout::SCRATCH + 63;
+        // Two slice descriptors, then the record (topics aligned); in a
+        // bundle the emitting contract's address comes first.
+        let address = if self.bundle.is_some() { 20 } else { 0 };
+        let head = layout::SCRATCH + 63 - address;
         let topics = layout::SCRATCH + 64;
         let data = topics + 32 * n;
-        self.asm.st(Size::B, R9, head, n as i32);
+        if address != 0 {
+            let a = &mut self.asm;
+            a.ldx(Size::Dw, R1, R9, layout::SELF_KEY);
+            a.ldx(Size::W, R0, R1, 12);
+            a.stx(Size::W, R9, head, R0);
+            a.ldx(Size::Dw, R0, R1, 16);
+            a.stx(Size::Dw, R9, head + 4, R0);
+            a.ldx(Size::Dw, R0, R1, 24);
+            a.stx(Size::Dw, R9, head + 12, R0);
+        }
+        self.asm.st(Size::B, R9, layout::SCRATCH + 63, n as i32);
         for t in 0..n {
             let v = args[2 + t as usize];
             self.word_to_be(v, R9, topics + 32 * t);
@@ -295,7 +356,7 @@ impl Cx<'_> {
             .get(&args[1])
             .filter(|l| **l <= U256::from(LOG_INLINE) && l.to::<u64>() % 8 == 0)
             .map(|l| l.to::<u64>() as i16);
-        let head_len = 1 + 32 * n as i32;
+        let head_len = address as i32 + 1 + 32 * n as i32;
         self.mem_range(args[0], args[1]);
         if let Some(len) = inline {
             for k in 0..len / 8 {
@@ -359,6 +420,24 @@ impl Cx<'_> {
                 };
                 let (skip, too_large) = (self.asm.label(), self.asm.label());
                 self.mem_range(args[0], args[1]);
+                if self.bundle.is_some() {
+                    // A nested frame's data goes to its caller's frame.
+                    let outermost = self.asm.label();
+                    let a = &mut self.asm;
+                    a.ldx(Size::Dw, R3, R9, layout::PARENT);
+                    a.jmp_imm(J::Eq, R3, 0, outermost);
+                    a.jmp_imm(J::Gt, R2, 1024, too_large);
+                    a.stx(Size::Dw, R3, layout::RETURN_DATA_LEN, R2);
+                    a.jmp_imm(J::Eq, R2, 0, skip);
+                    a.mov(R4, R1);
+                    a.mov(R1, R3);
+                    a.alu_imm(Alu::Add, R1, self.ret_buf as i32);
+                    a.mov(R3, R2);
+                    a.mov(R2, R4);
+                    a.syscall("sol_memcpy_");
+                    a.ja(skip);
+                    a.bind(outermost);
+                }
                 self.asm.jmp_imm(J::Eq, R2, 0, skip);
                 self.asm.jmp_imm(J::Gt, R2, 1024, too_large);
                 self.asm.syscall("sol_set_return_data");
@@ -368,6 +447,13 @@ impl Cx<'_> {
                 self.asm.bind(too_large);
                 self.asm.mov64(R0, exit::RETURN_TOO_LARGE);
                 self.asm.exit();
+            }
+            ExitKind::SelfDestruct if self.bundle.is_some() => {
+                return Err(unsupported(
+                    "exit.selfdestruct".into(),
+                    self.f.block(self.at.0).term_pos,
+                    "SELFDESTRUCT in a bundle has no mapping yet",
+                ));
             }
             ExitKind::SelfDestruct => {
                 // The balance moves; the state account stays (EIP-6780).

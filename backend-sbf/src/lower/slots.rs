@@ -56,8 +56,14 @@ impl Frame {
         max_params: usize,
         heap_size: u32,
         evm_stack: bool,
+        bundle: bool,
     ) -> Result<Frame, Error> {
-        let const_buf = align32(layout::FIXED_END as usize);
+        let fixed = if bundle {
+            layout::BUNDLE_FIXED_END
+        } else {
+            layout::FIXED_END
+        };
+        let const_buf = align32(fixed as usize);
         let copy_buf = const_buf + SLOT * CONST_SLOTS;
         let slot_base = copy_buf + SLOT * max_params;
         let mem_base = align32(slot_base + SLOT * slots);

@@ -426,6 +426,8 @@ pub struct Run {
     pub compute_units: u64,
     /// The state account's data afterwards.
     pub state: Vec<u8>,
+    /// Every account's data afterwards, in the instruction's order.
+    pub data: Vec<Vec<u8>>,
     /// Every account's lamports afterwards, in the instruction's order.
     pub lamports: Vec<u64>,
     /// Return data.
@@ -481,6 +483,7 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
                 out_of_budget: false,
                 compute_units: 0,
                 state: state.to_vec(),
+                data: accounts.iter().map(|a| a.data.to_vec()).collect(),
                 lamports: accounts.iter().map(|a| a.lamports).collect(),
                 return_data: vec![],
                 logs: vec![],
@@ -520,6 +523,11 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
     };
     let start = offsets.first().copied().unwrap_or(0);
     let state = input[start..start + state.len()].to_vec();
+    let data = accounts
+        .iter()
+        .zip(&offsets)
+        .map(|(a, &o)| input[o..o + a.data.len()].to_vec())
+        .collect();
     let lamports = offsets
         .iter()
         .map(|&o| u64::from_le_bytes(input[o - 16..o - 8].try_into().unwrap_or_default()))
@@ -531,6 +539,7 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
         out_of_budget: ctx.remaining == 0,
         compute_units: count,
         state,
+        data,
         lamports,
         return_data: ctx.return_data,
         logs: ctx.logs,

@@ -1,0 +1,415 @@
+//! Systems of contracts in the `sbf` engines: when the called contract
+//! can call others and the world holds more than one contract, every
+//! contract of the world goes into one program, a bundle
+//! ([`chainlift_backend_sbf::bundle`]), and each instance has a state
+//! account of its own. The calls between them run inside the program;
+//! the engine passes the state accounts the program asks for, as a client
+//! would after a simulation.
+
+use super::{AccountIn, Invocation, PROGRAM_ID, SbfEngine, execute, instruction_data, key_of};
+use crate::{BlockEnv, Call, Engine, EngineError, Log, Outcome, Status, World};
+use alloy_primitives::{Address, U256, keccak256};
+use chainlift_backend_sbf::{Contract, Target, bundle, exit, storage, translate_bundle};
+use chainlift_frontend_evm::Fork;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Whether `call` runs as a bundle: the called contract has a call
+/// instruction and the world holds another contract.
+pub(super) fn applies(world: &World, call: &Call) -> bool {
+    let code = world.accounts.get(&call.to).map(|a| a.code.as_slice());
+    code.is_some_and(|c| {
+        !c.is_empty() && !crate::stylus::is_wasm(c) && super::uses_any(c, &[0xf1, 0xf4, 0xfa])
+    }) && world
+        .accounts
+        .iter()
+        .any(|(a, x)| *a != call.to && !x.code.is_empty())
+}
+
+/// The world's contracts, by address.
+fn contracts(world: &World) -> Vec<Address> {
+    world
+        .accounts
+        .iter()
+        .filter(|(_, a)| !a.code.is_empty())
+        .map(|(a, _)| *a)
+        .collect()
+}
+
+/// The owner of the accounts that stand for contracts left out of the
+/// bundle (code that does not translate): another program, so that a
+/// call into one ends in the target limit of calls into code.
+const FOREIGN: [u8; 32] = [0x22; 32];
+
+impl SbfEngine {
+    /// The world's contracts whose code translates for `target`, by
+    /// address: their code ids are their positions in the bundle. The
+    /// others stay out (a call into one is a call into code).
+    fn members(&self, world: &World, fork: Fork, target: &Target) -> Vec<Address> {
+        contracts(world)
+            .into_iter()
+            .filter(|a| {
+                let code = &world.accounts[a].code;
+                let key = (keccak256(code).0, fork);
+                if let Some(known) = self
+                    .in_bundle
+                    .lock()
+                    .ok()
+                    .and_then(|m| m.get(&key).copied())
+                {
+                    return known;
+                }
+                let ok = self.lifter.module(code, fork).is_ok_and(|c| {
+                    c.wasm.is_none()
+                        && chainlift_backend_sbf::check::check_in_bundle(&c.module, target)
+                            .is_ok_and(|r| r.unsupported.is_empty())
+                });
+                if let Ok(mut m) = self.in_bundle.lock() {
+                    m.insert(key, ok);
+                }
+                ok
+            })
+            .collect()
+    }
+
+    /// The bundle of the world's contracts `members`, translated for
+    /// `target`, loaded (and compiled for the JIT); cached by their code.
+    fn compile_bundle(
+        &self,
+        world: &World,
+        members: &[Address],
+        fork: Fork,
+        target: &Target,
+    ) -> Arc<Result<solana_sbpf::elf::Executable<super::Context>, EngineError>> {
+        let mut id = b"bundle".to_vec();
+        for a in members {
+            id.extend_from_slice(keccak256(&world.accounts[a].code).as_slice());
+        }
+        let constants = target.constants.iter().map(|(f, v)| (*f, *v)).collect();
+        let key = (keccak256(&id).0, fork, target.chain_id, constants);
+        if let Ok(cache) = self.programs.lock()
+            && let Some(c) = cache.get(&key)
+        {
+            return c.clone();
+        }
+        let result = Arc::new(self.build_bundle(world, members, fork, target));
+        if let Ok(mut cache) = self.programs.lock() {
+            cache.insert(key, result.clone());
+        }
+        result
+    }
+
+    fn build_bundle(
+        &self,
+        world: &World,
+        members: &[Address],
+        fork: Fork,
+        target: &Target,
+    ) -> Result<solana_sbpf::elf::Executable<super::Context>, EngineError> {
+        let address = members.first().copied().unwrap_or_default();
+        let failed = |reason: String| EngineError::Translate { address, reason };
+        let mut modules = vec![];
+        for a in members {
+            let compiled = self
+                .lifter
+                .module(&world.accounts[a].code, fork)
+                .map_err(failed)?;
+            if compiled.wasm.is_some() {
+                return Err(EngineError::Unsupported {
+                    engine: self.name(),
+                    reason: format!("a WASM contract in a bundle ({a})"),
+                });
+            }
+            modules.push(compiled);
+        }
+        // Initial storage is per state account, written by the engine.
+        let empty = BTreeMap::new();
+        let contracts: Vec<Contract> = modules
+            .iter()
+            .map(|c| Contract {
+                module: &c.module,
+                initial_storage: &empty,
+            })
+            .collect();
+        let target = Target {
+            heap_size: bundle::HEAP,
+            ..target.clone()
+        };
+        let program = translate_bundle(&contracts, &target).map_err(|e| match e {
+            chainlift_backend_sbf::Error::Unsupported { .. }
+            | chainlift_backend_sbf::Error::TargetLimit { .. } => EngineError::Unsupported {
+                engine: self.name(),
+                reason: format!("{e} (in the bundle of {} contracts)", members.len()),
+            },
+            chainlift_backend_sbf::Error::Internal(_) => failed(e.to_string()),
+        })?;
+        let executable =
+            super::load(&program.elf).map_err(|e| failed(format!("sbf loader: {e}")))?;
+        if self.jit {
+            executable
+                .jit_compile()
+                .map_err(|e| failed(format!("sbf jit: {e}")))?;
+        }
+        Ok(executable)
+    }
+
+    /// Runs `call` with the world's contracts as one bundle.
+    pub(super) fn run_bundle(
+        &self,
+        world: &World,
+        block: &BlockEnv,
+        call: &Call,
+        fork: Fork,
+    ) -> Result<Outcome, EngineError> {
+        let unsupported = |reason: String| EngineError::Unsupported {
+            engine: self.name(),
+            reason,
+        };
+        let members = self.members(world, fork, &self.target_for(block, call.gas_price));
+        if !members.contains(&call.to) {
+            // The called contract itself does not translate: say why.
+            let target = self.target_for(block, call.gas_price);
+            let code = &world.accounts[&call.to].code;
+            return match self.program(code, fork, call.to, &target) {
+                Err(e) => Err(e),
+                Ok(_) => Err(unsupported(format!(
+                    "{} does not translate in a bundle",
+                    call.to
+                ))),
+            };
+        }
+        let value = self.lamports(call.value).ok_or_else(|| {
+            unsupported(format!(
+                "the call sends {} wei, not a whole number of lamports",
+                call.value
+            ))
+        })?;
+        for a in &members {
+            let code = &world.accounts[a].code;
+            if super::uses_any(code, &[0x31]) {
+                return Err(unsupported(format!(
+                    "BALANCE in a bundle ({a}) has no mapping in the engine yet"
+                )));
+            }
+            if fork < Fork::Cancun && super::uses_any(code, &[0xff]) {
+                return Err(unsupported(format!(
+                    "before Cancun SELFDESTRUCT deletes the contract ({fork:?})"
+                )));
+            }
+        }
+        let program = self.compile_bundle(
+            world,
+            &members,
+            fork,
+            &self.target_for(block, call.gas_price),
+        );
+        let exe = program.as_ref().as_ref().map_err(Clone::clone)?;
+        // Each contract's state account: its table (and code id), and its
+        // balance above the rent-exempt minimum.
+        let rent = u64::from(self.target.rent_per_byte);
+        let mut states: BTreeMap<Address, (Vec<u8>, u64)> = BTreeMap::new();
+        for (id, a) in members.iter().enumerate() {
+            let acct = &world.accounts[a];
+            let data = storage::encode_bundle(
+                &acct.storage,
+                storage::capacity_for(acct.storage.len()),
+                id as u32,
+            );
+            let balance = match self.lamports(acct.balance) {
+                Some(l) => l,
+                None if !super::uses_any(&acct.code, &[0x47, 0xf1, 0xff]) => {
+                    self.lamports_floor(acct.balance)
+                }
+                None => {
+                    return Err(unsupported(format!(
+                        "the balance of {a}, {} wei, is not a whole number of lamports",
+                        acct.balance
+                    )));
+                }
+            };
+            let reserve = (128 + data.len() as u64) * rent;
+            states.insert(*a, (data, reserve + balance));
+        }
+        let caller_wei = world.accounts.get(&call.caller).map_or(U256::ZERO, |a| {
+            a.balance
+                .saturating_sub(U256::from(call.gas_limit).saturating_mul(call.gas_price))
+        });
+        let state_account = |a: &Address| {
+            let (data, lamports) = &states[a];
+            AccountIn {
+                key: key_of(*a),
+                owner: PROGRAM_ID,
+                lamports: *lamports,
+                signer: false,
+                writable: true,
+                executable: false,
+                data,
+            }
+        };
+        let mut addresses = vec![call.to, call.caller];
+        let mut accounts = vec![
+            state_account(&call.to),
+            AccountIn {
+                key: key_of(call.caller),
+                owner: [0; 32],
+                lamports: self.lamports_floor(caller_wei).max(value),
+                signer: true,
+                writable: true,
+                executable: false,
+                data: &[],
+            },
+        ];
+        if value != 0 {
+            addresses.push(Address::ZERO);
+            accounts.push(AccountIn::system_program());
+        }
+        let data = instruction_data(value, &call.data);
+        let clock = (
+            block.number.saturating_to::<u64>(),
+            block.timestamp.saturating_to::<i64>(),
+        );
+        let run = loop {
+            let run = execute(
+                exe,
+                self.jit,
+                &Invocation {
+                    program_id: PROGRAM_ID,
+                    accounts: &accounts,
+                    data: &data,
+                    clock,
+                    heap_size: bundle::HEAP as usize,
+                },
+            );
+            let needed = (run.result == Ok(exit::ACCOUNT_NEEDED) && run.return_data.len() == 20)
+                .then(|| Address::from_slice(&run.return_data));
+            match needed {
+                Some(a) if !addresses.contains(&a) && accounts.len() < 32 => {
+                    addresses.push(a);
+                    if a == Address::ZERO {
+                        accounts.push(AccountIn::system_program());
+                    } else if states.contains_key(&a) {
+                        accounts.push(state_account(&a));
+                    } else if world.accounts.get(&a).is_some_and(|x| !x.code.is_empty()) {
+                        // Code left out of the bundle.
+                        accounts.push(AccountIn {
+                            key: key_of(a),
+                            owner: FOREIGN,
+                            lamports: 1,
+                            signer: false,
+                            writable: true,
+                            executable: false,
+                            data: &[],
+                        });
+                    } else {
+                        let other = world.accounts.get(&a);
+                        accounts.push(AccountIn {
+                            key: key_of(a),
+                            owner: [0; 32],
+                            lamports: other.map_or(0, |o| self.lamports_floor(o.balance)),
+                            signer: false,
+                            writable: true,
+                            executable: false,
+                            data: &[],
+                        });
+                    }
+                }
+                _ => break run,
+            }
+        };
+        let code = match &run.result {
+            Ok(c) => *c,
+            Err(_) if run.out_of_budget => {
+                return Ok(super::outcome(
+                    Status::TargetLimit(format!("compute budget of {} CU", super::COMPUTE_BUDGET)),
+                    vec![],
+                    &run,
+                ));
+            }
+            Err(e) => {
+                return Ok(super::outcome(
+                    Status::Halt(format!("sbf: {e}")),
+                    vec![],
+                    &run,
+                ));
+            }
+        };
+        let status = match code {
+            exit::SUCCESS => Status::Success,
+            exit::REVERT => Status::Revert,
+            c if exit::is_target_limit(c) => Status::TargetLimit(exit::describe(c)),
+            exit::ACCOUNT_NEEDED => Status::TargetLimit(exit::describe(exit::ACCOUNT_NEEDED)),
+            c => Status::Halt(exit::describe(c)),
+        };
+        let return_data = if matches!(status, Status::Success | Status::Revert) {
+            run.return_data.clone()
+        } else {
+            vec![]
+        };
+        let mut o = super::outcome(status, return_data, &run);
+        if o.status != Status::Success {
+            return Ok(o);
+        }
+        let w = U256::from(self.target.wei_per_lamport);
+        for (i, a) in addresses.iter().enumerate() {
+            let (b, l) = (accounts[i].lamports, run.lamports[i]);
+            if *a == Address::ZERO || crate::fees_hide(*a, call, block.coinbase) || b == l {
+                continue;
+            }
+            let before = world.accounts.get(a).map_or(U256::ZERO, |x| x.balance);
+            let after = if l > b {
+                before.saturating_add(U256::from(l - b) * w)
+            } else {
+                before.saturating_sub(U256::from(b - l) * w)
+            };
+            if after != before {
+                o.balances.insert(*a, (before, after));
+            }
+            let _ = i;
+        }
+        for (i, a) in addresses.iter().enumerate() {
+            if !states.contains_key(a) {
+                continue;
+            }
+            let before = &world.accounts[a].storage;
+            let after = storage::decode(&run.data[i]).map_err(|reason| EngineError::Translate {
+                address: *a,
+                reason: format!("state account after the call: {reason}"),
+            })?;
+            let keys: std::collections::BTreeSet<&U256> =
+                before.keys().chain(after.keys()).collect();
+            for k in keys {
+                let (b, x) = (
+                    before.get(k).copied().unwrap_or_default(),
+                    after.get(k).copied().unwrap_or_default(),
+                );
+                if x != b {
+                    o.storage.insert((*a, *k), (b, x));
+                }
+            }
+        }
+        o.logs = run
+            .logs
+            .iter()
+            .map(|slices| decode_bundle_log(slices))
+            .collect::<Result<_, _>>()
+            .map_err(|reason| EngineError::Translate {
+                address: call.to,
+                reason,
+            })?;
+        Ok(o)
+    }
+}
+
+/// An EVM log from a bundle's `sol_log_data` record: the emitting
+/// contract's address (20 bytes), then the record as outside a bundle.
+pub fn decode_bundle_log(slices: &[Vec<u8>]) -> Result<Log, String> {
+    let record = slices.concat();
+    if record.len() < 21 {
+        return Err(format!(
+            "a bundle's sol_log_data record of {} bytes is not an EVM log",
+            record.len()
+        ));
+    }
+    let (address, rest) = record.split_at(20);
+    super::decode_log(Address::from_slice(address), &[rest.to_vec()])
+}

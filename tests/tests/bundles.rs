@@ -1,0 +1,158 @@
+//! Systems of contracts on Solana: the `sbf` engines put every contract of
+//! the world into one program (a bundle, `chainlift_backend_sbf::bundle`)
+//! and run calls between them inside it. Each case compares with revm, or
+//! expects the named target limit where the program cannot follow the EVM.
+//! The ERC-4626 vault over the token (`examples/scenarios/erc4626.toml`)
+//! runs as a bundle in `every_scenario_agrees_across_evm_ir_sbf_and_the_jit`
+//! (`tests/tests/sbf.rs`) and in `chainlift diff`.
+
+use alloy_primitives::{Address, U256};
+use chainlift_emulator::evm::EvmEngine;
+use chainlift_emulator::sbf::SbfEngine;
+use chainlift_emulator::{Account, BlockEnv, Call, Engine, Outcome, Status, World};
+use chainlift_frontend_evm::Fork;
+
+fn hex(s: &str) -> Vec<u8> {
+    let s: String = s.split_whitespace().collect();
+    alloy_primitives::hex::decode(s).unwrap()
+}
+
+/// The caller's half: forwards its calldata after the first word to the
+/// address in that word with `op` (CALL `f1`, STATICCALL `fa` or
+/// DELEGATECALL `f4`), stores the success flag at slot 0x10 and
+/// RETURNDATASIZE at 0x11, and returns the 64 bytes of output.
+fn caller(op: &str) -> Vec<u8> {
+    let value = if op == "f1" { "6000" } else { "" };
+    hex(&format!(
+        "6020 3603 6020 6000 37
+         6040 610100 6020 3603 6000 {value} 600035 5a {op}
+         601055 3d 601155
+         6040 610100 f3"
+    ))
+}
+
+/// The callee: by its first calldata word,
+/// 1: stores CALLER at slot 0, returns ADDRESS;
+/// 2: reverts with `0xdead`, changing nothing;
+/// 3: stores 1 at slot 1, then reverts;
+/// 4: calls back its caller with `[ADDRESS, 1]` (so the caller calls it
+///    again with mode 1) and returns the first word it got.
+fn callee() -> Vec<u8> {
+    hex("600035
+         80600114602057 80600214602e57 80600314603a57 80600414604557
+         00
+         5b 33600055 30600052 60206000f3
+         5b 61dead600052 6002601efd
+         5b 6001600155 60006000fd
+         5b 30600052 6001602052 6020 6080 6040 6000 6000 33 5a f1 60206080f3")
+}
+
+const A: Address = Address::repeat_byte(0xaa);
+const B: Address = Address::repeat_byte(0xbb);
+
+fn world(a: Vec<u8>) -> World {
+    let mut w = World::default();
+    for (at, code) in [(A, a), (B, callee())] {
+        w.accounts.insert(
+            at,
+            Account {
+                code,
+                ..Account::default()
+            },
+        );
+    }
+    w
+}
+
+fn call(mode: u8) -> Call {
+    let mut data = B.into_word().to_vec();
+    data.extend(U256::from(mode).to_be_bytes::<32>());
+    Call {
+        create: false,
+        caller: Address::repeat_byte(0xca),
+        origin: Address::repeat_byte(0xca),
+        to: A,
+        value: U256::ZERO,
+        data,
+        gas_limit: 10_000_000,
+        gas_price: U256::ZERO,
+    }
+}
+
+/// Runs `call` on revm and on both sbf engines; they must agree, or the
+/// sbf engines must stop at the target limit whose text has `limit`.
+fn agrees(name: &str, world: &World, call: &Call, limit: Option<&str>) -> Outcome {
+    let block = BlockEnv::default();
+    let oracle = EvmEngine.run(world, &block, call, Fork::Osaka).unwrap();
+    for e in [SbfEngine::new(false), SbfEngine::new(true)] {
+        let o = e.run(world, &block, call, Fork::Osaka).unwrap();
+        match limit {
+            Some(why) => match &o.status {
+                Status::TargetLimit(reason) => assert!(reason.contains(why), "{name}: {reason}"),
+                other => panic!("{name} on {}: {other:?}, not a target limit", e.name()),
+            },
+            None => assert_eq!(oracle.difference(&o), None, "{name} on {}", e.name()),
+        }
+    }
+    oracle
+}
+
+fn slot(o: &Outcome, at: Address, k: u64) -> Option<U256> {
+    o.storage.get(&(at, U256::from(k))).map(|(_, v)| *v)
+}
+
+#[test]
+fn calls_between_a_bundles_contracts_run_as_on_revm() {
+    let w = world(caller("f1"));
+    // B stores its caller (A) and returns its own address.
+    let o = agrees("a call", &w, &call(1), None);
+    assert_eq!(slot(&o, B, 0), Some(U256::from_be_slice(A.as_slice())));
+    assert_eq!(slot(&o, A, 0x10), Some(U256::from(1)));
+    assert_eq!(slot(&o, A, 0x11), Some(U256::from(32)));
+    // A revert that changed nothing is caught: 0, with its data.
+    let o = agrees("a caught revert", &w, &call(2), None);
+    assert_eq!(slot(&o, A, 0x11), Some(U256::from(2)));
+    assert_eq!(slot(&o, A, 0x10), None, "the flag stays 0");
+    // Reentrancy: B calls A back, which calls B again.
+    let o = agrees("reentrancy", &w, &call(4), None);
+    assert_eq!(slot(&o, B, 0), Some(U256::from_be_slice(A.as_slice())));
+    // A revert after a change: the program cannot undo it.
+    agrees(
+        "a revert after a change",
+        &w,
+        &call(3),
+        Some("failed after changing state"),
+    );
+}
+
+#[test]
+fn static_and_delegate_calls_inside_a_bundle_run_as_on_revm() {
+    // A store in a static call is an exceptional halt: 0, no data.
+    let o = agrees(
+        "a static call that stores",
+        &world(caller("fa")),
+        &call(1),
+        None,
+    );
+    assert_eq!(slot(&o, A, 0x10), None);
+    // B's code with A's storage, address and caller.
+    let o = agrees("a delegate call", &world(caller("f4")), &call(1), None);
+    assert_eq!(slot(&o, A, 0), Some(U256::from_be_slice(&[0xca; 20])));
+    assert_eq!(slot(&o, B, 0), None);
+}
+
+#[test]
+fn calls_nested_deeper_than_the_bundles_frames_end_at_a_named_limit() {
+    // A calls itself, forever: revm stops when gas runs out; the bundle
+    // at its last frame.
+    let w = world(caller("f1"));
+    let mut c = call(0);
+    c.data = A.into_word().repeat(12);
+    let sbf = SbfEngine::new(false);
+    let o = sbf.run(&w, &BlockEnv::default(), &c, Fork::Osaka).unwrap();
+    assert!(
+        matches!(&o.status, Status::TargetLimit(r) if r.contains("nested deeper")),
+        "{:?}",
+        o.status
+    );
+}
