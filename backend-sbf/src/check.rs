@@ -120,12 +120,13 @@ pub fn account_lookups(module: &Verified, target: &Target) -> Vec<(SourcePos, &'
         for inst in &data.insts {
             let a = address(inst.args.get(1));
             let what = match inst.op {
-                Op::Host(HostOp::Call(CallKind::Call | CallKind::StaticCall))
-                    if !inst
-                        .results
-                        .first()
-                        .is_some_and(|r| facts.precompile_calls.contains_key(r))
-                        && !precompile(a) =>
+                Op::Host(HostOp::Call(
+                    CallKind::Call | CallKind::StaticCall | CallKind::DelegateCall,
+                )) if !inst
+                    .results
+                    .first()
+                    .is_some_and(|r| facts.precompile_calls.contains_key(r))
+                    && !precompile(a) =>
                 {
                     "call"
                 }
@@ -174,7 +175,9 @@ fn limit_sites(f: &Function, memory_limit: u64) -> Vec<LimitSite> {
                 Op::Host(HostOp::SStore) => add(inst.pos, exit::STORAGE_FULL),
                 Op::Host(HostOp::TStore) => add(inst.pos, exit::TRANSIENT_FULL),
                 Op::Host(HostOp::ExtCodeSize) => add(inst.pos, exit::CALL_INTO_CODE),
-                Op::Host(HostOp::Call(kind @ (CallKind::Call | CallKind::StaticCall))) => {
+                Op::Host(HostOp::Call(
+                    kind @ (CallKind::Call | CallKind::StaticCall | CallKind::DelegateCall),
+                )) => {
                     // The precompiles the program runs itself (ecrecover,
                     // sha256) at a constant address without value.
                     let value = if kind == CallKind::Call {

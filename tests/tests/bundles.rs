@@ -156,3 +156,85 @@ fn calls_nested_deeper_than_the_bundles_frames_end_at_a_named_limit() {
         o.status
     );
 }
+
+/// An EIP-1167 minimal proxy (a clone) over the example ERC-20: the clone
+/// holds the token's state and delegates every call to the token's code,
+/// in one bundle. Transfers, reads and a failing transfer (its custom
+/// error bubbling through the proxy) agree with revm.
+#[test]
+fn a_minimal_proxy_over_the_token_runs_as_on_revm() {
+    let plan = chainlift_cli::scenario::load(
+        std::path::Path::new(&chainlift_tests::path("examples/scenarios/token.toml")),
+        BlockEnv::default(),
+        Fork::Osaka,
+        30_000_000,
+        None,
+    )
+    .unwrap();
+    let token = plan.contracts[0].address;
+    let mut w = plan.world.clone();
+    let proxy = Address::repeat_byte(0x1c);
+    let clone = hex(&format!(
+        "363d3d373d3d3d363d73{}5af43d82803e903d91602b57fd5bf3",
+        alloy_primitives::hex::encode(token)
+    ));
+    // The clone holds what the token's constructor left.
+    let state = w.accounts[&token].storage.clone();
+    w.accounts.insert(
+        proxy,
+        Account {
+            code: clone,
+            storage: state,
+            ..Account::default()
+        },
+    );
+    let alice: Address = "0x00000000000000000000000000000000000a11ce"
+        .parse()
+        .unwrap();
+    let bob = Address::repeat_byte(0xb0);
+    let word = |a: Address| a.into_word().to_vec();
+    let calls = [
+        // transfer(bob, 250) from alice, balanceOf(alice), and a transfer
+        // of 1000 bob cannot cover.
+        (
+            alice,
+            [
+                hex("a9059cbb"),
+                word(bob),
+                U256::from(250u64).to_be_bytes::<32>().to_vec(),
+            ]
+            .concat(),
+        ),
+        (alice, [hex("70a08231"), word(alice)].concat()),
+        (
+            bob,
+            [
+                hex("a9059cbb"),
+                word(alice),
+                U256::from(1000u64).to_be_bytes::<32>().to_vec(),
+            ]
+            .concat(),
+        ),
+    ];
+    for (i, (from, data)) in calls.into_iter().enumerate() {
+        let c = Call {
+            create: false,
+            caller: from,
+            origin: from,
+            to: proxy,
+            value: U256::ZERO,
+            data,
+            gas_limit: 10_000_000,
+            gas_price: U256::ZERO,
+        };
+        let o = agrees(&format!("call {i} through the clone"), &w, &c, None);
+        assert!(
+            o.storage.keys().all(|(a, _)| *a == proxy),
+            "the clone's storage changes, not the token's"
+        );
+        if i == 2 {
+            assert_eq!(o.status, Status::Revert);
+        }
+        w.commit(&c, &o);
+    }
+}

@@ -352,10 +352,16 @@ fn operations_without_a_mapping_are_errors_naming_op_and_pc() {
         "{}",
         run.stderr
     );
-    // PUSH0 PUSH0 PUSH0 PUSH0 PUSH0 GAS DELEGATECALL STOP
-    let run = chainlift(&["translate", "--code", "0x5f5f5f5f5f5af400", "--emit", "asm"]);
+    // PUSH0 x6 GAS CALLCODE STOP
+    let run = chainlift(&[
+        "translate",
+        "--code",
+        "0x5f5f5f5f5f5f5af200",
+        "--emit",
+        "asm",
+    ]);
     assert!(
-        run.stderr.contains("unsupported host.delegatecall at @0x6"),
+        run.stderr.contains("unsupported host.callcode at @0x7"),
         "{}",
         run.stderr
     );

@@ -81,7 +81,7 @@ impl Cx<'_> {
             HostOp::Call(kind @ (CallKind::Call | CallKind::StaticCall)) => {
                 self.call_host(kind, args, d()?)
             }
-            HostOp::Call(CallKind::DelegateCall) if self.bundle.is_some() => {
+            HostOp::Call(CallKind::DelegateCall) => {
                 self.call_host(CallKind::DelegateCall, args, d()?)
             }
             HostOp::ExtCodeCopy
@@ -489,7 +489,7 @@ fn unmapped(h: HostOp, pos: SourcePos) -> Error {
             "Solana meters compute units, not EVM gas, and the target fixes no constant for `gasleft()`"
         }
         _ => {
-            "only `call` and `staticcall` into accounts without code (a lamport transfer) and the ecrecover and sha256 precompiles are mapped; other calls and contract creation have no cross-program mapping yet"
+            "calls reach accounts without code, the ecrecover and sha256 precompiles, and in a bundle its contracts; `callcode` and contract creation have no mapping yet"
         }
     };
     unsupported(format!("host.{}", h.name()), pos, why)
