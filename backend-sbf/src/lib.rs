@@ -65,12 +65,16 @@
 //! | a failed call (revert or halt) | returns 0 to the caller with the revert data, as on the EVM, when it changed nothing (its value moves back); one that changed state (storage, transient storage, logs, lamports) ends the instruction with [`exit::NESTED_CHANGES`], since the program keeps no journal |
 //! | static context | `sstore`, `tstore`, logs and value in a `staticcall`'s frames are exceptional halts |
 //! | `origin` | the outermost frame's caller |
+//! | `extcodesize` of a bundle's contract | its code's size, by its code id, from a table at the start of the read-only data (of the contract itself: the code its state account runs, so a delegate call reads the proxy's) |
+//! | `balance` of a bundle's contract | its state account's lamports above rent, as `selfbalance` |
+//! | EVM memory | each frame's starts zeroed: a frame an earlier call used is cleared when the next call enters it (`sol_memset_`, about 115 CU) |
 //! | `tload` / `tstore` | the outermost frame only; in a nested frame [`exit::NESTED_TRANSIENT`] |
 //! | logs | the record starts with the emitting contract's address (20 bytes), then as above |
 //! | heap | [`bundle::HEAP`], split into [`bundle::FRAMES`] frames (a transaction asks for it with `RequestHeapFrame`) |
 //!
-//! Not in bundles yet: `selfdestruct`, `callcode`, `create`, `create2`,
-//! `extcodesize` of another contract of the bundle (a call into code).
+//! Not in bundles yet: `selfdestruct`, `callcode`, `create` and `create2`.
+//! A program run without the 256 KiB heap frame stops at its first nested
+//! call with an access violation, not an exit code.
 //!
 //! # Memory of the running program
 //!
@@ -426,9 +430,12 @@ pub mod layout {
     /// (stores, logs, lamports moved), to tell whether a failed call
     /// changed anything.
     pub const CHANGES: i16 = FIXED_END + 24;
+    /// In a bundle, in the outermost frame only: the deepest frame a call
+    /// has run in so far; a frame used before is cleared for the next.
+    pub const DEEPEST: i16 = FIXED_END + 32;
     /// In a bundle: the last call's return data (up to 1,024 bytes), in
     /// place of [`RETURN_DATA`].
-    pub const BUNDLE_RETURN_DATA: i16 = FIXED_END + 32;
+    pub const BUNDLE_RETURN_DATA: i16 = FIXED_END + 40;
     /// End of a bundle frame's fixed part.
     pub const BUNDLE_FIXED_END: i16 = BUNDLE_RETURN_DATA + 1024;
 }

@@ -145,7 +145,12 @@ pub(crate) fn lower_bundle(
     }
     asm.mov64(R0, crate::exit::BAD_STATE);
     asm.exit();
-    let mut rodata = Vec::new();
+    // The read-only data starts with each contract's code size (`u64`),
+    // by code id, for `extcodesize`.
+    let mut rodata: Vec<u8> = contracts
+        .iter()
+        .flat_map(|c| (c.module.code.len() as u64).to_le_bytes())
+        .collect();
     let mut problems = Vec::new();
     let mut memory_limit = u32::MAX;
     for (k, c) in contracts.iter().enumerate() {
@@ -397,7 +402,7 @@ impl Cx<'_> {
                 target.wei_per_lamport,
                 target.rent_per_byte,
                 code.len() as u64,
-                bundle.is_some(),
+                bundle.map(|_| crate::elf::RODATA_VADDR),
             ),
             bundle,
             ret_buf: if bundle.is_some() {

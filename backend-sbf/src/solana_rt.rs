@@ -36,6 +36,20 @@ pub(crate) fn count_change(a: &mut Asm, tmp: Reg) {
     a.stx(Size::Dw, R0, layout::CHANGES, tmp);
 }
 
+/// Jumps to `not_member` unless the account at `r5` is one of the
+/// bundle's state accounts: owned by the program (as the running state
+/// account is) with a bundle table. Uses `r0`, `r6` and `r7`.
+fn jmp_unless_member(a: &mut Asm, not_member: Label) {
+    a.ldx(Size::Dw, R6, R9, layout::SELF_KEY);
+    for k in 0..4 {
+        a.ldx(Size::Dw, R0, R5, 40 + 8 * k);
+        a.ldx(Size::Dw, R7, R6, 32 + 8 * k);
+        a.jmp(J::Ne, R0, R7, not_member);
+    }
+    a.ldx(Size::W, R0, R5, 88);
+    a.jmp_imm(J::Ne, R0, storage::BUNDLE_MAGIC as i32, not_member);
+}
+
 /// `reg = [reg] - (128 + [reg + 8]) * rent`, at least 0: what the account
 /// whose lamports `reg` points at holds above its rent-exempt minimum.
 /// Clobbers `tmp`.
@@ -53,11 +67,38 @@ pub(crate) fn above_rent(a: &mut Asm, reg: Reg, tmp: Reg, rent: i32) {
 
 /// The body of [`crate::runtime::Helper::ExtCodeSize`]; `code_len` is
 /// the contract's own code size.
-pub(crate) fn ext_code_size(a: &mut Asm, code_len: u64, bundle: bool) {
+pub(crate) fn ext_code_size(a: &mut Asm, code_len: u64, bundle: Option<u64>) {
     let (none, this, code, needed) = (a.label(), a.label(), a.label(), a.label());
     a.mov(R7, R2);
-    let found = locate(a, none, this, needed, bundle);
+    if bundle.is_some() {
+        a.stx(Size::Dw, R10, -8, R7);
+    }
+    let found = locate(a, none, this, needed, bundle.is_some());
     a.bind(found);
+    if let Some(sizes) = bundle {
+        // A contract of the bundle: its code's size, by the code id in
+        // its table's header, from the sizes in the read-only data.
+        let (not_member, member) = (a.label(), a.label());
+        jmp_unless_member(a, not_member);
+        a.bind(member);
+        a.ldx(Size::Dw, R7, R10, -8);
+        a.ldx(Size::W, R0, R5, 92);
+        a.alu_imm(Alu::Lsh, R0, 3);
+        a.mov64(R6, sizes);
+        a.alu(Alu::Add, R6, R0);
+        a.ldx(Size::Dw, R0, R6, 0);
+        a.stx(Size::Dw, R7, 0, R0);
+        zero(a, R7, 8, 3);
+        a.mov64(R0, 0);
+        a.exit();
+        // Itself (in a delegate call, the delegating contract's code).
+        a.bind(this);
+        a.ldx(Size::Dw, R5, R9, layout::SELF_KEY);
+        a.alu_imm(Alu::Sub, R5, 8);
+        a.ja(member);
+        a.bind(not_member);
+        a.ldx(Size::Dw, R7, R10, -8);
+    }
     jmp_if_code(a, code);
     // Zero for no code (the common case, without a jump), or the
     // contract's own size.
@@ -65,12 +106,14 @@ pub(crate) fn ext_code_size(a: &mut Asm, code_len: u64, bundle: bool) {
     zero(a, R7, 0, 4);
     a.mov64(R0, 0);
     a.exit();
-    a.bind(this);
-    a.mov64(R0, code_len);
-    a.stx(Size::Dw, R7, 0, R0);
-    zero(a, R7, 8, 3);
-    a.mov64(R0, 0);
-    a.exit();
+    if bundle.is_none() {
+        a.bind(this);
+        a.mov64(R0, code_len);
+        a.stx(Size::Dw, R7, 0, R0);
+        zero(a, R7, 8, 3);
+        a.mov64(R0, 0);
+        a.exit();
+    }
     a.bind(code);
     a.mov64(R0, exit::CALL_INTO_CODE);
     a.exit();
@@ -94,6 +137,16 @@ pub(crate) fn balance(a: &mut Asm, rent_per_byte: i32, bundle: bool) {
     a.jmp_imm(J::Eq, R0, 0, precompile);
     let found = locate(a, precompile, this, needed, bundle);
     a.bind(found);
+    if bundle {
+        // Another contract of the bundle: its lamports above rent.
+        let not_member = a.label();
+        jmp_unless_member(a, not_member);
+        a.mov(R0, R5);
+        a.alu_imm(Alu::Add, R0, 72);
+        above_rent(a, R0, R1, rent_per_byte);
+        a.ja(store);
+        a.bind(not_member);
+    }
     // The account's lamports (after its flags, key and owner).
     a.ldx(Size::Dw, R0, R5, 72);
     a.bind(store);
@@ -234,14 +287,7 @@ pub(crate) fn send_value(a: &mut Asm, wei_per_lamport: i32, rent_per_byte: i32, 
         // table. The call runs inside the program, which must be able to
         // write the account.
         let not_ours = a.label();
-        a.ldx(Size::Dw, R6, R9, layout::SELF_KEY);
-        for k in 0..4 {
-            a.ldx(Size::Dw, R0, R5, 40 + 8 * k);
-            a.ldx(Size::Dw, R7, R6, 32 + 8 * k);
-            a.jmp(J::Ne, R0, R7, not_ours);
-        }
-        a.ldx(Size::W, R0, R5, 88);
-        a.jmp_imm(J::Ne, R0, storage::BUNDLE_MAGIC as i32, into_code);
+        jmp_unless_member(a, not_ours);
         a.ldx(Size::B, R0, R5, 2);
         a.jmp_imm(J::Eq, R0, 0, needed);
         a.mov64(R0, INTERNAL as u64);

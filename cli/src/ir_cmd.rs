@@ -112,7 +112,21 @@ pub(crate) fn translate(
                 30_000_000,
                 None,
             )?;
-            // A scenario with several contracts: the first it deploys.
+            // A scenario with several contracts: one program for the
+            // system, a bundle (for --check: the first it deploys).
+            let contracts = plan.contracts.iter().filter(|c| {
+                plan.world
+                    .accounts
+                    .get(&c.address)
+                    .is_some_and(|a| !a.code.is_empty())
+            });
+            if args.target == "sbf" && !args.check && contracts.count() > 1 {
+                let stages = Stages {
+                    stack_in_memory,
+                    ..Stages::default()
+                };
+                return crate::sbf_system::translate_system(args, &plan, stages, out);
+            }
             let address = plan
                 .deployments
                 .first()

@@ -14,6 +14,7 @@ pub mod report;
 pub mod run_cmd;
 mod sbf_check;
 mod sbf_client;
+mod sbf_system;
 pub mod scenario;
 mod test_cmd;
 

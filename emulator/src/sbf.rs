@@ -64,6 +64,10 @@ type Cache = HashMap<
     Arc<Result<Executable<Context>, EngineError>>,
 >;
 
+/// Whether code (by hash, fork and translation-time constants) translates
+/// as one of a bundle's contracts.
+type InBundle = HashMap<([u8; 32], Fork, Vec<(EnvField, U256)>), bool>;
+
 /// The `sbf` and `sbf-jit` engines.
 pub struct SbfEngine {
     /// Run the JIT-compiled program instead of the interpreter.
@@ -75,7 +79,7 @@ pub struct SbfEngine {
     programs: Mutex<Cache>,
     /// Whether code (by hash and fork) translates as one of a bundle's
     /// contracts.
-    in_bundle: Mutex<HashMap<([u8; 32], Fork), bool>>,
+    in_bundle: Mutex<InBundle>,
 }
 
 impl SbfEngine {
@@ -274,8 +278,10 @@ impl Engine for SbfEngine {
                 "a creation transaction: contract creation has no Solana mapping yet (deploy the translated program instead)".into(),
             ));
         }
-        if bundle::applies(world, call) {
-            return self.run_bundle(world, block, call, fork);
+        if bundle::applies(world, call)
+            && let Some(o) = self.run_bundle(world, block, call, fork)?
+        {
+            return Ok(o);
         }
         let value = self.lamports(call.value).ok_or_else(|| {
             unsupported(format!(

@@ -238,3 +238,212 @@ fn a_minimal_proxy_over_the_token_runs_as_on_revm() {
         w.commit(&c, &o);
     }
 }
+
+/// A frame an earlier call used starts with zeroed memory for the next:
+/// the first call leaves a word in the callee's memory, the second reads
+/// it back as fresh memory, 0 on revm.
+#[test]
+fn each_call_starts_with_fresh_memory() {
+    let c = Address::repeat_byte(0xcc);
+    // 6: mstore(0x200, 0xff); anything else: return mload(0x200).
+    let callee = hex("600035 600614 601557 61020051 600052 60206000f3 5b 60ff61020052 00");
+    let to = alloy_primitives::hex::encode(c);
+    // call c with 6, then with 5, and return what the second returned.
+    let caller = hex(&format!(
+        "6006600052 600060006020600060007 3{to} 5af150
+         6005600052 60206040602060006000 73{to} 5af150
+         60206040f3"
+    ));
+    let mut w = World::default();
+    for (at, code) in [(A, caller), (c, callee)] {
+        w.accounts.insert(
+            at,
+            Account {
+                code,
+                ..Account::default()
+            },
+        );
+    }
+    let mut call = call(0);
+    call.data = vec![];
+    let o = agrees("fresh memory", &w, &call, None);
+    assert_eq!(o.return_data, vec![0u8; 32]);
+}
+
+/// EXTCODESIZE of another contract of the bundle and of the contract
+/// itself: their code sizes, from the program's table.
+#[test]
+fn code_sizes_of_the_bundles_contracts_read_as_on_revm() {
+    let b = alloy_primitives::hex::encode(B);
+    let code = hex(&format!(
+        "73{b}3b600052 303b602052 60006000600060007 3{b}5afa50 60406000f3"
+    ));
+    let mut c = call(0);
+    c.data = vec![];
+    let o = agrees("extcodesize", &world(code.clone()), &c, None);
+    assert_eq!(
+        U256::from_be_slice(&o.return_data[..32]),
+        U256::from(callee().len())
+    );
+    assert_eq!(
+        U256::from_be_slice(&o.return_data[32..]),
+        U256::from(code.len())
+    );
+}
+
+/// `chainlift translate --deploy` of a scenario with several contracts
+/// writes one program for the system and a manifest per contract (code
+/// id, address, state account, initialize). A client that creates and
+/// initializes each state account as the manifest says, then sends the
+/// scenario's calls (adding the state accounts the program asks for), gets
+/// revm's status and return data on every call.
+#[test]
+fn translate_writes_one_program_for_a_system_that_runs_its_scenario() {
+    use chainlift_backend_sbf::exit;
+    use chainlift_emulator::sbf::{self, AccountIn, Invocation};
+    let dir = std::env::temp_dir().join(format!("chainlift-system-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let so = dir.join("erc4626.so");
+    let scenario = chainlift_tests::path("examples/scenarios/erc4626.toml");
+    let run = chainlift_tests::chainlift(&[
+        "translate",
+        "--deploy",
+        &scenario,
+        "-o",
+        so.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("bundle of 2 contracts"),
+        "{}",
+        run.stdout
+    );
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("erc4626.manifest.json")).unwrap())
+            .unwrap();
+    let exe = sbf::load(&std::fs::read(&so).unwrap()).unwrap();
+    let heap_size = m["program"]["heap_bytes"].as_u64().unwrap() as usize;
+    assert_eq!(heap_size, 256 * 1024);
+    // Each contract's state account, initialized.
+    let mut states: std::collections::BTreeMap<Address, (Vec<u8>, u64)> = Default::default();
+    for c in m["contracts"].as_array().unwrap() {
+        let at: Address = c["address"].as_str().unwrap().parse().unwrap();
+        let data = vec![0u8; c["state"]["data_len"].as_u64().unwrap() as usize];
+        let lamports = c["state"]["rent_exempt_lamports"].as_u64().unwrap();
+        let init =
+            alloy_primitives::hex::decode(c["initialize"]["data"].as_str().unwrap()).unwrap();
+        let r = sbf::execute(
+            &exe,
+            false,
+            &Invocation {
+                program_id: sbf::PROGRAM_ID,
+                accounts: &[
+                    AccountIn {
+                        key: sbf::key_of(at),
+                        owner: sbf::PROGRAM_ID,
+                        lamports,
+                        signer: true,
+                        writable: true,
+                        executable: false,
+                        data: &data,
+                    },
+                    AccountIn {
+                        key: [7; 32],
+                        owner: [0; 32],
+                        lamports: 1 << 40,
+                        signer: true,
+                        writable: false,
+                        executable: false,
+                        data: &[],
+                    },
+                ],
+                data: &init,
+                clock: (0, 0),
+                heap_size,
+            },
+        );
+        assert_eq!(r.result, Ok(exit::SUCCESS), "{}", c["name"]);
+        states.insert(at, (r.state, lamports));
+    }
+    let plan = chainlift_cli::scenario::load(
+        std::path::Path::new(&scenario),
+        BlockEnv::default(),
+        Fork::Osaka,
+        30_000_000,
+        None,
+    )
+    .unwrap();
+    let mut world = plan.world.clone();
+    for step in &plan.steps {
+        let call = &step.call;
+        let mut order = vec![call.to];
+        let r = loop {
+            let mut accounts: Vec<AccountIn> = vec![];
+            let snapshot = states.clone();
+            for (i, a) in order.iter().enumerate() {
+                let (data, lamports) = &snapshot[a];
+                accounts.push(AccountIn {
+                    key: sbf::key_of(*a),
+                    owner: sbf::PROGRAM_ID,
+                    lamports: *lamports,
+                    signer: false,
+                    writable: true,
+                    executable: false,
+                    data,
+                });
+                if i == 0 {
+                    accounts.push(AccountIn {
+                        key: sbf::key_of(call.caller),
+                        owner: [0; 32],
+                        lamports: 1 << 40,
+                        signer: true,
+                        writable: false,
+                        executable: false,
+                        data: &[],
+                    });
+                }
+            }
+            let r = sbf::execute(
+                &exe,
+                false,
+                &Invocation {
+                    program_id: sbf::PROGRAM_ID,
+                    accounts: &accounts,
+                    data: &sbf::instruction_data(0, &call.data),
+                    clock: (0, 0),
+                    heap_size,
+                },
+            );
+            if r.result == Ok(exit::ACCOUNT_NEEDED) {
+                let wanted = Address::from_slice(&r.return_data);
+                assert!(states.contains_key(&wanted), "{}: {wanted}", step.label);
+                assert!(!order.contains(&wanted));
+                order.push(wanted);
+                continue;
+            }
+            // The state accounts' data after the call (index 1 is the caller).
+            let mut after = vec![];
+            for (i, a) in order.iter().enumerate() {
+                let at = if i == 0 { 0 } else { i + 1 };
+                after.push((*a, r.data[at].clone()));
+            }
+            break (r, after);
+        };
+        let (r, after) = r;
+        let oracle = EvmEngine.run(&world, &plan.block, call, plan.fork).unwrap();
+        let status = match r.result {
+            Ok(exit::SUCCESS) => Status::Success,
+            Ok(exit::REVERT) => Status::Revert,
+            other => panic!("{}: {other:?}", step.label),
+        };
+        assert_eq!(status, oracle.status, "{}", step.label);
+        assert_eq!(r.return_data, oracle.return_data, "{}", step.label);
+        if status == Status::Success {
+            for (a, data) in after {
+                states.get_mut(&a).unwrap().0 = data;
+            }
+        }
+        world.commit(call, &oracle);
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

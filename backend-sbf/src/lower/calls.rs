@@ -98,7 +98,28 @@ impl Cx<'_> {
         a.mov64(R0, exit::CALL_DEPTH);
         a.exit();
         a.bind(deep_ok);
+        // A frame an earlier call used is cleared past its fixed part: EVM
+        // memory starts zeroed. (The heap starts zeroed: a frame never used
+        // needs nothing.)
+        let fresh = a.label();
         a.alu_imm(Alu::Add, R0, 1);
+        a.mov64(R7, layout::HEAP_START);
+        a.ldx(Size::Dw, R8, R7, layout::DEEPEST);
+        a.jmp(J::Gt, R0, R8, fresh);
+        a.stx(Size::Dw, R9, s + 272, R4);
+        a.stx(Size::Dw, R9, s + 280, R5);
+        a.mov(R1, R6);
+        a.alu_imm(Alu::Add, R1, layout::BUNDLE_FIXED_END as i32);
+        a.mov64(R2, 0);
+        a.mov64(R3, (b.stride - layout::BUNDLE_FIXED_END as u32) as u64);
+        a.syscall("sol_memset_");
+        a.ldx(Size::Dw, R4, R9, s + 272);
+        a.ldx(Size::Dw, R5, R9, s + 280);
+        a.ldx(Size::Dw, R0, R9, layout::DEPTH);
+        a.alu_imm(Alu::Add, R0, 1);
+        a.mov64(R7, layout::HEAP_START);
+        a.bind(fresh);
+        a.stx(Size::Dw, R7, layout::DEEPEST, R0);
         a.stx(Size::Dw, R6, layout::DEPTH, R0);
         a.stx(Size::Dw, R6, layout::PARENT, R9);
         a.st(Size::Dw, R6, layout::MEM_SIZE, 0);

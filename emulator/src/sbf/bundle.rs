@@ -50,7 +50,8 @@ impl SbfEngine {
             .into_iter()
             .filter(|a| {
                 let code = &world.accounts[a].code;
-                let key = (keccak256(code).0, fork);
+                let constants: Vec<_> = target.constants.iter().map(|(f, v)| (*f, *v)).collect();
+                let key = (keccak256(code).0, fork, constants);
                 if let Some(known) = self
                     .in_bundle
                     .lock()
@@ -153,30 +154,30 @@ impl SbfEngine {
         Ok(executable)
     }
 
-    /// Runs `call` with the world's contracts as one bundle.
+    /// Runs `call` with the world's contracts as one bundle; `None` when
+    /// the call runs as a single contract instead: the called contract
+    /// does not translate in a bundle, the caller is a contract, or a
+    /// contract reads BALANCE (whose inexact balances only the single
+    /// contract's run declines precisely).
     pub(super) fn run_bundle(
         &self,
         world: &World,
         block: &BlockEnv,
         call: &Call,
         fork: Fork,
-    ) -> Result<Outcome, EngineError> {
+    ) -> Result<Option<Outcome>, EngineError> {
         let unsupported = |reason: String| EngineError::Unsupported {
             engine: self.name(),
             reason,
         };
         let members = self.members(world, fork, &self.target_for(block, call.gas_price));
-        if !members.contains(&call.to) {
-            // The called contract itself does not translate: say why.
-            let target = self.target_for(block, call.gas_price);
-            let code = &world.accounts[&call.to].code;
-            return match self.program(code, fork, call.to, &target) {
-                Err(e) => Err(e),
-                Ok(_) => Err(unsupported(format!(
-                    "{} does not translate in a bundle",
-                    call.to
-                ))),
-            };
+        if !members.contains(&call.to)
+            || members.contains(&call.caller)
+            || members
+                .iter()
+                .any(|a| super::uses_any(&world.accounts[a].code, &[0x31]))
+        {
+            return Ok(None);
         }
         let value = self.lamports(call.value).ok_or_else(|| {
             unsupported(format!(
@@ -186,11 +187,6 @@ impl SbfEngine {
         })?;
         for a in &members {
             let code = &world.accounts[a].code;
-            if super::uses_any(code, &[0x31]) {
-                return Err(unsupported(format!(
-                    "BALANCE in a bundle ({a}) has no mapping in the engine yet"
-                )));
-            }
             if fork < Fork::Cancun && super::uses_any(code, &[0xff]) {
                 return Err(unsupported(format!(
                     "before Cancun SELFDESTRUCT deletes the contract ({fork:?})"
@@ -319,18 +315,18 @@ impl SbfEngine {
         let code = match &run.result {
             Ok(c) => *c,
             Err(_) if run.out_of_budget => {
-                return Ok(super::outcome(
+                return Ok(Some(super::outcome(
                     Status::TargetLimit(format!("compute budget of {} CU", super::COMPUTE_BUDGET)),
                     vec![],
                     &run,
-                ));
+                )));
             }
             Err(e) => {
-                return Ok(super::outcome(
+                return Ok(Some(super::outcome(
                     Status::Halt(format!("sbf: {e}")),
                     vec![],
                     &run,
-                ));
+                )));
             }
         };
         let status = match code {
@@ -347,7 +343,7 @@ impl SbfEngine {
         };
         let mut o = super::outcome(status, return_data, &run);
         if o.status != Status::Success {
-            return Ok(o);
+            return Ok(Some(o));
         }
         let w = U256::from(self.target.wei_per_lamport);
         for (i, a) in addresses.iter().enumerate() {
@@ -396,7 +392,7 @@ impl SbfEngine {
                 address: call.to,
                 reason,
             })?;
-        Ok(o)
+        Ok(Some(o))
     }
 }
 
