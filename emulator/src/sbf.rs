@@ -446,68 +446,12 @@ impl Engine for SbfEngine {
                 _ => break run,
             }
         };
-        let code = match &run.result {
-            Ok(c) => *c,
-            Err(_) if run.out_of_budget => {
-                return Ok(outcome(
-                    Status::TargetLimit(format!("compute budget of {COMPUTE_BUDGET} CU")),
-                    vec![],
-                    &run,
-                ));
-            }
-            Err(e) => {
-                return Ok(outcome(Status::Halt(format!("sbf: {e}")), vec![], &run));
-            }
-        };
-        let status = match code {
-            exit::SUCCESS => Status::Success,
-            exit::REVERT => Status::Revert,
-            c if exit::is_target_limit(c) => Status::TargetLimit(exit::describe(c)),
-            // Asked again for an account it was given, or for too many.
-            exit::ACCOUNT_NEEDED => Status::TargetLimit(exit::describe(exit::ACCOUNT_NEEDED)),
-            c => Status::Halt(exit::describe(c)),
-        };
-        let return_data = if matches!(status, Status::Success | Status::Revert) {
-            run.return_data.clone()
-        } else {
-            vec![]
-        };
-        let mut o = outcome(status, return_data, &run);
+        let mut o = ended(&run);
         if o.status == Status::Success {
-            // Balances move by the lamport differences, in wei.
-            let w = U256::from(self.target.wei_per_lamport);
-            for (i, a) in addresses.iter().enumerate() {
-                let (b, l) = (accounts[i].lamports, run.lamports[i]);
-                if *a == Address::ZERO || crate::fees_hide(*a, call, block.coinbase) || b == l {
-                    continue;
-                }
-                let before = world.accounts.get(a).map_or(U256::ZERO, |x| x.balance);
-                let after = if l > b {
-                    before.saturating_add(U256::from(l - b) * w)
-                } else {
-                    before.saturating_sub(U256::from(b - l) * w)
-                };
-                // A caller that could not pay (revm, with its balance check
-                // off, lends it the value) ends where it started.
-                if after != before {
-                    o.balances.insert(*a, (before, after));
-                }
-            }
-            let after = storage::decode(&run.state).map_err(|reason| EngineError::Translate {
-                address: call.to,
-                reason: format!("state account after the call: {reason}"),
-            })?;
-            let keys: std::collections::BTreeSet<&U256> =
-                before.keys().chain(after.keys()).collect();
-            for k in keys {
-                let (b, a) = (
-                    before.get(k).copied().unwrap_or_default(),
-                    after.get(k).copied().unwrap_or_default(),
-                );
-                if a != b {
-                    o.storage.insert((call.to, *k), (b, a));
-                }
-            }
+            let before_lamports: Vec<u64> = accounts.iter().map(|a| a.lamports).collect();
+            o.balances =
+                self.balance_changes(world, block, call, &addresses, &before_lamports, &run);
+            o.storage = storage_changes(call.to, before, &run.state)?;
             o.logs = run
                 .logs
                 .iter()
@@ -540,6 +484,100 @@ pub fn decode_log(address: Address, slices: &[Vec<u8>]) -> Result<Log, String> {
             "a sol_log_data record of {} bytes is not an EVM log",
             record.len()
         )),
+    }
+}
+
+/// How a run ended, as users see it: the status (an exit code, the
+/// compute budget, a VM error) and, for success and revert, the return
+/// data; no changes yet.
+fn ended(run: &Run) -> Outcome {
+    let code = match &run.result {
+        Ok(c) => *c,
+        Err(_) if run.out_of_budget => {
+            return outcome(
+                Status::TargetLimit(format!("compute budget of {COMPUTE_BUDGET} CU")),
+                vec![],
+                run,
+            );
+        }
+        Err(e) => return outcome(Status::Halt(format!("sbf: {e}")), vec![], run),
+    };
+    let status = match code {
+        exit::SUCCESS => Status::Success,
+        exit::REVERT => Status::Revert,
+        c if exit::is_target_limit(c) => Status::TargetLimit(exit::describe(c)),
+        // Asked again for an account it was given, or for too many.
+        exit::ACCOUNT_NEEDED => Status::TargetLimit(exit::describe(exit::ACCOUNT_NEEDED)),
+        c => Status::Halt(exit::describe(c)),
+    };
+    let return_data = if matches!(status, Status::Success | Status::Revert) {
+        run.return_data.clone()
+    } else {
+        vec![]
+    };
+    outcome(status, return_data, run)
+}
+
+/// Storage slots that changed: (account, slot) → (before, after).
+type StorageChanges = std::collections::BTreeMap<(Address, U256), (U256, U256)>;
+
+/// The storage of the contract at `address` that changed from `before` to
+/// the table in `data` (its state account's data after the call).
+fn storage_changes(
+    address: Address,
+    before: &std::collections::BTreeMap<U256, U256>,
+    data: &[u8],
+) -> Result<StorageChanges, EngineError> {
+    let after = storage::decode(data).map_err(|reason| EngineError::Translate {
+        address,
+        reason: format!("state account after the call: {reason}"),
+    })?;
+    let keys: std::collections::BTreeSet<&U256> = before.keys().chain(after.keys()).collect();
+    Ok(keys
+        .into_iter()
+        .filter_map(|k| {
+            let (b, a) = (
+                before.get(k).copied().unwrap_or_default(),
+                after.get(k).copied().unwrap_or_default(),
+            );
+            (a != b).then_some(((address, *k), (b, a)))
+        })
+        .collect())
+}
+
+impl SbfEngine {
+    /// The balances that changed: each account's lamport difference
+    /// (`addresses[i]` had `before[i]`), in wei, from the world's balance;
+    /// not the system program's, nor the fees' accounts.
+    fn balance_changes(
+        &self,
+        world: &World,
+        block: &BlockEnv,
+        call: &Call,
+        addresses: &[Address],
+        before: &[u64],
+        run: &Run,
+    ) -> std::collections::BTreeMap<Address, (U256, U256)> {
+        let w = U256::from(self.target.wei_per_lamport);
+        let mut out = std::collections::BTreeMap::new();
+        for (i, a) in addresses.iter().enumerate() {
+            let (b, l) = (before[i], run.lamports[i]);
+            if *a == Address::ZERO || crate::fees_hide(*a, call, block.coinbase) || b == l {
+                continue;
+            }
+            let was = world.accounts.get(a).map_or(U256::ZERO, |x| x.balance);
+            let now = if l > b {
+                was.saturating_add(U256::from(l - b) * w)
+            } else {
+                was.saturating_sub(U256::from(b - l) * w)
+            };
+            // A caller that could not pay (revm, with its balance check
+            // off, lends it the value) ends where it started.
+            if now != was {
+                out.insert(*a, (was, now));
+            }
+        }
+        out
     }
 }
 

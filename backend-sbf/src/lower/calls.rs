@@ -169,15 +169,6 @@ impl Cx<'_> {
             a.stx(Size::Dw, R5, 72, R0);
             a.bind(none);
         }
-        // The transient table's header (unused but in the outermost frame).
-        let cap = layout::TRANSIENT_CAPACITY;
-        a.st(Size::Dw, R6, layout::TRANSIENT + 8, cap as i32);
-        a.st(
-            Size::Dw,
-            R6,
-            layout::TRANSIENT + 24,
-            64 - cap.trailing_zeros() as i32,
-        );
         // Changes so far, to tell whether a failed call made any.
         a.mov64(R0, layout::HEAP_START);
         a.ldx(Size::Dw, R7, R0, layout::CHANGES);

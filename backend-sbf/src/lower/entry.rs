@@ -91,6 +91,39 @@ fn rest_of_input(a: &mut Asm, bad_accounts: Label, bad_input: Label) {
     }
 }
 
+/// Checks the storage table's header in the state account's data (at
+/// `r7`, its length in `r4`): a power-of-two capacity (at most 2^24) that
+/// matches the hash shift and fits the data; keeps the table's address
+/// ([`layout::STORAGE`]). Uses `r0`, `r3` and `r5`.
+fn table_header(a: &mut Asm, bad_state: Label) {
+    a.ldx(Size::Dw, R3, 7, 8); // capacity
+    a.jmp_imm(J::Gt, R3, 1 << 24, bad_state);
+    a.jmp_imm(J::Lt, R3, 2, bad_state);
+    a.ldx(Size::Dw, R5, 7, 24); // shift
+    a.jmp_imm(J::Gt, R5, 63, bad_state);
+    a.mov64(R0, 64);
+    a.alu(Alu::Sub, R0, R5);
+    a.mov64(R5, 1);
+    a.alu(Alu::Lsh, R5, R0);
+    a.jmp(J::Ne, R5, R3, bad_state); // capacity == 1 << (64 - shift)
+    a.alu_imm(Alu::Mul, R3, crate::storage::ENTRY as i32);
+    a.alu_imm(Alu::Add, R3, crate::storage::HEADER as i32);
+    a.jmp(J::Gt, R3, R4, bad_state);
+    a.stx(Size::Dw, R9, layout::STORAGE, 7);
+}
+
+/// The transient-storage table's header in the frame at `r9`.
+fn transient_header(a: &mut Asm) {
+    let cap = layout::TRANSIENT_CAPACITY;
+    a.st(Size::Dw, R9, layout::TRANSIENT + 8, cap as i32);
+    a.st(
+        Size::Dw,
+        R9,
+        layout::TRANSIENT + 24,
+        64 - cap.trailing_zeros() as i32,
+    );
+}
+
 /// A bundle's entry: reads the input as [`Cx::entry`] does, then calls the
 /// code the state account's table names (its code id, through
 /// `dispatch`) in the outermost frame and ends with what it returns. A
@@ -127,29 +160,9 @@ pub(super) fn bundle_entry(a: &mut Asm, dispatch: Label, inits: &[Label]) -> (La
     a.mov(8, R3);
     a.alu_imm(Alu::Rsh, 8, 32);
     a.jmp_imm(J::Ne, R5, crate::storage::BUNDLE_MAGIC as i32, not_table);
-    a.ldx(Size::Dw, R3, 7, 8); // capacity
-    a.jmp_imm(J::Gt, R3, 1 << 24, bad_state);
-    a.jmp_imm(J::Lt, R3, 2, bad_state);
-    a.ldx(Size::Dw, R5, 7, 24); // shift
-    a.jmp_imm(J::Gt, R5, 63, bad_state);
-    a.mov64(R0, 64);
-    a.alu(Alu::Sub, R0, R5);
-    a.mov64(R5, 1);
-    a.alu(Alu::Lsh, R5, R0);
-    a.jmp(J::Ne, R5, R3, bad_state);
-    a.alu_imm(Alu::Mul, R3, crate::storage::ENTRY as i32);
-    a.alu_imm(Alu::Add, R3, crate::storage::HEADER as i32);
-    a.jmp(J::Gt, R3, R4, bad_state);
-    a.stx(Size::Dw, R9, layout::STORAGE, 7);
+    table_header(a, bad_state);
     rest_of_input(a, bad_accounts, bad_input);
-    let cap = layout::TRANSIENT_CAPACITY;
-    a.st(Size::Dw, R9, layout::TRANSIENT + 8, cap as i32);
-    a.st(
-        Size::Dw,
-        R9,
-        layout::TRANSIENT + 24,
-        64 - cap.trailing_zeros() as i32,
-    );
+    transient_header(a);
     let (run, pay) = (a.label(), a.named("pay_in"));
     a.ldx(Size::Dw, R5, R9, layout::VALUE);
     a.jmp_imm(J::Ne, R5, 0, pay);
@@ -218,31 +231,10 @@ impl Cx<'_> {
         let not_table = a.label();
         a.mov64(R5, MAGIC);
         a.jmp(J::Ne, R3, R5, not_table);
-        a.ldx(Size::Dw, R3, 7, 8); // capacity
-        a.jmp_imm(J::Gt, R3, 1 << 24, bad_state);
-        a.jmp_imm(J::Lt, R3, 2, bad_state);
-        a.ldx(Size::Dw, R5, 7, 24); // shift
-        a.jmp_imm(J::Gt, R5, 63, bad_state);
-        a.mov64(R0, 64);
-        a.alu(Alu::Sub, R0, R5);
-        a.mov64(R5, 1);
-        a.alu(Alu::Lsh, R5, R0);
-        a.jmp(J::Ne, R5, R3, bad_state); // capacity == 1 << (64 - shift)
-        a.alu_imm(Alu::Mul, R3, crate::storage::ENTRY as i32);
-        a.alu_imm(Alu::Add, R3, crate::storage::HEADER as i32);
-        a.jmp(J::Gt, R3, R4, bad_state);
-        a.stx(Size::Dw, R9, layout::STORAGE, 7);
+        table_header(a, bad_state);
         let bad_input = a.named("bad_input");
         rest_of_input(a, bad_accounts, bad_input);
-        // The transient table's header.
-        let cap = layout::TRANSIENT_CAPACITY;
-        a.st(Size::Dw, R9, layout::TRANSIENT + 8, cap as i32);
-        a.st(
-            Size::Dw,
-            R9,
-            layout::TRANSIENT + 24,
-            64 - cap.trailing_zeros() as i32,
-        );
+        transient_header(a);
         let first = self.blocks[&self.f.layout[0]];
         let pay = a.named("pay_in");
         a.ldx(Size::Dw, R5, R9, layout::VALUE);

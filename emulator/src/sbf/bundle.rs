@@ -312,75 +312,16 @@ impl SbfEngine {
                 _ => break run,
             }
         };
-        let code = match &run.result {
-            Ok(c) => *c,
-            Err(_) if run.out_of_budget => {
-                return Ok(Some(super::outcome(
-                    Status::TargetLimit(format!("compute budget of {} CU", super::COMPUTE_BUDGET)),
-                    vec![],
-                    &run,
-                )));
-            }
-            Err(e) => {
-                return Ok(Some(super::outcome(
-                    Status::Halt(format!("sbf: {e}")),
-                    vec![],
-                    &run,
-                )));
-            }
-        };
-        let status = match code {
-            exit::SUCCESS => Status::Success,
-            exit::REVERT => Status::Revert,
-            c if exit::is_target_limit(c) => Status::TargetLimit(exit::describe(c)),
-            exit::ACCOUNT_NEEDED => Status::TargetLimit(exit::describe(exit::ACCOUNT_NEEDED)),
-            c => Status::Halt(exit::describe(c)),
-        };
-        let return_data = if matches!(status, Status::Success | Status::Revert) {
-            run.return_data.clone()
-        } else {
-            vec![]
-        };
-        let mut o = super::outcome(status, return_data, &run);
+        let mut o = super::ended(&run);
         if o.status != Status::Success {
             return Ok(Some(o));
         }
-        let w = U256::from(self.target.wei_per_lamport);
+        let before: Vec<u64> = accounts.iter().map(|a| a.lamports).collect();
+        o.balances = self.balance_changes(world, block, call, &addresses, &before, &run);
         for (i, a) in addresses.iter().enumerate() {
-            let (b, l) = (accounts[i].lamports, run.lamports[i]);
-            if *a == Address::ZERO || crate::fees_hide(*a, call, block.coinbase) || b == l {
-                continue;
-            }
-            let before = world.accounts.get(a).map_or(U256::ZERO, |x| x.balance);
-            let after = if l > b {
-                before.saturating_add(U256::from(l - b) * w)
-            } else {
-                before.saturating_sub(U256::from(b - l) * w)
-            };
-            if after != before {
-                o.balances.insert(*a, (before, after));
-            }
-            let _ = i;
-        }
-        for (i, a) in addresses.iter().enumerate() {
-            if !states.contains_key(a) {
-                continue;
-            }
-            let before = &world.accounts[a].storage;
-            let after = storage::decode(&run.data[i]).map_err(|reason| EngineError::Translate {
-                address: *a,
-                reason: format!("state account after the call: {reason}"),
-            })?;
-            let keys: std::collections::BTreeSet<&U256> =
-                before.keys().chain(after.keys()).collect();
-            for k in keys {
-                let (b, x) = (
-                    before.get(k).copied().unwrap_or_default(),
-                    after.get(k).copied().unwrap_or_default(),
-                );
-                if x != b {
-                    o.storage.insert((*a, *k), (b, x));
-                }
+            if states.contains_key(a) {
+                let changes = super::storage_changes(*a, &world.accounts[a].storage, &run.data[i])?;
+                o.storage.extend(changes);
             }
         }
         o.logs = run
