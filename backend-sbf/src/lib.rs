@@ -70,7 +70,7 @@
 //! | EVM memory | each frame's starts zeroed: a frame an earlier call used is cleared when the next call enters it (`sol_memset_`, about 115 CU) |
 //! | `tload` / `tstore` | the outermost frame only; in a nested frame [`exit::NESTED_TRANSIENT`] |
 //! | logs | the record starts with the emitting contract's address (20 bytes), then as above |
-//! | heap | [`bundle::HEAP`], split into [`bundle::FRAMES`] frames (a transaction asks for it with `RequestHeapFrame`) |
+//! | heap | [`bundle::HEAP`], split into [`bundle::FRAMES`] frames (a transaction asks for it with `RequestHeapFrame`; Agave charges 56 CU for it) |
 //!
 //! Not in bundles yet: `selfdestruct`, `callcode`, `create` and `create2`.
 //! A program run without the 256 KiB heap frame stops at its first nested

@@ -494,3 +494,350 @@ fn the_voucher_checks_permits_and_secrets_in_litesvm_as_on_revm() {
     // extcodesize, in Agave itself.
     deploys_and_matches("examples/scenarios/voucher.toml");
 }
+
+/// What one call of a bundle gave: as [`Observed`], with every account's
+/// data (the state accounts of the contracts the call reached).
+#[derive(Debug, PartialEq, Eq)]
+struct BundleObserved {
+    code: u64,
+    return_data: Vec<u8>,
+    logs: Vec<Vec<Vec<u8>>>,
+    data: Vec<Vec<u8>>,
+    lamports: Vec<u64>,
+    compute_units: u64,
+}
+
+/// A system as one program: `chainlift translate --deploy` writes the
+/// bundle and its manifest; LiteSVM deploys it, creates and initializes
+/// each contract's state account as the manifest says, and runs the
+/// scenario's calls as transactions that ask for the 256 KiB heap, adding
+/// the state accounts the program asks for. Each call must give what the
+/// sbf engine gives for the same program and accounts (status, return
+/// data, logs, every account's data and lamports, the program's compute
+/// units), and what revm gives (status, return data, logs, storage).
+fn bundle_deploys_and_matches(scenario_file: &str) {
+    let dir = std::env::temp_dir().join(format!("chainlift-litesvm-bundle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let so = dir.join("system.so");
+    let run = chainlift_tests::chainlift(&[
+        "translate",
+        "--deploy",
+        &path(scenario_file),
+        "-o",
+        so.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let elf = std::fs::read(&so).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("system.manifest.json")).unwrap())
+            .unwrap();
+    let heap = manifest["program"]["heap_bytes"].as_u64().unwrap() as u32;
+    let exe = sbf::load(&elf).unwrap();
+    let plan = scenario::load(
+        Path::new(&path(scenario_file)),
+        BlockEnv::default(),
+        Fork::Osaka,
+        10_000_000,
+        None,
+    )
+    .unwrap();
+    let wei = U256::from(manifest["wei_per_lamport"].as_u64().unwrap());
+
+    let mut svm = LiteSVM::new().with_sigverify(false);
+    let payer = Keypair::new();
+    svm.airdrop(&payer.pubkey(), 1_000_000_000_000).unwrap();
+    let program_id = deploy(&mut svm, &payer, &elf);
+    let contracts: Vec<(Address, serde_json::Value)> = manifest["contracts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["address"].as_str().unwrap().parse().unwrap(), c.clone()))
+        .collect();
+    // Each state account: created for the program, then initialized by
+    // its own instruction (the code id), in LiteSVM and the sbf engine.
+    for (at, c) in &contracts {
+        let key = solana_key(*at);
+        let space = c["state"]["data_len"].as_u64().unwrap() as usize;
+        let rent = c["state"]["rent_exempt_lamports"].as_u64().unwrap();
+        assert_eq!(svm.minimum_balance_for_rent_exemption(space), rent);
+        svm.set_account(
+            key,
+            SolanaAccount {
+                lamports: rent,
+                data: vec![0; space],
+                owner: program_id,
+                executable: false,
+                rent_epoch: 0,
+            },
+        )
+        .unwrap();
+        let data =
+            alloy_primitives::hex::decode(c["initialize"]["data"].as_str().unwrap()).unwrap();
+        let init = Instruction {
+            program_id,
+            accounts: vec![
+                AccountMeta::new(key, true),
+                AccountMeta::new(payer.pubkey(), true),
+            ],
+            data: data.clone(),
+        };
+        let emulated = sbf::execute(
+            &exe,
+            false,
+            &Invocation {
+                program_id: program_id.to_bytes(),
+                accounts: &[
+                    AccountIn {
+                        key: key.to_bytes(),
+                        owner: program_id.to_bytes(),
+                        lamports: rent,
+                        signer: true,
+                        writable: true,
+                        executable: false,
+                        data: &vec![0; space],
+                    },
+                    AccountIn {
+                        key: payer.pubkey().to_bytes(),
+                        owner: [0; 32],
+                        lamports: 1,
+                        signer: true,
+                        writable: true,
+                        executable: false,
+                        data: &[],
+                    },
+                ],
+                data: &data,
+                clock: (0, 0),
+                heap_size: heap as usize,
+            },
+        );
+        assert_eq!(emulated.result, Ok(exit::SUCCESS), "init {}", c["name"]);
+        let mut tx = Transaction::new_unsigned(Message::new(
+            &[heap_frame(heap), init],
+            Some(&payer.pubkey()),
+        ));
+        tx.partial_sign(&[&payer], svm.latest_blockhash());
+        if let Err(f) = svm.send_transaction(tx) {
+            panic!("init {}: {:?}\n{}", c["name"], f.err, f.meta.pretty_logs());
+        }
+        svm.expire_blockhash();
+        assert_eq!(
+            svm.get_account(&key).unwrap().data,
+            emulated.state,
+            "init {}",
+            c["name"]
+        );
+    }
+    let slot = plan.block.number.to::<u64>();
+    let time = plan.block.timestamp.to::<i64>();
+    let mut clock: Clock = svm.get_sysvar();
+    clock.slot = slot;
+    clock.unix_timestamp = time;
+    svm.set_sysvar(&clock);
+
+    let mut world = plan.world.clone();
+    let mut costs = vec![];
+    for (i, step) in plan.steps.iter().enumerate() {
+        let label = format!("call {} ({})", i + 1, step.label);
+        let caller = solana_key(step.call.caller);
+        if svm.get_account(&caller).is_none() {
+            svm.airdrop(&caller, 100_000_000_000).unwrap();
+        }
+        assert!(
+            step.call.value.is_zero(),
+            "{label}: no value in this scenario"
+        );
+        let mut keys = vec![
+            (solana_key(step.call.to), false, true),
+            (caller, true, true),
+        ];
+        let (solana, emulated) = loop {
+            let before = accounts_now(&svm, &keys);
+            let data = sbf::instruction_data(0, &step.call.data);
+            let inputs: Vec<AccountIn> = before
+                .iter()
+                .zip(&keys)
+                .map(|((k, a), (_, signer, writable))| AccountIn {
+                    key: k.to_bytes(),
+                    owner: a.owner.to_bytes(),
+                    lamports: a.lamports,
+                    signer: *signer,
+                    writable: *writable,
+                    executable: a.executable,
+                    data: &a.data,
+                })
+                .collect();
+            let run = sbf::execute(
+                &exe,
+                false,
+                &Invocation {
+                    program_id: program_id.to_bytes(),
+                    accounts: &inputs,
+                    data: &data,
+                    clock: (slot, time),
+                    heap_size: heap as usize,
+                },
+            );
+            let code = run
+                .result
+                .clone()
+                .unwrap_or_else(|e| panic!("{label}: sbf: {e}"));
+            let ok = code == exit::SUCCESS;
+            let emulated = BundleObserved {
+                code,
+                return_data: run.return_data.clone(),
+                logs: run.logs.clone(),
+                data: if ok {
+                    run.data.clone()
+                } else {
+                    before.iter().map(|(_, a)| a.data.clone()).collect()
+                },
+                lamports: if ok {
+                    run.lamports.clone()
+                } else {
+                    before.iter().map(|(_, a)| a.lamports).collect()
+                },
+                compute_units: run.compute_units,
+            };
+            let ix = Instruction {
+                program_id,
+                accounts: keys
+                    .iter()
+                    .map(|(k, signer, writable)| {
+                        if *writable {
+                            AccountMeta::new(*k, *signer)
+                        } else {
+                            AccountMeta::new_readonly(*k, *signer)
+                        }
+                    })
+                    .collect(),
+                data,
+            };
+            let mut tx = Transaction::new_unsigned(Message::new(
+                &[heap_frame(heap), ix],
+                Some(&payer.pubkey()),
+            ));
+            tx.partial_sign(&[&payer], svm.latest_blockhash());
+            let result = svm.send_transaction(tx);
+            svm.expire_blockhash();
+            let (code, meta) = match result {
+                Ok(meta) => (exit::SUCCESS, meta),
+                Err(f) => match f.err {
+                    TransactionError::InstructionError(1, InstructionError::Custom(c)) => {
+                        (u64::from(c), f.meta)
+                    }
+                    e => panic!(
+                        "{label}: failed outside the program: {e:?}\n{}",
+                        f.meta.pretty_logs()
+                    ),
+                },
+            };
+            // The program's own units, from its log line, and the heap's
+            // cost (8 CU per 32 KiB page past the first), which the
+            // transaction pays when the program's VM is created (the
+            // transaction's total adds 150 for the RequestHeapFrame).
+            let consumed = format!("Program {program_id} consumed ");
+            let heap_cost = u64::from(heap / (32 * 1024) - 1) * 8;
+            let compute_units = heap_cost
+                + meta
+                    .logs
+                    .iter()
+                    .find_map(|l| l.strip_prefix(&consumed))
+                    .and_then(|r| r.split(' ').next())
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .unwrap_or_else(|| panic!("{label}: no units in {:?}", meta.logs));
+            assert_eq!(meta.compute_units_consumed, compute_units + 150, "{label}");
+            let after = accounts_now(&svm, &keys);
+            let solana = BundleObserved {
+                code,
+                return_data: meta.return_data.data.clone(),
+                logs: meta
+                    .logs
+                    .iter()
+                    .filter_map(|l| l.strip_prefix("Program data: "))
+                    .map(|l| l.split(' ').map(|s| BASE64.decode(s).unwrap()).collect())
+                    .collect(),
+                data: after.iter().map(|(_, a)| a.data.clone()).collect(),
+                lamports: after.iter().map(|(_, a)| a.lamports).collect(),
+                compute_units,
+            };
+            if solana.code == exit::ACCOUNT_NEEDED && solana == emulated {
+                let asked = Address::from_slice(&solana.return_data);
+                keys.push((solana_key(asked), false, true));
+                continue;
+            }
+            break (solana, emulated);
+        };
+        // Field by field, so that a difference reads short.
+        let same = |what: &str, a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| {
+            let (a, b) = (format!("{a:?}"), format!("{b:?}"));
+            assert!(
+                a == b,
+                "{label}: {what}: LiteSVM {a:.300} vs the sbf engine {b:.300}"
+            );
+        };
+        same("exit", &solana.code, &emulated.code);
+        same("return data", &solana.return_data, &emulated.return_data);
+        same("logs", &solana.logs, &emulated.logs);
+        same("lamports", &solana.lamports, &emulated.lamports);
+        assert!(
+            solana.data == emulated.data,
+            "{label}: accounts' data differ"
+        );
+        same(
+            "compute units",
+            &solana.compute_units,
+            &emulated.compute_units,
+        );
+        let oracle = EvmEngine
+            .run(&world, &plan.block, &step.call, plan.fork)
+            .unwrap();
+        let status = match solana.code {
+            exit::SUCCESS => Status::Success,
+            exit::REVERT => Status::Revert,
+            c => panic!("{label}: exit {c}: {}", exit::describe(c)),
+        };
+        assert_eq!(status, oracle.status, "{label}");
+        assert_eq!(solana.return_data, oracle.return_data, "{label}");
+        let logs: Vec<_> = solana
+            .logs
+            .iter()
+            .map(|slices| sbf::decode_bundle_log(slices).unwrap())
+            .collect();
+        assert_eq!(logs, oracle.logs, "{label}");
+        world.commit(&step.call, &oracle);
+        for (k, (key, _, _)) in keys.iter().enumerate() {
+            let at = Address::from_slice(&key.to_bytes()[12..]);
+            if k != 1 && contracts.iter().any(|(a, _)| *a == at) {
+                assert_eq!(
+                    nonzero(&solana.data[k]),
+                    world.accounts[&at].storage,
+                    "{label}: storage of {at}"
+                );
+            }
+        }
+        let _ = wei;
+        costs.push((step.label.clone(), solana.compute_units));
+    }
+    eprintln!("{scenario_file}: compute units per call in LiteSVM (Agave 4.2), one bundle:");
+    for (label, cu) in costs {
+        eprintln!("  {cu:>7}  {label}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `ComputeBudgetInstruction::RequestHeapFrame(bytes)`.
+fn heap_frame(bytes: u32) -> Instruction {
+    let mut data = vec![1u8];
+    data.extend_from_slice(&bytes.to_le_bytes());
+    Instruction {
+        program_id: solana_sdk_ids::compute_budget::id(),
+        accounts: vec![],
+        data,
+    }
+}
+
+#[test]
+fn the_erc4626_vault_and_its_token_run_as_one_bundle_in_litesvm_as_on_revm() {
+    bundle_deploys_and_matches("examples/scenarios/erc4626.toml");
+}

@@ -490,8 +490,11 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
             };
         }
     };
+    // Agave charges a heap larger than the default 32 KiB when it creates
+    // the VM: 8 CU per further 32 KiB page (`calculate_heap_cost`).
+    let heap_cost = (heap_size as u64).div_ceil(32 * 1024).saturating_sub(1) * 8;
     let mut ctx = Context {
-        remaining: COMPUTE_BUDGET,
+        remaining: COMPUTE_BUDGET.saturating_sub(heap_cost),
         mapping,
         return_data: vec![],
         logs: vec![],
@@ -537,7 +540,7 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
     Run {
         result,
         out_of_budget: ctx.remaining == 0,
-        compute_units: count,
+        compute_units: count + heap_cost,
         state,
         data,
         lamports,
