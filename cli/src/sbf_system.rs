@@ -32,7 +32,14 @@ pub(crate) fn translate_system(
         ..Target::default()
     };
     let mut compiled = vec![];
-    for c in &plan.contracts {
+    // The contracts the scenario deployed (with code), in its order.
+    let deployed = plan.contracts.iter().filter(|c| {
+        plan.world
+            .accounts
+            .get(&c.address)
+            .is_some_and(|a| !a.code.is_empty())
+    });
+    for c in deployed {
         let account = plan
             .world
             .accounts
@@ -55,9 +62,9 @@ pub(crate) fn translate_system(
     let program = translate_bundle(&contracts, &target).map_err(|e| {
         anyhow!(
             "{e} (in the system of {}; `chainlift translate --check` on each contract lists every problem)",
-            plan.contracts
+            compiled
                 .iter()
-                .map(|c| c.name.as_str())
+                .map(|(c, _, _)| c.name.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
         )
@@ -74,7 +81,6 @@ pub(crate) fn translate_system(
         std::fs::write(path, &program.listing).with_context(|| format!("cannot write {path}"))?;
         return Ok(0);
     }
-    std::fs::write(path, &program.elf).with_context(|| format!("cannot write {path}"))?;
     let stem = std::path::Path::new(path)
         .file_stem()
         .map_or("program".into(), |s| s.to_string_lossy().into_owned());
@@ -116,6 +122,12 @@ pub(crate) fn translate_system(
         init[8..].copy_from_slice(&(id as u32).to_le_bytes());
         part["initialize"]["data"] = alloy_primitives::hex::encode_prefixed(init).into();
         part["initialize"]["note"] = "once, on the contract's freshly created state account (all zeros, owned by the program): the calldata is its code id (u32, little-endian); writes the storage table the constructor left".into();
+        // A bundle's table header: `CLSB`, then the code id.
+        part["state"]["table"]["magic"] = format!(
+            "0x{:016x}",
+            u64::from(chainlift_backend_sbf::storage::BUNDLE_MAGIC) | (id as u64) << 32
+        )
+        .into();
         let keep = [
             "state",
             "initialize",
@@ -161,6 +173,7 @@ pub(crate) fn translate_system(
     let file = std::path::Path::new(path).with_file_name(format!("{stem}.manifest.json"));
     let mut text = serde_json::to_string_pretty(&manifest)?;
     text.push('\n');
+    std::fs::write(path, &program.elf).with_context(|| format!("cannot write {path}"))?;
     std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?;
     if args.common.json {
         crate::report::write_json(
@@ -173,7 +186,7 @@ pub(crate) fn translate_system(
                 "elf_bytes": program.elf.len(),
                 "instructions": program.instructions,
                 "memory_limit": program.memory_limit,
-                "contracts": plan.contracts.len(),
+                "contracts": compiled.len(),
                 "manifest": file.display().to_string(),
             }),
         )?;
@@ -181,10 +194,10 @@ pub(crate) fn translate_system(
         writeln!(
             out,
             "wrote {path}: SBPF v3 bundle of {} contracts ({}), {} bytes, {} instructions, {} frames of {} bytes (EVM memory up to {} bytes each); it needs a 256 KiB heap frame",
-            plan.contracts.len(),
-            plan.contracts
+            compiled.len(),
+            compiled
                 .iter()
-                .map(|c| c.name.as_str())
+                .map(|(c, _, _)| c.name.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
             program.elf.len(),

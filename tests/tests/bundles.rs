@@ -447,3 +447,40 @@ fn translate_writes_one_program_for_a_system_that_runs_its_scenario() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The same, one frame deeper: the outermost contract calls a middle one
+/// that calls a leaf, twice; the leaf's second run must not see what its
+/// first left (the middle frame's clearing must not make the leaf's look
+/// fresh).
+#[test]
+fn frames_deeper_than_the_one_reused_are_cleared_too() {
+    let (m, l) = (Address::repeat_byte(0x3a), Address::repeat_byte(0x3b));
+    let leaf = hex("600035 600614 601557 61020051 600052 60206000f3 5b 60ff61020052 00");
+    let (m_hex, l_hex) = (
+        alloy_primitives::hex::encode(m),
+        alloy_primitives::hex::encode(l),
+    );
+    // Forwards its calldata to the leaf and returns the leaf's word.
+    let middle = hex(&format!(
+        "36600060003 7 6020610100 36 6000 6000 73{l_hex} 5af150 6020610100f3"
+    ));
+    let top = hex(&format!(
+        "6006600052 6000 6000 6020 6000 6000 73{m_hex} 5af150
+         6005600052 6020 6040 6020 6000 6000 73{m_hex} 5af150
+         60206040f3"
+    ));
+    let mut w = World::default();
+    for (at, code) in [(A, top), (m, middle), (l, leaf)] {
+        w.accounts.insert(
+            at,
+            Account {
+                code,
+                ..Account::default()
+            },
+        );
+    }
+    let mut c = call(0);
+    c.data = vec![];
+    let o = agrees("fresh memory two deep", &w, &c, None);
+    assert_eq!(o.return_data, vec![0u8; 32]);
+}

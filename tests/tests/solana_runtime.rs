@@ -541,7 +541,6 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
         None,
     )
     .unwrap();
-    let wei = U256::from(manifest["wei_per_lamport"].as_u64().unwrap());
 
     let mut svm = LiteSVM::new().with_sigverify(false);
     let payer = Keypair::new();
@@ -762,8 +761,12 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
                 compute_units,
             };
             if solana.code == exit::ACCOUNT_NEEDED && solana == emulated {
-                let asked = Address::from_slice(&solana.return_data);
-                keys.push((solana_key(asked), false, true));
+                let asked = solana_key(Address::from_slice(&solana.return_data));
+                assert!(
+                    !keys.iter().any(|(k, _, _)| *k == asked),
+                    "{label}: asked again for {asked}"
+                );
+                keys.push((asked, false, true));
                 continue;
             }
             break (solana, emulated);
@@ -816,7 +819,6 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
                 );
             }
         }
-        let _ = wei;
         costs.push((step.label.clone(), solana.compute_units));
     }
     eprintln!("{scenario_file}: compute units per call in LiteSVM (Agave 4.2), one bundle:");

@@ -101,11 +101,15 @@ impl Cx<'_> {
         // A frame an earlier call used is cleared past its fixed part: EVM
         // memory starts zeroed. (The heap starts zeroed: a frame never used
         // needs nothing.)
-        let fresh = a.label();
+        let (reused, set) = (a.label(), a.label());
         a.alu_imm(Alu::Add, R0, 1);
         a.mov64(R7, layout::HEAP_START);
         a.ldx(Size::Dw, R8, R7, layout::DEEPEST);
-        a.jmp(J::Gt, R0, R8, fresh);
+        a.jmp(J::Le, R0, R8, reused);
+        // Deeper than any call so far: the frame was never used.
+        a.stx(Size::Dw, R7, layout::DEEPEST, R0);
+        a.ja(set);
+        a.bind(reused);
         a.stx(Size::Dw, R9, s + 272, R4);
         a.stx(Size::Dw, R9, s + 280, R5);
         a.mov(R1, R6);
@@ -117,9 +121,7 @@ impl Cx<'_> {
         a.ldx(Size::Dw, R5, R9, s + 280);
         a.ldx(Size::Dw, R0, R9, layout::DEPTH);
         a.alu_imm(Alu::Add, R0, 1);
-        a.mov64(R7, layout::HEAP_START);
-        a.bind(fresh);
-        a.stx(Size::Dw, R7, layout::DEEPEST, R0);
+        a.bind(set);
         a.stx(Size::Dw, R6, layout::DEPTH, R0);
         a.stx(Size::Dw, R6, layout::PARENT, R9);
         a.st(Size::Dw, R6, layout::MEM_SIZE, 0);
