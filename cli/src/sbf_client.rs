@@ -180,22 +180,72 @@ impl Client<'_> {
     /// big-endian words; the initialize instruction; the error codes.
     pub(crate) fn codama(&self) -> Value {
         let mut instructions = vec![codama::initialize()];
-        let entries = self.entries();
-        for (e, name) in entries.iter().zip(instruction_names(&entries)) {
-            instructions.push(codama::instruction(&name, e));
-        }
-        let errors: Vec<Value> = exit::ALL
-            .iter()
-            .filter(|(code, _)| *code != exit::SUCCESS)
-            .map(|(code, name)| codama::error(name, *code, &exit::describe(*code)))
-            .collect();
-        codama::root(
-            &self.name,
-            self.program_id.as_deref().unwrap_or_default(),
-            instructions,
-            errors,
-        )
+        instructions.extend(self.codama_functions(""));
+        codama_root(&self.name, self.program_id.as_deref(), instructions)
     }
+
+    /// One Codama instruction per function, each name after `prefix`
+    /// (camelCase: a bundle's contract name).
+    pub(crate) fn codama_functions(&self, prefix: &str) -> Vec<Value> {
+        let entries = self.entries();
+        entries
+            .iter()
+            .zip(instruction_names(&entries))
+            .map(|(e, name)| {
+                let name = if prefix.is_empty() {
+                    name
+                } else {
+                    codama::camel(&format!("{prefix}_{name}"))
+                };
+                codama::instruction(&name, e)
+            })
+            .collect()
+    }
+}
+
+/// The IDL's root: the program named `name` with `instructions` and an
+/// error per non-zero exit code.
+pub(crate) fn codama_root(name: &str, program_id: Option<&str>, instructions: Vec<Value>) -> Value {
+    let errors: Vec<Value> = exit::ALL
+        .iter()
+        .filter(|(code, _)| *code != exit::SUCCESS)
+        .map(|(code, name)| codama::error(name, *code, &exit::describe(*code)))
+        .collect();
+    codama::root(name, program_id.unwrap_or_default(), instructions, errors)
+}
+
+/// A bundle's instruction that initializes a state account for the
+/// contract `name`, code id `code_id`: the value (0), then the code id.
+pub(crate) fn codama_initialize_in_bundle(name: &str, code_id: u32) -> Value {
+    let mut ix = codama::initialize();
+    ix["name"] = codama::camel(&format!("initialize_{name}")).into();
+    ix["docs"] = json!([format!(
+        "Once, on a freshly created state account (all zeros, owned by the program): makes it an instance of `{name}` (code id {code_id}) with the storage its constructor left."
+    )]);
+    ix["arguments"]
+        .as_array_mut()
+        .expect("arguments")
+        .push(json!({
+            "kind": "instructionArgumentNode",
+            "name": "codeId",
+            "type": {"kind": "numberTypeNode", "format": "u32", "endian": "le"},
+            "defaultValue": {"kind": "numberValueNode", "number": code_id},
+            "defaultValueStrategy": "omitted",
+            "docs": ["the contract's code id"],
+        }));
+    ix["discriminators"] = json!([
+        {"kind": "sizeDiscriminatorNode", "size": VALUE_BYTES + 4},
+        {
+            "kind": "constantDiscriminatorNode",
+            "offset": VALUE_BYTES,
+            "constant": {
+                "kind": "constantValueNode",
+                "type": {"kind": "numberTypeNode", "format": "u32", "endian": "le"},
+                "value": {"kind": "numberValueNode", "number": code_id},
+            },
+        },
+    ]);
+    ix
 }
 
 /// Each function's instruction name: its ABI name in camelCase

@@ -86,6 +86,7 @@ pub(crate) fn translate_system(
         .map_or("program".into(), |s| s.to_string_lossy().into_owned());
     // Each contract as one client would see it, then the bundle's view.
     let mut parts = vec![];
+    let mut instructions = vec![];
     for (id, (c, account, m)) in compiled.iter().enumerate() {
         let one = Target {
             initial_storage: account.storage.clone(),
@@ -117,6 +118,10 @@ pub(crate) fn translate_system(
             abi: c.abi.as_ref(),
             program_id: args.program_id.clone(),
         };
+        instructions.push(crate::sbf_client::codama_initialize_in_bundle(
+            &c.name, id as u32,
+        ));
+        instructions.extend(client.codama_functions(&c.name));
         let mut part = client.manifest();
         let mut init = [0u8; 12];
         init[8..].copy_from_slice(&(id as u32).to_le_bytes());
@@ -171,10 +176,14 @@ pub(crate) fn translate_system(
     manifest["log_format"] = "in a bundle, each `sol_log_data` record starts with the emitting contract's address (20 bytes), then a byte n, n topics of 32 bytes and the ABI-encoded data".into();
     manifest["contracts"] = Value::Array(parts.into_iter().map(|(e, _)| e).collect());
     let file = std::path::Path::new(path).with_file_name(format!("{stem}.manifest.json"));
-    let mut text = serde_json::to_string_pretty(&manifest)?;
-    text.push('\n');
+    let idl = std::path::Path::new(path).with_file_name(format!("{stem}.codama.json"));
+    let idl_value = crate::sbf_client::codama_root(&stem, args.program_id.as_deref(), instructions);
     std::fs::write(path, &program.elf).with_context(|| format!("cannot write {path}"))?;
-    std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?;
+    for (f, v) in [(&file, &manifest), (&idl, &idl_value)] {
+        let mut text = serde_json::to_string_pretty(v)?;
+        text.push('\n');
+        std::fs::write(f, text).with_context(|| format!("cannot write {}", f.display()))?;
+    }
     if args.common.json {
         crate::report::write_json(
             out,
@@ -188,6 +197,7 @@ pub(crate) fn translate_system(
                 "memory_limit": program.memory_limit,
                 "contracts": compiled.len(),
                 "manifest": file.display().to_string(),
+                "idl": idl.display().to_string(),
             }),
         )?;
     } else {
@@ -208,8 +218,9 @@ pub(crate) fn translate_system(
         )?;
         writeln!(
             out,
-            "wrote {} (per contract: code id, address, state account, initialize, functions, events)",
-            file.display()
+            "wrote {} (per contract: code id, address, state account, initialize, functions, events) and {} (Codama IDL)",
+            file.display(),
+            idl.display()
         )?;
     }
     Ok(0)

@@ -324,6 +324,46 @@ fn translate_writes_one_program_for_a_system_that_runs_its_scenario() {
     let exe = sbf::load(&std::fs::read(&so).unwrap()).unwrap();
     let heap_size = m["program"]["heap_bytes"].as_u64().unwrap() as usize;
     assert_eq!(heap_size, 256 * 1024);
+    // The Codama IDL: per contract, an initialize instruction whose data is
+    // the manifest's, and one instruction per function (its selector at
+    // offset 8), all names distinct.
+    let idl: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("erc4626.codama.json")).unwrap())
+            .unwrap();
+    let ixs = idl["program"]["instructions"].as_array().unwrap();
+    let names: std::collections::BTreeSet<&str> =
+        ixs.iter().map(|ix| ix["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), ixs.len(), "distinct names");
+    for c in m["contracts"].as_array().unwrap() {
+        let name = c["name"].as_str().unwrap();
+        let init = ixs
+            .iter()
+            .find(|ix| {
+                ix["name"] == format!("initialize{}{}", name[..1].to_uppercase(), &name[1..])
+            })
+            .unwrap_or_else(|| panic!("no initialize for {name}"));
+        let id = c["code_id"].as_u64().unwrap();
+        assert_eq!(init["discriminators"][1]["constant"]["value"]["number"], id);
+        let data =
+            alloy_primitives::hex::decode(c["initialize"]["data"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            data.len() as u64,
+            init["discriminators"][0]["size"].as_u64().unwrap()
+        );
+        assert_eq!(
+            u32::from_le_bytes(data[8..12].try_into().unwrap()) as u64,
+            id
+        );
+        for f in c["functions"].as_array().unwrap() {
+            let selector = &f["selector"].as_str().unwrap()[2..];
+            assert!(
+                ixs.iter()
+                    .any(|ix| ix["name"].as_str().unwrap().starts_with(name)
+                        && ix["discriminators"][0]["constant"]["value"]["data"] == selector),
+                "{name}: {selector}"
+            );
+        }
+    }
     // Each contract's state account, initialized.
     let mut states: std::collections::BTreeMap<Address, (Vec<u8>, u64)> = Default::default();
     for c in m["contracts"].as_array().unwrap() {
