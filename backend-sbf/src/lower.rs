@@ -146,7 +146,7 @@ pub(crate) fn lower_bundle(
     asm.mov64(R0, crate::exit::BAD_STATE);
     asm.exit();
     // The read-only data starts with each contract's code size (`u64`),
-    // by code id, for `extcodesize`.
+    // by code id, for `extcodesize` (`solana_rt::ext_code_size`).
     let mut rodata: Vec<u8> = contracts
         .iter()
         .flat_map(|c| (c.module.code.len() as u64).to_le_bytes())
@@ -402,7 +402,7 @@ impl Cx<'_> {
                 target.wei_per_lamport,
                 target.rent_per_byte,
                 code.len() as u64,
-                bundle.map(|_| crate::elf::RODATA_VADDR),
+                bundle.is_some(),
             ),
             bundle,
             ret_buf: if bundle.is_some() {

@@ -100,9 +100,8 @@ pub(crate) struct Runtime {
     wei_per_lamport: i32,
     rent_per_byte: i32,
     code_len: u64,
-    /// In a bundle ([`crate::bundle`]): where the read-only data holds
-    /// each contract's code size, by code id.
-    bundle: Option<u64>,
+    /// The helpers run in a bundle's frames ([`crate::bundle`]).
+    bundle: bool,
 }
 
 /// `reg = r10 + off` (a stack address).
@@ -172,7 +171,7 @@ impl Runtime {
         wei_per_lamport: u32,
         rent_per_byte: u32,
         code_len: u64,
-        bundle: Option<u64>,
+        bundle: bool,
     ) -> Self {
         Runtime {
             code_len,
@@ -220,17 +219,12 @@ impl Runtime {
             Helper::Mul512 => Self::mul_limbs(a, true),
             Helper::Neg => Self::neg(a),
             Helper::LongDiv => Self::long_div(a),
-            Helper::SendValue => solana_rt::send_value(
-                a,
-                self.wei_per_lamport,
-                self.rent_per_byte,
-                self.bundle.is_some(),
-            ),
-            Helper::ExtCodeSize => solana_rt::ext_code_size(a, self.code_len, self.bundle),
-            Helper::Balance => solana_rt::balance(a, self.rent_per_byte, self.bundle.is_some()),
-            Helper::SelfDestruct => {
-                solana_rt::self_destruct(a, self.rent_per_byte, self.bundle.is_some())
+            Helper::SendValue => {
+                solana_rt::send_value(a, self.wei_per_lamport, self.rent_per_byte, self.bundle)
             }
+            Helper::ExtCodeSize => solana_rt::ext_code_size(a, self.code_len, self.bundle),
+            Helper::Balance => solana_rt::balance(a, self.rent_per_byte, self.bundle),
+            Helper::SelfDestruct => solana_rt::self_destruct(a, self.rent_per_byte, self.bundle),
             Helper::DivMod => self.divmod(a),
             Helper::SDivMod => self.sdivmod(a),
             Helper::AddMod => self.addmod(a),

@@ -67,15 +67,17 @@ pub(crate) fn above_rent(a: &mut Asm, reg: Reg, tmp: Reg, rent: i32) {
 
 /// The body of [`crate::runtime::Helper::ExtCodeSize`]; `code_len` is
 /// the contract's own code size.
-pub(crate) fn ext_code_size(a: &mut Asm, code_len: u64, bundle: Option<u64>) {
+/// In a bundle, a contract of the bundle's size comes from the table of
+/// code sizes (`u64` by code id) at the start of the read-only data.
+pub(crate) fn ext_code_size(a: &mut Asm, code_len: u64, bundle: bool) {
     let (none, this, code, needed) = (a.label(), a.label(), a.label(), a.label());
     a.mov(R7, R2);
-    if bundle.is_some() {
+    if bundle {
         a.stx(Size::Dw, R10, -8, R7);
     }
-    let found = locate(a, none, this, needed, bundle.is_some());
+    let found = locate(a, none, this, needed, bundle);
     a.bind(found);
-    if let Some(sizes) = bundle {
+    if bundle {
         // A contract of the bundle: its code's size, by the code id in
         // its table's header, from the sizes in the read-only data.
         let (not_member, member) = (a.label(), a.label());
@@ -84,7 +86,7 @@ pub(crate) fn ext_code_size(a: &mut Asm, code_len: u64, bundle: Option<u64>) {
         a.ldx(Size::Dw, R7, R10, -8);
         a.ldx(Size::W, R0, R5, 92);
         a.alu_imm(Alu::Lsh, R0, 3);
-        a.mov64(R6, sizes);
+        a.mov64(R6, crate::elf::RODATA_VADDR);
         a.alu(Alu::Add, R6, R0);
         a.ldx(Size::Dw, R0, R6, 0);
         a.stx(Size::Dw, R7, 0, R0);
@@ -106,7 +108,7 @@ pub(crate) fn ext_code_size(a: &mut Asm, code_len: u64, bundle: Option<u64>) {
     zero(a, R7, 0, 4);
     a.mov64(R0, 0);
     a.exit();
-    if bundle.is_none() {
+    if !bundle {
         a.bind(this);
         a.mov64(R0, code_len);
         a.stx(Size::Dw, R7, 0, R0);

@@ -383,6 +383,14 @@ fn canonical_type(param: &Value) -> String {
     }
 }
 
+/// Function signatures by selector, from a parsed ABI (none without one).
+pub fn signatures(abi: Option<&alloy_json_abi::JsonAbi>) -> BTreeMap<u32, String> {
+    abi.into_iter()
+        .flat_map(|a| a.functions())
+        .map(|f| (u32::from_be_bytes(f.selector().0), f.signature()))
+        .collect()
+}
+
 /// Function signatures by selector, from an ABI (array, or a JSON string of one).
 pub fn abi_functions(abi: &Value) -> BTreeMap<u32, String> {
     let parsed;

@@ -139,14 +139,7 @@ pub(crate) fn translate(
                 .with_context(|| format!("{path}: no account at {address}"))?;
             let named = plan.contracts.iter().find(|c| c.address == address);
             let abi = named.and_then(|c| c.abi.clone());
-            let functions = abi
-                .as_ref()
-                .map(|a| {
-                    a.functions()
-                        .map(|f| (u32::from_be_bytes(f.selector().0), f.signature()))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let functions = crate::input::signatures(abi.as_ref());
             (
                 account.code,
                 account.storage,

@@ -59,14 +59,14 @@ pub(crate) fn translate_system(
             initial_storage: &account.storage,
         })
         .collect();
+    let names = compiled
+        .iter()
+        .map(|(c, _, _)| c.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     let program = translate_bundle(&contracts, &target).map_err(|e| {
         anyhow!(
-            "{e} (in the system of {}; `chainlift translate --check` on each contract lists every problem)",
-            compiled
-                .iter()
-                .map(|(c, _, _)| c.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            "{e} (in the system of {names}; `chainlift translate --check` on each contract lists every problem)"
         )
     })?;
     let path = match args.output.as_deref() {
@@ -92,15 +92,7 @@ pub(crate) fn translate_system(
             initial_storage: account.storage.clone(),
             ..target.clone()
         };
-        let functions = c
-            .abi
-            .as_ref()
-            .map(|a| {
-                a.functions()
-                    .map(|f| (u32::from_be_bytes(f.selector().0), f.signature()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let functions = crate::input::signatures(c.abi.as_ref());
         let checked = Checked::new(
             &m.module,
             &one,
@@ -205,11 +197,7 @@ pub(crate) fn translate_system(
             out,
             "wrote {path}: SBPF v3 bundle of {} contracts ({}), {} bytes, {} instructions, {} frames of {} bytes (EVM memory up to {} bytes each); it needs a 256 KiB heap frame",
             compiled.len(),
-            compiled
-                .iter()
-                .map(|(c, _, _)| c.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
+            names,
             program.elf.len(),
             program.instructions,
             bundle::FRAMES,

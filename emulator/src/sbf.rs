@@ -379,15 +379,7 @@ impl Engine for SbfEngine {
                 executable: false,
                 data: &state,
             },
-            AccountIn {
-                key: key_of(call.caller),
-                owner: [0; 32],
-                lamports: caller_balance.max(value),
-                signer: true,
-                writable: true,
-                executable: false,
-                data: &[],
-            },
+            AccountIn::payer(key_of(call.caller), caller_balance.max(value)),
         ];
         if value != 0 {
             addresses.push(Address::ZERO);
@@ -397,55 +389,39 @@ impl Engine for SbfEngine {
         // A call paying an account that is not passed ends asking for it
         // (its address as return data): add it and send again, as a
         // client would after a simulation.
-        let run = loop {
-            let run = execute(
-                exe,
-                self.jit,
-                &Invocation {
-                    program_id: PROGRAM_ID,
-                    accounts: &accounts,
-                    data: &data,
-                    clock,
-                    heap_size,
-                },
-            );
-            let needed = (run.result == Ok(exit::ACCOUNT_NEEDED) && run.return_data.len() == 20)
-                .then(|| Address::from_slice(&run.return_data));
-            match needed {
-                Some(a) if !addresses.contains(&a) && accounts.len() < 32 => {
-                    let other = world.accounts.get(&a);
-                    // BALANCE reads its lamports: they must be the balance.
-                    if let Some(o) = other
-                        && self.lamports(o.balance).is_none()
-                        && uses_any(&account.code, &[0x31])
-                    {
-                        return Err(unsupported(format!(
-                            "the balance of {a}, {} wei, is not a whole number of lamports",
-                            o.balance
-                        )));
-                    }
-                    addresses.push(a);
-                    if a == Address::ZERO {
-                        // Its key is the system program's.
-                        accounts.push(AccountIn::system_program());
-                        continue;
-                    }
-                    accounts.push(AccountIn {
-                        key: key_of(a),
-                        owner: match other {
-                            Some(o) if !o.code.is_empty() => PROGRAM_ID,
-                            _ => [0; 32],
-                        },
-                        lamports: other.map_or(0, |o| self.lamports_floor(o.balance)),
-                        signer: false,
-                        writable: true,
-                        executable: false,
-                        data: &[],
-                    });
+        let code = &account.code;
+        let run = self.run_adding(
+            exe,
+            (&mut accounts, &mut addresses),
+            &data,
+            clock,
+            heap_size,
+            |a| {
+                let other = world.accounts.get(&a);
+                // BALANCE reads its lamports: they must be the balance.
+                if let Some(o) = other
+                    && self.lamports(o.balance).is_none()
+                    && uses_any(code, &[0x31])
+                {
+                    return Err(unsupported(format!(
+                        "the balance of {a}, {} wei, is not a whole number of lamports",
+                        o.balance
+                    )));
                 }
-                _ => break run,
-            }
-        };
+                Ok(match other {
+                    // Its key is the system program's.
+                    _ if a == Address::ZERO => AccountIn::system_program(),
+                    Some(o) if !o.code.is_empty() => {
+                        AccountIn::other(key_of(a), PROGRAM_ID, self.lamports_floor(o.balance))
+                    }
+                    _ => AccountIn::other(
+                        key_of(a),
+                        [0; 32],
+                        other.map_or(0, |o| self.lamports_floor(o.balance)),
+                    ),
+                })
+            },
+        )?;
         let mut o = ended(&run);
         if o.status == Status::Success {
             let before_lamports: Vec<u64> = accounts.iter().map(|a| a.lamports).collect();
@@ -484,6 +460,46 @@ pub fn decode_log(address: Address, slices: &[Vec<u8>]) -> Result<Log, String> {
             "a sol_log_data record of {} bytes is not an EVM log",
             record.len()
         )),
+    }
+}
+
+impl SbfEngine {
+    /// Runs `exe` on `accounts` (standing for `addresses`) with `data`.
+    /// When the program asks for an account it was not given
+    /// ([`exit::ACCOUNT_NEEDED`], the address as return data), adds the one
+    /// `more` gives and runs again, as a client would after a simulation
+    /// (at most 32 accounts).
+    fn run_adding<'a>(
+        &self,
+        exe: &Executable<Context>,
+        (accounts, addresses): (&mut Vec<AccountIn<'a>>, &mut Vec<Address>),
+        data: &[u8],
+        clock: (u64, i64),
+        heap_size: usize,
+        mut more: impl FnMut(Address) -> Result<AccountIn<'a>, EngineError>,
+    ) -> Result<Run, EngineError> {
+        loop {
+            let run = execute(
+                exe,
+                self.jit,
+                &Invocation {
+                    program_id: PROGRAM_ID,
+                    accounts,
+                    data,
+                    clock,
+                    heap_size,
+                },
+            );
+            let needed = (run.result == Ok(exit::ACCOUNT_NEEDED) && run.return_data.len() == 20)
+                .then(|| Address::from_slice(&run.return_data));
+            match needed {
+                Some(a) if !addresses.contains(&a) && accounts.len() < 32 => {
+                    accounts.push(more(a)?);
+                    addresses.push(a);
+                }
+                _ => return Ok(run),
+            }
+        }
     }
 }
 

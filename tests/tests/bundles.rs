@@ -50,9 +50,10 @@ fn callee() -> Vec<u8> {
 const A: Address = Address::repeat_byte(0xaa);
 const B: Address = Address::repeat_byte(0xbb);
 
-fn world(a: Vec<u8>) -> World {
+/// A world of contracts: each address with its code.
+fn contracts(codes: impl IntoIterator<Item = (Address, Vec<u8>)>) -> World {
     let mut w = World::default();
-    for (at, code) in [(A, a), (B, callee())] {
+    for (at, code) in codes {
         w.accounts.insert(
             at,
             Account {
@@ -62,6 +63,11 @@ fn world(a: Vec<u8>) -> World {
         );
     }
     w
+}
+
+/// `a` at A, the callee at B.
+fn world(a: Vec<u8>) -> World {
+    contracts([(A, a), (B, callee())])
 }
 
 fn call(mode: u8) -> Call {
@@ -254,16 +260,7 @@ fn each_call_starts_with_fresh_memory() {
          6005600052 60206040602060006000 73{to} 5af150
          60206040f3"
     ));
-    let mut w = World::default();
-    for (at, code) in [(A, caller), (c, callee)] {
-        w.accounts.insert(
-            at,
-            Account {
-                code,
-                ..Account::default()
-            },
-        );
-    }
+    let w = contracts([(A, caller), (c, callee)]);
     let mut call = call(0);
     call.data = vec![];
     let o = agrees("fresh memory", &w, &call, None);
@@ -509,16 +506,7 @@ fn frames_deeper_than_the_one_reused_are_cleared_too() {
          6005600052 6020 6040 6020 6000 6000 73{m_hex} 5af150
          60206040f3"
     ));
-    let mut w = World::default();
-    for (at, code) in [(A, top), (m, middle), (l, leaf)] {
-        w.accounts.insert(
-            at,
-            Account {
-                code,
-                ..Account::default()
-            },
-        );
-    }
+    let w = contracts([(A, top), (m, middle), (l, leaf)]);
     let mut c = call(0);
     c.data = vec![];
     let o = agrees("fresh memory two deep", &w, &c, None);

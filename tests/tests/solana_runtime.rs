@@ -131,12 +131,7 @@ fn observed(
         }
         Err((e, meta)) => panic!("the call failed outside the program: {e:?}\n{meta:?}"),
     };
-    let logs = meta
-        .logs
-        .iter()
-        .filter_map(|l| l.strip_prefix("Program data: "))
-        .map(|l| l.split(' ').map(|s| BASE64.decode(s).unwrap()).collect())
-        .collect();
+    let logs = data_logs(&meta.logs);
     Observed {
         code,
         return_data: meta.return_data.data,
@@ -145,6 +140,49 @@ fn observed(
         lamports: after.iter().map(|(_, a)| a.lamports).collect(),
         compute_units: meta.compute_units_consumed,
     }
+}
+
+/// The `sol_log_data` records in a transaction's logs (`Program data:`
+/// lines), each as its base64 slices decoded.
+fn data_logs(logs: &[String]) -> Vec<Vec<Vec<u8>>> {
+    logs.iter()
+        .filter_map(|l| l.strip_prefix("Program data: "))
+        .map(|l| l.split(' ').map(|s| BASE64.decode(s).unwrap()).collect())
+        .collect()
+}
+
+/// The accounts of a call for the sbf engine: as the runtime holds them
+/// now (`before`), with the signer and writable flags of `keys`.
+fn inputs<'a>(
+    before: &'a [(Pubkey, SolanaAccount)],
+    keys: &[(Pubkey, bool, bool)],
+) -> Vec<AccountIn<'a>> {
+    before
+        .iter()
+        .zip(keys)
+        .map(|((k, a), (_, signer, writable))| AccountIn {
+            key: k.to_bytes(),
+            owner: a.owner.to_bytes(),
+            lamports: a.lamports,
+            signer: *signer,
+            writable: *writable,
+            executable: a.executable,
+            data: &a.data,
+        })
+        .collect()
+}
+
+/// The same accounts as a transaction's account metas.
+fn metas(keys: &[(Pubkey, bool, bool)]) -> Vec<AccountMeta> {
+    keys.iter()
+        .map(|(k, signer, writable)| {
+            if *writable {
+                AccountMeta::new(*k, *signer)
+            } else {
+                AccountMeta::new_readonly(*k, *signer)
+            }
+        })
+        .collect()
 }
 
 /// Storage as revm's world holds it: slots with non-zero values.
@@ -329,19 +367,7 @@ fn deploys_and_matches(scenario_file: &str) {
             let data = sbf::instruction_data(value, &step.call.data);
 
             // The emulator's sbf engine on the same accounts.
-            let inputs: Vec<AccountIn> = before
-                .iter()
-                .zip(&keys)
-                .map(|((k, a), (_, signer, writable))| AccountIn {
-                    key: k.to_bytes(),
-                    owner: a.owner.to_bytes(),
-                    lamports: a.lamports,
-                    signer: *signer,
-                    writable: *writable,
-                    executable: a.executable,
-                    data: &a.data,
-                })
-                .collect();
+            let inputs = inputs(&before, &keys);
             let run = sbf::execute(
                 &exe,
                 false,
@@ -378,16 +404,7 @@ fn deploys_and_matches(scenario_file: &str) {
             // The same call as a Solana transaction.
             let ix = Instruction {
                 program_id,
-                accounts: keys
-                    .iter()
-                    .map(|(k, signer, writable)| {
-                        if *writable {
-                            AccountMeta::new(*k, *signer)
-                        } else {
-                            AccountMeta::new_readonly(*k, *signer)
-                        }
-                    })
-                    .collect(),
+                accounts: metas(&keys),
                 data,
             };
             let mut tx = Transaction::new_unsigned(Message::new(&[ix], Some(&payer.pubkey())));
@@ -653,19 +670,7 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
         let (solana, emulated) = loop {
             let before = accounts_now(&svm, &keys);
             let data = sbf::instruction_data(0, &step.call.data);
-            let inputs: Vec<AccountIn> = before
-                .iter()
-                .zip(&keys)
-                .map(|((k, a), (_, signer, writable))| AccountIn {
-                    key: k.to_bytes(),
-                    owner: a.owner.to_bytes(),
-                    lamports: a.lamports,
-                    signer: *signer,
-                    writable: *writable,
-                    executable: a.executable,
-                    data: &a.data,
-                })
-                .collect();
+            let inputs = inputs(&before, &keys);
             let run = sbf::execute(
                 &exe,
                 false,
@@ -700,16 +705,7 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
             };
             let ix = Instruction {
                 program_id,
-                accounts: keys
-                    .iter()
-                    .map(|(k, signer, writable)| {
-                        if *writable {
-                            AccountMeta::new(*k, *signer)
-                        } else {
-                            AccountMeta::new_readonly(*k, *signer)
-                        }
-                    })
-                    .collect(),
+                accounts: metas(&keys),
                 data,
             };
             let mut tx = Transaction::new_unsigned(Message::new(
@@ -750,12 +746,7 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
             let solana = BundleObserved {
                 code,
                 return_data: meta.return_data.data.clone(),
-                logs: meta
-                    .logs
-                    .iter()
-                    .filter_map(|l| l.strip_prefix("Program data: "))
-                    .map(|l| l.split(' ').map(|s| BASE64.decode(s).unwrap()).collect())
-                    .collect(),
+                logs: data_logs(&meta.logs),
                 data: after.iter().map(|(_, a)| a.data.clone()).collect(),
                 lamports: after.iter().map(|(_, a)| a.lamports).collect(),
                 compute_units,

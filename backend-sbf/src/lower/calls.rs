@@ -13,6 +13,13 @@ use crate::runtime::{Helper, zero};
 use chainlift_ir::entities::Value;
 use chainlift_ir::inst::CallKind;
 
+/// `[base + off] op= r8`: lamports the value of a call (`r8`) moves.
+fn lamports(a: &mut crate::asm::Asm, base: u8, off: i16, op: Alu) {
+    a.ldx(Size::Dw, R0, base, off);
+    a.alu(op, R0, R8);
+    a.stx(Size::Dw, base, off, R0);
+}
+
 impl Cx<'_> {
     /// `d = call` or `staticcall` (`kind`) with `args` `[gas, address,
     /// (value,) input offset, input length, output offset, output
@@ -163,12 +170,8 @@ impl Cx<'_> {
             let none = a.label();
             a.jmp_imm(J::Eq, R8, 0, none);
             a.ldx(Size::Dw, R7, R9, layout::SELF_KEY);
-            a.ldx(Size::Dw, R0, R7, 64);
-            a.alu(Alu::Sub, R0, R8);
-            a.stx(Size::Dw, R7, 64, R0);
-            a.ldx(Size::Dw, R0, R5, 72);
-            a.alu(Alu::Add, R0, R8);
-            a.stx(Size::Dw, R5, 72, R0);
+            lamports(a, R7, 64, Alu::Sub);
+            lamports(a, R5, 72, Alu::Add);
             a.bind(none);
         }
         // Changes so far, to tell whether a failed call made any.
@@ -198,13 +201,9 @@ impl Cx<'_> {
             let none = a.label();
             a.jmp_imm(J::Eq, R8, 0, none);
             a.ldx(Size::Dw, R7, R9, layout::SELF_KEY);
-            a.ldx(Size::Dw, R0, R7, 64);
-            a.alu(Alu::Add, R0, R8);
-            a.stx(Size::Dw, R7, 64, R0);
+            lamports(a, R7, 64, Alu::Add);
             a.ldx(Size::Dw, R7, R6, layout::SELF_KEY);
-            a.ldx(Size::Dw, R0, R7, 64);
-            a.alu(Alu::Sub, R0, R8);
-            a.stx(Size::Dw, R7, 64, R0);
+            lamports(a, R7, 64, Alu::Sub);
             a.bind(none);
         }
         a.mov64(R0, 0);
@@ -220,19 +219,7 @@ impl Cx<'_> {
         a.mov64(R0, 1);
         a.bind(done);
         self.set_word(d);
-        // The output: the first min(length, return data) bytes.
-        self.mem_range(io[2], io[3]);
-        let a = &mut self.asm;
-        let (fits, end) = (a.label(), a.label());
-        a.ldx(Size::Dw, R3, R9, layout::RETURN_DATA_LEN);
-        a.jmp(J::Le, R2, R3, fits);
-        a.mov(R2, R3);
-        a.bind(fits);
-        a.jmp_imm(J::Eq, R2, 0, end);
-        a.mov(R3, R2);
-        self.addr(R2, self.ret_buf);
-        self.asm.syscall("sol_memcpy_");
-        self.asm.bind(end);
+        self.copy_out(io[2], io[3]);
     }
 
     /// `d = extcodesize address`, by the helper that finds the account.
@@ -252,8 +239,14 @@ impl Cx<'_> {
             Precompile::Sha256 => self.sha256(),
             Precompile::EcRecover => self.ecrecover(),
         }
-        // The output: the first min(length, return data) bytes.
-        self.mem_range(io[2], io[3]);
+        self.copy_out(io[2], io[3]);
+        self.asm.mov64(R0, 1);
+    }
+
+    /// A call's output range (`offset`, `length`) takes the first
+    /// min(length, return data) bytes of the return data.
+    fn copy_out(&mut self, offset: Value, length: Value) {
+        self.mem_range(offset, length);
         let a = &mut self.asm;
         let (fits, end) = (a.label(), a.label());
         a.ldx(Size::Dw, R3, R9, layout::RETURN_DATA_LEN);
@@ -265,7 +258,6 @@ impl Cx<'_> {
         self.addr(R2, self.ret_buf);
         self.asm.syscall("sol_memcpy_");
         self.asm.bind(end);
-        self.asm.mov64(R0, 1);
     }
 
     /// `sol_sha256` of the input range (at `r1`, `r2` bytes) into the

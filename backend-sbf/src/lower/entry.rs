@@ -91,6 +91,44 @@ fn rest_of_input(a: &mut Asm, bad_accounts: Label, bad_input: Label) {
     }
 }
 
+/// Account 0, the state account (not a duplicate, writable), from the
+/// input at `r1` (with at least two accounts): its key's address kept
+/// ([`layout::SELF_KEY`]); `r6` its owner's address, `r4` its data length
+/// (at least a table header), `r7` its data and `r3` the data's first
+/// word.
+fn state_account(a: &mut Asm, bad_accounts: Label, bad_state: Label) {
+    a.ldx(Size::Dw, R2, R1, 0);
+    a.jmp_imm(J::Lt, R2, 2, bad_accounts);
+    a.ldx(Size::B, R3, R1, 8);
+    a.jmp_imm(J::Ne, R3, 0xff, bad_accounts);
+    a.ldx(Size::B, R3, R1, 10);
+    a.jmp_imm(J::Eq, R3, 0, bad_accounts);
+    a.mov(R3, R1);
+    a.alu_imm(Alu::Add, R3, 16);
+    a.stx(Size::Dw, R9, layout::SELF_KEY, R3);
+    a.mov(R6, R1);
+    a.alu_imm(Alu::Add, R6, 48); // owner
+    a.ldx(Size::Dw, R4, R1, 88); // data length
+    a.mov(7, R1);
+    a.alu_imm(Alu::Add, 7, 96); // data
+    a.jmp_imm(J::Lt, R4, crate::storage::HEADER as i32, bad_state);
+    a.ldx(Size::Dw, R3, 7, 0);
+}
+
+/// The entry's exits for bad accounts, a bad state account and bad
+/// instruction data.
+fn bad_exits(a: &mut Asm, bad_accounts: Label, bad_state: Label, bad_input: Label) {
+    a.bind(bad_accounts);
+    a.mov64(R0, exit::BAD_ACCOUNTS);
+    a.exit();
+    a.bind(bad_state);
+    a.mov64(R0, exit::BAD_STATE);
+    a.exit();
+    a.bind(bad_input);
+    a.mov64(R0, exit::BAD_INPUT);
+    a.exit();
+}
+
 /// Checks the storage table's header in the state account's data (at
 /// `r7`, its length in `r4`): a power-of-two capacity (at most 2^24) that
 /// matches the hash shift and fits the data; keeps the table's address
@@ -136,22 +174,7 @@ pub(super) fn bundle_entry(a: &mut Asm, dispatch: Label, inits: &[Label]) -> (La
     let bad_accounts = a.named("bad_accounts");
     let bad_state = a.named("bad_state");
     let bad_input = a.named("bad_input");
-    a.ldx(Size::Dw, R2, R1, 0);
-    a.jmp_imm(J::Lt, R2, 2, bad_accounts);
-    a.ldx(Size::B, R3, R1, 8);
-    a.jmp_imm(J::Ne, R3, 0xff, bad_accounts);
-    a.ldx(Size::B, R3, R1, 10);
-    a.jmp_imm(J::Eq, R3, 0, bad_accounts);
-    a.mov(R3, R1);
-    a.alu_imm(Alu::Add, R3, 16);
-    a.stx(Size::Dw, R9, layout::SELF_KEY, R3);
-    a.mov(R6, R1);
-    a.alu_imm(Alu::Add, R6, 48);
-    a.ldx(Size::Dw, R4, R1, 88);
-    a.mov(7, R1);
-    a.alu_imm(Alu::Add, 7, 96);
-    a.jmp_imm(J::Lt, R4, crate::storage::HEADER as i32, bad_state);
-    a.ldx(Size::Dw, R3, 7, 0);
+    state_account(a, bad_accounts, bad_state);
     // The magic's low half, then the code id (kept in r8).
     let not_table = a.label();
     a.mov(R5, R3);
@@ -174,15 +197,7 @@ pub(super) fn bundle_entry(a: &mut Asm, dispatch: Label, inits: &[Label]) -> (La
     a.bind(pay);
     Cx::pay_in(a, bad_accounts);
     a.ja(run);
-    a.bind(bad_accounts);
-    a.mov64(R0, exit::BAD_ACCOUNTS);
-    a.exit();
-    a.bind(bad_state);
-    a.mov64(R0, exit::BAD_STATE);
-    a.exit();
-    a.bind(bad_input);
-    a.mov64(R0, exit::BAD_INPUT);
-    a.exit();
+    bad_exits(a, bad_accounts, bad_state, bad_input);
     // A fresh state account: the other accounts and the owner, no value,
     // and the code id as calldata.
     a.bind(not_table);
@@ -210,23 +225,7 @@ impl Cx<'_> {
         a.mov64(R9, layout::HEAP_START);
         let bad_accounts = a.named("bad_accounts");
         let bad_state = a.named("bad_state");
-        a.ldx(Size::Dw, R2, R1, 0);
-        a.jmp_imm(J::Lt, R2, 2, bad_accounts);
-        // Account 0: the state account, not a duplicate, writable.
-        a.ldx(Size::B, R3, R1, 8);
-        a.jmp_imm(J::Ne, R3, 0xff, bad_accounts);
-        a.ldx(Size::B, R3, R1, 10);
-        a.jmp_imm(J::Eq, R3, 0, bad_accounts);
-        a.mov(R3, R1);
-        a.alu_imm(Alu::Add, R3, 16);
-        a.stx(Size::Dw, R9, layout::SELF_KEY, R3);
-        a.mov(R6, R1);
-        a.alu_imm(Alu::Add, R6, 48); // owner
-        a.ldx(Size::Dw, R4, R1, 88); // data length
-        a.mov(7, R1);
-        a.alu_imm(Alu::Add, 7, 96); // data
-        a.jmp_imm(J::Lt, R4, crate::storage::HEADER as i32, bad_state);
-        a.ldx(Size::Dw, R3, 7, 0);
+        state_account(a, bad_accounts, bad_state);
         // Not a table: a fresh account (all zeros) or a bad one.
         let not_table = a.label();
         a.mov64(R5, MAGIC);
@@ -240,15 +239,7 @@ impl Cx<'_> {
         a.ldx(Size::Dw, R5, R9, layout::VALUE);
         a.jmp_imm(J::Ne, R5, 0, pay);
         a.ja(first);
-        a.bind(bad_accounts);
-        a.mov64(R0, exit::BAD_ACCOUNTS);
-        a.exit();
-        a.bind(bad_state);
-        a.mov64(R0, exit::BAD_STATE);
-        a.exit();
-        a.bind(bad_input);
-        a.mov64(R0, exit::BAD_INPUT);
-        a.exit();
+        bad_exits(a, bad_accounts, bad_state, bad_input);
         a.bind(pay);
         Self::pay_in(a, bad_accounts);
         a.ja(first);

@@ -6,10 +6,10 @@
 //! the engine passes the state accounts the program asks for, as a client
 //! would after a simulation.
 
-use super::{AccountIn, Invocation, PROGRAM_ID, SbfEngine, execute, instruction_data, key_of};
+use super::{AccountIn, PROGRAM_ID, SbfEngine, instruction_data, key_of};
 use crate::{BlockEnv, Call, Engine, EngineError, Log, Outcome, Status, World};
 use alloy_primitives::{Address, U256, keccak256};
-use chainlift_backend_sbf::{Contract, Target, bundle, exit, storage, translate_bundle};
+use chainlift_backend_sbf::{Contract, Target, bundle, storage, translate_bundle};
 use chainlift_frontend_evm::Fork;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -170,7 +170,8 @@ impl SbfEngine {
             engine: self.name(),
             reason,
         };
-        let members = self.members(world, fork, &self.target_for(block, call.gas_price));
+        let target = self.target_for(block, call.gas_price);
+        let members = self.members(world, fork, &target);
         if !members.contains(&call.to)
             || members.contains(&call.caller)
             || members
@@ -193,12 +194,7 @@ impl SbfEngine {
                 )));
             }
         }
-        let program = self.compile_bundle(
-            world,
-            &members,
-            fork,
-            &self.target_for(block, call.gas_price),
-        );
+        let program = self.compile_bundle(world, &members, fork, &target);
         let exe = program.as_ref().as_ref().map_err(Clone::clone)?;
         // Each contract's state account: its table (and code id), and its
         // balance above the rent-exempt minimum.
@@ -245,15 +241,10 @@ impl SbfEngine {
         let mut addresses = vec![call.to, call.caller];
         let mut accounts = vec![
             state_account(&call.to),
-            AccountIn {
-                key: key_of(call.caller),
-                owner: [0; 32],
-                lamports: self.lamports_floor(caller_wei).max(value),
-                signer: true,
-                writable: true,
-                executable: false,
-                data: &[],
-            },
+            AccountIn::payer(
+                key_of(call.caller),
+                self.lamports_floor(caller_wei).max(value),
+            ),
         ];
         if value != 0 {
             addresses.push(Address::ZERO);
@@ -264,54 +255,27 @@ impl SbfEngine {
             block.number.saturating_to::<u64>(),
             block.timestamp.saturating_to::<i64>(),
         );
-        let run = loop {
-            let run = execute(
-                exe,
-                self.jit,
-                &Invocation {
-                    program_id: PROGRAM_ID,
-                    accounts: &accounts,
-                    data: &data,
-                    clock,
-                    heap_size: bundle::HEAP as usize,
-                },
-            );
-            let needed = (run.result == Ok(exit::ACCOUNT_NEEDED) && run.return_data.len() == 20)
-                .then(|| Address::from_slice(&run.return_data));
-            match needed {
-                Some(a) if !addresses.contains(&a) && accounts.len() < 32 => {
-                    addresses.push(a);
-                    if a == Address::ZERO {
-                        accounts.push(AccountIn::system_program());
-                    } else if states.contains_key(&a) {
-                        accounts.push(state_account(&a));
-                    } else if world.accounts.get(&a).is_some_and(|x| !x.code.is_empty()) {
-                        // Code left out of the bundle.
-                        accounts.push(AccountIn {
-                            key: key_of(a),
-                            owner: FOREIGN,
-                            lamports: 1,
-                            signer: false,
-                            writable: true,
-                            executable: false,
-                            data: &[],
-                        });
-                    } else {
-                        let other = world.accounts.get(&a);
-                        accounts.push(AccountIn {
-                            key: key_of(a),
-                            owner: [0; 32],
-                            lamports: other.map_or(0, |o| self.lamports_floor(o.balance)),
-                            signer: false,
-                            writable: true,
-                            executable: false,
-                            data: &[],
-                        });
-                    }
-                }
-                _ => break run,
-            }
-        };
+        let run = self.run_adding(
+            exe,
+            (&mut accounts, &mut addresses),
+            &data,
+            clock,
+            bundle::HEAP as usize,
+            |a| {
+                let other = world.accounts.get(&a);
+                Ok(match other {
+                    _ if a == Address::ZERO => AccountIn::system_program(),
+                    _ if states.contains_key(&a) => state_account(&a),
+                    // Code left out of the bundle.
+                    Some(x) if !x.code.is_empty() => AccountIn::other(key_of(a), FOREIGN, 1),
+                    _ => AccountIn::other(
+                        key_of(a),
+                        [0; 32],
+                        other.map_or(0, |o| self.lamports_floor(o.balance)),
+                    ),
+                })
+            },
+        )?;
         let mut o = super::ended(&run);
         if o.status != Status::Success {
             return Ok(Some(o));

@@ -363,6 +363,32 @@ pub struct AccountIn<'a> {
 }
 
 impl AccountIn<'_> {
+    /// The caller: a signer, writable, owned by the system program.
+    pub fn payer(key: [u8; 32], lamports: u64) -> AccountIn<'static> {
+        AccountIn {
+            key,
+            owner: [0; 32],
+            lamports,
+            signer: true,
+            writable: true,
+            executable: false,
+            data: &[],
+        }
+    }
+
+    /// An account a call reaches: writable, no data.
+    pub fn other(key: [u8; 32], owner: [u8; 32], lamports: u64) -> AccountIn<'static> {
+        AccountIn {
+            key,
+            owner,
+            lamports,
+            signer: false,
+            writable: true,
+            executable: false,
+            data: &[],
+        }
+    }
+
     /// The system program, as a transaction lists it.
     pub fn system_program() -> AccountIn<'static> {
         AccountIn {
