@@ -62,7 +62,7 @@
 //! | `call`, `staticcall` to a bundle's contract | the account the address stands for (found as for payments, and asked for with [`exit::ACCOUNT_NEEDED`] when missing; it must be writable) runs its code inside the program, in the next frame: its own EVM memory and calldata (the caller's input range), its state account's storage, `caller` the calling contract, the value moved between the two state accounts. Reentrancy and calls to itself work as on the EVM. Deeper than [`bundle::FRAMES`] ends with [`exit::CALL_DEPTH`] |
 //! | `delegatecall` to a bundle's contract | the callee's code in the next frame with the caller's storage, address, caller and value (EIP-1967 proxies over an implementation in the bundle); to an account without code, success with no return data |
 //! | return data | up to 1,024 bytes copied back into the caller's frame ([`layout::BUNDLE_RETURN_DATA`]); `returndatasize` and `returndatacopy` read it |
-//! | a failed call (revert or halt) | returns 0 to the caller with the revert data, as on the EVM, when it changed nothing (its value moves back); one that changed state (storage, transient storage, logs, lamports) ends the instruction with [`exit::NESTED_CHANGES`], since the program keeps no journal |
+//! | a failed call (revert or halt) | returns 0 to the caller with the revert data, as on the EVM: its value moves back, and the storage words and lamports it (and the calls it made) changed are put back from the journal (at the heap's end, [`bundle::JOURNAL_ENTRIES`] changes; more end with [`exit::JOURNAL_FULL`]). A failed call that logged ends the instruction with [`exit::NESTED_LOGS`]: Solana cannot take a record back |
 //! | static context | `sstore`, `tstore`, logs and value in a `staticcall`'s frames are exceptional halts |
 //! | `origin` | the outermost frame's caller |
 //! | `extcodesize` of a bundle's contract | its code's size, by its code id, from a table at the start of the read-only data (of the contract itself: the code its state account runs, so a delegate call reads the proxy's) |
@@ -70,9 +70,11 @@
 //! | EVM memory | each frame's starts zeroed: a frame an earlier call used is cleared when the next call enters it (`sol_memset_`, about 115 CU) |
 //! | `tload` / `tstore` | the outermost frame only; in a nested frame [`exit::NESTED_TRANSIENT`] |
 //! | logs | the record starts with the emitting contract's address (20 bytes), then as above |
-//! | heap | [`bundle::HEAP`], split into [`bundle::FRAMES`] frames (a transaction asks for it with `RequestHeapFrame`; Agave charges 56 CU for it) |
+//! | heap | [`bundle::HEAP`]: [`bundle::FRAMES`] frames, then the journal (a transaction asks for it with `RequestHeapFrame`; Agave charges 56 CU for it) |
 //!
-//! Not in bundles yet: `selfdestruct`, `callcode`, `create` and `create2`.
+//! | `selfdestruct` | as above, ending the frame; a beneficiary of the bundle takes the balance in its state account; in a static context an exceptional halt |
+//!
+//! Not in bundles yet: `callcode`, `create` and `create2`.
 //! A program run without the 256 KiB heap frame stops at its first nested
 //! call with an access violation, not an exit code.
 //!
@@ -288,13 +290,16 @@ pub mod exit {
     /// its frames ([`crate::bundle::FRAMES`]).
     pub const CALL_DEPTH: u64 = 0x109;
     /// Target limit: a call between a bundle's contracts failed (revert or
-    /// halt) after it changed state (storage, transient storage, logs,
-    /// lamports), which the program cannot undo; the whole instruction
-    /// fails instead.
-    pub const NESTED_CHANGES: u64 = 0x10a;
+    /// halt) after it (or a call it made) logged: Solana cannot take a
+    /// record back, so the whole instruction fails instead. (Its storage
+    /// and lamports are undone from the journal.)
+    pub const NESTED_LOGS: u64 = 0x10a;
     /// Target limit: transient storage in a call between a bundle's
     /// contracts (only the outermost contract has a transient table).
     pub const NESTED_TRANSIENT: u64 = 0x10b;
+    /// Target limit: calls inside a bundle changed more storage words and
+    /// balances than its journal holds ([`crate::bundle::JOURNAL_ENTRIES`]).
+    pub const JOURNAL_FULL: u64 = 0x10c;
     /// The accounts are not `[state (writable, owned), caller (signer)]`.
     pub const BAD_ACCOUNTS: u64 = 0x201;
     /// The state account's data is not a storage table.
@@ -308,7 +313,7 @@ pub mod exit {
 
     /// Every code the program can end with, and a name for it
     /// (`snake_case`, as a client's error enum would have it).
-    pub const ALL: [(u64, &str); 18] = [
+    pub const ALL: [(u64, &str); 19] = [
         (SUCCESS, "success"),
         (REVERT, "revert"),
         (HALT, "halt"),
@@ -321,8 +326,9 @@ pub mod exit {
         (RECIPIENT_RENT, "recipient_rent"),
         (STACK_LIMIT, "stack_limit"),
         (CALL_DEPTH, "call_depth"),
-        (NESTED_CHANGES, "nested_changes"),
+        (NESTED_LOGS, "nested_logs"),
         (NESTED_TRANSIENT, "nested_transient"),
+        (JOURNAL_FULL, "journal_full"),
         (BAD_ACCOUNTS, "bad_accounts"),
         (BAD_STATE, "bad_state"),
         (BAD_INPUT, "bad_input"),
@@ -350,12 +356,11 @@ pub mod exit {
             CALL_DEPTH => {
                 "target limit: calls inside the bundle nested deeper than its frames".into()
             }
-            NESTED_CHANGES => {
-                "target limit: a call inside the bundle failed after changing state".into()
-            }
+            NESTED_LOGS => "target limit: a call inside the bundle failed after logging".into(),
             NESTED_TRANSIENT => {
                 "target limit: transient storage in a call inside the bundle".into()
             }
+            JOURNAL_FULL => "target limit: the bundle's journal is full".into(),
             BAD_ACCOUNTS => "bad accounts".into(),
             BAD_STATE => "state account is not a storage table".into(),
             BAD_INPUT => "instruction data shorter than the 8-byte value".into(),
@@ -426,18 +431,20 @@ pub mod layout {
     pub const STATIC: i16 = FIXED_END + 8;
     /// In a bundle: how deep the frame is (0 for the outermost).
     pub const DEPTH: i16 = FIXED_END + 16;
-    /// In a bundle, in the outermost frame only: changes of state so far
-    /// (stores, logs, lamports moved), to tell whether a failed call
-    /// changed anything.
-    pub const CHANGES: i16 = FIXED_END + 24;
+    /// In a bundle, in the outermost frame only: logs so far, to tell
+    /// whether a failed call logged.
+    pub const LOGS: i16 = FIXED_END + 24;
     /// In a bundle, in the outermost frame only: the deepest frame a call
     /// has run in so far; a frame used before is cleared for the next.
     pub const DEEPEST: i16 = FIXED_END + 32;
     /// In a bundle: the last call's return data (up to 1,024 bytes), in
     /// place of [`RETURN_DATA`].
     pub const BUNDLE_RETURN_DATA: i16 = FIXED_END + 40;
+    /// In a bundle's nested frame: the journal's bytes used when the call
+    /// began, what a failure undoes back to.
+    pub const JOURNAL_MARK: i16 = BUNDLE_RETURN_DATA + 1024;
     /// End of a bundle frame's fixed part.
-    pub const BUNDLE_FIXED_END: i16 = BUNDLE_RETURN_DATA + 1024;
+    pub const BUNDLE_FIXED_END: i16 = JOURNAL_MARK + 8;
 }
 
 /// The storage table kept in the state account's data.
@@ -562,6 +569,21 @@ pub mod bundle {
     /// The heap a bundle program is built for: Solana's largest (256 KiB,
     /// which a transaction asks for with a `RequestHeapFrame`).
     pub const HEAP: u32 = 256 * 1024;
+    /// Bytes at the heap's end, after the frames, for the journal: what a
+    /// nested frame's storage stores and lamport moves overwrote, undone
+    /// when the call fails. A `u64` of bytes used, then the entries.
+    pub const JOURNAL: u32 = 16 * 1024;
+    /// Bytes of one journal entry: the address (`u64`), the length (8 or
+    /// 32) and the old bytes (32).
+    pub const JOURNAL_ENTRY: u32 = 48;
+    /// Entries the journal holds; more end the instruction with
+    /// [`crate::exit::JOURNAL_FULL`].
+    pub const JOURNAL_ENTRIES: u32 = (JOURNAL - 8) / JOURNAL_ENTRY;
+
+    /// The bytes of each frame in a heap of `heap` bytes.
+    pub fn stride(heap: u32) -> u32 {
+        (heap.saturating_sub(JOURNAL) / FRAMES) & !31
+    }
 }
 
 /// One contract of a bundle: its module (lifted from EVM code, which it

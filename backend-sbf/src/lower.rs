@@ -111,7 +111,7 @@ fn evm_stack(f: &Function) -> bool {
 }
 
 /// A bundle ([`crate::translate_bundle`]): one program running every
-/// contract's code, each in frames of `heap_size / FRAMES` bytes. The
+/// contract's code, each in frames of [`crate::bundle::stride`] bytes. The
 /// entry reads the state account's code id and calls that contract's
 /// code through the dispatch, as calls between the contracts do.
 pub(crate) fn lower_bundle(
@@ -119,14 +119,15 @@ pub(crate) fn lower_bundle(
     target: &Target,
 ) -> Result<(Program, Vec<Error>), Error> {
     check_target(target)?;
-    let stride = target.heap_size / crate::bundle::FRAMES;
-    if contracts.is_empty() || stride < 8 * 1024 || !stride.is_multiple_of(32) {
+    let stride = crate::bundle::stride(target.heap_size);
+    if contracts.is_empty() || stride < 8 * 1024 {
         return Err(Error::TargetLimit {
             what: format!(
-                "a bundle of {} contracts in a heap of {} bytes (at least one contract, and {} frames of at least 8 KiB)",
+                "a bundle of {} contracts in a heap of {} bytes (at least one contract, and {} frames of at least 8 KiB and a journal of {} bytes)",
                 contracts.len(),
                 target.heap_size,
-                crate::bundle::FRAMES
+                crate::bundle::FRAMES,
+                crate::bundle::JOURNAL
             ),
         });
     }
@@ -164,6 +165,7 @@ pub(crate) fn lower_bundle(
             code_id: k as u32,
             dispatch,
             stride,
+            journal_at: stride * crate::bundle::FRAMES,
             rodata_base: rodata.len() as u64,
             bad_accounts: exits.0,
             bad_state: exits.1,
@@ -202,6 +204,8 @@ struct Bundle {
     dispatch: Label,
     /// Bytes of one frame.
     stride: u32,
+    /// The journal's heap offset, past the frames.
+    journal_at: u32,
     /// Where its EVM code (then its initial storage) is in the read-only
     /// data.
     rodata_base: u64,
@@ -402,7 +406,7 @@ impl Cx<'_> {
                 target.wei_per_lamport,
                 target.rent_per_byte,
                 code.len() as u64,
-                bundle.is_some(),
+                bundle.map(|b| b.journal_at),
             ),
             bundle,
             ret_buf: if bundle.is_some() {

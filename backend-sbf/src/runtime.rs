@@ -89,6 +89,12 @@ pub(crate) enum Helper {
     /// `(beneficiary) -> status`: SELFDESTRUCT's transfer of the
     /// contract's balance (see [`crate::solana_rt::self_destruct`]).
     SelfDestruct,
+    /// `(address, length) -> status`, in a bundle: records the bytes
+    /// before they change (see [`crate::solana_rt::journal`]).
+    Journal,
+    /// `(mark)`, in a bundle: undoes the journal back to the mark (see
+    /// [`crate::solana_rt::undo`]).
+    Undo,
 }
 
 /// The helpers a program uses, in the order they were first called (the
@@ -102,6 +108,8 @@ pub(crate) struct Runtime {
     code_len: u64,
     /// The helpers run in a bundle's frames ([`crate::bundle`]).
     bundle: bool,
+    /// In a bundle, the journal's heap offset.
+    journal_at: u32,
 }
 
 /// `reg = r10 + off` (a stack address).
@@ -171,11 +179,12 @@ impl Runtime {
         wei_per_lamport: u32,
         rent_per_byte: u32,
         code_len: u64,
-        bundle: bool,
+        journal_at: Option<u32>,
     ) -> Self {
         Runtime {
             code_len,
-            bundle,
+            bundle: journal_at.is_some(),
+            journal_at: journal_at.unwrap_or(0),
             labels: HashMap::new(),
             order: vec![],
             wei_per_lamport: wei_per_lamport as i32,
@@ -192,6 +201,11 @@ impl Runtime {
         self.labels.insert(h, l);
         self.order.push(h);
         l
+    }
+
+    /// In a bundle, the journal helper's label.
+    fn journal(&mut self, a: &mut Asm) -> Option<Label> {
+        self.bundle.then(|| self.label(a, Helper::Journal))
     }
 
     /// Calls `h` from another helper.
@@ -220,11 +234,17 @@ impl Runtime {
             Helper::Neg => Self::neg(a),
             Helper::LongDiv => Self::long_div(a),
             Helper::SendValue => {
-                solana_rt::send_value(a, self.wei_per_lamport, self.rent_per_byte, self.bundle)
+                let j = self.journal(a);
+                solana_rt::send_value(a, self.wei_per_lamport, self.rent_per_byte, j)
             }
             Helper::ExtCodeSize => solana_rt::ext_code_size(a, self.code_len, self.bundle),
             Helper::Balance => solana_rt::balance(a, self.rent_per_byte, self.bundle),
-            Helper::SelfDestruct => solana_rt::self_destruct(a, self.rent_per_byte, self.bundle),
+            Helper::SelfDestruct => {
+                let j = self.journal(a);
+                solana_rt::self_destruct(a, self.rent_per_byte, j)
+            }
+            Helper::Journal => solana_rt::journal(a, self.journal_at),
+            Helper::Undo => solana_rt::undo(a, self.journal_at),
             Helper::DivMod => self.divmod(a),
             Helper::SDivMod => self.sdivmod(a),
             Helper::AddMod => self.addmod(a),
@@ -233,7 +253,14 @@ impl Runtime {
             Helper::Clz => Self::clz(a),
             Helper::Shl | Helper::LShr | Helper::AShr => Self::shift(a, h),
             Helper::MemExpand => Self::mem_expand(a, limit),
-            Helper::TableLoad | Helper::TableStore => solana_rt::table(a, h == Helper::TableStore),
+            Helper::TableLoad | Helper::TableStore => {
+                let j = if h == Helper::TableStore {
+                    self.journal(a)
+                } else {
+                    None
+                };
+                solana_rt::table(a, h == Helper::TableStore, j)
+            }
             Helper::CallDataLoad => Self::calldata_load(a),
             Helper::CopyIn => Self::copy_in(a, mem_base, limit),
         }

@@ -27,13 +27,98 @@ pub(crate) fn self_lamports(a: &mut Asm, reg: Reg, bundle: bool) {
     }
 }
 
-/// Counts a change of state in a bundle's outermost frame
-/// ([`layout::CHANGES`]), with `r0` and `tmp`.
-pub(crate) fn count_change(a: &mut Asm, tmp: Reg) {
+/// Counts a log in a bundle's outermost frame ([`layout::LOGS`]), with
+/// `r0` and `tmp`: a nested call that fails after logging cannot take
+/// the record back.
+pub(crate) fn count_log(a: &mut Asm, tmp: Reg) {
     a.mov64(R0, layout::HEAP_START);
-    a.ldx(Size::Dw, tmp, R0, layout::CHANGES);
+    a.ldx(Size::Dw, tmp, R0, layout::LOGS);
     a.alu_imm(Alu::Add, tmp, 1);
-    a.stx(Size::Dw, R0, layout::CHANGES, tmp);
+    a.stx(Size::Dw, R0, layout::LOGS, tmp);
+}
+
+/// The body of [`crate::runtime::Helper::Journal`]: records the `r2`
+/// bytes (8 or 32) at `r1` in the bundle's journal at heap offset `at`
+/// ([`crate::bundle::JOURNAL`] bytes: the bytes used, then entries of
+/// [`crate::bundle::JOURNAL_ENTRY`] bytes: the address, the length and
+/// the old bytes). Returns 0, or [`exit::JOURNAL_FULL`]. Changes only
+/// `r0` and `r3`.
+pub(crate) fn journal(a: &mut Asm, at: u32) {
+    let e = crate::bundle::JOURNAL_ENTRY as i16;
+    let (full, short) = (a.label(), a.label());
+    a.mov64(R3, layout::HEAP_START + u64::from(at));
+    a.ldx(Size::Dw, R0, R3, 0);
+    a.jmp_imm(
+        J::Ge,
+        R0,
+        (crate::bundle::JOURNAL_ENTRIES * crate::bundle::JOURNAL_ENTRY) as i32,
+        full,
+    );
+    a.alu_imm(Alu::Add, R0, e as i32);
+    a.stx(Size::Dw, R3, 0, R0);
+    // The entry is at `r3 + 8 + used before`, `r3 + used now - 40`.
+    a.alu(Alu::Add, R3, R0);
+    a.stx(Size::Dw, R3, 8 - e, R1);
+    a.stx(Size::Dw, R3, 16 - e, R2);
+    a.ldx(Size::Dw, R0, R1, 0);
+    a.stx(Size::Dw, R3, 24 - e, R0);
+    a.jmp_imm(J::Eq, R2, 8, short);
+    for k in 1..4 {
+        a.ldx(Size::Dw, R0, R1, 8 * k);
+        a.stx(Size::Dw, R3, 24 - e + 8 * k, R0);
+    }
+    a.bind(short);
+    a.mov64(R0, 0);
+    a.exit();
+    a.bind(full);
+    a.mov64(R0, exit::JOURNAL_FULL);
+    a.exit();
+}
+
+/// The body of [`crate::runtime::Helper::Undo`]: puts back, newest first,
+/// the bytes of every journal entry (see [`journal`]) past the mark in
+/// `r1` (bytes used when the failed call began), and drops them.
+pub(crate) fn undo(a: &mut Asm, at: u32) {
+    let (top, done, short) = (a.label(), a.label(), a.label());
+    a.mov64(R3, layout::HEAP_START + u64::from(at));
+    a.ldx(Size::Dw, R0, R3, 0);
+    a.bind(top);
+    a.jmp(J::Le, R0, R1, done);
+    a.alu_imm(Alu::Sub, R0, crate::bundle::JOURNAL_ENTRY as i32);
+    // The entry is at `r4 + 8`.
+    a.mov(R4, R3);
+    a.alu(Alu::Add, R4, R0);
+    a.ldx(Size::Dw, R5, R4, 8);
+    a.ldx(Size::Dw, R2, R4, 16);
+    a.ldx(Size::Dw, R6, R4, 24);
+    a.stx(Size::Dw, R5, 0, R6);
+    a.jmp_imm(J::Eq, R2, 8, short);
+    for k in 1..4 {
+        a.ldx(Size::Dw, R6, R4, 24 + 8 * k);
+        a.stx(Size::Dw, R5, 8 * k, R6);
+    }
+    a.bind(short);
+    a.ja(top);
+    a.bind(done);
+    a.stx(Size::Dw, R3, 0, R1);
+    a.exit();
+}
+
+/// In a bundle's nested frame (depth above 0), records the `len` bytes
+/// (8 or 32) at `ptr` in the journal ([`journal`], at `label`) before
+/// they change; a full journal returns [`exit::JOURNAL_FULL`] from the
+/// helper this is in. Uses `r0`..`r3`.
+pub(crate) fn journal_if_nested(a: &mut Asm, label: Label, ptr: Reg, off: i32, len: u64) {
+    let outermost = a.label();
+    a.ldx(Size::Dw, R0, R9, layout::DEPTH);
+    a.jmp_imm(J::Eq, R0, 0, outermost);
+    a.mov(R1, ptr);
+    a.alu_imm(Alu::Add, R1, off);
+    a.mov64(R2, len);
+    a.call(label);
+    a.jmp_imm(J::Eq, R0, 0, outermost);
+    a.exit();
+    a.bind(outermost);
 }
 
 /// Jumps to `not_member` unless the account at `r5` is one of the
@@ -170,7 +255,7 @@ pub(crate) fn balance(a: &mut Asm, rent_per_byte: i32, bundle: bool) {
 /// (found by [`locate`], without code), keeping it rent-exempt: ends the
 /// helper with [`exit::RECIPIENT_RENT`] if it would not be, and goes to
 /// `needed` if it is not writable. Uses `r0`, `r6` and `r7`.
-fn pay(a: &mut Asm, rent: i32, needed: Label, bundle: bool) {
+fn pay(a: &mut Asm, rent: i32, needed: Label, journal: Option<Label>) {
     a.ldx(Size::B, R0, R5, 2);
     a.jmp_imm(J::Eq, R0, 0, needed);
     a.ldx(Size::Dw, R6, R5, 72);
@@ -183,14 +268,15 @@ fn pay(a: &mut Asm, rent: i32, needed: Label, bundle: bool) {
     a.mov64(R0, exit::RECIPIENT_RENT);
     a.exit();
     a.bind(rent_ok);
-    a.stx(Size::Dw, R5, 72, R6);
-    self_lamports(a, R6, bundle);
-    a.ldx(Size::Dw, R0, R6, 0);
-    a.alu(Alu::Sub, R0, R4);
-    a.stx(Size::Dw, R6, 0, R0);
-    if bundle {
-        count_change(a, R6);
+    self_lamports(a, R7, journal.is_some());
+    if let Some(j) = journal {
+        journal_if_nested(a, j, R5, 72, 8);
+        journal_if_nested(a, j, R7, 0, 8);
     }
+    a.stx(Size::Dw, R5, 72, R6);
+    a.ldx(Size::Dw, R0, R7, 0);
+    a.alu(Alu::Sub, R0, R4);
+    a.stx(Size::Dw, R7, 0, R0);
 }
 
 /// The body of [`crate::runtime::Helper::SelfDestruct`], SELFDESTRUCT as
@@ -198,19 +284,39 @@ fn pay(a: &mut Asm, rent: i32, needed: Label, bundle: bool) {
 /// contract's balance (the state account's lamports above its rent) moves
 /// to the account the address (the word at `r1`) stands for, and nothing
 /// is deleted. Nothing moves for a zero balance or for the contract
-/// itself. Returns 0, or an exit code: the beneficiary has code or is a
+/// itself; in a bundle, a beneficiary of the bundle takes the lamports in
+/// its state account. Returns 0, or an exit code: the beneficiary has code or is a
 /// precompile ([`exit::CALL_INTO_CODE`]), would stay below its rent
 /// ([`exit::RECIPIENT_RENT`]), or is not among the instruction's accounts
 /// ([`exit::ACCOUNT_NEEDED`]).
-pub(crate) fn self_destruct(a: &mut Asm, rent: i32, bundle: bool) {
+pub(crate) fn self_destruct(a: &mut Asm, rent: i32, journal: Option<Label>) {
+    let bundle = journal.is_some();
     let (done, into_code, needed) = (a.label(), a.label(), a.label());
     self_lamports(a, R4, bundle);
     above_rent(a, R4, R7, rent);
     a.jmp_imm(J::Eq, R4, 0, done);
     let found = locate(a, into_code, done, needed, bundle);
     a.bind(found);
+    if let Some(j) = journal {
+        // A contract of the bundle: its state account takes the lamports.
+        let outside = a.label();
+        jmp_unless_member(a, outside);
+        a.ldx(Size::B, R0, R5, 2);
+        a.jmp_imm(J::Eq, R0, 0, needed);
+        self_lamports(a, R7, true);
+        journal_if_nested(a, j, R5, 72, 8);
+        journal_if_nested(a, j, R7, 0, 8);
+        a.ldx(Size::Dw, R0, R5, 72);
+        a.alu(Alu::Add, R0, R4);
+        a.stx(Size::Dw, R5, 72, R0);
+        a.ldx(Size::Dw, R0, R7, 0);
+        a.alu(Alu::Sub, R0, R4);
+        a.stx(Size::Dw, R7, 0, R0);
+        a.ja(done);
+        a.bind(outside);
+    }
     jmp_if_code(a, into_code);
-    pay(a, rent, needed, bundle);
+    pay(a, rent, needed, journal);
     paid_or_not(a, done, into_code, needed);
 }
 
@@ -233,7 +339,13 @@ fn paid_or_not(a: &mut Asm, paid: Label, into_code: Label, needed: Label) {
 /// rent-exempt minimum, `(128 + data length) * rent_per_byte`. The order
 /// of the checks follows the EVM: a value above the balance fails the call
 /// before anything else.
-pub(crate) fn send_value(a: &mut Asm, wei_per_lamport: i32, rent_per_byte: i32, bundle: bool) {
+pub(crate) fn send_value(
+    a: &mut Asm,
+    wei_per_lamport: i32,
+    rent_per_byte: i32,
+    journal: Option<Label>,
+) {
+    let bundle = journal.is_some();
     let (w, rent) = (wei_per_lamport, rent_per_byte);
     let short = a.label();
     // lamports = value / w, by 32-bit digits from the top: q in r4,
@@ -304,7 +416,7 @@ pub(crate) fn send_value(a: &mut Asm, wei_per_lamport: i32, rent_per_byte: i32, 
     jmp_if_code(a, into_code);
     let paid = a.label();
     a.jmp_imm(J::Eq, R4, 0, paid);
-    pay(a, rent, needed, bundle);
+    pay(a, rent, needed, journal);
     paid_or_not(a, paid, into_code, needed);
     a.bind(short);
     a.mov64(R0, 1);
@@ -317,8 +429,9 @@ pub(crate) fn send_value(a: &mut Asm, wei_per_lamport: i32, rent_per_byte: i32, 
 /// The body of the table helpers (`TableLoad`, or `TableStore` when
 /// `store`; see [`crate::runtime::Helper`]): an open-addressing lookup in a
 /// table laid out as [`crate::storage`] describes; the store inserts or
-/// updates.
-pub(crate) fn table(a: &mut Asm, store: bool) {
+/// updates. In a bundle (`journal`), a store in a nested frame records the
+/// entry's old value first.
+pub(crate) fn table(a: &mut Asm, store: bool, journal: Option<Label>) {
     let (key, table) = if store { (R1, R3) } else { (R2, R3) };
     if store {
         a.stx(Size::Dw, R10, -8, R4);
@@ -351,6 +464,7 @@ pub(crate) fn table(a: &mut Asm, store: bool) {
         a.jmp(J::Ne, R0, R5, next);
     }
     if store {
+        remember(a, journal);
         copy_limbs(a, 4, R8, 40, R2, 0);
         a.mov64(R0, 0);
     } else {
@@ -378,6 +492,7 @@ pub(crate) fn table(a: &mut Asm, store: bool) {
     a.stx(Size::Dw, table, 16, R0);
     a.st(Size::Dw, R8, 0, 1);
     copy_limbs(a, 4, R8, 8, R1, 0);
+    remember(a, journal);
     copy_limbs(a, 4, R8, 40, R2, 0);
     a.bind(done);
     a.mov64(R0, 0);
@@ -385,6 +500,16 @@ pub(crate) fn table(a: &mut Asm, store: bool) {
     a.bind(full);
     a.ldx(Size::Dw, R0, R10, -8);
     a.exit();
+}
+
+/// In [`table`]'s store, journals the value of the entry at `r8` (keeping
+/// the value's address in `r2`).
+fn remember(a: &mut Asm, journal: Option<Label>) {
+    if let Some(j) = journal {
+        a.mov(R4, R2);
+        journal_if_nested(a, j, R8, 40, 32);
+        a.mov(R2, R4);
+    }
 }
 
 /// Finds the account an EVM address (the word at `r1`) stands for: the

@@ -162,8 +162,9 @@ pub(crate) fn translate_system(
     manifest["name"] = stem.clone().into();
     manifest["bundle"] = json!({
         "frames": bundle::FRAMES,
-        "frame_bytes": bundle::HEAP / bundle::FRAMES,
-        "note": "every contract of the system in one program: a state account per contract (the table's header holds its code id); calls between them run inside the program; a call that fails after changing state, transient storage in a nested call and nesting past the frames end with named target limits",
+        "frame_bytes": bundle::stride(bundle::HEAP),
+        "note": "every contract of the system in one program: a state account per contract (the table's header holds its code id); calls between them run inside the program, and a failed call's storage and lamport changes are undone from a journal; a failed call that logged, transient storage in a nested call, nesting past the frames and a full journal end with named target limits",
+        "journal_entries": bundle::JOURNAL_ENTRIES,
     });
     manifest["log_format"] = "in a bundle, each `sol_log_data` record starts with the emitting contract's address (20 bytes), then a byte n, n topics of 32 bytes and the ABI-encoded data".into();
     manifest["contracts"] = Value::Array(parts.into_iter().map(|(e, _)| e).collect());
@@ -201,7 +202,7 @@ pub(crate) fn translate_system(
             program.elf.len(),
             program.instructions,
             bundle::FRAMES,
-            bundle::HEAP / bundle::FRAMES,
+            bundle::stride(bundle::HEAP),
             program.memory_limit
         )?;
         writeln!(

@@ -122,13 +122,52 @@ fn calls_between_a_bundles_contracts_run_as_on_revm() {
     // Reentrancy: B calls A back, which calls B again.
     let o = agrees("reentrancy", &w, &call(4), None);
     assert_eq!(slot(&o, B, 0), Some(U256::from_be_slice(A.as_slice())));
-    // A revert after a change: the program cannot undo it.
-    agrees(
-        "a revert after a change",
-        &w,
-        &call(3),
-        Some("failed after changing state"),
-    );
+    // A revert after a change: the store is undone from the journal.
+    let o = agrees("a revert after a change", &w, &call(3), None);
+    assert_eq!(slot(&o, B, 1), None);
+    assert_eq!(slot(&o, A, 0x10), None, "the flag stays 0");
+}
+
+/// What a failed call changed two frames down is undone: A calls M with
+/// value; M forwards the value to L, which stores its caller (and, as
+/// `L_LOGS`, logs), then M stores and reverts. A keeps the value and only
+/// its own flag changes; a log in the failed call is the named limit.
+#[test]
+fn a_failed_call_is_undone_with_the_calls_it_made() {
+    const M: Address = Address::repeat_byte(0x3d);
+    const L: Address = Address::repeat_byte(0x1f);
+    // M: call(gas, calldata word 0, callvalue, no input, no output); then
+    // sstore(2, 1) and revert.
+    let middle = hex("6000600060006000 34 600035 5a f1 50 6001600255 60006000fd");
+    // L: sstore(0, caller), sstore(1, callvalue).
+    let leaf = hex("33600055 34600155 00");
+    let leaf_logs = hex("33600055 34600155 60006000a0 00");
+    // A: forwards calldata after the first word to that address with its
+    // own value, then stores the success flag (0x10) and its balance (0x12).
+    let top = hex("6020 3603 6020 6000 37
+         6040 610100 6020 3603 6000 34 600035 5a f1
+         601055 47601255 00");
+    let payer = Address::repeat_byte(0xca);
+    for (name, l, limit) in [
+        ("undone two frames down", leaf, None),
+        (
+            "a log two frames down",
+            leaf_logs,
+            Some("failed after logging"),
+        ),
+    ] {
+        let mut w = contracts([(A, top.clone()), (M, middle.clone()), (L, l)]);
+        w.accounts.entry(payer).or_default().balance = U256::from(10u64).pow(U256::from(18));
+        let mut c = call(0);
+        c.data = [M.into_word().to_vec(), L.into_word().to_vec()].concat();
+        c.value = U256::from(7_000_000_000u64);
+        let o = agrees(name, &w, &c, limit);
+        if limit.is_none() {
+            assert_eq!(slot(&o, A, 0x10), None, "the call failed");
+            assert_eq!(slot(&o, A, 0x12), Some(c.value), "A kept the value");
+            assert!(o.storage.keys().all(|(at, _)| *at == A), "{:?}", o.storage);
+        }
+    }
 }
 
 #[test]
@@ -161,6 +200,39 @@ fn calls_nested_deeper_than_the_bundles_frames_end_at_a_named_limit() {
         "{:?}",
         o.status
     );
+}
+
+/// SELFDESTRUCT in a bundle's nested frame (Cancun: the contract stays,
+/// its balance moves) to another contract of the bundle and to an account
+/// without code; and a nested call that overwrites more words than the
+/// journal holds ends at the named limit.
+#[test]
+fn selfdestruct_and_a_full_journal_inside_a_bundle() {
+    const M: Address = Address::repeat_byte(0x3d);
+    const L: Address = Address::repeat_byte(0x1f);
+    let top = hex("6020 3603 6020 6000 37
+         6040 610100 6020 3603 6000 34 600035 5a f1
+         601055 00");
+    let payer = Address::repeat_byte(0xca);
+    let heir = Address::repeat_byte(0xee);
+    for (name, to) in [("to a contract", L), ("to an account", heir)] {
+        let mut w = contracts([(A, top.clone()), (M, hex("600035 ff")), (L, hex("00"))]);
+        w.accounts.entry(payer).or_default().balance = U256::from(10u64).pow(U256::from(18));
+        w.accounts.get_mut(&M).unwrap().balance = U256::from(3_000_000_000u64);
+        // Rent-exempt, so a few lamports more keep it so.
+        w.accounts.entry(heir).or_default().balance = U256::from(10u64).pow(U256::from(16));
+        let mut c = call(0);
+        c.data = [M.into_word().to_vec(), to.into_word().to_vec()].concat();
+        c.value = U256::from(7_000_000_000u64);
+        let o = agrees(name, &w, &c, None);
+        assert_eq!(slot(&o, A, 0x10), Some(U256::from(1)), "{name}");
+    }
+    // sstore(0, i) for i in 1..=400, in the callee's frame.
+    let w = contracts([
+        (A, caller("f1")),
+        (B, hex("6000 5b 600101 80600055 80610190 11 600257 00")),
+    ]);
+    agrees("a full journal", &w, &call(0), Some("journal is full"));
 }
 
 /// An EIP-1167 minimal proxy (a clone) over the example ERC-20: the clone

@@ -54,9 +54,9 @@ impl Cx<'_> {
     /// In a bundle, a call (`kind`, with `args` and its input and output
     /// ranges `io`): to an account of the bundle, the callee's code runs
     /// in the next frame ([`crate::bundle`]); to any other account, as
-    /// outside a bundle. A failed call that changed state ends the program
-    /// ([`exit::NESTED_CHANGES`]); one that did not is undone (its value
-    /// goes back) and gives 0.
+    /// outside a bundle. A failed call is undone (its value goes back, the
+    /// storage and lamports it changed come back from the journal) and
+    /// gives 0, unless it logged ([`exit::NESTED_LOGS`]).
     fn bundle_call(&mut self, b: Bundle, kind: CallKind, args: &[Value], io: &[Value], d: Value) {
         let stride = b.stride as i32;
         let s = layout::SCRATCH;
@@ -81,6 +81,9 @@ impl Cx<'_> {
             self.addr(R2, layout::ZERO);
         }
         self.call(Helper::SendValue);
+        let journal = self.rt.label(&mut self.asm, Helper::Journal);
+        let undo = self.rt.label(&mut self.asm, Helper::Undo);
+        let journal_at = layout::HEAP_START + u64::from(b.journal_at);
         let (internal, done, failed, fail) = (
             self.asm.label(),
             self.asm.label(),
@@ -165,18 +168,24 @@ impl Cx<'_> {
             a.ldx(Size::Dw, R0, R9, layout::SELF_KEY);
             a.stx(Size::Dw, R6, layout::CALLER_KEY, R0);
             a.stx(Size::Dw, R6, layout::VALUE, R4);
-            // The value moves now (back if the call fails).
+            // The value moves now (back if the call fails), journalled
+            // for a caller that may fail itself.
             a.mov(R8, R4);
             let none = a.label();
             a.jmp_imm(J::Eq, R8, 0, none);
             a.ldx(Size::Dw, R7, R9, layout::SELF_KEY);
+            crate::solana_rt::journal_if_nested(a, journal, R7, 64, 8);
+            crate::solana_rt::journal_if_nested(a, journal, R5, 72, 8);
             lamports(a, R7, 64, Alu::Sub);
             lamports(a, R5, 72, Alu::Add);
             a.bind(none);
         }
-        // Changes so far, to tell whether a failed call made any.
+        // What a failure undoes back to, and the logs so far.
+        a.mov64(R0, journal_at);
+        a.ldx(Size::Dw, R0, R0, 0);
+        a.stx(Size::Dw, R6, layout::JOURNAL_MARK, R0);
         a.mov64(R0, layout::HEAP_START);
-        a.ldx(Size::Dw, R7, R0, layout::CHANGES);
+        a.ldx(Size::Dw, R7, R0, layout::LOGS);
         // The callee's code id, from its account's table header.
         a.ldx(Size::W, R1, R5, 88 + 4);
         a.mov(R9, R6);
@@ -191,12 +200,14 @@ impl Cx<'_> {
         a.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
         a.bind(failed);
         a.mov64(R0, layout::HEAP_START);
-        a.ldx(Size::Dw, R0, R0, layout::CHANGES);
-        let unchanged = a.label();
-        a.jmp(J::Eq, R0, R7, unchanged);
-        a.mov64(R0, exit::NESTED_CHANGES);
+        a.ldx(Size::Dw, R0, R0, layout::LOGS);
+        let unlogged = a.label();
+        a.jmp(J::Eq, R0, R7, unlogged);
+        a.mov64(R0, exit::NESTED_LOGS);
         a.exit();
-        a.bind(unchanged);
+        a.bind(unlogged);
+        a.ldx(Size::Dw, R1, R6, layout::JOURNAL_MARK);
+        a.call(undo);
         if kind == CallKind::Call {
             let none = a.label();
             a.jmp_imm(J::Eq, R8, 0, none);
@@ -209,13 +220,13 @@ impl Cx<'_> {
         a.mov64(R0, 0);
         a.ja(done);
         a.bind(ok);
-        if kind == CallKind::Call {
-            // Value that moved is a change.
-            let none = a.label();
-            a.jmp_imm(J::Eq, R8, 0, none);
-            crate::solana_rt::count_change(a, R1);
-            a.bind(none);
-        }
+        // Back in the outermost frame, nothing can be undone any more.
+        let nested = a.label();
+        a.ldx(Size::Dw, R0, R9, layout::DEPTH);
+        a.jmp_imm(J::Ne, R0, 0, nested);
+        a.mov64(R1, journal_at);
+        a.st(Size::Dw, R1, 0, 0);
+        a.bind(nested);
         a.mov64(R0, 1);
         a.bind(done);
         self.set_word(d);

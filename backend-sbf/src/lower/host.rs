@@ -119,7 +119,7 @@ impl Cx<'_> {
         if transient {
             self.outermost_only();
         }
-        self.change();
+        self.change(false);
         self.ptr(R1, key);
         self.ptr(R2, value);
         self.table(R3, transient);
@@ -134,16 +134,19 @@ impl Cx<'_> {
         self.call_checked(Helper::TableStore);
     }
 
-    /// In a bundle, a change of state: a halt in a static context, and
-    /// counted ([`layout::CHANGES`]).
-    pub(super) fn change(&mut self) {
+    /// In a bundle, a change of state: a halt in a static context; a log
+    /// is counted ([`layout::LOGS`]). (Stores and lamports are journalled
+    /// by their helpers.)
+    pub(super) fn change(&mut self, log: bool) {
         if self.bundle.is_none() {
             return;
         }
         let halt = self.halt;
         self.asm.ldx(Size::Dw, R0, R9, layout::STATIC);
         self.asm.jmp_imm(J::Ne, R0, 0, halt);
-        crate::solana_rt::count_change(&mut self.asm, R1);
+        if log {
+            crate::solana_rt::count_log(&mut self.asm, R1);
+        }
     }
 
     /// In a bundle, ends a nested frame with [`exit::NESTED_TRANSIENT`]:
@@ -326,7 +329,7 @@ impl Cx<'_> {
     /// [`LOG_INLINE`] bytes is copied with `sol_memcpy_`, longer data is a
     /// second slice (each slice costs 100 CU).
     fn log(&mut self, n: i16, args: &[Value]) {
-        self.change();
+        self.change(true);
         let slices = layout::SCRATCH;
         // Two slice descriptors, then the record (topics aligned); in a
         // bundle the emitting contract's address comes first.
@@ -448,15 +451,9 @@ impl Cx<'_> {
                 self.asm.mov64(R0, exit::RETURN_TOO_LARGE);
                 self.asm.exit();
             }
-            ExitKind::SelfDestruct if self.bundle.is_some() => {
-                return Err(unsupported(
-                    "exit.selfdestruct".into(),
-                    self.f.block(self.at.0).term_pos,
-                    "SELFDESTRUCT in a bundle has no mapping yet",
-                ));
-            }
             ExitKind::SelfDestruct => {
                 // The balance moves; the state account stays (EIP-6780).
+                self.change(false);
                 self.ptr(R1, args[0]);
                 self.call_checked(Helper::SelfDestruct);
                 self.asm.mov64(R0, exit::SUCCESS);

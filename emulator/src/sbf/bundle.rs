@@ -171,7 +171,14 @@ impl SbfEngine {
             reason,
         };
         let target = self.target_for(block, call.gas_price);
-        let members = self.members(world, fork, &target);
+        let mut members = self.members(world, fork, &target);
+        // A contract whose balance is not whole lamports, and which reads
+        // or moves it, stays out: it stands for code outside the bundle.
+        members.retain(|a| {
+            let acct = &world.accounts[a];
+            self.lamports(acct.balance).is_some()
+                || !super::uses_any(&acct.code, &[0x47, 0xf1, 0xff])
+        });
         if !members.contains(&call.to)
             || members.contains(&call.caller)
             || members
@@ -207,18 +214,10 @@ impl SbfEngine {
                 storage::capacity_for(acct.storage.len()),
                 id as u32,
             );
-            let balance = match self.lamports(acct.balance) {
-                Some(l) => l,
-                None if !super::uses_any(&acct.code, &[0x47, 0xf1, 0xff]) => {
-                    self.lamports_floor(acct.balance)
-                }
-                None => {
-                    return Err(unsupported(format!(
-                        "the balance of {a}, {} wei, is not a whole number of lamports",
-                        acct.balance
-                    )));
-                }
-            };
+            // Whole lamports, or a contract that never sees the rest.
+            let balance = self
+                .lamports(acct.balance)
+                .unwrap_or_else(|| self.lamports_floor(acct.balance));
             let reserve = (128 + data.len() as u64) * rent;
             states.insert(*a, (data, reserve + balance));
         }
