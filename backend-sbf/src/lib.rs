@@ -62,15 +62,15 @@
 //! | `call`, `staticcall` to a bundle's contract | the account the address stands for (found as for payments, and asked for with [`exit::ACCOUNT_NEEDED`] when missing; it must be writable) runs its code inside the program, in the next frame: its own EVM memory and calldata (the caller's input range), its state account's storage, `caller` the calling contract, the value moved between the two state accounts. Reentrancy and calls to itself work as on the EVM. Deeper than [`bundle::FRAMES`] ends with [`exit::CALL_DEPTH`] |
 //! | `delegatecall` to a bundle's contract | the callee's code in the next frame with the caller's storage, address, caller and value (EIP-1967 proxies over an implementation in the bundle); to an account without code, success with no return data |
 //! | return data | up to 1,024 bytes copied back into the caller's frame ([`layout::BUNDLE_RETURN_DATA`]); `returndatasize` and `returndatacopy` read it |
-//! | a failed call (revert or halt) | returns 0 to the caller with the revert data, as on the EVM: its value moves back, and the storage words and lamports it (and the calls it made) changed are put back from the journal (at the heap's end, [`bundle::JOURNAL_ENTRIES`] changes; more end with [`exit::JOURNAL_FULL`]). A failed call that logged ends the instruction with [`exit::NESTED_LOGS`]: Solana cannot take a record back |
+//! | a failed call (revert or halt) | returns 0 to the caller with the revert data, as on the EVM: its value moves back, the storage words and lamports it (and the calls it made) changed are put back from the journal (after the frames, [`bundle::JOURNAL_ENTRIES`] changes; more end with [`exit::JOURNAL_FULL`]), and the records they logged are dropped |
 //! | static context | `sstore`, `tstore`, logs and value in a `staticcall`'s frames are exceptional halts |
 //! | `origin` | the outermost frame's caller |
 //! | `extcodesize` of a bundle's contract | its code's size, by its code id, from a table at the start of the read-only data (of the contract itself: the code its state account runs, so a delegate call reads the proxy's) |
 //! | `balance` of a bundle's contract | its state account's lamports above rent, as `selfbalance` |
 //! | EVM memory | each frame's starts zeroed: a frame an earlier call used is cleared when the next call enters it (`sol_memset_`, about 115 CU) |
 //! | `tload` / `tstore` | the outermost frame only; in a nested frame [`exit::NESTED_TRANSIENT`] |
-//! | logs | the record starts with the emitting contract's address (20 bytes), then as above |
-//! | heap | [`bundle::HEAP`]: [`bundle::FRAMES`] frames, then the journal (a transaction asks for it with `RequestHeapFrame`; Agave charges 56 CU for it) |
+//! | logs | the record starts with the emitting contract's address (20 bytes), then as above. A nested frame's records wait in the log buffer ([`bundle::LOG_BUFFER`], full: [`exit::LOG_FULL`]) and are logged, in order and one slice each, when the call returns to the outermost frame |
+//! | heap | [`bundle::HEAP`]: [`bundle::FRAMES`] frames, then the journal and the log buffer (a transaction asks for it with `RequestHeapFrame`; Agave charges 56 CU for it) |
 //!
 //! | `selfdestruct` | as above, ending the frame; a beneficiary of the bundle takes the balance in its state account; in a static context an exceptional halt |
 //!
@@ -289,17 +289,16 @@ pub mod exit {
     /// Target limit: calls between a bundle's contracts nested deeper than
     /// its frames ([`crate::bundle::FRAMES`]).
     pub const CALL_DEPTH: u64 = 0x109;
-    /// Target limit: a call between a bundle's contracts failed (revert or
-    /// halt) after it (or a call it made) logged: Solana cannot take a
-    /// record back, so the whole instruction fails instead. (Its storage
-    /// and lamports are undone from the journal.)
-    pub const NESTED_LOGS: u64 = 0x10a;
     /// Target limit: transient storage in a call between a bundle's
     /// contracts (only the outermost contract has a transient table).
     pub const NESTED_TRANSIENT: u64 = 0x10b;
     /// Target limit: calls inside a bundle changed more storage words and
     /// balances than its journal holds ([`crate::bundle::JOURNAL_ENTRIES`]).
     pub const JOURNAL_FULL: u64 = 0x10c;
+    /// Target limit: the records logged by calls inside a bundle (held
+    /// until the outermost frame takes them) fill its log buffer
+    /// ([`crate::bundle::LOG_BUFFER`]).
+    pub const LOG_FULL: u64 = 0x10d;
     /// The accounts are not `[state (writable, owned), caller (signer)]`.
     pub const BAD_ACCOUNTS: u64 = 0x201;
     /// The state account's data is not a storage table.
@@ -326,9 +325,9 @@ pub mod exit {
         (RECIPIENT_RENT, "recipient_rent"),
         (STACK_LIMIT, "stack_limit"),
         (CALL_DEPTH, "call_depth"),
-        (NESTED_LOGS, "nested_logs"),
         (NESTED_TRANSIENT, "nested_transient"),
         (JOURNAL_FULL, "journal_full"),
+        (LOG_FULL, "log_full"),
         (BAD_ACCOUNTS, "bad_accounts"),
         (BAD_STATE, "bad_state"),
         (BAD_INPUT, "bad_input"),
@@ -356,11 +355,11 @@ pub mod exit {
             CALL_DEPTH => {
                 "target limit: calls inside the bundle nested deeper than its frames".into()
             }
-            NESTED_LOGS => "target limit: a call inside the bundle failed after logging".into(),
             NESTED_TRANSIENT => {
                 "target limit: transient storage in a call inside the bundle".into()
             }
             JOURNAL_FULL => "target limit: the bundle's journal is full".into(),
+            LOG_FULL => "target limit: the bundle's log buffer is full".into(),
             BAD_ACCOUNTS => "bad accounts".into(),
             BAD_STATE => "state account is not a storage table".into(),
             BAD_INPUT => "instruction data shorter than the 8-byte value".into(),
@@ -431,9 +430,9 @@ pub mod layout {
     pub const STATIC: i16 = FIXED_END + 8;
     /// In a bundle: how deep the frame is (0 for the outermost).
     pub const DEPTH: i16 = FIXED_END + 16;
-    /// In a bundle, in the outermost frame only: logs so far, to tell
-    /// whether a failed call logged.
-    pub const LOGS: i16 = FIXED_END + 24;
+    /// In a bundle's nested frame: the log buffer's bytes used when the
+    /// call began, what a failure drops the records back to.
+    pub const LOG_MARK: i16 = FIXED_END + 24;
     /// In a bundle, in the outermost frame only: the deepest frame a call
     /// has run in so far; a frame used before is cleared for the next.
     pub const DEEPEST: i16 = FIXED_END + 32;
@@ -579,10 +578,16 @@ pub mod bundle {
     /// Entries the journal holds; more end the instruction with
     /// [`crate::exit::JOURNAL_FULL`].
     pub const JOURNAL_ENTRIES: u32 = (JOURNAL - 8) / JOURNAL_ENTRY;
+    /// Bytes after the journal for the records nested frames log: Solana
+    /// cannot take a record back, so they wait there until the call
+    /// returns to the outermost frame (a failed call drops its own). A
+    /// `u64` of bytes used, then each record as its length (`u64`) and
+    /// bytes, padded to 8.
+    pub const LOG_BUFFER: u32 = 16 * 1024;
 
     /// The bytes of each frame in a heap of `heap` bytes.
     pub fn stride(heap: u32) -> u32 {
-        (heap.saturating_sub(JOURNAL) / FRAMES) & !31
+        (heap.saturating_sub(JOURNAL + LOG_BUFFER) / FRAMES) & !31
     }
 }
 

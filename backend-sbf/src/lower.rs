@@ -123,11 +123,11 @@ pub(crate) fn lower_bundle(
     if contracts.is_empty() || stride < 8 * 1024 {
         return Err(Error::TargetLimit {
             what: format!(
-                "a bundle of {} contracts in a heap of {} bytes (at least one contract, and {} frames of at least 8 KiB and a journal of {} bytes)",
+                "a bundle of {} contracts in a heap of {} bytes (at least one contract, and {} frames of at least 8 KiB, a journal and a log buffer of {} bytes)",
                 contracts.len(),
                 target.heap_size,
                 crate::bundle::FRAMES,
-                crate::bundle::JOURNAL
+                crate::bundle::JOURNAL + crate::bundle::LOG_BUFFER
             ),
         });
     }
@@ -204,7 +204,8 @@ struct Bundle {
     dispatch: Label,
     /// Bytes of one frame.
     stride: u32,
-    /// The journal's heap offset, past the frames.
+    /// The journal's heap offset, past the frames (the log buffer
+    /// follows it).
     journal_at: u32,
     /// Where its EVM code (then its initial storage) is in the read-only
     /// data.

@@ -95,6 +95,12 @@ pub(crate) enum Helper {
     /// `(mark)`, in a bundle: undoes the journal back to the mark (see
     /// [`crate::solana_rt::undo`]).
     Undo,
+    /// `(slices, n) -> status`, in a bundle: a log record, held in a
+    /// nested frame (see [`crate::solana_rt::log`]).
+    Log,
+    /// `()`, in a bundle: logs the held records (see
+    /// [`crate::solana_rt::flush_logs`]).
+    FlushLogs,
 }
 
 /// The helpers a program uses, in the order they were first called (the
@@ -245,6 +251,8 @@ impl Runtime {
             }
             Helper::Journal => solana_rt::journal(a, self.journal_at),
             Helper::Undo => solana_rt::undo(a, self.journal_at),
+            Helper::Log => solana_rt::log(a, self.journal_at + crate::bundle::JOURNAL),
+            Helper::FlushLogs => solana_rt::flush_logs(a, self.journal_at + crate::bundle::JOURNAL),
             Helper::DivMod => self.divmod(a),
             Helper::SDivMod => self.sdivmod(a),
             Helper::AddMod => self.addmod(a),

@@ -27,16 +27,6 @@ pub(crate) fn self_lamports(a: &mut Asm, reg: Reg, bundle: bool) {
     }
 }
 
-/// Counts a log in a bundle's outermost frame ([`layout::LOGS`]), with
-/// `r0` and `tmp`: a nested call that fails after logging cannot take
-/// the record back.
-pub(crate) fn count_log(a: &mut Asm, tmp: Reg) {
-    a.mov64(R0, layout::HEAP_START);
-    a.ldx(Size::Dw, tmp, R0, layout::LOGS);
-    a.alu_imm(Alu::Add, tmp, 1);
-    a.stx(Size::Dw, R0, layout::LOGS, tmp);
-}
-
 /// The body of [`crate::runtime::Helper::Journal`]: records the `r2`
 /// bytes (8 or 32) at `r1` in the bundle's journal at heap offset `at`
 /// ([`crate::bundle::JOURNAL`] bytes: the bytes used, then entries of
@@ -101,6 +91,90 @@ pub(crate) fn undo(a: &mut Asm, at: u32) {
     a.ja(top);
     a.bind(done);
     a.stx(Size::Dw, R3, 0, R1);
+    a.exit();
+}
+
+/// The body of [`crate::runtime::Helper::Log`]: `sol_log_data` of the
+/// `r2` (1 or 2) slices at `r1` in the outermost frame; in a nested frame
+/// the record (the slices' bytes, joined) goes to the log buffer at heap
+/// offset `at` ([`crate::bundle::LOG_BUFFER`]) instead. Returns 0, or
+/// [`exit::LOG_FULL`].
+pub(crate) fn log(a: &mut Asm, at: u32) {
+    let (nested, full, one) = (a.label(), a.label(), a.label());
+    a.ldx(Size::Dw, R0, R9, layout::DEPTH);
+    a.jmp_imm(J::Ne, R0, 0, nested);
+    a.syscall("sol_log_data");
+    a.mov64(R0, 0);
+    a.exit();
+    a.bind(nested);
+    // r6: the slices, r8: their number, r7: where the next bytes go.
+    a.mov(R6, R1);
+    a.mov(R8, R2);
+    a.mov64(R3, layout::HEAP_START + u64::from(at));
+    a.ldx(Size::Dw, R4, R3, 0);
+    a.ldx(Size::Dw, R5, R6, 8);
+    a.jmp_imm(J::Eq, R8, 1, one);
+    a.ldx(Size::Dw, R0, R6, 24);
+    a.alu(Alu::Add, R5, R0);
+    a.bind(one);
+    // The record's length at `r3 + 8 + used`; bytes used after it.
+    a.mov(R0, R5);
+    a.alu_imm(Alu::Add, R0, 15);
+    a.alu_imm(Alu::And, R0, -8);
+    a.alu(Alu::Add, R0, R4);
+    a.jmp_imm(J::Gt, R0, crate::bundle::LOG_BUFFER as i32 - 8, full);
+    a.stx(Size::Dw, R3, 0, R0);
+    a.alu(Alu::Add, R3, R4);
+    a.stx(Size::Dw, R3, 8, R5);
+    a.mov(R7, R3);
+    a.alu_imm(Alu::Add, R7, 16);
+    for k in 0..2 {
+        let done = a.label();
+        if k == 1 {
+            a.jmp_imm(J::Eq, R8, 1, done);
+        }
+        a.mov(R1, R7);
+        a.ldx(Size::Dw, R2, R6, 16 * k);
+        a.ldx(Size::Dw, R3, R6, 16 * k + 8);
+        a.alu(Alu::Add, R7, R3);
+        a.jmp_imm(J::Eq, R3, 0, done);
+        a.syscall("sol_memcpy_");
+        a.bind(done);
+    }
+    a.mov64(R0, 0);
+    a.exit();
+    a.bind(full);
+    a.mov64(R0, exit::LOG_FULL);
+    a.exit();
+}
+
+/// The body of [`crate::runtime::Helper::FlushLogs`]: logs the records in
+/// the log buffer at heap offset `at` (see [`log`]), one slice each and in
+/// order, and empties it.
+pub(crate) fn flush_logs(a: &mut Asm, at: u32) {
+    let (top, done) = (a.label(), a.label());
+    a.mov64(R6, layout::HEAP_START + u64::from(at));
+    a.ldx(Size::Dw, R8, R6, 0);
+    a.mov64(R7, 0);
+    a.bind(top);
+    a.jmp(J::Ge, R7, R8, done);
+    // The record at `r6 + 8 + r7`: its length, then its bytes.
+    a.mov(R3, R6);
+    a.alu(Alu::Add, R3, R7);
+    a.ldx(Size::Dw, R2, R3, 8);
+    a.alu_imm(Alu::Add, R3, 16);
+    a.stx(Size::Dw, R10, -16, R3);
+    a.stx(Size::Dw, R10, -8, R2);
+    a.alu_imm(Alu::Add, R2, 15);
+    a.alu_imm(Alu::And, R2, -8);
+    a.alu(Alu::Add, R7, R2);
+    a.mov(R1, R10);
+    a.alu_imm(Alu::Add, R1, -16);
+    a.mov64(R2, 1);
+    a.syscall("sol_log_data");
+    a.ja(top);
+    a.bind(done);
+    a.st(Size::Dw, R6, 0, 0);
     a.exit();
 }
 

@@ -129,9 +129,9 @@ fn calls_between_a_bundles_contracts_run_as_on_revm() {
 }
 
 /// What a failed call changed two frames down is undone: A calls M with
-/// value; M forwards the value to L, which stores its caller (and, as
-/// `L_LOGS`, logs), then M stores and reverts. A keeps the value and only
-/// its own flag changes; a log in the failed call is the named limit.
+/// value; M forwards the value to L, which stores its caller (and, in the
+/// second case, logs), then M stores and reverts. A keeps the value, only
+/// its own flag changes and no record is left.
 #[test]
 fn a_failed_call_is_undone_with_the_calls_it_made() {
     const M: Address = Address::repeat_byte(0x3d);
@@ -150,11 +150,7 @@ fn a_failed_call_is_undone_with_the_calls_it_made() {
     let payer = Address::repeat_byte(0xca);
     for (name, l, limit) in [
         ("undone two frames down", leaf, None),
-        (
-            "a log two frames down",
-            leaf_logs,
-            Some("failed after logging"),
-        ),
+        ("a log two frames down", leaf_logs, None),
     ] {
         let mut w = contracts([(A, top.clone()), (M, middle.clone()), (L, l)]);
         w.accounts.entry(payer).or_default().balance = U256::from(10u64).pow(U256::from(18));
@@ -204,10 +200,11 @@ fn calls_nested_deeper_than_the_bundles_frames_end_at_a_named_limit() {
 
 /// SELFDESTRUCT in a bundle's nested frame (Cancun: the contract stays,
 /// its balance moves) to another contract of the bundle and to an account
-/// without code; and a nested call that overwrites more words than the
-/// journal holds ends at the named limit.
+/// without code; and nested calls that overwrite more words than the
+/// journal holds, or log more than the log buffer holds, end at the named
+/// limits.
 #[test]
-fn selfdestruct_and_a_full_journal_inside_a_bundle() {
+fn selfdestruct_and_full_buffers_inside_a_bundle() {
     const M: Address = Address::repeat_byte(0x3d);
     const L: Address = Address::repeat_byte(0x1f);
     let top = hex("6020 3603 6020 6000 37
@@ -233,6 +230,14 @@ fn selfdestruct_and_a_full_journal_inside_a_bundle() {
         (B, hex("6000 5b 600101 80600055 80610190 11 600257 00")),
     ]);
     agrees("a full journal", &w, &call(0), Some("journal is full"));
+    // log0 of 17,000 bytes in the callee's frame.
+    let w = contracts([(A, caller("f1")), (B, hex("614268 6000 a0 00"))]);
+    agrees(
+        "a full log buffer",
+        &w,
+        &call(0),
+        Some("log buffer is full"),
+    );
 }
 
 /// An EIP-1167 minimal proxy (a clone) over the example ERC-20: the clone

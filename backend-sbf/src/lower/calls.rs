@@ -55,8 +55,8 @@ impl Cx<'_> {
     /// ranges `io`): to an account of the bundle, the callee's code runs
     /// in the next frame ([`crate::bundle`]); to any other account, as
     /// outside a bundle. A failed call is undone (its value goes back, the
-    /// storage and lamports it changed come back from the journal) and
-    /// gives 0, unless it logged ([`exit::NESTED_LOGS`]).
+    /// storage and lamports it changed come back from the journal, its
+    /// held records are dropped) and gives 0.
     fn bundle_call(&mut self, b: Bundle, kind: CallKind, args: &[Value], io: &[Value], d: Value) {
         let stride = b.stride as i32;
         let s = layout::SCRATCH;
@@ -83,7 +83,9 @@ impl Cx<'_> {
         self.call(Helper::SendValue);
         let journal = self.rt.label(&mut self.asm, Helper::Journal);
         let undo = self.rt.label(&mut self.asm, Helper::Undo);
+        let flush = self.rt.label(&mut self.asm, Helper::FlushLogs);
         let journal_at = layout::HEAP_START + u64::from(b.journal_at);
+        let logs_at = journal_at + u64::from(crate::bundle::JOURNAL);
         let (internal, done, failed, fail) = (
             self.asm.label(),
             self.asm.label(),
@@ -180,12 +182,15 @@ impl Cx<'_> {
             lamports(a, R5, 72, Alu::Add);
             a.bind(none);
         }
-        // What a failure undoes back to, and the logs so far.
-        a.mov64(R0, journal_at);
-        a.ldx(Size::Dw, R0, R0, 0);
-        a.stx(Size::Dw, R6, layout::JOURNAL_MARK, R0);
-        a.mov64(R0, layout::HEAP_START);
-        a.ldx(Size::Dw, R7, R0, layout::LOGS);
+        // What a failure undoes and drops back to.
+        for (at, mark) in [
+            (journal_at, layout::JOURNAL_MARK),
+            (logs_at, layout::LOG_MARK),
+        ] {
+            a.mov64(R0, at);
+            a.ldx(Size::Dw, R0, R0, 0);
+            a.stx(Size::Dw, R6, mark, R0);
+        }
         // The callee's code id, from its account's table header.
         a.ldx(Size::W, R1, R5, 88 + 4);
         a.mov(R9, R6);
@@ -199,15 +204,11 @@ impl Cx<'_> {
         a.bind(halted);
         a.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
         a.bind(failed);
-        a.mov64(R0, layout::HEAP_START);
-        a.ldx(Size::Dw, R0, R0, layout::LOGS);
-        let unlogged = a.label();
-        a.jmp(J::Eq, R0, R7, unlogged);
-        a.mov64(R0, exit::NESTED_LOGS);
-        a.exit();
-        a.bind(unlogged);
         a.ldx(Size::Dw, R1, R6, layout::JOURNAL_MARK);
         a.call(undo);
+        a.ldx(Size::Dw, R0, R6, layout::LOG_MARK);
+        a.mov64(R1, logs_at);
+        a.stx(Size::Dw, R1, 0, R0);
         if kind == CallKind::Call {
             let none = a.label();
             a.jmp_imm(J::Eq, R8, 0, none);
@@ -220,12 +221,14 @@ impl Cx<'_> {
         a.mov64(R0, 0);
         a.ja(done);
         a.bind(ok);
-        // Back in the outermost frame, nothing can be undone any more.
+        // Back in the outermost frame, nothing can be undone any more, and
+        // the held records are logged.
         let nested = a.label();
         a.ldx(Size::Dw, R0, R9, layout::DEPTH);
         a.jmp_imm(J::Ne, R0, 0, nested);
         a.mov64(R1, journal_at);
         a.st(Size::Dw, R1, 0, 0);
+        a.call(flush);
         a.bind(nested);
         a.mov64(R0, 1);
         a.bind(done);

@@ -119,7 +119,7 @@ impl Cx<'_> {
         if transient {
             self.outermost_only();
         }
-        self.change(false);
+        self.change();
         self.ptr(R1, key);
         self.ptr(R2, value);
         self.table(R3, transient);
@@ -134,19 +134,16 @@ impl Cx<'_> {
         self.call_checked(Helper::TableStore);
     }
 
-    /// In a bundle, a change of state: a halt in a static context; a log
-    /// is counted ([`layout::LOGS`]). (Stores and lamports are journalled
-    /// by their helpers.)
-    pub(super) fn change(&mut self, log: bool) {
+    /// In a bundle, a change of state: a halt in a static context.
+    /// (Stores and lamports are journalled by their helpers, logs held
+    /// by [`Helper::Log`].)
+    pub(super) fn change(&mut self) {
         if self.bundle.is_none() {
             return;
         }
         let halt = self.halt;
         self.asm.ldx(Size::Dw, R0, R9, layout::STATIC);
         self.asm.jmp_imm(J::Ne, R0, 0, halt);
-        if log {
-            crate::solana_rt::count_log(&mut self.asm, R1);
-        }
     }
 
     /// In a bundle, ends a nested frame with [`exit::NESTED_TRANSIENT`]:
@@ -329,7 +326,7 @@ impl Cx<'_> {
     /// [`LOG_INLINE`] bytes is copied with `sol_memcpy_`, longer data is a
     /// second slice (each slice costs 100 CU).
     fn log(&mut self, n: i16, args: &[Value]) {
-        self.change(true);
+        self.change();
         let slices = layout::SCRATCH;
         // Two slice descriptors, then the record (topics aligned); in a
         // bundle the emitting contract's address comes first.
@@ -390,7 +387,11 @@ impl Cx<'_> {
             self.asm.bind(log);
         }
         self.addr(R1, slices);
-        self.asm.syscall("sol_log_data");
+        if self.bundle.is_some() {
+            self.call_checked(Helper::Log);
+        } else {
+            self.asm.syscall("sol_log_data");
+        }
     }
 
     /// `d = keccak256 offset, length` by `sol_keccak256` over the range.
@@ -453,7 +454,7 @@ impl Cx<'_> {
             }
             ExitKind::SelfDestruct => {
                 // The balance moves; the state account stays (EIP-6780).
-                self.change(false);
+                self.change();
                 self.ptr(R1, args[0]);
                 self.call_checked(Helper::SelfDestruct);
                 self.asm.mov64(R0, exit::SUCCESS);
