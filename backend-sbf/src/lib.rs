@@ -68,7 +68,7 @@
 //! | `extcodesize` of a bundle's contract | its code's size, by its code id, from a table at the start of the read-only data (of the contract itself: the code its state account runs, so a delegate call reads the proxy's) |
 //! | `balance` of a bundle's contract | its state account's lamports above rent, as `selfbalance` |
 //! | EVM memory | each frame's starts zeroed: a frame an earlier call used is cleared when the next call enters it (`sol_memset_`, about 115 CU) |
-//! | `tload` / `tstore` | the outermost frame only; in a nested frame [`exit::NESTED_TRANSIENT`] |
+//! | `tload` / `tstore` | one table for the instruction, in the outermost frame: the outermost contract's keys as they are, another contract's as `keccak256(address ++ key)` (`sol_keccak256`, about 110 CU) |
 //! | logs | the record starts with the emitting contract's address (20 bytes), then as above. A nested frame's records wait in the log buffer ([`bundle::LOG_BUFFER`], full: [`exit::LOG_FULL`]) and are logged, in order and one slice each, when the call returns to the outermost frame |
 //! | heap | [`bundle::HEAP`]: [`bundle::FRAMES`] frames, then the journal and the log buffer (a transaction asks for it with `RequestHeapFrame`; Agave charges 56 CU for it) |
 //!
@@ -289,9 +289,6 @@ pub mod exit {
     /// Target limit: calls between a bundle's contracts nested deeper than
     /// its frames ([`crate::bundle::FRAMES`]).
     pub const CALL_DEPTH: u64 = 0x109;
-    /// Target limit: transient storage in a call between a bundle's
-    /// contracts (only the outermost contract has a transient table).
-    pub const NESTED_TRANSIENT: u64 = 0x10b;
     /// Target limit: calls inside a bundle changed more storage words and
     /// balances than its journal holds ([`crate::bundle::JOURNAL_ENTRIES`]).
     pub const JOURNAL_FULL: u64 = 0x10c;
@@ -312,7 +309,7 @@ pub mod exit {
 
     /// Every code the program can end with, and a name for it
     /// (`snake_case`, as a client's error enum would have it).
-    pub const ALL: [(u64, &str); 19] = [
+    pub const ALL: [(u64, &str); 18] = [
         (SUCCESS, "success"),
         (REVERT, "revert"),
         (HALT, "halt"),
@@ -325,7 +322,6 @@ pub mod exit {
         (RECIPIENT_RENT, "recipient_rent"),
         (STACK_LIMIT, "stack_limit"),
         (CALL_DEPTH, "call_depth"),
-        (NESTED_TRANSIENT, "nested_transient"),
         (JOURNAL_FULL, "journal_full"),
         (LOG_FULL, "log_full"),
         (BAD_ACCOUNTS, "bad_accounts"),
@@ -354,9 +350,6 @@ pub mod exit {
             STACK_LIMIT => "target limit: EVM stack past its share of the heap".into(),
             CALL_DEPTH => {
                 "target limit: calls inside the bundle nested deeper than its frames".into()
-            }
-            NESTED_TRANSIENT => {
-                "target limit: transient storage in a call inside the bundle".into()
             }
             JOURNAL_FULL => "target limit: the bundle's journal is full".into(),
             LOG_FULL => "target limit: the bundle's log buffer is full".into(),

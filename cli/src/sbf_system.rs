@@ -163,7 +163,7 @@ pub(crate) fn translate_system(
     manifest["bundle"] = json!({
         "frames": bundle::FRAMES,
         "frame_bytes": bundle::stride(bundle::HEAP),
-        "note": "every contract of the system in one program: a state account per contract (the table's header holds its code id); calls between them run inside the program; a failed call's storage and lamport changes are undone from a journal, and nested calls' records are held until the call returns to the outermost contract (a failed call's are dropped); transient storage in a nested call, nesting past the frames, a full journal and a full log buffer end with named target limits",
+        "note": "every contract of the system in one program: a state account per contract (the table's header holds its code id); calls between them run inside the program; a failed call's storage and lamport changes are undone from a journal, and nested calls' records are held until the call returns to the outermost contract (a failed call's are dropped); transient storage is one table for the instruction; nesting past the frames, a full journal and a full log buffer end with named target limits",
         "journal_entries": bundle::JOURNAL_ENTRIES,
     });
     manifest["log_format"] = "in a bundle, each `sol_log_data` record starts with the emitting contract's address (20 bytes), then a byte n, n topics of 32 bytes and the ABI-encoded data".into();

@@ -240,6 +240,48 @@ fn selfdestruct_and_full_buffers_inside_a_bundle() {
     );
 }
 
+/// Transient storage is per contract across frames: A and B use the same
+/// key, B's write neither shows in A's nor survives B's revert.
+#[test]
+fn transient_storage_inside_a_bundle_is_per_contract() {
+    let b = alloy_primitives::hex::encode(B);
+    // A: tstore(1, 5); call B; sstore(0x12, tload(1)).
+    let top = hex(&format!(
+        "6005 6001 5d 6000 6000 6000 6000 6000 73{b} 5a f1 50 6001 5c 6012 55 00"
+    ));
+    for (name, callee) in [
+        // B: tstore(1, 7); sstore(0, tload(1)).
+        ("a nested tstore", "6007 6001 5d 6001 5c 6000 55 00"),
+        // B: tstore(1, 9); revert.
+        ("a nested tstore reverted", "6009 6001 5d 6000 6000 fd"),
+    ] {
+        let w = contracts([(A, top.clone()), (B, hex(callee))]);
+        let mut c = call(0);
+        c.data = vec![];
+        let o = agrees(name, &w, &c, None);
+        assert_eq!(slot(&o, A, 0x12), Some(U256::from(5)), "{name}");
+    }
+}
+
+/// BALANCE inside a bundle: of the calling contract (a state account:
+/// its lamports above rent), of the outermost caller and of itself.
+#[test]
+fn balances_read_inside_a_bundle_as_on_revm() {
+    // B: sstore(0, balance(caller)); sstore(1, balance(origin));
+    // sstore(2, balance(address)).
+    let callee = hex("33 31 6000 55 32 31 6001 55 30 31 6002 55 00");
+    let mut w = contracts([(A, caller("f1")), (B, callee)]);
+    w.accounts.get_mut(&A).unwrap().balance = U256::from(2_000_000_000u64);
+    w.accounts.get_mut(&B).unwrap().balance = U256::from(5_000_000_000u64);
+    w.accounts
+        .entry(Address::repeat_byte(0xca))
+        .or_default()
+        .balance = U256::from(10u64).pow(U256::from(18));
+    let o = agrees("balances", &w, &call(0), None);
+    assert_eq!(slot(&o, B, 0), Some(U256::from(2_000_000_000u64)));
+    assert_eq!(slot(&o, B, 2), Some(U256::from(5_000_000_000u64)));
+}
+
 /// An EIP-1167 minimal proxy (a clone) over the example ERC-20: the clone
 /// holds the token's state and delegates every call to the token's code,
 /// in one bundle. Transfers, reads and a failing transfer (its custom

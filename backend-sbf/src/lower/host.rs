@@ -104,11 +104,8 @@ impl Cx<'_> {
 
     /// `d = sload key` or, `transient`, `tload key`.
     fn table_load(&mut self, transient: bool, key: Value, d: Value) {
-        if transient {
-            self.outermost_only();
-        }
+        self.key(R2, transient, key);
         self.ptr(R1, d);
-        self.ptr(R2, key);
         self.table(R3, transient);
         self.call(Helper::TableLoad);
     }
@@ -116,11 +113,8 @@ impl Cx<'_> {
     /// `sstore key, value` or, `transient`, `tstore key, value`; a full
     /// table ends the program with its target limit.
     fn table_store(&mut self, transient: bool, key: Value, value: Value) {
-        if transient {
-            self.outermost_only();
-        }
         self.change();
-        self.ptr(R1, key);
+        self.key(R1, transient, key);
         self.ptr(R2, value);
         self.table(R3, transient);
         self.asm.mov64(
@@ -146,23 +140,56 @@ impl Cx<'_> {
         self.asm.jmp_imm(J::Ne, R0, 0, halt);
     }
 
-    /// In a bundle, ends a nested frame with [`exit::NESTED_TRANSIENT`]:
-    /// only the outermost frame has a transient table.
-    fn outermost_only(&mut self) {
-        if self.bundle.is_none() {
-            return;
+    /// `reg = &key` for a table of storage, or of transient storage
+    /// (`transient`). In a bundle every contract's transient storage is in
+    /// the outermost frame's table: the outermost contract's under its
+    /// keys, any other's under `keccak256(address ++ key)`. Uses `r0`..`r5`.
+    fn key(&mut self, reg: u8, transient: bool, key: Value) {
+        if !transient || self.bundle.is_none() {
+            return self.ptr(reg, key);
         }
-        let ok = self.asm.label();
-        self.asm.ldx(Size::Dw, R0, R9, layout::DEPTH);
-        self.asm.jmp_imm(J::Eq, R0, 0, ok);
-        self.asm.mov64(R0, exit::NESTED_TRANSIENT);
-        self.asm.exit();
-        self.asm.bind(ok);
+        let s = layout::SCRATCH;
+        self.ptr(R4, key);
+        let a = &mut self.asm;
+        let own = a.label();
+        a.ldx(Size::Dw, R0, R9, layout::SELF_KEY);
+        a.mov64(R5, layout::HEAP_START);
+        a.ldx(Size::Dw, R5, R5, layout::SELF_KEY);
+        a.jmp(J::Eq, R0, R5, own);
+        // The address (the key's last 20 bytes), then the key big-endian.
+        a.ldx(Size::W, R5, R0, 12);
+        a.stx(Size::W, R9, s, R5);
+        for k in 0..2 {
+            a.ldx(Size::Dw, R5, R0, 16 + 8 * k);
+            a.stx(Size::Dw, R9, s + 4 + 8 * k, R5);
+        }
+        for i in 0..4 {
+            a.ldx(Size::Dw, R5, R4, 8 * (3 - i));
+            a.be64(R5);
+            a.stx(Size::Dw, R9, s + 20 + 8 * i, R5);
+        }
+        a.mov(R1, R9);
+        a.alu_imm(Alu::Add, R1, s as i32);
+        a.stx(Size::Dw, R9, s + 56, R1);
+        a.st(Size::Dw, R9, s + 64, 52);
+        a.alu_imm(Alu::Add, R1, 56);
+        a.mov64(R2, 1);
+        a.mov(R3, R9);
+        a.alu_imm(Alu::Add, R3, s as i32 + 72);
+        a.syscall("sol_keccak256");
+        a.mov(R4, R9);
+        a.alu_imm(Alu::Add, R4, s as i32 + 72);
+        a.bind(own);
+        a.mov(reg, R4);
     }
 
-    /// `reg = the storage table` (persistent or transient).
+    /// `reg = the storage table` (persistent or transient; in a bundle
+    /// the outermost frame's transient table).
     fn table(&mut self, reg: u8, transient: bool) {
-        if transient {
+        if transient && self.bundle.is_some() {
+            self.asm
+                .mov64(reg, layout::HEAP_START + layout::TRANSIENT as u64);
+        } else if transient {
             self.addr(reg, layout::TRANSIENT);
         } else {
             self.asm.ldx(Size::Dw, reg, R9, layout::STORAGE);

@@ -156,9 +156,7 @@ impl SbfEngine {
 
     /// Runs `call` with the world's contracts as one bundle; `None` when
     /// the call runs as a single contract instead: the called contract
-    /// does not translate in a bundle, the caller is a contract, or a
-    /// contract reads BALANCE (whose inexact balances only the single
-    /// contract's run declines precisely).
+    /// does not translate in a bundle, or the caller is a contract.
     pub(super) fn run_bundle(
         &self,
         world: &World,
@@ -172,19 +170,18 @@ impl SbfEngine {
         };
         let target = self.target_for(block, call.gas_price);
         let mut members = self.members(world, fork, &target);
+        let reads_balance = members
+            .iter()
+            .any(|a| super::uses_any(&world.accounts[a].code, &[0x31]));
         // A contract whose balance is not whole lamports, and which reads
-        // or moves it, stays out: it stands for code outside the bundle.
+        // or moves it (or any, when BALANCE may read it), stays out: it
+        // stands for code outside the bundle.
         members.retain(|a| {
             let acct = &world.accounts[a];
             self.lamports(acct.balance).is_some()
-                || !super::uses_any(&acct.code, &[0x47, 0xf1, 0xff])
+                || !(reads_balance || super::uses_any(&acct.code, &[0x47, 0xf1, 0xff]))
         });
-        if !members.contains(&call.to)
-            || members.contains(&call.caller)
-            || members
-                .iter()
-                .any(|a| super::uses_any(&world.accounts[a].code, &[0x31]))
-        {
+        if !members.contains(&call.to) || members.contains(&call.caller) {
             return Ok(None);
         }
         let value = self.lamports(call.value).ok_or_else(|| {
@@ -249,6 +246,22 @@ impl SbfEngine {
             addresses.push(Address::ZERO);
             accounts.push(AccountIn::system_program());
         }
+        if reads_balance {
+            // What BALANCE may read must read as revm has it (as for a
+            // single contract, for any address the members may read).
+            for a in (0..=0x11u8).map(Address::with_last_byte) {
+                if world.accounts.get(&a).is_some_and(|x| !x.balance.is_zero()) {
+                    return Err(unsupported(format!(
+                        "BALANCE may read {a}, which has a balance on the EVM and none on Solana"
+                    )));
+                }
+            }
+            if self.lamports(caller_wei).is_none_or(|l| l < value) {
+                return Err(unsupported(format!(
+                    "BALANCE may read the caller's balance of {caller_wei} wei, which is not a whole number of lamports that covers the value"
+                )));
+            }
+        }
         let data = instruction_data(value, &call.data);
         let clock = (
             block.number.saturating_to::<u64>(),
@@ -262,11 +275,23 @@ impl SbfEngine {
             bundle::HEAP as usize,
             |a| {
                 let other = world.accounts.get(&a);
+                if let Some(o) = other
+                    && reads_balance
+                    && !states.contains_key(&a)
+                    && self.lamports(o.balance).is_none()
+                {
+                    return Err(unsupported(format!(
+                        "the balance of {a}, {} wei, is not a whole number of lamports",
+                        o.balance
+                    )));
+                }
                 Ok(match other {
                     _ if a == Address::ZERO => AccountIn::system_program(),
                     _ if states.contains_key(&a) => state_account(&a),
                     // Code left out of the bundle.
-                    Some(x) if !x.code.is_empty() => AccountIn::other(key_of(a), FOREIGN, 1),
+                    Some(x) if !x.code.is_empty() => {
+                        AccountIn::other(key_of(a), FOREIGN, self.lamports_floor(x.balance))
+                    }
                     _ => AccountIn::other(
                         key_of(a),
                         [0; 32],
