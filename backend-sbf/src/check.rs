@@ -101,7 +101,7 @@ fn report(module: &Verified, program: &crate::Program, problems: Vec<Error>) -> 
 }
 
 /// The operations of `module` that look an account up by the EVM address
-/// they are given, with their names (`call`, `balance`, `extcodesize`,
+/// they are given, with their names (`call`, `balance`, `extcodesize`, `extcodecopy`,
 /// `selfdestruct`): the program asks for that account when it is not
 /// among the instruction's ([`exit::ACCOUNT_NEEDED`]). Calls the program
 /// answers itself (the ecrecover and sha256 precompiles) and constant
@@ -139,6 +139,9 @@ pub fn account_lookups(module: &Verified, target: &Target) -> Vec<(SourcePos, &'
                 Op::Host(HostOp::ExtCodeSize) if !precompile(address(inst.args.first())) => {
                     "extcodesize"
                 }
+                Op::Host(HostOp::ExtCodeCopy) if !precompile(address(inst.args.first())) => {
+                    "extcodecopy"
+                }
                 _ => continue,
             };
             out.push((inst.pos, what));
@@ -174,7 +177,9 @@ fn limit_sites(f: &Function, memory_limit: u64) -> Vec<LimitSite> {
             match inst.op {
                 Op::Host(HostOp::SStore) => add(inst.pos, exit::STORAGE_FULL),
                 Op::Host(HostOp::TStore) => add(inst.pos, exit::TRANSIENT_FULL),
-                Op::Host(HostOp::ExtCodeSize) => add(inst.pos, exit::CALL_INTO_CODE),
+                Op::Host(HostOp::ExtCodeSize | HostOp::ExtCodeCopy) => {
+                    add(inst.pos, exit::CALL_INTO_CODE)
+                }
                 Op::Host(HostOp::Call(
                     kind @ (CallKind::Call | CallKind::StaticCall | CallKind::DelegateCall),
                 )) => {

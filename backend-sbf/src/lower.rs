@@ -146,12 +146,15 @@ pub(crate) fn lower_bundle(
     }
     asm.mov64(R0, crate::exit::BAD_STATE);
     asm.exit();
-    // The read-only data starts with each contract's code size (`u64`),
-    // by code id, for `extcodesize` (`solana_rt::ext_code_size`).
+    // The read-only data starts with each contract's code size, then
+    // where its code is (`u64` each, by code id), for `extcodesize` and
+    // `extcodecopy` (`solana_rt::code_of`).
     let mut rodata: Vec<u8> = contracts
         .iter()
         .flat_map(|c| (c.module.code.len() as u64).to_le_bytes())
         .collect();
+    let offsets = rodata.len();
+    rodata.resize(2 * offsets, 0);
     let mut problems = Vec::new();
     let mut memory_limit = u32::MAX;
     for (k, c) in contracts.iter().enumerate() {
@@ -166,10 +169,13 @@ pub(crate) fn lower_bundle(
             dispatch,
             stride,
             journal_at: stride * crate::bundle::FRAMES,
+            contracts: contracts.len() as u32,
             rodata_base: rodata.len() as u64,
             bad_accounts: exits.0,
             bad_state: exits.1,
         };
+        let at = (rodata.len() as u64).to_le_bytes();
+        rodata[offsets + 8 * k..offsets + 8 * k + 8].copy_from_slice(&at);
         rodata.extend_from_slice(code);
         rodata.resize(rodata.len().next_multiple_of(8), 0);
         let initial = initial_entries(c.initial_storage);
@@ -207,6 +213,8 @@ struct Bundle {
     /// The journal's heap offset, past the frames (the log buffer
     /// follows it).
     journal_at: u32,
+    /// How many contracts the bundle has.
+    contracts: u32,
     /// Where its EVM code (then its initial storage) is in the read-only
     /// data.
     rodata_base: u64,
@@ -407,7 +415,7 @@ impl Cx<'_> {
                 target.wei_per_lamport,
                 target.rent_per_byte,
                 code.len() as u64,
-                bundle.map(|b| b.journal_at),
+                bundle.map(|b| (b.journal_at, b.contracts)),
             ),
             bundle,
             ret_buf: if bundle.is_some() {

@@ -80,6 +80,10 @@ pub(crate) enum Helper {
     /// one that is not among the instruction's accounts
     /// ([`crate::exit::ACCOUNT_NEEDED`]).
     ExtCodeSize,
+    /// `(address) -> status`: the address and size of the EVM code of the
+    /// account the address stands for, at [`crate::layout::SCRATCH`]
+    /// (see [`crate::solana_rt::code_of`]).
+    CodeOf,
     /// `(address) -> status`: the lamports of the account the address
     /// stands for, at [`crate::layout::SCRATCH`]: all of them, the
     /// contract's own above its rent-exempt minimum, none for the zero
@@ -116,6 +120,8 @@ pub(crate) struct Runtime {
     bundle: bool,
     /// In a bundle, the journal's heap offset.
     journal_at: u32,
+    /// In a bundle, how many contracts it has.
+    contracts: u32,
 }
 
 /// `reg = r10 + off` (a stack address).
@@ -185,12 +191,14 @@ impl Runtime {
         wei_per_lamport: u32,
         rent_per_byte: u32,
         code_len: u64,
-        journal_at: Option<u32>,
+        bundle: Option<(u32, u32)>,
     ) -> Self {
+        let (journal_at, contracts) = bundle.unwrap_or_default();
         Runtime {
             code_len,
-            bundle: journal_at.is_some(),
-            journal_at: journal_at.unwrap_or(0),
+            bundle: bundle.is_some(),
+            journal_at,
+            contracts,
             labels: HashMap::new(),
             order: vec![],
             wei_per_lamport: wei_per_lamport as i32,
@@ -243,7 +251,10 @@ impl Runtime {
                 let j = self.journal(a);
                 solana_rt::send_value(a, self.wei_per_lamport, self.rent_per_byte, j)
             }
-            Helper::ExtCodeSize => solana_rt::ext_code_size(a, self.code_len, self.bundle),
+            Helper::ExtCodeSize | Helper::CodeOf => {
+                let contracts = self.bundle.then_some(self.contracts);
+                solana_rt::code_of(a, self.code_len, contracts, h == Helper::CodeOf)
+            }
             Helper::Balance => solana_rt::balance(a, self.rent_per_byte, self.bundle),
             Helper::SelfDestruct => {
                 let j = self.journal(a);

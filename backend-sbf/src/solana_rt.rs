@@ -224,57 +224,71 @@ pub(crate) fn above_rent(a: &mut Asm, reg: Reg, tmp: Reg, rent: i32) {
     a.alu(Alu::Sub, reg, tmp);
 }
 
-/// The body of [`crate::runtime::Helper::ExtCodeSize`]; `code_len` is
-/// the contract's own code size.
-/// In a bundle, a contract of the bundle's size comes from the table of
-/// code sizes (`u64` by code id) at the start of the read-only data.
-pub(crate) fn ext_code_size(a: &mut Asm, code_len: u64, bundle: bool) {
+/// The body of [`crate::runtime::Helper::ExtCodeSize`] (`copy` false)
+/// and of [`crate::runtime::Helper::CodeOf`] (`copy`): the EVM code of the
+/// account the address (the word at `r1`) stands for. `ExtCodeSize`
+/// writes its size to the word at `r2`; `CodeOf` writes its address and
+/// size at [`layout::SCRATCH`] (`u64` each). Accounts without code and
+/// precompiles have none; the contract's own is its code ([`Helper`]'s
+/// `code_len` bytes at the start of the read-only data). In a bundle, a
+/// contract of the bundle has its code id's, found in the tables at the
+/// read-only data's start (sizes, then offsets, `u64` by code id), and
+/// the contract itself the code its state account runs (in a delegate
+/// call, the delegating contract's). Else an exit code: an account with
+/// code outside the bundle ([`exit::CALL_INTO_CODE`]), or one not among the
+/// instruction's accounts ([`exit::ACCOUNT_NEEDED`]).
+///
+/// [`Helper`]: crate::runtime::Helper
+pub(crate) fn code_of(a: &mut Asm, code_len: u64, bundle: Option<u32>, copy: bool) {
     let (none, this, code, needed) = (a.label(), a.label(), a.label(), a.label());
-    a.mov(R7, R2);
-    if bundle {
-        a.stx(Size::Dw, R10, -8, R7);
-    }
-    let found = locate(a, none, this, needed, bundle);
+    a.stx(Size::Dw, R10, -8, R2);
+    let found = locate(a, none, this, needed, bundle.is_some());
     a.bind(found);
-    if bundle {
-        // A contract of the bundle: its code's size, by the code id in
-        // its table's header, from the sizes in the read-only data.
+    // `r6` and `r7`: the code's address and size.
+    let answer = a.label();
+    if let Some(contracts) = bundle {
+        // A contract of the bundle: by the code id in its table's header.
         let (not_member, member) = (a.label(), a.label());
         jmp_unless_member(a, not_member);
         a.bind(member);
-        a.ldx(Size::Dw, R7, R10, -8);
         a.ldx(Size::W, R0, R5, 92);
         a.alu_imm(Alu::Lsh, R0, 3);
         a.mov64(R6, crate::elf::RODATA_VADDR);
         a.alu(Alu::Add, R6, R0);
-        a.ldx(Size::Dw, R0, R6, 0);
-        a.stx(Size::Dw, R7, 0, R0);
-        zero(a, R7, 8, 3);
-        a.mov64(R0, 0);
-        a.exit();
+        a.ldx(Size::Dw, R7, R6, 0);
+        a.ldx(Size::Dw, R0, R6, 8 * contracts as i16);
+        a.mov64(R6, crate::elf::RODATA_VADDR);
+        a.alu(Alu::Add, R6, R0);
+        a.ja(answer);
         // Itself (in a delegate call, the delegating contract's code).
         a.bind(this);
         a.ldx(Size::Dw, R5, R9, layout::SELF_KEY);
         a.alu_imm(Alu::Sub, R5, 8);
         a.ja(member);
         a.bind(not_member);
-        a.ldx(Size::Dw, R7, R10, -8);
     }
     jmp_if_code(a, code);
-    // Zero for no code (the common case, without a jump), or the
-    // contract's own size.
+    // No code (the common case, without a jump), or the contract's own.
     a.bind(none);
-    zero(a, R7, 0, 4);
+    a.mov64(R6, 0);
+    a.mov64(R7, 0);
+    if bundle.is_none() {
+        a.ja(answer);
+        a.bind(this);
+        a.mov64(R6, crate::elf::RODATA_VADDR);
+        a.mov64(R7, code_len);
+    }
+    a.bind(answer);
+    if copy {
+        a.stx(Size::Dw, R9, layout::SCRATCH, R6);
+        a.stx(Size::Dw, R9, layout::SCRATCH + 8, R7);
+    } else {
+        a.ldx(Size::Dw, R2, R10, -8);
+        a.stx(Size::Dw, R2, 0, R7);
+        zero(a, R2, 8, 3);
+    }
     a.mov64(R0, 0);
     a.exit();
-    if !bundle {
-        a.bind(this);
-        a.mov64(R0, code_len);
-        a.stx(Size::Dw, R7, 0, R0);
-        zero(a, R7, 8, 3);
-        a.mov64(R0, 0);
-        a.exit();
-    }
     a.bind(code);
     a.mov64(R0, exit::CALL_INTO_CODE);
     a.exit();

@@ -32,6 +32,9 @@ pub struct Build {
     /// Lift every block with the EVM stack in memory (the lifter's fallback
     /// form), in the engines that lift; others ignore it.
     pub stack_in_memory: bool,
+    /// The sbf engines translate each call for a wei-per-lamport under
+    /// which its amounts are exact (see `SbfEngine::exact_wei`).
+    pub exact_wei: bool,
 }
 
 impl EngineInfo {
@@ -54,6 +57,7 @@ fn ir_engine(mut e: IrEngine, build: &Build) -> IrEngine {
 fn sbf_engine(jit: bool, build: &Build) -> SbfEngine {
     let mut e = SbfEngine::new(jit);
     e.lifter.stages.stack_in_memory = build.stack_in_memory;
+    e.exact_wei = build.exact_wei;
     e
 }
 

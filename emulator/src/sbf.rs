@@ -58,6 +58,9 @@ pub fn key_of(a: Address) -> [u8; 32] {
     k
 }
 
+/// The most lamports a transaction's payer starts with in the engine.
+const PAYER_CAP: u64 = 1 << 62;
+
 /// Programs by code hash, fork, chain id and translation-time constants.
 type Cache = HashMap<
     ([u8; 32], Fork, u64, Vec<(EnvField, U256)>),
@@ -80,6 +83,14 @@ pub struct SbfEngine {
     /// Whether code (by hash and fork) translates as one of a bundle's
     /// contracts.
     in_bundle: Mutex<InBundle>,
+    /// Translate each call for the smallest wei-per-lamport (a power of
+    /// ten, at most the target's) under which every amount of its world
+    /// is exact ([`SbfEngine::exact_wei_per_lamport`]), as a deployment
+    /// picks `--wei-per-lamport` for its chain's amounts; for the suites,
+    /// whose balances are any number of wei.
+    pub exact_wei: bool,
+    /// The engines for other wei-per-lamport ratios, by ratio.
+    scaled: Mutex<HashMap<u32, Arc<SbfEngine>>>,
 }
 
 impl SbfEngine {
@@ -91,7 +102,45 @@ impl SbfEngine {
             lifter: IrEngine::default(),
             programs: Mutex::default(),
             in_bundle: Mutex::default(),
+            exact_wei: false,
+            scaled: Mutex::default(),
         }
+    }
+
+    /// The smallest power of ten, up to the target's wei-per-lamport, at
+    /// which the balances of the world's accounts other than the caller
+    /// and the call's value add up to less than 2^63 lamports (with the
+    /// payer's at most 2^62, no sum of lamports overflows): every amount of
+    /// the call in whole lamports at 1, which is where the search starts.
+    pub fn exact_wei_per_lamport(&self, world: &World, call: &Call) -> u32 {
+        // The caller's own balance is not counted: as the payer it starts
+        // with at most 2^62 lamports (`payer_lamports`).
+        let total = world
+            .accounts
+            .iter()
+            .filter(|(a, _)| **a != call.caller)
+            .fold(call.value, |t, (_, a)| t.saturating_add(a.balance));
+        let mut w = 1u32;
+        while w < self.target.wei_per_lamport && total / U256::from(w) >= U256::from(1u64 << 63) {
+            w = w.saturating_mul(10);
+        }
+        w.min(self.target.wei_per_lamport)
+    }
+
+    /// This engine for `wei_per_lamport` (kept, with its programs).
+    fn scaled(&self, wei_per_lamport: u32) -> Arc<SbfEngine> {
+        let mut map = self.scaled.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(wei_per_lamport)
+            .or_insert_with(|| {
+                let mut e = SbfEngine::new(self.jit);
+                e.target = Target {
+                    wei_per_lamport,
+                    ..self.target.clone()
+                };
+                e.lifter.stages = self.lifter.stages;
+                Arc::new(e)
+            })
+            .clone()
     }
 
     /// The engine's target for a call in `block` at `gas_price`: the
@@ -247,6 +296,14 @@ impl SbfEngine {
         r.is_zero().then(|| l.try_into().ok()).flatten()
     }
 
+    /// The lamports the transaction's payer starts with for `wei`: rounded
+    /// down and at most 2^62 (revm runs with its balance check off, so the
+    /// caller can always pay; more could overflow what it is paid back).
+    /// BALANCE reads of the caller decline where this is not its balance.
+    fn payer_lamports(&self, wei: U256) -> u64 {
+        self.lamports_floor(wei).min(PAYER_CAP)
+    }
+
     /// `wei` in whole lamports, rounded down (at most `u64::MAX`).
     fn lamports_floor(&self, wei: U256) -> u64 {
         (wei / U256::from(self.target.wei_per_lamport)).saturating_to()
@@ -277,6 +334,12 @@ impl Engine for SbfEngine {
             return Err(unsupported(
                 "a creation transaction: contract creation has no Solana mapping yet (deploy the translated program instead)".into(),
             ));
+        }
+        if self.exact_wei {
+            let w = self.exact_wei_per_lamport(world, call);
+            if w != self.target.wei_per_lamport {
+                return self.scaled(w).run(world, block, call, fork);
+            }
         }
         if bundle::applies(world, call)
             && let Some(o) = self.run_bundle(world, block, call, fork)?
@@ -341,7 +404,7 @@ impl Engine for SbfEngine {
             .accounts
             .get(&call.caller)
             .map_or(U256::ZERO, |a| a.balance.saturating_sub(upfront));
-        let caller_balance = self.lamports_floor(caller_wei);
+        let caller_balance = self.payer_lamports(caller_wei);
         // What BALANCE may read must read as revm has it: 0 for the zero
         // address (the system program's key) and the precompiles, and the
         // caller's balance (less the gas paid up front) in whole lamports.
@@ -361,7 +424,7 @@ impl Engine for SbfEngine {
                 }
             }
             if may_read(&call.caller)
-                && (self.lamports(caller_wei).is_none() || caller_balance < value)
+                && (self.lamports(caller_wei) != Some(caller_balance) || caller_balance < value)
             {
                 return Err(unsupported(format!(
                     "BALANCE may read the caller's balance of {caller_wei} wei, which is not a whole number of lamports that covers the value"

@@ -386,6 +386,26 @@ fn each_call_starts_with_fresh_memory() {
     assert_eq!(o.return_data, vec![0u8; 32]);
 }
 
+/// EXTCODECOPY of another contract of the bundle, of the contract itself
+/// and of an account without code, with a range past the code's end.
+#[test]
+fn code_copies_of_the_bundles_contracts_read_as_on_revm() {
+    let b = alloy_primitives::hex::encode(B);
+    let code = hex(&format!(
+        "6040 6010 6000 73{b}3c
+         6020 6000 6040 303c
+         6020 6000 6060 73{}3c
+         60006000600060007 3{b}5afa50
+         60806000f3",
+        "ee".repeat(20)
+    ));
+    let mut c = call(0);
+    c.data = vec![];
+    let o = agrees("extcodecopy", &world(code.clone()), &c, None);
+    assert_eq!(&o.return_data[..0x40], &callee()[0x10..0x50]);
+    assert_eq!(&o.return_data[0x40..0x60], &code[..0x20]);
+}
+
 /// EXTCODESIZE of another contract of the bundle and of the contract
 /// itself: their code sizes, from the program's table.
 #[test]

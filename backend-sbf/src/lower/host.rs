@@ -84,8 +84,18 @@ impl Cx<'_> {
             HostOp::Call(CallKind::DelegateCall) => {
                 self.call_host(CallKind::DelegateCall, args, d()?)
             }
-            HostOp::ExtCodeCopy
-            | HostOp::ExtCodeHash
+            HostOp::ExtCodeCopy => {
+                // The code's address and size, then a copy as `codecopy`.
+                self.ptr(R1, args[0]);
+                self.call_checked(Helper::CodeOf);
+                self.ptr(R1, args[1]);
+                self.ptr(R2, args[2]);
+                self.ptr(R3, args[3]);
+                self.asm.ldx(Size::Dw, R4, R9, layout::SCRATCH);
+                self.asm.ldx(Size::Dw, R5, R9, layout::SCRATCH + 8);
+                self.call_checked(Helper::CopyIn);
+            }
+            HostOp::ExtCodeHash
             | HostOp::Coinbase
             | HostOp::BaseFee
             | HostOp::BlobBaseFee
@@ -496,9 +506,7 @@ impl Cx<'_> {
 /// why.
 fn unmapped(h: HostOp, pos: SourcePos) -> Error {
     let why = match h {
-        HostOp::ExtCodeCopy | HostOp::ExtCodeHash => {
-            "other contracts' code is not visible to a Solana program"
-        }
+        HostOp::ExtCodeHash => "other contracts' code hashes are not known to a Solana program",
         HostOp::Coinbase
         | HostOp::BaseFee
         | HostOp::BlobBaseFee

@@ -239,7 +239,7 @@ impl SbfEngine {
             state_account(&call.to),
             AccountIn::payer(
                 key_of(call.caller),
-                self.lamports_floor(caller_wei).max(value),
+                self.payer_lamports(caller_wei).max(value),
             ),
         ];
         if value != 0 {
@@ -256,7 +256,8 @@ impl SbfEngine {
                     )));
                 }
             }
-            if self.lamports(caller_wei).is_none_or(|l| l < value) {
+            let payer = self.payer_lamports(caller_wei);
+            if self.lamports(caller_wei) != Some(payer) || payer < value {
                 return Err(unsupported(format!(
                     "BALANCE may read the caller's balance of {caller_wei} wei, which is not a whole number of lamports that covers the value"
                 )));
