@@ -356,9 +356,10 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
     let mut code = 0;
     engines::set_build(chainlift_emulator::registry::Build {
         stack_in_memory: cli.stack_in_memory,
-        // The suites' balances are any number of wei: the sbf engines pick
-        // a wei-per-lamport per call under which they are exact.
-        exact_wei: matches!(cli.command, Command::Test(_)),
+        // The suites' balances are any number of wei and their memory any
+        // size: the sbf engines translate each case as a deployment made
+        // for it (exact lamports, the largest heap).
+        for_suites: matches!(cli.command, Command::Test(_)),
     });
     match cli.command {
         Command::Disasm(common) if ir_cmd::wasm_input(&common)?.is_some() => {

@@ -32,9 +32,11 @@ pub struct Build {
     /// Lift every block with the EVM stack in memory (the lifter's fallback
     /// form), in the engines that lift; others ignore it.
     pub stack_in_memory: bool,
-    /// The sbf engines translate each call for a wei-per-lamport under
-    /// which its amounts are exact (see `SbfEngine::exact_wei`).
-    pub exact_wei: bool,
+    /// For the suites: the sbf engines translate each case as a deployment
+    /// made for it would be, for a wei-per-lamport under which its amounts
+    /// are exact (`SbfEngine::exact_wei`) and for Solana's largest heap
+    /// (256 KiB, which a transaction asks for with `RequestHeapFrame`).
+    pub for_suites: bool,
 }
 
 impl EngineInfo {
@@ -57,7 +59,10 @@ fn ir_engine(mut e: IrEngine, build: &Build) -> IrEngine {
 fn sbf_engine(jit: bool, build: &Build) -> SbfEngine {
     let mut e = SbfEngine::new(jit);
     e.lifter.stages.stack_in_memory = build.stack_in_memory;
-    e.exact_wei = build.exact_wei;
+    if build.for_suites {
+        e.exact_wei = true;
+        e.target.heap_size = chainlift_backend_sbf::bundle::HEAP;
+    }
     e
 }
 
