@@ -8,6 +8,7 @@ pub mod cse;
 pub mod dce;
 pub mod devirtualize;
 pub mod inline;
+pub mod mem_expand;
 pub mod prune_params;
 pub mod simplify_cfg;
 
@@ -22,7 +23,8 @@ pub fn optimize(m: &mut Module) {
     m.compact();
 }
 
-/// Runs every pass on one function to a fixpoint (at most 16 rounds).
+/// Runs every pass on one function to a fixpoint (at most 16 rounds), then
+/// removes redundant memory expansion.
 pub fn optimize_function(f: &mut Function) {
     for _ in 0..16 {
         let mut changed = false;
@@ -36,6 +38,8 @@ pub fn optimize_function(f: &mut Function) {
             break;
         }
     }
+    // Removing expands enables nothing the passes above do; once is enough.
+    mem_expand::run(f);
 }
 
 /// Replaces every use of a value by `subst[value]` (following chains to
