@@ -58,10 +58,15 @@ pub(crate) fn journal(a: &mut Asm, at: u32) {
         a.stx(Size::Dw, R3, 24 - e + 8 * k, R0);
     }
     a.bind(short);
+    zero_or(a, full, exit::JOURNAL_FULL);
+}
+
+/// Returns 0; at `fail`, returns `code`.
+fn zero_or(a: &mut Asm, fail: Label, code: u64) {
     a.mov64(R0, 0);
     a.exit();
-    a.bind(full);
-    a.mov64(R0, exit::JOURNAL_FULL);
+    a.bind(fail);
+    a.mov64(R0, code);
     a.exit();
 }
 
@@ -141,11 +146,7 @@ pub(crate) fn log(a: &mut Asm, at: u32) {
         a.syscall("sol_memcpy_");
         a.bind(done);
     }
-    a.mov64(R0, 0);
-    a.exit();
-    a.bind(full);
-    a.mov64(R0, exit::LOG_FULL);
-    a.exit();
+    zero_or(a, full, exit::LOG_FULL);
 }
 
 /// The body of [`crate::runtime::Helper::FlushLogs`]: logs the records in
@@ -287,11 +288,7 @@ pub(crate) fn code_of(a: &mut Asm, code_len: u64, bundle: Option<u32>, copy: boo
         a.stx(Size::Dw, R2, 0, R7);
         zero(a, R2, 8, 3);
     }
-    a.mov64(R0, 0);
-    a.exit();
-    a.bind(code);
-    a.mov64(R0, exit::CALL_INTO_CODE);
-    a.exit();
+    zero_or(a, code, exit::CALL_INTO_CODE);
     a.bind(needed);
     ask_for_account(a);
 }
@@ -413,11 +410,7 @@ pub(crate) fn self_destruct(a: &mut Asm, rent: i32, journal: Option<Label>) {
 /// account ([`ask_for_account`]).
 fn paid_or_not(a: &mut Asm, paid: Label, into_code: Label, needed: Label) {
     a.bind(paid);
-    a.mov64(R0, 0);
-    a.exit();
-    a.bind(into_code);
-    a.mov64(R0, exit::CALL_INTO_CODE);
-    a.exit();
+    zero_or(a, into_code, exit::CALL_INTO_CODE);
     a.bind(needed);
     ask_for_account(a);
 }
