@@ -109,9 +109,9 @@ impl SbfEngine {
 
     /// The smallest power of ten, up to the target's wei-per-lamport, at
     /// which the balances of the world's accounts other than the caller
-    /// and the call's value add up to less than 2^63 lamports (with the
-    /// payer's at most 2^62, no sum of lamports overflows): every amount of
-    /// the call in whole lamports at 1, which is where the search starts.
+    /// and the call's value add up to at most 2^64 - 2^62 lamports (with
+    /// the payer's at most 2^62, no sum of lamports overflows): every amount
+    /// of the call in whole lamports at 1, which is where the search starts.
     pub fn exact_wei_per_lamport(&self, world: &World, call: &Call) -> u32 {
         // The caller's own balance is not counted: as the payer it starts
         // with at most 2^62 lamports (`payer_lamports`).
@@ -121,7 +121,8 @@ impl SbfEngine {
             .filter(|(a, _)| **a != call.caller)
             .fold(call.value, |t, (_, a)| t.saturating_add(a.balance));
         let mut w = 1u32;
-        while w < self.target.wei_per_lamport && total / U256::from(w) >= U256::from(1u64 << 63) {
+        let most = U256::from(u64::MAX - PAYER_CAP);
+        while w < self.target.wei_per_lamport && total / U256::from(w) > most {
             w = w.saturating_mul(10);
         }
         w.min(self.target.wei_per_lamport)
