@@ -8,67 +8,108 @@ use crate::entities::Value;
 use crate::function::Function;
 use rustc_hash::FxHashMap as HashMap;
 
-/// What a parameter receives, over every call into its block.
-#[derive(Clone, Copy, PartialEq)]
-enum Incoming {
-    /// Nothing yet (or only itself).
-    Nothing,
-    /// One value.
-    One(Value),
-    /// Two or more different values.
-    Many,
-}
-
 /// Runs the pass; returns whether anything changed.
+///
+/// Replacing a parameter can make others trivial (a chain of blocks
+/// passing one value on), so the parameters are swept until none changes,
+/// reading each argument through the replacements found so far; the
+/// function is rewritten once at the end.
 pub fn run(f: &mut Function) -> bool {
     let entry = f.entry();
-    let mut changed_any = false;
-    // incoming[base[block] + param index], excluding the param itself.
-    let mut base = vec![u32::MAX; f.blocks.len()];
-    let mut incoming: Vec<Incoming> = Vec::new();
-    loop {
-        incoming.clear();
-        base.iter_mut().for_each(|b| *b = u32::MAX);
-        for b in &f.layout {
-            for c in f.block(*b).term.targets() {
-                let params = &f.block(c.block).params;
-                if base[c.block.index()] == u32::MAX {
-                    base[c.block.index()] = incoming.len() as u32;
-                    incoming.resize(incoming.len() + params.len(), Incoming::Nothing);
-                }
-                let at = base[c.block.index()] as usize;
-                for (i, (a, p)) in c.args.iter().zip(params).enumerate() {
-                    let slot = &mut incoming[at + i];
-                    *slot = match *slot {
-                        _ if a == p => *slot,
-                        Incoming::Nothing => Incoming::One(*a),
-                        Incoming::One(v) if v == *a => *slot,
-                        _ => Incoming::Many,
-                    };
-                }
+    let n = f.values.len();
+    // The incoming arguments of each parameter of a block with callers,
+    // as one flat table (`start[p]..start[p + 1]`), and where each such
+    // parameter is (block, index).
+    let mut count = vec![0u32; n + 1];
+    for b in &f.layout {
+        for c in f.block(*b).term.targets() {
+            for p in f.block(c.block).params.iter().take(c.args.len()) {
+                count[p.index()] += 1;
             }
         }
-        let mut subst = HashMap::default();
-        let mut remove: HashMap<usize, Vec<usize>> = HashMap::default();
-        for b in &f.layout {
-            if Some(*b) == entry || base[b.index()] == u32::MAX {
+    }
+    let mut params: Vec<(Value, usize, usize)> = vec![];
+    for b in &f.layout {
+        if Some(*b) == entry {
+            continue;
+        }
+        for (i, p) in f.block(*b).params.iter().enumerate() {
+            if count[p.index()] > 0 {
+                params.push((*p, b.index(), i));
+            }
+        }
+    }
+    if params.is_empty() {
+        return false;
+    }
+    let mut start = vec![0u32; n + 1];
+    for v in 0..n {
+        start[v + 1] = start[v] + count[v];
+    }
+    let mut fill = start.clone();
+    let mut feeds = vec![Value::new(0); start[n] as usize];
+    for b in &f.layout {
+        for c in f.block(*b).term.targets() {
+            for (p, a) in f.block(c.block).params.iter().zip(&c.args) {
+                feeds[fill[p.index()] as usize] = *a;
+                fill[p.index()] += 1;
+            }
+        }
+    }
+    let mut repl: Vec<Option<Value>> = vec![None; n];
+    let find = |repl: &[Option<Value>], mut v: Value| {
+        let mut steps = 0;
+        while let Some(next) = repl.get(v.index()).copied().flatten() {
+            v = next;
+            steps += 1;
+            if steps > n {
+                break;
+            }
+        }
+        v
+    };
+    loop {
+        let mut changed = false;
+        for (p, _, _) in &params {
+            if repl[p.index()].is_some() {
                 continue;
             }
-            let at = base[b.index()] as usize;
-            for (i, p) in f.block(*b).params.iter().enumerate() {
-                if let Incoming::One(v) = incoming[at + i] {
-                    subst.insert(*p, v);
-                    remove.entry(b.index()).or_default().push(i);
+            let mut one: Option<Value> = None;
+            let mut many = false;
+            for a in &feeds[start[p.index()] as usize..start[p.index() + 1] as usize] {
+                let r = find(&repl, *a);
+                if r == *p || one == Some(r) {
+                    continue;
                 }
+                if one.is_some() {
+                    many = true;
+                    break;
+                }
+                one = Some(r);
+            }
+            if let (false, Some(v)) = (many, one) {
+                repl[p.index()] = Some(v);
+                changed = true;
             }
         }
-        if subst.is_empty() {
-            return changed_any;
+        if !changed {
+            break;
         }
-        changed_any = true;
-        substitute(f, &subst);
-        drop_params(f, &remove);
     }
+    let mut subst = HashMap::default();
+    let mut remove: HashMap<usize, Vec<usize>> = HashMap::default();
+    for (p, b, i) in &params {
+        if let Some(v) = repl[p.index()] {
+            subst.insert(*p, v);
+            remove.entry(*b).or_default().push(*i);
+        }
+    }
+    if subst.is_empty() {
+        return false;
+    }
+    substitute(f, &subst);
+    drop_params(f, &remove);
+    true
 }
 
 /// Removes parameters `remove[block]` (indices) and the matching arguments.
