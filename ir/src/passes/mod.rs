@@ -26,7 +26,12 @@ pub fn optimize(m: &mut Module) {
 /// Runs every pass on one function to a fixpoint (at most 16 rounds), then
 /// removes redundant memory expansion.
 pub fn optimize_function(f: &mut Function) {
-    for _ in 0..16 {
+    for round in 0..16 {
+        // The first round leaves most of the lifter's values dead: every
+        // later pass's tables are sized by the values.
+        if round == 1 {
+            f.compact();
+        }
         let mut changed = false;
         changed |= simplify_cfg::run(f);
         changed |= prune_params::run(f);
