@@ -31,11 +31,12 @@ pub(crate) fn self_lamports(a: &mut Asm, reg: Reg, bundle: bool) {
 /// bytes (8 or 32) at `r1` in the bundle's journal at heap offset `at`
 /// ([`crate::bundle::JOURNAL`] bytes: the bytes used, then entries of
 /// [`crate::bundle::JOURNAL_ENTRY`] bytes: the address, the length and
-/// the old bytes). Returns 0, or [`exit::JOURNAL_FULL`]. Changes only
-/// `r0` and `r3`.
+/// the old bytes); a length of 0 records an entry inserted at `r1` into
+/// the storage table at `r4` instead. Returns 0, or
+/// [`exit::JOURNAL_FULL`]. Changes only `r0` and `r3`.
 pub(crate) fn journal(a: &mut Asm, at: u32) {
     let e = crate::bundle::JOURNAL_ENTRY as i16;
-    let (full, short) = (a.label(), a.label());
+    let (full, short, bytes) = (a.label(), a.label(), a.label());
     a.mov64(R3, layout::HEAP_START + u64::from(at));
     a.ldx(Size::Dw, R0, R3, 0);
     a.jmp_imm(
@@ -50,6 +51,10 @@ pub(crate) fn journal(a: &mut Asm, at: u32) {
     a.alu(Alu::Add, R3, R0);
     a.stx(Size::Dw, R3, 8 - e, R1);
     a.stx(Size::Dw, R3, 16 - e, R2);
+    a.jmp_imm(J::Ne, R2, 0, bytes);
+    a.stx(Size::Dw, R3, 24 - e, R4);
+    a.ja(short);
+    a.bind(bytes);
     a.ldx(Size::Dw, R0, R1, 0);
     a.stx(Size::Dw, R3, 24 - e, R0);
     a.jmp_imm(J::Eq, R2, 8, short);
@@ -72,9 +77,11 @@ fn zero_or(a: &mut Asm, fail: Label, code: u64) {
 
 /// The body of [`crate::runtime::Helper::Undo`]: puts back, newest first,
 /// the bytes of every journal entry (see [`journal`]) past the mark in
-/// `r1` (bytes used when the failed call began), and drops them.
+/// `r1` (bytes used when the failed call began), and drops them. An
+/// inserted table entry is emptied again (newest first, so the entries
+/// inserted after it, whose probes may have passed it, are gone already).
 pub(crate) fn undo(a: &mut Asm, at: u32) {
-    let (top, done, short) = (a.label(), a.label(), a.label());
+    let (top, done, short, bytes) = (a.label(), a.label(), a.label(), a.label());
     a.mov64(R3, layout::HEAP_START + u64::from(at));
     a.ldx(Size::Dw, R0, R3, 0);
     a.bind(top);
@@ -85,6 +92,14 @@ pub(crate) fn undo(a: &mut Asm, at: u32) {
     a.alu(Alu::Add, R4, R0);
     a.ldx(Size::Dw, R5, R4, 8);
     a.ldx(Size::Dw, R2, R4, 16);
+    a.jmp_imm(J::Ne, R2, 0, bytes);
+    zero(a, R5, 0, (storage::ENTRY / 8) as i16);
+    a.ldx(Size::Dw, R6, R4, 24);
+    a.ldx(Size::Dw, R2, R6, 16);
+    a.alu_imm(Alu::Sub, R2, 1);
+    a.stx(Size::Dw, R6, 16, R2);
+    a.ja(top);
+    a.bind(bytes);
     a.ldx(Size::Dw, R6, R4, 24);
     a.stx(Size::Dw, R5, 0, R6);
     a.jmp_imm(J::Eq, R2, 8, short);
@@ -253,6 +268,8 @@ pub(crate) fn code_of(a: &mut Asm, code_len: u64, bundle: Option<u32>, copy: boo
         jmp_unless_member(a, not_member);
         a.bind(member);
         a.ldx(Size::W, R0, R5, 92);
+        // A code id past the bundle's (a state account of another build).
+        a.jmp_imm(J::Ge, R0, contracts as i32, code);
         a.alu_imm(Alu::Lsh, R0, 3);
         a.mov64(R6, crate::elf::RODATA_VADDR);
         a.alu(Alu::Add, R6, R0);
@@ -573,7 +590,7 @@ pub(crate) fn table(a: &mut Asm, store: bool, journal: Option<Label>) {
     a.stx(Size::Dw, table, 16, R0);
     a.st(Size::Dw, R8, 0, 1);
     copy_limbs(a, 4, R8, 8, R1, 0);
-    remember(a, journal);
+    remember_insert(a, journal, table);
     copy_limbs(a, 4, R8, 40, R2, 0);
     a.bind(done);
     a.mov64(R0, 0);
@@ -590,6 +607,25 @@ fn remember(a: &mut Asm, journal: Option<Label>) {
         a.mov(R4, R2);
         journal_if_nested(a, j, R8, 40, 32);
         a.mov(R2, R4);
+    }
+}
+
+/// In [`table`]'s store, journals the entry at `r8` just inserted into the
+/// table at `table` (keeping the value's address in `r2`).
+fn remember_insert(a: &mut Asm, journal: Option<Label>, table: Reg) {
+    if let Some(j) = journal {
+        let outermost = a.label();
+        a.ldx(Size::Dw, R0, R9, layout::DEPTH);
+        a.jmp_imm(J::Eq, R0, 0, outermost);
+        a.mov(R5, R2);
+        a.mov(R4, table);
+        a.mov(R1, R8);
+        a.mov64(R2, 0);
+        a.call(j);
+        a.mov(R2, R5);
+        a.jmp_imm(J::Eq, R0, 0, outermost);
+        a.exit();
+        a.bind(outermost);
     }
 }
 

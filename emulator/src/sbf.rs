@@ -84,10 +84,12 @@ pub struct SbfEngine {
     /// contracts.
     in_bundle: Mutex<InBundle>,
     /// Translate each call for the smallest wei-per-lamport (a power of
-    /// ten, at most the target's) under which every amount of its world
-    /// is exact ([`SbfEngine::exact_wei_per_lamport`]), as a deployment
-    /// picks `--wei-per-lamport` for its chain's amounts; for the suites,
-    /// whose balances are any number of wei.
+    /// ten, at most the target's) at which its world's lamports cannot
+    /// overflow ([`SbfEngine::exact_wei_per_lamport`]): 1, where every
+    /// amount is exact, unless the balances are huge (amounts that are not
+    /// whole lamports at a larger ratio are declined as usual). As a
+    /// deployment picks `--wei-per-lamport` for its chain's amounts; for
+    /// the suites, whose balances are any number of wei.
     pub exact_wei: bool,
     /// The engines for other wei-per-lamport ratios, by ratio.
     scaled: Mutex<HashMap<u32, Arc<SbfEngine>>>,

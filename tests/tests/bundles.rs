@@ -282,6 +282,28 @@ fn balances_read_inside_a_bundle_as_on_revm() {
     assert_eq!(slot(&o, B, 2), Some(U256::from(5_000_000_000u64)));
 }
 
+/// Entries a failed call inserted into a table are taken out again: A
+/// calls B `n` times with keys 0..n, and B stores (or transiently
+/// stores) under the key and reverts, more new keys than either table
+/// has room for.
+#[test]
+fn entries_a_failed_call_inserted_are_taken_out() {
+    let b = alloy_primitives::hex::encode(B);
+    for (name, op, n) in [("storage", "55", 270u16), ("transient", "5d", 40)] {
+        // A: for i in 0..n { mstore(0, i); call(B, input mem[0..32]) }.
+        let top = hex(&format!(
+            "6000 5b 80600052 6000 6000 6020 6000 6000 73{b} 5a f1 50
+             600101 80 61{n:04x} 11 600257 00"
+        ));
+        // B: store 1 under calldataload(0), then revert.
+        let callee = hex(&format!("6001 600035 {op} 6000 6000 fd"));
+        let w = contracts([(A, top), (B, callee)]);
+        let mut c = call(0);
+        c.data = vec![];
+        agrees(name, &w, &c, None);
+    }
+}
+
 /// An EIP-1167 minimal proxy (a clone) over the example ERC-20: the clone
 /// holds the token's state and delegates every call to the token's code,
 /// in one bundle. Transfers, reads and a failing transfer (its custom

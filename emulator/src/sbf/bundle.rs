@@ -170,6 +170,9 @@ impl SbfEngine {
         };
         let target = self.target_for(block, call.gas_price);
         let mut members = self.members(world, fork, &target);
+        if members.contains(&call.caller) {
+            return Ok(None);
+        }
         let reads_balance = members
             .iter()
             .any(|a| super::uses_any(&world.accounts[a].code, &[0x31]));
@@ -181,7 +184,7 @@ impl SbfEngine {
             self.lamports(acct.balance).is_some()
                 || !(reads_balance || super::uses_any(&acct.code, &[0x47, 0xf1, 0xff]))
         });
-        if !members.contains(&call.to) || members.contains(&call.caller) {
+        if !members.contains(&call.to) {
             return Ok(None);
         }
         let value = self.lamports(call.value).ok_or_else(|| {
