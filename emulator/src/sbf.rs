@@ -37,7 +37,7 @@ mod bundle;
 mod runtime;
 
 pub use bundle::decode_bundle_log;
-pub use runtime::{AccountIn, Context, Invocation, Run, execute, instruction_data, load};
+pub use runtime::{AccountIn, Context, Invocation, Loaded, Run, execute, instruction_data, load};
 
 /// The program id every translated contract runs under in the emulator.
 pub const PROGRAM_ID: [u8; 32] = [0x11; 32];
@@ -455,38 +455,14 @@ impl Engine for SbfEngine {
         // A call paying an account that is not passed ends asking for it
         // (its address as return data): add it and send again, as a
         // client would after a simulation.
-        let code = &account.code;
+        let reads_balance = uses_any(&account.code, &[0x31]);
         let run = self.run_adding(
             exe,
             (&mut accounts, &mut addresses),
             &data,
             clock,
             heap_size,
-            |a| {
-                let other = world.accounts.get(&a);
-                // BALANCE reads its lamports: they must be the balance.
-                if let Some(o) = other
-                    && self.lamports(o.balance).is_none()
-                    && uses_any(code, &[0x31])
-                {
-                    return Err(unsupported(format!(
-                        "the balance of {a}, {} wei, is not a whole number of lamports",
-                        o.balance
-                    )));
-                }
-                Ok(match other {
-                    // Its key is the system program's.
-                    _ if a == Address::ZERO => AccountIn::system_program(),
-                    Some(o) if !o.code.is_empty() => {
-                        AccountIn::other(key_of(a), PROGRAM_ID, self.lamports_floor(o.balance))
-                    }
-                    _ => AccountIn::other(
-                        key_of(a),
-                        [0; 32],
-                        other.map_or(0, |o| self.lamports_floor(o.balance)),
-                    ),
-                })
-            },
+            |a| self.account_asked_for(world, a, reads_balance, PROGRAM_ID),
         )?;
         let mut o = ended(&run);
         if o.status == Status::Success {
@@ -628,6 +604,40 @@ fn storage_changes(
 }
 
 impl SbfEngine {
+    /// The account for address `a` that a run asks for, as a client would
+    /// add it: the system program for the zero address, an account owned
+    /// by `code_owner` for code, else a plain account, each with the
+    /// world's balance in lamports. When the program `reads_balance`, the
+    /// balance must be whole lamports.
+    fn account_asked_for(
+        &self,
+        world: &World,
+        a: Address,
+        reads_balance: bool,
+        code_owner: [u8; 32],
+    ) -> Result<AccountIn<'static>, EngineError> {
+        let other = world.accounts.get(&a);
+        if let Some(o) = other
+            && reads_balance
+            && self.lamports(o.balance).is_none()
+        {
+            return Err(EngineError::Unsupported {
+                engine: self.name(),
+                reason: format!(
+                    "the balance of {a}, {} wei, is not a whole number of lamports",
+                    o.balance
+                ),
+            });
+        }
+        let lamports = other.map_or(0, |o| self.lamports_floor(o.balance));
+        Ok(match other {
+            // Its key is the system program's.
+            _ if a == Address::ZERO => AccountIn::system_program(),
+            Some(o) if !o.code.is_empty() => AccountIn::other(key_of(a), code_owner, lamports),
+            _ => AccountIn::other(key_of(a), [0; 32], lamports),
+        })
+    }
+
     /// The balances that changed: each account's lamport difference
     /// (`addresses[i]` had `before[i]`), in wei, from the world's balance;
     /// not the system program's, nor the fees' accounts.

@@ -31,7 +31,7 @@ use chainlift_emulator::{BlockEnv, Engine, Status};
 use chainlift_frontend_evm::Fork;
 use chainlift_tests::path;
 use litesvm::LiteSVM;
-use litesvm::types::TransactionMetadata;
+use litesvm::types::{FailedTransactionMetadata, TransactionMetadata};
 use solana_account::Account as SolanaAccount;
 use solana_address::Address as Pubkey;
 use solana_clock::Clock;
@@ -112,34 +112,111 @@ struct Observed {
     return_data: Vec<u8>,
     /// Each log's slices.
     logs: Vec<Vec<Vec<u8>>>,
-    /// The state account's data afterwards.
-    state: Vec<u8>,
+    /// Every account's data afterwards (the state account's first).
+    data: Vec<Vec<u8>>,
     /// Every account's lamports afterwards.
     lamports: Vec<u64>,
     compute_units: u64,
 }
 
-/// Reads a transaction's outcome as the program saw it.
+/// Reads a transaction's outcome as the program saw it: its instruction
+/// `index` ran the program; `after` are its accounts afterwards. The
+/// compute units are the transaction's.
 fn observed(
-    result: Result<TransactionMetadata, (TransactionError, TransactionMetadata)>,
+    result: Result<TransactionMetadata, FailedTransactionMetadata>,
+    index: u8,
     after: Vec<(Pubkey, SolanaAccount)>,
-) -> Observed {
+    label: &str,
+) -> (Observed, TransactionMetadata) {
     let (code, meta) = match result {
         Ok(meta) => (exit::SUCCESS, meta),
-        Err((TransactionError::InstructionError(0, InstructionError::Custom(c)), meta)) => {
-            (u64::from(c), meta)
-        }
-        Err((e, meta)) => panic!("the call failed outside the program: {e:?}\n{meta:?}"),
+        Err(f) => match f.err {
+            TransactionError::InstructionError(i, InstructionError::Custom(c)) if i == index => {
+                (u64::from(c), f.meta)
+            }
+            e => panic!(
+                "{label}: failed outside the program: {e:?}\n{}",
+                f.meta.pretty_logs()
+            ),
+        },
     };
-    let logs = data_logs(&meta.logs);
-    Observed {
+    let o = Observed {
         code,
-        return_data: meta.return_data.data,
-        logs,
-        state: after[0].1.data.clone(),
+        return_data: meta.return_data.data.clone(),
+        logs: data_logs(&meta.logs),
+        data: after.iter().map(|(_, a)| a.data.clone()).collect(),
         lamports: after.iter().map(|(_, a)| a.lamports).collect(),
         compute_units: meta.compute_units_consumed,
+    };
+    (o, meta)
+}
+
+/// The sbf engine's run of the same instruction on the same accounts
+/// (`before`, flagged as `keys` says); a failed run leaves them as they
+/// were, as a failed transaction does.
+fn emulate(
+    exe: &sbf::Loaded,
+    invocation: (Pubkey, (u64, i64), u32),
+    keys: &[(Pubkey, bool, bool)],
+    before: &[(Pubkey, SolanaAccount)],
+    data: &[u8],
+    label: &str,
+) -> Observed {
+    let (program_id, clock, heap) = invocation;
+    let inputs = inputs(before, keys);
+    let run = sbf::execute(
+        exe,
+        false,
+        &Invocation {
+            program_id: program_id.to_bytes(),
+            accounts: &inputs,
+            data,
+            clock,
+            heap_size: heap as usize,
+        },
+    );
+    let code = run
+        .result
+        .clone()
+        .unwrap_or_else(|e| panic!("{label}: sbf: {e}"));
+    let ok = code == exit::SUCCESS;
+    Observed {
+        code,
+        return_data: run.return_data,
+        logs: run.logs,
+        data: if ok {
+            run.data
+        } else {
+            before.iter().map(|(_, a)| a.data.clone()).collect()
+        },
+        lamports: if ok {
+            run.lamports
+        } else {
+            before.iter().map(|(_, a)| a.lamports).collect()
+        },
+        compute_units: run.compute_units,
     }
+}
+
+/// Sets the runtime's clock to the scenario's block (slot = number,
+/// unix_timestamp = timestamp), as the program reads it.
+fn set_clock(svm: &mut LiteSVM, block: &BlockEnv) -> (u64, i64) {
+    let slot = block.number.to::<u64>();
+    let time = block.timestamp.to::<i64>();
+    let mut clock: Clock = svm.get_sysvar();
+    clock.slot = slot;
+    clock.unix_timestamp = time;
+    svm.set_sysvar(&clock);
+    (slot, time)
+}
+
+/// The key standing for a call's caller, funded on first use.
+fn funded_caller(svm: &mut LiteSVM, caller: Address) -> Pubkey {
+    let key = solana_key(caller);
+    if svm.get_account(&key).is_none() {
+        svm.airdrop(&key, 100_000_000_000).unwrap();
+    }
+    key
 }
 
 /// The `sol_log_data` records in a transaction's logs (`Program data:`
@@ -334,23 +411,16 @@ fn deploys_and_matches(scenario_file: &str) {
         account.storage.len(),
         meta.compute_units_consumed
     );
-    // The block: slot = number (one past the deploy slot, so the program is
-    // visible), unix_timestamp = timestamp.
-    let slot = plan.block.number.to::<u64>();
-    let time = plan.block.timestamp.to::<i64>();
-    let mut clock: Clock = svm.get_sysvar();
-    clock.slot = slot;
-    clock.unix_timestamp = time;
-    svm.set_sysvar(&clock);
+    // The block (its number is one past the deploy slot, so the program
+    // is visible).
+    let clock = set_clock(&mut svm, &plan.block);
+    let heap = engine.target.heap_size;
 
     let mut world = plan.world.clone();
     let mut costs = vec![];
     for (i, step) in plan.steps.iter().enumerate() {
         let label = format!("call {} ({})", i + 1, step.label);
-        let caller = solana_key(step.call.caller);
-        if svm.get_account(&caller).is_none() {
-            svm.airdrop(&caller, 100_000_000_000).unwrap();
-        }
+        let caller = funded_caller(&mut svm, step.call.caller);
         let value = (step.call.value / wei).to::<u64>();
         assert_eq!(
             U256::from(value) * wei,
@@ -365,41 +435,15 @@ fn deploys_and_matches(scenario_file: &str) {
         let (solana, emulated, before) = loop {
             let before = accounts_now(&svm, &keys);
             let data = sbf::instruction_data(value, &step.call.data);
-
             // The emulator's sbf engine on the same accounts.
-            let inputs = inputs(&before, &keys);
-            let run = sbf::execute(
+            let emulated = emulate(
                 &exe,
-                false,
-                &Invocation {
-                    program_id: program_id.to_bytes(),
-                    accounts: &inputs,
-                    data: &data,
-                    clock: (slot, time),
-                    heap_size: engine.target.heap_size as usize,
-                },
+                (program_id, clock, heap),
+                &keys,
+                &before,
+                &data,
+                &label,
             );
-            let code = run
-                .result
-                .clone()
-                .unwrap_or_else(|e| panic!("{label}: sbf: {e}"));
-            let ok = code == exit::SUCCESS;
-            let emulated = Observed {
-                code,
-                return_data: run.return_data.clone(),
-                logs: run.logs.clone(),
-                state: if ok {
-                    run.state.clone()
-                } else {
-                    before[0].1.data.clone()
-                },
-                lamports: if ok {
-                    run.lamports.clone()
-                } else {
-                    before.iter().map(|(_, a)| a.lamports).collect()
-                },
-                compute_units: run.compute_units,
-            };
 
             // The same call as a Solana transaction.
             let ix = Instruction {
@@ -409,12 +453,9 @@ fn deploys_and_matches(scenario_file: &str) {
             };
             let mut tx = Transaction::new_unsigned(Message::new(&[ix], Some(&payer.pubkey())));
             tx.partial_sign(&[&payer], svm.latest_blockhash());
-            let result = svm
-                .send_transaction(tx)
-                .map_err(|f| (f.err, f.meta.clone()));
+            let result = svm.send_transaction(tx);
             svm.expire_blockhash();
-            let after = accounts_now(&svm, &keys);
-            let solana = observed(result, after);
+            let (solana, _) = observed(result, 0, accounts_now(&svm, &keys), &label);
             if solana.code == exit::ACCOUNT_NEEDED && solana == emulated {
                 let asked = Address::from_slice(&solana.return_data);
                 eprintln!("{label}: the program asks for {asked}'s account; sent again with it");
@@ -472,7 +513,7 @@ fn deploys_and_matches(scenario_file: &str) {
         }
         world.commit(&step.call, &oracle);
         assert_eq!(
-            nonzero(&solana.state),
+            nonzero(&solana.data[0]),
             world.accounts[&contract].storage,
             "{label}: storage"
         );
@@ -510,18 +551,6 @@ fn the_voucher_checks_permits_and_secrets_in_litesvm_as_on_revm() {
     // sol_secp256k1_recover, sol_sha256 and an account asked for by
     // extcodesize, in Agave itself.
     deploys_and_matches("examples/scenarios/voucher.toml");
-}
-
-/// What one call of a bundle gave: as [`Observed`], with every account's
-/// data (the state accounts of the contracts the call reached).
-#[derive(Debug, PartialEq, Eq)]
-struct BundleObserved {
-    code: u64,
-    return_data: Vec<u8>,
-    logs: Vec<Vec<Vec<u8>>>,
-    data: Vec<Vec<u8>>,
-    lamports: Vec<u64>,
-    compute_units: u64,
 }
 
 /// A system as one program: `chainlift translate --deploy` writes the
@@ -644,21 +673,13 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
             c["name"]
         );
     }
-    let slot = plan.block.number.to::<u64>();
-    let time = plan.block.timestamp.to::<i64>();
-    let mut clock: Clock = svm.get_sysvar();
-    clock.slot = slot;
-    clock.unix_timestamp = time;
-    svm.set_sysvar(&clock);
+    let clock = set_clock(&mut svm, &plan.block);
 
     let mut world = plan.world.clone();
     let mut costs = vec![];
     for (i, step) in plan.steps.iter().enumerate() {
         let label = format!("call {} ({})", i + 1, step.label);
-        let caller = solana_key(step.call.caller);
-        if svm.get_account(&caller).is_none() {
-            svm.airdrop(&caller, 100_000_000_000).unwrap();
-        }
+        let caller = funded_caller(&mut svm, step.call.caller);
         assert!(
             step.call.value.is_zero(),
             "{label}: no value in this scenario"
@@ -670,39 +691,14 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
         let (solana, emulated) = loop {
             let before = accounts_now(&svm, &keys);
             let data = sbf::instruction_data(0, &step.call.data);
-            let inputs = inputs(&before, &keys);
-            let run = sbf::execute(
+            let emulated = emulate(
                 &exe,
-                false,
-                &Invocation {
-                    program_id: program_id.to_bytes(),
-                    accounts: &inputs,
-                    data: &data,
-                    clock: (slot, time),
-                    heap_size: heap as usize,
-                },
+                (program_id, clock, heap),
+                &keys,
+                &before,
+                &data,
+                &label,
             );
-            let code = run
-                .result
-                .clone()
-                .unwrap_or_else(|e| panic!("{label}: sbf: {e}"));
-            let ok = code == exit::SUCCESS;
-            let emulated = BundleObserved {
-                code,
-                return_data: run.return_data.clone(),
-                logs: run.logs.clone(),
-                data: if ok {
-                    run.data.clone()
-                } else {
-                    before.iter().map(|(_, a)| a.data.clone()).collect()
-                },
-                lamports: if ok {
-                    run.lamports.clone()
-                } else {
-                    before.iter().map(|(_, a)| a.lamports).collect()
-                },
-                compute_units: run.compute_units,
-            };
             let ix = Instruction {
                 program_id,
                 accounts: metas(&keys),
@@ -715,25 +711,14 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
             tx.partial_sign(&[&payer], svm.latest_blockhash());
             let result = svm.send_transaction(tx);
             svm.expire_blockhash();
-            let (code, meta) = match result {
-                Ok(meta) => (exit::SUCCESS, meta),
-                Err(f) => match f.err {
-                    TransactionError::InstructionError(1, InstructionError::Custom(c)) => {
-                        (u64::from(c), f.meta)
-                    }
-                    e => panic!(
-                        "{label}: failed outside the program: {e:?}\n{}",
-                        f.meta.pretty_logs()
-                    ),
-                },
-            };
+            let (mut solana, meta) = observed(result, 1, accounts_now(&svm, &keys), &label);
             // The program's own units, from its log line, and the heap's
             // cost (8 CU per 32 KiB page past the first), which the
             // transaction pays when the program's VM is created (the
             // transaction's total adds 150 for the RequestHeapFrame).
             let consumed = format!("Program {program_id} consumed ");
             let heap_cost = u64::from(heap / (32 * 1024) - 1) * 8;
-            let compute_units = heap_cost
+            solana.compute_units = heap_cost
                 + meta
                     .logs
                     .iter()
@@ -741,16 +726,11 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
                     .and_then(|r| r.split(' ').next())
                     .and_then(|n| n.parse::<u64>().ok())
                     .unwrap_or_else(|| panic!("{label}: no units in {:?}", meta.logs));
-            assert_eq!(meta.compute_units_consumed, compute_units + 150, "{label}");
-            let after = accounts_now(&svm, &keys);
-            let solana = BundleObserved {
-                code,
-                return_data: meta.return_data.data.clone(),
-                logs: data_logs(&meta.logs),
-                data: after.iter().map(|(_, a)| a.data.clone()).collect(),
-                lamports: after.iter().map(|(_, a)| a.lamports).collect(),
-                compute_units,
-            };
+            assert_eq!(
+                meta.compute_units_consumed,
+                solana.compute_units + 150,
+                "{label}"
+            );
             if solana.code == exit::ACCOUNT_NEEDED && solana == emulated {
                 let asked = solana_key(Address::from_slice(&solana.return_data));
                 assert!(

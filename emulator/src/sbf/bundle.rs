@@ -278,30 +278,12 @@ impl SbfEngine {
             clock,
             bundle::HEAP as usize,
             |a| {
-                let other = world.accounts.get(&a);
-                if let Some(o) = other
-                    && reads_balance
-                    && !states.contains_key(&a)
-                    && self.lamports(o.balance).is_none()
-                {
-                    return Err(unsupported(format!(
-                        "the balance of {a}, {} wei, is not a whole number of lamports",
-                        o.balance
-                    )));
+                if states.contains_key(&a) {
+                    Ok(state_account(&a))
+                } else {
+                    // Code left out of the bundle stands for another program's.
+                    self.account_asked_for(world, a, reads_balance, FOREIGN)
                 }
-                Ok(match other {
-                    _ if a == Address::ZERO => AccountIn::system_program(),
-                    _ if states.contains_key(&a) => state_account(&a),
-                    // Code left out of the bundle.
-                    Some(x) if !x.code.is_empty() => {
-                        AccountIn::other(key_of(a), FOREIGN, self.lamports_floor(x.balance))
-                    }
-                    _ => AccountIn::other(
-                        key_of(a),
-                        [0; 32],
-                        other.map_or(0, |o| self.lamports_floor(o.balance)),
-                    ),
-                })
             },
         )?;
         let mut o = super::ended(&run);

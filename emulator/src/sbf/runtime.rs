@@ -5,8 +5,11 @@
 
 use super::*;
 
+/// A loaded, verified program, as [`load`] gives it.
+pub type Loaded = Executable<Context>;
+
 /// Loads and verifies an ELF as Solana's loader would.
-pub fn load(elf: &[u8]) -> Result<Executable<Context>, EbpfError> {
+pub fn load(elf: &[u8]) -> Result<Loaded, EbpfError> {
     let config = Config {
         enabled_sbpf_versions: SBPFVersion::V3..=SBPFVersion::V3,
         enable_instruction_meter: true,

@@ -11,14 +11,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 /// Runs the pass; returns whether anything changed.
 pub fn run(f: &mut Function) -> bool {
-    let mut consts: HashMap<Value, U256> = HashMap::default();
-    for b in &f.layout {
-        for inst in &f.block(*b).insts {
-            if let (Op::Iconst(c), Some(r)) = (&inst.op, inst.results.first()) {
-                consts.insert(*r, *c);
-            }
-        }
-    }
+    let consts = super::constants(f);
     let is = |v: &Value, k: u64| consts.get(v) == Some(&U256::from(k));
     let mut subst = HashMap::default();
     for b in &f.layout {

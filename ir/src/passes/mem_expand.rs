@@ -24,14 +24,7 @@ fn end(consts: &HashMap<Value, U256>, offset: Value, len: Value) -> Option<u64> 
 
 /// Runs the pass; returns whether anything changed.
 pub fn run(f: &mut Function) -> bool {
-    let mut consts: HashMap<Value, U256> = HashMap::default();
-    for b in &f.layout {
-        for inst in &f.block(*b).insts {
-            if let (Op::Iconst(c), [r]) = (&inst.op, inst.results.as_slice()) {
-                consts.insert(*r, *c);
-            }
-        }
-    }
+    let consts = super::constants(f);
     // The size memory has at least, at each block's end; a must-analysis
     // from the entry (0), starting from "any size" elsewhere.
     let Some(entry) = f.entry() else {

@@ -14,6 +14,8 @@ pub mod simplify_cfg;
 
 use crate::entities::Value;
 use crate::function::{Function, Module};
+use crate::inst::Op;
+use alloy_primitives::U256;
 
 /// Runs every pass to a fixpoint (at most 16 rounds), then compacts.
 pub fn optimize(m: &mut Module) {
@@ -45,6 +47,20 @@ pub fn optimize_function(f: &mut Function) {
     }
     // Removing expands enables nothing the passes above do; once is enough.
     mem_expand::run(f);
+}
+
+/// The function's `iconst` results, each as its type holds it (the
+/// constant as written, truncated).
+pub(crate) fn constants(f: &Function) -> rustc_hash::FxHashMap<Value, U256> {
+    let mut consts = rustc_hash::FxHashMap::default();
+    for b in &f.layout {
+        for inst in &f.block(*b).insts {
+            if let (Op::Iconst(c), Some(r)) = (&inst.op, inst.results.first()) {
+                consts.insert(*r, *c & crate::interp::mask(f.ty(*r)));
+            }
+        }
+    }
+    consts
 }
 
 /// Replaces every use of a value by `subst[value]` (following chains to
