@@ -120,13 +120,12 @@ pub fn account_lookups(module: &Verified, target: &Target) -> Vec<(SourcePos, &'
         for inst in &data.insts {
             let a = address(inst.args.get(1));
             let what = match inst.op {
-                Op::Host(HostOp::Call(
-                    CallKind::Call | CallKind::StaticCall | CallKind::DelegateCall,
-                )) if !inst
-                    .results
-                    .first()
-                    .is_some_and(|r| facts.precompile_calls.contains_key(r))
-                    && !precompile(a) =>
+                Op::Host(HostOp::Call(_))
+                    if !inst
+                        .results
+                        .first()
+                        .is_some_and(|r| facts.precompile_calls.contains_key(r))
+                        && !precompile(a) =>
                 {
                     "call"
                 }
@@ -180,23 +179,27 @@ fn limit_sites(f: &Function, memory_limit: u64) -> Vec<LimitSite> {
                 Op::Host(HostOp::ExtCodeSize | HostOp::ExtCodeCopy) => {
                     add(inst.pos, exit::CALL_INTO_CODE)
                 }
-                Op::Host(HostOp::Call(
-                    kind @ (CallKind::Call | CallKind::StaticCall | CallKind::DelegateCall),
-                )) => {
+                Op::Host(HostOp::Call(kind)) => {
                     // The precompiles the program runs itself (ecrecover,
                     // sha256) at a constant address without value.
-                    let value = if kind == CallKind::Call {
+                    let valued = matches!(kind, CallKind::Call | CallKind::CallCode);
+                    let value = if valued {
                         a.get(2).and_then(known)
                     } else {
                         Some(0)
                     };
-                    if matches!(a.get(1).and_then(known), Some(1 | 2)) && value == Some(0) {
+                    if matches!(kind, CallKind::Call | CallKind::StaticCall)
+                        && matches!(a.get(1).and_then(known), Some(1 | 2))
+                        && value == Some(0)
+                    {
                         continue;
                     }
                     add(inst.pos, exit::CALL_INTO_CODE);
                     if value != Some(0) {
                         add(inst.pos, exit::VALUE_NOT_LAMPORTS);
-                        add(inst.pos, exit::RECIPIENT_RENT);
+                        if kind == CallKind::Call {
+                            add(inst.pos, exit::RECIPIENT_RENT);
+                        }
                     }
                 }
                 Op::MemExpand => {

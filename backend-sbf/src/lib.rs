@@ -23,6 +23,7 @@
 //! | `selfdestruct` | as Cancun has it for a contract created before the transaction (EIP-6780): the contract's balance (the state account's lamports above its rent-exempt minimum) moves to the account the beneficiary stands for, found as for `call` (else [`exit::ACCOUNT_NEEDED`]); nothing is deleted and the program ends with success. Nothing moves for a zero balance or the contract itself. Target limits: a beneficiary with code or a precompile address ([`exit::CALL_INTO_CODE`]), one left below its rent-exempt minimum ([`exit::RECIPIENT_RENT`]) |
 //! | `balance` | of the contract's own address, as `selfbalance`; of a precompile address, 0; of any other address, all the lamports of the account whose public key ends in it (found among accounts `[1..]` as for `call`, else [`exit::ACCOUNT_NEEDED`] with the address), in wei |
 //! | `call` with any gas (ignored) and value, and `staticcall` and `delegatecall` (which send none), into an account without code | lamports move from the state account to the account whose public key ends in the address (the first one among accounts `[1..]`). A value above the balance fails the call (0), as on the EVM; otherwise it succeeds with empty return data. A `staticcall` or a value of 0 moves nothing and needs the account only to see that it has no code. The account must be writable and among the instruction's accounts, else the program ends with [`exit::ACCOUNT_NEEDED`] and the address (20 bytes) as return data, for the client to add it and send again. Target limits: wei that are not whole lamports ([`exit::VALUE_NOT_LAMPORTS`]), an account with code: executable, owned by a program, the contract itself, or a precompile address ([`exit::CALL_INTO_CODE`]), and a payment that leaves the account below its rent-exempt minimum ([`exit::RECIPIENT_RENT`]) |
+//! | `callcode` | the callee's code with the contract's own storage, address and balance; the value is checked first against the contract's balance (more fails the call: 0; wei that are not whole lamports: [`exit::VALUE_NOT_LAMPORTS`]) and moves nowhere. Into an account without code (found as for `call`, else [`exit::ACCOUNT_NEEDED`]) it succeeds with empty return data; an account with code or a precompile address is the target limit [`exit::CALL_INTO_CODE`] |
 //! | precompiles `ecrecover` (0x1) and `sha256` (0x2) | a `staticcall`, or a `call` with the constant value 0, to the constant address: the input (ecrecover's zero-padded to 128 bytes) goes to `sol_secp256k1_recover` (recovery id `v - 27`; its 64-byte key is hashed with `sol_keccak256` into the address) or to `sol_sha256`. The 32-byte answer is the return data ([`layout::RETURN_DATA`]) and its first bytes go to the output range. As on the EVM, a `v` other than 27 or 28, or a signature the syscall refuses, answers nothing and the call still succeeds. Any other address in the precompile range is a call into code |
 //! | `extcodesize` | the contract's own code size for its own address, 0 for a precompile address and for an account without code (the account must be among the instruction's accounts, else [`exit::ACCOUNT_NEEDED`] as for `call`). An account with code (executable or owned by a program) has no EVM code size: the target limit [`exit::CALL_INTO_CODE`] |
 //! | `extcodecopy` | as `codecopy` of the code `extcodesize` measures: the contract's own for its own address, none (zeros) for an account without code or a precompile; an account with code is [`exit::CALL_INTO_CODE`] |
@@ -49,8 +50,7 @@
 //! Everything else has no sound mapping yet and is a translation error that
 //! names the operation and its pc ([`Error::Unsupported`]; `chainlift
 //! translate --check` and [`check()`] list every one at once):
-//! `extcodehash`, `blobhash`, `blockhash`, `callcode`,
-//! `create` and `create2`.
+//! `extcodehash`, `blobhash`, `blockhash`, `create` and `create2`.
 //!
 //! # Bundles: systems of contracts
 //!
@@ -61,6 +61,7 @@
 //! |---|---|
 //! | contract instances | one state account each, owned by the program; its table's header holds [`storage::BUNDLE_MAGIC`] and the contract's code id. A fresh account is initialized for a code id by an instruction whose calldata is that id (`u32`, little-endian) |
 //! | `call`, `staticcall` to a bundle's contract | the account the address stands for (found as for payments, and asked for with [`exit::ACCOUNT_NEEDED`] when missing; it must be writable) runs its code inside the program, in the next frame: its own EVM memory and calldata (the caller's input range), its state account's storage, `caller` the calling contract, the value moved between the two state accounts. Reentrancy and calls to itself work as on the EVM. Deeper than [`bundle::FRAMES`] ends with [`exit::CALL_DEPTH`] |
+//! | `callcode` to a bundle's contract | the callee's code in the next frame with the caller's storage and address, the calling contract itself as `caller`, the value as `callvalue` (it stays with the caller) |
 //! | `delegatecall` to a bundle's contract | the callee's code in the next frame with the caller's storage, address, caller and value (EIP-1967 proxies over an implementation in the bundle); to an account without code, success with no return data |
 //! | return data | up to 1,024 bytes copied back into the caller's frame ([`layout::BUNDLE_RETURN_DATA`]); `returndatasize` and `returndatacopy` read it |
 //! | a failed call (revert or halt) | returns 0 to the caller with the revert data, as on the EVM: its value moves back, the storage words and lamports it (and the calls it made) changed are put back from the journal (after the frames, [`bundle::JOURNAL_ENTRIES`] changes; more end with [`exit::JOURNAL_FULL`]), and the records they logged are dropped |
@@ -75,7 +76,7 @@
 //!
 //! | `selfdestruct` | as above, ending the frame; a beneficiary of the bundle takes the balance in its state account; in a static context an exceptional halt |
 //!
-//! Not in bundles yet: `callcode`, `create` and `create2`.
+//! Not in bundles yet: `create` and `create2`.
 //! A program run without the 256 KiB heap frame stops at its first nested
 //! call with an access violation, not an exit code.
 //!

@@ -73,6 +73,11 @@ pub(crate) enum Helper {
     /// [`crate::exit::CALL_INTO_CODE`], [`crate::exit::RECIPIENT_RENT`],
     /// [`crate::exit::ACCOUNT_NEEDED`]).
     SendValue,
+    /// `(-, value) -> status`: whether the contract's balance covers the
+    /// value in whole lamports (`callcode`'s check, which moves nothing):
+    /// 0 with the lamports in `r4`, 1 when the balance is short, else
+    /// [`crate::exit::VALUE_NOT_LAMPORTS`].
+    Afford,
     /// `(address, d) -> status`: d = the code size of the account the
     /// address stands for: the contract's own, or 0 for an account without
     /// code (and a precompile). Else an exit code: an account with code
@@ -250,6 +255,9 @@ impl Runtime {
             Helper::SendValue => {
                 let j = self.journal(a);
                 solana_rt::send_value(a, self.wei_per_lamport, self.rent_per_byte, j)
+            }
+            Helper::Afford => {
+                solana_rt::afford(a, self.wei_per_lamport, self.rent_per_byte, self.bundle)
             }
             Helper::ExtCodeSize | Helper::CodeOf => {
                 let contracts = self.bundle.then_some(self.contracts);

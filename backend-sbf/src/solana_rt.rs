@@ -444,8 +444,68 @@ pub(crate) fn send_value(
     journal: Option<Label>,
 ) {
     let bundle = journal.is_some();
-    let (w, rent) = (wei_per_lamport, rent_per_byte);
-    let short = a.label();
+    let rent = rent_per_byte;
+    let (short, not_lamports) = (a.label(), a.label());
+    within_balance(a, wei_per_lamport, rent, bundle, short, not_lamports);
+    let (into_code, needed, this) = (a.label(), a.label(), a.label());
+    let found = locate(
+        a,
+        into_code,
+        if bundle { this } else { into_code },
+        needed,
+        bundle,
+    );
+    // Found at r5: it must have no code, and be writable to be paid.
+    a.bind(found);
+    if bundle {
+        // An account of the bundle: the program's own, with a bundle
+        // table. The call runs inside the program, which must be able to
+        // write the account.
+        let not_ours = a.label();
+        jmp_unless_member(a, not_ours);
+        a.ldx(Size::B, R0, R5, 2);
+        a.jmp_imm(J::Eq, R0, 0, needed);
+        a.mov64(R0, INTERNAL as u64);
+        a.exit();
+        a.bind(this);
+        a.ldx(Size::Dw, R5, R9, layout::SELF_KEY);
+        a.alu_imm(Alu::Sub, R5, 8);
+        a.mov64(R0, INTERNAL as u64);
+        a.exit();
+        a.bind(not_ours);
+    }
+    jmp_if_code(a, into_code);
+    let paid = a.label();
+    a.jmp_imm(J::Eq, R4, 0, paid);
+    pay(a, rent, needed, journal);
+    paid_or_not(a, paid, into_code, needed);
+    beyond_balance(a, short, not_lamports);
+}
+
+/// The body of [`crate::runtime::Helper::Afford`]: whether the
+/// contract's balance covers the value (the word at `r2`) in whole
+/// lamports, as [`send_value`] checks it before paying. 0 with the
+/// lamports in `r4`, 1 when the balance is short, else
+/// [`exit::VALUE_NOT_LAMPORTS`].
+pub(crate) fn afford(a: &mut Asm, wei_per_lamport: i32, rent_per_byte: i32, bundle: bool) {
+    let (short, not_lamports) = (a.label(), a.label());
+    within_balance(
+        a,
+        wei_per_lamport,
+        rent_per_byte,
+        bundle,
+        short,
+        not_lamports,
+    );
+    a.mov64(R0, 0);
+    a.exit();
+    beyond_balance(a, short, not_lamports);
+}
+
+/// The value at `r2` in lamports (`r4`), going on only when they are
+/// whole and the contract's balance covers them; else to `short` (the
+/// balance is short, which the EVM checks first) or `not_lamports`.
+fn within_balance(a: &mut Asm, w: i32, rent: i32, bundle: bool, short: Label, not_lamports: Label) {
     // lamports = value / w, by 32-bit digits from the top: q in r4,
     // remainder in r3, r5 non-zero when q needs more than 64 bits.
     a.mov64(R3, 0);
@@ -482,40 +542,12 @@ pub(crate) fn send_value(
     a.jmp(J::Ne, R4, R6, whole);
     a.jmp_imm(J::Ne, R3, 0, short);
     a.bind(whole);
-    let not_lamports = a.label();
     a.jmp_imm(J::Ne, R3, 0, not_lamports);
-    let (into_code, needed, this) = (a.label(), a.label(), a.label());
-    let found = locate(
-        a,
-        into_code,
-        if bundle { this } else { into_code },
-        needed,
-        bundle,
-    );
-    // Found at r5: it must have no code, and be writable to be paid.
-    a.bind(found);
-    if bundle {
-        // An account of the bundle: the program's own, with a bundle
-        // table. The call runs inside the program, which must be able to
-        // write the account.
-        let not_ours = a.label();
-        jmp_unless_member(a, not_ours);
-        a.ldx(Size::B, R0, R5, 2);
-        a.jmp_imm(J::Eq, R0, 0, needed);
-        a.mov64(R0, INTERNAL as u64);
-        a.exit();
-        a.bind(this);
-        a.ldx(Size::Dw, R5, R9, layout::SELF_KEY);
-        a.alu_imm(Alu::Sub, R5, 8);
-        a.mov64(R0, INTERNAL as u64);
-        a.exit();
-        a.bind(not_ours);
-    }
-    jmp_if_code(a, into_code);
-    let paid = a.label();
-    a.jmp_imm(J::Eq, R4, 0, paid);
-    pay(a, rent, needed, journal);
-    paid_or_not(a, paid, into_code, needed);
+}
+
+/// The ends [`within_balance`] jumps to: 1 when the balance is short,
+/// [`exit::VALUE_NOT_LAMPORTS`] for a value that is not whole lamports.
+fn beyond_balance(a: &mut Asm, short: Label, not_lamports: Label) {
     a.bind(short);
     a.mov64(R0, 1);
     a.exit();

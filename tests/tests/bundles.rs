@@ -18,11 +18,15 @@ fn hex(s: &str) -> Vec<u8> {
 }
 
 /// The caller's half: forwards its calldata after the first word to the
-/// address in that word with `op` (CALL `f1`, STATICCALL `fa` or
-/// DELEGATECALL `f4`), stores the success flag at slot 0x10 and
+/// address in that word with `op` (CALL `f1`, CALLCODE `f2`, STATICCALL
+/// `fa` or DELEGATECALL `f4`), stores the success flag at slot 0x10 and
 /// RETURNDATASIZE at 0x11, and returns the 64 bytes of output.
 fn caller(op: &str) -> Vec<u8> {
-    let value = if op == "f1" { "6000" } else { "" };
+    let value = if matches!(op, "f1" | "f2") {
+        "6000"
+    } else {
+        ""
+    };
     hex(&format!(
         "6020 3603 6020 6000 37
          6040 610100 6020 3603 6000 {value} 600035 5a {op}
@@ -180,6 +184,58 @@ fn static_and_delegate_calls_inside_a_bundle_run_as_on_revm() {
     let o = agrees("a delegate call", &world(caller("f4")), &call(1), None);
     assert_eq!(slot(&o, A, 0), Some(U256::from_be_slice(&[0xca; 20])));
     assert_eq!(slot(&o, B, 0), None);
+}
+
+#[test]
+fn callcode_runs_the_callees_code_as_the_caller_as_on_revm() {
+    // B's code with A's storage and address, A itself as the caller.
+    let o = agrees("a callcode", &world(caller("f2")), &call(1), None);
+    assert_eq!(slot(&o, A, 0), Some(U256::from_be_slice(A.as_slice())));
+    assert_eq!(slot(&o, A, 0x10), Some(U256::from(1)));
+    assert_eq!(slot(&o, B, 0), None);
+    // A store in A's storage, then a revert: undone.
+    let o = agrees(
+        "a callcode that reverts",
+        &world(caller("f2")),
+        &call(3),
+        None,
+    );
+    assert_eq!(slot(&o, A, 1), None);
+    assert_eq!(slot(&o, A, 0x10), None, "the flag stays 0");
+    // With value (calldata word 1) to B, or to an account without code
+    // (outside a bundle): the value stays with A and the code sees it as
+    // CALLVALUE; more than A's balance fails the call before anything
+    // runs. B stores CALLVALUE (5) and SELFBALANCE (6); A stores the
+    // success flag (0x10) and its balance (0x12).
+    let top = hex("6000 6000 6000 6000 602035 600035 5a f2 601055 47601255 00");
+    let leaf = hex("34600555 47600655 00");
+    let gwei = |n: u64| U256::from(n) * U256::from(1_000_000_000u64);
+    const NOBODY: Address = Address::repeat_byte(0x0e);
+    for (to, value, limit) in [
+        (B, gwei(3), None),
+        (B, gwei(20), None),
+        (NOBODY, gwei(3), None),
+        (NOBODY, gwei(20), None),
+        (B, U256::from(5), Some("not whole lamports")),
+    ] {
+        let mut w = contracts([(A, top.clone()), (B, leaf.clone())]);
+        if to == NOBODY {
+            w.accounts.remove(&B);
+            w.accounts.insert(NOBODY, Account::default());
+        }
+        w.accounts.get_mut(&A).unwrap().balance = gwei(10);
+        let mut c = call(0);
+        c.data = [to.into_word().to_vec(), value.to_be_bytes::<32>().to_vec()].concat();
+        let name = format!("callcode of {value} wei to {to}");
+        let o = agrees(&name, &w, &c, limit);
+        if limit.is_none() {
+            let ran = value <= gwei(10);
+            assert_eq!(slot(&o, A, 0x10).is_some(), ran, "{name}");
+            assert_eq!(slot(&o, A, 0x12), Some(gwei(10)), "{name}");
+            let seen = (to == B && ran).then_some(value);
+            assert_eq!(slot(&o, A, 5), seen, "{name}");
+        }
+    }
 }
 
 #[test]

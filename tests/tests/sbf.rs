@@ -352,16 +352,10 @@ fn operations_without_a_mapping_are_errors_naming_op_and_pc() {
         "{}",
         run.stderr
     );
-    // PUSH0 x6 GAS CALLCODE STOP
-    let run = chainlift(&[
-        "translate",
-        "--code",
-        "0x5f5f5f5f5f5f5af200",
-        "--emit",
-        "asm",
-    ]);
+    // PUSH0 x3 CREATE STOP
+    let run = chainlift(&["translate", "--code", "0x5f5f5ff000", "--emit", "asm"]);
     assert!(
-        run.stderr.contains("unsupported host.callcode at @0x7"),
+        run.stderr.contains("unsupported host.create at @0x3"),
         "{}",
         run.stderr
     );

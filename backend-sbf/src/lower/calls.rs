@@ -28,12 +28,14 @@ impl Cx<'_> {
     pub(super) fn call_host(&mut self, kind: CallKind, args: &[Value], d: Value) {
         // gas, address, [value,] input offset and length, output
         // offset and length.
-        let io = &args[2 + usize::from(kind == CallKind::Call)..];
+        let valued = matches!(kind, CallKind::Call | CallKind::CallCode);
+        let io = &args[2 + usize::from(valued)..];
         if let Some(p) = self.precompiles.get(&d).copied() {
             self.precompile(p, io);
         } else if let Some(b) = self.bundle {
             return self.bundle_call(b, kind, args, io, d);
         } else {
+            let short = self.afford(kind, args);
             self.ptr(R1, args[1]);
             if kind == CallKind::Call {
                 self.ptr(R2, args[2]);
@@ -43,6 +45,7 @@ impl Cx<'_> {
             self.call(Helper::SendValue);
             let fail = self.fail;
             self.asm.jmp_imm(J::Gt, R0, 1, fail);
+            self.asm.bind(short);
             self.asm.alu_imm(Alu::Xor, R0, 1);
             if !self.precompiles.is_empty() {
                 self.asm.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
@@ -74,6 +77,7 @@ impl Cx<'_> {
             self.jmp_if_high(args[2], halt);
             self.asm.bind(not_static);
         }
+        let short = self.afford(kind, args);
         self.ptr(R1, args[1]);
         if kind == CallKind::Call {
             self.ptr(R2, args[2]);
@@ -97,6 +101,7 @@ impl Cx<'_> {
         a.jmp_imm(J::Eq, R0, crate::solana_rt::INTERNAL, internal);
         a.jmp_imm(J::Gt, R0, 1, fail);
         // Paid (or not) an account without code: no return data.
+        a.bind(short);
         a.alu_imm(Alu::Xor, R0, 1);
         a.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
         a.ja(done);
@@ -159,6 +164,17 @@ impl Cx<'_> {
                 a.ldx(Size::Dw, R0, R9, g);
                 a.stx(Size::Dw, R6, g, R0);
             }
+            a.mov64(R8, 0);
+        } else if kind == CallKind::CallCode {
+            // The callee's code on the caller's storage and address, the
+            // caller itself as `caller`; the value stays where it is.
+            for g in [layout::STORAGE, layout::SELF_KEY] {
+                a.ldx(Size::Dw, R0, R9, g);
+                a.stx(Size::Dw, R6, g, R0);
+            }
+            a.stx(Size::Dw, R6, layout::CALLER_KEY, R0);
+            a.ldx(Size::Dw, R0, R9, s + 288);
+            a.stx(Size::Dw, R6, layout::VALUE, R0);
             a.mov64(R8, 0);
         } else {
             a.mov(R0, R5);
@@ -234,6 +250,31 @@ impl Cx<'_> {
         a.bind(done);
         self.set_word(d);
         self.copy_out(io[2], io[3]);
+    }
+
+    /// `callcode`'s value (`args[2]`) checked against the contract's
+    /// balance before the callee's account is found, as the EVM does: a
+    /// balance that is short goes to the returned label with 1 in `r0`,
+    /// which the caller binds where 1 becomes the call's 0. The lamports
+    /// go to scratch + 288 (the callee frame's value). For other calls the
+    /// label is never jumped to.
+    fn afford(&mut self, kind: CallKind, args: &[Value]) -> crate::asm::Label {
+        let short = self.asm.label();
+        if kind != CallKind::CallCode {
+            return short;
+        }
+        let s = layout::SCRATCH;
+        if self.consts.get(&args[2]).is_some_and(|v| v.is_zero()) {
+            self.asm.st(Size::Dw, R9, s + 288, 0);
+            return short;
+        }
+        self.ptr(R2, args[2]);
+        self.call(Helper::Afford);
+        let fail = self.fail;
+        self.asm.jmp_imm(J::Gt, R0, 1, fail);
+        self.asm.jmp_imm(J::Eq, R0, 1, short);
+        self.asm.stx(Size::Dw, R9, s + 288, R4);
+        short
     }
 
     /// `d = extcodesize address`, by the helper that finds the account.

@@ -11,7 +11,7 @@ use crate::runtime::{Helper, zero};
 use crate::{Error, exit, layout};
 use alloy_primitives::U256;
 use chainlift_ir::entities::Value;
-use chainlift_ir::inst::{CallKind, ExitKind, HostOp, SourcePos};
+use chainlift_ir::inst::{ExitKind, HostOp, SourcePos};
 
 /// Log data up to this many bytes is copied into the log record rather
 /// than logged as a slice of its own (which costs 100 CU more).
@@ -78,12 +78,7 @@ impl Cx<'_> {
                 // Only a call's gas limit, which calls into accounts without
                 // code ignore.
             }
-            HostOp::Call(kind @ (CallKind::Call | CallKind::StaticCall)) => {
-                self.call_host(kind, args, d()?)
-            }
-            HostOp::Call(CallKind::DelegateCall) => {
-                self.call_host(CallKind::DelegateCall, args, d()?)
-            }
+            HostOp::Call(kind) => self.call_host(kind, args, d()?),
             HostOp::ExtCodeCopy => {
                 // The code's address and size, then a copy as `codecopy`.
                 self.ptr(R1, args[0]);
@@ -105,7 +100,6 @@ impl Cx<'_> {
             | HostOp::GasPrice
             | HostOp::BlockHash
             | HostOp::Gas
-            | HostOp::Call(_)
             | HostOp::Create
             | HostOp::Create2 => return Err(unmapped(h, pos)),
         }
@@ -522,7 +516,7 @@ fn unmapped(h: HostOp, pos: SourcePos) -> Error {
             "Solana meters compute units, not EVM gas, and the target fixes no constant for `gasleft()`"
         }
         _ => {
-            "calls reach accounts without code, the ecrecover and sha256 precompiles, and in a bundle its contracts; `callcode` and contract creation have no mapping yet"
+            "contract creation has no mapping yet: calls reach accounts without code, the ecrecover and sha256 precompiles, and in a bundle its contracts"
         }
     };
     unsupported(format!("host.{}", h.name()), pos, why)

@@ -19,7 +19,7 @@ use std::sync::Arc;
 pub(super) fn applies(world: &World, call: &Call) -> bool {
     let code = world.accounts.get(&call.to).map(|a| a.code.as_slice());
     code.is_some_and(|c| {
-        !c.is_empty() && !crate::stylus::is_wasm(c) && super::uses_any(c, &[0xf1, 0xf4, 0xfa])
+        !c.is_empty() && !crate::stylus::is_wasm(c) && super::uses_any(c, &[0xf1, 0xf2, 0xf4, 0xfa])
     }) && world
         .accounts
         .iter()
