@@ -64,7 +64,7 @@
 //! | `callcode` to a bundle's contract | the callee's code in the next frame with the caller's storage and address, the calling contract itself as `caller`, the value as `callvalue` (it stays with the caller) |
 //! | `delegatecall` to a bundle's contract | the callee's code in the next frame with the caller's storage, address, caller and value (EIP-1967 proxies over an implementation in the bundle); to an account without code, success with no return data |
 //! | return data | up to 1,024 bytes copied back into the caller's frame ([`layout::BUNDLE_RETURN_DATA`]); `returndatasize` and `returndatacopy` read it |
-//! | a failed call (revert or halt) | returns 0 to the caller with the revert data, as on the EVM: its value moves back, the storage words and lamports it (and the calls it made) changed are put back from the journal (after the frames, [`bundle::JOURNAL_ENTRIES`] changes; more end with [`exit::JOURNAL_FULL`]), and the records they logged are dropped |
+//! | a failed call (revert or halt) | returns 0 to the caller with the revert data, as on the EVM: its value moves back, the storage words and lamports it (and the calls it made) changed are put back from the journal (after the frames, [`bundle::JOURNAL_ENTRIES`] entries, one per word or balance a call changes, recorded again only when it is not among the call's newest [`bundle::JOURNAL_LOOKBACK`]; more end with [`exit::JOURNAL_FULL`]), and the records they logged are dropped |
 //! | static context | `sstore`, `tstore`, logs and value in a `staticcall`'s frames are exceptional halts |
 //! | `origin` | the outermost frame's caller |
 //! | `extcodesize`, `extcodecopy` of a bundle's contract | its code's size and bytes, by its code id, from tables at the start of the read-only data (of the contract itself: the code its state account runs, so a delegate call reads the proxy's) |
@@ -573,6 +573,11 @@ pub mod bundle {
     /// Entries the journal holds; more end the instruction with
     /// [`crate::exit::JOURNAL_FULL`].
     pub const JOURNAL_ENTRIES: u32 = (JOURNAL - 8) / JOURNAL_ENTRY;
+    /// How many of a frame's newest journal entries a change is looked up
+    /// in: bytes already among them are not recorded again, so a loop
+    /// that keeps overwriting up to this many words uses one entry per
+    /// word.
+    pub const JOURNAL_LOOKBACK: u32 = 8;
     /// Bytes after the journal for the records nested frames log: Solana
     /// cannot take a record back, so they wait there until the call
     /// returns to the outermost frame (a failed call drops its own). A

@@ -32,13 +32,37 @@ pub(crate) fn self_lamports(a: &mut Asm, reg: Reg, bundle: bool) {
 /// ([`crate::bundle::JOURNAL`] bytes: the bytes used, then entries of
 /// [`crate::bundle::JOURNAL_ENTRY`] bytes: the address, the length and
 /// the old bytes); a length of 0 records an entry inserted at `r1` into
-/// the storage table at `r4` instead. Returns 0, or
-/// [`exit::JOURNAL_FULL`]. Changes only `r0` and `r3`.
+/// the storage table at `r4` instead. Bytes one of the frame's newest
+/// [`crate::bundle::JOURNAL_LOOKBACK`] entries already recorded are not
+/// recorded again: the older entry is what a failure puts back (so a
+/// loop that keeps overwriting a few words uses an entry per word).
+/// Returns 0, or [`exit::JOURNAL_FULL`]. Changes only `r0` and `r3`.
 pub(crate) fn journal(a: &mut Asm, at: u32) {
     let e = crate::bundle::JOURNAL_ENTRY as i16;
     let (full, short, bytes) = (a.label(), a.label(), a.label());
     a.mov64(R3, layout::HEAP_START + u64::from(at));
     a.ldx(Size::Dw, R0, R3, 0);
+    // Scan the frame's newest entries (back to its mark) for `r1`.
+    let (scan, append, above) = (a.label(), a.label(), a.label());
+    a.jmp_imm(J::Eq, R2, 0, append);
+    a.ldx(Size::Dw, R7, R9, layout::JOURNAL_MARK);
+    a.mov(R6, R0);
+    let back = (crate::bundle::JOURNAL_LOOKBACK * crate::bundle::JOURNAL_ENTRY) as i32;
+    a.jmp_imm(J::Lt, R6, back, above);
+    a.alu_imm(Alu::Sub, R6, back);
+    a.jmp(J::Le, R6, R7, above);
+    a.mov(R7, R6);
+    a.bind(above);
+    a.mov(R6, R0);
+    a.bind(scan);
+    a.jmp(J::Le, R6, R7, append);
+    a.alu_imm(Alu::Sub, R6, e as i32);
+    a.mov(R8, R3);
+    a.alu(Alu::Add, R8, R6);
+    a.ldx(Size::Dw, R8, R8, 8);
+    a.jmp(J::Ne, R8, R1, scan);
+    a.ja(short);
+    a.bind(append);
     a.jmp_imm(
         J::Ge,
         R0,

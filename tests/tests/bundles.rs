@@ -256,9 +256,9 @@ fn calls_nested_deeper_than_the_bundles_frames_end_at_a_named_limit() {
 
 /// SELFDESTRUCT in a bundle's nested frame (Cancun: the contract stays,
 /// its balance moves) to another contract of the bundle and to an account
-/// without code; and nested calls that overwrite more words than the
-/// journal holds, or log more than the log buffer holds, end at the named
-/// limits.
+/// without code; a nested call that overwrites one word 400 times; and
+/// nested calls that overwrite more words than the journal holds, or log
+/// more than the log buffer holds, end at the named limits.
 #[test]
 fn selfdestruct_and_full_buffers_inside_a_bundle() {
     const M: Address = Address::repeat_byte(0x3d);
@@ -280,10 +280,28 @@ fn selfdestruct_and_full_buffers_inside_a_bundle() {
         let o = agrees(name, &w, &c, None);
         assert_eq!(slot(&o, A, 0x10), Some(U256::from(1)), "{name}");
     }
-    // sstore(0, i) for i in 1..=400, in the callee's frame.
+    // sstore(0, i) for i in 1..=400 in the callee's frame, which then
+    // returns or reverts: the journal holds the slot once.
+    for end in ["00", "60006000fd"] {
+        let w = contracts([
+            (A, caller("f1")),
+            (
+                B,
+                hex(&format!("6000 5b 600101 80600055 80610190 11 600257 {end}")),
+            ),
+        ]);
+        let o = agrees("a word overwritten 400 times", &w, &call(0), None);
+        let kept = (end == "00").then_some(U256::from(400));
+        assert_eq!(slot(&o, B, 0), kept);
+    }
+    // sstore(i % 9, i) for i in 1..=400: nine words in turn, more than
+    // the journal looks back over, so each store is an entry.
     let w = contracts([
         (A, caller("f1")),
-        (B, hex("6000 5b 600101 80600055 80610190 11 600257 00")),
+        (
+            B,
+            hex("6000 5b 600101 80 6009 81 06 55 80610190 11 600257 00"),
+        ),
     ]);
     agrees("a full journal", &w, &call(0), Some("journal is full"));
     // log0 of 17,000 bytes in the callee's frame.
