@@ -29,7 +29,7 @@
 //! | `extcodecopy` | as `codecopy` of the code `extcodesize` measures: the contract's own for its own address, none (zeros) for an account without code or a precompile; an account with code is [`exit::CALL_INTO_CODE`] |
 //! | `gas` | as a call's gas limit, ignored; read as a number (`gasleft()`), a constant fixed at translation, as below |
 //! | `coinbase`, `prevrandao`, `gaslimit`, `gasprice`, `basefee`, `blobbasefee` | block and transaction fields Solana has no source for: constants fixed at translation ([`Target::constants`]). Defaults: the zero address, 0, 30,000,000, 0, 0 and 1, and 30,000,000 for `gasleft()` ([`EnvField::default_value`]); `chainlift translate --env NAME=VALUE` sets one, and the translation lists the ones the code reads. Without a constant (`--strict`) each is an operation with no mapping. The `sbf` engine fixes the values revm has for each call, so the suites compare them |
-//! | `sload` / `sstore` | the state account's data: a 32-byte header (magic [`storage::MAGIC`], capacity, used entries, hash shift) and an open-addressing table of 72-byte entries (`u64` used flag, 32-byte key, 32-byte value, both little-endian 256-bit integers), linear probing from a multiplicative hash of the key ([`storage::index`]). Writing zero keeps the entry (with value zero), so probing chains never break. A store that would fill the last free entry ends with the target limit [`exit::STORAGE_FULL`]; the account is created with room to spare ([`storage::encode`]) |
+//! | `sload` / `sstore` | the state account's data: a 32-byte header (magic [`storage::MAGIC`], capacity, used entries, hash shift) and an open-addressing table of 72-byte entries (`u64` used flag, 32-byte key, 32-byte value, both little-endian 256-bit integers), linear probing from a multiplicative hash of the key ([`storage::index`]). Writing zero keeps the entry (with value zero), so probing chains never break. A table takes entries up to three quarters of its capacity; then the account **grows**: an extension table of [`storage::EXTENSION_CAPACITY`] entries ([`storage::EXTENSION_MAGIC`]) goes after the last table, the data length grows by [`storage::EXTENSION_BYTES`], and the signer (account `[1]`, which must be writable) pays the rent of the bytes added by a system transfer (the system program must be among the accounts, else [`exit::ACCOUNT_NEEDED`] with the zero address). A lookup probes the table, then each extension. Solana lets data grow 10,240 bytes per instruction, so one extension per instruction ([`layout::GREW`]); a store that would need another, or whose signer cannot pay, ends with the target limit [`exit::STORAGE_FULL`]. The account is created with room to spare ([`storage::encode`]) |
 //! | deployment | the program, then a **state account** created for it (owned by the program, its data all zeros, as large as the table it should hold: `32 + 72 * capacity` bytes for a power-of-two capacity of at least 2). The first instruction into that account, which the account must sign, writes the table: the header (the capacity is the largest power of two that fits) and the storage the constructor left ([`Target::initial_storage`], kept in the program's read-only data). Its instruction data is the value prefix alone, which must be zero (else [`exit::BAD_INPUT`]), and account `[1]` must sign, as for any call. The account's lamports above the rent-exempt minimum are the contract's balance |
 //! | `tload` / `tstore` | the same table layout in the heap, fresh for each instruction (a transaction of one call), 32 entries; full ends with [`exit::TRANSIENT_FULL`] |
 //! | memory | the heap after the program's own data, bounds-checked; growth past the heap ([`Target::heap_size`]) ends with the target limit [`exit::MEMORY_LIMIT`], never an access outside it |
@@ -268,7 +268,9 @@ pub mod exit {
     pub const HALT: u64 = 2;
     /// Target limit: EVM memory would grow past the heap.
     pub const MEMORY_LIMIT: u64 = 0x101;
-    /// Target limit: the storage table has no free entry left.
+    /// Target limit: the storage table has no room left and cannot grow
+    /// in this instruction (it grew already, or the signer cannot pay the
+    /// rent; the transient table never grows).
     pub const STORAGE_FULL: u64 = 0x102;
     /// Target limit: the transient-storage table is full.
     pub const TRANSIENT_FULL: u64 = 0x103;
@@ -416,8 +418,12 @@ pub mod layout {
     pub const RETURN_DATA: i16 = TRANSIENT + 32 + 72 * TRANSIENT_CAPACITY as i16;
     /// 32 bytes that stay zero: the value of a call that sends none.
     pub const ZERO: i16 = RETURN_DATA + 32;
+    /// Non-zero once a storage table grew in this instruction (in a
+    /// bundle, the outermost frame's): Solana lets account data grow by
+    /// at most 10,240 bytes per instruction, one extension.
+    pub const GREW: i16 = ZERO + 32;
     /// End of the fixed part.
-    pub const FIXED_END: i16 = ZERO + 32;
+    pub const FIXED_END: i16 = GREW + 8;
     /// In a bundle: the frame of the calling contract (its heap start, as
     /// in `r9`), 0 in the outermost frame.
     pub const PARENT: i16 = FIXED_END;
@@ -455,6 +461,16 @@ pub mod storage {
     pub const HEADER: usize = 32;
     /// Entry bytes: used flag (`u64`), key and value (32 bytes each).
     pub const ENTRY: usize = 72;
+    /// An extension's header's first eight bytes, `CLSTORX1` little-endian:
+    /// a table that grew has, right after its last entry, an extension
+    /// table of [`EXTENSION_CAPACITY`] entries (its own header: magic,
+    /// capacity, used entries, hash shift), and so on.
+    pub const EXTENSION_MAGIC: u64 = u64::from_le_bytes(*b"CLSTORX1");
+    /// Entries of an extension: the most whose bytes fit in Solana's
+    /// 10,240 bytes of growth per instruction, as a power of two.
+    pub const EXTENSION_CAPACITY: usize = 128;
+    /// Bytes of an extension, header included.
+    pub const EXTENSION_BYTES: usize = HEADER + ENTRY * EXTENSION_CAPACITY;
     /// The multiplier of the key hash.
     pub const HASH_MUL: u64 = 0x9e37_79b9_7f4a_7c15;
 
@@ -526,22 +542,31 @@ pub mod storage {
         if data.len() < HEADER || (word(0) != MAGIC && word(0) as u32 != BUNDLE_MAGIC) {
             return Err("no storage table header".into());
         }
-        let capacity = word(8) as usize;
-        if data.len() < HEADER + ENTRY.saturating_mul(capacity) {
-            return Err("storage table shorter than its capacity".into());
-        }
         let mut out = BTreeMap::new();
-        for i in 0..capacity {
-            let e = HEADER + ENTRY * i;
-            if data[e] != 0 {
-                let k = U256::from_le_slice(&data[e + 8..e + 40]);
-                let v = U256::from_le_slice(&data[e + 40..e + 72]);
-                if !v.is_zero() {
-                    out.insert(k, v);
+        // The table, then each extension that follows it.
+        let mut at = 0;
+        loop {
+            let capacity = word(at + 8) as usize;
+            let end = ENTRY
+                .checked_mul(capacity)
+                .and_then(|n| n.checked_add(at + HEADER))
+                .filter(|end| *end <= data.len())
+                .ok_or("storage table shorter than its capacity")?;
+            for i in 0..capacity {
+                let e = at + HEADER + ENTRY * i;
+                if data[e] != 0 {
+                    let k = U256::from_le_slice(&data[e + 8..e + 40]);
+                    let v = U256::from_le_slice(&data[e + 40..e + 72]);
+                    if !v.is_zero() {
+                        out.insert(k, v);
+                    }
                 }
             }
+            if data.len() < end + HEADER || word(end) != EXTENSION_MAGIC {
+                return Ok(out);
+            }
+            at = end;
         }
-        Ok(out)
     }
 }
 

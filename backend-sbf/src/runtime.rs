@@ -60,6 +60,9 @@ pub(crate) enum Helper {
     TableLoad,
     /// `(key, value, table, full code) -> status`.
     TableStore,
+    /// `(first table, end) -> status`: one more extension for a full
+    /// storage table (see [`crate::solana_rt::grow`]).
+    Grow,
     /// `(d, offset)`.
     CallDataLoad,
     /// `(mem offset, source offset, len, source, source len) -> status`:
@@ -286,7 +289,12 @@ impl Runtime {
                 } else {
                     None
                 };
-                solana_rt::table(a, h == Helper::TableStore, j)
+                let grow = (h == Helper::TableStore).then(|| self.label(a, Helper::Grow));
+                solana_rt::table(a, h == Helper::TableStore, j, grow)
+            }
+            Helper::Grow => {
+                let at = self.bundle.then_some(self.journal_at);
+                solana_rt::grow(a, self.rent_per_byte, at)
             }
             Helper::CallDataLoad => Self::calldata_load(a),
             Helper::CopyIn => Self::copy_in(a, mem_base, limit),

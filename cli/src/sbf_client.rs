@@ -158,8 +158,8 @@ impl Client<'_> {
             },
             "accounts": [
                 {"index": 0, "name": "state", "writable": true, "signer": false},
-                {"index": 1, "name": "caller", "writable": false, "writable_when": "value > 0", "signer": true},
-                {"name": "system_program", "address": SYSTEM_PROGRAM, "when": "value > 0 (the program moves it from the caller by a system transfer)"},
+                {"index": 1, "name": "caller", "writable": false, "writable_when": "value > 0, or a store may need a new storage slot (the caller pays the rent of the table's growth)", "signer": true},
+                {"name": "system_program", "address": SYSTEM_PROGRAM, "when": "value > 0 (the program moves it from the caller by a system transfer), or the storage table grows (the program asks for it: error 0x204 with the zero address)"},
                 {"name": "by address", "when": "the function looks accounts up (functions[].accounts_by_address)", "resolve": format!("send (or simulate); on error {:#x} the return data is the 20-byte EVM address: add, writable, the account whose public key ends in it, and send again", exit::ACCOUNT_NEEDED)},
             ],
             "functions": functions,

@@ -652,8 +652,19 @@ impl SbfEngine {
     ) -> std::collections::BTreeMap<Address, (U256, U256)> {
         let w = U256::from(self.target.wei_per_lamport);
         let mut out = std::collections::BTreeMap::new();
+        // The rent of storage that grew is the signer's cost of the
+        // transaction, as gas is on the EVM: a balance change of neither.
+        let rent = |i: usize| {
+            run.grown
+                .get(i)
+                .map_or(0, |g| g * u64::from(self.target.rent_per_byte))
+        };
+        let paid: u64 = (0..addresses.len()).map(rent).sum();
         for (i, a) in addresses.iter().enumerate() {
-            let (b, l) = (before[i], run.lamports[i]);
+            let (b, mut l) = (before[i], run.lamports[i].saturating_sub(rent(i)));
+            if *a == call.caller {
+                l = l.saturating_add(paid);
+            }
             if *a == Address::ZERO || crate::fees_hide(*a, call, block.coinbase) || b == l {
                 continue;
             }

@@ -170,6 +170,42 @@ fn a_failed_call_is_undone_with_the_calls_it_made() {
     }
 }
 
+/// A table that fills in a nested frame grows there too: L stores 280
+/// new slots (its table takes 192), called with value by M, which then
+/// returns or reverts. The signer pays the growth's rent; a failed call
+/// undoes the slots and the value but leaves L's account grown and its
+/// rent paid, so its balance is what it was.
+#[test]
+fn a_table_grows_inside_a_nested_call() {
+    const M: Address = Address::repeat_byte(0x3d);
+    const L: Address = Address::repeat_byte(0x1f);
+    // sstore(i, i) for i in 1..=280.
+    let leaf = hex("610118 6000 5b 600101 808055 8181 10 600557 00");
+    // M: call(gas, calldata word 0, callvalue, no input, no output); then
+    // (calldata word 1 set) revert.
+    let middle = hex("6000600060006000 34 600035 5a f1 50 602035 6016 57 00 5b 60006000fd");
+    let top = hex("6020 3603 6020 6000 37
+         6040 610100 6020 3603 6000 34 600035 5a f1
+         601055 47601255 00");
+    let payer = Address::repeat_byte(0xca);
+    for revert in [false, true] {
+        let mut w = contracts([(A, top.clone()), (M, middle.clone()), (L, leaf.clone())]);
+        w.accounts.entry(payer).or_default().balance = U256::from(10u64).pow(U256::from(18));
+        w.accounts.get_mut(&L).unwrap().balance = U256::from(5_000_000_000u64);
+        let mut c = call(0);
+        c.data = [
+            M.into_word().to_vec(),
+            L.into_word().to_vec(),
+            U256::from(u8::from(revert)).to_be_bytes::<32>().to_vec(),
+        ]
+        .concat();
+        c.value = U256::from(7_000_000_000u64);
+        let o = agrees(&format!("growth, revert {revert}"), &w, &c, None);
+        let kept = o.storage.keys().filter(|(at, _)| *at == L).count();
+        assert_eq!(kept, if revert { 0 } else { 280 });
+    }
+}
+
 #[test]
 fn static_and_delegate_calls_inside_a_bundle_run_as_on_revm() {
     // A store in a static call is an exceptional halt: 0, no data.

@@ -814,3 +814,125 @@ fn heap_frame(bytes: u32) -> Instruction {
 fn the_erc4626_vault_and_its_token_run_as_one_bundle_in_litesvm_as_on_revm() {
     bundle_deploys_and_matches("examples/scenarios/erc4626.toml");
 }
+
+/// A storage table that fills grows in Agave as in the sbf engine: a
+/// contract storing slots 1..=n (n the calldata) on a state account with
+/// room for 15 entries grows by one extension per instruction, its rent
+/// paid by the signer through the system program (which the program asks
+/// for when it is missing), until one instruction would need two.
+#[test]
+fn storage_tables_grow_in_litesvm_as_in_the_sbf_engine() {
+    // sstore(i, i) for i in 1..=calldataload(0).
+    let code =
+        alloy_primitives::hex::decode("60003560005b600101808055818110600557 00".replace(' ', ""))
+            .unwrap();
+    let contract = Address::repeat_byte(0xc0);
+    let engine = SbfEngine::new(false);
+    let program = engine
+        .program(
+            &code,
+            Fork::Osaka,
+            contract,
+            &engine.target_for(&BlockEnv::default(), U256::ZERO),
+        )
+        .unwrap();
+    let exe = sbf::load(&program.elf).unwrap();
+    let mut svm = LiteSVM::new().with_sigverify(false);
+    let payer = Keypair::new();
+    svm.airdrop(&payer.pubkey(), 1_000_000_000_000).unwrap();
+    let program_id = deploy(&mut svm, &payer, &program.elf);
+    let state_key = solana_key(contract);
+    let space = storage::HEADER + storage::ENTRY * 16;
+    let rent = svm.minimum_balance_for_rent_exemption(space);
+    let system = Pubkey::new_from_array([0; 32]);
+    let mut create = vec![0u8; 4]; // SystemInstruction::CreateAccount
+    create.extend_from_slice(&rent.to_le_bytes());
+    create.extend_from_slice(&(space as u64).to_le_bytes());
+    create.extend_from_slice(program_id.as_ref());
+    let create = Instruction {
+        program_id: system,
+        accounts: vec![
+            AccountMeta::new(payer.pubkey(), true),
+            AccountMeta::new(state_key, true),
+        ],
+        data: create,
+    };
+    let init = Instruction {
+        program_id,
+        accounts: vec![
+            AccountMeta::new(state_key, true),
+            AccountMeta::new(payer.pubkey(), true),
+        ],
+        data: sbf::instruction_data(0, &[]),
+    };
+    let mut tx = Transaction::new_unsigned(Message::new(&[create, init], Some(&payer.pubkey())));
+    tx.partial_sign(&[&payer], svm.latest_blockhash());
+    svm.send_transaction(tx).unwrap();
+    svm.expire_blockhash();
+    let caller = funded_caller(&mut svm, Address::repeat_byte(0xca));
+    let heap = engine.target.heap_size;
+    // (slots to store, the exit, tables after it)
+    for (n, code, extensions) in [
+        (100u64, exit::SUCCESS, 1),
+        (200, exit::SUCCESS, 2),
+        (400, exit::STORAGE_FULL, 2),
+    ] {
+        let label = format!("{n} slots");
+        let mut keys = vec![(state_key, false, true), (caller, true, true)];
+        let data = sbf::instruction_data(0, &U256::from(n).to_be_bytes::<32>());
+        let (solana, emulated) = loop {
+            let before = accounts_now(&svm, &keys);
+            let emulated = emulate(
+                &exe,
+                (program_id, (0, 0), heap),
+                &keys,
+                &before,
+                &data,
+                &label,
+            );
+            let ix = Instruction {
+                program_id,
+                accounts: metas(&keys),
+                data: data.clone(),
+            };
+            let mut tx = Transaction::new_unsigned(Message::new(&[ix], Some(&payer.pubkey())));
+            tx.partial_sign(&[&payer], svm.latest_blockhash());
+            let result = svm.send_transaction(tx);
+            svm.expire_blockhash();
+            let (solana, _) = observed(result, 0, accounts_now(&svm, &keys), &label);
+            if solana.code == exit::ACCOUNT_NEEDED && solana == emulated {
+                // The system program (the zero address), to pay the rent.
+                assert_eq!(solana.return_data, [0u8; 20], "{label}");
+                keys.push((system, false, false));
+                continue;
+            }
+            break (solana, emulated);
+        };
+        assert_eq!(
+            solana, emulated,
+            "{label}: LiteSVM and the sbf engine differ"
+        );
+        assert_eq!(solana.code, code, "{label}");
+        let table = &solana.data[0];
+        assert_eq!(
+            table.len(),
+            space + extensions * storage::EXTENSION_BYTES,
+            "{label}"
+        );
+        assert_eq!(
+            solana.lamports[0],
+            svm.minimum_balance_for_rent_exemption(table.len()),
+            "{label}: the signer paid the rent"
+        );
+        if code == exit::SUCCESS {
+            let stored: BTreeMap<U256, U256> =
+                (1..=n).map(|i| (U256::from(i), U256::from(i))).collect();
+            assert_eq!(nonzero(table), stored, "{label}");
+        }
+        eprintln!(
+            "{label}: {} CU, {} bytes",
+            solana.compute_units,
+            table.len()
+        );
+    }
+}

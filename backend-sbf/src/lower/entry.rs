@@ -327,59 +327,14 @@ impl Cx<'_> {
     }
 
     /// The value the instruction brings (lamports in `r5`) moves from the
-    /// caller to the state account: a system-program transfer by
-    /// `sol_invoke_signed_c`, with its instruction, account metas and
-    /// account infos (C layout) built in the scratch space. The caller
-    /// signs it; the system program must be among the accounts.
+    /// caller to the state account: a system-program transfer
+    /// ([`crate::solana_rt::system_transfer`]). The caller signs it; the
+    /// system program must be among the accounts.
     fn pay_in(a: &mut Asm, bad_accounts: Label) {
-        let s = layout::SCRATCH;
-        let at = |a: &mut Asm, off: i16, v: u64| {
-            a.mov64(R0, v);
-            a.stx(Size::Dw, R9, s + off, R0);
-        };
-        let heap = |off: i16| layout::HEAP_START + (s + off) as u64;
         a.ldx(Size::Dw, R6, R9, layout::CALLER_KEY);
         a.ldx(Size::B, R0, R6, -6);
         a.jmp_imm(J::Eq, R0, 0, bad_accounts); // the caller must be writable
         a.mov64(R7, layout::STATE_KEY_ADDR);
-        // SolInstruction { program id (32 zero bytes), metas, 2, data, 12 }.
-        at(a, 0, heap(256));
-        at(a, 8, heap(40));
-        a.st(Size::Dw, R9, s + 16, 2);
-        at(a, 24, heap(72));
-        a.st(Size::Dw, R9, s + 32, 12);
-        // SolAccountMeta: the caller (writable signer), the state (writable).
-        a.stx(Size::Dw, R9, s + 40, R6);
-        a.st(Size::B, R9, s + 48, 1);
-        a.st(Size::B, R9, s + 49, 1);
-        a.stx(Size::Dw, R9, s + 56, R7);
-        a.st(Size::B, R9, s + 64, 1);
-        // The transfer: u32 2, u64 lamports.
-        a.st(Size::W, R9, s + 72, 2);
-        a.stx(Size::W, R9, s + 76, R5);
-        a.alu_imm(Alu::Rsh, R5, 32);
-        a.stx(Size::W, R9, s + 80, R5);
-        // SolAccountInfo { key, lamports, data len, data, owner, rent epoch,
-        // signer, writable, executable } for each, from its key's place.
-        for (info, key, signer) in [(88, R6, 1), (144, R7, 0)] {
-            a.stx(Size::Dw, R9, s + info, key);
-            for (field, off) in [(8, 64), (24, 80), (32, 32)] {
-                a.mov(R0, key);
-                a.alu_imm(Alu::Add, R0, off);
-                a.stx(Size::Dw, R9, s + info + field, R0);
-            }
-            a.ldx(Size::Dw, R0, key, 72);
-            a.stx(Size::Dw, R9, s + info + 16, R0);
-            a.st(Size::B, R9, s + info + 48, signer);
-            a.st(Size::B, R9, s + info + 49, 1);
-        }
-        a.mov(R1, R9);
-        a.alu_imm(Alu::Add, R1, s as i32);
-        a.mov(R2, R9);
-        a.alu_imm(Alu::Add, R2, s as i32 + 88);
-        a.mov64(R3, 2);
-        a.mov64(R4, 0);
-        a.mov64(R5, 0);
-        a.syscall("sol_invoke_signed_c");
+        crate::solana_rt::system_transfer(a);
     }
 }

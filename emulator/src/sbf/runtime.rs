@@ -459,6 +459,9 @@ pub struct Run {
     pub data: Vec<Vec<u8>>,
     /// Every account's lamports afterwards, in the instruction's order.
     pub lamports: Vec<u64>,
+    /// Bytes each account's data grew by, in the instruction's order
+    /// (storage tables that grew; the signer paid their rent).
+    pub grown: Vec<u64>,
     /// Return data.
     pub return_data: Vec<u8>,
     /// Each `sol_log_data` call's slices.
@@ -514,6 +517,7 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
                 state: state.to_vec(),
                 data: accounts.iter().map(|a| a.data.to_vec()).collect(),
                 lamports: accounts.iter().map(|a| a.lamports).collect(),
+                grown: vec![0; accounts.len()],
                 return_data: vec![],
                 logs: vec![],
             };
@@ -549,17 +553,34 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
         };
         vm.execute_program(exe, &mut mode, &mut frames)
     };
-    let result = match result {
+    let mut result = match result {
         ProgramResult::Ok(code) => Ok(code),
         ProgramResult::Err(e) => Err(e.to_string()),
     };
-    let start = offsets.first().copied().unwrap_or(0);
-    let state = input[start..start + state.len()].to_vec();
-    let data = accounts
-        .iter()
-        .zip(&offsets)
-        .map(|(a, &o)| input[o..o + a.data.len()].to_vec())
-        .collect();
+    // Account data may grow by 10,240 bytes at most, and only the
+    // program's own writable accounts' (Agave's `InvalidRealloc` and
+    // `AccountDataSizeChanged` otherwise).
+    let mut grown = vec![0; accounts.len()];
+    let mut data = Vec::with_capacity(accounts.len());
+    for (i, (a, &o)) in accounts.iter().zip(&offsets).enumerate() {
+        let len = u64::from_le_bytes(input[o - 8..o].try_into().unwrap_or_default());
+        let old = a.data.len() as u64;
+        let len = if len == old {
+            old
+        } else if len > old && len - old <= 10_240 && a.writable && a.owner == program_id {
+            grown[i] = len - old;
+            len
+        } else {
+            if result.is_ok() {
+                result = Err(format!(
+                    "invalid realloc: account data of {old} bytes set to {len}"
+                ));
+            }
+            old
+        };
+        data.push(input[o..o + len as usize].to_vec());
+    }
+    let state = data.first().cloned().unwrap_or_else(|| state.to_vec());
     let lamports = offsets
         .iter()
         .map(|&o| u64::from_le_bytes(input[o - 16..o - 8].try_into().unwrap_or_default()))
@@ -573,6 +594,7 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
         state,
         data,
         lamports,
+        grown,
         return_data: ctx.return_data,
         logs: ctx.logs,
     }
