@@ -876,7 +876,8 @@ pub(crate) fn grow(a: &mut Asm, rent: i32, journal_at: Option<u32>) {
     a.ldx(Size::Dw, R7, R10, first);
     a.alu_imm(Alu::Sub, R7, 80);
     a.ldx(Size::Dw, R5, R10, lamports);
-    system_transfer(a);
+    system_transfer_syncing(a);
+    a.jmp_imm(J::Eq, R0, 1, cannot);
     if let Some(at) = journal_at {
         a.ldx(Size::Dw, R7, R10, first);
         a.alu_imm(Alu::Sub, R7, 16);
@@ -891,9 +892,15 @@ pub(crate) fn grow(a: &mut Asm, rent: i32, journal_at: Option<u32>) {
             a.bind(other);
         });
     }
+    // The new length; the bytes added go in the account's four padding
+    // bytes, where walks over the accounts find the original length
+    // (Agave placed the next account after it).
     a.ldx(Size::Dw, R1, R10, first);
     a.ldx(Size::Dw, R6, R10, new_len);
+    a.ldx(Size::Dw, R7, R1, -8);
     a.stx(Size::Dw, R1, -8, R6);
+    a.alu(Alu::Sub, R6, R7);
+    a.stx(Size::W, R1, -84, R6);
     a.mov64(R0, layout::HEAP_START);
     a.st(Size::Dw, R0, layout::GREW, 1);
     a.bind(room);
@@ -920,14 +927,14 @@ pub(crate) fn grow(a: &mut Asm, rent: i32, journal_at: Option<u32>) {
 }
 
 /// Emits `body(a, entry)` for each entry of the bundle's journal at heap
-/// offset `at` (the entry's address in `r4`; `body` may use `r0` and jump
-/// out). Uses `r3` and `r4`.
+/// offset `at` (the entry's address in `r3`, the journal's end in `r4`;
+/// `body` may use `r0` and jump out). Uses `r3` and `r4`.
 fn each_journal_entry(a: &mut Asm, at: u32, body: impl Fn(&mut Asm, Reg)) {
     let (top, done) = (a.label(), a.label());
     a.mov64(R3, layout::HEAP_START + u64::from(at));
     a.ldx(Size::Dw, R4, R3, 0);
-    a.alu(Alu::Add, R4, R3);
     a.alu_imm(Alu::Add, R3, 8);
+    a.alu(Alu::Add, R4, R3);
     // r3: the next entry, r4: the end.
     a.bind(top);
     a.jmp(J::Ge, R3, R4, done);
@@ -935,6 +942,144 @@ fn each_journal_entry(a: &mut Asm, at: u32, body: impl Fn(&mut Asm, Reg)) {
     a.alu_imm(Alu::Add, R3, crate::bundle::JOURNAL_ENTRY as i32);
     a.ja(top);
     a.bind(done);
+}
+
+/// Where [`system_transfer_syncing`] builds its account metas and infos:
+/// the helper's stack frame, below its locals.
+const SYNC_METAS: i16 = -2600;
+/// See [`SYNC_METAS`].
+const SYNC_INFOS: i16 = -2048;
+/// The most accounts [`system_transfer_syncing`] passes.
+const SYNC_MOST: i16 = 32;
+// The metas (two, then one per account) end before the infos, which end
+// before the helper's locals.
+const _: () = assert!(SYNC_METAS + 16 * (SYNC_MOST + 2) <= SYNC_INFOS);
+const _: () = assert!(SYNC_INFOS + 56 * SYNC_MOST <= -64);
+
+/// [`system_transfer`] from inside a helper, after the program may have
+/// moved lamports between the instruction's accounts itself: Agave
+/// copies the program's changes into only the accounts a cross-program
+/// call names and refuses the call (`UnbalancedInstruction`) unless the
+/// lamports of the instruction's accounts still add up, so the transfer
+/// names every writable account of the instruction (the source and
+/// destination first, each once). The metas and infos are built in the
+/// helper's stack frame; `r0` is 1, and nothing is sent, when the
+/// instruction has more than [`SYNC_MOST`] writable accounts, else 0.
+fn system_transfer_syncing(a: &mut Asm) {
+    let s = layout::SCRATCH;
+    let (walk, next, skip, meta_done, done, too_many) = (
+        a.label(),
+        a.label(),
+        a.label(),
+        a.label(),
+        a.label(),
+        a.label(),
+    );
+    // The transfer: u32 2, u64 lamports.
+    a.st(Size::W, R9, s + 72, 2);
+    a.stx(Size::W, R9, s + 76, R5);
+    a.alu_imm(Alu::Rsh, R5, 32);
+    a.stx(Size::W, R9, s + 80, R5);
+    // Metas 0 and 1: the source (writable signer), the destination.
+    a.stx(Size::Dw, R10, SYNC_METAS, R6);
+    a.st(Size::B, R10, SYNC_METAS + 8, 1);
+    a.st(Size::B, R10, SYNC_METAS + 9, 1);
+    a.stx(Size::Dw, R10, SYNC_METAS + 16, R7);
+    a.st(Size::B, R10, SYNC_METAS + 24, 1);
+    a.st(Size::B, R10, SYNC_METAS + 25, 0);
+    // r3: the next meta, r4: the next info; r5: the account, r8: how many
+    // are left.
+    a.mov(R3, R10);
+    a.alu_imm(Alu::Add, R3, SYNC_METAS as i32 + 32);
+    a.mov(R4, R10);
+    a.alu_imm(Alu::Add, R4, SYNC_INFOS as i32);
+    a.mov64(R8, layout::INPUT_START);
+    a.ldx(Size::Dw, R8, R8, 0);
+    a.mov64(R5, layout::INPUT_START + 8);
+    a.bind(walk);
+    a.jmp_imm(J::Eq, R8, 0, done);
+    a.alu_imm(Alu::Sub, R8, 1);
+    a.ldx(Size::B, R0, R5, 0);
+    let full = a.label();
+    a.jmp_imm(J::Eq, R0, 0xff, full);
+    a.alu_imm(Alu::Add, R5, 8);
+    a.ja(walk);
+    a.bind(full);
+    a.ldx(Size::B, R0, R5, 2);
+    a.jmp_imm(J::Eq, R0, 0, skip);
+    a.mov(R0, R10);
+    a.alu_imm(Alu::Add, R0, (SYNC_INFOS + 56 * SYNC_MOST) as i32);
+    a.jmp(J::Ge, R4, R0, too_many);
+    // SolAccountInfo { key, lamports, data len, data, owner, rent epoch,
+    // signer, writable, executable }.
+    a.mov(R1, R5);
+    a.alu_imm(Alu::Add, R1, 8);
+    a.stx(Size::Dw, R4, 0, R1);
+    for (field, off) in [(8, 72), (24, 88), (32, 40)] {
+        a.mov(R0, R5);
+        a.alu_imm(Alu::Add, R0, off);
+        a.stx(Size::Dw, R4, field, R0);
+    }
+    a.ldx(Size::Dw, R0, R5, 80);
+    a.stx(Size::Dw, R4, 16, R0);
+    a.st(Size::Dw, R4, 40, 0);
+    a.ldx(Size::B, R0, R5, 1);
+    a.stx(Size::B, R4, 48, R0);
+    a.st(Size::B, R4, 49, 1);
+    a.ldx(Size::B, R0, R5, 3);
+    a.stx(Size::B, R4, 50, R0);
+    a.alu_imm(Alu::Add, R4, 56);
+    // Its meta (writable), unless it is the source or the destination.
+    a.jmp(J::Eq, R1, R6, meta_done);
+    a.jmp(J::Eq, R1, R7, meta_done);
+    a.stx(Size::Dw, R3, 0, R1);
+    a.st(Size::B, R3, 8, 1);
+    a.st(Size::B, R3, 9, 0);
+    a.alu_imm(Alu::Add, R3, 16);
+    a.bind(meta_done);
+    a.bind(skip);
+    // The next account, after the data as Agave placed it (its length
+    // less what the program grew it by), the padding and the rent epoch.
+    a.bind(next);
+    a.ldx(Size::Dw, R0, R5, 80);
+    a.ldx(Size::W, R1, R5, 4);
+    a.alu(Alu::Sub, R0, R1);
+    a.alu(Alu::Add, R5, R0);
+    a.alu_imm(Alu::Add, R5, 88 + 10240 + 7);
+    a.alu_imm(Alu::And, R5, -8);
+    a.alu_imm(Alu::Add, R5, 8);
+    a.ja(walk);
+    a.bind(done);
+    // SolInstruction { program id (32 zero bytes), metas, n, data, 12 }.
+    a.mov(R0, R9);
+    a.alu_imm(Alu::Add, R0, layout::ZERO as i32);
+    a.stx(Size::Dw, R9, s, R0);
+    a.mov(R0, R10);
+    a.alu_imm(Alu::Add, R0, SYNC_METAS as i32);
+    a.stx(Size::Dw, R9, s + 8, R0);
+    a.alu(Alu::Sub, R3, R0);
+    a.alu_imm(Alu::Rsh, R3, 4);
+    a.stx(Size::Dw, R9, s + 16, R3);
+    a.mov(R0, R9);
+    a.alu_imm(Alu::Add, R0, s as i32 + 72);
+    a.stx(Size::Dw, R9, s + 24, R0);
+    a.st(Size::Dw, R9, s + 32, 12);
+    a.mov(R2, R10);
+    a.alu_imm(Alu::Add, R2, SYNC_INFOS as i32);
+    a.mov(R3, R4);
+    a.alu(Alu::Sub, R3, R2);
+    a.alu_imm(Alu::Div, R3, 56);
+    a.mov(R1, R9);
+    a.alu_imm(Alu::Add, R1, s as i32);
+    a.mov64(R4, 0);
+    a.mov64(R5, 0);
+    a.syscall("sol_invoke_signed_c");
+    a.mov64(R0, 0);
+    let end = a.label();
+    a.ja(end);
+    a.bind(too_many);
+    a.mov64(R0, 1);
+    a.bind(end);
 }
 
 /// A system-program transfer of `r5` lamports from the account whose key
@@ -1091,6 +1236,12 @@ fn locate(a: &mut Asm, precompile: Label, this: Label, missing: Label, bundle: b
     a.ja(found);
     a.bind(next);
     a.ldx(Size::Dw, R0, R5, 80);
+    if bundle {
+        // A state account that grew in this instruction: Agave placed the
+        // next account after its original length (see [`grow`]).
+        a.ldx(Size::W, R6, R5, 4);
+        a.alu(Alu::Sub, R0, R6);
+    }
     a.alu(Alu::Add, R5, R0);
     a.alu_imm(Alu::Add, R5, 88 + 10240 + 7);
     a.alu_imm(Alu::And, R5, -8);

@@ -206,6 +206,25 @@ fn a_table_grows_inside_a_nested_call() {
     }
 }
 
+/// The outermost contract's table grows (its state account is the
+/// instruction's first, whose data length changes), then it calls B: the
+/// program still finds B's account after it (Agave placed the accounts by
+/// their lengths at the start).
+#[test]
+fn accounts_are_found_after_a_table_grew() {
+    // sstore(i, i) for i in 1..=280, then as `caller("f1")`.
+    let mut top = hex("610118 6000 5b 600101 808055 8181 10 600557 50 50");
+    top.extend(caller("f1"));
+    let mut w = world(top);
+    w.accounts
+        .entry(Address::repeat_byte(0xca))
+        .or_default()
+        .balance = U256::from(10u64).pow(U256::from(18));
+    let o = agrees("a call after a growth", &w, &call(1), None);
+    assert_eq!(slot(&o, B, 0), Some(U256::from_be_slice(A.as_slice())));
+    assert_eq!(slot(&o, A, 280), Some(U256::from(280)));
+}
+
 #[test]
 fn static_and_delegate_calls_inside_a_bundle_run_as_on_revm() {
     // A store in a static call is an exceptional halt: 0, no data.

@@ -817,15 +817,23 @@ fn the_erc4626_vault_and_its_token_run_as_one_bundle_in_litesvm_as_on_revm() {
 
 /// A storage table that fills grows in Agave as in the sbf engine: a
 /// contract storing slots 1..=n (n the calldata) on a state account with
-/// room for 15 entries grows by one extension per instruction, its rent
+/// room for 12 entries grows by one extension per instruction, its rent
 /// paid by the signer through the system program (which the program asks
-/// for when it is missing), until one instruction would need two.
+/// for when it is missing), until one instruction would need two; also
+/// after the contract paid an account itself in the same instruction.
 #[test]
 fn storage_tables_grow_in_litesvm_as_in_the_sbf_engine() {
-    // sstore(i, i) for i in 1..=calldataload(0).
-    let code =
-        alloy_primitives::hex::decode("60003560005b600101808055818110600557 00".replace(' ', ""))
-            .unwrap();
+    // call(calldataload(32), 1 gwei) unless that word is zero, then
+    // sstore(i, i) for i in 1..=calldataload(0): a growth after the
+    // program moved lamports itself, which the transfer paying the rent
+    // must name.
+    let code = alloy_primitives::hex::decode(
+        "602035 80 15 6019 57 6000600060006000 633b9aca00 85 5a f1 50 5b 50
+         600035 6000 5b 600101 808055 8181 10 602057 00"
+            .split_whitespace()
+            .collect::<String>(),
+    )
+    .unwrap();
     let contract = Address::repeat_byte(0xc0);
     let engine = SbfEngine::new(false);
     let program = engine
@@ -846,7 +854,8 @@ fn storage_tables_grow_in_litesvm_as_in_the_sbf_engine() {
     let rent = svm.minimum_balance_for_rent_exemption(space);
     let system = Pubkey::new_from_array([0; 32]);
     let mut create = vec![0u8; 4]; // SystemInstruction::CreateAccount
-    create.extend_from_slice(&rent.to_le_bytes());
+    let balance = 10_000_000_000u64;
+    create.extend_from_slice(&(rent + balance).to_le_bytes());
     create.extend_from_slice(&(space as u64).to_le_bytes());
     create.extend_from_slice(program_id.as_ref());
     let create = Instruction {
@@ -870,16 +879,23 @@ fn storage_tables_grow_in_litesvm_as_in_the_sbf_engine() {
     svm.send_transaction(tx).unwrap();
     svm.expire_blockhash();
     let caller = funded_caller(&mut svm, Address::repeat_byte(0xca));
+    let payee = Address::repeat_byte(0xee);
+    funded_caller(&mut svm, payee);
     let heap = engine.target.heap_size;
-    // (slots to store, the exit, tables after it)
-    for (n, code, extensions) in [
-        (100u64, exit::SUCCESS, 1),
-        (200, exit::SUCCESS, 2),
-        (400, exit::STORAGE_FULL, 2),
+    // (slots to store, whether 1 gwei is paid first, the exit, tables
+    // after it)
+    let mut paid = 0;
+    for (n, pays, code, extensions) in [
+        (100u64, true, exit::SUCCESS, 1),
+        (200, false, exit::SUCCESS, 2),
+        (300, true, exit::SUCCESS, 3),
+        (500, false, exit::STORAGE_FULL, 3),
     ] {
         let label = format!("{n} slots");
         let mut keys = vec![(state_key, false, true), (caller, true, true)];
-        let data = sbf::instruction_data(0, &U256::from(n).to_be_bytes::<32>());
+        let to = if pays { payee } else { Address::ZERO };
+        let calldata = [U256::from(n).to_be_bytes::<32>(), to.into_word().0].concat();
+        let data = sbf::instruction_data(0, &calldata);
         let (solana, emulated) = loop {
             let before = accounts_now(&svm, &keys);
             let emulated = emulate(
@@ -901,13 +917,21 @@ fn storage_tables_grow_in_litesvm_as_in_the_sbf_engine() {
             svm.expire_blockhash();
             let (solana, _) = observed(result, 0, accounts_now(&svm, &keys), &label);
             if solana.code == exit::ACCOUNT_NEEDED && solana == emulated {
-                // The system program (the zero address), to pay the rent.
-                assert_eq!(solana.return_data, [0u8; 20], "{label}");
-                keys.push((system, false, false));
+                // The payee, or the system program (the zero address) to
+                // pay the rent.
+                let asked = Address::from_slice(&solana.return_data);
+                keys.push(if asked == Address::ZERO {
+                    (system, false, false)
+                } else {
+                    (solana_key(asked), false, true)
+                });
                 continue;
             }
             break (solana, emulated);
         };
+        if pays && code == exit::SUCCESS {
+            paid += 1;
+        }
         assert_eq!(
             solana, emulated,
             "{label}: LiteSVM and the sbf engine differ"
@@ -921,8 +945,8 @@ fn storage_tables_grow_in_litesvm_as_in_the_sbf_engine() {
         );
         assert_eq!(
             solana.lamports[0],
-            svm.minimum_balance_for_rent_exemption(table.len()),
-            "{label}: the signer paid the rent"
+            svm.minimum_balance_for_rent_exemption(table.len()) + balance - paid,
+            "{label}: the signer paid the rent, the contract the payee"
         );
         if code == exit::SUCCESS {
             let stored: BTreeMap<U256, U256> =

@@ -46,6 +46,9 @@ pub struct Context {
     pub clock: (u64, i64),
     /// The instruction's accounts: key, signer, writable.
     accounts: Vec<([u8; 32], bool, bool)>,
+    /// Each account's lamports as the runtime last saw them: at the
+    /// start, then as cross-program calls copied them.
+    synced: Vec<u64>,
 }
 
 impl ContextObject for Context {
@@ -278,11 +281,15 @@ declare_builtin_function!(
 
 declare_builtin_function!(
     /// `sol_invoke_signed_c(instruction, infos, n, seeds, n_seeds)`, for
-    /// the one cross-program call a translated program makes: a system
-    /// transfer from the caller to the state account. Agave's costs: 946
-    /// for the invoke; instruction data and account metas (34 bytes each)
-    /// by bytes/250; account infos by 80 bytes each/250; each account's
-    /// data by length/250; 150 for the system program.
+    /// the cross-program calls a translated program makes: system
+    /// transfers from a signer (the value a call brings, a storage
+    /// table's rent), naming any further writable accounts. Agave's
+    /// checks: the program's own lamport moves between the instruction's
+    /// accounts are copied into the accounts the call names only, which
+    /// must then add up (`UnbalancedInstruction`). Agave's costs: 946 for
+    /// the invoke; instruction data and account metas (34 bytes each) by
+    /// bytes/250; account infos by 80 bytes each/250; each named
+    /// account's data by length/250; 150 for the system program.
     InvokeSignedC,
     fn rust(ctx: &mut Context, ix: u64, infos: u64, n: u64, _s: u64, n_seeds: u64,) -> Result<u64, SyscallError> {
         ctx.charge(946)?;
@@ -298,43 +305,65 @@ declare_builtin_function!(
             return Err("cpi: Unknown program 11111111111111111111111111111111 (the system program is not among the instruction's accounts)".into());
         }
         let data = ctx.read(data, n_data)?;
-        if data.len() != 12 || data[0..4] != [2, 0, 0, 0] || n_metas != 2 || n > 255 {
+        if data.len() != 12 || data[0..4] != [2, 0, 0, 0] || !(2..=64).contains(&n_metas) || n > 255 {
             return Err("cpi: not a system transfer".into());
         }
         let lamports = word(&data, 4);
-        let metas = ctx.read(metas, 32)?;
-        let from = ctx.read(word(&metas, 0), 32)?;
-        let to = ctx.read(word(&metas, 16), 32)?;
+        let metas = ctx.read(metas, 16 * n_metas)?;
         ctx.charge(n * 80 / 250)?;
         let infos = ctx.read(infos, 56 * n)?;
-        let mut at = [0u64; 2];
-        for (k, key) in [&from, &to].into_iter().enumerate() {
-            let mut found = None;
-            for i in infos.chunks(56) {
-                if ctx.read(word(i, 0), 32)? == *key {
-                    found = Some(i);
-                    break;
-                }
+        let mut info_keys = vec![];
+        for i in infos.chunks(56) {
+            info_keys.push(ctx.read(word(i, 0), 32)?);
+        }
+        // Each account named (once): its info's lamports.
+        let mut named: Vec<(Vec<u8>, u64)> = vec![];
+        for m in metas.chunks(16) {
+            let key = ctx.read(word(m, 0), 32)?;
+            if named.iter().any(|(k, _)| *k == key) {
+                continue;
             }
-            let Some(info) = found else {
+            let Some(at) = info_keys.iter().position(|k| *k == key) else {
                 return Err("cpi: Instruction references an unknown account".into());
             };
-            if k == 0 || key != &from {
-                ctx.charge(word(info, 16) / 250)?;
+            let info = &infos[56 * at..56 * at + 56];
+            let writable = ctx.accounts.iter().any(|a| a.0[..] == key[..] && a.2);
+            if m[8] == 1 && !writable {
+                return Err("cpi: a read-only account passed as writable".into());
             }
-            at[k] = word(info, 8);
+            ctx.charge(word(info, 16) / 250)?;
+            named.push((key, word(info, 8)));
         }
-        let signs = ctx.accounts.iter().any(|a| a.0[..] == from[..] && a.1 && a.2);
-        if metas[8] != 1 || metas[9] != 1 || !signs || metas[24] != 1 {
+        // The program's changes to the named accounts' lamports are copied
+        // into the runtime's view: they must add up.
+        let mut delta: i128 = 0;
+        for (key, at) in &named {
+            if let Some(i) = ctx.accounts.iter().position(|a| a.0[..] == key[..]) {
+                let now = word(&ctx.read(*at, 8)?, 0);
+                delta += i128::from(now) - i128::from(ctx.synced[i]);
+                ctx.synced[i] = now;
+            }
+        }
+        if delta != 0 {
+            return Err("cpi: UnbalancedInstruction (the program moved lamports to or from an account the call does not name)".into());
+        }
+        let (from, to) = (&named[0], &named[1.min(named.len() - 1)]);
+        let signs = ctx.accounts.iter().any(|a| a.0[..] == from.0[..] && a.1 && a.2);
+        if metas[8] != 1 || metas[9] != 1 || !signs || metas[24] != 1 || named.len() < 2 {
             return Err("cpi: the transfer's source must be a writable signer".into());
         }
-        let have = word(&ctx.read(at[0], 8)?, 0);
+        let have = word(&ctx.read(from.1, 8)?, 0);
         if have < lamports {
             return Err("cpi: system transfer: insufficient lamports".into());
         }
-        ctx.write(at[0], &(have - lamports).to_le_bytes())?;
-        let theirs = word(&ctx.read(at[1], 8)?, 0);
-        ctx.write(at[1], &theirs.saturating_add(lamports).to_le_bytes())?;
+        let theirs = word(&ctx.read(to.1, 8)?, 0);
+        ctx.write(from.1, &(have - lamports).to_le_bytes())?;
+        ctx.write(to.1, &theirs.saturating_add(lamports).to_le_bytes())?;
+        for (key, change) in [(&from.0, -i128::from(lamports)), (&to.0, i128::from(lamports))] {
+            if let Some(i) = ctx.accounts.iter().position(|a| a.0[..] == key[..]) {
+                ctx.synced[i] = (i128::from(ctx.synced[i]) + change) as u64;
+            }
+        }
         ctx.charge(150)?;
         Ok(0)
     }
@@ -536,6 +565,7 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
             .iter()
             .map(|a| (a.key, a.signer, a.writable))
             .collect(),
+        synced: accounts.iter().map(|a| a.lamports).collect(),
     };
     let (count, result) = {
         let mut vm = EbpfVm::new(
