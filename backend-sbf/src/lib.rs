@@ -69,7 +69,7 @@
 //! | `origin` | the outermost frame's caller |
 //! | `extcodesize`, `extcodecopy` of a bundle's contract | its code's size and bytes, by its code id, from tables at the start of the read-only data (of the contract itself: the code its state account runs, so a delegate call reads the proxy's) |
 //! | `balance` of a bundle's contract | its state account's lamports above rent, as `selfbalance` |
-//! | EVM memory | each frame's starts zeroed: a frame an earlier call used is cleared when the next call enters it (`sol_memset_`, about 115 CU) |
+//! | EVM memory | each frame's starts zeroed: a frame an earlier call used is cleared when the next call enters it, as far as that call wrote (its value slots and memory, [`layout::MEM_BASE`]; the whole frame after a contract that keeps the EVM stack in memory) by `sol_memset_` (10 CU and one per 250 bytes) |
 //! | `tload` / `tstore` | one table for the instruction, in the outermost frame: the outermost contract's keys as they are, another contract's as `keccak256(address ++ key)` (`sol_keccak256`, about 110 CU) |
 //! | logs | the record starts with the emitting contract's address (20 bytes), then as above. A nested frame's records wait in the log buffer ([`bundle::LOG_BUFFER`], full: [`exit::LOG_FULL`]) and are logged, in order and one slice each, when the call returns to the outermost frame |
 //! | heap | [`bundle::HEAP`]: [`bundle::FRAMES`] frames, then the journal and the log buffer (a transaction asks for it with `RequestHeapFrame`; Agave charges 56 CU for it) |
@@ -443,8 +443,14 @@ pub mod layout {
     /// In a bundle's nested frame: the journal's bytes used when the call
     /// began, what a failure undoes back to.
     pub const JOURNAL_MARK: i16 = BUNDLE_RETURN_DATA + 1024;
+    /// In a bundle: where the running contract's EVM memory starts in the
+    /// frame (the frame's size when it keeps the EVM stack at the frame's
+    /// end), so that a later call into the frame clears only what this
+    /// one wrote: its value slots, its memory (`MEM_SIZE` bytes) and its
+    /// stack.
+    pub const MEM_BASE: i16 = JOURNAL_MARK + 8;
     /// End of a bundle frame's fixed part.
-    pub const BUNDLE_FIXED_END: i16 = JOURNAL_MARK + 8;
+    pub const BUNDLE_FIXED_END: i16 = MEM_BASE + 8;
 }
 
 /// The storage table kept in the state account's data.

@@ -445,7 +445,14 @@ impl Cx<'_> {
     /// Emits the contract's code: the blocks in layout order, the shared
     /// exits, then the runtime helpers the blocks called.
     fn body(&mut self) -> Result<(), Error> {
-        if self.bundle.is_some() {
+        if let Some(b) = self.bundle {
+            // What a later call into this frame clears (see MEM_BASE).
+            let dirty = if self.stack_words > 0 {
+                b.stride as i32
+            } else {
+                i32::from(self.mem_base)
+            };
+            self.asm.st(Size::Dw, R9, crate::layout::MEM_BASE, dirty);
             let first = self.blocks[&self.f.layout[0]];
             self.asm.ja(first);
         }

@@ -115,9 +115,10 @@ impl Cx<'_> {
         a.mov64(R0, exit::CALL_DEPTH);
         a.exit();
         a.bind(deep_ok);
-        // A frame an earlier call used is cleared past its fixed part: EVM
-        // memory starts zeroed. (The heap starts zeroed: a frame never used
-        // needs nothing.)
+        // A frame an earlier call used is cleared past its fixed part, as
+        // far as that call wrote (its slots, memory and stack: MEM_BASE):
+        // EVM memory starts zeroed. (The heap starts zeroed: a frame never
+        // used needs nothing.)
         let (reused, set) = (a.label(), a.label());
         a.alu_imm(Alu::Add, R0, 1);
         a.mov64(R7, layout::HEAP_START);
@@ -129,10 +130,17 @@ impl Cx<'_> {
         a.bind(reused);
         a.stx(Size::Dw, R9, s + 272, R4);
         a.stx(Size::Dw, R9, s + 280, R5);
+        let within = a.label();
+        a.ldx(Size::Dw, R3, R6, layout::MEM_BASE);
+        a.ldx(Size::Dw, R0, R6, layout::MEM_SIZE);
+        a.alu(Alu::Add, R3, R0);
+        a.jmp_imm(J::Le, R3, stride, within);
+        a.mov64(R3, u64::from(b.stride));
+        a.bind(within);
+        a.alu_imm(Alu::Sub, R3, layout::BUNDLE_FIXED_END as i32);
         a.mov(R1, R6);
         a.alu_imm(Alu::Add, R1, layout::BUNDLE_FIXED_END as i32);
         a.mov64(R2, 0);
-        a.mov64(R3, (b.stride - layout::BUNDLE_FIXED_END as u32) as u64);
         a.syscall("sol_memset_");
         a.ldx(Size::Dw, R4, R9, s + 272);
         a.ldx(Size::Dw, R5, R9, s + 280);
