@@ -141,8 +141,15 @@ impl Client<'_> {
                     "entry_bytes": storage::ENTRY,
                     "capacity": capacity,
                     "initial_slots": self.target.initial_storage.values().filter(|v| !v.is_zero()).count(),
+                    "grows": {
+                        "fill": "a table takes entries up to three quarters of its capacity, then the account grows",
+                        "extension_magic": format!("0x{:016x}", storage::EXTENSION_MAGIC),
+                        "extension_entries": storage::EXTENSION_CAPACITY,
+                        "extension_bytes": storage::EXTENSION_BYTES,
+                        "rent": "the caller pays the rent of the bytes added (system_program needed); one extension per instruction",
+                    },
                 },
-                "balance": "the contract's balance is the state account's lamports above rent_exempt_lamports, in wei (times wei_per_lamport)",
+                "balance": "the contract's balance is the state account's lamports above its rent-exempt minimum for its data length (rent_exempt_lamports until the table grows), in wei (times wei_per_lamport)",
             },
             "initialize": {
                 "data": hex::encode_prefixed([0u8; VALUE_BYTES]),
