@@ -155,3 +155,44 @@ pub fn corpus_tier(test: &str) -> bool {
     }
     on
 }
+
+/// Bytes from hex text, which may be spaced out (opcode by opcode).
+pub fn hex(s: &str) -> Vec<u8> {
+    let s: String = s.split_whitespace().collect();
+    alloy_primitives::hex::decode(s).expect("hex text")
+}
+
+/// Runs `call` on revm and on both SBF engines (interpreter and JIT): each
+/// ends in the target limit whose reason contains `limit`, or, without
+/// one, agrees with revm. Returns revm's outcome.
+pub fn sbf_agrees_or_stops_at(
+    name: &str,
+    world: &chainlift_emulator::World,
+    call: &chainlift_emulator::Call,
+    limit: Option<&str>,
+) -> chainlift_emulator::Outcome {
+    use chainlift_emulator::Engine;
+    let block = chainlift_emulator::BlockEnv::default();
+    let fork = chainlift_frontend_evm::Fork::Osaka;
+    let oracle = chainlift_emulator::evm::EvmEngine
+        .run(world, &block, call, fork)
+        .expect("revm runs it");
+    for e in [
+        chainlift_emulator::sbf::SbfEngine::new(false),
+        chainlift_emulator::sbf::SbfEngine::new(true),
+    ] {
+        let o = e
+            .run(world, &block, call, fork)
+            .expect("the engine runs it");
+        match limit {
+            Some(why) => {
+                let chainlift_emulator::Status::TargetLimit(reason) = &o.status else {
+                    panic!("{name} on {}: {:?}, not a target limit", e.name(), o.status);
+                };
+                assert!(reason.contains(why), "{name}: {reason}");
+            }
+            None => assert_eq!(oracle.difference(&o), None, "{name} on {}", e.name()),
+        }
+    }
+    oracle
+}

@@ -11,11 +11,7 @@ use chainlift_emulator::evm::EvmEngine;
 use chainlift_emulator::sbf::SbfEngine;
 use chainlift_emulator::{Account, BlockEnv, Call, Engine, Outcome, Status, World};
 use chainlift_frontend_evm::Fork;
-
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.split_whitespace().collect();
-    alloy_primitives::hex::decode(s).unwrap()
-}
+use chainlift_tests::hex;
 
 /// The caller's half: forwards its calldata after the first word to the
 /// address in that word with `op` (CALL `f1`, CALLCODE `f2`, STATICCALL
