@@ -607,14 +607,7 @@ const _: () = assert!(SYNC_INFOS + 56 * SYNC_MOST <= -64);
 /// instruction has more than [`SYNC_MOST`] writable accounts, else 0.
 fn system_transfer_syncing(a: &mut Asm) {
     let s = layout::SCRATCH;
-    let (walk, next, skip, meta_done, done, too_many) = (
-        a.label(),
-        a.label(),
-        a.label(),
-        a.label(),
-        a.label(),
-        a.label(),
-    );
+    let (done, too_many) = (a.label(), a.label());
     // The transfer: u32 2, u64 lamports.
     a.st(Size::W, R9, s + 72, 2);
     a.stx(Size::W, R9, s + 76, R5);
@@ -636,59 +629,39 @@ fn system_transfer_syncing(a: &mut Asm) {
     a.mov64(R8, layout::INPUT_START);
     a.ldx(Size::Dw, R8, R8, 0);
     a.mov64(R5, layout::INPUT_START + 8);
-    a.bind(walk);
-    a.jmp_imm(J::Eq, R8, 0, done);
-    a.alu_imm(Alu::Sub, R8, 1);
-    a.ldx(Size::B, R0, R5, 0);
-    let full = a.label();
-    a.jmp_imm(J::Eq, R0, 0xff, full);
-    a.alu_imm(Alu::Add, R5, 8);
-    a.ja(walk);
-    a.bind(full);
-    a.ldx(Size::B, R0, R5, 2);
-    a.jmp_imm(J::Eq, R0, 0, skip);
-    a.mov(R0, R10);
-    a.alu_imm(Alu::Add, R0, (SYNC_INFOS + 56 * SYNC_MOST) as i32);
-    a.jmp(J::Ge, R4, R0, too_many);
-    // SolAccountInfo { key, lamports, data len, data, owner, rent epoch,
-    // signer, writable, executable }.
-    a.mov(R1, R5);
-    a.alu_imm(Alu::Add, R1, 8);
-    a.stx(Size::Dw, R4, 0, R1);
-    for (field, off) in [(8, 72), (24, 88), (32, 40)] {
-        a.mov(R0, R5);
-        a.alu_imm(Alu::Add, R0, off);
-        a.stx(Size::Dw, R4, field, R0);
-    }
-    a.ldx(Size::Dw, R0, R5, 80);
-    a.stx(Size::Dw, R4, 16, R0);
-    a.st(Size::Dw, R4, 40, 0);
-    a.ldx(Size::B, R0, R5, 1);
-    a.stx(Size::B, R4, 48, R0);
-    a.st(Size::B, R4, 49, 1);
-    a.ldx(Size::B, R0, R5, 3);
-    a.stx(Size::B, R4, 50, R0);
-    a.alu_imm(Alu::Add, R4, 56);
-    // Its meta (writable), unless it is the source or the destination.
-    a.jmp(J::Eq, R1, R6, meta_done);
-    a.jmp(J::Eq, R1, R7, meta_done);
-    a.stx(Size::Dw, R3, 0, R1);
-    a.st(Size::B, R3, 8, 1);
-    a.st(Size::B, R3, 9, 0);
-    a.alu_imm(Alu::Add, R3, 16);
-    a.bind(meta_done);
-    a.bind(skip);
-    // The next account, after the data as Agave placed it (its length
-    // less what the program grew it by), the padding and the rent epoch.
-    a.bind(next);
-    a.ldx(Size::Dw, R0, R5, 80);
-    a.ldx(Size::W, R1, R5, 4);
-    a.alu(Alu::Sub, R0, R1);
-    a.alu(Alu::Add, R5, R0);
-    a.alu_imm(Alu::Add, R5, 88 + 10240 + 7);
-    a.alu_imm(Alu::And, R5, -8);
-    a.alu_imm(Alu::Add, R5, 8);
-    a.ja(walk);
+    each_account(a, done, Some(R1), |a, next| {
+        a.ldx(Size::B, R0, R5, 2);
+        a.jmp_imm(J::Eq, R0, 0, next);
+        a.mov(R0, R10);
+        a.alu_imm(Alu::Add, R0, (SYNC_INFOS + 56 * SYNC_MOST) as i32);
+        a.jmp(J::Ge, R4, R0, too_many);
+        // SolAccountInfo { key, lamports, data len, data, owner, rent
+        // epoch, signer, writable, executable }.
+        a.mov(R1, R5);
+        a.alu_imm(Alu::Add, R1, 8);
+        a.stx(Size::Dw, R4, 0, R1);
+        for (field, off) in [(8, 72), (24, 88), (32, 40)] {
+            a.mov(R0, R5);
+            a.alu_imm(Alu::Add, R0, off);
+            a.stx(Size::Dw, R4, field, R0);
+        }
+        a.ldx(Size::Dw, R0, R5, 80);
+        a.stx(Size::Dw, R4, 16, R0);
+        a.st(Size::Dw, R4, 40, 0);
+        a.ldx(Size::B, R0, R5, 1);
+        a.stx(Size::B, R4, 48, R0);
+        a.st(Size::B, R4, 49, 1);
+        a.ldx(Size::B, R0, R5, 3);
+        a.stx(Size::B, R4, 50, R0);
+        a.alu_imm(Alu::Add, R4, 56);
+        // Its meta (writable), unless it is the source or the destination.
+        a.jmp(J::Eq, R1, R6, next);
+        a.jmp(J::Eq, R1, R7, next);
+        a.stx(Size::Dw, R3, 0, R1);
+        a.st(Size::B, R3, 8, 1);
+        a.st(Size::B, R3, 9, 0);
+        a.alu_imm(Alu::Add, R3, 16);
+    });
     a.bind(done);
     // SolInstruction { program id (32 zero bytes), metas, n, data, 12 }.
     a.mov(R0, R9);
@@ -822,7 +795,7 @@ fn locate(a: &mut Asm, precompile: Label, this: Label, missing: Label, bundle: b
     a.bind(not_self);
     // Walk accounts 1.. for the address (duplicates are 8 bytes); in a
     // bundle, from account 0, which a nested frame may call back.
-    let (walk, next, found) = (a.label(), a.label(), a.label());
+    let found = a.label();
     a.mov64(R8, layout::INPUT_START);
     a.ldx(Size::Dw, R8, R8, 0);
     if bundle {
@@ -832,33 +805,47 @@ fn locate(a: &mut Asm, precompile: Label, this: Label, missing: Label, bundle: b
         a.alu_imm(Alu::Sub, R5, 8);
         a.alu_imm(Alu::Sub, R8, 1);
     }
+    // (A state account that grew in this instruction: Agave placed the
+    // next account after its original length, see [`grow`].)
+    each_account(a, missing, bundle.then_some(R6), |a, next| {
+        a.mov(R6, R5);
+        a.alu_imm(Alu::Add, R6, 8);
+        key_matches(a, R6, next);
+        a.ja(found);
+    });
+    found
+}
+
+/// Emits a walk over the instruction's accounts from the one at `r5`,
+/// `r8` of them: a duplicate (8 bytes) is passed over, `body(a, next)`
+/// runs for each other account (at `r5`; it goes on to the next by
+/// jumping to, or ending at, `next`), and the walk jumps to `done` after
+/// the last. The next account is after the data as Agave placed it: its
+/// length, less what the program grew it by (the padding bytes, read
+/// into `grown` when given: only a bundle's walks can pass a grown
+/// account), then the 10 KiB of room and the rent epoch. Uses `r0`.
+fn each_account(a: &mut Asm, done: Label, grown: Option<Reg>, body: impl FnOnce(&mut Asm, Label)) {
+    let (walk, full, next) = (a.label(), a.label(), a.label());
     a.bind(walk);
-    a.jmp_imm(J::Eq, R8, 0, missing);
+    a.jmp_imm(J::Eq, R8, 0, done);
     a.alu_imm(Alu::Sub, R8, 1);
     a.ldx(Size::B, R0, R5, 0);
-    let full = a.label();
     a.jmp_imm(J::Eq, R0, 0xff, full);
     a.alu_imm(Alu::Add, R5, 8);
     a.ja(walk);
     a.bind(full);
-    a.mov(R6, R5);
-    a.alu_imm(Alu::Add, R6, 8);
-    key_matches(a, R6, next);
-    a.ja(found);
+    body(a, next);
     a.bind(next);
     a.ldx(Size::Dw, R0, R5, 80);
-    if bundle {
-        // A state account that grew in this instruction: Agave placed the
-        // next account after its original length (see [`grow`]).
-        a.ldx(Size::W, R6, R5, 4);
-        a.alu(Alu::Sub, R0, R6);
+    if let Some(reg) = grown {
+        a.ldx(Size::W, reg, R5, 4);
+        a.alu(Alu::Sub, R0, reg);
     }
     a.alu(Alu::Add, R5, R0);
     a.alu_imm(Alu::Add, R5, 88 + 10240 + 7);
     a.alu_imm(Alu::And, R5, -8);
     a.alu_imm(Alu::Add, R5, 8);
     a.ja(walk);
-    found
 }
 
 /// Jumps to `code` when the account at `r5` has code: it is executable or
