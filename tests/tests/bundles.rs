@@ -202,6 +202,33 @@ fn a_table_grows_inside_a_nested_call() {
     }
 }
 
+/// A nested call that paid an account the program does not own cannot
+/// grow a table afterwards: the rent's transfer makes the runtime see the
+/// payment, which a revert would then take back from an account the
+/// program does not own (Agave refuses that). It ends at the named limit
+/// instead; the emulator checks Agave's rule too.
+#[test]
+fn a_nested_call_that_paid_an_account_cannot_grow_a_table() {
+    const M: Address = Address::repeat_byte(0x3d);
+    let heir = Address::repeat_byte(0xee);
+    let to = alloy_primitives::hex::encode(heir);
+    // M: call(gas, heir, 1 gwei), then sstore(i, i) for i in 1..=280.
+    let middle = hex(&format!(
+        "6000600060006000 633b9aca00 73{to} 5a f1 50
+         610118 6000 5b 600101 808055 8181 10 602a57 00"
+    ));
+    let mut w = contracts([(A, caller("f1")), (M, middle)]);
+    w.accounts
+        .entry(Address::repeat_byte(0xca))
+        .or_default()
+        .balance = U256::from(10u64).pow(U256::from(18));
+    w.accounts.get_mut(&M).unwrap().balance = U256::from(5_000_000_000u64);
+    w.accounts.entry(heir).or_default().balance = U256::from(10u64).pow(U256::from(16));
+    let mut c = call(0);
+    c.data = M.into_word().to_vec();
+    agrees("pay, then grow", &w, &c, Some("storage table full"));
+}
+
 /// The outermost contract's table grows (its state account is the
 /// instruction's first, whose data length changes), then it calls B: the
 /// program still finds B's account after it (Agave placed the accounts by

@@ -255,9 +255,10 @@ fn jmp_unless_extension(a: &mut Asm, at: Reg, none: Label) {
 /// transfer; the program asks for the system program when it is not among
 /// the accounts. Returns 0 when the extension is there, 1 when it cannot
 /// be: the data grew once already in this instruction (Solana allows
-/// 10,240 bytes), the signer is read-only or cannot pay, or (in a bundle's
-/// nested frame, `journal_at`) the journal holds the signer's balance;
-/// else [`exit::ACCOUNT_NEEDED`]. In a bundle the journal's records of the
+/// 10,240 bytes), the signer is read-only or cannot pay, the instruction
+/// has more than 32 writable accounts, or (in a bundle's nested frame,
+/// `journal_at`) the journal holds the balance of an account the program
+/// does not own; else [`exit::ACCOUNT_NEEDED`]. In a bundle the journal's records of the
 /// account's balance take the rent in, so a failed call keeps it.
 pub(crate) fn grow(a: &mut Asm, rent: i32, journal_at: Option<u32>) {
     let (first, end, new_len, lamports) = (-8, -16, -24, -32);
@@ -288,11 +289,26 @@ pub(crate) fn grow(a: &mut Asm, rent: i32, journal_at: Option<u32>) {
     above_rent(a, R0, R4, rent);
     a.jmp(J::Lt, R0, R5, cannot);
     if let Some(at) = journal_at {
-        // A failed call would give the signer back lamports it paid.
-        a.alu_imm(Alu::Add, R8, 64);
+        // The transfer makes the runtime see the lamports of every
+        // writable account as they are now; a failed call would then take
+        // back lamports from an account the program does not own (a
+        // payment it journalled: the signer's or any other), which Agave
+        // refuses. So no balance the journal holds may be such an
+        // account's. (A balance entry is 8 bytes at `lamports`; the
+        // account's owner is 32 bytes before.)
+        a.ldx(Size::Dw, R2, R9, layout::SELF_KEY);
+        a.alu_imm(Alu::Add, R2, 32);
         each_journal_entry(a, at, |a, entry| {
-            a.ldx(Size::Dw, R0, entry, 0);
-            a.jmp(J::Eq, R0, R8, cannot);
+            let ours = a.label();
+            a.ldx(Size::Dw, R0, entry, 8);
+            a.jmp_imm(J::Ne, R0, 8, ours);
+            a.ldx(Size::Dw, R1, entry, 0);
+            for k in 0..4 {
+                a.ldx(Size::Dw, R0, R1, -32 + 8 * k);
+                a.ldx(Size::Dw, R5, R2, 8 * k);
+                a.jmp(J::Ne, R0, R5, cannot);
+            }
+            a.bind(ours);
         });
     }
     // The system program must be among the accounts.

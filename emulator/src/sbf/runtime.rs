@@ -611,6 +611,18 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
         data.push(input[o..o + len as usize].to_vec());
     }
     let state = data.first().cloned().unwrap_or_else(|| state.to_vec());
+    // A program may not take lamports from an account it does not own
+    // (below what the runtime last saw of it: Agave's
+    // `ExternalAccountLamportSpend`).
+    for (i, (a, &o)) in accounts.iter().zip(&offsets).enumerate() {
+        let now = u64::from_le_bytes(input[o - 16..o - 8].try_into().unwrap_or_default());
+        if a.owner != program_id && now < ctx.synced[i] && result.is_ok() {
+            result = Err(format!(
+                "external account lamport spend: account {i} went from {} to {now} lamports",
+                ctx.synced[i]
+            ));
+        }
+    }
     let lamports = offsets
         .iter()
         .map(|&o| u64::from_le_bytes(input[o - 16..o - 8].try_into().unwrap_or_default()))
