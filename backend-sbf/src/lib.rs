@@ -29,7 +29,7 @@
 //! | `extcodecopy` | as `codecopy` of the code `extcodesize` measures: the contract's own for its own address, none (zeros) for an account without code or a precompile; an account with code is [`exit::CALL_INTO_CODE`] |
 //! | `gas` | as a call's gas limit, ignored; read as a number (`gasleft()`), a constant fixed at translation, as below |
 //! | `coinbase`, `prevrandao`, `gaslimit`, `gasprice`, `basefee`, `blobbasefee` | block and transaction fields Solana has no source for: constants fixed at translation ([`Target::constants`]). Defaults: the zero address, 0, 30,000,000, 0, 0 and 1, and 30,000,000 for `gasleft()` ([`EnvField::default_value`]); `chainlift translate --env NAME=VALUE` sets one, and the translation lists the ones the code reads. Without a constant (`--strict`) each is an operation with no mapping. The `sbf` engine fixes the values revm has for each call, so the suites compare them |
-//! | `sload` / `sstore` | the state account's data: a 32-byte header (magic [`storage::MAGIC`], capacity, used entries, hash shift) and an open-addressing table of 72-byte entries (`u64` used flag, 32-byte key, 32-byte value, both little-endian 256-bit integers), linear probing from a multiplicative hash of the key ([`storage::index`]). Writing zero keeps the entry (with value zero), so probing chains never break. A table takes entries up to three quarters of its capacity; then the account **grows**: an extension table of [`storage::EXTENSION_CAPACITY`] entries ([`storage::EXTENSION_MAGIC`]) goes after the last table, the data length grows to hold it ([`storage::EXTENSION_BYTES`], less when the account had room to spare; what it grew by goes in the account's four padding bytes, for walks over the accounts), and the signer (account `[1]`, which must be writable) pays the rent of the bytes added from its lamports above its own rent-exempt minimum, by a system transfer that names every writable account of the instruction (Agave refuses a cross-program call unless the lamports the program moved itself add up over the accounts it names); the system program must be among the accounts, else [`exit::ACCOUNT_NEEDED`] with the zero address. A lookup probes the table, then each extension. Solana lets data grow 10,240 bytes per instruction, so one extension per instruction ([`layout::GREW`]); a store that would need another, whose signer cannot pay, that comes with more than 32 writable accounts, or (in a bundle's nested frame) while the journal holds the balance of an account the program does not own (a payment a failed call would take back after the runtime saw it), ends with the target limit [`exit::STORAGE_FULL`]. The account is created with room to spare ([`storage::encode`]) |
+//! | `sload` / `sstore` | the state account's data: a 32-byte header (magic [`storage::MAGIC`], capacity, used entries, hash shift, and whether an extension follows) and an open-addressing table of 72-byte entries (`u64` used flag, 32-byte key, 32-byte value, both little-endian 256-bit integers), linear probing from a multiplicative hash of the key ([`storage::index`]). Writing zero keeps the entry (with value zero), so probing chains never break. A table takes entries up to three quarters of its capacity; then the account **grows**: an extension table of [`storage::EXTENSION_CAPACITY`] entries ([`storage::EXTENSION_MAGIC`]) goes after the last table, the data length grows to hold it ([`storage::EXTENSION_BYTES`], less when the account had room to spare; what it grew by goes in the account's four padding bytes, for walks over the accounts), and the signer (account `[1]`, which must be writable) pays the rent of the bytes added from its lamports above its own rent-exempt minimum, by a system transfer that names every writable account of the instruction (Agave refuses a cross-program call unless the lamports the program moved itself add up over the accounts it names); the system program must be among the accounts, else [`exit::ACCOUNT_NEEDED`] with the zero address. A lookup probes the table, then each extension. Solana lets data grow 10,240 bytes per instruction, so one extension per instruction ([`layout::GREW`]); a store that would need another, whose signer cannot pay, that comes with more than 32 writable accounts, or (in a bundle's nested frame) while the journal holds the balance of an account the program does not own (a payment a failed call would take back after the runtime saw it), ends with the target limit [`exit::STORAGE_FULL`]. The account is created with room to spare ([`storage::encode`]) |
 //! | deployment | the program, then a **state account** created for it (owned by the program, its data all zeros, as large as the table it should hold: `32 + 72 * capacity` bytes for a power-of-two capacity of at least 2). The first instruction into that account, which the account must sign, writes the table: the header (the capacity is the largest power of two that fits) and the storage the constructor left ([`Target::initial_storage`], kept in the program's read-only data). Its instruction data is the value prefix alone, which must be zero (else [`exit::BAD_INPUT`]), and account `[1]` must sign, as for any call. The account's lamports above the rent-exempt minimum are the contract's balance |
 //! | `tload` / `tstore` | the same table layout in the heap, fresh for each instruction (a transaction of one call), 32 entries; full ends with [`exit::TRANSIENT_FULL`] |
 //! | memory | the heap after the program's own data, bounds-checked; growth past the heap ([`Target::heap_size`]) ends with the target limit [`exit::MEMORY_LIMIT`], never an access outside it |
@@ -463,14 +463,19 @@ pub mod storage {
     /// In a bundle's state account, the header's first four bytes
     /// (`CLSB`); the next four are the contract's code id.
     pub const BUNDLE_MAGIC: u32 = u32::from_le_bytes(*b"CLSB");
-    /// Header bytes: magic, capacity, used entries, hash shift (`u64` each).
+    /// Header bytes: magic, capacity, used entries (`u64` each), the hash
+    /// shift and whether an extension follows ([`EXTENDED`]; `u32` each).
     pub const HEADER: usize = 32;
+    /// Where a table's header says an extension follows it (a `u32`, not
+    /// zero when one does; the hash shift is the `u32` before it).
+    pub const EXTENDED: usize = 28;
     /// Entry bytes: used flag (`u64`), key and value (32 bytes each).
     pub const ENTRY: usize = 72;
     /// An extension's header's first eight bytes, `CLSTORX1` little-endian:
     /// a table that grew has, right after its last entry, an extension
     /// table of [`EXTENSION_CAPACITY`] entries (its own header: magic,
-    /// capacity, used entries, hash shift), and so on.
+    /// capacity, used entries, hash shift), and says so ([`EXTENDED`]);
+    /// the extension may have one after it, and so on.
     pub const EXTENSION_MAGIC: u64 = u64::from_le_bytes(*b"CLSTORX1");
     /// Entries of an extension: the most whose bytes fit in Solana's
     /// 10,240 bytes of growth per instruction, as a power of two.
@@ -568,8 +573,14 @@ pub mod storage {
                     }
                 }
             }
-            if data.len() < end + HEADER || word(end) != EXTENSION_MAGIC {
+            let extended = data
+                .get(at + EXTENDED..at + EXTENDED + 4)
+                .is_some_and(|b| b != [0; 4]);
+            if !extended {
                 return Ok(out);
+            }
+            if data.len() < end + HEADER || word(end) != EXTENSION_MAGIC {
+                return Err("a table says an extension follows, but none does".into());
             }
             at = end;
         }

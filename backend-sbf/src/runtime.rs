@@ -60,8 +60,8 @@ pub(crate) enum Helper {
     TableLoad,
     /// `(key, value, table, full code) -> status`.
     TableStore,
-    /// `(first table, end) -> status`: one more extension for a full
-    /// storage table (see [`crate::solana_rt::grow`]).
+    /// `(first table, end, last table) -> status`: one more extension for
+    /// a full storage table (see [`crate::solana_rt::grow`]).
     Grow,
     /// `(d, offset)`.
     CallDataLoad,

@@ -137,7 +137,7 @@ fn table_header(a: &mut Asm, bad_state: Label) {
     a.ldx(Size::Dw, R3, 7, 8); // capacity
     a.jmp_imm(J::Gt, R3, 1 << 24, bad_state);
     a.jmp_imm(J::Lt, R3, 2, bad_state);
-    a.ldx(Size::Dw, R5, 7, 24); // shift
+    a.ldx(Size::W, R5, 7, 24); // shift (the u32 after it: an extension follows)
     a.jmp_imm(J::Gt, R5, 63, bad_state);
     a.mov64(R0, 64);
     a.alu(Alu::Sub, R0, R5);

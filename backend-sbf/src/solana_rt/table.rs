@@ -138,7 +138,7 @@ pub(crate) fn table(a: &mut Asm, store: bool, journal: Option<Label>, grow: Opti
     a.ldx(Size::Dw, table, R10, end_at);
     // The new extension is empty: the key's first entry is free.
     key_hash(a, R1);
-    a.ldx(Size::Dw, R5, table, 24);
+    a.ldx(Size::W, R5, table, 24);
     a.alu(Alu::Rsh, R4, R5);
     a.mov(R8, R4);
     a.alu_imm(Alu::Mul, R8, storage::ENTRY as i32);
@@ -165,7 +165,7 @@ fn key_hash(a: &mut Asm, key: Reg) {
 /// that ends the probe and `r6` the capacity less one.
 fn probe(a: &mut Asm, store: bool, journal: Option<Label>, key: Reg, table: Reg) -> Label {
     let (probe, next, absent) = (a.label(), a.label(), a.label());
-    a.ldx(Size::Dw, R5, table, 24);
+    a.ldx(Size::W, R5, table, 24);
     a.alu(Alu::Rsh, R4, R5);
     a.ldx(Size::Dw, R6, table, 8);
     a.alu_imm(Alu::Sub, R6, 1);
@@ -199,18 +199,17 @@ fn probe(a: &mut Asm, store: bool, journal: Option<Label>, key: Reg, table: Reg)
 }
 
 /// After a probe of `table` ended at a free entry: `r5` = the next table
-/// (right after this one's entries), or a jump to `none` when no
-/// extension is there or the table is not in an account's data (the
-/// heap's transient table never grows). Uses `r0`.
+/// (right after this one's entries), or a jump to `none` when the table's
+/// header does not say an extension follows it (the heap's transient
+/// table never grows).
 fn next_table(a: &mut Asm, table: Reg, none: Label) {
+    a.ldx(Size::W, R5, table, storage::EXTENDED as i16);
+    a.jmp_imm(J::Eq, R5, 0, none);
     a.mov(R5, R6);
     a.alu_imm(Alu::Add, R5, 1);
     a.alu_imm(Alu::Mul, R5, storage::ENTRY as i32);
     a.alu(Alu::Add, R5, table);
     a.alu_imm(Alu::Add, R5, storage::HEADER as i32);
-    jmp_unless_extension(a, R5, none);
-    a.mov64(R0, layout::INPUT_START);
-    a.jmp(J::Lt, table, R0, none);
 }
 
 /// In a store that walks the extensions: the free entry a probe of
@@ -240,16 +239,10 @@ fn jmp_unless_room(a: &mut Asm, used: Reg, capacity: Reg, tmp: Reg, none: Label)
     a.jmp(J::Gt, used, tmp, none);
 }
 
-/// Jumps to `none` unless an extension's header is at `at` (its magic's
-/// upper half, which sets it apart from a first table's).
-fn jmp_unless_extension(a: &mut Asm, at: Reg, none: Label) {
-    a.ldx(Size::W, R0, at, 4);
-    a.jmp_imm(J::Ne, R0, (storage::EXTENSION_MAGIC >> 32) as i32, none);
-}
-
 /// The body of [`crate::runtime::Helper::Grow`]: one more extension
 /// ([`storage::EXTENSION_BYTES`]) at `r2`, the end of the table chain
-/// whose first table starts the account data at `r1`. The data length
+/// whose first table starts the account data at `r1` and whose last one,
+/// at `r3`, then says an extension follows it ([`storage::EXTENDED`]). The data length
 /// grows to hold it (unless the account already has the room), and the
 /// transaction's signer pays the rent of the bytes added, by a system
 /// transfer; the program asks for the system program when it is not among
@@ -261,13 +254,14 @@ fn jmp_unless_extension(a: &mut Asm, at: Reg, none: Label) {
 /// does not own; else [`exit::ACCOUNT_NEEDED`]. In a bundle the journal's records of the
 /// account's balance take the rent in, so a failed call keeps it.
 pub(crate) fn grow(a: &mut Asm, rent: i32, journal_at: Option<u32>) {
-    let (first, end, new_len, lamports) = (-8, -16, -24, -32);
+    let (first, end, new_len, lamports, last) = (-8, -16, -24, -32, -40);
     let (cannot, paid, needed, precompile) = (a.label(), a.label(), a.label(), a.label());
     a.mov64(R0, layout::HEAP_START);
     a.ldx(Size::Dw, R0, R0, layout::GREW);
     a.jmp_imm(J::Ne, R0, 0, cannot);
     a.stx(Size::Dw, R10, first, R1);
     a.stx(Size::Dw, R10, end, R2);
+    a.stx(Size::Dw, R10, last, R3);
     a.mov(R6, R2);
     a.alu_imm(Alu::Add, R6, storage::EXTENSION_BYTES as i32);
     a.alu(Alu::Sub, R6, R1);
@@ -360,6 +354,9 @@ pub(crate) fn grow(a: &mut Asm, rent: i32, journal_at: Option<u32>) {
         24,
         64 - storage::EXTENSION_CAPACITY.trailing_zeros() as i32,
     );
+    // The table it follows says so.
+    a.ldx(Size::Dw, R3, R10, last);
+    a.st(Size::W, R3, storage::EXTENDED as i16, 1);
     a.bind(paid);
     a.mov64(R0, 0);
     a.exit();
