@@ -56,7 +56,7 @@ fn storage_grows_past_its_capacity_as_on_revm() {
 #[test]
 fn a_fresh_state_account_takes_the_constructors_storage() {
     use chainlift_backend_sbf::{exit, storage};
-    use chainlift_emulator::sbf::{self, AccountIn, Invocation};
+    use chainlift_emulator::sbf::{self, AccountIn};
     let storage_left: std::collections::BTreeMap<U256, U256> = (1..=20u64)
         .map(|k| (U256::from(k) << 200, U256::from(k * 1000)))
         .collect();
@@ -65,15 +65,7 @@ fn a_fresh_state_account_takes_the_constructors_storage() {
     let code = chainlift_tests::artifact_runtime(std::path::Path::new(&path(
         "examples/token/out/Token.json",
     )));
-    let program = engine
-        .program(
-            &code,
-            Fork::Osaka,
-            Address::repeat_byte(0xc0),
-            &engine.target_for(&BlockEnv::default(), U256::ZERO),
-        )
-        .unwrap();
-    let exe = sbf::load(&program.elf).unwrap();
+    let exe = loaded(&engine, &code);
     let init_with = |len: usize, signer: bool, owner: [u8; 32], value: u64, system: bool| {
         let zeros = vec![0u8; len];
         let mut accounts = vec![
@@ -99,17 +91,7 @@ fn a_fresh_state_account_takes_the_constructors_storage() {
         if system {
             accounts.push(AccountIn::system_program());
         }
-        sbf::execute(
-            &exe,
-            false,
-            &Invocation {
-                program_id: sbf::PROGRAM_ID,
-                accounts: &accounts,
-                data: &sbf::instruction_data(value, &[]),
-                clock: (0, 0),
-                heap_size: engine.target.heap_size as usize,
-            },
-        )
+        execute(&exe, &accounts, value, &[])
     };
     let init_owned = |len: usize, signer: bool, owner: [u8; 32], value: u64| {
         init_with(len, signer, owner, value, false)
@@ -163,19 +145,11 @@ fn a_fresh_state_account_takes_the_constructors_storage() {
 #[test]
 fn a_storage_table_grows_over_instructions() {
     use chainlift_backend_sbf::{exit, storage};
-    use chainlift_emulator::sbf::{self, AccountIn, Invocation};
+    use chainlift_emulator::sbf::{self, AccountIn};
     // sstore(i, i) for i in 1..=calldataload(0).
     let code = hex("600035 6000 5b 600101 808055 8181 10 600557 00");
     let engine = SbfEngine::new(false);
-    let program = engine
-        .program(
-            &code,
-            Fork::Osaka,
-            Address::repeat_byte(0xc0),
-            &engine.target_for(&BlockEnv::default(), U256::ZERO),
-        )
-        .unwrap();
-    let exe = sbf::load(&program.elf).unwrap();
+    let exe = loaded(&engine, &code);
     let mut data = vec![0u8; storage::HEADER + storage::ENTRY * 16];
     let mut lamports = [1u64 << 40, 1u64 << 40];
     let base = data.len();
@@ -199,17 +173,7 @@ fn a_storage_table_grows_over_instructions() {
             AccountIn::system_program(),
         ];
         let calldata = n.map_or(vec![], |n| U256::from(n).to_be_bytes::<32>().to_vec());
-        let run = sbf::execute(
-            &exe,
-            false,
-            &Invocation {
-                program_id: sbf::PROGRAM_ID,
-                accounts: &accounts,
-                data: &sbf::instruction_data(0, &calldata),
-                clock: (0, 0),
-                heap_size: 32 * 1024,
-            },
-        );
+        let run = execute(&exe, &accounts, 0, &calldata);
         let label = format!("{n:?} slots");
         assert_eq!(run.result, Ok(code), "{label}");
         if code != exit::SUCCESS {
@@ -229,15 +193,7 @@ fn a_storage_table_grows_over_instructions() {
     }
     // sload(calldataload(0)), returned, reads every table.
     let reader = hex("600035 54 600052 60206000f3");
-    let program = engine
-        .program(
-            &reader,
-            Fork::Osaka,
-            Address::repeat_byte(0xc0),
-            &engine.target_for(&BlockEnv::default(), U256::ZERO),
-        )
-        .unwrap();
-    let exe = sbf::load(&program.elf).unwrap();
+    let exe = loaded(&engine, &reader);
     for k in [1u64, 13, 99, 150, 200, 201, 1000] {
         let accounts = [
             AccountIn {
@@ -251,17 +207,7 @@ fn a_storage_table_grows_over_instructions() {
             },
             AccountIn::payer([0xca; 32], lamports[1]),
         ];
-        let run = sbf::execute(
-            &exe,
-            false,
-            &Invocation {
-                program_id: sbf::PROGRAM_ID,
-                accounts: &accounts,
-                data: &sbf::instruction_data(0, &U256::from(k).to_be_bytes::<32>()),
-                clock: (0, 0),
-                heap_size: 32 * 1024,
-            },
-        );
+        let run = execute(&exe, &accounts, 0, &U256::from(k).to_be_bytes::<32>());
         assert_eq!(run.result, Ok(exit::SUCCESS));
         let want = if k <= 200 { k } else { 0 };
         assert_eq!(
@@ -270,4 +216,39 @@ fn a_storage_table_grows_over_instructions() {
             "slot {k}"
         );
     }
+}
+
+/// `code` translated by `engine` for the contract at 0xc0…c0, loaded.
+fn loaded(engine: &SbfEngine, code: &[u8]) -> chainlift_emulator::sbf::Loaded {
+    let program = engine
+        .program(
+            code,
+            Fork::Osaka,
+            Address::repeat_byte(0xc0),
+            &engine.target_for(&BlockEnv::default(), U256::ZERO),
+        )
+        .unwrap();
+    chainlift_emulator::sbf::load(&program.elf).unwrap()
+}
+
+/// One instruction of the program at `exe` on `accounts` (value and
+/// calldata), in the interpreter with the default 32 KiB heap.
+fn execute(
+    exe: &chainlift_emulator::sbf::Loaded,
+    accounts: &[chainlift_emulator::sbf::AccountIn],
+    value: u64,
+    calldata: &[u8],
+) -> chainlift_emulator::sbf::Run {
+    use chainlift_emulator::sbf;
+    sbf::execute(
+        exe,
+        false,
+        &sbf::Invocation {
+            program_id: sbf::PROGRAM_ID,
+            accounts,
+            data: &sbf::instruction_data(value, calldata),
+            clock: (0, 0),
+            heap_size: 32 * 1024,
+        },
+    )
 }

@@ -282,6 +282,41 @@ fn accounts_now(svm: &LiteSVM, keys: &[(Pubkey, bool, bool)]) -> Vec<(Pubkey, So
         .collect()
 }
 
+/// A state account for a single-contract program: its creation by the
+/// system program (`space` bytes of zeros, `lamports`, owned by the
+/// program; the account signs), then its first instruction, which writes
+/// the table (the account signs again, `payer` as the caller).
+fn state_account(
+    payer: &Pubkey,
+    program_id: Pubkey,
+    state_key: Pubkey,
+    space: usize,
+    lamports: u64,
+) -> [Instruction; 2] {
+    let mut create = vec![0u8; 4]; // SystemInstruction::CreateAccount
+    create.extend_from_slice(&lamports.to_le_bytes());
+    create.extend_from_slice(&(space as u64).to_le_bytes());
+    create.extend_from_slice(program_id.as_ref());
+    [
+        Instruction {
+            program_id: Pubkey::new_from_array([0; 32]),
+            accounts: vec![
+                AccountMeta::new(*payer, true),
+                AccountMeta::new(state_key, true),
+            ],
+            data: create,
+        },
+        Instruction {
+            program_id,
+            accounts: vec![
+                AccountMeta::new(state_key, true),
+                AccountMeta::new(*payer, true),
+            ],
+            data: sbf::instruction_data(0, &[]),
+        },
+    ]
+}
+
 fn deploys_and_matches(scenario_file: &str) {
     let plan = scenario::load(
         Path::new(&path(scenario_file)),
@@ -339,26 +374,8 @@ fn deploys_and_matches(scenario_file: &str) {
         "the runtime's rent is the one the program assumes"
     );
     let system = Pubkey::new_from_array([0; 32]);
-    let mut create = vec![0u8; 4]; // SystemInstruction::CreateAccount
-    create.extend_from_slice(&(rent + (account.balance / wei).to::<u64>()).to_le_bytes());
-    create.extend_from_slice(&(space as u64).to_le_bytes());
-    create.extend_from_slice(program_id.as_ref());
-    let create = Instruction {
-        program_id: system,
-        accounts: vec![
-            AccountMeta::new(payer.pubkey(), true),
-            AccountMeta::new(state_key, true),
-        ],
-        data: create,
-    };
-    let init = Instruction {
-        program_id,
-        accounts: vec![
-            AccountMeta::new(state_key, true),
-            AccountMeta::new(payer.pubkey(), true),
-        ],
-        data: sbf::instruction_data(0, &[]),
-    };
+    let lamports = rent + (account.balance / wei).to::<u64>();
+    let [create, init] = state_account(&payer.pubkey(), program_id, state_key, space, lamports);
     let mut tx = Transaction::new_unsigned(Message::new(&[create], Some(&payer.pubkey())));
     tx.partial_sign(&[&payer], svm.latest_blockhash());
     svm.send_transaction(tx).unwrap();
@@ -853,28 +870,15 @@ fn storage_tables_grow_in_litesvm_as_in_the_sbf_engine() {
     let space = storage::HEADER + storage::ENTRY * 16;
     let rent = svm.minimum_balance_for_rent_exemption(space);
     let system = Pubkey::new_from_array([0; 32]);
-    let mut create = vec![0u8; 4]; // SystemInstruction::CreateAccount
     let balance = 10_000_000_000u64;
-    create.extend_from_slice(&(rent + balance).to_le_bytes());
-    create.extend_from_slice(&(space as u64).to_le_bytes());
-    create.extend_from_slice(program_id.as_ref());
-    let create = Instruction {
-        program_id: system,
-        accounts: vec![
-            AccountMeta::new(payer.pubkey(), true),
-            AccountMeta::new(state_key, true),
-        ],
-        data: create,
-    };
-    let init = Instruction {
+    let both = state_account(
+        &payer.pubkey(),
         program_id,
-        accounts: vec![
-            AccountMeta::new(state_key, true),
-            AccountMeta::new(payer.pubkey(), true),
-        ],
-        data: sbf::instruction_data(0, &[]),
-    };
-    let mut tx = Transaction::new_unsigned(Message::new(&[create, init], Some(&payer.pubkey())));
+        state_key,
+        space,
+        rent + balance,
+    );
+    let mut tx = Transaction::new_unsigned(Message::new(&both, Some(&payer.pubkey())));
     tx.partial_sign(&[&payer], svm.latest_blockhash());
     svm.send_transaction(tx).unwrap();
     svm.expire_blockhash();
