@@ -290,7 +290,7 @@ impl Runtime {
                     None
                 };
                 let grow = (h == Helper::TableStore).then(|| self.label(a, Helper::Grow));
-                solana_rt::table(a, h == Helper::TableStore, j, grow)
+                solana_rt::table(a, j, grow)
             }
             Helper::Grow => {
                 let at = self.bundle.then_some(self.journal_at);

@@ -608,11 +608,7 @@ const _: () = assert!(SYNC_INFOS + 56 * SYNC_MOST <= -64);
 fn system_transfer_syncing(a: &mut Asm) {
     let s = layout::SCRATCH;
     let (done, too_many) = (a.label(), a.label());
-    // The transfer: u32 2, u64 lamports.
-    a.st(Size::W, R9, s + 72, 2);
-    a.stx(Size::W, R9, s + 76, R5);
-    a.alu_imm(Alu::Rsh, R5, 32);
-    a.stx(Size::W, R9, s + 80, R5);
+    transfer_data(a);
     // Metas 0 and 1: the source (writable signer), the destination.
     a.stx(Size::Dw, R10, SYNC_METAS, R6);
     a.st(Size::B, R10, SYNC_METAS + 8, 1);
@@ -635,22 +631,12 @@ fn system_transfer_syncing(a: &mut Asm) {
         a.mov(R0, R10);
         a.alu_imm(Alu::Add, R0, (SYNC_INFOS + 56 * SYNC_MOST) as i32);
         a.jmp(J::Ge, R4, R0, too_many);
-        // SolAccountInfo { key, lamports, data len, data, owner, rent
-        // epoch, signer, writable, executable }.
         a.mov(R1, R5);
         a.alu_imm(Alu::Add, R1, 8);
-        a.stx(Size::Dw, R4, 0, R1);
-        for (field, off) in [(8, 72), (24, 88), (32, 40)] {
-            a.mov(R0, R5);
-            a.alu_imm(Alu::Add, R0, off);
-            a.stx(Size::Dw, R4, field, R0);
-        }
-        a.ldx(Size::Dw, R0, R5, 80);
-        a.stx(Size::Dw, R4, 16, R0);
+        account_info(a, R4, 0, R1);
         a.st(Size::Dw, R4, 40, 0);
         a.ldx(Size::B, R0, R5, 1);
         a.stx(Size::B, R4, 48, R0);
-        a.st(Size::B, R4, 49, 1);
         a.ldx(Size::B, R0, R5, 3);
         a.stx(Size::B, R4, 50, R0);
         a.alu_imm(Alu::Add, R4, 56);
@@ -695,6 +681,32 @@ fn system_transfer_syncing(a: &mut Asm) {
     a.bind(end);
 }
 
+/// The system transfer's instruction data at scratch + 72: `u32` 2, then
+/// the `u64` lamports in `r5` (which it changes).
+fn transfer_data(a: &mut Asm) {
+    let s = layout::SCRATCH;
+    a.st(Size::W, R9, s + 72, 2);
+    a.stx(Size::W, R9, s + 76, R5);
+    a.alu_imm(Alu::Rsh, R5, 32);
+    a.stx(Size::W, R9, s + 80, R5);
+}
+
+/// A writable account's `SolAccountInfo { key, lamports, data len, data,
+/// owner, rent epoch, signer, writable, executable }` at `[dst + at]`,
+/// from its key's place in the input (`key`): the pointers, the data
+/// length and the writable flag; the caller writes the rest it needs.
+fn account_info(a: &mut Asm, dst: Reg, at: i16, key: Reg) {
+    a.stx(Size::Dw, dst, at, key);
+    for (field, off) in [(8, 64), (24, 80), (32, 32)] {
+        a.mov(R0, key);
+        a.alu_imm(Alu::Add, R0, off);
+        a.stx(Size::Dw, dst, at + field, R0);
+    }
+    a.ldx(Size::Dw, R0, key, 72);
+    a.stx(Size::Dw, dst, at + 16, R0);
+    a.st(Size::B, dst, at + 49, 1);
+}
+
 /// A system-program transfer of `r5` lamports from the account whose key
 /// is at `r6` (a writable signer) to the one whose key is at `r7`
 /// (writable): `sol_invoke_signed_c` with its instruction, account metas
@@ -721,24 +733,10 @@ pub(crate) fn system_transfer(a: &mut Asm) {
     a.st(Size::B, R9, s + 49, 1);
     a.stx(Size::Dw, R9, s + 56, R7);
     a.st(Size::B, R9, s + 64, 1);
-    // The transfer: u32 2, u64 lamports.
-    a.st(Size::W, R9, s + 72, 2);
-    a.stx(Size::W, R9, s + 76, R5);
-    a.alu_imm(Alu::Rsh, R5, 32);
-    a.stx(Size::W, R9, s + 80, R5);
-    // SolAccountInfo { key, lamports, data len, data, owner, rent epoch,
-    // signer, writable, executable } for each, from its key's place.
+    transfer_data(a);
     for (info, key, signer) in [(88, R6, 1), (144, R7, 0)] {
-        a.stx(Size::Dw, R9, s + info, key);
-        for (field, off) in [(8, 64), (24, 80), (32, 32)] {
-            a.mov(R0, key);
-            a.alu_imm(Alu::Add, R0, off);
-            a.stx(Size::Dw, R9, s + info + field, R0);
-        }
-        a.ldx(Size::Dw, R0, key, 72);
-        a.stx(Size::Dw, R9, s + info + 16, R0);
+        account_info(a, R9, s + info, key);
         a.st(Size::B, R9, s + info + 48, signer);
-        a.st(Size::B, R9, s + info + 49, 1);
     }
     a.mov(R1, R9);
     a.alu_imm(Alu::Add, R1, s as i32);

@@ -15,11 +15,12 @@ use crate::{exit, layout, storage};
 /// that follows it (a table in an account's data only: the transient one
 /// in the heap never grows); the store updates the entry where the key is,
 /// or inserts it into the first table with room. When none has room, a
-/// store into an account's table calls `grow` ([`grow`]) for one more
-/// extension, and ends with its full code when that cannot be. In a bundle
-/// (`journal`), a store in a nested frame records the entry's old value
-/// first.
-pub(crate) fn table(a: &mut Asm, store: bool, journal: Option<Label>, grow: Option<Label>) {
+/// store into an account's table calls `grow` ([`grow`]'s label: given for
+/// the store, none for the load) for one more extension, and ends with its
+/// full code when that cannot be. In a bundle (`journal`), a store in a
+/// nested frame records the entry's old value first.
+pub(crate) fn table(a: &mut Asm, journal: Option<Label>, grow: Option<Label>) {
+    let store = grow.is_some();
     let (key, table) = if store { (R1, R3) } else { (R2, R3) };
     // Stack locals: the full code, the insertion candidate (entry,
     // table), the first table, the key's hash, and across `grow` the
@@ -59,13 +60,14 @@ pub(crate) fn table(a: &mut Asm, store: bool, journal: Option<Label>, grow: Opti
     a.mov(table, R5);
     a.ldx(Size::Dw, R4, R10, hash);
     a.ja(top);
-    if !store {
+    let Some(grow) = grow else {
+        // The load: not there, so zero.
         a.bind(last);
         a.bind(last_first);
         zero(a, R1, 0, 4);
         a.exit();
         return;
-    }
+    };
     let here = a.label();
     // In the extensions: the first table with room (kept as the
     // candidate), else the last one's free entry (`r8`) if it has room.
@@ -103,10 +105,6 @@ pub(crate) fn table(a: &mut Asm, store: bool, journal: Option<Label>, grow: Opti
     a.ldx(Size::Dw, R0, R10, code);
     a.exit();
     a.bind(no_room);
-    let Some(grow) = grow else {
-        a.ja(full);
-        return;
-    };
     // The transient table (which cannot grow) fills up to its last free
     // entry.
     let grows = a.label();
@@ -255,7 +253,7 @@ fn jmp_unless_room(a: &mut Asm, used: Reg, capacity: Reg, tmp: Reg, none: Label)
 /// account's balance take the rent in, so a failed call keeps it.
 pub(crate) fn grow(a: &mut Asm, rent: i32, journal_at: Option<u32>) {
     let (first, end, new_len, lamports, last) = (-8, -16, -24, -32, -40);
-    let (cannot, paid, needed, precompile) = (a.label(), a.label(), a.label(), a.label());
+    let (cannot, needed) = (a.label(), a.label());
     a.mov64(R0, layout::HEAP_START);
     a.ldx(Size::Dw, R0, R0, layout::GREW);
     a.jmp_imm(J::Ne, R0, 0, cannot);
@@ -308,7 +306,7 @@ pub(crate) fn grow(a: &mut Asm, rent: i32, journal_at: Option<u32>) {
     // The system program must be among the accounts.
     a.mov(R1, R9);
     a.alu_imm(Alu::Add, R1, layout::ZERO as i32);
-    let found = locate(a, precompile, precompile, needed, journal_at.is_some());
+    let found = locate(a, cannot, cannot, needed, journal_at.is_some());
     a.bind(found);
     a.mov64(R6, layout::HEAP_START);
     a.ldx(Size::Dw, R6, R6, layout::CALLER_KEY);
@@ -357,10 +355,8 @@ pub(crate) fn grow(a: &mut Asm, rent: i32, journal_at: Option<u32>) {
     // The table it follows says so.
     a.ldx(Size::Dw, R3, R10, last);
     a.st(Size::W, R3, storage::EXTENDED as i16, 1);
-    a.bind(paid);
     a.mov64(R0, 0);
     a.exit();
-    a.bind(precompile);
     a.bind(cannot);
     a.mov64(R0, 1);
     a.exit();

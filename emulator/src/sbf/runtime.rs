@@ -592,8 +592,15 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
     // `AccountDataSizeChanged` otherwise).
     let mut grown = vec![0; accounts.len()];
     let mut data = Vec::with_capacity(accounts.len());
+    let mut lamports = Vec::with_capacity(accounts.len());
+    let mut fail = |why: String| {
+        if result.is_ok() {
+            result = Err(why);
+        }
+    };
     for (i, (a, &o)) in accounts.iter().zip(&offsets).enumerate() {
-        let len = u64::from_le_bytes(input[o - 8..o].try_into().unwrap_or_default());
+        let word = |at: usize| u64::from_le_bytes(input[at..at + 8].try_into().unwrap_or_default());
+        let (len, now) = (word(o - 8), word(o - 16));
         let old = a.data.len() as u64;
         let len = if len == old {
             old
@@ -601,32 +608,24 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
             grown[i] = len - old;
             len
         } else {
-            if result.is_ok() {
-                result = Err(format!(
-                    "invalid realloc: account data of {old} bytes set to {len}"
-                ));
-            }
+            fail(format!(
+                "invalid realloc: account data of {old} bytes set to {len}"
+            ));
             old
         };
-        data.push(input[o..o + len as usize].to_vec());
-    }
-    let state = data.first().cloned().unwrap_or_else(|| state.to_vec());
-    // A program may not take lamports from an account it does not own
-    // (below what the runtime last saw of it: Agave's
-    // `ExternalAccountLamportSpend`).
-    for (i, (a, &o)) in accounts.iter().zip(&offsets).enumerate() {
-        let now = u64::from_le_bytes(input[o - 16..o - 8].try_into().unwrap_or_default());
-        if a.owner != program_id && now < ctx.synced[i] && result.is_ok() {
-            result = Err(format!(
+        // Nor may it take lamports from an account it does not own (below
+        // what the runtime last saw of it: Agave's
+        // `ExternalAccountLamportSpend`).
+        if a.owner != program_id && now < ctx.synced[i] {
+            fail(format!(
                 "external account lamport spend: account {i} went from {} to {now} lamports",
                 ctx.synced[i]
             ));
         }
+        data.push(input[o..o + len as usize].to_vec());
+        lamports.push(now);
     }
-    let lamports = offsets
-        .iter()
-        .map(|&o| u64::from_le_bytes(input[o - 16..o - 8].try_into().unwrap_or_default()))
-        .collect();
+    let state = data.first().cloned().unwrap_or_else(|| state.to_vec());
     drop(ctx.mapping);
     drop((stack, heap));
     Run {
