@@ -59,8 +59,9 @@
 //!
 //! | EVM | In a bundle |
 //! |---|---|
-//! | contract instances | one state account each, owned by the program; its table's header holds [`storage::BUNDLE_MAGIC`] and the contract's code id. A fresh account is initialized for a code id by an instruction whose calldata is that id (`u32`, little-endian) |
-//! | `call`, `staticcall` to a bundle's contract | the account the address stands for (found as for payments, and asked for with [`exit::ACCOUNT_NEEDED`] when missing; it must be writable) runs its code inside the program, in the next frame: its own EVM memory and calldata (the caller's input range), its state account's storage, `caller` the calling contract, the value moved between the two state accounts. Reentrancy and calls to itself work as on the EVM. Deeper than [`bundle::FRAMES`] ends with [`exit::CALL_DEPTH`] |
+//! | contract instances | one state account each, owned by the program, at the program-derived address of the seeds `"evm"`, the contract's EVM address and a bump byte ([`address::state_account`]); its data starts with a prefix ([`storage::PREFIX`] bytes: [`storage::BUNDLE_MAGIC`], the code id, the bump, the EVM address, the nonce), then the table. An instruction whose account 0 does not exist yet creates it ([`bundle::CREATE_DATA`] bytes of data: no value, the code id, the address, the bump): the program checks that the key is that address's program-derived address (`sol_create_program_address`), creates the account by a system `CreateAccount` it signs for ([`storage::CREATED_BYTES`], the rent paid by account `[1]`, a writable signer; the system program among the accounts) and writes the prefix and the contract's initial storage |
+//! | `address`, `caller` | the address in the running contract's prefix; the calling contract's, or the signer key's last 20 bytes in the outermost frame ([`layout::SELF_ADDR`], [`layout::CALLER_ADDR`]) |
+//! | `call`, `staticcall` to a bundle's contract | the state account whose prefix holds the address (found among all the accounts, owned by the program as account 0 is; asked for with [`exit::ACCOUNT_NEEDED`] when missing; it must be writable) runs its code inside the program, in the next frame: its own EVM memory and calldata (the caller's input range), its state account's storage, `caller` the calling contract, the value moved between the two state accounts. Reentrancy and calls to itself work as on the EVM. Deeper than [`bundle::FRAMES`] ends with [`exit::CALL_DEPTH`] |
 //! | `callcode` to a bundle's contract | the callee's code in the next frame with the caller's storage and address, the calling contract itself as `caller`, the value as `callvalue` (it stays with the caller) |
 //! | `delegatecall` to a bundle's contract | the callee's code in the next frame with the caller's storage, address, caller and value (EIP-1967 proxies over an implementation in the bundle); to an account without code, success with no return data |
 //! | return data | up to 1,024 bytes copied back into the caller's frame ([`layout::BUNDLE_RETURN_DATA`]); `returndatasize` and `returndatacopy` read it |
@@ -89,6 +90,7 @@
 
 #![deny(missing_docs)]
 
+pub mod address;
 pub mod asm;
 pub mod check;
 pub mod elf;
@@ -449,8 +451,16 @@ pub mod layout {
     /// one wrote: its value slots, its memory (`MEM_SIZE` bytes) and its
     /// stack.
     pub const MEM_BASE: i16 = JOURNAL_MARK + 8;
+    /// In a bundle: where the running contract's address is, as 32 bytes
+    /// ending in it: its state account's data (the prefix, see
+    /// [`crate::storage::ADDRESS`]).
+    pub const SELF_ADDR: i16 = MEM_BASE + 8;
+    /// In a bundle: where the frame's caller's address is, as 32 bytes
+    /// ending in it: the signer's key in the outermost frame, the calling
+    /// contract's [`SELF_ADDR`] in a nested one.
+    pub const CALLER_ADDR: i16 = SELF_ADDR + 8;
     /// End of a bundle frame's fixed part.
-    pub const BUNDLE_FIXED_END: i16 = MEM_BASE + 8;
+    pub const BUNDLE_FIXED_END: i16 = CALLER_ADDR + 8;
 }
 
 /// The storage table kept in the state account's data.
@@ -460,9 +470,28 @@ pub mod storage {
 
     /// The header's first eight bytes, `CLSTOR01` little-endian.
     pub const MAGIC: u64 = u64::from_le_bytes(*b"CLSTOR01");
-    /// In a bundle's state account, the header's first four bytes
-    /// (`CLSB`); the next four are the contract's code id.
+    /// In a bundle, a state account's data starts with [`PREFIX`] bytes
+    /// before its table: this magic (`CLSB`, a `u32`), the contract's code
+    /// id (`u32`), the bump byte of its program-derived address
+    /// ([`BUMP`]), its EVM address ([`ADDRESS`]) and its nonce ([`NONCE`]).
     pub const BUNDLE_MAGIC: u32 = u32::from_le_bytes(*b"CLSB");
+    /// Bytes before a bundle state account's table.
+    pub const PREFIX: usize = 64;
+    /// Where the prefix holds the bump byte of the account's address
+    /// ([`crate::address::state_account`]).
+    pub const BUMP: usize = 8;
+    /// Where the prefix holds the contract's 20-byte EVM address (so the
+    /// prefix's first 32 bytes end in it, as a public key ends in the
+    /// address of an account outside the bundle).
+    pub const ADDRESS: usize = 12;
+    /// Where the prefix holds the contract's nonce (`u64`).
+    pub const NONCE: usize = 32;
+    /// The table capacity of a state account the program creates: the
+    /// largest power of two whose account fits the 10,240 bytes an
+    /// account created by a program may have in its first instruction.
+    pub const CREATED_CAPACITY: usize = 128;
+    /// The data length of a state account the program creates.
+    pub const CREATED_BYTES: usize = PREFIX + HEADER + ENTRY * CREATED_CAPACITY;
     /// Header bytes: magic, capacity, used entries (`u64` each), the hash
     /// shift and whether an extension follows ([`EXTENDED`]; `u32` each).
     pub const HEADER: usize = 32;
@@ -507,14 +536,33 @@ pub mod storage {
         encode_with(slots, capacity, MAGIC)
     }
 
-    /// [`encode`] for a bundle: the state account of an instance of the
-    /// bundle's contract `code_id`.
-    pub fn encode_bundle(slots: &BTreeMap<U256, U256>, capacity: usize, code_id: u32) -> Vec<u8> {
-        encode_with(
-            slots,
-            capacity,
-            u64::from(BUNDLE_MAGIC) | u64::from(code_id) << 32,
-        )
+    /// [`encode`] for a bundle: the data of the state account of the
+    /// bundle contract `code_id` at `address` (its prefix, then the
+    /// table), whose program-derived address has the bump byte `bump`.
+    pub fn encode_bundle(
+        slots: &BTreeMap<U256, U256>,
+        capacity: usize,
+        code_id: u32,
+        address: alloy_primitives::Address,
+        bump: u8,
+    ) -> Vec<u8> {
+        let mut data = vec![0u8; PREFIX];
+        data[0..4].copy_from_slice(&BUNDLE_MAGIC.to_le_bytes());
+        data[4..8].copy_from_slice(&code_id.to_le_bytes());
+        data[BUMP] = bump;
+        data[ADDRESS..ADDRESS + 20].copy_from_slice(address.as_slice());
+        data.extend(encode_with(slots, capacity, MAGIC));
+        data
+    }
+
+    /// The code id and EVM address a bundle state account's data holds.
+    pub fn bundle_contract(data: &[u8]) -> Option<(u32, alloy_primitives::Address)> {
+        if data.len() < PREFIX + HEADER || data[0..4] != BUNDLE_MAGIC.to_le_bytes() {
+            return None;
+        }
+        let code_id = u32::from_le_bytes([data[4], data[5], data[6], data[7]]);
+        let address = alloy_primitives::Address::from_slice(&data[ADDRESS..ADDRESS + 20]);
+        Some((code_id, address))
     }
 
     fn encode_with(slots: &BTreeMap<U256, U256>, capacity: usize, magic: u64) -> Vec<u8> {
@@ -550,12 +598,17 @@ pub mod storage {
             data.get(at..at + 8)
                 .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
         };
-        if data.len() < HEADER || (word(0) != MAGIC && word(0) as u32 != BUNDLE_MAGIC) {
+        let start = if data.len() >= PREFIX && word(0) as u32 == BUNDLE_MAGIC {
+            PREFIX
+        } else {
+            0
+        };
+        if data.len() < start + HEADER || word(start) != MAGIC {
             return Err("no storage table header".into());
         }
         let mut out = BTreeMap::new();
         // The table, then each extension that follows it.
-        let mut at = 0;
+        let mut at = start;
         loop {
             let capacity = word(at + 8) as usize;
             let end = ENTRY
@@ -590,10 +643,11 @@ pub mod storage {
 /// Bundles: the contracts of a system in one program ([`translate_bundle`]).
 ///
 /// Every contract's code is in the program; each instance has a state
-/// account (its table's header says which code it runs: [`storage::BUNDLE_MAGIC`]
-/// and the code id). Calls, static calls and delegate calls from one of
+/// account at the program-derived address of its EVM address (its
+/// prefix says which code it runs: [`storage::BUNDLE_MAGIC`] and the code
+/// id). Calls, static calls and delegate calls from one of
 /// the bundle's contracts to another run inside the program, in a frame of
-/// their own: the heap is split into [`FRAMES`] equal frames, one per
+/// their own: the heap is split into [`FRAMES`](bundle::FRAMES) equal frames, one per
 /// call depth, each holding the globals, value slots and EVM memory of
 /// the contract running there; the call's return data comes back into the
 /// caller's frame ([`crate::layout::BUNDLE_RETURN_DATA`]).
@@ -626,6 +680,11 @@ pub mod bundle {
     /// `u64` of bytes used, then each record as its length (`u64`) and
     /// bytes, padded to 8.
     pub const LOG_BUFFER: u32 = 16 * 1024;
+    /// Bytes of the instruction data that creates a contract instance's
+    /// state account: the value (8 zero bytes), the code id (`u32`), the
+    /// contract's 20-byte EVM address and the bump byte of its
+    /// program-derived address ([`crate::address::state_account`]).
+    pub const CREATE_DATA: u64 = 8 + 4 + 20 + 1;
 
     /// The bytes of each frame in a heap of `heap` bytes.
     pub fn stride(heap: u32) -> u32 {

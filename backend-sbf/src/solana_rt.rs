@@ -748,14 +748,74 @@ pub(crate) fn system_transfer(a: &mut Asm) {
     a.syscall("sol_invoke_signed_c");
 }
 
+/// A system `CreateAccount` of the account whose key is
+/// [`layout::SELF_KEY`] (a program-derived address, signed for with the
+/// seeds at scratch + 256: three `SolSignerSeedC`), paid by the one at
+/// [`layout::CALLER_KEY`] (a writable signer): `lamports`, `space` bytes
+/// of data, owned by the program whose id the pointer at scratch + 240
+/// gives. The instruction, metas, data, infos and the signer's seeds go
+/// in the frame's scratch space. The system program must be among the
+/// instruction's accounts.
+pub(crate) fn system_create(a: &mut Asm, lamports: u64, space: i32) {
+    let s = layout::SCRATCH;
+    let at = |a: &mut Asm, off: i16, to: i16| {
+        a.mov(R0, R9);
+        a.alu_imm(Alu::Add, R0, to as i32);
+        a.stx(Size::Dw, R9, s + off, R0);
+    };
+    // SolInstruction { program id (32 zero bytes), metas, 2, data, 52 }.
+    at(a, 0, layout::ZERO);
+    at(a, 8, s + 40);
+    a.st(Size::Dw, R9, s + 16, 2);
+    at(a, 24, s + 72);
+    a.st(Size::Dw, R9, s + 32, 52);
+    a.ldx(Size::Dw, R6, R9, layout::CALLER_KEY);
+    a.ldx(Size::Dw, R7, R9, layout::SELF_KEY);
+    for (meta, key) in [(40, R6), (56, R7)] {
+        a.stx(Size::Dw, R9, s + meta, key);
+        a.st(Size::B, R9, s + meta + 8, 1);
+        a.st(Size::B, R9, s + meta + 9, 1);
+    }
+    // CreateAccount (0), lamports, space, owner.
+    a.st(Size::W, R9, s + 72, 0);
+    a.mov64(R0, lamports);
+    a.stx(Size::W, R9, s + 76, R0);
+    a.alu_imm(Alu::Rsh, R0, 32);
+    a.stx(Size::W, R9, s + 80, R0);
+    a.st(Size::W, R9, s + 84, space);
+    a.st(Size::W, R9, s + 88, 0);
+    a.ldx(Size::Dw, R1, R9, s + 240);
+    for k in 0..8 {
+        a.ldx(Size::W, R0, R1, 4 * k);
+        a.stx(Size::W, R9, s + 92 + 4 * k, R0);
+    }
+    for (info, key) in [(128, R6), (184, R7)] {
+        account_info(a, R9, s + info, key);
+        a.st(Size::B, R9, s + info + 48, 1);
+    }
+    // One signer: SolSignerSeedsC { the seeds, 3 }.
+    at(a, 344, s + 256);
+    a.st(Size::Dw, R9, s + 352, 3);
+    a.mov(R1, R9);
+    a.alu_imm(Alu::Add, R1, s as i32);
+    a.mov(R2, R9);
+    a.alu_imm(Alu::Add, R2, s as i32 + 128);
+    a.mov64(R3, 2);
+    a.mov(R4, R9);
+    a.alu_imm(Alu::Add, R4, s as i32 + 344);
+    a.mov64(R5, 1);
+    a.syscall("sol_invoke_signed_c");
+}
+
 /// Finds the account an EVM address (the word at `r1`) stands for: the
 /// first of accounts `[1..]` whose public key ends in the address's 20
-/// bytes. Jumps to `precompile` for the addresses 0x1..=0x11, to `this`
+/// bytes; in a bundle, from account 0, also a state account of the bundle
+/// whose prefix holds the address ([`crate::address`]). Jumps to `precompile` for the addresses 0x1..=0x11, to `this`
 /// for the contract itself, to `missing` when no account matches, and to
 /// the returned label, bound by the caller, with the account at `r5`. On
 /// every path but `precompile`, `r1`, `r2` and `r3` hold the key's last
 /// 8, middle 8 and first 4 bytes (for [`ask_for_account`]). Uses `r0`,
-/// `r5`, `r6` and `r8`.
+/// `r5`, `r6` and `r8` (and in a bundle `r7`).
 fn locate(a: &mut Asm, precompile: Label, this: Label, missing: Label, bundle: bool) -> Label {
     // The address in key form: key bytes 12..32 are its 20 bytes.
     a.ldx(Size::Dw, R5, R1, 0);
@@ -773,22 +833,23 @@ fn locate(a: &mut Asm, precompile: Label, this: Label, missing: Label, bundle: b
     a.be64(R1);
     a.be64(R2);
     a.be(R3, 32);
-    // `key_matches(p, miss)`: the key at p is the address.
-    let key_matches = |a: &mut Asm, p: Reg, miss: Label| {
-        a.ldx(Size::Dw, R0, p, 24);
+    // `key_matches(p, at, miss)`: the 32 bytes at p + at end in the
+    // address.
+    let key_matches = |a: &mut Asm, p: Reg, at: i16, miss: Label| {
+        a.ldx(Size::Dw, R0, p, at + 24);
         a.jmp(J::Ne, R0, R1, miss);
-        a.ldx(Size::Dw, R0, p, 16);
+        a.ldx(Size::Dw, R0, p, at + 16);
         a.jmp(J::Ne, R0, R2, miss);
-        a.ldx(Size::W, R0, p, 12);
+        a.ldx(Size::W, R0, p, at + 12);
         a.jmp(J::Ne, R0, R3, miss);
     };
     let not_self = a.label();
     if bundle {
-        a.ldx(Size::Dw, R5, R9, layout::SELF_KEY);
+        a.ldx(Size::Dw, R5, R9, layout::SELF_ADDR);
     } else {
         a.mov64(R5, layout::STATE_KEY_ADDR);
     }
-    key_matches(a, R5, not_self);
+    key_matches(a, R5, 0, not_self);
     a.ja(this);
     a.bind(not_self);
     // Walk accounts 1.. for the address (duplicates are 8 bytes); in a
@@ -806,10 +867,24 @@ fn locate(a: &mut Asm, precompile: Label, this: Label, missing: Label, bundle: b
     // (A state account that grew in this instruction: Agave placed the
     // next account after its original length, see [`grow`].)
     each_account(a, missing, bundle.then_some(R6), |a, next| {
-        a.mov(R6, R5);
-        a.alu_imm(Alu::Add, R6, 8);
-        key_matches(a, R6, next);
+        let other = if bundle { a.label() } else { next };
+        key_matches(a, R5, 8, other);
         a.ja(found);
+        if bundle {
+            // A state account of the bundle (with the magic, owned by the
+            // program as account 0 is): the address its prefix holds.
+            a.bind(other);
+            key_matches(a, R5, 88, next);
+            a.ldx(Size::W, R0, R5, 88);
+            a.jmp_imm(J::Ne, R0, storage::BUNDLE_MAGIC as i32, next);
+            a.mov64(R6, layout::STATE_OWNER_ADDR);
+            for k in 0..4 {
+                a.ldx(Size::Dw, R0, R5, 40 + 8 * k);
+                a.ldx(Size::Dw, R7, R6, 8 * k);
+                a.jmp(J::Ne, R0, R7, next);
+            }
+            a.ja(found);
+        }
     });
     found
 }

@@ -68,14 +68,21 @@ enum Command {
     /// median time per call, the speedup over revm measured in the same
     /// process, whether every outcome equals revm's, and the cost.
     Bench(BenchArgs),
-    /// The EVM address a Solana account stands for in translated programs
-    /// (`msg.sender` of a signer, `address(this)` of a state account): the
-    /// last 20 bytes of its public key. Takes base58 keys or keypair
-    /// files (JSON arrays of 64 bytes, as `solana-keygen` writes them).
+    /// Addresses both ways. A Solana account other than a bundle's state
+    /// account (a signer: `msg.sender`; a wallet a call pays; a
+    /// single-contract program's state account: `address(this)`) stands
+    /// for the last 20 bytes of its public key: give base58 keys or
+    /// keypair files (JSON arrays of 64 bytes, as `solana-keygen` writes
+    /// them). A contract of a bundle lives in a state account at the
+    /// program-derived address of the seeds "evm", its 20-byte address and
+    /// a bump byte: give 0x addresses and the bundle's `--program`.
     Address {
-        /// Public keys (base58) or keypair files.
-        #[arg(required = true, value_name = "KEY")]
+        /// Public keys (base58), keypair files, or EVM addresses (0x...).
+        #[arg(required = true, value_name = "KEY|ADDRESS")]
         keys: Vec<String>,
+        /// The bundle program's id (base58), for EVM addresses.
+        #[arg(long, value_name = "PROGRAM_ID")]
+        program: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -401,7 +408,11 @@ fn execute(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         }
         Command::Translate(args) => code = ir_cmd::translate(&args, cli.stack_in_memory, out)?,
         Command::Engines { json } => engines::list_engines(json, out)?,
-        Command::Address { keys, json } => sbf_client::address(&keys, json, out)?,
+        Command::Address {
+            keys,
+            program,
+            json,
+        } => sbf_client::address(&keys, program.as_deref(), json, out)?,
         Command::Bench(args) => {
             code = bench_cmd::bench(&args.paths, &args.engines, args.fork, args.json, out)?
         }

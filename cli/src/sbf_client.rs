@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub(crate) const MANIFEST_VERSION: u32 = 1;
 
 /// The system program's id, which a call that brings value needs.
-const SYSTEM_PROGRAM: &str = "11111111111111111111111111111111";
+pub(crate) const SYSTEM_PROGRAM: &str = "11111111111111111111111111111111";
 
 /// Bytes of instruction data before the calldata: the value in lamports.
 const VALUE_BYTES: usize = 8;
@@ -221,27 +221,47 @@ pub(crate) fn codama_root(name: &str, program_id: Option<&str>, instructions: Ve
     codama::root(name, program_id.unwrap_or_default(), instructions, errors)
 }
 
-/// A bundle's instruction that initializes a state account for the
-/// contract `name`, code id `code_id`: the value (0), then the code id.
+/// A bundle's instruction that creates and initializes the state account
+/// of an instance of the contract `name`, code id `code_id`: the value
+/// (0), then the code id, the instance's address and the bump byte.
 pub(crate) fn codama_initialize_in_bundle(name: &str, code_id: u32) -> Value {
     let mut ix = codama::initialize();
     ix["name"] = codama::camel(&format!("initialize_{name}")).into();
     ix["docs"] = json!([format!(
-        "Once, on a freshly created state account (all zeros, owned by the program): makes it an instance of `{name}` (code id {code_id}) with the storage its constructor left."
+        "Once per instance of `{name}` (code id {code_id}): the program creates its state account at the program-derived address of the seeds \"evm\", the instance's EVM address and the bump byte (the caller pays the rent), and writes the storage its constructor left."
     )]);
-    ix["arguments"]
-        .as_array_mut()
-        .expect("arguments")
-        .push(json!({
-            "kind": "instructionArgumentNode",
-            "name": "codeId",
-            "type": {"kind": "numberTypeNode", "format": "u32", "endian": "le"},
-            "defaultValue": {"kind": "numberValueNode", "number": code_id},
-            "defaultValueStrategy": "omitted",
-            "docs": ["the contract's code id"],
-        }));
+    ix["accounts"] = json!([
+        codama::account(
+            "state",
+            true,
+            false,
+            false,
+            "the state account's program-derived address (it must not exist yet)"
+        ),
+        codama::account("caller", true, true, false, "pays the state account's rent"),
+        codama::account("systemProgram", false, false, false, "the system program"),
+    ]);
+    let arguments = ix["arguments"].as_array_mut().expect("arguments");
+    arguments.push(json!({
+        "kind": "instructionArgumentNode",
+        "name": "codeId",
+        "type": {"kind": "numberTypeNode", "format": "u32", "endian": "le"},
+        "defaultValue": {"kind": "numberValueNode", "number": code_id},
+        "defaultValueStrategy": "omitted",
+        "docs": ["the contract's code id"],
+    }));
+    arguments.push(codama::argument(
+        "address",
+        codama::fixed_bytes(20),
+        "the instance's EVM address",
+    ));
+    arguments.push(codama::argument(
+        "bump",
+        codama::number("u8", "le"),
+        "the bump byte of the state account's program-derived address",
+    ));
     ix["discriminators"] = json!([
-        {"kind": "sizeDiscriminatorNode", "size": VALUE_BYTES + 4},
+        {"kind": "sizeDiscriminatorNode", "size": chainlift_backend_sbf::bundle::CREATE_DATA},
         {
             "kind": "constantDiscriminatorNode",
             "offset": VALUE_BYTES,
@@ -361,7 +381,13 @@ mod codama {
         })
     }
 
-    fn account(name: &str, writable: bool, signer: bool, optional: bool, docs: &str) -> Value {
+    pub(super) fn account(
+        name: &str,
+        writable: bool,
+        signer: bool,
+        optional: bool,
+        docs: &str,
+    ) -> Value {
         json!({
             "kind": "instructionAccountNode",
             "name": name,
@@ -372,11 +398,11 @@ mod codama {
         })
     }
 
-    fn number(format: &str, endian: &str) -> Value {
+    pub(super) fn number(format: &str, endian: &str) -> Value {
         json!({"kind": "numberTypeNode", "format": format, "endian": endian})
     }
 
-    fn fixed_bytes(size: usize) -> Value {
+    pub(super) fn fixed_bytes(size: usize) -> Value {
         json!({"kind": "fixedSizeTypeNode", "size": size, "type": {"kind": "bytesTypeNode"}})
     }
 
@@ -385,7 +411,7 @@ mod codama {
         json!({"kind": "preOffsetTypeNode", "offset": offset, "strategy": "padded", "type": ty})
     }
 
-    fn argument(name: &str, ty: Value, docs: &str) -> Value {
+    pub(super) fn argument(name: &str, ty: Value, docs: &str) -> Value {
         json!({
             "kind": "instructionArgumentNode",
             "name": name,
@@ -595,11 +621,9 @@ pub(crate) fn public_key(text: &str) -> anyhow::Result<[u8; 32]> {
 
 /// A key from the command line: base58, or a keypair file (a JSON array
 /// of 64 bytes whose last 32 are the public key).
-fn key_of(arg: &str) -> anyhow::Result<[u8; 32]> {
-    if arg.starts_with("0x") && arg.len() == 42 {
-        anyhow::bail!(
-            "{arg} is an EVM address: every Solana key that ends in its 20 bytes stands for it, so there is no one key to print; give a public key or a keypair file"
-        );
+pub(crate) fn key_of(arg: &str) -> anyhow::Result<[u8; 32]> {
+    if arg.starts_with("0x") {
+        anyhow::bail!("{arg} is not an EVM address (0x and 40 hex digits) nor a Solana key");
     }
     let path = std::path::Path::new(arg);
     if path.is_file() {
@@ -619,30 +643,63 @@ fn key_of(arg: &str) -> anyhow::Result<[u8; 32]> {
     public_key(arg)
 }
 
-/// `chainlift address`: each key and the EVM address it stands for.
+/// `chainlift address`: the EVM address of each key (its last 20 bytes),
+/// and the bundle state account of each EVM address (with `program`).
 pub(crate) fn address(
     keys: &[String],
+    program: Option<&str>,
     json: bool,
     out: &mut dyn std::io::Write,
 ) -> anyhow::Result<()> {
+    use chainlift_backend_sbf::address;
+    let program = program.map(key_of).transpose()?;
     let mut rows = vec![];
     for k in keys {
-        let key = key_of(k)?;
-        let address = alloy_primitives::Address::from_slice(&key[12..]);
-        rows.push((bs58::encode(key).into_string(), address));
+        let evm = k
+            .strip_prefix("0x")
+            .filter(|h| h.len() == 40)
+            .and_then(|h| h.parse::<alloy_primitives::Address>().ok());
+        let row = match (evm, program) {
+            (Some(a), Some(program)) => {
+                let (key, bump) = address::state_account(&program, a);
+                (bs58::encode(key).into_string(), a, Some(bump))
+            }
+            (Some(_), None) => anyhow::bail!(
+                "{k} is an EVM address: its bundle state account needs the program's id (--program KEY)"
+            ),
+            (None, _) => {
+                let key = key_of(k)?;
+                (bs58::encode(key).into_string(), address::of_key(&key), None)
+            }
+        };
+        rows.push(row);
     }
     if json {
         let list: Vec<Value> = rows
             .iter()
-            .map(|(key, address)| json!({"key": key, "address": address.to_checksum(None)}))
+            .map(|(key, address, bump)| {
+                let mut row = json!({"key": key, "address": address.to_checksum(None)});
+                if let Some(bump) = bump {
+                    row["state_account"] = true.into();
+                    row["bump"] = (*bump).into();
+                }
+                row
+            })
             .collect();
         crate::report::write_json(
             out,
             &json!({"schema_version": crate::report::SCHEMA_VERSION, "addresses": list}),
         )?;
     } else {
-        for (key, address) in rows {
-            writeln!(out, "{key} {}", address.to_checksum(None))?;
+        for (key, address, bump) in rows {
+            match bump {
+                Some(bump) => writeln!(
+                    out,
+                    "{} {key} (state account, bump {bump})",
+                    address.to_checksum(None)
+                )?,
+                None => writeln!(out, "{key} {}", address.to_checksum(None))?,
+            }
         }
     }
     Ok(())

@@ -31,6 +31,11 @@ pub(crate) fn translate_system(
         constants: crate::sbf_check::constants(&args.env, args.strict)?,
         ..Target::default()
     };
+    let program_id = args
+        .program_id
+        .as_deref()
+        .map(crate::sbf_client::key_of)
+        .transpose()?;
     let mut compiled = vec![];
     // The contracts the scenario deployed (with code), in its order.
     let deployed = plan.contracts.iter().filter(|c| {
@@ -115,16 +120,7 @@ pub(crate) fn translate_system(
         ));
         instructions.extend(client.codama_functions(&c.name));
         let mut part = client.manifest();
-        let mut init = [0u8; 12];
-        init[8..].copy_from_slice(&(id as u32).to_le_bytes());
-        part["initialize"]["data"] = alloy_primitives::hex::encode_prefixed(init).into();
-        part["initialize"]["note"] = "once, on the contract's freshly created state account (all zeros, owned by the program): the calldata is its code id (u32, little-endian); writes the storage table the constructor left".into();
-        // A bundle's table header: `CLSB`, then the code id.
-        part["state"]["table"]["magic"] = format!(
-            "0x{:016x}",
-            u64::from(chainlift_backend_sbf::storage::BUNDLE_MAGIC) | (id as u64) << 32
-        )
-        .into();
+        state_account_json(&mut part, id as u32, c.address, program_id.as_ref())?;
         let keep = [
             "state",
             "initialize",
@@ -213,4 +209,65 @@ pub(crate) fn translate_system(
         )?;
     }
     Ok(0)
+}
+
+/// A bundle contract's state account in its manifest `part`: where it
+/// lives (the program-derived address of its EVM address), its data (the
+/// prefix, then the table, created by the program at its first size) and
+/// the instruction that creates it.
+fn state_account_json(
+    part: &mut Value,
+    code_id: u32,
+    address: alloy_primitives::Address,
+    program_id: Option<&[u8; 32]>,
+) -> anyhow::Result<()> {
+    use chainlift_backend_sbf::{address, bundle, storage};
+    let slots = part["state"]["table"]["initial_slots"]
+        .as_u64()
+        .unwrap_or(0) as usize;
+    let most = storage::CREATED_CAPACITY * 3 / 4;
+    if slots > most {
+        bail!(
+            "{address}: its constructor left {slots} storage slots; a bundle's state account is created with room for {most} (Solana lets a program create at most 10,240 bytes of data in one instruction)"
+        );
+    }
+    let rent = part["state"]["rent_per_byte"].as_u64().unwrap_or(0);
+    let data_len = storage::CREATED_BYTES;
+    part["state"]["data_len"] = data_len.into();
+    part["state"]["rent_exempt_lamports"] = ((128 + data_len as u64) * rent).into();
+    part["state"]["table"]["capacity"] = storage::CREATED_CAPACITY.into();
+    part["state"]["prefix"] = json!({
+        "bytes": storage::PREFIX,
+        "magic": format!("0x{:08x}", storage::BUNDLE_MAGIC),
+        "code_id": {"offset": 4, "value": code_id},
+        "bump_offset": storage::BUMP,
+        "address_offset": storage::ADDRESS,
+        "nonce_offset": storage::NONCE,
+        "note": "the table starts after the prefix",
+    });
+    let mut seeds = json!({
+        "seeds": ["evm", address.to_checksum(None), "the bump byte"],
+        "derive": "the program-derived address of the seeds (`chainlift address --program PROGRAM_ID ADDRESS` prints it and the bump)",
+    });
+    let mut data = vec![0u8; 8];
+    data.extend_from_slice(&code_id.to_le_bytes());
+    data.extend_from_slice(address.as_slice());
+    if let Some(program) = program_id {
+        let (key, bump) = address::state_account(program, address);
+        seeds["key"] = bs58::encode(key).into_string().into();
+        seeds["bump"] = bump.into();
+        data.push(bump);
+    }
+    part["state"]["account"] = seeds;
+    part["initialize"] = json!({
+        "data": alloy_primitives::hex::encode_prefixed(&data),
+        "data_bytes": bundle::CREATE_DATA,
+        "accounts": [
+            {"name": "state", "writable": true, "signer": false, "note": "the state account's program-derived address; it must not exist yet"},
+            {"name": "caller", "writable": true, "signer": true, "note": "pays the account's rent"},
+            {"name": "system_program", "address": crate::sbf_client::SYSTEM_PROGRAM},
+        ],
+        "note": "once per contract instance: no value (8 zero bytes), then the code id (u32, little-endian), the contract's 20-byte address and the bump byte (`data` ends before the bump when the program id was not given); the program creates the state account at the address's program-derived address (a system CreateAccount it signs for, the caller paying the rent) and writes the prefix and the storage the constructor left",
+    });
+    Ok(())
 }

@@ -196,3 +196,57 @@ pub fn sbf_agrees_or_stops_at(
     }
     oracle
 }
+
+/// A bundle contract's state account as a client creates it from the
+/// contract's manifest entry (`contracts[i]` of a system translated with
+/// `--program-id program_id`, so the `initialize` data ends in the bump
+/// byte): the instruction run in the sbf engine with the account at the
+/// manifest's key (empty, the system program's), the writable signer
+/// `payer` holding `lamports`, and the system program. Returns the state
+/// account's key, the instruction data and the run.
+pub fn create_bundle_state(
+    exe: &chainlift_emulator::sbf::Loaded,
+    program_id: [u8; 32],
+    contract: &serde_json::Value,
+    (payer, lamports): ([u8; 32], u64),
+    heap_size: usize,
+) -> ([u8; 32], Vec<u8>, chainlift_emulator::sbf::Run) {
+    use chainlift_emulator::sbf::{self, AccountIn, Invocation};
+    let key: [u8; 32] = bs58::decode(contract["state"]["account"]["key"].as_str().expect("key"))
+        .into_vec()
+        .expect("base58")
+        .try_into()
+        .expect("32 bytes");
+    let address: alloy_primitives::Address = contract["address"]
+        .as_str()
+        .expect("address")
+        .parse()
+        .expect("an address");
+    assert_eq!(
+        (key, contract["state"]["account"]["bump"].as_u64()),
+        {
+            let (k, bump) = chainlift_backend_sbf::address::state_account(&program_id, address);
+            (k, Some(u64::from(bump)))
+        },
+        "the manifest's state account"
+    );
+    let data =
+        alloy_primitives::hex::decode(contract["initialize"]["data"].as_str().expect("data"))
+            .expect("hex");
+    let run = sbf::execute(
+        exe,
+        false,
+        &Invocation {
+            program_id,
+            accounts: &[
+                AccountIn::other(key, [0; 32], 0),
+                AccountIn::payer(payer, lamports),
+                AccountIn::system_program(),
+            ],
+            data: &data,
+            clock: (0, 0),
+            heap_size,
+        },
+    );
+    (key, data, run)
+}

@@ -615,12 +615,15 @@ fn translate_writes_one_program_for_a_system_that_runs_its_scenario() {
     std::fs::create_dir_all(&dir).unwrap();
     let so = dir.join("erc4626.so");
     let scenario = chainlift_tests::path("examples/scenarios/erc4626.toml");
+    let program_id = bs58::encode(sbf::PROGRAM_ID).into_string();
     let run = chainlift_tests::chainlift(&[
         "translate",
         "--deploy",
         &scenario,
         "-o",
         so.to_str().unwrap(),
+        "--program-id",
+        &program_id,
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
@@ -664,6 +667,15 @@ fn translate_writes_one_program_for_a_system_that_runs_its_scenario() {
             u32::from_le_bytes(data[8..12].try_into().unwrap()) as u64,
             id
         );
+        assert_eq!(
+            &data[12..32],
+            c["address"]
+                .as_str()
+                .unwrap()
+                .parse::<Address>()
+                .unwrap()
+                .as_slice()
+        );
         for f in c["functions"].as_array().unwrap() {
             let selector = &f["selector"].as_str().unwrap()[2..];
             assert!(
@@ -674,46 +686,37 @@ fn translate_writes_one_program_for_a_system_that_runs_its_scenario() {
             );
         }
     }
-    // Each contract's state account, initialized.
-    let mut states: std::collections::BTreeMap<Address, (Vec<u8>, u64)> = Default::default();
+    // Each contract's state account, created by the program at its
+    // address's program-derived address.
+    let mut states: std::collections::BTreeMap<Address, (Vec<u8>, u64, [u8; 32])> =
+        Default::default();
     for c in m["contracts"].as_array().unwrap() {
         let at: Address = c["address"].as_str().unwrap().parse().unwrap();
-        let data = vec![0u8; c["state"]["data_len"].as_u64().unwrap() as usize];
         let lamports = c["state"]["rent_exempt_lamports"].as_u64().unwrap();
-        let init =
-            alloy_primitives::hex::decode(c["initialize"]["data"].as_str().unwrap()).unwrap();
-        let r = sbf::execute(
+        let (key, _, r) = chainlift_tests::create_bundle_state(
             &exe,
-            false,
-            &Invocation {
-                program_id: sbf::PROGRAM_ID,
-                accounts: &[
-                    AccountIn {
-                        key: sbf::key_of(at),
-                        owner: sbf::PROGRAM_ID,
-                        lamports,
-                        signer: true,
-                        writable: true,
-                        executable: false,
-                        data: &data,
-                    },
-                    AccountIn {
-                        key: [7; 32],
-                        owner: [0; 32],
-                        lamports: 1 << 40,
-                        signer: true,
-                        writable: false,
-                        executable: false,
-                        data: &[],
-                    },
-                ],
-                data: &init,
-                clock: (0, 0),
-                heap_size,
-            },
+            sbf::PROGRAM_ID,
+            c,
+            ([7; 32], 1 << 40),
+            heap_size,
         );
         assert_eq!(r.result, Ok(exit::SUCCESS), "{}", c["name"]);
-        states.insert(at, (r.state, lamports));
+        assert_eq!(r.owners[0], sbf::PROGRAM_ID, "{}", c["name"]);
+        assert_eq!(
+            r.lamports,
+            [lamports, (1 << 40) - lamports, 1],
+            "{}",
+            c["name"]
+        );
+        assert_eq!(
+            r.state.len() as u64,
+            c["state"]["data_len"].as_u64().unwrap()
+        );
+        assert_eq!(
+            chainlift_backend_sbf::storage::bundle_contract(&r.state),
+            Some((c["code_id"].as_u64().unwrap() as u32, at))
+        );
+        states.insert(at, (r.state, lamports, key));
     }
     let plan = chainlift_cli::scenario::load(
         std::path::Path::new(&scenario),
@@ -731,9 +734,9 @@ fn translate_writes_one_program_for_a_system_that_runs_its_scenario() {
             let mut accounts: Vec<AccountIn> = vec![];
             let snapshot = states.clone();
             for (i, a) in order.iter().enumerate() {
-                let (data, lamports) = &snapshot[a];
+                let (data, lamports, key) = &snapshot[a];
                 accounts.push(AccountIn {
-                    key: sbf::key_of(*a),
+                    key: *key,
                     owner: sbf::PROGRAM_ID,
                     lamports: *lamports,
                     signer: false,
@@ -824,4 +827,138 @@ fn frames_deeper_than_the_one_reused_are_cleared_too() {
     c.data = vec![];
     let o = agrees("fresh memory two deep", &w, &c, None);
     assert_eq!(o.return_data, vec![0u8; 32]);
+}
+
+/// The instruction that creates a contract's state account: only at the
+/// program-derived address of the address it names (with its bump), with
+/// a code id of the bundle, no value, a writable signer paying the rent
+/// and the system program; anything else ends with a named error before
+/// anything is created. Once created, the account runs its code under
+/// that address (`address(this)` from its prefix, `msg.sender` the
+/// signer's key).
+#[test]
+fn the_program_creates_a_state_account_only_at_its_address() {
+    use chainlift_backend_sbf::{Contract, Target, address, bundle, exit, storage};
+    use chainlift_emulator::sbf::{self, AccountIn, Invocation};
+    // Returns ADDRESS and CALLER.
+    let code = hex("30 6000 52 33 6020 52 6040 6000 f3");
+    let module = chainlift_frontend_evm::pipeline::Cache::shared()
+        .get(&code, Fork::Osaka, Default::default())
+        .unwrap();
+    let slots = [(U256::from(5), U256::from(7))].into_iter().collect();
+    let contracts = [Contract {
+        module: &module.module,
+        initial_storage: &slots,
+    }];
+    let target = Target {
+        heap_size: bundle::HEAP,
+        ..Target::default()
+    };
+    let program = chainlift_backend_sbf::translate_bundle(&contracts, &target).unwrap();
+    let exe = sbf::load(&program.elf).unwrap();
+    let at = Address::repeat_byte(0x5c);
+    let (key, bump) = address::state_account(&sbf::PROGRAM_ID, at);
+    let payer = [9u8; 32];
+    let create = |data: &[u8], accounts: &[AccountIn]| {
+        sbf::execute(
+            &exe,
+            false,
+            &Invocation {
+                program_id: sbf::PROGRAM_ID,
+                accounts,
+                data,
+                clock: (0, 0),
+                heap_size: bundle::HEAP as usize,
+            },
+        )
+    };
+    let data = |id: u32, a: Address, bump: u8| {
+        let mut d = vec![0u8; 8];
+        d.extend_from_slice(&id.to_le_bytes());
+        d.extend_from_slice(a.as_slice());
+        d.push(bump);
+        d
+    };
+    let accounts = [
+        AccountIn::other(key, [0; 32], 0),
+        AccountIn::payer(payer, 1 << 40),
+        AccountIn::system_program(),
+    ];
+    let rent = (128 + storage::CREATED_BYTES as u64) * u64::from(target.rent_per_byte);
+    // Refused, naming the problem: another address or bump than the key's,
+    // a code id past the bundle's, a value, short data.
+    let other = Address::repeat_byte(0x5d);
+    for (why, d, code) in [
+        ("another address", data(0, other, bump), exit::BAD_ACCOUNTS),
+        (
+            "another bump",
+            data(0, at, bump.wrapping_sub(1)),
+            exit::BAD_ACCOUNTS,
+        ),
+        ("code id 1 of 1", data(1, at, bump), exit::BAD_INPUT),
+        (
+            "short data",
+            data(0, at, bump)[..32].to_vec(),
+            exit::BAD_INPUT,
+        ),
+        (
+            "a value",
+            [&[1u8][..], &data(0, at, bump)[1..]].concat(),
+            exit::BAD_INPUT,
+        ),
+    ] {
+        let r = create(&d, &accounts);
+        assert_eq!(r.result, Ok(code), "{why}");
+        assert_eq!(r.lamports[0], 0, "{why}");
+        assert!(r.data[0].is_empty(), "{why}");
+    }
+    // A read-only payer; an account someone else owns.
+    let mut read_only = accounts.clone();
+    read_only[1].writable = false;
+    assert_eq!(
+        create(&data(0, at, bump), &read_only).result,
+        Ok(exit::BAD_ACCOUNTS)
+    );
+    let mut foreign = accounts.clone();
+    foreign[0].owner = [0x22; 32];
+    assert_eq!(
+        create(&data(0, at, bump), &foreign).result,
+        Ok(exit::BAD_ACCOUNTS)
+    );
+    // Without the system program the runtime refuses the creation.
+    let r = create(&data(0, at, bump), &accounts[..2]);
+    assert!(
+        r.result
+            .as_ref()
+            .is_err_and(|e| e.contains("Unknown program")),
+        "{:?}",
+        r.result
+    );
+    // Created: owned by the program, the rent paid by the signer, the
+    // prefix and the constructor's storage written.
+    let r = create(&data(0, at, bump), &accounts);
+    assert_eq!(r.result, Ok(exit::SUCCESS));
+    assert_eq!(r.owners[0], sbf::PROGRAM_ID);
+    assert_eq!(r.lamports[..2], [rent, (1 << 40) - rent]);
+    assert_eq!(storage::bundle_contract(&r.state), Some((0, at)));
+    assert_eq!(r.state[storage::BUMP], bump);
+    assert_eq!(storage::decode(&r.state).unwrap(), slots);
+    // A call: its address from the prefix, its caller the signer's key.
+    let call = create(
+        &sbf::instruction_data(0, &[]),
+        &[
+            AccountIn {
+                owner: sbf::PROGRAM_ID,
+                lamports: rent,
+                data: &r.state,
+                ..AccountIn::other(key, [0; 32], 0)
+            },
+            AccountIn::payer(sbf::key_of(Address::repeat_byte(0xca)), 1 << 40),
+        ],
+    );
+    assert_eq!(call.result, Ok(exit::SUCCESS));
+    let mut expected = [0u8; 64];
+    expected[12..32].copy_from_slice(at.as_slice());
+    expected[44..64].copy_from_slice(&[0xca; 20]);
+    assert_eq!(call.return_data, expected);
 }

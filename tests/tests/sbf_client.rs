@@ -520,10 +520,31 @@ fn address_prints_the_evm_address_a_key_stands_for() {
         "{}",
         run.stdout
     );
+    // The other way: the state account of a system's contract at an
+    // address, as the sbf engine and the program derive it.
+    let program = bs58::encode(sbf::PROGRAM_ID).into_string();
+    let run = chainlift(&["address", "--program", &program, &a.to_string(), "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    let (state, bump) = chainlift_backend_sbf::address::state_account(&sbf::PROGRAM_ID, a);
+    let row = &v["addresses"][0];
+    assert_eq!(row["key"], bs58::encode(state).into_string().as_str());
+    assert_eq!(row["bump"], bump);
+    assert_eq!(row["state_account"], true);
+    assert_eq!(row["address"], a.to_checksum(None).as_str());
+    let run = chainlift(&["address", "--program", &program, &a.to_string()]);
+    assert!(
+        run.stdout.contains(&format!("bump {bump}")),
+        "{}",
+        run.stdout
+    );
     // Errors name the problem.
     let run = chainlift(&["address", "0x00000000000000000000000000000000000a11ce"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("is an EVM address"), "{}", run.stderr);
+    assert!(run.stderr.contains("--program"), "{}", run.stderr);
+    let run = chainlift(&["address", "0x00000000000000000000000000000000000a11cz"]);
+    assert!(run.stderr.contains("not an EVM address"), "{}", run.stderr);
     let run = chainlift(&["address", "abc"]);
     assert!(
         run.stderr.contains("a Solana public key has 32"),

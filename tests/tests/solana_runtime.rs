@@ -71,8 +71,12 @@ fn send(svm: &mut LiteSVM, ixs: &[Instruction], payer: &Keypair, signers: &[&Key
 /// Deploys `elf` through the upgradeable loader with `payer` as the
 /// upgrade authority; returns the program id.
 fn deploy(svm: &mut LiteSVM, payer: &Keypair, elf: &[u8]) -> Pubkey {
+    deploy_at(svm, payer, elf, &Keypair::new())
+}
+
+/// [`deploy`] at the program id `program` (its keypair).
+fn deploy_at(svm: &mut LiteSVM, payer: &Keypair, elf: &[u8], program: &Keypair) -> Pubkey {
     let buffer = Keypair::new();
-    let program = Keypair::new();
     let rent =
         svm.minimum_balance_for_rent_exemption(UpgradeableLoaderState::size_of_buffer(elf.len()));
     let create = loader::create_buffer(
@@ -100,7 +104,7 @@ fn deploy(svm: &mut LiteSVM, payer: &Keypair, elf: &[u8]) -> Pubkey {
         true,
     )
     .unwrap();
-    send(svm, &deploy, payer, &[&program]);
+    send(svm, &deploy, payer, &[program]);
     program.pubkey()
 }
 
@@ -582,12 +586,15 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
     let dir = std::env::temp_dir().join(format!("chainlift-litesvm-bundle-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let so = dir.join("system.so");
+    let program = Keypair::new();
     let run = chainlift_tests::chainlift(&[
         "translate",
         "--deploy",
         &path(scenario_file),
         "-o",
         so.to_str().unwrap(),
+        "--program-id",
+        &program.pubkey().to_string(),
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let elf = std::fs::read(&so).unwrap();
@@ -608,88 +615,74 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
     let mut svm = LiteSVM::new().with_sigverify(false);
     let payer = Keypair::new();
     svm.airdrop(&payer.pubkey(), 1_000_000_000_000).unwrap();
-    let program_id = deploy(&mut svm, &payer, &elf);
+    let program_id = deploy_at(&mut svm, &payer, &elf, &program);
     let contracts: Vec<(Address, serde_json::Value)> = manifest["contracts"]
         .as_array()
         .unwrap()
         .iter()
         .map(|c| (c["address"].as_str().unwrap().parse().unwrap(), c.clone()))
         .collect();
-    // Each state account: created for the program, then initialized by
-    // its own instruction (the code id), in LiteSVM and the sbf engine.
+    // Each state account: created by the program at its address's
+    // program-derived address, the payer paying the rent, in LiteSVM and
+    // the sbf engine.
+    let mut state_keys = std::collections::BTreeMap::new();
     for (at, c) in &contracts {
-        let key = solana_key(*at);
         let space = c["state"]["data_len"].as_u64().unwrap() as usize;
         let rent = c["state"]["rent_exempt_lamports"].as_u64().unwrap();
         assert_eq!(svm.minimum_balance_for_rent_exemption(space), rent);
-        svm.set_account(
-            key,
-            SolanaAccount {
-                lamports: rent,
-                data: vec![0; space],
-                owner: program_id,
-                executable: false,
-                rent_epoch: 0,
-            },
-        )
-        .unwrap();
-        let data =
-            alloy_primitives::hex::decode(c["initialize"]["data"].as_str().unwrap()).unwrap();
-        let init = Instruction {
+        let funds = svm.get_account(&payer.pubkey()).unwrap().lamports;
+        let (key, data, emulated) = chainlift_tests::create_bundle_state(
+            &exe,
+            program_id.to_bytes(),
+            c,
+            (payer.pubkey().to_bytes(), funds),
+            heap as usize,
+        );
+        assert_eq!(emulated.result, Ok(exit::SUCCESS), "create {}", c["name"]);
+        let key = Pubkey::new_from_array(key);
+        let create = Instruction {
             program_id,
             accounts: vec![
-                AccountMeta::new(key, true),
+                AccountMeta::new(key, false),
                 AccountMeta::new(payer.pubkey(), true),
+                AccountMeta::new_readonly(solana_sdk_ids::system_program::id(), false),
             ],
-            data: data.clone(),
+            data,
         };
-        let emulated = sbf::execute(
-            &exe,
-            false,
-            &Invocation {
-                program_id: program_id.to_bytes(),
-                accounts: &[
-                    AccountIn {
-                        key: key.to_bytes(),
-                        owner: program_id.to_bytes(),
-                        lamports: rent,
-                        signer: true,
-                        writable: true,
-                        executable: false,
-                        data: &vec![0; space],
-                    },
-                    AccountIn {
-                        key: payer.pubkey().to_bytes(),
-                        owner: [0; 32],
-                        lamports: 1,
-                        signer: true,
-                        writable: true,
-                        executable: false,
-                        data: &[],
-                    },
-                ],
-                data: &data,
-                clock: (0, 0),
-                heap_size: heap as usize,
-            },
-        );
-        assert_eq!(emulated.result, Ok(exit::SUCCESS), "init {}", c["name"]);
         let mut tx = Transaction::new_unsigned(Message::new(
-            &[heap_frame(heap), init],
+            &[heap_frame(heap), create],
             Some(&payer.pubkey()),
         ));
         tx.partial_sign(&[&payer], svm.latest_blockhash());
-        if let Err(f) = svm.send_transaction(tx) {
-            panic!("init {}: {:?}\n{}", c["name"], f.err, f.meta.pretty_logs());
-        }
+        let meta = match svm.send_transaction(tx) {
+            Ok(meta) => meta,
+            Err(f) => panic!(
+                "create {}: {:?}\n{}",
+                c["name"],
+                f.err,
+                f.meta.pretty_logs()
+            ),
+        };
         svm.expire_blockhash();
+        let account = svm.get_account(&key).unwrap();
+        assert_eq!(account.data, emulated.state, "create {}", c["name"]);
+        assert_eq!(account.owner, program_id, "create {}", c["name"]);
+        assert_eq!(account.lamports, rent, "create {}", c["name"]);
         assert_eq!(
-            svm.get_account(&key).unwrap().data,
-            emulated.state,
-            "init {}",
+            meta.compute_units_consumed,
+            emulated.compute_units + 150,
+            "create {}: CU",
             c["name"]
         );
+        eprintln!(
+            "{scenario_file}: {} created at {key} in {} CU",
+            c["name"], emulated.compute_units
+        );
+        state_keys.insert(*at, key);
     }
+    // A contract's account is its state account; any other address's
+    // the key that ends in it.
+    let key_for = |a: Address| state_keys.get(&a).copied().unwrap_or_else(|| solana_key(a));
     let clock = set_clock(&mut svm, &plan.block);
 
     let mut world = plan.world.clone();
@@ -701,10 +694,7 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
             step.call.value.is_zero(),
             "{label}: no value in this scenario"
         );
-        let mut keys = vec![
-            (solana_key(step.call.to), false, true),
-            (caller, true, true),
-        ];
+        let mut keys = vec![(key_for(step.call.to), false, true), (caller, true, true)];
         let (solana, emulated) = loop {
             let before = accounts_now(&svm, &keys);
             let data = sbf::instruction_data(0, &step.call.data);
@@ -749,7 +739,7 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
                 "{label}"
             );
             if solana.code == exit::ACCOUNT_NEEDED && solana == emulated {
-                let asked = solana_key(Address::from_slice(&solana.return_data));
+                let asked = key_for(Address::from_slice(&solana.return_data));
                 assert!(
                     !keys.iter().any(|(k, _, _)| *k == asked),
                     "{label}: asked again for {asked}"
@@ -798,8 +788,8 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
         assert_eq!(logs, oracle.logs, "{label}");
         world.commit(&step.call, &oracle);
         for (k, (key, _, _)) in keys.iter().enumerate() {
-            let at = Address::from_slice(&key.to_bytes()[12..]);
-            if k != 1 && contracts.iter().any(|(a, _)| *a == at) {
+            let contract = state_keys.iter().find(|(_, s)| *s == key);
+            if let (true, Some((&at, _))) = (k != 1, contract) {
                 assert_eq!(
                     nonzero(&solana.data[k]),
                     world.accounts[&at].storage,

@@ -168,6 +168,8 @@ impl Cx<'_> {
                 layout::SELF_KEY,
                 layout::CALLER_KEY,
                 layout::VALUE,
+                layout::SELF_ADDR,
+                layout::CALLER_ADDR,
             ] {
                 a.ldx(Size::Dw, R0, R9, g);
                 a.stx(Size::Dw, R6, g, R0);
@@ -181,18 +183,27 @@ impl Cx<'_> {
                 a.stx(Size::Dw, R6, g, R0);
             }
             a.stx(Size::Dw, R6, layout::CALLER_KEY, R0);
+            a.ldx(Size::Dw, R0, R9, layout::SELF_ADDR);
+            a.stx(Size::Dw, R6, layout::SELF_ADDR, R0);
+            a.stx(Size::Dw, R6, layout::CALLER_ADDR, R0);
             a.ldx(Size::Dw, R0, R9, s + 288);
             a.stx(Size::Dw, R6, layout::VALUE, R0);
             a.mov64(R8, 0);
         } else {
+            // Its table after the prefix of its data, which holds its
+            // address.
             a.mov(R0, R5);
             a.alu_imm(Alu::Add, R0, 88);
+            a.stx(Size::Dw, R6, layout::SELF_ADDR, R0);
+            a.alu_imm(Alu::Add, R0, crate::storage::PREFIX as i32);
             a.stx(Size::Dw, R6, layout::STORAGE, R0);
             a.mov(R0, R5);
             a.alu_imm(Alu::Add, R0, 8);
             a.stx(Size::Dw, R6, layout::SELF_KEY, R0);
             a.ldx(Size::Dw, R0, R9, layout::SELF_KEY);
             a.stx(Size::Dw, R6, layout::CALLER_KEY, R0);
+            a.ldx(Size::Dw, R0, R9, layout::SELF_ADDR);
+            a.stx(Size::Dw, R6, layout::CALLER_ADDR, R0);
             a.stx(Size::Dw, R6, layout::VALUE, R4);
             // The value moves now (back if the call fails), journalled
             // for a caller that may fail itself.
@@ -215,7 +226,7 @@ impl Cx<'_> {
             a.ldx(Size::Dw, R0, R0, 0);
             a.stx(Size::Dw, R6, mark, R0);
         }
-        // The callee's code id, from its account's table header.
+        // The callee's code id, from its account's prefix.
         a.ldx(Size::W, R1, R5, 88 + 4);
         a.mov(R9, R6);
         a.call(b.dispatch);

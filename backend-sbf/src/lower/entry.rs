@@ -32,8 +32,8 @@ pub(super) fn initial_entries(storage: &std::collections::BTreeMap<U256, U256>) 
 /// in `r4`, its owner's address in `r6`, the number of accounts in `r2`):
 /// the caller (account 1, a signer), the other accounts, the instruction
 /// data (the lamports sent, then the calldata) and the program id, which
-/// must own the state account.
-fn rest_of_input(a: &mut Asm, bad_accounts: Label, bad_input: Label) {
+/// must own the state account when `owned`; `r3` ends at the program id.
+fn rest_of_input(a: &mut Asm, bad_accounts: Label, bad_input: Label, owned: bool) {
     // Next account: data, 10 KiB of growth room, aligned to 8, rent epoch.
     let next = |a: &mut Asm, base: u8, len: u8| {
         a.alu(Alu::Add, base, len);
@@ -84,19 +84,20 @@ fn rest_of_input(a: &mut Asm, bad_accounts: Label, bad_input: Label) {
     a.stx(Size::Dw, R9, layout::CALLDATA_PTR, R3);
     a.stx(Size::Dw, R9, layout::CALLDATA_LEN, R4);
     a.alu(Alu::Add, R3, R4);
-    for i in 0..4 {
-        a.ldx(Size::Dw, R0, R3, 8 * i);
-        a.ldx(Size::Dw, R5, R6, 8 * i);
-        a.jmp(J::Ne, R0, R5, bad_accounts);
+    if owned {
+        for i in 0..4 {
+            a.ldx(Size::Dw, R0, R3, 8 * i);
+            a.ldx(Size::Dw, R5, R6, 8 * i);
+            a.jmp(J::Ne, R0, R5, bad_accounts);
+        }
     }
 }
 
 /// Account 0, the state account (not a duplicate, writable), from the
 /// input at `r1` (with at least two accounts): its key's address kept
 /// ([`layout::SELF_KEY`]); `r6` its owner's address, `r4` its data length
-/// (at least a table header), `r7` its data and `r3` the data's first
-/// word.
-fn state_account(a: &mut Asm, bad_accounts: Label, bad_state: Label) {
+/// and `r7` its data.
+fn state_account(a: &mut Asm, bad_accounts: Label) {
     a.ldx(Size::Dw, R2, R1, 0);
     a.jmp_imm(J::Lt, R2, 2, bad_accounts);
     a.ldx(Size::B, R3, R1, 8);
@@ -111,8 +112,6 @@ fn state_account(a: &mut Asm, bad_accounts: Label, bad_state: Label) {
     a.ldx(Size::Dw, R4, R1, 88); // data length
     a.mov(7, R1);
     a.alu_imm(Alu::Add, 7, 96); // data
-    a.jmp_imm(J::Lt, R4, crate::storage::HEADER as i32, bad_state);
-    a.ldx(Size::Dw, R3, 7, 0);
 }
 
 /// The entry's exits for bad accounts, a bad state account and bad
@@ -163,28 +162,39 @@ fn transient_header(a: &mut Asm) {
 }
 
 /// A bundle's entry: reads the input as [`Cx::entry`] does, then calls the
-/// code the state account's table names (its code id, through
-/// `dispatch`) in the outermost frame and ends with what it returns. A
-/// fresh state account (all zeros) is initialized for the contract whose
-/// code id (`u32`, little-endian) is the calldata, by `inits[id]`.
-/// Returns the exits for bad accounts and a bad state account.
-pub(super) fn bundle_entry(a: &mut Asm, dispatch: Label, inits: &[Label]) -> (Label, Label) {
+/// code the state account's prefix names (its code id, through
+/// `dispatch`) in the outermost frame and ends with what it returns. An
+/// account that does not exist yet (no data, owned by the system program)
+/// is created as the state account of a contract instance
+/// ([`create_state`]), then initialized by `inits[id]`. Returns the exits
+/// for bad accounts and a bad state account.
+pub(super) fn bundle_entry(
+    a: &mut Asm,
+    dispatch: Label,
+    inits: &[Label],
+    rent_per_byte: u32,
+) -> (Label, Label) {
+    use crate::storage::{BUNDLE_MAGIC, HEADER, PREFIX};
     a.comment("entry: parse the accounts and instruction data at r1");
     a.mov64(R9, layout::HEAP_START);
     let bad_accounts = a.named("bad_accounts");
     let bad_state = a.named("bad_state");
     let bad_input = a.named("bad_input");
-    state_account(a, bad_accounts, bad_state);
-    // The magic's low half, then the code id (kept in r8).
-    let not_table = a.label();
-    a.mov(R5, R3);
-    a.alu_imm(Alu::Lsh, R5, 32);
-    a.alu_imm(Alu::Rsh, R5, 32);
-    a.mov(8, R3);
-    a.alu_imm(Alu::Rsh, 8, 32);
-    a.jmp_imm(J::Ne, R5, crate::storage::BUNDLE_MAGIC as i32, not_table);
+    state_account(a, bad_accounts);
+    let create = a.label();
+    a.jmp_imm(J::Eq, R4, 0, create);
+    // The prefix (magic, then the code id, kept in r8), then the table.
+    a.jmp_imm(J::Lt, R4, (PREFIX + HEADER) as i32, bad_state);
+    a.ldx(Size::W, R5, 7, 0);
+    a.jmp_imm(J::Ne, R5, BUNDLE_MAGIC as i32, bad_state);
+    a.ldx(Size::W, 8, 7, 4);
+    a.stx(Size::Dw, R9, layout::SELF_ADDR, 7);
+    a.alu_imm(Alu::Add, 7, PREFIX as i32);
+    a.alu_imm(Alu::Sub, R4, PREFIX as i32);
     table_header(a, bad_state);
-    rest_of_input(a, bad_accounts, bad_input);
+    rest_of_input(a, bad_accounts, bad_input, true);
+    a.ldx(Size::Dw, R5, R9, layout::CALLER_KEY);
+    a.stx(Size::Dw, R9, layout::CALLER_ADDR, R5);
     transient_header(a);
     let (run, pay) = (a.label(), a.named("pay_in"));
     a.ldx(Size::Dw, R5, R9, layout::VALUE);
@@ -198,22 +208,89 @@ pub(super) fn bundle_entry(a: &mut Asm, dispatch: Label, inits: &[Label]) -> (La
     Cx::pay_in(a, bad_accounts);
     a.ja(run);
     bad_exits(a, bad_accounts, bad_state, bad_input);
-    // A fresh state account: the other accounts and the owner, no value,
-    // and the code id as calldata.
-    a.bind(not_table);
-    a.jmp_imm(J::Ne, R3, 0, bad_state);
-    rest_of_input(a, bad_accounts, bad_input);
-    a.ldx(Size::Dw, R5, R9, layout::VALUE);
-    a.jmp_imm(J::Ne, R5, 0, bad_input);
-    a.ldx(Size::Dw, R5, R9, layout::CALLDATA_LEN);
-    a.jmp_imm(J::Ne, R5, 4, bad_input);
-    a.ldx(Size::Dw, R5, R9, layout::CALLDATA_PTR);
-    a.ldx(Size::W, R5, R5, 0);
+    a.bind(create);
+    create_state(a, bad_accounts, bad_input, inits.len(), rent_per_byte);
     for (k, l) in inits.iter().enumerate() {
         a.jmp_imm(J::Eq, R5, k as i32, *l);
     }
     a.ja(bad_input);
     (bad_accounts, bad_state)
+}
+
+/// Creates account 0 as the state account of an instance of a bundle
+/// contract: checks the instruction (no value; the calldata a code id
+/// below `contracts`, an EVM address and a bump byte; account 0 owned by
+/// the system program, account 1 a writable signer) and that account 0 is
+/// the program-derived address of the seeds `"evm"`, the address and the
+/// bump ([`crate::address::state_account`]), then creates it by a system
+/// `CreateAccount` the program signs for with those seeds: owned by the
+/// program, [`crate::storage::CREATED_BYTES`] of data, its rent paid by
+/// account 1. Ends with the code id in `r5`, for its initialization.
+fn create_state(
+    a: &mut Asm,
+    bad_accounts: Label,
+    bad_input: Label,
+    contracts: usize,
+    rent_per_byte: u32,
+) {
+    use crate::storage::CREATED_BYTES;
+    for k in 0..4 {
+        a.ldx(Size::Dw, R0, R6, 8 * k);
+        a.jmp_imm(J::Ne, R0, 0, bad_accounts);
+    }
+    rest_of_input(a, bad_accounts, bad_input, false);
+    a.ldx(Size::Dw, R5, R9, layout::VALUE);
+    a.jmp_imm(J::Ne, R5, 0, bad_input);
+    a.ldx(Size::Dw, R5, R9, layout::CALLDATA_LEN);
+    a.jmp_imm(
+        J::Ne,
+        R5,
+        (crate::bundle::CREATE_DATA - 8) as i32,
+        bad_input,
+    );
+    a.ldx(Size::Dw, R4, R9, layout::CALLDATA_PTR);
+    a.ldx(Size::W, R5, R4, 0);
+    a.jmp_imm(J::Ge, R5, contracts as i32, bad_input);
+    a.ldx(Size::Dw, R5, R9, layout::CALLER_KEY);
+    a.ldx(Size::B, R0, R5, -6);
+    a.jmp_imm(J::Eq, R0, 0, bad_accounts);
+    // The seeds (`SolSignerSeedC`: address and length each): "evm", the
+    // address, the bump.
+    let s = layout::SCRATCH;
+    let seeds = s + 256;
+    a.st(Size::W, R9, seeds + 48, i32::from_le_bytes(*b"evm\0"));
+    a.mov(R0, R9);
+    a.alu_imm(Alu::Add, R0, i32::from(seeds) + 48);
+    a.stx(Size::Dw, R9, seeds, R0);
+    a.st(Size::Dw, R9, seeds + 8, 3);
+    a.alu_imm(Alu::Add, R4, 4);
+    a.stx(Size::Dw, R9, seeds + 16, R4);
+    a.st(Size::Dw, R9, seeds + 24, 20);
+    a.alu_imm(Alu::Add, R4, 20);
+    a.stx(Size::Dw, R9, seeds + 32, R4);
+    a.st(Size::Dw, R9, seeds + 40, 1);
+    // The address they derive must be account 0's key.
+    a.stx(Size::Dw, R9, s + 240, R3);
+    a.mov(R1, R9);
+    a.alu_imm(Alu::Add, R1, i32::from(seeds));
+    a.mov64(R2, 3);
+    a.mov(R4, R9);
+    a.alu_imm(Alu::Add, R4, i32::from(s) + 312);
+    a.syscall("sol_create_program_address");
+    a.jmp_imm(J::Ne, R0, 0, bad_accounts);
+    a.ldx(Size::Dw, R7, R9, layout::SELF_KEY);
+    for k in 0..4 {
+        a.ldx(Size::Dw, R0, R9, s + 312 + 8 * k);
+        a.ldx(Size::Dw, R5, R7, 8 * k);
+        a.jmp(J::Ne, R0, R5, bad_accounts);
+    }
+    let lamports = (128 + CREATED_BYTES as u64) * u64::from(rent_per_byte);
+    crate::solana_rt::system_create(a, lamports, CREATED_BYTES as i32);
+    // Growth would take the account past what Solana lets it have in its
+    // first instruction.
+    a.st(Size::Dw, R9, layout::GREW, 1);
+    a.ldx(Size::Dw, R5, R9, layout::CALLDATA_PTR);
+    a.ldx(Size::W, R5, R5, 0);
 }
 
 impl Cx<'_> {
@@ -225,14 +302,16 @@ impl Cx<'_> {
         a.mov64(R9, layout::HEAP_START);
         let bad_accounts = a.named("bad_accounts");
         let bad_state = a.named("bad_state");
-        state_account(a, bad_accounts, bad_state);
+        state_account(a, bad_accounts);
+        a.jmp_imm(J::Lt, R4, crate::storage::HEADER as i32, bad_state);
+        a.ldx(Size::Dw, R3, 7, 0);
         // Not a table: a fresh account (all zeros) or a bad one.
         let not_table = a.label();
         a.mov64(R5, MAGIC);
         a.jmp(J::Ne, R3, R5, not_table);
         table_header(a, bad_state);
         let bad_input = a.named("bad_input");
-        rest_of_input(a, bad_accounts, bad_input);
+        rest_of_input(a, bad_accounts, bad_input, true);
         transient_header(a);
         let first = self.blocks[&self.f.layout[0]];
         let pay = a.named("pay_in");
@@ -247,7 +326,7 @@ impl Cx<'_> {
         // and the owner, then its table.
         a.bind(not_table);
         a.jmp_imm(J::Ne, R3, 0, bad_state);
-        rest_of_input(a, bad_accounts, bad_input);
+        rest_of_input(a, bad_accounts, bad_input, true);
         // It brings no value.
         a.ldx(Size::Dw, R5, R9, layout::VALUE);
         a.jmp_imm(J::Ne, R5, 0, bad_input);
@@ -258,25 +337,40 @@ impl Cx<'_> {
         self.init_state(bad_accounts, bad_state);
     }
 
-    /// In a bundle, the fresh state account's initialization for this
-    /// contract (the entry jumps here for its code id).
+    /// In a bundle, the initialization of a state account [`create_state`]
+    /// just created for this contract: its prefix (the magic and code id,
+    /// the bump byte and the address from the calldata), then its table.
     pub(super) fn init_bundle_state(&mut self) {
+        use crate::storage::{ADDRESS, BUMP, BUNDLE_MAGIC, PREFIX};
         let Some(b) = self.bundle else { return };
         let a = &mut self.asm;
-        a.mov64(R1, layout::INPUT_START);
         a.mov64(R4, layout::STATE_DATA_LEN_ADDR);
         a.ldx(Size::Dw, R4, R4, 0);
         a.mov64(7, layout::STATE_DATA_ADDR);
+        a.mov64(R0, u64::from(BUNDLE_MAGIC) | u64::from(b.code_id) << 32);
+        a.stx(Size::Dw, 7, 0, R0);
+        a.ldx(Size::Dw, R5, R9, layout::CALLDATA_PTR);
+        a.ldx(Size::B, R0, R5, 24);
+        a.stx(Size::B, 7, BUMP as i16, R0);
+        for (at, size) in [(0, Size::W), (4, Size::Dw), (12, Size::Dw)] {
+            a.ldx(size, R0, R5, 4 + at);
+            a.stx(size, 7, ADDRESS as i16 + at, R0);
+        }
+        a.alu_imm(Alu::Add, 7, PREFIX as i32);
+        a.alu_imm(Alu::Sub, R4, PREFIX as i32);
         self.init_state(b.bad_accounts, b.bad_state);
     }
 
-    /// A fresh state account (data all zeros; data length in `r4`, data at
-    /// `r7`), which must sign: write the table header (the largest
-    /// power-of-two capacity that fits) and the initial storage, then stop.
+    /// A fresh state account's table (all zeros; its length in `r4`, at
+    /// `r7`): write the table header (the largest power-of-two capacity
+    /// that fits) and the initial storage, then stop. Outside a bundle the
+    /// account (input at `r1`) must sign.
     fn init_state(&mut self, bad_accounts: Label, bad_state: Label) {
         let a = &mut self.asm;
-        a.ldx(Size::B, R0, R1, 9);
-        a.jmp_imm(J::Eq, R0, 0, bad_accounts);
+        if self.bundle.is_none() {
+            a.ldx(Size::B, R0, R1, 9);
+            a.jmp_imm(J::Eq, R0, 0, bad_accounts);
+        }
         a.mov(R0, R4);
         a.alu_imm(Alu::Sub, R0, crate::storage::HEADER as i32);
         a.alu_imm(Alu::Div, R0, crate::storage::ENTRY as i32);
@@ -294,11 +388,7 @@ impl Cx<'_> {
         a.bind(sized);
         a.jmp_imm(J::Lt, R3, 2, bad_state);
         a.jmp_imm(J::Gt, R3, 1 << 24, bad_state);
-        let magic = match self.bundle {
-            Some(b) => u64::from(crate::storage::BUNDLE_MAGIC) | u64::from(b.code_id) << 32,
-            None => crate::storage::MAGIC,
-        };
-        a.mov64(R0, magic);
+        a.mov64(R0, crate::storage::MAGIC);
         a.stx(Size::Dw, 7, 0, R0);
         a.stx(Size::Dw, 7, 8, R3);
         a.stx(Size::Dw, 7, 24, R5);

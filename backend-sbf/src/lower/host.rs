@@ -62,6 +62,8 @@ impl Cx<'_> {
                 self.asm.ldx(Size::Dw, R1, R1, layout::CALLER_KEY);
                 self.address_at(d()?);
             }
+            HostOp::Caller if self.bundle.is_some() => self.address_of(d()?, layout::CALLER_ADDR),
+            HostOp::Address if self.bundle.is_some() => self.address_of(d()?, layout::SELF_ADDR),
             HostOp::Caller | HostOp::Origin => self.address_of(d()?, layout::CALLER_KEY),
             HostOp::Address => self.address_of(d()?, layout::SELF_KEY),
             HostOp::Number | HostOp::Timestamp => self.clock(h == HostOp::Number, d()?),
@@ -156,11 +158,12 @@ impl Cx<'_> {
         self.ptr(R4, key);
         let a = &mut self.asm;
         let own = a.label();
-        a.ldx(Size::Dw, R0, R9, layout::SELF_KEY);
+        a.ldx(Size::Dw, R0, R9, layout::SELF_ADDR);
         a.mov64(R5, layout::HEAP_START);
-        a.ldx(Size::Dw, R5, R5, layout::SELF_KEY);
+        a.ldx(Size::Dw, R5, R5, layout::SELF_ADDR);
         a.jmp(J::Eq, R0, R5, own);
-        // The address (the key's last 20 bytes), then the key big-endian.
+        // The address (the last 20 of the 32 bytes at SELF_ADDR), then the
+        // key big-endian.
         a.ldx(Size::W, R5, R0, 12);
         a.stx(Size::W, R9, s, R5);
         for k in 0..2 {
@@ -285,7 +288,8 @@ impl Cx<'_> {
         self.asm.bind(done);
     }
 
-    /// An address from the last 20 bytes of the public key at `[r9 + key]`.
+    /// An address from the last 20 of the 32 bytes (a public key, or a
+    /// bundle state account's prefix) at `[r9 + key]`.
     fn address_of(&mut self, d: Value, key: i16) {
         self.asm.ldx(Size::Dw, R1, R9, key);
         self.address_at(d);
@@ -367,7 +371,7 @@ impl Cx<'_> {
         let data = topics + 32 * n;
         if address != 0 {
             let a = &mut self.asm;
-            a.ldx(Size::Dw, R1, R9, layout::SELF_KEY);
+            a.ldx(Size::Dw, R1, R9, layout::SELF_ADDR);
             a.ldx(Size::W, R0, R1, 12);
             a.stx(Size::W, R9, head, R0);
             a.ldx(Size::Dw, R0, R1, 16);

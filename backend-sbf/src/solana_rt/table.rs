@@ -239,7 +239,8 @@ fn jmp_unless_room(a: &mut Asm, used: Reg, capacity: Reg, tmp: Reg, none: Label)
 
 /// The body of [`crate::runtime::Helper::Grow`]: one more extension
 /// ([`storage::EXTENSION_BYTES`]) at `r2`, the end of the table chain
-/// whose first table starts the account data at `r1` and whose last one,
+/// whose first table is at `r1` (the account data's start, or in a bundle
+/// after the state account's prefix) and whose last one,
 /// at `r3`, then says an extension follows it ([`storage::EXTENDED`]). The data length
 /// grows to hold it (unless the account already has the room), and the
 /// transaction's signer pays the rent of the bytes added, by a system
@@ -257,6 +258,10 @@ pub(crate) fn grow(a: &mut Asm, rent: i32, journal_at: Option<u32>) {
     a.mov64(R0, layout::HEAP_START);
     a.ldx(Size::Dw, R0, R0, layout::GREW);
     a.jmp_imm(J::Ne, R0, 0, cannot);
+    if journal_at.is_some() {
+        // A bundle's table comes after the state account's prefix.
+        a.alu_imm(Alu::Sub, R1, storage::PREFIX as i32);
+    }
     a.stx(Size::Dw, R10, first, R1);
     a.stx(Size::Dw, R10, end, R2);
     a.stx(Size::Dw, R10, last, R3);

@@ -2,7 +2,9 @@
 //! can call others and the world holds more than one contract, every
 //! contract of the world goes into one program, a bundle
 //! ([`chainlift_backend_sbf::bundle`]), and each instance has a state
-//! account of its own. The calls between them run inside the program;
+//! account of its own, at the program-derived address of the contract's
+//! address ([`chainlift_backend_sbf::address`]). The calls between them
+//! run inside the program;
 //! the engine passes the state accounts the program asks for, as a client
 //! would after a simulation.
 
@@ -206,29 +208,32 @@ impl SbfEngine {
         // Each contract's state account: its table (and code id), and its
         // balance above the rent-exempt minimum.
         let rent = u64::from(self.target.rent_per_byte);
-        let mut states: BTreeMap<Address, (Vec<u8>, u64)> = BTreeMap::new();
+        let mut states: BTreeMap<Address, (Vec<u8>, u64, [u8; 32])> = BTreeMap::new();
         for (id, a) in members.iter().enumerate() {
             let acct = &world.accounts[a];
+            let (key, bump) = chainlift_backend_sbf::address::state_account(&PROGRAM_ID, *a);
             let data = storage::encode_bundle(
                 &acct.storage,
                 storage::capacity_for(acct.storage.len()),
                 id as u32,
+                *a,
+                bump,
             );
             // Whole lamports, or a contract that never sees the rest.
             let balance = self
                 .lamports(acct.balance)
                 .unwrap_or_else(|| self.lamports_floor(acct.balance));
             let reserve = (128 + data.len() as u64) * rent;
-            states.insert(*a, (data, reserve + balance));
+            states.insert(*a, (data, reserve + balance, key));
         }
         let caller_wei = world.accounts.get(&call.caller).map_or(U256::ZERO, |a| {
             a.balance
                 .saturating_sub(U256::from(call.gas_limit).saturating_mul(call.gas_price))
         });
         let state_account = |a: &Address| {
-            let (data, lamports) = &states[a];
+            let (data, lamports, key) = &states[a];
             AccountIn {
-                key: key_of(*a),
+                key: *key,
                 owner: PROGRAM_ID,
                 lamports: *lamports,
                 signer: false,

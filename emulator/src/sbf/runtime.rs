@@ -27,6 +27,9 @@ pub fn load(elf: &[u8]) -> Result<Loaded, EbpfError> {
         .and_then(|_| loader.register_definition::<MemSet>("sol_memset_"))
         .and_then(|_| loader.register_definition::<Clock>("sol_get_clock_sysvar"))
         .and_then(|_| loader.register_definition::<InvokeSignedC>("sol_invoke_signed_c"))
+        .and_then(|_| {
+            loader.register_definition::<CreateProgramAddress>("sol_create_program_address")
+        })
         .map_err(EbpfError::ElfError)?;
     let executable = Executable::from_elf(elf, Arc::new(loader))?;
     executable.verify::<RequisiteVerifier>()?;
@@ -49,6 +52,11 @@ pub struct Context {
     /// Each account's lamports as the runtime last saw them: at the
     /// start, then as cross-program calls copied them.
     synced: Vec<u64>,
+    /// Each account's owner: at the start, then as a system
+    /// `CreateAccount` made it.
+    owners: Vec<[u8; 32]>,
+    /// The running program's id.
+    program_id: [u8; 32],
 }
 
 impl ContextObject for Context {
@@ -280,35 +288,94 @@ declare_builtin_function!(
 );
 
 declare_builtin_function!(
+    /// `sol_create_program_address(seeds, n, program_id, out)`: 1,500 CU;
+    /// 1 (and nothing written) when the seeds give no program-derived
+    /// address.
+    CreateProgramAddress,
+    fn rust(ctx: &mut Context, seeds: u64, n: u64, program: u64, out: u64, _e: u64,) -> Result<u64, SyscallError> {
+        ctx.charge(1500)?;
+        let seeds = ctx.slices(seeds, n, 16)?;
+        let program: [u8; 32] = ctx.read(program, 32)?.try_into().map_err(|_| "program id")?;
+        let seeds: Vec<&[u8]> = seeds.iter().map(Vec::as_slice).collect();
+        match chainlift_backend_sbf::address::create_program_address(&seeds, &program) {
+            Some(key) => {
+                ctx.write(out, &key)?;
+                Ok(0)
+            }
+            None => Ok(1),
+        }
+    }
+);
+
+/// The system program's instructions a translated program makes.
+enum SystemCall {
+    /// `Transfer` of lamports from the first account to the second.
+    Transfer(u64),
+    /// `CreateAccount` of the second account: lamports, space, owner.
+    Create(u64, u64, [u8; 32]),
+}
+
+impl SystemCall {
+    fn parse(data: &[u8]) -> Option<SystemCall> {
+        let word = |o: usize| u64::from_le_bytes(data[o..o + 8].try_into().unwrap_or_default());
+        match (data.get(0..4)?, data.len()) {
+            ([2, 0, 0, 0], 12) => Some(SystemCall::Transfer(word(4))),
+            ([0, 0, 0, 0], 52) => Some(SystemCall::Create(
+                word(4),
+                word(12),
+                data[20..52].try_into().ok()?,
+            )),
+            _ => None,
+        }
+    }
+}
+
+declare_builtin_function!(
     /// `sol_invoke_signed_c(instruction, infos, n, seeds, n_seeds)`, for
     /// the cross-program calls a translated program makes: system
     /// transfers from a signer (the value a call brings, a storage
-    /// table's rent), naming any further writable accounts. Agave's
-    /// checks: the program's own lamport moves between the instruction's
-    /// accounts are copied into the accounts the call names only, which
-    /// must then add up (`UnbalancedInstruction`). Agave's costs: 946 for
-    /// the invoke; instruction data and account metas (34 bytes each) by
-    /// bytes/250; account infos by 80 bytes each/250; each named
+    /// table's rent), naming any further writable accounts, and the
+    /// `CreateAccount` of a bundle's state account at a program-derived
+    /// address the program signs for. Agave's checks: the program's own
+    /// lamport moves between the instruction's accounts are copied into
+    /// the accounts the call names only, which must then add up
+    /// (`UnbalancedInstruction`); an account created must be new (no
+    /// lamports, no data, the system program's) and get at most the
+    /// 10,240 bytes the caller's input has room for. Agave's costs: 946
+    /// for the invoke; instruction data and account metas (34 bytes each)
+    /// by bytes/250; account infos by 80 bytes each/250; each named
     /// account's data by length/250; 150 for the system program.
     InvokeSignedC,
-    fn rust(ctx: &mut Context, ix: u64, infos: u64, n: u64, _s: u64, n_seeds: u64,) -> Result<u64, SyscallError> {
+    fn rust(ctx: &mut Context, ix: u64, infos: u64, n: u64, seeds: u64, n_seeds: u64,) -> Result<u64, SyscallError> {
         ctx.charge(946)?;
         let word = |b: &[u8], o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap_or_default());
         let head = ctx.read(ix, 40)?;
         let (program, metas, n_metas) = (word(&head, 0), word(&head, 8), word(&head, 16));
         let (data, n_data) = (word(&head, 24), word(&head, 32));
         ctx.charge(n_data / 250 + n_metas.saturating_mul(34) / 250)?;
-        if ctx.read(program, 32)? != [0u8; 32] || n_seeds != 0 {
-            return Err("cpi: only unsigned calls to the system program are emulated".into());
+        if ctx.read(program, 32)? != [0u8; 32] {
+            return Err("cpi: only calls to the system program are emulated".into());
         }
         if !ctx.accounts.iter().any(|a| a.0 == [0u8; 32]) {
             return Err("cpi: Unknown program 11111111111111111111111111111111 (the system program is not among the instruction's accounts)".into());
         }
-        let data = ctx.read(data, n_data)?;
-        if data.len() != 12 || data[0..4] != [2, 0, 0, 0] || !(2..=64).contains(&n_metas) || n > 255 {
-            return Err("cpi: not a system transfer".into());
+        // The program-derived addresses the program signs for.
+        if n_seeds > 16 {
+            return Err("cpi: more than 16 signers".into());
         }
-        let lamports = word(&data, 4);
+        let mut pdas = vec![];
+        for signer in ctx.read(seeds, 16 * n_seeds)?.chunks(16) {
+            let seeds = ctx.slices(word(signer, 0), word(signer, 8), 16)?;
+            let seeds: Vec<&[u8]> = seeds.iter().map(Vec::as_slice).collect();
+            let key = chainlift_backend_sbf::address::create_program_address(&seeds, &ctx.program_id)
+                .ok_or("cpi: signer seeds that give no program-derived address")?;
+            pdas.push(key);
+        }
+        let data = ctx.read(data, n_data)?;
+        let call = SystemCall::parse(&data).ok_or("cpi: not a system transfer or account creation")?;
+        if !(2..=64).contains(&n_metas) || n > 255 {
+            return Err("cpi: not a system transfer or account creation".into());
+        }
         let metas = ctx.read(metas, 16 * n_metas)?;
         ctx.charge(n * 80 / 250)?;
         let infos = ctx.read(infos, 56 * n)?;
@@ -316,8 +383,8 @@ declare_builtin_function!(
         for i in infos.chunks(56) {
             info_keys.push(ctx.read(word(i, 0), 32)?);
         }
-        // Each account named (once): its info's lamports.
-        let mut named: Vec<(Vec<u8>, u64)> = vec![];
+        // Each account named (once): its info.
+        let mut named: Vec<(Vec<u8>, &[u8])> = vec![];
         for m in metas.chunks(16) {
             let key = ctx.read(word(m, 0), 32)?;
             if named.iter().any(|(k, _)| *k == key) {
@@ -332,14 +399,14 @@ declare_builtin_function!(
                 return Err("cpi: a read-only account passed as writable".into());
             }
             ctx.charge(word(info, 16) / 250)?;
-            named.push((key, word(info, 8)));
+            named.push((key, info));
         }
         // The program's changes to the named accounts' lamports are copied
         // into the runtime's view: they must add up.
         let mut delta: i128 = 0;
-        for (key, at) in &named {
+        for (key, info) in &named {
             if let Some(i) = ctx.accounts.iter().position(|a| a.0[..] == key[..]) {
-                let now = word(&ctx.read(*at, 8)?, 0);
+                let now = word(&ctx.read(word(info, 8), 8)?, 0);
                 delta += i128::from(now) - i128::from(ctx.synced[i]);
                 ctx.synced[i] = now;
             }
@@ -347,18 +414,45 @@ declare_builtin_function!(
         if delta != 0 {
             return Err("cpi: UnbalancedInstruction (the program moved lamports to or from an account the call does not name)".into());
         }
-        let (from, to) = (&named[0], &named[1.min(named.len() - 1)]);
-        let signs = ctx.accounts.iter().any(|a| a.0[..] == from.0[..] && a.1 && a.2);
-        if metas[8] != 1 || metas[9] != 1 || !signs || metas[24] != 1 || named.len() < 2 {
-            return Err("cpi: the transfer's source must be a writable signer".into());
+        if named.len() < 2 {
+            return Err("cpi: a system call names two accounts".into());
         }
-        let have = word(&ctx.read(from.1, 8)?, 0);
+        let (from, to) = (&named[0], &named[1]);
+        let signs = |ctx: &Context, key: &[u8]| {
+            ctx.accounts.iter().any(|a| a.0[..] == key[..] && a.1) || pdas.iter().any(|p| p[..] == key[..])
+        };
+        if metas[8] != 1 || metas[9] != 1 || !signs(ctx, &from.0) || metas[24] != 1 {
+            return Err("cpi: the system call's source must be a writable signer".into());
+        }
+        let lamports = match call {
+            SystemCall::Transfer(lamports) => lamports,
+            SystemCall::Create(lamports, space, owner) => {
+                if metas[25] != 1 || !signs(ctx, &to.0) {
+                    return Err("cpi: create account: the new account must sign".into());
+                }
+                let (to_lamports, to_len) = (word(&ctx.read(word(to.1, 8), 8)?, 0), word(to.1, 16));
+                let to_owner = ctx.read(word(to.1, 32), 32)?;
+                if to_lamports != 0 || to_len != 0 || to_owner != [0u8; 32] {
+                    return Err("cpi: create account: account already in use".into());
+                }
+                if space > 10_240 {
+                    return Err("cpi: create account: InvalidRealloc (more data than the caller's input has room for)".into());
+                }
+                ctx.write(word(to.1, 32), &owner)?;
+                ctx.write(word(to.1, 24) - 8, &space.to_le_bytes())?;
+                if let Some(i) = ctx.accounts.iter().position(|a| a.0[..] == to.0[..]) {
+                    ctx.owners[i] = owner;
+                }
+                lamports
+            }
+        };
+        let have = word(&ctx.read(word(from.1, 8), 8)?, 0);
         if have < lamports {
-            return Err("cpi: system transfer: insufficient lamports".into());
+            return Err("cpi: system program: insufficient lamports".into());
         }
-        let theirs = word(&ctx.read(to.1, 8)?, 0);
-        ctx.write(from.1, &(have - lamports).to_le_bytes())?;
-        ctx.write(to.1, &theirs.saturating_add(lamports).to_le_bytes())?;
+        let theirs = word(&ctx.read(word(to.1, 8), 8)?, 0);
+        ctx.write(word(from.1, 8), &(have - lamports).to_le_bytes())?;
+        ctx.write(word(to.1, 8), &theirs.saturating_add(lamports).to_le_bytes())?;
         for (key, change) in [(&from.0, -i128::from(lamports)), (&to.0, i128::from(lamports))] {
             if let Some(i) = ctx.accounts.iter().position(|a| a.0[..] == key[..]) {
                 ctx.synced[i] = (i128::from(ctx.synced[i]) + change) as u64;
@@ -488,6 +582,9 @@ pub struct Run {
     pub data: Vec<Vec<u8>>,
     /// Every account's lamports afterwards, in the instruction's order.
     pub lamports: Vec<u64>,
+    /// Every account's owner afterwards, in the instruction's order (a
+    /// state account the program created is the program's).
+    pub owners: Vec<[u8; 32]>,
     /// Bytes each account's data grew by, in the instruction's order
     /// (storage tables that grew; the signer paid their rent).
     pub grown: Vec<u64>,
@@ -546,6 +643,7 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
                 state: state.to_vec(),
                 data: accounts.iter().map(|a| a.data.to_vec()).collect(),
                 lamports: accounts.iter().map(|a| a.lamports).collect(),
+                owners: accounts.iter().map(|a| a.owner).collect(),
                 grown: vec![0; accounts.len()],
                 return_data: vec![],
                 logs: vec![],
@@ -566,6 +664,8 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
             .map(|a| (a.key, a.signer, a.writable))
             .collect(),
         synced: accounts.iter().map(|a| a.lamports).collect(),
+        owners: accounts.iter().map(|a| a.owner).collect(),
+        program_id,
     };
     let (count, result) = {
         let mut vm = EbpfVm::new(
@@ -604,7 +704,7 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
         let old = a.data.len() as u64;
         let len = if len == old {
             old
-        } else if len > old && len - old <= 10_240 && a.writable && a.owner == program_id {
+        } else if len > old && len - old <= 10_240 && a.writable && ctx.owners[i] == program_id {
             grown[i] = len - old;
             len
         } else {
@@ -616,7 +716,7 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
         // Nor may it take lamports from an account it does not own (below
         // what the runtime last saw of it: Agave's
         // `ExternalAccountLamportSpend`).
-        if a.owner != program_id && now < ctx.synced[i] {
+        if ctx.owners[i] != program_id && now < ctx.synced[i] {
             fail(format!(
                 "external account lamport spend: account {i} went from {} to {now} lamports",
                 ctx.synced[i]
@@ -635,6 +735,7 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
         state,
         data,
         lamports,
+        owners: ctx.owners,
         grown,
         return_data: ctx.return_data,
         logs: ctx.logs,
