@@ -68,7 +68,10 @@ enum Command {
     /// median time per call, the speedup over revm measured in the same
     /// process, whether every outcome equals revm's, and the cost.
     Bench(BenchArgs),
-    /// Addresses both ways. A Solana account other than a bundle's state
+    /// Addresses both ways: the EVM address a Solana key stands for, or
+    /// (with --program) the state account of a system's contract.
+    ///
+    /// A Solana account other than a bundle's state
     /// account (a signer: `msg.sender`; a wallet a call pays; a
     /// single-contract program's state account: `address(this)`) stands
     /// for the last 20 bytes of its public key: give base58 keys or
