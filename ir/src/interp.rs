@@ -305,6 +305,14 @@ impl<'m> Interpreter<'m> {
     /// Takes edge `e`: its arguments to the target's parameters, in
     /// parallel.
     fn take(&mut self, vals: &mut [U256], e: &DEdge) -> Block {
+        match e.moves.as_slice() {
+            [] => return e.block,
+            [(a, p)] => {
+                vals[*p as usize] = vals[*a as usize];
+                return e.block;
+            }
+            _ => {}
+        }
         self.scratch.clear();
         self.scratch
             .extend(e.moves.iter().map(|(a, _)| vals[*a as usize]));
@@ -392,23 +400,45 @@ impl<'m> Interpreter<'m> {
         }
         let mut block = entry;
         let program = std::sync::Arc::clone(&self.decoded);
-        let dfunc = program.funcs.get(func.index());
+        let dfunc = program
+            .funcs
+            .get(func.index())
+            .filter(|d| d.blocks.len() == f.blocks.len());
+        if let Some(d) = dfunc {
+            for (r, v) in &d.consts {
+                vals[*r as usize] = *v;
+            }
+        }
+        let budget = self.limits.budget;
         loop {
             let data = f.block(block);
             // (A program decoded from another module has other blocks:
             // run those from the module.)
             let dblock = dfunc
-                .and_then(|d| d.get(block.index()))
-                .filter(|db| db.ops.len() == data.insts.len());
+                .and_then(|d| d.blocks.get(block.index()))
+                .filter(|db| db.insts as usize == data.insts.len());
             match dblock {
                 Some(db) => {
-                    for (op, inst) in db.ops.iter().zip(&data.insts) {
-                        self.steps += 1;
-                        if self.steps > self.limits.budget {
+                    // Steps before the block (less what host operations and
+                    // memory growth added); the budget is checked per
+                    // instruction only when the block may not fit in it.
+                    let mut base = self.steps;
+                    let mut checked = base.saturating_add(db.cost) > budget;
+                    for (i, op) in &db.ops {
+                        let inst = &data.insts[*i as usize];
+                        let at = u64::from(*i) + 1;
+                        self.steps = base + at;
+                        if checked && self.steps > budget {
                             return Err(Stop::Exit(Outcome::OutOfBudget { pos: inst.pos }));
                         }
+                        // After an operation that may take more steps.
+                        macro_rules! rebase {
+                            () => {{
+                                base = self.steps - at;
+                                checked |= base.saturating_add(db.cost) > budget;
+                            }};
+                        }
                         match op {
-                            DOp::Const { r, v } => vals[*r as usize] = *v,
                             DOp::Bin { op, ty, a, b, r } => {
                                 vals[*r as usize] =
                                     binary(*op, *ty, vals[*a as usize], vals[*b as usize]);
@@ -439,7 +469,8 @@ impl<'m> Interpreter<'m> {
                                     as u8);
                             }
                             DOp::Expand { offset, len } => {
-                                self.expand(vals[*offset as usize], vals[*len as usize], inst.pos)?
+                                self.expand(vals[*offset as usize], vals[*len as usize], inst.pos)?;
+                                rebase!();
                             }
                             DOp::LoadWord { addr, r } => {
                                 let range = self.range(vals[*addr as usize], WORD, inst.pos)?;
@@ -455,7 +486,10 @@ impl<'m> Interpreter<'m> {
                                     .and_then(|i| self.evm_stack.get(i))
                                 {
                                     Some(w) => vals[*r as usize] = *w,
-                                    None => self.exec(host, f, &mut vals, inst, depth)?,
+                                    None => {
+                                        self.exec(host, f, &mut vals, inst, depth)?;
+                                        rebase!();
+                                    }
                                 }
                             }
                             DOp::StackStore { index, v } => {
@@ -464,21 +498,29 @@ impl<'m> Interpreter<'m> {
                                     .and_then(|i| self.evm_stack.get_mut(i))
                                 {
                                     Some(slot) => *slot = w,
-                                    None => self.exec(host, f, &mut vals, inst, depth)?,
+                                    None => {
+                                        self.exec(host, f, &mut vals, inst, depth)?;
+                                        rebase!();
+                                    }
                                 }
                             }
-                            DOp::Slow => self.exec(host, f, &mut vals, inst, depth)?,
+                            DOp::Slow => {
+                                self.exec(host, f, &mut vals, inst, depth)?;
+                                rebase!();
+                            }
                         }
                     }
+                    // The constants skipped and the terminator.
+                    self.tick(base + db.cost - self.steps, data.term_pos)?;
                 }
                 _ => {
                     for inst in &data.insts {
                         self.tick(1, inst.pos)?;
                         self.exec(host, f, &mut vals, inst, depth)?;
                     }
+                    self.tick(1, data.term_pos)?;
                 }
             }
-            self.tick(1, data.term_pos)?;
             match dblock.map(|d| &d.term) {
                 Some(DTerm::Jump(e)) => {
                     block = self.take(&mut vals, e);
@@ -493,6 +535,22 @@ impl<'m> Interpreter<'m> {
                         else_to
                     } else {
                         then_to
+                    };
+                    block = self.take(&mut vals, e);
+                    continue;
+                }
+                Some(DTerm::BranchCmp {
+                    c,
+                    ty,
+                    a,
+                    b,
+                    then_to,
+                    else_to,
+                }) => {
+                    let e = if compare(*c, *ty, vals[*a as usize], vals[*b as usize]) {
+                        then_to
+                    } else {
+                        else_to
                     };
                     block = self.take(&mut vals, e);
                     continue;
@@ -672,15 +730,26 @@ impl<'m> Interpreter<'m> {
                 }
             }
             Op::Host(h) => {
-                let args: Vec<U256> = inst.args.iter().map(|v| vals[v.index()]).collect();
                 // The legalized form passes each word as four i64 limbs.
                 let limbs = inst
                     .args
                     .first()
                     .or(inst.results.first())
                     .is_some_and(|v| f.ty(*v) == Type::I64);
-                let args = if limbs { words(&args) } else { args };
-                let v = self.env().host(host, *h, &args, pos).map_err(Stop::Exit)?;
+                // Words on the stack when they fit (the common case).
+                let mut few = [U256::ZERO; 8];
+                let many: Vec<U256>;
+                let args: &[U256] = if limbs || inst.args.len() > few.len() {
+                    let all: Vec<U256> = inst.args.iter().map(|v| vals[v.index()]).collect();
+                    many = if limbs { words(&all) } else { all };
+                    &many
+                } else {
+                    for (d, v) in few.iter_mut().zip(&inst.args) {
+                        *d = vals[v.index()];
+                    }
+                    &few[..inst.args.len()]
+                };
+                let v = self.env().host(host, *h, args, pos).map_err(Stop::Exit)?;
                 if let Some(v) = v {
                     if limbs {
                         for (r, l) in inst.results.iter().zip(v.as_limbs()) {

@@ -14,22 +14,32 @@ use alloy_primitives::U256;
 /// and share it between runs ([`Interpreter::with_program`]).
 #[derive(Debug, Clone, Default)]
 pub struct Program {
-    pub(super) funcs: Vec<Vec<DBlock>>,
+    pub(super) funcs: Vec<DFunc>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct DFunc {
+    pub(super) blocks: Vec<DBlock>,
+    /// Every constant of the function (`iconst` result slot and value),
+    /// written once when the function is entered: an SSA value has one
+    /// definition, so the blocks need not write them again.
+    pub(super) consts: Vec<(u32, U256)>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub(super) struct DBlock {
-    /// One per instruction of the block, in order.
-    pub(super) ops: Vec<DOp>,
+    /// The block's instructions but its constants, each with its index in
+    /// the block.
+    pub(super) ops: Vec<(u32, DOp)>,
+    /// Instructions of the block.
+    pub(super) insts: u32,
+    /// Steps the block takes: its instructions and its terminator.
+    pub(super) cost: u64,
     pub(super) term: DTerm,
 }
 
 #[derive(Debug, Clone)]
 pub(super) enum DOp {
-    Const {
-        r: u32,
-        v: U256,
-    },
     Bin {
         op: BinOp,
         ty: Type,
@@ -85,6 +95,16 @@ pub(super) enum DTerm {
         then_to: DEdge,
         else_to: DEdge,
     },
+    /// A branch on a comparison the block computes for it alone (the
+    /// comparison is not among the block's operations).
+    BranchCmp {
+        c: Cond,
+        ty: Type,
+        a: u32,
+        b: u32,
+        then_to: DEdge,
+        else_to: DEdge,
+    },
     /// A switch: cases sorted by value (all below 2^64), found by binary
     /// search.
     Switch {
@@ -113,7 +133,7 @@ impl Program {
     }
 }
 
-fn decode_function(f: &Function) -> Vec<DBlock> {
+fn decode_function(f: &Function) -> DFunc {
     let slot = |v: &Value| v.index() as u32;
     let edge = |c: &BlockCall| DEdge {
         block: c.block,
@@ -124,20 +144,50 @@ fn decode_function(f: &Function) -> Vec<DBlock> {
             .map(|(a, p)| (slot(a), slot(p)))
             .collect(),
     };
-    let mut blocks = vec![DBlock::default(); f.blocks.len()];
+    // How many times each value is used (by instructions, terminators and
+    // block arguments).
+    let mut uses = vec![0u32; f.values.len()];
     for b in &f.layout {
         let data = f.block(*b);
-        let ops = data
+        let args = data.insts.iter().flat_map(|i| i.args.iter());
+        let term: Vec<Value> = match &data.term {
+            Terminator::Jump(c) => c.args.clone(),
+            Terminator::Branch {
+                cond,
+                then_to,
+                else_to,
+            } => [&[*cond][..], &then_to.args, &else_to.args].concat(),
+            Terminator::Switch {
+                value,
+                cases,
+                default,
+            } => std::iter::once(*value)
+                .chain(cases.iter().flat_map(|(_, c)| c.args.iter().copied()))
+                .chain(default.args.iter().copied())
+                .collect(),
+            Terminator::Return(vs) | Terminator::Exit(_, vs) => vs.clone(),
+            Terminator::Trap(_) => vec![],
+        };
+        for v in args.chain(&term) {
+            uses[v.index()] += 1;
+        }
+    }
+    let mut blocks = vec![DBlock::default(); f.blocks.len()];
+    let mut consts = vec![];
+    for b in &f.layout {
+        let data = f.block(*b);
+        let mut ops: Vec<(u32, DOp)> = data
             .insts
             .iter()
-            .map(|inst| {
+            .enumerate()
+            .filter_map(|(i, inst)| {
                 let r = inst.results.first().map(slot);
                 let ty = inst.results.first().map(|r| f.ty(*r));
-                match (&inst.op, r, ty, inst.args.as_slice()) {
-                    (Op::Iconst(k), Some(r), Some(ty), []) => DOp::Const {
-                        r,
-                        v: *k & mask(ty),
-                    },
+                let op = match (&inst.op, r, ty, inst.args.as_slice()) {
+                    (Op::Iconst(k), Some(r), Some(ty), []) => {
+                        consts.push((r, *k & mask(ty)));
+                        return None;
+                    }
                     (
                         Op::Binary(
                             op @ (BinOp::Add
@@ -195,11 +245,39 @@ fn decode_function(f: &Function) -> Vec<DBlock> {
                         r,
                     },
                     _ => DOp::Slow,
-                }
+                };
+                Some((i as u32, op))
             })
             .collect();
+        // A branch on the block's last operation, a comparison used only
+        // there.
+        let fused = match (&data.term, ops.last()) {
+            (Terminator::Branch { cond, .. }, Some((i, DOp::Cmp { c, ty, a, b, .. })))
+                if data.insts[*i as usize].results.first() == Some(cond)
+                    && uses[cond.index()] == 1 =>
+            {
+                Some((*c, *ty, *a, *b))
+            }
+            _ => None,
+        };
+        if fused.is_some() {
+            ops.pop();
+        }
         let term = match &data.term {
             Terminator::Jump(c) => DTerm::Jump(edge(c)),
+            Terminator::Branch {
+                then_to, else_to, ..
+            } if fused.is_some() => {
+                let (c, ty, a, b) = fused.expect("fused");
+                DTerm::BranchCmp {
+                    c,
+                    ty,
+                    a,
+                    b,
+                    then_to: edge(then_to),
+                    else_to: edge(else_to),
+                }
+            }
             Terminator::Branch {
                 cond,
                 then_to,
@@ -228,7 +306,12 @@ fn decode_function(f: &Function) -> Vec<DBlock> {
             }
             _ => DTerm::Slow,
         };
-        blocks[b.index()] = DBlock { ops, term };
+        blocks[b.index()] = DBlock {
+            ops,
+            insts: data.insts.len() as u32,
+            cost: data.insts.len() as u64 + 1,
+            term,
+        };
     }
-    blocks
+    DFunc { blocks, consts }
 }
