@@ -48,16 +48,17 @@ pub fn create_program_address(seeds: &[&[u8]], program_id: &[u8; 32]) -> Option<
 
 /// The state account of the bundle contract at `address` in the program
 /// `program_id`: the PDA of the seeds [`STATE_SEED`], the address and the
-/// highest bump byte that gives one (Solana's `find_program_address`),
-/// with that bump.
+/// highest bump byte that gives one, from 255 down to 1 (Solana's
+/// `find_program_address` and `sol_try_find_program_address`), with that
+/// bump.
 pub fn state_account(program_id: &[u8; 32], address: Address) -> ([u8; 32], u8) {
-    (0..=255u8)
+    (1..=255u8)
         .rev()
         .find_map(|bump| {
             create_program_address(&[STATE_SEED, address.as_slice(), &[bump]], program_id)
                 .map(|key| (key, bump))
         })
-        // Each bump fails with probability about 1/2: 256 in a row does
+        // Each bump fails with probability about 1/2: 255 in a row does
         // not happen for SHA-256.
         .expect("a bump byte gives a program-derived address")
 }

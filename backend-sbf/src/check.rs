@@ -76,6 +76,7 @@ pub fn check_in_bundle(module: &Verified, target: &Target) -> Result<Report, Err
     let contract = crate::Contract {
         module,
         initial_storage: &storage,
+        address: None,
     };
     let (program, problems) = lower::lower_bundle(&[contract], &target)?;
     Ok(report(module, &program, problems))

@@ -59,7 +59,7 @@
 //!
 //! | EVM | In a bundle |
 //! |---|---|
-//! | contract instances | one state account each, owned by the program, at the program-derived address of the seeds `"evm"`, the contract's EVM address and a bump byte ([`address::state_account`]); its data starts with a prefix ([`storage::PREFIX`] bytes: [`storage::BUNDLE_MAGIC`], the code id, the bump, the EVM address, the nonce), then the table. An instruction whose account 0 does not exist yet creates it ([`bundle::CREATE_DATA`] bytes of data: no value, the code id, the address, the bump): the program checks that the key is that address's program-derived address (`sol_create_program_address`), creates the account by a system `CreateAccount` it signs for ([`storage::CREATED_BYTES`], the rent paid by account `[1]`, a writable signer; the system program among the accounts) and writes the prefix and the contract's initial storage |
+//! | contract instances | one state account each, owned by the program, at the program-derived address of the seeds `"evm"`, the contract's EVM address and a bump byte ([`address::state_account`]); its data starts with a prefix ([`storage::PREFIX`] bytes: [`storage::BUNDLE_MAGIC`], the code id, the bump, the EVM address, the nonce), then the table. An instruction whose account 0 does not exist yet creates it ([`bundle::CREATE_DATA`] bytes of data: no value, the code id, the address, the bump): only for a contract the system deploys ([`Contract::address`]), at its address, and only at that address's program-derived address with the canonical bump (`sol_try_find_program_address`: 1,500 CU, and 1,500 more per bump rejected), so each address has one state account; the program then creates the account by a system `CreateAccount` it signs for ([`storage::CREATED_BYTES`], the rent paid by account `[1]`, a writable signer; the system program among the accounts) and writes the prefix and the contract's initial storage |
 //! | `address`, `caller` | the address in the running contract's prefix; the calling contract's, or the signer key's last 20 bytes in the outermost frame ([`layout::SELF_ADDR`], [`layout::CALLER_ADDR`]) |
 //! | `call`, `staticcall` to a bundle's contract | the state account whose prefix holds the address (found among all the accounts, owned by the program as account 0 is; asked for with [`exit::ACCOUNT_NEEDED`] when missing; it must be writable) runs its code inside the program, in the next frame: its own EVM memory and calldata (the caller's input range), its state account's storage, `caller` the calling contract, the value moved between the two state accounts. Reentrancy and calls to itself work as on the EVM. Deeper than [`bundle::FRAMES`] ends with [`exit::CALL_DEPTH`] |
 //! | `callcode` to a bundle's contract | the callee's code in the next frame with the caller's storage and address, the calling contract itself as `caller`, the value as `callvalue` (it stays with the caller) |
@@ -701,6 +701,10 @@ pub struct Contract<'a> {
     /// The storage a fresh state account of this contract starts with.
     pub initial_storage:
         &'a std::collections::BTreeMap<alloy_primitives::U256, alloy_primitives::U256>,
+    /// Where the system deploys this contract: an instruction from outside
+    /// may create its state account there only (at that address's
+    /// program-derived address, once). `None`: never from outside.
+    pub address: Option<alloy_primitives::Address>,
 }
 
 /// Translates several contracts into one program, a bundle ([`bundle`]):

@@ -139,7 +139,8 @@ pub(crate) fn lower_bundle(
     let inits: Vec<Label> = (0..contracts.len())
         .map(|k| asm.named(&format!("init{k}")))
         .collect();
-    let exits = entry::bundle_entry(&mut asm, dispatch, &inits, target.rent_per_byte);
+    let addresses: Vec<_> = contracts.iter().map(|c| c.address).collect();
+    let exits = entry::bundle_entry(&mut asm, dispatch, &inits, &addresses, target.rent_per_byte);
     asm.bind(dispatch);
     for (k, b) in bodies.iter().enumerate() {
         asm.jmp_imm(J::Eq, R1, k as i32, *b);

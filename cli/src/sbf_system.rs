@@ -59,9 +59,10 @@ pub(crate) fn translate_system(
     }
     let contracts: Vec<Contract> = compiled
         .iter()
-        .map(|(_, account, m)| Contract {
+        .map(|(c, account, m)| Contract {
             module: &m.module,
             initial_storage: &account.storage,
+            address: Some(c.address),
         })
         .collect();
     let names = compiled
@@ -267,7 +268,7 @@ fn state_account_json(
             {"name": "caller", "writable": true, "signer": true, "note": "pays the account's rent"},
             {"name": "system_program", "address": crate::sbf_client::SYSTEM_PROGRAM},
         ],
-        "note": "once per contract instance: no value (8 zero bytes), then the code id (u32, little-endian), the contract's 20-byte address and the bump byte (`data` ends before the bump when the program id was not given); the program creates the state account at the address's program-derived address (a system CreateAccount it signs for, the caller paying the rent) and writes the prefix and the storage the constructor left",
+        "note": "once per contract instance: no value (8 zero bytes), then the code id (u32, little-endian), the contract's 20-byte address and the bump byte (`data` ends before the bump when the program id was not given); the program creates only the contracts the system deploys, each at its own address and only at the address's program-derived address with the canonical bump (sol_try_find_program_address), by a system CreateAccount it signs for (the caller paying the rent), and writes the prefix and the storage the constructor left",
     });
     Ok(())
 }

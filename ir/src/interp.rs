@@ -4,7 +4,7 @@
 
 use crate::entities::{Block, FuncId, Value};
 use crate::function::{BlockCall, Function, Module, Terminator};
-use crate::inst::{BinOp, CallKind, Endian, HostOp, Op, SourcePos, TrapCode};
+use crate::inst::{BinOp, CallKind, Cond, Endian, HostOp, Op, SourcePos, TrapCode};
 use crate::types::Type;
 use alloy_primitives::U256;
 use std::collections::HashMap;
@@ -248,6 +248,24 @@ fn words(limbs: &[U256]) -> Vec<U256> {
         .collect()
 }
 
+/// [`compare`] of two `i64` values (their low limbs).
+#[inline]
+fn compare64(c: Cond, a: u64, b: u64) -> bool {
+    let (x, y) = (a as i64, b as i64);
+    match c {
+        Cond::Eq => a == b,
+        Cond::Ne => a != b,
+        Cond::Ult => a < b,
+        Cond::Ule => a <= b,
+        Cond::Ugt => a > b,
+        Cond::Uge => a >= b,
+        Cond::Slt => x < y,
+        Cond::Sle => x <= y,
+        Cond::Sgt => x > y,
+        Cond::Sge => x >= y,
+    }
+}
+
 fn trap<T>(code: TrapCode, pos: SourcePos) -> Flow<T> {
     Err(Stop::Exit(Outcome::Trap { code, pos }))
 }
@@ -403,7 +421,7 @@ impl<'m> Interpreter<'m> {
         let dfunc = program
             .funcs
             .get(func.index())
-            .filter(|d| d.blocks.len() == f.blocks.len());
+            .filter(|d| d.blocks.len() == f.blocks.len() && d.values == f.values.len());
         if let Some(d) = dfunc {
             for (r, v) in &d.consts {
                 vals[*r as usize] = *v;
@@ -429,6 +447,8 @@ impl<'m> Interpreter<'m> {
                         let at = u64::from(*i) + 1;
                         self.steps = base + at;
                         if checked && self.steps > budget {
+                            // The first instruction past the budget.
+                            self.steps = budget + 1;
                             return Err(Stop::Exit(Outcome::OutOfBudget { pos: inst.pos }));
                         }
                         // After an operation that may take more steps.
@@ -460,13 +480,13 @@ impl<'m> Interpreter<'m> {
                                 vals[*r as usize] = U256::from_limbs([v, 0, 0, 0]);
                             }
                             DOp::Cmp { c, ty, a, b, r } => {
-                                vals[*r as usize] = U256::from(compare(
-                                    *c,
-                                    *ty,
-                                    vals[*a as usize],
-                                    vals[*b as usize],
-                                )
-                                    as u8);
+                                let (x, y) = (vals[*a as usize], vals[*b as usize]);
+                                let holds = if *ty == Type::I64 {
+                                    compare64(*c, x.as_limbs()[0], y.as_limbs()[0])
+                                } else {
+                                    compare(*c, *ty, x, y)
+                                };
+                                vals[*r as usize] = U256::from(holds as u8);
                             }
                             DOp::Expand { offset, len } => {
                                 self.expand(vals[*offset as usize], vals[*len as usize], inst.pos)?;
@@ -511,7 +531,12 @@ impl<'m> Interpreter<'m> {
                         }
                     }
                     // The constants skipped and the terminator.
-                    self.tick(base + db.cost - self.steps, data.term_pos)?;
+                    let end = base + db.cost;
+                    if end > budget {
+                        self.steps = budget + 1;
+                        return Err(Stop::Exit(Outcome::OutOfBudget { pos: data.term_pos }));
+                    }
+                    self.steps = end;
                 }
                 _ => {
                     for inst in &data.insts {
@@ -547,11 +572,13 @@ impl<'m> Interpreter<'m> {
                     then_to,
                     else_to,
                 }) => {
-                    let e = if compare(*c, *ty, vals[*a as usize], vals[*b as usize]) {
-                        then_to
+                    let (x, y) = (vals[*a as usize], vals[*b as usize]);
+                    let holds = if *ty == Type::I64 {
+                        compare64(*c, x.as_limbs()[0], y.as_limbs()[0])
                     } else {
-                        else_to
+                        compare(*c, *ty, x, y)
                     };
+                    let e = if holds { then_to } else { else_to };
                     block = self.take(&mut vals, e);
                     continue;
                 }
@@ -560,9 +587,14 @@ impl<'m> Interpreter<'m> {
                     keys,
                     cases,
                     default,
+                    dense,
                 }) => {
                     let v = vals[*value as usize];
                     let e = match u64::try_from(v) {
+                        Ok(k) if !dense.is_empty() => match dense.get(k as usize) {
+                            Some(&i) if i != 0 => &cases[i as usize - 1],
+                            _ => default,
+                        },
                         Ok(k) => keys.binary_search(&k).map_or(default, |i| &cases[i]),
                         Err(_) => default,
                     };

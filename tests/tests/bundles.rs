@@ -846,9 +846,11 @@ fn the_program_creates_a_state_account_only_at_its_address() {
         .get(&code, Fork::Osaka, Default::default())
         .unwrap();
     let slots = [(U256::from(5), U256::from(7))].into_iter().collect();
+    let at = Address::repeat_byte(0x5c);
     let contracts = [Contract {
         module: &module.module,
         initial_storage: &slots,
+        address: Some(at),
     }];
     let target = Target {
         heap_size: bundle::HEAP,
@@ -856,7 +858,6 @@ fn the_program_creates_a_state_account_only_at_its_address() {
     };
     let program = chainlift_backend_sbf::translate_bundle(&contracts, &target).unwrap();
     let exe = sbf::load(&program.elf).unwrap();
-    let at = Address::repeat_byte(0x5c);
     let (key, bump) = address::state_account(&sbf::PROGRAM_ID, at);
     let payer = [9u8; 32];
     let create = |data: &[u8], accounts: &[AccountIn]| {
@@ -885,11 +886,16 @@ fn the_program_creates_a_state_account_only_at_its_address() {
         AccountIn::system_program(),
     ];
     let rent = (128 + storage::CREATED_BYTES as u64) * u64::from(target.rent_per_byte);
-    // Refused, naming the problem: another address or bump than the key's,
-    // a code id past the bundle's, a value, short data.
+    // Refused, naming the problem: an address the system does not deploy
+    // (or not with that code), another bump than the key's, a code id past
+    // the bundle's, a value, short data.
     let other = Address::repeat_byte(0x5d);
     for (why, d, code) in [
-        ("another address", data(0, other, bump), exit::BAD_ACCOUNTS),
+        (
+            "an address not deployed",
+            data(0, other, bump),
+            exit::BAD_INPUT,
+        ),
         (
             "another bump",
             data(0, at, bump.wrapping_sub(1)),
@@ -912,6 +918,26 @@ fn the_program_creates_a_state_account_only_at_its_address() {
         assert_eq!(r.lamports[0], 0, "{why}");
         assert!(r.data[0].is_empty(), "{why}");
     }
+    // A second account for the address: the key of a lower bump that
+    // also gives a program-derived address is not the state account.
+    let lower = (1..bump)
+        .rev()
+        .find_map(|b| {
+            address::create_program_address(
+                &[address::STATE_SEED, at.as_slice(), &[b]],
+                &sbf::PROGRAM_ID,
+            )
+            .map(|k| (k, b))
+        })
+        .expect("another bump gives a program-derived address");
+    let mut second = accounts.clone();
+    second[0].key = lower.0;
+    let r = create(&data(0, at, lower.1), &second);
+    assert_eq!(
+        r.result,
+        Ok(exit::BAD_ACCOUNTS),
+        "a second account for the address"
+    );
     // A read-only payer; an account someone else owns.
     let mut read_only = accounts.clone();
     read_only[1].writable = false;

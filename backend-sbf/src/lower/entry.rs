@@ -172,6 +172,7 @@ pub(super) fn bundle_entry(
     a: &mut Asm,
     dispatch: Label,
     inits: &[Label],
+    addresses: &[Option<alloy_primitives::Address>],
     rent_per_byte: u32,
 ) -> (Label, Label) {
     use crate::storage::{BUNDLE_MAGIC, HEADER, PREFIX};
@@ -209,7 +210,7 @@ pub(super) fn bundle_entry(
     a.ja(run);
     bad_exits(a, bad_accounts, bad_state, bad_input);
     a.bind(create);
-    create_state(a, bad_accounts, bad_input, inits.len(), rent_per_byte);
+    create_state(a, bad_accounts, bad_input, addresses, rent_per_byte);
     for (k, l) in inits.iter().enumerate() {
         a.jmp_imm(J::Eq, R5, k as i32, *l);
     }
@@ -217,20 +218,23 @@ pub(super) fn bundle_entry(
     (bad_accounts, bad_state)
 }
 
-/// Creates account 0 as the state account of an instance of a bundle
-/// contract: checks the instruction (no value; the calldata a code id
-/// below `contracts`, an EVM address and a bump byte; account 0 owned by
-/// the system program, account 1 a writable signer) and that account 0 is
-/// the program-derived address of the seeds `"evm"`, the address and the
-/// bump ([`crate::address::state_account`]), then creates it by a system
-/// `CreateAccount` the program signs for with those seeds: owned by the
-/// program, [`crate::storage::CREATED_BYTES`] of data, its rent paid by
-/// account 1. Ends with the code id in `r5`, for its initialization.
+/// Creates account 0 as the state account of a contract the system
+/// deploys: checks the instruction (no value; the calldata a code id, the
+/// address `addresses` gives that contract, and a bump byte; account 0
+/// owned by the system program, account 1 a writable signer) and that
+/// account 0 is the program-derived address of the seeds `"evm"` and the
+/// address with the canonical bump, the highest that gives one
+/// (`sol_try_find_program_address`, as [`crate::address::state_account`]):
+/// so each address has one state account, of the code the system
+/// deploys there. Then creates it by a system `CreateAccount` the program
+/// signs for with those seeds: owned by the program,
+/// [`crate::storage::CREATED_BYTES`] of data, its rent paid by account 1.
+/// Ends with the code id in `r5`, for its initialization.
 fn create_state(
     a: &mut Asm,
     bad_accounts: Label,
     bad_input: Label,
-    contracts: usize,
+    addresses: &[Option<alloy_primitives::Address>],
     rent_per_byte: u32,
 ) {
     use crate::storage::CREATED_BYTES;
@@ -250,7 +254,29 @@ fn create_state(
     );
     a.ldx(Size::Dw, R4, R9, layout::CALLDATA_PTR);
     a.ldx(Size::W, R5, R4, 0);
-    a.jmp_imm(J::Ge, R5, contracts as i32, bad_input);
+    // The code id and the address its contract is deployed at.
+    let deployed = a.label();
+    for (k, at) in addresses.iter().enumerate() {
+        let Some(at) = at else { continue };
+        let other = a.label();
+        a.jmp_imm(J::Ne, R5, k as i32, other);
+        let b = at.as_slice();
+        for (off, size, bytes) in [
+            (4, Size::W, &b[0..4]),
+            (8, Size::Dw, &b[4..12]),
+            (16, Size::Dw, &b[12..20]),
+        ] {
+            let mut word = [0u8; 8];
+            word[..bytes.len()].copy_from_slice(bytes);
+            a.ldx(size, R0, R4, off);
+            a.mov64(R2, u64::from_le_bytes(word));
+            a.jmp(J::Ne, R0, R2, bad_input);
+        }
+        a.ja(deployed);
+        a.bind(other);
+    }
+    a.ja(bad_input);
+    a.bind(deployed);
     a.ldx(Size::Dw, R5, R9, layout::CALLER_KEY);
     a.ldx(Size::B, R0, R5, -6);
     a.jmp_imm(J::Eq, R0, 0, bad_accounts);
@@ -269,14 +295,17 @@ fn create_state(
     a.alu_imm(Alu::Add, R4, 20);
     a.stx(Size::Dw, R9, seeds + 32, R4);
     a.st(Size::Dw, R9, seeds + 40, 1);
-    // The address they derive must be account 0's key.
+    // The first two with the canonical bump must give account 0's key,
+    // and that bump must be the third.
     a.stx(Size::Dw, R9, s + 240, R3);
     a.mov(R1, R9);
     a.alu_imm(Alu::Add, R1, i32::from(seeds));
-    a.mov64(R2, 3);
+    a.mov64(R2, 2);
     a.mov(R4, R9);
     a.alu_imm(Alu::Add, R4, i32::from(s) + 312);
-    a.syscall("sol_create_program_address");
+    a.mov(R5, R9);
+    a.alu_imm(Alu::Add, R5, i32::from(s) + 308);
+    a.syscall("sol_try_find_program_address");
     a.jmp_imm(J::Ne, R0, 0, bad_accounts);
     a.ldx(Size::Dw, R7, R9, layout::SELF_KEY);
     for k in 0..4 {
@@ -284,6 +313,10 @@ fn create_state(
         a.ldx(Size::Dw, R5, R7, 8 * k);
         a.jmp(J::Ne, R0, R5, bad_accounts);
     }
+    a.ldx(Size::B, R0, R9, s + 308);
+    a.ldx(Size::Dw, R5, R9, layout::CALLDATA_PTR);
+    a.ldx(Size::B, R5, R5, 24);
+    a.jmp(J::Ne, R0, R5, bad_accounts);
     let lamports = (128 + CREATED_BYTES as u64) * u64::from(rent_per_byte);
     crate::solana_rt::system_create(a, lamports, CREATED_BYTES as i32);
     // Growth would take the account past what Solana lets it have in its

@@ -132,6 +132,8 @@ impl SbfEngine {
             .map(|c| Contract {
                 module: &c.module,
                 initial_storage: &empty,
+                // The engine writes every state account itself.
+                address: None,
             })
             .collect();
         let target = Target {

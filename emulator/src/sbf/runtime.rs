@@ -30,6 +30,9 @@ pub fn load(elf: &[u8]) -> Result<Loaded, EbpfError> {
         .and_then(|_| {
             loader.register_definition::<CreateProgramAddress>("sol_create_program_address")
         })
+        .and_then(|_| {
+            loader.register_definition::<TryFindProgramAddress>("sol_try_find_program_address")
+        })
         .map_err(EbpfError::ElfError)?;
     let executable = Executable::from_elf(elf, Arc::new(loader))?;
     executable.verify::<RequisiteVerifier>()?;
@@ -304,6 +307,30 @@ declare_builtin_function!(
             }
             None => Ok(1),
         }
+    }
+);
+
+declare_builtin_function!(
+    /// `sol_try_find_program_address(seeds, n, program_id, out, bump_out)`:
+    /// the program-derived address of the seeds and the highest bump byte
+    /// that gives one; 1,500 CU, and 1,500 more per bump rejected.
+    TryFindProgramAddress,
+    fn rust(ctx: &mut Context, seeds: u64, n: u64, program: u64, out: u64, bump_out: u64,) -> Result<u64, SyscallError> {
+        ctx.charge(1500)?;
+        let seeds = ctx.slices(seeds, n, 15)?;
+        let program: [u8; 32] = ctx.read(program, 32)?.try_into().map_err(|_| "program id")?;
+        for bump in (1..=255u8).rev() {
+            let mut with_bump: Vec<&[u8]> = seeds.iter().map(Vec::as_slice).collect();
+            let b = [bump];
+            with_bump.push(&b);
+            if let Some(key) = chainlift_backend_sbf::address::create_program_address(&with_bump, &program) {
+                ctx.write(out, &key)?;
+                ctx.write(bump_out, &[bump])?;
+                return Ok(0);
+            }
+            ctx.charge(1500)?;
+        }
+        Ok(1)
     }
 );
 
@@ -705,7 +732,11 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
         let len = if len == old {
             old
         } else if len > old && len - old <= 10_240 && a.writable && ctx.owners[i] == program_id {
-            grown[i] = len - old;
+            // (An account the program created is not growth it pays rent
+            // for: its creation paid it.)
+            if a.owner == program_id {
+                grown[i] = len - old;
+            }
             len
         } else {
             fail(format!(

@@ -24,6 +24,9 @@ pub(super) struct DFunc {
     /// written once when the function is entered: an SSA value has one
     /// definition, so the blocks need not write them again.
     pub(super) consts: Vec<(u32, U256)>,
+    /// Values of the function (a program decoded from another module's
+    /// function of other values is not used).
+    pub(super) values: usize,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -106,12 +109,14 @@ pub(super) enum DTerm {
         else_to: DEdge,
     },
     /// A switch: cases sorted by value (all below 2^64), found by binary
-    /// search.
+    /// search, or through `dense` (the case index + 1 by value, 0 for the
+    /// default) when the values are dense enough.
     Switch {
         value: u32,
         keys: Vec<u64>,
         cases: Vec<DEdge>,
         default: DEdge,
+        dense: Vec<u32>,
     },
     /// Run from the module's terminator.
     #[default]
@@ -150,24 +155,7 @@ fn decode_function(f: &Function) -> DFunc {
     for b in &f.layout {
         let data = f.block(*b);
         let args = data.insts.iter().flat_map(|i| i.args.iter());
-        let term: Vec<Value> = match &data.term {
-            Terminator::Jump(c) => c.args.clone(),
-            Terminator::Branch {
-                cond,
-                then_to,
-                else_to,
-            } => [&[*cond][..], &then_to.args, &else_to.args].concat(),
-            Terminator::Switch {
-                value,
-                cases,
-                default,
-            } => std::iter::once(*value)
-                .chain(cases.iter().flat_map(|(_, c)| c.args.iter().copied()))
-                .chain(default.args.iter().copied())
-                .collect(),
-            Terminator::Return(vs) | Terminator::Exit(_, vs) => vs.clone(),
-            Terminator::Trap(_) => vec![],
-        };
+        let term = data.term.uses();
         for v in args.chain(&term) {
             uses[v.index()] += 1;
         }
@@ -297,11 +285,22 @@ fn decode_function(f: &Function) -> DFunc {
                 // The first case of a value is the one taken.
                 sorted.sort_by_key(|(k, _)| *k);
                 sorted.dedup_by_key(|(k, _)| *k);
+                let keys: Vec<u64> = sorted.iter().map(|(k, _)| *k).collect();
+                // A table of at most 16 entries per case (and 64 Ki).
+                let span = keys.last().map_or(0, |k| k + 1);
+                let mut dense = vec![];
+                if span <= (16 * keys.len() as u64).min(1 << 16) {
+                    dense = vec![0u32; span as usize];
+                    for (i, k) in keys.iter().enumerate() {
+                        dense[*k as usize] = i as u32 + 1;
+                    }
+                }
                 DTerm::Switch {
                     value: slot(value),
-                    keys: sorted.iter().map(|(k, _)| *k).collect(),
+                    keys,
                     cases: sorted.iter().map(|(_, c)| edge(c)).collect(),
                     default: edge(default),
+                    dense,
                 }
             }
             _ => DTerm::Slow,
@@ -313,5 +312,9 @@ fn decode_function(f: &Function) -> DFunc {
             term,
         };
     }
-    DFunc { blocks, consts }
+    DFunc {
+        blocks,
+        consts,
+        values: f.values.len(),
+    }
 }
