@@ -748,50 +748,88 @@ pub(crate) fn system_transfer(a: &mut Asm) {
     a.syscall("sol_invoke_signed_c");
 }
 
-/// A system `CreateAccount` of the account whose key is
+/// The system program's instructions that make a state account at a
+/// program-derived address ([`system_call`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum NewAccount {
+    /// `CreateAccount` with these lamports and bytes of data, paid by the
+    /// caller: the account holds no lamports yet.
+    Create { lamports: u64, space: i32 },
+    /// A transfer from the caller that brings the account's lamports up
+    /// to `rent` (which it holds less of).
+    TopUp { rent: u64 },
+    /// `Allocate` of these bytes of data.
+    Allocate { space: i32 },
+    /// `Assign` to the program.
+    Assign,
+}
+
+/// One system-program call for the account whose key is
 /// [`layout::SELF_KEY`] (a program-derived address, signed for with the
 /// seeds at scratch + 256: three `SolSignerSeedC`), paid by the one at
-/// [`layout::CALLER_KEY`] (a writable signer): `lamports`, `space` bytes
-/// of data, owned by the program whose id the pointer at scratch + 240
-/// gives. The instruction, metas, data, infos and the signer's seeds go
-/// in the frame's scratch space. The system program must be among the
-/// instruction's accounts.
-pub(crate) fn system_create(a: &mut Asm, lamports: u64, space: i32) {
+/// [`layout::CALLER_KEY`] (a writable signer) where it costs lamports;
+/// the program's id is at the pointer at scratch + 240. The instruction,
+/// metas, data, infos and the signer's seeds go in the frame's scratch
+/// space. The system program must be among the instruction's accounts.
+pub(crate) fn system_call(a: &mut Asm, call: NewAccount) {
     let s = layout::SCRATCH;
     let at = |a: &mut Asm, off: i16, to: i16| {
         a.mov(R0, R9);
         a.alu_imm(Alu::Add, R0, to as i32);
         a.stx(Size::Dw, R9, s + off, R0);
     };
-    // SolInstruction { program id (32 zero bytes), metas, 2, data, 52 }.
-    at(a, 0, layout::ZERO);
-    at(a, 8, s + 40);
-    a.st(Size::Dw, R9, s + 16, 2);
-    at(a, 24, s + 72);
-    a.st(Size::Dw, R9, s + 32, 52);
+    // `[scratch + off]` = the u64 in `r0`, as two words (it is not aligned).
+    let u64_at = |a: &mut Asm, off: i16| {
+        a.stx(Size::W, R9, s + off, R0);
+        a.alu_imm(Alu::Rsh, R0, 32);
+        a.stx(Size::W, R9, s + off + 4, R0);
+    };
     a.ldx(Size::Dw, R6, R9, layout::CALLER_KEY);
     a.ldx(Size::Dw, R7, R9, layout::SELF_KEY);
-    for (meta, key) in [(40, R6), (56, R7)] {
-        a.stx(Size::Dw, R9, s + meta, key);
-        a.st(Size::B, R9, s + meta + 8, 1);
-        a.st(Size::B, R9, s + meta + 9, 1);
-    }
-    // CreateAccount (0), lamports, space, owner.
-    a.st(Size::W, R9, s + 72, 0);
-    a.mov64(R0, lamports);
-    a.stx(Size::W, R9, s + 76, R0);
-    a.alu_imm(Alu::Rsh, R0, 32);
-    a.stx(Size::W, R9, s + 80, R0);
-    a.st(Size::W, R9, s + 84, space);
-    a.st(Size::W, R9, s + 88, 0);
-    a.ldx(Size::Dw, R1, R9, s + 240);
-    for k in 0..8 {
-        a.ldx(Size::W, R0, R1, 4 * k);
-        a.stx(Size::W, R9, s + 92 + 4 * k, R0);
-    }
-    for (info, key) in [(128, R6), (184, R7)] {
-        account_info(a, R9, s + info, key);
-        a.st(Size::B, R9, s + info + 48, 1);
+    // The accounts (the payer first when there is one) and the data.
+    let (accounts, data_len): (&[(Reg, i32)], i32) = match call {
+        NewAccount::Create { lamports, space } => {
+            a.st(Size::W, R9, s + 72, 0);
+            a.mov64(R0, lamports);
+            u64_at(a, 76);
+            a.mov64(R0, space as u64);
+            u64_at(a, 84);
+            owner_at(a, s + 92);
+            (&[(R6, 1), (R7, 1)], 52)
+        }
+        NewAccount::TopUp { rent } => {
+            a.st(Size::W, R9, s + 72, 2);
+            a.ldx(Size::Dw, R1, R7, 64);
+            a.mov64(R0, rent);
+            a.alu(Alu::Sub, R0, R1);
+            u64_at(a, 76);
+            (&[(R6, 1), (R7, 0)], 12)
+        }
+        NewAccount::Allocate { space } => {
+            a.st(Size::W, R9, s + 72, 8);
+            a.mov64(R0, space as u64);
+            u64_at(a, 76);
+            (&[(R7, 1)], 12)
+        }
+        NewAccount::Assign => {
+            a.st(Size::W, R9, s + 72, 1);
+            owner_at(a, s + 76);
+            (&[(R7, 1)], 36)
+        }
+    };
+    // SolInstruction { program id (32 zero bytes), metas, n, data, len }.
+    at(a, 0, layout::ZERO);
+    at(a, 8, s + 40);
+    a.st(Size::Dw, R9, s + 16, accounts.len() as i32);
+    at(a, 24, s + 72);
+    a.st(Size::Dw, R9, s + 32, data_len);
+    for (i, (key, signer)) in accounts.iter().enumerate() {
+        let (meta, info) = (s + 40 + 16 * i as i16, s + 128 + 56 * i as i16);
+        a.stx(Size::Dw, R9, meta, *key);
+        a.st(Size::B, R9, meta + 8, 1);
+        a.st(Size::B, R9, meta + 9, *signer);
+        account_info(a, R9, info, *key);
+        a.st(Size::B, R9, info + 48, *signer);
     }
     // One signer: SolSignerSeedsC { the seeds, 3 }.
     at(a, 344, s + 256);
@@ -800,11 +838,20 @@ pub(crate) fn system_create(a: &mut Asm, lamports: u64, space: i32) {
     a.alu_imm(Alu::Add, R1, s as i32);
     a.mov(R2, R9);
     a.alu_imm(Alu::Add, R2, s as i32 + 128);
-    a.mov64(R3, 2);
+    a.mov64(R3, accounts.len() as u64);
     a.mov(R4, R9);
     a.alu_imm(Alu::Add, R4, s as i32 + 344);
     a.mov64(R5, 1);
     a.syscall("sol_invoke_signed_c");
+}
+
+/// The program's id (at the pointer at scratch + 240) at `[r9 + off]`.
+fn owner_at(a: &mut Asm, off: i16) {
+    a.ldx(Size::Dw, R1, R9, layout::SCRATCH + 240);
+    for k in 0..8 {
+        a.ldx(Size::W, R0, R1, 4 * k);
+        a.stx(Size::W, R9, off + 4 * k, R0);
+    }
 }
 
 /// Finds the account an EVM address (the word at `r1`) stands for: the

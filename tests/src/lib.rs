@@ -201,13 +201,14 @@ pub fn sbf_agrees_or_stops_at(
 /// contract's manifest entry (`contracts[i]` of a system translated with
 /// `--program-id program_id`, so the `initialize` data ends in the bump
 /// byte): the instruction run in the sbf engine with the account at the
-/// manifest's key (empty, the system program's), the writable signer
-/// `payer` holding `lamports`, and the system program. Returns the state
-/// account's key, the instruction data and the run.
+/// manifest's key (no data, the system program's, holding `funded`
+/// lamports someone sent it), the writable signer `payer` holding
+/// `lamports`, and the system program. Returns the state account's key,
+/// the instruction data and the run.
 pub fn create_bundle_state(
     exe: &chainlift_emulator::sbf::Loaded,
     program_id: [u8; 32],
-    contract: &serde_json::Value,
+    (contract, funded): (&serde_json::Value, u64),
     (payer, lamports): ([u8; 32], u64),
     heap_size: usize,
 ) -> ([u8; 32], Vec<u8>, chainlift_emulator::sbf::Run) {
@@ -239,7 +240,7 @@ pub fn create_bundle_state(
         &Invocation {
             program_id,
             accounts: &[
-                AccountIn::other(key, [0; 32], 0),
+                AccountIn::other(key, [0; 32], funded),
                 AccountIn::payer(payer, lamports),
                 AccountIn::system_program(),
             ],

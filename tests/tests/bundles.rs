@@ -696,7 +696,7 @@ fn translate_writes_one_program_for_a_system_that_runs_its_scenario() {
         let (key, _, r) = chainlift_tests::create_bundle_state(
             &exe,
             sbf::PROGRAM_ID,
-            c,
+            (c, 0),
             ([7; 32], 1 << 40),
             heap_size,
         );
@@ -969,6 +969,21 @@ fn the_program_creates_a_state_account_only_at_its_address() {
     assert_eq!(storage::bundle_contract(&r.state), Some((0, at)));
     assert_eq!(r.state[storage::BUMP], bump);
     assert_eq!(storage::decode(&r.state).unwrap(), slots);
+    // An account someone sent lamports to before (which CreateAccount
+    // refuses): topped up to its rent, allocated and assigned; with more
+    // than its rent, the payer pays nothing.
+    for funded in [1_000_000, rent + 5] {
+        let mut sent = accounts.clone();
+        sent[0].lamports = funded;
+        let f = create(&data(0, at, bump), &sent);
+        assert_eq!(f.result, Ok(exit::SUCCESS), "funded with {funded}");
+        assert_eq!(f.owners[0], sbf::PROGRAM_ID);
+        assert_eq!(f.state, r.state, "funded with {funded}");
+        assert_eq!(
+            f.lamports[..2],
+            [rent.max(funded), (1 << 40) - rent.saturating_sub(funded)]
+        );
+    }
     // A call: its address from the prefix, its caller the signer's key.
     let call = create(
         &sbf::instruction_data(0, &[]),

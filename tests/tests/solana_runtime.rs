@@ -630,11 +630,23 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
         let space = c["state"]["data_len"].as_u64().unwrap() as usize;
         let rent = c["state"]["rent_exempt_lamports"].as_u64().unwrap();
         assert_eq!(svm.minimum_balance_for_rent_exemption(space), rent);
+        // Someone sent the second contract's address lamports (a rent-exempt
+        // amount for no data, as Agave requires) before it was
+        // created (which a plain CreateAccount would refuse).
+        let funded = if state_keys.is_empty() { 0 } else { 1_000_000 };
+        let expected_key: Pubkey = c["state"]["account"]["key"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        if funded != 0 {
+            svm.airdrop(&expected_key, funded).unwrap();
+        }
         let funds = svm.get_account(&payer.pubkey()).unwrap().lamports;
         let (key, data, emulated) = chainlift_tests::create_bundle_state(
             &exe,
             program_id.to_bytes(),
-            c,
+            (c, funded),
             (payer.pubkey().to_bytes(), funds),
             heap as usize,
         );

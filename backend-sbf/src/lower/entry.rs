@@ -317,8 +317,32 @@ fn create_state(
     a.ldx(Size::Dw, R5, R9, layout::CALLDATA_PTR);
     a.ldx(Size::B, R5, R5, 24);
     a.jmp(J::Ne, R0, R5, bad_accounts);
-    let lamports = (128 + CREATED_BYTES as u64) * u64::from(rent_per_byte);
-    crate::solana_rt::system_create(a, lamports, CREATED_BYTES as i32);
+    // Created by the caller's lamports; an account someone already sent
+    // lamports to (which `CreateAccount` refuses) is topped up to its rent,
+    // then allocated and assigned.
+    use crate::solana_rt::{NewAccount, system_call};
+    let rent = (128 + CREATED_BYTES as u64) * u64::from(rent_per_byte);
+    let space = CREATED_BYTES as i32;
+    let (funded, created, enough) = (a.label(), a.label(), a.label());
+    a.ldx(Size::Dw, R7, R9, layout::SELF_KEY);
+    a.ldx(Size::Dw, R0, R7, 64);
+    a.jmp_imm(J::Ne, R0, 0, funded);
+    system_call(
+        a,
+        NewAccount::Create {
+            lamports: rent,
+            space,
+        },
+    );
+    a.ja(created);
+    a.bind(funded);
+    a.mov64(R1, rent);
+    a.jmp(J::Ge, R0, R1, enough);
+    system_call(a, NewAccount::TopUp { rent });
+    a.bind(enough);
+    system_call(a, NewAccount::Allocate { space });
+    system_call(a, NewAccount::Assign);
+    a.bind(created);
     // Growth would take the account past what Solana lets it have in its
     // first instruction.
     a.st(Size::Dw, R9, layout::GREW, 1);

@@ -340,6 +340,10 @@ enum SystemCall {
     Transfer(u64),
     /// `CreateAccount` of the second account: lamports, space, owner.
     Create(u64, u64, [u8; 32]),
+    /// `Allocate` of the account's data: space.
+    Allocate(u64),
+    /// `Assign` of the account to an owner.
+    Assign([u8; 32]),
 }
 
 impl SystemCall {
@@ -352,6 +356,8 @@ impl SystemCall {
                 word(12),
                 data[20..52].try_into().ok()?,
             )),
+            ([8, 0, 0, 0], 12) => Some(SystemCall::Allocate(word(4))),
+            ([1, 0, 0, 0], 36) => Some(SystemCall::Assign(data[4..36].try_into().ok()?)),
             _ => None,
         }
     }
@@ -400,7 +406,7 @@ declare_builtin_function!(
         }
         let data = ctx.read(data, n_data)?;
         let call = SystemCall::parse(&data).ok_or("cpi: not a system transfer or account creation")?;
-        if !(2..=64).contains(&n_metas) || n > 255 {
+        if !(1..=64).contains(&n_metas) || n > 255 {
             return Err("cpi: not a system transfer or account creation".into());
         }
         let metas = ctx.read(metas, 16 * n_metas)?;
@@ -441,13 +447,43 @@ declare_builtin_function!(
         if delta != 0 {
             return Err("cpi: UnbalancedInstruction (the program moved lamports to or from an account the call does not name)".into());
         }
-        if named.len() < 2 {
-            return Err("cpi: a system call names two accounts".into());
-        }
-        let (from, to) = (&named[0], &named[1]);
         let signs = |ctx: &Context, key: &[u8]| {
             ctx.accounts.iter().any(|a| a.0[..] == key[..] && a.1) || pdas.iter().any(|p| p[..] == key[..])
         };
+        // Allocate and Assign: of a writable signer the system program owns.
+        if let SystemCall::Allocate(_) | SystemCall::Assign(_) = call {
+            let (key, info) = &named[0];
+            if metas[8] != 1 || metas[9] != 1 || !signs(ctx, key) {
+                return Err("cpi: allocate or assign: the account must be a writable signer".into());
+            }
+            if ctx.read(word(info, 32), 32)? != [0u8; 32] {
+                return Err("cpi: allocate or assign: the system program does not own the account".into());
+            }
+            match call {
+                SystemCall::Allocate(space) => {
+                    if word(info, 16) != 0 {
+                        return Err("cpi: allocate: account already in use".into());
+                    }
+                    if space > 10_240 {
+                        return Err("cpi: allocate: InvalidRealloc (more data than the caller's input has room for)".into());
+                    }
+                    ctx.write(word(info, 24) - 8, &space.to_le_bytes())?;
+                }
+                SystemCall::Assign(owner) => {
+                    ctx.write(word(info, 32), &owner)?;
+                    if let Some(i) = ctx.accounts.iter().position(|a| a.0[..] == key[..]) {
+                        ctx.owners[i] = owner;
+                    }
+                }
+                _ => {}
+            }
+            ctx.charge(150)?;
+            return Ok(0);
+        }
+        if named.len() < 2 {
+            return Err("cpi: a system transfer or creation names two accounts".into());
+        }
+        let (from, to) = (&named[0], &named[1]);
         if metas[8] != 1 || metas[9] != 1 || !signs(ctx, &from.0) || metas[24] != 1 {
             return Err("cpi: the system call's source must be a writable signer".into());
         }
@@ -472,6 +508,7 @@ declare_builtin_function!(
                 }
                 lamports
             }
+            SystemCall::Allocate(_) | SystemCall::Assign(_) => unreachable!("handled above"),
         };
         let have = word(&ctx.read(word(from.1, 8), 8)?, 0);
         if have < lamports {
