@@ -443,19 +443,53 @@ impl<'m> Interpreter<'m> {
                     let mut base = self.steps;
                     let mut checked = base.saturating_add(db.cost) > budget;
                     for (i, op) in &db.ops {
-                        let inst = &data.insts[*i as usize];
                         let at = u64::from(*i) + 1;
-                        self.steps = base + at;
-                        if checked && self.steps > budget {
+                        if checked && base + at > budget {
                             // The first instruction past the budget.
                             self.steps = budget + 1;
-                            return Err(Stop::Exit(Outcome::OutOfBudget { pos: inst.pos }));
+                            let pos = data.insts[*i as usize].pos;
+                            return Err(Stop::Exit(Outcome::OutOfBudget { pos }));
                         }
-                        // After an operation that may take more steps.
+                        // The steps taken so far, set before an operation
+                        // that can see them (memory growth, host
+                        // operations, nested calls, traps), and taken
+                        // back after one that may take more itself.
+                        macro_rules! sync {
+                            () => {
+                                self.steps = base + at
+                            };
+                        }
                         macro_rules! rebase {
                             () => {{
                                 base = self.steps - at;
                                 checked |= base.saturating_add(db.cost) > budget;
+                            }};
+                        }
+                        macro_rules! inst {
+                            () => {
+                                &data.insts[*i as usize]
+                            };
+                        }
+                        // The memory range of the word at `addr`, growing
+                        // memory to hold it when `grow`.
+                        macro_rules! word {
+                            ($addr:expr, $grow:expr) => {{
+                                let a = vals[*$addr as usize];
+                                let held = to_usize(a)
+                                    .and_then(|a| a.checked_add(32))
+                                    .is_some_and(|end| end <= self.memory.len());
+                                if $grow && !held {
+                                    sync!();
+                                    self.expand(a, WORD, inst!().pos)?;
+                                    rebase!();
+                                }
+                                match self.range(a, WORD, inst!().pos) {
+                                    Ok(range) => range,
+                                    Err(e) => {
+                                        sync!();
+                                        return Err(e);
+                                    }
+                                }
                             }};
                         }
                         match op {
@@ -489,15 +523,19 @@ impl<'m> Interpreter<'m> {
                                 vals[*r as usize] = U256::from(holds as u8);
                             }
                             DOp::Expand { offset, len } => {
-                                self.expand(vals[*offset as usize], vals[*len as usize], inst.pos)?;
+                                sync!();
+                                let pos = inst!().pos;
+                                self.expand(vals[*offset as usize], vals[*len as usize], pos)?;
                                 rebase!();
                             }
-                            DOp::LoadWord { addr, r } => {
-                                let range = self.range(vals[*addr as usize], WORD, inst.pos)?;
+                            DOp::LoadWord { addr, r } | DOp::LoadWordGrow { addr, r } => {
+                                let grow = matches!(op, DOp::LoadWordGrow { .. });
+                                let range = word!(addr, grow);
                                 vals[*r as usize] = U256::from_be_slice(&self.memory[range]);
                             }
-                            DOp::StoreWord { addr, v } => {
-                                let range = self.range(vals[*addr as usize], WORD, inst.pos)?;
+                            DOp::StoreWord { addr, v } | DOp::StoreWordGrow { addr, v } => {
+                                let grow = matches!(op, DOp::StoreWordGrow { .. });
+                                let range = word!(addr, grow);
                                 self.memory[range]
                                     .copy_from_slice(&vals[*v as usize].to_be_bytes::<32>());
                             }
@@ -507,7 +545,8 @@ impl<'m> Interpreter<'m> {
                                 {
                                     Some(w) => vals[*r as usize] = *w,
                                     None => {
-                                        self.exec(host, f, &mut vals, inst, depth)?;
+                                        sync!();
+                                        self.exec(host, f, &mut vals, inst!(), depth)?;
                                         rebase!();
                                     }
                                 }
@@ -519,13 +558,15 @@ impl<'m> Interpreter<'m> {
                                 {
                                     Some(slot) => *slot = w,
                                     None => {
-                                        self.exec(host, f, &mut vals, inst, depth)?;
+                                        sync!();
+                                        self.exec(host, f, &mut vals, inst!(), depth)?;
                                         rebase!();
                                     }
                                 }
                             }
                             DOp::Slow => {
-                                self.exec(host, f, &mut vals, inst, depth)?;
+                                sync!();
+                                self.exec(host, f, &mut vals, inst!(), depth)?;
                                 rebase!();
                             }
                         }

@@ -197,6 +197,23 @@ pub fn sbf_agrees_or_stops_at(
     oracle
 }
 
+/// `chainlift translate --deploy SCENARIO -o SO --program-id ID`: the
+/// scenario (a path from the repository's root) as one Solana program,
+/// with its manifest and IDL beside `so`; checks that it succeeded.
+pub fn translate_deploy(scenario: &str, so: &Path, program_id: &str) -> Run {
+    let run = chainlift(&[
+        "translate",
+        "--deploy",
+        &path(scenario),
+        "-o",
+        so.to_str().expect("a UTF-8 path"),
+        "--program-id",
+        program_id,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run
+}
+
 /// A bundle contract's state account as a client creates it from the
 /// contract's manifest entry (`contracts[i]` of a system translated with
 /// `--program-id program_id`, so the `initialize` data ends in the bump

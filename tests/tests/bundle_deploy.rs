@@ -23,18 +23,9 @@ fn translate_writes_one_program_for_a_system_that_runs_its_scenario() {
     let dir = std::env::temp_dir().join(format!("chainlift-system-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let so = dir.join("erc4626.so");
-    let scenario = chainlift_tests::path("examples/scenarios/erc4626.toml");
+    let scenario = "examples/scenarios/erc4626.toml";
     let program_id = bs58::encode(sbf::PROGRAM_ID).into_string();
-    let run = chainlift_tests::chainlift(&[
-        "translate",
-        "--deploy",
-        &scenario,
-        "-o",
-        so.to_str().unwrap(),
-        "--program-id",
-        &program_id,
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = chainlift_tests::translate_deploy(scenario, &so, &program_id);
     assert!(
         run.stdout.contains("bundle of 2 contracts"),
         "{}",
@@ -128,7 +119,7 @@ fn translate_writes_one_program_for_a_system_that_runs_its_scenario() {
         states.insert(at, (r.state, lamports, key));
     }
     let plan = chainlift_cli::scenario::load(
-        std::path::Path::new(&scenario),
+        std::path::Path::new(&chainlift_tests::path(scenario)),
         BlockEnv::default(),
         Fork::Osaka,
         30_000_000,

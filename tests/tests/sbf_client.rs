@@ -138,17 +138,7 @@ fn drive(scenario: &str, stem: &str) -> (Value, usize) {
     std::fs::create_dir_all(&dir).unwrap();
     let so = dir.join(format!("{stem}.so"));
     let program_id = bs58::encode(sbf::PROGRAM_ID).into_string();
-    let scenario = path(scenario);
-    let run = chainlift(&[
-        "translate",
-        "--deploy",
-        &scenario,
-        "-o",
-        so.to_str().unwrap(),
-        "--program-id",
-        &program_id,
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = chainlift_tests::translate_deploy(scenario, &so, &program_id);
     assert!(
         run.stdout.contains(&format!("{stem}.manifest.json")),
         "{}",
@@ -169,7 +159,7 @@ fn drive(scenario: &str, stem: &str) -> (Value, usize) {
     assert_eq!(idl["standard"], "codama");
     assert_eq!(idl["program"]["publicKey"], program_id.as_str());
     let plan = chainlift_cli::scenario::load(
-        std::path::Path::new(&scenario),
+        std::path::Path::new(&path(scenario)),
         Default::default(),
         Fork::Osaka,
         30_000_000,

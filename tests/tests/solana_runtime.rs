@@ -587,16 +587,7 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
     std::fs::create_dir_all(&dir).unwrap();
     let so = dir.join("system.so");
     let program = Keypair::new();
-    let run = chainlift_tests::chainlift(&[
-        "translate",
-        "--deploy",
-        &path(scenario_file),
-        "-o",
-        so.to_str().unwrap(),
-        "--program-id",
-        &program.pubkey().to_string(),
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    chainlift_tests::translate_deploy(scenario_file, &so, &program.pubkey().to_string());
     let elf = std::fs::read(&so).unwrap();
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("system.manifest.json")).unwrap())

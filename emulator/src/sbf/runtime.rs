@@ -78,6 +78,9 @@ impl ContextObject for Context {
 
 type SyscallError = Box<dyn std::error::Error>;
 
+/// Seeds and the program id they derive an address under.
+type Seeds = (Vec<Vec<u8>>, [u8; 32]);
+
 impl Context {
     /// Charges `cost` CU, failing when the budget runs out.
     fn charge(&mut self, cost: u64) -> Result<(), Box<dyn std::error::Error>> {
@@ -136,6 +139,21 @@ impl Context {
             StableResult::Ok(HostBuffer::Immutable(_)) => Err("write to read-only memory".into()),
             StableResult::Err(e) => Err(Box::new(e)),
         }
+    }
+
+    /// The `n` seeds (`{ptr, len}` slices) at `seeds`, at most `max`, and
+    /// the program id at `program`: what the address syscalls read.
+    fn seeds_and_program(
+        &self,
+        (seeds, n, max): (u64, u64, u64),
+        program: u64,
+    ) -> Result<Seeds, Box<dyn std::error::Error>> {
+        let seeds = self.slices(seeds, n, max)?;
+        let program = self
+            .read(program, 32)?
+            .try_into()
+            .map_err(|_| "program id")?;
+        Ok((seeds, program))
     }
 
     /// The `n` `{ptr, len}` slices at `addr`, at most `max` of them.
@@ -297,8 +315,7 @@ declare_builtin_function!(
     CreateProgramAddress,
     fn rust(ctx: &mut Context, seeds: u64, n: u64, program: u64, out: u64, _e: u64,) -> Result<u64, SyscallError> {
         ctx.charge(1500)?;
-        let seeds = ctx.slices(seeds, n, 16)?;
-        let program: [u8; 32] = ctx.read(program, 32)?.try_into().map_err(|_| "program id")?;
+        let (seeds, program) = ctx.seeds_and_program((seeds, n, 16), program)?;
         let seeds: Vec<&[u8]> = seeds.iter().map(Vec::as_slice).collect();
         match chainlift_backend_sbf::address::create_program_address(&seeds, &program) {
             Some(key) => {
@@ -317,8 +334,7 @@ declare_builtin_function!(
     TryFindProgramAddress,
     fn rust(ctx: &mut Context, seeds: u64, n: u64, program: u64, out: u64, bump_out: u64,) -> Result<u64, SyscallError> {
         ctx.charge(1500)?;
-        let seeds = ctx.slices(seeds, n, 15)?;
-        let program: [u8; 32] = ctx.read(program, 32)?.try_into().map_err(|_| "program id")?;
+        let (seeds, program) = ctx.seeds_and_program((seeds, n, 15), program)?;
         for bump in (1..=255u8).rev() {
             let mut with_bump: Vec<&[u8]> = seeds.iter().map(Vec::as_slice).collect();
             let b = [bump];

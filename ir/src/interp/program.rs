@@ -77,6 +77,16 @@ pub(super) enum DOp {
         addr: u32,
         v: u32,
     },
+    /// `mem.expand addr, 32` then a word load or store at `addr`: the
+    /// expansion is skipped when memory already holds the word.
+    LoadWordGrow {
+        addr: u32,
+        r: u32,
+    },
+    StoreWordGrow {
+        addr: u32,
+        v: u32,
+    },
     /// A word of the EVM stack (`i256`).
     StackLoad {
         index: u32,
@@ -158,6 +168,17 @@ fn decode_function(f: &Function) -> DFunc {
         let term = data.term.uses();
         for v in args.chain(&term) {
             uses[v.index()] += 1;
+        }
+    }
+    // The values that are the constant 32 (a word's length).
+    let mut words = vec![false; f.values.len()];
+    for b in &f.layout {
+        for inst in &f.block(*b).insts {
+            if let (Op::Iconst(k), Some(r)) = (&inst.op, inst.results.first())
+                && *k == U256::from(32)
+            {
+                words[r.index()] = true;
+            }
         }
     }
     let mut blocks = vec![DBlock::default(); f.blocks.len()];
@@ -251,6 +272,7 @@ fn decode_function(f: &Function) -> DFunc {
         if fused.is_some() {
             ops.pop();
         }
+        fuse_word_access(&mut ops, &words);
         let term = match &data.term {
             Terminator::Jump(c) => DTerm::Jump(edge(c)),
             Terminator::Branch {
@@ -317,4 +339,36 @@ fn decode_function(f: &Function) -> DFunc {
         consts,
         values: f.values.len(),
     }
+}
+
+/// Replaces each `mem.expand addr, 32` directly followed by a word load or
+/// store at `addr` with one operation (`words[v]`: the value `v` is the
+/// constant 32). The pair keeps the expansion's instruction index, where
+/// its steps are counted.
+fn fuse_word_access(ops: &mut Vec<(u32, DOp)>, words: &[bool]) {
+    let mut out = Vec::with_capacity(ops.len());
+    let mut it = ops.drain(..).peekable();
+    while let Some((i, op)) = it.next() {
+        if let DOp::Expand { offset, len } = op
+            && words.get(len as usize).copied().unwrap_or(false)
+        {
+            let fused = match it.peek() {
+                Some((_, DOp::LoadWord { addr, r })) if *addr == offset => {
+                    Some(DOp::LoadWordGrow { addr: *addr, r: *r })
+                }
+                Some((_, DOp::StoreWord { addr, v })) if *addr == offset => {
+                    Some(DOp::StoreWordGrow { addr: *addr, v: *v })
+                }
+                _ => None,
+            };
+            if let Some(fused) = fused {
+                it.next();
+                out.push((i, fused));
+                continue;
+            }
+        }
+        out.push((i, op));
+    }
+    drop(it);
+    *ops = out;
 }
