@@ -471,19 +471,33 @@ impl<'m> Interpreter<'m> {
                             };
                         }
                         // The memory range of the word at `addr`, growing
-                        // memory to hold it when `grow`.
+                        // memory to hold it first when the access (at
+                        // index `grow`) follows an expansion.
                         macro_rules! word {
                             ($addr:expr, $grow:expr) => {{
                                 let a = vals[*$addr as usize];
-                                let held = to_usize(a)
-                                    .and_then(|a| a.checked_add(32))
-                                    .is_some_and(|end| end <= self.memory.len());
-                                if $grow && !held {
-                                    sync!();
-                                    self.expand(a, WORD, inst!().pos)?;
-                                    rebase!();
+                                let mut pos = inst!().pos;
+                                if let Some(j) = $grow {
+                                    // What `expand` would leave as it is.
+                                    let held = to_usize(a)
+                                        .and_then(|a| a.checked_add(32))
+                                        .is_some_and(|end| {
+                                            end.div_ceil(32) * 32
+                                                <= self.memory.len().min(self.limits.memory)
+                                        });
+                                    if !held {
+                                        sync!();
+                                        self.expand(a, WORD, pos)?;
+                                        rebase!();
+                                    }
+                                    // The access itself, one step later.
+                                    pos = data.insts[j as usize].pos;
+                                    if checked && base + u64::from(j) + 1 > budget {
+                                        self.steps = budget + 1;
+                                        return Err(Stop::Exit(Outcome::OutOfBudget { pos }));
+                                    }
                                 }
-                                match self.range(a, WORD, inst!().pos) {
+                                match self.range(a, WORD, pos) {
                                     Ok(range) => range,
                                     Err(e) => {
                                         sync!();
@@ -528,14 +542,21 @@ impl<'m> Interpreter<'m> {
                                 self.expand(vals[*offset as usize], vals[*len as usize], pos)?;
                                 rebase!();
                             }
-                            DOp::LoadWord { addr, r } | DOp::LoadWordGrow { addr, r } => {
-                                let grow = matches!(op, DOp::LoadWordGrow { .. });
-                                let range = word!(addr, grow);
+                            DOp::LoadWord { addr, r } => {
+                                let range = word!(addr, None::<u32>);
                                 vals[*r as usize] = U256::from_be_slice(&self.memory[range]);
                             }
-                            DOp::StoreWord { addr, v } | DOp::StoreWordGrow { addr, v } => {
-                                let grow = matches!(op, DOp::StoreWordGrow { .. });
-                                let range = word!(addr, grow);
+                            DOp::LoadWordGrow { addr, r, at } => {
+                                let range = word!(addr, Some(*at));
+                                vals[*r as usize] = U256::from_be_slice(&self.memory[range]);
+                            }
+                            DOp::StoreWord { addr, v } => {
+                                let range = word!(addr, None::<u32>);
+                                self.memory[range]
+                                    .copy_from_slice(&vals[*v as usize].to_be_bytes::<32>());
+                            }
+                            DOp::StoreWordGrow { addr, v, at } => {
+                                let range = word!(addr, Some(*at));
                                 self.memory[range]
                                     .copy_from_slice(&vals[*v as usize].to_be_bytes::<32>());
                             }

@@ -207,20 +207,22 @@ impl SbfEngine {
         }
         let program = self.compile_bundle(world, &members, fork, &target);
         let exe = program.as_ref().as_ref().map_err(Clone::clone)?;
-        // Each contract's state account: its table (and code id), and its
-        // balance above the rent-exempt minimum.
+        // Each contract's state account: its prefix and table, as the
+        // program creates it (128 entries) when its storage fits there,
+        // else one table large enough (where the program's would have grown
+        // by extensions); and its balance above the rent-exempt minimum.
         let rent = u64::from(self.target.rent_per_byte);
         let mut states: BTreeMap<Address, (Vec<u8>, u64, [u8; 32])> = BTreeMap::new();
         for (id, a) in members.iter().enumerate() {
             let acct = &world.accounts[a];
             let (key, bump) = chainlift_backend_sbf::address::state_account(&PROGRAM_ID, *a);
-            let data = storage::encode_bundle(
-                &acct.storage,
-                storage::capacity_for(acct.storage.len()),
-                id as u32,
-                *a,
-                bump,
-            );
+            let slots = acct.storage.values().filter(|v| !v.is_zero()).count();
+            let capacity = if slots <= storage::CREATED_CAPACITY * 3 / 4 {
+                storage::CREATED_CAPACITY
+            } else {
+                storage::capacity_for(slots)
+            };
+            let data = storage::encode_bundle(&acct.storage, capacity, id as u32, *a, bump);
             // Whole lamports, or a contract that never sees the rest.
             let balance = self
                 .lamports(acct.balance)

@@ -77,15 +77,18 @@ pub(super) enum DOp {
         addr: u32,
         v: u32,
     },
-    /// `mem.expand addr, 32` then a word load or store at `addr`: the
-    /// expansion is skipped when memory already holds the word.
+    /// `mem.expand addr, 32` then a word load or store at `addr` (the
+    /// instruction at index `at` of the block): the expansion is skipped
+    /// when memory already holds the word.
     LoadWordGrow {
         addr: u32,
         r: u32,
+        at: u32,
     },
     StoreWordGrow {
         addr: u32,
         v: u32,
+        at: u32,
     },
     /// A word of the EVM stack (`i256`).
     StackLoad {
@@ -175,7 +178,7 @@ fn decode_function(f: &Function) -> DFunc {
     for b in &f.layout {
         for inst in &f.block(*b).insts {
             if let (Op::Iconst(k), Some(r)) = (&inst.op, inst.results.first())
-                && *k == U256::from(32)
+                && *k & mask(f.ty(*r)) == U256::from(32)
             {
                 words[r.index()] = true;
             }
@@ -353,11 +356,19 @@ fn fuse_word_access(ops: &mut Vec<(u32, DOp)>, words: &[bool]) {
             && words.get(len as usize).copied().unwrap_or(false)
         {
             let fused = match it.peek() {
-                Some((_, DOp::LoadWord { addr, r })) if *addr == offset => {
-                    Some(DOp::LoadWordGrow { addr: *addr, r: *r })
+                Some((at, DOp::LoadWord { addr, r })) if *addr == offset => {
+                    Some(DOp::LoadWordGrow {
+                        addr: *addr,
+                        r: *r,
+                        at: *at,
+                    })
                 }
-                Some((_, DOp::StoreWord { addr, v })) if *addr == offset => {
-                    Some(DOp::StoreWordGrow { addr: *addr, v: *v })
+                Some((at, DOp::StoreWord { addr, v })) if *addr == offset => {
+                    Some(DOp::StoreWordGrow {
+                        addr: *addr,
+                        v: *v,
+                        at: *at,
+                    })
                 }
                 _ => None,
             };
