@@ -490,6 +490,9 @@ pub mod storage {
     /// largest power of two whose account fits the 10,240 bytes an
     /// account created by a program may have in its first instruction.
     pub const CREATED_CAPACITY: usize = 128;
+    /// The slots a state account the program creates holds before it
+    /// grows (its table fills to three quarters).
+    pub const CREATED_SLOTS: usize = CREATED_CAPACITY * 3 / 4;
     /// The data length of a state account the program creates.
     pub const CREATED_BYTES: usize = PREFIX + HEADER + ENTRY * CREATED_CAPACITY;
     /// Header bytes: magic, capacity, used entries (`u64` each), the hash

@@ -226,7 +226,7 @@ fn state_account_json(
     let slots = part["state"]["table"]["initial_slots"]
         .as_u64()
         .unwrap_or(0) as usize;
-    let most = storage::CREATED_CAPACITY * 3 / 4;
+    let most = storage::CREATED_SLOTS;
     if slots > most {
         bail!(
             "{address}: its constructor left {slots} storage slots; a bundle's state account is created with room for {most} (Solana lets a program create at most 10,240 bytes of data in one instruction)"

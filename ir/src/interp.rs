@@ -4,7 +4,7 @@
 
 use crate::entities::{Block, FuncId, Value};
 use crate::function::{BlockCall, Function, Module, Terminator};
-use crate::inst::{BinOp, CallKind, Cond, Endian, HostOp, Op, SourcePos, TrapCode};
+use crate::inst::{BinOp, CallKind, Endian, HostOp, Op, SourcePos, TrapCode};
 use crate::types::Type;
 use alloy_primitives::U256;
 use std::collections::HashMap;
@@ -248,24 +248,6 @@ fn words(limbs: &[U256]) -> Vec<U256> {
         .collect()
 }
 
-/// [`compare`] of two `i64` values (their low limbs).
-#[inline]
-fn compare64(c: Cond, a: u64, b: u64) -> bool {
-    let (x, y) = (a as i64, b as i64);
-    match c {
-        Cond::Eq => a == b,
-        Cond::Ne => a != b,
-        Cond::Ult => a < b,
-        Cond::Ule => a <= b,
-        Cond::Ugt => a > b,
-        Cond::Uge => a >= b,
-        Cond::Slt => x < y,
-        Cond::Sle => x <= y,
-        Cond::Sgt => x > y,
-        Cond::Sge => x >= y,
-    }
-}
-
 fn trap<T>(code: TrapCode, pos: SourcePos) -> Flow<T> {
     Err(Stop::Exit(Outcome::Trap { code, pos }))
 }
@@ -478,18 +460,9 @@ impl<'m> Interpreter<'m> {
                                 let a = vals[*$addr as usize];
                                 let mut pos = inst!().pos;
                                 if let Some(j) = $grow {
-                                    // What `expand` would leave as it is.
-                                    let held = to_usize(a)
-                                        .and_then(|a| a.checked_add(32))
-                                        .is_some_and(|end| {
-                                            end.div_ceil(32) * 32
-                                                <= self.memory.len().min(self.limits.memory)
-                                        });
-                                    if !held {
-                                        sync!();
-                                        self.expand(a, WORD, pos)?;
-                                        rebase!();
-                                    }
+                                    sync!();
+                                    self.expand(a, WORD, pos)?;
+                                    rebase!();
                                     // The access itself, one step later.
                                     pos = data.insts[j as usize].pos;
                                     if checked && base + u64::from(j) + 1 > budget {
@@ -528,12 +501,7 @@ impl<'m> Interpreter<'m> {
                                 vals[*r as usize] = U256::from_limbs([v, 0, 0, 0]);
                             }
                             DOp::Cmp { c, ty, a, b, r } => {
-                                let (x, y) = (vals[*a as usize], vals[*b as usize]);
-                                let holds = if *ty == Type::I64 {
-                                    compare64(*c, x.as_limbs()[0], y.as_limbs()[0])
-                                } else {
-                                    compare(*c, *ty, x, y)
-                                };
+                                let holds = compare(*c, *ty, vals[*a as usize], vals[*b as usize]);
                                 vals[*r as usize] = U256::from(holds as u8);
                             }
                             DOp::Expand { offset, len } => {
@@ -634,13 +602,11 @@ impl<'m> Interpreter<'m> {
                     then_to,
                     else_to,
                 }) => {
-                    let (x, y) = (vals[*a as usize], vals[*b as usize]);
-                    let holds = if *ty == Type::I64 {
-                        compare64(*c, x.as_limbs()[0], y.as_limbs()[0])
+                    let e = if compare(*c, *ty, vals[*a as usize], vals[*b as usize]) {
+                        then_to
                     } else {
-                        compare(*c, *ty, x, y)
+                        else_to
                     };
-                    let e = if holds { then_to } else { else_to };
                     block = self.take(&mut vals, e);
                     continue;
                 }

@@ -217,7 +217,7 @@ impl SbfEngine {
             let acct = &world.accounts[a];
             let (key, bump) = chainlift_backend_sbf::address::state_account(&PROGRAM_ID, *a);
             let slots = acct.storage.values().filter(|v| !v.is_zero()).count();
-            let capacity = if slots <= storage::CREATED_CAPACITY * 3 / 4 {
+            let capacity = if slots <= storage::CREATED_SLOTS {
                 storage::CREATED_CAPACITY
             } else {
                 storage::capacity_for(slots)

@@ -108,6 +108,23 @@ pub fn binary(op: BinOp, t: Type, a: U256, b: U256) -> U256 {
 /// Evaluates a comparison at type `t`.
 #[inline]
 pub fn compare(c: Cond, t: Type, a: U256, b: U256) -> bool {
+    if t == Type::I64 {
+        // The low limbs (the values are masked to their type).
+        let (a, b) = (a.as_limbs()[0], b.as_limbs()[0]);
+        let (x, y) = (a as i64, b as i64);
+        return match c {
+            Cond::Eq => a == b,
+            Cond::Ne => a != b,
+            Cond::Ult => a < b,
+            Cond::Ule => a <= b,
+            Cond::Ugt => a > b,
+            Cond::Uge => a >= b,
+            Cond::Slt => x < y,
+            Cond::Sle => x <= y,
+            Cond::Sgt => x > y,
+            Cond::Sge => x >= y,
+        };
+    }
     let signed = |a: U256, b: U256| -> std::cmp::Ordering {
         let (x, y) = (sext256(a, t), sext256(b, t));
         match (is_neg(x), is_neg(y)) {

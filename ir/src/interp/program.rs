@@ -78,8 +78,7 @@ pub(super) enum DOp {
         v: u32,
     },
     /// `mem.expand addr, 32` then a word load or store at `addr` (the
-    /// instruction at index `at` of the block): the expansion is skipped
-    /// when memory already holds the word.
+    /// instruction at index `at` of the block), as one operation.
     LoadWordGrow {
         addr: u32,
         r: u32,
