@@ -108,42 +108,41 @@ pub fn binary(op: BinOp, t: Type, a: U256, b: U256) -> U256 {
 /// Evaluates a comparison at type `t`.
 #[inline]
 pub fn compare(c: Cond, t: Type, a: U256, b: U256) -> bool {
+    use std::cmp::Ordering;
     if t == Type::I64 {
         // The low limbs (the values are masked to their type).
         let (a, b) = (a.as_limbs()[0], b.as_limbs()[0]);
-        let (x, y) = (a as i64, b as i64);
-        return match c {
-            Cond::Eq => a == b,
-            Cond::Ne => a != b,
-            Cond::Ult => a < b,
-            Cond::Ule => a <= b,
-            Cond::Ugt => a > b,
-            Cond::Uge => a >= b,
-            Cond::Slt => x < y,
-            Cond::Sle => x <= y,
-            Cond::Sgt => x > y,
-            Cond::Sge => x >= y,
-        };
+        return holds(c, a.cmp(&b), || (a as i64).cmp(&(b as i64)));
     }
-    let signed = |a: U256, b: U256| -> std::cmp::Ordering {
+    holds(c, a.cmp(&b), || {
         let (x, y) = (sext256(a, t), sext256(b, t));
         match (is_neg(x), is_neg(y)) {
-            (true, false) => std::cmp::Ordering::Less,
-            (false, true) => std::cmp::Ordering::Greater,
+            (true, false) => Ordering::Less,
+            (false, true) => Ordering::Greater,
             _ => x.cmp(&y),
         }
-    };
+    })
+}
+
+/// Whether `c` holds of two operands ordered `unsigned` as unsigned
+/// numbers and `signed()` as signed ones.
+#[inline]
+fn holds(
+    c: Cond,
+    unsigned: std::cmp::Ordering,
+    signed: impl FnOnce() -> std::cmp::Ordering,
+) -> bool {
     match c {
-        Cond::Eq => a == b,
-        Cond::Ne => a != b,
-        Cond::Ult => a < b,
-        Cond::Ule => a <= b,
-        Cond::Ugt => a > b,
-        Cond::Uge => a >= b,
-        Cond::Slt => signed(a, b).is_lt(),
-        Cond::Sle => signed(a, b).is_le(),
-        Cond::Sgt => signed(a, b).is_gt(),
-        Cond::Sge => signed(a, b).is_ge(),
+        Cond::Eq => unsigned.is_eq(),
+        Cond::Ne => unsigned.is_ne(),
+        Cond::Ult => unsigned.is_lt(),
+        Cond::Ule => unsigned.is_le(),
+        Cond::Ugt => unsigned.is_gt(),
+        Cond::Uge => unsigned.is_ge(),
+        Cond::Slt => signed().is_lt(),
+        Cond::Sle => signed().is_le(),
+        Cond::Sgt => signed().is_gt(),
+        Cond::Sge => signed().is_ge(),
     }
 }
 
