@@ -113,18 +113,26 @@ pub(crate) fn translate(
                 None,
             )?;
             // A scenario with several contracts: one program for the
-            // system, a bundle (for --check: the first it deploys).
-            let contracts = plan.contracts.iter().filter(|c| {
-                plan.world
-                    .accounts
-                    .get(&c.address)
-                    .is_some_and(|a| !a.code.is_empty())
-            });
-            if args.target == "sbf" && !args.check && contracts.count() > 1 {
+            // system, a bundle (--check checks each of its contracts).
+            let contracts: std::collections::HashSet<_> = plan
+                .contracts
+                .iter()
+                .filter(|c| {
+                    plan.world
+                        .accounts
+                        .get(&c.address)
+                        .is_some_and(|a| !a.code.is_empty())
+                })
+                .map(|c| c.address)
+                .collect();
+            if args.target == "sbf" && contracts.len() > 1 {
                 let stages = Stages {
                     stack_in_memory,
                     ..Stages::default()
                 };
+                if args.check {
+                    return crate::sbf_system::check_system(args, &plan, stages, out);
+                }
                 return crate::sbf_system::translate_system(args, &plan, stages, out);
             }
             let address = plan

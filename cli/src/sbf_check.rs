@@ -105,6 +105,32 @@ impl Checked {
         reach: bool,
     ) -> anyhow::Result<Checked> {
         let report = check::check(module, target)?;
+        Self::with_report(report, module, target, code, fork, functions, reach)
+    }
+
+    /// [`Checked::new`] for the module as one of a bundle's contracts
+    /// (`check::check_in_bundle`): calls into the bundle's contracts run
+    /// inside the program.
+    pub(crate) fn in_bundle(
+        module: &Verified,
+        target: &Target,
+        code: &[u8],
+        fork: Fork,
+        functions: BTreeMap<u32, String>,
+    ) -> anyhow::Result<Checked> {
+        let report = check::check_in_bundle(module, target)?;
+        Self::with_report(report, module, target, code, fork, functions, true)
+    }
+
+    fn with_report(
+        report: Report,
+        module: &Verified,
+        target: &Target,
+        code: &[u8],
+        fork: Fork,
+        functions: BTreeMap<u32, String>,
+        reach: bool,
+    ) -> anyhow::Result<Checked> {
         let (reach, dispatch) = if !reach || chainlift_emulator::stylus::is_wasm(code) {
             (HashMap::new(), None)
         } else {
@@ -231,54 +257,68 @@ impl Checked {
 
     /// Prints the report (`--check`); the exit code is 1 when something
     /// has no mapping.
+    /// Whether something has no mapping (the program cannot be built).
+    pub(crate) fn refused(&self) -> bool {
+        !self.report.unsupported.is_empty()
+    }
+
+    /// The report as `--check --json` prints it (docs/json.md).
+    pub(crate) fn json(&self) -> serde_json::Value {
+        let selectors = |pos: SourcePos| -> Vec<String> {
+            self.selectors(pos)
+                .iter()
+                .map(|s| format!("0x{s:08x}"))
+                .collect()
+        };
+        let unsupported: Vec<serde_json::Value> = self
+            .report
+            .unsupported
+            .iter()
+            .map(|u| {
+                serde_json::json!({
+                    "what": u.what,
+                    "pos": u.pos.to_string(),
+                    "why": u.why,
+                    "selectors": selectors(u.pos),
+                })
+            })
+            .collect();
+        let limits: Vec<serde_json::Value> = self
+            .report
+            .limits
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "exit_code": s.exit,
+                    "limit": check::limit_name(s.exit),
+                    "pos": s.pos.to_string(),
+                    "selectors": selectors(s.pos),
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "schema_version": crate::report::SCHEMA_VERSION,
+            "target": "sbf",
+            "translates": !self.refused(),
+            "unsupported": unsupported,
+            "limit_sites": limits,
+            "constants": self.constants_json(),
+        })
+    }
+
     pub(crate) fn print(&self, json: bool, out: &mut dyn Write) -> anyhow::Result<u8> {
-        let code = u8::from(!self.report.unsupported.is_empty());
+        let code = u8::from(self.refused());
         if json {
-            let selectors = |pos: SourcePos| -> Vec<String> {
-                self.selectors(pos)
-                    .iter()
-                    .map(|s| format!("0x{s:08x}"))
-                    .collect()
-            };
-            let unsupported: Vec<serde_json::Value> = self
-                .report
-                .unsupported
-                .iter()
-                .map(|u| {
-                    serde_json::json!({
-                        "what": u.what,
-                        "pos": u.pos.to_string(),
-                        "why": u.why,
-                        "selectors": selectors(u.pos),
-                    })
-                })
-                .collect();
-            let limits: Vec<serde_json::Value> = self
-                .report
-                .limits
-                .iter()
-                .map(|s| {
-                    serde_json::json!({
-                        "exit_code": s.exit,
-                        "limit": check::limit_name(s.exit),
-                        "pos": s.pos.to_string(),
-                        "selectors": selectors(s.pos),
-                    })
-                })
-                .collect();
-            crate::report::write_json(
-                out,
-                &serde_json::json!({
-                    "schema_version": crate::report::SCHEMA_VERSION,
-                    "target": "sbf",
-                    "translates": code == 0,
-                    "unsupported": unsupported,
-                    "limit_sites": limits,
-                    "constants": self.constants_json(),
-                }),
-            )?;
+            crate::report::write_json(out, &self.json())?;
             return Ok(code);
         }
+        self.print_text(out)?;
+        Ok(code)
+    }
+
+    /// The text report of [`Checked::print`].
+    pub(crate) fn print_text(&self, out: &mut dyn Write) -> anyhow::Result<()> {
+        let code = u8::from(self.refused());
         let r = &self.report;
         writeln!(
             out,
@@ -335,7 +375,7 @@ impl Checked {
                 }
             }
         }
-        Ok(code)
+        Ok(())
     }
 }
 

@@ -13,6 +13,121 @@ use chainlift_frontend_evm::pipeline::Stages;
 use serde_json::{Value, json};
 use std::io::Write;
 
+/// The target a system translates for: a bundle's heap, and the
+/// options of `args`.
+fn system_target(args: &crate::TranslateArgs) -> anyhow::Result<Target> {
+    Ok(Target {
+        heap_size: bundle::HEAP,
+        chain_id: args.chain_id,
+        wei_per_lamport: args.wei_per_lamport,
+        constants: crate::sbf_check::constants(&args.env, args.strict)?,
+        ..Target::default()
+    })
+}
+
+/// The contracts `plan` deployed (with code), in its order, each once,
+/// with its account and its lifted module.
+fn deployed<'p>(
+    plan: &'p crate::scenario::Plan,
+    fork: chainlift_frontend_evm::Fork,
+    stages: Stages,
+) -> anyhow::Result<Deployed<'p>> {
+    let mut compiled = vec![];
+    // A name bound later to a contract already deployed (`bind`) is not
+    // another contract.
+    let mut seen = std::collections::HashSet::new();
+    let with_code = plan.contracts.iter().filter(|c| {
+        plan.world
+            .accounts
+            .get(&c.address)
+            .is_some_and(|a| !a.code.is_empty())
+            && seen.insert(c.address)
+    });
+    for c in with_code {
+        let account = plan
+            .world
+            .accounts
+            .get(&c.address)
+            .with_context(|| format!("no account at {} ({})", c.address, c.name))?;
+        let m =
+            chainlift_frontend_evm::pipeline::Cache::shared().get(&account.code, fork, stages)?;
+        compiled.push((c, account, m));
+    }
+    Ok(compiled)
+}
+
+type Deployed<'p> = Vec<(
+    &'p crate::scenario::Named,
+    &'p chainlift_emulator::Account,
+    std::sync::Arc<chainlift_frontend_evm::pipeline::Compiled>,
+)>;
+
+/// `translate --check --deploy` for a system: every contract checked as one
+/// of the bundle (calls between them run inside the program), each report
+/// under the contract's name; exits 1 when any has an operation with no
+/// mapping.
+pub(crate) fn check_system(
+    args: &crate::TranslateArgs,
+    plan: &crate::scenario::Plan,
+    stages: Stages,
+    out: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let target = system_target(args)?;
+    let mut reports = vec![];
+    for (c, account, m) in deployed(plan, args.common.fork, stages)? {
+        let functions = crate::input::signatures(c.abi.as_ref());
+        let checked = Checked::in_bundle(
+            &m.module,
+            &target,
+            &account.code,
+            args.common.fork,
+            functions,
+        )?;
+        reports.push((c, checked));
+    }
+    let refused = reports.iter().filter(|(_, r)| r.refused()).count();
+    if args.common.json {
+        let contracts: Vec<Value> = reports
+            .iter()
+            .map(|(c, r)| {
+                let mut v = r.json();
+                v["name"] = json!(c.name);
+                v["address"] = json!(c.address.to_checksum(None));
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("schema_version");
+                    o.remove("target");
+                }
+                v
+            })
+            .collect();
+        crate::report::write_json(
+            out,
+            &json!({
+                "schema_version": crate::report::SCHEMA_VERSION,
+                "target": "sbf",
+                "translates": refused == 0,
+                "contracts": contracts,
+            }),
+        )?;
+    } else {
+        writeln!(
+            out,
+            "a system of {} contracts, one program: {}",
+            reports.len(),
+            if refused == 0 {
+                "every contract translates".to_string()
+            } else {
+                format!("{refused} do not translate")
+            }
+        )?;
+        for (c, r) in &reports {
+            writeln!(out, "\n== {} ({})", c.name, c.address.to_checksum(None))?;
+            r.print_text(out)?;
+        }
+    }
+    Ok(u8::from(refused > 0))
+}
+
 /// Translates the contracts `plan` deployed into one program.
 pub(crate) fn translate_system(
     args: &crate::TranslateArgs,
@@ -24,39 +139,13 @@ pub(crate) fn translate_system(
     if !matches!(emit, "elf" | "asm") {
         bail!("--emit {emit} is for --target wasm; sbf writes elf or asm");
     }
-    let target = Target {
-        heap_size: bundle::HEAP,
-        chain_id: args.chain_id,
-        wei_per_lamport: args.wei_per_lamport,
-        constants: crate::sbf_check::constants(&args.env, args.strict)?,
-        ..Target::default()
-    };
+    let target = system_target(args)?;
     let program_id = args
         .program_id
         .as_deref()
         .map(crate::sbf_client::key_of)
         .transpose()?;
-    let mut compiled = vec![];
-    // The contracts the scenario deployed (with code), in its order.
-    let deployed = plan.contracts.iter().filter(|c| {
-        plan.world
-            .accounts
-            .get(&c.address)
-            .is_some_and(|a| !a.code.is_empty())
-    });
-    for c in deployed {
-        let account = plan
-            .world
-            .accounts
-            .get(&c.address)
-            .with_context(|| format!("no account at {} ({})", c.address, c.name))?;
-        let m = chainlift_frontend_evm::pipeline::Cache::shared().get(
-            &account.code,
-            args.common.fork,
-            stages,
-        )?;
-        compiled.push((c, account, m));
-    }
+    let compiled = deployed(plan, args.common.fork, stages)?;
     let contracts: Vec<Contract> = compiled
         .iter()
         .map(|(c, account, m)| Contract {

@@ -375,3 +375,81 @@ fn the_program_creates_a_state_account_only_at_its_address() {
     expected[44..64].copy_from_slice(&[0xca; 20]);
     assert_eq!(call.return_data, expected);
 }
+
+/// `translate --check --deploy` of a system checks every contract it
+/// deploys, once each (a name bound later to one of them is not another),
+/// as one of the bundle, and the factory's CREATE2 is named with the
+/// functions reaching it. The exit code is 1 when any contract has an operation with no
+/// mapping.
+#[test]
+fn check_lists_the_problems_of_every_contract_of_a_system() {
+    use chainlift_backend_sbf::exit;
+    let sites = |v: &serde_json::Value, code: u64| {
+        v["limit_sites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["exit_code"] == code)
+            .count()
+    };
+    let check = |scenario: &str| {
+        chainlift_tests::chainlift(&[
+            "translate",
+            "--check",
+            "--json",
+            "--deploy",
+            &chainlift_tests::path(scenario),
+        ])
+    };
+    let run = check("examples/scenarios/erc4626.toml");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["translates"], true);
+    let names: Vec<&str> = v["contracts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["token", "vault"]);
+    let vault = &v["contracts"][1];
+    assert!(sites(vault, exit::STORAGE_FULL) > 0, "{vault}");
+    // A call that leaves the bundle still ends in that target limit.
+    assert!(sites(vault, exit::CALL_INTO_CODE) > 0, "{vault}");
+
+    let run = check("examples/scenarios/factory.toml");
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["translates"], false);
+    let contracts = v["contracts"].as_array().unwrap();
+    let names: Vec<&str> = contracts
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["tokenA", "tokenB", "factory"]);
+    for token in &contracts[..2] {
+        assert_eq!(token["translates"], true, "{token}");
+    }
+    let factory = &contracts[2];
+    let unsupported = factory["unsupported"].as_array().unwrap();
+    assert_eq!(unsupported.len(), 1, "{factory}");
+    assert_eq!(unsupported[0]["what"], "host.create2");
+    // createPair(address,address) is 0xc9c65396.
+    let selectors = unsupported[0]["selectors"].as_array().unwrap();
+    assert!(selectors.iter().any(|s| s == "0xc9c65396"), "{selectors:?}");
+    // The text form: a header per contract.
+    let run = chainlift_tests::chainlift(&[
+        "translate",
+        "--check",
+        "--deploy",
+        &chainlift_tests::path("examples/scenarios/factory.toml"),
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout
+            .starts_with("a system of 3 contracts, one program: 1 do not translate"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("\n== factory (0x"), "{}", run.stdout);
+}
