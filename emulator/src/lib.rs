@@ -8,6 +8,7 @@
 
 #![deny(missing_docs)]
 
+pub mod children;
 pub mod evm;
 pub mod ir;
 pub mod native;
