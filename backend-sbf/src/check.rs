@@ -52,6 +52,12 @@ pub fn limit_name(code: u64) -> &'static str {
         exit::CALL_INTO_CODE => "call into code",
         exit::RECIPIENT_RENT => "recipient below rent",
         exit::STACK_LIMIT => "EVM stack past its heap share",
+        exit::CALL_DEPTH => "calls nested past the bundle's frames",
+        exit::JOURNAL_FULL => "bundle journal full",
+        exit::LOG_FULL => "bundle log buffer full",
+        exit::CREATE_UNKNOWN => "creation of init code the bundle does not hold",
+        exit::CREATED_CODE => "constructor returned other code than its template",
+        exit::CREATE_VALUE => "creation with value",
         _ => "target limit",
     }
 }
@@ -77,6 +83,7 @@ pub fn check_in_bundle(module: &Verified, target: &Target) -> Result<Report, Err
         module,
         initial_storage: &storage,
         address: None,
+        init: None,
     };
     let (program, problems) = lower::lower_bundle(&[contract], &target)?;
     Ok(report(module, &program, problems))
@@ -110,8 +117,10 @@ fn report(module: &Verified, program: &crate::Program, problems: Vec<Error>) -> 
 /// zero address) are left out.
 pub fn account_lookups(module: &Verified, target: &Target) -> Vec<(SourcePos, &'static str)> {
     let f = &module.functions[0];
-    let facts =
-        chainlift_ir::analysis::analyze(f, &lower::facts::assumptions(&module.code, target, false));
+    let facts = chainlift_ir::analysis::analyze(
+        f,
+        &lower::facts::assumptions(&module.code, target, false, false),
+    );
     let address = |v: Option<&Value>| v.and_then(|v| facts.consts.get(v)).copied();
     let precompile =
         |a: Option<U256>| a.is_some_and(|a| a >= U256::from(1) && a <= U256::from(0x11));

@@ -308,14 +308,25 @@ pub mod exit {
     pub const BAD_STATE: u64 = 0x202;
     /// The instruction data is shorter than the 8-byte value prefix.
     pub const BAD_INPUT: u64 = 0x203;
+    /// Target limit: `create` or `create2` of init code the bundle does
+    /// not hold ([`crate::Contract::init`]).
+    pub const CREATE_UNKNOWN: u64 = 0x10e;
+    /// Target limit: a constructor returned runtime code that is not the
+    /// template its init code's instances run ([`crate::Init`]).
+    pub const CREATED_CODE: u64 = 0x10f;
+    /// Target limit: `create` or `create2` with value.
+    pub const CREATE_VALUE: u64 = 0x110;
     /// A call pays an address whose account is not among the instruction's
     /// writable accounts; the return data is that address (20 bytes), so a
-    /// client can add the account and send the instruction again.
+    /// client can add the account and send the instruction again. A
+    /// `create` or `create2` whose new state account is missing returns the
+    /// address and a byte 1 (21 bytes): the account to add is the
+    /// address's state account ([`crate::address::state_account`]).
     pub const ACCOUNT_NEEDED: u64 = 0x204;
 
     /// Every code the program can end with, and a name for it
     /// (`snake_case`, as a client's error enum would have it).
-    pub const ALL: [(u64, &str); 18] = [
+    pub const ALL: [(u64, &str); 21] = [
         (SUCCESS, "success"),
         (REVERT, "revert"),
         (HALT, "halt"),
@@ -330,6 +341,9 @@ pub mod exit {
         (CALL_DEPTH, "call_depth"),
         (JOURNAL_FULL, "journal_full"),
         (LOG_FULL, "log_full"),
+        (CREATE_UNKNOWN, "create_unknown"),
+        (CREATED_CODE, "created_code"),
+        (CREATE_VALUE, "create_value"),
         (BAD_ACCOUNTS, "bad_accounts"),
         (BAD_STATE, "bad_state"),
         (BAD_INPUT, "bad_input"),
@@ -359,6 +373,13 @@ pub mod exit {
             }
             JOURNAL_FULL => "target limit: the bundle's journal is full".into(),
             LOG_FULL => "target limit: the bundle's log buffer is full".into(),
+            CREATE_UNKNOWN => {
+                "target limit: a creation of init code the bundle does not hold".into()
+            }
+            CREATED_CODE => {
+                "target limit: a constructor returned code that is not its template's".into()
+            }
+            CREATE_VALUE => "target limit: a creation that sends value".into(),
             BAD_ACCOUNTS => "bad accounts".into(),
             BAD_STATE => "state account is not a storage table".into(),
             BAD_INPUT => "instruction data shorter than the 8-byte value".into(),
@@ -708,6 +729,25 @@ pub struct Contract<'a> {
     /// may create its state account there only (at that address's
     /// program-derived address, once). `None`: never from outside.
     pub address: Option<alloy_primitives::Address>,
+    /// Init code the bundle's contracts create instances of (`create`,
+    /// `create2`): what its constructor must return. `None`: runtime code.
+    pub init: Option<Init<'a>>,
+}
+
+/// What init code in a bundle ([`Contract::init`]) returns: runtime code
+/// of the bundle, a template whose immutables each instance keeps in
+/// reserved storage slots (see `chainlift_emulator::children`).
+#[derive(Debug, Clone, Copy)]
+pub struct Init<'a> {
+    /// The code id of the runtime code its instances run.
+    pub runtime: u32,
+    /// The runtime code the constructor returns, each immutable's 32
+    /// bytes zeroed.
+    pub template: &'a [u8],
+    /// Per immutable, the pcs of the `PUSH32` instructions holding it.
+    pub immutables: &'a [Vec<usize>],
+    /// Per immutable, the storage slot its value goes to.
+    pub keys: &'a [alloy_primitives::U256],
 }
 
 /// Translates several contracts into one program, a bundle ([`bundle`]):

@@ -26,6 +26,7 @@
 
 mod arith;
 mod calls;
+mod create;
 mod edges;
 mod entry;
 pub(crate) mod facts;
@@ -67,7 +68,7 @@ pub(crate) fn lower_all(
 ) -> Result<(Program, Vec<Error>), Error> {
     let f = contract(module)?;
     check_target(target)?;
-    let facts = Facts::gather(f, code, target, false);
+    let facts = Facts::gather(f, code, target, false, false);
     let (slot_of, slots) = allocate(f, &facts.consts);
     let frame = Frame::new(
         slots,
@@ -156,12 +157,32 @@ pub(crate) fn lower_bundle(
         .collect();
     let offsets = rodata.len();
     rodata.resize(2 * offsets, 0);
+    // Each contract's code, then its initial storage.
+    let mut bases = vec![];
+    for (k, c) in contracts.iter().enumerate() {
+        bases.push(rodata.len() as u64);
+        let at = (rodata.len() as u64).to_le_bytes();
+        rodata[offsets + 8 * k..offsets + 8 * k + 8].copy_from_slice(&at);
+        rodata.extend_from_slice(&c.module.code);
+        rodata.resize(rodata.len().next_multiple_of(8), 0);
+        rodata.extend_from_slice(&initial_entries(c.initial_storage));
+    }
+    // What `create` and `create2` can make: each init code's template.
+    let creatables: std::rc::Rc<[create::Creatable]> = contracts
+        .iter()
+        .enumerate()
+        .filter_map(|(k, c)| Some((k, c, c.init?)))
+        .map(|(k, c, init)| {
+            create::Creatable::new(k as u32, bases[k], c.module.code.len(), &init, &mut rodata)
+        })
+        .collect::<Result<_, _>>()?;
     let mut problems = Vec::new();
     let mut memory_limit = u32::MAX;
     for (k, c) in contracts.iter().enumerate() {
         let f = contract(c.module)?;
         let code = &c.module.code;
-        let facts = Facts::gather(f, code, target, true);
+        let constructor = c.init.is_some();
+        let facts = Facts::gather(f, code, target, true, constructor);
         let (slot_of, slots) = allocate(f, &facts.consts);
         let frame = Frame::new(slots, facts.max_params, stride, evm_stack(f), true)?;
         memory_limit = memory_limit.min(frame.mem_limit);
@@ -171,19 +192,15 @@ pub(crate) fn lower_bundle(
             stride,
             journal_at: stride * crate::bundle::FRAMES,
             contracts: contracts.len() as u32,
-            rodata_base: rodata.len() as u64,
+            rodata_base: bases[k],
             bad_accounts: exits.0,
             bad_state: exits.1,
+            constructor,
         };
-        let at = (rodata.len() as u64).to_le_bytes();
-        rodata[offsets + 8 * k..offsets + 8 * k + 8].copy_from_slice(&at);
-        rodata.extend_from_slice(code);
-        rodata.resize(rodata.len().next_multiple_of(8), 0);
-        let initial = initial_entries(c.initial_storage);
-        rodata.extend_from_slice(&initial);
         let mut one = target.clone();
         one.initial_storage = c.initial_storage.clone();
         let mut cx = Cx::new(f, code, &one, facts, slot_of, &frame, asm, Some(info));
+        cx.creatables = creatables.clone();
         cx.asm.bind(inits[k]);
         cx.init_bundle_state();
         cx.asm.bind(bodies[k]);
@@ -222,6 +239,11 @@ struct Bundle {
     /// The entry's exits for bad accounts and a bad state account.
     bad_accounts: Label,
     bad_state: Label,
+    /// Init code ([`crate::Contract::init`]), run in a constructor frame:
+    /// its calldata fields hold its code (the init code and the
+    /// constructor's arguments, in the creating frame's memory), and
+    /// `return` leaves the returned range there.
+    constructor: bool,
 }
 
 /// The module's one function, which must take no parameters and have a
@@ -342,6 +364,8 @@ struct Cx<'a> {
     /// The IR analysis, for memory an earlier `mem.expand` in the block
     /// covered: memory never shrinks, so such a range needs no check.
     coverage: chainlift_ir::analysis::Facts,
+    /// In a bundle, the init code its contracts can create instances of.
+    creatables: std::rc::Rc<[create::Creatable]>,
     /// The block and instruction index being lowered.
     at: (Block, usize),
     /// Results of `host.gas` used only as a call's gas limit, which the
@@ -433,6 +457,7 @@ impl Cx<'_> {
             stack_limit,
             coverage: facts.ir,
             at: (Block::new(0), 0),
+            creatables: std::rc::Rc::from([]),
         }
     }
 

@@ -944,7 +944,12 @@ fn locate(a: &mut Asm, precompile: Label, this: Label, missing: Label, bundle: b
 /// length, less what the program grew it by (the padding bytes, read
 /// into `grown` when given: only a bundle's walks can pass a grown
 /// account), then the 10 KiB of room and the rent epoch. Uses `r0`.
-fn each_account(a: &mut Asm, done: Label, grown: Option<Reg>, body: impl FnOnce(&mut Asm, Label)) {
+pub(crate) fn each_account(
+    a: &mut Asm,
+    done: Label,
+    grown: Option<Reg>,
+    body: impl FnOnce(&mut Asm, Label),
+) {
     let (walk, full, next) = (a.label(), a.label(), a.label());
     a.bind(walk);
     a.jmp_imm(J::Eq, R8, 0, done);
@@ -977,6 +982,21 @@ fn jmp_if_code(a: &mut Asm, code: Label) {
         a.ldx(Size::Dw, R0, R5, 40 + 8 * k);
         a.jmp_imm(J::Ne, R0, 0, code);
     }
+}
+
+/// Goes on when the system program is among the instruction's accounts
+/// (in a bundle), else ends with [`exit::ACCOUNT_NEEDED`] and the zero
+/// address, its key, for the client to add it. Uses `r0`..`r8`.
+pub(crate) fn need_system_program(a: &mut Asm) {
+    let (needed, done) = (a.label(), a.label());
+    a.mov(R1, R9);
+    a.alu_imm(Alu::Add, R1, layout::ZERO as i32);
+    let found = locate(a, needed, needed, needed, true);
+    a.bind(found);
+    a.ja(done);
+    a.bind(needed);
+    ask_for_account(a);
+    a.bind(done);
 }
 
 /// Ends the program with [`exit::ACCOUNT_NEEDED`] and the address (key

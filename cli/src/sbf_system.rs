@@ -152,6 +152,7 @@ pub(crate) fn translate_system(
             module: &m.module,
             initial_storage: &account.storage,
             address: Some(c.address),
+            init: None,
         })
         .collect();
     let names = compiled

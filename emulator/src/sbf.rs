@@ -462,7 +462,7 @@ impl Engine for SbfEngine {
             &data,
             clock,
             heap_size,
-            |a| self.account_asked_for(world, a, reads_balance, PROGRAM_ID),
+            |a, _| self.account_asked_for(world, a, reads_balance, PROGRAM_ID),
         )?;
         let mut o = ended(&run);
         if o.status == Status::Success {
@@ -518,7 +518,7 @@ impl SbfEngine {
         data: &[u8],
         clock: (u64, i64),
         heap_size: usize,
-        mut more: impl FnMut(Address) -> Result<AccountIn<'a>, EngineError>,
+        mut more: impl FnMut(Address, bool) -> Result<AccountIn<'a>, EngineError>,
     ) -> Result<Run, EngineError> {
         loop {
             let run = execute(
@@ -532,11 +532,17 @@ impl SbfEngine {
                     heap_size,
                 },
             );
-            let needed = (run.result == Ok(exit::ACCOUNT_NEEDED) && run.return_data.len() == 20)
-                .then(|| Address::from_slice(&run.return_data));
+            // The address, and whether the account to add is its state
+            // account (a contract being created).
+            let needed = match run.return_data.as_slice() {
+                [a @ .., 1] if a.len() == 20 => Some((Address::from_slice(a), true)),
+                a if a.len() == 20 => Some((Address::from_slice(a), false)),
+                _ => None,
+            }
+            .filter(|_| run.result == Ok(exit::ACCOUNT_NEEDED));
             match needed {
-                Some(a) if !addresses.contains(&a) && accounts.len() < 32 => {
-                    accounts.push(more(a)?);
+                Some((a, state)) if !addresses.contains(&a) && accounts.len() < 32 => {
+                    accounts.push(more(a, state)?);
                     addresses.push(a);
                 }
                 _ => return Ok(run),

@@ -223,6 +223,7 @@ fn the_program_creates_a_state_account_only_at_its_address() {
         module: &module.module,
         initial_storage: &slots,
         address: Some(at),
+        init: None,
     }];
     let target = Target {
         heap_size: bundle::HEAP,

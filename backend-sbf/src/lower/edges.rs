@@ -126,7 +126,10 @@ impl Cx<'_> {
                     "`return` in the entry function of an EVM module".into(),
                 ));
             }
-            Terminator::Exit(kind, args) => self.exit(*kind, args)?,
+            Terminator::Exit(kind, args) => {
+                let pos = self.f.block(self.at.0).term_pos;
+                self.exit(*kind, args, pos)?
+            }
             Terminator::Trap(code) => {
                 let to = if *code == TrapCode::OutOfMemory {
                     self.memory_limit

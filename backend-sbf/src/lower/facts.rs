@@ -46,10 +46,17 @@ pub(super) struct Facts {
 
 /// What the program makes true of the code it runs, for the IR analysis.
 /// In a bundle, calls reach the bundle's contracts, which return data.
-pub(crate) fn assumptions(code: &[u8], target: &Target, bundle: bool) -> analysis::Assumptions {
+/// Init code (`constructor`) has its constructor's arguments after it:
+/// its code's length is known when it runs.
+pub(crate) fn assumptions(
+    code: &[u8],
+    target: &Target,
+    bundle: bool,
+    constructor: bool,
+) -> analysis::Assumptions {
     analysis::Assumptions {
         chain_id: Some(target.chain_id),
-        code_len: Some(code.len() as u64),
+        code_len: (!constructor).then_some(code.len() as u64),
         // Calls reach only accounts without code, or a precompile the
         // program runs itself (ecrecover, sha256).
         empty_return_data: !bundle,
@@ -64,9 +71,16 @@ pub(crate) fn assumptions(code: &[u8], target: &Target, bundle: bool) -> analysi
 }
 
 impl Facts {
-    /// The facts of `f`, lifted from `code`, for `target`.
-    pub(super) fn gather(f: &Function, code: &[u8], target: &Target, bundle: bool) -> Facts {
-        let ir = analysis::analyze(f, &assumptions(code, target, bundle));
+    /// The facts of `f`, lifted from `code`, for `target` (in a bundle,
+    /// and as init code: see [`assumptions`]).
+    pub(super) fn gather(
+        f: &Function,
+        code: &[u8],
+        target: &Target,
+        bundle: bool,
+        constructor: bool,
+    ) -> Facts {
+        let ir = analysis::analyze(f, &assumptions(code, target, bundle, constructor));
         let mut uses = vec![0u32; f.values.len()];
         let mut max_params = 0;
         for b in &f.layout {

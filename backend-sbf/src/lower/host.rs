@@ -28,7 +28,19 @@ impl Cx<'_> {
     ) -> Result<(), Error> {
         let d =
             || res.ok_or_else(|| Error::Internal(format!("host.{} without a result", h.name())));
+        let constructor = self.bundle.is_some_and(|b| b.constructor);
         match h {
+            // A constructor frame's calldata fields hold its code.
+            HostOp::CallDataLoad | HostOp::CallDataSize | HostOp::CallDataCopy if constructor => {
+                return Err(unsupported(
+                    format!("host.{}", h.name()),
+                    pos,
+                    "init code reading calldata (empty on the EVM) has no mapping in a bundle: its frame's calldata is its code",
+                ));
+            }
+            HostOp::CodeSize if constructor => self.global_word(layout::CALLDATA_LEN, d()?),
+            HostOp::CodeCopy if constructor => self.copy_in(true, args),
+            HostOp::Create2 if self.bundle.is_some() => self.create2(args, d()?),
             HostOp::SLoad | HostOp::TLoad => self.table_load(h == HostOp::TLoad, args[0], d()?),
             HostOp::SStore | HostOp::TStore => {
                 self.table_store(h == HostOp::TStore, args[0], args[1])
@@ -296,7 +308,7 @@ impl Cx<'_> {
     }
 
     /// An address from the last 20 bytes of the public key at `r1`.
-    fn address_at(&mut self, d: Value) {
+    pub(super) fn address_at(&mut self, d: Value) {
         self.asm.ldx(Size::Dw, R0, R1, 24);
         self.asm.be64(R0);
         self.set_limb(d, 0, R0);
@@ -445,9 +457,29 @@ impl Cx<'_> {
     /// Lowers an exit: STOP, RETURN or REVERT (the data through
     /// `sol_set_return_data`, at most 1,024 bytes), or SELFDESTRUCT (the
     /// balance moves to the beneficiary, then success).
-    pub(super) fn exit(&mut self, kind: ExitKind, args: &[Value]) -> Result<(), Error> {
+    pub(super) fn exit(
+        &mut self,
+        kind: ExitKind,
+        args: &[Value],
+        pos: SourcePos,
+    ) -> Result<(), Error> {
         match kind {
+            ExitKind::Stop if self.bundle.is_some_and(|b| b.constructor) => {
+                // A constructor that returns nothing: no code.
+                self.asm.st(Size::Dw, R9, layout::CALLDATA_LEN, 0);
+                self.asm.mov64(R0, exit::SUCCESS);
+                self.asm.exit();
+            }
             ExitKind::Stop => {
+                self.asm.mov64(R0, exit::SUCCESS);
+                self.asm.exit();
+            }
+            ExitKind::Return if self.bundle.is_some_and(|b| b.constructor) => {
+                // The code it returns stays in its memory for the creator
+                // (see `create`), where its calldata fields were.
+                self.mem_range(args[0], args[1]);
+                self.asm.stx(Size::Dw, R9, layout::CALLDATA_PTR, R1);
+                self.asm.stx(Size::Dw, R9, layout::CALLDATA_LEN, R2);
                 self.asm.mov64(R0, exit::SUCCESS);
                 self.asm.exit();
             }
@@ -486,6 +518,13 @@ impl Cx<'_> {
                 self.asm.bind(too_large);
                 self.asm.mov64(R0, exit::RETURN_TOO_LARGE);
                 self.asm.exit();
+            }
+            ExitKind::SelfDestruct if self.bundle.is_some_and(|b| b.constructor) => {
+                return Err(unsupported(
+                    "exit.selfdestruct".into(),
+                    pos,
+                    "a constructor that destroys its contract has no mapping in a bundle",
+                ));
             }
             ExitKind::SelfDestruct => {
                 // The balance moves; the state account stays (EIP-6780).

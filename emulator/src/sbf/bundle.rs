@@ -9,19 +9,22 @@
 //! would after a simulation.
 
 use super::{AccountIn, PROGRAM_ID, SbfEngine, instruction_data, key_of};
+use crate::children;
 use crate::{BlockEnv, Call, Engine, EngineError, Log, Outcome, Status, World};
 use alloy_primitives::{Address, U256, keccak256};
-use chainlift_backend_sbf::{Contract, Target, bundle, storage, translate_bundle};
+use chainlift_backend_sbf::{Contract, Init, Target, bundle, storage, translate_bundle};
 use chainlift_frontend_evm::Fork;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Whether `call` runs as a bundle: the called contract has a call
-/// instruction and the world holds another contract.
+/// Whether `call` runs as a bundle: the called contract has a call or
+/// create instruction and the world holds another contract.
 pub(super) fn applies(world: &World, call: &Call) -> bool {
     let code = world.accounts.get(&call.to).map(|a| a.code.as_slice());
     code.is_some_and(|c| {
-        !c.is_empty() && !crate::stylus::is_wasm(c) && super::uses_any(c, &[0xf1, 0xf2, 0xf4, 0xfa])
+        !c.is_empty()
+            && !crate::stylus::is_wasm(c)
+            && super::uses_any(c, &[0xf0, 0xf1, 0xf2, 0xf4, 0xf5, 0xfa])
     }) && world
         .accounts
         .iter()
@@ -75,18 +78,17 @@ impl SbfEngine {
             .collect()
     }
 
-    /// The bundle of the world's contracts `members`, translated for
-    /// `target`, loaded (and compiled for the JIT); cached by their code.
+    /// The bundle of `layout`'s code, translated for `target`, loaded (and
+    /// compiled for the JIT); cached by that code.
     fn compile_bundle(
         &self,
-        world: &World,
-        members: &[Address],
+        layout: &Layout,
         fork: Fork,
         target: &Target,
     ) -> Arc<Result<solana_sbpf::elf::Executable<super::Context>, EngineError>> {
         let mut id = b"bundle".to_vec();
-        for a in members {
-            id.extend_from_slice(keccak256(&world.accounts[a].code).as_slice());
+        for code in &layout.codes {
+            id.extend_from_slice(keccak256(code).as_slice());
         }
         let constants = target.constants.iter().map(|(f, v)| (*f, *v)).collect();
         let key = (keccak256(&id).0, fork, target.chain_id, constants);
@@ -95,7 +97,7 @@ impl SbfEngine {
         {
             return c.clone();
         }
-        let result = Arc::new(self.build_bundle(world, members, fork, target));
+        let result = Arc::new(self.build_bundle(layout, fork, target));
         if let Ok(mut cache) = self.programs.lock() {
             cache.insert(key, result.clone());
         }
@@ -104,36 +106,48 @@ impl SbfEngine {
 
     fn build_bundle(
         &self,
-        world: &World,
-        members: &[Address],
+        layout: &Layout,
         fork: Fork,
         target: &Target,
     ) -> Result<solana_sbpf::elf::Executable<super::Context>, EngineError> {
-        let address = members.first().copied().unwrap_or_default();
+        let address = layout.members.first().copied().unwrap_or_default();
         let failed = |reason: String| EngineError::Translate { address, reason };
         let mut modules = vec![];
-        for a in members {
-            let compiled = self
-                .lifter
-                .module(&world.accounts[a].code, fork)
-                .map_err(failed)?;
+        for code in &layout.codes {
+            let compiled = self.lifter.module(code, fork).map_err(failed)?;
             if compiled.wasm.is_some() {
                 return Err(EngineError::Unsupported {
                     engine: self.name(),
-                    reason: format!("a WASM contract in a bundle ({a})"),
+                    reason: "a WASM contract in a bundle".into(),
                 });
             }
             modules.push(compiled);
         }
         // Initial storage is per state account, written by the engine.
         let empty = BTreeMap::new();
+        let keys: Vec<Vec<U256>> = layout
+            .children
+            .iter()
+            .map(|c| {
+                (0..c.immutables.len())
+                    .map(children::immutable_key)
+                    .collect()
+            })
+            .collect();
         let contracts: Vec<Contract> = modules
             .iter()
-            .map(|c| Contract {
+            .enumerate()
+            .map(|(id, c)| Contract {
                 module: &c.module,
                 initial_storage: &empty,
                 // The engine writes every state account itself.
                 address: None,
+                init: layout.init_of(id).map(|j| Init {
+                    runtime: layout.template_id(j),
+                    template: &layout.children[j].template,
+                    immutables: &layout.children[j].immutables,
+                    keys: &keys[j],
+                }),
             })
             .collect();
         let target = Target {
@@ -144,7 +158,7 @@ impl SbfEngine {
             chainlift_backend_sbf::Error::Unsupported { .. }
             | chainlift_backend_sbf::Error::TargetLimit { .. } => EngineError::Unsupported {
                 engine: self.name(),
-                reason: format!("{e} (in the bundle of {} contracts)", members.len()),
+                reason: format!("{e} (in the bundle of {} contracts)", layout.members.len()),
             },
             chainlift_backend_sbf::Error::Internal(_) => failed(e.to_string()),
         })?;
@@ -156,6 +170,51 @@ impl SbfEngine {
                 .map_err(|e| failed(format!("sbf jit: {e}")))?;
         }
         Ok(executable)
+    }
+
+    /// The code of the bundle of `members`: each member's, then per child
+    /// (init code a member holds) its template and its init code; each
+    /// member that is an instance of a child runs the template.
+    fn layout(&self, world: &World, members: Vec<Address>, fork: Fork) -> Layout {
+        let mut found: Vec<children::Child> = vec![];
+        for a in &members {
+            let code = &world.accounts[a].code;
+            let Ok(m) = self.lifter.module(code, fork) else {
+                continue;
+            };
+            for c in children::children(code, &m.module.functions, fork).0 {
+                if !found.iter().any(|f| f.init == c.init) {
+                    found.push(c);
+                }
+            }
+        }
+        let mut codes: Vec<Vec<u8>> = members
+            .iter()
+            .map(|a| world.accounts[a].code.clone())
+            .collect();
+        for c in &found {
+            codes.push(c.with_slots());
+            codes.push(c.init.clone());
+        }
+        let mut ids = BTreeMap::new();
+        for (k, a) in members.iter().enumerate() {
+            let code = &world.accounts[a].code;
+            let instance = found
+                .iter()
+                .enumerate()
+                .find_map(|(j, c)| Some((j, c.instance(code)?)));
+            let entry = match instance {
+                Some((j, slots)) => ((members.len() + 2 * j) as u32, slots),
+                None => (k as u32, vec![]),
+            };
+            ids.insert(*a, entry);
+        }
+        Layout {
+            members,
+            codes,
+            children: found,
+            ids,
+        }
     }
 
     /// Runs `call` with the world's contracts as one bundle; `None` when
@@ -205,7 +264,8 @@ impl SbfEngine {
                 )));
             }
         }
-        let program = self.compile_bundle(world, &members, fork, &target);
+        let layout = self.layout(world, members.clone(), fork);
+        let program = self.compile_bundle(&layout, fork, &target);
         let exe = program.as_ref().as_ref().map_err(Clone::clone)?;
         // Each contract's state account: its prefix and table, as the
         // program creates it (128 entries) when its storage fits there,
@@ -213,16 +273,22 @@ impl SbfEngine {
         // by extensions); and its balance above the rent-exempt minimum.
         let rent = u64::from(self.target.rent_per_byte);
         let mut states: BTreeMap<Address, (Vec<u8>, u64, [u8; 32])> = BTreeMap::new();
-        for (id, a) in members.iter().enumerate() {
+        for a in &members {
             let acct = &world.accounts[a];
             let (key, bump) = chainlift_backend_sbf::address::state_account(&PROGRAM_ID, *a);
-            let slots = acct.storage.values().filter(|v| !v.is_zero()).count();
-            let capacity = if slots <= storage::CREATED_SLOTS {
+            // An instance of a child's template keeps its immutables in
+            // storage.
+            let (id, immutables) = &layout.ids[a];
+            let mut slots = acct.storage.clone();
+            slots.extend(immutables.iter().copied());
+            let used = slots.values().filter(|v| !v.is_zero()).count();
+            let capacity = if used <= storage::CREATED_SLOTS {
                 storage::CREATED_CAPACITY
             } else {
-                storage::capacity_for(slots)
+                storage::capacity_for(used)
             };
-            let data = storage::encode_bundle(&acct.storage, capacity, id as u32, *a, bump);
+            let mut data = storage::encode_bundle(&slots, capacity, *id, *a, bump);
+            data[storage::NONCE..storage::NONCE + 8].copy_from_slice(&acct.nonce.to_le_bytes());
             // Whole lamports, or a contract that never sees the rest.
             let balance = self
                 .lamports(acct.balance)
@@ -286,9 +352,15 @@ impl SbfEngine {
             &data,
             clock,
             bundle::HEAP as usize,
-            |a| {
+            |a, state| {
                 if states.contains_key(&a) {
                     Ok(state_account(&a))
+                } else if state {
+                    // The state account of a contract being created: the
+                    // system's, empty, with the balance the address had.
+                    let (key, _) = chainlift_backend_sbf::address::state_account(&PROGRAM_ID, a);
+                    let wei = world.accounts.get(&a).map_or(U256::ZERO, |x| x.balance);
+                    Ok(AccountIn::other(key, [0; 32], self.lamports_floor(wei)))
                 } else {
                     // Code left out of the bundle stands for another program's.
                     self.account_asked_for(world, a, reads_balance, FOREIGN)
@@ -301,10 +373,63 @@ impl SbfEngine {
         }
         let before: Vec<u64> = accounts.iter().map(|a| a.lamports).collect();
         o.balances = self.balance_changes(world, block, call, &addresses, &before, &run);
+        let rent = u64::from(self.target.rent_per_byte);
+        let w = U256::from(self.target.wei_per_lamport);
         for (i, a) in addresses.iter().enumerate() {
-            if states.contains_key(a) {
-                let changes = super::storage_changes(*a, &world.accounts[a].storage, &run.data[i])?;
+            let data = &run.data[i];
+            if let Some((_, immutables)) = layout.ids.get(a) {
+                let acct = &world.accounts[a];
+                let mut changes = super::storage_changes(*a, &acct.storage, data)?;
+                changes.retain(|(_, k), _| !immutables.iter().any(|(key, _)| key == k));
                 o.storage.extend(changes);
+                let nonce = nonce_of(data);
+                if nonce != acct.nonce {
+                    o.nonces.insert(*a, (acct.nonce, nonce));
+                }
+                continue;
+            }
+            // A contract created in the call: a state account of the
+            // program, running a child's template.
+            let created = run.owners[i] == PROGRAM_ID
+                && storage::bundle_contract(data)
+                    .is_some_and(|(id, at)| at == *a && layout.template_of(id).is_some());
+            if !created {
+                continue;
+            }
+            let Some((id, _)) = storage::bundle_contract(data) else {
+                continue;
+            };
+            let child = layout.template_of(id).expect("checked above");
+            let mut slots = super::storage_changes(*a, &BTreeMap::new(), data)?;
+            let mut code = child.template.clone();
+            for (j, pcs) in child.immutables.iter().enumerate() {
+                let key = children::immutable_key(j);
+                let value = slots.remove(&(*a, key)).map_or(U256::ZERO, |(_, v)| v);
+                for pc in pcs {
+                    code[pc + 1..pc + 33].copy_from_slice(&value.to_be_bytes::<32>());
+                }
+            }
+            o.storage.extend(slots);
+            o.code.insert(*a, code);
+            let before_nonce = world.accounts.get(a).map_or(0, |x| x.nonce);
+            o.nonces.insert(*a, (before_nonce, nonce_of(data)));
+            // Its balance is its lamports above the rent-exempt minimum;
+            // the rent is the signer's cost, as gas is on the EVM.
+            let minimum = (128 + data.len() as u64) * rent;
+            let was = world.accounts.get(a).map_or(U256::ZERO, |x| x.balance);
+            let now = U256::from(run.lamports[i].saturating_sub(minimum)) * w;
+            o.balances.remove(a);
+            if now != was {
+                o.balances.insert(*a, (was, now));
+            }
+            let paid = minimum.saturating_sub(accounts[i].lamports);
+            if let Some((was, now)) = o.balances.get(&call.caller).copied() {
+                let back = now.saturating_add(U256::from(paid) * w);
+                if back == was {
+                    o.balances.remove(&call.caller);
+                } else {
+                    o.balances.insert(call.caller, (was, back));
+                }
             }
         }
         o.logs = run
@@ -332,4 +457,41 @@ pub fn decode_bundle_log(slices: &[Vec<u8>]) -> Result<Log, String> {
     }
     let (address, rest) = record.split_at(20);
     super::decode_log(Address::from_slice(address), &[rest.to_vec()])
+}
+
+/// What a bundle holds: its members (contracts of the world), the code by
+/// code id (the members', then a template and an init code per child), the
+/// children, and per member its code id and immutables (for an instance of
+/// a child's template).
+struct Layout {
+    members: Vec<Address>,
+    codes: Vec<Vec<u8>>,
+    children: Vec<children::Child>,
+    ids: BTreeMap<Address, (u32, Vec<(U256, U256)>)>,
+}
+
+impl Layout {
+    /// The child whose init code has code id `id`.
+    fn init_of(&self, id: usize) -> Option<usize> {
+        let k = id.checked_sub(self.members.len())?;
+        (k % 2 == 1).then_some(k / 2)
+    }
+
+    /// The code id of child `j`'s template.
+    fn template_id(&self, j: usize) -> u32 {
+        (self.members.len() + 2 * j) as u32
+    }
+
+    /// The child whose template has code id `id`.
+    fn template_of(&self, id: u32) -> Option<&children::Child> {
+        let k = (id as usize).checked_sub(self.members.len())?;
+        (k % 2 == 0).then(|| self.children.get(k / 2)).flatten()
+    }
+}
+
+/// The nonce in a bundle state account's prefix.
+fn nonce_of(data: &[u8]) -> u64 {
+    data.get(storage::NONCE..storage::NONCE + 8)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u64::from_le_bytes)
 }

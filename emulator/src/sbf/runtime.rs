@@ -25,6 +25,7 @@ pub fn load(elf: &[u8]) -> Result<Loaded, EbpfError> {
         .and_then(|_| loader.register_definition::<MemCopy>("sol_memcpy_"))
         .and_then(|_| loader.register_definition::<MemCopy>("sol_memmove_"))
         .and_then(|_| loader.register_definition::<MemSet>("sol_memset_"))
+        .and_then(|_| loader.register_definition::<MemCmp>("sol_memcmp_"))
         .and_then(|_| loader.register_definition::<Clock>("sol_get_clock_sysvar"))
         .and_then(|_| loader.register_definition::<InvokeSignedC>("sol_invoke_signed_c"))
         .and_then(|_| {
@@ -278,6 +279,27 @@ declare_builtin_function!(
         ctx.charge((n / 250).max(10))?;
         let bytes = ctx.read(src, n)?;
         ctx.write(dst, &bytes)?;
+        Ok(0)
+    }
+);
+
+declare_builtin_function!(
+    /// `sol_memcmp_(a, b, n, result)`: max(10, n/250) CU; the `i32` at
+    /// `result` is the difference of the first bytes that differ (`a`'s
+    /// less `b`'s), or 0.
+    MemCmp,
+    fn rust(ctx: &mut Context, a: u64, b: u64, n: u64, result: u64, _e: u64,) -> Result<u64, SyscallError> {
+        ctx.charge((n / 250).max(10))?;
+        if n > 1 << 20 {
+            return Err("memcmp too large".into());
+        }
+        let (x, y) = (ctx.read(a, n)?, ctx.read(b, n)?);
+        let diff = x
+            .iter()
+            .zip(&y)
+            .find(|(p, q)| p != q)
+            .map_or(0, |(p, q)| i32::from(*p) - i32::from(*q));
+        ctx.write(result, &diff.to_le_bytes())?;
         Ok(0)
     }
 );

@@ -1,0 +1,606 @@
+//! `create2` in a bundle: the init code in memory must be one the bundle
+//! holds ([`crate::Contract::init`]); the new contract's address comes
+//! from the EVM formula, its state account is created at that address's
+//! program-derived address, the constructor runs in the next frame with
+//! its code (init code and arguments) as its calldata fields, and the code
+//! it returns must be its template's, whose immutables go to their
+//! reserved storage slots.
+
+use super::Cx;
+use crate::asm::{Alu, Asm, Cond as J, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, Size};
+use crate::runtime::Helper;
+use crate::{Error, Init, exit, layout, storage};
+use chainlift_ir::entities::Value;
+
+/// Init code a bundle's contracts can create instances of, as the
+/// program finds it.
+#[derive(Debug, Clone)]
+pub(crate) struct Creatable {
+    /// The init code's code id.
+    init_id: u32,
+    /// Where the init code is (a read-only data address), and its length.
+    init_at: u64,
+    init_len: u64,
+    /// The code id its instances run.
+    runtime_id: u32,
+    /// Where the template is, and its length.
+    template_at: u64,
+    template_len: u64,
+    /// The template's bytes outside the immutables: offset and length.
+    segments: Vec<(u32, u32)>,
+    /// Per immutable, the pcs of its `PUSH32` copies.
+    immutables: Vec<Vec<usize>>,
+    /// Where the immutables' slots are (32 bytes each, little-endian).
+    keys_at: u64,
+}
+
+impl Creatable {
+    /// The init code of code id `init_id` (`len` bytes at `base` in the
+    /// read-only data) and its template, which goes into `rodata` with the
+    /// immutables' slots.
+    pub(crate) fn new(
+        init_id: u32,
+        base: u64,
+        len: usize,
+        init: &Init,
+        rodata: &mut Vec<u8>,
+    ) -> Result<Creatable, Error> {
+        let vaddr = crate::elf::RODATA_VADDR;
+        rodata.resize(rodata.len().next_multiple_of(8), 0);
+        let template_at = vaddr + rodata.len() as u64;
+        rodata.extend_from_slice(init.template);
+        rodata.resize(rodata.len().next_multiple_of(8), 0);
+        let keys_at = vaddr + rodata.len() as u64;
+        for k in init.keys {
+            rodata.extend_from_slice(&k.to_le_bytes::<32>());
+        }
+        let mut sites: Vec<usize> = init.immutables.concat();
+        sites.sort_unstable();
+        let mut segments = vec![];
+        let mut from = 0usize;
+        for pc in &sites {
+            if *pc + 33 > init.template.len() || init.immutables.iter().any(Vec::is_empty) {
+                return Err(Error::Internal(format!(
+                    "an immutable at {pc:#x} past a template of {} bytes",
+                    init.template.len()
+                )));
+            }
+            if pc + 1 > from {
+                segments.push((from as u32, (pc + 1 - from) as u32));
+            }
+            from = pc + 33;
+        }
+        if from < init.template.len() {
+            segments.push((from as u32, (init.template.len() - from) as u32));
+        }
+        if init.keys.len() != init.immutables.len() {
+            return Err(Error::Internal("a slot per immutable".into()));
+        }
+        Ok(Creatable {
+            init_id,
+            init_at: vaddr + base,
+            init_len: len as u64,
+            runtime_id: init.runtime,
+            template_at,
+            template_len: init.template.len() as u64,
+            segments,
+            immutables: init.immutables.to_vec(),
+            keys_at,
+        })
+    }
+}
+
+/// The code id a state account holds while its constructor runs: no code
+/// (`extcodesize` reads 0; a call into it ends as a bad state account).
+pub(crate) const CONSTRUCTING: u32 = u32::MAX;
+
+// Scratch offsets of the creating frame.
+const S: i16 = layout::SCRATCH;
+/// Four keccak slices (16 bytes each).
+const SLICES: i16 = S;
+/// Three signer seeds (`SolSignerSeedC`), then "evm" and the bump.
+const SEEDS: i16 = S + 64;
+const EVM: i16 = S + 112;
+const BUMP: i16 = S + 116;
+/// The state account's key, found.
+const KEY: i16 = S + 120;
+/// The bump `sol_try_find_program_address` found.
+const FOUND_BUMP: i16 = S + 152;
+/// The init code in memory: pointer, length.
+const INIT_PTR: i16 = S + 256;
+const INIT_LEN: i16 = S + 264;
+/// A `sol_memcmp_` result.
+const CMP: i16 = S + 272;
+/// The new state account in the input.
+const ACCOUNT: i16 = S + 280;
+/// The new address in key form (its 20 bytes at 12..32).
+const ADDRESS: i16 = S + 288;
+/// 0xff, then the salt (big-endian), then the init code's hash.
+const FF: i16 = S + 372;
+const SALT: i16 = S + 376;
+const HASH: i16 = S + 408;
+
+impl Cx<'_> {
+    /// `d = create2 value, offset, length, salt` in a bundle.
+    pub(super) fn create2(&mut self, args: &[Value], d: Value) {
+        let halt = self.halt;
+        // The constructor needs the next frame (and creating the account
+        // uses its scratch space).
+        let deep_ok = self.asm.label();
+        self.asm.ldx(Size::Dw, R0, R9, layout::DEPTH);
+        self.asm
+            .jmp_imm(J::Lt, R0, crate::bundle::FRAMES as i32 - 1, deep_ok);
+        self.asm.mov64(R0, exit::CALL_DEPTH);
+        self.asm.exit();
+        self.asm.bind(deep_ok);
+        // Static context: an exceptional halt.
+        self.asm.ldx(Size::Dw, R0, R9, layout::STATIC);
+        self.asm.jmp_imm(J::Ne, R0, 0, halt);
+        if !self.consts.get(&args[0]).is_some_and(|v| v.is_zero()) {
+            let free = self.asm.label();
+            self.asm.mov64(R1, 0);
+            for i in 0..4 {
+                self.limb(R0, args[0], i);
+                self.asm.alu(Alu::Or, R1, R0);
+            }
+            self.asm.jmp_imm(J::Eq, R1, 0, free);
+            self.asm.mov64(R0, exit::CREATE_VALUE);
+            self.asm.exit();
+            self.asm.bind(free);
+        }
+        self.word_to_be(args[3], R9, SALT);
+        self.mem_range(args[1], args[2]);
+        self.asm.stx(Size::Dw, R9, INIT_PTR, R1);
+        self.asm.stx(Size::Dw, R9, INIT_LEN, R2);
+        let done = self.asm.label();
+        let creatables = self.creatables.clone();
+        for c in creatables.iter() {
+            let next = self.asm.label();
+            let a = &mut self.asm;
+            a.ldx(Size::Dw, R1, R9, INIT_PTR);
+            a.ldx(Size::Dw, R2, R9, INIT_LEN);
+            a.mov64(R3, c.init_len);
+            a.jmp(J::Lt, R2, R3, next);
+            a.mov64(R2, c.init_at);
+            a.mov(R4, R9);
+            a.alu_imm(Alu::Add, R4, CMP as i32);
+            a.syscall("sol_memcmp_");
+            a.ldx(Size::W, R0, R9, CMP);
+            a.jmp_imm(J::Ne, R0, 0, next);
+            self.create_from(c, d);
+            self.asm.ja(done);
+            self.asm.bind(next);
+        }
+        self.asm.mov64(R0, exit::CREATE_UNKNOWN);
+        self.asm.exit();
+        self.asm.bind(done);
+    }
+
+    /// The rest of [`Cx::create2`] once the init code is `c`'s.
+    fn create_from(&mut self, c: &Creatable, d: Value) {
+        let b = self.bundle.expect("create2 lowers in bundles");
+        let stride = b.stride as i32;
+        let journal = self.rt.label(&mut self.asm, Helper::Journal);
+        let undo = self.rt.label(&mut self.asm, Helper::Undo);
+        let flush = self.rt.label(&mut self.asm, Helper::FlushLogs);
+        let journal_at = layout::HEAP_START + u64::from(b.journal_at);
+        let logs_at = journal_at + u64::from(crate::bundle::JOURNAL);
+        let a = &mut self.asm;
+        // The address: keccak256(0xff ‖ this ‖ salt ‖ keccak256(init)).
+        let slice = |a: &mut Asm, i: i16, ptr: u8, len: i32| {
+            a.stx(Size::Dw, R9, SLICES + 16 * i, ptr);
+            a.st(Size::Dw, R9, SLICES + 16 * i + 8, len);
+        };
+        a.ldx(Size::Dw, R1, R9, INIT_PTR);
+        a.stx(Size::Dw, R9, SLICES, R1);
+        a.ldx(Size::Dw, R1, R9, INIT_LEN);
+        a.stx(Size::Dw, R9, SLICES + 8, R1);
+        a.mov(R1, R9);
+        a.alu_imm(Alu::Add, R1, SLICES as i32);
+        a.mov64(R2, 1);
+        a.mov(R3, R9);
+        a.alu_imm(Alu::Add, R3, HASH as i32);
+        a.syscall("sol_keccak256");
+        a.st(Size::B, R9, FF, 0xff);
+        a.mov(R1, R9);
+        a.alu_imm(Alu::Add, R1, FF as i32);
+        slice(a, 0, R1, 1);
+        a.ldx(Size::Dw, R1, R9, layout::SELF_ADDR);
+        a.alu_imm(Alu::Add, R1, storage::ADDRESS as i32);
+        slice(a, 1, R1, 20);
+        a.mov(R1, R9);
+        a.alu_imm(Alu::Add, R1, SALT as i32);
+        slice(a, 2, R1, 32);
+        a.mov(R1, R9);
+        a.alu_imm(Alu::Add, R1, HASH as i32);
+        slice(a, 3, R1, 32);
+        a.mov(R1, R9);
+        a.alu_imm(Alu::Add, R1, SLICES as i32);
+        a.mov64(R2, 4);
+        a.mov(R3, R9);
+        a.alu_imm(Alu::Add, R3, ADDRESS as i32);
+        a.syscall("sol_keccak256");
+        a.st(Size::Dw, R9, ADDRESS, 0);
+        a.st(Size::W, R9, ADDRESS + 8, 0);
+        // The creator's nonce goes up, whatever happens next (a failure
+        // of the creator itself takes it back).
+        a.ldx(Size::Dw, R7, R9, layout::SELF_ADDR);
+        crate::solana_rt::journal_if_nested(a, journal, R7, storage::NONCE as i32, 8);
+        a.ldx(Size::Dw, R0, R7, storage::NONCE as i16);
+        a.alu_imm(Alu::Add, R0, 1);
+        a.stx(Size::Dw, R7, storage::NONCE as i16, R0);
+        // Its state account: the program-derived address of "evm" and the
+        // address, with the canonical bump.
+        a.st(Size::W, R9, EVM, i32::from_le_bytes(*b"evm\0"));
+        let seed = |a: &mut Asm, i: i16, at: i16, len: i32| {
+            a.mov(R0, R9);
+            a.alu_imm(Alu::Add, R0, at as i32);
+            a.stx(Size::Dw, R9, SEEDS + 16 * i, R0);
+            a.st(Size::Dw, R9, SEEDS + 16 * i + 8, len);
+        };
+        seed(a, 0, EVM, 3);
+        seed(a, 1, ADDRESS + 12, 20);
+        seed(a, 2, BUMP, 1);
+        a.mov(R1, R9);
+        a.alu_imm(Alu::Add, R1, SEEDS as i32);
+        a.mov64(R2, 2);
+        a.mov64(R3, layout::STATE_OWNER_ADDR);
+        a.mov(R4, R9);
+        a.alu_imm(Alu::Add, R4, KEY as i32);
+        a.mov(R5, R9);
+        a.alu_imm(Alu::Add, R5, FOUND_BUMP as i32);
+        a.syscall("sol_try_find_program_address");
+        let bad_state = b.bad_state;
+        a.jmp_imm(J::Ne, R0, 0, bad_state);
+        a.ldx(Size::B, R0, R9, FOUND_BUMP);
+        a.stx(Size::B, R9, BUMP, R0);
+        // Among the instruction's accounts, or the client must add it.
+        let (missing, found) = (a.label(), a.label());
+        a.mov64(R8, layout::INPUT_START);
+        a.ldx(Size::Dw, R8, R8, 0);
+        a.mov64(R5, layout::INPUT_START + 8);
+        crate::solana_rt::each_account(a, missing, Some(R6), |a, next| {
+            for k in 0..4 {
+                a.ldx(Size::Dw, R0, R5, 8 + 8 * k);
+                a.ldx(Size::Dw, R1, R9, KEY + 8 * k);
+                a.jmp(J::Ne, R0, R1, next);
+            }
+            a.ja(found);
+        });
+        a.bind(missing);
+        a.st(Size::B, R9, ADDRESS + 32, 1);
+        a.mov(R1, R9);
+        a.alu_imm(Alu::Add, R1, ADDRESS as i32 + 12);
+        a.mov64(R2, 21);
+        a.syscall("sol_set_return_data");
+        a.mov64(R0, exit::ACCOUNT_NEEDED);
+        a.exit();
+        a.bind(found);
+        a.stx(Size::Dw, R9, ACCOUNT, R5);
+        // Ours already: a contract there is a collision; one whose
+        // creation was undone (no magic) is taken again. The system's and
+        // empty: created now.
+        let (collision, ours, vacant, fresh, written) =
+            (a.label(), a.label(), a.label(), a.label(), a.label());
+        a.mov64(R6, layout::STATE_OWNER_ADDR);
+        let not_ours = a.label();
+        for k in 0..4 {
+            a.ldx(Size::Dw, R0, R5, 40 + 8 * k);
+            a.ldx(Size::Dw, R1, R6, 8 * k);
+            a.jmp(J::Ne, R0, R1, not_ours);
+        }
+        a.ja(ours);
+        a.bind(not_ours);
+        for k in 0..4 {
+            a.ldx(Size::Dw, R0, R5, 40 + 8 * k);
+            a.jmp_imm(J::Ne, R0, 0, bad_state);
+        }
+        a.ldx(Size::Dw, R0, R5, 80);
+        a.jmp_imm(J::Ne, R0, 0, bad_state);
+        a.ja(fresh);
+        a.bind(ours);
+        a.ldx(Size::W, R0, R5, 88);
+        a.jmp_imm(J::Eq, R0, storage::BUNDLE_MAGIC as i32, collision);
+        a.bind(vacant);
+        a.ldx(Size::Dw, R3, R5, 80);
+        a.jmp_imm(J::Lt, R3, storage::CREATED_BYTES as i32, bad_state);
+        a.mov(R1, R5);
+        a.alu_imm(Alu::Add, R1, 88);
+        a.mov64(R2, 0);
+        a.syscall("sol_memset_");
+        a.ja(written);
+        a.bind(fresh);
+        crate::solana_rt::need_system_program(a);
+        self.create_account();
+        let a = &mut self.asm;
+        a.bind(written);
+        // Its prefix and an empty table, the magic journalled first: a
+        // failed constructor, or a failure of the creator, leaves the
+        // account vacant (taken again by the next creation there).
+        let mark = S + 160;
+        a.mov64(R0, journal_at);
+        a.ldx(Size::Dw, R0, R0, 0);
+        a.stx(Size::Dw, R9, mark, R0);
+        a.ldx(Size::Dw, R5, R9, ACCOUNT);
+        a.mov(R1, R5);
+        a.alu_imm(Alu::Add, R1, 88);
+        a.mov64(R2, 8);
+        a.call(journal);
+        let fail = self.fail;
+        let a = &mut self.asm;
+        a.jmp_imm(J::Ne, R0, 0, fail);
+        a.ldx(Size::Dw, R5, R9, ACCOUNT);
+        a.mov64(
+            R0,
+            u64::from(storage::BUNDLE_MAGIC) | u64::from(CONSTRUCTING) << 32,
+        );
+        a.stx(Size::Dw, R5, 88, R0);
+        a.ldx(Size::B, R0, R9, BUMP);
+        a.stx(Size::B, R5, 88 + storage::BUMP as i16, R0);
+        for (at, size) in [(12, Size::W), (16, Size::Dw), (24, Size::Dw)] {
+            a.ldx(size, R0, R9, ADDRESS + at);
+            a.stx(size, R5, 88 + at, R0);
+        }
+        a.st(Size::Dw, R5, 88 + storage::NONCE as i16, 1);
+        let table = 88 + storage::PREFIX as i16;
+        a.mov64(R0, storage::MAGIC);
+        a.stx(Size::Dw, R5, table, R0);
+        a.st(Size::Dw, R5, table + 8, storage::CREATED_CAPACITY as i32);
+        a.st(Size::Dw, R5, table + 16, 0);
+        a.st(
+            Size::Dw,
+            R5,
+            table + 24,
+            64 - storage::CREATED_CAPACITY.trailing_zeros() as i32,
+        );
+        // The constructor's frame at r6.
+        let ok = a.label();
+        a.mov(R6, R9);
+        a.alu_imm(Alu::Add, R6, stride);
+        self.enter_frame(b.stride);
+        let a = &mut self.asm;
+        a.ldx(Size::Dw, R0, R9, INIT_PTR);
+        a.stx(Size::Dw, R6, layout::CALLDATA_PTR, R0);
+        a.ldx(Size::Dw, R0, R9, INIT_LEN);
+        a.stx(Size::Dw, R6, layout::CALLDATA_LEN, R0);
+        a.st(Size::Dw, R6, layout::STATIC, 0);
+        a.ldx(Size::Dw, R5, R9, ACCOUNT);
+        a.mov(R0, R5);
+        a.alu_imm(Alu::Add, R0, 88);
+        a.stx(Size::Dw, R6, layout::SELF_ADDR, R0);
+        a.alu_imm(Alu::Add, R0, storage::PREFIX as i32);
+        a.stx(Size::Dw, R6, layout::STORAGE, R0);
+        a.mov(R0, R5);
+        a.alu_imm(Alu::Add, R0, 8);
+        a.stx(Size::Dw, R6, layout::SELF_KEY, R0);
+        a.ldx(Size::Dw, R0, R9, layout::SELF_KEY);
+        a.stx(Size::Dw, R6, layout::CALLER_KEY, R0);
+        a.ldx(Size::Dw, R0, R9, layout::SELF_ADDR);
+        a.stx(Size::Dw, R6, layout::CALLER_ADDR, R0);
+        a.st(Size::Dw, R6, layout::VALUE, 0);
+        a.ldx(Size::Dw, R0, R9, mark);
+        a.stx(Size::Dw, R6, layout::JOURNAL_MARK, R0);
+        a.mov64(R0, logs_at);
+        a.ldx(Size::Dw, R0, R0, 0);
+        a.stx(Size::Dw, R6, layout::LOG_MARK, R0);
+        a.mov64(R1, u64::from(c.init_id));
+        a.mov(R9, R6);
+        a.call(b.dispatch);
+        a.alu_imm(Alu::Sub, R9, stride);
+        let (failed, halted, result) = (a.label(), a.label(), a.label());
+        a.jmp_imm(J::Eq, R0, exit::SUCCESS as i32, ok);
+        a.jmp_imm(J::Eq, R0, exit::REVERT as i32, failed);
+        a.jmp_imm(J::Eq, R0, exit::HALT as i32, halted);
+        a.exit();
+        a.bind(halted);
+        a.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
+        a.bind(failed);
+        a.ldx(Size::Dw, R1, R6, layout::JOURNAL_MARK);
+        a.call(undo);
+        a.ldx(Size::Dw, R0, R6, layout::LOG_MARK);
+        a.mov64(R1, logs_at);
+        a.stx(Size::Dw, R1, 0, R0);
+        a.mov64(R0, 0);
+        a.stx(Size::Dw, R9, ADDRESS + 24, R0);
+        a.stx(Size::Dw, R9, ADDRESS + 16, R0);
+        a.stx(Size::W, R9, ADDRESS + 12, R0);
+        a.ja(result);
+        a.bind(collision);
+        a.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
+        a.mov64(R0, 0);
+        a.stx(Size::Dw, R9, ADDRESS + 24, R0);
+        a.stx(Size::Dw, R9, ADDRESS + 16, R0);
+        a.stx(Size::W, R9, ADDRESS + 12, R0);
+        a.ja(result);
+        a.bind(ok);
+        self.check_created(c);
+        let a = &mut self.asm;
+        a.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
+        let nested = a.label();
+        a.ldx(Size::Dw, R0, R9, layout::DEPTH);
+        a.jmp_imm(J::Ne, R0, 0, nested);
+        a.mov64(R1, journal_at);
+        a.st(Size::Dw, R1, 0, 0);
+        a.call(flush);
+        a.bind(nested);
+        a.bind(result);
+        a.mov(R1, R9);
+        a.alu_imm(Alu::Add, R1, ADDRESS as i32);
+        self.address_at(d);
+    }
+
+    /// The code the constructor (frame at `r9 + stride`) returned must be
+    /// `c`'s template with each immutable's copies alike, else the program
+    /// ends with [`exit::CREATED_CODE`]; the immutables go to their slots
+    /// and the account takes the template's code id.
+    fn check_created(&mut self, c: &Creatable) {
+        let b = self.bundle.expect("in a bundle");
+        let stride = b.stride as i32;
+        let a = &mut self.asm;
+        let wrong = a.label();
+        a.mov(R6, R9);
+        a.alu_imm(Alu::Add, R6, stride);
+        a.ldx(Size::Dw, R7, R6, layout::CALLDATA_PTR);
+        a.ldx(Size::Dw, R0, R6, layout::CALLDATA_LEN);
+        a.mov64(R1, c.template_len);
+        a.jmp(J::Ne, R0, R1, wrong);
+        let compare = |a: &mut Asm, at: u64, other: u64, len: u64| {
+            a.mov(R1, R7);
+            a.alu_imm(Alu::Add, R1, at as i32);
+            a.mov64(R2, other);
+            a.mov64(R3, len);
+            a.mov(R4, R9);
+            a.alu_imm(Alu::Add, R4, CMP as i32);
+            a.syscall("sol_memcmp_");
+            a.ldx(Size::W, R0, R9, CMP);
+            a.jmp_imm(J::Ne, R0, 0, wrong);
+        };
+        for (off, len) in &c.segments {
+            compare(
+                a,
+                u64::from(*off),
+                c.template_at + u64::from(*off),
+                u64::from(*len),
+            );
+        }
+        for pcs in &c.immutables {
+            for pc in &pcs[1..] {
+                a.mov(R1, R7);
+                a.alu_imm(Alu::Add, R1, *pc as i32 + 1);
+                a.mov(R2, R7);
+                a.alu_imm(Alu::Add, R2, pcs[0] as i32 + 1);
+                a.mov64(R3, 32);
+                a.mov(R4, R9);
+                a.alu_imm(Alu::Add, R4, CMP as i32);
+                a.syscall("sol_memcmp_");
+                a.ldx(Size::W, R0, R9, CMP);
+                a.jmp_imm(J::Ne, R0, 0, wrong);
+            }
+        }
+        // The immutables into the new table (r6..r9 survive the helper).
+        for (i, pcs) in c.immutables.iter().enumerate() {
+            let a = &mut self.asm;
+            a.mov(R1, R7);
+            a.alu_imm(Alu::Add, R1, pcs[0] as i32 + 1);
+            crate::runtime::from_be(a, R9, HASH, R1, 0);
+            a.mov64(R1, c.keys_at + 32 * i as u64);
+            a.mov(R2, R9);
+            a.alu_imm(Alu::Add, R2, HASH as i32);
+            a.ldx(Size::Dw, R3, R9, ACCOUNT);
+            a.alu_imm(Alu::Add, R3, 88 + storage::PREFIX as i32);
+            a.mov64(R4, exit::STORAGE_FULL);
+            self.call_checked(Helper::TableStore);
+        }
+        let a = &mut self.asm;
+        a.ldx(Size::Dw, R5, R9, ACCOUNT);
+        a.mov64(R0, u64::from(c.runtime_id));
+        a.stx(Size::W, R5, 88 + 4, R0);
+        let end = a.label();
+        a.ja(end);
+        a.bind(wrong);
+        a.mov64(R0, exit::CREATED_CODE);
+        a.exit();
+        a.bind(end);
+    }
+
+    /// Creates the account at `r5` (the system's, no data) as a state
+    /// account: a system `CreateAccount` the program signs for with the
+    /// seeds at [`SEEDS`], paid by the transaction's signer; an account
+    /// someone already sent lamports to is topped up to its rent, then
+    /// allocated and assigned. The calls are made from the next frame's
+    /// scratch space (its keys set for them).
+    fn create_account(&mut self) {
+        use crate::solana_rt::{NewAccount, system_call};
+        let b = self.bundle.expect("in a bundle");
+        let rent = (128 + storage::CREATED_BYTES as u64) * u64::from(self.rent_per_byte);
+        let space = storage::CREATED_BYTES as i32;
+        let a = &mut self.asm;
+        a.mov(R6, R9);
+        a.alu_imm(Alu::Add, R6, b.stride as i32);
+        // The payer: the outermost frame's caller, the signer.
+        a.mov64(R0, layout::HEAP_START);
+        a.ldx(Size::Dw, R0, R0, layout::CALLER_KEY);
+        a.stx(Size::Dw, R6, layout::CALLER_KEY, R0);
+        a.ldx(Size::Dw, R5, R9, ACCOUNT);
+        a.mov(R0, R5);
+        a.alu_imm(Alu::Add, R0, 8);
+        a.stx(Size::Dw, R6, layout::SELF_KEY, R0);
+        a.mov64(R0, layout::STATE_OWNER_ADDR);
+        a.stx(Size::Dw, R6, layout::SCRATCH + 240, R0);
+        for k in 0..3 {
+            a.ldx(Size::Dw, R0, R9, SEEDS + 16 * k);
+            a.stx(Size::Dw, R6, layout::SCRATCH + 256 + 16 * k, R0);
+            a.ldx(Size::Dw, R0, R9, SEEDS + 16 * k + 8);
+            a.stx(Size::Dw, R6, layout::SCRATCH + 256 + 16 * k + 8, R0);
+        }
+        a.mov(R9, R6);
+        let (funded, created, enough) = (a.label(), a.label(), a.label());
+        a.ldx(Size::Dw, R7, R9, layout::SELF_KEY);
+        a.ldx(Size::Dw, R0, R7, 64);
+        a.jmp_imm(J::Ne, R0, 0, funded);
+        system_call(
+            a,
+            NewAccount::Create {
+                lamports: rent,
+                space,
+            },
+        );
+        a.ja(created);
+        a.bind(funded);
+        a.mov64(R1, rent);
+        a.jmp(J::Ge, R0, R1, enough);
+        system_call(a, NewAccount::TopUp { rent });
+        a.bind(enough);
+        system_call(a, NewAccount::Allocate { space });
+        system_call(a, NewAccount::Assign);
+        a.bind(created);
+        a.alu_imm(Alu::Sub, R9, b.stride as i32);
+        // Solana lets an account created in an instruction grow no further
+        // in it: no extension (the first store past the table ends with
+        // `storage_full`).
+        a.mov64(R0, layout::HEAP_START);
+        a.st(Size::Dw, R0, layout::GREW, 1);
+    }
+
+    /// The next frame (at `r6`) as a call enters it: cleared past its
+    /// fixed part as far as an earlier call wrote, its depth and parent
+    /// set, no memory and no return data (nor the caller's); ends at the
+    /// frame limit with [`exit::CALL_DEPTH`].
+    fn enter_frame(&mut self, stride: u32) {
+        let a = &mut self.asm;
+        a.ldx(Size::Dw, R0, R9, layout::DEPTH);
+        let deep_ok = a.label();
+        a.jmp_imm(J::Lt, R0, crate::bundle::FRAMES as i32 - 1, deep_ok);
+        a.mov64(R0, exit::CALL_DEPTH);
+        a.exit();
+        a.bind(deep_ok);
+        let (reused, set) = (a.label(), a.label());
+        a.alu_imm(Alu::Add, R0, 1);
+        a.mov64(R7, layout::HEAP_START);
+        a.ldx(Size::Dw, R8, R7, layout::DEEPEST);
+        a.jmp(J::Le, R0, R8, reused);
+        a.stx(Size::Dw, R7, layout::DEEPEST, R0);
+        a.ja(set);
+        a.bind(reused);
+        let within = a.label();
+        a.ldx(Size::Dw, R3, R6, layout::MEM_BASE);
+        a.ldx(Size::Dw, R0, R6, layout::MEM_SIZE);
+        a.alu(Alu::Add, R3, R0);
+        a.jmp_imm(J::Le, R3, stride as i32, within);
+        a.mov64(R3, u64::from(stride));
+        a.bind(within);
+        a.alu_imm(Alu::Sub, R3, layout::BUNDLE_FIXED_END as i32);
+        a.mov(R1, R6);
+        a.alu_imm(Alu::Add, R1, layout::BUNDLE_FIXED_END as i32);
+        a.mov64(R2, 0);
+        a.syscall("sol_memset_");
+        a.ldx(Size::Dw, R0, R9, layout::DEPTH);
+        a.alu_imm(Alu::Add, R0, 1);
+        a.bind(set);
+        a.stx(Size::Dw, R6, layout::DEPTH, R0);
+        a.stx(Size::Dw, R6, layout::PARENT, R9);
+        a.st(Size::Dw, R6, layout::MEM_SIZE, 0);
+        a.st(Size::Dw, R6, layout::RETURN_DATA_LEN, 0);
+        a.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
+    }
+}
