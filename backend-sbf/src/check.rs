@@ -110,7 +110,8 @@ fn report(module: &Verified, program: &crate::Program, problems: Vec<Error>) -> 
 
 /// The operations of `module` that look an account up by the EVM address
 /// they are given, with their names (`call`, `balance`, `extcodesize`, `extcodecopy`,
-/// `selfdestruct`): the program asks for that account when it is not
+/// `selfdestruct`, and in a bundle `create2`, whose new contract's state
+/// account it needs): the program asks for that account when it is not
 /// among the instruction's ([`exit::ACCOUNT_NEEDED`]). Calls the program
 /// answers itself (the ecrecover and sha256 precompiles) and constant
 /// addresses it knows need none (the precompiles', and for `balance` the
@@ -151,6 +152,8 @@ pub fn account_lookups(module: &Verified, target: &Target) -> Vec<(SourcePos, &'
                 Op::Host(HostOp::ExtCodeCopy) if !precompile(address(inst.args.first())) => {
                     "extcodecopy"
                 }
+                // The new contract's state account (in a bundle).
+                Op::Host(HostOp::Create2) => "create2",
                 _ => continue,
             };
             out.push((inst.pos, what));
@@ -220,6 +223,14 @@ fn limit_sites(f: &Function, memory_limit: u64) -> Vec<LimitSite> {
                     };
                     if end.is_none_or(|e| e > memory_limit) {
                         add(inst.pos, exit::MEMORY_LIMIT);
+                    }
+                }
+                Op::Host(HostOp::Create | HostOp::Create2) => {
+                    // In a bundle (elsewhere creation has no mapping).
+                    add(inst.pos, exit::CREATE_UNKNOWN);
+                    add(inst.pos, exit::CREATED_CODE);
+                    if a.first().and_then(known) != Some(0) {
+                        add(inst.pos, exit::CREATE_VALUE);
                     }
                 }
                 Op::StackLoad | Op::StackStore => add(inst.pos, exit::STACK_LIMIT),

@@ -7,11 +7,17 @@
 
 use crate::sbf_check::Checked;
 use crate::sbf_client::Client;
+use alloy_primitives::U256;
 use anyhow::{Context, anyhow, bail};
-use chainlift_backend_sbf::{Contract, Target, bundle, translate_bundle};
+use chainlift_backend_sbf::{Contract, Init, Target, bundle, translate_bundle};
+use chainlift_emulator::children;
+use chainlift_frontend_evm::Fork;
+use chainlift_frontend_evm::pipeline::Compiled;
 use chainlift_frontend_evm::pipeline::Stages;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::Arc;
 
 /// The target a system translates for: a bundle's heap, and the
 /// options of `args`.
@@ -29,7 +35,7 @@ fn system_target(args: &crate::TranslateArgs) -> anyhow::Result<Target> {
 /// with its account and its lifted module.
 fn deployed<'p>(
     plan: &'p crate::scenario::Plan,
-    fork: chainlift_frontend_evm::Fork,
+    fork: Fork,
     stages: Stages,
 ) -> anyhow::Result<Deployed<'p>> {
     let mut compiled = vec![];
@@ -59,7 +65,7 @@ fn deployed<'p>(
 type Deployed<'p> = Vec<(
     &'p crate::scenario::Named,
     &'p chainlift_emulator::Account,
-    std::sync::Arc<chainlift_frontend_evm::pipeline::Compiled>,
+    Arc<Compiled>,
 )>;
 
 /// `translate --check --deploy` for a system: every contract checked as one
@@ -128,6 +134,102 @@ pub(crate) fn check_system(
     Ok(u8::from(refused > 0))
 }
 
+/// The contracts a system's contracts create (`create2`): each child's
+/// template and init code ([`children::children`]), which go into the
+/// bundle after the contracts the scenario deploys.
+struct Created {
+    children: Vec<children::Child>,
+    /// Per child: the template's and the init code's compiled modules.
+    modules: Vec<(Arc<Compiled>, Arc<Compiled>)>,
+    /// Per child, the immutables' storage slots.
+    keys: Vec<Vec<U256>>,
+    empty: BTreeMap<U256, U256>,
+}
+
+impl Created {
+    fn find(compiled: &Deployed, fork: Fork, stages: Stages) -> anyhow::Result<Created> {
+        let mut found: Vec<children::Child> = vec![];
+        for (_, account, m) in compiled {
+            for c in children::children(&account.code, &m.module.functions, fork).0 {
+                if !found.iter().any(|f| f.init == c.init) {
+                    found.push(c);
+                }
+            }
+        }
+        let cache = chainlift_frontend_evm::pipeline::Cache::shared();
+        let mut modules = vec![];
+        for c in &found {
+            modules.push((
+                cache.get(&c.with_slots(), fork, stages)?,
+                cache.get(&c.init, fork, stages)?,
+            ));
+        }
+        let keys = found
+            .iter()
+            .map(|c| {
+                (0..c.immutables.len())
+                    .map(children::immutable_key)
+                    .collect()
+            })
+            .collect();
+        Ok(Created {
+            children: found,
+            modules,
+            keys,
+            empty: BTreeMap::new(),
+        })
+    }
+
+    /// Code ids `first + 2j` (child `j`'s template) and `first + 2j + 1`
+    /// (its init code) into `contracts`.
+    fn extend<'a>(&'a self, contracts: &mut Vec<Contract<'a>>, first: usize) {
+        for (j, (c, (template, init))) in self.children.iter().zip(&self.modules).enumerate() {
+            contracts.push(Contract {
+                module: &template.module,
+                initial_storage: &self.empty,
+                address: None,
+                init: None,
+            });
+            contracts.push(Contract {
+                module: &init.module,
+                initial_storage: &self.empty,
+                address: None,
+                init: Some(Init {
+                    runtime: (first + 2 * j) as u32,
+                    template: &c.template,
+                    immutables: &c.immutables,
+                    keys: &self.keys[j],
+                }),
+            });
+        }
+    }
+
+    /// The manifest's `created`: per child, its code ids and immutables.
+    fn manifest(&self, first: usize) -> Value {
+        let list: Vec<Value> = self
+            .children
+            .iter()
+            .enumerate()
+            .map(|(j, c)| {
+                json!({
+                    "code_id": first + 2 * j,
+                    "init_code_id": first + 2 * j + 1,
+                    "init_code_keccak256": format!("{:#x}", alloy_primitives::keccak256(&c.init)),
+                    "runtime_bytes": c.template.len(),
+                    "immutables": c.immutables.iter().enumerate().map(|(i, pcs)| json!({
+                        "slot": format!("{:#x}", children::immutable_key(i)),
+                        "pcs": pcs,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        json!({
+            "contracts": list,
+            "note": "contracts the system's contracts create with create2, each from init code the bundle holds: its state account (the program-derived address of its address) must be among the instruction's accounts, writable, with the system program; the program asks for a missing one (account_needed, the address and a byte 1 as return data); the signer pays its rent; each immutable is read from its storage slot",
+        })
+    }
+}
+
 /// Translates the contracts `plan` deployed into one program.
 pub(crate) fn translate_system(
     args: &crate::TranslateArgs,
@@ -146,7 +248,8 @@ pub(crate) fn translate_system(
         .map(crate::sbf_client::key_of)
         .transpose()?;
     let compiled = deployed(plan, args.common.fork, stages)?;
-    let contracts: Vec<Contract> = compiled
+    let created = Created::find(&compiled, args.common.fork, stages)?;
+    let mut contracts: Vec<Contract> = compiled
         .iter()
         .map(|(c, account, m)| Contract {
             module: &m.module,
@@ -155,6 +258,7 @@ pub(crate) fn translate_system(
             init: None,
         })
         .collect();
+    created.extend(&mut contracts, compiled.len());
     let names = compiled
         .iter()
         .map(|(c, _, _)| c.name.as_str())
@@ -255,6 +359,7 @@ pub(crate) fn translate_system(
     });
     manifest["log_format"] = "in a bundle, each `sol_log_data` record starts with the emitting contract's address (20 bytes), then a byte n, n topics of 32 bytes and the ABI-encoded data".into();
     manifest["contracts"] = Value::Array(parts.into_iter().map(|(e, _)| e).collect());
+    manifest["created"] = created.manifest(compiled.len());
     let file = std::path::Path::new(path).with_file_name(format!("{stem}.manifest.json"));
     let idl = std::path::Path::new(path).with_file_name(format!("{stem}.codama.json"));
     let idl_value = crate::sbf_client::codama_root(&stem, args.program_id.as_deref(), instructions);
