@@ -342,6 +342,9 @@ impl SbfEngine {
             }
         }
         let data = instruction_data(value, &call.data);
+        // The addresses whose state accounts the program asked for, to
+        // create contracts there.
+        let mut asked = vec![];
         let clock = (
             block.number.saturating_to::<u64>(),
             block.timestamp.saturating_to::<i64>(),
@@ -356,6 +359,7 @@ impl SbfEngine {
                 if states.contains_key(&a) {
                     Ok(state_account(&a))
                 } else if state {
+                    asked.push(a);
                     // The state account of a contract being created: the
                     // system's, empty, with the balance the address had.
                     let (key, _) = chainlift_backend_sbf::address::state_account(&PROGRAM_ID, a);
@@ -388,33 +392,13 @@ impl SbfEngine {
                 }
                 continue;
             }
-            // A contract created in the call: a state account of the
-            // program, running a child's template.
-            let created = run.owners[i] == PROGRAM_ID
-                && storage::bundle_contract(data)
-                    .is_some_and(|(id, at)| at == *a && layout.template_of(id).is_some());
-            if !created {
+            if !asked.contains(a) || run.owners[i] != PROGRAM_ID {
                 continue;
             }
-            let Some((id, _)) = storage::bundle_contract(data) else {
-                continue;
-            };
-            let child = layout.template_of(id).expect("checked above");
-            let mut slots = super::storage_changes(*a, &BTreeMap::new(), data)?;
-            let mut code = child.template.clone();
-            for (j, pcs) in child.immutables.iter().enumerate() {
-                let key = children::immutable_key(j);
-                let value = slots.remove(&(*a, key)).map_or(U256::ZERO, |(_, v)| v);
-                for pc in pcs {
-                    code[pc + 1..pc + 33].copy_from_slice(&value.to_be_bytes::<32>());
-                }
-            }
-            o.storage.extend(slots);
-            o.code.insert(*a, code);
-            let before_nonce = world.accounts.get(a).map_or(0, |x| x.nonce);
-            o.nonces.insert(*a, (before_nonce, nonce_of(data)));
-            // Its balance is its lamports above the rent-exempt minimum;
-            // the rent is the signer's cost, as gas is on the EVM.
+            // A state account the program made to create a contract: its
+            // balance is its lamports above the rent-exempt minimum, and
+            // the rent is the signer's cost, as gas is on the EVM (also
+            // when the creation failed: the account stays, vacant).
             let minimum = (128 + data.len() as u64) * rent;
             let was = world.accounts.get(a).map_or(U256::ZERO, |x| x.balance);
             let now = U256::from(run.lamports[i].saturating_sub(minimum)) * w;
@@ -431,6 +415,26 @@ impl SbfEngine {
                     o.balances.insert(call.caller, (was, back));
                 }
             }
+            // The contract created, running a child's template.
+            let child = storage::bundle_contract(data)
+                .filter(|(_, at)| at == a)
+                .and_then(|(id, _)| layout.template_of(id));
+            let Some(child) = child else {
+                continue;
+            };
+            let mut slots = super::storage_changes(*a, &BTreeMap::new(), data)?;
+            let mut code = child.template.clone();
+            for (j, pcs) in child.immutables.iter().enumerate() {
+                let key = children::immutable_key(j);
+                let value = slots.remove(&(*a, key)).map_or(U256::ZERO, |(_, v)| v);
+                for pc in pcs {
+                    code[pc + 1..pc + 33].copy_from_slice(&value.to_be_bytes::<32>());
+                }
+            }
+            o.storage.extend(slots);
+            o.code.insert(*a, code);
+            let before_nonce = world.accounts.get(a).map_or(0, |x| x.nonce);
+            o.nonces.insert(*a, (before_nonce, nonce_of(data)));
         }
         o.logs = run
             .logs

@@ -1,0 +1,182 @@
+//! `create2` inside a bundle, in the sbf engines against revm: the
+//! constructor runs in the next frame (its storage writes stay, its
+//! revert and halt give 0 with the EVM's return data), a second creation
+//! at an address collides, an address whose creation failed takes the next
+//! one, the created contract runs its template with its immutable read
+//! from storage, and init code the bundle does not hold ends with a named
+//! target limit.
+
+use alloy_primitives::{Address, U256, keccak256};
+use chainlift_backend_sbf::exit;
+use chainlift_emulator::evm::EvmEngine;
+use chainlift_emulator::sbf::SbfEngine;
+use chainlift_emulator::{Account, BlockEnv, Call, Engine, Status, World};
+use chainlift_frontend_evm::Fork;
+use chainlift_tests::hex;
+
+const FACTORY: Address = Address::repeat_byte(0xfa);
+const OTHER: Address = Address::repeat_byte(0x0e);
+const CALLER: Address = Address::repeat_byte(0xca);
+const FORK: Fork = Fork::Prague;
+
+/// The factory: copies its embedded init code to memory, appends
+/// `calldata[0]` (the constructor's mode) as its argument, `create2`s it
+/// with salt `calldata[32]`, stores the address in slot 0 and the return
+/// data's size in slot 1, and returns the address.
+///
+/// The init code reads its argument from the end of its code: mode 1
+/// reverts with `0xdeadbeef` before timestamp 1,800,000,000, mode 2 halts
+/// (INVALID); otherwise it stores the mode in slot 5 and returns the
+/// runtime code `PUSH32 mode; return it`, the mode written into the
+/// `PUSH32` immediate (an immutable).
+fn factory() -> Vec<u8> {
+    hex(
+        "60706100215f39 5f3560705260203560905f5ff5 805f55 3d600155 5f5260205ff3
+         6020602038035f39 5f51
+         8060011461002f57 80600214610047 57
+         5b 80600555 602761004960203960215260276020f3
+         5b 42636b49d200 10 61001a57 63deadbeef5f526004601cfd
+         5bfe
+         7f0000000000000000000000000000000000000000000000000000000000000000 5f5260205ff3",
+    )
+}
+
+/// `create2`s its calldata as init code (salt 0) and stores the address in
+/// slot 0.
+fn any_init_code() -> Vec<u8> {
+    hex("365f5f37 5f365f5ff5 5f5500")
+}
+
+fn world(code: Vec<u8>) -> World {
+    let mut w = World::default();
+    for (at, code) in [(FACTORY, code), (OTHER, hex("00"))] {
+        w.accounts.insert(
+            at,
+            Account {
+                code,
+                nonce: 1,
+                ..Account::default()
+            },
+        );
+    }
+    w.accounts.insert(
+        CALLER,
+        Account {
+            balance: U256::from(10u64).pow(U256::from(21)),
+            ..Account::default()
+        },
+    );
+    w
+}
+
+fn call(to: Address, data: Vec<u8>) -> Call {
+    Call {
+        caller: CALLER,
+        origin: CALLER,
+        to,
+        value: U256::ZERO,
+        data,
+        gas_limit: 10_000_000,
+        gas_price: U256::ZERO,
+        create: false,
+    }
+}
+
+fn create(mode: u64, salt: u64) -> Call {
+    let mut data = U256::from(mode).to_be_bytes::<32>().to_vec();
+    data.extend_from_slice(&U256::from(salt).to_be_bytes::<32>());
+    call(FACTORY, data)
+}
+
+/// The address `create2` gives the factory for `mode` and `salt`.
+fn predicted(mode: u64, salt: u64) -> Address {
+    let code = factory();
+    let mut init = code[0x21..0x21 + 112].to_vec();
+    init.extend_from_slice(&U256::from(mode).to_be_bytes::<32>());
+    FACTORY.create2(U256::from(salt).to_be_bytes::<32>(), keccak256(&init))
+}
+
+/// Runs `c` on revm and in both sbf engines from `w`: the outcomes must
+/// not differ; then carries revm's into `w`.
+fn agree(w: &mut World, c: &Call, what: &str) -> chainlift_emulator::Outcome {
+    agree_in(w, &BlockEnv::default(), c, what)
+}
+
+fn agree_in(w: &mut World, block: &BlockEnv, c: &Call, what: &str) -> chainlift_emulator::Outcome {
+    let expected = EvmEngine.run(w, block, c, FORK).unwrap();
+    for engine in [SbfEngine::new(false), SbfEngine::new(true)] {
+        let out = engine.run(w, block, c, FORK).unwrap();
+        assert_eq!(
+            expected.difference(&out),
+            None,
+            "{what} in {}: revm {expected:?}\n{} {out:?}",
+            engine.name(),
+            engine.name()
+        );
+    }
+    w.commit(c, &expected);
+    expected
+}
+
+#[test]
+fn create2_in_a_bundle_runs_the_constructor_as_revm_does() {
+    let mut w = world(factory());
+    // Created: the address the EVM formula gives, the constructor's
+    // storage, the code with its immutable, the nonces.
+    let out = agree(&mut w, &create(7, 1), "a creation");
+    let child = predicted(7, 1);
+    assert_eq!(out.status, Status::Success);
+    assert_eq!(out.return_data[12..], child.0[..]);
+    assert_eq!(
+        out.storage.get(&(child, U256::from(5))),
+        Some(&(U256::ZERO, U256::from(7)))
+    );
+    assert_eq!(out.code[&child].len(), 39);
+    assert_eq!(out.nonces.get(&FACTORY), Some(&(1, 2)));
+    // The child runs its template, the immutable read from its slot.
+    let out = agree(&mut w, &call(child, vec![]), "the child");
+    assert_eq!(U256::from_be_slice(&out.return_data), U256::from(7));
+    // Again at that address: a collision gives 0 (the nonce still goes up).
+    let out = agree(&mut w, &create(7, 1), "a collision");
+    assert_eq!(U256::from_be_slice(&out.return_data), U256::ZERO);
+    // A constructor that reverts: 0, its revert data as return data
+    // (slot 1 holds its size, 4); its storage write is gone.
+    let out = agree(&mut w, &create(1, 2), "a reverting constructor");
+    assert_eq!(U256::from_be_slice(&out.return_data), U256::ZERO);
+    assert_eq!(
+        out.storage.get(&(FACTORY, U256::from(1))),
+        Some(&(U256::ZERO, U256::from(4)))
+    );
+    // One that halts: 0 and no return data.
+    let out = agree(&mut w, &create(2, 3), "a halting constructor");
+    assert_eq!(U256::from_be_slice(&out.return_data), U256::ZERO);
+    // Where a creation failed, a later one succeeds (on Solana the account
+    // stays, vacant, and is taken again).
+    let later = BlockEnv {
+        timestamp: U256::from(1_900_000_000u64),
+        ..BlockEnv::default()
+    };
+    let out = agree_in(&mut w, &later, &create(1, 2), "the same creation later");
+    assert_eq!(out.return_data[12..], predicted(1, 2).0[..]);
+    let out = agree(&mut w, &call(predicted(1, 2), vec![]), "that child");
+    assert_eq!(U256::from_be_slice(&out.return_data), U256::from(1));
+}
+
+/// Init code the bundle does not hold (it arrives in calldata) ends with
+/// the named target limit in the sbf engines; revm creates the contract.
+#[test]
+fn create2_of_init_code_the_bundle_does_not_hold_is_a_target_limit() {
+    let w = world(any_init_code());
+    // Init code returning one zero byte of code.
+    let c = call(FACTORY, hex("600160 00f3"));
+    let block = BlockEnv::default();
+    let revm = EvmEngine.run(&w, &block, &c, FORK).unwrap();
+    assert_eq!(revm.status, Status::Success);
+    assert_eq!(revm.code.len(), 1);
+    let out = SbfEngine::new(false).run(&w, &block, &c, FORK).unwrap();
+    assert_eq!(
+        out.status,
+        Status::TargetLimit(exit::describe(exit::CREATE_UNKNOWN)),
+        "{out:?}"
+    );
+}
