@@ -110,7 +110,7 @@ fn report(module: &Verified, program: &crate::Program, problems: Vec<Error>) -> 
 
 /// The operations of `module` that look an account up by the EVM address
 /// they are given, with their names (`call`, `balance`, `extcodesize`, `extcodecopy`,
-/// `selfdestruct`, and in a bundle `create2`, whose new contract's state
+/// `selfdestruct`, and in a bundle `create` and `create2`, whose new contract's state
 /// account it needs): the program asks for that account when it is not
 /// among the instruction's ([`exit::ACCOUNT_NEEDED`]). Calls the program
 /// answers itself (the ecrecover and sha256 precompiles) and constant
@@ -153,6 +153,7 @@ pub fn account_lookups(module: &Verified, target: &Target) -> Vec<(SourcePos, &'
                     "extcodecopy"
                 }
                 // The new contract's state account (in a bundle).
+                Op::Host(HostOp::Create) => "create",
                 Op::Host(HostOp::Create2) => "create2",
                 _ => continue,
             };

@@ -76,8 +76,10 @@
 //! | heap | [`bundle::HEAP`]: [`bundle::FRAMES`] frames, then the journal and the log buffer (a transaction asks for it with `RequestHeapFrame`; Agave charges 56 CU for it) |
 //!
 //! | `selfdestruct` | as above, ending the frame; a beneficiary of the bundle takes the balance in its state account; in a static context an exceptional halt |
+//! | `create`, `create2` | of init code the bundle holds ([`Contract::init`]: a child of one of its contracts, found by `chainlift_emulator::children`; compared with `sol_memcmp_`, else [`exit::CREATE_UNKNOWN`]): the address is the EVM's (`keccak256(rlp([creator, nonce]))` with the nonce in the creator's prefix; `keccak256(0xff ‖ creator ‖ salt ‖ keccak256(init code))`, two `sol_keccak256`), the creator's nonce goes up; the state account is the address's program-derived address (`sol_try_find_program_address`), which must be among the instruction's accounts (else [`exit::ACCOUNT_NEEDED`] with the address and a byte 1) with the system program; one holding a contract is a collision (0); the program creates it as at deployment, the signer paying the rent, and writes its prefix (code id `u32::MAX` while the constructor runs: no code, `extcodesize` 0, a call into it ends as a bad state account), journalled, so a failure leaves it vacant for the next creation there. The constructor runs in the next frame with its code (init code and arguments, in the creator's memory) as `codesize`/`codecopy`; its `return` leaves the range in its frame. The code it returns must be the template's outside the immutables (`sol_memcmp_`, else [`exit::CREATED_CODE`]); each immutable goes to its storage slot ([`Init::keys`]), which the template reads with `PUSH31 key; SLOAD`, and the account takes the template's code id. Revert and halt give 0 with the EVM's return data, undone from the journal. Target limits: value ([`exit::CREATE_VALUE`]); the account grows no further in the instruction |
 //!
-//! Not in bundles yet: `create` and `create2`.
+//! Not in bundles yet: a constructor reading calldata or self-destructing
+//! (translation errors).
 //! A program run without the 256 KiB heap frame stops at its first nested
 //! call with an access violation, not an exit code.
 //!

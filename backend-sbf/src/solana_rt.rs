@@ -296,6 +296,9 @@ pub(crate) fn code_of(a: &mut Asm, code_len: u64, bundle: Option<u32>, copy: boo
         jmp_unless_member(a, not_member);
         a.bind(member);
         a.ldx(Size::W, R0, R5, 92);
+        // A contract whose constructor runs has no code yet.
+        a.mov64(R7, u64::from(u32::MAX));
+        a.jmp(J::Eq, R0, R7, none);
         // A code id past the bundle's (a state account of another build).
         a.jmp_imm(J::Ge, R0, contracts as i32, code);
         a.alu_imm(Alu::Lsh, R0, 3);

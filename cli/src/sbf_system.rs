@@ -381,14 +381,19 @@ pub(crate) fn translate_system(
                 "instructions": program.instructions,
                 "memory_limit": program.memory_limit,
                 "contracts": compiled.len(),
+                "created": created.children.len(),
                 "manifest": file.display().to_string(),
                 "idl": idl.display().to_string(),
             }),
         )?;
     } else {
+        let children = match created.children.len() {
+            0 => String::new(),
+            n => format!(" and the init and runtime code of {n} they create"),
+        };
         writeln!(
             out,
-            "wrote {path}: SBPF v3 bundle of {} contracts ({}), {} bytes, {} instructions, {} frames of {} bytes (EVM memory up to {} bytes each); it needs a 256 KiB heap frame",
+            "wrote {path}: SBPF v3 bundle of {} contracts ({}){children}, {} bytes, {} instructions, {} frames of {} bytes (EVM memory up to {} bytes each); it needs a 256 KiB heap frame",
             compiled.len(),
             names,
             program.elf.len(),

@@ -1,4 +1,4 @@
-//! `create2` inside a bundle, in the sbf engines against revm: the
+//! `create2` and `create` inside a bundle, in the sbf engines against revm: the
 //! constructor runs in the next frame (its storage writes stay, its
 //! revert and halt give 0 with the EVM's return data), a second creation
 //! at an address collides, an address whose creation failed takes the next
@@ -26,19 +26,29 @@ const FORK: Fork = Fork::Prague;
 ///
 /// The init code reads its argument from the end of its code: mode 1
 /// reverts with `0xdeadbeef` before timestamp 1,800,000,000, mode 2 halts
-/// (INVALID); otherwise it stores the mode in slot 5 and returns the
+/// (INVALID), mode 3 first stores its own `extcodesize` (0 while it
+/// runs) in slot 6; otherwise it stores the mode in slot 5 and returns the
 /// runtime code `PUSH32 mode; return it`, the mode written into the
 /// `PUSH32` immediate (an immutable).
 fn factory() -> Vec<u8> {
     hex(
-        "60706100215f39 5f3560705260203560905f5ff5 805f55 3d600155 5f5260205ff3
+        "60826100215f39 5f3560825260203560a25f5ff5 805f55 3d600155 5f5260205ff3
          6020602038035f39 5f51
-         8060011461002f57 80600214610047 57
-         5b 80600555 602761004960203960215260276020f3
-         5b 42636b49d200 10 61001a57 63deadbeef5f526004601cfd
+         80600114610037 57 8060021461004f 57 80600314610051 57
+         5b 80600555 602761005b60203960215260276020f3
+         5b 42636b49d200 10 61002257 63deadbeef5f526004601cfd
          5bfe
+         5b 303b600655 61002256
          7f0000000000000000000000000000000000000000000000000000000000000000 5f5260205ff3",
     )
+}
+
+/// The factory with `create` in place of `create2`: the same init code,
+/// no salt.
+fn create_factory() -> Vec<u8> {
+    let mut code = hex("608261001e5f39 5f35608252 60a25f5ff0 805f55 3d600155 5f5260205ff3");
+    code.extend_from_slice(&factory()[0x21..]);
+    code
 }
 
 /// `create2`s its calldata as init code (salt 0) and stores the address in
@@ -91,7 +101,7 @@ fn create(mode: u64, salt: u64) -> Call {
 /// The address `create2` gives the factory for `mode` and `salt`.
 fn predicted(mode: u64, salt: u64) -> Address {
     let code = factory();
-    let mut init = code[0x21..0x21 + 112].to_vec();
+    let mut init = code[0x21..0x21 + 130].to_vec();
     init.extend_from_slice(&U256::from(mode).to_be_bytes::<32>());
     FACTORY.create2(U256::from(salt).to_be_bytes::<32>(), keccak256(&init))
 }
@@ -136,6 +146,15 @@ fn create2_in_a_bundle_runs_the_constructor_as_revm_does() {
     // The child runs its template, the immutable read from its slot.
     let out = agree(&mut w, &call(child, vec![]), "the child");
     assert_eq!(U256::from_be_slice(&out.return_data), U256::from(7));
+    // A constructor sees no code at its own address.
+    let out = agree(&mut w, &create(3, 4), "extcodesize in a constructor");
+    let measured = predicted(3, 4);
+    assert_eq!(out.return_data[12..], measured.0[..]);
+    assert_eq!(
+        out.storage.get(&(measured, U256::from(6))),
+        None,
+        "extcodesize 0 stores nothing"
+    );
     // Again at that address: a collision gives 0 (the nonce still goes up).
     let out = agree(&mut w, &create(7, 1), "a collision");
     assert_eq!(U256::from_be_slice(&out.return_data), U256::ZERO);
@@ -179,4 +198,36 @@ fn create2_of_init_code_the_bundle_does_not_hold_is_a_target_limit() {
         Status::TargetLimit(exit::describe(exit::CREATE_UNKNOWN)),
         "{out:?}"
     );
+}
+
+/// `create` takes its address from the creator's nonce (RLP-encoded: one
+/// byte below 0x80, then a length byte and the big-endian bytes), which
+/// goes up with each creation, failed or not.
+#[test]
+fn create_in_a_bundle_takes_the_address_from_the_nonce() {
+    for start in [1u64, 0x7f, 0x1_0000_0000] {
+        let mut w = world(create_factory());
+        w.accounts.get_mut(&FACTORY).unwrap().nonce = start;
+        let mode = |m: u64| call(FACTORY, U256::from(m).to_be_bytes::<32>().to_vec());
+        let out = agree(&mut w, &mode(7), "a creation");
+        assert_eq!(
+            out.return_data[12..],
+            FACTORY.create(start).0[..],
+            "nonce {start}"
+        );
+        let out = agree(&mut w, &mode(1), "a reverting constructor");
+        assert_eq!(U256::from_be_slice(&out.return_data), U256::ZERO);
+        let out = agree(&mut w, &mode(8), "a creation after it");
+        assert_eq!(
+            out.return_data[12..],
+            FACTORY.create(start + 2).0[..],
+            "nonce {start}"
+        );
+        let out = agree(
+            &mut w,
+            &call(FACTORY.create(start + 2), vec![]),
+            "the child",
+        );
+        assert_eq!(U256::from_be_slice(&out.return_data), U256::from(8));
+    }
 }

@@ -91,7 +91,8 @@ impl Creatable {
 }
 
 /// The code id a state account holds while its constructor runs: no code
-/// (`extcodesize` reads 0; a call into it ends as a bad state account).
+/// (`extcodesize` reads 0, `solana_rt::code_of`; a call into it ends as a
+/// bad state account).
 pub(crate) const CONSTRUCTING: u32 = u32::MAX;
 
 // Scratch offsets of the creating frame.
@@ -120,9 +121,121 @@ const FF: i16 = S + 372;
 const SALT: i16 = S + 376;
 const HASH: i16 = S + 408;
 
+/// `ADDRESS` (key form) = `keccak256(0xff ‖ this ‖ salt ‖
+/// keccak256(init code))`, the salt at [`SALT`] (big-endian).
+fn create2_address(a: &mut Asm) {
+    let slice = |a: &mut Asm, i: i16, ptr: u8, len: i32| {
+        a.stx(Size::Dw, R9, SLICES + 16 * i, ptr);
+        a.st(Size::Dw, R9, SLICES + 16 * i + 8, len);
+    };
+    a.ldx(Size::Dw, R1, R9, INIT_PTR);
+    a.stx(Size::Dw, R9, SLICES, R1);
+    a.ldx(Size::Dw, R1, R9, INIT_LEN);
+    a.stx(Size::Dw, R9, SLICES + 8, R1);
+    a.mov(R1, R9);
+    a.alu_imm(Alu::Add, R1, SLICES as i32);
+    a.mov64(R2, 1);
+    a.mov(R3, R9);
+    a.alu_imm(Alu::Add, R3, HASH as i32);
+    a.syscall("sol_keccak256");
+    a.st(Size::B, R9, FF, 0xff);
+    a.mov(R1, R9);
+    a.alu_imm(Alu::Add, R1, FF as i32);
+    slice(a, 0, R1, 1);
+    a.ldx(Size::Dw, R1, R9, layout::SELF_ADDR);
+    a.alu_imm(Alu::Add, R1, storage::ADDRESS as i32);
+    slice(a, 1, R1, 20);
+    a.mov(R1, R9);
+    a.alu_imm(Alu::Add, R1, SALT as i32);
+    slice(a, 2, R1, 32);
+    a.mov(R1, R9);
+    a.alu_imm(Alu::Add, R1, HASH as i32);
+    slice(a, 3, R1, 32);
+    a.mov(R1, R9);
+    a.alu_imm(Alu::Add, R1, SLICES as i32);
+    a.mov64(R2, 4);
+    a.mov(R3, R9);
+    a.alu_imm(Alu::Add, R3, ADDRESS as i32);
+    a.syscall("sol_keccak256");
+    a.st(Size::Dw, R9, ADDRESS, 0);
+    a.st(Size::W, R9, ADDRESS + 8, 0);
+}
+
+/// `ADDRESS` (key form) = `keccak256(rlp([this, nonce]))`, the creator's
+/// nonce before it goes up: the list's header, `0x94` and the 20 bytes,
+/// then the nonce as RLP encodes a number (0x80 for zero, itself below
+/// 0x80, else 0x80 + its length and its big-endian bytes).
+fn create_address(a: &mut Asm) {
+    // The nonce big-endian in the 8 bytes at NONCE_BE, its encoding
+    // ending there: r2 its start, r3 its length.
+    const NONCE_BE: i16 = S + 200;
+    const HEADER: i16 = S + 196;
+    let (small, encoded, count, counted) = (a.label(), a.label(), a.label(), a.label());
+    a.ldx(Size::Dw, R1, R9, layout::SELF_ADDR);
+    a.ldx(Size::Dw, R1, R1, storage::NONCE as i16);
+    a.mov(R0, R1);
+    a.be64(R0);
+    a.stx(Size::Dw, R9, NONCE_BE, R0);
+    a.mov(R2, R9);
+    a.alu_imm(Alu::Add, R2, NONCE_BE as i32 + 7);
+    a.mov64(R3, 1);
+    a.jmp_imm(J::Lt, R1, 0x80, small);
+    // Its length in bytes (r4), then the length byte before them.
+    a.mov64(R4, 0);
+    a.mov(R0, R1);
+    a.bind(count);
+    a.jmp_imm(J::Eq, R0, 0, counted);
+    a.alu_imm(Alu::Rsh, R0, 8);
+    a.alu_imm(Alu::Add, R4, 1);
+    a.ja(count);
+    a.bind(counted);
+    a.mov(R2, R9);
+    a.alu_imm(Alu::Add, R2, NONCE_BE as i32 + 7);
+    a.alu(Alu::Sub, R2, R4);
+    a.mov(R0, R4);
+    a.alu_imm(Alu::Add, R0, 0x80);
+    a.stx(Size::B, R2, 0, R0);
+    a.mov(R3, R4);
+    a.alu_imm(Alu::Add, R3, 1);
+    a.ja(encoded);
+    a.bind(small);
+    let nonzero = a.label();
+    a.jmp_imm(J::Ne, R1, 0, nonzero);
+    a.st(Size::B, R2, 0, 0x80);
+    a.bind(nonzero);
+    a.bind(encoded);
+    // The list's header: 0xc0 + 21 + the nonce's encoding, then 0x94.
+    a.mov(R0, R3);
+    a.alu_imm(Alu::Add, R0, 0xc0 + 21);
+    a.stx(Size::B, R9, HEADER, R0);
+    a.st(Size::B, R9, HEADER + 1, 0x94);
+    let slice = |a: &mut Asm, i: i16, ptr: u8| {
+        a.stx(Size::Dw, R9, SLICES + 16 * i, ptr);
+    };
+    a.mov(R1, R9);
+    a.alu_imm(Alu::Add, R1, HEADER as i32);
+    slice(a, 0, R1);
+    a.st(Size::Dw, R9, SLICES + 8, 2);
+    a.ldx(Size::Dw, R1, R9, layout::SELF_ADDR);
+    a.alu_imm(Alu::Add, R1, storage::ADDRESS as i32);
+    slice(a, 1, R1);
+    a.st(Size::Dw, R9, SLICES + 24, 20);
+    slice(a, 2, R2);
+    a.stx(Size::Dw, R9, SLICES + 40, R3);
+    a.mov(R1, R9);
+    a.alu_imm(Alu::Add, R1, SLICES as i32);
+    a.mov64(R2, 3);
+    a.mov(R3, R9);
+    a.alu_imm(Alu::Add, R3, ADDRESS as i32);
+    a.syscall("sol_keccak256");
+    a.st(Size::Dw, R9, ADDRESS, 0);
+    a.st(Size::W, R9, ADDRESS + 8, 0);
+}
+
 impl Cx<'_> {
-    /// `d = create2 value, offset, length, salt` in a bundle.
-    pub(super) fn create2(&mut self, args: &[Value], d: Value) {
+    /// `d = create value, offset, length` or (`two`) `create2 value,
+    /// offset, length, salt` in a bundle.
+    pub(super) fn create(&mut self, two: bool, args: &[Value], d: Value) {
         let halt = self.halt;
         // The constructor needs the next frame (and creating the account
         // uses its scratch space).
@@ -148,7 +261,9 @@ impl Cx<'_> {
             self.asm.exit();
             self.asm.bind(free);
         }
-        self.word_to_be(args[3], R9, SALT);
+        if two {
+            self.word_to_be(args[3], R9, SALT);
+        }
         self.mem_range(args[1], args[2]);
         self.asm.stx(Size::Dw, R9, INIT_PTR, R1);
         self.asm.stx(Size::Dw, R9, INIT_LEN, R2);
@@ -167,7 +282,7 @@ impl Cx<'_> {
             a.syscall("sol_memcmp_");
             a.ldx(Size::W, R0, R9, CMP);
             a.jmp_imm(J::Ne, R0, 0, next);
-            self.create_from(c, d);
+            self.create_from(c, two, d);
             self.asm.ja(done);
             self.asm.bind(next);
         }
@@ -176,8 +291,8 @@ impl Cx<'_> {
         self.asm.bind(done);
     }
 
-    /// The rest of [`Cx::create2`] once the init code is `c`'s.
-    fn create_from(&mut self, c: &Creatable, d: Value) {
+    /// The rest of [`Cx::create`] once the init code is `c`'s.
+    fn create_from(&mut self, c: &Creatable, two: bool, d: Value) {
         let b = self.bundle.expect("create2 lowers in bundles");
         let stride = b.stride as i32;
         let journal = self.rt.label(&mut self.asm, Helper::Journal);
@@ -186,42 +301,11 @@ impl Cx<'_> {
         let journal_at = layout::HEAP_START + u64::from(b.journal_at);
         let logs_at = journal_at + u64::from(crate::bundle::JOURNAL);
         let a = &mut self.asm;
-        // The address: keccak256(0xff ‖ this ‖ salt ‖ keccak256(init)).
-        let slice = |a: &mut Asm, i: i16, ptr: u8, len: i32| {
-            a.stx(Size::Dw, R9, SLICES + 16 * i, ptr);
-            a.st(Size::Dw, R9, SLICES + 16 * i + 8, len);
-        };
-        a.ldx(Size::Dw, R1, R9, INIT_PTR);
-        a.stx(Size::Dw, R9, SLICES, R1);
-        a.ldx(Size::Dw, R1, R9, INIT_LEN);
-        a.stx(Size::Dw, R9, SLICES + 8, R1);
-        a.mov(R1, R9);
-        a.alu_imm(Alu::Add, R1, SLICES as i32);
-        a.mov64(R2, 1);
-        a.mov(R3, R9);
-        a.alu_imm(Alu::Add, R3, HASH as i32);
-        a.syscall("sol_keccak256");
-        a.st(Size::B, R9, FF, 0xff);
-        a.mov(R1, R9);
-        a.alu_imm(Alu::Add, R1, FF as i32);
-        slice(a, 0, R1, 1);
-        a.ldx(Size::Dw, R1, R9, layout::SELF_ADDR);
-        a.alu_imm(Alu::Add, R1, storage::ADDRESS as i32);
-        slice(a, 1, R1, 20);
-        a.mov(R1, R9);
-        a.alu_imm(Alu::Add, R1, SALT as i32);
-        slice(a, 2, R1, 32);
-        a.mov(R1, R9);
-        a.alu_imm(Alu::Add, R1, HASH as i32);
-        slice(a, 3, R1, 32);
-        a.mov(R1, R9);
-        a.alu_imm(Alu::Add, R1, SLICES as i32);
-        a.mov64(R2, 4);
-        a.mov(R3, R9);
-        a.alu_imm(Alu::Add, R3, ADDRESS as i32);
-        a.syscall("sol_keccak256");
-        a.st(Size::Dw, R9, ADDRESS, 0);
-        a.st(Size::W, R9, ADDRESS + 8, 0);
+        if two {
+            create2_address(a);
+        } else {
+            create_address(a);
+        }
         // The creator's nonce goes up, whatever happens next (a failure
         // of the creator itself takes it back).
         a.ldx(Size::Dw, R7, R9, layout::SELF_ADDR);

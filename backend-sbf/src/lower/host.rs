@@ -40,7 +40,9 @@ impl Cx<'_> {
             }
             HostOp::CodeSize if constructor => self.global_word(layout::CALLDATA_LEN, d()?),
             HostOp::CodeCopy if constructor => self.copy_in(true, args),
-            HostOp::Create2 if self.bundle.is_some() => self.create2(args, d()?),
+            HostOp::Create | HostOp::Create2 if self.bundle.is_some() => {
+                self.create(h == HostOp::Create2, args, d()?)
+            }
             HostOp::SLoad | HostOp::TLoad => self.table_load(h == HostOp::TLoad, args[0], d()?),
             HostOp::SStore | HostOp::TStore => {
                 self.table_store(h == HostOp::TStore, args[0], args[1])
