@@ -57,7 +57,6 @@ pub fn limit_name(code: u64) -> &'static str {
         exit::LOG_FULL => "bundle log buffer full",
         exit::CREATE_UNKNOWN => "creation of init code the bundle does not hold",
         exit::CREATED_CODE => "constructor returned other code than its template",
-        exit::CREATE_VALUE => "creation with value",
         _ => "target limit",
     }
 }
@@ -231,7 +230,7 @@ fn limit_sites(f: &Function, memory_limit: u64) -> Vec<LimitSite> {
                     add(inst.pos, exit::CREATE_UNKNOWN);
                     add(inst.pos, exit::CREATED_CODE);
                     if a.first().and_then(known) != Some(0) {
-                        add(inst.pos, exit::CREATE_VALUE);
+                        add(inst.pos, exit::VALUE_NOT_LAMPORTS);
                     }
                 }
                 Op::StackLoad | Op::StackStore => add(inst.pos, exit::STACK_LIMIT),

@@ -761,6 +761,8 @@ pub(crate) enum NewAccount {
     /// A transfer from the caller that brings the account's lamports up
     /// to `rent` (which it holds less of).
     TopUp { rent: u64 },
+    /// A transfer of these lamports from the caller.
+    Pay { lamports: u64 },
     /// `Allocate` of these bytes of data.
     Allocate { space: i32 },
     /// `Assign` to the program.
@@ -805,6 +807,12 @@ pub(crate) fn system_call(a: &mut Asm, call: NewAccount) {
             a.ldx(Size::Dw, R1, R7, 64);
             a.mov64(R0, rent);
             a.alu(Alu::Sub, R0, R1);
+            u64_at(a, 76);
+            (&[(R6, 1), (R7, 0)], 12)
+        }
+        NewAccount::Pay { lamports } => {
+            a.st(Size::W, R9, s + 72, 2);
+            a.mov64(R0, lamports);
             u64_at(a, 76);
             (&[(R6, 1), (R7, 0)], 12)
         }

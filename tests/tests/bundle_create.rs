@@ -51,6 +51,13 @@ fn create_factory() -> Vec<u8> {
     code
 }
 
+/// The `create` factory sending `calldata[32]` wei with the creation.
+fn paying_factory() -> Vec<u8> {
+    let mut code = hex("60826100205f39 5f35608252 60a25f602035f0 805f55 3d600155 5f5260205ff3");
+    code.extend_from_slice(&factory()[0x21..]);
+    code
+}
+
 /// `create2`s its calldata as init code (salt 0) and stores the address in
 /// slot 0.
 fn any_init_code() -> Vec<u8> {
@@ -230,4 +237,44 @@ fn create_in_a_bundle_takes_the_address_from_the_nonce() {
         );
         assert_eq!(U256::from_be_slice(&out.return_data), U256::from(8));
     }
+}
+
+/// Value moves from the creator to the new contract (and back when the
+/// constructor reverts); a creator whose balance is short gets 0 and keeps
+/// its nonce; an address someone sent ether to before keeps it.
+#[test]
+fn create_moves_its_value_as_revm_does() {
+    let gwei = |n: u64| U256::from(n) * U256::from(1_000_000_000u64);
+    let mut w = world(paying_factory());
+    w.accounts.get_mut(&FACTORY).unwrap().balance = gwei(1_000);
+    // The first child's address already holds 5 gwei.
+    w.accounts.insert(
+        FACTORY.create(1),
+        Account {
+            balance: gwei(5),
+            ..Account::default()
+        },
+    );
+    let pay = |mode: u64, wei: U256| {
+        let mut data = U256::from(mode).to_be_bytes::<32>().to_vec();
+        data.extend_from_slice(&wei.to_be_bytes::<32>());
+        call(FACTORY, data)
+    };
+    let out = agree(&mut w, &pay(7, gwei(300)), "a creation with value");
+    assert_eq!(out.return_data[12..], FACTORY.create(1).0[..]);
+    assert_eq!(w.accounts[&FACTORY.create(1)].balance, gwei(305));
+    assert_eq!(w.accounts[&FACTORY].balance, gwei(700));
+    let out = agree(
+        &mut w,
+        &pay(1, gwei(200)),
+        "a reverting constructor with value",
+    );
+    assert_eq!(U256::from_be_slice(&out.return_data), U256::ZERO);
+    assert_eq!(w.accounts[&FACTORY].balance, gwei(700));
+    let out = agree(&mut w, &pay(7, gwei(701)), "more than the balance");
+    assert_eq!(U256::from_be_slice(&out.return_data), U256::ZERO);
+    let nonce = w.accounts[&FACTORY].nonce;
+    let out = agree(&mut w, &pay(7, gwei(700)), "all of it");
+    assert_eq!(out.return_data[12..], FACTORY.create(nonce).0[..]);
+    assert_eq!(w.accounts[&FACTORY].balance, U256::ZERO);
 }

@@ -14,7 +14,7 @@ use chainlift_ir::entities::Value;
 use chainlift_ir::inst::CallKind;
 
 /// `[base + off] op= r8`: lamports the value of a call (`r8`) moves.
-fn lamports(a: &mut crate::asm::Asm, base: u8, off: i16, op: Alu) {
+pub(super) fn lamports(a: &mut crate::asm::Asm, base: u8, off: i16, op: Alu) {
     a.ldx(Size::Dw, R0, base, off);
     a.alu(op, R0, R8);
     a.stx(Size::Dw, base, off, R0);

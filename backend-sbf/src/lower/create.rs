@@ -7,6 +7,7 @@
 //! reserved storage slots.
 
 use super::Cx;
+use super::calls::lamports;
 use crate::asm::{Alu, Asm, Cond as J, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, Size};
 use crate::runtime::Helper;
 use crate::{Error, Init, exit, layout, storage};
@@ -112,6 +113,8 @@ const INIT_PTR: i16 = S + 256;
 const INIT_LEN: i16 = S + 264;
 /// A `sol_memcmp_` result.
 const CMP: i16 = S + 272;
+/// The value in lamports.
+const VALUE: i16 = S + 168;
 /// The new state account in the input.
 const ACCOUNT: i16 = S + 280;
 /// The new address in key form (its 20 bytes at 12..32).
@@ -249,17 +252,18 @@ impl Cx<'_> {
         // Static context: an exceptional halt.
         self.asm.ldx(Size::Dw, R0, R9, layout::STATIC);
         self.asm.jmp_imm(J::Ne, R0, 0, halt);
-        if !self.consts.get(&args[0]).is_some_and(|v| v.is_zero()) {
-            let free = self.asm.label();
-            self.asm.mov64(R1, 0);
-            for i in 0..4 {
-                self.limb(R0, args[0], i);
-                self.asm.alu(Alu::Or, R1, R0);
-            }
-            self.asm.jmp_imm(J::Eq, R1, 0, free);
-            self.asm.mov64(R0, exit::CREATE_VALUE);
-            self.asm.exit();
-            self.asm.bind(free);
+        // The value in lamports, when the creator's balance covers it
+        // (else 0 is the result, the nonce unchanged, as on the EVM).
+        let (done, short) = (self.asm.label(), self.asm.label());
+        if self.consts.get(&args[0]).is_some_and(|v| v.is_zero()) {
+            self.asm.st(Size::Dw, R9, VALUE, 0);
+        } else {
+            self.ptr(R2, args[0]);
+            self.call(Helper::Afford);
+            let fail = self.fail;
+            self.asm.jmp_imm(J::Gt, R0, 1, fail);
+            self.asm.jmp_imm(J::Eq, R0, 1, short);
+            self.asm.stx(Size::Dw, R9, VALUE, R4);
         }
         if two {
             self.word_to_be(args[3], R9, SALT);
@@ -267,7 +271,6 @@ impl Cx<'_> {
         self.mem_range(args[1], args[2]);
         self.asm.stx(Size::Dw, R9, INIT_PTR, R1);
         self.asm.stx(Size::Dw, R9, INIT_LEN, R2);
-        let done = self.asm.label();
         let creatables = self.creatables.clone();
         for c in creatables.iter() {
             let next = self.asm.label();
@@ -288,6 +291,10 @@ impl Cx<'_> {
         }
         self.asm.mov64(R0, exit::CREATE_UNKNOWN);
         self.asm.exit();
+        self.asm.bind(short);
+        self.asm.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
+        self.asm.mov64(R0, 0);
+        self.set_word(d);
         self.asm.bind(done);
     }
 
@@ -398,10 +405,25 @@ impl Cx<'_> {
         self.create_account();
         let a = &mut self.asm;
         a.bind(written);
+        // The value moves now (back if the constructor fails), journalled
+        // for a creator that may fail itself.
+        let no_value = a.label();
+        a.ldx(Size::Dw, R8, R9, VALUE);
+        a.jmp_imm(J::Eq, R8, 0, no_value);
+        a.ldx(Size::Dw, R7, R9, layout::SELF_KEY);
+        crate::solana_rt::journal_if_nested(a, journal, R7, 64, 8);
+        a.ldx(Size::Dw, R7, R9, ACCOUNT);
+        crate::solana_rt::journal_if_nested(a, journal, R7, 72, 8);
+        a.ldx(Size::Dw, R7, R9, layout::SELF_KEY);
+        lamports(a, R7, 64, Alu::Sub);
+        a.ldx(Size::Dw, R7, R9, ACCOUNT);
+        lamports(a, R7, 72, Alu::Add);
+        a.bind(no_value);
         // Its prefix and an empty table, the magic journalled first: a
         // failed constructor, or a failure of the creator, leaves the
         // account vacant (taken again by the next creation there).
         let mark = S + 160;
+        debug_assert!(mark + 8 <= VALUE);
         a.mov64(R0, journal_at);
         a.ldx(Size::Dw, R0, R0, 0);
         a.stx(Size::Dw, R9, mark, R0);
@@ -461,7 +483,8 @@ impl Cx<'_> {
         a.stx(Size::Dw, R6, layout::CALLER_KEY, R0);
         a.ldx(Size::Dw, R0, R9, layout::SELF_ADDR);
         a.stx(Size::Dw, R6, layout::CALLER_ADDR, R0);
-        a.st(Size::Dw, R6, layout::VALUE, 0);
+        a.ldx(Size::Dw, R0, R9, VALUE);
+        a.stx(Size::Dw, R6, layout::VALUE, R0);
         a.ldx(Size::Dw, R0, R9, mark);
         a.stx(Size::Dw, R6, layout::JOURNAL_MARK, R0);
         a.mov64(R0, logs_at);
@@ -484,6 +507,15 @@ impl Cx<'_> {
         a.ldx(Size::Dw, R0, R6, layout::LOG_MARK);
         a.mov64(R1, logs_at);
         a.stx(Size::Dw, R1, 0, R0);
+        // The value goes back.
+        let no_value = a.label();
+        a.ldx(Size::Dw, R8, R9, VALUE);
+        a.jmp_imm(J::Eq, R8, 0, no_value);
+        a.ldx(Size::Dw, R7, R9, layout::SELF_KEY);
+        lamports(a, R7, 64, Alu::Add);
+        a.ldx(Size::Dw, R7, R9, ACCOUNT);
+        lamports(a, R7, 72, Alu::Sub);
+        a.bind(no_value);
         a.mov64(R0, 0);
         a.stx(Size::Dw, R9, ADDRESS + 24, R0);
         a.stx(Size::Dw, R9, ADDRESS + 16, R0);
@@ -590,9 +622,10 @@ impl Cx<'_> {
     /// Creates the account at `r5` (the system's, no data) as a state
     /// account: a system `CreateAccount` the program signs for with the
     /// seeds at [`SEEDS`], paid by the transaction's signer; an account
-    /// someone already sent lamports to is topped up to its rent, then
-    /// allocated and assigned. The calls are made from the next frame's
-    /// scratch space (its keys set for them).
+    /// someone already sent lamports to gets the rent on top of them (they
+    /// stay its balance, as on the EVM), then is allocated and assigned.
+    /// The calls are made from the next frame's scratch space (its keys set
+    /// for them).
     fn create_account(&mut self) {
         use crate::solana_rt::{NewAccount, system_call};
         let b = self.bundle.expect("in a bundle");
@@ -618,7 +651,7 @@ impl Cx<'_> {
             a.stx(Size::Dw, R6, layout::SCRATCH + 256 + 16 * k + 8, R0);
         }
         a.mov(R9, R6);
-        let (funded, created, enough) = (a.label(), a.label(), a.label());
+        let (funded, created) = (a.label(), a.label());
         a.ldx(Size::Dw, R7, R9, layout::SELF_KEY);
         a.ldx(Size::Dw, R0, R7, 64);
         a.jmp_imm(J::Ne, R0, 0, funded);
@@ -631,10 +664,7 @@ impl Cx<'_> {
         );
         a.ja(created);
         a.bind(funded);
-        a.mov64(R1, rent);
-        a.jmp(J::Ge, R0, R1, enough);
-        system_call(a, NewAccount::TopUp { rent });
-        a.bind(enough);
+        system_call(a, NewAccount::Pay { lamports: rent });
         system_call(a, NewAccount::Allocate { space });
         system_call(a, NewAccount::Assign);
         a.bind(created);

@@ -406,7 +406,9 @@ impl SbfEngine {
             if now != was {
                 o.balances.insert(*a, (was, now));
             }
-            let paid = minimum.saturating_sub(accounts[i].lamports);
+            // (It was the system's when the call began: the signer paid
+            // the whole minimum, on top of any lamports it held.)
+            let paid = minimum;
             if let Some((was, now)) = o.balances.get(&call.caller).copied() {
                 let back = now.saturating_add(U256::from(paid) * w);
                 if back == was {
