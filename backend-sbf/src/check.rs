@@ -57,6 +57,7 @@ pub fn limit_name(code: u64) -> &'static str {
         exit::LOG_FULL => "bundle log buffer full",
         exit::CREATE_UNKNOWN => "creation of init code the bundle does not hold",
         exit::CREATED_CODE => "constructor returned other code than its template",
+        exit::CREATE_RENT => "signer cannot pay a created contract's rent",
         _ => "target limit",
     }
 }
@@ -82,6 +83,8 @@ pub fn check_in_bundle(module: &Verified, target: &Target) -> Result<Report, Err
         module,
         initial_storage: &storage,
         address: None,
+        immutables: &[],
+        nonce: 1,
         init: None,
     };
     let (program, problems) = lower::lower_bundle(&[contract], &target)?;
@@ -229,6 +232,7 @@ fn limit_sites(f: &Function, memory_limit: u64) -> Vec<LimitSite> {
                     // In a bundle (elsewhere creation has no mapping).
                     add(inst.pos, exit::CREATE_UNKNOWN);
                     add(inst.pos, exit::CREATED_CODE);
+                    add(inst.pos, exit::CREATE_RENT);
                     if a.first().and_then(known) != Some(0) {
                         add(inst.pos, exit::VALUE_NOT_LAMPORTS);
                     }

@@ -76,7 +76,7 @@
 //! | heap | [`bundle::HEAP`]: [`bundle::FRAMES`] frames, then the journal and the log buffer (a transaction asks for it with `RequestHeapFrame`; Agave charges 56 CU for it) |
 //!
 //! | `selfdestruct` | as above, ending the frame; a beneficiary of the bundle takes the balance in its state account; in a static context an exceptional halt |
-//! | `create`, `create2` | of init code the bundle holds ([`Contract::init`]: a child of one of its contracts, found by `chainlift_emulator::children`; compared with `sol_memcmp_`, else [`exit::CREATE_UNKNOWN`]): the address is the EVM's (`keccak256(rlp([creator, nonce]))` with the nonce in the creator's prefix; `keccak256(0xff ‖ creator ‖ salt ‖ keccak256(init code))`, two `sol_keccak256`), the creator's nonce goes up; the state account is the address's program-derived address (`sol_try_find_program_address`), which must be among the instruction's accounts (else [`exit::ACCOUNT_NEEDED`] with the address and a byte 1) with the system program; one holding a contract is a collision (0); the program creates it as at deployment, the signer paying the rent, and writes its prefix (code id `u32::MAX` while the constructor runs: no code, `extcodesize` 0, a call into it ends as a bad state account), journalled, so a failure leaves it vacant for the next creation there. The constructor runs in the next frame with its code (init code and arguments, in the creator's memory) as `codesize`/`codecopy`; its `return` leaves the range in its frame. The code it returns must be the template's outside the immutables (`sol_memcmp_`, else [`exit::CREATED_CODE`]); each immutable goes to its storage slot ([`Init::keys`]), which the template reads with `PUSH31 key; SLOAD`, and the account takes the template's code id. The value moves from the creator's state account to the new one (a balance that is short gives 0, the nonce unchanged; one that is not whole lamports ends with [`exit::VALUE_NOT_LAMPORTS`]); an address someone sent lamports to keeps them as its balance, the signer paying the rent on top. Revert and halt give 0 with the EVM's return data, undone from the journal, the value back. The new account grows no further in the instruction |
+//! | `create`, `create2` | of init code the bundle holds ([`Contract::init`]: a child of one of its contracts, found by `chainlift_emulator::children`; compared with `sol_memcmp_`, else [`exit::CREATE_UNKNOWN`]): the address is the EVM's (`keccak256(rlp([creator, nonce]))` with the nonce in the creator's prefix; `keccak256(0xff ‖ creator ‖ salt ‖ keccak256(init code))`, two `sol_keccak256`), the creator's nonce goes up; the state account is the address's program-derived address (`sol_try_find_program_address`), which must be among the instruction's accounts (else [`exit::ACCOUNT_NEEDED`] with the address and a byte 1) with the system program; one holding a contract is a collision (0); the program creates it as at deployment, the signer paying the rent, and writes its prefix (code id `u32::MAX` while the constructor runs: no code, `extcodesize` 0, a call into it succeeds without running anything and pays it the value), journalled, so a failure leaves it vacant for the next creation there. The constructor runs in the next frame with its code (init code and arguments, in the creator's memory) as `codesize`/`codecopy`; its `return` leaves the range in its frame. The code it returns must be the template's outside the immutables (`sol_memcmp_`, else [`exit::CREATED_CODE`]); each immutable goes to its storage slot ([`Init::keys`]), which the template reads with `PUSH31 key; SLOAD`, and the account takes the template's code id. The value moves from the creator's state account to the new one (a balance that is short gives 0, the nonce unchanged; one that is not whole lamports ends with [`exit::VALUE_NOT_LAMPORTS`]); an address someone sent lamports to keeps them as its balance, the signer paying the rent on top (a signer that is read-only or cannot pay: [`exit::CREATE_RENT`]). Revert and halt give 0 with the EVM's return data, undone from the journal, the value back. The new account grows no further in the instruction |
 //!
 //! Not in bundles yet: a constructor reading calldata or self-destructing
 //! (translation errors).
@@ -316,6 +316,9 @@ pub mod exit {
     /// Target limit: a constructor returned runtime code that is not the
     /// template its init code's instances run ([`crate::Init`]).
     pub const CREATED_CODE: u64 = 0x10f;
+    /// Target limit: the signer (a writable account) cannot pay the rent
+    /// of the state account `create` or `create2` makes.
+    pub const CREATE_RENT: u64 = 0x110;
     /// A call pays an address whose account is not among the instruction's
     /// writable accounts; the return data is that address (20 bytes), so a
     /// client can add the account and send the instruction again. A
@@ -326,7 +329,7 @@ pub mod exit {
 
     /// Every code the program can end with, and a name for it
     /// (`snake_case`, as a client's error enum would have it).
-    pub const ALL: [(u64, &str); 20] = [
+    pub const ALL: [(u64, &str); 21] = [
         (SUCCESS, "success"),
         (REVERT, "revert"),
         (HALT, "halt"),
@@ -343,6 +346,7 @@ pub mod exit {
         (LOG_FULL, "log_full"),
         (CREATE_UNKNOWN, "create_unknown"),
         (CREATED_CODE, "created_code"),
+        (CREATE_RENT, "create_rent"),
         (BAD_ACCOUNTS, "bad_accounts"),
         (BAD_STATE, "bad_state"),
         (BAD_INPUT, "bad_input"),
@@ -377,6 +381,9 @@ pub mod exit {
             }
             CREATED_CODE => {
                 "target limit: a constructor returned code that is not its template's".into()
+            }
+            CREATE_RENT => {
+                "target limit: the signer cannot pay a created contract's state account".into()
             }
             BAD_ACCOUNTS => "bad accounts".into(),
             BAD_STATE => "state account is not a storage table".into(),
@@ -478,8 +485,12 @@ pub mod layout {
     /// ending in it: the signer's key in the outermost frame, the calling
     /// contract's [`SELF_ADDR`] in a nested one.
     pub const CALLER_ADDR: i16 = SELF_ADDR + 8;
+    /// In a bundle: the storage table of the account whose code the frame
+    /// runs (in a `delegatecall` or `callcode`, the callee's, not
+    /// [`STORAGE`]): a template reads its immutables there.
+    pub const CODE_STORAGE: i16 = CALLER_ADDR + 8;
     /// End of a bundle frame's fixed part.
-    pub const BUNDLE_FIXED_END: i16 = CALLER_ADDR + 8;
+    pub const BUNDLE_FIXED_END: i16 = CODE_STORAGE + 8;
 }
 
 /// The storage table kept in the state account's data.
@@ -727,6 +738,15 @@ pub struct Contract<'a> {
     /// may create its state account there only (at that address's
     /// program-derived address, once). `None`: never from outside.
     pub address: Option<alloy_primitives::Address>,
+    /// The storage slots this code reads its immutables from: for a
+    /// template (the runtime code of init code the bundle holds, see
+    /// [`Init`]), whose `PUSH31 key; SLOAD` reads them from the account
+    /// whose code runs, also in a `delegatecall` or `callcode` into it.
+    pub immutables: &'a [alloy_primitives::U256],
+    /// The nonce its state account starts with when an instruction from
+    /// outside creates it: 1 for a contract (EIP-161), more when its
+    /// constructor created contracts. `create` takes addresses from it.
+    pub nonce: u64,
     /// Init code the bundle's contracts create instances of (`create`,
     /// `create2`): what its constructor must return. `None`: runtime code.
     pub init: Option<Init<'a>>,

@@ -201,6 +201,8 @@ pub(crate) fn lower_bundle(
         one.initial_storage = c.initial_storage.clone();
         let mut cx = Cx::new(f, code, &one, facts, slot_of, &frame, asm, Some(info));
         cx.creatables = creatables.clone();
+        cx.nonce = c.nonce;
+        cx.immutables = c.immutables.to_vec();
         cx.asm.bind(inits[k]);
         cx.init_bundle_state();
         cx.asm.bind(bodies[k]);
@@ -366,6 +368,11 @@ struct Cx<'a> {
     coverage: chainlift_ir::analysis::Facts,
     /// In a bundle, the init code its contracts can create instances of.
     creatables: std::rc::Rc<[create::Creatable]>,
+    /// In a bundle, the nonce a state account created from outside starts
+    /// with ([`crate::Contract::nonce`]).
+    nonce: u64,
+    /// A template's immutables' slots ([`crate::Contract::immutables`]).
+    immutables: Vec<U256>,
     /// The block and instruction index being lowered.
     at: (Block, usize),
     /// Results of `host.gas` used only as a call's gas limit, which the
@@ -458,6 +465,8 @@ impl Cx<'_> {
             coverage: facts.ir,
             at: (Block::new(0), 0),
             creatables: std::rc::Rc::from([]),
+            nonce: 1,
+            immutables: vec![],
         }
     }
 

@@ -188,12 +188,16 @@ impl Created {
                 module: &template.module,
                 initial_storage: &self.empty,
                 address: None,
+                immutables: &self.keys[j],
+                nonce: 1,
                 init: None,
             });
             contracts.push(Contract {
                 module: &init.module,
                 initial_storage: &self.empty,
                 address: None,
+                immutables: &[],
+                nonce: 1,
                 init: Some(Init {
                     runtime: (first + 2 * j) as u32,
                     template: &c.template,
@@ -255,6 +259,8 @@ pub(crate) fn translate_system(
             module: &m.module,
             initial_storage: &account.storage,
             address: Some(c.address),
+            immutables: &[],
+            nonce: account.nonce,
             init: None,
         })
         .collect();

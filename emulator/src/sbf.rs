@@ -83,6 +83,9 @@ pub struct SbfEngine {
     /// Whether code (by hash and fork) translates as one of a bundle's
     /// contracts.
     in_bundle: Mutex<InBundle>,
+    /// The init code each code holds ([`crate::children`]), by its hash
+    /// and fork.
+    children: Mutex<HashMap<([u8; 32], Fork), Arc<Vec<crate::children::Child>>>>,
     /// Translate each call for the smallest wei-per-lamport (a power of
     /// ten, at most the target's) at which its world's lamports cannot
     /// overflow ([`SbfEngine::exact_wei_per_lamport`]): 1, where every
@@ -104,6 +107,7 @@ impl SbfEngine {
             lifter: IrEngine::default(),
             programs: Mutex::default(),
             in_bundle: Mutex::default(),
+            children: Mutex::default(),
             exact_wei: false,
             scaled: Mutex::default(),
         }

@@ -58,6 +58,24 @@ fn paying_factory() -> Vec<u8> {
     code
 }
 
+/// Two `create`s in one call (slots 0 and 1), then a call into `OTHER`
+/// (its success in slot 2): each later account search walks past the
+/// state accounts just created.
+fn twice_factory() -> Vec<u8> {
+    let mut code = hex("608261003b5f39 5f35608252 60a25f5ff0 5f55 60a25f5ff0 600155
+         5f5f5f5f5f 730e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e 5af1 600255 00");
+    code.extend_from_slice(&factory()[0x21..]);
+    code
+}
+
+/// A proxy: `delegatecall`s `to` and returns the first word it returned.
+fn proxy(to: Address) -> Vec<u8> {
+    let mut code = hex("5f5f5f5f 73");
+    code.extend_from_slice(to.as_slice());
+    code.extend_from_slice(&hex("5af4 50 60205f5f3e 60205ff3"));
+    code
+}
+
 /// `create2`s its calldata as init code (salt 0) and stores the address in
 /// slot 0.
 fn any_init_code() -> Vec<u8> {
@@ -277,4 +295,41 @@ fn create_moves_its_value_as_revm_does() {
     let out = agree(&mut w, &pay(7, gwei(700)), "all of it");
     assert_eq!(out.return_data[12..], FACTORY.create(nonce).0[..]);
     assert_eq!(w.accounts[&FACTORY].balance, U256::ZERO);
+}
+
+/// Accounts found after state accounts the call created (Agave places the
+/// next account after the length an account had when the instruction
+/// began), and a template's immutable read through a `delegatecall` (from
+/// the code's own account, not the proxy's storage).
+#[test]
+fn accounts_after_created_ones_and_immutables_through_a_proxy() {
+    let mut w = world(twice_factory());
+    let out = agree(
+        &mut w,
+        &call(FACTORY, U256::from(7).to_be_bytes::<32>().to_vec()),
+        "two creations",
+    );
+    assert_eq!(out.status, Status::Success);
+    assert_eq!(
+        out.storage.get(&(FACTORY, U256::from(2))),
+        Some(&(U256::ZERO, U256::from(1))),
+        "the call after them succeeded"
+    );
+    let child = FACTORY.create(2);
+    assert!(w.accounts[&child].code.len() == 39);
+    const PROXY: Address = Address::repeat_byte(0x9e);
+    w.accounts.insert(
+        PROXY,
+        Account {
+            code: proxy(child),
+            nonce: 1,
+            ..Account::default()
+        },
+    );
+    let out = agree(
+        &mut w,
+        &call(PROXY, vec![]),
+        "a delegatecall into the child",
+    );
+    assert_eq!(U256::from_be_slice(&out.return_data), U256::from(7));
 }

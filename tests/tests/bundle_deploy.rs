@@ -223,6 +223,8 @@ fn the_program_creates_a_state_account_only_at_its_address() {
         module: &module.module,
         initial_storage: &slots,
         address: Some(at),
+        immutables: &[],
+        nonce: 1,
         init: None,
     }];
     let target = Target {

@@ -107,6 +107,27 @@ impl Cx<'_> {
         a.ja(done);
         // The callee's frame at r6: the account at r5, lamports in r4.
         a.bind(internal);
+        // A contract whose constructor runs has no code yet: the call
+        // succeeds with no return data, paying it the value.
+        let has_code = a.label();
+        a.ldx(Size::W, R0, R5, 88 + 4);
+        a.mov64(R1, u64::from(super::create::CONSTRUCTING));
+        a.jmp(J::Ne, R0, R1, has_code);
+        if kind == CallKind::Call {
+            let none = a.label();
+            a.jmp_imm(J::Eq, R4, 0, none);
+            a.mov(R8, R4);
+            a.ldx(Size::Dw, R7, R9, layout::SELF_KEY);
+            crate::solana_rt::journal_if_nested(a, journal, R7, 64, 8);
+            crate::solana_rt::journal_if_nested(a, journal, R5, 72, 8);
+            lamports(a, R7, 64, Alu::Sub);
+            lamports(a, R5, 72, Alu::Add);
+            a.bind(none);
+        }
+        a.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
+        a.mov64(R0, 1);
+        a.ja(done);
+        a.bind(has_code);
         a.mov(R6, R9);
         a.alu_imm(Alu::Add, R6, stride);
         a.ldx(Size::Dw, R0, R9, layout::DEPTH);
@@ -217,6 +238,11 @@ impl Cx<'_> {
             lamports(a, R5, 72, Alu::Add);
             a.bind(none);
         }
+        // The callee's own table, where a template reads its immutables
+        // (also in a delegatecall or callcode).
+        a.mov(R0, R5);
+        a.alu_imm(Alu::Add, R0, 88 + crate::storage::PREFIX as i32);
+        a.stx(Size::Dw, R6, layout::CODE_STORAGE, R0);
         // What a failure undoes and drops back to.
         for (at, mark) in [
             (journal_at, layout::JOURNAL_MARK),

@@ -92,9 +92,9 @@ impl Creatable {
 }
 
 /// The code id a state account holds while its constructor runs: no code
-/// (`extcodesize` reads 0, `solana_rt::code_of`; a call into it ends as a
-/// bad state account).
-pub(crate) const CONSTRUCTING: u32 = u32::MAX;
+/// (`extcodesize` reads 0, `solana_rt::code_of`; a call into it succeeds
+/// without running anything, `Cx::bundle_call`).
+pub(super) const CONSTRUCTING: u32 = u32::MAX;
 
 // Scratch offsets of the creating frame.
 const S: i16 = layout::SCRATCH;
@@ -368,6 +368,9 @@ impl Cx<'_> {
         a.exit();
         a.bind(found);
         a.stx(Size::Dw, R9, ACCOUNT, R5);
+        // It must be writable, else the client is asked for it again.
+        a.ldx(Size::B, R0, R5, 2);
+        a.jmp_imm(J::Eq, R0, 0, missing);
         // Ours already: a contract there is a collision; one whose
         // creation was undone (no magic) is taken again. The system's and
         // empty: created now.
@@ -476,6 +479,7 @@ impl Cx<'_> {
         a.stx(Size::Dw, R6, layout::SELF_ADDR, R0);
         a.alu_imm(Alu::Add, R0, storage::PREFIX as i32);
         a.stx(Size::Dw, R6, layout::STORAGE, R0);
+        a.stx(Size::Dw, R6, layout::CODE_STORAGE, R0);
         a.mov(R0, R5);
         a.alu_imm(Alu::Add, R0, 8);
         a.stx(Size::Dw, R6, layout::SELF_KEY, R0);
@@ -632,6 +636,23 @@ impl Cx<'_> {
         let rent = (128 + storage::CREATED_BYTES as u64) * u64::from(self.rent_per_byte);
         let space = storage::CREATED_BYTES as i32;
         let a = &mut self.asm;
+        // The payer: the outermost frame's caller, the signer, writable and
+        // holding the rent above its own rent-exempt minimum (a failed
+        // system call would end the transaction).
+        let (can_pay, cannot) = (a.label(), a.label());
+        a.mov64(R8, layout::HEAP_START);
+        a.ldx(Size::Dw, R8, R8, layout::CALLER_KEY);
+        a.ldx(Size::B, R0, R8, -6);
+        a.jmp_imm(J::Eq, R0, 0, cannot);
+        a.mov(R0, R8);
+        a.alu_imm(Alu::Add, R0, 64);
+        crate::solana_rt::above_rent(a, R0, R4, self.rent_per_byte as i32);
+        a.mov64(R1, rent);
+        a.jmp(J::Ge, R0, R1, can_pay);
+        a.bind(cannot);
+        a.mov64(R0, exit::CREATE_RENT);
+        a.exit();
+        a.bind(can_pay);
         a.mov(R6, R9);
         a.alu_imm(Alu::Add, R6, b.stride as i32);
         // The payer: the outermost frame's caller, the signer.
@@ -669,6 +690,11 @@ impl Cx<'_> {
         system_call(a, NewAccount::Assign);
         a.bind(created);
         a.alu_imm(Alu::Sub, R9, b.stride as i32);
+        // Agave placed the next account after the data length the account
+        // had (none): what it grew by goes in its padding bytes, for walks
+        // over the accounts (as `grow` does).
+        a.ldx(Size::Dw, R5, R9, ACCOUNT);
+        a.st(Size::W, R5, 4, storage::CREATED_BYTES as i32);
         // Solana lets an account created in an instruction grow no further
         // in it: no extension (the first store past the table ends with
         // `storage_full`).

@@ -147,6 +147,7 @@ fn table_header(a: &mut Asm, bad_state: Label) {
     a.alu_imm(Alu::Add, R3, crate::storage::HEADER as i32);
     a.jmp(J::Gt, R3, R4, bad_state);
     a.stx(Size::Dw, R9, layout::STORAGE, 7);
+    a.stx(Size::Dw, R9, layout::CODE_STORAGE, 7);
 }
 
 /// The transient-storage table's header in the frame at `r9`.
@@ -396,7 +397,8 @@ impl Cx<'_> {
 
     /// In a bundle, the initialization of a state account [`create_state`]
     /// just created for this contract: its prefix (the magic and code id,
-    /// the bump byte and the address from the calldata), then its table.
+    /// the bump byte and the address from the calldata, the nonce), then
+    /// its table.
     pub(super) fn init_bundle_state(&mut self) {
         use crate::storage::{ADDRESS, BUMP, BUNDLE_MAGIC, PREFIX};
         let Some(b) = self.bundle else { return };
@@ -413,6 +415,8 @@ impl Cx<'_> {
             a.ldx(size, R0, R5, 4 + at);
             a.stx(size, 7, ADDRESS as i16 + at, R0);
         }
+        a.mov64(R0, self.nonce);
+        a.stx(Size::Dw, 7, crate::storage::NONCE as i16, R0);
         a.alu_imm(Alu::Add, 7, PREFIX as i32);
         a.alu_imm(Alu::Sub, R4, PREFIX as i32);
         self.init_state(b.bad_accounts, b.bad_state);

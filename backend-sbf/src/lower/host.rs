@@ -126,7 +126,18 @@ impl Cx<'_> {
     fn table_load(&mut self, transient: bool, key: Value, d: Value) {
         self.key(R2, transient, key);
         self.ptr(R1, d);
-        self.table(R3, transient);
+        // A template's immutable: from the table of the account whose code
+        // runs.
+        let immutable = !transient
+            && self
+                .consts
+                .get(&key)
+                .is_some_and(|k| self.immutables.contains(k));
+        if immutable {
+            self.asm.ldx(Size::Dw, R3, R9, layout::CODE_STORAGE);
+        } else {
+            self.table(R3, transient);
+        }
         self.call(Helper::TableLoad);
     }
 
@@ -561,7 +572,7 @@ fn unmapped(h: HostOp, pos: SourcePos) -> Error {
             "Solana meters compute units, not EVM gas, and the target fixes no constant for `gasleft()`"
         }
         _ => {
-            "contract creation has no mapping yet: calls reach accounts without code, the ecrecover and sha256 precompiles, and in a bundle its contracts"
+            "contract creation runs in a bundle only (`translate --deploy` of a scenario: the program holds the init code its contracts create)"
         }
     };
     unsupported(format!("host.{}", h.name()), pos, why)

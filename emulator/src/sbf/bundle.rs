@@ -17,18 +17,23 @@ use chainlift_frontend_evm::Fork;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Whether `call` runs as a bundle: the called contract has a call or
-/// create instruction and the world holds another contract.
+/// Whether `call` runs as a bundle: the called contract creates contracts,
+/// or has a call instruction and the world holds another contract.
 pub(super) fn applies(world: &World, call: &Call) -> bool {
-    let code = world.accounts.get(&call.to).map(|a| a.code.as_slice());
-    code.is_some_and(|c| {
-        !c.is_empty()
-            && !crate::stylus::is_wasm(c)
-            && super::uses_any(c, &[0xf0, 0xf1, 0xf2, 0xf4, 0xf5, 0xfa])
-    }) && world
+    let code = world
         .accounts
-        .iter()
-        .any(|(a, x)| *a != call.to && !x.code.is_empty())
+        .get(&call.to)
+        .map(|a| a.code.as_slice())
+        .filter(|c| !c.is_empty() && !crate::stylus::is_wasm(c));
+    let Some(code) = code else {
+        return false;
+    };
+    super::uses_any(code, &[0xf0, 0xf5])
+        || (super::uses_any(code, &[0xf1, 0xf2, 0xf4, 0xfa])
+            && world
+                .accounts
+                .iter()
+                .any(|(a, x)| *a != call.to && !x.code.is_empty()))
 }
 
 /// The world's contracts, by address.
@@ -142,6 +147,10 @@ impl SbfEngine {
                 initial_storage: &empty,
                 // The engine writes every state account itself.
                 address: None,
+                immutables: layout
+                    .template_of(id as u32)
+                    .map_or(&[][..], |_| &keys[(id - layout.members.len()) / 2]),
+                nonce: 0,
                 init: layout.init_of(id).map(|j| Init {
                     runtime: layout.template_id(j),
                     template: &layout.children[j].template,
@@ -172,19 +181,31 @@ impl SbfEngine {
         Ok(executable)
     }
 
+    /// The init code `code` holds, found once per code.
+    fn children_of(&self, code: &[u8], fork: Fork) -> Arc<Vec<children::Child>> {
+        let key = (keccak256(code).0, fork);
+        if let Some(known) = self.children.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return known;
+        }
+        let found = Arc::new(match self.lifter.module(code, fork) {
+            Ok(m) => children::children(code, &m.module.functions, fork).0,
+            Err(_) => vec![],
+        });
+        if let Ok(mut m) = self.children.lock() {
+            m.insert(key, found.clone());
+        }
+        found
+    }
+
     /// The code of the bundle of `members`: each member's, then per child
     /// (init code a member holds) its template and its init code; each
     /// member that is an instance of a child runs the template.
     fn layout(&self, world: &World, members: Vec<Address>, fork: Fork) -> Layout {
         let mut found: Vec<children::Child> = vec![];
         for a in &members {
-            let code = &world.accounts[a].code;
-            let Ok(m) = self.lifter.module(code, fork) else {
-                continue;
-            };
-            for c in children::children(code, &m.module.functions, fork).0 {
+            for c in self.children_of(&world.accounts[a].code, fork).iter() {
                 if !found.iter().any(|f| f.init == c.init) {
-                    found.push(c);
+                    found.push(c.clone());
                 }
             }
         }
