@@ -71,6 +71,9 @@ type Cache = HashMap<
 /// as one of a bundle's contracts.
 type InBundle = HashMap<([u8; 32], Fork, Vec<(EnvField, U256)>), bool>;
 
+/// The init code each code holds, by the code's hash and fork.
+type Children = HashMap<([u8; 32], Fork), Arc<Vec<crate::children::Child>>>;
+
 /// The `sbf` and `sbf-jit` engines.
 pub struct SbfEngine {
     /// Run the JIT-compiled program instead of the interpreter.
@@ -85,7 +88,7 @@ pub struct SbfEngine {
     in_bundle: Mutex<InBundle>,
     /// The init code each code holds ([`crate::children`]), by its hash
     /// and fork.
-    children: Mutex<HashMap<([u8; 32], Fork), Arc<Vec<crate::children::Child>>>>,
+    children: Mutex<Children>,
     /// Translate each call for the smallest wei-per-lamport (a power of
     /// ten, at most the target's) at which its world's lamports cannot
     /// overflow ([`SbfEngine::exact_wei_per_lamport`]): 1, where every
@@ -348,7 +351,7 @@ impl Engine for SbfEngine {
                 return self.scaled(w).run(world, block, call, fork);
             }
         }
-        if bundle::applies(world, call)
+        if bundle::applies(self, world, call, fork)
             && let Some(o) = self.run_bundle(world, block, call, fork)?
         {
             return Ok(o);

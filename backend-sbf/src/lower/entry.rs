@@ -147,7 +147,6 @@ fn table_header(a: &mut Asm, bad_state: Label) {
     a.alu_imm(Alu::Add, R3, crate::storage::HEADER as i32);
     a.jmp(J::Gt, R3, R4, bad_state);
     a.stx(Size::Dw, R9, layout::STORAGE, 7);
-    a.stx(Size::Dw, R9, layout::CODE_STORAGE, 7);
 }
 
 /// The transient-storage table's header in the frame at `r9`.
@@ -194,6 +193,7 @@ pub(super) fn bundle_entry(
     a.alu_imm(Alu::Add, 7, PREFIX as i32);
     a.alu_imm(Alu::Sub, R4, PREFIX as i32);
     table_header(a, bad_state);
+    a.stx(Size::Dw, R9, layout::CODE_STORAGE, 7);
     rest_of_input(a, bad_accounts, bad_input, true);
     a.ldx(Size::Dw, R5, R9, layout::CALLER_KEY);
     a.stx(Size::Dw, R9, layout::CALLER_ADDR, R5);

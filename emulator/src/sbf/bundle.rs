@@ -14,12 +14,14 @@ use crate::{BlockEnv, Call, Engine, EngineError, Log, Outcome, Status, World};
 use alloy_primitives::{Address, U256, keccak256};
 use chainlift_backend_sbf::{Contract, Init, Target, bundle, storage, translate_bundle};
 use chainlift_frontend_evm::Fork;
+use chainlift_ir::inst::HostOp;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Whether `call` runs as a bundle: the called contract creates contracts,
-/// or has a call instruction and the world holds another contract.
-pub(super) fn applies(world: &World, call: &Call) -> bool {
+/// Whether `call` runs as a bundle: the called contract creates contracts
+/// (a `create` or `create2` in its lifted code), or has a call instruction
+/// and the world holds another contract.
+pub(super) fn applies(engine: &SbfEngine, world: &World, call: &Call, fork: Fork) -> bool {
     let code = world
         .accounts
         .get(&call.to)
@@ -28,12 +30,23 @@ pub(super) fn applies(world: &World, call: &Call) -> bool {
     let Some(code) = code else {
         return false;
     };
-    super::uses_any(code, &[0xf0, 0xf5])
-        || (super::uses_any(code, &[0xf1, 0xf2, 0xf4, 0xfa])
-            && world
-                .accounts
-                .iter()
-                .any(|(a, x)| *a != call.to && !x.code.is_empty()))
+    let calls_others = super::uses_any(code, &[0xf1, 0xf2, 0xf4, 0xfa])
+        && world
+            .accounts
+            .iter()
+            .any(|(a, x)| *a != call.to && !x.code.is_empty());
+    calls_others
+        || (super::uses_any(code, &[0xf0, 0xf5])
+            && engine.lifter.module(code, fork).is_ok_and(|m| {
+                m.module.functions.iter().any(|f| {
+                    f.layout.iter().flat_map(|b| &f.block(*b).insts).any(|i| {
+                        matches!(
+                            i.op,
+                            chainlift_ir::inst::Op::Host(HostOp::Create | HostOp::Create2)
+                        )
+                    })
+                })
+            }))
 }
 
 /// The world's contracts, by address.
