@@ -393,12 +393,25 @@ impl SbfEngine {
                 if states.contains_key(&a) {
                     Ok(state_account(&a))
                 } else if state {
-                    asked.push(a);
                     // The state account of a contract being created: the
-                    // system's, empty, with the balance the address had.
+                    // system's, empty. Ether sent to the address before
+                    // stays where the program paid it, the account that
+                    // stands for the address, not this one; code there
+                    // (left out of the bundle) would collide on the EVM.
+                    let held = world.accounts.get(&a).filter(|x| {
+                        !x.balance.is_zero() || !x.code.is_empty() || x.nonce != 0
+                    });
+                    if held.is_some() {
+                        return Err(EngineError::Unsupported {
+                            engine: self.name(),
+                            reason: format!(
+                                "creates a contract at {a}, which holds ether, code or a nonce before it: on Solana that stays with the account standing for the address, not the new contract's state account"
+                            ),
+                        });
+                    }
+                    asked.push(a);
                     let (key, _) = chainlift_backend_sbf::address::state_account(&PROGRAM_ID, a);
-                    let wei = world.accounts.get(&a).map_or(U256::ZERO, |x| x.balance);
-                    Ok(AccountIn::other(key, [0; 32], self.lamports_floor(wei)))
+                    Ok(AccountIn::other(key, [0; 32], 0))
                 } else {
                     // Code left out of the bundle stands for another program's.
                     self.account_asked_for(world, a, reads_balance, FOREIGN)
