@@ -58,6 +58,7 @@ pub fn limit_name(code: u64) -> &'static str {
         exit::CREATE_UNKNOWN => "creation of init code the bundle does not hold",
         exit::CREATED_CODE => "constructor returned other code than its template",
         exit::CREATE_RENT => "signer cannot pay a created contract's rent",
+        exit::TEMPLATE_CODE => "copy of a created contract's code over its immutables",
         _ => "target limit",
     }
 }
@@ -192,8 +193,11 @@ fn limit_sites(f: &Function, memory_limit: u64) -> Vec<LimitSite> {
             match inst.op {
                 Op::Host(HostOp::SStore) => add(inst.pos, exit::STORAGE_FULL),
                 Op::Host(HostOp::TStore) => add(inst.pos, exit::TRANSIENT_FULL),
-                Op::Host(HostOp::ExtCodeSize | HostOp::ExtCodeCopy) => {
-                    add(inst.pos, exit::CALL_INTO_CODE)
+                Op::Host(HostOp::ExtCodeSize) => add(inst.pos, exit::CALL_INTO_CODE),
+                Op::Host(HostOp::ExtCodeCopy) => {
+                    add(inst.pos, exit::CALL_INTO_CODE);
+                    // In a bundle, of a created contract.
+                    add(inst.pos, exit::TEMPLATE_CODE);
                 }
                 Op::Host(HostOp::Call(kind)) => {
                     // The precompiles the program runs itself (ecrecover,

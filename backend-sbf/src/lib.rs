@@ -76,7 +76,7 @@
 //! | heap | [`bundle::HEAP`]: [`bundle::FRAMES`] frames, then the journal and the log buffer (a transaction asks for it with `RequestHeapFrame`; Agave charges 56 CU for it) |
 //!
 //! | `selfdestruct` | as above, ending the frame; a beneficiary of the bundle takes the balance in its state account; in a static context an exceptional halt |
-//! | `create`, `create2` | of init code the bundle holds ([`Contract::init`]: a child of one of its contracts, found by `chainlift_emulator::children`; compared with `sol_memcmp_`, else [`exit::CREATE_UNKNOWN`]): the address is the EVM's (`keccak256(rlp([creator, nonce]))` with the nonce in the creator's prefix; `keccak256(0xff ‖ creator ‖ salt ‖ keccak256(init code))`, two `sol_keccak256`), the creator's nonce goes up; the state account is the address's program-derived address (`sol_try_find_program_address`), which must be among the instruction's accounts (else [`exit::ACCOUNT_NEEDED`] with the address and a byte 1) with the system program; one holding a contract is a collision (0); the program creates it as at deployment, the signer paying the rent, and writes its prefix (code id `u32::MAX` while the constructor runs: no code, `extcodesize` 0, a call into it succeeds without running anything and pays it the value), journalled, so a failure leaves it vacant for the next creation there. The constructor runs in the next frame with its code (init code and arguments, in the creator's memory) as `codesize`/`codecopy`; its `return` leaves the range in its frame. The code it returns must be the template's outside the immutables (`sol_memcmp_`, else [`exit::CREATED_CODE`]); each immutable goes to its storage slot ([`Init::keys`]), which the template reads with `PUSH31 key; SLOAD`, and the account takes the template's code id. The value moves from the creator's state account to the new one (a balance that is short gives 0, the nonce unchanged; one that is not whole lamports ends with [`exit::VALUE_NOT_LAMPORTS`]); a state account someone sent lamports to keeps them as its balance, the signer paying the rent on top (ether sent to the EVM address before went to the account standing for it, not here) (a signer that is read-only or cannot pay: [`exit::CREATE_RENT`]). Revert and halt give 0 with the EVM's return data, undone from the journal, the value back. The new account grows no further in the instruction |
+//! | `create`, `create2` | of init code the bundle holds ([`Contract::init`]: a child of one of its contracts, found by `chainlift_emulator::children`; compared with `sol_memcmp_`, else [`exit::CREATE_UNKNOWN`]): the address is the EVM's (`keccak256(rlp([creator, nonce]))` with the nonce in the creator's prefix; `keccak256(0xff ‖ creator ‖ salt ‖ keccak256(init code))`, two `sol_keccak256`), the creator's nonce goes up; the state account is the address's program-derived address (`sol_try_find_program_address`), which must be among the instruction's accounts (else [`exit::ACCOUNT_NEEDED`] with the address and a byte 1) with the system program; one holding a contract is a collision (0); the program creates it as at deployment, the signer paying the rent, and writes its prefix (code id `u32::MAX` while the constructor runs: no code, `extcodesize` 0, a call into it succeeds without running anything and pays it the value), journalled, so a failure leaves it vacant for the next creation there. The constructor runs in the next frame with its code (init code and arguments, in the creator's memory) as `codesize`/`codecopy`; its `return` leaves the range in its frame. The code it returns must be the template's outside the immutables (`sol_memcmp_`, else [`exit::CREATED_CODE`]); each immutable goes to its storage slot ([`Init::keys`]), which the template reads with `PUSH31 key; SLOAD` from the account whose code runs ([`layout::CODE_STORAGE`]; a copy of its code over an immutable, `codecopy` or `extcodecopy`, ends with [`exit::TEMPLATE_CODE`]), and the account takes the template's code id. The value moves from the creator's state account to the new one (a balance that is short gives 0, the nonce unchanged; one that is not whole lamports ends with [`exit::VALUE_NOT_LAMPORTS`]); a state account someone sent lamports to keeps them as its balance, the signer paying the rent on top (ether sent to the EVM address before went to the account standing for it, not here) (a signer that is read-only or cannot pay: [`exit::CREATE_RENT`]). Revert and halt give 0 with the EVM's return data, undone from the journal, the value back. The new account grows no further in the instruction |
 //!
 //! Not in bundles yet: a constructor reading calldata or self-destructing
 //! (translation errors).
@@ -316,6 +316,10 @@ pub mod exit {
     /// Target limit: a constructor returned runtime code that is not the
     /// template its init code's instances run ([`crate::Init`]).
     pub const CREATED_CODE: u64 = 0x10f;
+    /// Target limit: a copy of a created contract's code over its
+    /// immutables (`codecopy` by a template, `extcodecopy` of one), which
+    /// the program keeps in storage, not in the code.
+    pub const TEMPLATE_CODE: u64 = 0x111;
     /// Target limit: the signer (a writable account) cannot pay the rent
     /// of the state account `create` or `create2` makes.
     pub const CREATE_RENT: u64 = 0x110;
@@ -329,7 +333,7 @@ pub mod exit {
 
     /// Every code the program can end with, and a name for it
     /// (`snake_case`, as a client's error enum would have it).
-    pub const ALL: [(u64, &str); 21] = [
+    pub const ALL: [(u64, &str); 22] = [
         (SUCCESS, "success"),
         (REVERT, "revert"),
         (HALT, "halt"),
@@ -347,6 +351,7 @@ pub mod exit {
         (CREATE_UNKNOWN, "create_unknown"),
         (CREATED_CODE, "created_code"),
         (CREATE_RENT, "create_rent"),
+        (TEMPLATE_CODE, "template_code"),
         (BAD_ACCOUNTS, "bad_accounts"),
         (BAD_STATE, "bad_state"),
         (BAD_INPUT, "bad_input"),
@@ -384,6 +389,9 @@ pub mod exit {
             }
             CREATE_RENT => {
                 "target limit: the signer cannot pay a created contract's state account".into()
+            }
+            TEMPLATE_CODE => {
+                "target limit: a copy of a created contract's code over its immutables".into()
             }
             BAD_ACCOUNTS => "bad accounts".into(),
             BAD_STATE => "state account is not a storage table".into(),

@@ -151,9 +151,14 @@ pub(crate) fn lower_bundle(
     // The read-only data starts with each contract's code size, then
     // where its code is (`u64` each, by code id), for `extcodesize` and
     // `extcodecopy` (`solana_rt::code_of`).
+    // (A template with immutables has bit 63 of its size set: its code
+    // is not copied, `solana_rt::code_of`.)
     let mut rodata: Vec<u8> = contracts
         .iter()
-        .flat_map(|c| (c.module.code.len() as u64).to_le_bytes())
+        .flat_map(|c| {
+            let flag = u64::from(!c.immutables.is_empty()) << 63;
+            (c.module.code.len() as u64 | flag).to_le_bytes()
+        })
         .collect();
     let offsets = rodata.len();
     rodata.resize(2 * offsets, 0);
@@ -203,6 +208,7 @@ pub(crate) fn lower_bundle(
         cx.creatables = creatables.clone();
         cx.nonce = c.nonce;
         cx.immutables = c.immutables.to_vec();
+        cx.immutable_sites = create::immutable_sites(code, c.immutables);
         cx.asm.bind(inits[k]);
         cx.init_bundle_state();
         cx.asm.bind(bodies[k]);
@@ -371,8 +377,10 @@ struct Cx<'a> {
     /// In a bundle, the nonce a state account created from outside starts
     /// with ([`crate::Contract::nonce`]).
     nonce: u64,
-    /// A template's immutables' slots ([`crate::Contract::immutables`]).
+    /// A template's immutables' slots ([`crate::Contract::immutables`]),
+    /// and the pcs of the `PUSH31 key; SLOAD` that read them.
     immutables: Vec<U256>,
+    immutable_sites: Vec<u64>,
     /// The block and instruction index being lowered.
     at: (Block, usize),
     /// Results of `host.gas` used only as a call's gas limit, which the
@@ -467,6 +475,7 @@ impl Cx<'_> {
             creatables: std::rc::Rc::from([]),
             nonce: 1,
             immutables: vec![],
+            immutable_sites: vec![],
         }
     }
 

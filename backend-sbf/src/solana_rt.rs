@@ -305,6 +305,18 @@ pub(crate) fn code_of(a: &mut Asm, code_len: u64, bundle: Option<u32>, copy: boo
         a.mov64(R6, crate::elf::RODATA_VADDR);
         a.alu(Alu::Add, R6, R0);
         a.ldx(Size::Dw, R7, R6, 0);
+        // Bit 63: a template, whose immutables are in storage: its size
+        // is the rest, and its code is not copied.
+        if copy {
+            let plain = a.label();
+            a.jmp_imm(J::Sge, R7, 0, plain);
+            a.mov64(R0, exit::TEMPLATE_CODE);
+            a.exit();
+            a.bind(plain);
+        } else {
+            a.alu_imm(Alu::Lsh, R7, 1);
+            a.alu_imm(Alu::Rsh, R7, 1);
+        }
         a.ldx(Size::Dw, R0, R6, 8 * contracts as i16);
         a.mov64(R6, crate::elf::RODATA_VADDR);
         a.alu(Alu::Add, R6, R0);

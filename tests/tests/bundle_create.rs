@@ -341,4 +341,40 @@ fn accounts_after_created_ones_and_immutables_through_a_proxy() {
         "a delegatecall into the child",
     );
     assert_eq!(U256::from_be_slice(&out.return_data), U256::from(7));
+    // Its code's size is the EVM's; a copy of its code (whose immutable the
+    // program keeps in storage) ends with a named target limit.
+    // (Each reader first calls OTHER, so that it runs in a bundle.)
+    const READER: Address = Address::repeat_byte(0x4e);
+    let call_other = hex("5f5f5f5f 730e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e 5afa 50");
+    let mut size = call_other.clone();
+    size.extend_from_slice(&hex("73"));
+    size.extend_from_slice(child.as_slice());
+    size.extend_from_slice(&hex("3b 5f52 60205ff3"));
+    w.accounts.insert(
+        READER,
+        Account {
+            code: size,
+            nonce: 1,
+            ..Account::default()
+        },
+    );
+    let out = agree(&mut w, &call(READER, vec![]), "extcodesize of the child");
+    assert_eq!(U256::from_be_slice(&out.return_data), U256::from(39));
+    // EXTCODECOPY(child, 0, 0, 39); RETURN(0, 39)
+    let mut copy = call_other;
+    copy.extend_from_slice(&hex("6027 5f 5f 73"));
+    copy.extend_from_slice(child.as_slice());
+    copy.extend_from_slice(&hex("3c 60275ff3"));
+    w.accounts.get_mut(&READER).unwrap().code = copy;
+    let c = call(READER, vec![]);
+    let revm = EvmEngine.run(&w, &BlockEnv::default(), &c, FORK).unwrap();
+    assert_eq!(revm.return_data, w.accounts[&child].code);
+    let out = SbfEngine::new(false)
+        .run(&w, &BlockEnv::default(), &c, FORK)
+        .unwrap();
+    assert_eq!(
+        out.status,
+        Status::TargetLimit(exit::describe(exit::TEMPLATE_CODE)),
+        "{out:?}"
+    );
 }

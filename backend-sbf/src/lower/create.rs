@@ -235,6 +235,32 @@ fn create_address(a: &mut Asm) {
     a.st(Size::W, R9, ADDRESS + 8, 0);
 }
 
+/// The pcs in `code` (a template) of each `PUSH31 key; SLOAD` whose key is
+/// one of `keys`: where the EVM code held an immutable.
+pub(super) fn immutable_sites(code: &[u8], keys: &[alloy_primitives::U256]) -> Vec<u64> {
+    let mut sites = vec![];
+    if keys.is_empty() {
+        return sites;
+    }
+    let keys: Vec<[u8; 32]> = keys.iter().map(|k| k.to_be_bytes::<32>()).collect();
+    let mut pc = 0;
+    while pc < code.len() {
+        let op = code[pc];
+        if op == 0x7e
+            && code.get(pc + 32) == Some(&0x54)
+            && keys.iter().any(|k| k[1..] == code[pc + 1..pc + 32])
+        {
+            sites.push(pc as u64);
+        }
+        pc += 1 + if (0x60..=0x7f).contains(&op) {
+            usize::from(op - 0x5f)
+        } else {
+            0
+        };
+    }
+    sites
+}
+
 impl Cx<'_> {
     /// `d = create value, offset, length` or (`two`) `create2 value,
     /// offset, length, salt` in a bundle.

@@ -40,6 +40,12 @@ impl Cx<'_> {
             }
             HostOp::CodeSize if constructor => self.global_word(layout::CALLDATA_LEN, d()?),
             HostOp::CodeCopy if constructor => self.copy_in(true, args),
+            HostOp::CodeCopy if !self.immutable_sites.is_empty() && self.over_immutables(args) => {
+                // A template copying its code over an immutable, which
+                // the program keeps in storage.
+                self.asm.mov64(R0, exit::TEMPLATE_CODE);
+                self.asm.exit();
+            }
             HostOp::Create | HostOp::Create2 if self.bundle.is_some() => {
                 self.create(h == HostOp::Create2, args, d()?)
             }
@@ -169,6 +175,21 @@ impl Cx<'_> {
         let halt = self.halt;
         self.asm.ldx(Size::Dw, R0, R9, layout::STATIC);
         self.asm.jmp_imm(J::Ne, R0, 0, halt);
+    }
+
+    /// Whether `codecopy` with `args` `[memory offset, code offset,
+    /// length]` may copy a byte of an immutable's `PUSH31 key; SLOAD`
+    /// (any copy whose range is not constant may).
+    fn over_immutables(&self, args: &[Value]) -> bool {
+        let known = |v: &Value| self.consts.get(v).and_then(|c| u64::try_from(*c).ok());
+        let (Some(off), Some(len)) = (known(&args[1]), known(&args[2])) else {
+            return true;
+        };
+        len != 0
+            && self
+                .immutable_sites
+                .iter()
+                .any(|s| off < s + 33 && off.saturating_add(len) > *s)
     }
 
     /// `reg = &key` for a table of storage, or of transient storage
