@@ -722,8 +722,8 @@ impl Cx<'_> {
         a.ldx(Size::Dw, R5, R9, ACCOUNT);
         a.st(Size::W, R5, 4, storage::CREATED_BYTES as i32);
         // Solana lets an account created in an instruction grow no further
-        // in it: no extension (the first store past the table ends with
-        // `storage_full`).
+        // in it: no extension (as after a growth, for every table: the
+        // first store past one ends with `storage_full`).
         a.mov64(R0, layout::HEAP_START);
         a.st(Size::Dw, R0, layout::GREW, 1);
     }
