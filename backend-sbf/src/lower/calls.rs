@@ -6,12 +6,66 @@
 use super::Bundle;
 use super::Cx;
 use super::facts::Precompile;
-use crate::asm::{Alu, Cond as J, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, Size};
+use crate::asm::{Alu, Asm, Cond as J, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, Size};
 use crate::exit;
 use crate::layout;
 use crate::runtime::{Helper, zero};
 use chainlift_ir::entities::Value;
 use chainlift_ir::inst::CallKind;
+
+/// Enters the next frame (at `r6`, the caller's at `r9`), as a call or a
+/// constructor does: past the frames, [`exit::CALL_DEPTH`]; a frame an
+/// earlier call used is cleared past its fixed part, as far as that call
+/// wrote (its slots, memory and stack: [`layout::MEM_BASE`]), since EVM
+/// memory starts zeroed (the heap starts zeroed: a frame never used needs
+/// nothing); then its depth and parent, no memory and no return data (nor
+/// the caller's). `save`: scratch offsets of the caller's frame that keep
+/// `r4` and `r5` across the clearing.
+pub(super) fn enter_frame(a: &mut Asm, stride: u32, save: Option<(i16, i16)>) {
+    a.ldx(Size::Dw, R0, R9, layout::DEPTH);
+    let deep_ok = a.label();
+    a.jmp_imm(J::Lt, R0, crate::bundle::FRAMES as i32 - 1, deep_ok);
+    a.mov64(R0, exit::CALL_DEPTH);
+    a.exit();
+    a.bind(deep_ok);
+    let (reused, set) = (a.label(), a.label());
+    a.alu_imm(Alu::Add, R0, 1);
+    a.mov64(R7, layout::HEAP_START);
+    a.ldx(Size::Dw, R8, R7, layout::DEEPEST);
+    a.jmp(J::Le, R0, R8, reused);
+    // Deeper than any call so far: the frame was never used.
+    a.stx(Size::Dw, R7, layout::DEEPEST, R0);
+    a.ja(set);
+    a.bind(reused);
+    if let Some((r4, r5)) = save {
+        a.stx(Size::Dw, R9, r4, R4);
+        a.stx(Size::Dw, R9, r5, R5);
+    }
+    let within = a.label();
+    a.ldx(Size::Dw, R3, R6, layout::MEM_BASE);
+    a.ldx(Size::Dw, R0, R6, layout::MEM_SIZE);
+    a.alu(Alu::Add, R3, R0);
+    a.jmp_imm(J::Le, R3, stride as i32, within);
+    a.mov64(R3, u64::from(stride));
+    a.bind(within);
+    a.alu_imm(Alu::Sub, R3, layout::BUNDLE_FIXED_END as i32);
+    a.mov(R1, R6);
+    a.alu_imm(Alu::Add, R1, layout::BUNDLE_FIXED_END as i32);
+    a.mov64(R2, 0);
+    a.syscall("sol_memset_");
+    if let Some((r4, r5)) = save {
+        a.ldx(Size::Dw, R4, R9, r4);
+        a.ldx(Size::Dw, R5, R9, r5);
+    }
+    a.ldx(Size::Dw, R0, R9, layout::DEPTH);
+    a.alu_imm(Alu::Add, R0, 1);
+    a.bind(set);
+    a.stx(Size::Dw, R6, layout::DEPTH, R0);
+    a.stx(Size::Dw, R6, layout::PARENT, R9);
+    a.st(Size::Dw, R6, layout::MEM_SIZE, 0);
+    a.st(Size::Dw, R6, layout::RETURN_DATA_LEN, 0);
+    a.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
+}
 
 /// `[base + off] op= r8`: lamports the value of a call (`r8`) moves.
 pub(super) fn lamports(a: &mut crate::asm::Asm, base: u8, off: i16, op: Alu) {
@@ -130,49 +184,7 @@ impl Cx<'_> {
         a.bind(has_code);
         a.mov(R6, R9);
         a.alu_imm(Alu::Add, R6, stride);
-        a.ldx(Size::Dw, R0, R9, layout::DEPTH);
-        let deep_ok = a.label();
-        a.jmp_imm(J::Lt, R0, crate::bundle::FRAMES as i32 - 1, deep_ok);
-        a.mov64(R0, exit::CALL_DEPTH);
-        a.exit();
-        a.bind(deep_ok);
-        // A frame an earlier call used is cleared past its fixed part, as
-        // far as that call wrote (its slots, memory and stack: MEM_BASE):
-        // EVM memory starts zeroed. (The heap starts zeroed: a frame never
-        // used needs nothing.)
-        let (reused, set) = (a.label(), a.label());
-        a.alu_imm(Alu::Add, R0, 1);
-        a.mov64(R7, layout::HEAP_START);
-        a.ldx(Size::Dw, R8, R7, layout::DEEPEST);
-        a.jmp(J::Le, R0, R8, reused);
-        // Deeper than any call so far: the frame was never used.
-        a.stx(Size::Dw, R7, layout::DEEPEST, R0);
-        a.ja(set);
-        a.bind(reused);
-        a.stx(Size::Dw, R9, s + 272, R4);
-        a.stx(Size::Dw, R9, s + 280, R5);
-        let within = a.label();
-        a.ldx(Size::Dw, R3, R6, layout::MEM_BASE);
-        a.ldx(Size::Dw, R0, R6, layout::MEM_SIZE);
-        a.alu(Alu::Add, R3, R0);
-        a.jmp_imm(J::Le, R3, stride, within);
-        a.mov64(R3, u64::from(b.stride));
-        a.bind(within);
-        a.alu_imm(Alu::Sub, R3, layout::BUNDLE_FIXED_END as i32);
-        a.mov(R1, R6);
-        a.alu_imm(Alu::Add, R1, layout::BUNDLE_FIXED_END as i32);
-        a.mov64(R2, 0);
-        a.syscall("sol_memset_");
-        a.ldx(Size::Dw, R4, R9, s + 272);
-        a.ldx(Size::Dw, R5, R9, s + 280);
-        a.ldx(Size::Dw, R0, R9, layout::DEPTH);
-        a.alu_imm(Alu::Add, R0, 1);
-        a.bind(set);
-        a.stx(Size::Dw, R6, layout::DEPTH, R0);
-        a.stx(Size::Dw, R6, layout::PARENT, R9);
-        a.st(Size::Dw, R6, layout::MEM_SIZE, 0);
-        a.st(Size::Dw, R6, layout::RETURN_DATA_LEN, 0);
-        a.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
+        enter_frame(a, b.stride, Some((s + 272, s + 280)));
         a.ldx(Size::Dw, R0, R9, layout::STATIC);
         if kind == CallKind::StaticCall {
             a.mov64(R0, 1);

@@ -492,8 +492,8 @@ impl Cx<'_> {
         let ok = a.label();
         a.mov(R6, R9);
         a.alu_imm(Alu::Add, R6, stride);
-        self.enter_frame(b.stride);
         let a = &mut self.asm;
+        super::calls::enter_frame(a, b.stride, None);
         a.ldx(Size::Dw, R0, R9, INIT_PTR);
         a.stx(Size::Dw, R6, layout::CALLDATA_PTR, R0);
         a.ldx(Size::Dw, R0, R9, INIT_LEN);
@@ -726,47 +726,5 @@ impl Cx<'_> {
         // first store past one ends with `storage_full`).
         a.mov64(R0, layout::HEAP_START);
         a.st(Size::Dw, R0, layout::GREW, 1);
-    }
-
-    /// The next frame (at `r6`) as a call enters it: cleared past its
-    /// fixed part as far as an earlier call wrote, its depth and parent
-    /// set, no memory and no return data (nor the caller's); ends at the
-    /// frame limit with [`exit::CALL_DEPTH`].
-    fn enter_frame(&mut self, stride: u32) {
-        let a = &mut self.asm;
-        a.ldx(Size::Dw, R0, R9, layout::DEPTH);
-        let deep_ok = a.label();
-        a.jmp_imm(J::Lt, R0, crate::bundle::FRAMES as i32 - 1, deep_ok);
-        a.mov64(R0, exit::CALL_DEPTH);
-        a.exit();
-        a.bind(deep_ok);
-        let (reused, set) = (a.label(), a.label());
-        a.alu_imm(Alu::Add, R0, 1);
-        a.mov64(R7, layout::HEAP_START);
-        a.ldx(Size::Dw, R8, R7, layout::DEEPEST);
-        a.jmp(J::Le, R0, R8, reused);
-        a.stx(Size::Dw, R7, layout::DEEPEST, R0);
-        a.ja(set);
-        a.bind(reused);
-        let within = a.label();
-        a.ldx(Size::Dw, R3, R6, layout::MEM_BASE);
-        a.ldx(Size::Dw, R0, R6, layout::MEM_SIZE);
-        a.alu(Alu::Add, R3, R0);
-        a.jmp_imm(J::Le, R3, stride as i32, within);
-        a.mov64(R3, u64::from(stride));
-        a.bind(within);
-        a.alu_imm(Alu::Sub, R3, layout::BUNDLE_FIXED_END as i32);
-        a.mov(R1, R6);
-        a.alu_imm(Alu::Add, R1, layout::BUNDLE_FIXED_END as i32);
-        a.mov64(R2, 0);
-        a.syscall("sol_memset_");
-        a.ldx(Size::Dw, R0, R9, layout::DEPTH);
-        a.alu_imm(Alu::Add, R0, 1);
-        a.bind(set);
-        a.stx(Size::Dw, R6, layout::DEPTH, R0);
-        a.stx(Size::Dw, R6, layout::PARENT, R9);
-        a.st(Size::Dw, R6, layout::MEM_SIZE, 0);
-        a.st(Size::Dw, R6, layout::RETURN_DATA_LEN, 0);
-        a.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
     }
 }
