@@ -527,7 +527,6 @@ impl SbfEngine {
         heap_size: usize,
         mut more: impl FnMut(Address, bool) -> Result<AccountIn<'a>, EngineError>,
     ) -> Result<Run, EngineError> {
-        let mut asked: Vec<(Address, bool)> = addresses.iter().map(|a| (*a, false)).collect();
         loop {
             let run = execute(
                 exe,
@@ -548,11 +547,11 @@ impl SbfEngine {
                 _ => None,
             }
             .filter(|_| run.result == Ok(exit::ACCOUNT_NEEDED));
-            // (An address may come twice: the account standing for it, then
-            // the state account of a contract created there.)
+            // (An address comes once: the program refuses the account
+            // standing for an address before the state account of a
+            // contract it creates there.)
             match needed {
-                Some((a, state)) if !asked.contains(&(a, state)) && accounts.len() < 32 => {
-                    asked.push((a, state));
+                Some((a, state)) if !addresses.contains(&a) && accounts.len() < 32 => {
                     accounts.push(more(a, state)?);
                     addresses.push(a);
                 }

@@ -376,13 +376,28 @@ impl Cx<'_> {
         a.mov64(R8, layout::INPUT_START);
         a.ldx(Size::Dw, R8, R8, 0);
         a.mov64(R5, layout::INPUT_START + 8);
+        // An account standing for the address (a key ending in it) before
+        // the state account would take the contract's calls after its
+        // creation (accounts are searched in order): bad accounts.
+        let bad_accounts = b.bad_accounts;
         crate::solana_rt::each_account(a, missing, Some(R6), |a, next| {
+            let other = a.label();
             for k in 0..4 {
                 a.ldx(Size::Dw, R0, R5, 8 + 8 * k);
                 a.ldx(Size::Dw, R1, R9, KEY + 8 * k);
-                a.jmp(J::Ne, R0, R1, next);
+                a.jmp(J::Ne, R0, R1, other);
             }
             a.ja(found);
+            a.bind(other);
+            a.ldx(Size::W, R0, R5, 8 + 12);
+            a.ldx(Size::W, R1, R9, ADDRESS + 12);
+            a.jmp(J::Ne, R0, R1, next);
+            for k in 0..2 {
+                a.ldx(Size::Dw, R0, R5, 8 + 16 + 8 * k);
+                a.ldx(Size::Dw, R1, R9, ADDRESS + 16 + 8 * k);
+                a.jmp(J::Ne, R0, R1, next);
+            }
+            a.ja(bad_accounts);
         });
         a.bind(missing);
         a.st(Size::B, R9, ADDRESS + 32, 1);
@@ -394,9 +409,6 @@ impl Cx<'_> {
         a.exit();
         a.bind(found);
         a.stx(Size::Dw, R9, ACCOUNT, R5);
-        // It must be writable, else the client is asked for it again.
-        a.ldx(Size::B, R0, R5, 2);
-        a.jmp_imm(J::Eq, R0, 0, missing);
         // Ours already: a contract there is a collision; one whose
         // creation was undone (no magic) is taken again. The system's and
         // empty: created now.
@@ -422,6 +434,10 @@ impl Cx<'_> {
         a.ldx(Size::W, R0, R5, 88);
         a.jmp_imm(J::Eq, R0, storage::BUNDLE_MAGIC as i32, collision);
         a.bind(vacant);
+        // It must be writable, else the client is asked for it again (a
+        // collision needs no writing).
+        a.ldx(Size::B, R0, R5, 2);
+        a.jmp_imm(J::Eq, R0, 0, missing);
         a.ldx(Size::Dw, R3, R5, 80);
         a.jmp_imm(J::Lt, R3, storage::CREATED_BYTES as i32, bad_state);
         a.mov(R1, R5);
@@ -430,6 +446,8 @@ impl Cx<'_> {
         a.syscall("sol_memset_");
         a.ja(written);
         a.bind(fresh);
+        a.ldx(Size::B, R0, R5, 2);
+        a.jmp_imm(J::Eq, R0, 0, missing);
         crate::solana_rt::need_system_program(a);
         self.create_account();
         let a = &mut self.asm;
