@@ -6,7 +6,7 @@
 use super::Bundle;
 use super::Cx;
 use super::facts::Precompile;
-use crate::asm::{Alu, Asm, Cond as J, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, Size};
+use crate::asm::{Alu, Asm, Cond as J, Label, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, Size};
 use crate::exit;
 use crate::layout;
 use crate::runtime::{Helper, zero};
@@ -65,6 +65,31 @@ pub(super) fn enter_frame(a: &mut Asm, stride: u32, save: Option<(i16, i16)>) {
     a.st(Size::Dw, R6, layout::MEM_SIZE, 0);
     a.st(Size::Dw, R6, layout::RETURN_DATA_LEN, 0);
     a.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
+}
+
+/// Runs the code id in `r1` in the next frame (at `r6`, entered), then
+/// back in the caller's: success goes to `ok`; a revert or a halt (which
+/// leaves no return data) is undone from the journal back to the frame's
+/// mark, its held records dropped, and falls through; any other exit
+/// code ends the program with it.
+pub(super) fn run_frame(a: &mut Asm, b: super::Bundle, ok: Label, undo: Label, logs_at: u64) {
+    let (failed, halted) = (a.label(), a.label());
+    a.mov(R9, R6);
+    a.call(b.dispatch);
+    // r6..r9 are back as they were at the call: the caller's frame.
+    a.alu_imm(Alu::Sub, R9, b.stride as i32);
+    a.jmp_imm(J::Eq, R0, exit::SUCCESS as i32, ok);
+    a.jmp_imm(J::Eq, R0, exit::REVERT as i32, failed);
+    a.jmp_imm(J::Eq, R0, exit::HALT as i32, halted);
+    a.exit();
+    a.bind(halted);
+    a.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
+    a.bind(failed);
+    a.ldx(Size::Dw, R1, R6, layout::JOURNAL_MARK);
+    a.call(undo);
+    a.ldx(Size::Dw, R0, R6, layout::LOG_MARK);
+    a.mov64(R1, logs_at);
+    a.stx(Size::Dw, R1, 0, R0);
 }
 
 /// `[base + off] op= r8`: lamports the value of a call (`r8`) moves.
@@ -144,13 +169,8 @@ impl Cx<'_> {
         let flush = self.rt.label(&mut self.asm, Helper::FlushLogs);
         let journal_at = layout::HEAP_START + u64::from(b.journal_at);
         let logs_at = journal_at + u64::from(crate::bundle::JOURNAL);
-        let (internal, done, failed, fail) = (
-            self.asm.label(),
-            self.asm.label(),
-            self.asm.label(),
-            self.fail,
-        );
-        let (halted, ok) = (self.asm.label(), self.asm.label());
+        let (internal, done, fail) = (self.asm.label(), self.asm.label(), self.fail);
+        let ok = self.asm.label();
         let a = &mut self.asm;
         a.jmp_imm(J::Eq, R0, crate::solana_rt::INTERNAL, internal);
         a.jmp_imm(J::Gt, R0, 1, fail);
@@ -266,22 +286,7 @@ impl Cx<'_> {
         }
         // The callee's code id, from its account's prefix.
         a.ldx(Size::W, R1, R5, 88 + 4);
-        a.mov(R9, R6);
-        a.call(b.dispatch);
-        // r6..r9 are back as they were at the call: the caller's frame.
-        a.alu_imm(Alu::Sub, R9, stride);
-        a.jmp_imm(J::Eq, R0, exit::SUCCESS as i32, ok);
-        a.jmp_imm(J::Eq, R0, exit::REVERT as i32, failed);
-        a.jmp_imm(J::Eq, R0, exit::HALT as i32, halted);
-        a.exit();
-        a.bind(halted);
-        a.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
-        a.bind(failed);
-        a.ldx(Size::Dw, R1, R6, layout::JOURNAL_MARK);
-        a.call(undo);
-        a.ldx(Size::Dw, R0, R6, layout::LOG_MARK);
-        a.mov64(R1, logs_at);
-        a.stx(Size::Dw, R1, 0, R0);
+        run_frame(a, b, ok, undo, logs_at);
         if kind == CallKind::Call {
             let none = a.label();
             a.jmp_imm(J::Eq, R8, 0, none);

@@ -539,22 +539,8 @@ impl Cx<'_> {
         a.ldx(Size::Dw, R0, R0, 0);
         a.stx(Size::Dw, R6, layout::LOG_MARK, R0);
         a.mov64(R1, u64::from(c.init_id));
-        a.mov(R9, R6);
-        a.call(b.dispatch);
-        a.alu_imm(Alu::Sub, R9, stride);
-        let (failed, halted, result) = (a.label(), a.label(), a.label());
-        a.jmp_imm(J::Eq, R0, exit::SUCCESS as i32, ok);
-        a.jmp_imm(J::Eq, R0, exit::REVERT as i32, failed);
-        a.jmp_imm(J::Eq, R0, exit::HALT as i32, halted);
-        a.exit();
-        a.bind(halted);
-        a.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
-        a.bind(failed);
-        a.ldx(Size::Dw, R1, R6, layout::JOURNAL_MARK);
-        a.call(undo);
-        a.ldx(Size::Dw, R0, R6, layout::LOG_MARK);
-        a.mov64(R1, logs_at);
-        a.stx(Size::Dw, R1, 0, R0);
+        let result = a.label();
+        super::calls::run_frame(a, b, ok, undo, logs_at);
         // The value goes back.
         let no_value = a.label();
         a.ldx(Size::Dw, R8, R9, VALUE);
