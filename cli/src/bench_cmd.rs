@@ -148,7 +148,7 @@ fn show(d: Duration) -> String {
 pub(crate) fn bench(
     paths: &[String],
     names: &[String],
-    fork: Fork,
+    fork: Option<Fork>,
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<u8> {
@@ -182,6 +182,11 @@ pub(crate) fn bench(
         bail!("no fixtures in {}", paths.join(", "));
     }
     for file in files {
+        let fork = fork.unwrap_or(if crate::test_cmd::format_of(&file) == Some("bench") {
+            suite::FIXTURE_FORK
+        } else {
+            Fork::LATEST
+        });
         let file = file.to_string_lossy().into_owned();
         let loads = match workloads(&file, fork) {
             Ok(w) => w,

@@ -111,9 +111,11 @@ struct BenchArgs {
     /// the oracle and the baseline.
     #[arg(long, value_delimiter = ',')]
     engines: Vec<String>,
-    /// The fork whose rules the code runs under.
-    #[arg(long, default_value = "osaka", value_parser = parse_fork)]
-    fork: Fork,
+    /// The fork whose rules the code runs under [default: osaka for
+    /// scenarios and state tests, prague for transaction fixtures, whose
+    /// 2^63 gas predates Osaka's cap of 2^24 per transaction].
+    #[arg(long, value_parser = parse_fork)]
+    fork: Option<Fork>,
     /// Print JSON.
     #[arg(long)]
     json: bool,

@@ -37,7 +37,7 @@ pub(crate) fn files(paths: &[String], exts: &[&str]) -> anyhow::Result<Vec<PathB
 }
 
 /// `vm`, `state`, or `None` for JSON that is neither.
-fn format_of(path: &Path) -> Option<&'static str> {
+pub(crate) fn format_of(path: &Path) -> Option<&'static str> {
     let text = std::fs::read_to_string(path).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     let first = v.as_object()?.values().next()?;
@@ -103,9 +103,7 @@ pub fn test(
         let cases = match format_of(f) {
             _ if is_wast => chainlift_emulator::wast::run_wast_file(f, wast_ir),
             Some("vm") => suite::run_vm_file(f, &engines),
-            Some("bench") => {
-                suite::run_bench_file(f, &engines, chainlift_frontend_evm::Fork::LATEST)
-            }
+            Some("bench") => suite::run_bench_file(f, &engines, suite::FIXTURE_FORK),
             Some(_) => suite::run_state_file(f, &engines),
             None => vec![CaseResult {
                 name: f.display().to_string(),

@@ -425,7 +425,7 @@ impl<'a> WorldHost<'a> {
         match self.engine.module(code, self.fork) {
             Ok(m) => Some(m),
             Err(reason) => {
-                self.error = Some(EngineError::Translate { address, reason });
+                self.error = Some(crate::stylus::module_error(address, reason));
                 None
             }
         }
@@ -851,16 +851,13 @@ impl IrEngine {
             true => &empty,
             false => world.accounts.get(&call.to).unwrap_or(&empty),
         };
-        let module =
-            match call.create {
-                true => None,
-                false => Some(self.module(&account.code, fork).map_err(|reason| {
-                    EngineError::Translate {
-                        address: call.to,
-                        reason,
-                    }
-                })?),
-            };
+        let module = match call.create {
+            true => None,
+            false => Some(
+                self.module(&account.code, fork)
+                    .map_err(|reason| crate::stylus::module_error(call.to, reason))?,
+            ),
+        };
         let mut host = WorldHost {
             engine: self,
             fork,

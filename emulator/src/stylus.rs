@@ -33,20 +33,33 @@ pub fn compile_as(code: &[u8], stages: Stages, profile: Profile) -> Result<Arc<C
     if let Some(hit) = CACHE.lock().ok().and_then(|m| m.get(&key).cloned()) {
         return hit;
     }
-    let result = lift(code, stages, profile);
+    let result = lift(code, stages, profile, false);
     if let Ok(mut m) = CACHE.lock() {
         m.insert(key, result.clone());
     }
     result
 }
 
-fn lift(code: &[u8], stages: Stages, profile: Profile) -> Result<Arc<Compiled>, String> {
+/// `whole`: every function must lift; else one that does not traps
+/// `unsupported` when it runs.
+fn lift(
+    code: &[u8],
+    stages: Stages,
+    profile: Profile,
+    whole: bool,
+) -> Result<Arc<Compiled>, String> {
     let options = chainlift_frontend_wasm::Options {
         profile,
         optimize: stages.optimize,
         ..Default::default()
     };
     let lifted = chainlift_frontend_wasm::lift(code, &options).map_err(|e| e.to_string())?;
+    if let (true, Some((index, why))) = (whole, lifted.unsupported.first()) {
+        return Err(format!(
+            "{NOT_LIFTED} {index}: {} at 0x{:x}",
+            why.what, why.offset
+        ));
+    }
     let mut module = lifted.module.into_module();
     if stages.legalize {
         module = chainlift_ir::legalize::legalize(&module);
@@ -70,6 +83,29 @@ fn verify_error(errors: Vec<chainlift_ir::verify::VerifyError>) -> String {
     )
 }
 
+/// How a round trip's error begins when frontend-wasm refused one of
+/// backend-wasm's functions (an analysis bound: too many locals times
+/// blocks).
+const NOT_LIFTED: &str = "frontend-wasm does not lift WASM function";
+
+/// The engine's error for code whose module could not be had: a round trip
+/// that frontend-wasm's bounds stop is code the `ir-wasm` engine cannot
+/// run (Stylus would refuse such a module too); anything else is a failed
+/// translation.
+pub(crate) fn module_error(
+    address: alloy_primitives::Address,
+    reason: String,
+) -> crate::EngineError {
+    if reason.starts_with(NOT_LIFTED) {
+        crate::EngineError::Unsupported {
+            engine: "ir-wasm",
+            reason,
+        }
+    } else {
+        crate::EngineError::Translate { address, reason }
+    }
+}
+
 /// EVM code's module after a round trip: translated to a Stylus module by
 /// backend-wasm (from its legalized module `evm`), then lifted back by
 /// frontend-wasm, once per module.
@@ -81,9 +117,12 @@ pub fn round_trip(evm: &Arc<Compiled>, stages: Stages) -> Result<Arc<Compiled>, 
     if let Some((_, hit)) = TRIPS.lock().ok().and_then(|m| m.get(&key).cloned()) {
         return hit;
     }
+    // The module is backend-wasm's own: a function frontend-wasm cannot
+    // lift (too large) leaves the round trip nothing to run, which is not
+    // a different outcome.
     let result = chainlift_backend_wasm::translate(&evm.module, &Default::default())
         .map_err(|e| format!("backend-wasm: {e}"))
-        .and_then(|wasm| compile(&wasm.bytes, stages));
+        .and_then(|wasm| lift(&wasm.bytes, stages, Profile::Stylus, true));
     if let Ok(mut m) = TRIPS.lock() {
         m.insert(key, (evm.clone(), result.clone()));
     }

@@ -692,6 +692,12 @@ fn workload(name: &str, test: &Value) -> Result<Workload, String> {
     })
 }
 
+/// The fork a benchmark fixture runs under unless told otherwise. revmc's
+/// fixtures give each transaction 2^63 - 1 gas: they predate Osaka, whose
+/// cap of 2^24 gas per transaction (EIP-7825) would stop snailtracer part
+/// way and leave nothing to compare. Prague is the last fork without it.
+pub const FIXTURE_FORK: Fork = Fork::Prague;
+
 /// Runs every workload of a benchmark fixture: revm's outcome is the
 /// expectation, and every other engine must equal it, call by call, each
 /// carrying its own state.
