@@ -721,6 +721,9 @@ impl<'a> Host for WorldHost<'a> {
     fn ext_code(&mut self, a: U256) -> Vec<u8> {
         self.code_of(address(a)).to_vec()
     }
+    fn block_hash(&mut self, number: U256) -> U256 {
+        self.block.block_hash(number)
+    }
     fn ext_code_hash(&mut self, a: U256) -> U256 {
         let a = address(a);
         if self.exists(a) {

@@ -114,6 +114,20 @@ pub struct BlockEnv {
     pub chain_id: u64,
 }
 
+impl BlockEnv {
+    /// BLOCKHASH of `number`: the world keeps no chain, so a block's hash
+    /// is the rule of revm's empty database and of the VM tests,
+    /// keccak256 of its decimal number, for the 256 blocks before this
+    /// one; 0 for any other.
+    pub fn block_hash(&self, number: U256) -> U256 {
+        let current = self.number;
+        if number >= current || current - number > U256::from(256) {
+            return U256::ZERO;
+        }
+        U256::from_be_bytes(alloy_primitives::keccak256(number.to_string()).0)
+    }
+}
+
 impl Default for BlockEnv {
     fn default() -> Self {
         BlockEnv {

@@ -124,9 +124,6 @@ fn code_skip(code: &[u8], fork: Fork) -> Option<String> {
     if uses(0x5a) {
         return Some("reads GAS, which depends on gas accounting".into());
     }
-    if uses(0x40) {
-        return Some("reads BLOCKHASH, which each suite defines by its own rule".into());
-    }
     None
 }
 
