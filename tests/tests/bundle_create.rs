@@ -378,3 +378,32 @@ fn accounts_after_created_ones_and_immutables_through_a_proxy() {
         "{out:?}"
     );
 }
+
+/// Init code reads empty calldata on the EVM, though a constructor's frame
+/// keeps its code where calldata goes: `calldatasize` + 7 (slot 1),
+/// `calldataload(0)` + 8 (slot 2) and a `calldatacopy` of 32 bytes over a
+/// word of memory, which it zeroes, + 9 (slot 3); then it returns one
+/// zero byte of code.
+#[test]
+fn a_constructor_reads_empty_calldata_as_on_the_evm() {
+    let init =
+        hex("36600701600155 5f35600801600255 60ff604052 60205f604037 604051600901600355 60015ff3");
+    assert_eq!(init.len(), 0x27);
+    // Copies the init code (at 0x0f) to memory and create2s it, salt 0.
+    let mut code = hex("6027600f5f39 5f60275f5ff5 5f55 00");
+    code.extend_from_slice(&init);
+    let mut w = world(code);
+    let out = agree(
+        &mut w,
+        &call(FACTORY, vec![]),
+        "a constructor reading calldata",
+    );
+    let child = FACTORY.create2([0u8; 32], keccak256(&init));
+    for (slot, value) in [(1u64, 7u64), (2, 8), (3, 9)] {
+        assert_eq!(
+            out.storage.get(&(child, U256::from(slot))),
+            Some(&(U256::ZERO, U256::from(value))),
+            "slot {slot}"
+        );
+    }
+}

@@ -30,13 +30,18 @@ impl Cx<'_> {
             || res.ok_or_else(|| Error::Internal(format!("host.{} without a result", h.name())));
         let constructor = self.bundle.is_some_and(|b| b.constructor);
         match h {
-            // A constructor frame's calldata fields hold its code.
-            HostOp::CallDataLoad | HostOp::CallDataSize | HostOp::CallDataCopy if constructor => {
-                return Err(unsupported(
-                    format!("host.{}", h.name()),
-                    pos,
-                    "init code reading calldata (empty on the EVM) has no mapping in a bundle: its frame's calldata is its code",
-                ));
+            // Init code's calldata is empty on the EVM (a constructor frame's
+            // calldata fields hold its code): reads give 0, copies zeros.
+            HostOp::CallDataLoad | HostOp::CallDataSize if constructor => {
+                let o = self.off(d()?);
+                zero(&mut self.asm, R9, o, 4);
+            }
+            HostOp::CallDataCopy if constructor => {
+                self.ptr(R1, args[0]);
+                self.ptr(R2, args[1]);
+                self.ptr(R3, args[2]);
+                self.asm.mov64(R5, 0);
+                self.call_checked(Helper::CopyIn);
             }
             HostOp::CodeSize if constructor => self.global_word(layout::CALLDATA_LEN, d()?),
             HostOp::CodeCopy if constructor => self.copy_in(true, args),
