@@ -76,10 +76,6 @@ pub fn check(module: &Verified, target: &Target) -> Result<Report, Error> {
 /// ([`crate::translate_bundle`], in a heap of [`crate::bundle::HEAP`]).
 pub fn check_in_bundle(module: &Verified, target: &Target) -> Result<Report, Error> {
     let storage = std::collections::BTreeMap::new();
-    let target = Target {
-        heap_size: crate::bundle::HEAP,
-        ..target.clone()
-    };
     let contract = crate::Contract {
         module,
         initial_storage: &storage,
@@ -88,6 +84,19 @@ pub fn check_in_bundle(module: &Verified, target: &Target) -> Result<Report, Err
         nonce: 1,
         init: None,
     };
+    check_member(contract, target)
+}
+
+/// [`check_in_bundle`] for a bundle's contract as
+/// [`crate::translate_bundle`] takes it: also a created contract's
+/// template (with its immutables' slots) or its init code, which runs as a
+/// constructor ([`crate::Contract::init`]).
+pub fn check_member(contract: crate::Contract<'_>, target: &Target) -> Result<Report, Error> {
+    let target = Target {
+        heap_size: crate::bundle::HEAP,
+        ..target.clone()
+    };
+    let module = contract.module;
     let (program, problems) = lower::lower_bundle(&[contract], &target)?;
     Ok(report(module, &program, problems))
 }

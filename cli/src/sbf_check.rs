@@ -122,6 +122,19 @@ impl Checked {
         Self::with_report(report, module, target, code, fork, functions, true)
     }
 
+    /// [`Checked::in_bundle`] for a contract the bundle's contracts create:
+    /// its template or its init code (`contract.init`), lifted from `code`.
+    pub(crate) fn created(
+        contract: chainlift_backend_sbf::Contract<'_>,
+        target: &Target,
+        code: &[u8],
+        fork: Fork,
+    ) -> anyhow::Result<Checked> {
+        let module = contract.module;
+        let report = check::check_member(contract, target)?;
+        Self::with_report(report, module, target, code, fork, BTreeMap::new(), true)
+    }
+
     fn with_report(
         report: Report,
         module: &Verified,

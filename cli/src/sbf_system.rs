@@ -79,26 +79,46 @@ pub(crate) fn check_system(
     out: &mut dyn Write,
 ) -> anyhow::Result<u8> {
     let target = system_target(args)?;
+    let fork = args.common.fork;
+    // (name, address, report) per contract the program holds.
     let mut reports = vec![];
-    for (c, account, m) in deployed(plan, args.common.fork, stages)? {
+    let deployed = deployed(plan, fork, stages)?;
+    for (c, account, m) in &deployed {
         let functions = crate::input::signatures(c.abi.as_ref());
-        let checked = Checked::in_bundle(
-            &m.module,
-            &target,
-            &account.code,
-            args.common.fork,
-            functions,
-        )?;
-        reports.push((c, checked));
+        let checked = Checked::in_bundle(&m.module, &target, &account.code, fork, functions)?;
+        reports.push((c.name.clone(), Some(c.address), checked));
     }
-    let refused = reports.iter().filter(|(_, r)| r.refused()).count();
+    // The contracts they create: each child's template and init code.
+    let created = Created::find(&deployed, fork, stages)?;
+    let mut contracts = vec![];
+    // Two per child: its template, then its init code.
+    created.extend(&mut contracts, 0);
+    let mut contracts = contracts.into_iter();
+    for c in &created.children {
+        let parent = deployed
+            .iter()
+            .find(|(_, account, _)| account.code.get(c.at.clone()) == Some(&c.init[..]))
+            .map_or("a contract", |(p, _, _)| p.name.as_str());
+        let name = format!(
+            "{parent}'s child (init code at {:#x}..{:#x})",
+            c.at.start, c.at.end
+        );
+        for (what, code) in [("runtime", c.with_slots()), ("init code", c.init.clone())] {
+            let contract = contracts
+                .next()
+                .context("a template and init code per child")?;
+            let checked = Checked::created(contract, &target, &code, fork)?;
+            reports.push((format!("{name}: {what}"), None, checked));
+        }
+    }
+    let refused = reports.iter().filter(|(_, _, r)| r.refused()).count();
     if args.common.json {
         let contracts: Vec<Value> = reports
             .iter()
-            .map(|(c, r)| {
+            .map(|(name, address, r)| {
                 let mut v = r.json();
-                v["name"] = json!(c.name);
-                v["address"] = json!(c.address.to_checksum(None));
+                v["name"] = json!(name);
+                v["address"] = json!(address.map(|a| a.to_checksum(None)));
                 if let Some(o) = v.as_object_mut() {
                     o.remove("schema_version");
                     o.remove("target");
@@ -118,16 +138,23 @@ pub(crate) fn check_system(
     } else {
         writeln!(
             out,
-            "a system of {} contracts, one program: {}",
-            reports.len(),
+            "a system of {} contracts{}, one program: {}",
+            deployed.len(),
+            match created.children.len() {
+                0 => String::new(),
+                n => format!(" and {n} they create"),
+            },
             if refused == 0 {
                 "every contract translates".to_string()
             } else {
                 format!("{refused} do not translate")
             }
         )?;
-        for (c, r) in &reports {
-            writeln!(out, "\n== {} ({})", c.name, c.address.to_checksum(None))?;
+        for (name, address, r) in &reports {
+            match address {
+                Some(a) => writeln!(out, "\n== {name} ({})", a.to_checksum(None))?,
+                None => writeln!(out, "\n== {name}")?,
+            }
             r.print_text(out)?;
         }
     }

@@ -381,8 +381,9 @@ fn the_program_creates_a_state_account_only_at_its_address() {
 
 /// `translate --check --deploy` of a system checks every contract it
 /// deploys, once each (a name bound later to one of them is not another),
-/// as one of the bundle (the factory's CREATE2 runs in it). The exit code is 1 when any contract has an operation with no
-/// mapping.
+/// as one of the bundle (the factory's CREATE2 runs in it), and the
+/// contracts they create (a template and init code each). The exit code is
+/// 1 when any contract has an operation with no mapping.
 #[test]
 fn check_lists_the_problems_of_every_contract_of_a_system() {
     use chainlift_backend_sbf::exit;
@@ -430,9 +431,25 @@ fn check_lists_the_problems_of_every_contract_of_a_system() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["tokenA", "tokenB", "factory"]);
+    // Then the pair it creates: its runtime (a template) and its init
+    // code, each checked as the program holds it.
+    assert_eq!(
+        names,
+        [
+            "tokenA",
+            "tokenB",
+            "factory",
+            "factory's child (init code at 0x611..0x13c2): runtime",
+            "factory's child (init code at 0x611..0x13c2): init code"
+        ]
+    );
     let factory = &contracts[2];
     assert_eq!(sites(factory, exit::CREATE_UNKNOWN), 1, "{factory}");
+    assert_eq!(contracts[3]["address"], serde_json::Value::Null);
+    // The pair calls its tokens (in the bundle at run time, target limits
+    // at sites the check cannot resolve).
+    assert!(sites(&contracts[3], exit::CALL_INTO_CODE) > 0);
+    assert_eq!(contracts[4]["translates"], true);
     // A system with an operation that has no mapping: exit 1, and the
     // contract that has it says so.
     let dir = std::env::temp_dir().join(format!("chainlift-check-system-{}", std::process::id()));
@@ -471,8 +488,9 @@ fn check_lists_the_problems_of_every_contract_of_a_system() {
     ]);
     assert_eq!(run.code, 0);
     assert!(
-        run.stdout
-            .starts_with("a system of 3 contracts, one program: every contract translates"),
+        run.stdout.starts_with(
+            "a system of 3 contracts and 1 they create, one program: every contract translates"
+        ),
         "{}",
         run.stdout
     );
