@@ -59,6 +59,8 @@ pub fn limit_name(code: u64) -> &'static str {
         exit::CREATED_CODE => "constructor returned other code than its template",
         exit::CREATE_RENT => "signer cannot pay a created contract's rent",
         exit::TEMPLATE_CODE => "copy of a created contract's code over its immutables",
+        exit::CALL_OUT => "call out of the bundle a cross-program invocation cannot make",
+        exit::CALL_OUT_UNDONE => "failed call inside the bundle after a call out",
         _ => "target limit",
     }
 }

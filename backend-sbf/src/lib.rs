@@ -129,6 +129,30 @@ pub struct Target {
     /// no mapping (`chainlift translate --strict`). The default holds every
     /// field at [`EnvField::default_value`].
     pub constants: std::collections::BTreeMap<EnvField, alloy_primitives::U256>,
+    /// In a bundle: the system's contracts another program holds (a bundle
+    /// of its own, translated with this program among its
+    /// [`Target::trusted`]). A call to one leaves the bundle by a
+    /// cross-program invocation of that program, signed for by the calling
+    /// contract's state account.
+    pub outside: Vec<Outside>,
+    /// In a bundle: the programs whose state accounts speak for their
+    /// contracts' addresses. When one of them owns the caller (account 1,
+    /// a signer: only that program can sign for its program-derived
+    /// addresses) and its data has a bundle prefix, `msg.sender` is the
+    /// address in that prefix, not the last 20 bytes of its key: the other
+    /// programs of the system, which call this one.
+    pub trusted: Vec<[u8; 32]>,
+}
+
+/// A contract of the system that another program holds
+/// ([`Target::outside`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Outside {
+    /// Its EVM address.
+    pub address: alloy_primitives::Address,
+    /// The program that holds it: its state account is that program's
+    /// program-derived address of the address.
+    pub program: [u8; 32],
 }
 
 /// A block or transaction field with no Solana source, which a program
@@ -219,6 +243,8 @@ impl Default for Target {
             rent_per_byte: 6_960,
             initial_storage: Default::default(),
             constants: EnvField::defaults(),
+            outside: vec![],
+            trusted: vec![],
         }
     }
 }
@@ -323,17 +349,31 @@ pub mod exit {
     /// Target limit: the signer (a writable account) cannot pay the rent
     /// of the state account `create` or `create2` makes.
     pub const CREATE_RENT: u64 = 0x110;
+    /// Target limit: a call to a contract another program holds
+    /// ([`crate::Target::outside`]) that Solana's cross-program invocation
+    /// cannot make as the EVM would: with value, as a `delegatecall` or
+    /// `callcode`, with more than 32 accounts or over 10 KiB of calldata,
+    /// past the bundle's frames, or changing the size of an account's data
+    /// downwards.
+    pub const CALL_OUT: u64 = 0x112;
+    /// Target limit: a call inside the bundle that failed (and is undone)
+    /// had made a call out of it, which Solana cannot undo short of
+    /// failing the whole instruction.
+    pub const CALL_OUT_UNDONE: u64 = 0x113;
     /// A call pays an address whose account is not among the instruction's
     /// writable accounts; the return data is that address (20 bytes), so a
     /// client can add the account and send the instruction again. A
     /// `create` or `create2` whose new state account is missing returns the
     /// address and a byte 1 (21 bytes): the account to add is the
-    /// address's state account ([`crate::address::state_account`]).
+    /// address's state account ([`crate::address::state_account`]). A
+    /// call to a contract another program holds returns the address and
+    /// that program's id (52 bytes): the accounts to add are the program
+    /// and the address's state account under it.
     pub const ACCOUNT_NEEDED: u64 = 0x204;
 
     /// Every code the program can end with, and a name for it
     /// (`snake_case`, as a client's error enum would have it).
-    pub const ALL: [(u64, &str); 22] = [
+    pub const ALL: [(u64, &str); 24] = [
         (SUCCESS, "success"),
         (REVERT, "revert"),
         (HALT, "halt"),
@@ -352,6 +392,8 @@ pub mod exit {
         (CREATED_CODE, "created_code"),
         (CREATE_RENT, "create_rent"),
         (TEMPLATE_CODE, "template_code"),
+        (CALL_OUT, "call_out"),
+        (CALL_OUT_UNDONE, "call_out_undone"),
         (BAD_ACCOUNTS, "bad_accounts"),
         (BAD_STATE, "bad_state"),
         (BAD_INPUT, "bad_input"),
@@ -392,6 +434,12 @@ pub mod exit {
             }
             TEMPLATE_CODE => {
                 "target limit: a copy of a created contract's code over its immutables".into()
+            }
+            CALL_OUT => {
+                "target limit: a call out of the bundle that a cross-program invocation cannot make".into()
+            }
+            CALL_OUT_UNDONE => {
+                "target limit: a failed call inside the bundle had called out of it (not undone)".into()
             }
             BAD_ACCOUNTS => "bad accounts".into(),
             BAD_STATE => "state account is not a storage table".into(),
@@ -497,8 +545,14 @@ pub mod layout {
     /// runs (in a `delegatecall` or `callcode`, the callee's, not
     /// [`STORAGE`]): a template reads its immutables there.
     pub const CODE_STORAGE: i16 = CALLER_ADDR + 8;
+    /// In a bundle, in the outermost frame only: how many calls out of the
+    /// bundle the instruction made so far ([`crate::Target::outside`]).
+    pub const CALLS_OUT: i16 = CODE_STORAGE + 8;
+    /// In a bundle's nested frame: [`CALLS_OUT`] when the call began; a
+    /// failure after a call out cannot be undone.
+    pub const CALLS_OUT_MARK: i16 = CODE_STORAGE + 16;
     /// End of a bundle frame's fixed part.
-    pub const BUNDLE_FIXED_END: i16 = CODE_STORAGE + 8;
+    pub const BUNDLE_FIXED_END: i16 = CODE_STORAGE + 24;
 }
 
 /// The storage table kept in the state account's data.

@@ -141,7 +141,7 @@ pub(crate) fn lower_bundle(
         .map(|k| asm.named(&format!("init{k}")))
         .collect();
     let addresses: Vec<_> = contracts.iter().map(|c| c.address).collect();
-    let exits = entry::bundle_entry(&mut asm, dispatch, &inits, &addresses, target.rent_per_byte);
+    let exits = entry::bundle_entry(&mut asm, dispatch, &inits, &addresses, target);
     asm.bind(dispatch);
     for (k, b) in bodies.iter().enumerate() {
         asm.jmp_imm(J::Eq, R1, k as i32, *b);
@@ -201,11 +201,13 @@ pub(crate) fn lower_bundle(
             bad_accounts: exits.0,
             bad_state: exits.1,
             constructor,
+            calls_out: !target.outside.is_empty(),
         };
         let mut one = target.clone();
         one.initial_storage = c.initial_storage.clone();
         let mut cx = Cx::new(f, code, &one, facts, slot_of, &frame, asm, Some(info));
         cx.creatables = creatables.clone();
+        cx.outside = target.outside.clone().into();
         cx.nonce = c.nonce;
         cx.immutables = c.immutables.to_vec();
         cx.immutable_sites = create::immutable_sites(code, c.immutables);
@@ -252,6 +254,9 @@ struct Bundle {
     /// constructor's arguments, in the creating frame's memory), and
     /// `return` leaves the returned range there.
     constructor: bool,
+    /// Whether the bundle calls out of itself ([`Target::outside`]): a
+    /// frame that fails after a call out ends the instruction.
+    calls_out: bool,
 }
 
 /// The module's one function, which must take no parameters and have a
@@ -374,6 +379,8 @@ struct Cx<'a> {
     coverage: chainlift_ir::analysis::Facts,
     /// In a bundle, the init code its contracts can create instances of.
     creatables: std::rc::Rc<[create::Creatable]>,
+    /// In a bundle, the system's contracts other programs hold.
+    outside: std::rc::Rc<[crate::Outside]>,
     /// In a bundle, the nonce a state account created from outside starts
     /// with ([`crate::Contract::nonce`]).
     nonce: u64,
@@ -473,6 +480,7 @@ impl Cx<'_> {
             coverage: facts.ir,
             at: (Block::new(0), 0),
             creatables: std::rc::Rc::from([]),
+            outside: std::rc::Rc::from([]),
             nonce: 1,
             immutables: vec![],
             immutable_sites: vec![],

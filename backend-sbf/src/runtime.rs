@@ -113,6 +113,9 @@ pub(crate) enum Helper {
     /// `()`, in a bundle: logs the held records (see
     /// [`crate::solana_rt::flush_logs`]).
     FlushLogs,
+    /// `() -> status`, in a bundle: a call to a contract another program
+    /// holds (see [`crate::solana_rt::call_out`]).
+    CallOut,
 }
 
 /// The helpers a program uses, in the order they were first called (the
@@ -275,6 +278,10 @@ impl Runtime {
             Helper::Undo => solana_rt::undo(a, self.journal_at),
             Helper::Log => solana_rt::log(a, self.journal_at + crate::bundle::JOURNAL),
             Helper::FlushLogs => solana_rt::flush_logs(a, self.journal_at + crate::bundle::JOURNAL),
+            Helper::CallOut => {
+                let flush = self.label(a, Helper::FlushLogs);
+                solana_rt::call_out(a, flush)
+            }
             Helper::DivMod => self.divmod(a),
             Helper::SDivMod => self.sdivmod(a),
             Helper::AddMod => self.addmod(a),

@@ -12,10 +12,12 @@ use crate::asm::{
 use crate::runtime::zero;
 use crate::{exit, layout, storage};
 
+pub(crate) mod call_out;
 mod system;
 mod table;
 
 use system::system_transfer_syncing;
+pub(crate) use call_out::call_out;
 pub(crate) use system::{NewAccount, system_call, system_transfer};
 pub(crate) use table::{grow, table};
 

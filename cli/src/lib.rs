@@ -202,6 +202,16 @@ struct TranslateArgs {
     /// the program (left empty otherwise, for the client to fill in).
     #[arg(long, value_name = "KEY")]
     program_id: Option<String>,
+    /// sbf, a system whose scenario puts contracts into programs of their
+    /// own (`program = "NAME"`): the program to write, `main` (the
+    /// contracts with no `program`, the default) or a NAME.
+    #[arg(long, value_name = "NAME")]
+    program: Option<String>,
+    /// sbf, such a system: each other program's id, which calls to its
+    /// contracts invoke (`NAME=KEY`, comma-separated or repeated; `main`
+    /// for the contracts with no `program`).
+    #[arg(long = "program-ids", value_name = "NAME=KEY", value_delimiter = ',')]
+    program_ids: Vec<String>,
 }
 
 /// The call every engine runs. FILE may also be a scenario (`.toml`, see

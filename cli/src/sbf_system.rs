@@ -9,7 +9,8 @@ use crate::sbf_check::Checked;
 use crate::sbf_client::Client;
 use alloy_primitives::U256;
 use anyhow::{Context, anyhow, bail};
-use chainlift_backend_sbf::{Contract, Init, Target, bundle, translate_bundle};
+use alloy_primitives::Address;
+use chainlift_backend_sbf::{Contract, Init, Outside, Target, bundle, translate_bundle};
 use chainlift_emulator::children;
 use chainlift_frontend_evm::Fork;
 use chainlift_frontend_evm::pipeline::Compiled;
@@ -20,21 +21,94 @@ use std::io::Write;
 use std::sync::Arc;
 
 /// The target a system translates for: a bundle's heap, and the
-/// options of `args`.
-fn system_target(args: &crate::TranslateArgs) -> anyhow::Result<Target> {
+/// options of `args`; in a system of several programs, the contracts the
+/// others hold and their ids.
+fn system_target(args: &crate::TranslateArgs, plan: &crate::scenario::Plan) -> anyhow::Result<Target> {
+    let (outside, trusted) = programs(args, plan)?;
     Ok(Target {
         heap_size: bundle::HEAP,
         chain_id: args.chain_id,
         wei_per_lamport: args.wei_per_lamport,
         constants: crate::sbf_check::constants(&args.env, args.strict)?,
+        outside,
+        trusted,
         ..Target::default()
     })
+}
+
+/// The name of the program that holds the contracts a scenario puts in
+/// no program of their own.
+const MAIN: &str = "main";
+
+/// The program a contract of `plan` goes into.
+fn program_of<'a>(plan: &'a crate::scenario::Plan, at: &Address) -> &'a str {
+    plan.world.programs.get(at).map_or(MAIN, String::as_str)
+}
+
+/// The program `args` translates (`--program`, else `main`).
+fn chosen(args: &crate::TranslateArgs) -> &str {
+    args.program.as_deref().unwrap_or(MAIN)
+}
+
+/// In a system of several programs (`program = "NAME"` in the
+/// scenario): the contracts the other programs hold, with those programs'
+/// ids (`--program-ids`), and every program's id that `args` knows (each
+/// speaks for its contracts when it calls another).
+fn programs(
+    args: &crate::TranslateArgs,
+    plan: &crate::scenario::Plan,
+) -> anyhow::Result<(Vec<Outside>, Vec<[u8; 32]>)> {
+    let mine = chosen(args);
+    let mut ids: BTreeMap<&str, [u8; 32]> = BTreeMap::new();
+    for pair in &args.program_ids {
+        let (name, key) = pair
+            .split_once('=')
+            .with_context(|| format!("--program-ids {pair}: write NAME=KEY"))?;
+        ids.insert(name, crate::sbf_client::key_of(key)?);
+    }
+    if let Some(id) = &args.program_id {
+        ids.insert(mine, crate::sbf_client::key_of(id)?);
+    }
+    let with_code = plan
+        .contracts
+        .iter()
+        .filter(|c| plan.world.accounts.get(&c.address).is_some_and(|a| !a.code.is_empty()));
+    let names: std::collections::BTreeSet<&str> =
+        with_code.clone().map(|c| program_of(plan, &c.address)).collect();
+    if !names.contains(mine) {
+        bail!(
+            "--program {mine}: the scenario's programs are {}",
+            names.iter().copied().collect::<Vec<_>>().join(", ")
+        );
+    }
+    if names.len() == 1 {
+        return Ok((vec![], vec![]));
+    }
+    let mut outside: Vec<Outside> = vec![];
+    for c in with_code {
+        let name = program_of(plan, &c.address);
+        if name == mine || outside.iter().any(|o| o.address == c.address) {
+            continue;
+        }
+        let program = *ids.get(name).with_context(|| {
+            format!(
+                "{} is in the program `{name}`: give its id, --program-ids {name}=KEY",
+                c.name
+            )
+        })?;
+        outside.push(Outside {
+            address: c.address,
+            program,
+        });
+    }
+    Ok((outside, ids.into_values().collect()))
 }
 
 /// The contracts `plan` deployed (with code), in its order, each once,
 /// with its account and its lifted module.
 fn deployed<'p>(
     plan: &'p crate::scenario::Plan,
+    program: Option<&str>,
     fork: Fork,
     stages: Stages,
 ) -> anyhow::Result<Deployed<'p>> {
@@ -42,11 +116,13 @@ fn deployed<'p>(
     // A name bound later to a contract already deployed (`bind`) is not
     // another contract.
     let mut seen = std::collections::HashSet::new();
+    let mine = program.unwrap_or(MAIN);
     let with_code = plan.contracts.iter().filter(|c| {
         plan.world
             .accounts
             .get(&c.address)
             .is_some_and(|a| !a.code.is_empty())
+            && program_of(plan, &c.address) == mine
             && seen.insert(c.address)
     });
     for c in with_code {
@@ -78,11 +154,11 @@ pub(crate) fn check_system(
     stages: Stages,
     out: &mut dyn Write,
 ) -> anyhow::Result<u8> {
-    let target = system_target(args)?;
+    let target = system_target(args, plan)?;
     let fork = args.common.fork;
     // (name, address, report) per contract the program holds.
     let mut reports = vec![];
-    let deployed = deployed(plan, fork, stages)?;
+    let deployed = deployed(plan, Some(chosen(args)), fork, stages)?;
     for (c, account, m) in &deployed {
         let functions = crate::input::signatures(c.abi.as_ref());
         let checked = Checked::in_bundle(&m.module, &target, &account.code, fork, functions)?;
@@ -272,13 +348,13 @@ pub(crate) fn translate_system(
     if !matches!(emit, "elf" | "asm") {
         bail!("--emit {emit} is for --target wasm; sbf writes elf or asm");
     }
-    let target = system_target(args)?;
+    let target = system_target(args, plan)?;
     let program_id = args
         .program_id
         .as_deref()
         .map(crate::sbf_client::key_of)
         .transpose()?;
-    let compiled = deployed(plan, args.common.fork, stages)?;
+    let compiled = deployed(plan, Some(chosen(args)), args.common.fork, stages)?;
     let created = Created::find(&compiled, args.common.fork, stages)?;
     let mut contracts: Vec<Contract> = compiled
         .iter()
@@ -393,6 +469,23 @@ pub(crate) fn translate_system(
     manifest["log_format"] = "in a bundle, each `sol_log_data` record starts with the emitting contract's address (20 bytes), then a byte n, n topics of 32 bytes and the ABI-encoded data".into();
     manifest["contracts"] = Value::Array(parts.into_iter().map(|(e, _)| e).collect());
     manifest["created"] = created.manifest(compiled.len());
+    if !target.outside.is_empty() {
+        let by_address = |a: &Address| {
+            plan.contracts
+                .iter()
+                .find(|c| c.address == *a)
+                .map_or(String::new(), |c| c.name.clone())
+        };
+        manifest["outside"] = json!({
+            "contracts": target.outside.iter().map(|o| json!({
+                "name": by_address(&o.address),
+                "address": o.address.to_checksum(None),
+                "program": bs58::encode(o.program).into_string(),
+                "state_account": bs58::encode(chainlift_backend_sbf::address::state_account(&o.program, o.address).0).into_string(),
+            })).collect::<Vec<_>>(),
+            "note": "contracts other programs of the system hold: a call to one is a cross-program invocation of its program (instruction data: the value prefix, u64::MAX for a staticcall, then the calldata; accounts: its state account, the calling contract's state account as a signer, then every account of the instruction), so the instruction must hold that program and that state account (account_needed returns the address and the program id, 52 bytes, when they are missing); a failure in the called program fails the transaction (Solana cannot catch it); a call with value, a delegatecall or a callcode ends with call_out, and a call inside the program that fails after calling out ends with call_out_undone",
+        });
+    }
     let file = std::path::Path::new(path).with_file_name(format!("{stem}.manifest.json"));
     let idl = std::path::Path::new(path).with_file_name(format!("{stem}.codama.json"));
     let idl_value = crate::sbf_client::codama_root(&stem, args.program_id.as_deref(), instructions);

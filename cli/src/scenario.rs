@@ -228,6 +228,11 @@ struct Contract {
     value: Option<String>,
     #[serde(default)]
     storage: BTreeMap<String, String>,
+    /// On Solana, the program that holds it (the `sbf` engines): contracts
+    /// without one share a program, the others go into the program of
+    /// their name, and calls between programs are cross-program
+    /// invocations.
+    program: Option<String>,
 }
 
 /// `[[account]]`: an address seeded before the deployments.
@@ -621,6 +626,12 @@ pub fn load(
                 at
             }
         };
+        if let Some(p) = &c.program {
+            if p.is_empty() {
+                bail!("{where_}: `program` names a program; leave it out for the shared one");
+            }
+            world.programs.insert(at, p.clone());
+        }
         let named = Named {
             name,
             address: at,

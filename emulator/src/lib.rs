@@ -42,6 +42,11 @@ pub struct Account {
 pub struct World {
     /// Accounts by address.
     pub accounts: BTreeMap<Address, Account>,
+    /// Where the `sbf` engines put contracts: each contract named here
+    /// goes into the program of its group (a bundle of its own), the others
+    /// into one program; calls between programs are cross-program
+    /// invocations. Every other engine runs the world as one.
+    pub programs: BTreeMap<Address, String>,
 }
 
 impl World {

@@ -34,10 +34,14 @@ use std::ptr::NonNull;
 use std::sync::{Arc, Mutex};
 
 mod bundle;
+mod cpi;
 mod runtime;
 
 pub use bundle::decode_bundle_log;
-pub use runtime::{AccountIn, Context, Invocation, Loaded, Run, execute, instruction_data, load};
+pub use runtime::{
+    AccountIn, Context, Invocation, Loaded, Programs, Run, execute, execute_in, instruction_data, load,
+};
+pub use cpi::FAILED as CALL_OUT_FAILED;
 
 /// The program id every translated contract runs under in the emulator.
 pub const PROGRAM_ID: [u8; 32] = [0x11; 32];
@@ -463,13 +467,21 @@ impl Engine for SbfEngine {
         // (its address as return data): add it and send again, as a
         // client would after a simulation.
         let reads_balance = uses_any(&account.code, &[0x31]);
+        let cluster = Cluster {
+            program_id: PROGRAM_ID,
+            programs: Arc::default(),
+            clock,
+            heap_size,
+        };
         let run = self.run_adding(
             exe,
             (&mut accounts, &mut addresses),
             &data,
-            clock,
-            heap_size,
-            |a, _| self.account_asked_for(world, a, reads_balance, PROGRAM_ID),
+            &cluster,
+            |n| {
+                let a = n.address();
+                Ok(vec![(a, self.account_asked_for(world, a, reads_balance, PROGRAM_ID)?)])
+            },
         )?;
         let mut o = ended(&run);
         if o.status == Status::Success {
@@ -512,48 +524,88 @@ pub fn decode_log(address: Address, slices: &[Vec<u8>]) -> Result<Log, String> {
     }
 }
 
+/// An account a program asked for ([`exit::ACCOUNT_NEEDED`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Needed {
+    /// The account an address stands for (20 bytes of return data).
+    Plain(Address),
+    /// The state account of a contract the program creates at the address
+    /// (the address and a byte 1).
+    State(Address),
+    /// A contract another program holds: that program, and the address's
+    /// state account under it (the address and the program's id).
+    Outside(Address, [u8; 32]),
+}
+
+impl Needed {
+    /// What the return data of a run that ended with
+    /// [`exit::ACCOUNT_NEEDED`] asks for.
+    fn parse(return_data: &[u8]) -> Option<Needed> {
+        match return_data {
+            [a @ .., 1] if a.len() == 20 => Some(Needed::State(Address::from_slice(a))),
+            a if a.len() == 20 => Some(Needed::Plain(Address::from_slice(a))),
+            a if a.len() == 52 => Some(Needed::Outside(
+                Address::from_slice(&a[..20]),
+                a[20..].try_into().ok()?,
+            )),
+            _ => None,
+        }
+    }
+
+    fn address(self) -> Address {
+        match self {
+            Needed::Plain(a) | Needed::State(a) | Needed::Outside(a, _) => a,
+        }
+    }
+}
+
+/// What a run needs beside its accounts: the program's id, the programs
+/// its cross-program invocations can run, the Clock and the heap.
+pub(crate) struct Cluster {
+    pub(crate) program_id: [u8; 32],
+    pub(crate) programs: Arc<Programs>,
+    pub(crate) clock: (u64, i64),
+    pub(crate) heap_size: usize,
+}
+
 impl SbfEngine {
     /// Runs `exe` on `accounts` (standing for `addresses`) with `data`.
     /// When the program asks for an account it was not given
-    /// ([`exit::ACCOUNT_NEEDED`], the address as return data), adds the one
-    /// `more` gives and runs again, as a client would after a simulation
-    /// (at most 32 accounts).
+    /// ([`exit::ACCOUNT_NEEDED`], the address as return data), adds the
+    /// ones `more` gives (each with the address it stands for) and runs
+    /// again, as a client would after a simulation.
     fn run_adding<'a>(
         &self,
         exe: &Executable<Context>,
         (accounts, addresses): (&mut Vec<AccountIn<'a>>, &mut Vec<Address>),
         data: &[u8],
-        clock: (u64, i64),
-        heap_size: usize,
-        mut more: impl FnMut(Address, bool) -> Result<AccountIn<'a>, EngineError>,
+        cluster: &Cluster,
+        mut more: impl FnMut(Needed) -> Result<Vec<(Address, AccountIn<'a>)>, EngineError>,
     ) -> Result<Run, EngineError> {
         loop {
-            let run = execute(
+            let run = runtime::execute_in(
                 exe,
                 self.jit,
                 &Invocation {
-                    program_id: PROGRAM_ID,
+                    program_id: cluster.program_id,
                     accounts,
                     data,
-                    clock,
-                    heap_size,
+                    clock: cluster.clock,
+                    heap_size: cluster.heap_size,
                 },
+                cluster.programs.clone(),
             );
-            // The address, and whether the account to add is its state
-            // account (a contract being created).
-            let needed = match run.return_data.as_slice() {
-                [a @ .., 1] if a.len() == 20 => Some((Address::from_slice(a), true)),
-                a if a.len() == 20 => Some((Address::from_slice(a), false)),
-                _ => None,
-            }
-            .filter(|_| run.result == Ok(exit::ACCOUNT_NEEDED));
+            let needed = Needed::parse(&run.return_data)
+                .filter(|_| run.result == Ok(exit::ACCOUNT_NEEDED));
             // (An address comes once: the program refuses the account
             // standing for an address before the state account of a
             // contract it creates there.)
             match needed {
-                Some((a, state)) if !addresses.contains(&a) && accounts.len() < 32 => {
-                    accounts.push(more(a, state)?);
-                    addresses.push(a);
+                Some(n) if !addresses.contains(&n.address()) && accounts.len() < 32 => {
+                    for (a, account) in more(n)? {
+                        accounts.push(account);
+                        addresses.push(a);
+                    }
                 }
                 _ => return Ok(run),
             }
@@ -573,6 +625,17 @@ fn ended(run: &Run) -> Outcome {
                 vec![],
                 run,
             );
+        }
+        // A call out of the bundle that Solana cannot make as the EVM
+        // would: the called program failed (the EVM's caller would go on
+        // with 0), or came back into a program on the stack, or went
+        // deeper than Solana's invocations may.
+        Err(e)
+            if e.contains(cpi::FAILED)
+                || e.contains("cpi: ReentrancyNotAllowed")
+                || e.contains("cpi: CallDepth") =>
+        {
+            return outcome(Status::TargetLimit(format!("sbf: {e}")), vec![], run);
         }
         Err(e) => return outcome(Status::Halt(format!("sbf: {e}")), vec![], run),
     };

@@ -74,6 +74,11 @@ pub(super) fn enter_frame(a: &mut Asm, stride: u32, save: Option<(i16, i16)>) {
 /// code ends the program with it.
 pub(super) fn run_frame(a: &mut Asm, b: super::Bundle, ok: Label, undo: Label, logs_at: u64) {
     let (failed, halted) = (a.label(), a.label());
+    if b.calls_out {
+        a.mov64(R0, layout::HEAP_START);
+        a.ldx(Size::Dw, R0, R0, layout::CALLS_OUT);
+        a.stx(Size::Dw, R6, layout::CALLS_OUT_MARK, R0);
+    }
     a.mov(R9, R6);
     a.call(b.dispatch);
     // r6..r9 are back as they were at the call: the caller's frame.
@@ -85,6 +90,17 @@ pub(super) fn run_frame(a: &mut Asm, b: super::Bundle, ok: Label, undo: Label, l
     a.bind(halted);
     a.st(Size::Dw, R9, layout::RETURN_DATA_LEN, 0);
     a.bind(failed);
+    if b.calls_out {
+        // A call out of the bundle cannot be undone.
+        let kept = a.label();
+        a.mov64(R0, layout::HEAP_START);
+        a.ldx(Size::Dw, R0, R0, layout::CALLS_OUT);
+        a.ldx(Size::Dw, R1, R6, layout::CALLS_OUT_MARK);
+        a.jmp(J::Eq, R0, R1, kept);
+        a.mov64(R0, exit::CALL_OUT_UNDONE);
+        a.exit();
+        a.bind(kept);
+    }
     a.ldx(Size::Dw, R1, R6, layout::JOURNAL_MARK);
     a.call(undo);
     a.ldx(Size::Dw, R0, R6, layout::LOG_MARK);
@@ -156,6 +172,7 @@ impl Cx<'_> {
             self.jmp_if_high(args[2], halt);
             self.asm.bind(not_static);
         }
+        let out_done = self.call_out(kind, args);
         let short = self.afford(kind, args);
         self.ptr(R1, args[1]);
         if kind == CallKind::Call {
@@ -310,8 +327,78 @@ impl Cx<'_> {
         a.bind(nested);
         a.mov64(R0, 1);
         a.bind(done);
+        a.bind(out_done);
         self.set_word(d);
         self.copy_out(io[2], io[3]);
+    }
+
+    /// A call to one of the system's contracts another program holds
+    /// ([`crate::Target::outside`]), by its address (`args[1]`): a
+    /// cross-program invocation ([`crate::solana_rt::call_out`]) that
+    /// goes to the returned label with 1 in `r0`; `delegatecall`,
+    /// `callcode` and a call with value end with [`exit::CALL_OUT`]. Any
+    /// other address goes on.
+    fn call_out(&mut self, kind: CallKind, args: &[Value]) -> Label {
+        use crate::solana_rt::call_out::{ADDRESS, PROGRAM, STATIC};
+        let done = self.asm.label();
+        if self.outside.is_empty() {
+            return done;
+        }
+        let outside = self.outside.clone();
+        let (inside, fail) = (self.asm.label(), self.fail);
+        let targets: Vec<Label> = outside.iter().map(|_| self.asm.label()).collect();
+        self.limb(R1, args[1], 0);
+        self.limb(R2, args[1], 1);
+        self.limb(R3, args[1], 2);
+        self.asm.alu_imm(Alu::Lsh, R3, 32);
+        self.asm.alu_imm(Alu::Rsh, R3, 32);
+        for (o, l) in outside.iter().zip(&targets) {
+            let limbs = alloy_primitives::U256::from_be_slice(o.address.as_slice());
+            let other = self.asm.label();
+            for (reg, limb) in [(R1, 0), (R2, 1), (R3, 2)] {
+                self.asm.mov64(R0, limbs.as_limbs()[limb]);
+                self.asm.jmp(J::Ne, reg, R0, other);
+            }
+            self.asm.ja(*l);
+            self.asm.bind(other);
+        }
+        self.asm.ja(inside);
+        for (o, l) in outside.iter().zip(&targets) {
+            self.asm.bind(*l);
+            if matches!(kind, CallKind::DelegateCall | CallKind::CallCode) {
+                self.asm.mov64(R0, exit::CALL_OUT);
+                self.asm.ja(fail);
+                continue;
+            }
+            if kind == CallKind::Call && !self.consts.get(&args[2]).is_some_and(|v| v.is_zero()) {
+                for k in 0..4 {
+                    self.limb(R1, args[2], k);
+                    self.asm.mov64(R0, exit::CALL_OUT);
+                    self.asm.jmp_imm(J::Ne, R1, 0, fail);
+                }
+            }
+            // The address as 32 bytes ending in it, then the program's id.
+            let mut key = [0u8; 32];
+            key[12..].copy_from_slice(o.address.as_slice());
+            for (at, bytes) in [(ADDRESS, &key), (PROGRAM, &o.program)] {
+                for (k, word) in bytes.chunks(8).enumerate() {
+                    let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+                    self.asm.mov64(R0, word);
+                    self.asm.stx(Size::Dw, R9, at + 8 * k as i16, R0);
+                }
+            }
+            if kind == CallKind::StaticCall {
+                self.asm.st(Size::Dw, R9, STATIC, 1);
+            } else {
+                self.asm.ldx(Size::Dw, R0, R9, layout::STATIC);
+                self.asm.stx(Size::Dw, R9, STATIC, R0);
+            }
+            self.call_checked(Helper::CallOut);
+            self.asm.mov64(R0, 1);
+            self.asm.ja(done);
+        }
+        self.asm.bind(inside);
+        done
     }
 
     /// `callcode`'s value (`args[2]`) checked against the contract's

@@ -173,9 +173,10 @@ pub(super) fn bundle_entry(
     dispatch: Label,
     inits: &[Label],
     addresses: &[Option<alloy_primitives::Address>],
-    rent_per_byte: u32,
+    target: &crate::Target,
 ) -> (Label, Label) {
     use crate::storage::{BUNDLE_MAGIC, HEADER, PREFIX};
+    let rent_per_byte = target.rent_per_byte;
     a.comment("entry: parse the accounts and instruction data at r1");
     a.mov64(R9, layout::HEAP_START);
     let bad_accounts = a.named("bad_accounts");
@@ -197,6 +198,9 @@ pub(super) fn bundle_entry(
     rest_of_input(a, bad_accounts, bad_input, true);
     a.ldx(Size::Dw, R5, R9, layout::CALLER_KEY);
     a.stx(Size::Dw, R9, layout::CALLER_ADDR, R5);
+    if !target.trusted.is_empty() {
+        called_from_the_system(a, &target.trusted);
+    }
     transient_header(a);
     let (run, pay) = (a.label(), a.named("pay_in"));
     a.ldx(Size::Dw, R5, R9, layout::VALUE);
@@ -217,6 +221,42 @@ pub(super) fn bundle_entry(
     }
     a.ja(bad_input);
     (bad_accounts, bad_state)
+}
+
+/// In a program of a system that other programs call
+/// ([`crate::Target::trusted`]): a caller (account 1, a signer, key at
+/// [`layout::CALLER_KEY`]) that one of `trusted` owns, with a bundle
+/// prefix, is the contract whose address the prefix holds
+/// ([`layout::CALLER_ADDR`] points at its data); and the value prefix
+/// `u64::MAX` makes the outermost frame static, bringing nothing (how a
+/// `staticcall` arrives from another program, `solana_rt::call_out`).
+fn called_from_the_system(a: &mut Asm, trusted: &[[u8; 32]]) {
+    use crate::storage::{BUNDLE_MAGIC, PREFIX};
+    let (plain, not_static) = (a.label(), a.label());
+    a.ldx(Size::Dw, R5, R9, layout::CALLER_KEY);
+    a.ldx(Size::Dw, R0, R5, 72);
+    a.jmp_imm(J::Lt, R0, PREFIX as i32, plain);
+    a.ldx(Size::W, R0, R5, 80);
+    a.jmp_imm(J::Ne, R0, BUNDLE_MAGIC as i32, plain);
+    for program in trusted {
+        let other = a.label();
+        for (k, word) in program.chunks(8).enumerate() {
+            let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+            a.ldx(Size::Dw, R0, R5, 32 + 8 * k as i16);
+            a.mov64(R1, word);
+            a.jmp(J::Ne, R0, R1, other);
+        }
+        a.alu_imm(Alu::Add, R5, 80);
+        a.stx(Size::Dw, R9, layout::CALLER_ADDR, R5);
+        a.ja(plain);
+        a.bind(other);
+    }
+    a.bind(plain);
+    a.ldx(Size::Dw, R5, R9, layout::VALUE);
+    a.jmp_imm(J::Ne, R5, -1, not_static);
+    a.st(Size::Dw, R9, layout::VALUE, 0);
+    a.st(Size::Dw, R9, layout::STATIC, 1);
+    a.bind(not_static);
 }
 
 /// Creates account 0 as the state account of a contract the system

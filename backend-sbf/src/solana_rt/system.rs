@@ -118,7 +118,7 @@ fn transfer_data(a: &mut Asm) {
 /// owner, rent epoch, signer, writable, executable }` at `[dst + at]`,
 /// from its key's place in the input (`key`): the pointers, the data
 /// length and the writable flag; the caller writes the rest it needs.
-fn account_info(a: &mut Asm, dst: Reg, at: i16, key: Reg) {
+pub(super) fn account_info(a: &mut Asm, dst: Reg, at: i16, key: Reg) {
     a.stx(Size::Dw, dst, at, key);
     for (field, off) in [(8, 64), (24, 80), (32, 32)] {
         a.mov(R0, key);

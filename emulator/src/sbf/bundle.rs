@@ -8,11 +8,11 @@
 //! the engine passes the state accounts the program asks for, as a client
 //! would after a simulation.
 
-use super::{AccountIn, PROGRAM_ID, SbfEngine, instruction_data, key_of};
+use super::{AccountIn, Needed, PROGRAM_ID, SbfEngine, instruction_data, key_of};
 use crate::children;
 use crate::{BlockEnv, Call, Engine, EngineError, Log, Outcome, Status, World};
 use alloy_primitives::{Address, U256, keccak256};
-use chainlift_backend_sbf::{Contract, Init, Target, bundle, storage, translate_bundle};
+use chainlift_backend_sbf::{Contract, Init, Outside, Target, bundle, storage, translate_bundle};
 use chainlift_frontend_evm::Fork;
 use chainlift_ir::inst::HostOp;
 use std::collections::BTreeMap;
@@ -57,6 +57,17 @@ fn contracts(world: &World) -> Vec<Address> {
         .filter(|(_, a)| !a.code.is_empty())
         .map(|(a, _)| *a)
         .collect()
+}
+
+/// The id of the program that holds a group of the world's contracts
+/// (`World::programs`): [`PROGRAM_ID`] for the contracts in no named
+/// group, else derived from the name.
+pub fn program_of(group: &str) -> [u8; 32] {
+    if group.is_empty() {
+        PROGRAM_ID
+    } else {
+        keccak256(format!("chainlift program {group}")).0
+    }
 }
 
 /// The owner of the accounts that stand for contracts left out of the
@@ -107,6 +118,13 @@ impl SbfEngine {
         let mut id = b"bundle".to_vec();
         for code in &layout.codes {
             id.extend_from_slice(keccak256(code).as_slice());
+        }
+        for o in &target.outside {
+            id.extend_from_slice(o.address.as_slice());
+            id.extend_from_slice(&o.program);
+        }
+        for t in &target.trusted {
+            id.extend_from_slice(t);
         }
         let constants = target.constants.iter().map(|(f, v)| (*f, *v)).collect();
         let key = (keccak256(&id).0, fork, target.chain_id, constants);
@@ -284,6 +302,36 @@ impl SbfEngine {
         if !members.contains(&call.to) {
             return Ok(None);
         }
+        // The system's programs: the called contract's, and one for each
+        // other group of contracts the world puts in a program of its own
+        // (`World::programs`), which calls reach by cross-program
+        // invocation.
+        let group = |a: &Address| world.programs.get(a).cloned().unwrap_or_default();
+        let mine = group(&call.to);
+        let program_id = program_of(&mine);
+        let mut groups: BTreeMap<String, Vec<Address>> = BTreeMap::new();
+        for a in &members {
+            groups.entry(group(a)).or_default().push(*a);
+        }
+        let members = groups[&mine].clone();
+        let trusted: Vec<[u8; 32]> = match groups.len() {
+            1 => vec![],
+            _ => groups.keys().map(|g| program_of(g)).collect(),
+        };
+        let target_of = |g: &str| Target {
+            outside: groups
+                .iter()
+                .filter(|(h, _)| h.as_str() != g)
+                .flat_map(|(h, at)| {
+                    at.iter().map(|a| Outside {
+                        address: *a,
+                        program: program_of(h),
+                    })
+                })
+                .collect(),
+            trusted: trusted.clone(),
+            ..target.clone()
+        };
         let value = self.lamports(call.value).ok_or_else(|| {
             unsupported(format!(
                 "the call sends {} wei, not a whole number of lamports",
@@ -299,20 +347,33 @@ impl SbfEngine {
             }
         }
         let layout = self.layout(world, members.clone(), fork);
-        let program = self.compile_bundle(&layout, fork, &target);
+        let program = self.compile_bundle(&layout, fork, &target_of(&mine));
         let exe = program.as_ref().as_ref().map_err(Clone::clone)?;
+        let mut programs: super::Programs = vec![];
+        let mut layouts = vec![(program_id, &layout)];
+        let others: Vec<(String, Layout)> = groups
+            .iter()
+            .filter(|(g, _)| **g != mine)
+            .map(|(g, at)| (g.clone(), self.layout(world, at.clone(), fork)))
+            .collect();
+        for (g, l) in &others {
+            programs.push((program_of(g), self.compile_bundle(l, fork, &target_of(g))));
+            layouts.push((program_of(g), l));
+        }
         // Each contract's state account: its prefix and table, as the
         // program creates it (128 entries) when its storage fits there,
         // else one table large enough (where the program's would have grown
         // by extensions); and its balance above the rent-exempt minimum.
         let rent = u64::from(self.target.rent_per_byte);
-        let mut states: BTreeMap<Address, (Vec<u8>, u64, [u8; 32])> = BTreeMap::new();
-        for a in &members {
+        // (Every program's contracts: a call out needs the called one's.)
+        let mut states: BTreeMap<Address, (Vec<u8>, u64, [u8; 32], [u8; 32])> = BTreeMap::new();
+        for (owner, l) in &layouts {
+            for a in &l.members {
             let acct = &world.accounts[a];
-            let (key, bump) = chainlift_backend_sbf::address::state_account(&PROGRAM_ID, *a);
+            let (key, bump) = chainlift_backend_sbf::address::state_account(owner, *a);
             // An instance of a child's template keeps its immutables in
             // storage.
-            let (id, immutables) = &layout.ids[a];
+            let (id, immutables) = &l.ids[a];
             let mut slots = acct.storage.clone();
             slots.extend(immutables.iter().copied());
             let used = slots.values().filter(|v| !v.is_zero()).count();
@@ -328,17 +389,18 @@ impl SbfEngine {
                 .lamports(acct.balance)
                 .unwrap_or_else(|| self.lamports_floor(acct.balance));
             let reserve = (128 + data.len() as u64) * rent;
-            states.insert(*a, (data, reserve + balance, key));
+            states.insert(*a, (data, reserve + balance, key, *owner));
+            }
         }
         let caller_wei = world.accounts.get(&call.caller).map_or(U256::ZERO, |a| {
             a.balance
                 .saturating_sub(U256::from(call.gas_limit).saturating_mul(call.gas_price))
         });
         let state_account = |a: &Address| {
-            let (data, lamports, key) = &states[a];
+            let (data, lamports, key, owner) = &states[a];
             AccountIn {
                 key: *key,
-                owner: PROGRAM_ID,
+                owner: *owner,
                 lamports: *lamports,
                 signer: false,
                 writable: true,
@@ -383,14 +445,34 @@ impl SbfEngine {
             block.number.saturating_to::<u64>(),
             block.timestamp.saturating_to::<i64>(),
         );
+        let cluster = super::Cluster {
+            program_id,
+            programs: Arc::new(programs),
+            clock,
+            heap_size: bundle::HEAP as usize,
+        };
+        let mine_holds = |a: &Address| states.get(a).is_some_and(|s| s.3 == program_id);
         let run = self.run_adding(
             exe,
             (&mut accounts, &mut addresses),
             &data,
-            clock,
-            bundle::HEAP as usize,
-            |a, state| {
-                if states.contains_key(&a) {
+            &cluster,
+            |n| {
+                let (a, state) = match n {
+                    Needed::Outside(a, program) => {
+                        if states.get(&a).is_none_or(|s| s.3 != program) {
+                            return Err(EngineError::Translate {
+                                address: a,
+                                reason: "the program asked for a contract in a program that does not hold it".into(),
+                            });
+                        }
+                        let id = Address::from_slice(&program[12..]);
+                        return Ok(vec![(id, AccountIn::program(program)), (a, state_account(&a))]);
+                    }
+                    Needed::Plain(a) => (a, false),
+                    Needed::State(a) => (a, true),
+                };
+                let one = if mine_holds(&a) {
                     Ok(state_account(&a))
                 } else if state {
                     // The state account of a contract being created: the
@@ -410,12 +492,13 @@ impl SbfEngine {
                         });
                     }
                     asked.push(a);
-                    let (key, _) = chainlift_backend_sbf::address::state_account(&PROGRAM_ID, a);
+                    let (key, _) = chainlift_backend_sbf::address::state_account(&program_id, a);
                     Ok(AccountIn::other(key, [0; 32], 0))
                 } else {
                     // Code left out of the bundle stands for another program's.
                     self.account_asked_for(world, a, reads_balance, FOREIGN)
-                }
+                };
+                Ok(vec![(a, one?)])
             },
         )?;
         let mut o = super::ended(&run);
@@ -428,7 +511,8 @@ impl SbfEngine {
         let w = U256::from(self.target.wei_per_lamport);
         for (i, a) in addresses.iter().enumerate() {
             let data = &run.data[i];
-            if let Some((_, immutables)) = layout.ids.get(a) {
+            let ids = layouts.iter().find_map(|(_, l)| l.ids.get(a));
+            if let Some((_, immutables)) = ids {
                 let acct = &world.accounts[a];
                 let mut changes = super::storage_changes(*a, &acct.storage, data)?;
                 changes.retain(|(_, k), _| !immutables.iter().any(|(key, _)| key == k));
@@ -439,7 +523,7 @@ impl SbfEngine {
                 }
                 continue;
             }
-            if !asked.contains(a) || run.owners[i] != PROGRAM_ID {
+            if !asked.contains(a) || run.owners[i] != program_id {
                 continue;
             }
             // A state account the program made to create a contract: its

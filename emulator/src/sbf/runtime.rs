@@ -28,6 +28,7 @@ pub fn load(elf: &[u8]) -> Result<Loaded, EbpfError> {
         .and_then(|_| loader.register_definition::<MemCmp>("sol_memcmp_"))
         .and_then(|_| loader.register_definition::<Clock>("sol_get_clock_sysvar"))
         .and_then(|_| loader.register_definition::<InvokeSignedC>("sol_invoke_signed_c"))
+        .and_then(|_| loader.register_definition::<GetReturnData>("sol_get_return_data"))
         .and_then(|_| {
             loader.register_definition::<CreateProgramAddress>("sol_create_program_address")
         })
@@ -41,26 +42,40 @@ pub fn load(elf: &[u8]) -> Result<Loaded, EbpfError> {
     Ok(executable)
 }
 
+/// Programs a cross-program invocation can run, by id (beside the system
+/// program, which the engine emulates itself).
+pub type Programs = Vec<([u8; 32], Arc<Result<Loaded, crate::EngineError>>)>;
+
 /// What a program run leaves behind.
 pub struct Context {
-    remaining: u64,
+    pub(super) remaining: u64,
     mapping: MemoryMapping,
     /// Bytes given to `sol_set_return_data`.
     pub return_data: Vec<u8>,
+    /// The program that set them (the transaction's return data is the
+    /// last program's to set it).
+    pub return_program: [u8; 32],
     /// Each `sol_log_data` call's slices.
     pub logs: Vec<Vec<Vec<u8>>>,
     /// The Clock sysvar: slot and unix timestamp.
     pub clock: (u64, i64),
     /// The instruction's accounts: key, signer, writable.
-    accounts: Vec<([u8; 32], bool, bool)>,
+    pub(super) accounts: Vec<([u8; 32], bool, bool)>,
     /// Each account's lamports as the runtime last saw them: at the
     /// start, then as cross-program calls copied them.
-    synced: Vec<u64>,
+    pub(super) synced: Vec<u64>,
     /// Each account's owner: at the start, then as a system
     /// `CreateAccount` made it.
-    owners: Vec<[u8; 32]>,
+    pub(super) owners: Vec<[u8; 32]>,
     /// The running program's id.
-    program_id: [u8; 32],
+    pub(super) program_id: [u8; 32],
+    /// The programs a cross-program invocation can run.
+    pub(super) programs: Arc<Programs>,
+    /// The programs on the invocation stack, the running one last.
+    pub(super) stack: Vec<[u8; 32]>,
+    /// Whether programs run JIT-compiled, and their heap.
+    pub(super) jit: bool,
+    pub(super) heap_size: usize,
 }
 
 impl ContextObject for Context {
@@ -84,7 +99,7 @@ type Seeds = (Vec<Vec<u8>>, [u8; 32]);
 
 impl Context {
     /// Charges `cost` CU, failing when the budget runs out.
-    fn charge(&mut self, cost: u64) -> Result<(), Box<dyn std::error::Error>> {
+    pub(super) fn charge(&mut self, cost: u64) -> Result<(), Box<dyn std::error::Error>> {
         if cost > self.remaining {
             self.remaining = 0;
             return Err("compute budget exceeded".into());
@@ -93,7 +108,7 @@ impl Context {
         Ok(())
     }
 
-    fn read(&self, addr: u64, len: u64) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    pub(super) fn read(&self, addr: u64, len: u64) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
         if len == 0 {
             return Ok(vec![]);
         }
@@ -107,7 +122,7 @@ impl Context {
         }
     }
 
-    fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
+    pub(super) fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
         if bytes.is_empty() {
             return Ok(());
         }
@@ -158,7 +173,7 @@ impl Context {
     }
 
     /// The `n` `{ptr, len}` slices at `addr`, at most `max` of them.
-    fn slices(
+    pub(super) fn slices(
         &self,
         addr: u64,
         n: u64,
@@ -187,7 +202,26 @@ declare_builtin_function!(
             return Err("return data too large".into());
         }
         ctx.return_data = ctx.read(ptr, len)?;
+        ctx.return_program = ctx.program_id;
         Ok(0)
+    }
+);
+
+declare_builtin_function!(
+    /// `sol_get_return_data(buf, len, program_id_out)`: 100 + (len + 32)/250
+    /// CU; copies up to `len` bytes of the return data and, when there are
+    /// any, the id of the program that set them; returns their length.
+    GetReturnData,
+    fn rust(ctx: &mut Context, buf: u64, len: u64, program: u64, _d: u64, _e: u64,) -> Result<u64, SyscallError> {
+        ctx.charge(100 + len.saturating_add(32) / 250)?;
+        let data = ctx.return_data.clone();
+        let n = data.len().min(len as usize);
+        if n != 0 {
+            ctx.write(buf, &data[..n])?;
+            let id = ctx.return_program;
+            ctx.write(program, &id)?;
+        }
+        Ok(data.len() as u64)
     }
 );
 
@@ -424,8 +458,9 @@ declare_builtin_function!(
         let (program, metas, n_metas) = (word(&head, 0), word(&head, 8), word(&head, 16));
         let (data, n_data) = (word(&head, 24), word(&head, 32));
         ctx.charge(n_data / 250 + n_metas.saturating_mul(34) / 250)?;
-        if ctx.read(program, 32)? != [0u8; 32] {
-            return Err("cpi: only calls to the system program are emulated".into());
+        let program: [u8; 32] = ctx.read(program, 32)?.try_into().map_err(|_| "cpi: program id")?;
+        if program != [0u8; 32] {
+            return super::cpi::invoke(ctx, program, (metas, n_metas), (data, n_data), (infos, n), (seeds, n_seeds));
         }
         if !ctx.accounts.iter().any(|a| a.0 == [0u8; 32]) {
             return Err("cpi: Unknown program 11111111111111111111111111111111 (the system program is not among the instruction's accounts)".into());
@@ -571,6 +606,12 @@ const NATIVE_LOADER: [u8; 32] = [
     101, 192, 69, 92, 154, 151, 3, 128, 0, 0, 0,
 ];
 
+/// The upgradeable BPF loader's id, `BPFLoaderUpgradeab1e11111111111111111111111`.
+const UPGRADEABLE_LOADER: [u8; 32] = [
+    2, 168, 246, 145, 78, 136, 161, 176, 226, 16, 21, 62, 247, 99, 174, 43, 0, 194, 185, 61, 22,
+    193, 36, 210, 192, 83, 122, 16, 4, 128, 0, 0,
+];
+
 /// One account of an instruction, as the runtime holds it.
 #[derive(Debug, Clone)]
 pub struct AccountIn<'a> {
@@ -613,6 +654,20 @@ impl AccountIn<'_> {
             signer: false,
             writable: true,
             executable: false,
+            data: &[],
+        }
+    }
+
+    /// A program's account, as a transaction lists it (its code is not
+    /// in it: the upgradeable loader keeps that in another account).
+    pub fn program(key: [u8; 32]) -> AccountIn<'static> {
+        AccountIn {
+            key,
+            owner: UPGRADEABLE_LOADER,
+            lamports: 1,
+            signer: false,
+            writable: false,
+            executable: true,
             data: &[],
         }
     }
@@ -692,6 +747,8 @@ pub struct Run {
     pub grown: Vec<u64>,
     /// Return data.
     pub return_data: Vec<u8>,
+    /// The program's id: the return data is what it set.
+    pub return_program: [u8; 32],
     /// Each `sol_log_data` call's slices.
     pub logs: Vec<Vec<Vec<u8>>>,
 }
@@ -713,6 +770,29 @@ pub struct Invocation<'a> {
 
 /// Runs `exe` (interpreted, or JIT-compiled when `jit`).
 pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
+    execute_in(exe, jit, call, Arc::new(vec![]))
+}
+
+/// [`execute`] with `programs` for the program's cross-program
+/// invocations to run.
+pub fn execute_in(
+    exe: &Executable<Context>,
+    jit: bool,
+    call: &Invocation,
+    programs: Arc<Programs>,
+) -> Run {
+    run_vm(exe, jit, call, (COMPUTE_BUDGET, vec![]), programs).0
+}
+
+/// One program's run with `budget` CU left in the transaction, invoked
+/// from the programs on `stack`; also the CU left afterwards.
+pub(super) fn run_vm(
+    exe: &Executable<Context>,
+    jit: bool,
+    call: &Invocation,
+    (budget, mut stack_of): (u64, Vec<[u8; 32]>),
+    programs: Arc<Programs>,
+) -> (Run, u64) {
     let Invocation {
         program_id,
         accounts,
@@ -738,7 +818,7 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
     let mapping = match unsafe { MemoryMapping::new(regions, &config, version) } {
         Ok(m) => m,
         Err(e) => {
-            return Run {
+            let run = Run {
                 result: Err(e.to_string()),
                 out_of_budget: false,
                 compute_units: 0,
@@ -748,17 +828,21 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
                 owners: accounts.iter().map(|a| a.owner).collect(),
                 grown: vec![0; accounts.len()],
                 return_data: vec![],
+                return_program: [0; 32],
                 logs: vec![],
             };
+            return (run, budget);
         }
     };
     // Agave charges a heap larger than the default 32 KiB when it creates
     // the VM: 8 CU per further 32 KiB page (`calculate_heap_cost`).
     let heap_cost = (heap_size as u64).div_ceil(32 * 1024).saturating_sub(1) * 8;
+    stack_of.push(program_id);
     let mut ctx = Context {
-        remaining: COMPUTE_BUDGET.saturating_sub(heap_cost),
+        remaining: budget.saturating_sub(heap_cost),
         mapping,
         return_data: vec![],
+        return_program: [0; 32],
         logs: vec![],
         clock,
         accounts: accounts
@@ -768,6 +852,10 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
         synced: accounts.iter().map(|a| a.lamports).collect(),
         owners: accounts.iter().map(|a| a.owner).collect(),
         program_id,
+        programs,
+        stack: stack_of,
+        jit,
+        heap_size,
     };
     let (count, result) = {
         let mut vm = EbpfVm::new(
@@ -834,7 +922,8 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
     let state = data.first().cloned().unwrap_or_else(|| state.to_vec());
     drop(ctx.mapping);
     drop((stack, heap));
-    Run {
+    let left = ctx.remaining;
+    let run = Run {
         result,
         out_of_budget: ctx.remaining == 0,
         compute_units: count + heap_cost,
@@ -843,7 +932,16 @@ pub fn execute(exe: &Executable<Context>, jit: bool, call: &Invocation) -> Run {
         lamports,
         owners: ctx.owners,
         grown,
-        return_data: ctx.return_data,
+        // What the program itself set last (after a call out that returned
+        // data, the transaction's return data names the called program;
+        // a client takes only the program's own).
+        return_data: if ctx.return_program == program_id {
+            ctx.return_data
+        } else {
+            vec![]
+        },
+        return_program: program_id,
         logs: ctx.logs,
-    }
+    };
+    (run, left)
 }
