@@ -47,7 +47,7 @@ use solana_signer::Signer;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// ELF bytes per loader `Write`: a transaction holds at most 1,232 bytes.
 const CHUNK: usize = 900;
@@ -581,6 +581,8 @@ fn the_voucher_checks_permits_and_secrets_in_litesvm_as_on_revm() {
 
 #[path = "solana_runtime/bundles.rs"]
 mod bundles;
+#[path = "solana_runtime/split.rs"]
+mod split;
 
 /// A storage table that fills grows in Agave as in the sbf engine: a
 /// contract storing slots 1..=n (n the calldata) on a state account with

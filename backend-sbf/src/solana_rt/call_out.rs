@@ -17,18 +17,27 @@ const MOST: i16 = 32;
 /// each account's data length before the call, then the rest.
 const INFOS: i16 = -2000;
 const METAS: i16 = -2600;
-const LENS: i16 = -2900;
-const SEEDS: i16 = -3100;
-const SIGNER: i16 = -3040;
-const EVM: i16 = -3024;
-const PROGRAM_OUT: i16 = -3016;
-const SAVED: i16 = -2980;
-const INSTRUCTION: i16 = -2972;
-const INFO_END: i16 = -2932;
+const LENS: i16 = -2904;
+const INFO_END: i16 = -2912;
+const INSTRUCTION: i16 = -2952;
+const SAVED: i16 = -2960;
+const PROGRAM_OUT: i16 = -2992;
+const EVM: i16 = -3000;
+const SIGNER: i16 = -3016;
+const SEEDS: i16 = -3064;
+// Agave checks the alignment of what it reads (8 bytes), and the places
+// follow each other without overlapping.
 const _: () = assert!(INFOS + 56 * (MOST + 1) <= -64);
 const _: () = assert!(METAS + 16 * (MOST + 2) <= INFOS);
 const _: () = assert!(LENS + 8 * (MOST + 1) <= METAS);
-const _: () = assert!(INFO_END + 8 <= LENS);
+const _: () = assert!(INFO_END + 8 <= LENS && INSTRUCTION + 40 <= INFO_END);
+const _: () = assert!(SAVED + 8 <= INSTRUCTION && PROGRAM_OUT + 32 <= SAVED);
+const _: () = assert!(EVM + 8 <= PROGRAM_OUT && SIGNER + 16 <= EVM && SEEDS + 48 <= SIGNER);
+const _: () = assert!(
+    (INFOS | METAS | LENS | INFO_END | INSTRUCTION | SAVED | PROGRAM_OUT | EVM | SIGNER | SEEDS)
+        % 8
+        == 0
+);
 
 /// Where the calling frame's scratch holds what the call needs: the
 /// callee's address as 32 bytes ending in it, then the program's id (so

@@ -208,15 +208,17 @@ declare_builtin_function!(
 );
 
 declare_builtin_function!(
-    /// `sol_get_return_data(buf, len, program_id_out)`: 100 + (len + 32)/250
-    /// CU; copies up to `len` bytes of the return data and, when there are
-    /// any, the id of the program that set them; returns their length.
+    /// `sol_get_return_data(buf, len, program_id_out)`: 100 CU, and
+    /// (n + 32)/250 more when it copies n > 0 bytes; copies up to `len`
+    /// bytes of the return data and then the id of the program that set
+    /// them; returns their length.
     GetReturnData,
     fn rust(ctx: &mut Context, buf: u64, len: u64, program: u64, _d: u64, _e: u64,) -> Result<u64, SyscallError> {
-        ctx.charge(100 + len.saturating_add(32) / 250)?;
+        ctx.charge(100)?;
         let data = ctx.return_data.clone();
         let n = data.len().min(len as usize);
         if n != 0 {
+            ctx.charge((n as u64 + 32) / 250)?;
             ctx.write(buf, &data[..n])?;
             let id = ctx.return_program;
             ctx.write(program, &id)?;

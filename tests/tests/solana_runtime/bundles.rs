@@ -276,7 +276,7 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
 }
 
 /// `ComputeBudgetInstruction::RequestHeapFrame(bytes)`.
-fn heap_frame(bytes: u32) -> Instruction {
+pub(super) fn heap_frame(bytes: u32) -> Instruction {
     let mut data = vec![1u8];
     data.extend_from_slice(&bytes.to_le_bytes());
     Instruction {
