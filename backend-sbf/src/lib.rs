@@ -436,10 +436,12 @@ pub mod exit {
                 "target limit: a copy of a created contract's code over its immutables".into()
             }
             CALL_OUT => {
-                "target limit: a call out of the bundle that a cross-program invocation cannot make".into()
+                "target limit: a call out of the bundle that a cross-program invocation cannot make"
+                    .into()
             }
             CALL_OUT_UNDONE => {
-                "target limit: a failed call inside the bundle had called out of it (not undone)".into()
+                "target limit: a failed call inside the bundle had called out of it (not undone)"
+                    .into()
             }
             BAD_ACCOUNTS => "bad accounts".into(),
             BAD_STATE => "state account is not a storage table".into(),

@@ -16,8 +16,8 @@ pub(crate) mod call_out;
 mod system;
 mod table;
 
-use system::system_transfer_syncing;
 pub(crate) use call_out::call_out;
+use system::system_transfer_syncing;
 pub(crate) use system::{NewAccount, system_call, system_transfer};
 pub(crate) use table::{grow, table};
 

@@ -7,9 +7,9 @@
 
 use crate::sbf_check::Checked;
 use crate::sbf_client::Client;
+use alloy_primitives::Address;
 use alloy_primitives::U256;
 use anyhow::{Context, anyhow, bail};
-use alloy_primitives::Address;
 use chainlift_backend_sbf::{Contract, Init, Outside, Target, bundle, translate_bundle};
 use chainlift_emulator::children;
 use chainlift_frontend_evm::Fork;
@@ -23,7 +23,10 @@ use std::sync::Arc;
 /// The target a system translates for: a bundle's heap, and the
 /// options of `args`; in a system of several programs, the contracts the
 /// others hold and their ids.
-fn system_target(args: &crate::TranslateArgs, plan: &crate::scenario::Plan) -> anyhow::Result<Target> {
+fn system_target(
+    args: &crate::TranslateArgs,
+    plan: &crate::scenario::Plan,
+) -> anyhow::Result<Target> {
     let (outside, trusted) = programs(args, plan)?;
     Ok(Target {
         heap_size: bundle::HEAP,
@@ -69,12 +72,16 @@ fn programs(
     if let Some(id) = &args.program_id {
         ids.insert(mine, crate::sbf_client::key_of(id)?);
     }
-    let with_code = plan
-        .contracts
-        .iter()
-        .filter(|c| plan.world.accounts.get(&c.address).is_some_and(|a| !a.code.is_empty()));
-    let names: std::collections::BTreeSet<&str> =
-        with_code.clone().map(|c| program_of(plan, &c.address)).collect();
+    let with_code = plan.contracts.iter().filter(|c| {
+        plan.world
+            .accounts
+            .get(&c.address)
+            .is_some_and(|a| !a.code.is_empty())
+    });
+    let names: std::collections::BTreeSet<&str> = with_code
+        .clone()
+        .map(|c| program_of(plan, &c.address))
+        .collect();
     if !names.contains(mine) {
         bail!(
             "--program {mine}: the scenario's programs are {}",

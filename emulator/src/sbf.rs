@@ -38,10 +38,11 @@ mod cpi;
 mod runtime;
 
 pub use bundle::decode_bundle_log;
-pub use runtime::{
-    AccountIn, Context, Invocation, Loaded, Programs, Run, execute, execute_in, instruction_data, load,
-};
 pub use cpi::FAILED as CALL_OUT_FAILED;
+pub use runtime::{
+    AccountIn, Context, Invocation, Loaded, Programs, Run, execute, execute_in, instruction_data,
+    load,
+};
 
 /// The program id every translated contract runs under in the emulator.
 pub const PROGRAM_ID: [u8; 32] = [0x11; 32];
@@ -473,16 +474,13 @@ impl Engine for SbfEngine {
             clock,
             heap_size,
         };
-        let run = self.run_adding(
-            exe,
-            (&mut accounts, &mut addresses),
-            &data,
-            &cluster,
-            |n| {
-                let a = n.address();
-                Ok(vec![(a, self.account_asked_for(world, a, reads_balance, PROGRAM_ID)?)])
-            },
-        )?;
+        let run = self.run_adding(exe, (&mut accounts, &mut addresses), &data, &cluster, |n| {
+            let a = n.address();
+            Ok(vec![(
+                a,
+                self.account_asked_for(world, a, reads_balance, PROGRAM_ID)?,
+            )])
+        })?;
         let mut o = ended(&run);
         if o.status == Status::Success {
             let before_lamports: Vec<u64> = accounts.iter().map(|a| a.lamports).collect();
@@ -595,8 +593,8 @@ impl SbfEngine {
                 },
                 cluster.programs.clone(),
             );
-            let needed = Needed::parse(&run.return_data)
-                .filter(|_| run.result == Ok(exit::ACCOUNT_NEEDED));
+            let needed =
+                Needed::parse(&run.return_data).filter(|_| run.result == Ok(exit::ACCOUNT_NEEDED));
             // (An address comes once: the program refuses the account
             // standing for an address before the state account of a
             // contract it creates there.)

@@ -366,30 +366,30 @@ impl SbfEngine {
         // by extensions); and its balance above the rent-exempt minimum.
         let rent = u64::from(self.target.rent_per_byte);
         // (Every program's contracts: a call out needs the called one's.)
-        let mut states: BTreeMap<Address, (Vec<u8>, u64, [u8; 32], [u8; 32])> = BTreeMap::new();
+        let mut states: BTreeMap<Address, State> = BTreeMap::new();
         for (owner, l) in &layouts {
             for a in &l.members {
-            let acct = &world.accounts[a];
-            let (key, bump) = chainlift_backend_sbf::address::state_account(owner, *a);
-            // An instance of a child's template keeps its immutables in
-            // storage.
-            let (id, immutables) = &l.ids[a];
-            let mut slots = acct.storage.clone();
-            slots.extend(immutables.iter().copied());
-            let used = slots.values().filter(|v| !v.is_zero()).count();
-            let capacity = if used <= storage::CREATED_SLOTS {
-                storage::CREATED_CAPACITY
-            } else {
-                storage::capacity_for(used)
-            };
-            let mut data = storage::encode_bundle(&slots, capacity, *id, *a, bump);
-            data[storage::NONCE..storage::NONCE + 8].copy_from_slice(&acct.nonce.to_le_bytes());
-            // Whole lamports, or a contract that never sees the rest.
-            let balance = self
-                .lamports(acct.balance)
-                .unwrap_or_else(|| self.lamports_floor(acct.balance));
-            let reserve = (128 + data.len() as u64) * rent;
-            states.insert(*a, (data, reserve + balance, key, *owner));
+                let acct = &world.accounts[a];
+                let (key, bump) = chainlift_backend_sbf::address::state_account(owner, *a);
+                // An instance of a child's template keeps its immutables in
+                // storage.
+                let (id, immutables) = &l.ids[a];
+                let mut slots = acct.storage.clone();
+                slots.extend(immutables.iter().copied());
+                let used = slots.values().filter(|v| !v.is_zero()).count();
+                let capacity = if used <= storage::CREATED_SLOTS {
+                    storage::CREATED_CAPACITY
+                } else {
+                    storage::capacity_for(used)
+                };
+                let mut data = storage::encode_bundle(&slots, capacity, *id, *a, bump);
+                data[storage::NONCE..storage::NONCE + 8].copy_from_slice(&acct.nonce.to_le_bytes());
+                // Whole lamports, or a contract that never sees the rest.
+                let balance = self
+                    .lamports(acct.balance)
+                    .unwrap_or_else(|| self.lamports_floor(acct.balance));
+                let reserve = (128 + data.len() as u64) * rent;
+                states.insert(*a, (data, reserve + balance, key, *owner));
             }
         }
         let caller_wei = world.accounts.get(&call.caller).map_or(U256::ZERO, |a| {
@@ -625,6 +625,10 @@ impl Layout {
         (k % 2 == 0).then(|| self.children.get(k / 2)).flatten()
     }
 }
+
+/// A state account the engine writes: its data, lamports, key and owner
+/// (the program that holds the contract).
+type State = (Vec<u8>, u64, [u8; 32], [u8; 32]);
 
 /// The nonce in a bundle state account's prefix.
 fn nonce_of(data: &[u8]) -> u64 {

@@ -47,7 +47,9 @@ pub(super) fn invoke(
         return Err("cpi: CallDepth (more than four nested cross-program invocations)".into());
     }
     if ctx.stack.contains(&program) && ctx.stack.last() != Some(&program) {
-        return Err("cpi: ReentrancyNotAllowed (the program is already on the invocation stack)".into());
+        return Err(
+            "cpi: ReentrancyNotAllowed (the program is already on the invocation stack)".into(),
+        );
     }
     // The program-derived addresses the caller signs for.
     if n_seeds > 16 {
@@ -82,14 +84,19 @@ pub(super) fn invoke(
     }
     let mut callee: Vec<Callee> = vec![];
     for m in metas.chunks(16) {
-        let key: [u8; 32] = ctx.read(word(m, 0), 32)?.try_into().map_err(|_| "cpi: key")?;
+        let key: [u8; 32] = ctx
+            .read(word(m, 0), 32)?
+            .try_into()
+            .map_err(|_| "cpi: key")?;
         let (writable, signer) = (m[8] == 1, m[9] == 1);
         let caller = ctx.accounts.iter().find(|a| a.0 == key);
         if writable && !caller.is_some_and(|a| a.2) {
             return Err("cpi: PrivilegeEscalation (a read-only account passed as writable)".into());
         }
         if signer && !caller.is_some_and(|a| a.1) && !pdas.contains(&key) {
-            return Err("cpi: PrivilegeEscalation (an account that did not sign passed as a signer)".into());
+            return Err(
+                "cpi: PrivilegeEscalation (an account that did not sign passed as a signer)".into(),
+            );
         }
         if let Some(c) = callee.iter_mut().find(|c| c.key == key) {
             c.writable |= writable;
@@ -182,7 +189,9 @@ pub(super) fn invoke(
         let (old, new) = (before.len() as u64, bytes.len() as u64);
         if new != old {
             if new > old + MAX_GROWTH {
-                return Err("cpi: InvalidRealloc (account data grew past the caller's room)".into());
+                return Err(
+                    "cpi: InvalidRealloc (account data grew past the caller's room)".into(),
+                );
             }
             ctx.write(word(&c.info, 24) - 8, &new.to_le_bytes())?;
         }

@@ -122,7 +122,11 @@ impl Context {
         }
     }
 
-    pub(super) fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
+    pub(super) fn write(
+        &mut self,
+        addr: u64,
+        bytes: &[u8],
+    ) -> Result<(), Box<dyn std::error::Error>> {
         if bytes.is_empty() {
             return Ok(());
         }

@@ -10,31 +10,19 @@ use super::*;
 use chainlift_emulator::sbf::Programs;
 use std::sync::Arc;
 
-/// The scenario: the ERC-4626 example with the token in a program of its
-/// own.
-fn scenario(dir: &Path) -> PathBuf {
-    let text = std::fs::read_to_string(path("examples/scenarios/erc4626.toml")).unwrap();
-    let text = text
-        .replace(
-            "name = \"token\"\n",
-            "name = \"token\"\nprogram = \"token\"\n",
-        )
-        .replace("\"../", &format!("\"{}/examples/", chainlift_tests::root().display()));
-    let file = dir.join("split.toml");
-    std::fs::write(&file, text).unwrap();
-    file
-}
-
 #[test]
 fn a_vault_calls_its_token_in_another_program_in_litesvm_as_on_revm() {
     let dir = std::env::temp_dir().join(format!("chainlift-litesvm-split-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let file = scenario(&dir);
+    let file = PathBuf::from(path("examples/scenarios/erc4626-programs.toml"));
     let (vault_kp, token_kp) = (Keypair::new(), Keypair::new());
     let (vault_id, token_id) = (vault_kp.pubkey(), token_kp.pubkey());
     // Each program knows the other's id.
     let mut manifests = vec![];
-    for (name, me, other) in [("main", &vault_id, ("token", &token_id)), ("token", &token_id, ("main", &vault_id))] {
+    for (name, me, other) in [
+        ("main", &vault_id, ("token", &token_id)),
+        ("token", &token_id, ("main", &vault_id)),
+    ] {
         let so = dir.join(format!("{name}.so"));
         let run = chainlift_tests::chainlift(&[
             "translate",
@@ -218,14 +206,24 @@ fn a_vault_calls_its_token_in_another_program_in_litesvm_as_on_revm() {
         };
         let same = |what: &str, a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| {
             let (a, b) = (format!("{a:?}"), format!("{b:?}"));
-            assert!(a == b, "{label}: {what}: LiteSVM {a:.300} vs the sbf engine {b:.300}");
+            assert!(
+                a == b,
+                "{label}: {what}: LiteSVM {a:.300} vs the sbf engine {b:.300}"
+            );
         };
         same("exit", &solana.code, &emulated.code);
         same("return data", &solana.return_data, &emulated.return_data);
         same("logs", &solana.logs, &emulated.logs);
         same("lamports", &solana.lamports, &emulated.lamports);
-        assert!(solana.data == emulated.data, "{label}: accounts' data differ");
-        same("compute units", &solana.compute_units, &emulated.compute_units);
+        assert!(
+            solana.data == emulated.data,
+            "{label}: accounts' data differ"
+        );
+        same(
+            "compute units",
+            &solana.compute_units,
+            &emulated.compute_units,
+        );
         let status = match solana.code {
             exit::SUCCESS => Status::Success,
             exit::REVERT => Status::Revert,
@@ -254,7 +252,9 @@ fn a_vault_calls_its_token_in_another_program_in_litesvm_as_on_revm() {
         costs.push((step.label.clone(), solana.compute_units));
     }
     assert_eq!(stopped, 1, "one call's token reverts inside the call out");
-    eprintln!("the vault and its token in two programs: compute units per call in LiteSVM (Agave 4.2):");
+    eprintln!(
+        "the vault and its token in two programs: compute units per call in LiteSVM (Agave 4.2):"
+    );
     for (label, cu) in costs {
         eprintln!("  {cu:>7}  {label}");
     }
