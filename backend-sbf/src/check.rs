@@ -100,7 +100,25 @@ pub fn check_member(contract: crate::Contract<'_>, target: &Target) -> Result<Re
     };
     let module = contract.module;
     let (program, problems) = lower::lower_bundle(&[contract], &target)?;
-    Ok(report(module, &program, problems))
+    let mut report = report(module, &program, problems);
+    if !target.outside.is_empty() {
+        // Any call may reach a contract another program holds, and a call
+        // inside the bundle may fail after one did.
+        let calls: Vec<SourcePos> = report
+            .limits
+            .iter()
+            .filter(|l| l.exit == exit::CALL_INTO_CODE)
+            .map(|l| l.pos)
+            .collect();
+        for pos in calls {
+            for exit in [exit::CALL_OUT, exit::CALL_OUT_UNDONE] {
+                report.limits.push(LimitSite { pos, exit });
+            }
+        }
+        report.limits.sort();
+        report.limits.dedup();
+    }
+    Ok(report)
 }
 
 /// The report of a lowering that gave `program` and `problems`.

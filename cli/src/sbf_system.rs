@@ -26,8 +26,9 @@ use std::sync::Arc;
 fn system_target(
     args: &crate::TranslateArgs,
     plan: &crate::scenario::Plan,
+    check: bool,
 ) -> anyhow::Result<Target> {
-    let (outside, trusted) = programs(args, plan)?;
+    let (outside, trusted) = programs(args, plan, check)?;
     Ok(Target {
         heap_size: bundle::HEAP,
         chain_id: args.chain_id,
@@ -56,10 +57,12 @@ fn chosen(args: &crate::TranslateArgs) -> &str {
 /// In a system of several programs (`program = "NAME"` in the
 /// scenario): the contracts the other programs hold, with those programs'
 /// ids (`--program-ids`), and every program's id that `args` knows (each
-/// speaks for its contracts when it calls another).
+/// speaks for its contracts when it calls another). A `check` needs no
+/// ids: a program it is not given stands in as the hash of its name.
 fn programs(
     args: &crate::TranslateArgs,
     plan: &crate::scenario::Plan,
+    check: bool,
 ) -> anyhow::Result<(Vec<Outside>, Vec<[u8; 32]>)> {
     let mine = chosen(args);
     let mut ids: BTreeMap<&str, [u8; 32]> = BTreeMap::new();
@@ -97,12 +100,14 @@ fn programs(
         if name == mine || outside.iter().any(|o| o.address == c.address) {
             continue;
         }
-        let program = *ids.get(name).with_context(|| {
-            format!(
+        let program = match ids.get(name) {
+            Some(id) => *id,
+            None if check => alloy_primitives::keccak256(name).0,
+            None => bail!(
                 "{} is in the program `{name}`: give its id, --program-ids {name}=KEY",
                 c.name
-            )
-        })?;
+            ),
+        };
         outside.push(Outside {
             address: c.address,
             program,
@@ -115,7 +120,7 @@ fn programs(
 /// with its account and its lifted module.
 fn deployed<'p>(
     plan: &'p crate::scenario::Plan,
-    program: Option<&str>,
+    program: &str,
     fork: Fork,
     stages: Stages,
 ) -> anyhow::Result<Deployed<'p>> {
@@ -123,13 +128,12 @@ fn deployed<'p>(
     // A name bound later to a contract already deployed (`bind`) is not
     // another contract.
     let mut seen = std::collections::HashSet::new();
-    let mine = program.unwrap_or(MAIN);
     let with_code = plan.contracts.iter().filter(|c| {
         plan.world
             .accounts
             .get(&c.address)
             .is_some_and(|a| !a.code.is_empty())
-            && program_of(plan, &c.address) == mine
+            && program_of(plan, &c.address) == program
             && seen.insert(c.address)
     });
     for c in with_code {
@@ -161,11 +165,11 @@ pub(crate) fn check_system(
     stages: Stages,
     out: &mut dyn Write,
 ) -> anyhow::Result<u8> {
-    let target = system_target(args, plan)?;
+    let target = system_target(args, plan, true)?;
     let fork = args.common.fork;
     // (name, address, report) per contract the program holds.
     let mut reports = vec![];
-    let deployed = deployed(plan, Some(chosen(args)), fork, stages)?;
+    let deployed = deployed(plan, chosen(args), fork, stages)?;
     for (c, account, m) in &deployed {
         let functions = crate::input::signatures(c.abi.as_ref());
         let checked = Checked::in_bundle(&m.module, &target, &account.code, fork, functions)?;
@@ -221,11 +225,18 @@ pub(crate) fn check_system(
     } else {
         writeln!(
             out,
-            "a system of {} contracts{}, one program: {}",
+            "a system of {} contracts{}, {}: {}",
             deployed.len(),
             match created.children.len() {
                 0 => String::new(),
                 n => format!(" and {n} they create"),
+            },
+            match target.outside.len() {
+                0 => "one program".to_string(),
+                n => format!(
+                    "the program `{}` ({n} more contracts in other programs, called by cross-program invocation)",
+                    chosen(args)
+                ),
             },
             if refused == 0 {
                 "every contract translates".to_string()
@@ -355,13 +366,13 @@ pub(crate) fn translate_system(
     if !matches!(emit, "elf" | "asm") {
         bail!("--emit {emit} is for --target wasm; sbf writes elf or asm");
     }
-    let target = system_target(args, plan)?;
+    let target = system_target(args, plan, false)?;
     let program_id = args
         .program_id
         .as_deref()
         .map(crate::sbf_client::key_of)
         .transpose()?;
-    let compiled = deployed(plan, Some(chosen(args)), args.common.fork, stages)?;
+    let compiled = deployed(plan, chosen(args), args.common.fork, stages)?;
     let created = Created::find(&compiled, args.common.fork, stages)?;
     let mut contracts: Vec<Contract> = compiled
         .iter()

@@ -496,3 +496,86 @@ fn check_lists_the_problems_of_every_contract_of_a_system() {
     );
     assert!(run.stdout.contains("\n== factory (0x"), "{}", run.stdout);
 }
+
+/// A system in two programs (`program = "token"`): `translate --deploy`
+/// writes each with `--program`, knowing the other's id; the manifest
+/// lists the contracts the other holds, with their program and state
+/// account; an id left out is an error that names the program; and
+/// `--check` needs none, and lists the calls that can end in `call_out`.
+#[test]
+fn a_system_in_two_programs_translates_one_program_at_a_time() {
+    use chainlift_backend_sbf::exit;
+    let scenario = chainlift_tests::path("examples/scenarios/erc4626-programs.toml");
+    let dir = std::env::temp_dir().join(format!("chainlift-two-programs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (vault_id, token_id) = (
+        bs58::encode([7u8; 32]).into_string(),
+        bs58::encode([9u8; 32]).into_string(),
+    );
+    let (vault_id, token_id) = (vault_id.as_str(), token_id.as_str());
+    for (name, me, other) in [
+        ("main", vault_id, format!("token={token_id}")),
+        ("token", token_id, format!("main={vault_id}")),
+    ] {
+        let so = dir.join(format!("{name}.so"));
+        let run = chainlift_tests::chainlift(&[
+            "translate",
+            "--deploy",
+            &scenario,
+            "--program",
+            name,
+            "-o",
+            so.to_str().unwrap(),
+            "--program-id",
+            me,
+            "--program-ids",
+            &other,
+        ]);
+        assert_eq!(run.code, 0, "{name}: {}{}", run.stdout, run.stderr);
+        let manifest: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(format!("{name}.manifest.json"))).unwrap(),
+        )
+        .unwrap();
+        let outside = &manifest["outside"]["contracts"][0];
+        let (mine, theirs, id) = match name {
+            "main" => ("vault", "token", token_id),
+            _ => ("token", "vault", vault_id),
+        };
+        assert_eq!(manifest["contracts"][0]["name"], mine);
+        assert_eq!(manifest["contracts"].as_array().unwrap().len(), 1);
+        assert_eq!(outside["name"], theirs);
+        assert_eq!(outside["program"], id);
+        let address: Address = outside["address"].as_str().unwrap().parse().unwrap();
+        let key: [u8; 32] = bs58::decode(id).into_vec().unwrap().try_into().unwrap();
+        let state = chainlift_backend_sbf::address::state_account(&key, address).0;
+        assert_eq!(outside["state_account"], bs58::encode(state).into_string());
+    }
+    let run = chainlift_tests::chainlift(&[
+        "translate",
+        "--deploy",
+        &scenario,
+        "-o",
+        dir.join("x.so").to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("--program-ids token=KEY"),
+        "{}",
+        run.stderr
+    );
+    let run =
+        chainlift_tests::chainlift(&["translate", "--check", "--json", "--deploy", &scenario]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let vault = &v["contracts"][0];
+    assert_eq!(vault["name"], "vault");
+    assert!(
+        vault["limit_sites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["exit_code"] == exit::CALL_OUT),
+        "{vault}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
