@@ -51,18 +51,7 @@ pub(super) fn invoke(
             "cpi: ReentrancyNotAllowed (the program is already on the invocation stack)".into(),
         );
     }
-    // The program-derived addresses the caller signs for.
-    if n_seeds > 16 {
-        return Err("cpi: more than 16 signers".into());
-    }
-    let mut pdas = vec![];
-    for signer in ctx.read(seeds, 16 * n_seeds)?.chunks(16) {
-        let seeds = ctx.slices(word(signer, 0), word(signer, 8), 16)?;
-        let seeds: Vec<&[u8]> = seeds.iter().map(Vec::as_slice).collect();
-        let key = chainlift_backend_sbf::address::create_program_address(&seeds, &ctx.program_id)
-            .ok_or("cpi: signer seeds that give no program-derived address")?;
-        pdas.push(key);
-    }
+    let pdas = ctx.signers(seeds, n_seeds)?;
     if !(1..=255).contains(&n_metas) || n > 255 {
         return Err("cpi: MaxInstructionAccountsExceeded".into());
     }

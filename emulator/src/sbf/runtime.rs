@@ -176,6 +176,30 @@ impl Context {
         Ok((seeds, program))
     }
 
+    /// The program-derived addresses a cross-program call's `n` signers
+    /// (`SolSignerSeedsC` at `seeds`) give under the running program's id.
+    pub(super) fn signers(
+        &self,
+        seeds: u64,
+        n: u64,
+    ) -> Result<Vec<[u8; 32]>, Box<dyn std::error::Error>> {
+        if n > 16 {
+            return Err("cpi: more than 16 signers".into());
+        }
+        let word =
+            |b: &[u8], o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap_or_default());
+        let mut pdas = vec![];
+        for signer in self.read(seeds, 16 * n)?.chunks(16) {
+            let seeds = self.slices(word(signer, 0), word(signer, 8), 16)?;
+            let seeds: Vec<&[u8]> = seeds.iter().map(Vec::as_slice).collect();
+            let key =
+                chainlift_backend_sbf::address::create_program_address(&seeds, &self.program_id)
+                    .ok_or("cpi: signer seeds that give no program-derived address")?;
+            pdas.push(key);
+        }
+        Ok(pdas)
+    }
+
     /// The `n` `{ptr, len}` slices at `addr`, at most `max` of them.
     pub(super) fn slices(
         &self,
@@ -471,18 +495,7 @@ declare_builtin_function!(
         if !ctx.accounts.iter().any(|a| a.0 == [0u8; 32]) {
             return Err("cpi: Unknown program 11111111111111111111111111111111 (the system program is not among the instruction's accounts)".into());
         }
-        // The program-derived addresses the program signs for.
-        if n_seeds > 16 {
-            return Err("cpi: more than 16 signers".into());
-        }
-        let mut pdas = vec![];
-        for signer in ctx.read(seeds, 16 * n_seeds)?.chunks(16) {
-            let seeds = ctx.slices(word(signer, 0), word(signer, 8), 16)?;
-            let seeds: Vec<&[u8]> = seeds.iter().map(Vec::as_slice).collect();
-            let key = chainlift_backend_sbf::address::create_program_address(&seeds, &ctx.program_id)
-                .ok_or("cpi: signer seeds that give no program-derived address")?;
-            pdas.push(key);
-        }
+        let pdas = ctx.signers(seeds, n_seeds)?;
         let data = ctx.read(data, n_data)?;
         let call = SystemCall::parse(&data).ok_or("cpi: not a system transfer or account creation")?;
         if !(1..=64).contains(&n_metas) || n > 255 {

@@ -205,46 +205,10 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
             }
             break (solana, emulated);
         };
-        // Field by field, so that a difference reads short.
-        let same = |what: &str, a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| {
-            let (a, b) = (format!("{a:?}"), format!("{b:?}"));
-            assert!(
-                a == b,
-                "{label}: {what}: LiteSVM {a:.300} vs the sbf engine {b:.300}"
-            );
-        };
-        same("exit", &solana.code, &emulated.code);
-        same("return data", &solana.return_data, &emulated.return_data);
-        same("logs", &solana.logs, &emulated.logs);
-        same("lamports", &solana.lamports, &emulated.lamports);
-        assert!(
-            solana.data == emulated.data,
-            "{label}: accounts' data differ"
-        );
-        same(
-            "compute units",
-            &solana.compute_units,
-            &emulated.compute_units,
-        );
         let oracle = EvmEngine
             .run(&world, &plan.block, &step.call, plan.fork)
             .unwrap();
-        let status = match solana.code {
-            exit::SUCCESS => Status::Success,
-            exit::REVERT => Status::Revert,
-            c => panic!("{label}: exit {c}: {}", exit::describe(c)),
-        };
-        assert_eq!(status, oracle.status, "{label}");
-        assert_eq!(solana.return_data, oracle.return_data, "{label}");
-        // A failed transaction's logs (records a nested call flushed
-        // before the outermost contract reverted) are void, as on the EVM.
-        let logs: Vec<_> = solana
-            .logs
-            .iter()
-            .map(|slices| sbf::decode_bundle_log(slices).unwrap())
-            .filter(|_| status == Status::Success)
-            .collect();
-        assert_eq!(logs, oracle.logs, "{label}");
+        bundle_call_agrees(&label, &solana, &emulated, &oracle);
         world.commit(&step.call, &oracle);
         // Contracts the call created: their state accounts from now on.
         for at in oracle.code.keys() {
@@ -273,6 +237,53 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
         eprintln!("  {cu:>7}  {label}");
     }
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// One call of a bundle: what LiteSVM gave equals what the sbf engine gave
+/// (field by field, so that a difference reads short), and revm's status,
+/// return data and logs.
+pub(super) fn bundle_call_agrees(
+    label: &str,
+    solana: &Observed,
+    emulated: &Observed,
+    oracle: &chainlift_emulator::Outcome,
+) {
+    let same = |what: &str, a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| {
+        let (a, b) = (format!("{a:?}"), format!("{b:?}"));
+        assert!(
+            a == b,
+            "{label}: {what}: LiteSVM {a:.300} vs the sbf engine {b:.300}"
+        );
+    };
+    same("exit", &solana.code, &emulated.code);
+    same("return data", &solana.return_data, &emulated.return_data);
+    same("logs", &solana.logs, &emulated.logs);
+    same("lamports", &solana.lamports, &emulated.lamports);
+    assert!(
+        solana.data == emulated.data,
+        "{label}: accounts' data differ"
+    );
+    same(
+        "compute units",
+        &solana.compute_units,
+        &emulated.compute_units,
+    );
+    let status = match solana.code {
+        exit::SUCCESS => Status::Success,
+        exit::REVERT => Status::Revert,
+        c => panic!("{label}: exit {c}: {}", exit::describe(c)),
+    };
+    assert_eq!(status, oracle.status, "{label}");
+    assert_eq!(solana.return_data, oracle.return_data, "{label}");
+    // A failed transaction's logs (records a nested call flushed before
+    // the outermost contract reverted) are void, as on the EVM.
+    let logs: Vec<_> = solana
+        .logs
+        .iter()
+        .map(|slices| sbf::decode_bundle_log(slices).unwrap())
+        .filter(|_| status == Status::Success)
+        .collect();
+    assert_eq!(logs, oracle.logs, "{label}");
 }
 
 /// `ComputeBudgetInstruction::RequestHeapFrame(bytes)`.

@@ -5,7 +5,7 @@
 //! give what the sbf engine gives for the same programs and accounts, and
 //! what revm gives.
 
-use super::bundles::heap_frame;
+use super::bundles::{bundle_call_agrees, heap_frame};
 use super::*;
 use chainlift_emulator::sbf::Programs;
 use std::sync::Arc;
@@ -204,40 +204,7 @@ fn a_vault_calls_its_token_in_another_program_in_litesvm_as_on_revm() {
             world.commit(&step.call, &oracle);
             continue;
         };
-        let same = |what: &str, a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| {
-            let (a, b) = (format!("{a:?}"), format!("{b:?}"));
-            assert!(
-                a == b,
-                "{label}: {what}: LiteSVM {a:.300} vs the sbf engine {b:.300}"
-            );
-        };
-        same("exit", &solana.code, &emulated.code);
-        same("return data", &solana.return_data, &emulated.return_data);
-        same("logs", &solana.logs, &emulated.logs);
-        same("lamports", &solana.lamports, &emulated.lamports);
-        assert!(
-            solana.data == emulated.data,
-            "{label}: accounts' data differ"
-        );
-        same(
-            "compute units",
-            &solana.compute_units,
-            &emulated.compute_units,
-        );
-        let status = match solana.code {
-            exit::SUCCESS => Status::Success,
-            exit::REVERT => Status::Revert,
-            c => panic!("{label}: exit {c}: {}", exit::describe(c)),
-        };
-        assert_eq!(status, oracle.status, "{label}");
-        assert_eq!(solana.return_data, oracle.return_data, "{label}");
-        let logs: Vec<_> = solana
-            .logs
-            .iter()
-            .map(|slices| sbf::decode_bundle_log(slices).unwrap())
-            .filter(|_| status == Status::Success)
-            .collect();
-        assert_eq!(logs, oracle.logs, "{label}");
+        bundle_call_agrees(&label, &solana, &emulated, &oracle);
         world.commit(&step.call, &oracle);
         for (k, (key, _, _)) in keys.iter().enumerate() {
             let contract = state_keys.iter().find(|(_, s)| s.0 == *key);
