@@ -168,20 +168,7 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
             let result = svm.send_transaction(tx);
             svm.expire_blockhash();
             let (mut solana, meta) = observed(result, 1, accounts_now(&svm, &keys), &label);
-            // The program's own units, from its log line, and the heap's
-            // cost (8 CU per 32 KiB page past the first), which the
-            // transaction pays when the program's VM is created (the
-            // transaction's total adds 150 for the RequestHeapFrame).
-            let consumed = format!("Program {program_id} consumed ");
-            let heap_cost = u64::from(heap / (32 * 1024) - 1) * 8;
-            solana.compute_units = heap_cost
-                + meta
-                    .logs
-                    .iter()
-                    .find_map(|l| l.strip_prefix(&consumed))
-                    .and_then(|r| r.split(' ').next())
-                    .and_then(|n| n.parse::<u64>().ok())
-                    .unwrap_or_else(|| panic!("{label}: no units in {:?}", meta.logs));
+            solana.compute_units = program_units(&meta, program_id, heap, &label);
             assert_eq!(
                 meta.compute_units_consumed,
                 solana.compute_units + 150,
@@ -237,6 +224,28 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
         eprintln!("  {cu:>7}  {label}");
     }
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The program's own units, from its log line, and the heap's cost (8 CU
+/// per 32 KiB page past the first), which the transaction pays when the
+/// program's VM is created (the transaction's total adds 150 for the
+/// RequestHeapFrame).
+pub(super) fn program_units(
+    meta: &TransactionMetadata,
+    program_id: Pubkey,
+    heap: u32,
+    label: &str,
+) -> u64 {
+    let consumed = format!("Program {program_id} consumed ");
+    let heap_cost = u64::from(heap / (32 * 1024) - 1) * 8;
+    heap_cost
+        + meta
+            .logs
+            .iter()
+            .find_map(|l| l.strip_prefix(&consumed))
+            .and_then(|r| r.split(' ').next())
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("{label}: no units in {:?}", meta.logs))
 }
 
 /// One call of a bundle: what LiteSVM gave equals what the sbf engine gave

@@ -5,7 +5,7 @@
 //! give what the sbf engine gives for the same programs and accounts, and
 //! what revm gives.
 
-use super::bundles::{bundle_call_agrees, heap_frame};
+use super::bundles::{bundle_call_agrees, heap_frame, program_units};
 use super::*;
 use chainlift_emulator::sbf::Programs;
 use std::sync::Arc;
@@ -151,16 +151,7 @@ fn a_vault_calls_its_token_in_another_program_in_litesvm_as_on_revm() {
                 break (None, None);
             }
             let (mut solana, meta) = observed(result, 1, accounts_now(&svm, &keys), &label);
-            let consumed = format!("Program {program_id} consumed ");
-            let heap_cost = u64::from(heap / (32 * 1024) - 1) * 8;
-            solana.compute_units = heap_cost
-                + meta
-                    .logs
-                    .iter()
-                    .find_map(|l| l.strip_prefix(&consumed))
-                    .and_then(|r| r.split(' ').next())
-                    .and_then(|n| n.parse::<u64>().ok())
-                    .unwrap_or_else(|| panic!("{label}: no units in {:?}", meta.logs));
+            solana.compute_units = program_units(&meta, program_id, heap, &label);
             let ok = run.result == Ok(exit::SUCCESS);
             let emulated = Observed {
                 code: run.result.clone().unwrap(),
