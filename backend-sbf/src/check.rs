@@ -102,17 +102,20 @@ pub fn check_member(contract: crate::Contract<'_>, target: &Target) -> Result<Re
     let (program, problems) = lower::lower_bundle(&[contract], &target)?;
     let mut report = report(module, &program, problems);
     if !target.outside.is_empty() {
-        // Any call may reach a contract another program holds, and a call
-        // inside the bundle may fail after one did.
-        let calls: Vec<SourcePos> = report
-            .limits
-            .iter()
-            .filter(|l| l.exit == exit::CALL_INTO_CODE)
-            .map(|l| l.pos)
-            .collect();
-        for pos in calls {
-            for exit in [exit::CALL_OUT, exit::CALL_OUT_UNDONE] {
-                report.limits.push(LimitSite { pos, exit });
+        // A call may reach a contract another program holds; a call or a
+        // constructor inside the bundle may fail after one did.
+        let f = &module.functions[0];
+        for inst in f.layout.iter().flat_map(|b| &f.block(*b).insts) {
+            let exits: &[u64] = match inst.op {
+                Op::Host(HostOp::Call(_)) => &[exit::CALL_OUT, exit::CALL_OUT_UNDONE],
+                Op::Host(HostOp::Create | HostOp::Create2) => &[exit::CALL_OUT_UNDONE],
+                _ => continue,
+            };
+            for exit in exits {
+                report.limits.push(LimitSite {
+                    pos: inst.pos,
+                    exit: *exit,
+                });
             }
         }
         report.limits.sort();

@@ -154,6 +154,8 @@ pub struct Outside {
     /// The program that holds it: its state account is that program's
     /// program-derived address of the address.
     pub program: [u8; 32],
+    /// Its code's size (`extcodesize`).
+    pub code_size: u64,
 }
 
 /// A block or transaction field with no Solana source, which a program

@@ -111,6 +111,7 @@ fn programs(
         outside.push(Outside {
             address: c.address,
             program,
+            code_size: plan.world.accounts[&c.address].code.len() as u64,
         });
     }
     Ok((outside, ids.into_values().collect()))

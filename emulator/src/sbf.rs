@@ -593,19 +593,32 @@ impl SbfEngine {
                 },
                 cluster.programs.clone(),
             );
-            let needed =
-                Needed::parse(&run.return_data).filter(|_| run.result == Ok(exit::ACCOUNT_NEEDED));
+            // (Or a program it invoked asked, and failed: the transaction's
+            // return data is that program's request.)
+            let asked = format!("custom program error {:#x}", exit::ACCOUNT_NEEDED);
+            let needed = match &run.result {
+                Ok(exit::ACCOUNT_NEEDED) => Needed::parse(&run.return_data),
+                Err(e) if e.contains(cpi::FAILED) && e.ends_with(&asked) => {
+                    Needed::parse(&run.raw_return.1)
+                }
+                _ => None,
+            };
             // (An address comes once: the program refuses the account
             // standing for an address before the state account of a
             // contract it creates there.)
-            match needed {
-                Some(n) if !addresses.contains(&n.address()) && accounts.len() < 32 => {
-                    for (a, account) in more(n)? {
-                        accounts.push(account);
-                        addresses.push(a);
-                    }
-                }
-                _ => return Ok(run),
+            let Some(n) = needed.filter(|n| !addresses.contains(&n.address())) else {
+                return Ok(run);
+            };
+            let new: Vec<_> = more(n)?
+                .into_iter()
+                .filter(|(a, _)| !addresses.contains(a))
+                .collect();
+            if accounts.len() + new.len() > 32 {
+                return Ok(run);
+            }
+            for (a, account) in new {
+                accounts.push(account);
+                addresses.push(a);
             }
         }
     }

@@ -135,6 +135,24 @@ fn the_called_program_takes_the_calling_contract_for_its_address() {
             Some(&(U256::ZERO, U256::from(1)))
         );
     }
+    // `tx.origin` there is the transaction's signer, which the call out
+    // passed on.
+    let w = world(calls(B, "f1"), hex("32 5f52 60205ff3"), vec![]);
+    let out = agree(&w, A, "origin");
+    assert_eq!(
+        out.storage.get(&(A, U256::ZERO)),
+        Some(&(U256::ZERO, U256::from_be_slice(CALLER.as_slice())))
+    );
+    // `extcodesize` of a contract another program holds: its code's size.
+    let mut code = hex("73");
+    code.extend_from_slice(B.as_slice());
+    code.extend(hex("3b 5f55 00"));
+    let w = world(code, returns_caller(), vec![]);
+    let out = agree(&w, A, "extcodesize");
+    assert_eq!(
+        out.storage.get(&(A, U256::ZERO)),
+        Some(&(U256::ZERO, U256::from(7)))
+    );
     // Storage written in the other program comes back as the contract's.
     let w = world(calls(B, "f1"), hex("600760095500"), vec![]);
     let out = agree(&w, A, "a write out of the bundle");

@@ -341,40 +341,20 @@ impl Cx<'_> {
     fn call_out(&mut self, kind: CallKind, args: &[Value]) -> Label {
         use crate::solana_rt::call_out::{ADDRESS, PROGRAM, STATIC};
         let done = self.asm.label();
-        if self.outside.is_empty() {
-            return done;
-        }
         let outside = self.outside.clone();
-        let (inside, fail) = (self.asm.label(), self.fail);
-        let targets: Vec<Label> = outside.iter().map(|_| self.asm.label()).collect();
-        self.limb(R1, args[1], 0);
-        self.limb(R2, args[1], 1);
-        self.limb(R3, args[1], 2);
-        self.asm.alu_imm(Alu::Lsh, R3, 32);
-        self.asm.alu_imm(Alu::Rsh, R3, 32);
-        for (o, l) in outside.iter().zip(&targets) {
-            let limbs = alloy_primitives::U256::from_be_slice(o.address.as_slice());
-            let other = self.asm.label();
-            for (reg, limb) in [(R1, 0), (R2, 1), (R3, 2)] {
-                self.asm.mov64(R0, limbs.as_limbs()[limb]);
-                self.asm.jmp(J::Ne, reg, R0, other);
-            }
-            self.asm.ja(*l);
-            self.asm.bind(other);
-        }
-        self.asm.ja(inside);
-        for (o, l) in outside.iter().zip(&targets) {
-            self.asm.bind(*l);
+        let fail = self.fail;
+        let inside = self.outside_dispatch(args[1], |cx, k| {
+            let o = &outside[k];
             if matches!(kind, CallKind::DelegateCall | CallKind::CallCode) {
-                self.asm.mov64(R0, exit::CALL_OUT);
-                self.asm.ja(fail);
-                continue;
+                cx.asm.mov64(R0, exit::CALL_OUT);
+                cx.asm.ja(fail);
+                return;
             }
-            if kind == CallKind::Call && !self.consts.get(&args[2]).is_some_and(|v| v.is_zero()) {
+            if kind == CallKind::Call && !cx.consts.get(&args[2]).is_some_and(|v| v.is_zero()) {
                 for k in 0..4 {
-                    self.limb(R1, args[2], k);
-                    self.asm.mov64(R0, exit::CALL_OUT);
-                    self.asm.jmp_imm(J::Ne, R1, 0, fail);
+                    cx.limb(R1, args[2], k);
+                    cx.asm.mov64(R0, exit::CALL_OUT);
+                    cx.asm.jmp_imm(J::Ne, R1, 0, fail);
                 }
             }
             // The address as 32 bytes ending in it, then the program's id.
@@ -383,20 +363,20 @@ impl Cx<'_> {
             for (at, bytes) in [(ADDRESS, &key), (PROGRAM, &o.program)] {
                 for (k, word) in bytes.chunks(8).enumerate() {
                     let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
-                    self.asm.mov64(R0, word);
-                    self.asm.stx(Size::Dw, R9, at + 8 * k as i16, R0);
+                    cx.asm.mov64(R0, word);
+                    cx.asm.stx(Size::Dw, R9, at + 8 * k as i16, R0);
                 }
             }
             if kind == CallKind::StaticCall {
-                self.asm.st(Size::Dw, R9, STATIC, 1);
+                cx.asm.st(Size::Dw, R9, STATIC, 1);
             } else {
-                self.asm.ldx(Size::Dw, R0, R9, layout::STATIC);
-                self.asm.stx(Size::Dw, R9, STATIC, R0);
+                cx.asm.ldx(Size::Dw, R0, R9, layout::STATIC);
+                cx.asm.stx(Size::Dw, R9, STATIC, R0);
             }
-            self.call_checked(Helper::CallOut);
-            self.asm.mov64(R0, 1);
-            self.asm.ja(done);
-        }
+            cx.call_checked(Helper::CallOut);
+            cx.asm.mov64(R0, 1);
+            cx.asm.ja(done);
+        });
         self.asm.bind(inside);
         done
     }
@@ -428,9 +408,58 @@ impl Cx<'_> {
 
     /// `d = extcodesize address`, by the helper that finds the account.
     pub(super) fn ext_code_size(&mut self, address: Value, d: Value) {
+        // A contract another program holds: its code's size, known at
+        // translation.
+        let outside = self.outside.clone();
+        let done = self.asm.label();
+        let inside = self.outside_dispatch(address, |cx, k| {
+            cx.asm.mov64(R0, outside[k].code_size);
+            cx.set_word(d);
+            cx.asm.ja(done);
+        });
+        self.asm.bind(inside);
         self.ptr(R1, address);
         self.ptr(R2, d);
         self.call_checked(Helper::ExtCodeSize);
+        self.asm.bind(done);
+    }
+
+    /// Compares `address` with each contract another program holds
+    /// ([`crate::Target::outside`]): `each(cx, k)` is emitted for the
+    /// `k`th, which must not fall through; the returned label, for any
+    /// other address, must be bound after.
+    fn outside_dispatch(
+        &mut self,
+        address: Value,
+        mut each: impl FnMut(&mut Self, usize),
+    ) -> Label {
+        let inside = self.asm.label();
+        if self.outside.is_empty() {
+            return inside;
+        }
+        let outside = self.outside.clone();
+        let targets: Vec<Label> = outside.iter().map(|_| self.asm.label()).collect();
+        self.limb(R1, address, 0);
+        self.limb(R2, address, 1);
+        self.limb(R3, address, 2);
+        self.asm.alu_imm(Alu::Lsh, R3, 32);
+        self.asm.alu_imm(Alu::Rsh, R3, 32);
+        for (o, l) in outside.iter().zip(&targets) {
+            let limbs = alloy_primitives::U256::from_be_slice(o.address.as_slice());
+            let other = self.asm.label();
+            for (reg, limb) in [(R1, 0), (R2, 1), (R3, 2)] {
+                self.asm.mov64(R0, limbs.as_limbs()[limb]);
+                self.asm.jmp(J::Ne, reg, R0, other);
+            }
+            self.asm.ja(*l);
+            self.asm.bind(other);
+        }
+        self.asm.ja(inside);
+        for (k, l) in targets.iter().enumerate() {
+            self.asm.bind(*l);
+            each(self, k);
+        }
+        inside
     }
 
     /// A call to a precompile (`io`: input offset and length, output

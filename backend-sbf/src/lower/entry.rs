@@ -227,12 +227,13 @@ pub(super) fn bundle_entry(
 /// ([`crate::Target::trusted`]): a caller (account 1, a signer, key at
 /// [`layout::CALLER_KEY`]) that one of `trusted` owns, with a bundle
 /// prefix, is the contract whose address the prefix holds
-/// ([`layout::CALLER_ADDR`] points at its data); and the value prefix
+/// ([`layout::CALLER_ADDR`] points at its data), and the transaction's
+/// signer it passed on becomes [`layout::CALLER_KEY`]; and the value prefix
 /// `u64::MAX` makes the outermost frame static, bringing nothing (how a
 /// `staticcall` arrives from another program, `solana_rt::call_out`).
 fn called_from_the_system(a: &mut Asm, trusted: &[[u8; 32]]) {
     use crate::storage::{BUNDLE_MAGIC, PREFIX};
-    let (plain, not_static) = (a.label(), a.label());
+    let (plain, not_static, payer) = (a.label(), a.label(), a.label());
     a.ldx(Size::Dw, R5, R9, layout::CALLER_KEY);
     a.ldx(Size::Dw, R0, R5, 72);
     a.jmp_imm(J::Lt, R0, PREFIX as i32, plain);
@@ -248,9 +249,37 @@ fn called_from_the_system(a: &mut Asm, trusted: &[[u8; 32]]) {
         }
         a.alu_imm(Alu::Add, R5, 80);
         a.stx(Size::Dw, R9, layout::CALLER_ADDR, R5);
-        a.ja(plain);
+        a.ja(payer);
         a.bind(other);
     }
+    a.ja(plain);
+    // The transaction's signer, which the calling program passed on,
+    // pays rent here (the caller's state account holds data, which the
+    // system program does not move lamports from) and is `tx.origin`: the
+    // first writable signer the system program owns, without data.
+    a.bind(payer);
+    a.stx(Size::Dw, R9, layout::SCRATCH, 8);
+    a.mov64(8, layout::INPUT_START);
+    a.ldx(Size::Dw, 8, 8, 0);
+    a.mov64(R5, layout::INPUT_START + 8);
+    let walked = a.label();
+    crate::solana_rt::each_account(a, walked, Some(R1), |a, next| {
+        a.ldx(Size::B, R0, R5, 1);
+        a.jmp_imm(J::Eq, R0, 0, next);
+        a.ldx(Size::B, R0, R5, 2);
+        a.jmp_imm(J::Eq, R0, 0, next);
+        a.ldx(Size::Dw, R0, R5, 80);
+        a.jmp_imm(J::Ne, R0, 0, next);
+        for k in 0..4 {
+            a.ldx(Size::Dw, R0, R5, 40 + 8 * k);
+            a.jmp_imm(J::Ne, R0, 0, next);
+        }
+        a.alu_imm(Alu::Add, R5, 8);
+        a.stx(Size::Dw, R9, layout::CALLER_KEY, R5);
+        a.ja(walked);
+    });
+    a.bind(walked);
+    a.ldx(Size::Dw, 8, R9, layout::SCRATCH);
     a.bind(plain);
     a.ldx(Size::Dw, R5, R9, layout::VALUE);
     a.jmp_imm(J::Ne, R5, -1, not_static);

@@ -281,6 +281,11 @@ pub(crate) fn call_out(a: &mut Asm, flush: Label) {
     a.mov64(R0, 0);
     a.bind(set);
     a.stx(Size::Dw, R9, layout::RETURN_DATA_LEN, R0);
+    // Emptied again: the transaction's return data is then this program's
+    // (a contract that returns nothing sets none).
+    a.mov64(R1, 0);
+    a.mov64(R2, 0);
+    a.syscall("sol_set_return_data");
     // One more call out of the bundle, which a failure cannot undo.
     a.mov64(R1, layout::HEAP_START);
     a.ldx(Size::Dw, R0, R1, layout::CALLS_OUT);

@@ -20,7 +20,8 @@ use std::sync::Arc;
 
 /// Whether `call` runs as a bundle: the called contract creates contracts
 /// (a `create` or `create2` in its lifted code), or has a call instruction
-/// and the world holds another contract.
+/// and the world holds another contract, or reads code sizes in a world
+/// of several programs.
 pub(super) fn applies(engine: &SbfEngine, world: &World, call: &Call, fork: Fork) -> bool {
     let code = world
         .accounts
@@ -35,7 +36,11 @@ pub(super) fn applies(engine: &SbfEngine, world: &World, call: &Call, fork: Fork
             .accounts
             .iter()
             .any(|(a, x)| *a != call.to && !x.code.is_empty());
+    // (In a system of several programs, a contract's code size is known
+    // to the others' bundles.)
+    let sizes_others = !world.programs.is_empty() && super::uses_any(code, &[0x3b]);
     calls_others
+        || sizes_others
         || (super::uses_any(code, &[0xf0, 0xf5])
             && engine.lifter.module(code, fork).is_ok_and(|m| {
                 m.module.functions.iter().any(|f| {
@@ -326,6 +331,7 @@ impl SbfEngine {
                     at.iter().map(|a| Outside {
                         address: *a,
                         program: program_of(h),
+                        code_size: world.accounts[a].code.len() as u64,
                     })
                 })
                 .collect(),

@@ -162,22 +162,26 @@ pub(super) fn invoke(
         ctx.remaining = 0;
         return Err("compute budget exceeded".into());
     }
+    // (What it set last, or a program it invoked: the transaction's.)
+    (ctx.return_program, ctx.return_data) = run.raw_return;
     match &run.result {
         Ok(0) => {}
         Ok(code) => return Err(format!("{FAILED} with custom program error {code:#x}").into()),
         Err(e) => return Err(format!("{FAILED}: {e}").into()),
     }
     ctx.logs.extend(run.logs);
-    ctx.return_data = run.return_data;
-    ctx.return_program = run.return_program;
     // Its changes, into the caller's accounts.
     for ((c, (_, before, _, _)), i) in callee.iter().zip(&held).zip(0..) {
         let (lamports, bytes, owner) = (run.lamports[i], &run.data[i], run.owners[i]);
         ctx.write(word(&c.info, 8), &lamports.to_le_bytes())?;
         ctx.write(word(&c.info, 32), &owner)?;
+        let at = ctx.accounts.iter().position(|a| a.0 == c.key);
         let (old, new) = (before.len() as u64, bytes.len() as u64);
         if new != old {
-            if new > old + MAX_GROWTH {
+            // The caller's input has room for its length at the start
+            // and 10,240 bytes more.
+            let room = at.map_or(old, |k| ctx.room[k]) + MAX_GROWTH;
+            if new > room {
                 return Err(
                     "cpi: InvalidRealloc (account data grew past the caller's room)".into(),
                 );
@@ -185,9 +189,10 @@ pub(super) fn invoke(
             ctx.write(word(&c.info, 24) - 8, &new.to_le_bytes())?;
         }
         ctx.write(word(&c.info, 24), bytes)?;
-        if let Some(k) = ctx.accounts.iter().position(|a| a.0 == c.key) {
+        if let Some(k) = at {
             ctx.synced[k] = lamports;
             ctx.owners[k] = owner;
+            ctx.lens[k] = new;
         }
     }
     Ok(0)

@@ -67,6 +67,12 @@ pub struct Context {
     /// Each account's owner: at the start, then as a system
     /// `CreateAccount` made it.
     pub(super) owners: Vec<[u8; 32]>,
+    /// Each account's data length as the runtime last saw it: at the
+    /// start, then as a program this one invoked left it.
+    pub(super) lens: Vec<u64>,
+    /// Each account's data length at the start: its input has room for
+    /// 10,240 bytes more.
+    pub(super) room: Vec<u64>,
     /// The running program's id.
     pub(super) program_id: [u8; 32],
     /// The programs a cross-program invocation can run.
@@ -768,6 +774,9 @@ pub struct Run {
     pub return_data: Vec<u8>,
     /// The program's id: the return data is what it set.
     pub return_program: [u8; 32],
+    /// The transaction's return data afterwards, and the program that set
+    /// it (after a call out, perhaps another).
+    pub raw_return: ([u8; 32], Vec<u8>),
     /// Each `sol_log_data` call's slices.
     pub logs: Vec<Vec<Vec<u8>>>,
 }
@@ -848,6 +857,7 @@ pub(super) fn run_vm(
                 grown: vec![0; accounts.len()],
                 return_data: vec![],
                 return_program: [0; 32],
+                raw_return: ([0; 32], vec![]),
                 logs: vec![],
             };
             return (run, budget);
@@ -870,6 +880,8 @@ pub(super) fn run_vm(
             .collect(),
         synced: accounts.iter().map(|a| a.lamports).collect(),
         owners: accounts.iter().map(|a| a.owner).collect(),
+        lens: accounts.iter().map(|a| a.data.len() as u64).collect(),
+        room: accounts.iter().map(|a| a.data.len() as u64).collect(),
         program_id,
         programs,
         stack: stack_of,
@@ -910,14 +922,15 @@ pub(super) fn run_vm(
     for (i, (a, &o)) in accounts.iter().zip(&offsets).enumerate() {
         let word = |at: usize| u64::from_le_bytes(input[at..at + 8].try_into().unwrap_or_default());
         let (len, now) = (word(o - 8), word(o - 16));
-        let old = a.data.len() as u64;
-        let len = if len == old {
-            old
+        let (old, seen) = (a.data.len() as u64, ctx.lens[i]);
+        let len = if len == seen {
+            // (As the start, or as a program this one invoked left it.)
+            seen
         } else if len > old && len - old <= 10_240 && a.writable && ctx.owners[i] == program_id {
             // (An account the program created is not growth it pays rent
             // for: its creation paid it.)
             if a.owner == program_id {
-                grown[i] = len - old;
+                grown[i] = len - seen.max(old);
             }
             len
         } else {
@@ -955,11 +968,12 @@ pub(super) fn run_vm(
         // data, the transaction's return data names the called program;
         // a client takes only the program's own).
         return_data: if ctx.return_program == program_id {
-            ctx.return_data
+            ctx.return_data.clone()
         } else {
             vec![]
         },
         return_program: program_id,
+        raw_return: (ctx.return_program, ctx.return_data),
         logs: ctx.logs,
     };
     (run, left)
