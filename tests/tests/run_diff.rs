@@ -100,7 +100,7 @@ fn sig_encodes_arguments_and_decodes_the_result() {
 
 #[test]
 fn scenarios_agree_across_engines() {
-    for s in ["token", "registry", "vault", "erc4626", "factory"] {
+    for s in ["token", "registry", "vault", "erc4626", "factory", "proxy"] {
         let run = chainlift(&[
             "diff",
             &path(&format!("examples/scenarios/{s}.toml")),

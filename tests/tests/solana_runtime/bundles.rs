@@ -320,3 +320,11 @@ fn the_erc4626_vault_and_its_token_run_as_one_bundle_in_litesvm_as_on_revm() {
 fn the_factory_creates_its_pair_in_the_bundle_in_litesvm_as_on_revm() {
     bundle_deploys_and_matches("examples/scenarios/factory.toml");
 }
+
+/// A proxy over an implementation: an EIP-1167 clone delegating to the
+/// token, both in the bundle; the token's code runs on the clone's state
+/// account.
+#[test]
+fn the_clone_runs_the_token_on_its_own_storage_in_litesvm_as_on_revm() {
+    bundle_deploys_and_matches("examples/scenarios/proxy.toml");
+}
