@@ -166,9 +166,22 @@ fn emulate(
     data: &[u8],
     label: &str,
 ) -> Observed {
-    let (program_id, clock, heap) = invocation;
+    emulate_in(exe, Default::default(), invocation, keys, before, data)
+        .unwrap_or_else(|e| panic!("{label}: sbf: {e}"))
+}
+
+/// [`emulate`] with `programs` for the program's cross-program calls to
+/// run; the VM's error when the run did not end with an exit code.
+fn emulate_in(
+    exe: &sbf::Loaded,
+    programs: std::sync::Arc<sbf::Programs>,
+    (program_id, clock, heap): (Pubkey, (u64, i64), u32),
+    keys: &[(Pubkey, bool, bool)],
+    before: &[(Pubkey, SolanaAccount)],
+    data: &[u8],
+) -> Result<Observed, String> {
     let inputs = inputs(before, keys);
-    let run = sbf::execute(
+    let run = sbf::execute_in(
         exe,
         false,
         &Invocation {
@@ -178,13 +191,11 @@ fn emulate(
             clock,
             heap_size: heap as usize,
         },
+        programs,
     );
-    let code = run
-        .result
-        .clone()
-        .unwrap_or_else(|e| panic!("{label}: sbf: {e}"));
+    let code = run.result.clone()?;
     let ok = code == exit::SUCCESS;
-    Observed {
+    Ok(Observed {
         code,
         return_data: run.return_data,
         logs: run.logs,
@@ -199,7 +210,7 @@ fn emulate(
             before.iter().map(|(_, a)| a.lamports).collect()
         },
         compute_units: run.compute_units,
-    }
+    })
 }
 
 /// Sets the runtime's clock to the scenario's block (slot = number,

@@ -57,12 +57,7 @@ pub(super) fn invoke(
     }
     let data = ctx.read(data, n_data)?;
     let metas = ctx.read(metas, 16 * n_metas)?;
-    ctx.charge(n * 80 / 250)?;
-    let infos = ctx.read(infos, 56 * n)?;
-    let mut info_keys = vec![];
-    for i in infos.chunks(56) {
-        info_keys.push(ctx.read(word(i, 0), 32)?);
-    }
+    let (infos, info_keys) = ctx.account_infos(infos, n)?;
     // The called instruction's accounts, each once (privileges joined),
     // with the caller's info for each.
     struct Callee {
@@ -105,19 +100,8 @@ pub(super) fn invoke(
             info,
         });
     }
-    // The caller's own lamport moves between the named accounts are
-    // copied into the runtime's view: they must add up.
-    let mut delta: i128 = 0;
-    for c in &callee {
-        if let Some(i) = ctx.accounts.iter().position(|a| a.0 == c.key) {
-            let now = word(&ctx.read(word(&c.info, 8), 8)?, 0);
-            delta += i128::from(now) - i128::from(ctx.synced[i]);
-            ctx.synced[i] = now;
-        }
-    }
-    if delta != 0 {
-        return Err("cpi: UnbalancedInstruction (the program moved lamports to or from an account the call does not name)".into());
-    }
+    // The caller's own lamport moves between the named accounts.
+    ctx.sync_lamports(callee.iter().map(|c| (&c.key[..], &c.info[..])))?;
     // Each account as the caller holds it now.
     let mut held = vec![];
     for c in &callee {

@@ -206,6 +206,46 @@ impl Context {
         Ok(pdas)
     }
 
+    /// A cross-program call's `n` account infos (`SolAccountInfo`, 56
+    /// bytes each, at `infos`), charged as Agave does (80 bytes each by
+    /// 250), and each one's key.
+    pub(super) fn account_infos(
+        &mut self,
+        infos: u64,
+        n: u64,
+    ) -> Result<(Vec<u8>, Vec<Vec<u8>>), SyscallError> {
+        self.charge(n * 80 / 250)?;
+        let infos = self.read(infos, 56 * n)?;
+        let mut keys = vec![];
+        for i in infos.chunks(56) {
+            let key = u64::from_le_bytes(i[0..8].try_into().unwrap_or_default());
+            keys.push(self.read(key, 32)?);
+        }
+        Ok((infos, keys))
+    }
+
+    /// The program's own changes to the lamports of the accounts a
+    /// cross-program call names (key, info), copied into the runtime's
+    /// view: they must add up (Agave's `UnbalancedInstruction`).
+    pub(super) fn sync_lamports<'a>(
+        &mut self,
+        named: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let mut delta: i128 = 0;
+        for (key, info) in named {
+            if let Some(i) = self.accounts.iter().position(|a| a.0[..] == key[..]) {
+                let at = u64::from_le_bytes(info[8..16].try_into().unwrap_or_default());
+                let now = u64::from_le_bytes(self.read(at, 8)?.try_into().unwrap_or_default());
+                delta += i128::from(now) - i128::from(self.synced[i]);
+                self.synced[i] = now;
+            }
+        }
+        if delta != 0 {
+            return Err("cpi: UnbalancedInstruction (the program moved lamports to or from an account the call does not name)".into());
+        }
+        Ok(())
+    }
+
     /// The `n` `{ptr, len}` slices at `addr`, at most `max` of them.
     pub(super) fn slices(
         &self,
@@ -508,12 +548,7 @@ declare_builtin_function!(
             return Err("cpi: not a system transfer or account creation".into());
         }
         let metas = ctx.read(metas, 16 * n_metas)?;
-        ctx.charge(n * 80 / 250)?;
-        let infos = ctx.read(infos, 56 * n)?;
-        let mut info_keys = vec![];
-        for i in infos.chunks(56) {
-            info_keys.push(ctx.read(word(i, 0), 32)?);
-        }
+        let (infos, info_keys) = ctx.account_infos(infos, n)?;
         // Each account named (once): its info.
         let mut named: Vec<(Vec<u8>, &[u8])> = vec![];
         for m in metas.chunks(16) {
@@ -532,19 +567,7 @@ declare_builtin_function!(
             ctx.charge(word(info, 16) / 250)?;
             named.push((key, info));
         }
-        // The program's changes to the named accounts' lamports are copied
-        // into the runtime's view: they must add up.
-        let mut delta: i128 = 0;
-        for (key, info) in &named {
-            if let Some(i) = ctx.accounts.iter().position(|a| a.0[..] == key[..]) {
-                let now = word(&ctx.read(word(info, 8), 8)?, 0);
-                delta += i128::from(now) - i128::from(ctx.synced[i]);
-                ctx.synced[i] = now;
-            }
-        }
-        if delta != 0 {
-            return Err("cpi: UnbalancedInstruction (the program moved lamports to or from an account the call does not name)".into());
-        }
+        ctx.sync_lamports(named.iter().map(|(k, i)| (&k[..], *i)))?;
         let signs = |ctx: &Context, key: &[u8]| {
             ctx.accounts.iter().any(|a| a.0[..] == key[..] && a.1) || pdas.iter().any(|p| p[..] == key[..])
         };
@@ -772,8 +795,6 @@ pub struct Run {
     pub grown: Vec<u64>,
     /// Return data.
     pub return_data: Vec<u8>,
-    /// The program's id: the return data is what it set.
-    pub return_program: [u8; 32],
     /// The transaction's return data afterwards, and the program that set
     /// it (after a call out, perhaps another).
     pub raw_return: ([u8; 32], Vec<u8>),
@@ -856,7 +877,6 @@ pub(super) fn run_vm(
                 owners: accounts.iter().map(|a| a.owner).collect(),
                 grown: vec![0; accounts.len()],
                 return_data: vec![],
-                return_program: [0; 32],
                 raw_return: ([0; 32], vec![]),
                 logs: vec![],
             };
@@ -972,7 +992,6 @@ pub(super) fn run_vm(
         } else {
             vec![]
         },
-        return_program: program_id,
         raw_return: (ctx.return_program, ctx.return_data),
         logs: ctx.logs,
     };

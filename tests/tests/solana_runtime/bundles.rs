@@ -80,21 +80,8 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
         );
         assert_eq!(emulated.result, Ok(exit::SUCCESS), "create {}", c["name"]);
         let key = Pubkey::new_from_array(key);
-        let create = Instruction {
-            program_id,
-            accounts: vec![
-                AccountMeta::new(key, false),
-                AccountMeta::new(payer.pubkey(), true),
-                AccountMeta::new_readonly(solana_sdk_ids::system_program::id(), false),
-            ],
-            data,
-        };
-        let mut tx = Transaction::new_unsigned(Message::new(
-            &[heap_frame(heap), create],
-            Some(&payer.pubkey()),
-        ));
-        tx.partial_sign(&[&payer], svm.latest_blockhash());
-        let meta = match svm.send_transaction(tx) {
+        let create = create_state(program_id, key, payer.pubkey(), data);
+        let meta = match send_heap_framed(&mut svm, &payer, heap, create) {
             Ok(meta) => meta,
             Err(f) => panic!(
                 "create {}: {:?}\n{}",
@@ -103,7 +90,6 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
                 f.meta.pretty_logs()
             ),
         };
-        svm.expire_blockhash();
         let account = svm.get_account(&key).unwrap();
         assert_eq!(account.data, emulated.state, "create {}", c["name"]);
         assert_eq!(account.owner, program_id, "create {}", c["name"]);
@@ -160,13 +146,7 @@ fn bundle_deploys_and_matches(scenario_file: &str) {
                 accounts: metas(&keys),
                 data,
             };
-            let mut tx = Transaction::new_unsigned(Message::new(
-                &[heap_frame(heap), ix],
-                Some(&payer.pubkey()),
-            ));
-            tx.partial_sign(&[&payer], svm.latest_blockhash());
-            let result = svm.send_transaction(tx);
-            svm.expire_blockhash();
+            let result = send_heap_framed(&mut svm, &payer, heap, ix);
             let (mut solana, meta) = observed(result, 1, accounts_now(&svm, &keys), &label);
             solana.compute_units = program_units(&meta, program_id, heap, &label);
             assert_eq!(
@@ -293,6 +273,44 @@ pub(super) fn bundle_call_agrees(
         .filter(|_| status == Status::Success)
         .collect();
     assert_eq!(logs, oracle.logs, "{label}");
+}
+
+/// The instruction that makes a bundle contract's state account at `key`
+/// (its manifest's `initialize.data`), `payer` paying the rent.
+pub(super) fn create_state(
+    program_id: Pubkey,
+    key: Pubkey,
+    payer: Pubkey,
+    data: Vec<u8>,
+) -> Instruction {
+    Instruction {
+        program_id,
+        accounts: vec![
+            AccountMeta::new(key, false),
+            AccountMeta::new(payer, true),
+            AccountMeta::new_readonly(solana_sdk_ids::system_program::id(), false),
+        ],
+        data,
+    }
+}
+
+/// `ix` in a transaction that asks for a heap of `heap` bytes first,
+/// paid for by `payer`; the blockhash expires after it, so the next
+/// transaction is a new one even when it is the same. (The result is
+/// LiteSVM's own, large error and all.)
+#[allow(clippy::result_large_err)]
+pub(super) fn send_heap_framed(
+    svm: &mut LiteSVM,
+    payer: &Keypair,
+    heap: u32,
+    ix: Instruction,
+) -> Result<TransactionMetadata, FailedTransactionMetadata> {
+    let mut tx =
+        Transaction::new_unsigned(Message::new(&[heap_frame(heap), ix], Some(&payer.pubkey())));
+    tx.partial_sign(&[payer], svm.latest_blockhash());
+    let result = svm.send_transaction(tx);
+    svm.expire_blockhash();
+    result
 }
 
 /// `ComputeBudgetInstruction::RequestHeapFrame(bytes)`.

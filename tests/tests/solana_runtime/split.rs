@@ -5,7 +5,7 @@
 //! give what the sbf engine gives for the same programs and accounts, and
 //! what revm gives.
 
-use super::bundles::{bundle_call_agrees, heap_frame, program_units};
+use super::bundles::{bundle_call_agrees, create_state, program_units, send_heap_framed};
 use super::*;
 use chainlift_emulator::sbf::Programs;
 use std::sync::Arc;
@@ -79,17 +79,15 @@ fn a_vault_calls_its_token_in_another_program_in_litesvm_as_on_revm() {
             );
             assert_eq!(emulated.result, Ok(exit::SUCCESS), "create {}", c["name"]);
             let key = Pubkey::new_from_array(key);
-            let create = Instruction {
-                program_id: *program_id,
-                accounts: vec![
-                    AccountMeta::new(key, false),
-                    AccountMeta::new(payer.pubkey(), true),
-                    AccountMeta::new_readonly(solana_sdk_ids::system_program::id(), false),
-                ],
-                data,
-            };
-            send(&mut svm, &[heap_frame(heap), create], &payer, &[]);
-            svm.expire_blockhash();
+            let create = create_state(*program_id, key, payer.pubkey(), data);
+            if let Err(f) = send_heap_framed(&mut svm, &payer, heap, create) {
+                panic!(
+                    "create {}: {:?}\n{}",
+                    c["name"],
+                    f.err,
+                    f.meta.pretty_logs()
+                );
+            }
             state_keys.insert(at, (key, *program_id));
         }
     }
@@ -107,35 +105,24 @@ fn a_vault_calls_its_token_in_another_program_in_litesvm_as_on_revm() {
         let data = sbf::instruction_data(0, &step.call.data);
         let (solana, emulated) = loop {
             let before = accounts_now(&svm, &keys);
-            let inputs = inputs(&before, &keys);
-            let run = sbf::execute_in(
+            let emulated = emulate_in(
                 exe,
-                false,
-                &Invocation {
-                    program_id: program_id.to_bytes(),
-                    accounts: &inputs,
-                    data: &data,
-                    clock,
-                    heap_size: heap as usize,
-                },
                 programs.clone(),
+                (program_id, clock, heap),
+                &keys,
+                &before,
+                &data,
             );
             let ix = Instruction {
                 program_id,
                 accounts: metas(&keys),
                 data: data.clone(),
             };
-            let mut tx = Transaction::new_unsigned(Message::new(
-                &[heap_frame(heap), ix],
-                Some(&payer.pubkey()),
-            ));
-            tx.partial_sign(&[&payer], svm.latest_blockhash());
-            let result = svm.send_transaction(tx);
-            svm.expire_blockhash();
+            let result = send_heap_framed(&mut svm, &payer, heap, ix);
             // A call out whose program failed fails the transaction: the
             // sbf engine names it, LiteSVM reports the called program's
             // error as the instruction's.
-            if let Err(e) = &run.result {
+            if let Err(e) = &emulated {
                 assert!(e.contains(sbf::CALL_OUT_FAILED), "{label}: sbf: {e}");
                 let Err(f) = result else {
                     panic!("{label}: LiteSVM ran what the sbf engine could not: {e}")
@@ -152,23 +139,7 @@ fn a_vault_calls_its_token_in_another_program_in_litesvm_as_on_revm() {
             }
             let (mut solana, meta) = observed(result, 1, accounts_now(&svm, &keys), &label);
             solana.compute_units = program_units(&meta, program_id, heap, &label);
-            let ok = run.result == Ok(exit::SUCCESS);
-            let emulated = Observed {
-                code: run.result.clone().unwrap(),
-                return_data: run.return_data.clone(),
-                logs: run.logs.clone(),
-                data: if ok {
-                    run.data.clone()
-                } else {
-                    before.iter().map(|(_, a)| a.data.clone()).collect()
-                },
-                lamports: if ok {
-                    run.lamports.clone()
-                } else {
-                    before.iter().map(|(_, a)| a.lamports).collect()
-                },
-                compute_units: run.compute_units,
-            };
+            let emulated = emulated.expect("an exit code");
             if solana.code == exit::ACCOUNT_NEEDED && solana == emulated {
                 let r = &solana.return_data;
                 let at = Address::from_slice(&r[..20]);
