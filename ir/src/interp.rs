@@ -304,14 +304,13 @@ impl<'m> Interpreter<'m> {
 
     /// Takes edge `e`: its arguments to the target's parameters, in
     /// parallel.
+    #[inline(always)]
     fn take(&mut self, vals: &mut [U256], e: &DEdge) -> Block {
-        match e.moves.as_slice() {
-            [] => return e.block,
-            [(a, p)] => {
+        if !e.parallel {
+            for (a, p) in &e.moves {
                 vals[*p as usize] = vals[*a as usize];
-                return e.block;
             }
-            _ => {}
+            return e.block;
         }
         self.scratch.clear();
         self.scratch
@@ -411,27 +410,24 @@ impl<'m> Interpreter<'m> {
         }
         let budget = self.limits.budget;
         loop {
-            let data = f.block(block);
-            // (A program decoded from another module has other blocks:
-            // run those from the module.)
-            let dblock = dfunc
-                .and_then(|d| d.blocks.get(block.index()))
-                .filter(|db| db.insts as usize == data.insts.len());
+            // (The module's block is read only where the decoded one does
+            // not say enough: to run an instruction or terminator from it.)
+            let data = || f.block(block);
+            let dblock = dfunc.map(|d| &d.blocks[block.index()]);
+            // The first instruction to run one by one from the module, with
+            // the budget checked per instruction: all of a block that may
+            // not fit in the budget, and the rest of one that no longer
+            // fits after a host operation or memory growth took steps.
+            let mut tail = 0;
             match dblock {
-                Some(db) => {
+                Some(db) if self.steps.saturating_add(db.cost) <= budget => {
                     // Steps before the block (less what host operations and
-                    // memory growth added); the budget is checked per
-                    // instruction only when the block may not fit in it.
+                    // memory growth added).
                     let mut base = self.steps;
-                    let mut checked = base.saturating_add(db.cost) > budget;
+                    let mut overrun = false;
+                    tail = db.insts as usize + 1;
                     for (i, op) in &db.ops {
                         let at = u64::from(*i) + 1;
-                        if checked && base + at > budget {
-                            // The first instruction past the budget.
-                            self.steps = budget + 1;
-                            let pos = data.insts[*i as usize].pos;
-                            return Err(Stop::Exit(Outcome::OutOfBudget { pos }));
-                        }
                         // The steps taken so far, set before an operation
                         // that can see them (memory growth, host
                         // operations, nested calls, traps), and taken
@@ -444,12 +440,12 @@ impl<'m> Interpreter<'m> {
                         macro_rules! rebase {
                             () => {{
                                 base = self.steps - at;
-                                checked |= base.saturating_add(db.cost) > budget;
+                                overrun |= base.saturating_add(db.cost) > budget;
                             }};
                         }
                         macro_rules! inst {
                             () => {
-                                &data.insts[*i as usize]
+                                &data().insts[*i as usize]
                             };
                         }
                         // The memory range of the word at `addr`, growing
@@ -464,8 +460,8 @@ impl<'m> Interpreter<'m> {
                                     self.expand(a, WORD, pos)?;
                                     rebase!();
                                     // The access itself, one step later.
-                                    pos = data.insts[j as usize].pos;
-                                    if checked && base + u64::from(j) + 1 > budget {
+                                    pos = data().insts[j as usize].pos;
+                                    if overrun && base + u64::from(j) + 1 > budget {
                                         self.steps = budget + 1;
                                         return Err(Stop::Exit(Outcome::OutOfBudget { pos }));
                                     }
@@ -483,6 +479,18 @@ impl<'m> Interpreter<'m> {
                             DOp::Bin { op, ty, a, b, r } => {
                                 vals[*r as usize] =
                                     binary(*op, *ty, vals[*a as usize], vals[*b as usize]);
+                            }
+                            DOp::Bin256 { op, a, b, r } => {
+                                let (x, y) = (vals[*a as usize], vals[*b as usize]);
+                                vals[*r as usize] = match op {
+                                    BinOp::Add => x.wrapping_add(y),
+                                    BinOp::Sub => x.wrapping_sub(y),
+                                    BinOp::Mul => x.wrapping_mul(y),
+                                    BinOp::And => x & y,
+                                    BinOp::Or => x | y,
+                                    BinOp::Xor => x ^ y,
+                                    _ => unreachable!("decoded only for the six above"),
+                                };
                             }
                             DOp::Bin64 { op, a, b, r } => {
                                 let (x, y) = (
@@ -553,28 +561,63 @@ impl<'m> Interpreter<'m> {
                                     }
                                 }
                             }
+                            DOp::StackLoadAt { sp, off, index, r } => {
+                                let i = vals[*sp as usize].as_limbs()[0].wrapping_add(*off);
+                                match self.evm_stack.get(i as usize) {
+                                    Some(w) => vals[*r as usize] = *w,
+                                    None => {
+                                        vals[*index as usize] = U256::from(i);
+                                        sync!();
+                                        self.exec(host, f, &mut vals, inst!(), depth)?;
+                                        rebase!();
+                                    }
+                                }
+                            }
+                            DOp::StackStoreAt { sp, off, index, v } => {
+                                let w = vals[*v as usize];
+                                let i = vals[*sp as usize].as_limbs()[0].wrapping_add(*off);
+                                match self.evm_stack.get_mut(i as usize) {
+                                    Some(slot) => *slot = w,
+                                    None => {
+                                        vals[*index as usize] = U256::from(i);
+                                        sync!();
+                                        self.exec(host, f, &mut vals, inst!(), depth)?;
+                                        rebase!();
+                                    }
+                                }
+                            }
                             DOp::Slow => {
                                 sync!();
                                 self.exec(host, f, &mut vals, inst!(), depth)?;
                                 rebase!();
                             }
                         }
+                        if overrun {
+                            // The rest of the block, after the instructions
+                            // this operation stands for.
+                            let last = match op {
+                                DOp::LoadWordGrow { at, .. } | DOp::StoreWordGrow { at, .. } => *at,
+                                _ => *i,
+                            };
+                            tail = last as usize + 1;
+                            self.steps = base + u64::from(last) + 1;
+                            break;
+                        }
                     }
-                    // The constants skipped and the terminator.
-                    let end = base + db.cost;
-                    if end > budget {
-                        self.steps = budget + 1;
-                        return Err(Stop::Exit(Outcome::OutOfBudget { pos: data.term_pos }));
+                    if !overrun {
+                        // The constants skipped and the terminator.
+                        self.steps = base + db.cost;
                     }
-                    self.steps = end;
                 }
-                _ => {
-                    for inst in &data.insts {
-                        self.tick(1, inst.pos)?;
-                        self.exec(host, f, &mut vals, inst, depth)?;
-                    }
-                    self.tick(1, data.term_pos)?;
+                _ => {}
+            }
+            if tail <= dblock.map_or(usize::MAX, |db| db.insts as usize) {
+                let data = data();
+                for inst in &data.insts[tail..] {
+                    self.tick(1, inst.pos)?;
+                    self.exec(host, f, &mut vals, inst, depth)?;
                 }
+                self.tick(1, data.term_pos)?;
             }
             match dblock.map(|d| &d.term) {
                 Some(DTerm::Jump(e)) => {
@@ -631,6 +674,7 @@ impl<'m> Interpreter<'m> {
                 }
                 _ => {}
             }
+            let data = data();
             let pos = data.term_pos;
             let next = match &data.term {
                 Terminator::Jump(c) => c,

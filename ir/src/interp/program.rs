@@ -50,6 +50,13 @@ pub(super) enum DOp {
         b: u32,
         r: u32,
     },
+    /// A 256-bit add, sub, mul, and, or or xor (no mask to apply).
+    Bin256 {
+        op: BinOp,
+        a: u32,
+        b: u32,
+        r: u32,
+    },
     /// A 64-bit add, sub, mul, and, or or xor, on the low limbs.
     Bin64 {
         op: BinOp,
@@ -98,6 +105,21 @@ pub(super) enum DOp {
         index: u32,
         v: u32,
     },
+    /// A word of the EVM stack at `sp + off` (an `add.i64 sp, off` the
+    /// access alone uses, which is not run: `index` is its result, written
+    /// only when the access traps).
+    StackLoadAt {
+        sp: u32,
+        off: u64,
+        index: u32,
+        r: u32,
+    },
+    StackStoreAt {
+        sp: u32,
+        off: u64,
+        index: u32,
+        v: u32,
+    },
     /// Run from the module's instruction.
     Slow,
 }
@@ -138,8 +160,35 @@ pub(super) enum DTerm {
 #[derive(Debug, Clone)]
 pub(super) struct DEdge {
     pub(super) block: Block,
-    /// (argument slot, parameter slot), copied in parallel.
+    /// (argument slot, parameter slot): copied in order when `parallel` is
+    /// false (ordered so that no copy overwrites a later one's argument),
+    /// else in parallel (a cycle).
     pub(super) moves: Vec<(u32, u32)>,
+    pub(super) parallel: bool,
+}
+
+impl DEdge {
+    /// The edge to `block` with `moves` copied in parallel: the copies
+    /// that change something, ordered to run one after another when they
+    /// can.
+    fn new(block: Block, moves: impl Iterator<Item = (u32, u32)>) -> DEdge {
+        let mut left: Vec<(u32, u32)> = moves.filter(|(a, p)| a != p).collect();
+        let mut moves = Vec::with_capacity(left.len());
+        // Take a copy whose parameter no copy left reads, while there is one.
+        while let Some(i) = left
+            .iter()
+            .position(|(_, p)| !left.iter().any(|(a, _)| a == p))
+        {
+            moves.push(left.remove(i));
+        }
+        let parallel = !left.is_empty();
+        moves.extend(left);
+        DEdge {
+            block,
+            moves,
+            parallel,
+        }
+    }
 }
 
 impl Program {
@@ -152,14 +201,12 @@ impl Program {
 
 fn decode_function(f: &Function) -> DFunc {
     let slot = |v: &Value| v.index() as u32;
-    let edge = |c: &BlockCall| DEdge {
-        block: c.block,
-        moves: c
-            .args
-            .iter()
-            .zip(&f.block(c.block).params)
-            .map(|(a, p)| (slot(a), slot(p)))
-            .collect(),
+    let edge = |c: &BlockCall| {
+        let params = &f.block(c.block).params;
+        DEdge::new(
+            c.block,
+            c.args.iter().zip(params).map(|(a, p)| (slot(a), slot(p))),
+        )
     };
     // How many times each value is used (by instructions, terminators and
     // block arguments).
@@ -172,14 +219,18 @@ fn decode_function(f: &Function) -> DFunc {
             uses[v.index()] += 1;
         }
     }
-    // The values that are the constant 32 (a word's length).
+    // The values that are the constant 32 (a word's length), and the
+    // `i64` constants.
     let mut words = vec![false; f.values.len()];
+    let mut consts64: Vec<Option<u64>> = vec![None; f.values.len()];
     for b in &f.layout {
         for inst in &f.block(*b).insts {
-            if let (Op::Iconst(k), Some(r)) = (&inst.op, inst.results.first())
-                && *k & mask(f.ty(*r)) == U256::from(32)
-            {
-                words[r.index()] = true;
+            if let (Op::Iconst(k), Some(r)) = (&inst.op, inst.results.first()) {
+                let k = *k & mask(f.ty(*r));
+                words[r.index()] = k == U256::from(32);
+                if f.ty(*r) == Type::I64 {
+                    consts64[r.index()] = Some(k.as_limbs()[0]);
+                }
             }
         }
     }
@@ -212,6 +263,24 @@ fn decode_function(f: &Function) -> DFunc {
                         Some(Type::I64),
                         [a, b],
                     ) => DOp::Bin64 {
+                        op: *op,
+                        a: slot(a),
+                        b: slot(b),
+                        r,
+                    },
+                    (
+                        Op::Binary(
+                            op @ (BinOp::Add
+                            | BinOp::Sub
+                            | BinOp::Mul
+                            | BinOp::And
+                            | BinOp::Or
+                            | BinOp::Xor),
+                        ),
+                        Some(r),
+                        Some(Type::I256),
+                        [a, b],
+                    ) => DOp::Bin256 {
                         op: *op,
                         a: slot(a),
                         b: slot(b),
@@ -275,6 +344,7 @@ fn decode_function(f: &Function) -> DFunc {
             ops.pop();
         }
         fuse_word_access(&mut ops, &words);
+        fuse_stack_offsets(&mut ops, &consts64, &uses);
         let term = match &data.term {
             Terminator::Jump(c) => DTerm::Jump(edge(c)),
             Terminator::Branch {
@@ -341,6 +411,59 @@ fn decode_function(f: &Function) -> DFunc {
         consts,
         values: f.values.len(),
     }
+}
+
+/// Replaces each stack access at an `add.i64 sp, k` of the block with one
+/// at `sp + k`, and drops the additions only such accesses use.
+fn fuse_stack_offsets(ops: &mut Vec<(u32, DOp)>, consts64: &[Option<u64>], uses: &[u32]) {
+    // (sp, k) by the addition's result, and how many accesses took it.
+    let mut sums: rustc_hash::FxHashMap<u32, (u32, u64, u32)> = Default::default();
+    for (_, op) in ops.iter_mut() {
+        match *op {
+            DOp::Bin64 {
+                op: BinOp::Add,
+                a,
+                b,
+                r,
+            } => {
+                let k = |v: u32| consts64.get(v as usize).copied().flatten();
+                if let Some(off) = k(b) {
+                    sums.insert(r, (a, off, 0));
+                } else if let Some(off) = k(a) {
+                    sums.insert(r, (b, off, 0));
+                }
+            }
+            DOp::StackLoad { index, r } => {
+                if let Some((sp, off, n)) = sums.get_mut(&index) {
+                    *n += 1;
+                    *op = DOp::StackLoadAt {
+                        sp: *sp,
+                        off: *off,
+                        index,
+                        r,
+                    };
+                }
+            }
+            DOp::StackStore { index, v } => {
+                if let Some((sp, off, n)) = sums.get_mut(&index) {
+                    *n += 1;
+                    *op = DOp::StackStoreAt {
+                        sp: *sp,
+                        off: *off,
+                        index,
+                        v,
+                    };
+                }
+            }
+            _ => {}
+        }
+    }
+    ops.retain(|(_, op)| match op {
+        DOp::Bin64 {
+            op: BinOp::Add, r, ..
+        } => sums.get(r).is_none_or(|(_, _, n)| *n != uses[*r as usize]),
+        _ => true,
+    });
 }
 
 /// Replaces each `mem.expand addr, 32` directly followed by a word load or
