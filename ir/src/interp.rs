@@ -586,6 +586,9 @@ impl<'m> Interpreter<'m> {
                                     }
                                 }
                             }
+                            DOp::Mask { a, mask, r } => {
+                                vals[*r as usize] = vals[*a as usize] & *mask;
+                            }
                             DOp::Slow => {
                                 sync!();
                                 self.exec(host, f, &mut vals, inst!(), depth)?;

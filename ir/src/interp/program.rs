@@ -120,6 +120,12 @@ pub(super) enum DOp {
         index: u32,
         v: u32,
     },
+    /// `uext` and `trunc`: the operand masked to the narrower type.
+    Mask {
+        a: u32,
+        mask: U256,
+        r: u32,
+    },
     /// Run from the module's instruction.
     Slow,
 }
@@ -317,6 +323,16 @@ fn decode_function(f: &Function) -> DFunc {
                             v: slot(v),
                         }
                     }
+                    (Op::Uext, Some(r), Some(_), [a]) => DOp::Mask {
+                        a: slot(a),
+                        mask: mask(f.ty(*a)),
+                        r,
+                    },
+                    (Op::Trunc, Some(r), Some(ty), [a]) => DOp::Mask {
+                        a: slot(a),
+                        mask: mask(ty),
+                        r,
+                    },
                     (Op::Icmp(c), Some(r), Some(_), [a, b]) => DOp::Cmp {
                         c: *c,
                         ty: f.ty(*a),
