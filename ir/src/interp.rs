@@ -14,7 +14,7 @@ mod eval;
 mod program;
 
 pub use env::Env;
-pub use eval::{binary, compare, eval_pure, mask};
+pub use eval::{binary, compare, compare64, eval_pure, mask};
 pub use program::Program;
 use program::{DEdge, DOp, DTerm};
 
@@ -509,7 +509,12 @@ impl<'m> Interpreter<'m> {
                                 vals[*r as usize] = U256::from_limbs([v, 0, 0, 0]);
                             }
                             DOp::Cmp { c, ty, a, b, r } => {
-                                let holds = compare(*c, *ty, vals[*a as usize], vals[*b as usize]);
+                                let (x, y) = (&vals[*a as usize], &vals[*b as usize]);
+                                let holds = if *ty == Type::I64 {
+                                    compare64(*c, x.as_limbs()[0], y.as_limbs()[0])
+                                } else {
+                                    compare(*c, *ty, *x, *y)
+                                };
                                 vals[*r as usize] = U256::from(holds as u8);
                             }
                             DOp::Expand { offset, len } => {
@@ -648,11 +653,13 @@ impl<'m> Interpreter<'m> {
                     then_to,
                     else_to,
                 }) => {
-                    let e = if compare(*c, *ty, vals[*a as usize], vals[*b as usize]) {
-                        then_to
+                    let (x, y) = (&vals[*a as usize], &vals[*b as usize]);
+                    let holds = if *ty == Type::I64 {
+                        compare64(*c, x.as_limbs()[0], y.as_limbs()[0])
                     } else {
-                        else_to
+                        compare(*c, *ty, *x, *y)
                     };
+                    let e = if holds { then_to } else { else_to };
                     block = self.take(&mut vals, e);
                     continue;
                 }

@@ -111,8 +111,7 @@ pub fn compare(c: Cond, t: Type, a: U256, b: U256) -> bool {
     use std::cmp::Ordering;
     if t == Type::I64 {
         // The low limbs (the values are masked to their type).
-        let (a, b) = (a.as_limbs()[0], b.as_limbs()[0]);
-        return holds(c, a.cmp(&b), || (a as i64).cmp(&(b as i64)));
+        return compare64(c, a.as_limbs()[0], b.as_limbs()[0]);
     }
     holds(c, a.cmp(&b), || {
         let (x, y) = (sext256(a, t), sext256(b, t));
@@ -122,6 +121,23 @@ pub fn compare(c: Cond, t: Type, a: U256, b: U256) -> bool {
             _ => x.cmp(&y),
         }
     })
+}
+
+/// Evaluates a comparison of two `i64` values.
+#[inline(always)]
+pub fn compare64(c: Cond, a: u64, b: u64) -> bool {
+    match c {
+        Cond::Eq => a == b,
+        Cond::Ne => a != b,
+        Cond::Ult => a < b,
+        Cond::Ule => a <= b,
+        Cond::Ugt => a > b,
+        Cond::Uge => a >= b,
+        Cond::Slt => (a as i64) < (b as i64),
+        Cond::Sle => (a as i64) <= (b as i64),
+        Cond::Sgt => (a as i64) > (b as i64),
+        Cond::Sge => (a as i64) >= (b as i64),
+    }
 }
 
 /// Whether `c` holds of two operands ordered `unsigned` as unsigned

@@ -241,6 +241,7 @@ fn decode_function(f: &Function) -> DFunc {
         }
     }
     let mut blocks = vec![DBlock::default(); f.blocks.len()];
+    let mut dense_total = 0u64;
     let mut consts = vec![];
     for b in &f.layout {
         let data = f.block(*b);
@@ -361,6 +362,7 @@ fn decode_function(f: &Function) -> DFunc {
         }
         fuse_word_access(&mut ops, &words);
         fuse_stack_offsets(&mut ops, &consts64, &uses);
+        fuse_widened_compares(&mut ops, &uses);
         let term = match &data.term {
             Terminator::Jump(c) => DTerm::Jump(edge(c)),
             Terminator::Branch {
@@ -396,10 +398,18 @@ fn decode_function(f: &Function) -> DFunc {
                 sorted.sort_by_key(|(k, _)| *k);
                 sorted.dedup_by_key(|(k, _)| *k);
                 let keys: Vec<u64> = sorted.iter().map(|(k, _)| *k).collect();
-                // A table of at most 16 entries per case (and 64 Ki).
+                // A table of at most 16 entries per case, or of 64 Ki for
+                // a switch of many cases (a dispatch over the code's jump
+                // targets), while the function's tables stay under 1 Mi.
                 let span = keys.last().map_or(0, |k| k + 1);
+                let room = if keys.len() >= 32 {
+                    1 << 16
+                } else {
+                    16 * keys.len() as u64
+                };
                 let mut dense = vec![];
-                if span <= (16 * keys.len() as u64).min(1 << 16) {
+                if span <= room.min(1 << 16) && dense_total + span <= 1 << 20 {
+                    dense_total += span;
                     dense = vec![0u32; span as usize];
                     for (i, k) in keys.iter().enumerate() {
                         dense[*k as usize] = i as u32 + 1;
@@ -480,6 +490,25 @@ fn fuse_stack_offsets(ops: &mut Vec<(u32, DOp)>, consts64: &[Option<u64>], uses:
         } => sums.get(r).is_none_or(|(_, _, n)| *n != uses[*r as usize]),
         _ => true,
     });
+}
+
+/// Lets a comparison whose one use is the `uext` right after it write the
+/// widened result itself (0 or 1 either way).
+fn fuse_widened_compares(ops: &mut Vec<(u32, DOp)>, uses: &[u32]) {
+    let mut k = 0;
+    while k + 1 < ops.len() {
+        if let (DOp::Cmp { r, .. }, DOp::Mask { a, r: wide, .. }) = (&ops[k].1, &ops[k + 1].1)
+            && a == r
+            && uses[*r as usize] == 1
+        {
+            let wide = *wide;
+            if let DOp::Cmp { r, .. } = &mut ops[k].1 {
+                *r = wide;
+            }
+            ops.remove(k + 1);
+        }
+        k += 1;
+    }
 }
 
 /// Replaces each `mem.expand addr, 32` directly followed by a word load or
