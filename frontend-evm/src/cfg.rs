@@ -6,8 +6,9 @@
 //! on the stack when the block is entered, so an internal function called from
 //! several places returns to each caller separately instead of to all of them.
 //! A block gets at most [`CfgOptions::max_contexts`] contexts, at no more
-//! than [`CfgOptions::max_heights`] entry heights; further ones are merged
-//! into one catch-all context, which keeps recursion finite. States are
+//! than [`CfgOptions::max_heights`] entry heights (and 16 of unknown
+//! height); further ones are merged into one catch-all context, which keeps
+//! recursion finite. States are
 //! joined per context and propagated with a worklist to a fixpoint, bounded by
 //! [`CfgOptions::budget`] interpreted instructions: when the budget runs out the
 //! result is partial and says so.
@@ -605,6 +606,9 @@ const MAX_CODE_SET_FACTOR: usize = 4;
 /// Changes a state may go through before its changing slots are widened.
 const WIDEN_AFTER: u8 = 3;
 
+/// Contexts of unknown height one block may take.
+const MAX_OPEN_CONTEXTS: usize = 16;
+
 /// How many of the nearest return addresses make up a context.
 const CONTEXT_DEPTH: usize = 8;
 
@@ -669,6 +673,7 @@ pub fn build(
     let mut states: FastMap<(usize, u32), (Stack, u8)> = FastMap::default();
     let mut contexts: Vec<usize> = vec![0; blocks.len()];
     let mut heights: Vec<Vec<u32>> = vec![vec![]; blocks.len()];
+    let mut open_contexts: Vec<usize> = vec![0; blocks.len()];
     // The worklist is ordered by block, so straight-line code converges in
     // one sweep, and holds each (block, context) once.
     let mut queue: BTreeSet<(usize, u32)> = BTreeSet::new();
@@ -693,8 +698,15 @@ pub fn build(
             // contexts, further entries join the catch-all context.
             let seen = &mut heights[to];
             let new_height = !seen.contains(&height);
+            // States of unknown height (past a merge) still carry return
+            // addresses, and recursion through merged code would make a
+            // context of each call string: a block takes a few, then the
+            // catch-all context takes the rest.
+            let open = height == u32::MAX - 1;
+            let too_many_open = open && open_contexts[to] >= MAX_OPEN_CONTEXTS;
             if contexts[to] >= options.max_contexts
                 || (new_height && seen.len() >= options.max_heights)
+                || too_many_open
             {
                 ctx = 0;
             } else {
@@ -702,6 +714,7 @@ pub fn build(
                 if new_height {
                     seen.push(height);
                 }
+                open_contexts[to] += usize::from(open);
             }
         }
         match states.get_mut(&(to, ctx)) {
