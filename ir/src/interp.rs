@@ -16,7 +16,7 @@ mod program;
 pub use env::Env;
 pub use eval::{binary, compare, compare64, eval_pure, mask};
 pub use program::Program;
-use program::{DEdge, DOp, DTerm};
+use program::{DBlock, DEdge, DOp, DTerm};
 
 /// The environment a contract runs in. Only the storage, calldata, code,
 /// environment and log methods must be written; the rest default to an empty
@@ -409,25 +409,36 @@ impl<'m> Interpreter<'m> {
             }
         }
         let budget = self.limits.budget;
-        loop {
+        'blocks: loop {
+            let dblock = dfunc.map(|d| &d.blocks[block.index()]);
+            // The block whose instructions run (a guarding block runs on
+            // into the blocks it guards), and the steps of the blocks
+            // before it in the run.
+            let mut cur = block;
+            let mut seg_at = 0u64;
             // (The module's block is read only where the decoded one does
             // not say enough: to run an instruction or terminator from it.)
-            let data = || f.block(block);
-            let dblock = dfunc.map(|d| &d.blocks[block.index()]);
+            macro_rules! data {
+                () => {
+                    f.block(cur)
+                };
+            }
             // The first instruction to run one by one from the module, with
             // the budget checked per instruction: all of a block that may
             // not fit in the budget, and the rest of one that no longer
             // fits after a host operation or memory growth took steps.
-            let mut tail = 0;
+            let mut tail = Some(0);
+            let mut term = dblock.map(DBlock::own_term);
             match dblock {
                 Some(db) if self.steps.saturating_add(db.cost) <= budget => {
                     // Steps before the block (less what host operations and
                     // memory growth added).
                     let mut base = self.steps;
                     let mut overrun = false;
-                    tail = db.insts as usize + 1;
+                    tail = None;
+                    term = Some(&db.term);
                     for (i, op) in &db.ops {
-                        let at = u64::from(*i) + 1;
+                        let at = seg_at + u64::from(*i) + 1;
                         // The steps taken so far, set before an operation
                         // that can see them (memory growth, host
                         // operations, nested calls, traps), and taken
@@ -445,7 +456,7 @@ impl<'m> Interpreter<'m> {
                         }
                         macro_rules! inst {
                             () => {
-                                &data().insts[*i as usize]
+                                &data!().insts[*i as usize]
                             };
                         }
                         // The memory range of the word at `addr`, growing
@@ -460,8 +471,8 @@ impl<'m> Interpreter<'m> {
                                     self.expand(a, WORD, pos)?;
                                     rebase!();
                                     // The access itself, one step later.
-                                    pos = data().insts[j as usize].pos;
-                                    if overrun && base + u64::from(j) + 1 > budget {
+                                    pos = data!().insts[j as usize].pos;
+                                    if overrun && base + seg_at + u64::from(j) + 1 > budget {
                                         self.steps = budget + 1;
                                         return Err(Stop::Exit(Outcome::OutOfBudget { pos }));
                                     }
@@ -594,6 +605,31 @@ impl<'m> Interpreter<'m> {
                             DOp::Mask { a, mask, r } => {
                                 vals[*r as usize] = vals[*a as usize] & *mask;
                             }
+                            DOp::Guard {
+                                c,
+                                ty,
+                                a,
+                                b,
+                                fail_when,
+                                fail,
+                                next,
+                                cost,
+                            } => {
+                                let (x, y) = (&vals[*a as usize], &vals[*b as usize]);
+                                let holds = if *ty == Type::I64 {
+                                    compare64(*c, x.as_limbs()[0], y.as_limbs()[0])
+                                } else {
+                                    compare(*c, *ty, *x, *y)
+                                };
+                                seg_at += u64::from(*cost);
+                                if holds == *fail_when {
+                                    // The guarding block ends here.
+                                    self.steps = base + seg_at;
+                                    block = *fail;
+                                    continue 'blocks;
+                                }
+                                cur = *next;
+                            }
                             DOp::Slow => {
                                 sync!();
                                 self.exec(host, f, &mut vals, inst!(), depth)?;
@@ -607,8 +643,9 @@ impl<'m> Interpreter<'m> {
                                 DOp::LoadWordGrow { at, .. } | DOp::StoreWordGrow { at, .. } => *at,
                                 _ => *i,
                             };
-                            tail = last as usize + 1;
-                            self.steps = base + u64::from(last) + 1;
+                            tail = Some(last as usize + 1);
+                            self.steps = base + seg_at + u64::from(last) + 1;
+                            term = dfunc.map(|d| d.blocks[cur.index()].own_term());
                             break;
                         }
                     }
@@ -619,15 +656,15 @@ impl<'m> Interpreter<'m> {
                 }
                 _ => {}
             }
-            if tail <= dblock.map_or(usize::MAX, |db| db.insts as usize) {
-                let data = data();
+            if let Some(tail) = tail {
+                let data = data!();
                 for inst in &data.insts[tail..] {
                     self.tick(1, inst.pos)?;
                     self.exec(host, f, &mut vals, inst, depth)?;
                 }
                 self.tick(1, data.term_pos)?;
             }
-            match dblock.map(|d| &d.term) {
+            match term {
                 Some(DTerm::Jump(e)) => {
                     block = self.take(&mut vals, e);
                     continue;
@@ -684,7 +721,7 @@ impl<'m> Interpreter<'m> {
                 }
                 _ => {}
             }
-            let data = data();
+            let data = data!();
             let pos = data.term_pos;
             let next = match &data.term {
                 Terminator::Jump(c) => c,

@@ -34,11 +34,20 @@ pub(super) struct DBlock {
     /// The block's instructions but its constants, each with its index in
     /// the block.
     pub(super) ops: Vec<(u32, DOp)>,
-    /// Instructions of the block.
-    pub(super) insts: u32,
     /// Steps the block takes: its instructions and its terminator.
     pub(super) cost: u64,
     pub(super) term: DTerm,
+    /// When the block runs on through the blocks it guards (see
+    /// [`DOp::Guard`]): its own steps and terminator, for a run that
+    /// stops in it. `ops`, `cost` and `term` are then the whole chain's.
+    pub(super) alone: Option<Box<(u64, DTerm)>>,
+}
+
+impl DBlock {
+    /// The block's own terminator.
+    pub(super) fn own_term(&self) -> &DTerm {
+        self.alone.as_ref().map_or(&self.term, |a| &a.1)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -125,6 +134,22 @@ pub(super) enum DOp {
         a: u32,
         mask: U256,
         r: u32,
+    },
+    /// The end of a block that only checks a bound on its way to the next
+    /// one (`next`, which takes no arguments), the rest of whose operations
+    /// follow: when the comparison is `fail_when`, the run goes to `fail`
+    /// instead, a block that traps at once. `cost` is the steps of the
+    /// guarding block itself; the operations after it are numbered in
+    /// `next`.
+    Guard {
+        c: Cond,
+        ty: Type,
+        a: u32,
+        b: u32,
+        fail_when: bool,
+        fail: Block,
+        next: Block,
+        cost: u32,
     },
     /// Run from the module's instruction.
     Slow,
@@ -427,15 +452,94 @@ fn decode_function(f: &Function) -> DFunc {
         };
         blocks[b.index()] = DBlock {
             ops,
-            insts: data.insts.len() as u32,
             cost: data.insts.len() as u64 + 1,
             term,
+            alone: None,
         };
     }
+    chain_guards(f, &mut blocks);
     DFunc {
         blocks,
         consts,
         values: f.values.len(),
+    }
+}
+
+/// Blocks a guarding block runs on through, at most.
+const MAX_CHAIN: usize = 4;
+
+/// Lets each block that ends in a bound check, one side of which traps at
+/// once (the stack-in-memory form's checks), run on through the block on
+/// the other side, and through that one's checks in turn: one decoded
+/// block where the module has a chain of them.
+fn chain_guards(f: &Function, blocks: &mut [DBlock]) {
+    let traps_at_once = |e: &DEdge| {
+        let data = f.block(e.block);
+        e.moves.is_empty() && data.insts.is_empty() && matches!(data.term, Terminator::Trap(_))
+    };
+    // Where a block guards another: (comparison, the side that fails).
+    let guard = |db: &DBlock| match &db.term {
+        DTerm::BranchCmp {
+            c,
+            ty,
+            a,
+            b,
+            then_to,
+            else_to,
+        } => {
+            let (fail_when, fail, next) = if traps_at_once(then_to) && else_to.moves.is_empty() {
+                (true, then_to.block, else_to.block)
+            } else if traps_at_once(else_to) && then_to.moves.is_empty() {
+                (false, else_to.block, then_to.block)
+            } else {
+                return None;
+            };
+            Some(DOp::Guard {
+                c: *c,
+                ty: *ty,
+                a: *a,
+                b: *b,
+                fail_when,
+                fail,
+                next,
+                cost: db.cost as u32,
+            })
+        }
+        _ => None,
+    };
+    let plain: Vec<DBlock> = blocks.to_vec();
+    for b in &f.layout {
+        let first = &plain[b.index()];
+        let Some(mut g) = guard(first) else {
+            continue;
+        };
+        let mut ops = first.ops.clone();
+        let mut cost = first.cost;
+        let mut seen = vec![*b];
+        loop {
+            let DOp::Guard { next, .. } = g else {
+                unreachable!("a guard")
+            };
+            if seen.contains(&next) || seen.len() >= MAX_CHAIN {
+                break;
+            }
+            seen.push(next);
+            let to = &plain[next.index()];
+            ops.push((0, g));
+            ops.extend(to.ops.iter().cloned());
+            cost += to.cost;
+            blocks[b.index()].term = to.term.clone();
+            match guard(to) {
+                Some(again) => g = again,
+                None => break,
+            }
+        }
+        if seen.len() > 1 {
+            let db = &mut blocks[b.index()];
+            db.ops = ops;
+            db.alone = Some(Box::new((first.cost, first.term.clone())));
+            db.cost = cost;
+        }
     }
 }
 
