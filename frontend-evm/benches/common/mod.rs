@@ -67,31 +67,24 @@ pub fn bench_corpus() -> Vec<(String, Vec<u8>)> {
     out
 }
 
-/// Mean time of `f` over enough runs to fill ~200 ms.
+/// Median time of `f` over enough runs to fill ~200 ms (the median, as
+/// `chainlift bench` reports, since a shared machine's pauses skew a mean).
 pub fn time(mut f: impl FnMut()) -> Duration {
-    f();
-    let start = Instant::now();
-    let mut runs = 0u32;
-    while start.elapsed() < Duration::from_millis(200) || runs < 5 {
-        f();
-        runs += 1;
-    }
-    start.elapsed() / runs
+    time_fresh(|| (), |()| f())
 }
 
-/// Mean time of `f` on a fresh input from `setup` (not timed), over enough
-/// runs to fill ~200 ms.
-#[allow(dead_code)] // Not every bench uses it.
+/// Median time of `f` on a fresh input from `setup` (not timed), over
+/// enough runs to fill ~200 ms.
 pub fn time_fresh<T>(mut setup: impl FnMut() -> T, mut f: impl FnMut(T)) -> Duration {
     f(setup());
-    let (mut spent, mut runs) = (Duration::ZERO, 0u32);
+    let mut runs = Vec::new();
     let start = Instant::now();
-    while start.elapsed() < Duration::from_millis(200) || runs < 5 {
+    while start.elapsed() < Duration::from_millis(200) || runs.len() < 5 {
         let input = setup();
         let t = Instant::now();
         f(input);
-        spent += t.elapsed();
-        runs += 1;
+        runs.push(t.elapsed());
     }
-    spent / runs
+    runs.sort_unstable();
+    runs[runs.len() / 2]
 }
