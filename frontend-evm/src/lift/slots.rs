@@ -99,15 +99,16 @@ impl Lifter<'_> {
                 _ => vec![],
             })
             .collect();
-        let mut work: Vec<Block> = vec![];
+        // Slots newly kept, to pass on to the blocks that call theirs.
+        let mut work: Vec<(Block, u32)> = vec![];
         let placeholder = &self.placeholder;
-        let mark = |v: Value, needed: &mut Vec<Vec<bool>>, work: &mut Vec<Block>| {
+        let mark = |v: Value, needed: &mut Vec<Vec<bool>>, work: &mut Vec<(Block, u32)>| {
             if let Some(Some((b, i))) = placeholder.get(v.index())
                 && let Some(kept) = needed[b.index()].get_mut(*i as usize)
                 && !*kept
             {
                 *kept = true;
-                work.push(*b);
+                work.push((*b, *i));
             }
         };
         // Calls into each block: (calling block, index among its targets).
@@ -131,17 +132,11 @@ impl Lifter<'_> {
                 }
             }
         }
-        while let Some(t) = work.pop() {
+        while let Some((t, j)) = work.pop() {
             for &(caller, k) in &calls_into[t.index()] {
-                let Some(call) = f.block(caller).term.targets().nth(k as usize) else {
-                    continue;
-                };
-                for j in 0..needed[t.index()].len() {
-                    if needed[t.index()][j]
-                        && let Some(a) = call.args.get(j)
-                    {
-                        mark(*a, &mut needed, &mut work);
-                    }
+                let call = f.block(caller).term.targets().nth(k as usize);
+                if let Some(a) = call.and_then(|c| c.args.get(j as usize)) {
+                    mark(*a, &mut needed, &mut work);
                 }
             }
         }
