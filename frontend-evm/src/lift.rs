@@ -302,9 +302,17 @@ impl<'a> Lifter<'a> {
         let mut dynamic: HashSet<u32> = a.cfg.unresolved.iter().map(|u| u.pc).collect();
         dynamic.extend(a.cfg.hinted.iter().copied());
         let block_at = a.cfg.blocks.iter().map(|b| (b.start, b.id)).collect();
+        // Room for what contracts usually need (a few instances per EVM
+        // block, a few values per byte), so the large tables seldom move.
+        let blocks = a.cfg.blocks.len() * 4;
+        let values = a.bytes.len() * 4;
+        let mut f = Function::new("main", vec![], vec![]);
+        f.blocks.reserve(blocks);
+        f.layout.reserve(blocks);
+        f.values.reserve(values);
         Lifter {
             a,
-            f: Function::new("main", vec![], vec![]),
+            f,
             instances: HashMap::default(),
             instance_count: 0,
             contexts: HashMap::default(),
@@ -315,7 +323,7 @@ impl<'a> Lifter<'a> {
             dispatchers: HashMap::default(),
             queue: VecDeque::new(),
             // Sized for the code, so the tables rarely grow.
-            consts: Consts::default(),
+            consts: Consts::with_capacity(values),
             emitted_consts: HashMap::with_capacity_and_hasher(
                 a.bytes.len() / 2,
                 Default::default(),
@@ -328,8 +336,8 @@ impl<'a> Lifter<'a> {
             options,
             arguments: 0,
             emitted: 0,
-            slots: Vec::new(),
-            placeholder: Vec::new(),
+            slots: Vec::with_capacity(blocks),
+            placeholder: Vec::with_capacity(values),
             stack_blocks: HashMap::default(),
             stack_dispatcher: None,
             spills: HashMap::default(),

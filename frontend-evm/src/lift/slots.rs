@@ -18,6 +18,13 @@ pub(super) struct Consts {
 }
 
 impl Consts {
+    pub(super) fn with_capacity(values: usize) -> Consts {
+        Consts {
+            of: Vec::with_capacity(values),
+            pool: Vec::with_capacity(values / 4),
+        }
+    }
+
     pub(super) fn insert(&mut self, v: Value, c: U256, lazy_pc: Option<u32>) {
         if self.of.len() <= v.index() {
             self.of.resize(v.index() + 1, u32::MAX);
