@@ -437,7 +437,7 @@ impl<'m> Interpreter<'m> {
                     let mut overrun = false;
                     tail = None;
                     term = Some(&db.term);
-                    for (i, op) in &db.ops {
+                    for (k, (i, op)) in db.ops.iter().enumerate() {
                         let at = seg_at + u64::from(*i) + 1;
                         // The steps taken so far, set before an operation
                         // that can see them (memory growth, host
@@ -644,6 +644,20 @@ impl<'m> Interpreter<'m> {
                                 _ => *i,
                             };
                             tail = Some(last as usize + 1);
+                            // The additions the block's later stack
+                            // accesses stand in for, which the module's
+                            // instructions read.
+                            for (_, later) in db.ops[k + 1..]
+                                .iter()
+                                .take_while(|(_, o)| !matches!(o, DOp::Guard { .. }))
+                            {
+                                if let DOp::StackLoadAt { sp, off, index, .. }
+                                | DOp::StackStoreAt { sp, off, index, .. } = later
+                                {
+                                    let i = vals[*sp as usize].as_limbs()[0].wrapping_add(*off);
+                                    vals[*index as usize] = U256::from(i);
+                                }
+                            }
                             self.steps = base + seg_at + u64::from(last) + 1;
                             term = dfunc.map(|d| d.blocks[cur.index()].own_term());
                             break;

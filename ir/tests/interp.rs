@@ -919,7 +919,9 @@ block0(v0: i64, v1: i64):
 
 /// The stack-in-memory form's shape: bound checks that trap on one side,
 /// guarding a body that loads, computes, grows memory, calls the host and
-/// stores; a loop back through the checks.
+/// stores (through one address before and after the growth and the host
+/// call, where a run that stops fitting the budget goes on from the module);
+/// a loop back through the checks.
 const GUARDED: &str = "
 function %guarded(i64, i256) -> i256 {
 block0(v0: i64, v1: i256):
@@ -984,9 +986,15 @@ fn decoded_guard_chains_take_the_steps_and_end_the_module_does() {
             budget,
             ..Limits::default()
         };
-        let mut interp = Interpreter::with_program(&module, program.clone(), limits);
+        // A stack of distinct words, so a wrong slot shows.
+        let state = chainlift_ir::interp::State {
+            memory: vec![],
+            stack: (0..1024u64).map(|i| U256::from(i % 7)).collect(),
+        };
+        let mut interp = Interpreter::with_state(&module, program.clone(), limits, state);
         let outcome = interp.run(&mut host, FuncId::new(0), &[U256::from(sp), U256::from(n)]);
-        (outcome, interp.steps, interp.memory.len())
+        let steps = interp.steps;
+        (outcome, steps, interp.into_state())
     };
     let mut ends = std::collections::BTreeSet::new();
     for (sp, n) in [
@@ -1003,7 +1011,11 @@ fn decoded_guard_chains_take_the_steps_and_end_the_module_does() {
         for budget in (0..=full + 2).chain([u64::MAX]) {
             let fast = run(&decoded, sp, n, budget);
             let slow = run(&plain, sp, n, budget);
-            assert_eq!(fast, slow, "sp {sp}, n {n}, budget {budget}");
+            let at = format!("sp {sp}, n {n}, budget {budget}");
+            assert_eq!((&fast.0, fast.1), (&slow.0, slow.1), "{at}");
+            assert_eq!(fast.2.memory, slow.2.memory, "{at}");
+            let differs = (0..1024).find(|i| fast.2.stack.get(*i) != slow.2.stack.get(*i));
+            assert_eq!(differs, None, "{at}: the stack differs first at this word");
             ends.insert(
                 format!("{:?}", fast.0)
                     .split(' ')

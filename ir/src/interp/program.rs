@@ -24,8 +24,9 @@ pub(super) struct DFunc {
     /// written once when the function is entered: an SSA value has one
     /// definition, so the blocks need not write them again.
     pub(super) consts: Vec<(u32, U256)>,
-    /// Values of the function (a program decoded from another module's
-    /// function of other values is not used).
+    /// Values of the function. A program decoded from another module's
+    /// function of other blocks or values is not used; the caller must not
+    /// pass one of the same shape ([`super::Interpreter::with_program`]).
     pub(super) values: usize,
 }
 
@@ -203,17 +204,40 @@ impl DEdge {
     /// that change something, ordered to run one after another when they
     /// can.
     fn new(block: Block, moves: impl Iterator<Item = (u32, u32)>) -> DEdge {
-        let mut left: Vec<(u32, u32)> = moves.filter(|(a, p)| a != p).collect();
-        let mut moves = Vec::with_capacity(left.len());
-        // Take a copy whose parameter no copy left reads, while there is one.
-        while let Some(i) = left
-            .iter()
-            .position(|(_, p)| !left.iter().any(|(a, _)| a == p))
-        {
-            moves.push(left.remove(i));
+        let left: Vec<(u32, u32)> = moves.filter(|(a, p)| a != p).collect();
+        // How many copies read each value, and which copy writes each
+        // parameter (parameters are distinct).
+        let mut reads: rustc_hash::FxHashMap<u32, u32> = Default::default();
+        let mut writes: rustc_hash::FxHashMap<u32, usize> = Default::default();
+        for (i, (a, p)) in left.iter().enumerate() {
+            *reads.entry(*a).or_default() += 1;
+            writes.insert(*p, i);
         }
-        let parallel = !left.is_empty();
-        moves.extend(left);
+        // Take a copy whose parameter no copy left reads, while there is one.
+        let mut ready: Vec<usize> = (0..left.len())
+            .filter(|i| !reads.contains_key(&left[*i].1))
+            .collect();
+        let mut done = vec![false; left.len()];
+        let mut moves = Vec::with_capacity(left.len());
+        while let Some(i) = ready.pop() {
+            done[i] = true;
+            moves.push(left[i]);
+            let a = left[i].0;
+            let n = reads.get_mut(&a).expect("counted");
+            *n -= 1;
+            if *n == 0
+                && let Some(&j) = writes.get(&a)
+                && !done[j]
+            {
+                ready.push(j);
+            }
+        }
+        // What is left is a cycle: all copies run in parallel (as all do
+        // when two write one parameter, which no valid module has).
+        let parallel = moves.len() < left.len() || writes.len() < left.len();
+        if parallel {
+            moves = left;
+        }
         DEdge {
             block,
             moves,
@@ -426,7 +450,7 @@ fn decode_function(f: &Function) -> DFunc {
                 // A table of at most 16 entries per case, or of 64 Ki for
                 // a switch of many cases (a dispatch over the code's jump
                 // targets), while the function's tables stay under 1 Mi.
-                let span = keys.last().map_or(0, |k| k + 1);
+                let span = keys.last().map_or(0, |k| k.saturating_add(1));
                 let room = if keys.len() >= 32 {
                     1 << 16
                 } else {
@@ -653,4 +677,52 @@ fn fuse_word_access(ops: &mut Vec<(u32, DOp)>, words: &[bool]) {
     }
     drop(it);
     *ops = out;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs `e`'s copies as the interpreter does.
+    fn apply(e: &DEdge, vals: &mut [u32]) {
+        if e.parallel {
+            let read: Vec<u32> = e.moves.iter().map(|(a, _)| vals[*a as usize]).collect();
+            for ((_, p), v) in e.moves.iter().zip(read) {
+                vals[*p as usize] = v;
+            }
+        } else {
+            for (a, p) in &e.moves {
+                vals[*p as usize] = vals[*a as usize];
+            }
+        }
+    }
+
+    #[test]
+    fn ordered_copies_do_what_parallel_ones_do() {
+        let cases: Vec<Vec<(u32, u32)>> = vec![
+            // A chain, written in the worst order.
+            vec![(0, 1), (1, 2), (2, 3), (3, 4)],
+            // One argument to two parameters, a parameter also an argument.
+            vec![(5, 0), (5, 1), (0, 2)],
+            // A swap and a rotation (cycles), beside a plain copy.
+            vec![(0, 1), (1, 0), (6, 7)],
+            vec![(0, 1), (1, 2), (2, 0)],
+            // Self-copies.
+            vec![(3, 3), (4, 5)],
+        ];
+        for moves in cases {
+            let e = DEdge::new(Block::new(0), moves.iter().copied());
+            let mut want: Vec<u32> = (100..110).collect();
+            let read: Vec<u32> = moves.iter().map(|(a, _)| want[*a as usize]).collect();
+            for ((_, p), v) in moves.iter().zip(read) {
+                want[*p as usize] = v;
+            }
+            let mut got: Vec<u32> = (100..110).collect();
+            apply(&e, &mut got);
+            assert_eq!(got, want, "{moves:?} as {:?}", e.moves);
+        }
+        // Only cycles need the parallel copy.
+        assert!(!DEdge::new(Block::new(0), [(0, 1), (1, 2), (2, 3)].into_iter()).parallel);
+        assert!(DEdge::new(Block::new(0), [(0, 1), (1, 0)].into_iter()).parallel);
+    }
 }
