@@ -107,6 +107,9 @@ fn thread_jumps(f: &mut Function) -> bool {
         return false;
     }
     let mut changed = false;
+    // The argument each parameter of the forwarder being passed gets
+    // (set and cleared per hop).
+    let mut arg_of: Vec<Option<crate::entities::Value>> = vec![None; f.values.len()];
     for li in 0..f.layout.len() {
         let b = f.layout[li];
         if !f
@@ -117,32 +120,39 @@ fn thread_jumps(f: &mut Function) -> bool {
         {
             continue;
         }
-        let mut term = f.block(b).term.clone();
-        let mut local = false;
+        let mut term = std::mem::replace(
+            &mut f.block_mut(b).term,
+            Terminator::Trap(crate::inst::TrapCode::Unreachable),
+        );
         for c in term.targets_mut() {
             let mut hops = 0;
             while let Some(next) = forward.get(&c.block) {
                 if hops > 8 || next.block == c.block {
                     break;
                 }
-                let params = f.block(c.block).params.clone();
-                let map: HashMap<_, _> =
-                    params.iter().copied().zip(c.args.iter().copied()).collect();
+                let params = &f.block(c.block).params;
+                for (p, a) in params.iter().zip(&c.args) {
+                    arg_of[p.index()] = Some(*a);
+                }
                 // Arguments of the forwarded call must be the forwarder's
                 // parameters or values that dominate (defined outside it).
-                let args = next.args.iter().map(|a| *map.get(a).unwrap_or(a)).collect();
+                let args = next
+                    .args
+                    .iter()
+                    .map(|a| arg_of.get(a.index()).copied().flatten().unwrap_or(*a))
+                    .collect();
+                for p in params {
+                    arg_of[p.index()] = None;
+                }
                 *c = BlockCall {
                     block: next.block,
                     args,
                 };
                 hops += 1;
-                local = true;
+                changed = true;
             }
         }
-        if local {
-            f.block_mut(b).term = term;
-            changed = true;
-        }
+        f.block_mut(b).term = term;
     }
     changed
 }
