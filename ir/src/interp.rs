@@ -4,7 +4,7 @@
 
 use crate::entities::{Block, FuncId, Value};
 use crate::function::{BlockCall, Function, Module, Terminator};
-use crate::inst::{BinOp, CallKind, Endian, HostOp, Op, SourcePos, TrapCode};
+use crate::inst::{BinOp, CallKind, Cond, Endian, HostOp, Op, SourcePos, TrapCode};
 use crate::types::Type;
 use alloy_primitives::U256;
 use std::collections::HashMap;
@@ -14,7 +14,8 @@ mod eval;
 mod program;
 
 pub use env::Env;
-pub use eval::{binary, compare, compare64, eval_pure, mask};
+use eval::compare64;
+pub use eval::{binary, compare, eval_pure, mask};
 pub use program::Program;
 use program::{DBlock, DEdge, DOp, DTerm};
 
@@ -246,6 +247,33 @@ fn words(limbs: &[U256]) -> Vec<U256> {
             U256::from_limbs(l)
         })
         .collect()
+}
+
+/// `x op y` for the six operations that need no mask at their type
+/// (`u64` or `U256`).
+macro_rules! wrapping {
+    ($op:expr, $x:expr, $y:expr) => {
+        match $op {
+            BinOp::Add => $x.wrapping_add($y),
+            BinOp::Sub => $x.wrapping_sub($y),
+            BinOp::Mul => $x.wrapping_mul($y),
+            BinOp::And => $x & $y,
+            BinOp::Or => $x | $y,
+            BinOp::Xor => $x ^ $y,
+            _ => unreachable!("decoded only for the six above"),
+        }
+    };
+}
+
+/// Whether comparison `c` at type `ty` holds of slots `a` and `b`.
+#[inline(always)]
+fn compare_slots(c: Cond, ty: Type, vals: &[U256], a: u32, b: u32) -> bool {
+    let (x, y) = (&vals[a as usize], &vals[b as usize]);
+    if ty == Type::I64 {
+        compare64(c, x.as_limbs()[0], y.as_limbs()[0])
+    } else {
+        compare(c, ty, *x, *y)
+    }
 }
 
 fn trap<T>(code: TrapCode, pos: SourcePos) -> Flow<T> {
@@ -493,39 +521,18 @@ impl<'m> Interpreter<'m> {
                             }
                             DOp::Bin256 { op, a, b, r } => {
                                 let (x, y) = (vals[*a as usize], vals[*b as usize]);
-                                vals[*r as usize] = match op {
-                                    BinOp::Add => x.wrapping_add(y),
-                                    BinOp::Sub => x.wrapping_sub(y),
-                                    BinOp::Mul => x.wrapping_mul(y),
-                                    BinOp::And => x & y,
-                                    BinOp::Or => x | y,
-                                    BinOp::Xor => x ^ y,
-                                    _ => unreachable!("decoded only for the six above"),
-                                };
+                                vals[*r as usize] = wrapping!(op, x, y);
                             }
                             DOp::Bin64 { op, a, b, r } => {
                                 let (x, y) = (
                                     vals[*a as usize].as_limbs()[0],
                                     vals[*b as usize].as_limbs()[0],
                                 );
-                                let v = match op {
-                                    BinOp::Add => x.wrapping_add(y),
-                                    BinOp::Sub => x.wrapping_sub(y),
-                                    BinOp::Mul => x.wrapping_mul(y),
-                                    BinOp::And => x & y,
-                                    BinOp::Or => x | y,
-                                    BinOp::Xor => x ^ y,
-                                    _ => unreachable!("decoded only for the six above"),
-                                };
-                                vals[*r as usize] = U256::from_limbs([v, 0, 0, 0]);
+                                vals[*r as usize] =
+                                    U256::from_limbs([wrapping!(op, x, y), 0, 0, 0]);
                             }
                             DOp::Cmp { c, ty, a, b, r } => {
-                                let (x, y) = (&vals[*a as usize], &vals[*b as usize]);
-                                let holds = if *ty == Type::I64 {
-                                    compare64(*c, x.as_limbs()[0], y.as_limbs()[0])
-                                } else {
-                                    compare(*c, *ty, *x, *y)
-                                };
+                                let holds = compare_slots(*c, *ty, &vals, *a, *b);
                                 vals[*r as usize] = U256::from(holds as u8);
                             }
                             DOp::Expand { offset, len } => {
@@ -615,12 +622,7 @@ impl<'m> Interpreter<'m> {
                                 next,
                                 cost,
                             } => {
-                                let (x, y) = (&vals[*a as usize], &vals[*b as usize]);
-                                let holds = if *ty == Type::I64 {
-                                    compare64(*c, x.as_limbs()[0], y.as_limbs()[0])
-                                } else {
-                                    compare(*c, *ty, *x, *y)
-                                };
+                                let holds = compare_slots(*c, *ty, &vals, *a, *b);
                                 seg_at += u64::from(*cost);
                                 if holds == *fail_when {
                                     // The guarding block ends here.
@@ -704,12 +706,7 @@ impl<'m> Interpreter<'m> {
                     then_to,
                     else_to,
                 }) => {
-                    let (x, y) = (&vals[*a as usize], &vals[*b as usize]);
-                    let holds = if *ty == Type::I64 {
-                        compare64(*c, x.as_limbs()[0], y.as_limbs()[0])
-                    } else {
-                        compare(*c, *ty, *x, *y)
-                    };
+                    let holds = compare_slots(*c, *ty, &vals, *a, *b);
                     let e = if holds { then_to } else { else_to };
                     block = self.take(&mut vals, e);
                     continue;

@@ -316,32 +316,15 @@ fn decode_function(f: &Function) -> DFunc {
                             | BinOp::Xor),
                         ),
                         Some(r),
-                        Some(Type::I64),
+                        Some(ty @ (Type::I64 | Type::I256)),
                         [a, b],
-                    ) => DOp::Bin64 {
-                        op: *op,
-                        a: slot(a),
-                        b: slot(b),
-                        r,
-                    },
-                    (
-                        Op::Binary(
-                            op @ (BinOp::Add
-                            | BinOp::Sub
-                            | BinOp::Mul
-                            | BinOp::And
-                            | BinOp::Or
-                            | BinOp::Xor),
-                        ),
-                        Some(r),
-                        Some(Type::I256),
-                        [a, b],
-                    ) => DOp::Bin256 {
-                        op: *op,
-                        a: slot(a),
-                        b: slot(b),
-                        r,
-                    },
+                    ) => {
+                        let (op, a, b) = (*op, slot(a), slot(b));
+                        match ty {
+                            Type::I64 => DOp::Bin64 { op, a, b, r },
+                            _ => DOp::Bin256 { op, a, b, r },
+                        }
+                    }
                     (Op::Binary(op), Some(r), Some(ty), [a, b]) => DOp::Bin {
                         op: *op,
                         ty,
