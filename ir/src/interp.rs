@@ -585,7 +585,7 @@ impl<'m> Interpreter<'m> {
                                 }
                             }
                             DOp::StackLoadAt { sp, off, index, r } => {
-                                let i = vals[*sp as usize].as_limbs()[0].wrapping_add(*off);
+                                let i = vals[*sp as usize].as_limbs()[0].wrapping_add(*off as u64);
                                 match self.evm_stack.get(i as usize) {
                                     Some(w) => vals[*r as usize] = *w,
                                     None => {
@@ -598,7 +598,7 @@ impl<'m> Interpreter<'m> {
                             }
                             DOp::StackStoreAt { sp, off, index, v } => {
                                 let w = vals[*v as usize];
-                                let i = vals[*sp as usize].as_limbs()[0].wrapping_add(*off);
+                                let i = vals[*sp as usize].as_limbs()[0].wrapping_add(*off as u64);
                                 match self.evm_stack.get_mut(i as usize) {
                                     Some(slot) => *slot = w,
                                     None => {
@@ -609,8 +609,8 @@ impl<'m> Interpreter<'m> {
                                     }
                                 }
                             }
-                            DOp::Mask { a, mask, r } => {
-                                vals[*r as usize] = vals[*a as usize] & *mask;
+                            DOp::Mask { a, ty, r } => {
+                                vals[*r as usize] = vals[*a as usize] & mask(*ty);
                             }
                             DOp::Guard {
                                 c,
@@ -656,7 +656,8 @@ impl<'m> Interpreter<'m> {
                                 if let DOp::StackLoadAt { sp, off, index, .. }
                                 | DOp::StackStoreAt { sp, off, index, .. } = later
                                 {
-                                    let i = vals[*sp as usize].as_limbs()[0].wrapping_add(*off);
+                                    let i =
+                                        vals[*sp as usize].as_limbs()[0].wrapping_add(*off as u64);
                                     vals[*index as usize] = U256::from(i);
                                 }
                             }

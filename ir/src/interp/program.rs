@@ -120,20 +120,20 @@ pub(super) enum DOp {
     /// only when the access traps).
     StackLoadAt {
         sp: u32,
-        off: u64,
+        off: i32,
         index: u32,
         r: u32,
     },
     StackStoreAt {
         sp: u32,
-        off: u64,
+        off: i32,
         index: u32,
         v: u32,
     },
-    /// `uext` and `trunc`: the operand masked to the narrower type.
+    /// `uext` and `trunc`: the operand masked to the narrower type `ty`.
     Mask {
         a: u32,
-        mask: U256,
+        ty: Type,
         r: u32,
     },
     /// The end of a block that only checks a bound on its way to the next
@@ -358,14 +358,10 @@ fn decode_function(f: &Function) -> DFunc {
                     }
                     (Op::Uext, Some(r), Some(_), [a]) => DOp::Mask {
                         a: slot(a),
-                        mask: mask(f.ty(*a)),
+                        ty: f.ty(*a),
                         r,
                     },
-                    (Op::Trunc, Some(r), Some(ty), [a]) => DOp::Mask {
-                        a: slot(a),
-                        mask: mask(ty),
-                        r,
-                    },
+                    (Op::Trunc, Some(r), Some(ty), [a]) => DOp::Mask { a: slot(a), ty, r },
                     (Op::Icmp(c), Some(r), Some(_), [a, b]) => DOp::Cmp {
                         c: *c,
                         ty: f.ty(*a),
@@ -554,7 +550,7 @@ fn chain_guards(f: &Function, blocks: &mut [DBlock]) {
 /// at `sp + k`, and drops the additions only such accesses use.
 fn fuse_stack_offsets(ops: &mut Vec<(u32, DOp)>, consts64: &[Option<u64>], uses: &[u32]) {
     // (sp, k) by the addition's result, and how many accesses took it.
-    let mut sums: rustc_hash::FxHashMap<u32, (u32, u64, u32)> = Default::default();
+    let mut sums: rustc_hash::FxHashMap<u32, (u32, i32, u32)> = Default::default();
     for (_, op) in ops.iter_mut() {
         match *op {
             DOp::Bin64 {
@@ -563,7 +559,11 @@ fn fuse_stack_offsets(ops: &mut Vec<(u32, DOp)>, consts64: &[Option<u64>], uses:
                 b,
                 r,
             } => {
-                let k = |v: u32| consts64.get(v as usize).copied().flatten();
+                // (Offsets are small: an `i64` constant read as an `i32`.)
+                let k = |v: u32| {
+                    let c = consts64.get(v as usize).copied().flatten()?;
+                    i32::try_from(c as i64).ok()
+                };
                 if let Some(off) = k(b) {
                     sums.insert(r, (a, off, 0));
                 } else if let Some(off) = k(a) {
