@@ -510,14 +510,16 @@ fn chain_guards(f: &Function, blocks: &mut [DBlock]) {
         }
         _ => None,
     };
-    let plain: Vec<DBlock> = blocks.to_vec();
+    // The chains, built from the blocks as decoded alone, then put in.
+    let mut chains = vec![];
     for b in &f.layout {
-        let first = &plain[b.index()];
+        let first = &blocks[b.index()];
         let Some(mut g) = guard(first) else {
             continue;
         };
         let mut ops = first.ops.clone();
         let mut cost = first.cost;
+        let mut last = *b;
         let mut seen = vec![*b];
         loop {
             let DOp::Guard { next, .. } = g else {
@@ -527,22 +529,30 @@ fn chain_guards(f: &Function, blocks: &mut [DBlock]) {
                 break;
             }
             seen.push(next);
-            let to = &plain[next.index()];
+            let to = &blocks[next.index()];
             ops.push((0, g));
             ops.extend(to.ops.iter().cloned());
             cost += to.cost;
-            blocks[b.index()].term = to.term.clone();
+            last = next;
             match guard(to) {
                 Some(again) => g = again,
                 None => break,
             }
         }
-        if seen.len() > 1 {
-            let db = &mut blocks[b.index()];
-            db.ops = ops;
-            db.alone = Some(Box::new((first.cost, first.term.clone())));
-            db.cost = cost;
+        if last != *b {
+            chains.push((*b, ops, cost, last));
         }
+    }
+    let terms: Vec<DTerm> = chains
+        .iter()
+        .map(|(_, _, _, last)| blocks[last.index()].term.clone())
+        .collect();
+    for ((b, ops, cost, _), term) in chains.into_iter().zip(terms) {
+        let db = &mut blocks[b.index()];
+        let own = std::mem::replace(&mut db.term, term);
+        db.alone = Some(Box::new((db.cost, own)));
+        db.ops = ops;
+        db.cost = cost;
     }
 }
 
