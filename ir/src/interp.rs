@@ -265,6 +265,12 @@ macro_rules! wrapping {
     };
 }
 
+/// The stack word `sp + off` addresses (slot `sp` holds an `i64`).
+#[inline(always)]
+fn stack_index(vals: &[U256], sp: u32, off: i32) -> u64 {
+    vals[sp as usize].as_limbs()[0].wrapping_add(off as u64)
+}
+
 /// Whether comparison `c` at type `ty` holds of slots `a` and `b`.
 #[inline(always)]
 fn compare_slots(c: Cond, ty: Type, vals: &[U256], a: u32, b: u32) -> bool {
@@ -585,7 +591,7 @@ impl<'m> Interpreter<'m> {
                                 }
                             }
                             DOp::StackLoadAt { sp, off, index, r } => {
-                                let i = vals[*sp as usize].as_limbs()[0].wrapping_add(*off as u64);
+                                let i = stack_index(&vals, *sp, *off);
                                 match self.evm_stack.get(i as usize) {
                                     Some(w) => vals[*r as usize] = *w,
                                     None => {
@@ -598,7 +604,7 @@ impl<'m> Interpreter<'m> {
                             }
                             DOp::StackStoreAt { sp, off, index, v } => {
                                 let w = vals[*v as usize];
-                                let i = vals[*sp as usize].as_limbs()[0].wrapping_add(*off as u64);
+                                let i = stack_index(&vals, *sp, *off);
                                 match self.evm_stack.get_mut(i as usize) {
                                     Some(slot) => *slot = w,
                                     None => {
@@ -656,8 +662,7 @@ impl<'m> Interpreter<'m> {
                                 if let DOp::StackLoadAt { sp, off, index, .. }
                                 | DOp::StackStoreAt { sp, off, index, .. } = later
                                 {
-                                    let i =
-                                        vals[*sp as usize].as_limbs()[0].wrapping_add(*off as u64);
+                                    let i = stack_index(&vals, *sp, *off);
                                     vals[*index as usize] = U256::from(i);
                                 }
                             }

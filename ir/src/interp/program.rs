@@ -616,20 +616,20 @@ fn fuse_stack_offsets(ops: &mut Vec<(u32, DOp)>, consts64: &[Option<u64>], uses:
 /// Lets a comparison whose one use is the `uext` right after it write the
 /// widened result itself (0 or 1 either way).
 fn fuse_widened_compares(ops: &mut Vec<(u32, DOp)>, uses: &[u32]) {
-    let mut k = 0;
-    while k + 1 < ops.len() {
-        if let (DOp::Cmp { r, .. }, DOp::Mask { a, r: wide, .. }) = (&ops[k].1, &ops[k + 1].1)
-            && a == r
-            && uses[*r as usize] == 1
+    // One pass: a mask whose compare took its result is left out.
+    let mut out: Vec<(u32, DOp)> = Vec::with_capacity(ops.len());
+    for (i, op) in ops.drain(..) {
+        if let DOp::Mask { a, r: wide, .. } = op
+            && let Some((_, DOp::Cmp { r, .. })) = out.last_mut()
+            && *r == a
+            && uses[a as usize] == 1
         {
-            let wide = *wide;
-            if let DOp::Cmp { r, .. } = &mut ops[k].1 {
-                *r = wide;
-            }
-            ops.remove(k + 1);
+            *r = wide;
+            continue;
         }
-        k += 1;
+        out.push((i, op));
     }
+    *ops = out;
 }
 
 /// Replaces each `mem.expand addr, 32` directly followed by a word load or
