@@ -26,7 +26,13 @@
 //! anywhere in a block reverts the same as at its instruction), loads the
 //! slots it reads, computes in values as the first form does, and stores the
 //! slots it changed before it leaves. Computed jumps go through one dispatch
-//! block over every JUMPDEST. A specialized instance enters this form through
+//! block over every JUMPDEST. Where the whole contract is in this form, a
+//! block runs on (a *trace*, up to 16 blocks and 64 instructions) into the
+//! block a static jump or fall-through leads to, and past a branch whose
+//! other side reverts (checked arithmetic): the slots stay in values, the
+//! next block's checks shrink to what was not checked yet, and a return
+//! address pushed earlier in the trace is a constant, so the return is a
+//! direct jump. A specialized instance enters this form through
 //! a *spill* block (store every slot, jump with the height as the pointer);
 //! nothing returns from it, so ordinary contracts, which never spill, keep
 //! their register-like code. An instance is spilled when it nests in earlier
@@ -98,7 +104,7 @@ pub struct LiftOptions {
     pub max_arguments: usize,
     /// Instructions that may be emitted per byte of code (plus a fixed
     /// 10,000) before the contract is lifted in the stack-in-memory form
-    /// throughout, whose size is about 1.5 instructions per byte: code
+    /// throughout, whose size is 1.5 to 2.5 instructions per byte: code
     /// whose blocks are specialized for very many contexts (deep chains of
     /// shared helpers) lifts faster, and smaller, that way.
     pub max_insts_per_byte: usize,
@@ -112,7 +118,7 @@ impl Default for LiftOptions {
             max_heights: 32,
             max_nesting: 2,
             max_arguments: 4_000_000,
-            max_insts_per_byte: 6,
+            max_insts_per_byte: 5,
         }
     }
 }
@@ -208,8 +214,15 @@ enum Frame {
     /// In values: the block's entry slots.
     Values,
     /// In the EVM stack array: `sp` at entry; `entry` holds the values
-    /// loaded from the `entry.len()` slots below it.
-    Memory { sp: Value, entry: Vec<Value> },
+    /// loaded from the `entry.len()` slots below it. The pointer was
+    /// checked for a stack of `top` slots (counted as `entry`'s are), and
+    /// `trace` lists the EVM blocks lifted into this code so far.
+    Memory {
+        sp: Value,
+        entry: Vec<Value>,
+        top: usize,
+        trace: Vec<usize>,
+    },
 }
 
 /// The stack a block leaves with.
@@ -586,6 +599,15 @@ impl<'a> Lifter<'a> {
         })
     }
 
+    /// The EVM block `target` jumps to when it is a constant JUMPDEST.
+    fn const_target(&self, target: Value) -> Option<usize> {
+        let c = self.consts.get(target)?;
+        usize::try_from(c)
+            .ok()
+            .filter(|t| *t < self.a.code_end && self.a.jumpdests.get(*t) == Some(&true))
+            .and_then(|t| self.block_at.get(&(t as u32)).copied())
+    }
+
     /// The block call that continues at EVM target `target` with `out`.
     fn jump_to(
         &mut self,
@@ -594,12 +616,8 @@ impl<'a> Lifter<'a> {
         target: Value,
         out: &Out,
     ) -> Result<JumpPlan, Restart> {
-        if let Some(c) = self.consts.get(target) {
-            let dest = usize::try_from(c)
-                .ok()
-                .filter(|t| *t < self.a.code_end && self.a.jumpdests.get(*t) == Some(&true))
-                .and_then(|t| self.block_at.get(&(t as u32)).copied());
-            return Ok(match dest {
+        if self.consts.get(target).is_some() {
+            return Ok(match self.const_target(target) {
                 Some(id) => JumpPlan::Direct(self.goto(id, out)?),
                 None => JumpPlan::Direct(BlockCall::new(self.invalid_jump_block())),
             });
@@ -789,6 +807,9 @@ impl<'a> Lifter<'a> {
                 }
                 op::JUMP => {
                     let t = pop(1)[0];
+                    if let Some(next) = self.runs_on(frame, self.const_target(t)) {
+                        return self.run_on(next, block, stack, frame, pc);
+                    }
                     let out = self.leave(block, &stack, frame, pc);
                     let term = match self.jump_to(id, pc, t, &out)? {
                         JumpPlan::Direct(c) => Terminator::Jump(c),
@@ -829,6 +850,28 @@ impl<'a> Lifter<'a> {
                     let cond = self
                         .emit(block, Op::Icmp(Cond::Ne), vec![c, zero], Some(Type::I1), pc)
                         .expect("result");
+                    if let Some(next) = self.runs_on(
+                        frame,
+                        next.filter(|_| self.const_target(t).is_some_and(|b| self.reverts(b))),
+                    ) {
+                        // Taken: store the slots and leave; not taken: run on.
+                        let exit = self.f.new_block();
+                        let out = self.leave(exit, &stack, frame, pc);
+                        let term = match self.jump_to(id, pc, t, &out)? {
+                            JumpPlan::Direct(c) => Terminator::Jump(c),
+                            JumpPlan::Switch(s) => s,
+                        };
+                        self.finish(exit, term, pc);
+                        let on = self.f.new_block();
+                        let (then_to, else_to) = (BlockCall::new(exit), BlockCall::new(on));
+                        let branch = Terminator::Branch {
+                            cond,
+                            then_to,
+                            else_to,
+                        };
+                        self.finish(block, branch, pc);
+                        return self.run_on(next, on, stack, frame, pc);
+                    }
                     let out = self.leave(block, &stack, frame, pc);
                     let taken = match self.jump_to(id, pc, t, &out)? {
                         JumpPlan::Direct(c) => c,
@@ -900,6 +943,9 @@ impl<'a> Lifter<'a> {
         let next_pc = a.instructions[evm_block.instructions.end - 1].next_pc();
         match a.cfg.blocks.get(id + 1) {
             Some(next) if next.start == next_pc => {
+                if let Some(on) = self.runs_on(frame, Some(next.id)) {
+                    return self.run_on(on, block, stack, frame, last_pc);
+                }
                 let out = self.leave(block, &stack, frame, last_pc);
                 let call = self.goto(next.id, &out)?;
                 self.finish(block, Terminator::Jump(call), last_pc);

@@ -4,6 +4,14 @@
 
 use super::*;
 
+/// EVM blocks a stack-in-memory block's code runs on through at most (its
+/// trace): static jumps and fall-throughs continue in the same IR code,
+/// with the slots still in values.
+const MAX_TRACE: usize = 16;
+
+/// EVM instructions in a trace at most.
+const MAX_TRACE_INSTRUCTIONS: usize = 64;
+
 impl Lifter<'_> {
     /// The block that stores `h` slots to the EVM stack array and enters
     /// EVM block `id` in the stack-in-memory form.
@@ -124,17 +132,12 @@ impl Lifter<'_> {
         .expect("result")
     }
 
-    /// Lifts EVM block `id` in the stack-in-memory form into `block`, whose
-    /// one parameter is the stack pointer.
-    pub(super) fn lift_stack_block(&mut self, id: usize, block: Block) -> Result<(), Restart> {
+    /// The deepest slot below its entry pointer EVM block `id` reads, and
+    /// the highest above it it writes.
+    fn stack_bounds(&self, id: usize) -> (usize, usize) {
         let a = self.a;
-        let evm_block = &a.cfg.blocks[id];
-        let pc = evm_block.start;
-        let sp = self.f.block(block).params[0];
-        // The deepest slot below the entry pointer the block reads, and the
-        // highest it writes above it.
         let (mut height, mut depth, mut growth) = (0isize, 0usize, 0usize);
-        for ins in &a.instructions[evm_block.instructions.clone()] {
+        for ins in &a.instructions[a.cfg.blocks[id].instructions.clone()] {
             let Some((needed, pushes)) = self.stack_effect(ins) else {
                 break;
             };
@@ -142,37 +145,50 @@ impl Lifter<'_> {
             height += pushes as isize - needed as isize;
             growth = growth.max(height.max(0) as usize);
         }
-        let depth = depth.min(STACK_LIMIT + 1);
+        (depth.min(STACK_LIMIT + 1), growth)
+    }
+
+    /// Ends `body` with a check of the stack pointer `sp` (`cond` against
+    /// `bound` traps with `code`) and returns the block after it.
+    fn stack_check(
+        &mut self,
+        body: Block,
+        sp: Value,
+        (cond, bound, code): (Cond, u64, TrapCode),
+        pc: u32,
+    ) -> Block {
+        let k = self.i64_const(body, bound, pc);
+        let bad = self
+            .emit(body, Op::Icmp(cond), vec![sp, k], Some(Type::I1), pc)
+            .expect("result");
+        let next = self.f.new_block();
+        let trap = self.stack_trap_block(code);
+        self.finish(
+            body,
+            Terminator::Branch {
+                cond: bad,
+                then_to: BlockCall::new(trap),
+                else_to: BlockCall::new(next),
+            },
+            pc,
+        );
+        next
+    }
+
+    /// Lifts EVM block `id` in the stack-in-memory form into `block`, whose
+    /// one parameter is the stack pointer.
+    pub(super) fn lift_stack_block(&mut self, id: usize, block: Block) -> Result<(), Restart> {
+        let pc = self.a.cfg.blocks[id].start;
+        let sp = self.f.block(block).params[0];
+        let (depth, growth) = self.stack_bounds(id);
         let mut body = block;
-        let checks = [
-            (depth > 0, Cond::Ult, depth as u64, TrapCode::StackUnderflow),
-            (
-                growth > 0,
-                Cond::Ugt,
-                STACK_LIMIT.saturating_sub(growth) as u64,
-                TrapCode::StackOverflow,
-            ),
-        ];
-        for (needed, cond, bound, code) in checks {
-            if !needed {
-                continue;
-            }
-            let k = self.i64_const(body, bound, pc);
-            let bad = self
-                .emit(body, Op::Icmp(cond), vec![sp, k], Some(Type::I1), pc)
-                .expect("result");
-            let next = self.f.new_block();
-            let trap = self.stack_trap_block(code);
-            self.finish(
-                body,
-                Terminator::Branch {
-                    cond: bad,
-                    then_to: BlockCall::new(trap),
-                    else_to: BlockCall::new(next),
-                },
-                pc,
-            );
-            body = next;
+        if depth > 0 {
+            let check = (Cond::Ult, depth as u64, TrapCode::StackUnderflow);
+            body = self.stack_check(body, sp, check, pc);
+        }
+        if growth > 0 {
+            let bound = STACK_LIMIT.saturating_sub(growth) as u64;
+            body = self.stack_check(body, sp, (Cond::Ugt, bound, TrapCode::StackOverflow), pc);
         }
         let first_new = self.f.blocks.len();
         let mut entry = Vec::with_capacity(depth);
@@ -184,9 +200,113 @@ impl Lifter<'_> {
             entry.push(v);
         }
         let stack = entry.clone();
-        self.lift_block(id, body, stack, &Frame::Memory { sp, entry })?;
+        let frame = Frame::Memory {
+            sp,
+            entry,
+            top: depth + growth,
+            trace: vec![id],
+        };
+        self.lift_block(id, body, stack, &frame)?;
         self.drop_unused_loads(body, first_new);
         Ok(())
+    }
+
+    /// The EVM block a stack-in-memory block lifted with `frame` runs on
+    /// into, in the same IR code, when it continues at `next` (a static
+    /// jump, a fall-through, or the side of a branch that does not revert):
+    /// while its trace is short, does not repeat a block, and the lift has
+    /// room for the copies. A block run on into is a copy; the block keeps
+    /// its own code for its other entries.
+    pub(super) fn runs_on(&self, frame: &Frame, next: Option<usize>) -> Option<usize> {
+        let Frame::Memory { trace, .. } = frame else {
+            return None;
+        };
+        // Only where the whole contract is in this form (contracts lifted
+        // in both forms keep their code as it was), and while the lift has
+        // emitted fewer than two instructions per byte of code, which
+        // bounds the copies.
+        let room = if self.stack_only {
+            self.a.bytes.len() * 2
+        } else {
+            0
+        };
+        let size = |id: usize| self.a.cfg.blocks[id].instructions.len();
+        let traced: usize = trace.iter().map(|id| size(*id)).sum();
+        next.filter(|n| {
+            trace.len() < MAX_TRACE
+                && traced + size(*n) <= MAX_TRACE_INSTRUCTIONS
+                && !trace.contains(n)
+                && self.emitted < room
+        })
+    }
+
+    /// Whether EVM block `id` ends in REVERT or INVALID (where checked
+    /// arithmetic and bounds checks branch to).
+    pub(super) fn reverts(&self, id: usize) -> bool {
+        let range = self.a.cfg.blocks[id].instructions.clone();
+        self.a.instructions[range]
+            .last()
+            .is_some_and(|ins| matches!(ins.opcode, op::REVERT | op::INVALID))
+    }
+
+    /// Lifts EVM block `next` on from `block`, where the stack is `stack`
+    /// (in the stack-in-memory form, `frame`): the slots it reads below
+    /// `stack` are loaded and the pointer checked for them, and for the
+    /// height it reaches when that is above what was checked before.
+    pub(super) fn run_on(
+        &mut self,
+        next: usize,
+        block: Block,
+        mut stack: Vec<Value>,
+        frame: &Frame,
+        pc: u32,
+    ) -> Result<(), Restart> {
+        let Frame::Memory {
+            sp,
+            entry,
+            top,
+            trace,
+        } = frame
+        else {
+            unreachable!("only the stack-in-memory form runs on")
+        };
+        let (sp, mut entry, mut top) = (*sp, entry.clone(), *top);
+        let (depth, growth) = self.stack_bounds(next);
+        let mut body = block;
+        if depth > stack.len() {
+            let more = depth - stack.len();
+            let base = entry.len() + more;
+            let check = (Cond::Ult, base as u64, TrapCode::StackUnderflow);
+            body = self.stack_check(body, sp, check, pc);
+            let mut loaded = Vec::with_capacity(more + stack.len());
+            for i in 0..more {
+                let at = self.sp_plus(body, sp, i as i64 - base as i64, pc);
+                let v = self
+                    .emit(body, Op::StackLoad, vec![at], Some(Type::I256), pc)
+                    .expect("result");
+                loaded.push(v);
+            }
+            entry.splice(0..0, loaded.iter().copied());
+            loaded.append(&mut stack);
+            stack = loaded;
+            top += more;
+        }
+        let height = stack.len() + growth;
+        if height > top {
+            let above = (height - entry.len()).min(STACK_LIMIT + 1);
+            let bound = STACK_LIMIT.saturating_sub(above) as u64;
+            body = self.stack_check(body, sp, (Cond::Ugt, bound, TrapCode::StackOverflow), pc);
+            top = height;
+        }
+        let mut trace = trace.clone();
+        trace.push(next);
+        let frame = Frame::Memory {
+            sp,
+            entry,
+            top,
+            trace,
+        };
+        self.lift_block(next, body, stack, &frame)
     }
 
     /// Removes the entry loads of `body` nothing reads: the block's values
@@ -209,7 +329,7 @@ impl Lifter<'_> {
     /// The stack a block leaves with: its slots, or, in the stack-in-memory
     /// form, the new stack pointer after storing every slot that changed.
     pub(super) fn leave(&mut self, block: Block, stack: &[Value], frame: &Frame, pc: u32) -> Out {
-        let Frame::Memory { sp, entry } = frame else {
+        let Frame::Memory { sp, entry, .. } = frame else {
             return Out::Values(stack.to_vec());
         };
         let base = entry.len() as i64;
