@@ -124,7 +124,9 @@ impl Default for LiftOptions {
 }
 
 impl LiftOptions {
-    /// Options that spill at once: every block with the stack in memory.
+    /// Options that allow no instance: every block with the stack in
+    /// memory, lifted as a contract that passed the limits is (with
+    /// traces).
     pub fn stack_in_memory() -> Self {
         LiftOptions {
             max_instances: 0,
@@ -294,7 +296,9 @@ pub fn lift(a: &Analysis, options: LiftOptions) -> Module {
 
 /// [`lift`], and how the code was lifted.
 pub fn lift_report(a: &Analysis, options: LiftOptions) -> (Module, LiftReport) {
-    match Lifter::new(a, options, false).run() {
+    // No instance allowed: straight to the stack-in-memory form.
+    let stack_only = options.max_instances == 0;
+    match Lifter::new(a, options, stack_only).run() {
         Ok(done) => done,
         Err(Restart) => match Lifter::new(a, options, true).run() {
             Ok(done) => done,

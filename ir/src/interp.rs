@@ -275,10 +275,29 @@ fn stack_index(vals: &[U256], sp: u32, off: i32) -> u64 {
 #[inline(always)]
 fn compare_slots(c: Cond, ty: Type, vals: &[U256], a: u32, b: u32) -> bool {
     let (x, y) = (&vals[a as usize], &vals[b as usize]);
-    if ty == Type::I64 {
-        compare64(c, x.as_limbs()[0], y.as_limbs()[0])
-    } else {
-        compare(c, ty, *x, *y)
+    match ty {
+        Type::I64 => compare64(c, x.as_limbs()[0], y.as_limbs()[0]),
+        Type::I256 => {
+            // Signed order is unsigned order with the sign bits flipped.
+            let flip = |v: &U256| {
+                let mut l = *v.as_limbs();
+                l[3] ^= 1 << 63;
+                U256::from_limbs(l)
+            };
+            match c {
+                Cond::Eq => x == y,
+                Cond::Ne => x != y,
+                Cond::Ult => x < y,
+                Cond::Ule => x <= y,
+                Cond::Ugt => x > y,
+                Cond::Uge => x >= y,
+                Cond::Slt => flip(x) < flip(y),
+                Cond::Sle => flip(x) <= flip(y),
+                Cond::Sgt => flip(x) > flip(y),
+                Cond::Sge => flip(x) >= flip(y),
+            }
+        }
+        _ => compare(c, ty, *x, *y),
     }
 }
 
@@ -520,6 +539,32 @@ impl<'m> Interpreter<'m> {
                                 }
                             }};
                         }
+                        // A guard: on to the block it guards, or the end
+                        // of the guarding block at its failing side.
+                        macro_rules! guard {
+                            ($g:expr) => {
+                                if let DOp::Guard {
+                                    c,
+                                    ty,
+                                    a,
+                                    b,
+                                    fail_when,
+                                    fail,
+                                    next,
+                                    cost,
+                                } = $g
+                                {
+                                    let holds = compare_slots(*c, *ty, &vals, *a, *b);
+                                    seg_at += u64::from(*cost);
+                                    if holds == *fail_when {
+                                        self.steps = base + seg_at;
+                                        block = *fail;
+                                        continue 'blocks;
+                                    }
+                                    cur = *next;
+                                }
+                            };
+                        }
                         match op {
                             DOp::Bin { op, ty, a, b, r } => {
                                 vals[*r as usize] =
@@ -618,25 +663,25 @@ impl<'m> Interpreter<'m> {
                             DOp::Mask { a, ty, r } => {
                                 vals[*r as usize] = vals[*a as usize] & mask(*ty);
                             }
-                            DOp::Guard {
-                                c,
-                                ty,
+                            DOp::Guard { .. } => guard!(op),
+                            DOp::Bounds {
                                 a,
-                                b,
-                                fail_when,
-                                fail,
-                                next,
+                                lo,
+                                span,
                                 cost,
+                                next,
+                                pair,
                             } => {
-                                let holds = compare_slots(*c, *ty, &vals, *a, *b);
-                                seg_at += u64::from(*cost);
-                                if holds == *fail_when {
-                                    // The guarding block ends here.
-                                    self.steps = base + seg_at;
-                                    block = *fail;
-                                    continue 'blocks;
+                                let x = vals[*a as usize].as_limbs()[0];
+                                if x.wrapping_sub(u64::from(*lo)) <= u64::from(*span) {
+                                    seg_at += u64::from(*cost);
+                                    cur = *next;
+                                } else {
+                                    let pairs = &dfunc.expect("decoded").guard_pairs;
+                                    for g in &pairs[*pair as usize] {
+                                        guard!(g);
+                                    }
                                 }
-                                cur = *next;
                             }
                             DOp::Slow => {
                                 sync!();
@@ -655,10 +700,9 @@ impl<'m> Interpreter<'m> {
                             // The additions the block's later stack
                             // accesses stand in for, which the module's
                             // instructions read.
-                            for (_, later) in db.ops[k + 1..]
-                                .iter()
-                                .take_while(|(_, o)| !matches!(o, DOp::Guard { .. }))
-                            {
+                            for (_, later) in db.ops[k + 1..].iter().take_while(|(_, o)| {
+                                !matches!(o, DOp::Guard { .. } | DOp::Bounds { .. })
+                            }) {
                                 if let DOp::StackLoadAt { sp, off, index, .. }
                                 | DOp::StackStoreAt { sp, off, index, .. } = later
                                 {

@@ -8,7 +8,9 @@ use chainlift_ir::interp::{Interpreter, Limits, Program, SimpleHost, State};
 use chainlift_ir::parse::parse_module;
 use std::sync::Arc;
 
-/// The stack-in-memory form's shape: bound checks that trap on one side,
+/// The stack-in-memory form's shape: bound checks that trap on one side
+/// (the two of `block1` and `block2` decoded as one range check, which
+/// each of them can fail),
 /// guarding a body that loads, computes, grows memory, calls the host and
 /// stores (through one address before and after the growth and the host
 /// call, where a run that stops fitting the budget goes on from the module);

@@ -28,6 +28,8 @@ pub(super) struct DFunc {
     /// function of other blocks or values is not used; the caller must not
     /// pass one of the same shape ([`super::Interpreter::with_program`]).
     pub(super) values: usize,
+    /// The guards each [`DOp::Bounds`] stands for.
+    pub(super) guard_pairs: Vec<[DOp; 2]>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -151,6 +153,18 @@ pub(super) enum DOp {
         fail: Block,
         next: Block,
         cost: u32,
+    },
+    /// Two guards in a row on one `i64` (a stack pointer's two bounds),
+    /// checked as one range, `a - lo <= span` unsigned: when it holds both
+    /// pass (`cost` is their steps, `next` where the second leads); else
+    /// the two run as written (`DFunc::guard_pairs[pair]`).
+    Bounds {
+        a: u32,
+        lo: u16,
+        span: u16,
+        cost: u32,
+        next: Block,
+        pair: u32,
     },
     /// Run from the module's instruction.
     Slow,
@@ -426,15 +440,12 @@ fn decode_function(f: &Function) -> DFunc {
                 sorted.sort_by_key(|(k, _)| *k);
                 sorted.dedup_by_key(|(k, _)| *k);
                 let keys: Vec<u64> = sorted.iter().map(|(k, _)| *k).collect();
-                // A table of at most 16 entries per case, or of 64 Ki for
-                // a switch of many cases (a dispatch over the code's jump
-                // targets), while the function's tables stay under 1 Mi.
+                // A table of at most 64 Ki entries (the code's jump targets
+                // fit), for a switch of more cases than a binary search
+                // settles in two steps, while the function's tables stay
+                // under 1 Mi.
                 let span = keys.last().map_or(0, |k| k.saturating_add(1));
-                let room = if keys.len() >= 32 {
-                    1 << 16
-                } else {
-                    16 * keys.len() as u64
-                };
+                let room = if keys.len() >= 4 { 1 << 16 } else { 0 };
                 let mut dense = vec![];
                 if span <= room.min(1 << 16) && dense_total + span <= 1 << 20 {
                     dense_total += span;
@@ -461,10 +472,12 @@ fn decode_function(f: &Function) -> DFunc {
         };
     }
     chain_guards(f, &mut blocks);
+    let guard_pairs = pair_guards(&mut blocks, &consts64);
     DFunc {
         blocks,
         consts,
         values: f.values.len(),
+        guard_pairs,
     }
 }
 
@@ -554,6 +567,61 @@ fn chain_guards(f: &Function, blocks: &mut [DBlock]) {
         db.ops = ops;
         db.cost = cost;
     }
+}
+
+/// Replaces each two guards in a row that bound one `i64` from below and
+/// above by constants (the stack-in-memory form's checks of a stack
+/// pointer) with one [`DOp::Bounds`]; returns the guards replaced.
+fn pair_guards(blocks: &mut [DBlock], consts64: &[Option<u64>]) -> Vec<[DOp; 2]> {
+    // The range a guard lets through: (value, lowest, highest).
+    let range = |op: &DOp| match *op {
+        DOp::Guard {
+            c,
+            ty: Type::I64,
+            a,
+            b,
+            fail_when: true,
+            ..
+        } => {
+            let k = consts64.get(b as usize).copied().flatten()?;
+            let k = u16::try_from(k).ok()?;
+            match c {
+                Cond::Ult => Some((a, k, u16::MAX)),
+                Cond::Ugt => Some((a, 0, k)),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let mut pairs = vec![];
+    for db in blocks {
+        let mut k = 0;
+        while k + 1 < db.ops.len() {
+            let (first, second) = (&db.ops[k].1, &db.ops[k + 1].1);
+            if let (Some((a, lo0, hi0)), Some((b, lo1, hi1))) = (range(first), range(second))
+                && a == b
+                && let (DOp::Guard { cost: c0, .. }, DOp::Guard { cost: c1, next, .. }) =
+                    (first, second)
+            {
+                let (lo, hi) = (lo0.max(lo1), hi0.min(hi1));
+                if lo <= hi {
+                    let bounds = DOp::Bounds {
+                        a,
+                        lo,
+                        span: hi - lo,
+                        cost: c0 + c1,
+                        next: *next,
+                        pair: pairs.len() as u32,
+                    };
+                    pairs.push([first.clone(), second.clone()]);
+                    db.ops[k].1 = bounds;
+                    db.ops.remove(k + 1);
+                }
+            }
+            k += 1;
+        }
+    }
+    pairs
 }
 
 /// Replaces each stack access at an `add.i64 sp, k` of the block with one
