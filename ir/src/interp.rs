@@ -4,7 +4,7 @@
 
 use crate::entities::{Block, FuncId, Value};
 use crate::function::{BlockCall, Function, Module, Terminator};
-use crate::inst::{BinOp, CallKind, Cond, Endian, HostOp, Op, SourcePos, TrapCode};
+use crate::inst::{BinOp, CallKind, Endian, HostOp, Op, SourcePos, TrapCode};
 use crate::types::Type;
 use alloy_primitives::U256;
 use std::collections::HashMap;
@@ -14,7 +14,7 @@ mod eval;
 mod program;
 
 pub use env::Env;
-use eval::compare64;
+use eval::compare_slots;
 pub use eval::{binary, compare, eval_pure, mask};
 pub use program::Program;
 use program::{DBlock, DEdge, DOp, DTerm};
@@ -269,36 +269,6 @@ macro_rules! wrapping {
 #[inline(always)]
 fn stack_index(vals: &[U256], sp: u32, off: i32) -> u64 {
     vals[sp as usize].as_limbs()[0].wrapping_add(off as u64)
-}
-
-/// Whether comparison `c` at type `ty` holds of slots `a` and `b`.
-#[inline(always)]
-fn compare_slots(c: Cond, ty: Type, vals: &[U256], a: u32, b: u32) -> bool {
-    let (x, y) = (&vals[a as usize], &vals[b as usize]);
-    match ty {
-        Type::I64 => compare64(c, x.as_limbs()[0], y.as_limbs()[0]),
-        Type::I256 => {
-            // Signed order is unsigned order with the sign bits flipped.
-            let flip = |v: &U256| {
-                let mut l = *v.as_limbs();
-                l[3] ^= 1 << 63;
-                U256::from_limbs(l)
-            };
-            match c {
-                Cond::Eq => x == y,
-                Cond::Ne => x != y,
-                Cond::Ult => x < y,
-                Cond::Ule => x <= y,
-                Cond::Ugt => x > y,
-                Cond::Uge => x >= y,
-                Cond::Slt => flip(x) < flip(y),
-                Cond::Sle => flip(x) <= flip(y),
-                Cond::Sgt => flip(x) > flip(y),
-                Cond::Sge => flip(x) >= flip(y),
-            }
-        }
-        _ => compare(c, ty, *x, *y),
-    }
 }
 
 fn trap<T>(code: TrapCode, pos: SourcePos) -> Flow<T> {

@@ -222,3 +222,33 @@ pub fn eval_pure(op: &Op, ty: Type, arg_ty: Type, args: &[U256]) -> Option<U256>
         _ => return None,
     })
 }
+
+/// Whether comparison `c` at type `ty` holds of slots `a` and `b`.
+#[inline(always)]
+pub(super) fn compare_slots(c: Cond, ty: Type, vals: &[U256], a: u32, b: u32) -> bool {
+    let (x, y) = (&vals[a as usize], &vals[b as usize]);
+    match ty {
+        Type::I64 => compare64(c, x.as_limbs()[0], y.as_limbs()[0]),
+        Type::I256 => {
+            // Signed order is unsigned order with the sign bits flipped.
+            let flip = |v: &U256| {
+                let mut l = *v.as_limbs();
+                l[3] ^= 1 << 63;
+                U256::from_limbs(l)
+            };
+            match c {
+                Cond::Eq => x == y,
+                Cond::Ne => x != y,
+                Cond::Ult => x < y,
+                Cond::Ule => x <= y,
+                Cond::Ugt => x > y,
+                Cond::Uge => x >= y,
+                Cond::Slt => flip(x) < flip(y),
+                Cond::Sle => flip(x) <= flip(y),
+                Cond::Sgt => flip(x) > flip(y),
+                Cond::Sge => flip(x) >= flip(y),
+            }
+        }
+        _ => compare(c, ty, *x, *y),
+    }
+}
