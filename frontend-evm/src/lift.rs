@@ -859,27 +859,40 @@ impl<'a> Lifter<'a> {
                     let cond = self
                         .emit(block, Op::Icmp(Cond::Ne), vec![c, zero], Some(Type::I1), pc)
                         .expect("result");
-                    if let Some(next) = self.runs_on(
-                        frame,
-                        next.filter(|_| self.const_target(t).is_some_and(|b| self.reverts(b))),
-                    ) {
-                        // Taken: store the slots and leave; not taken: run on.
+                    // When one side reverts (checked arithmetic), the other
+                    // runs on and the reverting side stores the slots and
+                    // leaves.
+                    let target = self.const_target(t);
+                    let on_taken = next
+                        .filter(|n| self.reverts(*n))
+                        .and(self.runs_on(frame, target));
+                    let on_not_taken = target
+                        .filter(|b| self.reverts(*b))
+                        .and(self.runs_on(frame, next));
+                    if let Some(to) = on_taken.or(on_not_taken) {
                         let exit = self.f.new_block();
                         let out = self.leave(exit, &stack, frame, pc);
-                        let term = match self.jump_to(id, pc, t, &out)? {
-                            JumpPlan::Direct(c) => Terminator::Jump(c),
-                            JumpPlan::Switch(s) => s,
+                        let term = match (on_taken, next) {
+                            (Some(_), Some(n)) => Terminator::Jump(self.goto(n, &out)?),
+                            _ => match self.jump_to(id, pc, t, &out)? {
+                                JumpPlan::Direct(c) => Terminator::Jump(c),
+                                JumpPlan::Switch(s) => s,
+                            },
                         };
                         self.finish(exit, term, pc);
                         let on = self.f.new_block();
-                        let (then_to, else_to) = (BlockCall::new(exit), BlockCall::new(on));
+                        let (then_to, else_to) = if on_taken.is_some() {
+                            (BlockCall::new(on), BlockCall::new(exit))
+                        } else {
+                            (BlockCall::new(exit), BlockCall::new(on))
+                        };
                         let branch = Terminator::Branch {
                             cond,
                             then_to,
                             else_to,
                         };
                         self.finish(block, branch, pc);
-                        return self.run_on(next, on, stack, frame, pc);
+                        return self.run_on(to, on, stack, frame, pc);
                     }
                     let out = self.leave(block, &stack, frame, pc);
                     let taken = match self.jump_to(id, pc, t, &out)? {
