@@ -121,6 +121,47 @@ fn small_programs_lift_as_expected() {
     );
 }
 
+/// In the stack-in-memory form a call and its return run on as one trace:
+/// the callee's code is copied after the call, the return address pushed
+/// before it is a constant there, so the return is a direct jump and no
+/// slot goes through the stack array. Every engine still agrees.
+#[test]
+fn a_call_and_its_return_lift_to_straight_code_in_the_stack_form() {
+    // push ret; push 5; jump f; ret: mstore(0, top); return(0, 32);
+    // f: top + 1, swap the return address up, jump back.
+    let code = "0x60076005600e565b5f5260205ff35b6001019056";
+    let bytes = chainlift_tests::hex(code);
+    let (_, opt) = lift_checked_with(
+        &bytes,
+        Fork::Osaka,
+        "call and return",
+        lift::LiftOptions::stack_in_memory(),
+    );
+    let f = &opt.functions[0];
+    for b in &f.layout {
+        let data = f.block(*b);
+        let ops: Vec<String> = data.insts.iter().map(|i| format!("{:?}", i.op)).collect();
+        assert!(
+            !ops.iter().any(|o| o.starts_with("Stack")),
+            "a slot went through the stack array: {ops:?}"
+        );
+        assert!(
+            !matches!(data.term, chainlift_ir::function::Terminator::Switch { .. }),
+            "the return is not a direct jump"
+        );
+    }
+    let run = chainlift(&[
+        "--stack-in-memory",
+        "diff",
+        "--code",
+        code,
+        "--engines",
+        "evm,ir,ir64,sbf",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("agree"), "{}", run.stdout);
+}
+
 proptest! {
     #[test]
     fn random_bytes_lift_without_panicking(code in prop::collection::vec(any::<u8>(), 0..1024)) {
