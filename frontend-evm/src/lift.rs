@@ -406,9 +406,11 @@ impl<'a> Lifter<'a> {
                 Work::Stack(id, block) => self.lift_stack_block(id, block)?,
             }
             let max_insts = self.a.bytes.len() * self.options.max_insts_per_byte + 10_000;
-            // Most of the code in the second form already: all of it is
-            // lifted so, with traces, at once.
-            let mostly_stack = self.stack_blocks.len() * 2 > a.cfg.blocks.len();
+            // A large lift with most blocks in the second form already
+            // (its dispatch over every JUMPDEST made them): all of the
+            // code is lifted so, with traces, at once.
+            let mostly_stack =
+                self.stack_blocks.len() * 2 > a.cfg.blocks.len() && self.emitted > max_insts / 2;
             if !self.stack_only
                 && (self.arguments > self.options.max_arguments
                     || self.emitted > max_insts

@@ -304,7 +304,6 @@ fn decode_function(f: &Function) -> DFunc {
         }
     }
     let mut blocks = vec![DBlock::default(); f.blocks.len()];
-    let mut dense_total = 0u64;
     let mut consts = vec![];
     for b in &f.layout {
         let data = f.block(*b);
@@ -440,26 +439,12 @@ fn decode_function(f: &Function) -> DFunc {
                 sorted.sort_by_key(|(k, _)| *k);
                 sorted.dedup_by_key(|(k, _)| *k);
                 let keys: Vec<u64> = sorted.iter().map(|(k, _)| *k).collect();
-                // A table of at most 64 Ki entries (the code's jump targets
-                // fit), for a switch of more cases than a binary search
-                // settles in two steps, while the function's tables stay
-                // under 1 Mi.
-                let span = keys.last().map_or(0, |k| k.saturating_add(1));
-                let room = if keys.len() >= 4 { 1 << 16 } else { 0 };
-                let mut dense = vec![];
-                if span <= room.min(1 << 16) && dense_total + span <= 1 << 20 {
-                    dense_total += span;
-                    dense = vec![0u32; span as usize];
-                    for (i, k) in keys.iter().enumerate() {
-                        dense[*k as usize] = i as u32 + 1;
-                    }
-                }
                 DTerm::Switch {
                     value: slot(value),
                     keys,
                     cases: sorted.iter().map(|(_, c)| edge(c)).collect(),
                     default: edge(default),
-                    dense,
+                    dense: vec![],
                 }
             }
             _ => DTerm::Slow,
@@ -473,6 +458,7 @@ fn decode_function(f: &Function) -> DFunc {
     }
     chain_guards(f, &mut blocks);
     let guard_pairs = pair_guards(&mut blocks, &consts64);
+    dense_switches(&mut blocks);
     DFunc {
         blocks,
         consts,
@@ -566,6 +552,38 @@ fn chain_guards(f: &Function, blocks: &mut [DBlock]) {
         db.alone = Some(Box::new((db.cost, own)));
         db.ops = ops;
         db.cost = cost;
+    }
+}
+
+/// Gives switches of 4 or more cases a table by value (at most 64 Ki
+/// entries, so the code's jump targets fit), those of the most cases first,
+/// while the function's tables stay under 1 Mi entries; the rest search.
+fn dense_switches(blocks: &mut [DBlock]) {
+    let mut switches: Vec<(usize, &mut DTerm)> = blocks
+        .iter_mut()
+        .flat_map(|db| {
+            let alone = db.alone.as_deref_mut().map(|a| &mut a.1);
+            std::iter::once(&mut db.term).chain(alone)
+        })
+        .filter_map(|t| match t {
+            DTerm::Switch { keys, .. } if keys.len() >= 4 => Some((keys.len(), t)),
+            _ => None,
+        })
+        .collect();
+    switches.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
+    let mut total = 0u64;
+    for (_, t) in switches {
+        let DTerm::Switch { keys, dense, .. } = t else {
+            continue;
+        };
+        let span = keys.last().map_or(0, |k| k.saturating_add(1));
+        if span <= 1 << 16 && total + span <= 1 << 20 {
+            total += span;
+            *dense = vec![0u32; span as usize];
+            for (i, k) in keys.iter().enumerate() {
+                dense[*k as usize] = i as u32 + 1;
+            }
+        }
     }
 }
 

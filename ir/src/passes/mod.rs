@@ -28,21 +28,33 @@ pub fn optimize(m: &mut Module) {
 /// Runs every pass on one function to a fixpoint (at most 16 rounds), then
 /// removes redundant memory expansion.
 pub fn optimize_function(f: &mut Function) {
-    for round in 0..16 {
+    let passes: [fn(&mut Function) -> bool; 6] = [
+        simplify_cfg::run,
+        prune_params::run,
+        copy_prop::run,
+        const_fold::run,
+        cse::run,
+        dce::run,
+    ];
+    // Each pass depends on the function alone: once every pass has run,
+    // one after another, without a change, none would change anything, so
+    // the rounds stop there rather than at the end of a whole round.
+    let mut unchanged = 0;
+    'rounds: for round in 0..16 {
         // The first round leaves most of the lifter's values dead: every
         // later pass's tables are sized by the values.
         if round == 1 {
             f.compact();
         }
-        let mut changed = false;
-        changed |= simplify_cfg::run(f);
-        changed |= prune_params::run(f);
-        changed |= copy_prop::run(f);
-        changed |= const_fold::run(f);
-        changed |= cse::run(f);
-        changed |= dce::run(f);
-        if !changed {
-            break;
+        for pass in passes {
+            if pass(f) {
+                unchanged = 0;
+            } else {
+                unchanged += 1;
+                if unchanged == passes.len() {
+                    break 'rounds;
+                }
+            }
         }
     }
     // Removing expands enables nothing the passes above do; once is enough.
