@@ -329,25 +329,16 @@ impl<'m> Interpreter<'m> {
     /// parallel.
     #[inline(always)]
     fn take(&mut self, vals: &mut [U256], e: &DEdge) -> Block {
-        // The argument, plus k for a sum (of an `i64`).
-        let value = |vals: &[U256], a: u32, k: i32| {
-            let v = vals[a as usize];
-            if k == 0 {
-                v
-            } else {
-                U256::from(v.as_limbs()[0].wrapping_add(k as u64))
-            }
-        };
         if !e.parallel {
-            for &(a, p, k) in &e.moves {
-                vals[p as usize] = value(vals, a, k);
+            for (a, p) in &e.moves {
+                vals[*p as usize] = vals[*a as usize];
             }
             return e.block;
         }
         self.scratch.clear();
         self.scratch
-            .extend(e.moves.iter().map(|&(a, _, k)| value(vals, a, k)));
-        for ((_, p, _), v) in e.moves.iter().zip(&self.scratch) {
+            .extend(e.moves.iter().map(|(a, _)| vals[*a as usize]));
+        for ((_, p), v) in e.moves.iter().zip(&self.scratch) {
             vals[*p as usize] = *v;
         }
         e.block

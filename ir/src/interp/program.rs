@@ -206,11 +206,10 @@ pub(super) enum DTerm {
 #[derive(Debug, Clone)]
 pub(super) struct DEdge {
     pub(super) block: Block,
-    /// (argument slot, parameter slot, k): the argument plus `k` (an `i64`
-    /// addition the block made only for its edges; 0 for a plain copy),
-    /// copied in order when `parallel` is false (ordered so that no copy
-    /// overwrites a later one's argument), else in parallel (a cycle).
-    pub(super) moves: Vec<(u32, u32, i32)>,
+    /// (argument slot, parameter slot): copied in order when `parallel` is
+    /// false (ordered so that no copy overwrites a later one's argument),
+    /// else in parallel (a cycle).
+    pub(super) moves: Vec<(u32, u32)>,
     pub(super) parallel: bool,
 }
 
@@ -218,13 +217,13 @@ impl DEdge {
     /// The edge to `block` with `moves` copied in parallel: the copies
     /// that change something, ordered to run one after another when they
     /// can.
-    fn new(block: Block, moves: impl Iterator<Item = (u32, u32, i32)>) -> DEdge {
-        let left: Vec<(u32, u32, i32)> = moves.filter(|(a, p, k)| a != p || *k != 0).collect();
+    fn new(block: Block, moves: impl Iterator<Item = (u32, u32)>) -> DEdge {
+        let left: Vec<(u32, u32)> = moves.filter(|(a, p)| a != p).collect();
         // How many copies read each value, and which copy writes each
         // parameter (parameters are distinct).
         let mut reads: rustc_hash::FxHashMap<u32, u32> = Default::default();
         let mut writes: rustc_hash::FxHashMap<u32, usize> = Default::default();
-        for (i, (a, p, _)) in left.iter().enumerate() {
+        for (i, (a, p)) in left.iter().enumerate() {
             *reads.entry(*a).or_default() += 1;
             writes.insert(*p, i);
         }
@@ -271,16 +270,11 @@ impl Program {
 
 fn decode_function(f: &Function) -> DFunc {
     let slot = |v: &Value| v.index() as u32;
-    // An edge, whose arguments made by additions folded into it (`sums`:
-    // result -> (operand, k)) are copied as the operand plus k.
-    let edge = |c: &BlockCall, sums: &rustc_hash::FxHashMap<u32, (u32, i32)>| {
+    let edge = |c: &BlockCall| {
         let params = &f.block(c.block).params;
         DEdge::new(
             c.block,
-            c.args.iter().zip(params).map(|(a, p)| {
-                let (a, k) = sums.get(&slot(a)).copied().unwrap_or((slot(a), 0));
-                (a, slot(p), k)
-            }),
+            c.args.iter().zip(params).map(|(a, p)| (slot(a), slot(p))),
         )
     };
     // How many times each value is used (by instructions, terminators and
@@ -410,8 +404,6 @@ fn decode_function(f: &Function) -> DFunc {
         fuse_word_access(&mut ops, &words);
         fuse_stack_offsets(&mut ops, &consts64, &uses);
         fuse_widened_compares(&mut ops, &uses);
-        let sums = fold_edge_sums(&mut ops, &data.term, &consts64, &uses);
-        let edge = |c: &BlockCall| edge(c, &sums);
         let term = match &data.term {
             Terminator::Jump(c) => DTerm::Jump(edge(c)),
             Terminator::Branch {
@@ -561,48 +553,6 @@ fn chain_guards(f: &Function, blocks: &mut [DBlock]) {
         db.ops = ops;
         db.cost = cost;
     }
-}
-
-/// Drops each `i64` addition of a constant whose result only the block's
-/// edges take (a stack pointer passed on), and returns them for the edges
-/// to copy as the operand plus the constant.
-fn fold_edge_sums(
-    ops: &mut Vec<(u32, DOp)>,
-    term: &Terminator,
-    consts64: &[Option<u64>],
-    uses: &[u32],
-) -> rustc_hash::FxHashMap<u32, (u32, i32)> {
-    let mut sums: rustc_hash::FxHashMap<u32, (u32, i32)> = Default::default();
-    let mut taken: rustc_hash::FxHashMap<u32, u32> = Default::default();
-    for c in term.targets() {
-        for a in &c.args {
-            *taken.entry(a.index() as u32).or_default() += 1;
-        }
-    }
-    ops.retain(|(_, op)| {
-        let DOp::Bin64 {
-            op: BinOp::Add,
-            a,
-            b,
-            r,
-        } = *op
-        else {
-            return true;
-        };
-        let k = |v: u32| {
-            let c = consts64.get(v as usize).copied().flatten()?;
-            i32::try_from(c as i64).ok()
-        };
-        let Some((from, k)) = k(b).map(|k| (a, k)).or_else(|| k(a).map(|k| (b, k))) else {
-            return true;
-        };
-        if taken.get(&r).copied() != Some(uses[r as usize]) || sums.contains_key(&from) {
-            return true;
-        }
-        sums.insert(r, (from, k));
-        false
-    });
-    sums
 }
 
 /// Gives switches of 4 or more cases a table by value (at most 64 Ki
@@ -814,45 +764,36 @@ mod tests {
 
     /// Runs `e`'s copies as the interpreter does.
     fn apply(e: &DEdge, vals: &mut [u32]) {
-        let value = |vals: &[u32], (a, _, k): &(u32, u32, i32)| vals[*a as usize] + *k as u32;
         if e.parallel {
-            let read: Vec<u32> = e.moves.iter().map(|m| value(vals, m)).collect();
-            for ((_, p, _), v) in e.moves.iter().zip(read) {
+            let read: Vec<u32> = e.moves.iter().map(|(a, _)| vals[*a as usize]).collect();
+            for ((_, p), v) in e.moves.iter().zip(read) {
                 vals[*p as usize] = v;
             }
         } else {
-            for m in &e.moves {
-                vals[m.1 as usize] = value(vals, m);
+            for (a, p) in &e.moves {
+                vals[*p as usize] = vals[*a as usize];
             }
         }
     }
 
     #[test]
     fn ordered_copies_do_what_parallel_ones_do() {
-        let plain = |m: &[(u32, u32)]| m.iter().map(|(a, p)| (*a, *p, 0)).collect::<Vec<_>>();
-        let cases: Vec<Vec<(u32, u32, i32)>> = vec![
+        let cases: Vec<Vec<(u32, u32)>> = vec![
             // A chain, written in the worst order.
-            plain(&[(0, 1), (1, 2), (2, 3), (3, 4)]),
+            vec![(0, 1), (1, 2), (2, 3), (3, 4)],
             // One argument to two parameters, a parameter also an argument.
-            plain(&[(5, 0), (5, 1), (0, 2)]),
+            vec![(5, 0), (5, 1), (0, 2)],
             // A swap and a rotation (cycles), beside a plain copy.
-            plain(&[(0, 1), (1, 0), (6, 7)]),
-            plain(&[(0, 1), (1, 2), (2, 0)]),
+            vec![(0, 1), (1, 0), (6, 7)],
+            vec![(0, 1), (1, 2), (2, 0)],
             // Self-copies.
-            plain(&[(3, 3), (4, 5)]),
-            // A pointer passed on to itself plus 2, read by another copy
-            // too, and one swapped with a sum.
-            vec![(0, 0, 2), (0, 1, 0)],
-            vec![(0, 1, 3), (1, 0, 0)],
+            vec![(3, 3), (4, 5)],
         ];
         for moves in cases {
             let e = DEdge::new(Block::new(0), moves.iter().copied());
             let mut want: Vec<u32> = (100..110).collect();
-            let read: Vec<u32> = moves
-                .iter()
-                .map(|(a, _, k)| want[*a as usize] + *k as u32)
-                .collect();
-            for ((_, p, _), v) in moves.iter().zip(read) {
+            let read: Vec<u32> = moves.iter().map(|(a, _)| want[*a as usize]).collect();
+            for ((_, p), v) in moves.iter().zip(read) {
                 want[*p as usize] = v;
             }
             let mut got: Vec<u32> = (100..110).collect();
@@ -860,7 +801,7 @@ mod tests {
             assert_eq!(got, want, "{moves:?} as {:?}", e.moves);
         }
         // Only cycles need the parallel copy.
-        assert!(!DEdge::new(Block::new(0), plain(&[(0, 1), (1, 2), (2, 3)]).into_iter()).parallel);
-        assert!(DEdge::new(Block::new(0), plain(&[(0, 1), (1, 0)]).into_iter()).parallel);
+        assert!(!DEdge::new(Block::new(0), [(0, 1), (1, 2), (2, 3)].into_iter()).parallel);
+        assert!(DEdge::new(Block::new(0), [(0, 1), (1, 0)].into_iter()).parallel);
     }
 }
