@@ -175,6 +175,24 @@ impl Lifter<'_> {
         next
     }
 
+    /// Loads `n` slots, from `below` slots under the stack pointer `sp` up.
+    fn load_slots(
+        &mut self,
+        body: Block,
+        sp: Value,
+        n: usize,
+        below: usize,
+        pc: u32,
+    ) -> Vec<Value> {
+        (0..n)
+            .map(|i| {
+                let at = self.sp_plus(body, sp, i as i64 - below as i64, pc);
+                self.emit(body, Op::StackLoad, vec![at], Some(Type::I256), pc)
+                    .expect("result")
+            })
+            .collect()
+    }
+
     /// Lifts EVM block `id` in the stack-in-memory form into `block`, whose
     /// one parameter is the stack pointer.
     pub(super) fn lift_stack_block(&mut self, id: usize, block: Block) -> Result<(), Restart> {
@@ -191,14 +209,7 @@ impl Lifter<'_> {
             body = self.stack_check(body, sp, (Cond::Ugt, bound, TrapCode::StackOverflow), pc);
         }
         let first_new = self.f.blocks.len();
-        let mut entry = Vec::with_capacity(depth);
-        for i in 0..depth {
-            let at = self.sp_plus(body, sp, i as i64 - depth as i64, pc);
-            let v = self
-                .emit(body, Op::StackLoad, vec![at], Some(Type::I256), pc)
-                .expect("result");
-            entry.push(v);
-        }
+        let entry = self.load_slots(body, sp, depth, depth, pc);
         let stack = entry.clone();
         let frame = Frame::Memory {
             sp,
@@ -278,14 +289,7 @@ impl Lifter<'_> {
             let base = entry.len() + more;
             let check = (Cond::Ult, base as u64, TrapCode::StackUnderflow);
             body = self.stack_check(body, sp, check, pc);
-            let mut loaded = Vec::with_capacity(more + stack.len());
-            for i in 0..more {
-                let at = self.sp_plus(body, sp, i as i64 - base as i64, pc);
-                let v = self
-                    .emit(body, Op::StackLoad, vec![at], Some(Type::I256), pc)
-                    .expect("result");
-                loaded.push(v);
-            }
+            let mut loaded = self.load_slots(body, sp, more, base, pc);
             entry.splice(0..0, loaded.iter().copied());
             loaded.append(&mut stack);
             stack = loaded;
