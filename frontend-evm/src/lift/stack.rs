@@ -194,32 +194,18 @@ impl Lifter<'_> {
     }
 
     /// Lifts EVM block `id` in the stack-in-memory form into `block`, whose
-    /// one parameter is the stack pointer.
+    /// one parameter is the stack pointer: a trace that starts with nothing
+    /// loaded or checked.
     pub(super) fn lift_stack_block(&mut self, id: usize, block: Block) -> Result<(), Restart> {
         let pc = self.a.cfg.blocks[id].start;
         let sp = self.f.block(block).params[0];
-        let (depth, growth) = self.stack_bounds(id);
-        let mut body = block;
-        if depth > 0 {
-            let check = (Cond::Ult, depth as u64, TrapCode::StackUnderflow);
-            body = self.stack_check(body, sp, check, pc);
-        }
-        if growth > 0 {
-            let bound = STACK_LIMIT.saturating_sub(growth) as u64;
-            body = self.stack_check(body, sp, (Cond::Ugt, bound, TrapCode::StackOverflow), pc);
-        }
-        let first_new = self.f.blocks.len();
-        let entry = self.load_slots(body, sp, depth, depth, pc);
-        let stack = entry.clone();
         let frame = Frame::Memory {
             sp,
-            entry,
-            top: depth + growth,
-            trace: vec![id],
+            entry: vec![],
+            top: 0,
+            trace: vec![],
         };
-        self.lift_block(id, body, stack, &frame)?;
-        self.drop_unused_loads(body, first_new);
-        Ok(())
+        self.run_on(id, block, vec![], &frame, pc)
     }
 
     /// The EVM block a stack-in-memory block lifted with `frame` runs on
@@ -281,27 +267,32 @@ impl Lifter<'_> {
         else {
             unreachable!("only the stack-in-memory form runs on")
         };
-        let (sp, mut entry, mut top) = (*sp, entry.clone(), *top);
+        let (sp, mut entry) = (*sp, entry.clone());
         let (depth, growth) = self.stack_bounds(next);
+        // Slots to load below `stack`, and the height the block reaches
+        // (both counted as `entry`'s slots are, once the loads are in).
+        let more = depth.saturating_sub(stack.len());
+        let base = entry.len() + more;
+        let height = stack.len() + more + growth;
         let mut body = block;
-        if depth > stack.len() {
-            let more = depth - stack.len();
-            let base = entry.len() + more;
+        if more > 0 {
             let check = (Cond::Ult, base as u64, TrapCode::StackUnderflow);
             body = self.stack_check(body, sp, check, pc);
-            let mut loaded = self.load_slots(body, sp, more, base, pc);
-            entry.splice(0..0, loaded.iter().copied());
-            loaded.append(&mut stack);
-            stack = loaded;
-            top += more;
         }
-        let height = stack.len() + growth;
+        let mut top = top + more;
         if height > top {
-            let above = (height - entry.len()).min(STACK_LIMIT + 1);
+            let above = (height - base).min(STACK_LIMIT + 1);
             let bound = STACK_LIMIT.saturating_sub(above) as u64;
             body = self.stack_check(body, sp, (Cond::Ugt, bound, TrapCode::StackOverflow), pc);
             top = height;
         }
+        if more > 0 {
+            let mut loaded = self.load_slots(body, sp, more, base, pc);
+            entry.splice(0..0, loaded.iter().copied());
+            loaded.append(&mut stack);
+            stack = loaded;
+        }
+        let first_new = self.f.blocks.len();
         let mut trace = trace.clone();
         trace.push(next);
         let frame = Frame::Memory {
@@ -310,11 +301,15 @@ impl Lifter<'_> {
             top,
             trace,
         };
-        self.lift_block(next, body, stack, &frame)
+        self.lift_block(next, body, stack, &frame)?;
+        if more > 0 {
+            self.drop_unused_loads(body, first_new);
+        }
+        Ok(())
     }
 
-    /// Removes the entry loads of `body` nothing reads: the block's values
-    /// are used only in `body` and the blocks made while lifting it.
+    /// Removes the loads of `body` nothing reads: its values are used only
+    /// in `body` and the blocks made while lifting it (from `first_new`).
     pub(super) fn drop_unused_loads(&mut self, body: Block, first_new: usize) {
         let mut used: HashSet<Value> = HashSet::default();
         let blocks = std::iter::once(body).chain((first_new..self.f.blocks.len()).map(Block::new));
