@@ -50,8 +50,11 @@ fn lift_checked_with(
 
 #[test]
 fn every_fixture_lifts_verifies_and_round_trips() {
-    let mut table =
-        String::from("fixture                         bytes   lifted  optimized  legalized\n");
+    // The analysis's steps (abstract instructions run) are pinned too:
+    // recursion once made them grow with the square of its depth.
+    let mut table = String::from(
+        "fixture                         bytes   lifted  optimized  legalized  analysis steps\n",
+    );
     for path in fixture_artifacts() {
         let code = chainlift_tests::artifact_runtime(&path);
         let name = path
@@ -71,9 +74,10 @@ fn every_fixture_lifts_verifies_and_round_trips() {
             parse::parse_module(&print::print_module(&legal)).unwrap() == legal,
             "{name}: legalized IR does not round-trip"
         );
+        let steps = analyze(&code, &Options::default()).unwrap().cfg.steps;
         writeln!(
             table,
-            "{name:31} {:5}  {:7}  {:9}  {:9}",
+            "{name:31} {:5}  {:7}  {:9}  {:9}  {steps:14}",
             code.len(),
             raw.inst_count(),
             opt.inst_count(),
