@@ -635,18 +635,6 @@ fn context_key(code: &Code, st: &Stack) -> ContextKey {
     key
 }
 
-/// Entry heights a block may take from recursive call strings.
-const MAX_RECURSIVE_HEIGHTS: usize = 8;
-
-/// Whether a context's call string holds one return address twice.
-fn recursive(key: &ContextKey) -> bool {
-    let addresses = &key[1..];
-    addresses
-        .iter()
-        .enumerate()
-        .any(|(i, a)| *a != u32::MAX && addresses[i + 1..].contains(a))
-}
-
 /// A context: the height, then up to [`CONTEXT_DEPTH`] return addresses.
 type ContextKey = [u32; CONTEXT_DEPTH + 1];
 
@@ -716,17 +704,8 @@ pub fn build(
             // catch-all context takes the rest.
             let open = height == u32::MAX - 1;
             let too_many_open = open && open_contexts[to] >= MAX_OPEN_CONTEXTS;
-            // A call string that holds one return address twice is a
-            // recursion: it takes fewer heights, since each one it takes
-            // makes the states of every block of the recursion a frame
-            // deeper, for time that grows with the square of the heights.
-            let max_heights = if recursive(&key) {
-                options.max_heights.min(MAX_RECURSIVE_HEIGHTS)
-            } else {
-                options.max_heights
-            };
             if contexts[to] >= options.max_contexts
-                || (new_height && seen.len() >= max_heights)
+                || (new_height && seen.len() >= options.max_heights)
                 || too_many_open
             {
                 ctx = 0;

@@ -14,7 +14,7 @@ mod eval;
 mod program;
 
 pub use env::Env;
-use eval::compare_slots;
+use eval::{add256, compare_slots, sub256};
 pub use eval::{binary, compare, eval_pure, mask};
 pub use program::Program;
 use program::{DBlock, DEdge, DOp, DTerm};
@@ -541,8 +541,12 @@ impl<'m> Interpreter<'m> {
                                     binary(*op, *ty, vals[*a as usize], vals[*b as usize]);
                             }
                             DOp::Bin256 { op, a, b, r } => {
-                                let (x, y) = (vals[*a as usize], vals[*b as usize]);
-                                vals[*r as usize] = wrapping!(op, x, y);
+                                let (x, y) = (&vals[*a as usize], &vals[*b as usize]);
+                                vals[*r as usize] = match op {
+                                    BinOp::Add => add256(x, y),
+                                    BinOp::Sub => sub256(x, y),
+                                    _ => wrapping!(op, *x, *y),
+                                };
                             }
                             DOp::Bin64 { op, a, b, r } => {
                                 let (x, y) = (
@@ -630,6 +634,43 @@ impl<'m> Interpreter<'m> {
                                     }
                                 }
                             }
+                            DOp::StackLoads { first, n } => {
+                                let runs = &dfunc.expect("decoded").stack_runs;
+                                for e in &runs[*first as usize..][..*n as usize] {
+                                    let i = stack_index(&vals, e.sp, e.off);
+                                    match self.evm_stack.get(i as usize) {
+                                        Some(w) => vals[e.slot as usize] = *w,
+                                        None => {
+                                            vals[e.index as usize] = U256::from(i);
+                                            let at = seg_at + u64::from(e.at) + 1;
+                                            self.steps = base + at;
+                                            let inst = &data!().insts[e.at as usize];
+                                            self.exec(host, f, &mut vals, inst, depth)?;
+                                            base = self.steps - at;
+                                            overrun |= base.saturating_add(db.cost) > budget;
+                                        }
+                                    }
+                                }
+                            }
+                            DOp::StackStores { first, n } => {
+                                let runs = &dfunc.expect("decoded").stack_runs;
+                                for e in &runs[*first as usize..][..*n as usize] {
+                                    let w = vals[e.slot as usize];
+                                    let i = stack_index(&vals, e.sp, e.off);
+                                    match self.evm_stack.get_mut(i as usize) {
+                                        Some(slot) => *slot = w,
+                                        None => {
+                                            vals[e.index as usize] = U256::from(i);
+                                            let at = seg_at + u64::from(e.at) + 1;
+                                            self.steps = base + at;
+                                            let inst = &data!().insts[e.at as usize];
+                                            self.exec(host, f, &mut vals, inst, depth)?;
+                                            base = self.steps - at;
+                                            overrun |= base.saturating_add(db.cost) > budget;
+                                        }
+                                    }
+                                }
+                            }
                             DOp::Mask { a, ty, r } => {
                                 vals[*r as usize] = vals[*a as usize] & mask(*ty);
                             }
@@ -673,11 +714,23 @@ impl<'m> Interpreter<'m> {
                             for (_, later) in db.ops[k + 1..].iter().take_while(|(_, o)| {
                                 !matches!(o, DOp::Guard { .. } | DOp::Bounds { .. })
                             }) {
-                                if let DOp::StackLoadAt { sp, off, index, .. }
-                                | DOp::StackStoreAt { sp, off, index, .. } = later
-                                {
-                                    let i = stack_index(&vals, *sp, *off);
-                                    vals[*index as usize] = U256::from(i);
+                                let runs = &dfunc.expect("decoded").stack_runs;
+                                let accesses = match later {
+                                    DOp::StackLoadAt { sp, off, index, .. }
+                                    | DOp::StackStoreAt { sp, off, index, .. } => {
+                                        vec![(*sp, *off, *index)]
+                                    }
+                                    DOp::StackLoads { first, n }
+                                    | DOp::StackStores { first, n } => runs[*first as usize..]
+                                        [..*n as usize]
+                                        .iter()
+                                        .map(|e| (e.sp, e.off, e.index))
+                                        .collect(),
+                                    _ => vec![],
+                                };
+                                for (sp, off, index) in accesses {
+                                    let i = stack_index(&vals, sp, off);
+                                    vals[index as usize] = U256::from(i);
                                 }
                             }
                             self.steps = base + seg_at + u64::from(last) + 1;
