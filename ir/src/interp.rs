@@ -634,43 +634,6 @@ impl<'m> Interpreter<'m> {
                                     }
                                 }
                             }
-                            DOp::StackLoads { first, n } => {
-                                let runs = &dfunc.expect("decoded").stack_runs;
-                                for e in &runs[*first as usize..][..*n as usize] {
-                                    let i = stack_index(&vals, e.sp, e.off);
-                                    match self.evm_stack.get(i as usize) {
-                                        Some(w) => vals[e.slot as usize] = *w,
-                                        None => {
-                                            vals[e.index as usize] = U256::from(i);
-                                            let at = seg_at + u64::from(e.at) + 1;
-                                            self.steps = base + at;
-                                            let inst = &data!().insts[e.at as usize];
-                                            self.exec(host, f, &mut vals, inst, depth)?;
-                                            base = self.steps - at;
-                                            overrun |= base.saturating_add(db.cost) > budget;
-                                        }
-                                    }
-                                }
-                            }
-                            DOp::StackStores { first, n } => {
-                                let runs = &dfunc.expect("decoded").stack_runs;
-                                for e in &runs[*first as usize..][..*n as usize] {
-                                    let w = vals[e.slot as usize];
-                                    let i = stack_index(&vals, e.sp, e.off);
-                                    match self.evm_stack.get_mut(i as usize) {
-                                        Some(slot) => *slot = w,
-                                        None => {
-                                            vals[e.index as usize] = U256::from(i);
-                                            let at = seg_at + u64::from(e.at) + 1;
-                                            self.steps = base + at;
-                                            let inst = &data!().insts[e.at as usize];
-                                            self.exec(host, f, &mut vals, inst, depth)?;
-                                            base = self.steps - at;
-                                            overrun |= base.saturating_add(db.cost) > budget;
-                                        }
-                                    }
-                                }
-                            }
                             DOp::Mask { a, ty, r } => {
                                 vals[*r as usize] = vals[*a as usize] & mask(*ty);
                             }
@@ -714,23 +677,11 @@ impl<'m> Interpreter<'m> {
                             for (_, later) in db.ops[k + 1..].iter().take_while(|(_, o)| {
                                 !matches!(o, DOp::Guard { .. } | DOp::Bounds { .. })
                             }) {
-                                let runs = &dfunc.expect("decoded").stack_runs;
-                                let accesses = match later {
-                                    DOp::StackLoadAt { sp, off, index, .. }
-                                    | DOp::StackStoreAt { sp, off, index, .. } => {
-                                        vec![(*sp, *off, *index)]
-                                    }
-                                    DOp::StackLoads { first, n }
-                                    | DOp::StackStores { first, n } => runs[*first as usize..]
-                                        [..*n as usize]
-                                        .iter()
-                                        .map(|e| (e.sp, e.off, e.index))
-                                        .collect(),
-                                    _ => vec![],
-                                };
-                                for (sp, off, index) in accesses {
-                                    let i = stack_index(&vals, sp, off);
-                                    vals[index as usize] = U256::from(i);
+                                if let DOp::StackLoadAt { sp, off, index, .. }
+                                | DOp::StackStoreAt { sp, off, index, .. } = later
+                                {
+                                    let i = stack_index(&vals, *sp, *off);
+                                    vals[*index as usize] = U256::from(i);
                                 }
                             }
                             self.steps = base + seg_at + u64::from(last) + 1;

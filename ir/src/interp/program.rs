@@ -119,7 +119,8 @@ pub(super) enum DOp {
     },
     /// A word of the EVM stack at `sp + off` (an `add.i64 sp, off` the
     /// access alone uses, which is not run: `index` is its result, written
-    /// only when the access traps).
+    /// only when the access traps; or, at offset 0, `sp` itself, the
+    /// access's `i64` index).
     StackLoadAt {
         sp: u32,
         off: i32,
@@ -360,8 +361,26 @@ fn decode_function(f: &Function) -> DFunc {
                             v: slot(v),
                         }
                     }
+                    (Op::StackLoad, Some(r), Some(Type::I256), [i]) if f.ty(*i) == Type::I64 => {
+                        DOp::StackLoadAt {
+                            sp: slot(i),
+                            off: 0,
+                            index: slot(i),
+                            r,
+                        }
+                    }
                     (Op::StackLoad, Some(r), Some(Type::I256), [i]) => {
                         DOp::StackLoad { index: slot(i), r }
+                    }
+                    (Op::StackStore, None, None, [i, v])
+                        if f.ty(*v) == Type::I256 && f.ty(*i) == Type::I64 =>
+                    {
+                        DOp::StackStoreAt {
+                            sp: slot(i),
+                            off: 0,
+                            index: slot(i),
+                            v: slot(v),
+                        }
                     }
                     (Op::StackStore, None, None, [i, v]) if f.ty(*v) == Type::I256 => {
                         DOp::StackStore {
@@ -666,26 +685,22 @@ fn fuse_stack_offsets(ops: &mut Vec<(u32, DOp)>, consts64: &[Option<u64>], uses:
                     sums.insert(r, (b, off, 0));
                 }
             }
-            DOp::StackLoad { index, r } => {
-                if let Some((sp, off, n)) = sums.get_mut(&index) {
-                    *n += 1;
-                    *op = DOp::StackLoadAt {
-                        sp: *sp,
-                        off: *off,
-                        index,
-                        r,
-                    };
-                }
+            // (Decoded at offset 0 from the index itself.)
+            DOp::StackLoadAt {
+                ref mut sp,
+                ref mut off,
+                index,
+                ..
             }
-            DOp::StackStore { index, v } => {
-                if let Some((sp, off, n)) = sums.get_mut(&index) {
+            | DOp::StackStoreAt {
+                ref mut sp,
+                ref mut off,
+                index,
+                ..
+            } => {
+                if let Some((s, k, n)) = sums.get_mut(&index) {
                     *n += 1;
-                    *op = DOp::StackStoreAt {
-                        sp: *sp,
-                        off: *off,
-                        index,
-                        v,
-                    };
+                    (*sp, *off) = (*s, *k);
                 }
             }
             _ => {}
