@@ -224,6 +224,8 @@ pub struct State {
 
 /// The length of a word in memory.
 const WORD: U256 = U256::from_limbs([32, 0, 0, 0]);
+/// [`WORD`] as a number of bytes.
+const WORD_LEN: u64 = 32;
 
 /// Words in the EVM stack `stack.load`/`stack.store` address.
 pub const EVM_STACK_WORDS: usize = 1024;
@@ -488,23 +490,33 @@ impl<'m> Interpreter<'m> {
                         macro_rules! word {
                             ($addr:expr, $grow:expr) => {{
                                 let a = vals[*$addr as usize];
-                                let mut pos = inst!().pos;
-                                if let Some(j) = $grow {
-                                    sync!();
-                                    self.expand(a, WORD, pos)?;
-                                    rebase!();
-                                    // The access itself, one step later.
-                                    pos = data!().insts[j as usize].pos;
-                                    if overrun && base + seg_at + u64::from(j) + 1 > budget {
-                                        self.steps = budget + 1;
-                                        return Err(Stop::Exit(Outcome::OutOfBudget { pos }));
-                                    }
-                                }
-                                match self.range(a, WORD, pos) {
-                                    Ok(range) => range,
-                                    Err(e) => {
+                                let l = a.as_limbs();
+                                // Within memory already: no growth, no
+                                // steps, in range.
+                                let end = l[0].checked_add(WORD_LEN);
+                                if (l[1] | l[2] | l[3]) == 0
+                                    && end.is_some_and(|e| e <= self.memory.len() as u64)
+                                {
+                                    l[0] as usize..(l[0] + WORD_LEN) as usize
+                                } else {
+                                    let mut pos = inst!().pos;
+                                    if let Some(j) = $grow {
                                         sync!();
-                                        return Err(e);
+                                        self.expand(a, WORD, pos)?;
+                                        rebase!();
+                                        // The access itself, one step later.
+                                        pos = data!().insts[j as usize].pos;
+                                        if overrun && base + seg_at + u64::from(j) + 1 > budget {
+                                            self.steps = budget + 1;
+                                            return Err(Stop::Exit(Outcome::OutOfBudget { pos }));
+                                        }
+                                    }
+                                    match self.range(a, WORD, pos) {
+                                        Ok(range) => range,
+                                        Err(e) => {
+                                            sync!();
+                                            return Err(e);
+                                        }
                                     }
                                 }
                             }};
