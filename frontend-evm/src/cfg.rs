@@ -411,6 +411,25 @@ impl Code<'_> {
     fn is_jumpdest_value(&self, v: &U256) -> bool {
         usize::try_from(*v).is_ok_and(|t| t < self.code_end && self.jumpdests.get(t) == Some(&true))
     }
+
+    /// Whether the JUMPDEST at `pc` follows a JUMP: where a call returns to
+    /// (compilers place the return label right after the call's jump).
+    fn follows_jump(&self, pc: u32) -> bool {
+        let i = self.instructions.partition_point(|ins| ins.pc < pc);
+        i > 0 && self.instructions.get(i).is_some_and(|ins| ins.pc == pc) && {
+            self.instructions[i - 1].opcode == op::JUMP
+        }
+    }
+
+    /// Whether a context's call string holds one return address twice: a
+    /// recursion, direct or through other functions.
+    fn recursive(&self, key: &ContextKey) -> bool {
+        let addresses = &key[1..];
+        addresses
+            .iter()
+            .enumerate()
+            .any(|(i, a)| *a != u32::MAX && addresses[i + 1..].contains(a) && self.follows_jump(*a))
+    }
 }
 
 /// Splits the instructions of the code section into basic blocks.
@@ -635,6 +654,10 @@ fn context_key(code: &Code, st: &Stack) -> ContextKey {
     key
 }
 
+/// Entry heights a block takes from a recursive call string before its
+/// state goes on at an unknown height.
+const MAX_RECURSIVE_HEIGHTS: usize = 8;
+
 /// A context: the height, then up to [`CONTEXT_DEPTH`] return addresses.
 type ContextKey = [u32; CONTEXT_DEPTH + 1];
 
@@ -688,7 +711,21 @@ pub fn build(
                          st: Stack,
                          states: &mut FastMap<(usize, u32), (Stack, u8)>,
                          queue: &mut BTreeSet<(usize, u32)>| {
-        let key = context_key(&code, &st);
+        let mut st = st;
+        let mut key = context_key(&code, &st);
+        // A recursion enters its blocks a frame higher each call, and each
+        // height makes the states of all its blocks a frame deeper (time
+        // that grows with the square of the heights): past a few heights
+        // at a block, its state goes on at an unknown height, keeping its
+        // return addresses.
+        if !st.open
+            && heights[to].len() >= MAX_RECURSIVE_HEIGHTS
+            && !heights[to].contains(&key[0])
+            && code.recursive(&key)
+        {
+            st.open = true;
+            key = context_key(&code, &st);
+        }
         let height = key[0];
         let next_id = context_ids.len() as u32;
         let mut ctx = *context_ids.entry(key).or_insert(next_id);
