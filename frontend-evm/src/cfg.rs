@@ -8,7 +8,9 @@
 //! A block gets at most [`CfgOptions::max_contexts`] contexts, at no more
 //! than [`CfgOptions::max_heights`] entry heights (and 16 of unknown
 //! height); further ones are merged into one catch-all context, which keeps
-//! recursion finite. States are
+//! recursion finite. A recursive call string (one return address twice in
+//! it) past 8 heights at a block goes on at an unknown height, so the
+//! states of a recursion do not grow a frame deeper at every call. States are
 //! joined per context and propagated with a worklist to a fixpoint, bounded by
 //! [`CfgOptions::budget`] interpreted instructions: when the budget runs out the
 //! result is partial and says so.

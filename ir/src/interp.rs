@@ -493,9 +493,15 @@ impl<'m> Interpreter<'m> {
                                 let l = a.as_limbs();
                                 // Within memory already: no growth, no
                                 // steps, in range.
+                                // (Growth also rounds the size up to whole
+                                // words and checks the limit: only a size
+                                // that growth leaves as it is skips it.)
                                 let end = l[0].checked_add(WORD_LEN);
+                                let size = self.memory.len();
                                 if (l[1] | l[2] | l[3]) == 0
-                                    && end.is_some_and(|e| e <= self.memory.len() as u64)
+                                    && end.is_some_and(|e| e <= size as u64)
+                                    && ($grow.is_none()
+                                        || (size % 32 == 0 && size <= self.limits.memory))
                                 {
                                     l[0] as usize..(l[0] + WORD_LEN) as usize
                                 } else {
@@ -596,34 +602,9 @@ impl<'m> Interpreter<'m> {
                                 self.memory[range]
                                     .copy_from_slice(&vals[*v as usize].to_be_bytes::<32>());
                             }
-                            DOp::StackLoad { index, r } => {
-                                match to_usize(vals[*index as usize])
-                                    .and_then(|i| self.evm_stack.get(i))
-                                {
-                                    Some(w) => vals[*r as usize] = *w,
-                                    None => {
-                                        sync!();
-                                        self.exec(host, f, &mut vals, inst!(), depth)?;
-                                        rebase!();
-                                    }
-                                }
-                            }
-                            DOp::StackStore { index, v } => {
-                                let w = vals[*v as usize];
-                                match to_usize(vals[*index as usize])
-                                    .and_then(|i| self.evm_stack.get_mut(i))
-                                {
-                                    Some(slot) => *slot = w,
-                                    None => {
-                                        sync!();
-                                        self.exec(host, f, &mut vals, inst!(), depth)?;
-                                        rebase!();
-                                    }
-                                }
-                            }
                             DOp::StackLoadAt { sp, off, index, r } => {
                                 let i = stack_index(&vals, *sp, *off);
-                                match self.evm_stack.get(i as usize) {
+                                match usize::try_from(i).ok().and_then(|i| self.evm_stack.get(i)) {
                                     Some(w) => vals[*r as usize] = *w,
                                     None => {
                                         vals[*index as usize] = U256::from(i);
@@ -636,7 +617,10 @@ impl<'m> Interpreter<'m> {
                             DOp::StackStoreAt { sp, off, index, v } => {
                                 let w = vals[*v as usize];
                                 let i = stack_index(&vals, *sp, *off);
-                                match self.evm_stack.get_mut(i as usize) {
+                                match usize::try_from(i)
+                                    .ok()
+                                    .and_then(|i| self.evm_stack.get_mut(i))
+                                {
                                     Some(slot) => *slot = w,
                                     None => {
                                         vals[*index as usize] = U256::from(i);
@@ -691,6 +675,7 @@ impl<'m> Interpreter<'m> {
                             }) {
                                 if let DOp::StackLoadAt { sp, off, index, .. }
                                 | DOp::StackStoreAt { sp, off, index, .. } = later
+                                    && index != sp
                                 {
                                     let i = stack_index(&vals, *sp, *off);
                                     vals[*index as usize] = U256::from(i);

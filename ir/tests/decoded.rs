@@ -121,3 +121,62 @@ fn decoded_guard_chains_take_the_steps_and_end_the_module_does() {
     // Every way out was taken: values, both traps, the budget.
     assert!(ends.len() >= 3, "{ends:?}");
 }
+
+/// Word accesses after a growth (decoded as one operation that skips the
+/// growth when the word is in memory already) and without one, over an
+/// address the test picks, then the memory size.
+const WORDS: &str = "
+function %words(i256) -> i256 {
+block0(v0: i256):
+    v1 = iconst.i256 0x20
+    mem.expand v0, v1 @0x1
+    v2 = load.i256.be v0 @0x1
+    v3 = iconst.i256 1
+    v4 = add.i256 v2, v3 @0x2
+    mem.expand v0, v1 @0x3
+    store.i256.be v0, v4 @0x3
+    v5 = load.i256.be v0 @0x4
+    v6 = mem.size.i256 @0x5
+    v7 = add.i256 v5, v6 @0x5
+    return v7
+}
+";
+
+#[test]
+fn decoded_word_accesses_grow_and_trap_as_the_module_does() {
+    let module = parse_module(WORDS).expect("parses");
+    chainlift_ir::verify::verify(&module).expect("verifies");
+    let decoded = Arc::new(Program::new(&module));
+    let plain = Arc::new(Program::default());
+    let run = |program: &Arc<Program>, addr: U256, size: usize, limit: usize, budget| {
+        let mut host = SimpleHost::default();
+        let limits = Limits {
+            budget,
+            memory: limit,
+            ..Limits::default()
+        };
+        // Memory of any size, even one growth would round up to a word, or
+        // one over the limit.
+        let state = State {
+            memory: (0..size).map(|i| i as u8).collect(),
+            stack: vec![],
+        };
+        let mut interp = Interpreter::with_state(&module, program.clone(), limits, state);
+        let outcome = interp.run(&mut host, FuncId::new(0), &[addr]);
+        (outcome, interp.steps, interp.into_state().memory)
+    };
+    for size in [0, 40, 64, 96] {
+        for limit in [64, 128] {
+            for addr in [0u64, 8, 32, 40, 64, 100, u64::MAX - 8] {
+                let addr = U256::from(addr);
+                let full = run(&plain, addr, size, limit, u64::MAX).1;
+                for budget in (0..=full + 2).chain([u64::MAX]) {
+                    let fast = run(&decoded, addr, size, limit, budget);
+                    let slow = run(&plain, addr, size, limit, budget);
+                    let at = format!("addr {addr}, size {size}, limit {limit}, budget {budget}");
+                    assert_eq!(fast, slow, "{at}");
+                }
+            }
+        }
+    }
+}

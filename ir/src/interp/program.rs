@@ -108,19 +108,11 @@ pub(super) enum DOp {
         v: u32,
         at: u32,
     },
-    /// A word of the EVM stack (`i256`).
-    StackLoad {
-        index: u32,
-        r: u32,
-    },
-    StackStore {
-        index: u32,
-        v: u32,
-    },
-    /// A word of the EVM stack at `sp + off` (an `add.i64 sp, off` the
-    /// access alone uses, which is not run: `index` is its result, written
-    /// only when the access traps; or, at offset 0, `sp` itself, the
-    /// access's `i64` index).
+    /// A word of the EVM stack (`i256`) at `sp + off`: decoded at offset 0
+    /// from the access's `i64` index (`sp` = `index`), or at `sp + k` when
+    /// the index is an `add.i64 sp, k` only such accesses use, which is then
+    /// not run (`index`, its result, is written only when the access
+    /// traps).
     StackLoadAt {
         sp: u32,
         off: i32,
@@ -369,21 +361,12 @@ fn decode_function(f: &Function) -> DFunc {
                             r,
                         }
                     }
-                    (Op::StackLoad, Some(r), Some(Type::I256), [i]) => {
-                        DOp::StackLoad { index: slot(i), r }
-                    }
                     (Op::StackStore, None, None, [i, v])
                         if f.ty(*v) == Type::I256 && f.ty(*i) == Type::I64 =>
                     {
                         DOp::StackStoreAt {
                             sp: slot(i),
                             off: 0,
-                            index: slot(i),
-                            v: slot(v),
-                        }
-                    }
-                    (Op::StackStore, None, None, [i, v]) if f.ty(*v) == Type::I256 => {
-                        DOp::StackStore {
                             index: slot(i),
                             v: slot(v),
                         }
@@ -661,8 +644,9 @@ fn pair_guards(blocks: &mut [DBlock], consts64: &[Option<u64>]) -> Vec<[DOp; 2]>
     pairs
 }
 
-/// Replaces each stack access at an `add.i64 sp, k` of the block with one
-/// at `sp + k`, and drops the additions only such accesses use.
+/// Makes each stack access (decoded at offset 0 from its index) whose
+/// index is an `add.i64 sp, k` of the block one at `sp + k`, and drops the
+/// additions only such accesses use.
 fn fuse_stack_offsets(ops: &mut Vec<(u32, DOp)>, consts64: &[Option<u64>], uses: &[u32]) {
     // (sp, k) by the addition's result, and how many accesses took it.
     let mut sums: rustc_hash::FxHashMap<u32, (u32, i32, u32)> = Default::default();
