@@ -710,10 +710,9 @@ pub fn build(
     let mut exhausted = false;
 
     let mut propagate = |to: usize,
-                         st: Stack,
+                         mut st: Stack,
                          states: &mut FastMap<(usize, u32), (Stack, u8)>,
                          queue: &mut BTreeSet<(usize, u32)>| {
-        let mut st = st;
         let mut key = context_key(&code, &st);
         // A recursion enters its blocks a frame higher each call, and each
         // height makes the states of all its blocks a frame deeper (time

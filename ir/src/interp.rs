@@ -223,9 +223,9 @@ pub struct State {
 }
 
 /// The length of a word in memory.
-const WORD: U256 = U256::from_limbs([32, 0, 0, 0]);
+const WORD: U256 = U256::from_limbs([WORD_LEN as u64, 0, 0, 0]);
 /// [`WORD`] as a number of bytes.
-const WORD_LEN: u64 = 32;
+const WORD_LEN: usize = 32;
 
 /// Words in the EVM stack `stack.load`/`stack.store` address.
 pub const EVM_STACK_WORDS: usize = 1024;
@@ -490,20 +490,19 @@ impl<'m> Interpreter<'m> {
                         macro_rules! word {
                             ($addr:expr, $grow:expr) => {{
                                 let a = vals[*$addr as usize];
-                                let l = a.as_limbs();
                                 // Within memory already: no growth, no
-                                // steps, in range.
-                                // (Growth also rounds the size up to whole
-                                // words and checks the limit: only a size
-                                // that growth leaves as it is skips it.)
-                                let end = l[0].checked_add(WORD_LEN);
+                                // steps, in range. (Growth also rounds the
+                                // size up to whole words and checks the
+                                // limit: only a size that growth leaves as
+                                // it is skips it.)
                                 let size = self.memory.len();
-                                if (l[1] | l[2] | l[3]) == 0
-                                    && end.is_some_and(|e| e <= size as u64)
+                                let inside = to_usize(a)
+                                    .filter(|o| o.checked_add(WORD_LEN).is_some_and(|e| e <= size));
+                                if let Some(o) = inside
                                     && ($grow.is_none()
-                                        || (size % 32 == 0 && size <= self.limits.memory))
+                                        || (size % WORD_LEN == 0 && size <= self.limits.memory))
                                 {
-                                    l[0] as usize..(l[0] + WORD_LEN) as usize
+                                    o..o + WORD_LEN
                                 } else {
                                     let mut pos = inst!().pos;
                                     if let Some(j) = $grow {

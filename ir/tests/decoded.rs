@@ -4,9 +4,34 @@
 
 use alloy_primitives::U256;
 use chainlift_ir::entities::FuncId;
-use chainlift_ir::interp::{Interpreter, Limits, Program, SimpleHost, State};
+use chainlift_ir::function::Module;
+use chainlift_ir::interp::{Interpreter, Limits, Outcome, Program, SimpleHost, State};
 use chainlift_ir::parse::parse_module;
 use std::sync::Arc;
+
+/// The module of `text`, verified, with its decoded program and the empty
+/// one (every instruction run from the module).
+fn programs(text: &str) -> (Module, Arc<Program>, Arc<Program>) {
+    let module = parse_module(text).expect("parses");
+    chainlift_ir::verify::verify(&module).expect("verifies");
+    let decoded = Arc::new(Program::new(&module));
+    (module, decoded, Arc::new(Program::default()))
+}
+
+/// Runs the module's first function from `state` with `program`: the
+/// outcome, the steps taken and the state left.
+fn run(
+    module: &Module,
+    program: &Arc<Program>,
+    limits: Limits,
+    state: State,
+    args: &[U256],
+) -> (Outcome, u64, State) {
+    let mut host = SimpleHost::default();
+    let mut interp = Interpreter::with_state(module, program.clone(), limits, state);
+    let outcome = interp.run(&mut host, FuncId::new(0), args);
+    (outcome, interp.steps, interp.into_state())
+}
 
 /// The stack-in-memory form's shape: bound checks that trap on one side
 /// (the two of `block1` and `block2` decoded as one range check, which
@@ -69,12 +94,8 @@ block9:
 
 #[test]
 fn decoded_guard_chains_take_the_steps_and_end_the_module_does() {
-    let module = parse_module(GUARDED).expect("parses");
-    chainlift_ir::verify::verify(&module).expect("verifies");
-    let decoded = Arc::new(Program::new(&module));
-    let plain = Arc::new(Program::default());
+    let (module, decoded, plain) = programs(GUARDED);
     let run = |program: &Arc<Program>, sp: u64, n: u64, budget| {
-        let mut host = SimpleHost::default();
         let limits = Limits {
             budget,
             ..Limits::default()
@@ -84,10 +105,13 @@ fn decoded_guard_chains_take_the_steps_and_end_the_module_does() {
             memory: vec![],
             stack: (0..1024u64).map(|i| U256::from(i % 7)).collect(),
         };
-        let mut interp = Interpreter::with_state(&module, program.clone(), limits, state);
-        let outcome = interp.run(&mut host, FuncId::new(0), &[U256::from(sp), U256::from(n)]);
-        let steps = interp.steps;
-        (outcome, steps, interp.into_state())
+        run(
+            &module,
+            program,
+            limits,
+            state,
+            &[U256::from(sp), U256::from(n)],
+        )
     };
     let mut ends = std::collections::BTreeSet::new();
     for (sp, n) in [
@@ -144,12 +168,8 @@ block0(v0: i256):
 
 #[test]
 fn decoded_word_accesses_grow_and_trap_as_the_module_does() {
-    let module = parse_module(WORDS).expect("parses");
-    chainlift_ir::verify::verify(&module).expect("verifies");
-    let decoded = Arc::new(Program::new(&module));
-    let plain = Arc::new(Program::default());
+    let (module, decoded, plain) = programs(WORDS);
     let run = |program: &Arc<Program>, addr: U256, size: usize, limit: usize, budget| {
-        let mut host = SimpleHost::default();
         let limits = Limits {
             budget,
             memory: limit,
@@ -161,9 +181,8 @@ fn decoded_word_accesses_grow_and_trap_as_the_module_does() {
             memory: (0..size).map(|i| i as u8).collect(),
             stack: vec![],
         };
-        let mut interp = Interpreter::with_state(&module, program.clone(), limits, state);
-        let outcome = interp.run(&mut host, FuncId::new(0), &[addr]);
-        (outcome, interp.steps, interp.into_state().memory)
+        let (outcome, steps, state) = run(&module, program, limits, state, &[addr]);
+        (outcome, steps, state.memory)
     };
     for size in [0, 40, 64, 96] {
         for limit in [64, 128] {
