@@ -2,15 +2,16 @@
 //! narrow [`Host`], bounded by an instruction budget, a memory limit and a
 //! call depth. It defines what "equivalent" means for translated code.
 
-use crate::entities::{Block, FuncId, Value};
-use crate::function::{BlockCall, Function, Module, Terminator};
-use crate::inst::{BinOp, CallKind, Endian, HostOp, Op, SourcePos, TrapCode};
+use crate::entities::{Block, FuncId};
+use crate::function::{Module, Terminator};
+use crate::inst::{BinOp, CallKind, HostOp, SourcePos, TrapCode};
 use crate::types::Type;
 use alloy_primitives::U256;
 use std::collections::HashMap;
 
 mod env;
 mod eval;
+mod exec;
 mod program;
 
 pub use env::Env;
@@ -462,8 +463,12 @@ impl<'m> Interpreter<'m> {
                     let mut overrun = false;
                     tail = None;
                     term = Some(&db.term);
-                    for (k, (i, op)) in db.ops.iter().enumerate() {
-                        let at = seg_at + u64::from(*i) + 1;
+                    let mut k = 0;
+                    while let Some((i, op)) = db.ops.get(k) {
+                        // (An operation that runs on through the next ones
+                        // of its kind moves these to each in turn.)
+                        let (mut i, mut op) = (i, op);
+                        let mut at = seg_at + u64::from(*i) + 1;
                         // The steps taken so far, set before an operation
                         // that can see them (memory growth, host
                         // operations, nested calls, traps), and taken
@@ -552,6 +557,47 @@ impl<'m> Interpreter<'m> {
                                 }
                             };
                         }
+                        // On to the next operation without a dispatch when
+                        // it is of the kind `$kind` (runs of stack accesses).
+                        macro_rules! run_on {
+                            ($kind:pat) => {
+                                match db.ops.get(k + 1) {
+                                    Some(n @ (_, $kind)) => {
+                                        k += 1;
+                                        (i, op) = (&n.0, &n.1);
+                                        at = seg_at + u64::from(*i) + 1;
+                                    }
+                                    _ => break,
+                                }
+                            };
+                        }
+                        // A run of stack loads.
+                        macro_rules! loads {
+                            () => {
+                                loop {
+                                    let DOp::StackLoadAt { sp, off, index, r } = op else {
+                                        unreachable!("a load")
+                                    };
+                                    let x = stack_index(&vals, *sp, *off);
+                                    match usize::try_from(x)
+                                        .ok()
+                                        .and_then(|x| self.evm_stack.get(x))
+                                    {
+                                        Some(w) => vals[*r as usize] = *w,
+                                        None => {
+                                            vals[*index as usize] = U256::from(x);
+                                            sync!();
+                                            self.exec(host, f, &mut vals, inst!(), depth)?;
+                                            rebase!();
+                                            if overrun {
+                                                break;
+                                            }
+                                        }
+                                    }
+                                    run_on!(DOp::StackLoadAt { .. });
+                                }
+                            };
+                        }
                         match op {
                             DOp::Bin { op, ty, a, b, r } => {
                                 vals[*r as usize] =
@@ -601,34 +647,30 @@ impl<'m> Interpreter<'m> {
                                 self.memory[range]
                                     .copy_from_slice(&vals[*v as usize].to_be_bytes::<32>());
                             }
-                            DOp::StackLoadAt { sp, off, index, r } => {
-                                let i = stack_index(&vals, *sp, *off);
-                                match usize::try_from(i).ok().and_then(|i| self.evm_stack.get(i)) {
-                                    Some(w) => vals[*r as usize] = *w,
-                                    None => {
-                                        vals[*index as usize] = U256::from(i);
-                                        sync!();
-                                        self.exec(host, f, &mut vals, inst!(), depth)?;
-                                        rebase!();
-                                    }
-                                }
-                            }
-                            DOp::StackStoreAt { sp, off, index, v } => {
+                            DOp::StackLoadAt { .. } => loads!(),
+                            DOp::StackStoreAt { .. } => loop {
+                                let DOp::StackStoreAt { sp, off, index, v } = op else {
+                                    unreachable!("a store")
+                                };
                                 let w = vals[*v as usize];
-                                let i = stack_index(&vals, *sp, *off);
-                                match usize::try_from(i)
+                                let x = stack_index(&vals, *sp, *off);
+                                match usize::try_from(x)
                                     .ok()
-                                    .and_then(|i| self.evm_stack.get_mut(i))
+                                    .and_then(|x| self.evm_stack.get_mut(x))
                                 {
                                     Some(slot) => *slot = w,
                                     None => {
-                                        vals[*index as usize] = U256::from(i);
+                                        vals[*index as usize] = U256::from(x);
                                         sync!();
                                         self.exec(host, f, &mut vals, inst!(), depth)?;
                                         rebase!();
+                                        if overrun {
+                                            break;
+                                        }
                                     }
                                 }
-                            }
+                                run_on!(DOp::StackStoreAt { .. });
+                            },
                             DOp::Mask { a, ty, r } => {
                                 vals[*r as usize] = vals[*a as usize] & mask(*ty);
                             }
@@ -645,6 +687,16 @@ impl<'m> Interpreter<'m> {
                                 if x.wrapping_sub(u64::from(*lo)) <= u64::from(*span) {
                                     seg_at += u64::from(*cost);
                                     cur = *next;
+                                    // Most checks lead to the loads they
+                                    // checked for.
+                                    if let Some(n @ (_, DOp::StackLoadAt { .. })) =
+                                        db.ops.get(k + 1)
+                                    {
+                                        k += 1;
+                                        (i, op) = (&n.0, &n.1);
+                                        at = seg_at + u64::from(*i) + 1;
+                                        loads!();
+                                    }
                                 } else {
                                     let pairs = &dfunc.expect("decoded").guard_pairs;
                                     for g in &pairs[*pair as usize] {
@@ -684,6 +736,7 @@ impl<'m> Interpreter<'m> {
                             term = dfunc.map(|d| d.blocks[cur.index()].own_term());
                             break;
                         }
+                        k += 1;
                     }
                     if !overrun {
                         // The constants skipped and the terminator.
@@ -790,191 +843,5 @@ impl<'m> Interpreter<'m> {
             };
             block = self.enter(f, &mut vals, next);
         }
-    }
-
-    fn enter(&self, f: &Function, vals: &mut [U256], call: &BlockCall) -> crate::entities::Block {
-        let incoming: Vec<U256> = call.args.iter().map(|a| vals[a.index()]).collect();
-        for (p, v) in f.block(call.block).params.iter().zip(incoming) {
-            vals[p.index()] = v;
-        }
-        call.block
-    }
-
-    fn exec(
-        &mut self,
-        host: &mut dyn Host,
-        f: &Function,
-        vals: &mut [U256],
-        inst: &crate::function::Inst,
-        depth: usize,
-    ) -> Flow<()> {
-        let pos = inst.pos;
-        let arg = |i: usize| {
-            inst.args
-                .get(i)
-                .map_or(U256::ZERO, |v: &Value| vals[v.index()])
-        };
-        let result_ty = inst.results.first().map_or(Type::I256, |r| f.ty(*r));
-        let arg_ty = inst.args.first().map_or(Type::I256, |a| f.ty(*a));
-        if inst.op.is_pure() {
-            let args = [arg(0), arg(1), arg(2)];
-            let n = inst.args.len().min(3);
-            let v = eval_pure(&inst.op, result_ty, arg_ty, &args[..n]).unwrap_or_default();
-            if let Some(r) = inst.results.first() {
-                vals[r.index()] = v;
-            }
-            return Ok(());
-        }
-        let set = |vals: &mut [U256], v: U256| {
-            if let Some(r) = inst.results.first() {
-                vals[r.index()] = v & mask(f.ty(*r));
-            }
-        };
-        match &inst.op {
-            Op::Load(t, e) => {
-                let n = t.bytes().unwrap_or(1);
-                let r = self.range(arg(0), U256::from(n), pos)?;
-                let mut word = [0u8; 32];
-                let bytes = &self.memory[r];
-                match e {
-                    Endian::Big => word[32 - n..].copy_from_slice(bytes),
-                    Endian::Little => bytes
-                        .iter()
-                        .rev()
-                        .enumerate()
-                        .for_each(|(i, b)| word[32 - n + i] = *b),
-                }
-                set(vals, U256::from_be_bytes(word));
-            }
-            Op::Store(t, e) => {
-                let n = t.bytes().unwrap_or(1);
-                let r = self.range(arg(0), U256::from(n), pos)?;
-                let word = arg(1).to_be_bytes::<32>();
-                let src = &word[32 - n..];
-                match e {
-                    Endian::Big => self.memory[r].copy_from_slice(src),
-                    Endian::Little => self.memory[r]
-                        .iter_mut()
-                        .zip(src.iter().rev())
-                        .for_each(|(d, s)| *d = *s),
-                }
-            }
-            Op::MemCopy => self
-                .env()
-                .copy(arg(0), arg(1), arg(2), pos)
-                .map_err(Stop::Exit)?,
-            Op::MemFill => self
-                .env()
-                .fill(arg(0), arg(1), arg(2), pos)
-                .map_err(Stop::Exit)?,
-            Op::MemSize => set(vals, U256::from(self.memory.len())),
-            Op::MemGrow => {
-                let old = self.memory.len();
-                match to_usize(arg(0))
-                    .and_then(|d| old.checked_add(d))
-                    .filter(|n| *n <= self.limits.memory)
-                {
-                    Some(new) => {
-                        self.memory.resize(new, 0);
-                        set(vals, U256::from(old));
-                    }
-                    None => set(vals, U256::MAX),
-                }
-            }
-            Op::MemExpand => self.expand(arg(0), arg(1), pos)?,
-            Op::StackLoad | Op::StackStore => {
-                // i64 accesses address limbs, four per word.
-                let ty = match inst.op {
-                    Op::StackLoad => result_ty,
-                    _ => inst.args.get(1).map_or(Type::I256, |v| f.ty(*v)),
-                };
-                let index = to_usize(arg(0)).unwrap_or(usize::MAX);
-                let (word, limb) = match ty {
-                    Type::I64 => (index / 4, Some(index % 4)),
-                    _ => (index, None),
-                };
-                if word >= EVM_STACK_WORDS {
-                    return trap(TrapCode::StackOverflow, pos);
-                }
-                if self.evm_stack.is_empty() {
-                    self.evm_stack = vec![U256::ZERO; EVM_STACK_WORDS];
-                }
-                let slot = &mut self.evm_stack[word];
-                match (&inst.op, limb) {
-                    (Op::StackLoad, None) => set(vals, *slot),
-                    (Op::StackLoad, Some(k)) => set(vals, U256::from(slot.as_limbs()[k])),
-                    (_, None) => *slot = arg(1),
-                    (_, Some(k)) => {
-                        let mut limbs = *slot.as_limbs();
-                        limbs[k] = arg(1).as_limbs()[0];
-                        *slot = U256::from_limbs(limbs);
-                    }
-                }
-            }
-            Op::Host(h) => {
-                // The legalized form passes each word as four i64 limbs.
-                let limbs = inst
-                    .args
-                    .first()
-                    .or(inst.results.first())
-                    .is_some_and(|v| f.ty(*v) == Type::I64);
-                // Words on the stack when they fit (the common case).
-                let mut few = [U256::ZERO; 8];
-                let many: Vec<U256>;
-                let args: &[U256] = if limbs || inst.args.len() > few.len() {
-                    let all: Vec<U256> = inst.args.iter().map(|v| vals[v.index()]).collect();
-                    many = if limbs { words(&all) } else { all };
-                    &many
-                } else {
-                    for (d, v) in few.iter_mut().zip(&inst.args) {
-                        *d = vals[v.index()];
-                    }
-                    &few[..inst.args.len()]
-                };
-                let v = self.env().host(host, *h, args, pos).map_err(Stop::Exit)?;
-                if let Some(v) = v {
-                    if limbs {
-                        for (r, l) in inst.results.iter().zip(v.as_limbs()) {
-                            vals[r.index()] = U256::from(*l);
-                        }
-                    } else {
-                        set(vals, v);
-                    }
-                }
-            }
-            Op::Call(callee) => {
-                let args: Vec<U256> = inst.args.iter().map(|v| vals[v.index()]).collect();
-                let results = self.call(host, *callee, &args, depth + 1)?;
-                for (r, v) in inst.results.iter().zip(results) {
-                    vals[r.index()] = v;
-                }
-            }
-            Op::CallIndirect(table) => {
-                let index = arg(0);
-                let target = self
-                    .module
-                    .tables
-                    .get(*table as usize)
-                    .and_then(|t| to_usize(index).and_then(|i| t.entries.get(i)))
-                    .copied()
-                    .flatten();
-                let Some(callee) = target else {
-                    return trap(TrapCode::BadIndirectCall, pos);
-                };
-                let callee_fn = &self.module.functions[callee.index()];
-                let arg_types: Vec<Type> = inst.args[1..].iter().map(|a| f.ty(*a)).collect();
-                let res_types: Vec<Type> = inst.results.iter().map(|r| f.ty(*r)).collect();
-                if callee_fn.params != arg_types || callee_fn.returns != res_types {
-                    return trap(TrapCode::BadIndirectCall, pos);
-                }
-                let args: Vec<U256> = inst.args[1..].iter().map(|v| vals[v.index()]).collect();
-                let results = self.call(host, callee, &args, depth + 1)?;
-                for (r, v) in inst.results.iter().zip(results) {
-                    vals[r.index()] = v;
-                }
-            }
-            _ => return trap(TrapCode::Unsupported, pos),
-        }
-        Ok(())
     }
 }

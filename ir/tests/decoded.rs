@@ -38,8 +38,9 @@ fn run(
 /// each of them can fail),
 /// guarding a body that loads, computes, grows memory, calls the host and
 /// stores (through one address before and after the growth and the host
-/// call, where a run that stops fitting the budget goes on from the module);
-/// a loop back through the checks.
+/// call, where a run that stops fitting the budget goes on from the module;
+/// the loads and the stores each two in a row, which run without a
+/// dispatch between them); a loop back through the checks.
 const GUARDED: &str = "
 function %guarded(i64, i256) -> i256 {
 block0(v0: i64, v1: i256):
@@ -64,9 +65,9 @@ block3:
     mem.expand v12, v13 @0x6
     store.i256.be v12, v29 @0x6
     v14 = host.sload v12 @0x7
-    stack.store v7, v14 @0x8
     v15 = iconst.i64 1
-    v16 = add.i64 v28, v15 @0x9
+    v16 = add.i64 v28, v15 @0x8
+    stack.store v7, v14 @0x8
     stack.store v28, v12 @0x9
     v17 = iconst.i256 0
     v18 = icmp.eq v29, v17 @0xa
@@ -95,15 +96,20 @@ block9:
 #[test]
 fn decoded_guard_chains_take_the_steps_and_end_the_module_does() {
     let (module, decoded, plain) = programs(GUARDED);
-    let run = |program: &Arc<Program>, sp: u64, n: u64, budget| {
+    let run = |program: &Arc<Program>, sp: u64, n: u64, budget, filled: bool| {
         let limits = Limits {
             budget,
             ..Limits::default()
         };
-        // A stack of distinct words, so a wrong slot shows.
+        // A stack of distinct words, so a wrong slot shows; or none yet,
+        // so the first access makes it (from the module).
+        let stack = match filled {
+            true => (0..1024u64).map(|i| U256::from(i % 7)).collect(),
+            false => vec![],
+        };
         let state = State {
             memory: vec![],
-            stack: (0..1024u64).map(|i| U256::from(i % 7)).collect(),
+            stack,
         };
         run(
             &module,
@@ -124,22 +130,24 @@ fn decoded_guard_chains_take_the_steps_and_end_the_module_does() {
         (1021, 0),
         (3, 40),
     ] {
-        let full = run(&plain, sp, n, u64::MAX).1;
-        for budget in (0..=full + 2).chain([u64::MAX]) {
-            let fast = run(&decoded, sp, n, budget);
-            let slow = run(&plain, sp, n, budget);
-            let at = format!("sp {sp}, n {n}, budget {budget}");
-            assert_eq!((&fast.0, fast.1), (&slow.0, slow.1), "{at}");
-            assert_eq!(fast.2.memory, slow.2.memory, "{at}");
-            let differs = (0..1024).find(|i| fast.2.stack.get(*i) != slow.2.stack.get(*i));
-            assert_eq!(differs, None, "{at}: the stack differs first at this word");
-            ends.insert(
-                format!("{:?}", fast.0)
-                    .split(' ')
-                    .next()
-                    .unwrap_or("")
-                    .to_string(),
-            );
+        for filled in [true, false] {
+            let full = run(&plain, sp, n, u64::MAX, filled).1;
+            for budget in (0..=full + 2).chain([u64::MAX]) {
+                let fast = run(&decoded, sp, n, budget, filled);
+                let slow = run(&plain, sp, n, budget, filled);
+                let at = format!("sp {sp}, n {n}, budget {budget}, filled {filled}");
+                assert_eq!((&fast.0, fast.1), (&slow.0, slow.1), "{at}");
+                assert_eq!(fast.2.memory, slow.2.memory, "{at}");
+                let differs = (0..1024).find(|i| fast.2.stack.get(*i) != slow.2.stack.get(*i));
+                assert_eq!(differs, None, "{at}: the stack differs first at this word");
+                ends.insert(
+                    format!("{:?}", fast.0)
+                        .split(' ')
+                        .next()
+                        .unwrap_or("")
+                        .to_string(),
+                );
+            }
         }
     }
     // Every way out was taken: values, both traps, the budget.

@@ -229,6 +229,16 @@ pub(super) fn compare_slots(c: Cond, ty: Type, vals: &[U256], a: u32, b: u32) ->
     let (x, y) = (&vals[a as usize], &vals[b as usize]);
     match ty {
         Type::I64 => compare64(c, x.as_limbs()[0], y.as_limbs()[0]),
+        // Narrower values are held zero-extended: their equality and
+        // unsigned order are those of the low limbs.
+        Type::I1 | Type::I8 | Type::I32
+            if matches!(
+                c,
+                Cond::Eq | Cond::Ne | Cond::Ult | Cond::Ule | Cond::Ugt | Cond::Uge
+            ) =>
+        {
+            compare64(c, x.as_limbs()[0], y.as_limbs()[0])
+        }
         Type::I256 => {
             // Signed order is unsigned order with the sign bits flipped.
             let flip = |v: &U256| {

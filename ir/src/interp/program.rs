@@ -69,7 +69,8 @@ pub(super) enum DOp {
         b: u32,
         r: u32,
     },
-    /// A 64-bit add, sub, mul, and, or or xor, on the low limbs.
+    /// A 64-bit add, sub, mul, and, or or xor, or a narrower and, or or
+    /// xor, on the low limbs.
     Bin64 {
         op: BinOp,
         a: u32,
@@ -331,6 +332,18 @@ fn decode_function(f: &Function) -> DFunc {
                             _ => DOp::Bin256 { op, a, b, r },
                         }
                     }
+                    // Bitwise operations keep narrower values in range.
+                    (
+                        Op::Binary(op @ (BinOp::And | BinOp::Or | BinOp::Xor)),
+                        Some(r),
+                        Some(Type::I1 | Type::I8 | Type::I32),
+                        [a, b],
+                    ) => DOp::Bin64 {
+                        op: *op,
+                        a: slot(a),
+                        b: slot(b),
+                        r,
+                    },
                     (Op::Binary(op), Some(r), Some(ty), [a, b]) => DOp::Bin {
                         op: *op,
                         ty,

@@ -1,6 +1,8 @@
 //! Constant folding: pure operations on constants become `iconst`;
 //! comparisons of a widened boolean against zero become the boolean (or its
-//! inverse comparison); `brif` and `switch` on constants become `jump`.
+//! inverse comparison), and of widened booleans combined by `and`, `or` or
+//! `xor` the same combination of the booleans; `brif` and `switch` on
+//! constants become `jump`.
 
 use super::substitute;
 use crate::entities::Value;
@@ -23,6 +25,67 @@ fn inverse(c: Cond) -> Cond {
         Cond::Sle => Cond::Sgt,
         Cond::Sgt => Cond::Sle,
     }
+}
+
+/// The boolean that `icmp.{eq,ne} d, 0` (`cond`) stands for, as an
+/// operation on `i1` values, when `d` combines widened booleans:
+///
+/// - `and|or|xor (uext a), (uext b)` with `ne` is that operation on `a` and
+///   `b`;
+/// - `or (and (uext a), (uext b)), (and (uext c), (uext e))`, where `c` and
+///   `e` are the inverse comparisons of `a` and `b` (in either order), is
+///   `a == b` (checked signed arithmetic's overflow test, `(x < 0) != (s <
+///   y)`, has this shape), so with `ne` it is `icmp.eq a, b` and with `eq`
+///   `icmp.ne a, b`.
+fn boolean_logic<'f>(
+    d: &Inst,
+    cond: Cond,
+    def_of: &impl Fn(&Value) -> Option<&'f Inst>,
+    ty: impl Fn(Value) -> crate::types::Type,
+) -> Option<(Op, Vec<Value>)> {
+    use crate::inst::BinOp;
+    use crate::types::Type;
+    // The `i1` value `v` widens.
+    let bit = |v: &Value| {
+        let w = def_of(v)?;
+        (w.op == Op::Uext && ty(w.args[0]) == Type::I1).then(|| w.args[0])
+    };
+    let Op::Binary(op @ (BinOp::And | BinOp::Or | BinOp::Xor)) = d.op else {
+        return None;
+    };
+    if let (Some(a), Some(b)) = (bit(&d.args[0]), bit(&d.args[1])) {
+        return (cond == Cond::Ne).then(|| (Op::Binary(op), vec![a, b]));
+    }
+    if op != BinOp::Or {
+        return None;
+    }
+    // The two booleans an `and` of widened booleans combines.
+    let both = |v: &Value| {
+        let w = def_of(v)?;
+        if w.op != Op::Binary(BinOp::And) {
+            return None;
+        }
+        Some((bit(&w.args[0])?, bit(&w.args[1])?))
+    };
+    // Whether `x` and `y` are comparisons of the same operands that are
+    // each other's inverse.
+    let opposite = |x: Value, y: Value| {
+        let (Some(p), Some(q)) = (def_of(&x), def_of(&y)) else {
+            return false;
+        };
+        matches!((&p.op, &q.op), (Op::Icmp(c), Op::Icmp(e)) if inverse(*c) == *e)
+            && p.args == q.args
+    };
+    let ((a, b), (c, e)) = (both(&d.args[0])?, both(&d.args[1])?);
+    let inverses = (opposite(a, c) && opposite(b, e)) || (opposite(a, e) && opposite(b, c));
+    if !inverses {
+        return None;
+    }
+    let equal = match cond {
+        Cond::Ne => Cond::Eq,
+        _ => Cond::Ne,
+    };
+    Some((Op::Icmp(equal), vec![a, b]))
 }
 
 /// Runs the pass; returns whether anything changed.
@@ -82,9 +145,16 @@ pub fn run(f: &mut Function) -> bool {
                 } else if let Op::Icmp(cond @ (Cond::Eq | Cond::Ne)) = inst.op
                     && consts.get(&inst.args[1]) == Some(&U256::ZERO)
                 {
+                    // Widened booleans combined (see `boolean_logic`);
                     // icmp.{eq,ne} (xor|sub a, b), 0  ->  icmp.{eq,ne} a, b;
                     // icmp.{eq,ne} (uext c), 0  ->  c or its inverse comparison.
                     match def_of(&inst.args[0]) {
+                        Some(d)
+                            if let Some(logic) = boolean_logic(d, cond, &def_of, |v| f.ty(v)) =>
+                        {
+                            let (op, args) = logic;
+                            Change::Replace(new(op, args))
+                        }
                         Some(d)
                             if matches!(
                                 d.op,
