@@ -10,6 +10,7 @@ pub mod devirtualize;
 pub mod inline;
 pub mod mem_expand;
 pub mod prune_params;
+pub mod short_circuit;
 pub mod simplify_cfg;
 
 use crate::entities::Value;
@@ -28,13 +29,16 @@ pub fn optimize(m: &mut Module) {
 /// Runs every pass on one function to a fixpoint (at most 16 rounds), then
 /// removes redundant memory expansion.
 pub fn optimize_function(f: &mut Function) {
-    let passes: [fn(&mut Function) -> bool; 6] = [
+    let passes: [fn(&mut Function) -> bool; 7] = [
         simplify_cfg::run,
         prune_params::run,
         copy_prop::run,
         const_fold::run,
         cse::run,
         dce::run,
+        // (After dead code is gone, so the operands it moves are read
+        // only by the branch.)
+        short_circuit::run,
     ];
     // Each pass depends on the function alone: once every pass has run,
     // one after another, without a change, none would change anything, so

@@ -1,0 +1,128 @@
+//! Short-circuit branches: a block that branches on `and.i1 a, b` (or
+//! `or.i1`) computed for the branch alone branches on `a` first, and only
+//! where the outcome is still open on `b`, in a new block. When `b` is a
+//! pure operation of the block that only the `and` reads, it moves to the
+//! new block, so it is computed only where it is needed. (Checked
+//! arithmetic tests overflow this way: `y == -1 && x == MIN` before a
+//! signed division, whose first comparison almost never holds.)
+//!
+//! A branch on `icmp.eq x, 0` (read only by it) where `x` is an `and`,
+//! `or` or `xor` becomes a branch on `icmp.ne x, 0` with its targets
+//! swapped, which constant folding turns into the `i1` operation (see
+//! `const_fold`) this pass then splits: `x == 0 || y == z` tested as
+//! `iszero(or(...))` before a checked multiplication's revert.
+
+use crate::entities::Value;
+use crate::function::{BlockCall, Function, Terminator};
+use crate::inst::{BinOp, Cond, Op};
+use crate::types::Type;
+use alloy_primitives::U256;
+
+/// Runs the pass; returns whether anything changed.
+pub fn run(f: &mut Function) -> bool {
+    // How many times each value is read.
+    let mut uses = vec![0u32; f.values.len()];
+    for b in &f.layout {
+        let data = f.block(*b);
+        let args = data.insts.iter().flat_map(|i| i.args.iter());
+        for v in args.chain(&data.term.uses()) {
+            uses[v.index()] += 1;
+        }
+    }
+    let consts = super::constants(f);
+    let mut layout = Vec::with_capacity(f.layout.len());
+    let mut changed = false;
+    for li in 0..f.layout.len() {
+        let b = f.layout[li];
+        layout.push(b);
+        let Terminator::Branch { cond, .. } = &f.block(b).term else {
+            continue;
+        };
+        let cond = *cond;
+        if f.ty(cond) != Type::I1 || uses[cond.index()] != 1 {
+            continue;
+        }
+        let insts = &f.block(b).insts;
+        let Some(at) = insts.iter().position(|i| i.results.first() == Some(&cond)) else {
+            continue;
+        };
+        if let (Op::Icmp(Cond::Eq), [x, zero]) = (&insts[at].op, insts[at].args.as_slice())
+            && consts.get(zero) == Some(&U256::ZERO)
+            && insts.iter().any(|i| {
+                i.results.first() == Some(x)
+                    && matches!(i.op, Op::Binary(BinOp::And | BinOp::Or | BinOp::Xor))
+            })
+        {
+            let data = f.block_mut(b);
+            data.insts[at].op = Op::Icmp(Cond::Ne);
+            if let Terminator::Branch {
+                then_to, else_to, ..
+            } = &mut data.term
+            {
+                std::mem::swap(then_to, else_to);
+            }
+            changed = true;
+            continue;
+        }
+        let (is_and, x, y) = match (&insts[at].op, insts[at].args.as_slice()) {
+            (Op::Binary(BinOp::And), [x, y]) => (true, *x, *y),
+            (Op::Binary(BinOp::Or), [x, y]) => (false, *x, *y),
+            _ => continue,
+        };
+        // The instruction of this block that defines `v` for the `and`
+        // alone, and may move.
+        let movable = |v: Value| {
+            insts
+                .iter()
+                .position(|i| i.results.first() == Some(&v))
+                .filter(|k| insts[*k].op.is_pure() && uses[v.index()] == 1 && x != y)
+        };
+        // Test first the operand that stays, and move the other.
+        let (first, second, moved) = match (movable(x), movable(y)) {
+            (_, Some(k)) => (x, y, Some(k)),
+            (Some(k), None) => (y, x, Some(k)),
+            (None, None) => (x, y, None),
+        };
+        let pos = f.block(b).term_pos;
+        let Terminator::Branch {
+            then_to, else_to, ..
+        } = f.block(b).term.clone()
+        else {
+            unreachable!("a branch")
+        };
+        let second_block = f.new_block();
+        f.layout.pop();
+        layout.push(second_block);
+        let data = f.block_mut(b);
+        // The `and` (read only by the branch) goes; so does the operand
+        // that moves, after it when it is defined later.
+        let mut gone = vec![at];
+        gone.extend(moved);
+        gone.sort_unstable();
+        let moved_inst = moved.map(|k| data.insts[k].clone());
+        for k in gone.into_iter().rev() {
+            data.insts.remove(k);
+        }
+        let (then_first, else_first) = if is_and {
+            (BlockCall::new(second_block), else_to.clone())
+        } else {
+            (then_to.clone(), BlockCall::new(second_block))
+        };
+        data.term = Terminator::Branch {
+            cond: first,
+            then_to: then_first,
+            else_to: else_first,
+        };
+        let next = f.block_mut(second_block);
+        next.insts.extend(moved_inst);
+        next.term = Terminator::Branch {
+            cond: second,
+            then_to,
+            else_to,
+        };
+        next.term_pos = pos;
+        changed = true;
+    }
+    f.layout = layout;
+    changed
+}
