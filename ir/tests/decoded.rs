@@ -40,7 +40,9 @@ fn run(
 /// stores (through one address before and after the growth and the host
 /// call, where a run that stops fitting the budget goes on from the module;
 /// the loads and the stores each two in a row, which run without a
-/// dispatch between them); a loop back through the checks.
+/// dispatch between them); a check whose failing side goes on to a revert
+/// (decoded as a guard the body runs on through); a loop back through the
+/// checks.
 const GUARDED: &str = "
 function %guarded(i64, i256) -> i256 {
 block0(v0: i64, v1: i256):
@@ -61,6 +63,10 @@ block3:
     v10 = add.i64 v28, v9 @0x4
     v11 = stack.load.i256 v10 @0x4
     v12 = add.i256 v8, v11 @0x5
+    v30 = iconst.i256 9
+    v31 = icmp.eq v12, v30 @0x5
+    brif v31, block10, block11 @0x5
+block11:
     v13 = iconst.i256 0x20
     mem.expand v12, v13 @0x6
     store.i256.be v12, v29 @0x6
@@ -90,6 +96,11 @@ block8:
     trap stack_overflow @0xe
 block9:
     trap stack_underflow @0xf
+block10:
+    jump block12 @0x10
+block12:
+    v32 = iconst.i256 0
+    exit.revert v32, v32 @0x11
 }
 ";
 
@@ -129,6 +140,7 @@ fn decoded_guard_chains_take_the_steps_and_end_the_module_does() {
         (1020, 2),
         (1021, 0),
         (3, 40),
+        (6, 3),
     ] {
         for filled in [true, false] {
             let full = run(&plain, sp, n, u64::MAX, filled).1;
@@ -142,7 +154,7 @@ fn decoded_guard_chains_take_the_steps_and_end_the_module_does() {
                 assert_eq!(differs, None, "{at}: the stack differs first at this word");
                 ends.insert(
                     format!("{:?}", fast.0)
-                        .split(' ')
+                        .split([' ', '('])
                         .next()
                         .unwrap_or("")
                         .to_string(),
@@ -150,8 +162,9 @@ fn decoded_guard_chains_take_the_steps_and_end_the_module_does() {
             }
         }
     }
-    // Every way out was taken: values, both traps, the budget.
-    assert!(ends.len() >= 3, "{ends:?}");
+    // Every way out was taken: values, both traps, the revert, the budget.
+    let kinds = ["OutOfBudget", "Revert", "Trap", "Values"];
+    assert!(kinds.iter().all(|k| ends.contains(*k)), "{ends:?}");
 }
 
 /// Word accesses after a growth (decoded as one operation that skips the

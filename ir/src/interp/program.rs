@@ -3,7 +3,7 @@
 use super::mask;
 use crate::entities::{Block, Value};
 use crate::function::{BlockCall, Function, Module, Terminator};
-use crate::inst::{BinOp, Cond, Endian, Op};
+use crate::inst::{BinOp, Cond, Endian, ExitKind, Op};
 use crate::types::Type;
 use alloy_primitives::U256;
 
@@ -483,17 +483,39 @@ fn decode_function(f: &Function) -> DFunc {
 }
 
 /// Blocks a guarding block runs on through, at most.
-const MAX_CHAIN: usize = 4;
+const MAX_CHAIN: usize = 8;
 
-/// Lets each block that ends in a bound check, one side of which traps at
-/// once (the stack-in-memory form's checks), run on through the block on
-/// the other side, and through that one's checks in turn: one decoded
-/// block where the module has a chain of them.
+/// Blocks followed to see where a side of a branch ends, at most.
+const MAX_FAIL_WALK: usize = 8;
+
+/// Lets each block that ends in a check, one side of which fails (traps at
+/// once, as the stack-in-memory form's bound checks do, or goes straight
+/// on to a revert or a trap, as checked arithmetic does), run on through
+/// the block on the other side, and through that one's checks in turn: one
+/// decoded block where the module has a chain of them.
 fn chain_guards(f: &Function, blocks: &mut [DBlock]) {
-    let traps_at_once = |e: &DEdge| {
-        let data = f.block(e.block);
-        e.moves.is_empty() && data.insts.is_empty() && matches!(data.term, Terminator::Trap(_))
+    let traps = |c: &BlockCall| {
+        let data = f.block(c.block);
+        data.insts.is_empty() && matches!(data.term, Terminator::Trap(_))
     };
+    // Whether the run from `b` ends in a trap or a revert with no choice on
+    // the way: only jumps and checks whose other side traps at once.
+    let fails_from = |mut b: Block| {
+        for _ in 0..MAX_FAIL_WALK {
+            match &f.block(b).term {
+                Terminator::Trap(_) | Terminator::Exit(ExitKind::Revert, _) => return true,
+                Terminator::Jump(c) => b = c.block,
+                Terminator::Branch {
+                    then_to, else_to, ..
+                } if traps(then_to) || traps(else_to) => {
+                    b = if traps(then_to) { else_to } else { then_to }.block;
+                }
+                _ => return false,
+            }
+        }
+        false
+    };
+    let fails = |e: &DEdge| e.moves.is_empty() && fails_from(e.block);
     // Where a block guards another: (comparison, the side that fails).
     let guard = |db: &DBlock| match &db.term {
         DTerm::BranchCmp {
@@ -504,9 +526,9 @@ fn chain_guards(f: &Function, blocks: &mut [DBlock]) {
             then_to,
             else_to,
         } => {
-            let (fail_when, fail, next) = if traps_at_once(then_to) && else_to.moves.is_empty() {
+            let (fail_when, fail, next) = if fails(then_to) && else_to.moves.is_empty() {
                 (true, then_to.block, else_to.block)
-            } else if traps_at_once(else_to) && then_to.moves.is_empty() {
+            } else if fails(else_to) && then_to.moves.is_empty() {
                 (false, else_to.block, then_to.block)
             } else {
                 return None;
