@@ -29,7 +29,6 @@ pub fn run(f: &mut Function) -> bool {
             uses[v.index()] += 1;
         }
     }
-    let consts = super::constants(f);
     let mut layout = Vec::with_capacity(f.layout.len());
     let mut changed = false;
     for li in 0..f.layout.len() {
@@ -46,11 +45,16 @@ pub fn run(f: &mut Function) -> bool {
         let Some(at) = insts.iter().position(|i| i.results.first() == Some(&cond)) else {
             continue;
         };
+        // (The zero and the combination, both of this block.)
+        let defined = |v: &Value, what: &dyn Fn(&Op) -> bool| {
+            insts
+                .iter()
+                .any(|i| i.results.first() == Some(v) && what(&i.op))
+        };
         if let (Op::Icmp(Cond::Eq), [x, zero]) = (&insts[at].op, insts[at].args.as_slice())
-            && consts.get(zero) == Some(&U256::ZERO)
-            && insts.iter().any(|i| {
-                i.results.first() == Some(x)
-                    && matches!(i.op, Op::Binary(BinOp::And | BinOp::Or | BinOp::Xor))
+            && defined(zero, &|op| *op == Op::Iconst(U256::ZERO))
+            && defined(x, &|op| {
+                matches!(op, Op::Binary(BinOp::And | BinOp::Or | BinOp::Xor))
             })
         {
             let data = f.block_mut(b);
