@@ -132,12 +132,13 @@ pub(super) enum DOp {
         ty: Type,
         r: u32,
     },
-    /// The end of a block that only checks a bound on its way to the next
+    /// The end of a block that checks something on its way to the next
     /// one (`next`, which takes no arguments), the rest of whose operations
     /// follow: when the comparison is `fail_when`, the run goes to `fail`
-    /// instead, a block that traps at once. `cost` is the steps of the
-    /// guarding block itself; the operations after it are numbered in
-    /// `next`.
+    /// instead (taking no arguments either), a block that traps or goes
+    /// straight on to a revert or a trap (see `chain_guards`). `cost` is
+    /// the steps of the guarding block itself; the operations after it are
+    /// numbered in `next`.
     Guard {
         c: Cond,
         ty: Type,

@@ -36,8 +36,8 @@ pub fn optimize_function(f: &mut Function) {
         const_fold::run,
         cse::run,
         dce::run,
-        // (After dead code is gone, so the operands it moves are read
-        // only by the branch.)
+        // (After dead code is gone, so that an operand read only by the
+        // `and` or `or` it splits counts as such, and moves.)
         short_circuit::run,
     ];
     // Each pass depends on the function alone: once every pass has run,

@@ -2,15 +2,17 @@
 //! `or.i1`) computed for the branch alone branches on `a` first, and only
 //! where the outcome is still open on `b`, in a new block. When `b` is a
 //! pure operation of the block that only the `and` reads, it moves to the
-//! new block, so it is computed only where it is needed. (Checked
-//! arithmetic tests overflow this way: `y == -1 && x == MIN` before a
-//! signed division, whose first comparison almost never holds.)
+//! new block, so it is computed only where it is needed; when only `a` is,
+//! the two swap and `a` moves. (Checked arithmetic tests overflow this way:
+//! `y == -1 && x == MIN` before a signed division, whose first comparison
+//! almost never holds.)
 //!
 //! A branch on `icmp.eq x, 0` (read only by it) where `x` is an `and`,
-//! `or` or `xor` becomes a branch on `icmp.ne x, 0` with its targets
-//! swapped, which constant folding turns into the `i1` operation (see
-//! `const_fold`) this pass then splits: `x == 0 || y == z` tested as
-//! `iszero(or(...))` before a checked multiplication's revert.
+//! `or` or `xor` of the block becomes a branch on `icmp.ne x, 0` with its
+//! targets swapped: where `x` combines widened booleans, constant folding
+//! turns that into the `i1` operation (see `const_fold`) this pass then
+//! splits, as in `x == 0 || y == z` tested as `iszero(or(...))` before a
+//! checked multiplication's revert.
 
 use crate::entities::Value;
 use crate::function::{BlockCall, Function, Terminator};
@@ -79,7 +81,7 @@ pub fn run(f: &mut Function) -> bool {
             insts
                 .iter()
                 .position(|i| i.results.first() == Some(&v))
-                .filter(|k| insts[*k].op.is_pure() && uses[v.index()] == 1 && x != y)
+                .filter(|k| insts[*k].op.is_pure() && uses[v.index()] == 1)
         };
         // Test first the operand that stays, and move the other.
         let (first, second, moved) = match (movable(x), movable(y)) {
