@@ -571,6 +571,17 @@ impl<'m> Interpreter<'m> {
                                 }
                             };
                         }
+                        // A stack access at index `$x` off the stack array
+                        // (or before the array exists): from the module,
+                        // which traps or makes the array.
+                        macro_rules! off_array {
+                            ($index:expr, $x:expr) => {{
+                                vals[*$index as usize] = U256::from($x);
+                                sync!();
+                                self.exec(host, f, &mut vals, inst!(), depth)?;
+                                rebase!();
+                            }};
+                        }
                         // A run of stack loads.
                         macro_rules! loads {
                             () => {
@@ -585,10 +596,7 @@ impl<'m> Interpreter<'m> {
                                     {
                                         Some(w) => vals[*r as usize] = *w,
                                         None => {
-                                            vals[*index as usize] = U256::from(x);
-                                            sync!();
-                                            self.exec(host, f, &mut vals, inst!(), depth)?;
-                                            rebase!();
+                                            off_array!(index, x);
                                             if overrun {
                                                 break;
                                             }
@@ -660,10 +668,7 @@ impl<'m> Interpreter<'m> {
                                 {
                                     Some(slot) => *slot = w,
                                     None => {
-                                        vals[*index as usize] = U256::from(x);
-                                        sync!();
-                                        self.exec(host, f, &mut vals, inst!(), depth)?;
-                                        rebase!();
+                                        off_array!(index, x);
                                         if overrun {
                                             break;
                                         }
