@@ -27,18 +27,16 @@ pub fn optimize(m: &mut Module) {
 }
 
 /// Runs every pass on one function to a fixpoint (at most 16 rounds), then
-/// removes redundant memory expansion.
+/// short-circuits branches and removes redundant memory expansion.
 pub fn optimize_function(f: &mut Function) {
     let passes: [fn(&mut Function) -> bool; 7] = [
         simplify_cfg::run,
         prune_params::run,
         copy_prop::run,
+        short_circuit::negate_branches,
         const_fold::run,
         cse::run,
         dce::run,
-        // (After dead code is gone, so that an operand read only by the
-        // `and` or `or` it splits counts as such, and moves.)
-        short_circuit::run,
     ];
     // Each pass depends on the function alone: once every pass has run,
     // one after another, without a change, none would change anything, so
@@ -61,7 +59,11 @@ pub fn optimize_function(f: &mut Function) {
             }
         }
     }
-    // Removing expands enables nothing the passes above do; once is enough.
+    // Neither short-circuiting nor removing expands enables anything the
+    // passes above do; once is enough. (Short-circuiting after dead code
+    // is gone, so that an operand read only by the `and` or `or` it splits
+    // counts as such, and moves.)
+    short_circuit::run(f);
     mem_expand::run(f);
 }
 

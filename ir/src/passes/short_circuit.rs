@@ -20,8 +20,22 @@ use crate::inst::{BinOp, Cond, Op};
 use crate::types::Type;
 use alloy_primitives::U256;
 
-/// Runs the pass; returns whether anything changed.
+/// Splits the branches on `and` and `or` of two booleans; returns whether
+/// anything changed. Nothing the other passes do follows from a split, so
+/// it runs once, after them (see `optimize_function`).
 pub fn run(f: &mut Function) -> bool {
+    rewrite(f, false)
+}
+
+/// Turns the branches on `icmp.eq x, 0` into branches on `icmp.ne x, 0`;
+/// returns whether anything changed. Runs with the other passes, just
+/// before constant folding, which finishes the work in the same round.
+pub fn negate_branches(f: &mut Function) -> bool {
+    rewrite(f, true)
+}
+
+/// [`negate_branches`] when `negate`, else [`run`].
+fn rewrite(f: &mut Function, negate: bool) -> bool {
     // How many times each value is read.
     let mut uses = vec![0u32; f.values.len()];
     for b in &f.layout {
@@ -53,7 +67,8 @@ pub fn run(f: &mut Function) -> bool {
                 .iter()
                 .any(|i| i.results.first() == Some(v) && what(&i.op))
         };
-        if let (Op::Icmp(Cond::Eq), [x, zero]) = (&insts[at].op, insts[at].args.as_slice())
+        if negate
+            && let (Op::Icmp(Cond::Eq), [x, zero]) = (&insts[at].op, insts[at].args.as_slice())
             && defined(zero, &|op| *op == Op::Iconst(U256::ZERO))
             && defined(x, &|op| {
                 matches!(op, Op::Binary(BinOp::And | BinOp::Or | BinOp::Xor))
@@ -68,6 +83,9 @@ pub fn run(f: &mut Function) -> bool {
                 std::mem::swap(then_to, else_to);
             }
             changed = true;
+            continue;
+        }
+        if negate {
             continue;
         }
         let (is_and, x, y) = match (&insts[at].op, insts[at].args.as_slice()) {
