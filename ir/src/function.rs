@@ -267,6 +267,20 @@ impl Function {
         self.layout.first().copied()
     }
 
+    /// How many times each value is read (by instructions, terminators and
+    /// block-call arguments of live blocks), by value.
+    pub fn use_counts(&self) -> Vec<u32> {
+        let mut uses = vec![0u32; self.values.len()];
+        for b in &self.layout {
+            let data = self.block(*b);
+            let args = data.insts.iter().flat_map(|i| i.args.iter());
+            for v in args.chain(&data.term.uses()) {
+                uses[v.index()] += 1;
+            }
+        }
+        uses
+    }
+
     /// Number of instructions in live blocks, terminators included.
     pub fn inst_count(&self) -> usize {
         self.layout

@@ -557,16 +557,22 @@ impl<'m> Interpreter<'m> {
                                 }
                             };
                         }
-                        // On to the next operation without a dispatch when
-                        // it is of the kind `$kind` (runs of stack accesses).
+                        // On to the next operation, `$next`, without a
+                        // dispatch.
+                        macro_rules! advance {
+                            ($next:expr) => {{
+                                k += 1;
+                                (i, op) = (&$next.0, &$next.1);
+                                at = seg_at + u64::from(*i) + 1;
+                            }};
+                        }
+                        // On to the next operation when it is of the kind
+                        // `$kind` (runs of stack accesses), else out of the
+                        // run's loop.
                         macro_rules! run_on {
                             ($kind:pat) => {
                                 match db.ops.get(k + 1) {
-                                    Some(n @ (_, $kind)) => {
-                                        k += 1;
-                                        (i, op) = (&n.0, &n.1);
-                                        at = seg_at + u64::from(*i) + 1;
-                                    }
+                                    Some(n @ (_, $kind)) => advance!(n),
                                     _ => break,
                                 }
                             };
@@ -697,9 +703,7 @@ impl<'m> Interpreter<'m> {
                                     if let Some(n @ (_, DOp::StackLoadAt { .. })) =
                                         db.ops.get(k + 1)
                                     {
-                                        k += 1;
-                                        (i, op) = (&n.0, &n.1);
-                                        at = seg_at + u64::from(*i) + 1;
+                                        advance!(n);
                                         loads!();
                                     }
                                 } else {

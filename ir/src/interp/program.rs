@@ -272,17 +272,7 @@ fn decode_function(f: &Function) -> DFunc {
             c.args.iter().zip(params).map(|(a, p)| (slot(a), slot(p))),
         )
     };
-    // How many times each value is used (by instructions, terminators and
-    // block arguments).
-    let mut uses = vec![0u32; f.values.len()];
-    for b in &f.layout {
-        let data = f.block(*b);
-        let args = data.insts.iter().flat_map(|i| i.args.iter());
-        let term = data.term.uses();
-        for v in args.chain(&term) {
-            uses[v.index()] += 1;
-        }
-    }
+    let uses = f.use_counts();
     // The values that are the constant 32 (a word's length), and the
     // `i64` constants.
     let mut words = vec![false; f.values.len()];

@@ -14,7 +14,7 @@
 //! splits, as in `x == 0 || y == z` tested as `iszero(or(...))` before a
 //! checked multiplication's revert.
 
-use crate::entities::Value;
+use crate::entities::{Block, Value};
 use crate::function::{BlockCall, Function, Terminator};
 use crate::inst::{BinOp, Cond, Op};
 use crate::types::Type;
@@ -24,70 +24,16 @@ use alloy_primitives::U256;
 /// anything changed. Nothing the other passes do follows from a split, so
 /// it runs once, after them (see `optimize_function`).
 pub fn run(f: &mut Function) -> bool {
-    rewrite(f, false)
-}
-
-/// Turns the branches on `icmp.eq x, 0` into branches on `icmp.ne x, 0`;
-/// returns whether anything changed. Runs with the other passes, just
-/// before constant folding, which finishes the work in the same round.
-pub fn negate_branches(f: &mut Function) -> bool {
-    rewrite(f, true)
-}
-
-/// [`negate_branches`] when `negate`, else [`run`].
-fn rewrite(f: &mut Function, negate: bool) -> bool {
-    // How many times each value is read.
-    let mut uses = vec![0u32; f.values.len()];
-    for b in &f.layout {
-        let data = f.block(*b);
-        let args = data.insts.iter().flat_map(|i| i.args.iter());
-        for v in args.chain(&data.term.uses()) {
-            uses[v.index()] += 1;
-        }
-    }
+    let uses = f.use_counts();
     let mut layout = Vec::with_capacity(f.layout.len());
     let mut changed = false;
     for li in 0..f.layout.len() {
         let b = f.layout[li];
         layout.push(b);
-        let Terminator::Branch { cond, .. } = &f.block(b).term else {
+        let Some(at) = sole_condition(f, b, &uses) else {
             continue;
         };
-        let cond = *cond;
-        if f.ty(cond) != Type::I1 || uses[cond.index()] != 1 {
-            continue;
-        }
         let insts = &f.block(b).insts;
-        let Some(at) = insts.iter().position(|i| i.results.first() == Some(&cond)) else {
-            continue;
-        };
-        // (The zero and the combination, both of this block.)
-        let defined = |v: &Value, what: &dyn Fn(&Op) -> bool| {
-            insts
-                .iter()
-                .any(|i| i.results.first() == Some(v) && what(&i.op))
-        };
-        if negate
-            && let (Op::Icmp(Cond::Eq), [x, zero]) = (&insts[at].op, insts[at].args.as_slice())
-            && defined(zero, &|op| *op == Op::Iconst(U256::ZERO))
-            && defined(x, &|op| {
-                matches!(op, Op::Binary(BinOp::And | BinOp::Or | BinOp::Xor))
-            })
-        {
-            let data = f.block_mut(b);
-            data.insts[at].op = Op::Icmp(Cond::Ne);
-            if let Terminator::Branch {
-                then_to, else_to, ..
-            } = &mut data.term
-            {
-                std::mem::swap(then_to, else_to);
-            }
-            changed = true;
-            continue;
-        }
-        if negate {
-            continue;
-        }
         let (is_and, x, y) = match (&insts[at].op, insts[at].args.as_slice()) {
             (Op::Binary(BinOp::And), [x, y]) => (true, *x, *y),
             (Op::Binary(BinOp::Or), [x, y]) => (false, *x, *y),
@@ -149,4 +95,57 @@ fn rewrite(f: &mut Function, negate: bool) -> bool {
     }
     f.layout = layout;
     changed
+}
+
+/// Turns the branches on `icmp.eq x, 0` into branches on `icmp.ne x, 0`;
+/// returns whether anything changed. Runs with the other passes, just
+/// before constant folding, which finishes the work in the same round.
+pub fn negate_branches(f: &mut Function) -> bool {
+    let uses = f.use_counts();
+    let mut changed = false;
+    for li in 0..f.layout.len() {
+        let b = f.layout[li];
+        let Some(at) = sole_condition(f, b, &uses) else {
+            continue;
+        };
+        let insts = &f.block(b).insts;
+        // (The zero and the combination, both of this block.)
+        let defined = |v: &Value, what: &dyn Fn(&Op) -> bool| {
+            insts
+                .iter()
+                .any(|i| i.results.first() == Some(v) && what(&i.op))
+        };
+        if let (Op::Icmp(Cond::Eq), [x, zero]) = (&insts[at].op, insts[at].args.as_slice())
+            && defined(zero, &|op| *op == Op::Iconst(U256::ZERO))
+            && defined(x, &|op| {
+                matches!(op, Op::Binary(BinOp::And | BinOp::Or | BinOp::Xor))
+            })
+        {
+            let data = f.block_mut(b);
+            data.insts[at].op = Op::Icmp(Cond::Ne);
+            if let Terminator::Branch {
+                then_to, else_to, ..
+            } = &mut data.term
+            {
+                std::mem::swap(then_to, else_to);
+            }
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// The index of the instruction of block `b` that defines the `i1` its
+/// branch tests, when nothing else reads that value (`uses`, by value).
+fn sole_condition(f: &Function, b: Block, uses: &[u32]) -> Option<usize> {
+    let Terminator::Branch { cond, .. } = &f.block(b).term else {
+        return None;
+    };
+    if f.ty(*cond) != Type::I1 || uses[cond.index()] != 1 {
+        return None;
+    }
+    f.block(b)
+        .insts
+        .iter()
+        .position(|i| i.results.first() == Some(cond))
 }
